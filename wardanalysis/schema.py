@@ -1,0 +1,194 @@
+"""Dataset descriptors: one YAML file per dataset in ``data/meta/``, read into frozen objects.
+
+A descriptor is the single declaration of a dataset: its file, key, columns (type, unit, range,
+description), cross-column rules, sources and notes. The loader enforces it, ``describe()`` and
+the generated data dictionary (``wardanalysis datasets --markdown``) print it; nothing restates it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .paths import shipped_data_dir
+
+__all__ = ["Column", "DatasetSchema", "SchemaError", "dataset_names", "get_schema"]
+
+TYPES = {"integer", "number", "string", "date", "boolean"}
+_RULE_RE = re.compile(r"^\s*(\w+)\s*(<=|>=|==|<|>)\s*(\w+)\s*$")
+_COLUMN_KEYS = {
+    "name", "type", "unit", "description", "min", "max", "enum", "nullable", "dash_is_zero",
+    "pattern",
+}
+_TOP_KEYS = {
+    "name", "title", "description", "path", "key", "fiscal_year_from", "totals_label",
+    "contiguous", "source", "columns", "rules", "notes", "accepts_overlay",
+}
+
+
+class SchemaError(ValueError):
+    """A descriptor in ``data/meta/`` that does not follow the descriptor format."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    enum: tuple[str, ...] | None = None
+    nullable: bool = False
+    dash_is_zero: bool = False
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    left: str
+    op: str
+    right: str
+
+    def __str__(self) -> str:
+        return f"{self.left} {self.op} {self.right}"
+
+
+@dataclass(frozen=True)
+class DatasetSchema:
+    name: str
+    path: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    title: dict[str, str]
+    description: str
+    source: dict[str, Any]
+    fiscal_year_from: str | None = None
+    expand_periods: bool = False
+    totals_label: str | None = None
+    contiguous: bool = False
+    rules: tuple[Rule, ...] = ()
+    notes: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def input_aliases(self) -> set[str]:
+        """Columns an input file may carry instead of ``fiscal_year``."""
+        return {self.fiscal_year_from} if self.fiscal_year_from else set()
+
+    def metadata(self) -> dict[str, Any]:
+        """The descriptor as plain data (a deep copy: callers may modify it)."""
+        return copy.deepcopy(self.raw)
+
+
+def _fail(path: Path, msg: str) -> SchemaError:
+    return SchemaError(f"{path.name}: {msg}")
+
+
+def _parse(path: Path) -> DatasetSchema:
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise _fail(path, f"not valid YAML ({exc})") from None
+    if not isinstance(doc, dict):
+        raise _fail(path, "expected a mapping at the top level")
+    unknown = set(doc) - _TOP_KEYS
+    if unknown:
+        raise _fail(path, f"unknown key(s) {sorted(unknown)}")
+    for k in ("name", "path", "columns", "source", "title", "description"):
+        if k not in doc:
+            raise _fail(path, f"missing key {k!r}")
+    if doc["name"] != path.stem:
+        raise _fail(path, f"name {doc['name']!r} differs from the file name")
+    columns = []
+    for i, c in enumerate(doc["columns"]):
+        bad = set(c) - _COLUMN_KEYS
+        if bad:
+            raise _fail(path, f"column {i}: unknown key(s) {sorted(bad)}")
+        if c.get("type") not in TYPES:
+            raise _fail(path, f"column {c.get('name')!r}: type must be one of {sorted(TYPES)}")
+        if not c.get("description"):
+            raise _fail(path, f"column {c.get('name')!r}: a description is required")
+        columns.append(
+            Column(
+                name=c["name"],
+                type=c["type"],
+                description=c["description"],
+                unit=c.get("unit"),
+                min=c.get("min"),
+                max=c.get("max"),
+                enum=tuple(c["enum"]) if c.get("enum") else None,
+                nullable=bool(c.get("nullable", False)),
+                dash_is_zero=bool(c.get("dash_is_zero", False)),
+                pattern=c.get("pattern"),
+            )
+        )
+    names = [c.name for c in columns]
+    rules = []
+    for r in doc.get("rules", []) or []:
+        m = _RULE_RE.match(r)
+        if not m or m[1] not in names or m[3] not in names:
+            raise _fail(path, f"rule {r!r} must compare two declared columns, e.g. 'a <= b'")
+        rules.append(Rule(m[1], m[2], m[3]))
+    fy_from = doc.get("fiscal_year_from")
+    expand = False
+    if isinstance(fy_from, dict):
+        expand = bool(fy_from.get("expand", False))
+        fy_from = fy_from.get("column")
+    key = tuple(doc.get("key") or ())
+    for k in key:
+        if k not in names:
+            raise _fail(path, f"key column {k!r} is not declared")
+    return DatasetSchema(
+        name=doc["name"],
+        path=doc["path"],
+        columns=tuple(columns),
+        key=key,
+        title=dict(doc["title"]),
+        description=doc["description"],
+        source=dict(doc["source"]),
+        fiscal_year_from=fy_from,
+        expand_periods=expand,
+        totals_label=doc.get("totals_label"),
+        contiguous=bool(doc.get("contiguous", False)),
+        rules=tuple(rules),
+        notes=tuple(doc.get("notes") or ()),
+        raw=doc,
+    )
+
+
+def _meta_dir() -> Path:
+    return shipped_data_dir() / "meta"
+
+
+@cache
+def dataset_names() -> tuple[str, ...]:
+    """Names of the shipped datasets, sorted."""
+    return tuple(sorted(p.stem for p in _meta_dir().glob("*.yml")))
+
+
+@cache
+def get_schema(name: str) -> DatasetSchema:
+    """The descriptor of dataset ``name``; an unknown name raises ``KeyError`` listing the known ones."""
+    path = _meta_dir() / f"{name}.yml"
+    if not isinstance(name, str) or not path.is_file():
+        raise KeyError(
+            f"unknown dataset {name!r}; known datasets: {', '.join(dataset_names())}"
+        )
+    return _parse(path)
