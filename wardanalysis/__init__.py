@@ -12,11 +12,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "datasets": "wardanalysis.datasets",
-    "load": "wardanalysis.datasets",
-    "describe": "wardanalysis.datasets",
-    "check": "wardanalysis.datasets",
-    "data_checksum": "wardanalysis.datasets",
+    "datasets": "wardanalysis.loading",
+    "load": "wardanalysis.loading",
+    "describe": "wardanalysis.loading",
+    "check": "wardanalysis.loading",
+    "data_checksum": "wardanalysis.loading",
     "DataValidationError": "wardanalysis.validation",
     "EraLabelError": "wardanalysis.eras",
     "fiscal_year": "wardanalysis.eras",

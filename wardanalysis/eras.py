@@ -221,16 +221,17 @@ def era_label(fy: int, style: str = "short", era: str | None = None) -> str:
     style
         ``"short"`` → ``R元``, ``H29``; ``"long"`` → ``令和元年度``; ``"digits"`` → ``R1``.
     era
-        Force an era letter or kanji (``"H"`` gives ``H31`` for 2019); by default the era in
-        force at the end of the fiscal year (so 2019 is ``R元``, as the Kumamoto review prints it).
+        Force an era letter or kanji (``"H"`` gives ``H31`` for 2019); by default the newest era
+        whose first calendar year is not after ``fy`` (2019 is ``R元``, as the review prints it).
     """
     if isinstance(fy, bool) or not isinstance(fy, int):
         raise EraLabelError(fy, "expected an integer fiscal year")
     if style not in {"short", "long", "digits"}:
         raise ValueError(f"unknown style {style!r}: use 'short', 'long' or 'digits'")
-    _, end = fiscal_year_bounds(fy)
     if era is None:
-        chosen = next((e for e in reversed(ERAS) if e.start <= end), None)
+        # The newest era numbered from a year not after fy: 2019 → 令和元年度 (as the Kumamoto
+        # review prints it), 1988 → 昭和63年度 although 平成 began before that fiscal year ended.
+        chosen = next((e for e in reversed(ERAS) if e.start.year <= fy), None)
         if chosen is None:
             raise EraLabelError(fy, "before the Meiji era")
     else:

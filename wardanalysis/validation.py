@@ -106,6 +106,9 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
 
 def decode(data: bytes, name: str) -> tuple[str | None, Problem | None]:
     """Text of a CSV file: UTF-8 (with or without BOM) or cp932, as Japanese spreadsheets write."""
+    if b"\x00" in data:
+        return None, Problem(name, "contains NUL bytes: it looks like UTF-16 or a binary file, "
+                                   "not a CSV; save it as UTF-8 CSV")
     for enc in ("utf-8-sig", "cp932"):
         try:
             return data.decode(enc), None
@@ -175,8 +178,9 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
             )
             continue
         raw = dict(zip(header, cells, strict=True))
-        is_total = bool(schema.totals_label) and fy_col in raw and (
-            unicodedata.normalize("NFKC", raw[fy_col]).strip() == schema.totals_label
+        is_total = bool(schema.totals_label) and any(
+            unicodedata.normalize("NFKC", raw.get(c, "")).strip() == schema.totals_label
+            for c in (fy_col, "fiscal_year")
         )
         rec: dict[str, Any] = {"_row": rownum}
         for col in schema.columns:

@@ -9,6 +9,7 @@ written. The result carries its provenance in ``DataFrame.attrs``.
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,7 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
         The shipped file or the overlay breaks the schema; every problem is listed.
     """
     schema = get_schema(name)
+    _log_access(name)
     shipped, totals = _load_shipped(name)
     frame = shipped.copy()
     provenance: dict[str, Any] = {
@@ -120,6 +122,15 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     frame.attrs["provenance"] = provenance
     return frame
+
+
+def _log_access(name: str) -> None:
+    """Append the dataset name to $WARDANALYSIS_ACCESS_LOG, so that the batch learns which
+    datasets a notebook read and re-executes it only when one of those changes."""
+    log = os.environ.get("WARDANALYSIS_ACCESS_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(name + "\n")
 
 
 def _merge(shipped: pd.DataFrame, extra: pd.DataFrame, schema: DatasetSchema) -> pd.DataFrame:

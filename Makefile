@@ -1,0 +1,77 @@
+# wardanalysis: every target sets up what it needs. `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+# Jupyter and matplotlib write caches under $HOME; headless plotting everywhere.
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help report test test-unit test-data test-reference test-notebooks test-e2e notebooks \
+        check bench lint format checksums clean venv venv-test
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed ## Create .venv and install the package
+
+venv-test: $(VENV)/.installed-test ## Create .venv with the test extras
+
+report: venv ## Main job: run every notebook for every fiscal year in ja and en into reports/
+	$(BIN)/wardanalysis run
+
+check: venv ## Validate the shipped data (or DATA=path/to/file-or-dir)
+	$(BIN)/wardanalysis check $(DATA)
+
+test: venv-test ## Run every test tier: lint, unit, data, reference, notebooks (nbval), end-to-end
+	$(BIN)/ruff check wardanalysis tests benchmarks
+	$(PYTEST) tests/unit tests/data tests/reference -q
+	$(PYTEST) --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -q
+	$(PYTEST) tests/e2e -q
+
+test-unit: venv-test ## Unit tests only
+	$(PYTEST) tests/unit -q
+
+test-data: venv-test ## Tests of the shipped data only
+	$(PYTEST) tests/data -q
+
+test-reference: venv-test ## Models against independent computations only
+	$(PYTEST) tests/reference -q
+
+test-notebooks: venv-test ## nbval on the committed notebooks only
+	$(PYTEST) --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -q
+
+test-e2e: venv-test ## End-to-end batch tests only
+	$(PYTEST) tests/e2e -q
+
+notebooks: venv ## Re-execute the committed notebooks in place (default parameters) with papermill
+	$(BIN)/python -m wardanalysis.batch.refresh
+
+bench: venv ## Benchmark the batch against the obvious papermill + nbconvert loop
+	$(BIN)/python benchmarks/bench_batch.py
+
+lint: venv-test ## ruff lint
+	$(BIN)/ruff check wardanalysis tests benchmarks
+
+format: venv-test ## ruff format
+	$(BIN)/ruff format wardanalysis tests benchmarks
+
+checksums: ## Rewrite data/SHA256SUMS after a deliberate change to shipped data
+	cd data && sha256sum $$(find . -type f \( -name '*.csv' -o -name '*.yml' -o -name '*.txt' -o -name '*.md' \) | sort) > SHA256SUMS
+
+clean: ## Remove the virtualenv, caches and reports
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache .hypothesis

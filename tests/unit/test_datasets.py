@@ -1,0 +1,162 @@
+"""The data API: datasets(), load(), describe(), overlays and provenance."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import wardanalysis as wa
+from wardanalysis import loading as ds_module
+from wardanalysis import paths, schema
+from wardanalysis.validation import DataValidationError
+
+REQUIRED = {
+    "needs_reflection": [
+        "fiscal_year", "era_label", "requests", "requests_handled", "priority_issues",
+        "decided_to_act", "staff_consultations", "section_chief_consultations",
+        "coordination_meetings",
+    ],
+    "civil_engineering_requests": ["fiscal_year", "category", "requests"],
+    "machizukuri_budget": [
+        "fiscal_year", "budget_thousand_yen", "reconstruction_thousand_yen", "period_label", "wards",
+    ],
+}
+
+
+@pytest.mark.parametrize(("name", "columns"), REQUIRED.items())
+def test_required_datasets_have_exactly_these_columns(name, columns):
+    assert name in wa.datasets()
+    assert list(wa.load(name).columns) == columns
+
+
+def test_required_years():
+    assert wa.load("needs_reflection")["fiscal_year"].tolist() == list(range(2017, 2024))
+    assert wa.load("machizukuri_budget")["fiscal_year"].tolist() == list(range(2013, 2025))
+    assert sorted(wa.load("civil_engineering_requests")["fiscal_year"].unique()) == [2021, 2022]
+
+
+@pytest.mark.parametrize("name", wa.datasets())
+def test_every_dataset_loads_in_its_declared_shape(name):
+    df = wa.load(name)
+    meta = wa.describe(name)
+    assert list(df.columns) == [c["name"] for c in meta["columns"]]
+    assert len(df) > 0
+    for col in meta["columns"]:
+        assert col["description"]
+    assert meta["source"]["id"] in {"kumamoto_review_2024", "public_figures"}
+    prov = df.attrs["provenance"]
+    assert prov["dataset"] == name and prov["shipped_sha256"] == meta["sha256"]
+
+
+def test_unknown_dataset_lists_the_known_ones():
+    with pytest.raises(KeyError, match="needs_reflection"):
+        wa.load("needs_reflections")
+
+
+def test_describe_is_a_copy():
+    meta = wa.describe("needs_reflection")
+    meta["columns"].clear()
+    assert wa.describe("needs_reflection")["columns"]
+
+
+def test_load_returns_an_independent_frame():
+    df = wa.load("needs_reflection")
+    df.loc[0, "requests"] = -1
+    assert wa.load("needs_reflection").loc[0, "requests"] == 1710
+
+
+def test_dash_is_stored_as_zero_and_said_in_the_metadata():
+    df = wa.load("needs_reflection").set_index("fiscal_year")
+    assert df.loc[2020, "section_chief_consultations"] == 0
+    assert any("'—'" in note and "0" in note for note in wa.describe("needs_reflection")["notes"])
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A private copy of the shipped data tree that the loader reads instead of data/."""
+    root = tmp_path / "data"
+    shutil.copytree(paths.shipped_data_dir(), root)
+    monkeypatch.setattr(paths, "shipped_data_dir", lambda: root)
+    monkeypatch.setattr(schema, "shipped_data_dir", lambda: root)
+    monkeypatch.setattr(ds_module, "shipped_data_dir", lambda: root)
+    for fn in (schema.get_schema, schema.dataset_names, ds_module._load_shipped):
+        fn.cache_clear()
+    yield root
+    for fn in (schema.get_schema, schema.dataset_names, ds_module._load_shipped):
+        fn.cache_clear()
+
+
+def test_declared_totals_are_checked_at_every_load(data_copy):
+    raw = data_copy / "raw" / "needs_reflection.csv"
+    raw.write_text(raw.read_text(encoding="utf-8").replace('計,"6,471"', '計,"6,470"'), encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"row 9, column 'requests': declared total"):
+        wa.load("needs_reflection")
+
+
+def test_overlay_corrects_a_figure_without_touching_shipped_files(tmp_path):
+    shipped = paths.shipped_data_dir() / "raw" / "needs_reflection.csv"
+    before = shipped.read_bytes()
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "needs_reflection.csv").write_text(
+        "era_label,requests,requests_handled,priority_issues,decided_to_act,staff_consultations,"
+        "section_chief_consultations,coordination_meetings\nR2,921,832,8,8,8,—,—\n",
+        encoding="utf-8",
+    )
+    df = wa.load("needs_reflection", data_dir=user).set_index("fiscal_year")
+    assert df.loc[2020, "requests"] == 921
+    assert df.loc[2019, "requests"] == 999
+    assert len(df) == 7
+    prov = df.attrs["provenance"]
+    assert prov["overlay_file"] == str(user / "needs_reflection.csv")
+    assert prov["overlay_keys"] == [{"fiscal_year": 2020}]
+    assert shipped.read_bytes() == before
+
+
+def test_overlay_that_leaves_a_gap_is_refused(tmp_path):
+    (tmp_path / "needs_reflection.csv").write_text(
+        "fiscal_year,requests,requests_handled,priority_issues,decided_to_act,staff_consultations,"
+        "section_chief_consultations,coordination_meetings\n2025,600,500,3,3,3,0,0\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataValidationError, match=r"missing fiscal year\(s\) 2024"):
+        wa.load("needs_reflection", data_dir=tmp_path)
+
+
+def test_overlay_dir_must_exist(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a directory"):
+        wa.load("needs_reflection", data_dir=tmp_path / "nope")
+
+
+def test_data_dir_without_the_dataset_file_gives_the_shipped_data(tmp_path):
+    pd.testing.assert_frame_equal(wa.load("needs_reflection", tmp_path), wa.load("needs_reflection"))
+
+
+def test_data_checksum_changes_with_an_overlay(tmp_path):
+    base = wa.data_checksum()
+    assert wa.data_checksum(tmp_path) == base
+    (tmp_path / "needs_reflection.csv").write_text("x", encoding="utf-8")
+    assert wa.data_checksum(tmp_path) != base
+
+
+def test_checksum_manifest_lists_every_data_file():
+    root = paths.shipped_data_dir()
+    listed = {
+        line.split(maxsplit=1)[1].strip().removeprefix("./")
+        for line in (root / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    }
+    actual = {
+        str(p.relative_to(root)) for p in root.rglob("*")
+        if p.is_file() and p.suffix in {".csv", ".yml", ".txt", ".md"}
+    }
+    assert listed == actual, "run `make checksums` after a deliberate change to shipped data"
+
+
+def test_descriptor_errors_name_the_file(tmp_path):
+    bad = tmp_path / "broken.yml"
+    bad.write_text("name: broken\npath: x.csv\ncolour: red\n", encoding="utf-8")
+    with pytest.raises(schema.SchemaError, match=r"broken.yml: unknown key\(s\) \['colour'\]"):
+        schema._parse(Path(bad))

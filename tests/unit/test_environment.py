@@ -1,0 +1,67 @@
+"""Set-up: pyproject.toml and environment.yml declare the same dependencies; the import stays light."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+_REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$")
+
+
+def _parse(spec: str) -> tuple[str, str]:
+    m = _REQ.match(spec)
+    assert m, spec
+    return m[1].lower().replace("_", "-"), m[2].replace(" ", "")
+
+
+def test_environment_yml_mirrors_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = dict(_parse(s) for s in project["dependencies"])
+    declared |= dict(_parse(s) for s in project["optional-dependencies"]["test"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    listed: dict[str, str] = {}
+    for item in env["dependencies"]:
+        specs = item["pip"] if isinstance(item, dict) else [item]
+        for spec in specs:
+            if spec.startswith("-"):
+                continue
+            name, bound = _parse(spec)
+            listed[name] = bound
+    python = listed.pop("python")
+    listed.pop("pip")
+    assert python == project["requires-python"]
+    assert listed == declared
+
+
+def test_import_is_light():
+    code = (
+        "import sys, wardanalysis, wardanalysis.eras, wardanalysis.loading, wardanalysis.cli;"
+        "wardanalysis.load('needs_reflection');"
+        "heavy = [m for m in ('matplotlib', 'seaborn', 'statsmodels') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"imported at start-up: {out.stdout.strip()}"
+
+
+def test_console_command_help():
+    out = subprocess.run(
+        [sys.executable, "-m", "wardanalysis", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("check", "datasets", "describe", "run"):
+        assert command in out.stdout
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_screen = "\n".join(readme.splitlines()[:40])
+    assert "make report" in first_screen and "make test" in first_screen
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [ln.strip() for ln in ci.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert "make test" in commands

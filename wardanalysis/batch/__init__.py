@@ -1,0 +1,1 @@
+"""The fiscal-year batch: parameterized notebooks executed with papermill, rendered with nbconvert."""
