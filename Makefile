@@ -59,7 +59,7 @@ test-e2e: venv-test ## End-to-end batch tests only
 	$(PYTEST) tests/e2e -q
 
 notebooks: venv ## Re-execute the committed notebooks in place (default parameters) with papermill
-	$(BIN)/python -m wardanalysis.batch.refresh
+	$(BIN)/python -m wardanalysis.refresh
 
 bench: venv ## Benchmark the batch against the obvious papermill + nbconvert loop
 	$(BIN)/python benchmarks/bench_batch.py

@@ -145,6 +145,7 @@ def describe(name: str) -> dict[str, Any]:
     """Metadata of dataset ``name``: title, description, key, columns (type, unit, description),
     source, notes, the data file and its SHA-256."""
     schema = get_schema(name)
+    _log_access(name)
     meta = schema.metadata()
     meta["sha256"] = sha256(_shipped_path(schema))
     return meta

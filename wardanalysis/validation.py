@@ -97,11 +97,14 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
             return pd.Timestamp(text).date(), None
         except (ValueError, TypeError):
             return pd.NA, f"{raw!r} is not a date (expected YYYY-MM-DD)"
-    if col.enum and text not in col.enum:
-        return text, f"{raw!r} is not one of {', '.join(col.enum)}"
+    if col.enum:
+        if text not in col.enum:
+            return text, f"{raw!r} is not one of {', '.join(col.enum)}"
+        return text, None
     if col.pattern and not re.fullmatch(col.pattern, text):
         return text, f"{raw!r} does not match the pattern {col.pattern}"
-    return text, None
+    # Free text is kept as transcribed (quotes stay byte-exact); only codes are normalised.
+    return raw.strip(), None
 
 
 def decode(data: bytes, name: str) -> tuple[str | None, Problem | None]:
@@ -281,7 +284,8 @@ def _table_checks(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list
     problems: list[Problem] = []
     for rule in schema.rules:
         left, right = frame[rule.left], frame[rule.right]
-        ok = _OPS[rule.op](left, right).fillna(True)
+        # a rule says nothing about a row where either side is missing (an open-ended date)
+        ok = _OPS[rule.op](left, right).fillna(True) | left.isna() | right.isna()
         for idx in frame.index[~ok.astype(bool)]:
             problems.append(
                 Problem(

@@ -1,0 +1,123 @@
+"""Helpers of the end-to-end batch tests: a workspace of fixture notebooks and parameter files in a
+temporary directory, and ``wardanalysis run`` executed as a separate process, as a user runs it.
+
+Every run is checked for leftovers: once it has exited, no process it started (worker, kernel
+fork server, kernel) may still be alive. They are recognised by ``WARDANALYSIS_BATCH_PARENT``,
+which the batch sets in the environment of everything it starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+#: A valid overlay of needs_reflection: FY2023 corrected (requests 651 instead of 650).
+OVERLAY_HEADER = ("fiscal_year,era_label,requests,requests_handled,priority_issues,decided_to_act,"
+                  "staff_consultations,section_chief_consultations,coordination_meetings\n")
+
+
+def overlay_row(requests: int) -> str:
+    return f"2023,R5,{requests},587,3,3,3,1,0\n"
+
+
+def batch_processes(parent_pid: int) -> list[psutil.Process]:
+    """Processes started (directly or not) by the batch whose main process was ``parent_pid``."""
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.environ().get("WARDANALYSIS_BATCH_PARENT") == str(parent_pid):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def assert_no_leftovers(parent_pid: int, grace: float = 10.0) -> None:
+    deadline = time.monotonic() + grace
+    while True:
+        alive = [p for p in batch_processes(parent_pid) if p.is_running()
+                 and p.status() != psutil.STATUS_ZOMBIE]
+        if not alive:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("processes left behind: "
+                                 + "; ".join(" ".join(p.cmdline()) for p in alive))
+        time.sleep(0.2)
+
+
+@dataclass
+class Workspace:
+    root: Path
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def params(self) -> Path:
+        return self.root / "params"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def overlay(self) -> Path:
+        return self.root / "overlay"
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "wardanalysis", "run", "--notebooks-dir", str(self.notebooks),
+                "--params-dir", str(self.params), "--out", str(self.out), "--no-progress", *args]
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["MPLBACKEND"] = "Agg"  # as the Makefile sets it: kernels must still plot inline
+        return env
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.Popen(self.command(*args), cwd=self.root, env=self.env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout, stderr = proc.communicate(timeout=timeout)
+        assert_no_leftovers(proc.pid)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.out / "manifest.json").read_text(encoding="utf-8"))
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        return {e["id"]: e for e in self.manifest()["reports"]}
+
+    def results(self) -> str:
+        return (self.out / "results.csv").read_text(encoding="utf-8")
+
+    def copy(self, dest: Path) -> Workspace:
+        shutil.copytree(self.root, dest, symlinks=True)
+        return Workspace(dest)
+
+
+def make_workspace(root: Path, notebooks: Path = FIXTURES / "notebooks") -> Workspace:
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(notebooks, root / "notebooks")
+    shutil.copytree(FIXTURES / "params", root / "params")
+    (root / "overlay").mkdir()
+    (root / "overlay" / "needs_reflection.csv").write_text(OVERLAY_HEADER + overlay_row(651),
+                                                           encoding="utf-8")
+    return Workspace(root)
+
+
+def summary_counts(stdout: str) -> dict[str, int]:
+    """``{"executed": n, "reused": n, "failed": n}`` from the summary line."""
+    line = next(ln for ln in stdout.splitlines() if " executed, " in ln and "reports:" in ln)
+    words = line.replace(",", "").split()
+    return {k: int(words[words.index(k) - 1]) for k in ("executed", "reused", "failed")}

@@ -1,0 +1,409 @@
+"""End-to-end: ``wardanalysis run`` on the fixture notebooks, in a temporary directory.
+
+The batch is small (two fiscal years, one language, two workers) but complete: index, results,
+views, cache, failure isolation, bad parameters, a kill mid-run, timeouts, determinism.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+from batch_helpers import (
+    FIXTURES,
+    OVERLAY_HEADER,
+    Workspace,
+    assert_no_leftovers,
+    batch_processes,
+    make_workspace,
+    overlay_row,
+    summary_counts,
+)
+
+import wardanalysis
+
+pytestmark = pytest.mark.slow
+
+JOB_IDS = {"failing/ja", "overview/ja", "fy_report/fy2022-ja", "fy_report/fy2023-ja"}
+
+
+def _outputs(ws: Workspace) -> dict[str, list]:
+    """Every code cell's outputs of every current report, without metadata (timing lives there)."""
+    found = {}
+    for entry in ws.manifest()["reports"]:
+        report = entry["report"]
+        nb = json.loads((ws.out / report["files"]["notebook"]).read_text(encoding="utf-8"))
+        found[entry["id"]] = [
+            [{k: v for k, v in o.items() if k != "metadata"} for o in cell.get("outputs", [])]
+            for cell in nb["cells"] if cell["cell_type"] == "code"
+        ]
+    return found
+
+
+def _referenced_files_exist(ws: Workspace) -> None:
+    for entry in ws.manifest()["reports"]:
+        for attempt in (entry.get("report"), entry.get("failure")):
+            for rel in (attempt or {}).get("files", {}).values():
+                assert (ws.out / rel).is_file(), rel
+
+
+# --------------------------------------------------------------------------- one complete run
+
+
+def test_first_run_succeeds(first_run):
+    ws, result, _ = first_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    counts = summary_counts(result.stdout)
+    assert counts == {"executed": 4, "reused": 0, "failed": 0}
+    # one line per notebook finished: status, seconds, name and parameters
+    lines = [ln for ln in result.stdout.splitlines() if ln.strip().startswith("ok ")]
+    assert len(lines) == 4
+    assert any(re.search(r"ok\s+[\d.]+ s\s+fy_report fiscal_year=2022 lang=ja", ln) for ln in lines)
+    assert f"index: {ws.out / 'index.html'}" in result.stdout
+    assert set(ws.entries()) == JOB_IDS
+
+
+def test_index_lists_every_report_with_its_facts(first_run):
+    ws = first_run[2]
+    run_root = first_run[0].root
+    page = (ws.out / "index.html").read_text(encoding="utf-8")
+    assert "Fiscal year 2022" in page and "Fiscal year 2023" in page
+    assert "All fiscal years" in page
+    checksum = wardanalysis.data_checksum(ws.overlay)
+    assert checksum[:12] in page
+    assert wardanalysis.__version__ in page
+    for entry in ws.manifest()["reports"]:
+        assert entry["status"] == "ok" and not entry["stale"]
+        for rel in entry["report"]["files"].values():
+            assert f'href="{rel}"' in page
+            assert (ws.out / rel).is_file()
+        assert entry["report"]["data_checksum"] == checksum
+        assert entry["report"]["parameters"]["data_dir"] == str((run_root / "overlay").resolve())
+
+
+def test_results_csv_collects_every_recorded_estimate(first_run):
+    ws = first_run[2]
+    rows = list(csv.DictReader(io.StringIO(ws.results())))
+    assert list(rows[0]) == ["notebook", "fiscal_year", "lang", "key", "value", "ci_low",
+                             "ci_high", "unit"]
+    got = {(r["notebook"], r["fiscal_year"], r["key"]): r for r in rows}
+    assert set(got) == {
+        ("failing", "", "ran"), ("overview", "", "budget_total"),
+        ("fy_report", "2022", "requests"), ("fy_report", "2022", "years_observed"),
+        ("fy_report", "2023", "requests"), ("fy_report", "2023", "years_observed"),
+    }
+    assert float(got["fy_report", "2023", "requests"]["value"]) == 651.0  # from the overlay
+    assert float(got["fy_report", "2022", "requests"]["value"]) == 504.0  # shipped
+    assert got["fy_report", "2023", "requests"]["unit"] == "cases"
+    assert got["fy_report", "2023", "years_observed"]["ci_low"] == ""  # NaN → empty
+    assert {r["lang"] for r in rows} == {"ja"}
+
+
+def test_views_embed_images_hide_code_and_show_no_errors(first_run):
+    ws = first_run[2]
+    for entry in ws.manifest()["reports"]:
+        files = entry["report"]["files"]
+        review = (ws.out / files["review"]).read_text(encoding="utf-8")
+        full = (ws.out / files["full"]).read_text(encoding="utf-8")
+        for page in (review, full):
+            srcs = re.findall(r'<img[^>]*\ssrc="([^"]*)"', page)
+            assert all(s.startswith("data:") for s in srcs), srcs
+            assert "Traceback" not in page
+            assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page
+            # the header: parameters used and the data checksum
+            assert entry["report"]["data_checksum"] in page
+            assert "wardanalysis-header" in page
+        if entry["notebook"] != "failing":
+            assert "data:image/png;base64," in review  # the plot
+        # reviewer view: no code cells; full view: code
+        assert "highlight hl-ipython3" not in review
+        prompt = 'jp-InputArea-prompt">In\u00a0['
+        assert prompt not in review and prompt in full
+        assert "highlight hl-ipython3" in full
+        assert '<html lang="ja">' in review
+
+
+def test_executed_notebooks_have_no_error_or_stderr_output(first_run):
+    ws = first_run[2]
+    for entry in ws.manifest()["reports"]:
+        nb = json.loads((ws.out / entry["report"]["files"]["notebook"]).read_text("utf-8"))
+        for cell in nb["cells"]:
+            for output in cell.get("outputs", []):
+                assert output["output_type"] != "error"
+                assert output.get("name") != "stderr", output
+        injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+        assert len(injected) == 1
+
+
+def test_notebooks_read_only_the_datasets_they_load(first_run):
+    ws = first_run[2]
+    entries = ws.entries()
+    assert set(entries["fy_report/fy2022-ja"]["report"]["datasets"]) == {"needs_reflection"}
+    assert set(entries["overview/ja"]["report"]["datasets"]) == {"machizukuri_budget"}
+    assert entries["failing/ja"]["report"]["datasets"] == {}
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def test_rerun_reuses_everything_and_an_overlay_change_redoes_only_its_readers(workspace):
+    ws = workspace
+    before = ws.entries()
+    results_before = ws.results()
+
+    second = ws.run("--data-dir", str(ws.overlay))
+    assert second.returncode == 0, second.stderr
+    assert summary_counts(second.stdout) == {"executed": 0, "reused": 4, "failed": 0}
+    assert "4 reused" in second.stdout
+    assert ws.results() == results_before
+    assert {i: e["report"]["dir"] for i, e in ws.entries().items()} == {
+        i: e["report"]["dir"] for i, e in before.items()}
+
+    # Touching without changing does nothing; changing the needs_reflection overlay redoes
+    # exactly the notebooks that read needs_reflection.
+    overlay = ws.overlay / "needs_reflection.csv"
+    overlay.touch()
+    assert summary_counts(ws.run("--data-dir", str(ws.overlay)).stdout)["executed"] == 0
+    overlay.write_text(OVERLAY_HEADER + overlay_row(777), encoding="utf-8")
+    third = ws.run("--data-dir", str(ws.overlay))
+    assert third.returncode == 0, third.stderr
+    assert summary_counts(third.stdout) == {"executed": 2, "reused": 2, "failed": 0}
+    after = ws.entries()
+    for job in ("overview/ja", "failing/ja"):
+        assert after[job]["report"]["dir"] == before[job]["report"]["dir"]
+    for job in ("fy_report/fy2022-ja", "fy_report/fy2023-ja"):
+        assert after[job]["report"]["dir"] != before[job]["report"]["dir"]
+        assert not (ws.out / before[job]["report"]["dir"]).exists()  # superseded, cleaned up
+    assert "fy_report,2023,ja,requests,777.0," in ws.results()
+
+    # --force executes everything again.
+    forced = ws.run("--data-dir", str(ws.overlay), "--force")
+    assert summary_counts(forced.stdout) == {"executed": 4, "reused": 0, "failed": 0}
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def test_failing_notebook_is_isolated_marked_and_keeps_the_earlier_report(workspace):
+    ws = workspace
+    good = ws.entries()["failing/ja"]["report"]
+    (ws.params / "failing.yaml").write_text("should_fail: true\n", encoding="utf-8")
+
+    result = ws.run("--data-dir", str(ws.overlay))
+    assert result.returncode == 1
+    assert "ValueError: deliberate failure for the batch tests" in result.stdout
+    assert "failed: failing/ja" in result.stdout
+
+    entries = ws.entries()
+    failing = entries["failing/ja"]
+    assert failing["status"] == "failed" and failing["stale"] is True
+    assert failing["failure"]["error"] == "ValueError: deliberate failure for the batch tests"
+    assert failing["report"] == good  # the earlier good report, untouched
+    for rel in good["files"].values():
+        assert (ws.out / rel).is_file()
+    partial = json.loads((ws.out / failing["failure"]["files"]["notebook"]).read_text("utf-8"))
+    errors = [o for c in partial["cells"] for o in c.get("outputs", [])
+              if o["output_type"] == "error"]
+    assert errors and errors[0]["ename"] == "ValueError"
+    error_page = (ws.out / failing["failure"]["files"]["error"]).read_text(encoding="utf-8")
+    assert "deliberate failure for the batch tests" in error_page
+    assert "failed" in error_page
+
+    # the others ran and are fine (the per-notebook parameter file changed only `failing`)
+    for job in JOB_IDS - {"failing/ja"}:
+        assert entries[job]["status"] == "ok"
+    index = (ws.out / "index.html").read_text(encoding="utf-8")
+    assert "ValueError: deliberate failure for the batch tests" in index
+    assert "stale" in index
+    # results.csv carries only current results
+    assert "failing," not in ws.results()
+    _referenced_files_exist(ws)
+
+
+def test_timeout_stops_the_notebook_and_its_kernel(tmp_path):
+    ws = make_workspace(tmp_path / "ws", notebooks=FIXTURES / "slow")
+    result = ws.run("--timeout", "2")
+    assert result.returncode == 1, result.stdout + result.stderr
+    entry = ws.entries()["sleeper/ja"]
+    assert entry["status"] == "timeout"
+    assert "timeout" in entry["failure"]["error"]
+    assert (ws.out / entry["failure"]["files"]["error"]).is_file()
+    assert (ws.out / entry["failure"]["files"]["notebook"]).is_file()
+
+
+# --------------------------------------------------------------------------- bad parameters
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "expected"),
+    [
+        ("batch.yaml", "fiscal_years: [2022]\nworkerz: 2\n", "batch.yaml: workerz: unknown key"),
+        ("batch.yaml", "fiscal_years: [2022]\nworkers: two\n",
+         "batch.yaml: workers: must be a positive integer"),
+        ("batch.yaml", "fiscal_years: [2022, 1999]\n",
+         "batch.yaml: fiscal_years: 1999 is not a fiscal year in the data"),
+        ("overview.yaml", "title_sufix: x\n", "overview.yaml: title_sufix: unknown parameter"),
+        ("overview.yaml", "title_suffix: 3\n", "overview.yaml: title_suffix: must be a string"),
+        ("failing.yaml", "should_fail: 'yes'\n", "failing.yaml: should_fail: must be true or false"),
+    ],
+)
+def test_bad_params_file_is_one_clear_error_and_nothing_runs(tmp_path, file, text, expected):
+    ws = make_workspace(tmp_path / "ws")
+    (ws.params / file).write_text(text, encoding="utf-8")
+    result = ws.run()
+    assert result.returncode == 2
+    assert expected in result.stderr, result.stderr
+    assert "nothing was run" in result.stderr
+    assert not (ws.out / "manifest.json").exists()
+    assert not list(ws.out.glob("*/*/*/notebook.ipynb"))
+
+
+# --------------------------------------------------------------------------- kill, determinism
+
+
+def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
+    ws = workspace
+    results_before = ws.results()
+    index_before = (ws.out / "index.html").read_text(encoding="utf-8")
+    dirs_before = {e["report"]["dir"] for e in ws.manifest()["reports"]}
+
+    proc = subprocess.Popen(ws.command("--data-dir", str(ws.overlay), "--force"), cwd=ws.root,
+                            env=ws.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Kill it while it is busy: as soon as its first notebook is published, others are running.
+    published_before = len(list(ws.out.glob("*/*/*/job.json")))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if len(list(ws.out.glob("*/*/*/job.json"))) > published_before:
+            break
+        time.sleep(0.02)
+    else:
+        raise AssertionError("the run published nothing")
+    in_flight = batch_processes(proc.pid)
+    assert in_flight  # workers, fork servers, kernels
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert_no_leftovers(proc.pid)
+
+    # Whatever moment it died at, what is there is complete and consistent.
+    manifest = ws.manifest()
+    assert {e["id"] for e in manifest["reports"]} == JOB_IDS
+    _referenced_files_exist(ws)
+    assert ws.results() == results_before  # same inputs, same numbers
+    assert (ws.out / "index.html").read_text(encoding="utf-8").endswith("</html>\n")
+    assert index_before.endswith("</html>\n")
+    assert len(list(ws.out.glob("*/*/*/job.json"))) > len(dirs_before)  # it was killed mid-way
+
+    # The next run completes and cleans up what the killed run left half-done.
+    result = ws.run("--data-dir", str(ws.overlay))
+    assert result.returncode == 0, result.stderr
+    assert all(e["status"] == "ok" for e in ws.manifest()["reports"])
+    assert not (ws.out / ".staging").exists()
+    published = {p.parent.relative_to(ws.out).as_posix() for p in ws.out.glob("*/*/*/job.json")}
+    assert published == {e["report"]["dir"] for e in ws.manifest()["reports"]}
+    assert ws.results() == results_before
+
+
+def test_two_runs_give_identical_results_and_outputs_with_fresh_kernels_too(first_run, workspace):
+    """A forced re-run, this time with kernels spawned from nothing instead of forked from the
+    warm fork server, reproduces results.csv and every output byte for byte."""
+    first = first_run[2]
+    ws = workspace
+    result = ws.run("--data-dir", str(ws.overlay), "--force", "--kernel-start", "spawn",
+                    "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert ws.results() == first.results()
+    assert _outputs(ws) == _outputs(first)
+    kernels = {e["report"]["kernel_start"] for e in ws.manifest()["reports"]}
+    assert kernels == {"spawn"}
+    assert {e["report"]["kernel_start"] for e in first.manifest()["reports"]} == {"fork"}
+
+
+def test_one_worker_runs_each_notebook_in_a_fresh_kernel(first_run, workspace):
+    """One worker, forked kernels, each started while the previous notebook ran: every notebook
+    still starts from an empty namespace (fy_report and overview each fail if they see the
+    other's variable) and gives the same outputs."""
+    ws = workspace
+    result = ws.run("--data-dir", str(ws.overlay), "--force", "--workers", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {e["report"]["kernel_start"] for e in ws.manifest()["reports"]} == {"fork"}
+    assert _outputs(ws) == _outputs(first_run[2])
+
+
+def test_cli_from_any_working_directory_uses_absolute_paths(workspace, tmp_path):
+    """The notebooks run in a scratch directory; a relative --out is relative to the caller."""
+    ws = workspace
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    cmd = [c if c != str(ws.out) else "rel-out" for c in ws.command("--lang", "ja", "-y", "2022",
+                                                                   "-n", "fy_report")]
+    result = subprocess.run(cmd, cwd=elsewhere, capture_output=True, text=True, env=ws.env(),
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (elsewhere / "rel-out" / "index.html").is_file()
+    entries = json.loads((elsewhere / "rel-out" / "manifest.json").read_text("utf-8"))["reports"]
+    assert [e["id"] for e in entries] == ["fy_report/fy2022-ja"]
+
+
+# --------------------------------------------------------------------------- stopping
+
+
+def _wait_for_kernels(pid: int, count: int, timeout: float = 60) -> None:
+    """Until the batch ``pid`` has ``count`` kernels (children of its fork server). Each worker
+    holds the kernel of its current notebook and the one it started for its next."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        servers = [p for p in batch_processes(pid)
+                   if "wardanalysis.batch.zygote" in " ".join(p.cmdline()) and p.ppid() == pid]
+        kernels = [c for s in servers for c in s.children()]
+        if len(kernels) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the kernels did not start")
+
+
+def test_ctrl_c_stops_everything_and_keeps_what_was_there(tmp_path):
+    ws = make_workspace(tmp_path / "ws", notebooks=FIXTURES / "slow")
+    (ws.params / "batch.yaml").write_text("languages: [ja, en]\n", encoding="utf-8")
+    (ws.params / "sleeper.yaml").write_text("seconds: 0.1\n", encoding="utf-8")
+    assert ws.run().returncode == 0
+    results_before = ws.results()
+    (ws.params / "sleeper.yaml").write_text("seconds: 120\n", encoding="utf-8")
+
+    proc = subprocess.Popen(ws.command(), cwd=ws.root, env=ws.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    _wait_for_kernels(proc.pid, 4)
+    time.sleep(1.0)  # both notebooks are sleeping in their kernels
+    proc.send_signal(signal.SIGINT)
+    stdout, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "INTERRUPTED" in stdout
+    assert_no_leftovers(proc.pid)
+    assert all(e["status"] == "ok" for e in ws.manifest()["reports"])  # the earlier reports
+    assert ws.results() == results_before
+    _referenced_files_exist(ws)
+
+
+def test_a_worker_that_dies_fails_only_its_notebook(tmp_path):
+    ws = make_workspace(tmp_path / "ws", notebooks=FIXTURES / "slow")
+    (ws.params / "batch.yaml").write_text("languages: [ja, en]\nworkers: 2\n", encoding="utf-8")
+    (ws.params / "sleeper.yaml").write_text("seconds: 6\n", encoding="utf-8")
+    proc = subprocess.Popen(ws.command(), cwd=ws.root, env=ws.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    _wait_for_kernels(proc.pid, 4)
+    victim = next(p for p in batch_processes(proc.pid)
+                  if "wardanalysis.batch.worker" in " ".join(p.cmdline()))
+    victim.kill()
+    stdout, _ = proc.communicate(timeout=120)
+    assert_no_leftovers(proc.pid)
+    assert proc.returncode == 1
+    statuses = sorted(e["status"] for e in ws.manifest()["reports"])
+    assert statuses == ["failed", "ok"]
+    failed = next(e for e in ws.manifest()["reports"] if e["status"] == "failed")
+    assert "worker process died" in failed["failure"]["error"]
+    assert "worker process died" in (ws.out / "index.html").read_text(encoding="utf-8")

@@ -1,0 +1,258 @@
+"""wardanalysis.batch.config: parameter files validated against the notebooks, before anything
+runs; the jobs planned from them."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from wardanalysis.batch.config import (
+    Overrides,
+    ParamsError,
+    inspect_notebook,
+    load_config,
+    parse_parameters,
+    plan_jobs,
+)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "e2e" / "fixtures"
+YEARS = list(range(2013, 2025))
+
+
+def _years(data_dir, out):
+    return YEARS
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    nbs, params = tmp_path / "notebooks", tmp_path / "params"
+    shutil.copytree(FIXTURES / "notebooks", nbs)
+    params.mkdir()
+    (params / "batch.yaml").write_text("fiscal_years: [2022, 2023]\nlanguages: [ja, en]\n",
+                                       encoding="utf-8")
+    return nbs, params
+
+
+def _load(dirs, overrides=None):
+    nbs, params = dirs
+    return load_config(overrides or Overrides(), notebooks_directory=nbs,
+                       params_directory=params, data_years=_years)
+
+
+def _problems(dirs, overrides=None) -> list[str]:
+    with pytest.raises(ParamsError) as info:
+        _load(dirs, overrides)
+    return [str(p) for p in info.value.problems]
+
+
+# --------------------------------------------------------------------------- parameters cell
+
+
+def test_parameters_cell_types_from_defaults_and_annotations():
+    params = parse_parameters(
+        "fiscal_year = 2023  # the year\n"
+        "lang = 'ja'\n"
+        "data_dir = None\n"
+        "share: float = 0.5\n"
+        "label: str | None = None\n"
+        "flag = False\n"
+        "years = [2020, 2021]\n"
+        "computed = len('abc')  # not a literal: any value\n"
+        "print('not an assignment')\n"
+    )
+    assert set(params) == {"fiscal_year", "lang", "data_dir", "share", "label", "flag", "years",
+                           "computed"}
+    assert params["fiscal_year"].default == 2023
+    assert params["fiscal_year"].accepts(2020) and not params["fiscal_year"].accepts(True)
+    assert not params["fiscal_year"].accepts("2020")
+    assert params["data_dir"].accepts(None) and params["data_dir"].accepts("/data")
+    assert params["share"].accepts(1) and params["share"].accepts(0.2)
+    assert not params["share"].accepts("0.2")
+    assert params["label"].accepts(None) and params["label"].accepts("x")
+    assert not params["label"].accepts(1)
+    assert params["flag"].accepts(True) and not params["flag"].accepts(1)
+    assert params["years"].accepts([2019]) and not params["years"].accepts(2019)
+    assert params["computed"].accepts(object())
+
+
+def test_inspect_fixture_notebooks():
+    fy = inspect_notebook(FIXTURES / "notebooks" / "fy_report.ipynb")
+    assert fy.per_fiscal_year
+    assert {"fiscal_year", "lang", "data_dir"} <= set(fy.parameters)
+    assert not inspect_notebook(FIXTURES / "notebooks" / "overview.ipynb").per_fiscal_year
+
+
+def test_string_parameters_are_injected_as_data_not_code():
+    """papermill writes each string as one literal: the injected cell only assigns constants."""
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    nb = load_notebook_node(str(FIXTURES / "notebooks" / "overview.ipynb"))
+    nasty = "x'\"\"\"\nimport os; os.system('echo pwned') #\\n 日本語 \\\\"
+    out = parameterize_notebook(nb, {"lang": "ja", "data_dir": nasty, "title_suffix": nasty})
+    injected = next(c for c in out.cells if "injected-parameters" in c.metadata.get("tags", []))
+    tree = ast.parse(injected.source)
+    values = {}
+    for node in tree.body:
+        assert isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        values[node.targets[0].id] = node.value.value
+    assert values == {"lang": "ja", "data_dir": nasty, "title_suffix": nasty}
+
+
+# --------------------------------------------------------------------------- valid settings
+
+
+def test_valid_configuration_and_plan(dirs):
+    nbs, params = dirs
+    (params / "overview.yaml").write_text("title_suffix: ' (draft)'\n", encoding="utf-8")
+    config = _load(dirs)
+    assert list(config.notebooks) == ["failing", "fy_report", "overview"]
+    assert config.fiscal_years == [2022, 2023]
+    assert config.languages == ["ja", "en"]
+    assert config.workers >= 1
+    jobs = plan_jobs(config)
+    # fy_report: 2 years x 2 languages; the others: 2 languages each
+    assert len(jobs) == 4 + 2 + 2
+    ids = [j.id for j in jobs]
+    assert "fy_report/fy2022-en" in ids and "overview/ja" in ids
+    overview = next(j for j in jobs if j.id == "overview/en")
+    assert overview.parameters == {"title_suffix": " (draft)", "lang": "en", "data_dir": None}
+    fy = next(j for j in jobs if j.id == "fy_report/fy2023-ja")
+    assert fy.parameters == {"fiscal_year": 2023, "lang": "ja", "data_dir": None}
+
+
+def test_overrides_win(dirs, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    config = _load(dirs, Overrides(notebooks=["fy_report"], fiscal_years=[2013, 2024],
+                                   languages=["en"], workers=3, timeout=5, out="o",
+                                   data_dir=str(data)))
+    assert list(config.notebooks) == ["fy_report"]
+    assert config.fiscal_years == [2013, 2024]
+    assert (config.languages, config.workers, config.timeout) == (["en"], 3, 5.0)
+    assert config.out == (Path.cwd() / "o").resolve()
+    assert config.data_dir == data.resolve()
+    assert [j.parameters["data_dir"] for j in plan_jobs(config)] == [str(data.resolve())] * 2
+
+
+def test_relative_directories_become_absolute(dirs, monkeypatch):
+    nbs, params = dirs
+    monkeypatch.chdir(nbs.parent)
+    config = load_config(Overrides(), notebooks_directory=Path("notebooks"),
+                         params_directory=Path("params"), data_years=_years)
+    assert config.notebooks_dir.is_absolute() and config.params_dir.is_absolute()
+    assert all(job.path.is_absolute() for job in plan_jobs(config))
+
+
+def test_all_means_every_fiscal_year_in_the_data(dirs):
+    assert _load(dirs, Overrides(all_fiscal_years=True)).fiscal_years == YEARS
+
+
+def test_relative_paths_in_batch_yaml_are_relative_to_the_repository(dirs):
+    nbs, params = dirs
+    (params / "batch.yaml").write_text("out: somewhere/reports\n", encoding="utf-8")
+    assert _load(dirs).out == (params.parent / "somewhere" / "reports").resolve()
+
+
+def test_real_fiscal_years_come_from_the_three_datasets():
+    from wardanalysis.batch.cache import fiscal_years_in_data
+
+    assert fiscal_years_in_data(None) == YEARS
+
+
+def test_the_repository_batch_yaml_is_valid():
+    from wardanalysis.batch.config import _BATCH_KEYS, read_yaml_mapping
+    from wardanalysis.paths import params_dir
+
+    values, problems = read_yaml_mapping(params_dir() / "batch.yaml")
+    assert problems == []
+    assert set(values) <= set(_BATCH_KEYS)
+    assert values["languages"] == ["ja", "en"] and values["fiscal_years"] == "all"
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "expected"),
+    [
+        ("batch.yaml", "fiscal_years: [2022]\nworkerz: 2\n", "batch.yaml: workerz: unknown key"),
+        ("batch.yaml", "workers: two\n", "batch.yaml: workers: must be a positive integer"),
+        ("batch.yaml", "workers: 0\n", "batch.yaml: workers: must be a positive integer"),
+        ("batch.yaml", "timeout: -1\n", "batch.yaml: timeout: must be a positive number"),
+        ("batch.yaml", "languages: [ja, fr]\n", "batch.yaml: languages: must be a non-empty list"),
+        ("batch.yaml", "fiscal_years: [2022, 1999]\n",
+         "batch.yaml: fiscal_years: 1999 is not a fiscal year in the data (2013–2024)"),
+        ("batch.yaml", "fiscal_years: last\n", "batch.yaml: fiscal_years: must be 'all' or a list"),
+        ("batch.yaml", "notebooks: [overview, nope]\n", "batch.yaml: notebooks: no notebook nope"),
+        ("batch.yaml", "kernel_start: thread\n", "batch.yaml: kernel_start: must be one of"),
+        ("batch.yaml", "workers: 1\nworkers: 2\n", "batch.yaml: is not valid YAML"),
+        ("batch.yaml", "- a list\n", "batch.yaml: must be a mapping"),
+        ("overview.yaml", "title_sufix: x\n", "overview.yaml: title_sufix: unknown parameter"),
+        ("overview.yaml", "title_suffix: 3\n", "overview.yaml: title_suffix: must be a string"),
+        ("failing.yaml", "should_fail: 'yes'\n", "failing.yaml: should_fail: must be true or false"),
+        ("overview.yaml", "lang: en\n", "overview.yaml: lang: is set by the batch"),
+        ("fy_report.yaml", "fiscal_year: 2023\n", "fy_report.yaml: fiscal_year: is set by the batch"),
+        ("typo_report.yaml", "a: 1\n", "typo_report.yaml: no notebook typo_report.ipynb"),
+    ],
+)
+def test_each_problem_names_its_file_and_key(dirs, file, text, expected):
+    nbs, params = dirs
+    (params / file).write_text(text, encoding="utf-8")
+    problems = _problems(dirs)
+    assert any(expected in p for p in problems), problems
+
+
+def test_duplicated_yaml_key_is_named(dirs):
+    nbs, params = dirs
+    (params / "overview.yaml").write_text("title_suffix: a\ntitle_suffix: b\n", encoding="utf-8")
+    assert any("duplicated key 'title_suffix'" in p for p in _problems(dirs))
+
+
+def test_all_problems_are_reported_together(dirs):
+    nbs, params = dirs
+    (params / "batch.yaml").write_text("workerz: 2\ntimeout: no\n", encoding="utf-8")
+    (params / "overview.yaml").write_text("title_sufix: x\n", encoding="utf-8")
+    assert len(_problems(dirs)) == 3
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (Overrides(notebooks=["nope"]), "--notebook: nope: no notebook nope.ipynb"),
+        (Overrides(fiscal_years=[2030]), "--fiscal-year: 2030 is not a fiscal year in the data"),
+    ],
+)
+def test_command_line_problems_name_the_option(dirs, overrides, expected):
+    assert any(expected in p for p in _problems(dirs, overrides))
+
+
+def test_notebook_without_parameters_cell_or_lang_is_an_error(dirs):
+    import nbformat
+
+    nbs, _ = dirs
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(nb, nbs / "untagged.ipynb")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "x = 1", metadata={"tags": ["parameters"]})])
+    nbformat.write(nb, nbs / "nolang.ipynb")
+    problems = _problems(dirs)
+    assert any("untagged.ipynb: has no code cell tagged 'parameters'" in p for p in problems)
+    assert any("nolang.ipynb: lang: the parameters cell must declare it" in p for p in problems)
+
+
+def test_bad_overlay_data_is_a_clear_error(dirs, tmp_path):
+    """Listing the fiscal years reads the data with data_dir: a broken overlay stops the run."""
+    from wardanalysis.batch.cache import fiscal_years_in_data
+
+    data = tmp_path / "overlay"
+    data.mkdir()
+    (data / "needs_reflection.csv").write_text("fiscal_year,requests\n2023,lots\n", "utf-8")
+    nbs, params = dirs
+    with pytest.raises(ParamsError) as info:
+        load_config(Overrides(data_dir=str(data)), notebooks_directory=nbs,
+                    params_directory=params, data_years=lambda d, o: fiscal_years_in_data(d))
+    assert "cannot list the fiscal years in the data" in str(info.value)

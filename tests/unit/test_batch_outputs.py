@@ -1,0 +1,136 @@
+"""wardanalysis.batch.outputs: atomic writes, results.csv, index.html, clean-up, the lock."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import pytest
+
+from wardanalysis.batch import outputs
+
+
+def _attempt(run, status="ok", records=(), error=None, files=None, d=None):
+    return {"status": status, "run_id": run, "dir": d, "error": error, "records": list(records),
+            "files": files or {}, "parameters": {"lang": "ja", "data_dir": None},
+            "duration_s": 1.25, "data_checksum": "c" * 64, "package_version": "0.1.0",
+            "finished": "2026-01-01T00:00:00Z"}
+
+
+def _rec(key, value, lo=None, hi=None, unit="cases"):
+    return {"key": key, "value": value, "ci_low": lo, "ci_high": hi, "unit": unit}
+
+
+def _entries():
+    return {
+        "b/en": {"id": "b/en", "notebook": "b", "fiscal_year": None, "lang": "en",
+                 "report": _attempt("r1", records=[_rec("x", 2.0)]), "failure": None},
+        "b/ja": {"id": "b/ja", "notebook": "b", "fiscal_year": None, "lang": "ja",
+                 "report": _attempt("r1", records=[_rec("x", 2.0), _rec("a", 0.1, 0.05, 0.2)]),
+                 "failure": None},
+        "a/fy2023-ja": {"id": "a/fy2023-ja", "notebook": "a", "fiscal_year": 2023, "lang": "ja",
+                        "report": _attempt("r1", records=[_rec("y", 650.0)]), "failure": None},
+        "a/fy2022-ja": {"id": "a/fy2022-ja", "notebook": "a", "fiscal_year": 2022, "lang": "ja",
+                        "report": _attempt("r0", records=[_rec("y", 504.0)]),
+                        "failure": _attempt("r1", "failed", error="ValueError: <bad> & worse")},
+    }
+
+
+def test_write_atomic_replaces_whole_files_and_leaves_no_temporaries(tmp_path):
+    target = tmp_path / "sub" / "index.html"
+    outputs.write_atomic(target, "one")
+    outputs.write_atomic(target, "two")
+    assert target.read_text() == "two"
+    assert os.listdir(target.parent) == ["index.html"]
+
+
+def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "results.csv"
+    outputs.write_atomic(target, "old")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(outputs.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        outputs.write_atomic(target, "new")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["results.csv"]
+
+
+def test_manifest_orders_entries_and_marks_stale_reports():
+    manifest = outputs.build_manifest(_entries(), {"id": "r1"})
+    assert [e["id"] for e in manifest["reports"]] == ["b/ja", "b/en", "a/fy2022-ja",
+                                                      "a/fy2023-ja"]
+    stale = manifest["reports"][2]
+    assert stale["status"] == "failed" and stale["stale"] is True
+    assert all(e["status"] == "ok" and not e["stale"] for i, e in enumerate(manifest["reports"])
+               if i != 2)
+
+
+def test_results_csv_has_current_results_only_in_a_fixed_order():
+    manifest = outputs.build_manifest(_entries(), {})
+    rows = list(csv.reader(io.StringIO(outputs.results_csv(manifest))))
+    assert rows[0] == list(outputs.RESULT_COLUMNS)
+    assert rows[1:] == [
+        ["a", "2023", "ja", "y", "650.0", "", "", "cases"],
+        ["b", "", "ja", "x", "2.0", "", "", "cases"],
+        ["b", "", "ja", "a", "0.1", "0.05", "0.2", "cases"],
+        ["b", "", "en", "x", "2.0", "", "", "cases"],
+    ]  # a/fy2022 failed: its stale numbers are left out
+
+
+def test_index_groups_by_fiscal_year_and_escapes(tmp_path):
+    manifest = outputs.build_manifest(_entries(), {"id": "r1", "summary": "done"})
+    page = outputs.index_html(manifest)
+    assert page.index("All fiscal years") < page.index("Fiscal year 2022") < page.index(
+        "Fiscal year 2023")
+    assert "ValueError: &lt;bad&gt; &amp; worse" in page
+    assert "<bad>" not in page
+    assert "stale" in page
+    assert "1.2 s" in page and "0.1.0" in page and "c" * 12 in page
+
+
+def _publish(out, rel):
+    d = out / rel
+    d.mkdir(parents=True)
+    (d / "job.json").write_text("{}")
+    return d
+
+
+def test_garbage_collection_removes_only_unreferenced_run_directories(tmp_path):
+    out = tmp_path
+    keep = _publish(out, "nb/ja/20260101T000000-aaaaaa")
+    drop = _publish(out, "nb/ja/20250101T000000-bbbbbb")
+    other = out / "nb" / "ja" / "notes"  # not a run directory
+    other.mkdir()
+    (other / "job.json").write_text("{}")
+    (out / ".staging" / "x").mkdir(parents=True)
+    manifest = {"reports": [{"id": "nb/ja", "report": {"dir": "nb/ja/20260101T000000-aaaaaa"},
+                             "failure": None}]}
+    assert outputs.collect_garbage(out, manifest) == 1
+    assert keep.is_dir() and not drop.exists() and other.is_dir()
+    assert not (out / ".staging").exists()
+
+
+def test_commit_writes_manifest_results_and_index(tmp_path):
+    manifest = outputs.build_manifest(_entries(), {"id": "r1"})
+    outputs.commit(tmp_path, manifest, outputs.index_html(manifest))
+    assert outputs.read_manifest(tmp_path)["reports"][0]["id"] == "b/ja"
+    assert (tmp_path / "results.csv").read_text().startswith("notebook,fiscal_year")
+    assert (tmp_path / "index.html").read_text().endswith("</html>\n")
+
+
+def test_unreadable_manifest_counts_as_empty(tmp_path):
+    (tmp_path / "manifest.json").write_text("{not json")
+    assert outputs.read_manifest(tmp_path) == {"reports": []}
+
+
+def test_second_run_on_the_same_directory_is_refused(tmp_path):
+    with outputs.locked(tmp_path):
+        with pytest.raises(outputs.OutputLockedError, match="another"):
+            with outputs.locked(tmp_path):
+                pass
+    with outputs.locked(tmp_path):  # released
+        pass

@@ -1,0 +1,176 @@
+"""wardanalysis.records: recording key estimates in a notebook and collecting them back."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from wardanalysis import records
+from wardanalysis.records import MIME_TYPE, collect_records, format_sig, record, record_rows
+
+
+def _frame(**overrides):
+    data = {"key": ["requests_change", "handled_share"], "value": [-0.3456789, 0.91234],
+            "ci_low": [-0.41, float("nan")], "ci_high": [-0.28, None],
+            "unit": ["ratio", "share"]}
+    data.update(overrides)
+    return pd.DataFrame(data)
+
+
+class _Result:
+    """Stands in for a model result object: anything with ``records()``."""
+
+    def __init__(self, frame):
+        self.frame = frame
+
+    def records(self):
+        return self.frame
+
+
+def test_rows_from_frames_and_result_objects():
+    rows = record_rows([_Result(_frame()), pd.DataFrame({"key": ["n"], "value": [3],
+                        "ci_low": [None], "ci_high": [None], "unit": [None]})])
+    assert [r["key"] for r in rows] == ["requests_change", "handled_share", "n"]
+    assert rows[0] == {"key": "requests_change", "value": -0.3456789, "ci_low": -0.41,
+                       "ci_high": -0.28, "unit": "ratio"}
+    assert rows[1]["ci_low"] is None and rows[1]["ci_high"] is None  # NaN and None → None
+    assert rows[2] == {"key": "n", "value": 3.0, "ci_low": None, "ci_high": None, "unit": ""}
+    assert record_rows(_frame()) == record_rows(_Result(_frame()))  # single object
+
+
+def test_columns_may_come_in_any_order_but_must_be_exact():
+    frame = _frame()[["unit", "ci_high", "key", "value", "ci_low"]]
+    assert record_rows(frame)[0]["key"] == "requests_change"
+    with pytest.raises(ValueError, match="exactly the columns"):
+        record_rows(_frame().assign(extra=1))
+    with pytest.raises(ValueError, match="exactly the columns"):
+        record_rows(_frame().drop(columns="unit"))
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "match"),
+    [
+        ({"value": ["a lot", 1.0]}, TypeError, "value must be a number"),
+        ({"value": [True, 1.0]}, TypeError, "value must be a number"),
+        ({"value": [math.inf, 1.0]}, ValueError, "infinite"),
+        ({"key": ["same", "same"]}, ValueError, "duplicate record keys: same"),
+        ({"key": ["", "b"]}, ValueError, "non-empty string"),
+        ({"unit": [3, "x"]}, TypeError, "unit must be a string"),
+    ],
+)
+def test_invalid_records_are_rejected(bad, error, match):
+    with pytest.raises(error, match=match):
+        record_rows(_frame(**bad))
+
+
+def test_record_rejects_things_without_records():
+    with pytest.raises(TypeError, match="no records"):
+        record_rows([object()])
+    with pytest.raises(TypeError, match="takes a result object"):
+        record_rows(3.0)
+
+
+def test_record_leaves_the_caller_frame_unchanged():
+    frame = _frame()
+    before = frame.copy(deep=True)
+    record_rows(frame)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(0.0, "0"), (-0.0, "0"), (1.0, "1.000"), (-0.3456789, "-0.3457"), (12345.6, "12,350"),
+     (9999.5, "10,000"), (0.00123456, "0.001235"), (1.23456e-7, "1.235e-07"),
+     (2.5e16, "2.500e+16"), (None, "NA"), (float("nan"), "NA")],
+)
+def test_format_sig_four_significant_figures(value, shown):
+    assert format_sig(value) == shown
+
+
+def test_bundle_has_json_text_and_html():
+    bundle = records.bundle(record_rows(_frame()))
+    assert set(bundle) == {MIME_TYPE, "text/plain", "text/html"}
+    assert bundle[MIME_TYPE][0]["value"] == -0.3456789  # unrounded
+    text = bundle["text/plain"].splitlines()
+    assert text[0].split() == ["key", "value", "ci_low", "ci_high", "unit"]
+    assert text[1].split() == ["requests_change", "-0.3457", "-0.4100", "-0.2800", "ratio"]
+    assert text[2].split() == ["handled_share", "0.9123", "NA", "NA", "share"]
+    assert "<table" in bundle["text/html"] and "-0.3457" in bundle["text/html"]
+    assert "<script" not in records.bundle(record_rows(_frame(key=["<script>", "b"])))[
+        "text/html"]
+
+
+def test_record_displays_one_output_and_returns_none(monkeypatch):
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda *objs, **kw: shown.append((objs, kw)))
+    assert record([_Result(_frame())], notebook="01_requests_covid") is None
+    assert len(shown) == 1
+    (data,), kwargs = shown[0]
+    assert kwargs["raw"] is True
+    assert set(data) == {MIME_TYPE, "text/plain", "text/html"}
+    assert kwargs["metadata"] == {MIME_TYPE: {"notebook": "01_requests_covid"}}
+
+
+def test_record_outside_ipython_prints_the_table(capsys):
+    record(_frame())
+    assert "requests_change" in capsys.readouterr().out
+
+
+def _notebook(*bundles):
+    cells = [new_code_cell("record(...)", outputs=[
+        new_output("display_data", data=b) for b in bundles])]
+    cells.append(new_code_cell("1 + 1", outputs=[
+        new_output("execute_result", data={"text/plain": "2"}, execution_count=2)]))
+    return new_notebook(cells=cells)
+
+
+def test_collect_records_round_trips_through_a_saved_notebook(tmp_path):
+    first = records.bundle(record_rows(_frame()))
+    second = records.bundle(record_rows(_Result(pd.DataFrame({
+        "key": ["n_years"], "value": [7], "ci_low": [None], "ci_high": [None],
+        "unit": ["years"]}))))
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(_notebook(first, second), path)
+    nbformat.validate(nbformat.read(path, as_version=4))
+    for source in (path, nbformat.read(path, as_version=4), json.loads(path.read_text())):
+        frame = collect_records(source)
+        assert list(frame.columns) == ["key", "value", "ci_low", "ci_high", "unit"]
+        assert list(frame["key"]) == ["requests_change", "handled_share", "n_years"]
+        assert frame.loc[0, "value"] == -0.3456789
+        assert math.isnan(frame.loc[1, "ci_low"])
+        assert frame["value"].dtype == float
+
+
+def test_collect_records_of_a_notebook_without_records_is_empty():
+    frame = collect_records(_notebook())
+    assert frame.empty and list(frame.columns) == list(records.COLUMNS)
+
+
+def test_collect_records_rejects_a_key_recorded_twice():
+    bundle = records.bundle(record_rows(_frame()))
+    with pytest.raises(ValueError, match="duplicate record keys"):
+        collect_records(_notebook(bundle, bundle))
+
+
+def test_collect_records_rejects_malformed_rows():
+    with pytest.raises(ValueError, match="malformed record row"):
+        collect_records(_notebook({MIME_TYPE: [{"key": "a", "value": 1}], "text/plain": "a"}))
+
+
+def test_import_does_not_pull_in_plotting_or_models():
+    code = ("import sys, wardanalysis.records; "
+            "print(sorted(m for m in ('matplotlib', 'seaborn', 'statsmodels') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

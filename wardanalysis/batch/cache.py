@@ -1,0 +1,206 @@
+"""When may a report be reused instead of executing its notebook again?
+
+A report is reused when nothing it depends on has changed since it was made. That is two checks:
+
+1. The **input key** is equal: a SHA-256 over the notebook file, the parameters it was run with,
+   the package source (every file under ``wardanalysis/``), the installed distributions and their
+   versions (the names of the ``*.dist-info`` directories on ``sys.path``) with the Python
+   version, the shipped data files that belong to no dataset (``data/sources.yml``, snapshots),
+   and the kernel name.
+2. The **datasets the notebook read** are unchanged. The kernel runs with
+   ``WARDANALYSIS_ACCESS_LOG`` pointing at a file to which every ``wardanalysis.load(name)``
+   appends ``name``; the report remembers those names and, for each, a fingerprint of its files:
+   the shipped ``data/meta/<name>.yml`` and the transcription it names, and the overlay
+   ``<data_dir>/<name>.csv`` (or its absence). Changing one dataset therefore re-executes only
+   the notebooks that read it.
+
+Everything here is plain hashing: no pandas, nbformat or Jupyter import, so a run with nothing to
+do stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..paths import PACKAGE_DIR, shipped_data_dir
+
+#: Bump when the layout of reports or the meaning of a key changes: every report is redone.
+FORMAT_VERSION = 1
+
+_SKIP_DIRS = {"__pycache__", "_shipped_data", ".ipynb_checkpoints"}
+_SKIP_SUFFIXES = {".pyc", ".pyo"}
+
+
+def _sha(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _tree_fingerprint(root: Path, skip: Iterable[Path] = ()) -> str:
+    skipped = {p.resolve() for p in skip}
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS
+                             and (Path(dirpath) / d).resolve() not in skipped)
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if path.suffix in _SKIP_SUFFIXES or path.resolve() in skipped:
+                continue
+            rel = path.relative_to(root).as_posix()
+            h.update(_sha(rel, path.read_bytes()).encode())
+    return h.hexdigest()
+
+
+@cache
+def package_fingerprint() -> str:
+    """Every source and data file of the ``wardanalysis`` package."""
+    return _tree_fingerprint(PACKAGE_DIR)
+
+
+@cache
+def dependency_fingerprint() -> str:
+    """The Python version and every installed distribution with its version."""
+    names: set[str] = set()
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as it:
+                names.update(e.name for e in it
+                             if e.name.endswith((".dist-info", ".egg-info")))
+        except (OSError, NotADirectoryError):
+            continue
+    return _sha(sys.version, *sorted(names))
+
+
+def shared_data_fingerprint() -> str:
+    """Shipped data files that belong to no single dataset (sources, snapshots).
+
+    ``meta/`` and ``raw/`` are fingerprinted per dataset; ``SHA256SUMS`` only lists checksums of
+    the other files, so it is left out (otherwise changing any dataset would redo every report).
+    """
+    root = shipped_data_dir()
+    return _tree_fingerprint(root, skip=[root / "meta", root / "raw", root / "SHA256SUMS"])
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return "absent"
+
+
+_PATH_RE = re.compile(r"^path:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
+
+
+def dataset_files(name: str, data_dir: str | Path | None) -> list[Path]:
+    """The files dataset ``name`` is read from: descriptor, transcription, overlay."""
+    root = shipped_data_dir()
+    meta = root / "meta" / f"{name}.yml"
+    files = [meta]
+    raw = root / "raw" / f"{name}.csv"
+    try:
+        match = _PATH_RE.search(meta.read_text(encoding="utf-8"))
+        if match:
+            raw = root / match.group(1)
+    except OSError:
+        pass
+    files.append(raw)
+    if data_dir:
+        files.append(Path(data_dir) / f"{name}.csv")
+    return files
+
+
+def dataset_fingerprint(name: str, data_dir: str | Path | None) -> str:
+    parts: list[str] = []
+    for i, path in enumerate(dataset_files(name, data_dir)):
+        role = ("meta", "shipped", "overlay")[min(i, 2)]
+        parts.append(f"{role}:{_file_digest(path)}")
+    return _sha(*parts)
+
+
+def dataset_names() -> list[str]:
+    return sorted(p.stem for p in (shipped_data_dir() / "meta").glob("*.yml"))
+
+
+def dataset_fingerprints(data_dir: str | Path | None, names: Iterable[str] | None = None
+                         ) -> dict[str, str]:
+    return {n: dataset_fingerprint(n, data_dir) for n in (names or dataset_names())}
+
+
+def notebook_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def input_key(*, notebook_sha: str, parameters: dict[str, Any], kernel: str,
+              shared_data: str) -> str:
+    """The key of everything but the datasets (see the module docstring)."""
+    return _sha(
+        f"format:{FORMAT_VERSION}",
+        f"notebook:{notebook_sha}",
+        "parameters:" + json.dumps(parameters, sort_keys=True, ensure_ascii=False, default=str),
+        f"package:{package_fingerprint()}",
+        f"dependencies:{dependency_fingerprint()}",
+        f"shared-data:{shared_data}",
+        f"kernel:{kernel}",
+    )
+
+
+def reusable(report: dict[str, Any] | None, key: str, current: dict[str, str],
+             data_dir: str | Path | None, out: Path) -> bool:
+    """Whether the stored ``report`` was made from the inputs a run would use now."""
+    if not report or report.get("status") != "ok" or report.get("key") != key:
+        return False
+    for name, fingerprint in (report.get("datasets") or {}).items():
+        now = current.get(name) or dataset_fingerprint(name, data_dir)
+        if now != fingerprint:
+            return False
+    return all((out / rel).is_file() for rel in (report.get("files") or {}).values())
+
+
+# --------------------------------------------------------------------------- fiscal years
+
+
+def fiscal_years_in_data(data_dir: str | Path | None, cache_file: Path | None = None) -> list[int]:
+    """Every fiscal year in the data: the union of ``fiscal_year`` over the datasets named in
+    :data:`~wardanalysis.batch.config.FISCAL_YEAR_DATASETS`, loaded with ``data_dir``.
+
+    Loading validates the data (and imports pandas), so the answer is kept in ``cache_file``
+    under a key of those datasets' files and the package source.
+    """
+    from .config import FISCAL_YEAR_DATASETS
+
+    key = _sha(package_fingerprint(), str(data_dir or ""),
+               *(f"{n}:{dataset_fingerprint(n, data_dir)}" for n in FISCAL_YEAR_DATASETS))
+    if cache_file is not None:
+        try:
+            stored = json.loads(Path(cache_file).read_text(encoding="utf-8"))
+            if stored.get("key") == key:
+                return [int(y) for y in stored["fiscal_years"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    import wardanalysis
+
+    years: set[int] = set()
+    for name in FISCAL_YEAR_DATASETS:
+        frame = wardanalysis.load(name, data_dir)
+        years.update(int(y) for y in frame["fiscal_year"].dropna().unique())
+    result = sorted(years)
+    if cache_file is not None:
+        from .outputs import write_atomic
+
+        try:
+            write_atomic(Path(cache_file), json.dumps({"key": key, "fiscal_years": result}))
+        except OSError:
+            pass
+    return result

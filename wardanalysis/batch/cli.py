@@ -1,0 +1,116 @@
+"""``wardanalysis run``: its options, and the entry point the top-level command calls."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import LANGUAGES, Overrides
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _year(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fiscal year such as 2023") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Execute the parameterized notebooks with papermill, once per fiscal year (for notebooks "
+        "that take one) and language, in parallel; render each to a reviewer view and a full view; "
+        "write index.html, results.csv and manifest.json. Settings come from params/batch.yaml "
+        "and params/<notebook>.yaml; these options override them. Notebooks whose inputs are "
+        "unchanged since their last successful run are reused, not executed again."
+    )
+    years = parser.add_mutually_exclusive_group()
+    years.add_argument("--fiscal-year", "-y", dest="fiscal_years", type=_year, action="append",
+                       metavar="YEAR", help="run this fiscal year (repeatable); default: as "
+                       "batch.yaml says, normally every fiscal year in the data")
+    years.add_argument("--all", dest="all_fiscal_years", action="store_true",
+                       help="run every fiscal year in the data")
+    parser.add_argument("--lang", "-l", dest="languages", action="append", choices=LANGUAGES,
+                        help="run this language (repeatable); default: ja and en")
+    parser.add_argument("--notebook", "-n", dest="notebooks", action="append", metavar="NAME",
+                        help="run this notebook, by file name without .ipynb, e.g. "
+                        "01_requests_covid (repeatable); default: all")
+    parser.add_argument("--workers", "-j", type=_positive_int, metavar="N",
+                        help="parallel worker processes (default: the number of CPU cores)")
+    parser.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                        help="stop a notebook that runs longer than this (default: batch.yaml)")
+    parser.add_argument("--force", action="store_true",
+                        help="execute every selected notebook, even if its inputs are unchanged")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="directory of user data files laid over the shipped data")
+    parser.add_argument("--out", "-o", metavar="DIR",
+                        help="output directory (default: reports/ in the repository)")
+    parser.add_argument("--kernel-start", choices=("fork", "spawn"),
+                        help="fork warm kernels from a fork server (default) or spawn each anew")
+    parser.add_argument("--notebooks-dir", type=Path, metavar="DIR",
+                        help="where the notebooks are (default: the repository's notebooks/)")
+    parser.add_argument("--params-dir", type=Path, metavar="DIR",
+                        help="where batch.yaml and the parameter files are (default: params/)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def overrides_from(args: argparse.Namespace) -> Overrides:
+    return Overrides(
+        notebooks=getattr(args, "notebooks", None),
+        fiscal_years=getattr(args, "fiscal_years", None),
+        all_fiscal_years=bool(getattr(args, "all_fiscal_years", False)),
+        languages=getattr(args, "languages", None),
+        workers=getattr(args, "workers", None),
+        timeout=getattr(args, "timeout", None),
+        out=getattr(args, "out", None),
+        data_dir=getattr(args, "data_dir", None),
+        kernel_start=getattr(args, "kernel_start", None),
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    from .outputs import OutputLockedError
+    from .runner import EXIT_PARAMS, run_batch
+
+    try:
+        summary = run_batch(
+            overrides_from(args),
+            force=bool(getattr(args, "force", False)),
+            notebooks_directory=getattr(args, "notebooks_dir", None),
+            params_directory=getattr(args, "params_dir", None),
+            echo=lambda line: print(line, flush=True),
+            progress=False if getattr(args, "no_progress", False) else None,
+        )
+    except OutputLockedError as exc:
+        print(f"wardanalysis run: {exc}", file=sys.stderr)
+        return EXIT_PARAMS
+    if summary.errors:
+        print("wardanalysis run: invalid parameters; nothing was run:", file=sys.stderr)
+        for error in summary.errors:
+            print(f"  {error}", file=sys.stderr)
+        return summary.exit_code
+    print(summary.line())
+    if summary.failed:
+        print("failed: " + ", ".join(summary.failed))
+    print(f"index: {summary.index}")
+    return summary.exit_code

@@ -1,0 +1,324 @@
+"""The reports directory: ``manifest.json``, ``results.csv``, ``index.html`` and one directory per
+executed notebook, all written so that a run killed at any moment leaves a readable state.
+
+Layout (``<out>`` is ``reports/`` by default)::
+
+    <out>/manifest.json          every report, for machines (the batch's own memory)
+    <out>/results.csv            every key estimate of every current report
+    <out>/index.html             every report, for people
+    <out>/<notebook>/<variant>/<run-id>/   one execution: notebook.ipynb, review.html,
+                                           full.html (or error.html), job.json
+
+Atomicity: an execution is written into ``<out>/.staging/`` and moved into place with one
+``rename`` of its directory; the three top-level files are each replaced with ``os.replace`` of a
+fully written and fsynced temporary file. Directories are never modified once in place, and a
+directory is deleted only after a manifest that no longer names it has been written. So every
+state a reader (or the next run) can see is a complete one. A lock file keeps two runs from
+writing the same directory at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import html
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+RESULTS = "results.csv"
+INDEX = "index.html"
+STAGING = ".staging"
+LOCK = ".lock"
+RESULT_COLUMNS = ("notebook", "fiscal_year", "lang", "key", "value", "ci_low", "ci_high", "unit")
+RUN_ID_RE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
+
+
+class OutputLockedError(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Replace ``path`` with ``text`` so that readers see the old file or the new, never a mix."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def publish_dir(staged: Path, final: Path) -> None:
+    """Move a fully written directory into place in one step."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for f in staged.iterdir():
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    os.rename(staged, final)
+    _fsync_dir(final.parent)
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold ``<out>/.lock`` for the duration of a run."""
+    out.mkdir(parents=True, exist_ok=True)
+    fh = open(out / LOCK, "a+")  # held for the whole block
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputLockedError(f"another `wardanalysis run` is writing to {out}") from None
+        yield
+    finally:
+        fh.close()
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    """The manifest, or an empty one if there is none (or it cannot be read)."""
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("reports"), list):
+            return data
+    except (OSError, ValueError):
+        pass
+    return {"reports": []}
+
+
+def entries_by_id(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["id"]: e for e in manifest.get("reports", []) if isinstance(e, dict) and "id" in e}
+
+
+def _sort_key(entry: dict[str, Any]) -> tuple[Any, ...]:
+    fy = entry.get("fiscal_year")
+    return (fy is not None, fy or 0, entry.get("notebook", ""),
+            {"ja": 0, "en": 1}.get(entry.get("lang", ""), 2), entry.get("lang", ""))
+
+
+def entry_status(entry: dict[str, Any]) -> str:
+    """``ok``, ``failed`` or ``timeout`` (the latest execution), from an entry."""
+    failure = entry.get("failure")
+    return failure["status"] if failure else "ok"
+
+
+def is_stale(entry: dict[str, Any]) -> bool:
+    """A good report kept while the latest execution of its notebook failed."""
+    return bool(entry.get("failure") and entry.get("report"))
+
+
+def build_manifest(entries: dict[str, dict[str, Any]], run: dict[str, Any]) -> dict[str, Any]:
+    reports = sorted(entries.values(), key=_sort_key)
+    for e in reports:
+        e["status"] = entry_status(e)
+        e["stale"] = is_stale(e)
+    return {"format": 1, "run": run, "reports": reports}
+
+
+# --------------------------------------------------------------------------- results.csv
+
+
+def _csv_number(value: Any) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def results_csv(manifest: dict[str, Any]) -> str:
+    """Every key estimate of every report whose latest execution succeeded."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(RESULT_COLUMNS)
+    rows = []
+    for e in manifest["reports"]:
+        if e.get("failure") or not e.get("report"):
+            continue  # a stale report's numbers are not current results
+        for r in e["report"].get("records", []):
+            rows.append((e["notebook"], "" if e.get("fiscal_year") is None else e["fiscal_year"],
+                         e["lang"], r["key"], _csv_number(r["value"]), _csv_number(r["ci_low"]),
+                         _csv_number(r["ci_high"]), r.get("unit", "")))
+    # Notebook, then fiscal year, then language; each notebook's records in recorded order.
+    order = {"ja": 0, "en": 1}
+    rows.sort(key=lambda r: (r[0], r[1] != "", r[1] or 0, order.get(r[2], 2), r[2]))
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- commit & clean
+
+
+def commit(out: Path, manifest: dict[str, Any], index_html: str) -> None:
+    """Write the manifest, then results.csv, then the index, each atomically."""
+    write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+    write_atomic(out / RESULTS, results_csv(manifest))
+    write_atomic(out / INDEX, index_html)
+
+
+def referenced_dirs(manifest: dict[str, Any]) -> set[str]:
+    dirs = set()
+    for e in manifest.get("reports", []):
+        for attempt in (e.get("report"), e.get("failure")):
+            if attempt and attempt.get("dir"):
+                dirs.add(attempt["dir"])
+    return dirs
+
+
+def collect_garbage(out: Path, manifest: dict[str, Any]) -> int:
+    """Delete execution directories the committed manifest no longer names, and old staging.
+
+    Only directories the batch made are touched: ``<out>/<notebook>/<variant>/<run-id>/``
+    holding a ``job.json``.
+    """
+    keep = referenced_dirs(manifest)
+    removed = 0
+    shutil.rmtree(out / STAGING, ignore_errors=True)
+    for job_json in out.glob("*/*/*/job.json"):
+        run_dir = job_json.parent
+        if not RUN_ID_RE.match(run_dir.name):
+            continue
+        rel = run_dir.relative_to(out).as_posix()
+        if rel not in keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            removed += 1
+            for parent in (run_dir.parent, run_dir.parent.parent):
+                with contextlib.suppress(OSError):
+                    parent.rmdir()  # only if now empty
+    return removed
+
+
+# --------------------------------------------------------------------------- index.html
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans CJK JP","IPAexGothic",
+sans-serif;margin:2rem auto;max-width:78rem;padding:0 1rem;color:#222;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2rem;
+border-bottom:2px solid #0173B2;padding-bottom:.2rem}
+.summary{color:#444;margin:.3rem 0 1rem}.meta{color:#555;font-size:.9rem}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f4f6f8}td.num{text-align:right;white-space:nowrap}
+.ok{color:#08660f;font-weight:600}.failed,.timeout{color:#b00020;font-weight:600}
+.stale{color:#8a5a00;font-weight:600}.err{color:#b00020;font-family:ui-monospace,monospace;
+font-size:.85rem;white-space:pre-wrap}code{font-size:.85rem}
+.links a{margin-right:.6rem;white-space:nowrap}
+"""
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    shown = {k: v for k, v in params.items() if k not in ("lang",)}
+    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in shown.items())
+
+
+def _links(attempt: dict[str, Any], labels: dict[str, str]) -> str:
+    files = attempt.get("files") or {}
+    return "".join(f'<a href="{_esc(files[k])}">{_esc(label)}</a>'
+                   for k, label in labels.items() if k in files)
+
+
+_VIEW_LABELS = {"review": "reviewer view", "full": "full view (code)", "notebook": ".ipynb"}
+_ERROR_LABELS = {"error": "error page", "notebook": "partial .ipynb"}
+
+
+def _row(e: dict[str, Any]) -> str:
+    report, failure = e.get("report"), e.get("failure")
+    latest = failure or report or {}
+    status = entry_status(e)
+    status_html = f'<span class="{status}">{_esc(status)}</span>'
+    detail = ""
+    links = ""
+    if failure:
+        detail = f'<div class="err">{_esc(failure.get("error") or "")}</div>'
+        links = _links(failure, _ERROR_LABELS)
+        if report:
+            status_html += ' <span class="stale">· earlier report kept (stale)</span>'
+            links += (f'<br><span class="stale">stale, from {_esc(report.get("finished", ""))}:'
+                      f"</span> " + _links(report, _VIEW_LABELS))
+    elif report:
+        links = _links(report, _VIEW_LABELS)
+    checksum = latest.get("data_checksum") or ""
+    duration = latest.get("duration_s")
+    return (
+        "<tr>"
+        f"<td>{_esc(e['notebook'])}</td><td>{_esc(e['lang'])}</td>"
+        f"<td>{status_html}{detail}</td>"
+        f"<td><code>{_esc(_params_text(latest.get('parameters', {})))}</code></td>"
+        f'<td class="num">{"" if duration is None else f"{duration:.1f} s"}</td>'
+        f"<td>{_esc(latest.get('package_version', ''))}</td>"
+        f'<td><code title="{_esc(checksum)}">{_esc(checksum[:12])}</code></td>'
+        f'<td class="links">{links}</td>'
+        "</tr>"
+    )
+
+
+def index_html(manifest: dict[str, Any], title: str = "wardanalysis reports") -> str:
+    """The reviewers' entry page: every report grouped by fiscal year and notebook."""
+    reports = manifest["reports"]
+    run = manifest.get("run", {})
+    n_ok = sum(1 for e in reports if not e.get("failure"))
+    n_failed = sum(1 for e in reports if e.get("failure"))
+    n_stale = sum(1 for e in reports if is_stale(e))
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for e in reports:
+        groups.setdefault(e.get("fiscal_year"), []).append(e)
+    head = ("<tr><th>notebook</th><th>lang</th><th>status</th><th>parameters</th>"
+            "<th>duration</th><th>package</th><th>data checksum</th><th>views</th></tr>")
+    sections = []
+    for fy, entries in groups.items():
+        heading = "All fiscal years" if fy is None else f"Fiscal year {fy}"
+        rows = "".join(_row(e) for e in entries)
+        sections.append(f'<h2 id="{"all" if fy is None else f"fy{fy}"}">{_esc(heading)}</h2>'
+                        f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>")
+    toc = " · ".join(
+        f'<a href="#{"all" if fy is None else f"fy{fy}"}">{"all" if fy is None else fy}</a>'
+        for fy in groups)
+    summary = f"{len(reports)} reports: {n_ok} ok, {n_failed} failed"
+    if n_stale:
+        summary += f" ({n_stale} with an earlier good report kept, marked stale)"
+    last = (f"Last run {_esc(run.get('id', ''))}: {_esc(run.get('summary', ''))}"
+            if run else "")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_esc(title)}</h1>"
+        f'<p class="summary">{_esc(summary)}</p><p class="meta">{last}</p>'
+        f'<p class="meta">Jump to: {toc}</p>'
+        + "".join(sections)
+        + '<p class="meta">Machine-readable: <a href="manifest.json">manifest.json</a> · '
+        '<a href="results.csv">results.csv</a></p>'
+        "</body></html>\n"
+    )

@@ -1,0 +1,233 @@
+"""``wardanalysis run`` as a function: plan, reuse what is unchanged, execute the rest, publish.
+
+:func:`run_batch` is what the command line calls and what the tests call; it prints one line per
+notebook finished and a summary, and returns a :class:`RunSummary`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import cache, outputs
+from .config import Job, Overrides, ParamsError, discover_notebooks, load_config, plan_jobs
+
+__all__ = ["RunSummary", "run_batch"]
+
+EXIT_OK, EXIT_FAILED, EXIT_PARAMS, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Seconds between intermediate commits of manifest, results.csv and index while notebooks run.
+COMMIT_INTERVAL = 1.0
+
+
+@dataclass
+class RunSummary:
+    exit_code: int
+    total: int = 0
+    executed: int = 0
+    reused: int = 0
+    failed: list[str] = field(default_factory=list)
+    index: Path | None = None
+    seconds: float = 0.0
+    interrupted: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        parts = [f"{self.total} reports: {self.executed} executed, {self.reused} reused "
+                 f"(inputs unchanged), {len(self.failed)} failed in {self.seconds:.1f} s"]
+        if self.interrupted:
+            parts.append("INTERRUPTED")
+        return "; ".join(parts)
+
+
+def _run_id() -> str:
+    return dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _job_line(job: Job, attempt: dict[str, Any]) -> str:
+    status = attempt.get("status", "failed")
+    seconds = attempt.get("duration_s")
+    extra = {k: v for k, v in job.parameters.items()
+             if k not in ("lang", "fiscal_year", "data_dir")}
+    shown = job.describe() + "".join(f" {k}={v!r}" for k, v in extra.items())
+    line = f"{status:>7}  {'' if seconds is None else f'{seconds:6.1f} s'}  {shown}"
+    if attempt.get("error"):
+        line += f"  ← {attempt['error']}"
+    return line
+
+
+def run_batch(
+    overrides: Overrides | None = None,
+    *,
+    force: bool = False,
+    notebooks_directory: Path | None = None,
+    params_directory: Path | None = None,
+    echo: Callable[[str], None] = print,
+    progress: bool | None = None,
+) -> RunSummary:
+    """Run the batch (see :mod:`wardanalysis.batch`). Never raises for a notebook's failure;
+    raises nothing for invalid parameters either: those give exit code 2 and ``errors``."""
+    t0 = time.monotonic()
+    overrides = overrides or Overrides()
+
+    def data_years(data_dir: Path | None, out: Path) -> list[int]:
+        return cache.fiscal_years_in_data(data_dir, out / ".cache" / "fiscal_years.json")
+
+    try:
+        config = load_config(overrides, notebooks_directory=notebooks_directory,
+                             params_directory=params_directory, data_years=data_years)
+    except ParamsError as exc:
+        return RunSummary(EXIT_PARAMS, errors=[str(p) for p in exc.problems],
+                          seconds=time.monotonic() - t0)
+    jobs = plan_jobs(config)
+    out = config.out
+    with outputs.locked(out):
+        manifest = outputs.read_manifest(out)
+        entries = outputs.entries_by_id(manifest)
+        # Reports of notebooks that no longer exist leave the index (their files are cleaned up).
+        present = set(discover_notebooks(config.notebooks_dir))
+        entries = {i: e for i, e in entries.items() if e.get("notebook") in present}
+        data_dir = None if config.data_dir is None else str(config.data_dir)
+        shared = cache.shared_data_fingerprint()
+        datasets_now = cache.dataset_fingerprints(data_dir)
+        digests: dict[Path, str] = {}
+        todo: list[tuple[Job, str]] = []
+        reused = 0
+        for job in jobs:
+            if job.path not in digests:
+                digests[job.path] = cache.notebook_digest(job.path)
+            key = cache.input_key(notebook_sha=digests[job.path], parameters=job.parameters,
+                                  kernel=config.kernel, shared_data=shared)
+            entry = entries.get(job.id)
+            if not force and entry and cache.reusable(entry.get("report"), key, datasets_now,
+                                                      data_dir, out):
+                entry["failure"] = None  # the good report matches the inputs again
+                reused += 1
+            else:
+                todo.append((job, key))
+        summary = RunSummary(EXIT_OK, total=len(jobs), reused=reused,
+                             index=out / outputs.INDEX)
+        run_id = _run_id()
+        started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        workers = min(config.workers, len(todo)) if todo else 0
+        echo(f"{len(jobs)} reports planned: {reused} reused (inputs unchanged), "
+             f"{len(todo)} to execute" + (f" on {workers} worker(s)" if todo else ""))
+
+        job_ids = {j.id for j in jobs}
+
+        def run_info(interrupted: bool = False) -> dict[str, Any]:
+            import wardanalysis
+
+            summary.failed = [i for i, e in entries.items() if i in job_ids and e.get("failure")]
+            summary.seconds = time.monotonic() - t0
+            summary.interrupted = interrupted
+            return {"id": run_id, "started": started,
+                    "finished": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                    "summary": summary.line(), "package_version": wardanalysis.__version__,
+                    "data_dir": data_dir, "workers": workers, "force": force}
+
+        def publish(interrupted: bool = False) -> dict[str, Any]:
+            built = outputs.build_manifest(entries, run_info(interrupted))
+            outputs.commit(out, built, outputs.index_html(built))
+            return built
+
+        interrupted = False
+        if todo:
+            interrupted = not _execute(todo, config, entries, run_id, datasets_now, echo,
+                                       publish, summary, progress)
+        final = publish(interrupted)
+        outputs.collect_garbage(out, final)
+    summary.seconds = time.monotonic() - t0
+    summary.interrupted = interrupted
+    if interrupted:
+        summary.exit_code = EXIT_INTERRUPTED
+    elif summary.failed:
+        summary.exit_code = EXIT_FAILED
+    return summary
+
+
+def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[str, Any]],
+             run_id: str, datasets_now: dict[str, str], echo: Callable[[str], None],
+             publish: Callable[[bool], Any], summary: RunSummary, progress: bool | None) -> bool:
+    import wardanalysis
+
+    from .pool import run_jobs
+
+    data_dir = None if config.data_dir is None else str(config.data_dir)
+    by_id: dict[str, Job] = {job.id: job for job, _ in todo}
+
+    def messages() -> list[dict[str, Any]]:
+        # Called once the worker processes are starting: this (and pandas' import) overlaps them.
+        checksum = wardanalysis.data_checksum(data_dir)
+        found = []
+        for job, key in todo:
+            try:
+                notebook_file = str(job.path.resolve().relative_to(
+                    config.notebooks_dir.resolve().parent))
+            except ValueError:
+                notebook_file = job.path.name
+            previous = entries.get(job.id) or {}
+            last = previous.get("failure") or previous.get("report") or {}
+            found.append({
+                "id": job.id, "notebook": job.notebook, "variant": job.variant,
+                "fiscal_year": job.fiscal_year, "lang": job.lang, "path": str(job.path),
+                "notebook_file": notebook_file, "parameters": job.parameters, "key": key,
+                "kernel": config.kernel, "timeout": config.timeout, "out": str(config.out),
+                "run_id": run_id, "data_checksum": checksum,
+                "package_version": wardanalysis.__version__, "datasets_now": datasets_now,
+                "_expected": float(last.get("duration_s") or 0.0),
+            })
+        # Longest first (by the last known duration) keeps the workers busy until the end.
+        found.sort(key=lambda m: -m.pop("_expected"))
+        return found
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), unit="nb", file=sys.stderr, leave=False,
+               disable=(not sys.stderr.isatty()) if progress is None else not progress,
+               dynamic_ncols=True)
+
+    last_commit = [time.monotonic()]
+
+    def on_done(message: dict[str, Any], attempt: dict[str, Any]) -> None:
+        job = by_id[message["id"]]
+        attempt.setdefault("parameters", job.parameters)
+        attempt.setdefault("run_id", run_id)
+        entry = entries.setdefault(job.id, {"id": job.id, "notebook": job.notebook,
+                                            "fiscal_year": job.fiscal_year, "lang": job.lang,
+                                            "report": None, "failure": None})
+        if attempt.get("status") == "ok":
+            entry["report"], entry["failure"] = attempt, None
+        else:
+            entry["failure"] = attempt  # an earlier good report stays, marked stale
+        summary.executed += 1
+        bar.update(1)
+        bar.clear()
+        echo(_job_line(job, attempt))
+        bar.refresh()
+        # Commit now and then, not after every notebook: each commit is three fsynced files.
+        # A run killed in between loses at most the last second of results, never consistency.
+        now = time.monotonic()
+        if now - last_commit[0] >= COMMIT_INTERVAL:
+            publish(False)
+            last_commit[0] = now
+
+    try:
+        return run_jobs(messages, len(todo), workers=config.workers,
+                        kernel_start=config.kernel_start, preload=config.preload,
+                        on_done=on_done, log_path=config.out / ".logs" / "workers.log")
+    finally:
+        bar.close()

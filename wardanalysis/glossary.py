@@ -1,0 +1,90 @@
+"""One Japanese/English glossary for every label the package shows.
+
+The terms live in ``glossary.yml`` next to this module: the document's terms (要望・相談, 区重要課題,
+担当者協議 …), the statistical terms (rate ratio, 95% CI …), the table column names of every result
+and general interface words for notebook headings. Plots, tables and notebooks take their labels
+from :func:`label`, so the two languages cannot drift apart.
+
+>>> label("priority_issues", "ja")
+'区重要課題'
+>>> label("priority_issues", "en")
+'Ward priority issues'
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+__all__ = ["LANGS", "check_lang", "has", "keys", "label", "labels"]
+
+LANGS = ("ja", "en")
+_PATH = Path(__file__).with_name("glossary.yml")
+
+
+def check_lang(lang: object) -> str:
+    """``lang`` itself when it is ``'ja'`` or ``'en'``; otherwise ``KeyError`` naming it."""
+    if lang not in LANGS:
+        raise KeyError(f"unknown language {lang!r}: use 'ja' or 'en'")
+    return lang  # type: ignore[return-value]
+
+
+@cache
+def _terms() -> dict[str, dict[str, str]]:
+    import yaml
+
+    class _UniqueKeyLoader(yaml.SafeLoader):
+        """Rejects a key given twice (plain YAML keeps the last one silently)."""
+
+    def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if key in seen:
+                raise ValueError(f"{_PATH.name}: term {key!r} is defined twice")
+            seen.add(key)
+        return loader.construct_mapping(node)
+
+    _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    raw = yaml.load(_PATH.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    if not isinstance(raw, dict) or not isinstance(raw.get("terms"), dict):
+        raise ValueError(f"{_PATH.name}: expected a mapping with a 'terms' section")
+    terms: dict[str, dict[str, str]] = {}
+    for key, entry in raw["terms"].items():
+        if not isinstance(entry, dict) or set(entry) != set(LANGS):
+            raise ValueError(f"{_PATH.name}: term {key!r} must have exactly 'ja' and 'en'")
+        for lang in LANGS:
+            if not isinstance(entry[lang], str) or not entry[lang].strip():
+                raise ValueError(f"{_PATH.name}: term {key!r} has an empty {lang!r} label")
+        terms[str(key)] = {lang: entry[lang] for lang in LANGS}
+    return terms
+
+
+def label(key: str, lang: str = "ja") -> str:
+    """The label of ``key`` in ``lang`` (``'ja'`` or ``'en'``).
+
+    Raises
+    ------
+    KeyError
+        The key is not in the glossary, or the language is neither ``'ja'`` nor ``'en'``;
+        the message names which.
+    """
+    check_lang(lang)
+    try:
+        return _terms()[key][lang]
+    except KeyError:
+        raise KeyError(f"no glossary term {key!r} (see {_PATH.name})") from None
+
+
+def labels(lang: str = "ja") -> dict[str, str]:
+    """Every term in ``lang``: ``{key: label}``."""
+    check_lang(lang)
+    return {k: v[lang] for k, v in _terms().items()}
+
+
+def has(key: str) -> bool:
+    return key in _terms()
+
+
+def keys() -> list[str]:
+    return list(_terms())

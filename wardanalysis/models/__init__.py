@@ -1,0 +1,57 @@
+"""Statistical models of the review's three questions, one module per family.
+
+- :mod:`.requests`: did community requests fall because of COVID or were they already falling
+  (period means, quasi-Poisson trend, interrupted time series, sensitivities, verdict);
+- :mod:`.handled`: the share of requests handled;
+- :mod:`.escalation`: how requests become priority issues and where they are settled;
+- :mod:`.civil`: civil-engineering centre requests, FY2021 → FY2022;
+- :mod:`.budgets`: ward budgets across cities, adoption of priority issues, cost per issue;
+- :mod:`.covid_exposure`: days under Kumamoto's COVID measures per fiscal year.
+
+The functions are loaded lazily (``wardanalysis.models.trend`` imports statsmodels only when it
+is first used); the errors in :mod:`.errors` import nothing heavy.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {
+    # section 1
+    "period_comparison": "requests",
+    "trend": "requests",
+    "interrupted_time_series": "requests",
+    "exposure_model": "requests",
+    "sensitivity": "requests",
+    "verdict": "requests",
+    # section 2
+    "handled_share": "handled",
+    # section 3
+    "escalation_patterns": "escalation",
+    # section 4
+    "civil_requests": "civil",
+    # section 5
+    "kumamoto_budget": "budgets",
+    "cross_city_budgets": "budgets",
+    "adoption": "budgets",
+    "cost_per_funded_issue": "budgets",
+    # COVID measures
+    "covid_exposure_days": "covid_exposure",
+    "exposure_days": "covid_exposure",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wardanalysis.models' has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, "errors"])

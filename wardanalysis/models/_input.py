@@ -1,0 +1,110 @@
+"""Input handling shared by the models: loading defaults, copying, validating.
+
+Every public model function passes its DataFrame arguments through :func:`frame`, which loads the
+shipped dataset when the argument is ``None``, checks the type and the required columns, and
+returns a *copy*, so the caller's frame is never modified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import (
+    DuplicateYearError,
+    InvalidCountError,
+    MissingColumnError,
+    ModelInputError,
+    TooFewYearsError,
+    ZeroDenominatorError,
+)
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
+    # through the package's lazy top level, so the loader module can be renamed freely
+    from wardanalysis import load
+
+    return load(name, data_dir)
+
+
+def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
+          data_dir: str | Path | None = None, argument: str | None = None) -> pd.DataFrame:
+    """A validated copy of ``df`` (or of the shipped dataset ``name`` when ``df`` is None)."""
+    argument = argument or name
+    if df is None:
+        df = load_dataset(name, data_dir)
+    if not isinstance(df, pd.DataFrame):
+        raise ModelInputError(f"{argument}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise MissingColumnError(argument, missing, list(df.columns))
+    out = df.copy(deep=True)
+    out.attrs = dict(df.attrs)
+    return out
+
+
+def fiscal_years(df: pd.DataFrame, argument: str, unique: bool = True) -> pd.DataFrame:
+    """Check ``fiscal_year`` is whole numbers (one row per year when ``unique``); sort by it."""
+    fy = df["fiscal_year"]
+    values = pd.to_numeric(fy, errors="coerce")
+    bad = fy[values.isna() | (values != np.round(values))]
+    if not bad.empty:
+        raise InvalidCountError(
+            f"{argument}: fiscal_year must be a whole number (the calendar year in which the fiscal "
+            f"year starts); found {list(bad.astype(str))[:5]}"
+        )
+    df = df.assign(fiscal_year=values.astype(int))
+    if unique:
+        dup = df["fiscal_year"][df["fiscal_year"].duplicated()]
+        if not dup.empty:
+            raise DuplicateYearError(
+                f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear more than once; "
+                "one row per fiscal year is expected"
+            )
+    return df.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
+
+
+def counts(df: pd.DataFrame, columns: Iterable[str], argument: str) -> pd.DataFrame:
+    """Check that ``columns`` hold non-negative whole numbers; convert them to int."""
+    out = df.copy()
+    for col in columns:
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() | (values < 0) | (values != np.round(values))
+        if bad.any():
+            where = _where(df, bad)
+            raise InvalidCountError(
+                f"{argument}: column {col!r} must hold non-negative whole counts; "
+                f"bad value(s) {list(df.loc[bad, col].astype(str))[:5]} at {where}"
+            )
+        out[col] = values.astype(np.int64)
+    return out
+
+
+def not_above(df: pd.DataFrame, part: str, whole: str, argument: str) -> None:
+    bad = df[part] > df[whole]
+    if bad.any():
+        raise InvalidCountError(
+            f"{argument}: {part!r} exceeds {whole!r} at {_where(df, bad)}"
+        )
+
+
+def nonzero(df: pd.DataFrame, column: str, what: str) -> None:
+    bad = df[column] == 0
+    if bad.any():
+        raise ZeroDenominatorError(what, column, _where(df, bad))
+
+
+def require_years(df: pd.DataFrame, needed: int, model: str, detail: str = "") -> None:
+    years = df["fiscal_year"].unique().tolist()
+    if len(years) < needed:
+        raise TooFewYearsError(model, needed, years, detail)
+
+
+def _where(df: pd.DataFrame, mask: pd.Series) -> str:
+    if "fiscal_year" in df.columns:
+        ys = df.loc[mask, "fiscal_year"].tolist()
+        return "fiscal year(s) " + ", ".join(str(y) for y in ys[:5])
+    return "row(s) " + ", ".join(str(i) for i in df.index[mask][:5])

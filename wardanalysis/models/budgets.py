@@ -1,0 +1,806 @@
+"""Section 5: the wards' own budgets, across years and across cities; adoption of priority issues.
+
+- :func:`kumamoto_budget`: Kumamoto's まちづくり推進経費 per fiscal year: total, per ward (an equal
+  split, which the document does not print), yen per resident (the population figure nearest to
+  each fiscal year, its date and basis stated), the reconstruction part separately, the steps.
+- :func:`cross_city_budgets`: yen per resident of ward-level discretionary budgets in Kumamoto,
+  Hamamatsu (地域力向上事業) and the other cities in the public figures, each with its population's
+  date and basis and the source-quality marks.
+- :func:`adoption`: Kumamoto's decided-to-act share of priority issues against Hamamatsu's
+  budgeted share of ward priority proposals.
+- :func:`cost_per_funded_issue`: yen per funded priority issue (about 13億円 over 104 issues).
+
+Matching a population to a budget: for a budget of fiscal year ``Y``, the population figure of the
+same city and area whose ``as_of_date`` is nearest to 1 October of ``Y`` (the middle of the fiscal
+year); ties go to the better source-quality mark (O, N, W, B, C). A population dated outside the
+budget's fiscal year, or undated, is a *date mismatch* and is marked wherever it is shown.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..eras import fiscal_year_bounds
+from ..glossary import label
+from ..results import Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct, join_caveats, years_text
+from . import _input
+from .errors import MissingDataError, ZeroDenominatorError
+
+__all__ = [
+    "AdoptionResult",
+    "CostPerIssueResult",
+    "CrossCityResult",
+    "KumamotoBudgetResult",
+    "adoption",
+    "cost_per_funded_issue",
+    "cross_city_budgets",
+    "kumamoto_budget",
+    "match_population",
+]
+
+QUALITY_ORDER = {"O": 0, "N": 1, "W": 2, "B": 3, "C": 4}
+WHOLE_CITY = "市全体"
+KUMAMOTO = "熊本市"
+HAMAMATSU = "浜松市"
+_POP_COLUMNS = ("city_ja", "area_ja", "population_persons", "as_of_date", "basis", "quality")
+_BUDGET_COLUMNS = ("fiscal_year", "budget_thousand_yen", "reconstruction_thousand_yen", "wards")
+_WARD_BUDGET_COLUMNS = ("city_ja", "city_en", "area_ja", "programme_ja", "fiscal_year",
+                        "amount_thousand_yen", "is_approximate", "scope", "wards_covered",
+                        "is_discretionary_total", "quality")
+
+
+def _mid(fy: int) -> pd.Timestamp:
+    return pd.Timestamp(fy, 10, 1)
+
+
+def _population(population: pd.DataFrame | None, data_dir) -> pd.DataFrame:
+    pop = _input.frame(population, "population", _POP_COLUMNS, data_dir)
+    pop["as_of_date"] = pd.to_datetime(pop["as_of_date"], errors="coerce")
+    values = pd.to_numeric(pop["population_persons"], errors="coerce")
+    bad = values.isna() | (values <= 0)
+    if bad.any():
+        raise _input.InvalidCountError(
+            "population: population_persons must be a positive number; bad row(s) "
+            f"{pop.loc[bad, ['city_ja', 'area_ja']].values.tolist()[:5]}"
+        )
+    pop["population_persons"] = values
+    return pop
+
+
+def match_population(population: pd.DataFrame, city_ja: str, area_ja: str,
+                     fiscal_year: int) -> dict[str, Any] | None:
+    """The population figure for ``city_ja``/``area_ja`` nearest to the middle of
+    ``fiscal_year`` (see the module docstring), as a dict, or None when there is none."""
+    rows = population[(population["city_ja"] == city_ja) & (population["area_ja"] == area_ja)]
+    if rows.empty:
+        return None
+    rows = rows.assign(
+        _gap=(rows["as_of_date"] - _mid(fiscal_year)).abs().dt.days,
+        _q=rows["quality"].map(QUALITY_ORDER).fillna(9),
+        _undated=rows["as_of_date"].isna(),
+    ).sort_values(["_undated", "_gap", "_q"], kind="stable")
+    r = rows.iloc[0]
+    start, end = fiscal_year_bounds(fiscal_year)
+    dated = not pd.isna(r["as_of_date"])
+    in_year = dated and pd.Timestamp(start) <= r["as_of_date"] <= pd.Timestamp(end)
+    return {
+        "population_persons": float(r["population_persons"]),
+        "population_as_of": r["as_of_date"] if dated else pd.NaT,
+        "population_basis": r.get("basis", ""),
+        "population_quality": r["quality"],
+        "population_gap_years": ((r["as_of_date"] - _mid(fiscal_year)).days / 365.25
+                                 if dated else math.nan),
+        "population_date_mismatch": not in_year,
+        "population_source_url": r.get("source_url", ""),
+        "population_date_precision": r.get("date_precision", "day") if dated else "unknown",
+    }
+
+
+def population_date_text(as_of: Any, precision: str, lang: str) -> str:
+    """A population date as precise as its source: ``2024年1月`` for a month-only figure."""
+    if as_of is None or pd.isna(as_of):
+        return "日付不明" if lang == "ja" else "undated"
+    if precision == "year":
+        return f"{as_of.year}年" if lang == "ja" else f"{as_of.year}"
+    if precision == "month":
+        return f"{as_of.year}年{as_of.month}月" if lang == "ja" else f"{as_of:%Y-%m}"
+    return f"{as_of.year}年{as_of.month}月{as_of.day}日" if lang == "ja" else f"{as_of:%Y-%m-%d}"
+
+
+# =============================================================================================
+# Kumamoto's まちづくり推進経費
+# =============================================================================================
+
+
+@dataclass(frozen=True, eq=False)
+class KumamotoBudgetResult(Result):
+    def _latest(self) -> pd.Series:
+        return self.data.iloc[-1]
+
+    def _text_ja(self) -> str:
+        r = self._latest()
+        e = self.estimate("budget.kumamoto_yen_per_capita")
+        pop_date = population_date_text(r["population_as_of"], r["population_date_precision"], "ja")
+        return (f"熊本市のまちづくり推進経費（5区合計）は{int(r['fiscal_year'])}年度に"
+                f"{int(r['budget_thousand_yen']):,}千円で、均等に配分したと仮定すると1区あたり"
+                f"{fmt(r['per_ward_thousand_yen'], 4)}千円、住民1人あたり{fmt(e.value)}円"
+                f"（人口{int(r['population_persons']):,}人、{pop_date}時点）である。")
+
+    def _text_en(self) -> str:
+        r = self._latest()
+        e = self.estimate("budget.kumamoto_yen_per_capita")
+        pop_date = population_date_text(r["population_as_of"], r["population_date_precision"], "en")
+        return (f"Kumamoto's まちづくり推進経費 (five wards) was {int(r['budget_thousand_yen']):,} "
+                f"thousand yen in FY{int(r['fiscal_year'])}: {fmt(r['per_ward_thousand_yen'], 4)} "
+                f"thousand yen per ward if split equally, and {fmt(e.value)} yen per resident "
+                f"(population {int(r['population_persons']):,} as of {pop_date}).")
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from .. import plotting
+
+        d = self.data
+        regular = d["budget_thousand_yen"] - d["reconstruction_thousand_yen"]
+        ax.bar(d["fiscal_year"], regular / 1000, color=plotting.COLORS["level1"], width=0.65,
+               label=label("regular_budget", lang))
+        ax.bar(d["fiscal_year"], d["reconstruction_thousand_yen"] / 1000, bottom=regular / 1000,
+               color=plotting.COLORS["level2"], width=0.65, label=label("reconstruction_budget", lang))
+        for r in d.itertuples(index=False):
+            mark = "†" if r.population_date_mismatch else ""
+            ax.annotate(f"{fmt(r.yen_per_capita)}{mark}", (r.fiscal_year, r.budget_thousand_yen / 1000),
+                        xytext=(0, 3), textcoords="offset points", ha="center", fontsize=8.5)
+        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
+        for t in ax.get_xticklabels():
+            t.set_fontsize(8)
+        ax.set_ylabel(label("million_yen", lang))
+        ax.set_ylim(0, d["budget_thousand_yen"].max() / 1000 * 1.2)
+        ax.set_title(self.title(lang))
+        ax.legend(loc="upper left", fontsize=9)
+        note = label("note_bar_labels_yen_per_resident", lang)
+        if d["population_date_mismatch"].any():
+            note += (" " if lang == "en" else "") + "† " + label("note_population_date_mismatch", lang)
+        plotting.add_note(ax, note)
+
+
+def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
+                    population: pd.DataFrame | None = None, *,
+                    data_dir: str | Path | None = None) -> KumamotoBudgetResult:
+    """Kumamoto's まちづくり推進経費 per fiscal year: total, per ward, per resident, steps.
+
+    Parameters
+    ----------
+    machizukuri_budget
+        ``fiscal_year``, ``budget_thousand_yen``, ``reconstruction_thousand_yen``, ``wards``;
+        the shipped data when None. Any fiscal-year cut-off is fine (one year is enough).
+    population
+        The population table (``city_ja``, ``area_ja``, ``population_persons``, ``as_of_date``,
+        ``basis``, ``quality``); the shipped data when None. Kumamoto's whole-city rows are used.
+
+    Raises
+    ------
+    MissingColumnError, InvalidCountError, MissingDataError (no budget rows, or no whole-city
+    population for Kumamoto), ZeroDenominatorError (``wards`` is 0).
+
+    Keys: ``budget.kumamoto_yen_per_capita`` (the latest fiscal year in the data),
+    ``budget.kumamoto_total_thousand_yen``, ``budget.kumamoto_per_ward_thousand_yen`` (latest
+    year), ``budget.kumamoto_yen_per_capita.fy<Y>`` for every year. Exact divisions: no interval.
+    """
+    arg = "machizukuri_budget"
+    b = _input.frame(machizukuri_budget, arg, _BUDGET_COLUMNS, data_dir)
+    b = _input.fiscal_years(b, arg)
+    b = _input.counts(b, _BUDGET_COLUMNS[1:], arg)
+    _input.not_above(b, "reconstruction_thousand_yen", "budget_thousand_yen", arg)
+    _input.nonzero(b, "wards", "the per-ward budget")
+    if b.empty:
+        raise MissingDataError(f"{arg}: no fiscal year in the data")
+    pop = _population(population, data_dir)
+    rows = []
+    for r in b.itertuples(index=False):
+        m = match_population(pop, KUMAMOTO, WHOLE_CITY, int(r.fiscal_year))
+        if m is None:
+            raise MissingDataError(f"population: no whole-city ({WHOLE_CITY}) figure for {KUMAMOTO}")
+        rows.append({
+            "fiscal_year": int(r.fiscal_year),
+            "budget_thousand_yen": int(r.budget_thousand_yen),
+            "reconstruction_thousand_yen": int(r.reconstruction_thousand_yen),
+            "regular_thousand_yen": int(r.budget_thousand_yen - r.reconstruction_thousand_yen),
+            "wards": int(r.wards),
+            "per_ward_thousand_yen": r.budget_thousand_yen / r.wards,
+            **m,
+            "yen_per_capita": r.budget_thousand_yen * 1000 / m["population_persons"],
+            "yen_per_capita_excl_reconstruction":
+                (r.budget_thousand_yen - r.reconstruction_thousand_yen) * 1000 / m["population_persons"],
+        })
+    table = pd.DataFrame(rows)
+    table["step_thousand_yen"] = table["budget_thousand_yen"].diff()
+    gap = table["fiscal_year"].diff() != 1
+    table.loc[gap, "step_thousand_yen"] = np.nan
+    last = table.iloc[-1]
+    est = [
+        Estimate("budget.kumamoto_yen_per_capita", last["yen_per_capita"], unit="yen per resident"),
+        Estimate("budget.kumamoto_total_thousand_yen", last["budget_thousand_yen"], unit="thousand yen"),
+        Estimate("budget.kumamoto_per_ward_thousand_yen", last["per_ward_thousand_yen"],
+                 unit="thousand yen per ward (equal split assumed)"),
+    ]
+    est += [Estimate(f"budget.kumamoto_yen_per_capita.fy{r.fiscal_year}", r.yen_per_capita,
+                     unit="yen per resident") for r in table.itertuples(index=False)]
+    used = table.drop_duplicates("population_as_of")
+    kpop = pop[(pop["city_ja"] == KUMAMOTO) & (pop["area_ja"] == WHOLE_CITY)]["population_persons"]
+    spread = (kpop.max() - kpop.min()) / kpop.min() if len(kpop) > 1 else 0.0
+    nonoff = sorted(set(used["population_quality"]) - {"O"})
+    mismatch = table.loc[table["population_date_mismatch"], "fiscal_year"].tolist()
+    recon = table[table["reconstruction_thousand_yen"] > 0]
+    recon_years = years_text(recon["fiscal_year"].tolist(), "en")
+    recon_years_ja = years_text(recon["fiscal_year"].tolist(), "ja")
+    recon_amounts = ", ".join(f"{v:,}" for v in sorted(set(recon["reconstruction_thousand_yen"])))
+    caveats, caveats_ja = join_caveats([
+        (True,
+         "The document prints only the five-ward total; the per-ward figure assumes an equal "
+         "split, which may not be how the budget was divided.",
+         "文書は5区合計のみを示しており、1区あたりの額は均等配分を仮定したもので、実際の配分とは限らない。"),
+        (bool(mismatch),
+         f"No population figure falls inside fiscal year(s) {', '.join(map(str, mismatch))}; the "
+         f"nearest one was used. Kumamoto's dated whole-city figures differ by {fmt_pct(spread, 2)} "
+         "at most, so the choice barely moves the per-resident amounts.",
+         f"{', '.join(map(str, mismatch))}年度は年度内の人口の数字がなく、最も近い時点の数字を用いた。"
+         f"熊本市全体の人口の数字の差は最大{fmt_pct(spread, 2)}で、1人あたりの額への影響は小さい。"),
+        (bool(nonoff),
+         f"The population figures come from non-official sources (quality {', '.join(nonoff)}).",
+         f"人口の数字は公式でない出典による（品質記号 {', '.join(nonoff)}）。"),
+        (not recon.empty,
+         f"The {recon_years} totals include {recon_amounts} thousand yen a year of reconstruction "
+         "support (復興支援自治推進経費); the per-resident figure without it is in the table.",
+         f"{recon_years_ja}の合計には復興支援自治推進経費（年{recon_amounts}千円）が含まれる。"
+         "それを除いた1人あたりの額も表に示した。"),
+        (True,
+         "These are budgeted amounts (予算額), not spending.",
+         "これらは予算額であり、執行額（決算）ではない。"),
+    ])
+    return KumamotoBudgetResult(
+        title_key="title_kumamoto_budget",
+        estimates=tuple(est),
+        method=("Budget ÷ wards (equal split) and budget × 1,000 ÷ the whole-city population "
+                "nearest to the middle of each fiscal year."),
+        method_ja="予算額÷区の数（均等配分）、予算額×1,000÷各年度の中間に最も近い時点の市全体人口。",
+        n_obs=len(table), caveats=caveats, caveats_ja=caveats_ja, data=table,
+    )
+
+
+# =============================================================================================
+# Cross-city comparison
+# =============================================================================================
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_") or "x"
+
+
+@dataclass(frozen=True, eq=False)
+class CrossCityResult(Result):
+    def _shown(self) -> pd.DataFrame:
+        return self.data[self.data["included"]].sort_values("yen_per_capita")
+
+    def _row_label(self, r: Any, lang: str) -> str:
+        whole = label("all_wards_total", lang)
+        if lang == "ja":
+            area = whole if r.scope == "all_wards" else r.area_ja
+            return f"{r.city_ja} {area}（{r.fiscal_year}年度）"
+        area = whole.lower() if r.scope == "all_wards" else (r.area_en or r.area_ja)
+        return f"{r.city_en} {area} (FY{r.fiscal_year})"
+
+    def _text_ja(self) -> str:
+        d = self._shown()
+        parts = "、".join(f"{self._row_label(r, 'ja')} {fmt(r.yen_per_capita)}円"
+                         for r in d.itertuples(index=False))
+        return (f"区の裁量的な予算を住民1人あたりに換算すると、{parts}となる"
+                f"（{len(d)}件。公式でない出典や人口の時点のずれがあるものを含む）。")
+
+    def _text_en(self) -> str:
+        d = self._shown()
+        parts = "; ".join(f"{self._row_label(r, 'en')} {fmt(r.yen_per_capita)} yen"
+                          for r in d.itertuples(index=False))
+        return (f"Ward-level discretionary budgets per resident: {parts} ({len(d)} figures, "
+                "some from non-official sources or with population dates that do not match).")
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from matplotlib.lines import Line2D
+
+        from .. import plotting
+
+        d = self._shown().reset_index(drop=True)
+        y = np.arange(len(d))
+        for i, r in d.iterrows():
+            q = r["worst_quality"]
+            official = q == "O"
+            color = plotting.COLORS["covid"] if r["population_date_mismatch"] else plotting.COLORS["observed"]
+            ax.plot(r["yen_per_capita"], y[i], marker=plotting.QUALITY_MARKERS.get(q, "o"),
+                    markersize=9, color=color, markerfacecolor=color if official else "white",
+                    markeredgewidth=1.8, linestyle="none")
+            ax.annotate(f"{fmt(r['yen_per_capita'])}", (r["yen_per_capita"], y[i]), xytext=(8, 0),
+                        textcoords="offset points", va="center", fontsize=8.5)
+        ax.set_yticks(y)
+        ax.set_yticklabels([f"{self._row_label(r, lang)} [{r.worst_quality}]"
+                            + ("†" if r.population_date_mismatch else "")
+                            for r in d.itertuples(index=False)], fontsize=9)
+        ax.set_xlabel(label("yen_per_resident", lang))
+        ax.set_xlim(0, d["yen_per_capita"].max() * 1.2 if len(d) else 1)
+        ax.grid(axis="y", visible=False)
+        handles = [Line2D([], [], marker=plotting.QUALITY_MARKERS[q], linestyle="none",
+                          color=plotting.COLORS["observed"],
+                          markerfacecolor=plotting.COLORS["observed"] if q == "O" else "white",
+                          markersize=8, label=label(f"quality_{q}", lang))
+                   for q in QUALITY_ORDER if q in set(d["worst_quality"])]
+        if d["population_date_mismatch"].any():
+            handles.append(Line2D([], [], marker="o", linestyle="none",
+                                  color=plotting.COLORS["covid"], markersize=8,
+                                  label="† " + label("population_date_mismatch", lang)))
+        ax.legend(handles=handles, loc="lower right", fontsize=8.5,
+                  title=label("source_quality_worst", lang), title_fontsize=8.5)
+        ax.set_title(self.title(lang))
+        plotting.add_note(ax, label("note_cross_city", lang))
+
+
+def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
+                       population: pd.DataFrame | None = None,
+                       machizukuri_budget: pd.DataFrame | None = None,
+                       hamamatsu_budget: pd.DataFrame | None = None, *,
+                       kumamoto_fiscal_year: int | None = None,
+                       data_dir: str | Path | None = None) -> CrossCityResult:
+    """Yen per resident of ward-level discretionary budgets across cities.
+
+    Rows: Kumamoto's まちづくり推進経費 (from the review, the fiscal year ``kumamoto_fiscal_year``,
+    by default the latest in ``machizukuri_budget``), Hamamatsu's 地域力向上事業 (from the review,
+    ``hamamatsu_budget``), and every row of ``ward_budgets``. A row is *included* in the
+    comparison when it is a discretionary total (``is_discretionary_total``), is not a single
+    line item (``scope != 'item'``) and has a population to divide by: the ward's own for
+    ``scope == 'ward'``, the whole city's for ``all_wards``, and the whole city's with
+    ``wards_covered`` for ``per_ward_average``. Excluded rows stay in the table with the reason.
+
+    Each included row carries its population's date, basis and quality, the gap in years from the
+    middle of the budget's fiscal year, ``population_date_mismatch`` and ``non_official`` (the
+    budget or the population is not from an official source).
+
+    Keys: ``budget.yen_per_capita.<city>.<area>.fy<Y>`` for every included row (exact divisions,
+    no interval), e.g. ``budget.yen_per_capita.hamamatsu.all_wards.fy2023``.
+    """
+    wb = _input.frame(ward_budgets, "ward_budgets", _WARD_BUDGET_COLUMNS, data_dir)
+    wb = _input.fiscal_years(wb, "ward_budgets", unique=False)
+    pop = _population(population, data_dir)
+    mb = _input.frame(machizukuri_budget, "machizukuri_budget", _BUDGET_COLUMNS, data_dir)
+    mb = _input.fiscal_years(mb, "machizukuri_budget")
+    hb = _input.frame(hamamatsu_budget, "hamamatsu_budget",
+                      ("fiscal_year", "programme_ja", "budget_thousand_yen"), data_dir)
+    hb = _input.fiscal_years(hb, "hamamatsu_budget", unique=False)
+    if mb.empty:
+        raise MissingDataError("machizukuri_budget: no fiscal year in the data")
+    kfy = int(mb["fiscal_year"].max()) if kumamoto_fiscal_year is None else int(kumamoto_fiscal_year)
+    krow = mb[mb["fiscal_year"] == kfy]
+    if krow.empty:
+        raise MissingDataError(f"machizukuri_budget: no row for FY{kfy} "
+                               f"(have {mb['fiscal_year'].tolist()})")
+    k = krow.iloc[0]
+    review = "kumamoto_review_2024"
+    rows: list[dict[str, Any]] = [{
+        "source": review, "city_ja": KUMAMOTO, "city_en": "Kumamoto", "area_ja": "全区合計",
+        "programme_ja": "まちづくり推進経費", "fiscal_year": kfy,
+        "amount_thousand_yen": float(k["budget_thousand_yen"]), "is_approximate": False,
+        "scope": "all_wards", "wards_covered": int(k["wards"]), "is_discretionary_total": True,
+        "budget_quality": "O", "source_url": "",
+    }]
+    for h in hb.itertuples(index=False):
+        rows.append({
+            "source": review, "city_ja": HAMAMATSU, "city_en": "Hamamatsu", "area_ja": "全区合計",
+            "programme_ja": str(h.programme_ja), "fiscal_year": int(h.fiscal_year),
+            "amount_thousand_yen": float(h.budget_thousand_yen), "is_approximate": False,
+            "scope": "all_wards", "wards_covered": pd.NA, "is_discretionary_total": True,
+            "budget_quality": "O", "source_url": "",
+        })
+    for r in wb.to_dict("records"):
+        rows.append({
+            "source": "ward_budgets", "city_ja": r["city_ja"], "city_en": r["city_en"],
+            "area_ja": r["area_ja"], "programme_ja": r["programme_ja"],
+            "fiscal_year": int(r["fiscal_year"]),
+            "amount_thousand_yen": (float(r["amount_thousand_yen"])
+                                    if not pd.isna(r["amount_thousand_yen"]) else math.nan),
+            "is_approximate": bool(r["is_approximate"]) if not pd.isna(r["is_approximate"]) else False,
+            "scope": r["scope"], "wards_covered": r["wards_covered"],
+            "is_discretionary_total": bool(r["is_discretionary_total"])
+            if not pd.isna(r["is_discretionary_total"]) else False,
+            "budget_quality": r["quality"], "source_url": r.get("source_url", ""),
+        })
+    area_en = {}
+    if "area_en" in pop.columns:
+        area_en = {(c, a): e for c, a, e in pop[["city_ja", "area_ja", "area_en"]].itertuples(index=False)}
+    out = []
+    for r in rows:
+        reason = ""
+        m = None
+        if r["scope"] == "item":
+            reason = "line_item"
+        elif not r["is_discretionary_total"]:
+            reason = "not_discretionary_total"
+        elif pd.isna(r["amount_thousand_yen"]):
+            reason = "no_amount"
+        else:
+            area = r["area_ja"] if r["scope"] == "ward" else WHOLE_CITY
+            m = match_population(pop, r["city_ja"], area, r["fiscal_year"])
+            if m is None:
+                reason = "no_population"
+            elif r["scope"] == "per_ward_average" and pd.isna(r["wards_covered"]):
+                reason = "wards_not_given"
+                m = None
+        mult = 1.0
+        if m is not None and r["scope"] == "per_ward_average":
+            mult = float(r["wards_covered"])
+        base = {"population_persons": math.nan, "population_as_of": pd.NaT, "population_basis": "",
+                "population_quality": "", "population_gap_years": math.nan,
+                "population_date_mismatch": False, "population_source_url": "",
+                "population_date_precision": ""}
+        row = {**r, **base, **(m or {})}
+        row["area_en"] = ("all wards" if r["scope"] == "all_wards" else
+                          area_en.get((r["city_ja"], r["area_ja"]), ""))
+        row["yen_per_capita"] = (r["amount_thousand_yen"] * 1000 * mult / m["population_persons"]
+                                 if m is not None else math.nan)
+        row["included"] = m is not None
+        row["exclusion_reason"] = reason
+        quals = [q for q in (r["budget_quality"], row["population_quality"]) if q]
+        row["worst_quality"] = max(quals, key=lambda q: QUALITY_ORDER.get(q, 9)) if quals else ""
+        row["non_official"] = row["worst_quality"] != "O"
+        out.append(row)
+    table = pd.DataFrame(out)
+    table["wards_covered"] = table["wards_covered"].astype("Int64")
+    est, seen = [], set()
+    for r in table[table["included"]].itertuples(index=False):
+        area = "all_wards" if r.scope == "all_wards" else (
+            "per_ward_average" if r.scope == "per_ward_average" else _slug(r.area_en or r.area_ja))
+        key = f"budget.yen_per_capita.{_slug(r.city_en)}.{area}.fy{r.fiscal_year}"
+        n = 2
+        base_key = key
+        while key in seen:
+            key, n = f"{base_key}.{n}", n + 1
+        seen.add(key)
+        est.append(Estimate(key, r.yen_per_capita, unit="yen per resident"))
+    inc = table[table["included"]]
+    gaps = inc["population_gap_years"].abs()
+    worst = inc.loc[gaps.idxmax()] if gaps.notna().any() else None
+    worst_en = worst_ja = ""
+    if worst is not None:
+        worst_en = (f" The largest gap is {fmt(abs(worst['population_gap_years']), 2)} years "
+                    f"({worst['city_en']} {worst['area_en'] or worst['area_ja']}, FY{worst['fiscal_year']}).")
+        worst_ja = (f"最大のずれは{fmt(abs(worst['population_gap_years']), 2)}年"
+                    f"（{worst['city_ja']} {worst['area_ja']}、{worst['fiscal_year']}年度）。")
+    caveats, caveats_ja = join_caveats([
+        (True,
+         "The programmes are not the same thing (まちづくり推進経費, 地域力向上事業, 自主企画事業費, "
+         "地域課題対応事業費, 区長裁量予算 differ in scope), the fiscal years differ and the amounts "
+         "are not adjusted for prices: the comparison is an order of magnitude, not a ranking.",
+         "比較している事業は同じものではなく（まちづくり推進経費、地域力向上事業、自主企画事業費、"
+         "地域課題対応事業費、区長裁量予算は範囲が異なる）、年度も違い、物価の調整もしていない。"
+         "比較は規模の目安であって順位ではない。"),
+        (bool(inc["non_official"].any()),
+         "Figures marked N, W, B or C come from news, wiki mirrors, blogs or a citizen's letter, "
+         "not from the city itself.",
+         "品質記号N・W・B・Cの数字は報道、ウィキのミラー、ブログ、市民の手紙によるもので、市の公式発表ではない。"),
+        (bool(inc["population_date_mismatch"].any()),
+         "Rows marked † divide by a population dated outside the budget's fiscal year (or "
+         "undated)." + worst_en,
+         "†印の行は、予算の年度外の時点（または時点不明）の人口で割っている。" + worst_ja),
+        (bool(inc["is_approximate"].any()),
+         "Some amounts are printed as approximate (約).",
+         "一部の金額は概数（約）で示されている。"),
+        (True,
+         "Hamamatsu's 96,458 thousand yen and its 60 → 40 proposals come from the Kumamoto "
+         "review; no independent copy was found.",
+         "浜松市の96,458千円と提案60件→予算化40件は熊本市の資料によるもので、独立した出典は見つかっていない。"),
+    ])
+    return CrossCityResult(
+        title_key="title_cross_city",
+        estimates=tuple(est),
+        method=("Amount × 1,000 ÷ the population of the same area nearest to the middle of the "
+                "budget's fiscal year (the whole city for all-ward totals)."),
+        method_ja="金額×1,000÷予算年度の中間に最も近い時点の同じ区域の人口（全区合計は市全体の人口）。",
+        n_obs=int(table["included"].sum()), caveats=caveats, caveats_ja=caveats_ja, data=table,
+    )
+
+
+# =============================================================================================
+# Adoption: Kumamoto's decided-to-act share vs Hamamatsu's budgeted share
+# =============================================================================================
+
+
+@dataclass(frozen=True, eq=False)
+class AdoptionResult(Result):
+    counts: dict[str, int] | None = None
+
+    def _text_ja(self) -> str:
+        k, h = self.estimate("adoption.kumamoto_share"), self.estimate("adoption.hamamatsu_share")
+        d = self.estimate("adoption.difference")
+        c = self.counts
+        return (f"熊本市の区重要課題のうち「対応する」とされた割合は{c['k_s']}/{c['k_n']}="
+                f"{fmt_pct(k.value)}{fmt_ci(k.ci_low, k.ci_high, 'ja', pct=True)}、浜松市の区重点提案事業の"
+                f"予算化の割合は{c['h_s']}/{c['h_n']}={fmt_pct(h.value)}"
+                f"{fmt_ci(h.ci_low, h.ci_high, 'ja', pct=True)}で、差は{fmt(100 * d.value, 2)}ポイント"
+                f"{fmt_ci(100 * d.ci_low, 100 * d.ci_high, 'ja', sig=2)}（フィッシャーの正確検定 "
+                f"{fmt_p(d.p_value, 'ja')}）であった。")
+
+    def _text_en(self) -> str:
+        k, h = self.estimate("adoption.kumamoto_share"), self.estimate("adoption.hamamatsu_share")
+        d = self.estimate("adoption.difference")
+        c = self.counts
+        return (f"Kumamoto decided to act on {c['k_s']} of {c['k_n']} ward priority issues, "
+                f"{fmt_pct(k.value)} {fmt_ci(k.ci_low, k.ci_high, 'en', pct=True)}; Hamamatsu "
+                f"budgeted {c['h_s']} of {c['h_n']} ward priority proposals, {fmt_pct(h.value)} "
+                f"{fmt_ci(h.ci_low, h.ci_high, 'en', pct=True)}. The difference is "
+                f"{fmt(100 * d.value, 2)} percentage points "
+                f"{fmt_ci(100 * d.ci_low, 100 * d.ci_high, 'en', sig=2)} (Fisher's exact test "
+                f"{fmt_p(d.p_value)}).")
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from matplotlib.ticker import PercentFormatter
+
+        from .. import plotting
+
+        names = ["adoption_kumamoto", "adoption_hamamatsu"]
+        keys = ["adoption.kumamoto_share", "adoption.hamamatsu_share"]
+        c = self.counts
+        counts = [(c["k_s"], c["k_n"]), (c["h_s"], c["h_n"])]
+        for i, (key, color) in enumerate(zip(keys, (plotting.COLORS["pre"], plotting.COLORS["covid"]),
+                                             strict=True)):
+            e = self.estimate(key)
+            ax.errorbar(e.value, i, xerr=[[e.value - e.ci_low], [e.ci_high - e.value]], fmt="o",
+                        color=color, capsize=5, markersize=9, elinewidth=2)
+            ax.annotate(f"{counts[i][0]}/{counts[i][1]} = {fmt_pct(e.value)}", (e.value, i),
+                        xytext=(0, 12), textcoords="offset points", ha="center", fontsize=9)
+        ax.set_yticks([0, 1])
+        ax.set_yticklabels([label(n, lang) for n in names], fontsize=9)
+        ax.set_ylim(1.6, -0.6)  # Kumamoto on top
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel(label("share_wilson_ci", lang))
+        ax.grid(axis="y", visible=False)
+        ax.set_title(self.title(lang))
+        plotting.add_note(ax, label("note_mechanisms_differ", lang))
+
+
+def adoption(needs_reflection: pd.DataFrame | None = None,
+             hamamatsu_priority_proposals: pd.DataFrame | None = None, *,
+             hamamatsu_fiscal_year: int | None = None,
+             data_dir: str | Path | None = None) -> AdoptionResult:
+    """Kumamoto's decided-to-act share of priority issues against Hamamatsu's budgeted share of
+    ward priority proposals.
+
+    Kumamoto's share pools every fiscal year in ``needs_reflection`` (104/147 for FY2017–FY2023);
+    Hamamatsu's is the ``category == 'total'`` row of ``hamamatsu_fiscal_year`` (by default the
+    latest; 40/60 in FY2023).
+
+    Raises
+    ------
+    MissingColumnError, InvalidCountError, MissingDataError (no Hamamatsu total row),
+    ZeroDenominatorError (no Kumamoto priority issue, or no Hamamatsu proposal count).
+
+    Keys: ``adoption.kumamoto_share``, ``adoption.hamamatsu_share`` (Wilson),
+    ``adoption.difference`` (Kumamoto minus Hamamatsu; Newcombe hybrid score interval; Fisher's
+    exact two-sided p-value on the estimate) and ``adoption.difference_p_value``.
+    """
+    arg = "needs_reflection"
+    k = _input.frame(needs_reflection, "needs_reflection",
+                     ("fiscal_year", "priority_issues", "decided_to_act"), data_dir, arg)
+    k = _input.fiscal_years(k, arg)
+    k = _input.counts(k, ["priority_issues", "decided_to_act"], arg)
+    _input.not_above(k, "decided_to_act", "priority_issues", arg)
+    harg = "hamamatsu_priority_proposals"
+    h = _input.frame(hamamatsu_priority_proposals, harg,
+                     ("fiscal_year", "category", "proposals", "budgeted"), data_dir)
+    h = _input.fiscal_years(h, harg, unique=False)
+    tot = h[h["category"] == "total"]
+    if tot.empty:
+        raise MissingDataError(f"{harg}: no row with category 'total'")
+    hfy = int(tot["fiscal_year"].max()) if hamamatsu_fiscal_year is None else int(hamamatsu_fiscal_year)
+    tot = tot[tot["fiscal_year"] == hfy]
+    if tot.empty:
+        raise MissingDataError(f"{harg}: no 'total' row for FY{hfy}")
+    hs, hn = tot.iloc[0]["budgeted"], tot.iloc[0]["proposals"]
+    if pd.isna(hn) or int(hn) == 0:
+        raise ZeroDenominatorError("Hamamatsu's budgeted share", "proposals", f"FY{hfy} total row")
+    hs, hn = int(hs), int(hn)
+    if hs < 0 or hs > hn:
+        raise _input.InvalidCountError(f"{harg}: budgeted ({hs}) must be between 0 and proposals ({hn})")
+    ks, kn = int(k["decided_to_act"].sum()), int(k["priority_issues"].sum())
+    if kn == 0:
+        raise ZeroDenominatorError("Kumamoto's decided-to-act share", "priority_issues",
+                                   "no priority issue in any fiscal year")
+    klo, khi = stats.wilson_interval(ks, kn)
+    hlo, hhi = stats.wilson_interval(hs, hn)
+    diff, dlo, dhi = stats.newcombe_difference(ks, kn, hs, hn)
+    fx = stats.fisher_exact_2x2(ks, kn, hs, hn)
+    years = k["fiscal_year"].tolist()
+    table = pd.DataFrame([
+        {"city_ja": KUMAMOTO, "city_en": "Kumamoto", "mechanism": "needs_reflection",
+         "fiscal_years": f"{min(years)}–{max(years)}" if years else "", "adopted": ks,
+         "candidates": kn, "share": ks / kn, "ci_low": float(klo), "ci_high": float(khi)},
+        {"city_ja": HAMAMATSU, "city_en": "Hamamatsu", "mechanism": "ward_priority_proposals",
+         "fiscal_years": str(hfy), "adopted": hs, "candidates": hn, "share": hs / hn,
+         "ci_low": float(hlo), "ci_high": float(hhi)},
+    ])
+    table.attrs["fisher"] = {"odds_ratio": fx.odds_ratio, "ci_low": fx.ci_low,
+                             "ci_high": fx.ci_high, "p_value": fx.p_value}
+    caveats, caveats_ja = join_caveats([
+        (True,
+         "The two mechanisms are not the same thing: Kumamoto's 「対応する」 counts priority issues "
+         "a bureau agreed to act on (by budget, by a new scheme or in day-to-day work) after a "
+         "selection from many requests, while Hamamatsu's count is ward proposals that received "
+         "a budget; the difference says nothing about which system works better.",
+         "二つの仕組みは同じものではない。熊本市の「対応する」は多数の要望から選ばれた区重要課題のうち局が対応"
+         "（予算化・制度化・日常業務）を決めた件数、浜松市は区の提案のうち予算化された件数であり、"
+         "この差はどちらの仕組みが優れているかを示さない。"),
+        (True,
+         f"Kumamoto's share pools FY{min(years)}–FY{max(years)}; Hamamatsu's is one year "
+         f"(FY{hfy}).",
+         f"熊本市の割合は{min(years)}〜{max(years)}年度の合計、浜松市は{hfy}年度の1年分である。"),
+        (True,
+         "Hamamatsu's 60 → 40 comes from the Kumamoto review; no independent copy was found.",
+         "浜松市の提案60件→予算化40件は熊本市の資料によるもので、独立した出典は見つかっていない。"),
+        (True,
+         "The exact test and intervals treat issues and proposals as independent trials.",
+         "正確検定と区間は、各課題・提案を独立した試行とみなしている。"),
+    ])
+    return AdoptionResult(
+        title_key="title_adoption",
+        estimates=(
+            Estimate("adoption.kumamoto_share", ks / kn, float(klo), float(khi),
+                     unit="share of priority issues", interval="Wilson"),
+            Estimate("adoption.hamamatsu_share", hs / hn, float(hlo), float(hhi),
+                     unit="share of proposals", interval="Wilson"),
+            Estimate("adoption.difference", diff, dlo, dhi, unit="difference in shares",
+                     interval="Newcombe hybrid score", p_value=fx.p_value),
+            Estimate("adoption.difference_p_value", fx.p_value,
+                     unit="p-value (Fisher exact, two-sided)"),
+        ),
+        method=("Wilson intervals for each share; difference with Newcombe's hybrid score "
+                "interval; Fisher's exact test."),
+        method_ja="各割合にウィルソン区間、差にニューカムのハイブリッド・スコア区間、フィッシャーの正確検定。",
+        n_obs=2, caveats=caveats, caveats_ja=caveats_ja, data=table,
+        counts={"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn},
+    )
+
+
+# =============================================================================================
+# Yen per funded priority issue
+# =============================================================================================
+
+
+def rounding_bounds(amount: float) -> tuple[float, float, float]:
+    """For an approximate amount printed rounded to its last non-zero digit (13億円 = 1.3e9),
+    the rounding unit and the range of amounts that round to it: ``(unit, low, high)``."""
+    n = int(round(amount))
+    if n <= 0:
+        return 0.0, float(amount), float(amount)
+    digits = len(str(n).rstrip("0"))
+    unit = 10 ** (len(str(n)) - digits)
+    return float(unit), n - unit / 2, n + unit / 2
+
+
+@dataclass(frozen=True, eq=False)
+class CostPerIssueResult(Result):
+    examples: pd.DataFrame | None = None
+
+    def _text_ja(self) -> str:
+        r = self.data.iloc[0]
+        return (f"区重要課題{int(r['priority_issues_funded'])}件について{r['amount_as_printed']}の"
+                f"予算化・制度化につなげたとされ、1件あたり平均約{fmt(r['yen_per_issue'] / 1e4, 3)}万円"
+                f"（概数の丸めの範囲で{fmt(r['range_low'] / 1e4, 3)}〜{fmt(r['range_high'] / 1e4, 3)}万円）である。")
+
+    def _text_en(self) -> str:
+        r = self.data.iloc[0]
+        return (f"The review credits {int(r['priority_issues_funded'])} ward priority issues with "
+                f"{r['amount_as_printed']} (about {fmt(r['funded_amount_yen'] / 1e9, 2)} billion "
+                f"yen) of budgets and schemes: on average about {fmt(r['yen_per_issue'] / 1e6, 3)} million "
+                f"yen per issue ({fmt(r['range_low'] / 1e6, 3)} to {fmt(r['range_high'] / 1e6, 3)} million "
+                "within the rounding of the printed amount).")
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from .. import plotting
+
+        r = self.data.iloc[0]
+        ex = self.examples if self.examples is not None else pd.DataFrame()
+        scale = 1e4 if lang == "ja" else 1e6  # 万円 in Japanese, million yen in English
+        names = [label("per_funded_issue", lang)]
+        values = [r["yen_per_issue"] / scale]
+        colors = [plotting.COLORS["level1"]]
+        for e in ex.itertuples(index=False):
+            names.append(f"{e.project_ja}（{e.bureau_ja}）" if lang == "ja"
+                         else f"{e.project_ja} ({e.bureau_ja})")
+            values.append(e.amount_thousand_yen * 1e3 / scale)
+            colors.append(plotting.COLORS["neutral"])
+        y = np.arange(len(values))[::-1]
+        ax.barh(y, values, color=colors, height=0.6, alpha=0.85)
+        if r["is_amount_approximate"]:
+            v = values[0]
+            ax.errorbar([v], [y[0]], xerr=[[v - r["range_low"] / scale], [r["range_high"] / scale - v]],
+                        fmt="none", ecolor="black", capsize=6, lw=1.5)
+        for yi, v in zip(y, values, strict=True):
+            ax.annotate(fmt(v, 3), (v, yi), xytext=(8, 0), textcoords="offset points",
+                        va="center", fontsize=9)
+        ax.set_yticks(y)
+        ax.set_yticklabels(names, fontsize=9)
+        ax.set_xlabel(label("ten_thousand_yen" if lang == "ja" else "million_yen", lang))
+        ax.set_xlim(0, max(values) * 1.2)
+        ax.grid(axis="y", visible=False)
+        ax.set_title(self.title(lang))
+        plotting.add_note(ax, label("note_rounding_range", lang)
+                          + (" " if lang == "en" else "") + (label("note_examples", lang) if len(ex) else ""))
+
+
+def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
+                          funded_projects: pd.DataFrame | None = None, *,
+                          data_dir: str | Path | None = None) -> CostPerIssueResult:
+    """Yen per funded priority issue: ``funded_amount_yen / priority_issues_funded``.
+
+    When the amount is approximate (約13億円), the range of per-issue values consistent with the
+    rounding of the printed amount is given in the table (``range_low``, ``range_high``); it is a
+    rounding range, not a confidence interval, so the record has no interval. The example
+    projects printed in the review (``funded_projects``: ``project_ja``, ``bureau_ja``,
+    ``amount_thousand_yen``) are shown beside the average.
+
+    Raises
+    ------
+    MissingColumnError, MissingDataError (no row), ZeroDenominatorError (no funded issue).
+
+    Key: ``budget.yen_per_funded_issue``.
+    """
+    arg = "needs_reflection_outcome"
+    df = _input.frame(needs_reflection_outcome, arg,
+                      ("priority_issues_funded", "funded_amount_yen", "is_amount_approximate"),
+                      data_dir)
+    ex = _input.frame(funded_projects, "funded_projects",
+                      ("project_ja", "bureau_ja", "amount_thousand_yen"), data_dir)
+    if df.empty:
+        raise MissingDataError(f"{arg}: no row")
+    r = df.iloc[-1]
+    n = int(r["priority_issues_funded"])
+    if n == 0:
+        raise ZeroDenominatorError("yen per funded issue", "priority_issues_funded", "the outcome row")
+    amount = float(r["funded_amount_yen"])
+    approx = bool(r["is_amount_approximate"])
+    unit, lo, hi = rounding_bounds(amount) if approx else (0.0, amount, amount)
+    printed = str(r.get("amount_as_printed", f"{amount:,.0f}円"))
+    table = pd.DataFrame([{
+        "funded_amount_yen": amount, "amount_as_printed": printed,
+        "is_amount_approximate": approx, "rounding_unit_yen": unit,
+        "priority_issues_funded": n, "yen_per_issue": amount / n,
+        "range_low": lo / n, "range_high": hi / n,
+    }])
+    amounts = pd.to_numeric(ex["amount_thousand_yen"], errors="coerce").dropna()
+    caveats, caveats_ja = join_caveats([
+        (approx,
+         f"The amount is printed as approximate ({printed}); any amount from {fmt(lo / 1e9, 3)} to "
+         f"{fmt(hi / 1e9, 3)} billion yen rounds to it, so the per-issue figure lies between "
+         f"{fmt(lo / n / 1e6, 3)} and {fmt(hi / n / 1e6, 3)} million yen.",
+         f"金額は概数（{printed}）であり、{fmt(lo / 1e8, 3)}億円から{fmt(hi / 1e8, 3)}億円までが同じ表示になるため、"
+         f"1件あたりの額は{fmt(lo / n / 1e4, 3)}万円から{fmt(hi / n / 1e4, 3)}万円の間である。"),
+        (True,
+         "The document credits the issues with 予算化・制度化 (budgets and new schemes): some issues "
+         "may carry no money at all, and the amount may span several fiscal years, so the average "
+         "is not the cost of a typical issue.",
+         "文書は「予算化・制度化」につなげたとしており、予算を伴わない課題もありうるうえ、金額が複数年度にわたる"
+         "可能性もあるため、平均額は典型的な1件の費用ではない。"),
+        (len(amounts) > 1,
+         f"The {len(amounts)} example projects printed in the document range from "
+         f"{amounts.min():,.0f} to {amounts.max():,.0f} thousand yen: amounts per issue are uneven.",
+         f"文書に例示された{len(amounts)}事業は{amounts.min():,.0f}千円から{amounts.max():,.0f}千円まで幅があり、"
+         "1件あたりの額は大きくばらつく。"),
+    ])
+    return CostPerIssueResult(
+        title_key="title_cost_per_issue",
+        estimates=(Estimate("budget.yen_per_funded_issue", amount / n, unit="yen per issue"),),
+        method="Funded amount ÷ number of funded priority issues; rounding range from the printed precision.",
+        method_ja="予算化・制度化の金額÷区重要課題の件数。概数の表示桁から丸めの範囲を計算。",
+        n_obs=1, caveats=caveats, caveats_ja=caveats_ja, data=table, examples=ex,
+    )

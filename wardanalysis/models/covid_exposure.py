@@ -1,0 +1,209 @@
+"""Days under Kumamoto's COVID-19 measures in each fiscal year.
+
+From the ``covid_measures`` table: the rows with ``is_restriction`` true (emergency declarations
+and まん延防止等重点措置; the move to 5類 is not a restriction and is left out) are merged into
+a union of date intervals, so that overlapping measures are not counted twice, and the union is
+intersected with each fiscal year (1 April to 31 March). ``end_date`` is the last day in force,
+inclusive; a restriction without an end date is counted as in force to the end of the last
+fiscal year asked for, and the result says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..eras import fiscal_year_bounds, fiscal_year_of
+from ..glossary import label
+from ..results import Estimate, Result, join_caveats
+from . import _input
+from .errors import InvalidCountError, MissingDataError
+
+__all__ = ["CovidExposureResult", "covid_exposure_days", "exposure_days"]
+
+COLUMNS = ("measure_id", "kind", "start_date", "end_date", "is_restriction")
+
+
+def _restrictions(covid_measures: pd.DataFrame | None, data_dir, areas) -> tuple[pd.DataFrame, pd.DataFrame]:
+    df = _input.frame(covid_measures, "covid_measures", COLUMNS, data_dir)
+    if areas is not None:
+        if "area_ja" not in df.columns:
+            raise _input.MissingColumnError("covid_measures", ["area_ja"], list(df.columns))
+        df = df[df["area_ja"].isin(list(areas))]
+    flag = df["is_restriction"]
+    if flag.isna().any():
+        raise InvalidCountError(
+            "covid_measures: is_restriction is missing for measure(s) "
+            f"{df.loc[flag.isna(), 'measure_id'].tolist()}"
+        )
+    rows = df[flag.astype(bool)].copy()
+    rows["start_date"] = pd.to_datetime(rows["start_date"], errors="coerce")
+    rows["end_date"] = pd.to_datetime(rows["end_date"], errors="coerce")
+    if rows["start_date"].isna().any():
+        raise InvalidCountError(
+            "covid_measures: restriction(s) without a start_date cannot be placed in a fiscal "
+            f"year: {rows.loc[rows['start_date'].isna(), 'measure_id'].tolist()}"
+        )
+    reversed_ = rows["end_date"].notna() & (rows["end_date"] < rows["start_date"])
+    if reversed_.any():
+        raise InvalidCountError(
+            "covid_measures: end_date before start_date for measure(s) "
+            f"{rows.loc[reversed_, 'measure_id'].tolist()}"
+        )
+    return df, rows.sort_values("start_date", kind="stable")
+
+
+def _union(intervals: Iterable[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+    """Merge inclusive date intervals that overlap or touch."""
+    merged: list[list[dt.date]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1] + dt.timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged]
+
+
+def exposure_days(covid_measures: pd.DataFrame | None = None,
+                  fiscal_years: Sequence[int] | None = None, *,
+                  areas: Sequence[str] | None = None,
+                  data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Days under COVID restrictions in each fiscal year, as a plain DataFrame.
+
+    Parameters
+    ----------
+    covid_measures
+        The ``covid_measures`` table (loaded from the shipped data when None).
+    fiscal_years
+        Fiscal years to report (every fiscal year from the first to the last restriction when
+        None). Years without a restriction get 0 days.
+    areas
+        Keep only measures whose ``area_ja`` is one of these (all rows when None: the table is
+        a list of the measures that applied to Kumamoto).
+    data_dir
+        Passed to the loader when ``covid_measures`` is None.
+
+    Returns
+    -------
+    DataFrame with ``fiscal_year``, ``days_under_measures``, ``days_in_fiscal_year``,
+    ``share_of_fiscal_year``, ``measures`` (ids of the restrictions in force that year, ``;``-joined)
+    and ``has_open_ended`` (a restriction without an end date was counted to the year's end).
+    """
+    _, rows = _restrictions(covid_measures, data_dir, areas)
+    if fiscal_years is None:
+        if rows.empty:
+            raise MissingDataError("covid_measures: no restriction rows (is_restriction true), so "
+                                   "the fiscal years cannot be inferred; pass fiscal_years")
+        first = fiscal_year_of(rows["start_date"].min())
+        ends = rows["end_date"].dropna()
+        last = fiscal_year_of(max(ends.max(), rows["start_date"].max())) if not ends.empty else first
+        fiscal_years = list(range(first, last + 1))
+    years = sorted({int(y) for y in fiscal_years})
+    if not years:
+        raise MissingDataError("exposure_days: fiscal_years is empty")
+    horizon = fiscal_year_bounds(max(years))[1]
+    spans = []
+    for r in rows.itertuples(index=False):
+        start = r.start_date.date()
+        open_ended = pd.isna(r.end_date)
+        end = horizon if open_ended else r.end_date.date()
+        spans.append((start, end, str(r.measure_id), open_ended))
+    union = _union((s, e) for s, e, _, _ in spans)
+    out = []
+    for fy in years:
+        lo, hi = fiscal_year_bounds(fy)
+        days = sum(max(0, (min(e, hi) - max(s, lo)).days + 1) for s, e in union)
+        ids = [m for s, e, m, _ in spans if s <= hi and e >= lo]
+        open_ = any(o for s, e, _, o in spans if o and s <= hi)
+        n_days = (hi - lo).days + 1
+        out.append((fy, days, n_days, days / n_days, ";".join(ids), open_))
+    return pd.DataFrame(out, columns=["fiscal_year", "days_under_measures", "days_in_fiscal_year",
+                                      "share_of_fiscal_year", "measures", "has_open_ended"])
+
+
+@dataclass(frozen=True, eq=False)
+class CovidExposureResult(Result):
+    measures: pd.DataFrame | None = None
+
+    def _text_ja(self) -> str:
+        d = self.data
+        parts = "、".join(f"{y}年度 {n}日" for y, n in zip(d["fiscal_year"], d["days_under_measures"],
+                                                           strict=True))
+        return (f"熊本市に適用された新型コロナの措置（緊急事態宣言・まん延防止等重点措置）の期間を、"
+                f"重複を除いて年度ごとに数えると、{parts}である。")
+
+    def _text_en(self) -> str:
+        d = self.data
+        parts = ", ".join(f"FY{y}: {n} days" for y, n in zip(d["fiscal_year"],
+                                                             d["days_under_measures"], strict=True))
+        return ("Counting the days Kumamoto City was under COVID-19 restrictions (emergency "
+                f"declarations and priority measures), overlaps counted once: {parts}.")
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from .. import plotting
+
+        d = self.data
+        ax.bar(d["fiscal_year"], d["days_under_measures"], color=plotting.COLORS["measures"],
+               width=0.6)
+        for y, n in zip(d["fiscal_year"], d["days_under_measures"], strict=True):
+            ax.annotate(f"{n}", (y, n), xytext=(0, 3), textcoords="offset points", ha="center",
+                        va="bottom", fontsize=10)
+        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
+        ax.set_ylabel(label("days_under_measures", lang))
+        ax.set_ylim(0, max(1, d["days_under_measures"].max()) * 1.18)
+        ax.set_title(self.title(lang))
+
+
+def covid_exposure_days(covid_measures: pd.DataFrame | None = None,
+                        fiscal_years: Sequence[int] | None = None, *,
+                        areas: Sequence[str] | None = None,
+                        data_dir: str | Path | None = None) -> CovidExposureResult:
+    """Days under Kumamoto's COVID-19 restrictions per fiscal year, as a result object.
+
+    See :func:`exposure_days` for the arguments. Record keys:
+    ``covid.days_under_measures.fy<YYYY>`` (days; exact counts, no interval).
+    """
+    all_rows, rows = _restrictions(covid_measures, data_dir, areas)
+    table = exposure_days(covid_measures if covid_measures is not None else all_rows,
+                          fiscal_years, areas=areas)
+    est = [Estimate(f"covid.days_under_measures.fy{y}", float(n), unit="days")
+           for y, n in zip(table["fiscal_year"], table["days_under_measures"], strict=True)]
+    restr_quality = rows["quality"] if "quality" in rows.columns else pd.Series(dtype=str)
+    non_official = sorted(set(restr_quality.dropna().astype(str)) - {"O"})
+    caveats, caveats_ja = join_caveats([
+        (True,
+         "Days count the calendar span of each restriction in the table, not how strict it was "
+         "or which activities it covered; a prefectural declaration and a priority-measures "
+         "period weigh the same per day.",
+         "日数は表にある各措置の期間の長さであり、措置の強さや対象となった活動の違いは反映していない"
+         "（県独自の宣言と重点措置も1日は1日として数えている）。"),
+        (bool(table["has_open_ended"].any()),
+         "At least one restriction has no end date and was counted as in force to the end of the "
+         "last fiscal year shown.",
+         "終了日のない措置があり、表示した最後の年度の末日まで継続したものとして数えている。"),
+        (bool(non_official),
+         f"Some measure dates come from non-official sources (quality {', '.join(non_official)}).",
+         f"措置の日付の一部は公式でない出典による（品質記号 {', '.join(non_official)}）。"),
+    ])
+    measures = rows.copy()
+    return CovidExposureResult(
+        title_key="title_covid_exposure",
+        estimates=tuple(est),
+        method=("Union of the restriction periods (inclusive end dates) intersected with each "
+                "fiscal year (1 April to 31 March)."),
+        method_ja="制限措置の期間（終了日を含む）の和集合を各年度（4月1日〜3月31日）と重ねて日数を数えた。",
+        n_obs=int(len(rows)),
+        caveats=caveats, caveats_ja=caveats_ja, data=table,
+        measures=measures,
+    )
+
+
+def _days_array(table: pd.DataFrame, years: Sequence[int]) -> np.ndarray:
+    lookup = dict(zip(table["fiscal_year"], table["days_under_measures"], strict=True))
+    return np.array([lookup.get(int(y), 0) for y in years], dtype=float)

@@ -1,0 +1,249 @@
+"""The one shape every analysis returns.
+
+A :class:`Result` is immutable and carries:
+
+- ``estimates``: the key estimates, each an :class:`Estimate` (value, 95% interval, unit);
+- ``method``: the method in one line (``method_ja`` in Japanese);
+- ``n_obs``: the number of observations (fiscal years, categories, cities …);
+- ``caveats``: sentences that travel with the result (``caveats_ja`` in the same order; the
+  first is the main caveat, the one :meth:`Result.text` states);
+- :meth:`Result.table`: a tidy, unrounded DataFrame (``table(lang='ja')`` relabels the columns
+  from the glossary);
+- :meth:`Result.plot`: ``(fig, ax)``, never shown;
+- :meth:`Result.text`: one plain-language paragraph in ``'ja'`` or ``'en'``;
+- :meth:`Result.records`: the estimates as rows ``key, value, ci_low, ci_high, unit``.
+
+Numbers are stored unrounded; :func:`fmt` and :func:`fmt_ci` round only for display.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .glossary import check_lang, label
+
+__all__ = [
+    "RECORD_COLUMNS",
+    "Estimate",
+    "Result",
+    "fmt",
+    "fmt_ci",
+    "fmt_p",
+    "fmt_pct",
+    "records_frame",
+    "years_text",
+]
+
+RECORD_COLUMNS = ("key", "value", "ci_low", "ci_high", "unit")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One key estimate.
+
+    ``ci_low``/``ci_high`` are NaN when the number is an exact computation rather than a
+    statistical estimate (a division of printed figures, a count of days). ``interval`` says how
+    the interval was computed; ``p_value`` is NaN when no test goes with it.
+    """
+
+    key: str
+    value: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    unit: str = ""
+    interval: str = ""
+    p_value: float = math.nan
+
+    def __post_init__(self) -> None:
+        for name in ("value", "ci_low", "ci_high", "p_value"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
+    @property
+    def interval_excludes_one(self) -> bool:
+        return self.ci_high < 1 or self.ci_low > 1
+
+    @property
+    def interval_excludes_zero(self) -> bool:
+        return self.ci_high < 0 or self.ci_low > 0
+
+
+def records_frame(estimates: Iterable[Estimate]) -> pd.DataFrame:
+    """Estimates as record rows. An unbounded limit (a ratio with a zero count) cannot be
+    recorded as a number: it becomes NaN here, while the result's table and text keep ∞."""
+    rows = [(e.key, e.value, e.ci_low, e.ci_high, e.unit) for e in estimates]
+    frame = pd.DataFrame(rows, columns=list(RECORD_COLUMNS))
+    frame = frame.astype({"value": float, "ci_low": float, "ci_high": float})
+    for col in ("value", "ci_low", "ci_high"):
+        frame.loc[frame[col].abs() == math.inf, col] = math.nan
+    dup = frame["key"][frame["key"].duplicated()]
+    if not dup.empty:
+        raise ValueError(f"duplicate record keys: {sorted(set(dup))}")
+    return frame
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """Base class of every analysis result (see the module docstring)."""
+
+    title_key: str
+    estimates: tuple[Estimate, ...]
+    method: str
+    method_ja: str
+    n_obs: int
+    caveats: tuple[str, ...]
+    caveats_ja: tuple[str, ...]
+    data: pd.DataFrame = field(repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "estimates", tuple(self.estimates))
+        object.__setattr__(self, "caveats", tuple(self.caveats))
+        object.__setattr__(self, "caveats_ja", tuple(self.caveats_ja))
+        if len(self.caveats) != len(self.caveats_ja):
+            raise ValueError("caveats and caveats_ja must list the same caveats")
+        # keep a private copy, so that neither the caller's frame nor ours can be changed later
+        object.__setattr__(self, "data", self.data.copy(deep=True))
+        records_frame(self.estimates)  # checks the keys are unique
+
+    # --- access ---------------------------------------------------------------------------
+
+    def estimate(self, key: str) -> Estimate:
+        for e in self.estimates:
+            if e.key == key:
+                return e
+        raise KeyError(f"no estimate {key!r} in {type(self).__name__} "
+                       f"(have: {', '.join(e.key for e in self.estimates)})")
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(e.key for e in self.estimates)
+
+    def caveat_list(self, lang: str = "ja") -> list[str]:
+        return list(self.caveats_ja if check_lang(lang) == "ja" else self.caveats)
+
+    def title(self, lang: str = "ja") -> str:
+        return label(self.title_key, lang)
+
+    def method_text(self, lang: str = "ja") -> str:
+        return self.method_ja if check_lang(lang) == "ja" else self.method
+
+    # --- the common outputs ---------------------------------------------------------------
+
+    def records(self) -> pd.DataFrame:
+        """Key estimates as rows: ``key, value, ci_low, ci_high, unit`` (unrounded)."""
+        return records_frame(self.estimates)
+
+    def table(self, lang: str | None = None) -> pd.DataFrame:
+        """A tidy, unrounded copy of the result's table. With ``lang``, the column names are
+        the glossary's labels in that language."""
+        out = self.data.copy(deep=True)
+        if lang is None:
+            return out
+        return out.rename(columns={c: label(c, lang) for c in out.columns})
+
+    def text(self, lang: str = "ja") -> str:
+        """One plain-language paragraph stating the result, its interval and its main caveat."""
+        lang = check_lang(lang)
+        body = self._text_ja() if lang == "ja" else self._text_en()
+        caveat = self.caveat_list(lang)[0] if self.caveats else ""
+        if not caveat:
+            return body
+        lead = "ただし、" if lang == "ja" else "Caveat: "
+        return f"{body} {lead}{caveat}" if lang == "en" else f"{body}{lead}{caveat}"
+
+    def plot(self, lang: str = "ja", ax: Any = None) -> tuple[Any, Any]:
+        """Draw the result; returns ``(fig, ax)`` and never shows the figure."""
+        check_lang(lang)
+        from . import plotting
+
+        fig, ax = plotting.figure_and_axes(ax)
+        self._plot(ax, lang)
+        return fig, ax
+
+    # --- for subclasses -------------------------------------------------------------------
+
+    def _text_ja(self) -> str:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def _text_en(self) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+    def _plot(self, ax: Any, lang: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}: {self.title('en')} (n_obs={self.n_obs})",
+                 f"  method: {self.method}"]
+        for e in self.estimates:
+            lines.append(f"  {e.key} = {fmt(e.value)} {fmt_ci(e.ci_low, e.ci_high, 'en')} {e.unit}")
+        return "\n".join(lines)
+
+
+# --- display formatting (rounding happens here and only here) ----------------------------------
+
+
+def fmt(x: float, sig: int = 3) -> str:
+    """A number for display: ``sig`` significant figures, thousands separators for large
+    values, no exponent for everyday magnitudes."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    if x == 0:
+        return "0"
+    digits = sig - int(math.floor(math.log10(abs(x)))) - 1
+    if digits <= 0:
+        return f"{round(x, digits):,.0f}"
+    return f"{x:.{digits}f}"
+
+
+def fmt_p(p: float, lang: str = "en") -> str:
+    """A p-value for display: ``p = 0.042``, ``p < 0.001``."""
+    if p is None or math.isnan(p):
+        return "p = —" if lang == "en" else "p=—"
+    sep = " " if lang == "en" else ""
+    if p < 0.001:
+        return f"p{sep}<{sep}0.001"
+    return f"p{sep}={sep}{fmt(p, 2)}"
+
+
+def years_text(years, lang: str = "en") -> str:
+    """``FY2017–FY2019`` or ``2017〜2019年度``."""
+    ys = sorted(int(y) for y in years)
+    if not ys:
+        return "—"
+    if check_lang(lang) == "ja":
+        return f"{ys[0]}〜{ys[-1]}年度" if len(ys) > 1 else f"{ys[0]}年度"
+    return f"FY{ys[0]}–FY{ys[-1]}" if len(ys) > 1 else f"FY{ys[0]}"
+
+
+def fmt_pct(x: float, decimals: int = 1) -> str:
+    if x is None or math.isnan(x):
+        return "—"
+    return f"{100 * x:.{decimals}f}%"
+
+
+def fmt_ci(low: float, high: float, lang: str = "ja", pct: bool = False, sig: int = 3) -> str:
+    """``（95%信頼区間 a〜b）`` or ``(95% CI a to b)``; empty when there is no interval."""
+    if math.isnan(low) and math.isnan(high):
+        return ""
+    f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
+    if check_lang(lang) == "ja":
+        return f"（95%信頼区間 {f(low)}〜{f(high)}）"
+    return f"(95% CI {f(low)} to {f(high)})"
+
+
+def pct_change(ratio: float) -> float:
+    """A rate ratio as a percentage change (0.83 → -17.0)."""
+    return 100 * (ratio - 1)
+
+
+def join_caveats(parts: Sequence[tuple[bool, str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Select the caveats whose condition holds: ``[(condition, en, ja), …]`` →
+    ``(en tuple, ja tuple)`` in the given order."""
+    chosen = [(en, ja) for cond, en, ja in parts if cond]
+    return tuple(en for en, _ in chosen), tuple(ja for _, ja in chosen)

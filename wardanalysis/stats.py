@@ -1,0 +1,426 @@
+"""Small statistical helpers shared by the models.
+
+Each helper wraps a well-kept library (statsmodels, scipy) where one exists and writes by hand
+only what the libraries do not offer:
+
+- :func:`wilson_interval`, :func:`clopper_pearson_interval`: statsmodels ``proportion_confint``.
+- :func:`poisson_exact_interval`: the exact (Garwood) interval, statsmodels ``confint_poisson``
+  with ``method='exact-c'``.
+- :func:`rate_ratio_exact`: the exact conditional rate ratio of two Poisson counts. The p-value is
+  statsmodels ``test_poisson_2indep(method='exact-cond')``; statsmodels has no exact conditional
+  *interval* (``confint_poisson_2indep`` lists it as "NOT YET"), so the interval is the
+  Clopper-Pearson interval of ``count1 / (count1 + count2)`` mapped to the ratio scale, which is
+  the textbook exact conditional interval.
+- :func:`newcombe_difference`: statsmodels ``confint_proportions_2indep(method='newcomb')``;
+  :func:`fisher_exact_2x2`: scipy ``fisher_exact`` and ``contingency.odds_ratio``.
+- :func:`fit_quasi_poisson`, :func:`fit_quasi_binomial`: statsmodels GLMs whose dispersion is the
+  Pearson chi-squared over the residual degrees of freedom, with Wald intervals from Student's t
+  on those degrees of freedom. The binomial fit passes the counts as a ``(successes, failures)``
+  two-column endog, so the Pearson chi-squared and the residual degrees of freedom are those of
+  the years, not of the individual requests (passing proportions with ``freq_weights=trials``
+  would make ``df_resid`` the number of requests and shrink the dispersion by a factor of
+  about a thousand).
+- :func:`fit_negative_binomial`: statsmodels' NB2 maximum-likelihood model.
+- :func:`prediction_interval`, :func:`total_prediction_interval`: prediction intervals for new
+  counts under a quasi-Poisson fit (delta method on the log scale; written by hand).
+
+Dispersion below 1 is not used to narrow intervals: the scale used for inference is
+``max(1, Pearson chi2 / df)``, and the raw value is reported beside it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .models.errors import NotEstimableError, ZeroDenominatorError
+
+__all__ = [
+    "GLMFit",
+    "NBFit",
+    "RateRatio",
+    "clopper_pearson_interval",
+    "fisher_exact_2x2",
+    "fit_negative_binomial",
+    "fit_quasi_binomial",
+    "fit_quasi_poisson",
+    "minimum_detectable_ratio",
+    "newcombe_difference",
+    "poisson_exact_interval",
+    "prediction_interval",
+    "rate_ratio_exact",
+    "total_prediction_interval",
+    "wilson_interval",
+]
+
+ALPHA = 0.05
+
+
+# --- proportions ------------------------------------------------------------------------------
+
+
+def wilson_interval(successes, trials, alpha: float = ALPHA) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for ``successes / trials`` (arrays allowed).
+
+    A zero in ``trials`` gives NaN bounds for that element (the caller decides whether that is
+    an error); negative counts or ``successes > trials`` raise ``ValueError``.
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    s = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    _check_binomial(s, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = proportion_confint(s, np.where(n > 0, n, np.nan), alpha=alpha, method="wilson")
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+
+
+def clopper_pearson_interval(successes, trials, alpha: float = ALPHA):
+    """Exact (Clopper-Pearson) interval for a binomial proportion."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    s = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    _check_binomial(s, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = proportion_confint(s, np.where(n > 0, n, np.nan), alpha=alpha, method="beta")
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+
+
+def _check_binomial(s: np.ndarray, n: np.ndarray) -> None:
+    if np.any(s < 0) or np.any(n < 0):
+        raise ValueError("counts must not be negative")
+    if np.any(s > n):
+        raise ValueError("successes must not exceed trials")
+
+
+def newcombe_difference(s1: int, n1: int, s2: int, n2: int, alpha: float = ALPHA):
+    """Difference ``s1/n1 - s2/n2`` with Newcombe's hybrid score (Wilson) interval.
+
+    Returns ``(difference, low, high)``.
+    """
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    if n1 <= 0 or n2 <= 0:
+        raise ZeroDenominatorError("difference of proportions", "trials", f"n1={n1}, n2={n2}")
+    low, high = confint_proportions_2indep(
+        s1, n1, s2, n2, method="newcomb", compare="diff", alpha=alpha
+    )
+    return s1 / n1 - s2 / n2, float(low), float(high)
+
+
+@dataclass(frozen=True)
+class FisherResult:
+    odds_ratio: float  # conditional maximum-likelihood estimate
+    ci_low: float
+    ci_high: float
+    p_value: float  # two-sided Fisher exact test
+    sample_odds_ratio: float
+
+
+def fisher_exact_2x2(s1: int, n1: int, s2: int, n2: int, alpha: float = ALPHA) -> FisherResult:
+    """Fisher's exact test of ``s1/n1`` against ``s2/n2`` with the conditional odds ratio.
+
+    The odds ratio is the conditional MLE with its exact interval (scipy
+    ``contingency.odds_ratio(kind='conditional')``); the p-value is two-sided.
+    """
+    from scipy import stats
+
+    table = np.array([[s1, n1 - s1], [s2, n2 - s2]], dtype=np.int64)
+    if np.any(table < 0):
+        raise ValueError("successes must be between 0 and trials")
+    p = stats.fisher_exact(table, alternative="two-sided").pvalue
+    res = stats.contingency.odds_ratio(table, kind="conditional")
+    ci = res.confidence_interval(confidence_level=1 - alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sample = (table[0, 0] * table[1, 1]) / (table[0, 1] * table[1, 0])
+    return FisherResult(float(res.statistic), float(ci.low), float(ci.high), float(p), float(sample))
+
+
+# --- Poisson counts ---------------------------------------------------------------------------
+
+
+def poisson_exact_interval(count, exposure=1.0, alpha: float = ALPHA):
+    """Exact (Garwood) interval for a Poisson rate ``count / exposure``."""
+    from statsmodels.stats.rates import confint_poisson
+
+    c = np.asarray(count, dtype=float)
+    if np.any(c < 0):
+        raise ValueError("counts must not be negative")
+    low, high = confint_poisson(c, exposure, method="exact-c", alpha=alpha)
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+
+
+@dataclass(frozen=True)
+class RateRatio:
+    ratio: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    count1: int
+    exposure1: float
+    count2: int
+    exposure2: float
+
+
+def rate_ratio_exact(
+    count1: int, exposure1: float, count2: int, exposure2: float, alpha: float = ALPHA
+) -> RateRatio:
+    """Rate ratio ``(count1/exposure1) / (count2/exposure2)`` with the exact conditional interval
+    and p-value (conditional on ``count1 + count2``; assumes Poisson variation only)."""
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    if count1 < 0 or count2 < 0:
+        raise ValueError("counts must not be negative")
+    if exposure1 <= 0 or exposure2 <= 0:
+        raise ZeroDenominatorError("rate ratio", "exposure", f"{exposure1}, {exposure2}")
+    total = count1 + count2
+    if total == 0:
+        raise ZeroDenominatorError("rate ratio", "count", "both counts are zero")
+    p_low, p_high = clopper_pearson_interval(count1, total, alpha)
+    scale = exposure2 / exposure1
+    with np.errstate(divide="ignore"):
+        low = float(p_low / (1 - p_low) * scale)
+        high = float(p_high / (1 - p_high) * scale) if p_high < 1 else np.inf
+        ratio = (count1 / exposure1) / (count2 / exposure2) if count2 > 0 else np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero count: the ratio is unbounded
+        p = test_poisson_2indep(count1, exposure1, count2, exposure2, method="exact-cond").pvalue
+    return RateRatio(float(ratio), low, high, float(p), int(count1), float(exposure1),
+                     int(count2), float(exposure2))
+
+
+# --- GLMs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class GLMFit:
+    """A fitted quasi-likelihood GLM: coefficients on the link scale, their covariance scaled by
+    the dispersion used, and Student-t critical values on the residual degrees of freedom."""
+
+    family: str
+    params: pd.Series
+    cov: pd.DataFrame
+    dispersion: float  # Pearson chi2 / df_resid, as estimated
+    scale: float  # the dispersion used for inference: max(1, dispersion)
+    pearson_chi2: float
+    deviance: float
+    df_resid: int
+    n_obs: int
+    alpha: float = ALPHA
+    fitted: np.ndarray = field(default_factory=lambda: np.array([]), repr=False)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def crit(self) -> float:
+        from scipy import stats
+
+        return float(stats.t.ppf(1 - self.alpha / 2, self.df_resid))
+
+    def se(self, name: str) -> float:
+        return float(np.sqrt(self.cov.loc[name, name]))
+
+    def contrast(self, weights: dict[str, float]) -> tuple[float, float]:
+        """Estimate and standard error of a linear combination of coefficients."""
+        w = pd.Series(0.0, index=self.params.index)
+        for k, v in weights.items():
+            if k not in w.index:
+                raise KeyError(f"no coefficient {k!r} (have {list(w.index)})")
+            w[k] = v
+        est = float(w @ self.params)
+        se = float(np.sqrt(w @ self.cov @ w))
+        return est, se
+
+    def ratio(self, weights: dict[str, float] | str) -> tuple[float, float, float]:
+        """``exp`` of a coefficient (or a combination) with its t-based Wald interval."""
+        if isinstance(weights, str):
+            weights = {weights: 1.0}
+        est, se = self.contrast(weights)
+        return (float(np.exp(est)), float(np.exp(est - self.crit * se)),
+                float(np.exp(est + self.crit * se)))
+
+    def linear_predictor(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """``X @ params`` and its standard error for new rows (columns named as the fit)."""
+        Xm = X[list(self.params.index)].to_numpy(dtype=float)
+        eta = Xm @ self.params.to_numpy()
+        var = np.einsum("ij,jk,ik->i", Xm, self.cov.to_numpy(), Xm)
+        return eta, np.sqrt(var)
+
+
+def _require_df(n_obs: int, k: int, what: str) -> int:
+    df = n_obs - k
+    if df < 1:
+        raise NotEstimableError(
+            f"{what}: {n_obs} observations for {k} coefficients leave no residual degree of "
+            "freedom to estimate the dispersion"
+        )
+    return df
+
+
+def _rank_check(X: pd.DataFrame, what: str) -> None:
+    if np.linalg.matrix_rank(X.to_numpy(dtype=float)) < X.shape[1]:
+        raise NotEstimableError(
+            f"{what}: the design matrix ({', '.join(X.columns)}) is rank-deficient; a term "
+            "does not vary in these data"
+        )
+
+
+def fit_quasi_poisson(y, X: pd.DataFrame, alpha: float = ALPHA, what: str = "quasi-Poisson GLM") -> GLMFit:
+    """Log-linear quasi-Poisson GLM of counts ``y`` on the design ``X`` (include a constant).
+
+    Dispersion = Pearson chi2 / (n - k); coefficient covariance = max(1, dispersion) times the
+    Poisson covariance; intervals use Student's t on n - k degrees of freedom.
+    """
+    import statsmodels.api as sm
+
+    y = np.asarray(y, dtype=float)
+    df = _require_df(len(y), X.shape[1], what)
+    _rank_check(X, what)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sm.GLM(y, X.astype(float), family=sm.families.Poisson()).fit()
+    phi = float(res.pearson_chi2 / res.df_resid)
+    scale = max(1.0, phi)
+    cov = res.cov_params() * scale  # the Poisson fit has scale 1
+    return GLMFit(
+        family="quasi-Poisson", params=res.params.copy(), cov=cov, dispersion=phi, scale=scale,
+        pearson_chi2=float(res.pearson_chi2), deviance=float(res.deviance), df_resid=df,
+        n_obs=len(y), alpha=alpha, fitted=np.asarray(res.fittedvalues, dtype=float),
+        warnings=tuple(str(w.message) for w in caught),
+    )
+
+
+def fit_quasi_binomial(successes, trials, X: pd.DataFrame, alpha: float = ALPHA,
+                       what: str = "quasi-binomial GLM") -> GLMFit:
+    """Logistic quasi-binomial GLM of ``successes`` out of ``trials`` on the design ``X``.
+
+    The counts enter as a ``(successes, failures)`` endog, so each row is one binomial
+    observation with its own number of trials; dispersion = Pearson chi2 / (rows - k), where
+    Pearson chi2 = sum (s - n p)^2 / (n p (1 - p)).
+    """
+    import statsmodels.api as sm
+
+    s = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    _check_binomial(s, n)
+    if np.any(n == 0):
+        raise ZeroDenominatorError(what, "trials", "a row has no trials")
+    df = _require_df(len(s), X.shape[1], what)
+    _rank_check(X, what)
+    endog = np.column_stack([s, n - s])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sm.GLM(endog, X.astype(float), family=sm.families.Binomial()).fit()
+    phi = float(res.pearson_chi2 / res.df_resid)
+    if int(res.df_resid) != df:  # guards the trials-ignored pitfall described above
+        raise AssertionError(f"binomial df_resid {res.df_resid} != {df}")
+    scale = max(1.0, phi)
+    return GLMFit(
+        family="quasi-binomial", params=res.params.copy(), cov=res.cov_params() * scale,
+        dispersion=phi, scale=scale, pearson_chi2=float(res.pearson_chi2),
+        deviance=float(res.deviance), df_resid=df, n_obs=len(s), alpha=alpha,
+        fitted=np.asarray(res.fittedvalues, dtype=float),
+        warnings=tuple(str(w.message) for w in caught),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class NBFit:
+    """A negative binomial (NB2: variance = mu + alpha mu^2) maximum-likelihood fit."""
+
+    params: pd.Series
+    cov: pd.DataFrame
+    nb_alpha: float
+    converged: bool
+    loglike: float
+    n_obs: int
+    alpha: float = ALPHA
+    warnings: tuple[str, ...] = ()
+
+    def ratio(self, name: str) -> tuple[float, float, float]:
+        """``exp`` of a coefficient with its normal-theory Wald interval."""
+        from scipy import stats
+
+        z = float(stats.norm.ppf(1 - self.alpha / 2))
+        est = float(self.params[name])
+        se = float(np.sqrt(self.cov.loc[name, name]))
+        return float(np.exp(est)), float(np.exp(est - z * se)), float(np.exp(est + z * se))
+
+
+def fit_negative_binomial(y, X: pd.DataFrame, alpha: float = ALPHA,
+                          what: str = "negative binomial model") -> NBFit:
+    """NB2 regression of counts ``y`` on ``X`` by maximum likelihood (statsmodels
+    ``NegativeBinomial``); intervals are normal-theory Wald intervals."""
+    import statsmodels.api as sm
+
+    y = np.asarray(y, dtype=float)
+    k = X.shape[1] + 1  # coefficients and alpha
+    if len(y) <= k:
+        raise NotEstimableError(
+            f"{what}: {len(y)} observations for {k} parameters (coefficients and alpha)"
+        )
+    _rank_check(X, what)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = sm.NegativeBinomial(y, X.astype(float), loglike_method="nb2")
+        res = model.fit(disp=0, maxiter=500, method="bfgs")
+        # polish with Newton from the BFGS optimum for an accurate Hessian
+        res = model.fit(start_params=res.params, disp=0, maxiter=100, method="newton")
+    names = list(X.columns)
+    params = pd.Series(np.asarray(res.params)[: len(names)], index=names)
+    cov_full = np.asarray(res.cov_params())
+    cov = pd.DataFrame(cov_full[: len(names), : len(names)], index=names, columns=names)
+    return NBFit(
+        params=params, cov=cov, nb_alpha=float(np.asarray(res.params)[-1]),
+        converged=bool(res.mle_retvals.get("converged", False)), loglike=float(res.llf),
+        n_obs=len(y), alpha=alpha, warnings=tuple(str(w.message) for w in caught),
+    )
+
+
+# --- prediction -------------------------------------------------------------------------------
+
+
+def prediction_interval(fit: GLMFit, X: pd.DataFrame) -> pd.DataFrame:
+    """Expected count and 95% prediction interval for a new count at each row of ``X``.
+
+    Under the quasi-Poisson fit a new count has variance ``scale * mu`` around ``mu``, and
+    ``log(mu_hat)`` has variance ``x' Cov x``; on the log scale (delta method)
+    ``var(log Y) ~ scale / mu + x' Cov x``, and the interval is
+    ``mu_hat * exp(+-t * sqrt(...))`` with t on the fit's residual degrees of freedom.
+    """
+    eta, se_eta = fit.linear_predictor(X)
+    mu = np.exp(eta)
+    se_log = np.sqrt(fit.scale / mu + se_eta**2)
+    return pd.DataFrame({
+        "expected": mu,
+        "expected_ci_low": np.exp(eta - fit.crit * se_eta),
+        "expected_ci_high": np.exp(eta + fit.crit * se_eta),
+        "pi_low": mu * np.exp(-fit.crit * se_log),
+        "pi_high": mu * np.exp(fit.crit * se_log),
+    }, index=X.index)
+
+
+def total_prediction_interval(fit: GLMFit, X: pd.DataFrame) -> tuple[float, float, float]:
+    """Expected total of new counts over the rows of ``X`` with a 95% prediction interval.
+
+    ``var(T_new - T_hat) ~ scale * sum(mu) + g' Cov g`` with ``g = sum_j mu_j x_j``; the
+    interval is taken on the log scale as for :func:`prediction_interval`.
+    """
+    Xm = X[list(fit.params.index)].to_numpy(dtype=float)
+    mu = np.exp(Xm @ fit.params.to_numpy())
+    total = float(mu.sum())
+    g = (mu[:, None] * Xm).sum(axis=0)
+    var = fit.scale * total + float(g @ fit.cov.to_numpy() @ g)
+    se_log = np.sqrt(var) / total
+    return total, total * float(np.exp(-fit.crit * se_log)), total * float(np.exp(fit.crit * se_log))
+
+
+def minimum_detectable_ratio(se_log: float, df: int, alpha: float = ALPHA, power: float = 0.8) -> float:
+    """The smallest rate ratio (above 1; its reciprocal below 1) that a two-sided t-test at
+    ``alpha`` on ``df`` degrees of freedom detects with probability ``power``, given the standard
+    error of the log ratio: ``exp((t_{1-alpha/2} + t_{power}) * se)``."""
+    from scipy import stats
+
+    return float(np.exp((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * se_log))
