@@ -23,6 +23,14 @@ _LAZY = {
     "fiscal_years": "wardanalysis.eras",
     "era_label": "wardanalysis.eras",
     "fiscal_year_of": "wardanalysis.eras",
+    "label": "wardanalysis.glossary",
+    "use_theme": "wardanalysis.plotting",
+    "Result": "wardanalysis.results",
+    "Estimate": "wardanalysis.results",
+    "ModelInputError": "wardanalysis.models.errors",
+    "TooFewYearsError": "wardanalysis.models.errors",
+    "BreakYearError": "wardanalysis.models.errors",
+    "record": "wardanalysis.records",
 }
 
 __all__ = ["__version__", *_LAZY]
