@@ -10,7 +10,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help report test test-unit test-data test-reference test-notebooks test-e2e notebooks \
-        check bench lint format checksums clean venv venv-test
+        check bench lint format checksums datadict clean venv venv-test
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,6 +69,9 @@ lint: venv-test ## ruff lint
 
 format: venv-test ## ruff format
 	$(BIN)/ruff format wardanalysis tests benchmarks
+
+datadict: venv ## Regenerate docs/data_dictionary.md from the dataset descriptors
+	$(BIN)/python -m wardanalysis.datadict > docs/data_dictionary.md
 
 checksums: ## Rewrite data/SHA256SUMS after a deliberate change to shipped data
 	cd data && sha256sum $$(find . -type f \( -name '*.csv' -o -name '*.yml' -o -name '*.txt' -o -name '*.md' \) | sort) > SHA256SUMS

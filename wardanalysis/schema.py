@@ -2,7 +2,7 @@
 
 A descriptor is the single declaration of a dataset: its file, key, columns (type, unit, range,
 description), cross-column rules, sources and notes. The loader enforces it, ``describe()`` and
-the generated data dictionary (``wardanalysis datasets --markdown``) print it; nothing restates it.
+the generated data dictionary (``make datadict``, docs/data_dictionary.md) print it; nothing restates it.
 """
 
 from __future__ import annotations

@@ -160,3 +160,10 @@ def test_descriptor_errors_name_the_file(tmp_path):
     bad.write_text("name: broken\npath: x.csv\ncolour: red\n", encoding="utf-8")
     with pytest.raises(schema.SchemaError, match=r"broken.yml: unknown key\(s\) \['colour'\]"):
         schema._parse(Path(bad))
+
+
+def test_data_dictionary_is_generated_from_the_descriptors():
+    from wardanalysis.datadict import markdown
+
+    committed = (paths.REPO_DIR / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
+    assert committed == markdown(), "run `make datadict` after changing a descriptor"

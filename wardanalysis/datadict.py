@@ -1,0 +1,62 @@
+"""The data dictionary, generated from the dataset descriptors (never written by hand).
+
+``python -m wardanalysis.datadict`` prints it; ``make datadict`` writes ``docs/data_dictionary.md``,
+and a test fails when the committed file is out of date.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .loading import datasets, describe, load
+
+
+def _cell(text: object) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def markdown() -> str:
+    """Every dataset: title, description, source, key, columns (type, unit, range, description),
+    rules and notes, as Markdown."""
+    out = [
+        "# Data dictionary",
+        "",
+        "Generated from `data/meta/*.yml` by `make datadict`; do not edit by hand.",
+        "",
+        "| dataset | title | rows | source |",
+        "|---|---|---|---|",
+    ]
+    for name in datasets():
+        meta = describe(name)
+        out.append(f"| [`{name}`](#{name}) | {_cell(meta['title']['en'])} / {_cell(meta['title']['ja'])} "
+                   f"| {len(load(name))} | {meta['source']['id']} |")
+    for name in datasets():
+        meta = describe(name)
+        src = meta["source"]
+        out += ["", f"## {name}", "", f"**{meta['title']['en']}** / {meta['title']['ja']}", "",
+                _cell(meta["description"]), "",
+                f"- file: `data/{meta['path']}` (sha256 `{meta['sha256'][:16]}…`)",
+                f"- key: {', '.join(f'`{k}`' for k in meta.get('key') or []) or '—'}"]
+        for field in ("id", "section", "as_of", "basis", "quality"):
+            if field in src:
+                out.append(f"- source {field}: {_cell(src[field])}")
+        out += ["", "| column | type | unit | range / values | description |", "|---|---|---|---|---|"]
+        for col in meta["columns"]:
+            rng = ""
+            if "enum" in col:
+                rng = ", ".join(map(str, col["enum"]))
+            elif "min" in col or "max" in col:
+                rng = f"{col.get('min', '')}–{col.get('max', '')}"
+            flags = [f for f in ("nullable", "dash_is_zero") if col.get(f)]
+            typ = col["type"] + (f" ({', '.join(flags)})" if flags else "")
+            out.append(f"| `{col['name']}` | {typ} | {_cell(col.get('unit', ''))} | {_cell(rng)} "
+                       f"| {_cell(col['description'])} |")
+        if meta.get("rules"):
+            out += ["", "Rules: " + "; ".join(f"`{r}`" for r in meta["rules"])]
+        if meta.get("notes"):
+            out += ["", "Notes:", ""] + [f"- {_cell(n)}" for n in meta["notes"]]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.stdout.write(markdown())
