@@ -17,7 +17,9 @@ from .glossary import check_lang, has, label
 
 __all__ = [
     "bullets",
+    "corrections_table",
     "format_table",
+    "provenance_table",
     "heading",
     "setup",
     "show",
@@ -93,12 +95,18 @@ def format_table(
     units: dict[str, str] | None = None,
     sig: int | None = None,
     pct: tuple[str, ...] = (),
+    label_values: tuple[str, ...] = (),
+    columns: list[str] | None = None,
 ) -> pd.DataFrame:
     """A display copy of ``df``: numbers as text with thousands separators, shares in ``pct``
-    columns as percentages, column names from the glossary with their unit in brackets.
+    columns as percentages, column names from the glossary with their unit in brackets; the
+    values of ``label_values`` columns (glossary keys such as funnel stages) translated too.
+    ``columns`` selects and orders the columns shown.
 
     The caller's frame is not modified.
     """
+    if columns is not None:
+        df = df[columns]
     check_lang(lang)
     units = units or {}
     out = pd.DataFrame(index=df.index)
@@ -106,6 +114,8 @@ def format_table(
         series = df[col]
         if col in pct:
             shown = series.map(lambda v: "—" if pd.isna(v) else f"{100 * float(v):.1f}%")
+        elif col in label_values:
+            shown = series.map(lambda v: "—" if pd.isna(v) else _label(str(v), lang))
         else:
             shown = series.map(lambda v: _fmt_cell(v.item() if hasattr(v, "item") else v, sig))
         name = _label(str(col), lang)
@@ -146,3 +156,50 @@ def show_result(result: Any, lang: str, plot: bool = True, table: bool = False) 
     caveats = result.caveat_list(lang)
     if caveats:
         bullets(caveats, label("caveats", lang) if has("caveats") else "Caveats")
+
+
+def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
+    """One row per dataset: title, source, section, date of the figures, quality mark, rows and
+    checksum; datasets with an overlay in ``data_dir`` name the overlay file."""
+    from .loading import datasets, describe, load
+
+    check_lang(lang)
+    rows = []
+    for name in datasets():
+        meta = describe(name)
+        src = meta["source"]
+        df = load(name, data_dir)
+        prov = df.attrs["provenance"]
+        quality = src.get("quality")
+        if quality is None and "quality" in df.columns:
+            quality = "/".join(sorted(set(df["quality"])))
+        rows.append({
+            "dataset": name,
+            "title": meta["title"][lang],
+            "source": src["id"],
+            "section": src.get("section", ""),
+            "as_of": src.get("as_of", ""),
+            "source_quality": quality,
+            "rows": len(df),
+            "sha256": meta["sha256"][:12],
+            "overlay": "✓" if prov.get("overlay_file") else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def corrections_table(lang: str) -> pd.DataFrame:
+    """The known source problems of ``data/corrections.yml``: what the source says, what the
+    package uses, and why (written in English in the file; shown as written)."""
+    import yaml
+
+    from .paths import shipped_data_dir
+
+    check_lang(lang)
+    entries = yaml.safe_load((shipped_data_dir() / "corrections.yml").read_text(encoding="utf-8"))
+    return pd.DataFrame([
+        {"dataset": ", ".join(e["dataset"]) if isinstance(e["dataset"], list) else e["dataset"],
+         "source_says": " ".join(str(e["source_says"]).split()),
+         "package_uses": " ".join(str(e["package_uses"]).split()),
+         "why": " ".join(str(e["why"]).split())}
+        for e in entries
+    ])

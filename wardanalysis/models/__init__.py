@@ -6,7 +6,8 @@
 - :mod:`.escalation`: how requests become priority issues and where they are settled;
 - :mod:`.civil`: civil-engineering centre requests, FY2021 → FY2022;
 - :mod:`.budgets`: ward budgets across cities, adoption of priority issues, cost per issue;
-- :mod:`.covid_exposure`: days under Kumamoto's COVID measures per fiscal year.
+- :mod:`.covid_exposure`: days under Kumamoto's COVID measures per fiscal year;
+- :mod:`.fiscal_year`: one fiscal year, from data up to that year only.
 
 The functions are loaded lazily (``wardanalysis.models.trend`` imports statsmodels only when it
 is first used); the errors in :mod:`.errors` import nothing heavy.
@@ -36,6 +37,8 @@ _LAZY = {
     "cross_city_budgets": "budgets",
     "adoption": "budgets",
     "cost_per_funded_issue": "budgets",
+    # one fiscal year
+    "fiscal_year_report": "fiscal_year",
     # COVID measures
     "covid_exposure_days": "covid_exposure",
     "exposure_days": "covid_exposure",
