@@ -35,13 +35,12 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
-def setup(lang: str) -> str:
-    """Check ``lang`` and apply the plot theme (with the Japanese font). Returns ``lang``."""
+def setup(lang: str) -> None:
+    """Check ``lang`` and apply the plot theme (with the Japanese font)."""
     check_lang(lang)
     from . import plotting
 
     plotting.use_theme()
-    return lang
 
 
 def _label(key: str, lang: str) -> str:
@@ -78,6 +77,8 @@ def _fmt_cell(value: Any, sig: int | None) -> str:
         return "✓" if value else "—"
     if isinstance(value, int) or (hasattr(value, "dtype") and pd.api.types.is_integer(value)):
         return f"{int(value):,}"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"  # a count held as float: never round it to significant figures
     if isinstance(value, float):
         if sig is None:
             return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
@@ -87,6 +88,14 @@ def _fmt_cell(value: Any, sig: int | None) -> str:
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
     return str(value)
+
+
+def _is_year_column(name: str) -> bool:
+    return name.endswith("fiscal_year") or name.endswith("_no") or name == "year"
+
+
+def _fmt_p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def format_table(
@@ -112,7 +121,11 @@ def format_table(
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         series = df[col]
-        if col in pct:
+        if _is_year_column(str(col)):
+            shown = series.map(lambda v: "—" if pd.isna(v) else str(int(v)))
+        elif col == "p_value":
+            shown = series.map(lambda v: "—" if pd.isna(v) else _fmt_p(float(v)))
+        elif col in pct:
             shown = series.map(lambda v: "—" if pd.isna(v) else f"{100 * float(v):.1f}%")
         elif col in label_values:
             shown = series.map(lambda v: "—" if pd.isna(v) else _label(str(v), lang))

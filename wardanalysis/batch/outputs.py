@@ -36,6 +36,10 @@ from typing import Any
 MANIFEST = "manifest.json"
 RESULTS = "results.csv"
 INDEX = "index.html"
+#: The Japanese font the pages fall back to when the reader's machine has none (the same
+#: IPAexGothic that matplotlib-fontja bundles for the plots), copied once into <out>/assets/.
+FONT_ASSET = "assets/ipaexg.ttf"
+FONT_FAMILY = "IPAexGothic (wardanalysis)"
 STAGING = ".staging"
 LOCK = ".lock"
 RESULT_COLUMNS = ("notebook", "fiscal_year", "lang", "key", "value", "ci_low", "ci_high", "unit")
@@ -177,8 +181,21 @@ def results_csv(manifest: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- commit & clean
 
 
+def ensure_assets(out: Path) -> None:
+    """Copy the bundled Japanese font to ``<out>/assets/`` if it is not there yet (atomically)."""
+    import matplotlib_fontja
+
+    source = Path(matplotlib_fontja.__file__).parent / "fonts" / "ipaexg.ttf"
+    target = out / FONT_ASSET
+    if target.is_file() and target.stat().st_size == source.stat().st_size:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, source.read_bytes())
+
+
 def commit(out: Path, manifest: dict[str, Any], index_html: str) -> None:
-    """Write the manifest, then results.csv, then the index, each atomically."""
+    """Write the font asset, the manifest, then results.csv, then the index, each atomically."""
+    ensure_assets(out)
     write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     write_atomic(out / RESULTS, results_csv(manifest))
     write_atomic(out / INDEX, index_html)
@@ -219,8 +236,10 @@ def collect_garbage(out: Path, manifest: dict[str, Any]) -> int:
 # --------------------------------------------------------------------------- index.html
 
 _CSS = """
-body{font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans CJK JP","IPAexGothic",
-sans-serif;margin:2rem auto;max-width:78rem;padding:0 1rem;color:#222;line-height:1.45}
+@font-face{font-family:"IPAexGothic (wardanalysis)";src:url("assets/ipaexg.ttf") format("truetype");
+unicode-range:U+3000-30FF,U+3400-4DBF,U+4E00-9FFF,U+F900-FAFF,U+FF00-FFEF}
+body{font-family:"IPAexGothic (wardanalysis)",system-ui,-apple-system,"Segoe UI","Hiragino Sans",
+"Yu Gothic","Noto Sans CJK JP",sans-serif;margin:2rem auto;max-width:78rem;padding:0 1rem;color:#222;line-height:1.45}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2rem;
 border-bottom:2px solid #0173B2;padding-bottom:.2rem}
 .summary{color:#444;margin:.3rem 0 1rem}.meta{color:#555;font-size:.9rem}

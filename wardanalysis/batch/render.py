@@ -26,9 +26,26 @@ PARAMETER_TAGS = {"parameters", "injected-parameters"}
 HEADER_TAG = "wardanalysis-header"
 
 # Reviewer pages need no require.js; keep them free of remote scripts they do not use.
+# Japanese text needs a Japanese font on every reader's machine: the IPAexGothic that the plots
+# use is copied once into <out>/assets/ (pages sit three levels below <out>) and serves the CJK
+# ranges only (unicode-range), first in the stack, so kana and kanji always have glyphs while
+# Latin text keeps the reader's system font. (Placed last, as a fallback, headless Chromium still
+# drew boxes for some elements.) The variables are set after the theme's CSS, which defines them.
+_FONTS = ('"IPAexGothic (wardanalysis)", system-ui, -apple-system, "Segoe UI", "Hiragino Sans", '
+          '"Yu Gothic", "Noto Sans CJK JP", sans-serif')
+_MONO = ('ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, "IPAexGothic (wardanalysis)", '
+         'monospace')
+_CJK_RANGES = "U+3000-30FF, U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF, U+FF00-FFEF"
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-"""
+{%- block html_head_js_mathjax -%}{{ super() }}
+<style>
+@font-face { font-family: "IPAexGothic (wardanalysis)"; src: url("../../../assets/ipaexg.ttf") format("truetype"); unicode-range: UNICODE; }
+:root { --jp-content-font-family: FONTS; --jp-ui-font-family: FONTS; --jp-code-font-family: MONO; }
+body { font-family: FONTS; }
+</style>
+{%- endblock html_head_js_mathjax -%}
+""".replace("FONTS", _FONTS).replace("MONO", _MONO).replace("UNICODE", _CJK_RANGES)
 
 _HEADER_CSS = (
     "border:1px solid #cfd8e3;border-radius:6px;background:#f7f9fb;padding:.7em 1em;"
