@@ -27,6 +27,8 @@ __all__ = ["FiscalYearResult", "fiscal_year_report"]
 
 _NEEDS = ("fiscal_year", "requests", "requests_handled", "priority_issues", "decided_to_act",
           "staff_consultations", "section_chief_consultations", "coordination_meetings")
+_BASIS_JA = {"estimate": "推計人口", "resident_register": "住民基本台帳", "census": "国勢調査",
+             "census_preliminary": "国勢調査（速報）", "unknown": "基準不明"}
 _TREND_MIN_YEARS = 3  # two coefficients and at least one residual degree of freedom
 
 
@@ -97,7 +99,7 @@ class FiscalYearResult(Result):
             pc = self.estimate("fy.budget_yen_per_capita")
             row = self.budget.iloc[0]
             parts.append(
-                f"The five wards' まちづくり推進経費 was {int(b.value):,} thousand yen "
+                f"In FY{fy} ({_era(fy)}) the five wards' まちづくり推進経費 was {int(b.value):,} thousand yen "
                 f"({fmt(row['per_ward_thousand_yen'], 4)} thousand yen per ward if split equally, "
                 f"{fmt(pc.value)} yen per resident, population as of {row['population_as_of']:%Y-%m}).")
         c = self._get("fy.civil_total")
@@ -143,7 +145,7 @@ class FiscalYearResult(Result):
             pc = self.estimate("fy.budget_yen_per_capita")
             row = self.budget.iloc[0]
             parts.append(
-                f"まちづくり推進経費（5区合計）は{int(b.value):,}千円（均等配分なら1区あたり"
+                f"{fy}年度（{_era(fy)}）のまちづくり推進経費（5区合計）は{int(b.value):,}千円（均等配分なら1区あたり"
                 f"{fmt(row['per_ward_thousand_yen'], 4)}千円、住民1人あたり{fmt(pc.value)}円、"
                 f"人口は{row['population_as_of']:%Y年%m月}時点）。")
         c = self._get("fy.civil_total")
@@ -411,7 +413,7 @@ def fiscal_year_report(
             f"figure uses the whole-city population as of {r['population_as_of']:%Y-%m} "
             f"({r['population_basis']}, source quality {r['population_quality']}).",
             "1区あたりの予算は5区合計を均等に配分したと仮定したもの。1人あたりの額は"
-            f"{r['population_as_of']:%Y年%m月}時点の市全体人口（{r['population_basis']}、"
+            f"{r['population_as_of']:%Y年%m月}時点の市全体人口（{_BASIS_JA.get(r['population_basis'], r['population_basis'])}、"
             f"出典の品質記号 {r['population_quality']}）による。"))
     else:
         missing.append(("the まちづくり推進経費 budget", "まちづくり推進経費"))

@@ -1,0 +1,89 @@
+"""models.fiscal_year_report: every fiscal year in the data, no look-ahead, clear errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+import wardanalysis as wa
+from wardanalysis.models import fiscal_year_report
+from wardanalysis.models.errors import MissingDataError, ModelInputError
+
+YEARS = range(2013, 2025)
+
+
+@pytest.mark.parametrize("fy", YEARS)
+def test_every_fiscal_year_in_the_data_reports(fy):
+    r = fiscal_year_report(fy)
+    assert r.fiscal_year == fy
+    keys = set(r.keys)
+    assert "fy.budget_thousand_yen" in keys  # the budget covers FY2013–FY2024
+    assert ("fy.requests" in keys) == (2017 <= fy <= 2023)
+    assert ("fy.civil_total" in keys) == (fy in (2021, 2022))
+    assert ("fy.requests_expected_from_trend" in keys) == (2020 <= fy <= 2023)
+    if not 2017 <= fy <= 2023:
+        assert any("地域ニーズ反映の仕組み" in m for m in r.missing)
+    for lang in ("ja", "en"):
+        assert str(fy) in r.text(lang)
+    assert list(r.records().columns) == ["key", "value", "ci_low", "ci_high", "unit"]
+
+
+@pytest.mark.parametrize("fy", [2013, 2017, 2020, 2022, 2024])
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_plots_have_every_glyph(fy, lang):
+    r = fiscal_year_report(fy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig, _ = r.plot(lang=lang)
+        fig.canvas.draw()
+    plt.close(fig)
+
+
+def test_no_look_ahead():
+    needs = wa.load("needs_reflection")
+    before = fiscal_year_report(2020, needs_reflection=needs).records()
+    later = needs.copy()
+    later.loc[later["fiscal_year"] == 2022, "requests"] = 5000
+    later.loc[later["fiscal_year"] == 2021, "requests_handled"] = 1
+    after = fiscal_year_report(2020, needs_reflection=later).records()
+    pd.testing.assert_frame_equal(before, after)
+    # while the year itself does move the result
+    changed = needs.copy()
+    changed.loc[changed["fiscal_year"] == 2020, "requests"] = 1500
+    assert not fiscal_year_report(2020, needs_reflection=changed).records().equals(before)
+
+
+def test_the_caller_frame_is_not_modified():
+    needs = wa.load("needs_reflection")
+    copy = needs.copy(deep=True)
+    fiscal_year_report(2021, needs_reflection=needs)
+    pd.testing.assert_frame_equal(needs, copy)
+
+
+def test_a_year_outside_the_data_names_the_years_that_exist():
+    with pytest.raises(MissingDataError, match=r"fiscal_year 2030: .*years in the data: 2013–2024"):
+        fiscal_year_report(2030)
+
+
+@pytest.mark.parametrize("bad", ["2023", 2023.0, None, True])
+def test_a_fiscal_year_must_be_an_integer(bad):
+    with pytest.raises(ModelInputError, match="expected an integer fiscal year"):
+        fiscal_year_report(bad)
+
+
+def test_a_missing_column_is_named():
+    needs = wa.load("needs_reflection").drop(columns="requests_handled")
+    with pytest.raises(ModelInputError, match="requests_handled"):
+        fiscal_year_report(2021, needs_reflection=needs)
+
+
+def test_overlay_adds_a_fiscal_year(tmp_path):
+    (tmp_path / "needs_reflection.csv").write_text(
+        "era_label,requests,requests_handled,priority_issues,decided_to_act,staff_consultations,"
+        "section_chief_consultations,coordination_meetings\nR6,701,602,5,4,5,1,—\n", encoding="utf-8")
+    r = fiscal_year_report(2024, data_dir=tmp_path)
+    assert r.estimate("fy.requests").value == 701
+    assert r.estimate("fy.requests_rr_vs_previous").value == pytest.approx(701 / 650)
