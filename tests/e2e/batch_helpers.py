@@ -43,11 +43,17 @@ def batch_processes(parent_pid: int) -> list[psutil.Process]:
     return found
 
 
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:  # exited between listing and looking
+        return False
+
+
 def assert_no_leftovers(parent_pid: int, grace: float = 10.0) -> None:
     deadline = time.monotonic() + grace
     while True:
-        alive = [p for p in batch_processes(parent_pid) if p.is_running()
-                 and p.status() != psutil.STATUS_ZOMBIE]
+        alive = [p for p in batch_processes(parent_pid) if _alive(p)]
         if not alive:
             return
         if time.monotonic() > deadline:

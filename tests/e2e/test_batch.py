@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 
+import psutil
 import pytest
 from batch_helpers import (
     FIXTURES,
@@ -353,14 +354,24 @@ def test_cli_from_any_working_directory_uses_absolute_paths(workspace, tmp_path)
 # --------------------------------------------------------------------------- stopping
 
 
+def _cmdline(p: psutil.Process) -> list[str]:
+    try:
+        return p.cmdline()
+    except psutil.NoSuchProcess:
+        return []
+
+
 def _wait_for_kernels(pid: int, count: int, timeout: float = 60) -> None:
     """Until the batch ``pid`` has ``count`` kernels (children of its fork server). Each worker
     holds the kernel of its current notebook and the one it started for its next."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        servers = [p for p in batch_processes(pid)
-                   if "wardanalysis.batch.zygote" in " ".join(p.cmdline()) and p.ppid() == pid]
-        kernels = [c for s in servers for c in s.children()]
+        try:  # a process listed a moment ago may have exited since: look again
+            servers = [p for p in batch_processes(pid)
+                       if "wardanalysis.batch.zygote" in " ".join(p.cmdline()) and p.ppid() == pid]
+            kernels = [c for s in servers for c in s.children()]
+        except psutil.NoSuchProcess:
+            continue
         if len(kernels) >= count:
             return
         time.sleep(0.05)
@@ -397,7 +408,7 @@ def test_a_worker_that_dies_fails_only_its_notebook(tmp_path):
                             stderr=subprocess.PIPE, text=True)
     _wait_for_kernels(proc.pid, 4)
     victim = next(p for p in batch_processes(proc.pid)
-                  if "wardanalysis.batch.worker" in " ".join(p.cmdline()))
+                  if "wardanalysis.batch.worker" in " ".join(_cmdline(p)))
     victim.kill()
     stdout, _ = proc.communicate(timeout=120)
     assert_no_leftovers(proc.pid)
