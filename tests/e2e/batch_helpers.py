@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,11 @@ def batch_processes(parent_pid: int) -> list[psutil.Process]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found
+
+
+def scratch_dirs(parent_pid: int) -> list[Path]:
+    """The temporary directories (kernels, fork server) of the batch run ``parent_pid``."""
+    return list(Path(tempfile.gettempdir()).glob(f"wardanalysis-run-{parent_pid}-*"))
 
 
 def _alive(p: psutil.Process) -> bool:
@@ -96,7 +102,26 @@ class Workspace:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         stdout, stderr = proc.communicate(timeout=timeout)
         assert_no_leftovers(proc.pid)
+        assert not scratch_dirs(proc.pid), "the run left its scratch directory behind"
         return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+    def explain(self, result: subprocess.CompletedProcess[str]) -> str:
+        """What a test prints when a run did not go as expected: its output and, for every
+        failed report, the error and the traceback the batch recorded."""
+        parts = [result.stdout, result.stderr]
+        try:
+            entries = self.manifest()["reports"]
+        except (OSError, ValueError, KeyError):
+            entries = []
+        for e in entries:
+            failure = e.get("failure")
+            if failure:
+                parts.append(f"{e['id']}: {failure.get('error')}")
+                for name in ("traceback", "kernel_log"):
+                    rel = failure.get("files", {}).get(name)
+                    if rel and (self.out / rel).is_file():
+                        parts.append((self.out / rel).read_text(encoding="utf-8", errors="replace"))
+        return "\n".join(parts)
 
     def manifest(self) -> dict[str, Any]:
         return json.loads((self.out / "manifest.json").read_text(encoding="utf-8"))

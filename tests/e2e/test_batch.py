@@ -24,6 +24,7 @@ from batch_helpers import (
     batch_processes,
     make_workspace,
     overlay_row,
+    scratch_dirs,
     summary_counts,
 )
 
@@ -59,7 +60,7 @@ def _referenced_files_exist(ws: Workspace) -> None:
 
 def test_first_run_succeeds(first_run):
     ws, result, _ = first_run
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, ws.explain(result)
     counts = summary_counts(result.stdout)
     assert counts == {"executed": 4, "reused": 0, "failed": 0}
     # one line per notebook finished: status, seconds, name and parameters
@@ -159,7 +160,7 @@ def test_rerun_reuses_everything_and_an_overlay_change_redoes_only_its_readers(w
     results_before = ws.results()
 
     second = ws.run("--data-dir", str(ws.overlay))
-    assert second.returncode == 0, second.stderr
+    assert second.returncode == 0, ws.explain(second)
     assert summary_counts(second.stdout) == {"executed": 0, "reused": 4, "failed": 0}
     assert "4 reused" in second.stdout
     assert ws.results() == results_before
@@ -173,7 +174,7 @@ def test_rerun_reuses_everything_and_an_overlay_change_redoes_only_its_readers(w
     assert summary_counts(ws.run("--data-dir", str(ws.overlay)).stdout)["executed"] == 0
     overlay.write_text(OVERLAY_HEADER + overlay_row(777), encoding="utf-8")
     third = ws.run("--data-dir", str(ws.overlay))
-    assert third.returncode == 0, third.stderr
+    assert third.returncode == 0, ws.explain(third)
     assert summary_counts(third.stdout) == {"executed": 2, "reused": 2, "failed": 0}
     after = ws.entries()
     for job in ("overview/ja", "failing/ja"):
@@ -290,6 +291,7 @@ def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert_no_leftovers(proc.pid)
+    assert scratch_dirs(proc.pid)  # a process killed outright cannot clean up after itself …
 
     # Whatever moment it died at, what is there is complete and consistent.
     manifest = ws.manifest()
@@ -302,7 +304,8 @@ def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
 
     # The next run completes and cleans up what the killed run left half-done.
     result = ws.run("--data-dir", str(ws.overlay))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, ws.explain(result)
+    assert not scratch_dirs(proc.pid)  # … so the next run removes what it left
     assert all(e["status"] == "ok" for e in ws.manifest()["reports"])
     assert not (ws.out / ".staging").exists()
     published = {p.parent.relative_to(ws.out).as_posix() for p in ws.out.glob("*/*/*/job.json")}
@@ -317,7 +320,7 @@ def test_two_runs_give_identical_results_and_outputs_with_fresh_kernels_too(firs
     ws = workspace
     result = ws.run("--data-dir", str(ws.overlay), "--force", "--kernel-start", "spawn",
                     "--workers", "1")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, ws.explain(result)
     assert ws.results() == first.results()
     assert _outputs(ws) == _outputs(first)
     kernels = {e["report"]["kernel_start"] for e in ws.manifest()["reports"]}
@@ -331,7 +334,7 @@ def test_one_worker_runs_each_notebook_in_a_fresh_kernel(first_run, workspace):
     other's variable) and gives the same outputs."""
     ws = workspace
     result = ws.run("--data-dir", str(ws.overlay), "--force", "--workers", "1")
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, ws.explain(result)
     assert {e["report"]["kernel_start"] for e in ws.manifest()["reports"]} == {"fork"}
     assert _outputs(ws) == _outputs(first_run[2])
 
@@ -345,7 +348,7 @@ def test_cli_from_any_working_directory_uses_absolute_paths(workspace, tmp_path)
                                                                    "-n", "fy_report")]
     result = subprocess.run(cmd, cwd=elsewhere, capture_output=True, text=True, env=ws.env(),
                             timeout=300)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, ws.explain(result)
     assert (elsewhere / "rel-out" / "index.html").is_file()
     entries = json.loads((elsewhere / "rel-out" / "manifest.json").read_text("utf-8"))["reports"]
     assert [e["id"] for e in entries] == ["fy_report/fy2022-ja"]

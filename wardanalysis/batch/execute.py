@@ -72,6 +72,11 @@ class _Kernel:
     def kernel_log(self) -> Path:
         return self.scratch / "kernel.log"
 
+    @property
+    def ipc_base(self) -> str:
+        """Where the kernel's ZeroMQ sockets live (``<base>-1`` … ``<base>-5``)."""
+        return str(self.scratch / "zmq")
+
 
 class Executor:
     """Executes jobs one at a time; holds the worker's renderer and fork server."""
@@ -86,6 +91,7 @@ class Executor:
         self.zygote: kernels.ZygoteClient | None = None
         self.prestart = prestart
         self._next: _Kernel | None = None
+        self._live: list[_Kernel] = []  # started and not yet stopped, for abandon()
         if kernel_start == "fork":
             try:
                 if zygote_socket is None:  # used on its own (tests): a fork server of its own
@@ -142,14 +148,22 @@ class Executor:
         """A new kernel with its own scratch directory (its cwd), access log and output log."""
         from jupyter_core.utils import run_sync
 
-        kernel = _Kernel(None, Path(tempfile.mkdtemp(prefix="wardanalysis-kernel-")), kernel_name)
+        scratch = tempfile.mkdtemp(prefix="wardanalysis-kernel-",
+                                   dir=os.environ.get(kernels.SCRATCH_ENV) or None)
+        kernel = _Kernel(None, Path(scratch), kernel_name)
         kernel.cwd.mkdir()
+        self._live.append(kernel)
         zygote = self._zygote()
         previous_log = os.environ.get(ACCESS_LOG_ENV)
         os.environ[ACCESS_LOG_ENV] = str(kernel.access_log)  # read by wardanalysis.load()
         kernels.LAUNCH.update(zygote=zygote, log=str(kernel.kernel_log))
         try:
-            km = kernels.BatchKernelManager(kernel_name=kernel_name)
+            # Unix sockets in the kernel's own directory, not TCP ports: jupyter_client picks
+            # free ports and releases them before the kernel binds them, so two kernels started
+            # at once in two workers can pick the same port ("Address already in use"; seen
+            # here about once in 50 runs of the e2e tests). A private path cannot collide.
+            km = kernels.BatchKernelManager(kernel_name=kernel_name, transport="ipc",
+                                            ip=kernel.ipc_base)
             kernel.km = km
             extra = ["--HistoryManager.hist_file=:memory:"] if km.ipykernel else []
             run_sync(km.start_kernel)(extra_arguments=extra, cwd=str(kernel.cwd))
@@ -183,6 +197,19 @@ class Executor:
                         kernels.kill_group(pgid)
         finally:
             shutil.rmtree(kernel.scratch, ignore_errors=True)
+            if kernel in self._live:
+                self._live.remove(kernel)
+
+    def abandon(self) -> None:
+        """Kill every kernel this executor started and remove their directories, at once and
+        without asking anything of the kernels: for a worker told to exit now (its parent died)."""
+        for kernel in list(self._live):
+            provisioner = getattr(kernel.km, "provisioner", None)
+            pgid = getattr(provisioner, "pgid", None)
+            if pgid:
+                kernels.kill_group(pgid)
+            shutil.rmtree(kernel.scratch, ignore_errors=True)
+        self._live.clear()
 
     def _kernel_for(self, kernel_name: str) -> _Kernel:
         """The kernel started ahead for this notebook if it is alive, else a new one; and (with

@@ -35,6 +35,8 @@ from .procs import kill_group, receive, send
 LAUNCH: dict[str, Any] = {"zygote": None, "log": os.devnull}
 #: The environment variable through which workers learn the fork server's socket.
 SOCKET_ENV = "WARDANALYSIS_ZYGOTE_SOCKET"
+#: The environment variable naming the directory under which workers make their kernels'.
+SCRATCH_ENV = "WARDANALYSIS_BATCH_SCRATCH"
 
 
 class ZygoteError(RuntimeError):
@@ -45,8 +47,9 @@ class ZygoteServer:
     """The batch's fork server process (see :mod:`~wardanalysis.batch.zygote`), started by the
     main process and shared by its workers through a Unix socket in a private directory."""
 
-    def __init__(self, preload: list[str] | None = None, env: dict[str, str] | None = None):
-        self._dir = tempfile.mkdtemp(prefix="wardanalysis-zygote-")
+    def __init__(self, preload: list[str] | None = None, env: dict[str, str] | None = None,
+                 parent_dir: str | None = None):
+        self._dir = tempfile.mkdtemp(prefix="wardanalysis-zygote-", dir=parent_dir)
         self.socket_path = os.path.join(self._dir, "fork.sock")
         env = dict(os.environ if env is None else env)
         env["WARDANALYSIS_ZYGOTE_PARENT"] = str(os.getpid())

@@ -13,17 +13,19 @@ import contextlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from .kernels import SOCKET_ENV, ZygoteError, ZygoteServer
-from .procs import kill_group
+from .kernels import SCRATCH_ENV, SOCKET_ENV, ZygoteError, ZygoteServer
+from .procs import SCRATCH_PREFIX, kill_group
 from .zygote import INLINE_BACKEND
 
 #: Environment every worker, fork server and kernel runs with. Kernels always use the inline
@@ -129,6 +131,10 @@ def run_jobs(
     signal.signal(signal.SIGTERM, _interrupt)
     server: ZygoteServer | None = None
     env = worker_env()
+    # The kernels' directories go under one directory of this run's, removed at the end, so
+    # that a worker killed outright leaves nothing behind in the temporary directory.
+    scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+    env[SCRATCH_ENV] = scratch
 
     def start() -> None:
         nonlocal started
@@ -152,7 +158,7 @@ def run_jobs(
     try:
         if kernel_start == "fork":
             try:
-                server = ZygoteServer(preload, env=env)
+                server = ZygoteServer(preload, env=env, parent_dir=scratch)
                 env[SOCKET_ENV] = server.socket_path
             except ZygoteError as exc:  # workers fall back to spawning kernels
                 log.write(f"{exc}\n".encode())
@@ -196,6 +202,7 @@ def run_jobs(
             server.close()
         selector.close()
         log.close()
+        shutil.rmtree(scratch, ignore_errors=True)
         for s, handler in previous.items():
             signal.signal(s, handler)
 

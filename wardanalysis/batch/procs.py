@@ -17,6 +17,27 @@ import sys
 from typing import IO, Any
 
 _PR_SET_PDEATHSIG = 1
+#: A batch run's scratch directory (kernels, fork server) is ``<tmp>/<prefix><pid>-<random>``.
+SCRATCH_PREFIX = "wardanalysis-run-"
+
+
+def sweep_scratch() -> None:
+    """Remove the scratch directories of earlier runs whose process is gone (a run killed
+    outright cannot remove its own)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, and someone else's
+            continue
 
 
 def die_with_parent(sig: int = signal.SIGKILL, expected_parent: int | None = None) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import cache, outputs
+from . import cache, outputs, procs
 from .config import Job, Overrides, ParamsError, discover_notebooks, load_config, plan_jobs
 
 __all__ = ["RunSummary", "run_batch"]
@@ -150,6 +150,7 @@ def run_batch(
                                        publish, summary, progress)
         final = publish(interrupted)
         outputs.collect_garbage(out, final)
+    procs.sweep_scratch()
     summary.seconds = time.monotonic() - t0
     summary.interrupted = interrupted
     if interrupted:

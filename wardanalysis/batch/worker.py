@@ -17,9 +17,20 @@ import traceback
 
 from .procs import die_with_parent, protocol_streams, receive, send
 
+#: The worker's executor, once it exists: what SIGTERM has to clean up.
+_EXECUTOR: list[object] = []
+
 
 def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+    """Exit now. SIGTERM comes from a parent that is gone or is shutting the batch down; an
+    orderly exit (raising SystemExit) could wait on a kernel or be swallowed inside an event
+    loop, leaving the worker behind. Its kernels are killed by process group first; its fork
+    server client's socket closes with the process, so the fork server kills what it forked."""
+    try:
+        for executor in _EXECUTOR:
+            executor.abandon()  # type: ignore[attr-defined]
+    finally:
+        os._exit(128 + signum)
 
 
 def _install_handlers() -> None:
@@ -50,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     executor = Executor(kernel_start=kernel_start, preload=preload,
                         zygote_socket=os.environ.get(SOCKET_ENV))
+    _EXECUTOR.append(executor)
     try:
         send(proto_out, {"ready": True, "pid": os.getpid()})
         while True:

@@ -29,6 +29,7 @@ import json
 import os
 import pkgutil
 import selectors
+import shutil
 import signal
 import socket
 import sys
@@ -155,7 +156,20 @@ class _Client:
 
 def serve(socket_path: str, modules: list[str] | tuple[str, ...]) -> int:
     parent = int(os.environ.get("WARDANALYSIS_ZYGOTE_PARENT", os.getppid()))
-    die_with_parent(signal.SIGKILL, expected_parent=parent)
+    clients: dict[int, _Client] = {}
+
+    def orphaned(signum: int, frame: object) -> None:
+        # The batch died without closing our input (SIGKILL): kill the kernels and remove the
+        # socket's private directory, which nobody else will.
+        try:
+            for client in list(clients.values()):
+                client.kill_kernels()
+            shutil.rmtree(os.path.dirname(socket_path), ignore_errors=True)
+        finally:
+            os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, orphaned)
+    die_with_parent(signal.SIGTERM, expected_parent=parent)
     proto_in, proto_out = protocol_streams()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
@@ -173,7 +187,6 @@ def serve(socket_path: str, modules: list[str] | tuple[str, ...]) -> int:
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ)
     sel.register(proto_in, selectors.EVENT_READ)
-    clients: dict[int, _Client] = {}
 
     def drop(client: _Client) -> None:
         client.kill_kernels()
