@@ -89,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wardanalysis.refresh", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    from .batch.pool import KERNEL_ENV
+
+    # The kernels' environment, as in the batch: plots inline whatever MPLBACKEND the caller has
+    # (the Makefile exports Agg, under which a kernel shows no plot at all), and a fixed hash
+    # seed. papermill's kernels inherit this process's environment.
+    os.environ.update(KERNEL_ENV)
     paths = args.notebooks or sorted(notebooks_dir().glob("*.ipynb"))
     failed = 0
     for p in paths:

@@ -8,6 +8,7 @@ once under any matplotlib backend.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -71,7 +72,8 @@ def bullets(items: list[str], title: str | None = None) -> None:
 
 
 def _fmt_cell(value: Any, sig: int | None) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (
+            isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "—"
@@ -138,12 +140,51 @@ def format_table(
     return out.reset_index(drop=True)
 
 
+_TABLE_NUMBERS = itertools.count(1)
+
+
+def _is_url_column(values: pd.Series) -> bool:
+    filled = [str(v) for v in values if str(v) not in ("", "—")]
+    return bool(filled) and all(v.startswith(("https://", "http://")) for v in filled)
+
+
+def _link(value: Any) -> str:
+    import html
+    from urllib.parse import urlsplit
+
+    text = str(value)
+    if not text.startswith(("https://", "http://")):
+        return html.escape(text)
+    host = urlsplit(text).hostname or text
+    return f'<a href="{html.escape(text, quote=True)}">{html.escape(host)}</a>'
+
+
 def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
     """Display :func:`format_table` of ``df`` without the index."""
     from IPython.display import HTML
 
     # HTML only: a Styler's own text form holds a memory address, which differs on every run.
-    styler = format_table(df, lang, **kwargs).style.hide(axis="index").set_uuid("t")
+    table = format_table(df, lang, **kwargs)
+    # Element ids must differ between the tables of one page (their CSS is scoped by id) and be
+    # the same in every top-to-bottom run (nbval compares them): number the tables in order.
+    styler = table.style.hide(axis="index").set_uuid(f"t{next(_TABLE_NUMBERS)}")
+    # Web addresses become links named by their host (a full address would squeeze every other
+    # column); everything else is escaped text.
+    links = [c for c in table.columns if _is_url_column(table[c])]
+    plain = [c for c in table.columns if c not in links]
+    if plain:
+        styler = styler.format(escape="html", subset=plain)
+    if links:
+        styler = styler.format(_link, subset=links)
+    # Text reads from the left, numbers (already formatted as text) from the right.
+    shown = kwargs.get("columns") or list(df.columns)
+    text = [c for c, orig in zip(table.columns, shown, strict=True)
+            if not pd.api.types.is_numeric_dtype(df[orig])]
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+        styler = styler.set_table_styles(
+            {c: [{"selector": "th", "props": [("text-align", "left")]}] for c in text},
+            overwrite=False)
     _display(HTML(styler.to_html()))
 
 

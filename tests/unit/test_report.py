@@ -1,0 +1,73 @@
+"""Tables as reviewers read them: thousands separators, units, glossary labels, alignment."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from wardanalysis import report
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """The HTML that show_table would display, one string per call."""
+    pages: list[str] = []
+    monkeypatch.setattr(report, "_display", lambda obj: pages.append(obj.data))
+    return pages
+
+
+FRAME = pd.DataFrame({"fiscal_year": [2017, 2018], "era_label": ["H29", "H30"],
+                      "requests": [1971, 1269]})
+
+
+def test_format_table_separates_thousands_labels_columns_and_leaves_the_input_alone():
+    before = FRAME.copy()
+    table = report.format_table(FRAME, "en", units={"requests": "cases"})
+    assert table.iloc[0].tolist() == ["2017", "H29", "1,971"]
+    assert table.columns[2].endswith(")") and "(" in table.columns[2]
+    assert table.columns.tolist() != report.format_table(FRAME, "ja").columns.tolist()
+    pd.testing.assert_frame_equal(FRAME, before)
+
+
+def test_text_columns_are_left_aligned_and_numbers_are_not(shown):
+    report.show_table(FRAME, "en")
+    html = shown[0]
+    # col1 (era_label) is text: its header and its cells are left-aligned; col2 (requests) and
+    # col0 (fiscal year, numeric) keep the right alignment of numbers.
+    left = set(re.findall(r"(col\d)[^{]*\{\s*text-align: left", html))
+    cells = re.findall(r"#T_\w+_row\d_(col\d)(?=[,\s{])", html)
+    assert left == {"col1"}
+    assert set(cells) == {"col1"}
+
+
+def test_two_tables_on_one_page_have_distinct_ids(shown):
+    report.show_table(FRAME, "en")
+    report.show_table(FRAME, "en")
+    ids = [re.search(r'<table id="([^"]+)"', html).group(1) for html in shown]
+    assert ids[0] != ids[1]  # each table's CSS is scoped by its id
+
+
+def test_selected_columns_keep_their_alignment(shown):
+    report.show_table(FRAME, "ja", columns=["era_label", "requests"])
+    left = set(re.findall(r"(col\d)[^{]*\{\s*text-align: left", shown[0]))
+    assert left == {"col0"}
+
+
+def test_missing_values_of_every_kind_show_as_a_dash():
+    frame = pd.DataFrame({"population_as_of": pd.to_datetime(["2024-01-01", None]),
+                          "yen_per_capita": [135.5, float("nan")],
+                          "source_url": ["https://www.city.kumamoto.jp/x", None]})
+    table = report.format_table(frame, "en")
+    assert table.iloc[0].tolist() == ["2024-01-01", "136", "https://www.city.kumamoto.jp/x"]
+    assert table.iloc[1].tolist() == ["—", "—", "—"]
+
+
+def test_web_addresses_are_links_named_by_their_host(shown):
+    frame = pd.DataFrame({"city_en": ["Kumamoto <x>", "Chiba"],
+                          "source_url": ["https://www.city.kumamoto.jp/a?b=1&c=2", ""]})
+    report.show_table(frame, "en")
+    html = shown[0]
+    assert '<a href="https://www.city.kumamoto.jp/a?b=1&amp;c=2">www.city.kumamoto.jp</a>' in html
+    assert "Kumamoto &lt;x&gt;" in html  # text is escaped, not interpreted
