@@ -161,7 +161,7 @@ class Executor:
             # Unix sockets in the kernel's own directory, not TCP ports: jupyter_client picks
             # free ports and releases them before the kernel binds them, so two kernels started
             # at once in two workers can pick the same port ("Address already in use"; seen
-            # here about once in 50 runs of the e2e tests). A private path cannot collide.
+            # here about once in 20 runs of the e2e tests). A private path cannot collide.
             km = kernels.BatchKernelManager(kernel_name=kernel_name, transport="ipc",
                                             ip=kernel.ipc_base)
             kernel.km = km
