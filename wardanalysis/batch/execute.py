@@ -73,6 +73,11 @@ class _Kernel:
         return self.scratch / "kernel.log"
 
     @property
+    def pgid(self) -> int | None:
+        """The kernel's process group (it runs in a session of its own), once it has started."""
+        return getattr(getattr(self.km, "provisioner", None), "pgid", None)
+
+    @property
     def ipc_base(self) -> str:
         """Where the kernel's ZeroMQ sockets live (``<base>-1`` … ``<base>-5``)."""
         return str(self.scratch / "zmq")
@@ -186,7 +191,7 @@ class Executor:
         km = kernel.km
         try:
             if km is not None:
-                pgid = getattr(km.provisioner, "pgid", None)
+                pgid = kernel.pgid
                 try:
                     if km.has_kernel:
                         run_sync(km.shutdown_kernel)(now=True)
@@ -204,10 +209,8 @@ class Executor:
         """Kill every kernel this executor started and remove their directories, at once and
         without asking anything of the kernels: for a worker told to exit now (its parent died)."""
         for kernel in list(self._live):
-            provisioner = getattr(kernel.km, "provisioner", None)
-            pgid = getattr(provisioner, "pgid", None)
-            if pgid:
-                kernels.kill_group(pgid)
+            if kernel.pgid:
+                kernels.kill_group(kernel.pgid)
             shutil.rmtree(kernel.scratch, ignore_errors=True)
         self._live.clear()
 
