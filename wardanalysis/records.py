@@ -1,7 +1,8 @@
 """Key estimates recorded in an executed notebook, machine-readable, for the batch to collect.
 
 A notebook calls :func:`record` with its result objects (anything with a ``records()`` method
-returning the columns ``key, value, ci_low, ci_high, unit``) or with such DataFrames. That
+returning the columns ``key, value, ci_low, ci_high, unit`` and optionally ``interval`` (how the
+interval was computed) and ``flags`` (e.g. ``poisson_only``)) or with such DataFrames. That
 displays one output carrying three representations:
 
 - ``application/vnd.wardanalysis.records+json``: the rows, unrounded (what the batch collects
@@ -29,7 +30,10 @@ if TYPE_CHECKING:  # pandas is imported only where a DataFrame is made or receiv
 __all__ = ["COLUMNS", "MIME_TYPE", "collect_records", "format_sig", "record", "record_rows"]
 
 MIME_TYPE = "application/vnd.wardanalysis.records+json"
-COLUMNS = ("key", "value", "ci_low", "ci_high", "unit")
+COLUMNS = ("key", "value", "ci_low", "ci_high", "unit", "interval", "flags")
+#: Columns a records frame must have; the others default to "".
+REQUIRED = COLUMNS[:5]
+_TEXT = ("unit", "interval", "flags")
 _NUMERIC = ("value", "ci_low", "ci_high")
 SIGNIFICANT = 4
 
@@ -60,26 +64,30 @@ def _frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a DataFrame of records, not {type(frame).__name__}")
     columns = [str(c) for c in frame.columns]
-    if sorted(columns) != sorted(COLUMNS) or len(columns) != len(COLUMNS):
-        raise ValueError(f"records must have exactly the columns {', '.join(COLUMNS)}; "
-                         f"got {', '.join(columns)}")
+    unknown = sorted(set(columns) - set(COLUMNS))
+    if unknown or not set(REQUIRED) <= set(columns) or len(set(columns)) != len(columns):
+        raise ValueError(f"records must have the columns {', '.join(REQUIRED)} (and optionally "
+                         f"{', '.join(COLUMNS[5:])}); got {', '.join(columns)}")
     rows = []
-    for raw in frame.loc[:, list(COLUMNS)].itertuples(index=False, name=None):
-        key, value, lo, hi, unit = raw
+    for raw in frame.to_dict("records"):
+        key = raw["key"]
         if not isinstance(key, str) or not key:
             raise ValueError(f"a record key must be a non-empty string, not {key!r}")
-        if unit is None or _is_na(unit) or (isinstance(unit, float) and math.isnan(unit)):
-            unit = ""
-        if not isinstance(unit, str):
-            raise TypeError(f"record {key!r}: unit must be a string, not {unit!r}")
-        rows.append({
-            "key": key,
-            "value": _number(value, "value", key),
-            "ci_low": _number(lo, "ci_low", key),
-            "ci_high": _number(hi, "ci_high", key),
-            "unit": unit,
-        })
+        row: dict[str, Any] = {"key": key}
+        for c in _NUMERIC:
+            row[c] = _number(raw[c], c, key)
+        for c in _TEXT:
+            row[c] = _text(raw.get(c), c, key)
+        rows.append({c: row[c] for c in COLUMNS})
     return rows
+
+
+def _text(value: Any, column: str, key: str) -> str:
+    if value is None or _is_na(value) or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"record {key!r}: {column} must be a string, not {value!r}")
+    return value
 
 
 def _is_frame(obj: Any) -> bool:
@@ -138,9 +146,13 @@ def format_sig(value: float | None, digits: int = SIGNIFICANT) -> str:
     return f"{rounded:,.{decimals}f}"
 
 
+_SHOWN = ("key", "value", "ci_low", "ci_high", "unit", "flags")
+
+
 def _text_table(rows: list[dict[str, Any]]) -> str:
-    header = list(COLUMNS)
-    body = [[r["key"], *(format_sig(r[c]) for c in _NUMERIC), r["unit"]] for r in rows]
+    header = list(_SHOWN)
+    body = [[r["key"], *(format_sig(r[c]) for c in _NUMERIC), r["unit"], r["flags"]]
+            for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=False)]
     right = {1, 2, 3}
 
@@ -153,11 +165,11 @@ def _text_table(rows: list[dict[str, Any]]) -> str:
 
 
 def _html_table(rows: list[dict[str, Any]]) -> str:
-    head = "".join(f"<th>{c}</th>" for c in COLUMNS)
+    head = "".join(f"<th>{c}</th>" for c in _SHOWN)
     body = "".join(
         "<tr>" + f"<td>{html.escape(r['key'])}</td>"
         + "".join(f'<td style="text-align:right">{format_sig(r[c])}</td>' for c in _NUMERIC)
-        + f"<td>{html.escape(r['unit'])}</td></tr>"
+        + f"<td>{html.escape(r['unit'])}</td><td>{html.escape(r['flags'])}</td></tr>"
         for r in rows
     )
     return (f'<table class="wardanalysis-records"><thead><tr>{head}</tr></thead>'
@@ -175,8 +187,9 @@ def record(results_or_frames: Any, *, notebook: str | None = None) -> None:
     Parameters
     ----------
     results_or_frames
-        A result object with a ``records()`` method, a DataFrame with exactly the columns
-        ``key, value, ci_low, ci_high, unit``, or a list of them. Keys must be unique.
+        A result object with a ``records()`` method, a DataFrame with the columns
+        ``key, value, ci_low, ci_high, unit`` (and optionally ``interval``, ``flags``), or a
+        list of them. Keys must be unique.
     notebook
         Optional name stored in the output's metadata, for a reader of the raw notebook.
 
@@ -232,12 +245,15 @@ def collected_rows(notebook_node: Any) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for output_rows in iter_record_outputs(notebook_node):
         for r in output_rows:
-            if not isinstance(r, Mapping) or set(r) != set(COLUMNS):
+            if not isinstance(r, Mapping) or not set(REQUIRED) <= set(r) <= set(COLUMNS):
                 raise ValueError(f"malformed record row {r!r}: expected the keys "
-                                 f"{', '.join(COLUMNS)}")
-            row = {"key": r["key"], "unit": r["unit"] or ""}
+                                 f"{', '.join(REQUIRED)} (and optionally "
+                                 f"{', '.join(COLUMNS[5:])})")
+            row = {"key": r["key"]}
             for c in _NUMERIC:
                 row[c] = _number(r[c], c, str(r["key"]))
+            for c in _TEXT:
+                row[c] = r.get(c) or ""
             rows.append({c: row[c] for c in COLUMNS})
     _check_unique(rows)
     return rows
@@ -246,12 +262,12 @@ def collected_rows(notebook_node: Any) -> list[dict[str, Any]]:
 def collect_records(notebook_node: Any) -> pd.DataFrame:
     """The key estimates recorded in an executed notebook (a NotebookNode, a dict, or a path).
 
-    Returns a DataFrame with the columns ``key, value, ci_low, ci_high, unit`` (missing numbers
-    as NaN), in the order recorded. Raises ValueError on a malformed output or a duplicated key.
+    Returns a DataFrame with the columns ``key, value, ci_low, ci_high, unit, interval, flags``
+    (missing numbers as NaN), in the order recorded. Raises ValueError on a malformed output or a duplicated key.
     """
     import pandas as pd
 
     rows = collected_rows(notebook_node)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     return frame.astype({"key": object, "value": float, "ci_low": float, "ci_high": float,
-                         "unit": object})
+                         "unit": object, "interval": object, "flags": object})

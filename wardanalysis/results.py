@@ -11,7 +11,8 @@ A :class:`Result` is immutable and carries:
   from the glossary);
 - :meth:`Result.plot`: ``(fig, ax)``, never shown;
 - :meth:`Result.text`: one plain-language paragraph in ``'ja'`` or ``'en'``;
-- :meth:`Result.records`: the estimates as rows ``key, value, ci_low, ci_high, unit``.
+- :meth:`Result.records`: the estimates as rows ``key, value, ci_low, ci_high, unit, interval,
+  flags``.
 
 Numbers are stored unrounded; :func:`fmt` and :func:`fmt_ci` round only for display.
 """
@@ -28,18 +29,23 @@ import pandas as pd
 from .glossary import check_lang, label
 
 __all__ = [
+    "POISSON_ONLY",
     "RECORD_COLUMNS",
     "Estimate",
     "Result",
     "fmt",
     "fmt_ci",
+    "fmt_interval",
     "fmt_p",
     "fmt_pct",
     "records_frame",
     "years_text",
 ]
 
-RECORD_COLUMNS = ("key", "value", "ci_low", "ci_high", "unit")
+RECORD_COLUMNS = ("key", "value", "ci_low", "ci_high", "unit", "interval", "flags")
+#: Flag of an estimate whose interval is valid only if the counts were Poisson (or binomial):
+#: an exact interval kept where no dispersion-aware one exists, or a labelled secondary line.
+POISSON_ONLY = "poisson_only"
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,8 @@ class Estimate:
 
     ``ci_low``/``ci_high`` are NaN when the number is an exact computation rather than a
     statistical estimate (a division of printed figures, a count of days). ``interval`` says how
-    the interval was computed; ``p_value`` is NaN when no test goes with it.
+    the interval was computed; ``p_value`` is NaN when no test goes with it. ``flags`` marks
+    what a reader of the number must know, e.g. :data:`POISSON_ONLY`.
     """
 
     key: str
@@ -58,10 +65,16 @@ class Estimate:
     unit: str = ""
     interval: str = ""
     p_value: float = math.nan
+    flags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("value", "ci_low", "ci_high", "p_value"):
             object.__setattr__(self, name, float(getattr(self, name)))
+        object.__setattr__(self, "flags", tuple(self.flags))
+
+    @property
+    def poisson_only(self) -> bool:
+        return POISSON_ONLY in self.flags
 
     @property
     def interval_excludes_one(self) -> bool:
@@ -75,7 +88,8 @@ class Estimate:
 def records_frame(estimates: Iterable[Estimate]) -> pd.DataFrame:
     """Estimates as record rows. An unbounded limit (a ratio with a zero count) cannot be
     recorded as a number: it becomes NaN here, while the result's table and text keep ∞."""
-    rows = [(e.key, e.value, e.ci_low, e.ci_high, e.unit) for e in estimates]
+    rows = [(e.key, e.value, e.ci_low, e.ci_high, e.unit, e.interval, ";".join(e.flags))
+            for e in estimates]
     frame = pd.DataFrame(rows, columns=list(RECORD_COLUMNS))
     frame = frame.astype({"value": float, "ci_low": float, "ci_high": float})
     for col in ("value", "ci_low", "ci_high"):
@@ -134,7 +148,8 @@ class Result:
     # --- the common outputs ---------------------------------------------------------------
 
     def records(self) -> pd.DataFrame:
-        """Key estimates as rows: ``key, value, ci_low, ci_high, unit`` (unrounded)."""
+        """Key estimates as rows: ``key, value, ci_low, ci_high, unit, interval, flags``
+        (unrounded)."""
         return records_frame(self.estimates)
 
     def table(self, lang: str | None = None) -> pd.DataFrame:
@@ -235,6 +250,18 @@ def fmt_ci(low: float, high: float, lang: str = "ja", pct: bool = False, sig: in
     if check_lang(lang) == "ja":
         return f"（95%信頼区間 {f(low)}〜{f(high)}）"
     return f"(95% CI {f(low)} to {f(high)})"
+
+
+def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3) -> str:
+    """An estimate's interval for prose: :func:`fmt_ci`, or for a :data:`POISSON_ONLY`
+    estimate its exact interval with the label saying it holds only for Poisson/binomial
+    counts."""
+    if not e.poisson_only:
+        return fmt_ci(e.ci_low, e.ci_high, lang, pct=pct, sig=sig)
+    f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
+    if check_lang(lang) == "ja":
+        return f"（ポアソン・二項分布の場合に限る区間 {f(e.ci_low)}〜{f(e.ci_high)}）"
+    return f"(if the counts were Poisson or binomial only: {f(e.ci_low)} to {f(e.ci_high)})"
 
 
 def pct_change(ratio: float) -> float:

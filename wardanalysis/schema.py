@@ -22,7 +22,7 @@ TYPES = {"integer", "number", "string", "date", "boolean"}
 _RULE_RE = re.compile(r"^\s*(\w+)\s*(<=|>=|==|<|>)\s*(\w+)\s*$")
 _COLUMN_KEYS = {
     "name", "type", "unit", "description", "min", "max", "enum", "nullable", "dash_is_zero",
-    "pattern",
+    "pattern", "optional",
 }
 _TOP_KEYS = {
     "name", "title", "description", "path", "key", "fiscal_year_from", "totals_label",
@@ -46,6 +46,8 @@ class Column:
     nullable: bool = False
     dash_is_zero: bool = False
     pattern: str | None = None
+    #: the column may be left out of a file (it is then missing in every row); implies nullable
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,10 @@ def _parse(path: Path) -> DatasetSchema:
                 min=c.get("min"),
                 max=c.get("max"),
                 enum=tuple(c["enum"]) if c.get("enum") else None,
-                nullable=bool(c.get("nullable", False)),
+                nullable=bool(c.get("nullable", False) or c.get("optional", False)),
                 dash_is_zero=bool(c.get("dash_is_zero", False)),
                 pattern=c.get("pattern"),
+                optional=bool(c.get("optional", False)),
             )
         )
     names = [c.name for c in columns]

@@ -23,9 +23,18 @@ only what the libraries do not offer:
 - :func:`fit_negative_binomial`: statsmodels' NB2 maximum-likelihood model.
 - :func:`prediction_interval`, :func:`total_prediction_interval`: prediction intervals for new
   counts under a quasi-Poisson fit (delta method on the log scale; written by hand).
+- :func:`scaled_rate_ratio`, :func:`scaled_odds_ratio`: two single years of a series compared
+  with the dispersion borrowed from that series' trend model (quasi-likelihood Wald intervals
+  with the borrowed scale and t on that model's residual degrees of freedom; closed forms).
+- :func:`scaled_wilson_interval`: the Wilson interval of a share on the effective counts
+  ``successes / scale`` of ``trials / scale`` (the design-effect form of a quasi-binomial share).
+- :func:`fisher_exact_rx2`: does a share differ between years? scipy's r x 2 Fisher test with a
+  seeded Monte Carlo p-value.
 
 Dispersion below 1 is not used to narrow intervals: the scale used for inference is
-``max(1, Pearson chi2 / df)``, and the raw value is reported beside it.
+``max(1, Pearson chi2 / df)``, and the raw value is reported beside it. Where that floor applies
+the scale is known (1), so the quantiles are normal; otherwise they are Student's t on the
+residual degrees of freedom of the model that estimated the scale.
 """
 
 from __future__ import annotations
@@ -51,7 +60,13 @@ __all__ = [
     "newcombe_difference",
     "poisson_exact_interval",
     "prediction_interval",
+    "fisher_exact_rx2",
+    "pooled_share",
+    "trend_dispersion",
     "rate_ratio_exact",
+    "scaled_odds_ratio",
+    "scaled_rate_ratio",
+    "scaled_wilson_interval",
     "total_prediction_interval",
     "wilson_interval",
 ]
@@ -214,10 +229,18 @@ class GLMFit:
     warnings: tuple[str, ...] = ()
 
     @property
-    def crit(self) -> float:
-        from scipy import stats
+    def scale_estimated(self) -> bool:
+        """False where the floor ``max(1, dispersion)`` fixed the scale at 1."""
+        return self.dispersion > 1
 
-        return float(stats.t.ppf(1 - self.alpha / 2, self.df_resid))
+    @property
+    def crit(self) -> float:
+        return critical_value(self.df_resid if self.scale_estimated else None, self.alpha)
+
+    @property
+    def quantiles(self) -> str:
+        """How the interval's quantiles were taken: ``t(3)`` or ``normal``."""
+        return f"t({self.df_resid})" if self.scale_estimated else "normal"
 
     def se(self, name: str) -> float:
         return float(np.sqrt(self.cov.loc[name, name]))
@@ -247,6 +270,16 @@ class GLMFit:
         eta = Xm @ self.params.to_numpy()
         var = np.einsum("ij,jk,ik->i", Xm, self.cov.to_numpy(), Xm)
         return eta, np.sqrt(var)
+
+
+def critical_value(df: int | None, alpha: float = ALPHA) -> float:
+    """The two-sided ``1 - alpha`` quantile: Student's t on ``df`` degrees of freedom, or the
+    normal quantile when ``df`` is None (a known scale)."""
+    from scipy import stats
+
+    if df is None:
+        return float(stats.norm.ppf(1 - alpha / 2))
+    return float(stats.t.ppf(1 - alpha / 2, df))
 
 
 def _require_df(n_obs: int, k: int, what: str) -> int:
@@ -312,13 +345,17 @@ def fit_quasi_binomial(successes, trials, X: pd.DataFrame, alpha: float = ALPHA,
     endog = np.column_stack([s, n - s])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = sm.GLM(endog, X.astype(float), family=sm.families.Binomial()).fit()
+        # numpy in, names put back below: with as many rows as endog columns, pandas inputs
+        # make statsmodels mislabel the parameters
+        res = sm.GLM(endog, X.to_numpy(dtype=float), family=sm.families.Binomial()).fit()
     phi = float(res.pearson_chi2 / res.df_resid)
     if int(res.df_resid) != df:  # guards the trials-ignored pitfall described above
         raise AssertionError(f"binomial df_resid {res.df_resid} != {df}")
     scale = max(1.0, phi)
+    names = list(X.columns)
     return GLMFit(
-        family="quasi-binomial", params=res.params.copy(), cov=res.cov_params() * scale,
+        family="quasi-binomial", params=pd.Series(np.asarray(res.params), index=names),
+        cov=pd.DataFrame(np.asarray(res.cov_params()) * scale, index=names, columns=names),
         dispersion=phi, scale=scale, pearson_chi2=float(res.pearson_chi2),
         deviance=float(res.deviance), df_resid=df, n_obs=len(s), alpha=alpha,
         fitted=np.asarray(res.fittedvalues, dtype=float),
@@ -328,7 +365,13 @@ def fit_quasi_binomial(successes, trials, X: pd.DataFrame, alpha: float = ALPHA,
 
 @dataclass(frozen=True, eq=False)
 class NBFit:
-    """A negative binomial (NB2: variance = mu + alpha mu^2) maximum-likelihood fit."""
+    """A negative binomial (NB2: variance = mu + alpha mu^2) maximum-likelihood fit.
+
+    Its Wald intervals use Student's t on ``df_resid = n_obs - (number of mean coefficients)``,
+    the residual degrees of freedom of the quasi-Poisson model with the same design, so that the
+    two are a like-for-like sensitivity: both estimate one variance parameter from the same
+    residual information. (Normal quantiles would treat alpha as known, which seven points
+    cannot justify.)"""
 
     params: pd.Series
     cov: pd.DataFrame
@@ -339,20 +382,27 @@ class NBFit:
     alpha: float = ALPHA
     warnings: tuple[str, ...] = ()
 
-    def ratio(self, name: str) -> tuple[float, float, float]:
-        """``exp`` of a coefficient with its normal-theory Wald interval."""
-        from scipy import stats
+    @property
+    def df_resid(self) -> int:
+        return self.n_obs - len(self.params)
 
-        z = float(stats.norm.ppf(1 - self.alpha / 2))
+    @property
+    def crit(self) -> float:
+        return critical_value(self.df_resid, self.alpha)
+
+    def ratio(self, name: str) -> tuple[float, float, float]:
+        """``exp`` of a coefficient with its t-based Wald interval."""
         est = float(self.params[name])
         se = float(np.sqrt(self.cov.loc[name, name]))
-        return float(np.exp(est)), float(np.exp(est - z * se)), float(np.exp(est + z * se))
+        return (float(np.exp(est)), float(np.exp(est - self.crit * se)),
+                float(np.exp(est + self.crit * se)))
 
 
 def fit_negative_binomial(y, X: pd.DataFrame, alpha: float = ALPHA,
                           what: str = "negative binomial model") -> NBFit:
     """NB2 regression of counts ``y`` on ``X`` by maximum likelihood (statsmodels
-    ``NegativeBinomial``); intervals are normal-theory Wald intervals."""
+    ``NegativeBinomial``); intervals are Wald intervals with t on the residual degrees of freedom
+    (see :class:`NBFit`)."""
     import statsmodels.api as sm
 
     y = np.asarray(y, dtype=float)
@@ -424,3 +474,179 @@ def minimum_detectable_ratio(se_log: float, df: int, alpha: float = ALPHA, power
     from scipy import stats
 
     return float(np.exp((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * se_log))
+
+
+# --- two single years of an overdispersed series ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScaledRatio:
+    """A ratio of two single years with an interval that borrows a series' dispersion.
+
+    ``poisson_only`` is True when the series' trend model had fewer than 2 residual degrees of
+    freedom: no honest interval exists, and ``ci_low``/``ci_high`` are then the exact interval,
+    valid only if the counts were Poisson (or binomial)."""
+
+    ratio: float
+    ci_low: float
+    ci_high: float
+    scale: float
+    df: int | None
+    poisson_only: bool
+    exact_low: float
+    exact_high: float
+    exact_p: float
+
+    @property
+    def quantiles(self) -> str:
+        return "normal" if self.df is None else f"t({self.df})"
+
+    @property
+    def method(self) -> str:
+        """``quasi`` (borrowed dispersion, t), ``exact`` (no overdispersion) or
+        ``poisson_only`` (too few years for an honest interval)."""
+        if self.poisson_only:
+            return "poisson_only"
+        return "exact" if self.df is None else "quasi"
+
+
+def _borrowed(log_ratio: float, var1: float, scale: float, df: int | None,
+              exact: tuple[float, float, float], alpha: float) -> ScaledRatio:
+    ratio = float(np.exp(log_ratio)) if np.isfinite(log_ratio) else (
+        np.inf if log_ratio > 0 else 0.0)
+    lo_x, hi_x, p_x = exact
+    if df is not None and df < 2:  # no honest interval: the exact one, labelled as such
+        return ScaledRatio(ratio, lo_x, hi_x, scale, df, True, lo_x, hi_x, p_x)
+    if scale <= 1:  # the series shows no overdispersion: the exact interval is the honest one
+        return ScaledRatio(ratio, lo_x, hi_x, 1.0, None, False, lo_x, hi_x, p_x)
+    if not (np.isfinite(log_ratio) and np.isfinite(var1)):
+        return ScaledRatio(ratio, np.nan, np.nan, scale, df, False, lo_x, hi_x, p_x)
+    se = float(np.sqrt(scale * var1))
+    crit = critical_value(df, alpha)
+    return ScaledRatio(ratio, float(np.exp(log_ratio - crit * se)),
+                       float(np.exp(log_ratio + crit * se)), scale, df, False, lo_x, hi_x, p_x)
+
+
+def scaled_rate_ratio(count1: int, count0: int, dispersion: float, df: int,
+                      alpha: float = ALPHA) -> ScaledRatio:
+    """``count1 / count0`` (one year against another, equal exposure) with the dispersion of the
+    series borrowed: ``log RR +- crit * sqrt(scale * (1/count1 + 1/count0))``, ``scale =
+    max(1, dispersion)``, crit from t(``df``). With ``df < 2`` the exact conditional interval is
+    returned, marked ``poisson_only``; where the series shows no overdispersion (dispersion <= 1)
+    the exact interval is returned unmarked, as it is then valid."""
+    rr = rate_ratio_exact(count1, 1.0, count0, 1.0, alpha)
+    with np.errstate(divide="ignore"):
+        log_ratio = float(np.log(count1) - np.log(count0)) if count1 and count0 else (
+            np.inf if count1 else -np.inf)
+    var1 = 1 / count1 + 1 / count0 if count1 and count0 else np.inf
+    return _borrowed(log_ratio, var1, dispersion, df, (rr.ci_low, rr.ci_high, rr.p_value), alpha)
+
+
+def scaled_odds_ratio(s1: int, n1: int, s0: int, n0: int, dispersion: float, df: int,
+                      alpha: float = ALPHA) -> ScaledRatio:
+    """The odds ratio of ``s1/n1`` against ``s0/n0`` with a borrowed dispersion:
+    ``log OR +- crit * sqrt(scale * (1/s1 + 1/f1 + 1/s0 + 1/f0))`` (Woolf's variance times the
+    scale); the estimate is the sample odds ratio. A zero cell leaves no Wald interval (NaN)."""
+    fx = fisher_exact_2x2(s1, n1, s0, n0, alpha)
+    cells = np.array([s1, n1 - s1, s0, n0 - s0], dtype=float)
+    if np.all(cells > 0):
+        log_ratio = float(np.log(cells[0]) - np.log(cells[1]) - np.log(cells[2]) + np.log(cells[3]))
+        var1 = float(np.sum(1 / cells))
+    else:
+        log_ratio, var1 = float(np.log(fx.odds_ratio)) if fx.odds_ratio > 0 else -np.inf, np.inf
+    return _borrowed(log_ratio, var1, dispersion, df, (fx.ci_low, fx.ci_high, fx.p_value), alpha)
+
+
+def scaled_wilson_interval(successes, trials, dispersion: float, alpha: float = ALPHA):
+    """Wilson interval of ``successes / trials`` on the effective counts ``successes / scale``
+    and ``trials / scale`` (``scale = max(1, dispersion)``): the share's interval widened by the
+    overdispersion of its series (the design-effect form)."""
+    scale = max(1.0, float(dispersion))
+    s = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    _check_binomial(s, n)
+    from statsmodels.stats.proportion import proportion_confint
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = proportion_confint(s / scale, np.where(n > 0, n / scale, np.nan),
+                                       alpha=alpha, method="wilson")
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+
+
+#: Monte Carlo draws for the r x 2 Fisher test (its p-value's standard error is below 0.0005).
+FISHER_RESAMPLES = 100_000
+
+
+def fisher_exact_rx2(successes, trials, seed: int = 20240626) -> float:
+    """Fisher's test that a share is the same in every row (year): scipy ``fisher_exact`` on the
+    r x 2 table with a seeded Monte Carlo p-value (``random_table`` draws), deterministic for a
+    given seed. Rows without trials are left out."""
+    from scipy import stats
+
+    s = np.asarray(successes, dtype=np.int64)
+    n = np.asarray(trials, dtype=np.int64)
+    _check_binomial(s, n)
+    keep = n > 0
+    table = np.column_stack([s[keep], n[keep] - s[keep]])
+    if table.shape[0] < 2 or np.any(table.sum(axis=0) == 0):
+        return 1.0
+    method = stats.MonteCarloMethod(n_resamples=FISHER_RESAMPLES, rng=np.random.default_rng(seed))
+    return float(stats.fisher_exact(table, method=method).pvalue)
+
+
+@dataclass(frozen=True)
+class PooledShare:
+    """A share pooled over years with a dispersion-aware interval (intercept-only
+    quasi-binomial GLM: the estimate is sum(successes) / sum(trials))."""
+
+    share: float
+    ci_low: float
+    ci_high: float
+    dispersion: float
+    df: int
+    quantiles: str
+
+
+def pooled_share(successes, trials, alpha: float = ALPHA,
+                 what: str = "pooled share") -> PooledShare:
+    """``sum(successes) / sum(trials)`` over the rows (years) with trials, with the interval of
+    an intercept-only quasi-binomial GLM (scale ``max(1, Pearson chi2/df)``, t on its residual
+    df; normal where the floor applies). With a single row there is no dispersion to estimate:
+    the Wilson interval is returned with ``df = 0``."""
+    s = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    _check_binomial(s, n)
+    keep = n > 0
+    s, n = s[keep], n[keep]
+    if n.sum() == 0:
+        raise ZeroDenominatorError(what, "trials", "no trials in any row")
+    share = float(s.sum() / n.sum())
+    if len(s) < 2 or s.sum() in (0, n.sum()):
+        lo, hi = wilson_interval(s.sum(), n.sum(), alpha)
+        return PooledShare(share, float(lo), float(hi), np.nan, 0, "Wilson")
+    fit = fit_quasi_binomial(s, n, pd.DataFrame({"const": np.ones(len(s))}), alpha, what)
+    b, se = fit.contrast({"const": 1.0})
+    expit = lambda v: float(1 / (1 + np.exp(-v)))  # noqa: E731
+    return PooledShare(share, expit(b - fit.crit * se), expit(b + fit.crit * se), fit.dispersion,
+                       fit.df_resid, fit.quantiles)
+
+
+def trend_dispersion(counts, years, trials=None) -> tuple[float, int]:
+    """The dispersion of a yearly series and its residual df, from the series' log-linear
+    trend: quasi-Poisson for counts, quasi-binomial (logit) when ``trials`` are given (rows
+    without trials are left out). ``(nan, 0)`` when fewer than three usable years remain."""
+    y = np.asarray(counts, dtype=float)
+    t = np.asarray(years, dtype=float)
+    n = None if trials is None else np.asarray(trials, dtype=float)
+    if n is not None:
+        keep = n > 0
+        y, t, n = y[keep], t[keep], n[keep]
+    if len(y) < 3:
+        return np.nan, 0
+    X = pd.DataFrame({"const": 1.0, "year": t - t[0]})
+    try:
+        fit = (fit_quasi_poisson(y, X, what="series trend") if n is None
+               else fit_quasi_binomial(y, n, X, what="series trend"))
+    except (NotEstimableError, ZeroDenominatorError):
+        return np.nan, 0
+    return fit.dispersion, fit.df_resid

@@ -149,7 +149,8 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
     fy_col = schema.fiscal_year_from
     has_fy = "fiscal_year" in header
     has_label = bool(fy_col) and fy_col in header
-    required = [c for c in expected if c != "fiscal_year" and c != fy_col]
+    optional = {c.name for c in schema.columns if c.optional}
+    required = [c for c in expected if c != "fiscal_year" and c != fy_col and c not in optional]
     if "fiscal_year" in expected and not (has_fy or has_label):
         want = f"'fiscal_year' or {fy_col!r}" if fy_col else "'fiscal_year'"
         problems.append(Problem(name, f"missing column: {want}", row=1))
@@ -188,6 +189,9 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
         rec: dict[str, Any] = {"_row": rownum}
         for col in schema.columns:
             if col.name == "fiscal_year" or (col.name == fy_col):
+                continue
+            if col.name not in raw:  # an optional column the file leaves out
+                rec[col.name] = pd.NA
                 continue
             value, err = _parse_cell(raw[col.name], col)
             if err:

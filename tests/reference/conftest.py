@@ -83,8 +83,15 @@ def irls_poisson(y, X, iters: int = 100):
     return beta, mu, np.linalg.inv(X.T @ (mu[:, None] * X))
 
 
+def crit(phi: float, df: int, alpha: float = 0.05) -> float:
+    """t(df) where the scale is estimated (phi > 1); the normal quantile where the floor
+    max(1, phi) fixes it at 1."""
+    return stats.t.ppf(1 - alpha / 2, df) if phi > 1 else stats.norm.ppf(1 - alpha / 2)
+
+
 def quasi_poisson(y, X, alpha: float = 0.05):
-    """Quasi-Poisson by hand: Pearson chi2 / (n - p), covariance scaled by max(1, phi), t CIs."""
+    """Quasi-Poisson by hand: Pearson chi2 / (n - p), covariance scaled by max(1, phi), t CIs
+    (normal where the floor applies)."""
     y = np.asarray(y, float)
     X = np.asarray(X, float)
     beta, mu, inv = irls_poisson(y, X)
@@ -92,7 +99,7 @@ def quasi_poisson(y, X, alpha: float = 0.05):
     phi = float(np.sum((y - mu) ** 2 / mu) / (n - p))
     cov = max(1.0, phi) * inv
     se = np.sqrt(np.diag(cov))
-    t = stats.t.ppf(1 - alpha / 2, n - p)
+    t = crit(phi, n - p, alpha)
     return SimpleNamespace(beta=beta, mu=mu, phi=phi, cov=cov, se=se, t=t, df=n - p,
                            rr=np.exp(beta), lo=np.exp(beta - t * se), hi=np.exp(beta + t * se))
 
@@ -118,14 +125,15 @@ def quasi_binomial(s, n, X, alpha: float = 0.05):
     info = X.T @ ((n * p * (1 - p))[:, None] * X)
     cov = max(1.0, phi) * np.linalg.inv(info)
     se = np.sqrt(np.diag(cov))
-    t = stats.t.ppf(1 - alpha / 2, len(s) - k)
-    return SimpleNamespace(beta=b, p=p, phi=phi, pearson=pearson, se=se, t=t, cov=cov,
+    t = crit(phi, len(s) - k, alpha)
+    return SimpleNamespace(beta=b, p=p, phi=phi, pearson=pearson, se=se, t=t, cov=cov, df=len(s) - k,
                            odds=np.exp(b), lo=np.exp(b - t * se), hi=np.exp(b + t * se))
 
 
 def nb2(y, X):
     """NB2 maximum likelihood with scipy.optimize on (beta, log alpha); standard errors of beta
-    from a central-difference Hessian of the log-likelihood in (beta, alpha)."""
+    from a central-difference Hessian of the log-likelihood in (beta, alpha); Wald intervals with
+    t on n - k degrees of freedom (k mean coefficients), like the quasi-Poisson model."""
     y = np.asarray(y, float)
     X = np.asarray(X, float)
     k = X.shape[1]
@@ -154,9 +162,10 @@ def nb2(y, X):
                        - loglik(theta - e_i + e_j) + loglik(theta - e_i - e_j)) / (4 * h[i] * h[j])
     cov = np.linalg.inv(-H)
     se = np.sqrt(np.diag(cov))[:k]
+    t = stats.t.ppf(0.975, len(y) - k)
     return SimpleNamespace(beta=theta[:k], alpha=theta[k], se=se,
-                           rr=np.exp(theta[:k]), lo=np.exp(theta[:k] - Z975 * se),
-                           hi=np.exp(theta[:k] + Z975 * se))
+                           rr=np.exp(theta[:k]), lo=np.exp(theta[:k] - t * se),
+                           hi=np.exp(theta[:k] + t * se))
 
 
 def wilson(s, n, z: float = Z975):
@@ -220,6 +229,7 @@ def ref() -> SimpleNamespace:
     """The independent computations, as one namespace."""
     return SimpleNamespace(
         irls_poisson=irls_poisson, quasi_poisson=quasi_poisson, quasi_binomial=quasi_binomial,
+        crit=crit,
         nb2=nb2, wilson=wilson, exact_rate_ratio=exact_rate_ratio,
         fisher_conditional=fisher_conditional, days_by_fiscal_year=days_by_fiscal_year,
         t=lambda df: stats.t.ppf(0.975, df), z=Z975,

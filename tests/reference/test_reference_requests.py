@@ -44,15 +44,42 @@ def test_period_means_and_ratio_closed_form(needs, ref):
            [m1, m1 * np.exp(-t * se_post), m1 * np.exp(t * se_post)])
 
 
-def test_year_over_year_exact_intervals(needs, ref):
+def test_year_over_year_ratios_borrow_the_trend_dispersion(needs, ref):
+    """log(c1/c0) +- t(df) sqrt(phi (1/c1 + 1/c0)), phi and df from the requests trend fitted
+    by hand-written IRLS; the exact intervals stay in the table as a sensitivity."""
     res = R.period_comparison(needs)
-    y = needs["requests"].tolist()
-    years = needs["fiscal_year"].tolist()
+    y = needs["requests"].to_numpy(float)
+    years = needs["fiscal_year"].to_numpy()
+    trend = ref.quasi_poisson(y, np.column_stack([np.ones(7), years - 2017]))
+    assert trend.phi > 1 and trend.df == 5
+    table = res.table().set_index("fiscal_year")
     for i in range(1, len(y)):
         e = res.estimate(f"requests.yoy_rr.fy{years[i]}_vs_fy{years[i - 1]}")
-        ratio, lo, hi, p = ref.exact_rate_ratio(y[i], y[i - 1])
-        _close(e, [ratio, lo, hi])
-        np.testing.assert_allclose(e.p_value, p, rtol=1e-3, atol=1e-300)
+        half = ref.t(trend.df) * np.sqrt(trend.phi * (1 / y[i] + 1 / y[i - 1]))
+        ratio = y[i] / y[i - 1]
+        _close(e, [ratio, ratio * np.exp(-half), ratio * np.exp(half)])
+        assert e.flags == ()
+        _, lo, hi, p = ref.exact_rate_ratio(int(y[i]), int(y[i - 1]))
+        row = table.loc[years[i]]
+        np.testing.assert_allclose([row["yoy_exact_ci_low"], row["yoy_exact_ci_high"]], [lo, hi],
+                                   rtol=1e-3)
+        np.testing.assert_allclose(row["yoy_exact_p_value"], p, rtol=1e-3, atol=1e-300)
+
+
+def test_year_over_year_with_too_few_years_is_exact_and_flagged(needs, ref):
+    """Three years leave the trend one residual df: no honest interval, the exact one flagged."""
+    res = R.period_comparison(needs[needs["fiscal_year"] <= 2020].iloc[1:])
+    e = res.estimate("requests.yoy_rr.fy2020_vs_fy2019")
+    ratio, lo, hi, _ = ref.exact_rate_ratio(920, 999)
+    _close(e, [ratio, lo, hi], rtol=1e-3)
+    assert e.flags == ("poisson_only",)
+
+
+def test_trend_without_fy2017_matches_hand_irls(needs, ref):
+    rest = needs[needs["fiscal_year"] != 2017]
+    e = ref.quasi_poisson(rest["requests"], np.column_stack([np.ones(6), rest["fiscal_year"] - 2017]))
+    res = R.trend(needs)
+    _close(res.estimate("requests.trend_rr_per_year.excl_fy2017"), [e.rr[1], e.lo[1], e.hi[1]])
 
 
 def test_trend_matches_hand_irls(needs, ref):

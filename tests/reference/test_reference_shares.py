@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from wardanalysis.models.escalation import escalation_patterns
 from wardanalysis.models.handled import handled_share
@@ -27,12 +28,25 @@ def test_handled_trend_and_dispersion(needs, ref):
     np.testing.assert_allclose(res.estimate("handled.dispersion").value, hand, rtol=RTOL)
 
 
-def test_handled_wilson_per_year_and_pooled(needs, ref):
+def _pooled(ref, s, n):
+    """Intercept-only quasi-binomial by hand: expit(b +- t se) over the years with trials."""
+    s, n = np.asarray(s, float), np.asarray(n, float)
+    keep = n > 0
+    e = ref.quasi_binomial(s[keep], n[keep], np.ones((keep.sum(), 1)))
+    b, se = e.beta[0], e.se[0]
+    expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    return [s.sum() / n.sum(), expit(b - e.t * se), expit(b + e.t * se)]
+
+
+def test_handled_per_year_and_pooled(needs, ref):
+    """A year's share: Wilson on counts divided by the trend's dispersion; pooled: the
+    intercept-only quasi-binomial GLM."""
+    s, n = needs["requests_handled"].to_numpy(), needs["requests"].to_numpy()
+    phi = ref.quasi_binomial(s, n, np.column_stack([np.ones(7), needs["fiscal_year"] - 2017])).phi
     res = handled_share(needs)
-    for y, s, n in needs[["fiscal_year", "requests_handled", "requests"]].itertuples(index=False):
-        _close(res.estimate(f"handled.share.fy{y}"), [s / n, *ref.wilson(s, n)])
-    S, N = needs["requests_handled"].sum(), needs["requests"].sum()
-    _close(res.estimate("handled.pooled_share"), [S / N, *ref.wilson(S, N)])
+    for y, sy, ny in zip(needs["fiscal_year"], s, n, strict=True):
+        _close(res.estimate(f"handled.share.fy{y}"), [sy / ny, *ref.wilson(sy / phi, ny / phi)])
+    _close(res.estimate("handled.pooled_share"), _pooled(ref, s, n))
 
 
 def test_priority_rate_trend(needs, ref):
@@ -45,35 +59,85 @@ def test_priority_rate_trend(needs, ref):
                                rtol=RTOL)
 
 
-def test_priority_rate_covid_vs_pre_exact(needs, ref):
+def test_priority_rate_covid_vs_pre_quasi_binomial(needs, ref):
+    """logit(priority_issues / requests) ~ covid_period, scale = Pearson chi2/df of that model,
+    t on its residual df; the issue's independent computation in R gave 0.259 (0.041-1.63) and,
+    without FY2017, 0.21-1.48."""
+    res = escalation_patterns(needs)
+    for frame, key, expected in ((needs, "escalation.priority_rate_or_covid_vs_pre",
+                                  (0.259, 0.041, 1.63)),
+                                 (needs[needs["fiscal_year"] != 2017],
+                                  "escalation.priority_rate_or_covid_vs_pre.excl_fy2017",
+                                  (None, 0.21, 1.48))):
+        X = np.column_stack([np.ones(len(frame)), frame["fiscal_year"] >= 2020])
+        e = ref.quasi_binomial(frame["priority_issues"], frame["requests"], X)
+        got = res.estimate(key)
+        _close(got, [e.odds[1], e.lo[1], e.hi[1]])
+        for value, want in zip((got.value, got.ci_low, got.ci_high), expected, strict=True):
+            if want is not None:
+                assert value == pytest.approx(want, abs=0.006)
+        assert not got.interval_excludes_one and got.flags == ()
+
+
+def test_priority_rate_exact_test_is_a_flagged_secondary_line(needs, ref):
     pre = needs[needs["fiscal_year"] < 2020]
     cov = needs[needs["fiscal_year"] >= 2020]
-    res = escalation_patterns(needs)
-    for frame, key in ((pre, "escalation.priority_rate_or_covid_vs_pre"),
-                       (pre[pre["fiscal_year"] != 2017],
-                        "escalation.priority_rate_or_covid_vs_pre.excl_fy2017")):
-        a, n1 = cov["priority_issues"].sum(), cov["requests"].sum()
-        c, n2 = frame["priority_issues"].sum(), frame["requests"].sum()
-        orr, lo, hi, p = ref.fisher_conditional(a, n1 - a, c, n2 - c)
-        e = res.estimate(key)
-        _close(e, [orr, lo, hi], rtol=1e-3)
-        np.testing.assert_allclose(e.p_value, p, rtol=1e-5)
+    a, n1 = cov["priority_issues"].sum(), cov["requests"].sum()
+    c, n2 = pre["priority_issues"].sum(), pre["requests"].sum()
+    orr, lo, hi, p = ref.fisher_conditional(a, n1 - a, c, n2 - c)
+    e = escalation_patterns(needs).estimate("escalation.priority_rate_or_covid_vs_pre.exact")
+    _close(e, [orr, lo, hi], rtol=1e-3)
+    np.testing.assert_allclose(e.p_value, p, rtol=1e-5)
+    assert e.flags == ("poisson_only",)
 
 
 def test_settlement_level_shares(needs, ref):
-    staff_only = (needs["staff_consultations"] - needs["section_chief_consultations"]).sum()
-    chief = (needs["section_chief_consultations"] - needs["coordination_meetings"]).sum()
-    coord = needs["coordination_meetings"].sum()
-    total = needs["priority_issues"].sum()
-    assert staff_only + chief + coord == total
+    staff_only = needs["staff_consultations"] - needs["section_chief_consultations"]
+    chief = needs["section_chief_consultations"] - needs["coordination_meetings"]
+    coord = needs["coordination_meetings"]
+    total = needs["priority_issues"]
+    assert (staff_only + chief + coord == total).all()
     res = escalation_patterns(needs)
-    _close(res.estimate("escalation.first_level_share"), [staff_only / total, *ref.wilson(staff_only, total)])
-    _close(res.estimate("escalation.second_level_share"), [chief / total, *ref.wilson(chief, total)])
-    _close(res.estimate("escalation.third_level_share"), [coord / total, *ref.wilson(coord, total)])
-    d = needs["decided_to_act"].sum()
-    _close(res.estimate("escalation.decided_share"), [d / total, *ref.wilson(d, total)])
-    r = needs["requests"].sum()
-    _close(res.estimate("escalation.priority_rate"), [total / r, *ref.wilson(total, r)])
+    _close(res.estimate("escalation.first_level_share"), _pooled(ref, staff_only, total))
+    _close(res.estimate("escalation.second_level_share"), _pooled(ref, chief, total))
+    _close(res.estimate("escalation.decided_share"), _pooled(ref, needs["decided_to_act"], total))
+    _close(res.estimate("escalation.priority_rate"), _pooled(ref, total, needs["requests"]))
+    rest = needs["fiscal_year"] != 2017
+    _close(res.estimate("escalation.first_level_share.excl_fy2017"),
+           _pooled(ref, staff_only[rest], total[rest]))
+    _close(res.estimate("escalation.priority_rate.excl_fy2017"),
+           _pooled(ref, total[rest], needs["requests"][rest]))
+
+
+def _fisher_rx2_exact(s, n) -> float:
+    """Fisher's r x 2 test by full enumeration: the tables with the observed margins whose
+    probability is at most that of the observed table (the last row is fixed by the margin)."""
+    from scipy.special import gammaln
+
+    s, n = np.asarray(s), np.asarray(n)
+    m = s.sum()
+
+    def logc(a, b):
+        return gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
+
+    observed = sum(logc(a, b) for a, b in zip(n, s, strict=True))
+    grids = np.meshgrid(*[np.arange(k + 1) for k in n[1:]], indexing="ij")
+    xs = [g.ravel() for g in grids]
+    first = m - sum(xs)
+    ok = (first >= 0) & (first <= n[0])
+    logp = logc(n[0], first[ok]) + sum(logc(k, x[ok]) for k, x in zip(n[1:], xs, strict=True))
+    total = np.logaddexp.reduce(logp)
+    return float(np.exp(np.logaddexp.reduce(logp[logp <= observed + 1e-7]) - total))
+
+
+def test_first_level_share_differs_between_years(needs):
+    """The Monte Carlo p-value (100,000 seeded draws) against the exact enumeration (about
+    0.021 on the shipped data, as the issue's independent computation found)."""
+    first = (needs["staff_consultations"] - needs["section_chief_consultations"]).to_numpy()
+    exact = _fisher_rx2_exact(first, needs["priority_issues"].to_numpy())
+    got = escalation_patterns(needs).estimate("escalation.first_level_share_differs_p").value
+    assert got == pytest.approx(exact, abs=0.002)
+    assert 0.01 < exact < 0.03
 
 
 def test_per_year_settlement_table(needs, ref):

@@ -256,3 +256,36 @@ def test_bad_overlay_data_is_a_clear_error(dirs, tmp_path):
         load_config(Overrides(data_dir=str(data)), notebooks_directory=nbs,
                     params_directory=params, data_years=lambda d, o: fiscal_years_in_data(d))
     assert "cannot list the fiscal years in the data" in str(info.value)
+
+
+@pytest.fixture
+def real_dirs(tmp_path):
+    """The repository's notebooks with a parameter directory of the test's own."""
+    from wardanalysis.paths import notebooks_dir
+
+    params = tmp_path / "params"
+    params.mkdir()
+    (params / "batch.yaml").write_text("fiscal_years: [2023]\nlanguages: [ja]\n", encoding="utf-8")
+    return notebooks_dir(), params
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("covid_end: X9\n", "01_requests_covid.yaml: covid_end: invalid era/fiscal-year label 'X9'"),
+        ("covid_start: 2020.5\n", "01_requests_covid.yaml: covid_start: must be an integer"),
+        ("covid_start: 1800\n", "01_requests_covid.yaml: covid_start: 1800 is not a plausible"),
+        ("covid_ende: 2022\n", "01_requests_covid.yaml: covid_ende: unknown parameter"),
+    ],
+)
+def test_covid_period_parameters_are_validated_before_anything_runs(real_dirs, text, expected):
+    (real_dirs[1] / "01_requests_covid.yaml").write_text(text, encoding="utf-8")
+    problems = _problems(real_dirs)
+    assert any(expected in p for p in problems), problems
+
+
+def test_covid_period_parameters_take_years_and_era_labels(real_dirs):
+    (real_dirs[1] / "01_requests_covid.yaml").write_text("covid_start: R2\ncovid_end: 2022\n",
+                                                         encoding="utf-8")
+    config = _load(real_dirs)
+    assert config.notebook_params["01_requests_covid"] == {"covid_start": "R2", "covid_end": 2022}

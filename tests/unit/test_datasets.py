@@ -17,7 +17,7 @@ REQUIRED = {
     "needs_reflection": [
         "fiscal_year", "era_label", "requests", "requests_handled", "priority_issues",
         "decided_to_act", "staff_consultations", "section_chief_consultations",
-        "coordination_meetings",
+        "coordination_meetings", "as_of",
     ],
     "civil_engineering_requests": ["fiscal_year", "category", "requests"],
     "machizukuri_budget": [
@@ -167,3 +167,19 @@ def test_data_dictionary_is_generated_from_the_descriptors():
 
     committed = (paths.REPO_DIR / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
     assert committed == markdown(), "run `make datadict` after changing a descriptor"
+
+
+def test_an_optional_column_may_be_left_out_or_given(tmp_path):
+    """needs_reflection.as_of is optional: the shipped file leaves it out (all missing), a
+    user's file may give it, and a bad date in it is named by row and column."""
+    assert wa.load("needs_reflection")["as_of"].isna().all()
+    head = ("era_label,requests,requests_handled,priority_issues,decided_to_act,"
+            "staff_consultations,section_chief_consultations,coordination_meetings")
+    (tmp_path / "needs_reflection.csv").write_text(f"{head},as_of\nR6,701,602,5,4,5,1,—,2025-06-30\n",
+                                                   encoding="utf-8")
+    got = wa.load("needs_reflection", tmp_path)
+    assert str(got.loc[got["fiscal_year"] == 2024, "as_of"].iloc[0].date()) == "2025-06-30"
+    (tmp_path / "needs_reflection.csv").write_text(f"{head},as_of\nR6,701,602,5,4,5,1,—,2025-13-40\n",
+                                                   encoding="utf-8")
+    problems = wa.check(tmp_path)
+    assert problems and problems[0].row == 2 and problems[0].column == "as_of"

@@ -18,7 +18,11 @@ def test_contract(needs_frame, check, draw):
     check(res, ["handled.trend_or_per_year", "handled.dispersion", "handled.pooled_share",
                 *[f"handled.share.fy{y}" for y in range(2017, 2024)]])
     draw(res)
-    assert "June 2024" in res.caveats[0]  # the main caveat: later years had less time
+    # a frame without provenance: the as-of date of its handled counts is unknown, and said so
+    assert "unknown" in res.caveats[0] and "不明" in res.caveats_ja[0]
+    # the shipped rows were counted for the review of 2024-06-26: later years had less time
+    shipped = handled_share()
+    assert "2024-06-26" in shipped.caveats[0] and "2024年6月26日" in shipped.caveats_ja[0]
 
 
 def test_missing_column(needs_frame):

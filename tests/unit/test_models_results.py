@@ -120,9 +120,10 @@ def _tiny(**kw):
     return _Tiny(**args)
 
 
-def test_records_have_exactly_the_five_columns_unrounded():
+def test_records_have_exactly_the_record_columns_unrounded():
     rec = _tiny().records()
-    assert tuple(rec.columns) == RECORD_COLUMNS == ("key", "value", "ci_low", "ci_high", "unit")
+    assert tuple(rec.columns) == RECORD_COLUMNS == ("key", "value", "ci_low", "ci_high", "unit",
+                                                    "interval", "flags")
     assert rec.loc[0, "value"] == 1.23456
 
 

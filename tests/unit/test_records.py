@@ -39,19 +39,31 @@ def test_rows_from_frames_and_result_objects():
                         "ci_low": [None], "ci_high": [None], "unit": [None]})])
     assert [r["key"] for r in rows] == ["requests_change", "handled_share", "n"]
     assert rows[0] == {"key": "requests_change", "value": -0.3456789, "ci_low": -0.41,
-                       "ci_high": -0.28, "unit": "ratio"}
+                       "ci_high": -0.28, "unit": "ratio", "interval": "", "flags": ""}
     assert rows[1]["ci_low"] is None and rows[1]["ci_high"] is None  # NaN and None → None
-    assert rows[2] == {"key": "n", "value": 3.0, "ci_low": None, "ci_high": None, "unit": ""}
+    assert rows[2] == {"key": "n", "value": 3.0, "ci_low": None, "ci_high": None, "unit": "",
+                       "interval": "", "flags": ""}
     assert record_rows(_frame()) == record_rows(_Result(_frame()))  # single object
 
 
 def test_columns_may_come_in_any_order_but_must_be_exact():
     frame = _frame()[["unit", "ci_high", "key", "value", "ci_low"]]
     assert record_rows(frame)[0]["key"] == "requests_change"
-    with pytest.raises(ValueError, match="exactly the columns"):
+    with pytest.raises(ValueError, match="must have the columns"):
         record_rows(_frame().assign(extra=1))
-    with pytest.raises(ValueError, match="exactly the columns"):
+    with pytest.raises(ValueError, match="must have the columns"):
         record_rows(_frame().drop(columns="unit"))
+
+
+def test_interval_and_flags_are_optional_text_columns():
+    rows = record_rows(_frame(interval=["quasi-Poisson Wald, t(5)", None],
+                              flags=["poisson_only", float("nan")]))
+    assert rows[0]["interval"] == "quasi-Poisson Wald, t(5)" and rows[0]["flags"] == "poisson_only"
+    assert rows[1]["interval"] == "" and rows[1]["flags"] == ""
+    with pytest.raises(TypeError, match="flags must be a string"):
+        record_rows(_frame(flags=[1, 2]))
+    text = records.bundle(rows)["text/plain"].splitlines()
+    assert text[0].split()[-1] == "flags" and text[1].split()[-1] == "poisson_only"
 
 
 @pytest.mark.parametrize(
@@ -99,7 +111,7 @@ def test_bundle_has_json_text_and_html():
     assert set(bundle) == {MIME_TYPE, "text/plain", "text/html"}
     assert bundle[MIME_TYPE][0]["value"] == -0.3456789  # unrounded
     text = bundle["text/plain"].splitlines()
-    assert text[0].split() == ["key", "value", "ci_low", "ci_high", "unit"]
+    assert text[0].split() == ["key", "value", "ci_low", "ci_high", "unit", "flags"]
     assert text[1].split() == ["requests_change", "-0.3457", "-0.4100", "-0.2800", "ratio"]
     assert text[2].split() == ["handled_share", "0.9123", "NA", "NA", "share"]
     assert "<table" in bundle["text/html"] and "-0.3457" in bundle["text/html"]
@@ -146,7 +158,8 @@ def test_collect_records_round_trips_through_a_saved_notebook(tmp_path):
     nbformat.validate(nbformat.read(path, as_version=4))
     for source in (path, nbformat.read(path, as_version=4), json.loads(path.read_text())):
         frame = collect_records(source)
-        assert list(frame.columns) == ["key", "value", "ci_low", "ci_high", "unit"]
+        assert list(frame.columns) == ["key", "value", "ci_low", "ci_high", "unit", "interval",
+                                       "flags"]
         assert list(frame["key"]) == ["requests_change", "handled_share", "n_years"]
         assert frame.loc[0, "value"] == -0.3456789
         assert math.isnan(frame.loc[1, "ci_low"])

@@ -611,7 +611,30 @@ def _check_notebook_params(values: dict[str, Any], info: NotebookInfo, file: str
         elif not param.accepts(value):
             problems.append(Problem(file, key, f"must be {param.describe_type()} (the default in "
                                     f"{info.path.name} is {param.default!r}), not {value!r}"))
+        elif key in FISCAL_YEAR_PARAMETERS and value is not None:
+            problem = _fiscal_year_problem(value)
+            if problem:
+                problems.append(Problem(file, key, problem))
     return problems
+
+
+#: Parameters whose value names a fiscal year (a year or an era label such as R2 or 令和2年度).
+FISCAL_YEAR_PARAMETERS = ("covid_start", "covid_end", "break_year")
+
+
+def _fiscal_year_problem(value: Any) -> str | None:
+    """Why ``value`` is not a fiscal year, or None."""
+    from ..eras import EraLabelError, fiscal_year
+
+    if isinstance(value, bool):
+        return f"must be a fiscal year (2020) or an era label (R2), not {value!r}"
+    if isinstance(value, int):
+        return None if 1989 <= value <= 2100 else f"{value} is not a plausible fiscal year"
+    try:
+        fiscal_year(value)
+    except (EraLabelError, ValueError) as exc:
+        return str(exc)
+    return None
 
 
 def plan_jobs(config: BatchConfig) -> list[Job]:

@@ -42,7 +42,8 @@ FONT_ASSET = "assets/ipaexg.ttf"
 FONT_FAMILY = "IPAexGothic (wardanalysis)"
 STAGING = ".staging"
 LOCK = ".lock"
-RESULT_COLUMNS = ("notebook", "fiscal_year", "lang", "key", "value", "ci_low", "ci_high", "unit")
+RESULT_COLUMNS = ("notebook", "fiscal_year", "lang", "key", "value", "ci_low", "ci_high", "unit",
+                  "interval", "flags")
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
 
 
@@ -170,7 +171,8 @@ def results_csv(manifest: dict[str, Any]) -> str:
         for r in e["report"].get("records", []):
             rows.append((e["notebook"], "" if e.get("fiscal_year") is None else e["fiscal_year"],
                          e["lang"], r["key"], _csv_number(r["value"]), _csv_number(r["ci_low"]),
-                         _csv_number(r["ci_high"]), r.get("unit", "")))
+                         _csv_number(r["ci_high"]), r.get("unit", ""), r.get("interval", ""),
+                         r.get("flags", "")))
     # Notebook, then fiscal year, then language; each notebook's records in recorded order.
     order = {"ja": 0, "en": 1}
     rows.sort(key=lambda r: (r[0], r[1] != "", r[1] or 0, order.get(r[2], 2), r[2]))

@@ -7,6 +7,7 @@
 - :mod:`.civil`: civil-engineering centre requests, FY2021 → FY2022;
 - :mod:`.budgets`: ward budgets across cities, adoption of priority issues, cost per issue;
 - :mod:`.covid_exposure`: days under Kumamoto's COVID measures per fiscal year;
+- :mod:`.periods`: the COVID period (before, during, after), from the dataset ``covid_period``;
 - :mod:`.fiscal_year`: one fiscal year, from data up to that year only.
 
 The functions are loaded lazily (``wardanalysis.models.trend`` imports statsmodels only when it
@@ -39,7 +40,8 @@ _LAZY = {
     "cost_per_funded_issue": "budgets",
     # one fiscal year
     "fiscal_year_report": "fiscal_year",
-    # COVID measures
+    # the COVID period and measures
+    "covid_period": "periods",
     "covid_exposure_days": "covid_exposure",
     "exposure_days": "covid_exposure",
 }

@@ -108,3 +108,30 @@ def _where(df: pd.DataFrame, mask: pd.Series) -> str:
         ys = df.loc[mask, "fiscal_year"].tolist()
         return "fiscal year(s) " + ", ".join(str(y) for y in ys[:5])
     return "row(s) " + ", ".join(str(i) for i in df.index[mask][:5])
+
+
+def as_of_dates(df: pd.DataFrame) -> dict[int, object]:
+    """The date at which each fiscal year's row was counted: the row's own ``as_of`` where the
+    frame has that column and the row fills it; the date of the shipped source document for a
+    shipped row; None (unknown) for a user's row without one, or for a frame without provenance.
+    """
+    import datetime as dt
+
+    prov = df.attrs.get("provenance") or {}
+    overlaid = {k.get("fiscal_year") for k in prov.get("overlay_keys", [])}
+    shipped_date = None
+    source_id = (prov.get("source") or {}).get("id")
+    if source_id:
+        from wardanalysis.sources import source_date
+
+        shipped_date = source_date(source_id)
+    out: dict[int, object] = {}
+    for i, fy in enumerate(df["fiscal_year"].tolist()):
+        own = df["as_of"].iloc[i] if "as_of" in df.columns else None
+        if own is not None and not pd.isna(own):
+            out[int(fy)] = pd.Timestamp(own).date()
+        elif prov and int(fy) not in overlaid and isinstance(shipped_date, dt.date):
+            out[int(fy)] = shipped_date
+        else:
+            out[int(fy)] = None
+    return out

@@ -30,7 +30,17 @@ import pandas as pd
 from .. import stats
 from ..eras import fiscal_year_bounds
 from ..glossary import label
-from ..results import Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct, join_caveats, years_text
+from ..results import (
+    POISSON_ONLY,
+    Estimate,
+    Result,
+    fmt,
+    fmt_ci,
+    fmt_p,
+    fmt_pct,
+    join_caveats,
+    years_text,
+)
 from . import _input
 from .errors import MissingDataError, ZeroDenominatorError
 
@@ -527,8 +537,8 @@ class AdoptionResult(Result):
                 f"{fmt_pct(k.value)}{fmt_ci(k.ci_low, k.ci_high, 'ja', pct=True)}、浜松市の区重点提案事業の"
                 f"予算化の割合は{c['h_s']}/{c['h_n']}={fmt_pct(h.value)}"
                 f"{fmt_ci(h.ci_low, h.ci_high, 'ja', pct=True)}で、差は{fmt(100 * d.value, 2)}ポイント"
-                f"{fmt_ci(100 * d.ci_low, 100 * d.ci_high, 'ja', sig=2)}（フィッシャーの正確検定 "
-                f"{fmt_p(d.p_value, 'ja')}）であった。")
+                f"{fmt_ci(100 * d.ci_low, 100 * d.ci_high, 'ja', sig=2)}であった"
+                "（熊本市の年ごとのばらつきを考慮した区間）。")
 
     def _text_en(self) -> str:
         k, h = self.estimate("adoption.kumamoto_share"), self.estimate("adoption.hamamatsu_share")
@@ -539,8 +549,8 @@ class AdoptionResult(Result):
                 f"budgeted {c['h_s']} of {c['h_n']} ward priority proposals, {fmt_pct(h.value)} "
                 f"{fmt_ci(h.ci_low, h.ci_high, 'en', pct=True)}. The difference is "
                 f"{fmt(100 * d.value, 2)} percentage points "
-                f"{fmt_ci(100 * d.ci_low, 100 * d.ci_high, 'en', sig=2)} (Fisher's exact test "
-                f"{fmt_p(d.p_value)}).")
+                f"{fmt_ci(100 * d.ci_low, 100 * d.ci_high, 'en', sig=2)}, allowing for the "
+                "year-to-year variation of Kumamoto's share.")
 
     def _plot(self, ax: Any, lang: str) -> None:
         from matplotlib.ticker import PercentFormatter
@@ -616,9 +626,15 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     if kn == 0:
         raise ZeroDenominatorError("Kumamoto's decided-to-act share", "priority_issues",
                                    "no priority issue in any fiscal year")
-    klo, khi = stats.wilson_interval(ks, kn)
+    # Kumamoto's share pools years that vary more than binomial: its interval and the
+    # difference use counts divided by that dispersion (intercept-only quasi-binomial)
+    pooled = stats.pooled_share(k["decided_to_act"], k["priority_issues"],
+                                what="Kumamoto's decided-to-act share")
+    kscale = max(1.0, pooled.dispersion) if pooled.df >= 2 else 1.0
+    klo, khi = pooled.ci_low, pooled.ci_high
     hlo, hhi = stats.wilson_interval(hs, hn)
-    diff, dlo, dhi = stats.newcombe_difference(ks, kn, hs, hn)
+    diff, dlo, dhi = stats.newcombe_difference(ks / kscale, kn / kscale, hs, hn)
+    diff = ks / kn - hs / hn
     fx = stats.fisher_exact_2x2(ks, kn, hs, hn)
     years = k["fiscal_year"].tolist()
     table = pd.DataFrame([
@@ -641,31 +657,43 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
          "（予算化・制度化・日常業務）を決めた件数、浜松市は区の提案のうち予算化された件数であり、"
          "この差はどちらの仕組みが優れているかを示さない。"),
         (True,
-         f"Kumamoto's share pools FY{min(years)}–FY{max(years)}; Hamamatsu's is one year "
-         f"(FY{hfy}).",
-         f"熊本市の割合は{min(years)}〜{max(years)}年度の合計、浜松市は{hfy}年度の1年分である。"),
+         f"The periods differ too: {len(years)} pooled years of one mechanism "
+         f"(FY{min(years)}–FY{max(years)}) against one year of the other (FY{hfy}); Kumamoto's "
+         f"yearly shares vary {fmt(pooled.dispersion)} times more than binomial, which its "
+         "interval and the difference allow for, while Hamamatsu's year-to-year variation is "
+         "unknown.",
+         f"期間も異なる。一方の仕組みの{len(years)}年度分の合計（{min(years)}〜{max(years)}年度）と、"
+         f"他方の1年分（{hfy}年度）の比較である。熊本市の年度ごとの割合は二項分布の想定の"
+         f"{fmt(pooled.dispersion)}倍ばらつき、区間と差はそれを考慮したが、浜松市の年ごとのばらつきはわからない。"),
         (True,
          "Hamamatsu's 60 → 40 comes from the Kumamoto review; no independent copy was found.",
          "浜松市の提案60件→予算化40件は熊本市の資料によるもので、独立した出典は見つかっていない。"),
         (True,
-         "The exact test and intervals treat issues and proposals as independent trials.",
-         "正確検定と区間は、各課題・提案を独立した試行とみなしている。"),
+         f"Fisher's exact test ({fmt_p(fx.p_value)}) treats issues and proposals as independent "
+         "trials: it is shown as a line valid only if the counts were binomial.",
+         f"フィッシャーの正確検定（{fmt_p(fx.p_value, 'ja')}）は各課題・提案を独立した試行とみなしており、"
+         "件数が二項分布に従う場合に限り有効な参考である。"),
     ])
     return AdoptionResult(
         title_key="title_adoption",
         estimates=(
             Estimate("adoption.kumamoto_share", ks / kn, float(klo), float(khi),
-                     unit="share of priority issues", interval="Wilson"),
+                     unit="share of priority issues",
+                     interval=f"quasi-binomial (intercept only), {pooled.quantiles}"),
             Estimate("adoption.hamamatsu_share", hs / hn, float(hlo), float(hhi),
-                     unit="share of proposals", interval="Wilson"),
+                     unit="share of proposals", interval="Wilson (one year)"),
             Estimate("adoption.difference", diff, dlo, dhi, unit="difference in shares",
-                     interval="Newcombe hybrid score", p_value=fx.p_value),
-            Estimate("adoption.difference_p_value", fx.p_value,
-                     unit="p-value (Fisher exact, two-sided)"),
+                     interval=f"Newcombe hybrid score, Kumamoto's counts divided by its "
+                              f"dispersion ({fmt(kscale)})"),
+            Estimate("adoption.difference_p_value", fx.p_value, flags=(POISSON_ONLY,),
+                     unit="p-value (Fisher exact, two-sided; valid only if binomial)"),
         ),
-        method=("Wilson intervals for each share; difference with Newcombe's hybrid score "
-                "interval; Fisher's exact test."),
-        method_ja="各割合にウィルソン区間、差にニューカムのハイブリッド・スコア区間、フィッシャーの正確検定。",
+        method=("Kumamoto's pooled share from an intercept-only quasi-binomial GLM over its years; "
+                "Hamamatsu's with a Wilson interval; the difference with Newcombe's hybrid score "
+                "interval on Kumamoto's counts divided by its dispersion; Fisher's exact test as "
+                "a binomial-only line."),
+        method_ja=("熊本市の割合は年度を通した切片のみの準二項GLM、浜松市はウィルソン区間、差は熊本市の件数を過分散で"
+                   "割ったニューカムのハイブリッド・スコア区間。フィッシャーの正確検定は二項分布の場合に限る参考。"),
         n_obs=2, caveats=caveats, caveats_ja=caveats_ja, data=table,
         counts={"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn},
     )

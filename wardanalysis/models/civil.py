@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import stats
 from ..glossary import label
-from ..results import Estimate, Result, fmt, fmt_ci, join_caveats, pct_change
+from ..results import POISSON_ONLY, Estimate, Result, fmt, fmt_interval, join_caveats, pct_change
 from . import _input
 from .errors import DuplicateYearError, MissingDataError, TooFewYearsError
 
@@ -38,18 +38,20 @@ class CivilResult(Result):
         parts = []
         for cat in [*self._cats(), "total"]:
             e = self.estimate(self._k(cat))
-            parts.append(f"{label(cat, 'ja')}は率比{fmt(e.value)}{fmt_ci(e.ci_low, e.ci_high, 'ja')}")
+            parts.append(f"{label(cat, 'ja')}は率比{fmt(e.value)}{fmt_interval(e, 'ja')}")
         return (f"土木センターへの要望を{self.base_year}年度と{self.compare_year}年度で比べると、"
-                + "、".join(parts) + "であった（正確ポアソン検定）。")
+                + "、".join(parts) + "であった。2年分しかないため、年ごとのばらつきを考慮した区間は求められない。")
 
     def _text_en(self) -> str:
         parts = []
         for cat in [*self._cats(), "total"]:
             e = self.estimate(self._k(cat))
-            parts.append(f"{label(cat, 'en').lower()} {fmt(e.value)} {fmt_ci(e.ci_low, e.ci_high, 'en')} "
-                         f"({'+' if e.value >= 1 else ''}{fmt(pct_change(e.value), 2)}%)")
+            parts.append(f"{label(cat, 'en').lower()} {fmt(e.value)} "
+                         f"({'+' if e.value >= 1 else ''}{fmt(pct_change(e.value), 2)}%) "
+                         f"{fmt_interval(e, 'en')}")
         return (f"Requests to the civil-engineering centres, FY{self.compare_year} against "
-                f"FY{self.base_year}, as rate ratios (exact Poisson): " + "; ".join(parts) + ".")
+                f"FY{self.base_year}, as rate ratios: " + "; ".join(parts) + ". With two years "
+                "only, no interval that allows for the year-to-year variation can be given.")
 
     def _cats(self) -> list[str]:
         return [c for c in self.data["category"] if c != "total"]
@@ -153,21 +155,28 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
     table.insert(1, "compare_year", compare_year)
     est = tuple(
         Estimate(f"civil.{r.category}_rr_fy{compare_year}_vs_fy{base_year}", r.rate_ratio,
-                 r.ci_low, r.ci_high, unit="rate ratio", interval="exact conditional Poisson",
-                 p_value=r.p_value)
+                 r.ci_low, r.ci_high, unit="rate ratio", p_value=r.p_value, flags=(POISSON_ONLY,),
+                 interval="exact conditional Poisson; valid only if the counts were Poisson "
+                          "(two years: no dispersion can be estimated)")
         for r in table.itertuples(index=False)
     )
     zero = table.loc[(table["requests_base"] == 0) | (table["requests_compare"] == 0), "category"].tolist()
+    needs = _input.load_dataset("needs_reflection", data_dir)
+    phi, phi_df = stats.trend_dispersion(needs["requests"], needs["fiscal_year"])
+    comparable = (f" (the community requests of section 1 vary {fmt(phi)} times more than Poisson "
+                  f"counts around their trend, Pearson χ²/df on {phi_df} df)" if phi_df else "")
+    comparable_ja = (f"（第1節の要望・相談件数は傾向のまわりでポアソン分布の想定の{fmt(phi)}倍ばらつく。"
+                     f"ピアソンχ²/自由度、自由度{phi_df}）" if phi_df else "")
     caveats, caveats_ja = join_caveats([
         (True,
-         "Two years are a change, not a trend: exact Poisson intervals and p-values assume the "
-         "only variation is chance among independent requests, while yearly totals of requests "
-         "usually vary much more than that (as the community requests of section 1 do), so the "
-         "intervals are too narrow and the p-values too small; with two years the extra "
-         "variation cannot be estimated.",
-         "2年間の比較は変化であって傾向ではない。正確ポアソン区間とp値は独立な要望の偶然変動だけを仮定するが、"
-         "年度ごとの件数は通常それ以上にばらつく（第1節の要望・相談件数もそうである）ため、区間は狭すぎ、"
-         "p値は小さすぎる。2年分ではその余分なばらつきを推定できない。"),
+         "Two years are a change, not a trend: the exact Poisson intervals and p-values are valid "
+         "only if the counts were Poisson, while the year-to-year variation of comparable counts "
+         f"is far larger{comparable}, so the intervals are too narrow and the p-values too "
+         "small; with two years that extra variation cannot be estimated, and no honest "
+         "interval exists.",
+         "2年間の比較は変化であって傾向ではない。正確ポアソン区間とp値は件数がポアソン分布に従う場合に限り有効だが、"
+         f"同種の件数の年ごとのばらつきははるかに大きい{comparable_ja}。そのため区間は狭すぎ、p値は小さすぎる。"
+         "2年分ではその余分なばらつきを推定できず、ばらつきを考慮した区間は求められない。"),
         (base_year == 2021,
          f"FY{base_year} was the first year of the centres under the wards (moved in April 2021) "
          "and a year of COVID measures; how requests were recorded may have changed with the move.",

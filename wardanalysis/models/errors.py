@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 __all__ = [
     "BreakYearError",
+    "CovidPeriodError",
     "DuplicateYearError",
     "InvalidCountError",
     "MissingColumnError",
@@ -74,6 +75,16 @@ class BreakYearError(ModelInputError):
             f"break year {break_year!r} cannot be used with data covering {_years(self.years)}: "
             f"{detail}"
         )
+
+
+class CovidPeriodError(BreakYearError):
+    """A COVID period parameter (``covid_start``, ``covid_end``, ``break_year``) that is not a
+    fiscal year, or an end before the start; the message names the parameter."""
+
+    def __init__(self, message: str):
+        self.break_year = None
+        self.years = ()
+        ModelInputError.__init__(self, message)
 
 
 class ZeroDenominatorError(ModelInputError, ZeroDivisionError):

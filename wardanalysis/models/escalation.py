@@ -22,10 +22,11 @@ import pandas as pd
 
 from .. import stats
 from ..glossary import check_lang, label
-from ..results import Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct, join_caveats
+from ..results import POISSON_ONLY, Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct, join_caveats
 from . import _input
 from .errors import InvalidCountError, ZeroDenominatorError
-from .requests import COVID_BREAK_FY, START_UP_FY, _check_break
+from .periods import CovidPeriod, covid_period
+from .requests import COVID_BREAK_FY, START_UP_FY, _check_period, _quantiles_ja
 
 __all__ = ["EscalationResult", "escalation_patterns"]
 
@@ -46,32 +47,50 @@ class EscalationResult(Result):
     counts: pd.DataFrame | None = None
     fit: stats.GLMFit | None = None
     break_year: int = COVID_BREAK_FY
+    period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
+    first_level_p: float = math.nan
+
+    def _get(self, key: str) -> Estimate | None:
+        return self.estimate(key) if key in self.keys else None
 
     def _text_ja(self) -> str:
         t = self.estimate("escalation.priority_rate_trend_or_per_year")
         f = self.estimate("escalation.first_level_share")
         o = self.estimate("escalation.priority_rate_or_covid_vs_pre")
+        x = self._get("escalation.priority_rate_or_covid_vs_pre.exact")
         c = self.counts
-        return (f"{int(c['requests'].sum()):,}件の要望・相談のうち{int(c['priority_issues'].sum())}件が"
+        text = (f"{int(c['requests'].sum()):,}件の要望・相談のうち{int(c['priority_issues'].sum())}件が"
                 f"区重要課題となり、{int(c['decided_to_act'].sum())}件が「対応する」とされた。区重要課題の"
-                f"割合は1年あたりオッズ比{fmt(t.value)}{fmt_ci(t.ci_low, t.ci_high, 'ja')}で低下し、"
+                f"割合は1年あたりオッズ比{fmt(t.value)}{fmt_ci(t.ci_low, t.ci_high, 'ja')}で低下した。"
                 f"コロナ期間のコロナ前に対するオッズ比は{fmt(o.value)}{fmt_ci(o.ci_low, o.ci_high, 'ja')}"
-                f"（フィッシャーの正確検定 {fmt_p(o.p_value, 'ja')}）。区重要課題の{fmt_pct(f.value)}"
-                f"{fmt_ci(f.ci_low, f.ci_high, 'ja', pct=True)}は最初の段階（担当者協議）で決着した。")
+                "（年ごとのばらつきを考慮した準二項モデル）で、"
+                + ("区間は1を含み、期間による違いがあるとは言えない。" if not o.interval_excludes_one
+                   else "区間は1を含まない。"))
+        if x is not None:
+            text += (f"要望を互いに独立とみなす正確検定では{fmt_p(x.p_value, 'ja')}となるが、これは件数が二項分布に"
+                     "従う場合に限り有効で、このデータには当てはまらない。")
+        return text + (f"区重要課題の{fmt_pct(f.value)}{fmt_ci(f.ci_low, f.ci_high, 'ja', pct=True)}は"
+                       "最初の段階（担当者協議）から先に進まなかった（担当者協議止まり）。")
 
     def _text_en(self) -> str:
         t = self.estimate("escalation.priority_rate_trend_or_per_year")
         f = self.estimate("escalation.first_level_share")
         o = self.estimate("escalation.priority_rate_or_covid_vs_pre")
+        x = self._get("escalation.priority_rate_or_covid_vs_pre.exact")
         c = self.counts
-        return (f"Of {int(c['requests'].sum()):,} requests, {int(c['priority_issues'].sum())} became "
+        text = (f"Of {int(c['requests'].sum()):,} requests, {int(c['priority_issues'].sum())} became "
                 f"ward priority issues and {int(c['decided_to_act'].sum())} were decided to be acted "
                 f"on. The priority-issue rate fell by an odds ratio of {fmt(t.value)} per year "
-                f"{fmt_ci(t.ci_low, t.ci_high, 'en')}; COVID period against pre-COVID, odds ratio "
-                f"{fmt(o.value)} {fmt_ci(o.ci_low, o.ci_high, 'en')} (Fisher's exact test "
-                f"{fmt_p(o.p_value)}). {fmt_pct(f.value)} "
-                f"{fmt_ci(f.ci_low, f.ci_high, 'en', pct=True)} of priority issues were settled at "
-                "the first level (staff consultation).")
+                f"{fmt_ci(t.ci_low, t.ci_high, 'en')}. COVID period against pre-COVID, the odds ratio "
+                f"is {fmt(o.value)} {fmt_ci(o.ci_low, o.ci_high, 'en')} (quasi-binomial, allowing for "
+                "the year-to-year variation): "
+                + ("the interval includes 1, so the periods are not shown to differ. "
+                   if not o.interval_excludes_one else "the interval excludes 1. "))
+        if x is not None:
+            text += (f"An exact test that treats requests as independent gives {fmt_p(x.p_value)}, "
+                     "valid only if the counts were binomial, which these are not. ")
+        return text + (f"{fmt_pct(f.value)} {fmt_ci(f.ci_low, f.ci_high, 'en', pct=True)} of priority "
+                       "issues went no further than the first level (staff consultation).")
 
     def plot(self, lang: str = "ja", ax: Any = None, kind: str = "funnel") -> tuple[Any, Any]:
         """``kind='funnel'``: requests → priority issues → decided to act per year (log scale);
@@ -139,10 +158,15 @@ class EscalationResult(Result):
         ax.legend(loc="upper right", fontsize=9)
 
 
-def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame) -> None:
+def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame, pooled: bool = False) -> None:
+    """One row per measure: a single year's share with its Wilson interval, or (``pooled``) the
+    share over several years with the quasi-binomial interval of :func:`stats.pooled_share`."""
     for measure, (num, den) in MEASURES.items():
         s, n = int(frame[num].sum()), int(frame[den].sum())
-        if n > 0:
+        if n > 0 and pooled:
+            ps = stats.pooled_share(frame[num], frame[den])
+            share, lo, hi = ps.share, ps.ci_low, ps.ci_high
+        elif n > 0:
             lo, hi = stats.wilson_interval(s, n)
             share, lo, hi = s / n, float(lo), float(hi)
         else:
@@ -151,8 +175,20 @@ def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame) -> None:
                      "denominator": n, "share": share, "ci_low": lo, "ci_high": hi})
 
 
+def _period_or(priority: pd.DataFrame, phase: np.ndarray, what: str
+               ) -> tuple[tuple[float, float, float], stats.GLMFit]:
+    """The odds ratio of the priority-issue rate, COVID period against before, from a
+    quasi-binomial GLM on period indicators (scale from that model, t on its residual df)."""
+    X = pd.DataFrame({"const": 1.0, "covid_period": (phase == "during").astype(float)})
+    if (phase == "after").any():
+        X["after_covid"] = (phase == "after").astype(float)
+    fit = stats.fit_quasi_binomial(priority["priority_issues"], priority["requests"], X, what=what)
+    return fit.ratio("covid_period"), fit
+
+
 def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
-                        break_year: int = COVID_BREAK_FY,
+                        covid_start: int | str | None = None, covid_end: int | str | None = None,
+                        break_year: int | str | None = None,
                         data_dir: str | Path | None = None) -> EscalationResult:
     """The escalation funnel and the settlement levels, per fiscal year and pooled.
 
@@ -162,8 +198,10 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         Columns ``fiscal_year``, ``requests``, ``priority_issues``, ``decided_to_act``,
         ``staff_consultations``, ``section_chief_consultations``, ``coordination_meetings``;
         the shipped data when None.
-    break_year
-        First fiscal year of the COVID period, for the pre/COVID comparison.
+    covid_start, covid_end
+        The COVID period for the before/during comparison (the dataset ``covid_period`` when
+        None: FY2020–FY2023); years after it form their own period. ``break_year`` is another
+        name of ``covid_start``.
 
     Raises
     ------
@@ -176,12 +214,16 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     -------
     EscalationResult
         ``table()`` is tidy: one row per scope (``year``, ``all_years``, ``pre_covid``,
-        ``covid``), fiscal year and measure (``priority_rate``, ``decided_share``,
-        ``settled_staff``, ``settled_section_chief``, ``settled_coordination``) with Wilson
-        intervals. Keys: ``escalation.priority_rate_trend_or_per_year``,
+        ``covid``, ``after_covid``), fiscal year and measure (``priority_rate``,
+        ``decided_share``, ``settled_staff``, ``settled_section_chief``,
+        ``settled_coordination``); a year's share has its Wilson interval (sampling within that
+        year), a pooled share the interval of an intercept-only quasi-binomial GLM over the
+        years. Keys: ``escalation.priority_rate_trend_or_per_year`` (and ``.excl_fy2017``),
         ``escalation.priority_rate_dispersion``, ``escalation.priority_rate_or_covid_vs_pre``
-        (and ``.excl_fy2017``), ``escalation.priority_rate``, ``escalation.decided_share``,
-        ``escalation.first_level_share``, ``escalation.second_level_share``,
+        (quasi-binomial on period indicators; ``.excl_fy2017``; ``.exact``: Fisher's exact
+        test, flagged ``poisson_only``), ``escalation.priority_rate`` (and ``.excl_fy2017``),
+        ``escalation.decided_share``, ``escalation.first_level_share`` (and ``.excl_fy2017``),
+        ``escalation.first_level_share_differs_p``, ``escalation.second_level_share``,
         ``escalation.third_level_share``.
     """
     arg = "needs_reflection"
@@ -202,7 +244,9 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     _input.nonzero(df, "requests", "the priority-issue rate")
     _input.require_years(df, 3, "the escalation analysis")
     years = df["fiscal_year"].tolist()
-    _check_break(break_year, years, 1, 1)
+    period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
+    _check_period(period, years, 1, 1)
+    phase = period.phase(years)
     if df["priority_issues"].sum() == 0:
         raise ZeroDenominatorError("the settlement-level shares", "priority_issues",
                                    "no priority issue in any fiscal year")
@@ -214,65 +258,103 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     rows: list[dict] = []
     for i, fy in enumerate(years):
         _shares(rows, "year", fy, c.iloc[[i]])
-    pre = c[c["fiscal_year"] < break_year]
-    cov = c[c["fiscal_year"] >= break_year]
-    _shares(rows, "all_years", pd.NA, c)
-    _shares(rows, "pre_covid", pd.NA, pre)
-    _shares(rows, "covid", pd.NA, cov)
+    pre, cov, aft = c[phase == "before"], c[phase == "during"], c[phase == "after"]
+    for scope, frame in (("all_years", c), ("pre_covid", pre), ("covid", cov), ("after_covid", aft)):
+        if not frame.empty:
+            _shares(rows, scope, pd.NA, frame, pooled=True)
     table = pd.DataFrame(rows).astype({"fiscal_year": "Int64"})
 
     X = pd.DataFrame({"const": 1.0, "year": (c["fiscal_year"] - years[0]).astype(float)})
     fit = stats.fit_quasi_binomial(c["priority_issues"], c["requests"], X,
                                    what="the priority-issue rate trend")
-
-    def fisher(a: pd.DataFrame, b: pd.DataFrame) -> stats.FisherResult:
-        return stats.fisher_exact_2x2(int(b["priority_issues"].sum()), int(b["requests"].sum()),
-                                      int(a["priority_issues"].sum()), int(a["requests"].sum()))
-
-    fx = fisher(pre, cov)
+    or_period, fit_period = _period_or(c, phase, "the priority-issue rate, COVID against before")
+    fx = stats.fisher_exact_2x2(int(cov["priority_issues"].sum()), int(cov["requests"].sum()),
+                                int(pre["priority_issues"].sum()), int(pre["requests"].sum()))
 
     def pooled(measure: str, frame_scope: str = "all_years") -> tuple[float, float, float]:
         r = table[(table["scope"] == frame_scope) & (table["measure"] == measure)].iloc[0]
         return float(r["share"]), float(r["ci_low"]), float(r["ci_high"])
 
-    fisher_interval = "conditional MLE, exact (Fisher) interval"
+    def q_interval(quantiles: str) -> str:
+        return f"quasi-binomial Wald, {quantiles}" if quantiles != "Wilson" else "Wilson"
+
+    shares = {m: stats.pooled_share(c[num], c[den]) if c[den].sum() > 0 else None
+              for m, (num, den) in MEASURES.items()}
     est = [
         Estimate("escalation.priority_rate_trend_or_per_year", *fit.ratio("year"),
-                 unit="odds ratio per year", interval=f"quasi-binomial Wald, t({fit.df_resid})"),
+                 unit="odds ratio per year", interval=f"quasi-binomial Wald, {fit.quantiles}"),
         Estimate("escalation.priority_rate_dispersion", fit.dispersion, unit="Pearson chi2/df"),
-        Estimate("escalation.priority_rate_or_covid_vs_pre", fx.odds_ratio, fx.ci_low, fx.ci_high,
-                 unit="odds ratio", interval=fisher_interval, p_value=fx.p_value),
+        Estimate("escalation.priority_rate_or_covid_vs_pre", *or_period, unit="odds ratio",
+                 interval=f"quasi-binomial GLM on period indicators, {fit_period.quantiles}"),
+        Estimate("escalation.priority_rate_or_covid_vs_pre.exact", fx.odds_ratio, fx.ci_low,
+                 fx.ci_high, unit="odds ratio", p_value=fx.p_value, flags=(POISSON_ONLY,),
+                 interval="Fisher's exact test, conditional MLE; valid only if the counts were "
+                          "binomial"),
     ]
-    pre_x = pre[pre["fiscal_year"] != START_UP_FY]
-    fx2 = None
-    if START_UP_FY in years and not pre_x.empty:
-        fx2 = fisher(pre_x, cov)
-        est.append(Estimate(f"escalation.priority_rate_or_covid_vs_pre.excl_fy{START_UP_FY}",
-                            fx2.odds_ratio, fx2.ci_low, fx2.ci_high, unit="odds ratio",
-                            interval=fisher_interval, p_value=fx2.p_value))
-    est += [
-        Estimate("escalation.priority_rate", *pooled("priority_rate"), unit="share of requests",
-                 interval="Wilson"),
-        Estimate("escalation.decided_share", *pooled("decided_share"),
-                 unit="share of priority issues", interval="Wilson"),
-        Estimate("escalation.first_level_share", *pooled("settled_staff"),
-                 unit="share of priority issues", interval="Wilson"),
-        Estimate("escalation.second_level_share", *pooled("settled_section_chief"),
-                 unit="share of priority issues", interval="Wilson"),
-        Estimate("escalation.third_level_share", *pooled("settled_coordination"),
-                 unit="share of priority issues", interval="Wilson"),
-    ]
+    rest = c[c["fiscal_year"] != START_UP_FY]
+    startup = START_UP_FY in years
+    excl = {}
+    if startup and (period.before(rest["fiscal_year"])).any() and len(rest) >= 3:
+        rest_phase = period.phase(rest["fiscal_year"])
+        or_x, fit_x = _period_or(rest, rest_phase, "the priority-issue rate without FY2017")
+        Xr = pd.DataFrame({"const": 1.0, "year": (rest["fiscal_year"] - years[0]).astype(float)})
+        fit_r = stats.fit_quasi_binomial(rest["priority_issues"], rest["requests"], Xr,
+                                         what="the priority-issue rate trend without FY2017")
+        excl = {
+            "priority_rate_or_covid_vs_pre": (or_x, f"quasi-binomial GLM on period indicators, "
+                                                    f"{fit_x.quantiles}", "odds ratio"),
+            "priority_rate_trend_or_per_year": (fit_r.ratio("year"), f"quasi-binomial Wald, "
+                                                f"{fit_r.quantiles}", "odds ratio per year"),
+        }
+        for measure, key in (("priority_rate", "priority_rate"),
+                             ("settled_staff", "first_level_share")):
+            num, den = MEASURES[measure]
+            ps = stats.pooled_share(rest[num], rest[den])
+            excl[key] = ((ps.share, ps.ci_low, ps.ci_high), q_interval(ps.quantiles),
+                         "share of requests" if measure == "priority_rate" else "share of priority issues")
+    for key, (vals, interval, unit) in excl.items():
+        if key == "priority_rate_or_covid_vs_pre":
+            est.append(Estimate(f"escalation.{key}.excl_fy{START_UP_FY}", *vals, unit=unit,
+                                interval=interval))
+    est += [Estimate(f"escalation.priority_rate_trend_or_per_year.excl_fy{START_UP_FY}",
+                     *excl["priority_rate_trend_or_per_year"][0], unit="odds ratio per year",
+                     interval=excl["priority_rate_trend_or_per_year"][1])] if excl else []
+    for measure, key, unit in (("priority_rate", "priority_rate", "share of requests"),
+                               ("decided_share", "decided_share", "share of priority issues"),
+                               ("settled_staff", "first_level_share", "share of priority issues"),
+                               ("settled_section_chief", "second_level_share",
+                                "share of priority issues"),
+                               ("settled_coordination", "third_level_share",
+                                "share of priority issues")):
+        ps = shares[measure]
+        est.append(Estimate(f"escalation.{key}", *pooled(measure), unit=unit,
+                            interval=q_interval(ps.quantiles)))
+        if key in excl:
+            vals, interval, u = excl[key]
+            est.append(Estimate(f"escalation.{key}.excl_fy{START_UP_FY}", *vals, unit=u,
+                                interval=interval))
+    first_p = stats.fisher_exact_rx2(c["settled_staff"], c["priority_issues"])
+    est.append(Estimate("escalation.first_level_share_differs_p", first_p,
+                        unit="p-value (the share is the same every year)", p_value=first_p,
+                        interval=f"Fisher's test on the years x 2 table, Monte Carlo "
+                                 f"({stats.FISHER_RESAMPLES:,} draws)"))
     no_priority = c.loc[c["priority_issues"] == 0, "fiscal_year"].tolist()
     n_startup = int(c.loc[c["fiscal_year"] == START_UP_FY, "priority_issues"].sum())
     n_pre = int(pre["priority_issues"].sum())
+    n_all = int(c["priority_issues"].sum())
+    n_not_decided = n_all - int(c["decided_to_act"].sum())
     small = c.loc[c["priority_issues"] < 10, "fiscal_year"].tolist()
     caveats, caveats_ja = join_caveats([
         (True,
-         "The settlement levels are the package's reading of the document's cumulative columns "
-         "(each 課長協議 case had a 担当者協議 first); the document does not print the levels "
-         "directly.",
-         "決着した段階は、文書の累積的な列（課長協議の案件はまず担当者協議を経ている）からの本パッケージの"
-         "読み取りであり、文書が直接示した数字ではない。"),
+         "The levels are the package's reading of the document's cumulative columns (each "
+         "課長協議 case had a 担当者協議 first) and say how far an issue went, not that it was "
+         f"settled there: {n_not_decided} of the {n_all} priority issues were never decided to be "
+         "acted on. The document does not say whether 課長協議 and 地域課題調整会議 count issues or "
+         "consultations and meetings; '—' is read as none reported.",
+         "段階は、文書の累積的な列（課長協議の案件はまず担当者協議を経ている）からの本パッケージの読み取りで、"
+         f"その段階で解決したことではなく、どこまで進んだか（担当者協議止まり等）を示す。区重要課題{n_all}件の"
+         f"うち{n_not_decided}件は「対応する」とされなかった。課長協議と地域課題調整会議の数が案件の数か"
+         "協議・会議の回数かを文書は示しておらず、「—」は報告なしとして0と読んだ。"),
         (bool(small),
          f"Priority issues are few in most years (under 10 in {', '.join(f'FY{y}' for y in small)}), "
          "so the yearly shares have wide intervals and many levels have zero counts.",
@@ -283,27 +365,42 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
          "issues are undefined there (NaN).",
          f"{', '.join(f'{y}年度' for y in no_priority)}は区重要課題が0件のため、その年度の割合は定義できない（NaN）。"),
         (True,
-         "The exact test treats requests as independent; the yearly rates vary more than that "
-         f"(dispersion {fmt(fit.dispersion)}), so its p-value overstates the evidence.",
-         f"正確検定は要望を互いに独立とみなしているが、年度ごとの割合はそれ以上にばらつく（過分散"
-         f"{fmt(fit.dispersion)}）ため、p値は証拠を過大に示す。"),
-        (START_UP_FY in years,
-         f"FY{START_UP_FY} alone holds {n_startup} of the {n_pre} pre-COVID priority issues; the "
+         f"The yearly priority-issue rates vary {fmt(fit_period.dispersion)} times more than "
+         "binomial sampling allows around the two period means (Pearson χ²/df), so every "
+         "pooled share and comparison here uses quasi-binomial intervals; an exact test that "
+         f"treats requests as independent ({fmt_p(fx.p_value)}) is shown only as a line valid "
+         "if the counts were binomial.",
+         f"年度ごとの区重要課題の割合は、2期間の平均のまわりで二項分布の想定の{fmt(fit_period.dispersion)}倍"
+         "ばらつく（ピアソンχ²/自由度）。そのため割合と比較の区間はすべて準二項モデルによる。要望を互いに独立"
+         f"とみなす正確検定（{fmt_p(fx.p_value, 'ja')}）は、件数が二項分布に従う場合に限り有効な参考として示す。"),
+        (True,
+         f"The share that went no further than the first level differs between years (Fisher's "
+         f"test on the years, {fmt_p(first_p)}), so one pooled share summarises unlike years.",
+         f"担当者協議止まりの割合は年度によって異なり（年度×2の表のフィッシャー検定、{fmt_p(first_p, 'ja')}）、"
+         "1つの合算した割合は性質の異なる年度をまとめたものである。"),
+        (startup,
+         f"FY{START_UP_FY} alone holds {n_startup} of the {n_all} priority issues "
+         f"({fmt_pct(n_startup / n_all, 0)}) and {n_startup} of the {n_pre} pre-COVID ones; the "
          "document says that from FY2018 more issues were settled in day-to-day cooperation "
-         "before becoming priority issues, a change of practice unrelated to COVID (the "
-         f"comparison without FY{START_UP_FY} is reported too).",
-         f"コロナ前の区重要課題{n_pre}件のうち{n_startup}件が{START_UP_FY}年度である。文書は、2018年度以降は"
-         "日常的な連携で解決が図られ区重要課題に選定される案件が減ったとしており、これはコロナと無関係な"
-         f"運用の変化である（{START_UP_FY}年度を除いた比較も示した）。"),
+         "before becoming priority issues, a change of practice unrelated to COVID. Each "
+         f"headline figure is also given without FY{START_UP_FY}.",
+         f"区重要課題{n_all}件のうち{n_startup}件（{fmt_pct(n_startup / n_all, 0)}）、コロナ前の{n_pre}件の"
+         f"うち{n_startup}件が{START_UP_FY}年度である。文書は、2018年度以降は日常的な連携で解決が図られ区重要"
+         "課題に選定される案件が減ったとしており、これはコロナと無関係な運用の変化である。主な数字は"
+         f"{START_UP_FY}年度を除いた値も示した。"),
     ])
     return EscalationResult(
         title_key="title_escalation",
         estimates=tuple(est),
-        method=(f"Wilson intervals for each share; quasi-binomial logistic trend of priority issues "
-                f"out of requests (t({fit.df_resid})); Fisher's exact test, FY{break_year} on "
-                "against before."),
-        method_ja=(f"各割合にウィルソン区間。区重要課題／要望・相談件数の準二項ロジスティック傾向"
-                   f"（t分布・自由度{fit.df_resid}）。{break_year}年度以降とそれ以前をフィッシャーの正確検定で比較。"),
+        method=(f"Quasi-binomial GLMs (Pearson χ²/df scale, t intervals) for the priority-issue "
+                f"trend ({fit.quantiles}), the COVID-period comparison on period indicators "
+                f"({fit_period.quantiles}; {period.describe(years)}) and each pooled share; "
+                "Wilson intervals for a single year's share; Fisher's exact test as a "
+                "binomial-only line."),
+        method_ja=(f"区重要課題の割合の傾向（{_quantiles_ja(fit.quantiles)}）、期間の指標によるコロナ期間の比較"
+                   f"（{_quantiles_ja(fit_period.quantiles)}、{period.describe(years, 'ja')}）、合算した"
+                   "各割合に準二項GLM（ピアソンχ²/自由度の尺度、t分布の区間）。単年度の割合はウィルソン区間。"
+                   "フィッシャーの正確検定は二項分布の場合に限る参考。"),
         n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table, counts=c, fit=fit,
-        break_year=break_year,
+        break_year=period.start, period=period, first_level_p=first_p,
     )

@@ -19,9 +19,11 @@ import pandas as pd
 
 from .. import stats
 from ..glossary import label
-from ..results import Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct
+from ..results import POISSON_ONLY, Estimate, Result, fmt, fmt_ci, fmt_interval, fmt_pct, years_text
 from . import _input
 from .errors import MissingDataError, ModelInputError
+from .periods import covid_period
+from .requests import START_UP_FY
 
 __all__ = ["FiscalYearResult", "fiscal_year_report"]
 
@@ -29,7 +31,6 @@ _NEEDS = ("fiscal_year", "requests", "requests_handled", "priority_issues", "dec
           "staff_consultations", "section_chief_consultations", "coordination_meetings")
 _BASIS_JA = {"estimate": "推計人口", "resident_register": "住民基本台帳", "census": "国勢調査",
              "census_preliminary": "国勢調査（速報）", "unknown": "基準不明"}
-_TREND_MIN_YEARS = 3  # two coefficients and at least one residual degree of freedom
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,6 +40,7 @@ class FiscalYearResult(Result):
     counts up to that year with the trend expectation; ``missing`` what the data lack."""
 
     fiscal_year: int = 0
+    covid_start: int = 2020
     funnel: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     budget: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     civil: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
@@ -66,6 +68,16 @@ class FiscalYearResult(Result):
         except KeyError:
             return None
 
+    def _no_baseline(self, lang: str) -> str:
+        before = self.fiscal_year < self.covid_start
+        if lang == "ja":
+            return ("この年度については傾向からの期待値を示さない。"
+                    + ("それより前の年度" if before else "コロナ期間より前の年度")
+                    + "が少なく、信頼できる予測区間が求められないためである。")
+        return ("No expected value from a trend is given for this year: the years before "
+                + ("it" if before else "the COVID period")
+                + " are too few for an honest prediction interval.")
+
     def _text_en(self) -> str:
         fy = self.fiscal_year
         parts = []
@@ -73,9 +85,13 @@ class FiscalYearResult(Result):
         if req is not None:
             s = f"In FY{fy} the wards received {int(req.value):,} requests"
             rr = self._get("fy.requests_rr_vs_previous")
-            if rr is not None:
-                s += (f", {fmt(rr.value)} times the previous year {fmt_ci(rr.ci_low, rr.ci_high, 'en')},"
-                      f" exact test {fmt_p(rr.p_value, 'en')}")
+            if rr is not None and rr.poisson_only:
+                s += (f", {fmt(rr.value)} times the previous year; too few years allow for the "
+                      "year-to-year variation, so no honest interval exists (if the counts were "
+                      f"Poisson: {fmt(rr.ci_low)} to {fmt(rr.ci_high)})")
+            elif rr is not None:
+                s += (f", {fmt(rr.value)} times the previous year {fmt_ci(rr.ci_low, rr.ci_high, 'en')}"
+                      ", allowing for the year-to-year variation of the series")
             s += "."
             parts.append(s)
             tr = self._get("fy.requests_expected_from_trend")
@@ -83,17 +99,20 @@ class FiscalYearResult(Result):
                 oe = self.estimate("fy.requests_oe_vs_trend")
                 inside = tr.ci_low <= req.value <= tr.ci_high
                 parts.append(
-                    f"The trend of the earlier years predicted {fmt(tr.value)} (95% prediction interval "
-                    f"{fmt(tr.ci_low)} to {fmt(tr.ci_high)}); observed/expected {fmt(oe.value)}, "
+                    f"The trend of the years before the COVID period predicted {fmt(tr.value)} (95% "
+                    f"prediction interval {fmt(tr.ci_low)} to {fmt(tr.ci_high)}); observed/expected "
+                    f"{fmt(oe.value)}, "
                     + ("inside the interval: not unusual against that trend."
                        if inside else "outside the interval: unusual against that trend."))
+            else:
+                parts.append(self._no_baseline("en"))
             hs = self._get("fy.handled_share")
             pr = self._get("fy.priority_rate")
             if hs is not None and pr is not None:
                 parts.append(
-                    f"{fmt_pct(hs.value)} were handled {fmt_ci(hs.ci_low, hs.ci_high, 'en', pct=True)}, "
+                    f"{fmt_pct(hs.value)} were handled {fmt_interval(hs, 'en', pct=True)}, "
                     f"and {fmt_pct(pr.value, 2)} became ward priority issues "
-                    f"{fmt_ci(pr.ci_low, pr.ci_high, 'en', pct=True)}.")
+                    f"{fmt_interval(pr, 'en', pct=True)}.")
         b = self._get("fy.budget_thousand_yen")
         if b is not None:
             pc = self.estimate("fy.budget_yen_per_capita")
@@ -107,7 +126,7 @@ class FiscalYearResult(Result):
             s = f"The civil-engineering centres received {int(c.value):,} requests"
             crr = self._get("fy.civil_total_rr_vs_previous")
             if crr is not None:
-                s += f", {fmt(crr.value)} times the previous year {fmt_ci(crr.ci_low, crr.ci_high, 'en')}"
+                s += f", {fmt(crr.value)} times the previous year {fmt_interval(crr, 'en')}"
             parts.append(s + ".")
         if self.missing:
             parts.append("Not in the data for this year: " + "; ".join(self.missing) + ".")
@@ -120,26 +139,32 @@ class FiscalYearResult(Result):
         if req is not None:
             s = f"{fy}年度（{_era(fy)}）の要望・相談は{int(req.value):,}件"
             rr = self._get("fy.requests_rr_vs_previous")
-            if rr is not None:
+            if rr is not None and rr.poisson_only:
+                s += (f"で、前年度の{fmt(rr.value)}倍であった。年ごとのばらつきを考慮できるだけの年度がなく、"
+                      f"信頼できる区間は求められない（件数がポアソン分布に従う場合の区間は{fmt(rr.ci_low)}〜"
+                      f"{fmt(rr.ci_high)}）")
+            elif rr is not None:
                 s += (f"で、前年度の{fmt(rr.value)}倍{fmt_ci(rr.ci_low, rr.ci_high, 'ja')}"
-                      f"（正確検定 {fmt_p(rr.p_value, 'ja')}）")
-            parts.append(s + "であった。")
+                      "（系列の年ごとのばらつきを考慮した区間）")
+            parts.append(s + ("。" if rr is not None and rr.poisson_only else "であった。"))
             tr = self._get("fy.requests_expected_from_trend")
             if tr is not None:
                 oe = self.estimate("fy.requests_oe_vs_trend")
                 inside = tr.ci_low <= req.value <= tr.ci_high
                 parts.append(
-                    f"それ以前の年度の傾向からの予測は{fmt(tr.value)}件（95%予測区間 {fmt(tr.ci_low)}〜"
+                    f"コロナ期間より前の年度の傾向からの予測は{fmt(tr.value)}件（95%予測区間 {fmt(tr.ci_low)}〜"
                     f"{fmt(tr.ci_high)}）、実績/予測は{fmt(oe.value)}で、"
                     + ("予測区間の内側にあり、傾向から見て異常な年ではない。"
                        if inside else "予測区間の外側にあり、傾向から見て異常な年である。"))
+            else:
+                parts.append(self._no_baseline("ja"))
             hs = self._get("fy.handled_share")
             pr = self._get("fy.priority_rate")
             if hs is not None and pr is not None:
                 parts.append(
-                    f"対応済は{fmt_pct(hs.value)}{fmt_ci(hs.ci_low, hs.ci_high, 'ja', pct=True)}、"
+                    f"対応済は{fmt_pct(hs.value)}{fmt_interval(hs, 'ja', pct=True)}、"
                     f"区重要課題になったのは{fmt_pct(pr.value, 2)}"
-                    f"{fmt_ci(pr.ci_low, pr.ci_high, 'ja', pct=True)}であった。")
+                    f"{fmt_interval(pr, 'ja', pct=True)}であった。")
         b = self._get("fy.budget_thousand_yen")
         if b is not None:
             pc = self.estimate("fy.budget_yen_per_capita")
@@ -153,7 +178,7 @@ class FiscalYearResult(Result):
             s = f"土木センターへの要望は{int(c.value):,}件"
             crr = self._get("fy.civil_total_rr_vs_previous")
             if crr is not None:
-                s += f"で、前年度の{fmt(crr.value)}倍{fmt_ci(crr.ci_low, crr.ci_high, 'ja')}"
+                s += f"で、前年度の{fmt(crr.value)}倍{fmt_interval(crr, 'ja')}"
             parts.append(s + "であった。")
         if self.missing_ja:
             parts.append("この年度のデータにないもの：" + "、".join(self.missing_ja) + "。")
@@ -212,8 +237,210 @@ def _share_row(stage: str, count: int, of: int | None) -> dict[str, Any]:
             "ci_low": math.nan, "ci_high": math.nan}
 
 
+#: A baseline trend needs at least this many fiscal years before an expected value is reported
+#: (two coefficients and at least two residual degrees of freedom for its dispersion).
+BASELINE_MIN_YEARS = 4
+
+
+def _with_levels(nr: pd.DataFrame) -> pd.DataFrame:
+    out = nr.copy()
+    out["settled_staff"] = out["staff_consultations"] - out["section_chief_consultations"]
+    out["settled_section_chief"] = out["section_chief_consultations"] - out["coordination_meetings"]
+    out["settled_coordination"] = out["coordination_meetings"]
+    return out
+
+
+def _funnel(cur: pd.Series) -> pd.DataFrame:
+    n, h, p, d = (int(cur[c]) for c in ("requests", "requests_handled", "priority_issues",
+                                         "decided_to_act"))
+    staff, chief, coord = (int(cur[c]) for c in ("staff_consultations",
+                                                 "section_chief_consultations",
+                                                 "coordination_meetings"))
+    return pd.DataFrame([
+        _share_row("requests", n, None),
+        _share_row("requests_handled", h, n),
+        _share_row("priority_issues", p, n),
+        _share_row("decided_to_act", d, p),
+        _share_row("settled_staff", staff - chief, p),
+        _share_row("settled_section_chief", chief - coord, p),
+        _share_row("settled_coordination", coord, p),
+    ])
+
+
+#: (record key, numerator, denominator) of the year's shares
+_SHARES = (("fy.handled_share", "requests_handled", "requests"),
+           ("fy.priority_rate", "priority_issues", "requests"),
+           ("fy.decided_share", "decided_to_act", "priority_issues"),
+           ("fy.first_level_share", "settled_staff", "priority_issues"))
+
+
+def _span(years) -> str:
+    ys = [int(y) for y in years]
+    return f"FY{min(ys)}–FY{max(ys)}" if len(ys) > 1 else f"FY{ys[0]}"
+
+
+def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: list,
+                   missing: list) -> None:
+    """The year's shares and its comparison with the previous year, each interval borrowing the
+    dispersion of its series' trend over the years up to ``fy``."""
+    from .requests import borrowed_interval_text
+
+    lv = _with_levels(nr)
+    cur = lv[lv["fiscal_year"] == fy].iloc[0]
+    years = lv["fiscal_year"]
+    est.append(Estimate("fy.requests", int(cur["requests"]), unit="requests"))
+    for key, num, den in _SHARES:
+        s, n = int(cur[num]), int(cur[den])
+        if n == 0:
+            continue
+        phi, df = stats.trend_dispersion(lv[num], years, lv[den])
+        if df >= 2:
+            lo, hi = stats.scaled_wilson_interval(s, n, phi)
+            interval = (f"Wilson on counts divided by the dispersion of the series' trend "
+                        f"({fmt(max(1.0, phi))}, {_span(years)})")
+            flags: tuple[str, ...] = ()
+        else:
+            lo, hi = stats.wilson_interval(s, n)
+            interval = "Wilson; valid only if binomial (too few years for the series' dispersion)"
+            flags = (POISSON_ONLY,)
+        est.append(Estimate(key, s / n, float(lo), float(hi), "share", interval=interval,
+                            flags=flags))
+    prev = lv[lv["fiscal_year"] == fy - 1]
+    if prev.empty:
+        missing.append(("the previous year's requests (no year-on-year comparison)",
+                        "前年度の要望・相談件数（前年度比較はできない）"))
+        return
+    pr = prev.iloc[0]
+    borrowed = []
+    for key, col in (("fy.requests_rr_vs_previous", "requests"),
+                     ("fy.priority_issues_rr_vs_previous", "priority_issues")):
+        if int(cur[col]) + int(pr[col]) == 0:
+            continue
+        phi, df = stats.trend_dispersion(lv[col], years)
+        r = stats.scaled_rate_ratio(int(cur[col]), int(pr[col]), phi, df)
+        borrowed.append(r)
+        est.append(Estimate(key, r.ratio if math.isfinite(r.ratio) else math.nan, r.ci_low,
+                            r.ci_high if math.isfinite(r.ci_high) else math.nan, "rate ratio",
+                            interval=borrowed_interval_text(r),
+                            flags=(POISSON_ONLY,) if r.poisson_only else ()))
+        rows.append(_comparison_row(col, int(cur[col]), int(pr[col]), r,
+                                    borrowed_interval_text(r)))
+    for key, col in (("fy.handled_or_vs_previous", "requests_handled"),
+                     ("fy.priority_rate_or_vs_previous", "priority_issues")):
+        phi, df = stats.trend_dispersion(lv[col], years, lv["requests"])
+        r = stats.scaled_odds_ratio(int(cur[col]), int(cur["requests"]), int(pr[col]),
+                                    int(pr["requests"]), phi, df)
+        borrowed.append(r)
+        text = borrowed_interval_text(r, "binomial")
+        est.append(Estimate(key, r.ratio if math.isfinite(r.ratio) else math.nan,
+                            r.ci_low, r.ci_high if math.isfinite(r.ci_high) else math.nan,
+                            "odds ratio", interval=text,
+                            flags=(POISSON_ONLY,) if r.poisson_only else ()))
+        rows.append(_comparison_row(f"{col}_share", int(cur[col]) / int(cur["requests"]),
+                                    int(pr[col]) / int(pr["requests"]), r, text))
+    if any(r.poisson_only for r in borrowed):
+        caveats.append((
+            f"With the {len(years)} fiscal year(s) up to FY{fy} ({_span(years)}) a trend leaves "
+            "fewer than two residual degrees of freedom, so no honest year-on-year interval "
+            "exists: the intervals shown are exact, valid only if the counts were Poisson (or "
+            "binomial), and across the review's years the counts vary far more than that.",
+            f"{fy}年度までの{len(years)}年度分（{years_text(years, 'ja')}）では傾向の残差自由度が2未満で、"
+            "ばらつきを考慮した前年度比の区間は求められない。示した区間はポアソン（二項）分布の場合に限り有効な"
+            "正確な区間であり、各年度の件数は実際にはそれよりはるかに大きくばらつく。"))
+    else:
+        caveats.append((
+            f"Each year-on-year interval borrows the dispersion of its series' trend over "
+            f"{_span(years)} (quasi-likelihood, t on that trend's residual degrees of freedom); "
+            "the exact intervals and p-values in the table are valid only if the counts were "
+            "Poisson (or binomial), which across these years they are not.",
+            f"前年度比の区間は、{years_text(years, 'ja')}の各系列の傾向モデルの過分散を借りた区間"
+            "（準尤度、その傾向の残差自由度のt分布）である。表の正確な区間とp値はポアソン（二項）分布の場合に"
+            "限り有効で、これらの年度の件数には当てはまらない。"))
+
+
+def _comparison_row(measure: str, this_year, reference, r: stats.ScaledRatio, test: str) -> dict:
+    return {"measure": measure, "comparison": "previous_year", "this_year": this_year,
+            "reference": reference, "estimate": r.ratio, "ci_low": r.ci_low,
+            "ci_high": r.ci_high, "exact_ci_low": r.exact_low, "exact_ci_high": r.exact_high,
+            "exact_p_value": r.exact_p, "test": test}
+
+
+def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: list,
+             missing: list) -> pd.DataFrame:
+    """Requests up to ``fy`` and, where the baseline allows, the value expected for ``fy`` from
+    a trend of the years before the COVID period (before ``fy`` itself for an earlier year)."""
+    from ._input import as_of_dates
+
+    n = int(nr.loc[nr["fiscal_year"] == fy, "requests"].iloc[0])
+    history = nr[["fiscal_year", "requests"]].copy()
+    history[["expected", "pi_low", "pi_high"]] = math.nan
+    limit = min(fy, period.start)
+    base = nr[nr["fiscal_year"] < limit]
+    base_years = [int(y) for y in base["fiscal_year"]]
+    if len(base) >= BASELINE_MIN_YEARS:
+        x0 = float(base["fiscal_year"].mean())
+        X = pd.DataFrame({"const": 1.0, "year": base["fiscal_year"].astype(float) - x0})
+        fit = stats.fit_quasi_poisson(base["requests"].to_numpy(float), X,
+                                      what="trend of the baseline years")
+        pi = stats.prediction_interval(fit, pd.DataFrame({"const": [1.0], "year": [fy - x0]})).iloc[0]
+        history.loc[history["fiscal_year"] == fy, ["expected", "pi_low", "pi_high"]] = (
+            pi["expected"], pi["pi_low"], pi["pi_high"])
+        interval = f"95% prediction interval, quasi-Poisson trend of {_span(base_years)}, {fit.quantiles}"
+        est.append(Estimate("fy.requests_expected_from_trend", pi["expected"], pi["pi_low"],
+                            pi["pi_high"], "requests", interval=interval))
+        est.append(Estimate("fy.requests_oe_vs_trend", n / pi["expected"], n / pi["pi_high"],
+                            n / pi["pi_low"], "observed / expected",
+                            interval="from the 95% prediction interval"))
+        rows.append({"measure": "requests", "comparison": "trend_of_earlier_years",
+                     "this_year": n, "reference": pi["expected"], "estimate": n / pi["expected"],
+                     "ci_low": pi["pi_low"], "ci_high": pi["pi_high"], "test": interval})
+        caveats.append((
+            f"The baseline trend rests on {len(base)} fiscal years ({_span(base_years)}) with "
+            f"{fit.df_resid} residual degree(s) of freedom and dispersion {fmt(fit.dispersion)}: "
+            "the prediction interval is wide, and only a very large departure would fall outside it.",
+            f"基準の傾向は{len(base)}年度（{years_text(base_years, 'ja')}、残差自由度{fit.df_resid}、過分散"
+            f"{fmt(fit.dispersion)}）に基づく。予測区間は広く、非常に大きな変化しか区間の外に出ない。"))
+        if START_UP_FY in base_years:
+            caveats.append((
+                f"FY{START_UP_FY}, the まちづくりセンター start-up year, surfaced long-buried requests "
+                "and pulls the baseline trend down steeply.",
+                f"{START_UP_FY}年度はまちづくりセンター設置初年度で埋もれていた要望が掘り起こされたため、"
+                "基準の傾向を急な減少に引っ張る。"))
+    else:
+        where_en = ("before the COVID period" if fy >= period.start else f"before FY{fy}")
+        where_ja = ("コロナ期間より前" if fy >= period.start else f"{fy}年度より前")
+        have_en = f"{len(base)} ({_span(base_years)})" if base_years else "none"
+        have_ja = f"{len(base)}年度（{years_text(base_years, 'ja')}）" if base_years else "0年度"
+        missing.append((
+            f"an expected value for this year: a baseline needs at least {BASELINE_MIN_YEARS} "
+            f"fiscal years {where_en}, and the data have {have_en}, too few for an honest "
+            "prediction interval",
+            f"この年度の期待値（基準となる{where_ja}の年度が少なくとも{BASELINE_MIN_YEARS}年度必要だが、"
+            f"データには{have_ja}しかなく、信頼できる予測区間が求められない）"))
+    as_of = as_of_dates(nr).get(fy)
+    if as_of is not None:
+        caveats.append((
+            f"requests_handled counts cases handled by {as_of:%Y-%m-%d}; the later the year, the "
+            "less time there was to handle them.",
+            f"対応済は{as_of.year}年{as_of.month}月{as_of.day}日までに対応した件数で、後の年度ほど対応に"
+            "使えた時間が短い。"))
+    else:
+        caveats.append((
+            "This year's requests_handled has no as-of date (a user's row without an as_of "
+            "column): how much time its requests had to be handled is unknown.",
+            "この年度の対応済の件数には時点が示されていない（as_of列のない利用者の行）。対応に使えた時間は不明である。"))
+    if fy == START_UP_FY:
+        caveats.append((
+            f"FY{START_UP_FY} was the まちづくりセンター start-up year; the document says it "
+            "surfaced long-buried requests, so its counts are high for reasons unrelated to later years.",
+            f"{START_UP_FY}年度はまちづくりセンター設置初年度で、埋もれていた要望が掘り起こされたため件数が多い。"))
+    return history
+
+
 def fiscal_year_report(
-    fiscal_year: int, *,
+    fiscal_year: int | str, *,
+    covid_start: int | str | None = None,
+    covid_end: int | str | None = None,
     needs_reflection: pd.DataFrame | None = None,
     civil_engineering_requests: pd.DataFrame | None = None,
     machizukuri_budget: pd.DataFrame | None = None,
@@ -247,9 +474,18 @@ def fiscal_year_report(
     ``fy.budget_yen_per_capita``, ``fy.civil_total``, ``fy.civil_<category>``,
     ``fy.civil_total_rr_vs_previous``, ``fy.civil_<category>_rr_vs_previous``.
     """
+    if isinstance(fiscal_year, str):
+        from ..eras import EraLabelError
+        from ..eras import fiscal_year as fy_of
+
+        try:
+            fiscal_year = fy_of(fiscal_year)
+        except EraLabelError as exc:
+            raise ModelInputError(f"fiscal_year: {exc}") from None
     if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, (int, np.integer)):
         raise ModelInputError(f"fiscal_year: expected an integer fiscal year, got {fiscal_year!r}")
     fy = int(fiscal_year)
+    period = covid_period(covid_start, covid_end, data_dir=data_dir)
     nr = _input.frame(needs_reflection, "needs_reflection", _NEEDS, data_dir)
     nr = _cut(_input.fiscal_years(nr, "needs_reflection"), fy)
     civ = _input.frame(civil_engineering_requests, "civil_engineering_requests",
@@ -284,112 +520,9 @@ def fiscal_year_report(
 
     if have["needs"]:
         nr = nr.sort_values("fiscal_year").reset_index(drop=True)
-        cur = nr[nr["fiscal_year"] == fy].iloc[0]
-        n, h, p, d = (int(cur[c]) for c in ("requests", "requests_handled", "priority_issues",
-                                             "decided_to_act"))
-        staff, chief, coord = (int(cur[c]) for c in ("staff_consultations",
-                                                     "section_chief_consultations",
-                                                     "coordination_meetings"))
-        funnel = pd.DataFrame([
-            _share_row("requests", n, None),
-            _share_row("requests_handled", h, n),
-            _share_row("priority_issues", p, n),
-            _share_row("decided_to_act", d, p),
-            _share_row("settled_staff", staff - chief, p),
-            _share_row("settled_section_chief", chief - coord, p),
-            _share_row("settled_coordination", coord, p),
-        ])
-        est.append(Estimate("fy.requests", n, unit="requests"))
-        for key, stage in (("fy.handled_share", "requests_handled"), ("fy.priority_rate", "priority_issues"),
-                           ("fy.decided_share", "decided_to_act"), ("fy.first_level_share", "settled_staff")):
-            r = funnel[funnel["stage"] == stage].iloc[0]
-            if not math.isnan(r["share"]):
-                est.append(Estimate(key, r["share"], r["ci_low"], r["ci_high"], "share",
-                                    interval="Wilson"))
-        prev = nr[nr["fiscal_year"] == fy - 1]
-        if not prev.empty:
-            pr = prev.iloc[0]
-            for key, col in (("fy.requests_rr_vs_previous", "requests"),
-                             ("fy.priority_issues_rr_vs_previous", "priority_issues")):
-                if int(cur[col]) + int(pr[col]) == 0:
-                    continue
-                r = stats.rate_ratio_exact(int(cur[col]), 1.0, int(pr[col]), 1.0)
-                est.append(Estimate(key, r.ratio if math.isfinite(r.ratio) else math.nan, r.ci_low,
-                                    r.ci_high if math.isfinite(r.ci_high) else math.nan,
-                                    "rate ratio", interval="exact conditional (Clopper-Pearson)",
-                                    p_value=r.p_value))
-                rows.append({"measure": col, "comparison": "previous_year",
-                             "this_year": int(cur[col]), "reference": int(pr[col]),
-                             "estimate": r.ratio, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                             "p_value": r.p_value, "test": "exact Poisson (conditional)"})
-            for key, col in (("fy.handled_or_vs_previous", "requests_handled"),
-                             ("fy.priority_rate_or_vs_previous", "priority_issues")):
-                f = stats.fisher_exact_2x2(int(cur[col]), n, int(pr[col]), int(pr["requests"]))
-                est.append(Estimate(key, f.odds_ratio if math.isfinite(f.odds_ratio) else math.nan,
-                                    f.ci_low, f.ci_high if math.isfinite(f.ci_high) else math.nan,
-                                    "odds ratio", interval="exact conditional", p_value=f.p_value))
-                rows.append({"measure": f"{col}_share", "comparison": "previous_year",
-                             "this_year": int(cur[col]) / n, "reference": int(pr[col]) / int(pr["requests"]),
-                             "estimate": f.odds_ratio, "ci_low": f.ci_low, "ci_high": f.ci_high,
-                             "p_value": f.p_value, "test": "Fisher exact"})
-            caveats.append((
-                "The exact year-on-year tests assume Poisson (or binomial) variation; across the "
-                "review's years the counts vary far more than that (overdispersion), so their "
-                "p-values overstate how unusual a change is.",
-                "前年度との正確検定はポアソン（二項）変動を仮定している。各年度の件数はそれより大きくばらつく"
-                "（過分散）ため、p値は変化の珍しさを過大に示す。"))
-        else:
-            missing.append(("the previous year's requests (no year-on-year comparison)",
-                            "前年度の要望・相談件数（前年度比較はできない）"))
-        earlier = nr[nr["fiscal_year"] < fy]
-        history = nr[["fiscal_year", "requests"]].copy()
-        history[["expected", "pi_low", "pi_high"]] = math.nan
-        if len(earlier) >= _TREND_MIN_YEARS:
-            x0 = float(earlier["fiscal_year"].mean())
-            X = pd.DataFrame({"const": 1.0, "year": earlier["fiscal_year"].astype(float) - x0})
-            fit = stats.fit_quasi_poisson(earlier["requests"].to_numpy(float), X,
-                                          what="trend of the earlier years")
-            pi = stats.prediction_interval(fit, pd.DataFrame({"const": [1.0], "year": [fy - x0]})).iloc[0]
-            history.loc[history["fiscal_year"] == fy, ["expected", "pi_low", "pi_high"]] = (
-                pi["expected"], pi["pi_low"], pi["pi_high"])
-            est.append(Estimate("fy.requests_expected_from_trend", pi["expected"], pi["pi_low"],
-                                pi["pi_high"], "requests", interval="95% prediction interval"))
-            est.append(Estimate("fy.requests_oe_vs_trend", n / pi["expected"],
-                                n / pi["pi_high"], n / pi["pi_low"], "observed / expected",
-                                interval="from the 95% prediction interval"))
-            rows.append({"measure": "requests", "comparison": "trend_of_earlier_years",
-                         "this_year": n, "reference": pi["expected"], "estimate": n / pi["expected"],
-                         "ci_low": pi["pi_low"], "ci_high": pi["pi_high"], "p_value": math.nan,
-                         "test": "quasi-Poisson log-linear trend, 95% prediction interval"})
-            caveats.append((
-                f"The trend rests on {len(earlier)} earlier fiscal years "
-                f"({int(earlier['fiscal_year'].min())}–{int(earlier['fiscal_year'].max())}) with "
-                f"{fit.df_resid} residual degree(s) of freedom and dispersion {fmt(fit.dispersion)}: "
-                "the prediction interval is wide, and only a very large departure would fall outside it.",
-                f"傾向は以前の{len(earlier)}年度（{int(earlier['fiscal_year'].min())}〜"
-                f"{int(earlier['fiscal_year'].max())}年度、残差自由度{fit.df_resid}、過分散"
-                f"{fmt(fit.dispersion)}）に基づく。予測区間は広く、非常に大きな変化しか区間の外に出ない。"))
-            if int(earlier["fiscal_year"].min()) == 2017:
-                caveats.append((
-                    "FY2017, the まちづくりセンター start-up year, surfaced long-buried requests and "
-                    "pulls the earlier trend down steeply.",
-                    "2017年度はまちづくりセンター設置初年度で埋もれていた要望が掘り起こされたため、"
-                    "以前の傾向を急な減少に引っ張る。"))
-        else:
-            missing.append((
-                f"a trend of earlier years (needs at least {_TREND_MIN_YEARS} earlier years of "
-                f"requests; {len(earlier)} available)",
-                f"以前の年度の傾向（少なくとも{_TREND_MIN_YEARS}年度分の要望・相談件数が必要で、"
-                f"{len(earlier)}年度分しかない）"))
-        caveats.append((
-            "requests_handled counts cases handled by the time of the report (June 2024); the later "
-            "the year, the less time there was to handle them.",
-            "対応済は報告時点（2024年6月）までに対応した件数で、後の年度ほど対応に使えた時間が短い。"))
-        if fy == 2017:
-            caveats.append((
-                "FY2017 was the まちづくりセンター start-up year; the document says it surfaced "
-                "long-buried requests, so its counts are high for reasons unrelated to later years.",
-                "2017年度はまちづくりセンター設置初年度で、埋もれていた要望が掘り起こされたため件数が多い。"))
+        _needs_section(nr, fy, period, est, rows, caveats, missing)
+        funnel = _funnel(nr[nr["fiscal_year"] == fy].iloc[0])
+        history = _history(nr, fy, period, est, rows, caveats, missing)
     else:
         missing.append(("requests and consultations under the 地域ニーズ反映の仕組み (recorded "
                         "FY2017–FY2023 in the review)",
@@ -432,11 +565,13 @@ def fiscal_year_report(
             for e in cr.estimates:
                 suffix = e.key.split(".")[1].replace(f"_rr_fy{fy}_vs_fy{fy - 1}", "")
                 est.append(Estimate(f"fy.civil_{suffix}_rr_vs_previous", e.value, e.ci_low, e.ci_high,
-                                    e.unit, interval=e.interval, p_value=e.p_value))
+                                    e.unit, interval=e.interval, p_value=e.p_value, flags=e.flags))
             rows += [{"measure": f"civil_{r['category']}", "comparison": "previous_year",
                       "this_year": r.get("requests_compare"), "reference": r.get("requests_base"),
                       "estimate": r["rate_ratio"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                      "p_value": r["p_value"], "test": "exact Poisson (conditional)"}
+                      "exact_ci_low": r["ci_low"], "exact_ci_high": r["ci_high"],
+                      "exact_p_value": r["p_value"],
+                      "test": "exact conditional Poisson only (two years: no dispersion to borrow)"}
                      for r in cr.table().to_dict("records")]
         else:
             missing.append(("the previous year's civil-engineering requests",
@@ -446,25 +581,33 @@ def fiscal_year_report(
                         "土木センターへの要望（文書には2021・2022年度のみ）"))
 
     table = pd.DataFrame(rows, columns=["measure", "comparison", "this_year", "reference",
-                                        "estimate", "ci_low", "ci_high", "p_value", "test"])
+                                        "estimate", "ci_low", "ci_high", "exact_ci_low",
+                                        "exact_ci_high", "exact_p_value", "test"])
     if not caveats:
         caveats.append(("Only the figures listed are available for this year.",
                         "この年度はここに示した数字しかない。"))
     return FiscalYearResult(
         title_key="title_fiscal_year_report",
         estimates=tuple(est),
-        method=("Data up to and including the fiscal year only. Against the previous year: exact "
-                "conditional Poisson rate ratios (counts) and Fisher exact odds ratios (shares); against "
-                "the earlier years: quasi-Poisson log-linear trend with a 95% prediction interval; "
-                "shares with Wilson intervals."),
-        method_ja=("当該年度までのデータのみを使用。前年度との比較は件数に条件付き正確ポアソン率比、割合に"
-                   "フィッシャーの正確検定のオッズ比。以前の年度との比較は準ポアソン対数線形傾向と95%予測区間。"
-                   "割合はWilson区間。"),
+        method=("Data up to and including the fiscal year only. Against the previous year: rate "
+                "ratios (counts) and odds ratios (shares) with the dispersion of each series' trend "
+                "up to that year borrowed (quasi-likelihood Wald, t on the trend's residual df; "
+                "exact intervals only where fewer than two residual df remain, marked as valid "
+                "only for Poisson counts); the year's shares with Wilson intervals on counts "
+                "scaled by that dispersion; an expected value only from a baseline of at least "
+                f"{BASELINE_MIN_YEARS} fiscal years before the COVID period "
+                f"(FY{period.start}–FY{period.end}), with a 95% prediction interval."),
+        method_ja=("当該年度までのデータのみを使用。前年度との比較は、件数の率比と割合のオッズ比に、その年度までの"
+                   "各系列の傾向モデルの過分散を借りた区間（準尤度のワルド区間、傾向の残差自由度のt分布。残差自由度が"
+                   "2未満の場合のみポアソン分布に限り有効な正確な区間）。当該年度の割合は過分散で割った件数によるWilson区間。"
+                   f"期待値はコロナ期間（{period.start}〜{period.end}年度）より前の{BASELINE_MIN_YEARS}年度以上の"
+                   "基準期間がある場合のみ、95%予測区間とともに示す。"),
         n_obs=int(have["needs"]) + int(have["budget"]) + int(have["civil"]),
         caveats=tuple(en for en, _ in caveats),
         caveats_ja=tuple(ja for _, ja in caveats),
         data=table,
         fiscal_year=fy,
+        covid_start=period.start,
         funnel=funnel,
         budget=budget,
         civil=civil,

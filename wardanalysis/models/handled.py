@@ -16,8 +16,9 @@ import pandas as pd
 
 from .. import stats
 from ..glossary import label
-from ..results import Estimate, Result, fmt, fmt_ci, fmt_pct, join_caveats
+from ..results import POISSON_ONLY, Estimate, Result, fmt, fmt_ci, fmt_pct, join_caveats
 from . import _input
+from .requests import _quantiles_ja
 
 __all__ = ["HandledShareResult", "handled_share"]
 
@@ -104,9 +105,15 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     years = df["fiscal_year"].to_numpy()
     s = df["requests_handled"].to_numpy()
     n = df["requests"].to_numpy()
-    low, high = stats.wilson_interval(s, n)
     X = pd.DataFrame({"const": 1.0, "year": (years - years[0]).astype(float)})
     fit = stats.fit_quasi_binomial(s, n, X, what="the handled-share trend")
+    # a year's share borrows the dispersion of the trend (counts divided by it); with fewer than
+    # two residual df there is none to borrow, and the plain Wilson interval is binomial-only
+    borrowed = fit.df_resid >= 2
+    low, high = (stats.scaled_wilson_interval(s, n, fit.dispersion) if borrowed
+                 else stats.wilson_interval(s, n))
+    year_interval = (f"Wilson on counts divided by the trend's dispersion ({fmt(fit.scale)})"
+                     if borrowed else "Wilson; valid only if binomial")
     eta, se = fit.linear_predictor(X)
     expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     table = pd.DataFrame({
@@ -115,30 +122,43 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
         "fitted_ci_low": expit(eta - fit.crit * se), "fitted_ci_high": expit(eta + fit.crit * se),
         "pearson_residual": (s - n * expit(eta)) / np.sqrt(n * expit(eta) * (1 - expit(eta))),
     })
-    pooled = stats.wilson_interval(s.sum(), n.sum())
+    pooled = stats.pooled_share(s, n, what="the pooled handled share")
     est = [
         Estimate("handled.trend_or_per_year", *fit.ratio("year"), unit="odds ratio per year",
-                 interval=f"quasi-binomial Wald, t({fit.df_resid})"),
+                 interval=f"quasi-binomial Wald, {fit.quantiles}"),
         Estimate("handled.dispersion", fit.dispersion, unit="Pearson chi2/df"),
-        Estimate("handled.pooled_share", s.sum() / n.sum(), float(pooled[0]), float(pooled[1]),
-                 unit="share", interval="Wilson"),
+        Estimate("handled.pooled_share", pooled.share, pooled.ci_low, pooled.ci_high,
+                 unit="share", interval=f"quasi-binomial (intercept only), {pooled.quantiles}"),
     ]
-    est += [Estimate(f"handled.share.fy{y}", sh, lo, hi, unit="share", interval="Wilson")
+    est += [Estimate(f"handled.share.fy{y}", sh, lo, hi, unit="share", interval=year_interval,
+                     flags=() if borrowed else (POISSON_ONLY,))
             for y, sh, lo, hi in zip(years, s / n, low, high, strict=True)]
+    as_of = _input.as_of_dates(df)
+    dates = sorted({d for d in as_of.values() if d is not None})
+    unknown = [y for y, d in as_of.items() if d is None]
     caveats, caveats_ja = join_caveats([
-        (True,
-         "Requests count as handled if they had been handled by the time of the report (June "
-         "2024), so later fiscal years had less time: part of any fall in the latest years is "
-         "a matter of time, not of performance.",
-         "対応済は報告時点（2024年6月）までに対応した件数であり、後の年度ほど対応に使えた時間が短い。"
+        (bool(dates),
+         "Requests count as handled if they had been handled by "
+         + " or ".join(f"{d:%Y-%m-%d}" for d in dates)
+         + " (the date the figures were counted), so later fiscal years had less time: part of "
+         "any fall in the latest years is a matter of time, not of performance.",
+         "対応済は" + "または".join(f"{d.year}年{d.month}月{d.day}日" for d in dates)
+         + "（数字の時点）までに対応した件数であり、後の年度ほど対応に使えた時間が短い。"
          "最近の年度の割合の低下の一部は時間の問題であり、対応力の低下を意味しない。"),
+        (bool(unknown),
+         f"The as-of date of the handled counts of {', '.join(f'FY{y}' for y in unknown)} is "
+         "unknown (a user's rows without an as_of column), so how much time those requests had "
+         "to be handled cannot be said.",
+         f"{'、'.join(f'{y}年度' for y in unknown)}の対応済の件数は時点が不明（as_of列のない利用者の行）で、"
+         "対応に使えた時間はわからない。"),
         (fit.dispersion > 1.5,
          f"The yearly shares vary {fmt(fit.dispersion)} times more than binomial sampling would "
-         f"allow (Pearson χ²/df on {fit.df_resid} df); the trend interval is widened accordingly, "
-         "while the per-year Wilson intervals describe sampling within a year only.",
+         f"allow (Pearson χ²/df on {fit.df_resid} df); every interval here is widened "
+         "accordingly (a year's share by dividing its counts by that dispersion), and the "
+         "dispersion itself is poorly estimated from so few degrees of freedom.",
          f"年度ごとの割合のばらつきは二項分布の想定の{fmt(fit.dispersion)}倍ある（ピアソンχ²/自由度、"
-         f"自由度{fit.df_resid}）。傾向の区間はその分広げてあるが、年度ごとのウィルソン区間は年度内の"
-         "標本変動しか表さない。"),
+         f"自由度{fit.df_resid}）。区間はすべてその分広げてある（各年度の割合は件数をその過分散で割って計算）が、"
+         "自由度が少ないため過分散の推定自体も不確かである。"),
         (True,
          f"There are only {len(years)} yearly points; a straight logistic trend is a summary, "
          "not a model of why the share moved.",
@@ -148,10 +168,12 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     return HandledShareResult(
         title_key="title_handled",
         estimates=tuple(est),
-        method=(f"Wilson intervals per year; quasi-binomial logistic GLM of handled out of requests "
-                f"on fiscal year, (successes, failures) endog, Pearson χ²/df dispersion, "
-                f"t({fit.df_resid}) intervals."),
-        method_ja=(f"年度ごとにウィルソン区間。対応済件数／要望・相談件数を年度で説明する準二項ロジスティック"
-                   f"GLM（過分散＝ピアソンχ²/自由度、t分布・自由度{fit.df_resid}の区間）。"),
+        method=(f"Quasi-binomial logistic GLM of handled out of requests on fiscal year, "
+                f"(successes, failures) endog, Pearson χ²/df dispersion, {fit.quantiles} "
+                "intervals; the pooled share from the intercept-only model; each year's share "
+                "with a Wilson interval on counts divided by the trend's dispersion."),
+        method_ja=(f"対応済件数／要望・相談件数を年度で説明する準二項ロジスティックGLM（過分散＝ピアソンχ²/自由度、"
+                   f"{_quantiles_ja(fit.quantiles)}の区間）。全体の割合は切片のみのモデル、各年度の割合は件数を"
+                   "傾向の過分散で割ったウィルソン区間。"),
         n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table, fit=fit,
     )

@@ -7,8 +7,8 @@ estimated from the data (quasi-Poisson, dispersion = Pearson chi2 / df, interval
 on the residual degrees of freedom), because seven yearly totals vary far more than Poisson
 counts would.
 
-- :func:`period_comparison`: pre-COVID and COVID-period means and their ratio; year-over-year
-  rate ratios with exact Poisson intervals.
+- :func:`period_comparison`: pre-COVID, COVID-period (and after-COVID) means and their ratios;
+  year-over-year rate ratios with the dispersion of the requests trend borrowed.
 - :func:`trend`: one log-linear trend over all years.
 - :func:`interrupted_time_series`: segmented regression with a break (level and slope change),
   negative binomial sensitivity, and the counterfactual projection of the pre-period trend.
@@ -49,6 +49,7 @@ from .errors import (
     NotEstimableError,
     TooFewYearsError,
 )
+from .periods import CovidPeriod, covid_period
 
 __all__ = [
     "COVID_BREAK_FY",
@@ -67,7 +68,9 @@ __all__ = [
     "verdict",
 ]
 
-#: First fiscal year of the COVID period (FY2020 starts on 2020-04-01).
+#: First fiscal year of the COVID period in the review (FY2020 starts on 2020-04-01). The models
+#: read the period from the dataset ``covid_period``; this constant names the document's start
+#: for record-key suffixes only.
 COVID_BREAK_FY = 2020
 #: The まちづくりセンター start-up year, which the document says surfaced long-buried requests.
 START_UP_FY = 2017
@@ -117,6 +120,42 @@ def _common_caveats(fit: stats.GLMFit | None, years: Sequence[int], n_years: int
     return out
 
 
+def _period(covid_start, covid_end, break_year, data_dir) -> CovidPeriod:
+    return covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
+
+
+def _check_period(period: CovidPeriod, years: Sequence[int], pre_needed: int,
+                  during_needed: int, model: str = "") -> None:
+    """Enough fiscal years before and during the COVID period for ``model``."""
+    split = period.split(years)
+    if not split["before"] or not split["during"]:
+        raise BreakYearError(
+            period.start, years,
+            f"the COVID period FY{period.start}–FY{period.end} must leave fiscal years both "
+            "before it and in it",
+        )
+    if len(split["before"]) < pre_needed or len(split["during"]) < during_needed:
+        model = model or f"a model with the COVID period FY{period.start}–FY{period.end}"
+        raise TooFewYearsError(
+            model, pre_needed + during_needed, years,
+            message=(f"{model} needs at least {pre_needed} fiscal year(s) before FY{period.start} "
+                     f"and {during_needed} in FY{period.start}–FY{period.end}; the data "
+                     f"({_years_text(years)}) have {len(split['before'])} before and "
+                     f"{len(split['during'])} in it"),
+        )
+
+
+def borrowed_interval_text(r: stats.ScaledRatio, family: str = "Poisson") -> str:
+    """The ``interval`` string of a year-on-year ratio with a borrowed dispersion."""
+    if r.method == "poisson_only":
+        return (f"exact conditional; valid only if the counts were {family} (the trend has "
+                f"{r.df} residual df: no dispersion-aware interval)")
+    if r.method == "exact":
+        return "exact conditional (the series shows no overdispersion)"
+    return (f"quasi-{family} Wald with the dispersion of the series' trend "
+            f"({fmt(r.scale)}), {r.quantiles}")
+
+
 # =============================================================================================
 # Period means
 # =============================================================================================
@@ -125,126 +164,187 @@ def _common_caveats(fit: stats.GLMFit | None, years: Sequence[int], n_years: int
 @dataclass(frozen=True, eq=False)
 class PeriodComparisonResult(Result):
     break_year: int = COVID_BREAK_FY
+    period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
     exact_ratio: stats.RateRatio | None = None
+
+    def _after_text(self, lang: str) -> str:
+        if "requests.after_mean" not in self.keys:
+            return ""
+        a = self.estimate("requests.after_mean")
+        r = self.estimate("requests.mean_ratio_after_vs_pre")
+        years = self._years("after", lang)
+        if lang == "ja":
+            return (f"コロナ期間の後（{years}）は年平均{fmt(a.value)}件で、コロナ前に対する比は"
+                    f"{fmt(r.value)}{fmt_ci(r.ci_low, r.ci_high, 'ja')}である。")
+        return (f"After the COVID period ({years}) they averaged {fmt(a.value)} a year, "
+                f"{fmt(r.value)} times the pre-COVID mean {fmt_ci(r.ci_low, r.ci_high, 'en')}. ")
 
     def _text_ja(self) -> str:
         r = self.estimate("requests.mean_ratio_covid_vs_pre")
         pre = self.estimate("requests.pre_mean")
         cov = self.estimate("requests.covid_mean")
-        return (f"要望・相談件数の年平均は、コロナ前（{self._pre_years('ja')}）が{fmt(pre.value)}件、"
-                f"コロナ期間（{self._post_years('ja')}）が{fmt(cov.value)}件で、比は{fmt(r.value)}"
+        return (f"要望・相談件数の年平均は、コロナ前（{self._years('before', 'ja')}）が{fmt(pre.value)}件、"
+                f"コロナ期間（{self._years('during', 'ja')}）が{fmt(cov.value)}件で、比は{fmt(r.value)}"
                 f"{fmt_ci(r.ci_low, r.ci_high, 'ja')}である（年ごとのばらつきを考慮した準ポアソンモデル）。"
+                + self._after_text("ja") +
                 "この比は単純な前後比較であり、コロナ前から続いていた減少とコロナの影響を区別しない。")
 
     def _text_en(self) -> str:
         r = self.estimate("requests.mean_ratio_covid_vs_pre")
         pre = self.estimate("requests.pre_mean")
         cov = self.estimate("requests.covid_mean")
-        return (f"Requests averaged {fmt(pre.value)} a year before COVID ({self._pre_years()}) and "
-                f"{fmt(cov.value)} a year in the COVID period ({self._post_years()}), a ratio of "
+        return (f"Requests averaged {fmt(pre.value)} a year before COVID ({self._years('before')}) and "
+                f"{fmt(cov.value)} a year in the COVID period ({self._years('during')}), a ratio of "
                 f"{fmt(r.value)} {fmt_ci(r.ci_low, r.ci_high, 'en')} (quasi-Poisson, allowing for "
-                "the year-to-year variation). It is a plain before/after comparison and does not "
-                "separate COVID from the decline already under way.")
+                "the year-to-year variation). " + self._after_text("en") +
+                "It is a plain before/after comparison and does not separate COVID from the "
+                "decline already under way.")
 
-    def _pre_years(self, lang: str = "en") -> str:
-        return _years_text(self.data.loc[~self.data["covid_period"], "fiscal_year"].tolist(), lang)
-
-    def _post_years(self, lang: str = "en") -> str:
-        return _years_text(self.data.loc[self.data["covid_period"], "fiscal_year"].tolist(), lang)
+    def _years(self, phase: str, lang: str = "en") -> str:
+        return _years_text(self.data.loc[self.data["phase"] == phase, "fiscal_year"].tolist(), lang)
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
         d = self.data
-        colors = [plotting.COLORS["covid"] if c else plotting.COLORS["pre"] for c in d["covid_period"]]
-        ax.bar(d["fiscal_year"], d["requests"], color=colors, width=0.6, alpha=0.45)
-        for key, mask, color, name in (
-            ("requests.pre_mean", ~d["covid_period"], plotting.COLORS["pre"], "pre_period_mean"),
-            ("requests.covid_mean", d["covid_period"], plotting.COLORS["covid"], "covid_period_mean"),
-        ):
+        color = {"before": plotting.COLORS["pre"], "during": plotting.COLORS["covid"],
+                 "after": plotting.COLORS["neutral"]}
+        ax.bar(d["fiscal_year"], d["requests"], color=[color[p] for p in d["phase"]], width=0.6,
+               alpha=0.45)
+        for key, phase, name in (("requests.pre_mean", "before", "pre_period_mean"),
+                                 ("requests.covid_mean", "during", "covid_period_mean"),
+                                 ("requests.after_mean", "after", "after_period_mean")):
+            if key not in self.keys:
+                continue
             e = self.estimate(key)
-            ys = d.loc[mask, "fiscal_year"]
+            ys = d.loc[d["phase"] == phase, "fiscal_year"]
             x0, x1 = ys.min() - 0.4, ys.max() + 0.4
-            ax.hlines(e.value, x0, x1, color=color, lw=2.5, label=label(name, lang))
-            ax.fill_between([x0, x1], e.ci_low, e.ci_high, color=color, alpha=0.15)
+            ax.hlines(e.value, x0, x1, color=color[phase], lw=2.5, label=label(name, lang))
+            ax.fill_between([x0, x1], e.ci_low, e.ci_high, color=color[phase], alpha=0.15)
         plotting.set_fy_axis(ax, d["fiscal_year"], lang)
         ax.set_ylabel(label("requests_count", lang))
         ax.set_title(self.title(lang))
         ax.legend(loc="upper right")
 
 
+def yoy_ratios(counts: Sequence[int], years: Sequence[int], family: str = "Poisson",
+               dispersion: tuple[float, int] | None = None):
+    """Year-over-year rate ratios of a count series, each with the dispersion of the series'
+    trend (fitted on ``years``) borrowed: ``[(year, previous, ScaledRatio), …]`` for each pair of
+    consecutive rows with a non-zero total. ``dispersion`` overrides ``(scale, df)``."""
+    phi, df = dispersion if dispersion is not None else stats.trend_dispersion(counts, years)
+    out = []
+    for i in range(1, len(years)):
+        c1, c0 = int(counts[i]), int(counts[i - 1])
+        if c1 + c0 == 0:
+            continue
+        out.append((int(years[i]), int(years[i - 1]),
+                    stats.scaled_rate_ratio(c1, c0, phi if df >= 2 else math.nan, df)))
+    return out
+
+
 def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
-                      break_year: int = COVID_BREAK_FY,
+                      covid_start: int | str | None = None, covid_end: int | str | None = None,
+                      break_year: int | str | None = None,
                       data_dir: str | Path | None = None) -> PeriodComparisonResult:
-    """Pre-COVID and COVID-period mean requests per year, their ratio, and year-over-year ratios.
+    """Mean requests per year before, during (and after) the COVID period, their ratios, and
+    year-over-year ratios.
 
     Parameters
     ----------
     needs_reflection
         Columns ``fiscal_year`` and ``requests`` (one row per fiscal year); the shipped data when
         None. A frame cut off at some fiscal year is fine as long as three years remain, at least
-        one on each side of ``break_year``.
+        one before the COVID period and one in it.
+    covid_start, covid_end
+        First and last fiscal year of the COVID period; the dataset ``covid_period`` (FY2020 and
+        FY2023, from the review) when None. Years after ``covid_end`` form their own period.
     break_year
-        First fiscal year of the COVID period.
+        Another name of ``covid_start``.
     data_dir
-        Passed to the loader when ``needs_reflection`` is None.
+        Passed to the loader when ``needs_reflection`` is None, and for the period.
 
     Returns
     -------
     PeriodComparisonResult
         Keys ``requests.pre_mean``, ``requests.covid_mean``, ``requests.mean_ratio_covid_vs_pre``
-        (quasi-Poisson GLM with a period indicator, t intervals) and
-        ``requests.yoy_rr.fy<Y>_vs_fy<Y-1>`` (exact conditional Poisson intervals).
+        (quasi-Poisson GLM with period indicators, t intervals on its residual df),
+        ``requests.after_mean`` and ``requests.mean_ratio_after_vs_pre`` when years after the
+        period exist, and ``requests.yoy_rr.fy<Y>_vs_fy<Y-1>`` (the dispersion of the requests
+        trend borrowed, t on its residual df; exact and flagged ``poisson_only`` where that trend
+        has fewer than 2 residual df).
     """
     df = _needs(needs_reflection, data_dir)
     years = df["fiscal_year"].tolist()
     _input.require_years(df, 3, "period comparison")
-    _check_break(break_year, years, pre_needed=1, post_needed=1)
-    covid = (df["fiscal_year"] >= break_year).to_numpy()
-    X = pd.DataFrame({"const": 1.0, "covid_period": covid.astype(float)})
+    period = _period(covid_start, covid_end, break_year, data_dir)
+    _check_period(period, years, 1, 1)
+    phase = period.phase(years)
+    during, after = phase == "during", phase == "after"
+    X = pd.DataFrame({"const": 1.0, "covid_period": during.astype(float)})
+    if after.any():
+        X["after_covid"] = after.astype(float)
     fit = stats.fit_quasi_poisson(df["requests"], X, what="period comparison")
-    pre = fit.ratio("const")
-    cov = fit.ratio({"const": 1, "covid_period": 1})
-    ratio = fit.ratio("covid_period")
-    n_pre, n_post = int((~covid).sum()), int(covid.sum())
-    exact = stats.rate_ratio_exact(int(df.loc[covid, "requests"].sum()), n_post,
-                                   int(df.loc[~covid, "requests"].sum()), n_pre)
-    interval = f"quasi-Poisson Wald, t({fit.df_resid})"
+    n_pre, n_during = int((phase == "before").sum()), int(during.sum())
+    exact = stats.rate_ratio_exact(int(df.loc[during, "requests"].sum()), n_during,
+                                   int(df.loc[phase == "before", "requests"].sum()), n_pre)
+    interval = f"quasi-Poisson Wald, {fit.quantiles}"
     est = [
-        Estimate("requests.pre_mean", *pre, unit="requests per year", interval=interval),
-        Estimate("requests.covid_mean", *cov, unit="requests per year", interval=interval),
-        Estimate("requests.mean_ratio_covid_vs_pre", *ratio, unit="ratio of means",
+        Estimate("requests.pre_mean", *fit.ratio("const"), unit="requests per year",
                  interval=interval),
+        Estimate("requests.covid_mean", *fit.ratio({"const": 1, "covid_period": 1}),
+                 unit="requests per year", interval=interval),
+        Estimate("requests.mean_ratio_covid_vs_pre", *fit.ratio("covid_period"),
+                 unit="ratio of means", interval=interval),
     ]
+    if after.any():
+        est += [
+            Estimate("requests.after_mean", *fit.ratio({"const": 1, "after_covid": 1}),
+                     unit="requests per year", interval=interval),
+            Estimate("requests.mean_ratio_after_vs_pre", *fit.ratio("after_covid"),
+                     unit="ratio of means", interval=interval),
+        ]
+    yoy = {y: (prev, r) for y, prev, r in yoy_ratios(df["requests"].tolist(), years)}
     rows = []
     for i, fy in enumerate(years):
-        row = {"fiscal_year": fy, "requests": int(df["requests"].iloc[i]),
-               "covid_period": bool(covid[i]), "yoy_rr": math.nan, "yoy_ci_low": math.nan,
-               "yoy_ci_high": math.nan, "yoy_p_value": math.nan}
-        if i > 0:
-            prev = years[i - 1]
-            c1, c0 = int(df["requests"].iloc[i]), int(df["requests"].iloc[i - 1])
-            if c1 + c0 > 0:
-                rr = stats.rate_ratio_exact(c1, 1.0, c0, 1.0)
-                row.update(yoy_rr=rr.ratio, yoy_ci_low=rr.ci_low, yoy_ci_high=rr.ci_high,
-                           yoy_p_value=rr.p_value)
-                est.append(Estimate(f"requests.yoy_rr.fy{fy}_vs_fy{prev}", rr.ratio, rr.ci_low,
-                                    rr.ci_high, unit=_UNIT_RR, interval="exact conditional Poisson",
-                                    p_value=rr.p_value))
+        row = {"fiscal_year": fy, "requests": int(df["requests"].iloc[i]), "phase": phase[i],
+               "covid_period": bool(during[i]), "yoy_rr": math.nan, "yoy_ci_low": math.nan,
+               "yoy_ci_high": math.nan, "yoy_exact_ci_low": math.nan,
+               "yoy_exact_ci_high": math.nan, "yoy_exact_p_value": math.nan}
+        if fy in yoy:
+            prev, r = yoy[fy]
+            row.update(yoy_rr=r.ratio, yoy_ci_low=r.ci_low, yoy_ci_high=r.ci_high,
+                       yoy_exact_ci_low=r.exact_low, yoy_exact_ci_high=r.exact_high,
+                       yoy_exact_p_value=r.exact_p)
+            est.append(Estimate(f"requests.yoy_rr.fy{fy}_vs_fy{prev}", r.ratio, r.ci_low,
+                                r.ci_high, unit=_UNIT_RR, interval=borrowed_interval_text(r),
+                                flags=("poisson_only",) if r.poisson_only else ()))
         rows.append(row)
     table = pd.DataFrame(rows)
     gaps = [y for a, y in zip(years, years[1:], strict=False) if y - a != 1]
+    trend_phi, trend_df = stats.trend_dispersion(df["requests"], years)
     caveats, caveats_ja = join_caveats([
         (True,
-         "The ratio compares period averages only; it would be below 1 even if COVID had no "
-         "effect, because requests were already falling before FY2020.",
-         "この比は期間平均の比較にすぎず、2020年度より前から件数が減っていたため、"
+         f"The ratio compares period averages only; it would be below 1 even if COVID had no "
+         f"effect, because requests were already falling before FY{period.start}.",
+         f"この比は期間平均の比較にすぎず、{period.start}年度より前から件数が減っていたため、"
          "コロナの影響がなくても1を下回りうる。"),
         *_common_caveats(fit, years, len(years), START_UP_FY in years),
-        (True,
-         "The year-over-year intervals are exact for Poisson counts and therefore too narrow here: "
-         "the yearly totals vary much more than Poisson counts.",
-         "前年度比の区間はポアソン分布を仮定した正確な区間であり、年ごとのばらつきが大きい本データでは狭すぎる。"),
+        (trend_df >= 2,
+         f"Each year-over-year interval borrows the dispersion of the requests trend "
+         f"({fmt(trend_phi)}, Pearson χ²/df on {trend_df} df): exact Poisson intervals would be "
+         f"about {fmt(math.sqrt(max(1.0, trend_phi)), 2)} times too narrow on the log scale "
+         "(they remain in the table as a sensitivity, valid only if the counts were Poisson).",
+         f"前年度比の区間は要望・相談件数の傾向モデルの過分散（{fmt(trend_phi)}、ピアソンχ²/自由度、自由度"
+         f"{trend_df}）を借りて広げた。ポアソン分布を仮定した正確な区間は対数尺度で約"
+         f"{fmt(math.sqrt(max(1.0, trend_phi)), 2)}分の1の幅で狭すぎる（表にはポアソン分布の場合に限り"
+         "有効な参考値として残した）。"),
+        (trend_df < 2,
+         f"The requests trend has {trend_df} residual degree(s) of freedom, so no honest "
+         "year-over-year interval exists: the intervals shown are exact, valid only if the counts "
+         "were Poisson, and far too narrow for counts that vary as these do.",
+         f"要望・相談件数の傾向モデルの残差自由度が{trend_df}しかなく、ばらつきを考慮した前年度比の区間は"
+         "求められない。示した区間はポアソン分布の場合に限り有効な正確な区間で、実際のばらつきに対しては狭すぎる。"),
         (bool(gaps),
          f"Fiscal years are missing before {', '.join(f'FY{y}' for y in gaps)}; those ratios span "
          "more than one year.",
@@ -253,14 +353,21 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
     return PeriodComparisonResult(
         title_key="title_requests_periods",
         estimates=tuple(est),
-        method=(f"Quasi-Poisson GLM of yearly requests on a period indicator (FY{break_year} on), "
-                f"t({fit.df_resid}) intervals; year-over-year ratios with exact conditional Poisson "
-                "intervals."),
-        method_ja=(f"年度ごとの要望・相談件数を期間の指標（{break_year}年度以降）で説明する準ポアソンGLM"
-                   f"（t分布・自由度{fit.df_resid}の区間）。前年度比は条件付き正確ポアソン区間。"),
+        method=(f"Quasi-Poisson GLM of yearly requests on period indicators "
+                f"({period.describe(years)}), {fit.quantiles} intervals; year-over-year ratios "
+                "with the dispersion of the requests trend borrowed (exact conditional Poisson "
+                "intervals as a sensitivity)."),
+        method_ja=(f"年度ごとの要望・相談件数を期間の指標（{period.describe(years, 'ja')}）で説明する"
+                   f"準ポアソンGLM（{_quantiles_ja(fit.quantiles)}の区間）。前年度比は傾向モデルの過分散を借りた区間"
+                   "（条件付き正確ポアソン区間は参考）。"),
         n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table,
-        break_year=break_year, exact_ratio=exact,
+        break_year=period.start, period=period, exact_ratio=exact,
     )
+
+
+def _quantiles_ja(q: str) -> str:
+    """``t(3)`` → ``t分布・自由度3``; ``normal`` → ``正規分布``."""
+    return "正規分布" if q == "normal" else f"t分布・自由度{q[2:-1]}"
 
 
 def _check_break(break_year: object, years: Sequence[int], pre_needed: int, post_needed: int,
@@ -294,19 +401,29 @@ def _check_break(break_year: object, years: Sequence[int], pre_needed: int, post
 class TrendResult(Result):
     fit: stats.GLMFit | None = None
 
+    _EXCL = f"requests.trend_rr_per_year.excl_fy{START_UP_FY}"
+
+    def _excl_text(self, lang: str) -> str:
+        if self._EXCL not in self.keys:
+            return ""
+        x = self.estimate(self._EXCL)
+        if lang == "ja":
+            return (f"{START_UP_FY}年度を除くと{fmt(x.value)}{fmt_ci(x.ci_low, x.ci_high, 'ja')}である。")
+        return f" Without FY{START_UP_FY} it is {fmt(x.value)} {fmt_ci(x.ci_low, x.ci_high, 'en')}."
+
     def _text_ja(self) -> str:
         e = self.estimate("requests.trend_rr_per_year")
         way = "減少" if e.value < 1 else "増加"
         return (f"{self._span('ja')}の要望・相談件数に対数線形の傾向を当てはめると、1年あたりの率比は"
                 f"{fmt(e.value)}{fmt_ci(e.ci_low, e.ci_high, 'ja')}で、年に約"
-                f"{fmt(abs(pct_change(e.value)), 2)}%ずつ{way}する傾向である。")
+                f"{fmt(abs(pct_change(e.value)), 2)}%ずつ{way}する傾向である。" + self._excl_text("ja"))
 
     def _text_en(self) -> str:
         e = self.estimate("requests.trend_rr_per_year")
         way = "fall" if e.value < 1 else "rise"
         return (f"A log-linear trend through the requests of {self._span()} gives a rate ratio of "
                 f"{fmt(e.value)} per year {fmt_ci(e.ci_low, e.ci_high, 'en')}, a {way} of about "
-                f"{fmt(abs(pct_change(e.value)), 2)}% a year.")
+                f"{fmt(abs(pct_change(e.value)), 2)}% a year." + self._excl_text("en"))
 
     def _span(self, lang: str = "en") -> str:
         return _years_text(self.data["fiscal_year"].tolist(), lang)
@@ -342,6 +459,18 @@ def trend(needs_reflection: pd.DataFrame | None = None, *,
     X = pd.DataFrame({"const": 1.0, "year": (df["fiscal_year"] - years[0]).astype(float)})
     fit = stats.fit_quasi_poisson(df["requests"], X, what="requests trend")
     rr = fit.ratio("year")
+    interval = f"quasi-Poisson Wald, {fit.quantiles}"
+    est = [
+        Estimate("requests.trend_rr_per_year", *rr, unit=_UNIT_RR_YEAR, interval=interval),
+        Estimate("requests.trend_dispersion", fit.dispersion, unit="Pearson chi2/df"),
+    ]
+    startup = START_UP_FY in years
+    rest = df[df["fiscal_year"] != START_UP_FY]
+    if startup and len(rest) >= 3:
+        Xr = pd.DataFrame({"const": 1.0, "year": (rest["fiscal_year"] - years[0]).astype(float)})
+        fit_r = stats.fit_quasi_poisson(rest["requests"], Xr, what="requests trend without FY2017")
+        est.append(Estimate(f"requests.trend_rr_per_year.excl_fy{START_UP_FY}", *fit_r.ratio("year"),
+                            unit=_UNIT_RR_YEAR, interval=f"quasi-Poisson Wald, {fit_r.quantiles}"))
     eta, se = fit.linear_predictor(X)
     table = df[["fiscal_year", "requests"]].assign(
         fitted=np.exp(eta), fitted_ci_low=np.exp(eta - fit.crit * se),
@@ -349,23 +478,24 @@ def trend(needs_reflection: pd.DataFrame | None = None, *,
         pearson_residual=(df["requests"] - np.exp(eta)) / np.sqrt(fit.scale * np.exp(eta)),
     )
     caveats, caveats_ja = join_caveats([
-        (True,
+        (startup,
          "A single trend over all years cannot say why requests fell; it mixes the start-up "
          "year, the settling-in of the mechanism and the COVID years.",
          "全年度を通した1本の傾向は、減少の理由を示さない（設置初年度、仕組みの定着、コロナ期間が混ざっている）。"),
-        *_common_caveats(fit, years, len(years), START_UP_FY in years),
+        (not startup,
+         "A single trend over all years cannot say why requests changed; it mixes every "
+         "influence on these years into one rate.",
+         "全年度を通した1本の傾向は、件数が変化した理由を示さない（各年度のあらゆる影響が1つの率に混ざっている）。"),
+        *_common_caveats(fit, years, len(years), startup),
     ])
     return TrendResult(
         title_key="title_requests_trend",
-        estimates=(
-            Estimate("requests.trend_rr_per_year", *rr, unit=_UNIT_RR_YEAR,
-                     interval=f"quasi-Poisson Wald, t({fit.df_resid})"),
-            Estimate("requests.trend_dispersion", fit.dispersion, unit="Pearson chi2/df"),
-        ),
-        method=(f"Quasi-Poisson GLM, log(requests) linear in fiscal year; dispersion = Pearson "
-                f"χ²/df; t({fit.df_resid}) Wald intervals."),
-        method_ja=(f"準ポアソンGLM（件数の対数が年度に比例）。過分散＝ピアソンχ²/自由度、"
-                   f"t分布（自由度{fit.df_resid}）のワルド区間。"),
+        estimates=tuple(est),
+        method=(f"Quasi-Poisson GLM, log(requests) linear in fiscal year over {_years_text(years)} "
+                f"(every year, whatever its COVID period); dispersion = Pearson χ²/df; "
+                f"{fit.quantiles} Wald intervals."),
+        method_ja=(f"準ポアソンGLM（件数の対数が年度に比例、{_years_text(years, 'ja')}のすべての年度）。"
+                   f"過分散＝ピアソンχ²/自由度、{_quantiles_ja(fit.quantiles)}のワルド区間。"),
         n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table, fit=fit,
     )
 
@@ -401,6 +531,9 @@ class ITSResult(Result):
 
     def k(self, base: str) -> str:
         return f"requests.{base}{self.suffix}"
+
+    def fit_years(self) -> np.ndarray:
+        return self.data.loc[self.data["used_in_fit"], "fiscal_year"].to_numpy()
 
     def _variant_text(self, lang: str) -> str:
         parts = []
@@ -490,11 +623,17 @@ class ITSResult(Result):
 
 
 def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
-                            break_year: int = COVID_BREAK_FY,
+                            covid_start: int | str | None = None,
+                            covid_end: int | str | None = None,
+                            break_year: int | str | None = None,
                             exclude_fiscal_years: Sequence[int] = (),
                             negative_binomial: bool = True,
                             data_dir: str | Path | None = None) -> ITSResult:
-    """Segmented quasi-Poisson regression of requests with a break at ``break_year``.
+    """Segmented quasi-Poisson regression of requests with a break at the COVID start.
+
+    Fiscal years after the COVID period (``covid_end``) are not part of the interrupted segment:
+    they stay in the table (``phase = 'after'``, ``used_in_fit = False``) and are left out of
+    the fit, so no later year is ever counted as a COVID year.
 
     ``log E[requests] = b0 + b1 t + b2 covid + b3 t covid`` with ``t = fiscal_year - break_year``
     and ``covid = fiscal_year >= break_year``: ``exp(b2)`` is the level change at the break (the
@@ -508,8 +647,9 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     ----------
     needs_reflection
         Columns ``fiscal_year`` and ``requests``; the shipped data when None.
-    break_year
-        First fiscal year of the interrupted segment (FY2020 by default).
+    covid_start, covid_end
+        First and last fiscal year of the COVID period (the dataset ``covid_period`` when None:
+        FY2020–FY2023). ``break_year`` is another name of ``covid_start``.
     exclude_fiscal_years
         Fiscal years left out of the fit (e.g. ``[2017]``, the start-up year); they stay in the
         table, marked ``used_in_fit = False``.
@@ -542,18 +682,21 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
             f"exclude_fiscal_years names FY{', FY'.join(map(str, unknown))}, not in the data "
             f"({_years_text(all_years)})"
         )
-    used = ~df["fiscal_year"].isin(exclude)
+    period = _period(covid_start, covid_end, break_year, data_dir)
+    break_year = period.start
+    phase = period.phase(all_years)
+    used = ~df["fiscal_year"].isin(exclude) & (phase != "after")
     fit_df = df[used]
     years = fit_df["fiscal_year"].to_numpy()
     model = f"the interrupted time series (break FY{break_year})"
-    _check_break(break_year, years.tolist(), pre_needed=2, post_needed=2, model=model)
+    _check_period(period, years.tolist(), 2, 2, model=model)
     if len(years) < 5:
         raise TooFewYearsError(model, 5, years.tolist(),
                                "four coefficients and one degree of freedom for the dispersion")
     suffix = variant_suffix(break_year, exclude)
     X = _its_design(years, break_year)
     fit = stats.fit_quasi_poisson(fit_df["requests"], X, what=model)
-    interval = f"quasi-Poisson Wald, t({fit.df_resid})"
+    interval = f"quasi-Poisson Wald, {fit.quantiles}"
 
     def key(base: str) -> str:
         return f"requests.{base}{suffix}"
@@ -581,13 +724,14 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
             nb_problem = str(exc)
     nb_ok = nb_fit is not None and not nb_problem
     nan3 = (math.nan, math.nan, math.nan)
+    nb_interval = f"negative binomial (NB2) ML, Wald t({nb_fit.df_resid if nb_fit else '—'})"
     est += [
         Estimate(f"requests.its_level_rr.nb{suffix}",
                  *(nb_fit.ratio("covid_period") if nb_ok else nan3), unit=_UNIT_RR,
-                 interval="negative binomial (NB2) ML, normal Wald"),
+                 interval=nb_interval),
         Estimate(f"requests.its_slope_rr.nb{suffix}",
                  *(nb_fit.ratio("years_since_break_covid") if nb_ok else nan3),
-                 unit="ratio of yearly rate ratios", interval="negative binomial (NB2) ML, normal Wald"),
+                 unit="ratio of yearly rate ratios", interval=nb_interval),
         Estimate(key("its_nb_alpha"), nb_fit.nb_alpha if nb_ok else math.nan,
                  unit="NB2 alpha (variance = mu + alpha mu^2)"),
     ]
@@ -597,9 +741,10 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     eta, se = fit.linear_predictor(Xall)
     Xcf = Xall.assign(covid_period=0.0, years_since_break_covid=0.0)
     pi = stats.prediction_interval(fit, Xcf)
-    post = (df["fiscal_year"] >= break_year).to_numpy()
+    post = phase != "before"  # the counterfactual runs on past the period's end
+    during = phase == "during"
     table = df[["fiscal_year", "requests"]].assign(
-        used_in_fit=used.to_numpy(), covid_period=post,
+        used_in_fit=used.to_numpy(), phase=phase, covid_period=during,
         fitted=np.where(used, np.exp(eta), np.nan),
         fitted_ci_low=np.where(used, np.exp(eta - fit.crit * se), np.nan),
         fitted_ci_high=np.where(used, np.exp(eta + fit.crit * se), np.nan),
@@ -613,7 +758,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     table["observed_expected"] = np.where(post, obs / table["counterfactual"], np.nan)
     table["oe_low"] = np.where(post, obs / table["pi_high"], np.nan)
     table["oe_high"] = np.where(post, obs / table["pi_low"], np.nan)
-    post_used = post & used.to_numpy()
+    post_used = during & used.to_numpy()
     total_e, total_lo, total_hi = stats.total_prediction_interval(fit, Xcf[post_used])
     total_o = float(obs[post_used].sum())
     oe_interval = "observed / (expected and its 95% prediction interval)"
@@ -628,6 +773,9 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
 
     n_pre = int((years < break_year).sum())
     n_post = int((years >= break_year).sum())
+    base = years[years < break_year].tolist()
+    startup_base = START_UP_FY in base
+    n_after = int((phase == "after").sum())
     caveats, caveats_ja = join_caveats([
         (True,
          f"The pre-COVID trend rests on {n_pre} fiscal years and the COVID segment on {n_post}; "
@@ -640,24 +788,39 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
          f"The negative binomial sensitivity model could not be used: {nb_problem}.",
          f"負の二項モデルによる感度分析は行えなかった（{nb_problem}）。"),
         (nb_ok,
-         "The negative binomial intervals are large-sample (normal) intervals and are likely too "
-         "narrow with so few points.",
-         "負の二項モデルの区間は大標本（正規近似）の区間であり、点が少ないため狭すぎる可能性が高い。"),
+         f"The negative binomial intervals use t({nb_fit.df_resid if nb_fit else 0}) like the main "
+         "model, since its alpha is estimated from the same few points; it is a check of the "
+         "variance assumption, not more evidence.",
+         f"負の二項モデルの区間も主分析と同じくt分布（自由度{nb_fit.df_resid if nb_fit else 0}）による。"
+         "αも同じ少数の点から推定しており、分散の仮定の確認であって追加の証拠ではない。"),
         (True,
-         "The counterfactual assumes the pre-COVID log-linear trend would have continued "
-         "unchanged; nothing in the data can check that assumption.",
-         "反事実（コロナがなかった場合）の推計は、コロナ前の対数線形の傾向がそのまま続いたと仮定しており、"
-         "この仮定をデータで確かめることはできない。"),
+         f"The counterfactual extends a trend fitted to {len(base)} baseline fiscal year(s) "
+         f"({_years_text(base)})"
+         + (f", most of whose fall is the decay after the FY{START_UP_FY} start-up year" if startup_base else "")
+         + "; it assumes that trend would have continued unchanged, which nothing in the data can "
+         "check, and its prediction interval is correspondingly wide.",
+         f"反事実（コロナがなかった場合）の推計は、{len(base)}年度分の基準期間（{_years_text(base, 'ja')}）"
+         "の傾向を延長したもの"
+         + (f"で、その減少の大部分は{START_UP_FY}年度（設置初年度）の後の落ち着きである" if startup_base else "")
+         + "。その傾向がそのまま続いたという仮定はデータで確かめられず、予測区間もそれだけ広い。"),
+        (n_after > 0,
+         f"{n_after} fiscal year(s) after the COVID period ({_years_text(table.loc[table['phase'] == 'after', 'fiscal_year'])}) "
+         "are shown but not used in the fit: they are neither COVID years nor part of the "
+         "pre-COVID trend.",
+         f"コロナ期間の後の{n_after}年度（{_years_text(table.loc[table['phase'] == 'after', 'fiscal_year'], 'ja')}）"
+         "は表示するがモデルには使っていない（コロナ期間でもコロナ前の傾向でもない）。"),
     ])
     return ITSResult(
         title_key="title_requests_its",
         estimates=tuple(est),
-        method=(f"Segmented quasi-Poisson GLM (break at FY{break_year}: level and slope change), "
-                f"Pearson χ²/df dispersion, t({fit.df_resid}) intervals; NB2 sensitivity; "
+        method=(f"Segmented quasi-Poisson GLM (break at FY{break_year}: level and slope change; "
+                f"{period.describe(all_years)}; years after the period not fitted), Pearson χ²/df "
+                f"dispersion, {fit.quantiles} intervals; NB2 sensitivity with t intervals; "
                 "pre-trend projection with delta-method prediction intervals."),
-        method_ja=(f"分断時系列の準ポアソンGLM（{break_year}年度で水準と傾きが変化）、過分散＝ピアソン"
-                   f"χ²/自由度、t分布（自由度{fit.df_resid}）の区間。負の二項モデルで感度分析。"
-                   "コロナ前の傾向の投影にデルタ法の予測区間。"),
+        method_ja=(f"分断時系列の準ポアソンGLM（{break_year}年度で水準と傾きが変化。"
+                   f"{period.describe(all_years, 'ja')}。コロナ後の年度は当てはめに使わない）、"
+                   f"過分散＝ピアソンχ²/自由度、{_quantiles_ja(fit.quantiles)}の区間。"
+                   "負の二項モデル（t分布の区間）で感度分析。コロナ前の傾向の投影にデルタ法の予測区間。"),
         n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table,
         break_year=break_year, excluded=tuple(exclude), suffix=suffix, fit=fit, nb_fit=nb_fit,
     )
@@ -772,8 +935,18 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
     eta, _ = fit.linear_predictor(X)
     table = df[["fiscal_year", "requests"]].assign(days_under_measures=days.astype(int),
                                                    fitted=np.exp(eta))
-    interval = f"quasi-Poisson Wald, t({fit.df_resid})"
+    interval = f"quasi-Poisson Wald, {fit.quantiles}"
+    exposed = [(y, int(d)) for y, d in zip(years, days, strict=True) if d > 0]
     caveats, caveats_ja = join_caveats([
+        (len(exposed) <= 2,
+         f"Only {len(exposed)} fiscal year(s) have any day under measures ("
+         + ", ".join(f"FY{y}: {d} days" for y, d in exposed)
+         + "), so the exposure term is close to a step for those years and this model is nearly "
+         "the step (level-change) model again, not an independent check.",
+         f"措置の日数が0でない年度は{len(exposed)}年度しかなく（"
+         + "、".join(f"{y}年度：{d}日" for y, d in exposed)
+         + "）、措置日数の項はそれらの年度の段差とほぼ同じで、このモデルは水準変化のモデルとほぼ同じになる"
+         "（独立した確認ではない）。"),
         (True,
          "Days under measures are a crude dose: they ignore what each measure restricted, the "
          "voluntary caution outside those periods, and any delay before meetings resumed.",
@@ -790,9 +963,9 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
             Estimate("requests.exposure_dispersion", fit.dispersion, unit="Pearson chi2/df"),
         ),
         method=(f"Quasi-Poisson GLM of requests on fiscal year and days under COVID measures "
-                f"(per {per_days} days); t({fit.df_resid}) intervals."),
+                f"(per {per_days} days) over {_years_text(years)}; {fit.quantiles} intervals."),
         method_ja=(f"要望・相談件数を年度と措置日数（{per_days}日単位）で説明する準ポアソンGLM"
-                   f"（t分布・自由度{fit.df_resid}の区間）。"),
+                   f"（{_years_text(years, 'ja')}、{_quantiles_ja(fit.quantiles)}の区間）。"),
         n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table,
         per_days=per_days, fit=fit,
     )
@@ -871,7 +1044,8 @@ def _row(variant: str, quantity: str, e: Estimate | None, model: Result | None, 
 
 def sensitivity(needs_reflection: pd.DataFrame | None = None,
                 covid_measures: pd.DataFrame | None = None, *,
-                break_year: int = COVID_BREAK_FY, data_dir: str | Path | None = None,
+                covid_start: int | str | None = None, covid_end: int | str | None = None,
+                break_year: int | str | None = None, data_dir: str | Path | None = None,
                 exposure: pd.DataFrame | None = None) -> SensitivityResult:
     """The main interrupted time series beside its sensitivity analyses.
 
@@ -888,7 +1062,8 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
     """
     df = _needs(needs_reflection, data_dir)
     years = df["fiscal_year"].tolist()
-    main = interrupted_time_series(df, break_year=break_year)
+    period = _period(covid_start, covid_end, break_year, data_dir)
+    main = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
     rows = [
         _row("main_model", "level_change", main.estimate(main.k("its_level_rr")), main),
         _row("main_model", "slope_change", main.estimate(main.k("its_slope_rr")), main),
@@ -901,12 +1076,14 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
     est: list[Estimate] = []
     variants = []
     if START_UP_FY in years:
-        variants.append(("excl_fy2017", {"break_year": break_year, "exclude_fiscal_years": [START_UP_FY]}))
-    variants.append(("later_break", {"break_year": break_year + 1}))
+        variants.append(("excl_fy2017", {"covid_start": period.start,
+                                         "exclude_fiscal_years": [START_UP_FY]}))
+    variants.append(("later_break", {"covid_start": period.start + 1}))
     for name, kw in variants:
-        suffix = variant_suffix(kw["break_year"], kw.get("exclude_fiscal_years", ()))
+        suffix = variant_suffix(kw["covid_start"], kw.get("exclude_fiscal_years", ()))
         try:
-            m = interrupted_time_series(df, negative_binomial=False, **kw)
+            m = interrupted_time_series(df, negative_binomial=False,
+                                        covid_end=max(period.end, kw["covid_start"]), **kw)
             reason = ""
         except ModelInputError as exc:
             m, reason = None, str(exc)
@@ -1005,7 +1182,8 @@ class VerdictResult(Result):
 
 def verdict(needs_reflection: pd.DataFrame | None = None,
             covid_measures: pd.DataFrame | None = None, *,
-            break_year: int = COVID_BREAK_FY, data_dir: str | Path | None = None,
+            covid_start: int | str | None = None, covid_end: int | str | None = None,
+            break_year: int | str | None = None, data_dir: str | Path | None = None,
             exposure: pd.DataFrame | None = None) -> VerdictResult:
     """Can the yearly points distinguish a COVID effect from the decline already under way?
 
@@ -1023,10 +1201,12 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
     the keys of the analyses behind it.
     """
     df = _needs(needs_reflection, data_dir)
-    per = period_comparison(df, break_year=break_year)
+    period = _period(covid_start, covid_end, break_year, data_dir)
+    break_year = period.start
+    per = period_comparison(df, covid_start=period.start, covid_end=period.end)
     tr = trend(df)
-    sens = sensitivity(df, covid_measures, break_year=break_year, data_dir=data_dir,
-                       exposure=exposure)
+    sens = sensitivity(df, covid_measures, covid_start=period.start, covid_end=period.end,
+                       data_dir=data_dir, exposure=exposure)
     its = sens.models[0]
     assert isinstance(its, ITSResult)
     years = df["fiscal_year"].tolist()
@@ -1040,6 +1220,8 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
     tr_e = tr.estimate("requests.trend_rr_per_year")
     ratio = per.estimate("requests.mean_ratio_covid_vs_pre")
     oe = its.estimate(its.k("counterfactual_oe_total"))
+    oe_informative = oe.interval_excludes_one
+    n_base = int((its.fit_years() < break_year).sum())
     d = sens.data
     ok = d[d["estimable"]]
     # the later break tests the timing, not the same hypothesis: it is reported, not required
@@ -1065,8 +1247,11 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
         f"and the pre-COVID segment alone {fmt(pre.value)} per year {fmt_ci(pre.ci_low, pre.ci_high, 'en')}.",
         f"Against that trend the level change at FY{break_year} is {fmt(lv.value)} "
         f"{fmt_ci(lv.ci_low, lv.ci_high, 'en')} and the slope change {fmt(sl.value)} "
-        f"{fmt_ci(sl.ci_low, sl.ci_high, 'en')}; COVID-period requests were {fmt(oe.value)} times "
-        "the projection of the pre-COVID trend.",
+        f"{fmt_ci(sl.ci_low, sl.ci_high, 'en')}"
+        + (f"; COVID-period requests were {fmt(oe.value)} times the projection of the pre-COVID "
+           f"trend {fmt_ci(oe.ci_low, oe.ci_high, 'en').replace('CI', 'range')}." if oe_informative
+           else f". The projection of the pre-COVID trend rests on {n_base} baseline years and is "
+           "too uncertain to weigh (its range includes 1), so it plays no part in this verdict."),
         f"{n_excl} of the {len(ok)} estimates in the sensitivity analyses (excluding FY2017, a "
         "later break, negative binomial, days under measures) have intervals excluding 1"
         + (", and they do not agree in direction." if n_excl and not distinguishable else "."),
@@ -1074,9 +1259,9 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
         f"drop in level to {fmt(mde, 2)} times the trend (a fall of {fmt(100 * (1 - mde), 2)}% or "
         f"more) or a rise to {fmt(mde_up, 2)} times would be detected with 80% power.",
         "What would settle it: monthly or quarterly request counts for several years before and "
-        "after FY2020, so that the timing of each measure can be matched to the counts; counts by "
-        "ward or まちづくりセンター; counts after FY2023, to see whether the FY2023 rebound "
-        "continues; and a comparison channel that COVID did not touch.",
+        f"after FY{break_year}, so that the timing of each measure can be matched to the counts; "
+        f"counts by ward or まちづくりセンター; counts after FY{period.end}, to see whether the "
+        "latest rebound continues; and a comparison channel that COVID did not touch.",
     ]
     ja = [
         f"判定：{len(years)}点の年度データでは、コロナの影響とそれ以前から続いていた減少を"
@@ -1087,16 +1272,19 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
         f"{fmt_ci(pre.ci_low, pre.ci_high, 'ja')}）。",
         f"その傾向に対する{break_year}年度の水準の変化は{fmt(lv.value)}倍"
         f"{fmt_ci(lv.ci_low, lv.ci_high, 'ja')}、傾きの変化は{fmt(sl.value)}倍"
-        f"{fmt_ci(sl.ci_low, sl.ci_high, 'ja')}で、コロナ期間の実績はコロナ前の傾向を延長した値の"
-        f"{fmt(oe.value)}倍だった。",
+        f"{fmt_ci(sl.ci_low, sl.ci_high, 'ja')}"
+        + (f"で、コロナ期間の実績はコロナ前の傾向を延長した値の{fmt(oe.value)}倍"
+           f"{fmt_ci(oe.ci_low, oe.ci_high, 'ja').replace('信頼区間', '範囲')}だった。" if oe_informative
+           else f"である。コロナ前の傾向の延長は{n_base}年度分の基準期間に基づき、不確かさが大きい"
+           "（範囲が1を含む）ため、この判定には用いない。"),
         f"感度分析（2017年度除外、区切りを後ろにずらす、負の二項モデル、措置日数）の{len(ok)}個の推定の"
         f"うち、区間が1を含まないものは{n_excl}個"
         + ("で、方向もそろっていない。" if n_excl and not distinguishable else "である。"),
         f"{len(years)}点・残差自由度{fit.df_resid}では、水準が傾向の{fmt(mde, 2)}倍以下に下がる"
         f"（{fmt(100 * (1 - mde), 2)}%以上の減少）か{fmt(mde_up, 2)}倍以上に上がる変化でなければ、"
         "80%の検出力で検出できない。",
-        "決着をつけるには、2020年度の前後数年にわたる月別または四半期別の件数（各措置の時期と照合できる）、"
-        "区別・まちづくりセンター別の件数、2024年度以降の件数（2023年度の回復が続くか）、"
+        f"決着をつけるには、{break_year}年度の前後数年にわたる月別または四半期別の件数（各措置の時期と照合できる）、"
+        f"区別・まちづくりセンター別の件数、{period.end + 1}年度以降の件数（直近の回復が続くか）、"
         "コロナの影響を受けない比較対象の窓口のデータが必要である。",
     ]
     caveats, caveats_ja = join_caveats([
@@ -1120,11 +1308,13 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
         ),
         method=("Decision rule: the main ITS level or slope interval excludes 1 and the estimable "
                 "negative binomial, excluding-FY2017 and exposure models agree in direction with "
-                "intervals excluding 1; minimum detectable change from the main model's standard "
-                "error."),
+                "intervals excluding 1 (every interval dispersion-aware: quasi-Poisson or NB2 with "
+                "t quantiles; no exact Poisson test enters); minimum detectable change from the "
+                f"main model's standard error. Periods: {period.describe(years)}."),
         method_ja=("判定規則：主分析の水準または傾きの変化の区間が1を含まず、推定可能な負の二項モデル・"
-                   "2017年度除外・措置日数モデルが同じ方向で区間が1を含まないこと。検出可能な最小の変化は"
-                   "主分析の標準誤差から計算。"),
+                   "2017年度除外・措置日数モデルが同じ方向で区間が1を含まないこと（区間はすべて過分散を考慮した"
+                   "準ポアソンまたは負の二項のt分布による区間で、ポアソン分布を仮定した正確検定は用いない）。"
+                   f"検出可能な最小の変化は主分析の標準誤差から計算。期間：{period.describe(years, 'ja')}。"),
         n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja,
         data=d.assign(verdict_distinguishable=distinguishable),
         distinguishable=distinguishable, period=per, trend_result=tr, its=its,

@@ -1,0 +1,116 @@
+"""The COVID period: which fiscal years are before, during and after it.
+
+The period is data, not code: its first and last fiscal year come from the dataset
+``covid_period`` (the review's own remark, 令和2年度から令和5年度 = FY2020–FY2023), and a notebook or a
+caller may override either end (``covid_start``, ``covid_end``; ``break_year`` is an older name of
+``covid_start``). A fiscal year after the end is "after COVID": it is never counted as a COVID
+year, and every model says in its method line which years it treats as before, during and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..results import years_text
+from .errors import CovidPeriodError
+
+__all__ = ["PHASES", "CovidPeriod", "covid_period"]
+
+#: The three phases, in order.
+PHASES = ("before", "during", "after")
+
+
+@dataclass(frozen=True)
+class CovidPeriod:
+    """First and last fiscal year of the COVID period (inclusive)."""
+
+    start: int
+    end: int
+
+    def phase(self, years: Sequence[int]) -> np.ndarray:
+        """``'before'``, ``'during'`` or ``'after'`` for each fiscal year."""
+        y = np.asarray(years, dtype=int)
+        return np.where(y < self.start, "before", np.where(y <= self.end, "during", "after"))
+
+    def during(self, years: Sequence[int]) -> np.ndarray:
+        y = np.asarray(years, dtype=int)
+        return (y >= self.start) & (y <= self.end)
+
+    def after(self, years: Sequence[int]) -> np.ndarray:
+        return np.asarray(years, dtype=int) > self.end
+
+    def before(self, years: Sequence[int]) -> np.ndarray:
+        return np.asarray(years, dtype=int) < self.start
+
+    def split(self, years: Sequence[int]) -> dict[str, list[int]]:
+        """The fiscal years of each phase."""
+        ys = [int(y) for y in years]
+        ph = self.phase(ys)
+        return {p: [y for y, q in zip(ys, ph, strict=True) if q == p] for p in PHASES}
+
+    def describe(self, years: Sequence[int], lang: str = "en") -> str:
+        """``before FY2017–FY2019; during FY2020–FY2023; after none`` (or in Japanese), for a
+        model's method line."""
+        parts = self.split(years)
+        if lang == "ja":
+            names = {"before": "コロナ前", "during": "コロナ期間", "after": "コロナ後"}
+            return "、".join(f"{names[p]}：{years_text(ys, 'ja') if ys else 'なし'}"
+                            for p, ys in parts.items())
+        return "; ".join(f"{p} COVID {years_text(ys) if ys else 'none'}"
+                         for p, ys in parts.items()).replace("during COVID", "COVID period")
+
+    def with_start(self, start: int) -> CovidPeriod:
+        return CovidPeriod(start, max(start, self.end))
+
+
+def _whole_year(value: object, name: str) -> int:
+    if isinstance(value, str):
+        from ..eras import fiscal_year
+
+        try:
+            return fiscal_year(value)
+        except ValueError as exc:
+            raise CovidPeriodError(f"{name}: {exc}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise CovidPeriodError(f"{name} must be a whole fiscal year (2020) or an era label "
+                               f"(R2, 令和2年度), not {value!r}")
+    return int(value)
+
+
+def covid_period(covid_start: int | str | None = None, covid_end: int | str | None = None, *,
+                 break_year: int | str | None = None,
+                 data_dir: str | Path | None = None) -> CovidPeriod:
+    """The COVID period: the dataset ``covid_period`` (laid over by ``data_dir``), with either
+    end overridden. ``break_year`` is accepted as another name of ``covid_start``; giving both
+    with different values is an error. Era labels (``R2``, ``令和2年度``) are accepted.
+
+    Raises
+    ------
+    CovidPeriodError
+        An end is not a whole fiscal year, or the end comes before the start.
+    """
+    if break_year is not None:
+        if covid_start is not None and _whole_year(covid_start, "covid_start") != _whole_year(
+                break_year, "break_year"):
+            raise CovidPeriodError(f"break_year ({break_year!r}) and covid_start "
+                                   f"({covid_start!r}) name the same parameter with different "
+                                   "values: give one")
+        covid_start = break_year
+    if covid_start is None or covid_end is None:
+        from ..loading import load
+
+        fy = load("covid_period", data_dir)["fiscal_year"]
+        start = int(fy.min()) if covid_start is None else _whole_year(covid_start, "covid_start")
+        end = int(fy.max()) if covid_end is None else _whole_year(covid_end, "covid_end")
+        if covid_end is None and start > end:  # a later start moves the document's end with it
+            end = start
+    else:
+        start = _whole_year(covid_start, "covid_start")
+        end = _whole_year(covid_end, "covid_end")
+    if end < start:
+        raise CovidPeriodError(f"covid_end (FY{end}) comes before covid_start (FY{start})")
+    return CovidPeriod(start, end)
