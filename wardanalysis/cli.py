@@ -13,11 +13,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .loading import check, datasets, describe, load
 
     problems = check(args.path, dataset=args.dataset)
-    if problems:
-        for p in problems:
-            print(p)
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+    for p in problems:
+        print(p)
+    errors = [p for p in problems if p.is_error]
+    warnings = len(problems) - len(errors)
+    if errors:
+        more = f" and {warnings} warning(s)" if warnings else ""
+        print(f"{len(errors)} problem(s){more} found", file=sys.stderr)
         return 1
+
     if args.path is None:
         print(f"All {len(datasets())} datasets are valid. Provenance:")
         for name in datasets():
@@ -27,6 +31,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             where = src.get("section", "")
             print(f"- {name} ({len(df)} rows): {src['id']} · {where} · {src.get('as_of', '')} "
                   f"· quality {src.get('quality', 'per row')} · sha256 {meta['sha256'][:12]}")
+    elif warnings:
+        print(f"{args.path}: no problems that stop the data being used; {warnings} warning(s)")
     else:
         print(f"{args.path}: no problems found")
     return 0
@@ -47,7 +53,7 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     try:
         meta = describe(args.name)
     except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
+        print(f"wardanalysis describe: {exc.args[0]}", file=sys.stderr)
         return 2
     print(json.dumps(meta, ensure_ascii=False, indent=2, default=str))
     return 0
@@ -96,10 +102,45 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_main(args)
 
 
+REPORT_BUG = ("wardanalysis: this is a bug, not a problem with your input; please report it "
+              "with the traceback above and the command you ran")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command line. The package's own errors (bad input) print as one line and exit 2; an
+    interrupted command exits 130; a broken pipe (``| head``) ends quietly; anything else is a
+    bug and prints its traceback with a request to report it (exit 1)."""
+    import os
+    import traceback
+
+    from .errors import WardanalysisError
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
+    except WardanalysisError as exc:
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        command = getattr(args, "command", "")
+        print(f"wardanalysis {command}: {lines[0] if lines else type(exc).__name__}",
+              file=sys.stderr)
+        for line in lines[1:]:
+            print(f"  {line.strip()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("wardanalysis: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`wardanalysis datasets | head`): stop writing, quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception:
+        traceback.print_exc()
+        print(REPORT_BUG, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

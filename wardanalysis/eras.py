@@ -25,6 +25,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .errors import WardanalysisError
+
 __all__ = [
     "ERAS",
     "EraLabelError",
@@ -33,12 +35,13 @@ __all__ = [
     "fiscal_year_bounds",
     "fiscal_year_of",
     "fiscal_years",
+    "latest_fiscal_year",
     "normalize_label",
     "parse_japanese_date",
 ]
 
 
-class EraLabelError(ValueError):
+class EraLabelError(WardanalysisError, ValueError):
     """A label that names no real era year, fiscal year or range."""
 
     def __init__(self, label: object, reason: str):
@@ -101,10 +104,24 @@ def _era(name: str, label: object) -> Era:
 
 
 def _era_year(num: str, label: object) -> int:
+    if num != "元" and len(num) > 3:
+        raise EraLabelError(label, f"era year {num[:10]} is far beyond any era")
     n = 1 if num == "元" else int(num)
     if n < 1:
         raise EraLabelError(label, "era years start at 1 (元年)")
     return n
+
+
+def latest_fiscal_year() -> int:
+    """The latest fiscal year a label of the current era may name: next fiscal year (a budget
+    is printed before its year begins)."""
+    return dt.date.today().year + 1
+
+
+def _check_current(era: Era, era_year: int, year: int, label: object) -> None:
+    if era.end is None and year > latest_fiscal_year():
+        raise EraLabelError(label, f"{era.kanji} {era_year} would be {year}, after the next "
+                                   f"fiscal year ({latest_fiscal_year()})")
 
 
 def fiscal_year_bounds(fy: int) -> tuple[dt.date, dt.date]:
@@ -127,6 +144,7 @@ def _check_fiscal(era: Era, era_year: int, label: object) -> int:
             if last
             else f"{era.kanji} {era_year} would be fiscal year {fy}, before the era began",
         )
+    _check_current(era, era_year, fy, label)
     return fy
 
 
@@ -134,6 +152,7 @@ def _check_calendar(era: Era, era_year: int, label: object) -> int:
     year = era.gregorian(era_year)
     if era.start.year > year or (era.end is not None and era.end.year < year):
         raise EraLabelError(label, f"{era.kanji} has no year {era_year}")
+    _check_current(era, era_year, year, label)
     return year
 
 

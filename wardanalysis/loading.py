@@ -18,7 +18,14 @@ import pandas as pd
 
 from .paths import shipped_data_dir
 from .schema import DatasetSchema, dataset_names, get_schema
-from .validation import DataValidationError, Problem, contiguity_problems, read_table
+from .validation import (
+    DataValidationError,
+    Problem,
+    contiguity_problems,
+    markup_warnings,
+    not_a_regular_file,
+    read_table,
+)
 
 __all__ = ["check", "data_checksum", "datasets", "describe", "load", "sha256"]
 
@@ -63,7 +70,11 @@ def overlay_path(name: str, data_dir: str | Path | None) -> Path | None:
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data_dir {str(data_dir)!r} is not a directory")
     path = data_dir / f"{name}.csv"
-    return path if path.is_file() else None
+    if path.is_file():
+        return path
+    if os.path.lexists(path):  # a directory, FIFO, device or broken link named like the file
+        raise DataValidationError([not_a_regular_file(path)])
+    return None
 
 
 def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -166,7 +177,8 @@ def data_checksum(data_dir: str | Path | None = None) -> str:
 
 
 def check(path: str | Path | None = None, dataset: str | None = None) -> list[Problem]:
-    """Every problem in the shipped data, or in a user's file or directory of files.
+    """Every problem in the shipped data, or in a user's file or directory of files (errors,
+    and warnings for text cells that hold markup: ``Problem.severity``).
 
     A file is matched to its dataset by its name (``<dataset>.csv``) unless ``dataset`` is given;
     a directory is checked as an overlay directory, each file both alone and laid over the
@@ -191,6 +203,7 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
                                         f"name the file after one of: {', '.join(datasets())}"))
                 continue
             problems += _check_overlay(f.stem, path)
+            problems += _markup(f, get_schema(f.stem))
         return problems
     if not path.exists():
         return [Problem(str(path), "no such file")]
@@ -199,8 +212,13 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
         return [Problem(str(path), f"cannot tell which dataset this is: name it <dataset>.csv or "
                         f"pass --dataset (one of: {', '.join(datasets())})")]
     schema = get_schema(name)
-    _, _, found = read_table(path, schema, str(path))
-    return found
+    frame, _, found = read_table(path, schema, str(path))
+    return found + markup_warnings(frame, schema, str(path))
+
+
+def _markup(path: Path, schema: DatasetSchema) -> list[Problem]:
+    frame, _, _ = read_table(path, schema, str(path))
+    return markup_warnings(frame, schema, str(path))
 
 
 def _check_overlay(name: str, data_dir: Path) -> list[Problem]:

@@ -8,8 +8,10 @@ once under any matplotlib backend.
 
 from __future__ import annotations
 
+import html
 import itertools
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -19,6 +21,7 @@ from .glossary import check_lang, has, label
 __all__ = [
     "bullets",
     "corrections_table",
+    "markup",
     "format_table",
     "provenance_table",
     "heading",
@@ -48,27 +51,55 @@ def _label(key: str, lang: str) -> str:
     return label(key, lang) if has(key) else key
 
 
-def heading(key: str, lang: str, level: int = 2) -> None:
-    """A Markdown heading from the glossary term ``key`` (or ``key`` itself if it is not a term)."""
-    from IPython.display import Markdown
+# --- prose: the one place where text reaches a page ------------------------------------------
+#
+# Computed text mixes the package's sentences with values from data files and parameters (an
+# amount as printed, a user's note, a file name). Markdown would let such a value add raw HTML,
+# a script or a javascript: link to a reader's page, so prose is never rendered as Markdown:
+# it is HTML-escaped as a whole, and the package's own emphasis (*…*, **…**) is the only
+# markup put back. Every output carries the plain text too (what nbval compares).
 
-    _display(Markdown(f"{'#' * level} {_label(key, lang)}"))
+_STRONG = re.compile(r"\*\*(.+?)\*\*")
+_EM = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+
+
+def markup(text: str) -> str:
+    """``text`` as safe inline HTML: everything escaped, then ``**x**`` → ``<strong>`` and
+    ``*x*`` → ``<em>``. No other markup survives, whatever ``text`` holds."""
+    escaped = html.escape(str(text), quote=True)
+    return _EM.sub(r"<em>\1</em>", _STRONG.sub(r"<strong>\1</strong>", escaped))
+
+
+def _plain(text: str) -> str:
+    return _EM.sub(r"\1", _STRONG.sub(r"\1", str(text)))
+
+
+def _show_html(fragment: str, plain: str) -> None:
+    from IPython.display import display
+
+    display({"text/html": fragment, "text/plain": plain}, raw=True)
+
+
+def heading(key: str, lang: str, level: int = 2) -> None:
+    """A heading from the glossary term ``key`` (or ``key`` itself, escaped, if it is not a
+    term)."""
+    if not 1 <= int(level) <= 6:
+        raise ValueError(f"heading level must be 1 to 6, not {level!r}")
+    text = _label(key, lang)
+    _show_html(f"<h{level}>{markup(text)}</h{level}>", text)
 
 
 def say(text: str) -> None:
-    """A paragraph of Markdown prose."""
-    from IPython.display import Markdown
-
-    _display(Markdown(text))
+    """A paragraph of prose (escaped; ``*emphasis*`` and ``**strong**`` kept)."""
+    _show_html(f"<p>{markup(text)}</p>", _plain(text))
 
 
 def bullets(items: list[str], title: str | None = None) -> None:
-    """A bulleted list, optionally under a bold title line."""
-    from IPython.display import Markdown
-
-    lines = [f"**{title}**", ""] if title else []
-    lines += [f"- {item}" for item in items]
-    _display(Markdown("\n".join(lines)))
+    """A bulleted list, optionally under a bold title line (every item escaped)."""
+    head = f"<p><strong>{markup(title)}</strong></p>" if title else ""
+    body = "".join(f"<li>{markup(item)}</li>" for item in items)
+    plain = "\n".join(([title, ""] if title else []) + [f"- {_plain(i)}" for i in items])
+    _show_html(f"{head}<ul>{body}</ul>", plain)
 
 
 def _fmt_cell(value: Any, sig: int | None) -> str:
@@ -149,11 +180,15 @@ def _is_url_column(values: pd.Series) -> bool:
 
 
 def _link(value: Any) -> str:
-    import html
+    """A web address as a link named by its host, only if the address is one the package
+    ships (a source of the shipped data); any other text, a user's address included, is
+    escaped text."""
     from urllib.parse import urlsplit
 
+    from .sources import shipped_urls
+
     text = str(value)
-    if not text.startswith(("https://", "http://")):
+    if text not in shipped_urls():
         return html.escape(text)
     host = urlsplit(text).hostname or text
     return f'<a href="{html.escape(text, quote=True)}">{html.escape(host)}</a>'

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .errors import WardanalysisError
 from .paths import shipped_data_dir
 
 __all__ = ["Column", "DatasetSchema", "SchemaError", "dataset_names", "get_schema"]
@@ -30,7 +31,7 @@ _TOP_KEYS = {
 }
 
 
-class SchemaError(ValueError):
+class SchemaError(WardanalysisError, ValueError):
     """A descriptor in ``data/meta/`` that does not follow the descriptor format."""
 
 

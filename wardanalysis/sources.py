@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from .paths import shipped_data_dir
 
-__all__ = ["source", "source_date", "sources"]
+__all__ = ["shipped_urls", "source", "source_date", "sources"]
 
 
 @cache
@@ -34,3 +38,22 @@ def source_date(source_id: str) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(value) if isinstance(value, str) else None
+
+
+_URL = re.compile(r"https?://[^\s\"'<>]+")
+
+
+@cache
+def shipped_urls() -> frozenset[str]:
+    """Every http(s) address in the shipped data files and descriptors: the only addresses a
+    report renders as links (a user's cell is never made a link)."""
+    root = shipped_data_dir()
+    found: set[str] = set()
+    for path in sorted([*root.glob("raw/*.csv"), *root.glob("meta/*.yml"), root / "sources.yml"]):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".csv":
+            for row in csv.reader(io.StringIO(text)):
+                found.update(c.strip() for c in row if _URL.fullmatch(c.strip()))
+        else:
+            found.update(_URL.findall(text))
+    return frozenset(u for u in found if urlsplit(u).scheme in ("http", "https"))

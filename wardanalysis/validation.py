@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import operator
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,12 +19,26 @@ from typing import Any
 import pandas as pd
 
 from .eras import EraLabelError, era_label, fiscal_year, fiscal_years
+from .errors import WardanalysisError
 from .schema import Column, DatasetSchema
 
-__all__ = ["DataValidationError", "Problem", "read_table"]
+__all__ = ["DataValidationError", "Problem", "markup_warnings", "read_table"]
 
 _DASHES = {"—", "-", "–", "―", "ー", "‐", "−", "－"}
-_UNIT_SUFFIX = re.compile(r"(件|人|名|千円|円|か所|箇所|校区|施設|%)$")
+_UNIT_SUFFIX = re.compile(r"(件|人|名|千円|百万円|万円|億円|円|か所|箇所|校区|施設|%)$")
+#: A number like 1.000: a decimal point, or a thousands separator as some locales write it.
+_AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
+#: Limits of a user's data file: far above any real table of this kind.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_CELL_CHARS = csv.field_size_limit()
+#: Problems listed per kind of problem and column; the rest are counted.
+MAX_PER_KIND = 20
+
+
+def _column_units(col: Column) -> set[str]:
+    """The unit suffixes a cell of ``col`` may carry: those its descriptor's unit names in
+    brackets (``cases (件)`` → 件)."""
+    return set(re.findall(r"\(([^()]+)\)", col.unit or ""))
 _INT_RE = re.compile(r"^[+-]?(\d{1,3}(,\s?\d{3})+|\d+)$")
 _NUM_RE = re.compile(r"^[+-]?(\d{1,3}(,\s?\d{3})+|\d+)(\.\d+)?$")
 _OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "<": operator.lt, ">": operator.gt}
@@ -38,6 +53,8 @@ class Problem:
     message: str
     row: int | None = None  # spreadsheet row number: the header is row 1
     column: str | None = None
+    #: "error" (the file cannot be used) or "warning" (it can, but look at it)
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = [self.file]
@@ -45,10 +62,15 @@ class Problem:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {self.message}"
+        lead = "warning: " if self.severity == "warning" else ""
+        return f"{', '.join(where)}: {lead}{self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity != "warning"
 
 
-class DataValidationError(ValueError):
+class DataValidationError(WardanalysisError, ValueError):
     """A data file broke its dataset's schema; ``problems`` lists every fault found."""
 
     def __init__(self, problems: list[Problem]):
@@ -72,37 +94,46 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
                 return 0, None
             if col.nullable:
                 return pd.NA, None
-            return pd.NA, f"{raw!r} where a number is expected (a dash means none only in columns declared so)"
+            return pd.NA, f"{_short(raw)} where a number is expected (a dash means none only in columns declared so)"
+        unit = _UNIT_SUFFIX.search(text)
+        if unit and unit[1] not in _column_units(col):
+            wanted = f"is in {col.unit}" if col.unit else "takes a plain number"
+            return pd.NA, f"{_short(raw)} carries the unit {unit[1]}, but this column {wanted}"
         num = _UNIT_SUFFIX.sub("", text).strip()
         if num.startswith("約"):
-            return pd.NA, f"{raw!r} is approximate; give the number and note the approximation"
+            return pd.NA, f"{_short(raw)} is approximate; give the number and note the approximation"
+        if _AMBIGUOUS.match(num):
+            whole, frac = num.split(".")
+            return pd.NA, (f"{_short(raw)} is ambiguous: {whole}.{frac} with a decimal point, or "
+                           f"{whole}{frac} with a thousands separator; write it as "
+                           f"{whole}{frac} or {whole},{frac} (thousands), or {float(num):g}")
         pattern = _INT_RE if col.type == "integer" else _NUM_RE
-        if col.type == "integer" and re.fullmatch(r"[+-]?\d+\.0*", num):
+        if col.type == "integer" and re.fullmatch(r"[+-]?\d+\.0{1,2}", num):
             num = num.split(".")[0]
         if not pattern.match(num):
             what = "an integer" if col.type == "integer" else "a number"
-            return pd.NA, f"{raw!r} is not {what}"
+            return pd.NA, f"{_short(raw)} is not {what}"
         value = num.replace(",", "").replace(" ", "")
         value = int(value) if col.type == "integer" else float(value)
         if col.min is not None and value < col.min:
-            return value, f"{raw!r} is below the minimum {col.min}"
+            return value, f"{_short(raw)} is below the minimum {col.min}"
         if col.max is not None and value > col.max:
-            return value, f"{raw!r} is above the maximum {col.max}"
+            return value, f"{_short(raw)} is above the maximum {col.max}"
         return value, None
     if col.type == "boolean":
         b = _BOOL.get(text.lower())
-        return (pd.NA, f"{raw!r} is not true/false") if b is None else (b, None)
+        return (pd.NA, f"{_short(raw)} is not true/false") if b is None else (b, None)
     if col.type == "date":
         try:
             return pd.Timestamp(text).date(), None
         except (ValueError, TypeError):
-            return pd.NA, f"{raw!r} is not a date (expected YYYY-MM-DD)"
+            return pd.NA, f"{_short(raw)} is not a date (expected YYYY-MM-DD)"
     if col.enum:
         if text not in col.enum:
-            return text, f"{raw!r} is not one of {', '.join(col.enum)}"
+            return text, f"{_short(raw)} is not one of {', '.join(col.enum)}"
         return text, None
     if col.pattern and not re.fullmatch(col.pattern, text):
-        return text, f"{raw!r} does not match the pattern {col.pattern}"
+        return text, f"{_short(raw)} does not match the pattern {col.pattern}"
     # Free text is kept as transcribed (quotes stay byte-exact); only codes are normalised.
     return raw.strip(), None
 
@@ -120,6 +151,16 @@ def decode(data: bytes, name: str) -> tuple[str | None, Problem | None]:
     return None, Problem(name, "cannot be decoded as UTF-8 or cp932 (Shift_JIS); save it as UTF-8 CSV")
 
 
+def not_a_regular_file(path: Path, name: str | None = None) -> Problem | None:
+    """The problem with ``path`` if it is not a regular file (nothing is opened)."""
+    if path.is_file():
+        return None
+    kind = "a directory" if path.is_dir() else (
+        "missing" if not os.path.lexists(path) else "not a regular file (a FIFO, device or "
+                                                    "broken link)")
+    return Problem(name or str(path), f"is {kind}; a data file must be a regular file")
+
+
 def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
     """Read ``path`` against ``schema``.
 
@@ -129,8 +170,17 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
     """
     name = label or str(path)
     problems: list[Problem] = []
+    path = Path(path)
     try:
-        data = Path(path).read_bytes()
+        irregular = not_a_regular_file(path, name)
+        if irregular:  # a directory, FIFO or device is never opened
+            return None, None, [irregular]
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, None, [Problem(name, f"is {size / 1e6:.1f} MB, above the limit of "
+                                              f"{MAX_FILE_BYTES // (1024 * 1024)} MB for a data "
+                                              "file (real tables are a few KB)")]
+        data = path.read_bytes()
     except OSError as exc:
         return None, None, [Problem(name, f"cannot be read ({exc.strerror})")]
     text, problem = decode(data, name)
@@ -138,7 +188,13 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
         return None, None, [problem]
     if text.strip() == "":
         return None, None, [Problem(name, "the file is empty")]
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        what = (f"a cell is longer than {MAX_CELL_CHARS:,} characters" if "field larger" in str(exc)
+                else f"it is not well-formed CSV ({exc}; a stray or unclosed quote?)")
+        return None, None, [Problem(name, what, row=reader.line_num)]
     header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
     body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(not _is_blank(c) for c in r)]
     if not body:
@@ -221,7 +277,24 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
         problems += _table_checks(frame, schema, name)
         if totals is not None:
             problems += _totals_check(frame, totals, schema, name)
-    return frame, totals, problems
+    return frame, totals, cap_problems(problems)
+
+
+def cap_problems(problems: list[Problem], per_kind: int = MAX_PER_KIND) -> list[Problem]:
+    """At most ``per_kind`` problems of each kind (the same message but for the values quoted
+    in it, in the same column), then one line counting the rest."""
+    kept: list[Problem] = []
+    counts: dict[tuple, int] = {}
+    for p in problems:
+        kind = (p.file, p.column, re.sub(r"'[^']*'|\d+", "…", p.message))
+        counts[kind] = counts.get(kind, 0) + 1
+        if counts[kind] <= per_kind:
+            kept.append(p)
+    for (file, column, message), n in counts.items():
+        if n > per_kind:
+            kept.append(Problem(file, f"{n - per_kind} more problem(s) like \"{message}\" not listed",
+                                column=column))
+    return kept
 
 
 def _fiscal_years_of(raw, schema, name, rownum, problems) -> list[int] | None:
@@ -259,6 +332,16 @@ def _fiscal_years_of(raw, schema, name, rownum, problems) -> list[int] | None:
     if not years:
         problems.append(Problem(name, "no fiscal year given", row=rownum, column="fiscal_year"))
         return None
+    if from_label and not from_year:  # a year from a label: the fiscal_year column's range holds
+        col = schema.column("fiscal_year")
+        outside = [y for y in years if (col.min is not None and y < col.min)
+                   or (col.max is not None and y > col.max)]
+        if outside:
+            span = f"{col.min:g}–{col.max:g}" if col.min is not None and col.max is not None else ""
+            problems.append(Problem(name, f"{raw[fy_col]!r} is fiscal year {outside[0]}, outside "
+                                          f"this dataset's range ({span})",
+                                    row=rownum, column=fy_col))
+            return None
     return years
 
 
@@ -300,16 +383,17 @@ def _table_checks(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list
                 )
             )
     if schema.key:
-        dup = frame.duplicated(list(schema.key), keep="first")
-        for idx in frame.index[dup]:
-            key = ", ".join(f"{k}={frame.at[idx, k]}" for k in schema.key)
-            first = frame.loc[
-                (frame[list(schema.key)] == frame.loc[idx, list(schema.key)]).all(axis=1), "_row"
-            ].iloc[0]
-            problems.append(
-                Problem(name, f"duplicate key ({key}), first given in row {first}",
-                        row=int(frame.at[idx, "_row"]), column=schema.key[0])
-            )
+        keys = list(schema.key)
+        dup = frame.duplicated(keys, keep="first")
+        if dup.any():  # one pass: each repeat is matched to its first row by a merge
+            first = frame.loc[~dup, [*keys, "_row"]].rename(columns={"_row": "first_row"})
+            repeats = frame.loc[dup, [*keys, "_row"]].merge(first, on=keys, how="left")
+            for r in repeats.to_dict("records"):
+                key = ", ".join(f"{k}={r[k]}" for k in keys)
+                problems.append(
+                    Problem(name, f"duplicate key ({key}), first given in row {r['first_row']}",
+                            row=int(r["_row"]), column=schema.key[0])
+                )
     problems += contiguity_problems(frame, schema, name)
     return problems
 
@@ -346,3 +430,47 @@ def _totals_check(frame, totals, schema, name) -> list[Problem]:
                 )
             )
     return problems
+
+
+#: What looks like markup in a text cell: an HTML tag or comment, an entity, an event-handler
+#: attribute, a script URL or a Markdown link. Reports show such text as text (it is escaped
+#: where it enters a page), so this is a warning, not an error.
+_MARKUP = re.compile(r"<\s*[a-zA-Z/!?]|&#?\w+;|\bon[a-z]+\s*=|(?:java|vb)script\s*:|data\s*:\s*text/html"
+                     r"|\]\s*\(", re.IGNORECASE)
+
+
+def markup_warnings(frame: pd.DataFrame | None, schema: DatasetSchema, name: str,
+                    limit: int = 20) -> list[Problem]:
+    """A warning for each text cell that holds markup (at most ``limit``, then a count)."""
+    if frame is None:
+        return []
+    found: list[Problem] = []
+    total = 0
+    for col in schema.columns:
+        if col.type != "string" or col.name not in frame.columns:
+            continue
+        for row, value in zip(frame["_row"], frame[col.name], strict=True):
+            text = "" if pd.isna(value) else str(value)
+            m = _MARKUP.search(text)
+            if not m:
+                continue
+            total += 1
+            if len(found) < limit:
+                found.append(Problem(name, f"contains markup ({_shorten(text[m.start():])}); "
+                                           "reports show it as plain text, never as markup",
+                                     row=int(row), column=col.name, severity="warning"))
+    if total > limit:
+        found.append(Problem(name, f"{total - limit} more cell(s) with markup not listed",
+                             severity="warning"))
+    return found
+
+
+def _short(raw: str, width: int = 60) -> str:
+    """A cell's text for a message: its repr, cut to ``width`` characters."""
+    text = repr(raw)
+    return text if len(text) <= width else text[: width - 2] + "…'"
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= width else text[: width - 1] + "…")

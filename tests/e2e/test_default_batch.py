@@ -8,37 +8,15 @@ sqrt(scale) times as wide as the exact one on the log scale, or carry the ``pois
 
 from __future__ import annotations
 
-import csv
 import math
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import statsmodels.api as sm
-from batch_helpers import assert_no_leftovers
 from scipy import stats
 
 import wardanalysis as wa
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def default_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]]]:
-    out = tmp_path_factory.mktemp("default") / "reports"
-    proc = subprocess.Popen([sys.executable, "-m", "wardanalysis", "run", "--out", str(out),
-                             "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    stdout, stderr = proc.communicate(timeout=600)
-    assert_no_leftovers(proc.pid)
-    assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
-    with open(out / "results.csv", encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    return out, rows
-
 
 # --- independent computations -----------------------------------------------------------------
 

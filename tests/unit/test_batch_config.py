@@ -182,7 +182,7 @@ def test_the_repository_batch_yaml_is_valid():
         ("batch.yaml", "fiscal_years: [2022]\nworkerz: 2\n", "batch.yaml: workerz: unknown key"),
         ("batch.yaml", "workers: two\n", "batch.yaml: workers: must be a positive integer"),
         ("batch.yaml", "workers: 0\n", "batch.yaml: workers: must be a positive integer"),
-        ("batch.yaml", "timeout: -1\n", "batch.yaml: timeout: must be a positive number"),
+        ("batch.yaml", "timeout: -1\n", "batch.yaml: timeout: must be a whole number of seconds"),
         ("batch.yaml", "languages: [ja, fr]\n", "batch.yaml: languages: must be a non-empty list"),
         ("batch.yaml", "fiscal_years: [2022, 1999]\n",
          "batch.yaml: fiscal_years: 1999 is not a fiscal year in the data (2013–2024)"),

@@ -64,10 +64,18 @@ def test_missing_values_of_every_kind_show_as_a_dash():
     assert table.iloc[1].tolist() == ["—", "—", "—"]
 
 
-def test_web_addresses_are_links_named_by_their_host(shown):
-    frame = pd.DataFrame({"city_en": ["Kumamoto <x>", "Chiba"],
-                          "source_url": ["https://www.city.kumamoto.jp/a?b=1&c=2", ""]})
+def test_shipped_web_addresses_are_links_named_by_their_host(shown):
+    from urllib.parse import urlsplit
+
+    from wardanalysis.sources import shipped_urls
+
+    url = sorted(u for u in shipped_urls() if u.startswith("https://"))[0]
+    frame = pd.DataFrame({"city_en": ["Kumamoto <x>", "Chiba", "user"],
+                          "source_url": [url, "", "https://example.org/a?b=1&c=2"]})
     report.show_table(frame, "en")
     html = shown[0]
-    assert '<a href="https://www.city.kumamoto.jp/a?b=1&amp;c=2">www.city.kumamoto.jp</a>' in html
+    host = urlsplit(url).hostname
+    assert f'<a href="{url.replace("&", "&amp;")}">{host}</a>' in html
     assert "Kumamoto &lt;x&gt;" in html  # text is escaped, not interpreted
+    # an address that is not one the package ships (a user's cell) is text, never a link
+    assert "https://example.org/a?b=1&amp;c=2" in html and 'href="https://example.org' not in html

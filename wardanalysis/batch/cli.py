@@ -19,21 +19,27 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def _seconds(text: str) -> int:
+    from .config import MAX_TIMEOUT
+
     try:
-        value = float(text)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be positive")
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not a whole number of seconds") from None
+    if not 1 <= value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_TIMEOUT} seconds")
     return value
 
 
 def _year(text: str) -> int:
+    """A fiscal year: 2023, or an era label such as R5 or 令和5年度."""
+    from ..eras import EraLabelError, fiscal_year
+
     try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a fiscal year such as 2023") from None
+        return fiscal_year(text)
+    except (EraLabelError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)[:200]) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     years = parser.add_mutually_exclusive_group()
     years.add_argument("--fiscal-year", "-y", dest="fiscal_years", type=_year, action="append",
-                       metavar="YEAR", help="run this fiscal year (repeatable); default: as "
+                       metavar="YEAR", help="run this fiscal year, e.g. 2023 or R5 (repeatable); "
+                       "default: as "
                        "batch.yaml says, normally every fiscal year in the data")
     years.add_argument("--all", dest="all_fiscal_years", action="store_true",
                        help="run every fiscal year in the data")
@@ -57,10 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "01_requests_covid (repeatable); default: all")
     parser.add_argument("--workers", "-j", type=_positive_int, metavar="N",
                         help="parallel worker processes (default: the number of CPU cores)")
-    parser.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+    parser.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                         help="stop a notebook that runs longer than this (default: batch.yaml)")
     parser.add_argument("--force", action="store_true",
                         help="execute every selected notebook, even if its inputs are unchanged")
+    parser.add_argument("--prune", action="store_true",
+                        help="remove the reports of notebooks no longer in the notebooks folder "
+                        "(without it, reports the run does not execute are kept)")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="directory of user data files laid over the shipped data")
     parser.add_argument("--out", "-o", metavar="DIR",
@@ -89,21 +99,17 @@ def overrides_from(args: argparse.Namespace) -> Overrides:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .outputs import OutputLockedError
-    from .runner import EXIT_PARAMS, run_batch
+    from .runner import run_batch
 
-    try:
-        summary = run_batch(
-            overrides_from(args),
-            force=bool(getattr(args, "force", False)),
-            notebooks_directory=getattr(args, "notebooks_dir", None),
-            params_directory=getattr(args, "params_dir", None),
-            echo=lambda line: print(line, flush=True),
-            progress=False if getattr(args, "no_progress", False) else None,
-        )
-    except OutputLockedError as exc:
-        print(f"wardanalysis run: {exc}", file=sys.stderr)
-        return EXIT_PARAMS
+    summary = run_batch(
+        overrides_from(args),
+        force=bool(getattr(args, "force", False)),
+        prune=bool(getattr(args, "prune", False)),
+        notebooks_directory=getattr(args, "notebooks_dir", None),
+        params_directory=getattr(args, "params_dir", None),
+        echo=lambda line: print(line, flush=True),
+        progress=False if getattr(args, "no_progress", False) else None,
+    )
     if summary.errors:
         print("wardanalysis run: invalid parameters; nothing was run:", file=sys.stderr)
         for error in summary.errors:

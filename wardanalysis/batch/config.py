@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from ..errors import WardanalysisError
 from ..paths import REPO_DIR, notebooks_dir, params_dir
 
 __all__ = [
@@ -56,7 +57,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class ParamsError(ValueError):
+class ParamsError(WardanalysisError, ValueError):
     """The batch's parameters are invalid; nothing was run. ``problems`` lists every problem."""
 
     def __init__(self, problems: Sequence[Problem]):
@@ -98,17 +99,92 @@ def _display_path(path: Path) -> str:
     return str(path)
 
 
+#: Limits of a parameter file: far above any real one, low enough that no file can make the
+#: batch spend time or memory before it is rejected.
+MAX_YAML_BYTES = 256 * 1024
+MAX_YAML_DEPTH = 20
+#: How much of an offending value a message shows.
+MAX_SHOWN = 200
+
+
+def brief(value: Any) -> str:
+    """``repr(value)``, cut to :data:`MAX_SHOWN` characters for a message."""
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def _yaml_structure_problem(text: str) -> str | None:
+    """Why a YAML text is refused before it is built into objects: an anchor or alias (the
+    "billion laughs" expansion, and no parameter needs one), an explicit tag (!!binary, !!set,
+    !!python/…), or nesting deeper than :data:`MAX_YAML_DEPTH`."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return (f"uses a YAML anchor or alias (line {event.start_mark.line + 1}); write the "
+                    "value out instead")
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!"):
+            return (f"uses the explicit YAML tag {tag!r} (line {event.start_mark.line + 1}); "
+                    "parameters are plain strings, numbers, true/false, lists and mappings")
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return f"is nested more than {MAX_YAML_DEPTH} levels deep"
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return None
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain_problem(value: Any, where: str = "") -> str | None:
+    """Why ``value`` is not plain data (a date, bytes, a set …), or None."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _plain_problem(v, f"{where}.{k}" if where else str(k))
+            if found:
+                return found
+        return None
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _plain_problem(v, f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    if not isinstance(value, _PLAIN):
+        kind = type(value).__name__
+        hint = " (quote a date to pass it as text)" if kind in ("date", "datetime") else ""
+        return f"{where or 'a value'} is a {kind}, not a string, number, true/false or list{hint}"
+    return None
+
+
 def read_yaml_mapping(path: Path) -> tuple[dict[str, Any], list[Problem]]:
     """A YAML file's top-level mapping (empty file: empty mapping), or the problems."""
-    shown = _display_path(path)
+    shown_path = _display_path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        path = Path(path)
+        if not path.is_file():
+            return {}, [Problem(shown_path, None, "is not a regular file")]
+        if path.stat().st_size > MAX_YAML_BYTES:
+            return {}, [Problem(shown_path, None, f"is larger than {MAX_YAML_BYTES // 1024} KB; "
+                                                  "a parameter file is a few lines")]
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return {}, [Problem(shown, None, f"cannot be read: {exc}")]
+        return {}, [Problem(shown_path, None, f"cannot be read: {exc}")]
+    shown = shown_path
     try:
+        refused = _yaml_structure_problem(text)
+        if refused:
+            return {}, [Problem(shown, None, refused)]
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
-        return {}, [Problem(shown, None, f"is not valid YAML: {exc}")]
+        return {}, [Problem(shown, None, f"is not valid YAML: {str(exc)[:MAX_SHOWN]}")]
+    except RecursionError:
+        return {}, [Problem(shown, None, "is nested too deeply")]
+    plain = _plain_problem(data)
+    if plain:
+        return {}, [Problem(shown, None, plain)]
     if data is None:
         return {}, []
     if not isinstance(data, dict):
@@ -352,7 +428,7 @@ def _check_year_list(value: Any, file: str, key: str, problems: list[Problem]) -
         value = [value]
     if not isinstance(value, list) or not value or not all(_is_int(v) for v in value):
         problems.append(Problem(file, key, f"must be 'all' or a list of fiscal years (integers "
-                                           f"such as 2023), not {value!r}"))
+                                           f"such as 2023), not {brief(value)}"))
         return []
     return sorted(set(value))
 
@@ -420,7 +496,7 @@ def load_config(
             selected = list(dict.fromkeys(selected))
         else:
             problems.append(Problem(batch_file, "notebooks",
-                                    f"must be {_BATCH_KEYS['notebooks']}, not {value!r}"))
+                                    f"must be {_BATCH_KEYS['notebooks']}, not {brief(value)}"))
             selected = []
     if not available:
         problems.append(Problem(_display_path(nb_dir), None, "holds no notebooks"))
@@ -475,7 +551,7 @@ def load_config(
         where = ("--lang", None) if o.languages else (batch_file, "languages")
         problems.append(Problem(where[0], where[1],
                                 f"must be a non-empty list of {', '.join(LANGUAGES)}, "
-                                f"not {languages!r}"))
+                                f"not {brief(languages)}"))
         languages = []
     languages = list(dict.fromkeys(languages))
 
@@ -484,25 +560,30 @@ def load_config(
         workers = os.cpu_count() or 1
     if not _is_int(workers) or workers < 1:
         where = ("--workers", None) if o.workers is not None else (batch_file, "workers")
-        problems.append(Problem(where[0], where[1], f"must be a positive integer, not {workers!r}"))
+        problems.append(Problem(where[0], where[1], f"must be a positive integer, not {brief(workers)}"))
         workers = 1
 
     timeout = o.timeout if o.timeout is not None else raw.get("timeout", 1800)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    if not _is_int(timeout) or not 1 <= timeout <= MAX_TIMEOUT:
         where = ("--timeout", None) if o.timeout is not None else (batch_file, "timeout")
         problems.append(Problem(where[0], where[1],
-                                f"must be a positive number of seconds, not {timeout!r}"))
+                                f"must be a whole number of seconds from 1 to {MAX_TIMEOUT}, "
+                                f"not {brief(timeout)}"))
         timeout = 1800
 
     kernel = raw.get("kernel", "python3")
     if not isinstance(kernel, str) or not kernel:
-        problems.append(Problem(batch_file, "kernel", f"must be a kernel name, not {kernel!r}"))
+        problems.append(Problem(batch_file, "kernel", f"must be a kernel name, not {brief(kernel)}"))
+        kernel = "python3"
+    elif (known := _kernel_names()) and kernel not in known:
+        problems.append(Problem(batch_file, "kernel", f"no Jupyter kernel named {brief(kernel)} "
+                                f"is installed (installed: {', '.join(sorted(known))})"))
         kernel = "python3"
 
     kernel_start = o.kernel_start or raw.get("kernel_start", "fork")
     if kernel_start not in KERNEL_STARTS:
         problems.append(Problem(batch_file, "kernel_start",
-                                f"must be one of {', '.join(KERNEL_STARTS)}, not {kernel_start!r}"))
+                                f"must be one of {', '.join(KERNEL_STARTS)}, not {brief(kernel_start)}"))
         kernel_start = "spawn"
     if kernel_start == "fork" and not hasattr(os, "fork"):
         kernel_start = "spawn"
@@ -511,15 +592,19 @@ def load_config(
     if preload is not None and (not isinstance(preload, list)
                                 or not all(isinstance(m, str) and m for m in preload)):
         problems.append(Problem(batch_file, "preload",
-                                f"must be null or a list of module names, not {preload!r}"))
+                                f"must be null or a list of module names, not {brief(preload)}"))
         preload = None
+    for module in preload or []:
+        if not _importable(module):
+            problems.append(Problem(batch_file, "preload",
+                                    f"no module named {brief(module)} can be imported"))
 
     if o.out is not None:
         out = Path(o.out).expanduser().resolve()
     else:
         value = raw.get("out", "reports")
         if not isinstance(value, str) or not value:
-            problems.append(Problem(batch_file, "out", f"must be a directory path, not {value!r}"))
+            problems.append(Problem(batch_file, "out", f"must be a directory path, not {brief(value)}"))
             value = "reports"
         out = _resolve(value, base).resolve()
 
@@ -531,7 +616,7 @@ def load_config(
         value = raw.get("data_dir")
         where = (batch_file, "data_dir")
         if value is not None and (not isinstance(value, str) or not value):
-            problems.append(Problem(*where, f"must be null or a directory path, not {value!r}"))
+            problems.append(Problem(*where, f"must be null or a directory path, not {brief(value)}"))
             value = None
         data_dir = None if value is None else _resolve(value, base).resolve()
     if data_dir is not None and not data_dir.is_dir():
@@ -594,6 +679,29 @@ def load_config(
     )
 
 
+#: The longest timeout accepted: a day.
+MAX_TIMEOUT = 86_400
+
+
+def _kernel_names() -> set[str]:
+    """Names of the installed Jupyter kernels (empty if they cannot be listed)."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        return set(KernelSpecManager().find_kernel_specs())
+    except Exception:  # listing failed: the kernel's own start will say what is wrong
+        return set()
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _check_notebook_params(values: dict[str, Any], info: NotebookInfo, file: str) -> list[Problem]:
     problems: list[Problem] = []
     for key, value in values.items():
@@ -610,7 +718,7 @@ def _check_notebook_params(values: dict[str, Any], info: NotebookInfo, file: str
                                     f"{key!r} in its parameters cell (settable: {known})"))
         elif not param.accepts(value):
             problems.append(Problem(file, key, f"must be {param.describe_type()} (the default in "
-                                    f"{info.path.name} is {param.default!r}), not {value!r}"))
+                                    f"{info.path.name} is {brief(param.default)}), not {brief(value)}"))
         elif key in FISCAL_YEAR_PARAMETERS and value is not None:
             problem = _fiscal_year_problem(value)
             if problem:
@@ -627,7 +735,7 @@ def _fiscal_year_problem(value: Any) -> str | None:
     from ..eras import EraLabelError, fiscal_year
 
     if isinstance(value, bool):
-        return f"must be a fiscal year (2020) or an era label (R2), not {value!r}"
+        return f"must be a fiscal year (2020) or an era label (R2), not {brief(value)}"
     if isinstance(value, int):
         return None if 1989 <= value <= 2100 else f"{value} is not a plausible fiscal year"
     try:

@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..errors import OutputDirError, WardanalysisError
+
 MANIFEST = "manifest.json"
 RESULTS = "results.csv"
 INDEX = "index.html"
@@ -47,8 +49,8 @@ RESULT_COLUMNS = ("notebook", "fiscal_year", "lang", "key", "value", "ci_low", "
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
 
 
-class OutputLockedError(RuntimeError):
-    pass
+class OutputLockedError(WardanalysisError, RuntimeError):
+    """Another run holds the output folder's lock."""
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -92,6 +94,45 @@ def publish_dir(staged: Path, final: Path) -> None:
                 os.fsync(fh.fileno())
     os.rename(staged, final)
     _fsync_dir(final.parent)
+
+
+#: What a reports folder of this package holds besides the report directories.
+_OURS = {MANIFEST, RESULTS, INDEX, LOCK, STAGING, ".cache", ".logs", "assets"}
+
+
+def is_ours(out: Path) -> bool:
+    """True when ``out`` is missing, empty, or a reports folder this package made (it has our
+    manifest, or only the files a first run writes before its first commit)."""
+    if not out.exists():
+        return True
+    if not out.is_dir():
+        return False
+    names = {p.name for p in out.iterdir()}
+    if names <= _OURS - {MANIFEST, RESULTS, INDEX}:
+        return True
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "format" in data and isinstance(data.get("reports"), list)
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse an output folder the batch did not make: it would overwrite or delete a user's
+    files. Raises :class:`OutputDirError` naming the folder."""
+    if out.exists() and not out.is_dir():
+        raise OutputDirError(f"output folder {out} is a file; give a folder (empty, or a reports "
+                             "folder made by wardanalysis)")
+    if not is_ours(out):
+        hidden = _OURS - {MANIFEST, RESULTS, INDEX}
+        others = sorted(p.name for p in out.iterdir() if p.name not in hidden)[:3]
+        raise OutputDirError(
+            f"output folder {out} holds files wardanalysis did not make ({', '.join(others)}"
+            f"{', …' if len(others) == 3 else ''}) and no reports manifest: choose an empty "
+            "folder or a reports folder made by wardanalysis")
+    probe = out if out.exists() else next((p for p in out.parents if p.exists()), out)
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputDirError(f"output folder {out} cannot be written (no permission on {probe})")
 
 
 @contextlib.contextmanager
@@ -290,6 +331,8 @@ def _row(e: dict[str, Any]) -> str:
                       f"</span> " + _links(report, _VIEW_LABELS))
     elif report:
         links = _links(report, _VIEW_LABELS)
+    if e.get("kept"):
+        status_html += ' <span class="meta">· kept from an earlier run (not run this time)</span>'
     checksum = latest.get("data_checksum") or ""
     duration = latest.get("duration_s")
     return (

@@ -25,7 +25,8 @@ REMOVE_OUTPUT_TAGS = {"remove_output", "remove-output"}
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
 HEADER_TAG = "wardanalysis-header"
 
-# Reviewer pages need no require.js; keep them free of remote scripts they do not use.
+# Pages need no script: require.js, MathJax (no page uses maths), mermaid and widget loaders are
+# left out, so no page makes a request to any network address.
 # Japanese text needs a Japanese font on every reader's machine: the IPAexGothic that the plots
 # use is copied once into <out>/assets/ (pages sit three levels below <out>) and serves the CJK
 # ranges only (unicode-range), first in the stack, so kana and kanji always have glyphs while
@@ -36,16 +37,28 @@ _FONTS = ('"IPAexGothic (wardanalysis)", system-ui, -apple-system, "Segoe UI", "
 _MONO = ('ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, "IPAexGothic (wardanalysis)", '
          'monospace')
 _CJK_RANGES = "U+3000-30FF, U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF, U+FF00-FFEF"
+#: The pages run no script at all: a Content-Security-Policy forbids scripts from anywhere,
+#: inline event handlers, frames, forms, plugins and every network request, so that nothing that
+#: slipped into a page from data could run or call out. Styles are the template's inline ones;
+#: images are embedded ``data:`` URIs; the font is the package's own file beside the reports.
+CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+       "font-src 'self' data: file:; object-src 'none'; frame-src 'none'; base-uri 'none'; "
+       "form-action 'none'")
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block html_head_js_mathjax -%}{{ super() }}
+{%- block html_head_js -%}
+<meta http-equiv="Content-Security-Policy" content="CSP">
+{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_js_mathjax -%}
 <style>
 @font-face { font-family: "IPAexGothic (wardanalysis)"; src: url("../../../assets/ipaexg.ttf") format("truetype"); unicode-range: UNICODE; }
 :root { --jp-content-font-family: FONTS; --jp-ui-font-family: FONTS; --jp-code-font-family: MONO; }
 body { font-family: FONTS; }
 </style>
 {%- endblock html_head_js_mathjax -%}
-""".replace("FONTS", _FONTS).replace("MONO", _MONO).replace("UNICODE", _CJK_RANGES)
+""".replace("FONTS", _FONTS).replace("MONO", _MONO).replace("UNICODE", _CJK_RANGES).replace(
+    "CSP", CSP)
 
 _HEADER_CSS = (
     "border:1px solid #cfd8e3;border-radius:6px;background:#f7f9fb;padding:.7em 1em;"

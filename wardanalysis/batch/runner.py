@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import OutputDirError
 from . import cache, outputs, procs
 from .config import Job, Overrides, ParamsError, discover_notebooks, load_config, plan_jobs
 
@@ -77,14 +78,22 @@ def run_batch(
     params_directory: Path | None = None,
     echo: Callable[[str], None] = print,
     progress: bool | None = None,
+    prune: bool = False,
 ) -> RunSummary:
     """Run the batch (see :mod:`wardanalysis.batch`). Never raises for a notebook's failure;
-    raises nothing for invalid parameters either: those give exit code 2 and ``errors``."""
+    raises nothing for invalid parameters either: those give exit code 2 and ``errors``.
+    Raises :class:`~wardanalysis.errors.OutputDirError` for an output folder it may not write
+    (not made by the package, a file, unwritable, full). ``prune`` drops the reports of
+    notebooks that are no longer in the notebooks folder; without it they are kept."""
     t0 = time.monotonic()
     overrides = overrides or Overrides()
 
     def data_years(data_dir: Path | None, out: Path) -> list[int]:
-        return cache.fiscal_years_in_data(data_dir, out / ".cache" / "fiscal_years.json")
+        # the answer is cached in the output folder only if that folder is one of ours
+        # (not created by a run whose parameters may yet be refused)
+        ours = out.is_dir() and outputs.is_ours(out)
+        cache_file = out / ".cache" / "fiscal_years.json" if ours else None
+        return cache.fiscal_years_in_data(data_dir, cache_file)
 
     try:
         config = load_config(overrides, notebooks_directory=notebooks_directory,
@@ -94,12 +103,25 @@ def run_batch(
                           seconds=time.monotonic() - t0)
     jobs = plan_jobs(config)
     out = config.out
+    outputs.check_out_dir(out)
+    try:
+        return _run_locked(config, jobs, out, force, prune, echo, progress, t0)
+    except OSError as exc:  # the folder became unwritable or the disk filled up
+        where = exc.filename or out
+        raise OutputDirError(f"cannot write the reports in {out}: {exc.strerror} ({where}); "
+                             "earlier reports are unchanged") from None
+
+
+def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: bool,
+                echo: Callable[[str], None], progress: bool | None, t0: float) -> RunSummary:
     with outputs.locked(out):
         manifest = outputs.read_manifest(out)
         entries = outputs.entries_by_id(manifest)
-        # Reports of notebooks that no longer exist leave the index (their files are cleaned up).
-        present = set(discover_notebooks(config.notebooks_dir))
-        entries = {i: e for i, e in entries.items() if e.get("notebook") in present}
+        # A run replaces only the reports it executes: reports of notebooks it was not asked to
+        # run stay, listed as kept, unless --prune removes those whose notebook is gone.
+        if prune:
+            present = set(discover_notebooks(config.notebooks_dir))
+            entries = {i: e for i, e in entries.items() if e.get("notebook") in present}
         data_dir = None if config.data_dir is None else str(config.data_dir)
         shared = cache.shared_data_fingerprint()
         datasets_now = cache.dataset_fingerprints(data_dir)
@@ -140,6 +162,8 @@ def run_batch(
                     "data_dir": data_dir, "workers": workers, "force": force}
 
         def publish(interrupted: bool = False) -> dict[str, Any]:
+            for i, e in entries.items():
+                e["kept"] = i not in job_ids
             built = outputs.build_manifest(entries, run_info(interrupted))
             outputs.commit(out, built, outputs.index_html(built))
             return built

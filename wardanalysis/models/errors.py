@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from ..errors import WardanalysisError
+
 __all__ = [
     "BreakYearError",
     "CovidPeriodError",
@@ -29,7 +31,7 @@ def _years(years: Iterable[int]) -> str:
     return ", ".join(f"FY{y}" for y in ys) if ys else "none"
 
 
-class ModelInputError(ValueError):
+class ModelInputError(WardanalysisError, ValueError):
     """Input that a model cannot use; the message says what is wrong and where."""
 
 
