@@ -73,6 +73,10 @@ def use_theme(font_scale: float = 1.05) -> None:
         "axes.titlelocation": "left",
         "legend.frameon": False,
         "axes.unicode_minus": True,  # IPAexGothic has U+2212
+        # figures go into pages as SVG with their text as text (the page's embedded font
+        # draws it), deterministic from run to run (no date, fixed ids)
+        "svg.fonttype": "none",
+        "svg.hashsalt": "wardanalysis",
     })
     _themed = True
 

@@ -30,6 +30,7 @@ __all__ = [
     "show_result",
     "show_table",
     "say",
+    "summary",
 ]
 
 
@@ -39,12 +40,18 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
+_FIGURE_NUMBERS = itertools.count(1)
+
+
 def setup(lang: str) -> None:
-    """Check ``lang`` and apply the plot theme (with the Japanese font)."""
+    """Check ``lang``, apply the plot theme (with the Japanese font) and start numbering the
+    figures of a report from 1."""
+    global _FIGURE_NUMBERS
     check_lang(lang)
     from . import plotting
 
     plotting.use_theme()
+    _FIGURE_NUMBERS = itertools.count(1)
 
 
 def _label(key: str, lang: str) -> str:
@@ -123,12 +130,28 @@ def _fmt_cell(value: Any, sig: int | None) -> str:
     return str(value)
 
 
+#: Columns that hold machine keys, never shown to a reader.
+HIDDEN_COLUMNS = ("record_key", "measure_id", "measures", "sha256", "dataset")
+
+
+def _is_code_column(series: pd.Series) -> bool:
+    """A text column whose every value is a glossary term (a code such as ``main_model``): its
+    values are shown as the terms' labels."""
+    values = {v for v in series.dropna().unique() if isinstance(v, str)}
+    return bool(values) and len(values) == series.dropna().nunique() and all(
+        has(v) for v in values)
+
+
 def _is_year_column(name: str) -> bool:
-    return name.endswith("fiscal_year") or name.endswith("_no") or name == "year"
+    return name.endswith(("fiscal_year", "_year", "_no")) or name == "year"
+
+
+def _is_share_column(name: str) -> bool:
+    return name == "share" or name.startswith("share_") or name.endswith("_share")
 
 
 def _fmt_p(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}".rstrip("0").rstrip(".") if p >= 0.01 else f"{p:.3f}"
 
 
 def format_table(
@@ -149,6 +172,8 @@ def format_table(
     """
     if columns is not None:
         df = df[columns]
+    else:
+        df = df[[c for c in df.columns if c not in HIDDEN_COLUMNS]]
     check_lang(lang)
     units = units or {}
     out = pd.DataFrame(index=df.index)
@@ -156,11 +181,11 @@ def format_table(
         series = df[col]
         if _is_year_column(str(col)):
             shown = series.map(lambda v: "—" if pd.isna(v) else str(int(v)))
-        elif col == "p_value":
+        elif str(col).endswith("p_value") or str(col) == "p_value_holm":
             shown = series.map(lambda v: "—" if pd.isna(v) else _fmt_p(float(v)))
-        elif col in pct:
+        elif col in pct or (_is_share_column(str(col)) and pd.api.types.is_float_dtype(series)):
             shown = series.map(lambda v: "—" if pd.isna(v) else f"{100 * float(v):.1f}%")
-        elif col in label_values:
+        elif col in label_values or _is_code_column(series):
             shown = series.map(lambda v: "—" if pd.isna(v) else _label(str(v), lang))
         else:
             shown = series.map(lambda v: _fmt_cell(v.item() if hasattr(v, "item") else v, sig))
@@ -212,7 +237,7 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
     if links:
         styler = styler.format(_link, subset=links)
     # Text reads from the left, numbers (already formatted as text) from the right.
-    shown = kwargs.get("columns") or list(df.columns)
+    shown = kwargs.get("columns") or [c for c in df.columns if c not in HIDDEN_COLUMNS]
     text = [c for c, orig in zip(table.columns, shown, strict=True)
             if not pd.api.types.is_numeric_dtype(df[orig])]
     if text:
@@ -223,12 +248,105 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
     _display(HTML(styler.to_html()))
 
 
-def show(fig: Any) -> None:
-    """Display a matplotlib figure once and close it."""
+def figure_html(fig: Any, caption: str, alt: str) -> str:
+    """A figure as a page shows it: ``<figure>`` with the chart as inline SVG (its text drawn by
+    the page's font, sharp at any zoom and in print), one sentence of alt text, and a caption."""
+    import io
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)  # RDF, not for readers
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(alt, quote=True)}" ', 1)
+    return f'<figure>{svg}<figcaption>{markup(caption)}</figcaption></figure>'
+
+
+def show(fig: Any, caption: str | None = None, alt: str | None = None, lang: str = "ja") -> None:
+    """Display a matplotlib figure once, numbered, with its caption and alt text, and close it.
+    Without a caption the figure is shown as matplotlib draws it (for interactive use)."""
     import matplotlib.pyplot as plt
 
-    _display(fig)
+    if caption is None:
+        _display(fig)
+    else:
+        from .messages import message
+
+        number = next(_FIGURE_NUMBERS)
+        text = message("figure.caption", lang, number=number, title=caption[0],
+                       interval=caption[1], source=caption[2]) if isinstance(
+                           caption, tuple) else caption
+        _show_html(figure_html(fig, text, alt or text), text)
     plt.close(fig)
+
+
+def caption_of(result: Any, lang: str) -> tuple[str, str, str]:
+    """(title, interval note, source) of a result's figure."""
+    from .messages import message
+    from .sources import citation
+
+    interval = message("figure.interval_ci", lang) if any(
+        not math.isnan(e.ci_low) for e in getattr(result, "estimates", ())) else ""
+    clipped = getattr(result, "clipped_at", None)
+    if clipped:
+        from .results import fmt
+
+        interval += message("figure.clipped", lang, value=fmt(clipped))
+    return result.title(lang), interval, citation(getattr(result, "sources", ()) or (), lang)
+
+
+def alt_of(result: Any, lang: str) -> str:
+    """One sentence saying what a result's chart shows: its title and its first sentence."""
+    first = result.text(lang).split("。" if lang == "ja" else ". ")[0]
+    sep = "：" if lang == "ja" else ": "
+    return f"{result.title(lang)}{sep}{first}" + ("。" if lang == "ja" else ".")
+
+
+def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: Any) -> None:
+    """A result's (other) chart as a numbered figure with caption and alt text: ``kwargs`` go
+    to ``result.plot`` (e.g. ``kind="levels"``); ``title_key`` names the chart's own title."""
+    fig, _ = result.plot(lang=lang, **kwargs)
+    title, interval, source = caption_of(result, lang)
+    if title_key:
+        title = label(title_key, lang)
+    alt = alt_of(result, lang) if not title_key else title + ("。" if lang == "ja" else ".")
+    show(fig, (title, interval, source), alt, lang)
+
+
+def overview_summary(lang: str, data_dir: Any = None) -> None:
+    """The summary box of the overview: what the collection holds and where it comes from."""
+    from .loading import datasets, describe, load
+    from .messages import message
+
+    names = datasets()
+    rows = sum(len(load(n, data_dir)) for n in names)
+    review = sum(1 for n in names if describe(n)["source"]["id"] == "kumamoto_review_2024")
+    answer = message("overview.answer", lang, datasets=len(names), review=review,
+                     public=len(names) - review, rows=f"{rows:,}")
+    summary(lang, answer=answer)
+
+
+def summary(lang: str, *results: Any, answer: str | None = None) -> None:
+    """The box every report opens with (要旨 / Summary): the answer in one to three sentences,
+    the key figures with their intervals, and the main caveat, all from the result objects, so
+    the box cannot disagree with the body. It leaves the marker where the table of contents
+    goes."""
+    from .messages import message
+    from .results import key_figure
+
+    lines = answer if answer is not None else " ".join(
+        r.headline(lang) for r in results if hasattr(r, "headline"))
+    figures = [key_figure(e, lang) for r in results for e in r.key_figures()]
+    caveats = [r.caveat_list(lang)[0] for r in results if r.caveats]
+    items = "".join(f"<li>{markup(f)}</li>" for f in figures)
+    caveat = (f'<p class="wa-caveat">{markup(message("summary.caveat", lang, text=caveats[0]))}'
+              "</p>" if caveats else "")
+    heading = message("summary.heading", lang)
+    fragment = (f'<section class="wa-summary"><h2 class="wa-unnumbered">{markup(heading)}</h2>'
+                f"<p>{markup(lines)}</p><ul>{items}</ul>{caveat}</section><!--wa-toc-->")
+    plain = "\n".join([heading, lines, *(f"- {f}" for f in figures),
+                        *(caveats[:1])])
+    _show_html(fragment, plain)
 
 
 def show_result(result: Any, lang: str, plot: bool = True, table: bool = False) -> None:
@@ -237,7 +355,7 @@ def show_result(result: Any, lang: str, plot: bool = True, table: bool = False) 
     say(result.text(lang))
     if plot:
         fig, _ = result.plot(lang=lang)
-        show(fig)
+        show(fig, caption_of(result, lang), alt_of(result, lang), lang)
     if table:
         show_table(result.table(lang=None), lang)
     method = label("method", lang) if has("method") else "Method"
@@ -267,7 +385,7 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
             "title": meta["title"][lang],
             "source": src["id"],
             "section": src.get("section", ""),
-            "as_of": src.get("as_of", ""),
+            "as_of": src.get("as_of_ja" if lang == "ja" else "as_of", src.get("as_of", "")),
             "source_quality": quality,
             "rows": len(df),
             "sha256": meta["sha256"][:12],

@@ -20,9 +20,10 @@ Numbers are stored unrounded; :func:`fmt` and :func:`fmt_ci` round only for disp
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -102,7 +103,13 @@ def records_frame(estimates: Iterable[Estimate]) -> pd.DataFrame:
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """Base class of every analysis result (see the module docstring)."""
+    """Base class of every analysis result (see the module docstring).
+
+    Subclasses name the datasets their numbers come from (``sources``, for figure captions) and
+    the estimates a summary box leads with (``SUMMARY_KEYS``)."""
+
+    sources: ClassVar[tuple[str, ...]] = ()
+    SUMMARY_KEYS: ClassVar[tuple[str, ...]] = ()
 
     title_key: str
     estimates: tuple[Estimate, ...]
@@ -146,6 +153,15 @@ class Result:
         return self.method_ja if check_lang(lang) == "ja" else self.method
 
     # --- the common outputs ---------------------------------------------------------------
+
+    def headline(self, lang: str = "ja") -> str:
+        """The answer in one sentence: the first sentence of :meth:`text`."""
+        body = self._text_ja() if check_lang(lang) == "ja" else self._text_en()
+        return first_sentence(body, lang)
+
+    def key_figures(self) -> list[Estimate]:
+        """The estimates a summary box shows (``SUMMARY_KEYS`` that this result has)."""
+        return [self.estimate(k) for k in self.SUMMARY_KEYS if k in self.keys]
 
     def records(self) -> pd.DataFrame:
         """Key estimates as rows: ``key, value, ci_low, ci_high, unit, interval, flags``
@@ -262,6 +278,33 @@ def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3)
     if check_lang(lang) == "ja":
         return f"（ポアソン・二項分布の場合に限る区間 {f(e.ci_low)}〜{f(e.ci_high)}）"
     return f"(if the counts were Poisson or binomial only: {f(e.ci_low)} to {f(e.ci_high)})"
+
+
+def first_sentence(text: str, lang: str = "ja") -> str:
+    """The first sentence of ``text`` (up to 。 in Japanese, ". " in English)."""
+    if lang == "ja":
+        i = text.find("。")
+        return text if i < 0 else text[: i + 1]
+    m = re.search(r"(?<=[a-z0-9)%])\.\s", text)
+    return text if m is None else text[: m.start() + 1]
+
+
+def key_figure(e: Estimate, lang: str = "ja") -> str:
+    """One line of a summary box: the estimate's label, its value and its interval, in the
+    form its unit asks for (a share as %, yen with 円, a ratio to 3 figures)."""
+    from .messages import message
+
+    name = message(f"estimate.{e.key}", lang)
+    unit = e.unit.lower()
+    share = unit.startswith("share")
+    value = fmt_pct(e.value) if share else fmt(e.value)
+    if unit.startswith("yen"):
+        value += "円" if lang == "ja" else " yen"
+    elif unit.startswith("thousand yen"):
+        value += "千円" if lang == "ja" else " thousand yen"
+    interval = fmt_interval(e, lang, pct=share)
+    sep = "：" if lang == "ja" else ": "
+    return f"{name}{sep}{value}{'' if lang == 'ja' else ' '}{interval}".rstrip()
 
 
 def pct_change(ratio: float) -> float:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from .paths import shipped_data_dir
 
-__all__ = ["shipped_urls", "source", "source_date", "sources"]
+__all__ = ["citation", "shipped_urls", "source", "source_date", "sources"]
 
 
 @cache
@@ -57,3 +57,19 @@ def shipped_urls() -> frozenset[str]:
         else:
             found.update(_URL.findall(text))
     return frozenset(u for u in found if urlsplit(u).scheme in ("http", "https"))
+
+
+def citation(datasets, lang: str) -> str:
+    """The sources of ``datasets`` (names) for a caption, in ``lang``: the review by its title
+    and date, public figures as such; each source once, in the order first named."""
+    from .messages import message
+    from .schema import get_schema
+
+    seen: list[str] = []
+    for name in datasets:
+        sid = get_schema(name).source.get("id", "")
+        if sid and sid not in seen:
+            seen.append(sid)
+    parts = [message("source.review" if sid == "kumamoto_review_2024" else "source.public", lang)
+             for sid in seen]
+    return message("source.joiner", lang).join(dict.fromkeys(parts))

@@ -74,7 +74,7 @@ def test_first_run_succeeds(first_run):
 def test_index_lists_every_report_with_its_facts(first_run):
     ws = first_run[2]
     run_root = first_run[0].root
-    page = (ws.out / "index.html").read_text(encoding="utf-8")
+    page = (ws.out / "runs.html").read_text(encoding="utf-8")
     assert "Fiscal year 2022" in page and "Fiscal year 2023" in page
     assert "All fiscal years" in page
     checksum = wardanalysis.data_checksum(ws.overlay)
@@ -118,15 +118,13 @@ def test_views_embed_images_hide_code_and_show_no_errors(first_run):
             assert all(s.startswith("data:") for s in srcs), srcs
             assert "Traceback" not in page
             assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page
-            # the header: parameters used and the data checksum
+            # the footer: parameters used and the data checksum, under the content
             assert entry["report"]["data_checksum"] in page
-            assert "wardanalysis-header" in page
+            assert page.index("<footer>") > page.index("<main>")
         if entry["notebook"] != "failing":
             assert "data:image/png;base64," in review  # the plot
         # reviewer view: no code cells; full view: code
         assert "highlight hl-ipython3" not in review
-        prompt = 'jp-InputArea-prompt">In\u00a0['
-        assert prompt not in review and prompt in full
         assert "highlight hl-ipython3" in full
         assert '<html lang="ja">' in review
 
@@ -220,7 +218,7 @@ def test_failing_notebook_is_isolated_marked_and_keeps_the_earlier_report(worksp
     # the others ran and are fine (the per-notebook parameter file changed only `failing`)
     for job in JOB_IDS - {"failing/ja"}:
         assert entries[job]["status"] == "ok"
-    index = (ws.out / "index.html").read_text(encoding="utf-8")
+    index = (ws.out / "runs.html").read_text(encoding="utf-8")
     assert "ValueError: deliberate failure for the batch tests" in index
     assert "stale" in index
     # results.csv carries only current results
@@ -420,4 +418,4 @@ def test_a_worker_that_dies_fails_only_its_notebook(tmp_path):
     assert statuses == ["failed", "ok"]
     failed = next(e for e in ws.manifest()["reports"] if e["status"] == "failed")
     assert "worker process died" in failed["failure"]["error"]
-    assert "worker process died" in (ws.out / "index.html").read_text(encoding="utf-8")
+    assert "worker process died" in (ws.out / "runs.html").read_text(encoding="utf-8")

@@ -114,12 +114,48 @@ def test_garbage_collection_removes_only_unreferenced_run_directories(tmp_path):
     assert not (out / ".staging").exists()
 
 
-def test_commit_writes_manifest_results_and_index(tmp_path):
+def test_commit_writes_manifest_results_run_log_and_both_front_pages(tmp_path):
     manifest = outputs.build_manifest(_entries(), {"id": "r1"})
-    outputs.commit(tmp_path, manifest, outputs.index_html(manifest))
+    outputs.commit(tmp_path, manifest)
     assert outputs.read_manifest(tmp_path)["reports"][0]["id"] == "b/ja"
     assert (tmp_path / "results.csv").read_text().startswith("notebook,fiscal_year")
-    assert (tmp_path / "index.html").read_text().endswith("</html>\n")
+    ja = (tmp_path / "index.html").read_text(encoding="utf-8")
+    en = (tmp_path / "index.en.html").read_text(encoding="utf-8")
+    assert '<html lang="ja">' in ja and '<html lang="en">' in en
+    assert 'href="index.en.html"' in ja and 'href="index.html"' in en
+    # the fiscal-year grid links each report's stable address; a failure is flagged
+    assert 'href="a/2023/ja/index.html"' in ja and "2023年度" in ja
+    assert "失敗" in ja and "failed" in en
+    log = (tmp_path / "runs.html").read_text(encoding="utf-8")
+    assert "ValueError: &lt;bad&gt; &amp; worse" in log
+
+
+def test_the_latest_good_report_is_copied_to_its_stable_address(tmp_path):
+    run = tmp_path / "nb" / "ja" / "20260101T000000-aaaaaa"
+    run.mkdir(parents=True)
+    (run / "review.html").write_text('<a href="../../../index.html">x</a><a href="full.html">f</a>')
+    (run / "full.html").write_text("full")
+    (run / "notebook.ipynb").write_text("{}")
+    rel = "nb/ja/20260101T000000-aaaaaa"
+    report = {"dir": rel, "files": {"review": f"{rel}/review.html", "full": f"{rel}/full.html",
+                                    "notebook": f"{rel}/notebook.ipynb"}}
+    fy = tmp_path / "nb" / "fy2023-ja" / "20260101T000000-bbbbbb"
+    fy.mkdir(parents=True)
+    (fy / "review.html").write_text('<a href="../../../nb/2022/ja/index.html">prev</a>')
+    rel2 = "nb/fy2023-ja/20260101T000000-bbbbbb"
+    manifest = {"reports": [
+        {"id": "nb/ja", "notebook": "nb", "fiscal_year": None, "lang": "ja", "report": report},
+        {"id": "nb/fy2023-ja", "notebook": "nb", "fiscal_year": 2023, "lang": "ja",
+         "report": {"dir": rel2, "files": {"review": f"{rel2}/review.html"}}}]}
+    outputs.publish_stable(tmp_path, manifest)
+    page = (tmp_path / "nb" / "ja" / "index.html").read_text()
+    assert page == '<a href="../../index.html">x</a><a href="full.html">f</a>'
+    assert (tmp_path / "nb" / "ja" / "full.html").read_text() == "full"
+    fy_page = (tmp_path / "nb" / "2023" / "ja" / "index.html").read_text()
+    assert fy_page == '<a href="../../../nb/2022/ja/index.html">prev</a>'
+    # pruned from the manifest: its stable copy goes too, and nothing else
+    assert outputs.collect_garbage(tmp_path, {"reports": manifest["reports"][:1]}) == 1
+    assert not (tmp_path / "nb" / "2023").exists() and run.is_dir()
 
 
 def test_unreadable_manifest_counts_as_empty(tmp_path):

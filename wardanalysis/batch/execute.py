@@ -318,6 +318,7 @@ class Executor:
             "error": error,
             "data_checksum": job["data_checksum"],
             "package_version": job["package_version"],
+            "fiscal_years": job.get("fiscal_years", []),
         }
         files = {"notebook": output.name}
         _write_notebook(output, nb)

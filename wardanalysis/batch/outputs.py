@@ -5,7 +5,10 @@ Layout (``<out>`` is ``reports/`` by default)::
 
     <out>/manifest.json          every report, for machines (the batch's own memory)
     <out>/results.csv            every key estimate of every current report
-    <out>/index.html             every report, for people
+    <out>/index.html, index.en.html   the front page for reviewers (ja, en)
+    <out>/runs.html              the run log: status, versions, checksums, every stored version
+    <out>/<notebook>/<lang>/index.html, <out>/<notebook>/<fiscal year>/<lang>/index.html
+                                 the latest good version of each report, at a stable address
     <out>/<notebook>/<variant>/<run-id>/   one execution: notebook.ipynb, review.html,
                                            full.html (or error.html), job.json
 
@@ -37,11 +40,9 @@ from ..errors import OutputDirError, WardanalysisError
 
 MANIFEST = "manifest.json"
 RESULTS = "results.csv"
-INDEX = "index.html"
-#: The Japanese font the pages fall back to when the reader's machine has none (the same
-#: IPAexGothic that matplotlib-fontja bundles for the plots), copied once into <out>/assets/.
-FONT_ASSET = "assets/ipaexg.ttf"
-FONT_FAMILY = "IPAexGothic (wardanalysis)"
+INDEX = "index.html"  # the front page for reviewers, in Japanese
+INDEX_EN = "index.en.html"  # the same in English
+RUN_LOG = "runs.html"  # every report's status, versions, durations and stored versions
 STAGING = ".staging"
 LOCK = ".lock"
 RESULT_COLUMNS = ("notebook", "fiscal_year", "lang", "key", "value", "ci_low", "ci_high", "unit",
@@ -97,7 +98,7 @@ def publish_dir(staged: Path, final: Path) -> None:
 
 
 #: What a reports folder of this package holds besides the report directories.
-_OURS = {MANIFEST, RESULTS, INDEX, LOCK, STAGING, ".cache", ".logs", "assets"}
+_OURS = {MANIFEST, RESULTS, INDEX, INDEX_EN, RUN_LOG, LOCK, STAGING, ".cache", ".logs", "assets"}
 
 
 def is_ours(out: Path) -> bool:
@@ -108,7 +109,7 @@ def is_ours(out: Path) -> bool:
     if not out.is_dir():
         return False
     names = {p.name for p in out.iterdir()}
-    if names <= _OURS - {MANIFEST, RESULTS, INDEX}:
+    if names <= _OURS - {MANIFEST, RESULTS, INDEX, INDEX_EN, RUN_LOG}:
         return True
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
@@ -124,7 +125,7 @@ def check_out_dir(out: Path) -> None:
         raise OutputDirError(f"output folder {out} is a file; give a folder (empty, or a reports "
                              "folder made by wardanalysis)")
     if not is_ours(out):
-        hidden = _OURS - {MANIFEST, RESULTS, INDEX}
+        hidden = _OURS - {MANIFEST, RESULTS, INDEX, INDEX_EN, RUN_LOG}
         others = sorted(p.name for p in out.iterdir() if p.name not in hidden)[:3]
         raise OutputDirError(
             f"output folder {out} holds files wardanalysis did not make ({', '.join(others)}"
@@ -224,24 +225,50 @@ def results_csv(manifest: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- commit & clean
 
 
-def ensure_assets(out: Path) -> None:
-    """Copy the bundled Japanese font to ``<out>/assets/`` if it is not there yet (atomically)."""
-    import matplotlib_fontja
+def commit(out: Path, manifest: dict[str, Any]) -> None:
+    """Write the stable copies of the latest good reports, the manifest, results.csv, the run
+    log and the two front pages, each file atomically."""
+    from .front import front_page_html
 
-    source = Path(matplotlib_fontja.__file__).parent / "fonts" / "ipaexg.ttf"
-    target = out / FONT_ASSET
-    if target.is_file() and target.stat().st_size == source.stat().st_size:
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, source.read_bytes())
-
-
-def commit(out: Path, manifest: dict[str, Any], index_html: str) -> None:
-    """Write the font asset, the manifest, then results.csv, then the index, each atomically."""
-    ensure_assets(out)
+    publish_stable(out, manifest)
     write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     write_atomic(out / RESULTS, results_csv(manifest))
-    write_atomic(out / INDEX, index_html)
+    write_atomic(out / RUN_LOG, index_html(manifest))
+    write_atomic(out / INDEX, front_page_html(manifest, "ja"))
+    write_atomic(out / INDEX_EN, front_page_html(manifest, "en"))
+
+
+#: The files of a report copied to its stable address, and their names there.
+_STABLE_FILES = (("review", "index.html"), ("full", "full.html"), ("notebook", "notebook.ipynb"))
+_SOURCE_MARK = ".source"
+
+
+def publish_stable(out: Path, manifest: dict[str, Any]) -> None:
+    """Copy the latest good version of every report to its stable address (see
+    :func:`~wardanalysis.batch.render.stable_dir`), rewriting the root-relative links of a run
+    directory for that depth. A copy is rewritten only when the report it comes from changed."""
+    from .render import RUN_DIR_ROOT, stable_dir
+
+    for e in manifest.get("reports", []):
+        report = e.get("report")
+        if not report or not report.get("dir"):
+            continue
+        rel = stable_dir(e["notebook"], e.get("fiscal_year"), e["lang"])
+        target = out / rel
+        mark = target / _SOURCE_MARK
+        with contextlib.suppress(OSError):
+            if mark.read_text(encoding="utf-8") == report["dir"]:
+                continue
+        root = "../" * (rel.count("/") + 1)
+        files = report.get("files") or {}
+        for kind, name in _STABLE_FILES:
+            if kind not in files:
+                continue
+            data = (out / files[kind]).read_bytes()
+            if name.endswith(".html"):
+                data = data.replace(f'href="{RUN_DIR_ROOT}'.encode(), f'href="{root}'.encode())
+            write_atomic(target / name, data)
+        write_atomic(mark, report["dir"])
 
 
 def referenced_dirs(manifest: dict[str, Any]) -> set[str]:
@@ -273,25 +300,37 @@ def collect_garbage(out: Path, manifest: dict[str, Any]) -> int:
             for parent in (run_dir.parent, run_dir.parent.parent):
                 with contextlib.suppress(OSError):
                     parent.rmdir()  # only if now empty
+    # stable copies of reports the manifest no longer lists (after --prune): only the files
+    # publish_stable wrote, recognised by their mark
+    from .render import stable_dir
+
+    current = {stable_dir(e["notebook"], e.get("fiscal_year"), e["lang"])
+               for e in manifest.get("reports", []) if "notebook" in e and "lang" in e}
+    for mark in [*out.glob(f"*/*/{_SOURCE_MARK}"), *out.glob(f"*/*/*/{_SOURCE_MARK}")]:
+        rel = mark.parent.relative_to(out).as_posix()
+        if rel in current:
+            continue
+        for _, name in _STABLE_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                (mark.parent / name).unlink()
+        mark.unlink()
+        removed += 1
+        for parent in (mark.parent, mark.parent.parent, mark.parent.parent.parent):
+            if parent == out:
+                break
+            with contextlib.suppress(OSError):
+                parent.rmdir()
     return removed
 
 
 # --------------------------------------------------------------------------- index.html
 
 _CSS = """
-@font-face{font-family:"IPAexGothic (wardanalysis)";src:url("assets/ipaexg.ttf") format("truetype");
-unicode-range:U+3000-30FF,U+3400-4DBF,U+4E00-9FFF,U+F900-FAFF,U+FF00-FFEF}
-body{font-family:"IPAexGothic (wardanalysis)",system-ui,-apple-system,"Segoe UI","Hiragino Sans",
-"Yu Gothic","Noto Sans CJK JP",sans-serif;margin:2rem auto;max-width:78rem;padding:0 1rem;color:#222;line-height:1.45}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2rem;
-border-bottom:2px solid #0173B2;padding-bottom:.2rem}
 .summary{color:#444;margin:.3rem 0 1rem}.meta{color:#555;font-size:.9rem}
-table{border-collapse:collapse;width:100%;font-size:.92rem}
-th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
-th{background:#f4f6f8}td.num{text-align:right;white-space:nowrap}
+td.num{text-align:right;white-space:nowrap}
 .ok{color:#08660f;font-weight:600}.failed,.timeout{color:#b00020;font-weight:600}
 .stale{color:#8a5a00;font-weight:600}.err{color:#b00020;font-family:ui-monospace,monospace;
-font-size:.85rem;white-space:pre-wrap}code{font-size:.85rem}
+font-size:.85rem;white-space:pre-wrap}
 .links a{margin-right:.6rem;white-space:nowrap}
 """
 
@@ -348,8 +387,9 @@ def _row(e: dict[str, Any]) -> str:
     )
 
 
-def index_html(manifest: dict[str, Any], title: str = "wardanalysis reports") -> str:
-    """The reviewers' entry page: every report grouped by fiscal year and notebook."""
+def index_html(manifest: dict[str, Any], title: str = "wardanalysis run log") -> str:
+    """The run log (``runs.html``): every report grouped by fiscal year and notebook, with its
+    status, parameters, duration, version, checksum and links to every stored version."""
     reports = manifest["reports"]
     run = manifest.get("run", {})
     n_ok = sum(1 for e in reports if not e.get("failure"))
@@ -374,15 +414,15 @@ def index_html(manifest: dict[str, Any], title: str = "wardanalysis reports") ->
         summary += f" ({n_stale} with an earlier good report kept, marked stale)"
     last = (f"Last run {_esc(run.get('id', ''))}: {_esc(run.get('summary', ''))}"
             if run else "")
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
+    from ..pages import page
+
+    body = (
         f"<h1>{_esc(title)}</h1>"
         f'<p class="summary">{_esc(summary)}</p><p class="meta">{last}</p>'
         f'<p class="meta">Jump to: {toc}</p>'
-        + "".join(sections)
+        + "".join(f'<div class="wa-table">{s}</div>' for s in sections)
         + '<p class="meta">Machine-readable: <a href="manifest.json">manifest.json</a> · '
-        '<a href="results.csv">results.csv</a></p>'
-        "</body></html>\n"
+        '<a href="results.csv">results.csv</a> · Reports for readers: '
+        '<a href="index.html">日本語</a> · <a href="index.en.html">English</a></p>'
     )
+    return page(lang="en", title=title, body=f"<style>{_CSS}</style>{body}")

@@ -1,16 +1,23 @@
-"""Executed notebooks to standalone HTML, in-process with nbconvert's exporters.
+"""Executed notebooks to pages, in-process with nbconvert's ``basic`` exporter.
 
 Two views of each report, and a third page for a failure:
 
-- ``review.html``: for reviewers; no code, no prompts, no parameter cells, no stderr noise;
-- ``full.html``: everything, code included;
-- ``error.html``: the partial notebook with code, under a banner with the error.
+- ``review.html``: for reviewers, in the report's language only: no code, no parameter or
+  machine cells, no stderr; the notebook's title, its summary box (要旨 / Summary), a table of
+  contents of its numbered sections, the body, and a footer with the run data;
+- ``full.html``: everything, code included, for the researcher;
+- ``error.html``: the partial notebook with code, under the error.
 
-Each page opens with a header giving the notebook, the parameters used, the data checksum, the
-package version and the status. Images are embedded as ``data:`` URIs (outputs always are;
-``embed_images`` also inlines images referenced from Markdown), so a page is one file. The
-exporters are built once per worker process: the first export pays for templates and CSS, the
-rest are cheap, which is most of the saving over one ``jupyter nbconvert`` call per file.
+nbconvert renders the cells (the ``basic`` template: content only); :func:`wardanalysis.pages.page`
+wraps them in the package's own shell (stylesheet, print and phone rules, embedded font subset,
+Content-Security-Policy, navigation bar). Markdown cells tagged ``lang-ja`` or ``lang-en`` are
+kept only on pages of that language; cells tagged ``review-hide`` only in the full view. The
+exporters are built once per worker process.
+
+Navigation links point at the stable address of each report (``<notebook>/<lang>/`` or
+``<notebook>/<fiscal year>/<lang>/``, see :func:`stable_dir`), written relative to the reports
+folder with the prefix of a run directory (``../../../``); the runner rewrites that prefix when
+it copies a page to its stable address.
 """
 
 from __future__ import annotations
@@ -18,59 +25,35 @@ from __future__ import annotations
 import copy
 import html
 import json
+import re
 from typing import Any
+
+from ..messages import message
+from ..pages import nav_bar, page
 
 REMOVE_CELL_TAGS = {"remove_cell", "remove-cell"}
 REMOVE_OUTPUT_TAGS = {"remove_output", "remove-output"}
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
-HEADER_TAG = "wardanalysis-header"
+REVIEW_HIDE_TAG = "review-hide"
+#: The prefix of a root-relative link in a page as written in its run directory
+#: (``<out>/<notebook>/<variant>/<run-id>/``).
+RUN_DIR_ROOT = "../../../"
+TOC_MARKER = "<!--wa-toc-->"
 
-# Pages need no script: require.js, MathJax (no page uses maths), mermaid and widget loaders are
-# left out, so no page makes a request to any network address.
-# Japanese text needs a Japanese font on every reader's machine: the IPAexGothic that the plots
-# use is copied once into <out>/assets/ (pages sit three levels below <out>) and serves the CJK
-# ranges only (unicode-range), first in the stack, so kana and kanji always have glyphs while
-# Latin text keeps the reader's system font. (Placed last, as a fallback, headless Chromium still
-# drew boxes for some elements.) The variables are set after the theme's CSS, which defines them.
-_FONTS = ('"IPAexGothic (wardanalysis)", system-ui, -apple-system, "Segoe UI", "Hiragino Sans", '
-          '"Yu Gothic", "Noto Sans CJK JP", sans-serif')
-_MONO = ('ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, "IPAexGothic (wardanalysis)", '
-         'monospace')
-_CJK_RANGES = "U+3000-30FF, U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF, U+FF00-FFEF"
-#: The pages run no script at all: a Content-Security-Policy forbids scripts from anywhere,
-#: inline event handlers, frames, forms, plugins and every network request, so that nothing that
-#: slipped into a page from data could run or call out. Styles are the template's inline ones;
-#: images are embedded ``data:`` URIs; the font is the package's own file beside the reports.
-CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-       "font-src 'self' data: file:; object-src 'none'; frame-src 'none'; base-uri 'none'; "
-       "form-action 'none'")
-_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js -%}
-<meta http-equiv="Content-Security-Policy" content="CSP">
-{%- endblock html_head_js -%}
-{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block html_head_js_mathjax -%}
-<style>
-@font-face { font-family: "IPAexGothic (wardanalysis)"; src: url("../../../assets/ipaexg.ttf") format("truetype"); unicode-range: UNICODE; }
-:root { --jp-content-font-family: FONTS; --jp-ui-font-family: FONTS; --jp-code-font-family: MONO; }
-body { font-family: FONTS; }
-</style>
-{%- endblock html_head_js_mathjax -%}
-""".replace("FONTS", _FONTS).replace("MONO", _MONO).replace("UNICODE", _CJK_RANGES).replace(
-    "CSP", CSP)
 
-_HEADER_CSS = (
-    "border:1px solid #cfd8e3;border-radius:6px;background:#f7f9fb;padding:.7em 1em;"
-    "margin:0 0 1em 0;font-size:.92em"
-)
+def stable_dir(notebook: str, fiscal_year: int | None, lang: str) -> str:
+    """Where the latest good version of a report lives, relative to the reports folder."""
+    return f"{notebook}/{lang}" if fiscal_year is None else f"{notebook}/{fiscal_year}/{lang}"
+
+
+def front_page(lang: str) -> str:
+    return "index.html" if lang == "ja" else "index.en.html"
 
 
 class Renderer:
     """HTML exporters, built once and reused for every notebook a worker renders."""
 
     def __init__(self) -> None:
-        from jinja2 import DictLoader
         from nbconvert import HTMLExporter
         from traitlets.config import Config
 
@@ -78,82 +61,146 @@ class Renderer:
             c = Config()
             c.TagRemovePreprocessor.enabled = True
             c.TagRemovePreprocessor.remove_cell_tags = REMOVE_CELL_TAGS | (
-                PARAMETER_TAGS if review else set())
+                PARAMETER_TAGS | {REVIEW_HIDE_TAG} if review else set())
             c.TagRemovePreprocessor.remove_all_outputs_tags = REMOVE_OUTPUT_TAGS
-            ex = HTMLExporter(
-                config=c,
-                template_name="lab",
-                extra_loaders=[DictLoader({"wardanalysis.html.j2": _TEMPLATE})],
-                template_file="wardanalysis.html.j2",
-                embed_images=True,
-                exclude_input=review,
-                exclude_input_prompt=review,
-                exclude_output_prompt=review,
-                anchor_link_text="¶",
-            )
-            return ex
+            return HTMLExporter(config=c, template_name="basic", embed_images=True,
+                                exclude_input=review, exclude_input_prompt=True,
+                                exclude_output_prompt=True, anchor_link_text="")
 
         self.review_exporter = exporter(review=True)
         self.full_exporter = exporter(review=False)
 
-    def _export(self, exporter: Any, nb: Any, title: str, lang: str) -> str:
+    def _body(self, exporter: Any, nb: dict[str, Any], lang: str) -> str:
         import nbformat
 
-        exporter.language_code = lang
-        body, _ = exporter.from_notebook_node(nbformat.from_dict(nb), resources={"metadata": {"name": title}})
+        body, _ = exporter.from_notebook_node(nbformat.from_dict(_for_language(nb, lang)))
         return body
 
     def views(self, nb: dict[str, Any], info: dict[str, Any]) -> dict[str, str]:
         """``{"review": html, "full": html}`` of a successfully executed notebook."""
-        title = _title(info)
-        with_header = _with_header(nb, info)
-        review = _without_stderr(with_header)
+        lang = info["lang"]
+        clean = _without_stderr(nb)
+        review = _numbered(self._body(self.review_exporter, clean, lang), lang)
+        full = self._body(self.full_exporter, nb, lang)
+        title = _first_heading(review) or _fallback_title(info)
         return {
-            "review": self._export(self.review_exporter, review, title, info["lang"]),
-            "full": self._export(self.full_exporter, with_header, title, info["lang"]),
+            "review": page(lang=lang, title=title, body=review, nav=navigation(info),
+                           footer=footer(info)),
+            "full": page(lang=lang, title=title, body=full, nav=navigation(info),
+                         footer=footer(info), body_class="wa-full"),
         }
 
     def error_page(self, nb: dict[str, Any], info: dict[str, Any]) -> str:
         """The partial notebook, with code, under a banner naming the error."""
-        title = f"FAILED · {_title(info)}"
-        return self._export(self.full_exporter, _with_header(nb, info), title, info["lang"])
+        lang = info["lang"]
+        body = self._body(self.full_exporter, nb, lang)
+        banner = (f'<p class="wa-status-failed">{html.escape(message("status.failed", lang))}: '
+                  f"{html.escape(info.get('error') or '')}</p>")
+        title = f"{message('status.failed', lang)} · {_fallback_title(info)}"
+        return page(lang=lang, title=title, body=banner + body, nav=navigation(info),
+                    footer=footer(info), body_class="wa-full")
 
 
-def _title(info: dict[str, Any]) -> str:
-    fy = info.get("fiscal_year")
-    return f"{info['notebook']}" + ("" if fy is None else f" · FY{fy}") + f" · {info['lang']}"
-
-
-def header_html(info: dict[str, Any]) -> str:
-    """The box at the top of every page: what was run, on what, and how it went."""
-    e = html.escape
-    params = "".join(
-        f"<tr><td><code>{e(k)}</code></td><td><code>{e(json.dumps(v, ensure_ascii=False))}"
-        f"</code></td></tr>" for k, v in info.get("parameters", {}).items()
-    )
-    status = info.get("status", "ok")
-    colour = "#08660f" if status == "ok" else "#b00020"
-    error = ""
-    if info.get("error"):
-        error = (f'<p style="color:#b00020;font-family:monospace;white-space:pre-wrap">'
-                 f"{e(info['error'])}</p>")
-    return (
-        f'<div class="wardanalysis-header" style="{_HEADER_CSS}">'
-        f"<strong>{e(_title(info))}</strong> · status "
-        f'<strong style="color:{colour}">{e(status)}</strong>{error}'
-        f'<table style="margin:.4em 0 0 0"><tbody>{params}</tbody></table>'
-        f"<p style=\"margin:.4em 0 0 0\">data checksum <code>{e(info.get('data_checksum', ''))}"
-        f"</code> · wardanalysis {e(info.get('package_version', ''))}"
-        f" · notebook <code>{e(info.get('notebook_file', ''))}</code></p></div>"
-    )
-
-
-def _with_header(nb: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+def _for_language(nb: dict[str, Any], lang: str) -> dict[str, Any]:
+    other = {"lang-en", "lang-ja"} - {f"lang-{lang}"}
     nb = copy.deepcopy(nb)
-    cell = {"cell_type": "markdown", "id": "wardanalysis-header",
-            "metadata": {"tags": [HEADER_TAG]}, "source": header_html(info)}
-    nb["cells"] = [cell, *nb.get("cells", [])]
+    nb["cells"] = [c for c in nb.get("cells", [])
+                   if not other & set(c.get("metadata", {}).get("tags", []))]
     return nb
+
+
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
+_H2 = re.compile(r"<h2([^>]*)>(.*?)</h2>", re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _text(fragment: str) -> str:
+    return html.unescape(_TAGS.sub("", fragment)).strip()
+
+
+def _first_heading(body: str) -> str:
+    m = _H1.search(body)
+    return _text(m[1]) if m else ""
+
+
+def _numbered(body: str, lang: str) -> str:
+    """Number the sections (h2) 1, 2, 3 … in page order, give each an id, and put a table of
+    contents where the summary box left its marker (or after the title)."""
+    sections: list[tuple[str, str]] = []
+
+    def number(m: re.Match[str]) -> str:
+        attrs, inner = m[1], m[2]
+        if "wa-unnumbered" in attrs:
+            return m[0]
+        n = len(sections) + 1
+        sid = f"s{n}"
+        sections.append((sid, _text(inner)))
+        attrs = re.sub(r'\sid="[^"]*"', "", attrs)
+        return f'<h2 id="{sid}"{attrs}>{n}. {inner}</h2>'
+
+    body = _H2.sub(number, body)
+    if not sections:
+        return body.replace(TOC_MARKER, "")
+    items = "".join(f'<li><a href="#{sid}">{html.escape(text)}</a></li>' for sid, text in sections)
+    toc = (f'<nav class="wa-toc" aria-label="{html.escape(message("toc.heading", lang))}">'
+           f'<strong>{html.escape(message("toc.heading", lang))}</strong><ol>{items}</ol></nav>')
+    if TOC_MARKER in body:
+        return body.replace(TOC_MARKER, toc, 1)
+    m = _H1.search(body)
+    end = body.find("</div>", m.end()) if m else -1
+    return body[:end] + toc + body[end:] if end >= 0 else toc + body
+
+
+def _fallback_title(info: dict[str, Any]) -> str:
+    fy = info.get("fiscal_year")
+    return f"{info['notebook']}" + ("" if fy is None else f" · {fy}")
+
+
+def navigation(info: dict[str, Any]) -> str:
+    """一覧 · 日本語/English · 前年度/次年度, each to a stable address."""
+    lang, nb, fy = info["lang"], info["notebook"], info.get("fiscal_year")
+    other = "en" if lang == "ja" else "ja"
+    root = RUN_DIR_ROOT
+    items: list[tuple[str, str | None]] = [
+        (message("nav.front", lang), root + front_page(lang)),
+        (message("nav.this_lang", lang), None),
+        (message("nav.other_lang", lang), f"{root}{stable_dir(nb, fy, other)}/index.html"),
+    ]
+    years = sorted(int(y) for y in info.get("fiscal_years") or [])
+    if fy is not None and years:
+        earlier = [y for y in years if y < fy]
+        later = [y for y in years if y > fy]
+        if earlier:
+            items.append((message("nav.previous_year", lang, year=earlier[-1]),
+                          f"{root}{stable_dir(nb, earlier[-1], lang)}/index.html"))
+        if later:
+            items.append((message("nav.next_year", lang, year=later[0]),
+                          f"{root}{stable_dir(nb, later[0], lang)}/index.html"))
+    return nav_bar(items, message("nav.label", lang))
+
+
+def footer(info: dict[str, Any]) -> str:
+    """The run data, under the content: notebook, parameters, data checksum, version, status."""
+    lang = info["lang"]
+    e = html.escape
+    params = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}"
+                       for k, v in info.get("parameters", {}).items())
+    status = info.get("status", "ok")
+    rows = [
+        ("footer.notebook", f"<code>{e(info.get('notebook_file') or info['notebook'])}</code>"),
+        ("footer.parameters", f"<code>{e(params)}</code>"),
+        ("footer.data_checksum", f"<code>{e(info.get('data_checksum', ''))}</code>"),
+        ("footer.version", e(info.get("package_version", ""))),
+        ("footer.status", e(message(f"status.{status}", lang) if status in ("ok", "failed",
+                                                                           "timeout") else status)),
+    ]
+    body = "".join(f"<tr><th>{e(message(k, lang))}</th><td>{v}</td></tr>" for k, v in rows)
+    links = (f'<a href="full.html">{e(message("footer.full_view", lang))}</a> · '
+             f'<a href="notebook.ipynb">{e(message("footer.notebook_file", lang))}</a> · '
+             f'<a href="{RUN_DIR_ROOT}runs.html">{e(message("nav.run_log", lang))}</a>')
+    return (f'<footer><p><strong>{e(message("footer.heading", lang))}</strong></p>'
+            f'<div class="wa-table"><table><tbody>{body}</tbody></table></div>'
+            f"<p>{links}</p></footer>")
 
 
 def _without_stderr(nb: dict[str, Any]) -> dict[str, Any]:
@@ -164,3 +211,8 @@ def _without_stderr(nb: dict[str, Any]) -> dict[str, Any]:
                                if not (o.get("output_type") == "stream"
                                        and o.get("name") == "stderr")]
     return nb
+
+
+def header_html(info: dict[str, Any]) -> str:
+    """The bare facts of a run, for the last-resort error page."""
+    return footer({"lang": "en", **info} if info.get("lang") not in ("ja", "en") else info)

@@ -165,7 +165,7 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
             for i, e in entries.items():
                 e["kept"] = i not in job_ids
             built = outputs.build_manifest(entries, run_info(interrupted))
-            outputs.commit(out, built, outputs.index_html(built))
+            outputs.commit(out, built)
             return built
 
         interrupted = False
@@ -212,6 +212,7 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
                 "notebook_file": notebook_file, "parameters": job.parameters, "key": key,
                 "kernel": config.kernel, "timeout": config.timeout, "out": str(config.out),
                 "run_id": run_id, "data_checksum": checksum,
+                "fiscal_years": list(config.data_years or []),
                 "package_version": wardanalysis.__version__, "datasets_now": datasets_now,
                 "_expected": float(last.get("duration_s") or 0.0),
             })

@@ -132,6 +132,8 @@ def population_date_text(as_of: Any, precision: str, lang: str) -> str:
 
 @dataclass(frozen=True, eq=False)
 class KumamotoBudgetResult(Result):
+    sources = ("machizukuri_budget", "population")
+    SUMMARY_KEYS = ("budget.kumamoto_yen_per_capita", "budget.kumamoto_per_ward_thousand_yen")
     def _latest(self) -> pd.Series:
         return self.data.iloc[-1]
 
@@ -294,6 +296,8 @@ def _slug(text: str) -> str:
 
 @dataclass(frozen=True, eq=False)
 class CrossCityResult(Result):
+    sources = ("ward_budgets", "machizukuri_budget", "population")
+    SUMMARY_KEYS = ()
     def _shown(self) -> pd.DataFrame:
         return self.data[self.data["included"]].sort_values("yen_per_capita")
 
@@ -527,6 +531,8 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
 
 @dataclass(frozen=True, eq=False)
 class AdoptionResult(Result):
+    sources = ("needs_reflection", "hamamatsu_priority_proposals")
+    SUMMARY_KEYS = ("adoption.difference",)
     counts: dict[str, int] | None = None
 
     def _text_ja(self) -> str:
@@ -717,6 +723,8 @@ def rounding_bounds(amount: float) -> tuple[float, float, float]:
 
 @dataclass(frozen=True, eq=False)
 class CostPerIssueResult(Result):
+    sources = ("needs_reflection_outcome", "funded_projects")
+    SUMMARY_KEYS = ()
     examples: pd.DataFrame | None = None
 
     def _text_ja(self) -> str:

@@ -28,6 +28,8 @@ _COLUMNS = ("fiscal_year", "category", "requests")
 
 @dataclass(frozen=True, eq=False)
 class CivilResult(Result):
+    sources = ("civil_engineering_requests",)
+    SUMMARY_KEYS = ()
     base_year: int = 2021
     compare_year: int = 2022
 
@@ -193,9 +195,9 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
         title_key="title_civil",
         estimates=est,
         method=(f"Rate ratio FY{compare_year}/FY{base_year} per category with the exact conditional "
-                "(binomial) interval and test (statsmodels test_poisson_2indep, exact-cond)."),
+                "(binomial) interval and test (statsmodels), valid only if the counts were Poisson."),
         method_ja=(f"分類ごとに{compare_year}年度／{base_year}年度の率比を、条件付き正確（二項）区間と"
-                   "正確検定（statsmodels test_poisson_2indep, exact-cond）で求めた。"),
+                   "正確検定（statsmodels）で求めた（件数がポアソン分布に従う場合に限り有効）。"),
         n_obs=len(cats), caveats=caveats, caveats_ja=caveats_ja, data=table,
         base_year=base_year, compare_year=compare_year,
     )

@@ -129,6 +129,8 @@ def exposure_days(covid_measures: pd.DataFrame | None = None,
 
 @dataclass(frozen=True, eq=False)
 class CovidExposureResult(Result):
+    sources = ("covid_measures",)
+    SUMMARY_KEYS = ()
     measures: pd.DataFrame | None = None
 
     def _text_ja(self) -> str:

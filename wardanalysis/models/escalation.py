@@ -44,6 +44,8 @@ MEASURES = {
 
 @dataclass(frozen=True, eq=False)
 class EscalationResult(Result):
+    sources = ("needs_reflection",)
+    SUMMARY_KEYS = ("escalation.priority_rate_or_covid_vs_pre", "escalation.first_level_share", "escalation.priority_rate_trend_or_per_year")
     counts: pd.DataFrame | None = None
     fit: stats.GLMFit | None = None
     break_year: int = COVID_BREAK_FY
@@ -52,6 +54,14 @@ class EscalationResult(Result):
 
     def _get(self, key: str) -> Estimate | None:
         return self.estimate(key) if key in self.keys else None
+
+    def headline(self, lang: str = "ja") -> str:
+        """The COVID comparison and how far issues go (the text's second and later sentences
+        about them, not the counts)."""
+        text = self._text_ja() if lang == "ja" else self._text_en()
+        sep = "。" if lang == "ja" else ". "
+        parts = [p for p in text.split(sep) if p]
+        return sep.join(parts[2:3] + parts[-1:]).strip() + ("。" if lang == "ja" else "")
 
     def _text_ja(self) -> str:
         t = self.estimate("escalation.priority_rate_trend_or_per_year")

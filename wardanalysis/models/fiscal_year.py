@@ -39,6 +39,8 @@ class FiscalYearResult(Result):
     ``funnel``, ``budget`` and ``civil`` hold that year's figures; ``history`` the request
     counts up to that year with the trend expectation; ``missing`` what the data lack."""
 
+    sources = ("needs_reflection", "machizukuri_budget", "population", "civil_engineering_requests")
+    SUMMARY_KEYS = ("fy.requests", "fy.requests_rr_vs_previous", "fy.handled_share", "fy.budget_yen_per_capita")
     fiscal_year: int = 0
     covid_start: int = 2020
     funnel: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
@@ -58,6 +60,11 @@ class FiscalYearResult(Result):
     def title(self, lang: str = "ja") -> str:
         return label("title_fiscal_year_report", lang).format(
             fy=self.fiscal_year, era=_era(self.fiscal_year))
+
+    @property
+    def has_chart(self) -> bool:
+        """A chart needs more than one value: the requests of at least two years."""
+        return len(self.history) >= 2
 
     def missing_list(self, lang: str = "ja") -> list[str]:
         return list(self.missing_ja if lang == "ja" else self.missing)
@@ -172,7 +179,7 @@ class FiscalYearResult(Result):
             parts.append(
                 f"{fy}年度（{_era(fy)}）のまちづくり推進経費（5区合計）は{int(b.value):,}千円（均等配分なら1区あたり"
                 f"{fmt(row['per_ward_thousand_yen'], 4)}千円、住民1人あたり{fmt(pc.value)}円、"
-                f"人口は{row['population_as_of']:%Y年%m月}時点）。")
+                f"人口は{row['population_as_of'].year}年{row['population_as_of'].month}月時点）。")
         c = self._get("fy.civil_total")
         if c is not None:
             s = f"土木センターへの要望は{int(c.value):,}件"
@@ -420,14 +427,14 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
     as_of = as_of_dates(nr).get(fy)
     if as_of is not None:
         caveats.append((
-            f"requests_handled counts cases handled by {as_of:%Y-%m-%d}; the later the year, the "
+            f"The handled count is of cases handled by {as_of:%Y-%m-%d}; the later the year, the "
             "less time there was to handle them.",
             f"対応済は{as_of.year}年{as_of.month}月{as_of.day}日までに対応した件数で、後の年度ほど対応に"
             "使えた時間が短い。"))
     else:
         caveats.append((
-            "This year's requests_handled has no as-of date (a user's row without an as_of "
-            "column): how much time its requests had to be handled is unknown.",
+            "This year's handled count has no as-of date (a user's row without an as_of column): "
+            "how much time its requests had to be handled is unknown.",
             "この年度の対応済の件数には時点が示されていない（as_of列のない利用者の行）。対応に使えた時間は不明である。"))
     if fy == START_UP_FY:
         caveats.append((
@@ -546,7 +553,7 @@ def fiscal_year_report(
             f"figure uses the whole-city population as of {r['population_as_of']:%Y-%m} "
             f"({r['population_basis']}, source quality {r['population_quality']}).",
             "1区あたりの予算は5区合計を均等に配分したと仮定したもの。1人あたりの額は"
-            f"{r['population_as_of']:%Y年%m月}時点の市全体人口（{_BASIS_JA.get(r['population_basis'], r['population_basis'])}、"
+            f"{r['population_as_of'].year}年{r['population_as_of'].month}月時点の市全体人口（{_BASIS_JA.get(r['population_basis'], r['population_basis'])}、"
             f"出典の品質記号 {r['population_quality']}）による。"))
     else:
         missing.append(("the まちづくり推進経費 budget", "まちづくり推進経費"))

@@ -27,6 +27,8 @@ _COLUMNS = ("fiscal_year", "requests", "requests_handled")
 
 @dataclass(frozen=True, eq=False)
 class HandledShareResult(Result):
+    sources = ("needs_reflection",)
+    SUMMARY_KEYS = ("handled.trend_or_per_year",)
     fit: stats.GLMFit | None = None
 
     def _span(self) -> tuple[int, int]:

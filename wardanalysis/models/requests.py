@@ -163,6 +163,8 @@ def borrowed_interval_text(r: stats.ScaledRatio, family: str = "Poisson") -> str
 
 @dataclass(frozen=True, eq=False)
 class PeriodComparisonResult(Result):
+    sources = ("needs_reflection",)
+    SUMMARY_KEYS = ("requests.mean_ratio_covid_vs_pre",)
     break_year: int = COVID_BREAK_FY
     period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
     exact_ratio: stats.RateRatio | None = None
@@ -399,6 +401,8 @@ def _check_break(break_year: object, years: Sequence[int], pre_needed: int, post
 
 @dataclass(frozen=True, eq=False)
 class TrendResult(Result):
+    sources = ("needs_reflection",)
+    SUMMARY_KEYS = ("requests.trend_rr_per_year",)
     fit: stats.GLMFit | None = None
 
     _EXCL = f"requests.trend_rr_per_year.excl_fy{START_UP_FY}"
@@ -523,6 +527,8 @@ def _its_design(years: np.ndarray, break_year: int) -> pd.DataFrame:
 
 @dataclass(frozen=True, eq=False)
 class ITSResult(Result):
+    sources = ("needs_reflection",)
+    SUMMARY_KEYS = ()
     break_year: int = COVID_BREAK_FY
     excluded: tuple[int, ...] = ()
     suffix: str = ""
@@ -833,6 +839,8 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
 
 @dataclass(frozen=True, eq=False)
 class ExposureModelResult(Result):
+    sources = ("needs_reflection", "covid_measures")
+    SUMMARY_KEYS = ()
     per_days: int = PER_DAYS
     fit: stats.GLMFit | None = None
 
@@ -978,6 +986,8 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
 
 @dataclass(frozen=True, eq=False)
 class SensitivityResult(Result):
+    sources = ("needs_reflection", "covid_measures")
+    SUMMARY_KEYS = ()
     models: tuple[Result | None, ...] = ()
     main_suffix: str = ""
 
@@ -1141,6 +1151,8 @@ def main_caveats(main: ITSResult) -> list[tuple[bool, str, str]]:
 
 @dataclass(frozen=True, eq=False)
 class VerdictResult(Result):
+    sources = ("needs_reflection", "covid_measures")
+    SUMMARY_KEYS = ()
     distinguishable: bool = False
     period: PeriodComparisonResult | None = None
     trend_result: TrendResult | None = None
@@ -1152,6 +1164,20 @@ class VerdictResult(Result):
     def components(self) -> tuple[Result, ...]:
         return tuple(r for r in (self.period, self.trend_result, self.its,
                                  self.sensitivity_result) if r is not None)
+
+    def headline(self, lang: str = "ja") -> str:
+        """The verdict and why, in two sentences."""
+        reasons = self.reasons_ja if lang == "ja" else self.reasons
+        return ("" if lang == "ja" else " ").join(reasons[:2])
+
+    def key_figures(self) -> list[Estimate]:
+        its = self.its
+        found = [self.period.estimate("requests.mean_ratio_covid_vs_pre") if self.period else None,
+                 its.estimate(its.k("its_level_rr")) if its else None,
+                 self.estimate("requests.its_level_mde_ratio")]
+        return [e for e in found if e is not None and e.key in {
+            "requests.mean_ratio_covid_vs_pre", "requests.its_level_rr",
+            "requests.its_level_mde_ratio"}]
 
     def all_records(self) -> pd.DataFrame:
         """Records of the verdict and of every analysis behind it (each key once)."""

@@ -1,0 +1,250 @@
+"""The reader's pages of the real default batch: one language per page, no internal code,
+self-contained (no request to any network address, the Japanese font embedded), small, linked
+to each other at stable addresses; and, in headless Chromium, readable at 390 px, printable on
+A4, and navigable from the front page to a report, to its other language and to the next
+fiscal year."""
+
+from __future__ import annotations
+
+import html.parser
+import re
+import shutil
+import statistics
+import subprocess
+from pathlib import Path
+
+import pytest
+
+LANGS = ("ja", "en")
+
+
+class _Page(html.parser.HTMLParser):
+    """Visible text (without code), links and resource references of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._skip = 0
+        self.text: list[str] = []
+        self.refs: list[tuple[str, str, str]] = []
+        self.lang = None
+        self.headings: list[int] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag in ("style", "script", "code", "pre"):
+            self._skip += 1
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        for k in ("href", "src"):
+            if a.get(k):
+                self.refs.append((tag, k, a[k]))
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script", "code", "pre"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+
+
+def _parse(path: Path) -> _Page:
+    p = _Page()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def _reader_pages(out: Path) -> dict[str, list[Path]]:
+    pages = {lang: sorted([*out.glob(f"*/{lang}/index.html"), *out.glob(f"*/*/{lang}/index.html")])
+             for lang in LANGS}
+    pages["ja"].append(out / "index.html")
+    pages["en"].append(out / "index.en.html")
+    return pages
+
+
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def test_every_report_has_a_stable_address_in_both_languages(default_batch):
+    out, _ = default_batch
+    for nb in ("00_overview", "01_requests_covid", "02_escalation", "03_budgets_cross_city"):
+        for lang in LANGS:
+            assert (out / nb / lang / "index.html").is_file(), (nb, lang)
+    years = sorted(int(p.name) for p in (out / "fiscal_year_report").iterdir()
+                   if p.name.isdigit())
+    assert years == list(range(2013, 2025))
+    for y in years:
+        for lang in LANGS:
+            assert (out / "fiscal_year_report" / str(y) / lang / "index.html").is_file()
+
+
+def test_pages_declare_their_language_and_keep_headings_in_order(default_batch):
+    for lang, pages in _reader_pages(default_batch[0]).items():
+        for path in pages:
+            page = _parse(path)
+            assert page.lang == lang, path
+            assert page.headings and page.headings[0] == 1, path
+            for a, b in zip(page.headings, page.headings[1:], strict=False):
+                assert b <= a + 1, f"{path}: h{a} followed by h{b}"
+
+
+def test_no_internal_code_reaches_a_reader(default_batch):
+    for _, pages in _reader_pages(default_batch[0]).items():
+        for path in pages:
+            if "00_overview" in str(path):
+                continue  # the provenance and corrections tables name datasets (see below)
+            text = " ".join(_parse(path).text)
+            found = sorted(set(SNAKE.findall(text)))
+            assert found == [], f"{path}: {found[:10]}"
+
+
+def test_reports_open_with_their_answer(default_batch):
+    out, _ = default_batch
+    for nb in ("00_overview", "01_requests_covid", "02_escalation", "03_budgets_cross_city"):
+        for lang in LANGS:
+            text = (out / nb / lang / "index.html").read_text(encoding="utf-8")
+            main = text[text.index("<main>"):]
+            assert main.index('class="wa-summary"') < main.index("<h2 id=\"s1\""), (nb, lang)
+            heading = "要旨" if lang == "ja" else "Summary"
+            assert heading in main[:main.index("<h2 id=\"s1\"")]
+
+
+def test_pages_request_nothing_from_the_network_and_embed_their_font(default_batch):
+    out, _ = default_batch
+    for path in sorted(out.rglob("*.html")):
+        page = _parse(path)
+        text = path.read_text(encoding="utf-8")
+        for tag, attr, ref in page.refs:
+            if tag == "a":
+                continue  # a link the reader may follow, never loaded by the page
+            assert not re.match(r"(https?:)?//", ref), f"{path}: <{tag} {attr}={ref}>"
+        assert not re.search(r"@import|url\((?!data:|#)", text), path
+        if path.name == "index.html" or path.name == "index.en.html":
+            assert "@font-face" in text and "font/woff2;base64," in text, path
+
+
+def test_a_reviewer_page_is_small(default_batch):
+    out, _ = default_batch
+    sizes = [p.stat().st_size for pages in _reader_pages(out).values() for p in pages]
+    assert statistics.median(sizes) <= 340 * 1024, f"median {statistics.median(sizes):.0f} B"
+
+
+def test_navigation_links_resolve(default_batch):
+    out, _ = default_batch
+    for _, pages in _reader_pages(out).items():
+        for path in pages:
+            for tag, _attr, ref in _parse(path).refs:
+                if tag != "a" or ref.startswith(("http", "#", "mailto:")):
+                    continue
+                target = (path.parent / ref).resolve()
+                assert target.exists(), f"{path}: {ref}"
+
+
+def test_a_fiscal_year_page_links_the_years_beside_it(default_batch):
+    out, _ = default_batch
+    page = (out / "fiscal_year_report" / "2020" / "ja" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../../fiscal_year_report/2019/ja/index.html"' in page
+    assert 'href="../../../fiscal_year_report/2021/ja/index.html"' in page
+    assert 'href="../../../fiscal_year_report/2020/en/index.html"' in page
+    assert 'href="../../../index.html"' in page
+    first = (out / "fiscal_year_report" / "2013" / "en" / "index.html").read_text(encoding="utf-8")
+    assert "Previous year" not in first and "Next year (FY2014)" in first
+
+
+def test_figures_are_numbered_with_captions_sources_and_alt_text(default_batch):
+    out, _ = default_batch
+    text = (out / "01_requests_covid" / "ja" / "index.html").read_text(encoding="utf-8")
+    numbers = [int(n) for n in re.findall(r"<figcaption>図(\d+)", text)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 5
+    assert text.count("出典：") >= len(numbers)
+    assert not re.search(r'aria-label=""', text)
+    assert "No description has been provided" not in text
+    one_value = (out / "fiscal_year_report" / "2013" / "ja" / "index.html").read_text(
+        encoding="utf-8")
+    assert "<figure>" not in one_value  # FY2013 has a single value: no chart
+
+
+# --- in a real browser --------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: "
+                             "apt-get install chromium)")
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", *args],
+        capture_output=True, text=True, timeout=180, check=False)
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [1280, 390])
+def test_pages_fit_the_screen_and_render_japanese(default_batch, tmp_path, width):
+    """A screenshot at desktop and phone width; at 390 px the page itself must not scroll
+    sideways (wide tables scroll inside their own box)."""
+    out, _ = default_batch
+    page = out / "01_requests_covid" / "ja" / "index.html"
+    shot = tmp_path / f"shot-{width}.png"
+    run = _chromium(tmp_path, f"--window-size={width},1600", "--hide-scrollbars",
+                    f"--screenshot={shot}", page.as_uri())
+    assert run.returncode == 0 and shot.stat().st_size > 20_000, run.stderr[-1000:]
+    # the width of the laid-out document: a probe copy of the page (policy removed, so that
+    # the test's own one-line script may run) writes it into the DOM
+    text = page.read_text(encoding="utf-8")
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)
+    # headless Chromium keeps a minimum window width, so the layout box is set to the width
+    text = text.replace("</head>", f"<style>html{{width:{width}px}}</style></head>")
+    text = text.replace("</body>", "<script>document.body.setAttribute('data-width', "
+                                   "document.documentElement.scrollWidth + ' ' + "
+                                   "window.innerWidth)</script></body>")
+    probe = tmp_path / "probe.html"
+    probe.write_text(text, encoding="utf-8")
+    dom = _chromium(tmp_path, f"--window-size={width},1600", "--virtual-time-budget=2000",
+                    "--dump-dom", probe.as_uri()).stdout
+    m = re.search(r'data-width="(\d+) (\d+)"', dom)
+    assert m, dom[-500:]
+    page_width, window = int(m[1]), int(m[2])
+    assert page_width <= max(width, window), (
+        f"the page is {page_width} px wide in a {width} px layout ({window} px window)")
+
+
+@needs_chromium
+def test_a_report_prints_on_a4(default_batch, tmp_path):
+    out, _ = default_batch
+    pdf = tmp_path / "report.pdf"
+    run = _chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                    (out / "03_budgets_cross_city" / "ja" / "index.html").as_uri())
+    assert run.returncode == 0 and pdf.stat().st_size > 10_000, run.stderr[-1000:]
+    data = pdf.read_bytes()
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", data)
+    assert boxes, "no page size in the PDF"
+    w, h = (float(x) for x in boxes[0])
+    assert abs(w - 595.3) < 2 and abs(h - 841.9) < 2, (w, h)  # A4 in points
+
+
+@needs_chromium
+def test_from_the_front_page_to_a_report_its_other_language_and_the_next_year(default_batch,
+                                                                             tmp_path):
+    """Follow the links a reviewer follows, each page as Chromium renders it."""
+    out, _ = default_batch
+
+    def links(page: Path) -> list[str]:
+        dom = _chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+        return re.findall(r'<a href="([^"]+)"', dom)
+
+    front = out / "index.html"
+    first = next(h for h in links(front) if h.startswith("01_requests_covid/"))
+    report = (front.parent / first).resolve()
+    assert report == out / "01_requests_covid" / "ja" / "index.html"
+    other = next(h for h in links(report) if h.endswith("01_requests_covid/en/index.html"))
+    assert (report.parent / other).resolve().is_file()
+    grid = next(h for h in links(front) if h.startswith("fiscal_year_report/2022/ja"))
+    fy = (front.parent / grid).resolve()
+    following = next(h for h in links(fy) if "fiscal_year_report/2023/ja" in h)
+    assert (fy.parent / following).resolve() == out / "fiscal_year_report" / "2023" / "ja" / (
+        "index.html")
