@@ -68,7 +68,9 @@ th { background: var(--soft); text-align: left; }
 td { font-variant-numeric: tabular-nums; }
 .output_html table, .rendered_html table { margin: 0; }
 .output_html, .output_subarea, .text_cell_render { overflow-x: auto; max-width: 100%; }
-p, li, figcaption, td { overflow-wrap: anywhere; }
+p, li, figcaption { overflow-wrap: anywhere; }
+th { min-width: 4.5em; }
+td { min-width: 3em; }
 .input, .prompt, .input_prompt, .output_prompt { display: none; }
 .wa-full .input { display: block; }
 pre, code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .85rem; }

@@ -248,11 +248,24 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
     _display(HTML(styler.to_html()))
 
 
+def _legends_off_the_data(fig: Any) -> None:
+    """Move every legend beside its axes (right of the plot area), so it never covers data."""
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        handles = list(legend.legend_handles)
+        labels = [t.get_text() for t in legend.get_texts()]
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  borderaxespad=0.0, fontsize=9, frameon=False)
+
+
 def figure_html(fig: Any, caption: str, alt: str) -> str:
     """A figure as a page shows it: ``<figure>`` with the chart as inline SVG (its text drawn by
     the page's font, sharp at any zoom and in print), one sentence of alt text, and a caption."""
     import io
 
+    _legends_off_the_data(fig)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
@@ -394,9 +407,15 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def describe_title(name: str, lang: str) -> str:
+    from .schema import get_schema
+
+    return get_schema(name).title.get(lang, name)
+
+
 def corrections_table(lang: str) -> pd.DataFrame:
     """The known source problems of ``data/corrections.yml``: what the source says, what the
-    package uses, and why (written in English in the file; shown as written)."""
+    package uses, and why, in ``lang`` (the file carries each in English and Japanese)."""
     import yaml
 
     from .paths import shipped_data_dir
@@ -404,9 +423,10 @@ def corrections_table(lang: str) -> pd.DataFrame:
     check_lang(lang)
     entries = yaml.safe_load((shipped_data_dir() / "corrections.yml").read_text(encoding="utf-8"))
     return pd.DataFrame([
-        {"dataset": ", ".join(e["dataset"]) if isinstance(e["dataset"], list) else e["dataset"],
-         "source_says": " ".join(str(e["source_says"]).split()),
-         "package_uses": " ".join(str(e["package_uses"]).split()),
-         "why": " ".join(str(e["why"]).split())}
+        {"dataset_title": ("、" if lang == "ja" else "; ").join(
+             describe_title(d, lang) for d in (e["dataset"] if isinstance(e["dataset"], list)
+                                              else [e["dataset"]])),
+         **{field: " ".join(str(e[field + ("_ja" if lang == "ja" else "")]).split())
+            for field in ("source_says", "package_uses", "why")}}
         for e in entries
     ])

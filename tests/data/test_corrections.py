@@ -10,7 +10,8 @@ from wardanalysis.paths import shipped_data_dir
 ROOT = shipped_data_dir()
 ENTRIES = yaml.safe_load((ROOT / "corrections.yml").read_text(encoding="utf-8"))
 SOURCES = yaml.safe_load((ROOT / "sources.yml").read_text(encoding="utf-8"))
-FIELDS = {"id", "dataset", "source", "location", "source_says", "package_uses", "why"}
+FIELDS = {"id", "dataset", "source", "location", "source_says", "package_uses", "why",
+          "source_says_ja", "package_uses_ja", "why_ja"}
 
 
 def test_every_entry_is_complete_and_names_real_datasets_and_sources():

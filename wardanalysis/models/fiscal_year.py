@@ -365,11 +365,16 @@ def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, cav
             "限り有効で、これらの年度の件数には当てはまらない。"))
 
 
+#: How a comparison's interval was made, as a glossary term (the table shows its label).
+_TEST_TERMS = {"quasi": "test_borrowed_dispersion", "exact": "test_exact_no_overdispersion",
+               "poisson_only": "test_exact_poisson_only"}
+
+
 def _comparison_row(measure: str, this_year, reference, r: stats.ScaledRatio, test: str) -> dict:
     return {"measure": measure, "comparison": "previous_year", "this_year": this_year,
             "reference": reference, "estimate": r.ratio, "ci_low": r.ci_low,
             "ci_high": r.ci_high, "exact_ci_low": r.exact_low, "exact_ci_high": r.exact_high,
-            "exact_p_value": r.exact_p, "test": test}
+            "exact_p_value": r.exact_p, "test": _TEST_TERMS[r.method]}
 
 
 def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: list,
@@ -400,7 +405,8 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
                             interval="from the 95% prediction interval"))
         rows.append({"measure": "requests", "comparison": "trend_of_earlier_years",
                      "this_year": n, "reference": pi["expected"], "estimate": n / pi["expected"],
-                     "ci_low": pi["pi_low"], "ci_high": pi["pi_high"], "test": interval})
+                     "ci_low": pi["pi_low"], "ci_high": pi["pi_high"],
+                     "test": "test_baseline_trend"})
         caveats.append((
             f"The baseline trend rests on {len(base)} fiscal years ({_span(base_years)}) with "
             f"{fit.df_resid} residual degree(s) of freedom and dispersion {fmt(fit.dispersion)}: "
@@ -578,7 +584,7 @@ def fiscal_year_report(
                       "estimate": r["rate_ratio"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                       "exact_ci_low": r["ci_low"], "exact_ci_high": r["ci_high"],
                       "exact_p_value": r["p_value"],
-                      "test": "exact conditional Poisson only (two years: no dispersion to borrow)"}
+                      "test": "test_exact_two_years"}
                      for r in cr.table().to_dict("records")]
         else:
             missing.append(("the previous year's civil-engineering requests",
