@@ -55,7 +55,10 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(f"wardanalysis describe: {exc.args[0]}", file=sys.stderr)
         return 2
-    print(json.dumps(meta, ensure_ascii=False, indent=2, default=str))
+    if getattr(args, "json", False):
+        print(json.dumps(meta.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(repr(meta))
     return 0
 
 
@@ -80,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("datasets", help="list the datasets")
     p.set_defaults(func=_cmd_datasets)
 
-    p = sub.add_parser("describe", help="print a dataset's metadata as JSON")
+    p = sub.add_parser("describe", help="print a dataset's columns, source and notes")
     p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="the full metadata as JSON")
     p.set_defaults(func=_cmd_describe)
 
     from .batch.cli import add_arguments as add_run_arguments

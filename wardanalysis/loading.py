@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from .paths import shipped_data_dir
+from .errors import WardanalysisError
+from .paths import REPO_DIR, shipped_data_dir
 from .schema import DatasetSchema, dataset_names, get_schema
 from .validation import (
     DataValidationError,
@@ -62,18 +63,40 @@ def _load_shipped(name: str) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     return frame, totals
 
 
-def overlay_path(name: str, data_dir: str | Path | None) -> Path | None:
-    """The user's overlay file for dataset ``name`` in ``data_dir``, if there is one."""
+def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
+    """A user's data directory as a path: absolute as given; relative, against the directory the
+    command runs in, or else the project root (a notebook in JupyterLab runs in notebooks/, while
+    the README's examples name folders beside it). A directory found nowhere is an error that
+    says where it was looked for."""
     if data_dir is None or str(data_dir) == "":
         return None
-    data_dir = Path(data_dir).expanduser()
-    if not data_dir.is_dir():
-        raise FileNotFoundError(f"data_dir {str(data_dir)!r} is not a directory")
-    path = data_dir / f"{name}.csv"
-    if path.is_file():
+    given = Path(data_dir).expanduser()
+    candidates = [given] if given.is_absolute() else [Path.cwd() / given, REPO_DIR / given]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    where = " or ".join(str(c) for c in dict.fromkeys(candidates))
+    raise DataDirError(f"data_dir {str(data_dir)!r} is not a directory (looked for {where})")
+
+
+class DataDirError(WardanalysisError, FileNotFoundError):
+    """A ``data_dir`` that names no directory; the message says where it was looked for."""
+
+
+def overlay_path(name: str, data_dir: str | Path | None) -> Path | None:
+    """The user's overlay file for dataset ``name`` in ``data_dir``, if there is one."""
+    data_dir = resolve_data_dir(data_dir)
+    if data_dir is None:
+        return None
+    found = [p for p in (data_dir / f"{name}.csv", data_dir / f"{name}.xlsx")
+             if os.path.lexists(p)]
+    if len(found) == 2:
+        raise DataValidationError([Problem(str(data_dir), f"holds both {name}.csv and "
+                                                          f"{name}.xlsx: keep one")])
+    for path in found:
+        if not path.is_file():  # a directory, FIFO, device or broken link named like the file
+            raise DataValidationError([not_a_regular_file(path)])
         return path
-    if os.path.lexists(path):  # a directory, FIFO, device or broken link named like the file
-        raise DataValidationError([not_a_regular_file(path)])
     return None
 
 
@@ -152,14 +175,52 @@ def _merge(shipped: pd.DataFrame, extra: pd.DataFrame, schema: DatasetSchema) ->
     return pd.concat([shipped[~replaced], extra], ignore_index=True)
 
 
-def describe(name: str) -> dict[str, Any]:
+class Description(dict):
+    """A dataset's metadata (a dict, as :func:`describe` always returned), which shows itself
+    readably: ``repr`` as text, ``_repr_html_`` in JupyterLab; :meth:`to_dict` for JSON."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self)
+
+    def _lines(self) -> list[str]:
+        src = self.get("source", {})
+        lines = [f"{self.get('name')}: {self['title']['en']} / {self['title']['ja']}",
+                 f"  source: {src.get('id')} · {src.get('section', '')} · {src.get('as_of', '')}"
+                 f" · quality {src.get('quality', 'per row')}",
+                 f"  key: {', '.join(self.get('key') or []) or '—'}", "  columns:"]
+        for c in self.get("columns", []):
+            unit = f" [{c['unit']}]" if c.get("unit") else ""
+            lines.append(f"    {c['name']} ({c['type']}){unit}: {' '.join(str(c['description']).split())}")
+        for n in self.get("notes", []):
+            lines.append(f"  note: {' '.join(str(n).split())}")
+        return lines
+
+    def __repr__(self) -> str:
+        return "\n".join(self._lines())
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(
+            f"<tr><td><code>{html.escape(c['name'])}</code></td><td>{html.escape(c['type'])}</td>"
+            f"<td>{html.escape(str(c.get('unit') or ''))}</td>"
+            f"<td>{html.escape(' '.join(str(c['description']).split()))}</td></tr>"
+            for c in self.get("columns", []))
+        src = self.get("source", {})
+        return (f"<div><p><strong>{html.escape(self['title']['ja'])}</strong> / "
+                f"{html.escape(self['title']['en'])}</p><p>{html.escape(str(src.get('id')))} · "
+                f"{html.escape(str(src.get('section', '')))} · {html.escape(str(src.get('as_of', '')))}"
+                f"</p><table><tbody>{rows}</tbody></table></div>")
+
+
+def describe(name: str) -> Description:
     """Metadata of dataset ``name``: title, description, key, columns (type, unit, description),
-    source, notes, the data file and its SHA-256."""
+    source, notes, the data file and its SHA-256; a dict that shows itself readably."""
     schema = get_schema(name)
     _log_access(name)
     meta = schema.metadata()
     meta["sha256"] = sha256(_shipped_path(schema))
-    return meta
+    return Description(meta)
 
 
 def data_checksum(data_dir: str | Path | None = None) -> str:
@@ -169,7 +230,7 @@ def data_checksum(data_dir: str | Path | None = None) -> str:
     root = shipped_data_dir()
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".csv", ".yml"})
     if data_dir:
-        files += sorted(Path(data_dir).glob("*.csv"))
+        files += sorted([*Path(data_dir).glob("*.csv"), *Path(data_dir).glob("*.xlsx")])
     for p in files:
         h.update(p.name.encode())
         h.update(p.read_bytes())
@@ -194,9 +255,9 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
         return problems
     path = Path(path)
     if path.is_dir():
-        files = sorted(path.glob("*.csv"))
+        files = sorted([*path.glob("*.csv"), *path.glob("*.xlsx")])
         if not files:
-            return [Problem(str(path), "no .csv files in this directory")]
+            return [Problem(str(path), "no .csv or .xlsx files in this directory")]
         for f in files:
             if f.stem not in dataset_names():
                 problems.append(Problem(str(f), f"no dataset is named {f.stem!r}; "

@@ -41,17 +41,25 @@ def _display(obj: Any) -> None:
 
 
 _FIGURE_NUMBERS = itertools.count(1)
+_LANG = "ja"
 
 
 def setup(lang: str) -> None:
-    """Check ``lang``, apply the plot theme (with the Japanese font) and start numbering the
-    figures of a report from 1."""
-    global _FIGURE_NUMBERS
+    """Check ``lang``, apply the plot theme (with the Japanese font), start numbering the
+    figures of a report from 1, and make ``lang`` the language results show themselves in.
+    Calling it again with another language switches everything without restarting the kernel."""
+    global _FIGURE_NUMBERS, _LANG
     check_lang(lang)
     from . import plotting
 
     plotting.use_theme()
     _FIGURE_NUMBERS = itertools.count(1)
+    _LANG = lang
+
+
+def current_lang() -> str:
+    """The language of the last :func:`setup` (``'ja'`` before any)."""
+    return _LANG
 
 
 def _label(key: str, lang: str) -> str:

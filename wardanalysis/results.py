@@ -207,11 +207,30 @@ class Result:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}: {self.title('en')} (n_obs={self.n_obs})",
-                 f"  method: {self.method}"]
+        """One line for the result, then one per estimate: key, value, interval, unit."""
+        lines = [f"{type(self).__name__}: {self.title('en')} (n_obs={self.n_obs})"]
         for e in self.estimates:
-            lines.append(f"  {e.key} = {fmt(e.value)} {fmt_ci(e.ci_low, e.ci_high, 'en')} {e.unit}")
+            flag = f" [{', '.join(e.flags)}]" if e.flags else ""
+            lines.append(f"  {e.key} = {fmt(e.value)} {fmt_ci(e.ci_low, e.ci_high, 'en')} "
+                         f"{e.unit}{flag}".rstrip())
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """How JupyterLab shows a result: its paragraph, its estimates and its caveats, in the
+        language the notebook set up (``report.setup(lang)``)."""
+        import html
+
+        from .report import current_lang, markup
+
+        lang = current_lang()
+        rows = "".join(
+            f"<tr><td>{html.escape(e.key)}</td><td>{fmt(e.value)}</td>"
+            f"<td>{html.escape(fmt_interval(e, lang))}</td><td>{html.escape(e.unit)}</td></tr>"
+            for e in self.estimates)
+        caveats = "".join(f"<li>{markup(c)}</li>" for c in self.caveat_list(lang))
+        return (f"<div><p><strong>{markup(self.title(lang))}</strong></p>"
+                f"<p>{markup(self.text(lang))}</p><table><tbody>{rows}</tbody></table>"
+                f"<p><em>{markup(self.method_text(lang))}</em></p><ul>{caveats}</ul></div>")
 
 
 # --- display formatting (rounding happens here and only here) ----------------------------------

@@ -161,6 +161,69 @@ def not_a_regular_file(path: Path, name: str | None = None) -> Problem | None:
     return Problem(name or str(path), f"is {kind}; a data file must be a regular file")
 
 
+def _csv_rows(data: bytes, name: str) -> tuple[list[list[str]], Problem | None]:
+    text, problem = decode(data, name)
+    if problem:
+        return [], problem
+    if text.strip() == "":
+        return [], Problem(name, "the file is empty")
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        return list(reader), None
+    except csv.Error as exc:
+        what = (f"a cell is longer than {MAX_CELL_CHARS:,} characters" if "field larger" in str(exc)
+                else f"it is not well-formed CSV ({exc}; a stray or unclosed quote?)")
+        return [], Problem(name, what, row=reader.line_num)
+
+
+def _excel_text(value: Any) -> str:
+    """A cell as the text a CSV export of it would hold: whole numbers without ``.0``, dates
+    as YYYY-MM-DD, empty cells empty."""
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def excel_rows(path: Path, dataset: str, name: str) -> tuple[list[list[str]], str, Problem | None]:
+    """The rows of an Excel workbook's sheet named after ``dataset`` (or of its only sheet),
+    read with openpyxl (values, not formulas); the file name in messages gains the sheet."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        return [], name, Problem(name, f"cannot be read as an Excel workbook (.xlsx): "
+                                       f"{str(exc)[:120]}")
+    try:
+        if dataset in wb.sheetnames:
+            ws = wb[dataset]
+        elif len(wb.sheetnames) == 1:
+            ws = wb[wb.sheetnames[0]]
+        else:
+            return [], name, Problem(name, f"has {len(wb.sheetnames)} sheets and none is named "
+                                           f"{dataset!r}: name the sheet after the dataset")
+        shown = f"{name} (sheet {ws.title!r})"
+        rows = [[_excel_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    while rows and not any(c.strip() for c in rows[-1]):
+        rows.pop()
+    width = max((len(r) for r in rows), default=0)
+    while width and rows and all(len(r) < width or not r[width - 1].strip() for r in rows):
+        width -= 1  # trailing empty columns that Excel keeps
+    return [r[:width] for r in rows], shown, None
+
+
 def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
     """Read ``path`` against ``schema``.
 
@@ -180,21 +243,18 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
             return None, None, [Problem(name, f"is {size / 1e6:.1f} MB, above the limit of "
                                               f"{MAX_FILE_BYTES // (1024 * 1024)} MB for a data "
                                               "file (real tables are a few KB)")]
-        data = path.read_bytes()
+        if path.suffix.lower() == ".xlsx":
+            rows, name, problem = excel_rows(path, schema.name, name)
+            if problem:
+                return None, None, [problem]
+        else:
+            rows, problem = _csv_rows(path.read_bytes(), name)
+            if problem:
+                return None, None, [problem]
     except OSError as exc:
         return None, None, [Problem(name, f"cannot be read ({exc.strerror})")]
-    text, problem = decode(data, name)
-    if problem:
-        return None, None, [problem]
-    if text.strip() == "":
+    if not rows:
         return None, None, [Problem(name, "the file is empty")]
-    reader = csv.reader(io.StringIO(text), strict=True)
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        what = (f"a cell is longer than {MAX_CELL_CHARS:,} characters" if "field larger" in str(exc)
-                else f"it is not well-formed CSV ({exc}; a stray or unclosed quote?)")
-        return None, None, [Problem(name, what, row=reader.line_num)]
     header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
     body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(not _is_blank(c) for c in r)]
     if not body:

@@ -93,7 +93,7 @@ def test_results_csv_collects_every_recorded_estimate(first_run):
     ws = first_run[2]
     rows = list(csv.DictReader(io.StringIO(ws.results())))
     assert list(rows[0]) == ["notebook", "fiscal_year", "lang", "key", "value", "ci_low",
-                             "ci_high", "unit", "interval", "flags"]
+                             "ci_high", "unit", "interval", "flags", "parameters"]
     got = {(r["notebook"], r["fiscal_year"], r["key"]): r for r in rows}
     assert set(got) == {
         ("failing", "", "ran"), ("overview", "", "budget_total"),
@@ -180,7 +180,7 @@ def test_rerun_reuses_everything_and_an_overlay_change_redoes_only_its_readers(w
     for job in ("fy_report/fy2022-ja", "fy_report/fy2023-ja"):
         assert after[job]["report"]["dir"] != before[job]["report"]["dir"]
         assert not (ws.out / before[job]["report"]["dir"]).exists()  # superseded, cleaned up
-    assert "fy_report,2023,ja,requests,777.0," in ws.results()
+    assert "fy_report,2023,ja,requests,777," in ws.results()
 
     # --force executes everything again.
     forced = ws.run("--data-dir", str(ws.overlay), "--force")

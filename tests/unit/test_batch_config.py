@@ -289,3 +289,24 @@ def test_covid_period_parameters_take_years_and_era_labels(real_dirs):
                                                          encoding="utf-8")
     config = _load(real_dirs)
     assert config.notebook_params["01_requests_covid"] == {"covid_start": "R2", "covid_end": 2022}
+
+
+def test_set_gives_a_parameter_to_every_notebook_that_declares_it(real_dirs):
+    from wardanalysis.batch.config import Overrides
+
+    config = _load(real_dirs, Overrides(settings=["covid_end=2022"]))
+    takers = {stem for stem, p in config.notebook_params.items() if p.get("covid_end") == 2022}
+    assert takers == {"01_requests_covid", "02_escalation", "fiscal_year_report"}
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    ("covid_ende=2022", "--set: covid_ende: no selected notebook declares this parameter"),
+    ("covid_end=X9", "--set covid_end: covid_end: invalid era/fiscal-year label 'X9'"),
+    ("covid_end", "--set: expects NAME=VALUE"),
+    ("covid_end=2024-01-01", "is a date"),
+])
+def test_a_bad_set_is_named(real_dirs, setting, expected):
+    from wardanalysis.batch.config import Overrides
+
+    problems = _problems(real_dirs, Overrides(settings=[setting]))
+    assert any(expected in p for p in problems), problems

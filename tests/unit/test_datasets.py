@@ -183,3 +183,59 @@ def test_an_optional_column_may_be_left_out_or_given(tmp_path):
                                                    encoding="utf-8")
     problems = wa.check(tmp_path)
     assert problems and problems[0].row == 2 and problems[0].column == "as_of"
+
+
+def test_a_relative_data_dir_is_found_beside_the_project_or_named(tmp_path, monkeypatch):
+    """A notebook in JupyterLab runs in notebooks/, the README's folders sit at the project
+    root: a relative data_dir is looked for in the working directory, then the project root."""
+    from wardanalysis.loading import DataDirError, resolve_data_dir
+    from wardanalysis.paths import REPO_DIR
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    assert resolve_data_dir("mine") == tmp_path / "mine"
+    assert resolve_data_dir("data") == REPO_DIR / "data"  # not in cwd: the project root's
+    with pytest.raises(DataDirError, match=r"'nowhere' is not a directory \(looked for "
+                                           rf"{tmp_path}/nowhere or {REPO_DIR}/nowhere\)"):
+        resolve_data_dir("nowhere")
+
+
+def _workbook(path, sheets):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+
+
+NR_XLSX_HEAD = ["era_label", "requests", "requests_handled", "priority_issues", "decided_to_act",
+                "staff_consultations", "section_chief_consultations", "coordination_meetings"]
+
+
+def test_an_excel_overlay_is_read_like_a_csv(tmp_path):
+    _workbook(tmp_path / "needs_reflection.xlsx",
+              {"needs_reflection": [NR_XLSX_HEAD, ["R6", 701, 602, 5, 4, 5, 1, "—"]],
+               "notes": [["anything"]]})
+    df = wa.load("needs_reflection", tmp_path)
+    assert df.loc[df["fiscal_year"] == 2024, "requests"].item() == 701
+
+
+def test_an_excel_sheet_problem_names_the_sheet_row_and_column(tmp_path):
+    _workbook(tmp_path / "needs_reflection.xlsx",
+              {"Sheet1": [NR_XLSX_HEAD, ["R6", "多数", 602, 5, 4, 5, 1, 0]]})  # the only sheet
+    (problem,) = wa.check(tmp_path)
+    assert str(problem).endswith("needs_reflection.xlsx (sheet 'Sheet1'), row 2, column "
+                                 "'requests': '多数' is not an integer")
+
+
+def test_an_excel_file_without_the_sheet_or_beside_a_csv_is_named(tmp_path):
+    _workbook(tmp_path / "needs_reflection.xlsx", {"a": [["x"]], "b": [["y"]]})
+    assert "none is named 'needs_reflection'" in str(wa.check(tmp_path)[0])
+    (tmp_path / "needs_reflection.csv").write_text(",".join(NR_XLSX_HEAD) + "\nR6,701,602,5,4,5,1,—\n",
+                                                   encoding="utf-8")
+    with pytest.raises(DataValidationError, match="holds both needs_reflection.csv and"):
+        wa.load("needs_reflection", tmp_path)

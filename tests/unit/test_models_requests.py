@@ -117,7 +117,10 @@ def test_its_contract_and_variant_keys(needs_frame, check, draw):
                  for k in ITS_KEYS])
     draw(excl)
     later = R.interrupted_time_series(needs_frame, break_year=2021)
-    check(later, ["requests.its_level_rr.break_fy2021", "requests.its_slope_rr.break_fy2021"])
+    # keys do not change with the parameters: another start is still the main model's keys
+    check(later, ["requests.its_level_rr", "requests.its_slope_rr"])
+    marked = R.interrupted_time_series(needs_frame, break_year=2021, later_break=True)
+    check(marked, ["requests.its_level_rr.later_break", "requests.its_slope_rr.later_break"])
     assert not excl.table().set_index("fiscal_year").loc[2017, "used_in_fit"]
 
 
@@ -141,7 +144,7 @@ def test_exposure_model_without_variation(measures_frame):
 def test_sensitivity_contract_and_required_keys(needs_frame, measures_frame, check, draw):
     res = R.sensitivity(needs_frame, measures_frame)
     check(res, ["requests.its_level_rr.excl_fy2017", "requests.its_slope_rr.excl_fy2017",
-                "requests.its_level_rr.break_fy2021", "requests.its_slope_rr.break_fy2021",
+                "requests.its_level_rr.later_break", "requests.its_slope_rr.later_break",
                 "requests.exposure_rr_per_30_days"])
     assert "requests.its_level_rr" not in set(res.records()["key"])  # owned by the ITS result
     draw(res)
@@ -151,7 +154,7 @@ def test_sensitivity_keeps_variants_that_cannot_be_estimated(needs_frame, measur
     cut = needs_frame[needs_frame["fiscal_year"] <= 2021]
     res = R.sensitivity(cut, measures_frame)
     rec = res.records().set_index("key")
-    assert math.isnan(rec.loc["requests.its_level_rr.break_fy2021", "value"])
+    assert math.isnan(rec.loc["requests.its_level_rr.later_break", "value"])
     assert math.isnan(rec.loc["requests.its_level_rr.excl_fy2017", "value"])
     t = res.table()
     its_rows = t[t["variant"].isin(["excl_fy2017", "later_break"])]

@@ -68,6 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop a notebook that runs longer than this (default: batch.yaml)")
     parser.add_argument("--force", action="store_true",
                         help="execute every selected notebook, even if its inputs are unchanged")
+    parser.add_argument("--set", dest="settings", action="append", metavar="NAME=VALUE",
+                        help="set a parameter for every selected notebook that declares it, "
+                        "e.g. --set covid_end=2022 (repeatable; validated like the parameter "
+                        "files)")
     parser.add_argument("--prune", action="store_true",
                         help="remove the reports of notebooks no longer in the notebooks folder "
                         "(without it, reports the run does not execute are kept)")
@@ -95,6 +99,7 @@ def overrides_from(args: argparse.Namespace) -> Overrides:
         out=getattr(args, "out", None),
         data_dir=getattr(args, "data_dir", None),
         kernel_start=getattr(args, "kernel_start", None),
+        settings=getattr(args, "settings", None),
     )
 
 

@@ -360,6 +360,8 @@ class Overrides:
     out: str | None = None
     data_dir: str | None = None
     kernel_start: str | None = None
+    #: ``--set NAME=VALUE`` (repeatable): a parameter for every selected notebook declaring it
+    settings: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -541,6 +543,32 @@ def load_config(
                     continue
             problems += _check_notebook_params(values, info, shown)
             notebook_params[path.stem] = values
+
+    # -- --set NAME=VALUE: after the files, for every selected notebook that declares NAME
+    for setting in o.settings or []:
+        name, sep, text = setting.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            problems.append(Problem("--set", None, f"expects NAME=VALUE, not {brief(setting)}"))
+            continue
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            value = text
+        plain = _plain_problem(value)
+        if plain:
+            problems.append(Problem("--set", name, plain))
+            continue
+        takers = [stem for stem, info in notebooks.items() if name in info.parameters]
+        if not takers:
+            problems.append(Problem("--set", name, "no selected notebook declares this parameter"
+                                    f" (selected: {', '.join(notebooks) or 'none'})"))
+            continue
+        for stem in takers:
+            found = _check_notebook_params({name: value}, notebooks[stem], f"--set {name}")
+            problems += found
+            if not found:
+                notebook_params.setdefault(stem, {})[name] = value
 
     # -- scalar settings
     languages = o.languages or raw.get("languages", list(LANGUAGES))

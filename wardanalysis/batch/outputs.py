@@ -40,13 +40,14 @@ from ..errors import OutputDirError, WardanalysisError
 
 MANIFEST = "manifest.json"
 RESULTS = "results.csv"
+RESULTS_XLSX = "results.xlsx"  # the same, for reading in Excel
 INDEX = "index.html"  # the front page for reviewers, in Japanese
 INDEX_EN = "index.en.html"  # the same in English
 RUN_LOG = "runs.html"  # every report's status, versions, durations and stored versions
 STAGING = ".staging"
 LOCK = ".lock"
 RESULT_COLUMNS = ("notebook", "fiscal_year", "lang", "key", "value", "ci_low", "ci_high", "unit",
-                  "interval", "flags")
+                  "interval", "flags", "parameters")
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
 
 
@@ -98,7 +99,7 @@ def publish_dir(staged: Path, final: Path) -> None:
 
 
 #: What a reports folder of this package holds besides the report directories.
-_OURS = {MANIFEST, RESULTS, INDEX, INDEX_EN, RUN_LOG, LOCK, STAGING, ".cache", ".logs", "assets"}
+_OURS = {MANIFEST, RESULTS, RESULTS_XLSX, INDEX, INDEX_EN, RUN_LOG, LOCK, STAGING, ".cache", ".logs", "assets"}
 
 
 def is_ours(out: Path) -> bool:
@@ -109,7 +110,7 @@ def is_ours(out: Path) -> bool:
     if not out.is_dir():
         return False
     names = {p.name for p in out.iterdir()}
-    if names <= _OURS - {MANIFEST, RESULTS, INDEX, INDEX_EN, RUN_LOG}:
+    if names <= _OURS - {MANIFEST, RESULTS, RESULTS_XLSX, INDEX, INDEX_EN, RUN_LOG}:
         return True
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
@@ -125,7 +126,7 @@ def check_out_dir(out: Path) -> None:
         raise OutputDirError(f"output folder {out} is a file; give a folder (empty, or a reports "
                              "folder made by wardanalysis)")
     if not is_ours(out):
-        hidden = _OURS - {MANIFEST, RESULTS, INDEX, INDEX_EN, RUN_LOG}
+        hidden = _OURS - {MANIFEST, RESULTS, RESULTS_XLSX, INDEX, INDEX_EN, RUN_LOG}
         others = sorted(p.name for p in out.iterdir() if p.name not in hidden)[:3]
         raise OutputDirError(
             f"output folder {out} holds files wardanalysis did not make ({', '.join(others)}"
@@ -198,7 +199,15 @@ def build_manifest(entries: dict[str, dict[str, Any]], run: dict[str, Any]) -> d
 
 
 def _csv_number(value: Any) -> str:
-    return "" if value is None else repr(float(value))
+    """A number without float noise: 12 significant digits, shortest form (1270, not
+    1269.9999999999934)."""
+    return "" if value is None else f"{float(value):.12g}"
+
+
+def _parameters(params: dict[str, Any]) -> str:
+    """The parameters a report was made with, beyond its fiscal year and language, as JSON."""
+    shown = {k: v for k, v in sorted(params.items()) if k not in ("lang", "fiscal_year")}
+    return json.dumps(shown, ensure_ascii=False, sort_keys=True)
 
 
 def results_csv(manifest: dict[str, Any]) -> str:
@@ -214,12 +223,73 @@ def results_csv(manifest: dict[str, Any]) -> str:
             rows.append((e["notebook"], "" if e.get("fiscal_year") is None else e["fiscal_year"],
                          e["lang"], r["key"], _csv_number(r["value"]), _csv_number(r["ci_low"]),
                          _csv_number(r["ci_high"]), r.get("unit", ""), r.get("interval", ""),
-                         r.get("flags", "")))
+                         r.get("flags", ""), _parameters(e["report"].get("parameters", {}))))
     # Notebook, then fiscal year, then language; each notebook's records in recorded order.
     order = {"ja": 0, "en": 1}
     rows.sort(key=lambda r: (r[0], r[1] != "", r[1] or 0, order.get(r[2], 2), r[2]))
     writer.writerows(rows)
     return buf.getvalue()
+
+
+def results_xlsx(manifest: dict[str, Any]) -> bytes:
+    """results.csv as a workbook for reading in Excel: each estimate with its label in Japanese
+    and English where the catalogue has one, its interval, unit, flags, parameters and the
+    address of its report; numbers as numbers with display formats (never rounded values).
+    The bytes are the same for the same results (fixed document dates)."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from ..messages import keys as message_keys
+    from ..messages import message
+    from .render import stable_dir
+
+    labelled = set(message_keys())
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "results"
+    head = ["notebook", "fiscal_year", "lang", "key", "label_ja", "label_en", "value", "ci_low",
+            "ci_high", "unit", "interval", "flags", "parameters", "report"]
+    ws.append(head)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    rows = list(csv.reader(io.StringIO(results_csv(manifest))))[1:]
+    for r in rows:
+        notebook, fy, lang, key, value, lo, hi, unit, interval, flags, params = r
+        name = f"estimate.{key}"
+        ja = message(name, "ja") if name in labelled else ""
+        en = message(name, "en") if name in labelled else ""
+        link = f"{stable_dir(notebook, int(fy) if fy else None, lang)}/index.html"
+        ws.append([notebook, int(fy) if fy else None, lang, key, ja, en,
+                   *(float(x) if x else None for x in (value, lo, hi)), unit, interval, flags,
+                   params, link])
+    for row in ws.iter_rows(min_row=2, min_col=7, max_col=9):
+        for cell in row:
+            cell.number_format = "#,##0.0000"
+    for col, width in zip("ABCDEFGHIJKLMN", (22, 10, 5, 44, 36, 36, 12, 12, 12, 24, 40, 12, 30, 40),
+                          strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    fixed = dt.datetime(2000, 1, 1)
+    wb.properties.created = wb.properties.modified = fixed
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _fixed_zip_times(buf.getvalue())
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The same workbook bytes for the same content: every member of the zip gets one date."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------- commit & clean
@@ -233,6 +303,7 @@ def commit(out: Path, manifest: dict[str, Any]) -> None:
     publish_stable(out, manifest)
     write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     write_atomic(out / RESULTS, results_csv(manifest))
+    write_atomic(out / RESULTS_XLSX, results_xlsx(manifest))
     write_atomic(out / RUN_LOG, index_html(manifest))
     write_atomic(out / INDEX, front_page_html(manifest, "ja"))
     write_atomic(out / INDEX_EN, front_page_html(manifest, "en"))

@@ -130,7 +130,7 @@ def population_date_text(as_of: Any, precision: str, lang: str) -> str:
 # =============================================================================================
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class KumamotoBudgetResult(Result):
     sources = ("machizukuri_budget", "population")
     SUMMARY_KEYS = ("budget.kumamoto_yen_per_capita", "budget.kumamoto_per_ward_thousand_yen")
@@ -294,7 +294,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_") or "x"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class CrossCityResult(Result):
     sources = ("ward_budgets", "machizukuri_budget", "population")
     SUMMARY_KEYS = ()
@@ -529,7 +529,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
 # =============================================================================================
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class AdoptionResult(Result):
     sources = ("needs_reflection", "hamamatsu_priority_proposals")
     SUMMARY_KEYS = ("adoption.difference",)
@@ -721,7 +721,7 @@ def rounding_bounds(amount: float) -> tuple[float, float, float]:
     return float(unit), n - unit / 2, n + unit / 2
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class CostPerIssueResult(Result):
     sources = ("needs_reflection_outcome", "funded_projects")
     SUMMARY_KEYS = ()

@@ -26,7 +26,7 @@ CATEGORIES = ("road", "park", "river")
 _COLUMNS = ("fiscal_year", "category", "requests")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class CivilResult(Result):
     sources = ("civil_engineering_requests",)
     SUMMARY_KEYS = ()

@@ -127,7 +127,7 @@ def exposure_days(covid_measures: pd.DataFrame | None = None,
                                       "share_of_fiscal_year", "measures", "has_open_ended"])
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class CovidExposureResult(Result):
     sources = ("covid_measures",)
     SUMMARY_KEYS = ()

@@ -42,7 +42,7 @@ MEASURES = {
 }
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class EscalationResult(Result):
     sources = ("needs_reflection",)
     SUMMARY_KEYS = ("escalation.priority_rate_or_covid_vs_pre", "escalation.first_level_share", "escalation.priority_rate_trend_or_per_year")

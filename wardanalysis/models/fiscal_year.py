@@ -33,7 +33,7 @@ _BASIS_JA = {"estimate": "推計人口", "resident_register": "住民基本台�
              "census_preliminary": "国勢調査（速報）", "unknown": "基準不明"}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class FiscalYearResult(Result):
     """The report of one fiscal year. ``data`` (``table()``) holds every comparison as a row;
     ``funnel``, ``budget`` and ``civil`` hold that year's figures; ``history`` the request

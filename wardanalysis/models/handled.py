@@ -25,7 +25,7 @@ __all__ = ["HandledShareResult", "handled_share"]
 _COLUMNS = ("fiscal_year", "requests", "requests_handled")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class HandledShareResult(Result):
     sources = ("needs_reflection",)
     SUMMARY_KEYS = ("handled.trend_or_per_year",)

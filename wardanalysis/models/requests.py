@@ -161,7 +161,7 @@ def borrowed_interval_text(r: stats.ScaledRatio, family: str = "Poisson") -> str
 # =============================================================================================
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class PeriodComparisonResult(Result):
     sources = ("needs_reflection",)
     SUMMARY_KEYS = ("requests.mean_ratio_covid_vs_pre",)
@@ -399,7 +399,7 @@ def _check_break(break_year: object, years: Sequence[int], pre_needed: int, post
 # =============================================================================================
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class TrendResult(Result):
     sources = ("needs_reflection",)
     SUMMARY_KEYS = ("requests.trend_rr_per_year",)
@@ -509,12 +509,13 @@ def trend(needs_reflection: pd.DataFrame | None = None, *,
 # =============================================================================================
 
 
-def variant_suffix(break_year: int, exclude_fiscal_years: Sequence[int]) -> str:
-    """The record-key suffix of an ITS variant: ``''`` for the main model,
-    ``'.excl_fy2017'``, ``'.break_fy2021'`` …"""
+def variant_suffix(exclude_fiscal_years: Sequence[int] = (), later_break: bool = False) -> str:
+    """The record-key suffix of an ITS variant: ``''`` for the main model, ``'.excl_fy2017'``,
+    ``'.later_break'`` (the break one year after the COVID start). Keys never depend on the
+    parameters (the period's start and end are in each record's parameters instead)."""
     parts = [f"excl_fy{y}" for y in sorted(exclude_fiscal_years)]
-    if break_year != COVID_BREAK_FY:
-        parts.append(f"break_fy{break_year}")
+    if later_break:
+        parts.append("later_break")
     return "".join(f".{p}" for p in parts)
 
 
@@ -525,7 +526,7 @@ def _its_design(years: np.ndarray, break_year: int) -> pd.DataFrame:
                          "years_since_break_covid": t * post})
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ITSResult(Result):
     sources = ("needs_reflection",)
     SUMMARY_KEYS = ()
@@ -634,7 +635,8 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
                             break_year: int | str | None = None,
                             exclude_fiscal_years: Sequence[int] = (),
                             negative_binomial: bool = True,
-                            data_dir: str | Path | None = None) -> ITSResult:
+                            data_dir: str | Path | None = None,
+                            later_break: bool = False) -> ITSResult:
     """Segmented quasi-Poisson regression of requests with a break at the COVID start.
 
     Fiscal years after the COVID period (``covid_end``) are not part of the interrupted segment:
@@ -673,7 +675,10 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
         Fewer than two fitted years on either side of the break, or fewer than five in all (four
         coefficients plus one degree of freedom for the dispersion).
 
-    Record keys (``<s>`` is ``''`` for the main model, ``.excl_fy2017``, ``.break_fy2021`` …):
+    later_break
+        Mark this fit as the later-break sensitivity (its keys end in ``.later_break``).
+
+    Record keys (``<s>`` is ``''`` for the main model, ``.excl_fy2017``, ``.later_break``):
     ``requests.its_level_rr<s>``, ``requests.its_slope_rr<s>``, ``requests.its_pre_slope_rr<s>``,
     ``requests.its_post_slope_rr<s>``, ``requests.its_dispersion<s>``,
     ``requests.its_level_rr.nb<s>``, ``requests.its_slope_rr.nb<s>``, ``requests.its_nb_alpha<s>``,
@@ -699,7 +704,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     if len(years) < 5:
         raise TooFewYearsError(model, 5, years.tolist(),
                                "four coefficients and one degree of freedom for the dispersion")
-    suffix = variant_suffix(break_year, exclude)
+    suffix = variant_suffix(exclude, later_break)
     X = _its_design(years, break_year)
     fit = stats.fit_quasi_poisson(fit_df["requests"], X, what=model)
     interval = f"quasi-Poisson Wald, {fit.quantiles}"
@@ -837,7 +842,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
 # =============================================================================================
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ExposureModelResult(Result):
     sources = ("needs_reflection", "covid_measures")
     SUMMARY_KEYS = ()
@@ -984,7 +989,7 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
 # =============================================================================================
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class SensitivityResult(Result):
     sources = ("needs_reflection", "covid_measures")
     SUMMARY_KEYS = ()
@@ -1067,7 +1072,7 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
 
     Record keys (those of the main model belong to :func:`interrupted_time_series` and are not
     repeated here): ``requests.its_level_rr.excl_fy2017``, ``requests.its_slope_rr.excl_fy2017``,
-    ``requests.its_level_rr.break_fy2021``, ``requests.its_slope_rr.break_fy2021``,
+    ``requests.its_level_rr.later_break``, ``requests.its_slope_rr.later_break``,
     ``requests.exposure_rr_per_30_days``.
     """
     df = _needs(needs_reflection, data_dir)
@@ -1088,9 +1093,9 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
     if START_UP_FY in years:
         variants.append(("excl_fy2017", {"covid_start": period.start,
                                          "exclude_fiscal_years": [START_UP_FY]}))
-    variants.append(("later_break", {"covid_start": period.start + 1}))
+    variants.append(("later_break", {"covid_start": period.start + 1, "later_break": True}))
     for name, kw in variants:
-        suffix = variant_suffix(kw["covid_start"], kw.get("exclude_fiscal_years", ()))
+        suffix = variant_suffix(kw.get("exclude_fiscal_years", ()), kw.get("later_break", False))
         try:
             m = interrupted_time_series(df, negative_binomial=False,
                                         covid_end=max(period.end, kw["covid_start"]), **kw)
@@ -1149,7 +1154,7 @@ def main_caveats(main: ITSResult) -> list[tuple[bool, str, str]]:
 # =============================================================================================
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class VerdictResult(Result):
     sources = ("needs_reflection", "covid_measures")
     SUMMARY_KEYS = ()
