@@ -35,6 +35,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{args.path}: no problems that stop the data being used; {warnings} warning(s)")
     else:
         print(f"{args.path}: no problems found")
+    from pathlib import Path
+
+    if Path(args.path).is_dir():
+        from .loading import overlay_summary
+
+        summary = overlay_summary(args.path)
+        if summary:
+            print("Laid over the shipped data, these files change:")
+            for line in summary:
+                print(f"  {line}")
     return 0
 
 

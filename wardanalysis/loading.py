@@ -145,6 +145,15 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
             raise DataValidationError(problems)
         provenance["overlay_file"] = str(overlay)
         provenance["overlay_sha256"] = sha256(overlay)
+        provenance["overlay_changes"] = _changes(shipped, extra, schema)
+        if totals is not None and schema.key:
+            # the printed totals cover the shipped rows: compare them with those rows as
+            # corrected (a new year is not part of the document's total)
+            keys = list(schema.key)
+            covered = frame.set_index(keys).index.isin(shipped.set_index(keys).index)
+            provenance["totals_now"] = {
+                c: int(frame.loc[covered, c].sum()) for c in provenance["declared_totals"]
+                if c in frame.columns and pd.api.types.is_integer_dtype(frame[c])}
         key = list(schema.key)
         provenance["overlay_keys"] = [
             dict(zip(key, (v.item() if hasattr(v, "item") else v for v in row), strict=True))
@@ -165,6 +174,76 @@ def _log_access(name: str) -> None:
     if log:
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(name + "\n")
+
+
+def _plain(value: Any) -> Any:
+    try:
+        if value is None or pd.isna(value):
+            return None
+    except (TypeError, ValueError):  # a list-like cell: compare as it is
+        pass
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return value
+
+
+def _changes(shipped: pd.DataFrame, extra: pd.DataFrame, schema: DatasetSchema) -> list[dict]:
+    """What an overlay does, row by row: ``{"key": {...}, "action": "replaces"|"adds",
+    "cells": {column: [old, new]}}`` (only the cells that differ)."""
+    key = list(schema.key)
+    if not key:
+        return [{"key": {}, "action": "adds", "cells": {}} for _ in range(len(extra))]
+    old = shipped.drop(columns="_row").set_index(key)
+    out = []
+    for row in extra.drop(columns="_row").to_dict("records"):
+        k = tuple(row[c] for c in key) if len(key) > 1 else row[key[0]]
+        ident = {c: _plain(row[c]) for c in key}
+        if k in old.index:
+            before = old.loc[k]
+            if isinstance(before, pd.DataFrame):
+                before = before.iloc[0]
+            cells = {c: [_plain(before[c]), _plain(row[c])] for c in old.columns
+                     if c in row and _plain(before[c]) != _plain(row[c])}
+            out.append({"key": ident, "action": "replaces", "cells": cells})
+        else:
+            out.append({"key": ident, "action": "adds", "cells": {}})
+    return out
+
+
+def overlay_summary(data_dir: str | Path | None) -> list[str]:
+    """One line per overlay file in ``data_dir`` saying what it changes: the rows it replaces
+    (each changed cell as old → new) and the rows it adds. Files that fail their checks are
+    left to :func:`check`."""
+    lines = []
+    for name in datasets():
+        path = overlay_path(name, data_dir)
+        if path is None:
+            continue
+        try:
+            prov = load(name, data_dir).attrs["provenance"]
+        except DataValidationError:
+            continue
+        parts = []
+        for ch in prov.get("overlay_changes", []):
+            where = ", ".join(f"{k}={v}" for k, v in ch["key"].items())
+            if ch["action"] == "adds":
+                parts.append(f"adds {where}")
+            elif ch["cells"]:
+                cells = "; ".join(f"{c} {a} → {b}" for c, (a, b) in ch["cells"].items())
+                parts.append(f"replaces {where} ({cells})")
+            else:
+                parts.append(f"repeats {where} unchanged")
+        totals = prov.get("declared_totals") or {}
+        now = prov.get("totals_now") or {}
+        off = [f"{c} {totals[c]} ≠ {now[c]}" for c in now if totals.get(c) not in (None, now[c])]
+        if off:
+            parts.append("the document's printed totals no longer match the rows ("
+                         + "; ".join(off) + ")")
+        lines.append(f"{path.name} ({name}, sha256 {prov['overlay_sha256'][:12]}): "
+                     + ("; ".join(parts) or "no rows"))
+    return lines
 
 
 def _merge(shipped: pd.DataFrame, extra: pd.DataFrame, schema: DatasetSchema) -> pd.DataFrame:

@@ -233,6 +233,11 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
 
     # HTML only: a Styler's own text form holds a memory address, which differs on every run.
     table = format_table(df, lang, **kwargs)
+    marks = _overlaid(df)
+    if any(marks) and len(table.columns):
+        first = table.columns[0]
+        table[first] = [f"{v}{OVERLAY_MARK}" if m else v
+                        for v, m in zip(table[first], marks, strict=True)]
     # Element ids must differ between the tables of one page (their CSS is scoped by id) and be
     # the same in every top-to-bottom run (nbval compares them): number the tables in order.
     styler = table.style.hide(axis="index").set_uuid(f"t{next(_TABLE_NUMBERS)}")
@@ -253,7 +258,49 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
         styler = styler.set_table_styles(
             {c: [{"selector": "th", "props": [("text-align", "left")]}] for c in text},
             overwrite=False)
-    _display(HTML(styler.to_html()))
+    notes = overlay_notes(df, lang)
+    table_html = styler.to_html() + "".join(f'<p class="wa-caveat">{markup(n)}</p>'
+                                            for n in notes)
+    _display(HTML(table_html))
+
+
+#: The mark of a row that comes from a user's file rather than the shipped data.
+OVERLAY_MARK = "※"
+
+
+def _overlaid(df: pd.DataFrame) -> list[bool]:
+    """For each row of a loaded frame, whether it came from the user's overlay file."""
+    prov = df.attrs.get("provenance") or {}
+    keys = prov.get("overlay_keys") or []
+    if not keys or not prov.get("overlay_file"):
+        return [False] * len(df)
+    names = list(keys[0])
+    if not all(n in df.columns for n in names):
+        return [False] * len(df)
+    wanted = {tuple(k[n] for n in names) for k in keys}
+    return [tuple(v.item() if hasattr(v, "item") else v for v in row) in wanted
+            for row in df[names].itertuples(index=False)]
+
+
+def overlay_notes(df: pd.DataFrame, lang: str) -> list[str]:
+    """The footnotes of a table built from a user's rows: which file (and its checksum) the
+    marked rows come from, and a printed total the corrected rows no longer sum to."""
+    from pathlib import Path
+
+    from .messages import message
+
+    prov = df.attrs.get("provenance") or {}
+    notes = []
+    if any(_overlaid(df)):
+        notes.append(message("table.overlay_note", lang, mark=OVERLAY_MARK,
+                             file=Path(prov["overlay_file"]).name,
+                             sha=prov.get("overlay_sha256", "")[:12]))
+    totals, now = prov.get("declared_totals") or {}, prov.get("totals_now") or {}
+    for col, value in now.items():
+        if totals.get(col) is not None and totals[col] != value:
+            notes.append(message("table.totals_note", lang, column=_label(col, lang),
+                                 printed=f"{int(totals[col]):,}", corrected=f"{value:,}"))
+    return notes
 
 
 def _legends_off_the_data(fig: Any) -> None:
@@ -412,6 +459,15 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
             "sha256": meta["sha256"][:12],
             "overlay": "✓" if prov.get("overlay_file") else "",
         })
+        if prov.get("overlay_file"):  # the user's file is a source beside the shipped one
+            from pathlib import Path
+
+            rows.append({
+                "dataset": name, "title": meta["title"][lang],
+                "source": Path(prov["overlay_file"]).name, "section": "", "as_of": "",
+                "source_quality": "", "rows": len(prov.get("overlay_keys") or []),
+                "sha256": prov.get("overlay_sha256", "")[:12], "overlay": "✓",
+            })
     return pd.DataFrame(rows)
 
 

@@ -93,7 +93,8 @@ def test_results_csv_collects_every_recorded_estimate(first_run):
     ws = first_run[2]
     rows = list(csv.DictReader(io.StringIO(ws.results())))
     assert list(rows[0]) == ["notebook", "fiscal_year", "lang", "key", "value", "ci_low",
-                             "ci_high", "unit", "interval", "flags", "parameters"]
+                             "ci_high", "unit", "interval", "flags", "parameters",
+                             "overlay_files"]
     got = {(r["notebook"], r["fiscal_year"], r["key"]): r for r in rows}
     assert set(got) == {
         ("failing", "", "ran"), ("overview", "", "budget_total"),

@@ -74,10 +74,10 @@ def test_results_csv_has_current_results_only_in_a_fixed_order():
     rows = list(csv.reader(io.StringIO(outputs.results_csv(manifest))))
     assert rows[0] == list(outputs.RESULT_COLUMNS)
     assert rows[1:] == [
-        ["a", "2023", "ja", "y", "650", "", "", "cases", "", "", "{\"data_dir\": null}"],
-        ["b", "", "ja", "x", "2", "", "", "cases", "", "", "{\"data_dir\": null}"],
-        ["b", "", "ja", "a", "0.1", "0.05", "0.2", "cases", "", "", "{\"data_dir\": null}"],
-        ["b", "", "en", "x", "2", "", "", "cases", "", "", "{\"data_dir\": null}"],
+        ["a", "2023", "ja", "y", "650", "", "", "cases", "", "", "{\"data_dir\": null}", ""],
+        ["b", "", "ja", "x", "2", "", "", "cases", "", "", "{\"data_dir\": null}", ""],
+        ["b", "", "ja", "a", "0.1", "0.05", "0.2", "cases", "", "", "{\"data_dir\": null}", ""],
+        ["b", "", "en", "x", "2", "", "", "cases", "", "", "{\"data_dir\": null}", ""],
     ]  # a/fy2022 failed: its stale numbers are left out
 
 

@@ -350,12 +350,30 @@ class Executor:
             "parameters": job["parameters"],
             "key": job["key"],
             "datasets": {n: job["datasets_now"].get(n, "unknown") for n in datasets},
+            "overlays": _overlays(datasets, job["parameters"].get("data_dir")),
             "records": records,
             "data_checksum": job["data_checksum"],
             "package_version": job["package_version"],
             "kernel_start": "fork" if self.zygote is not None else "spawn",
             "files": files,
         }
+
+
+def _overlays(datasets: Any, data_dir: str | None) -> dict[str, dict[str, str]]:
+    """The user's files a report read, by dataset: file and checksum."""
+    if not data_dir:
+        return {}
+    from ..loading import overlay_path, sha256
+
+    found = {}
+    for name in sorted(datasets):
+        try:
+            path = overlay_path(name, data_dir)
+        except Exception:
+            path = None
+        if path is not None:
+            found[name] = {"file": str(path), "sha256": sha256(path)}
+    return found
 
 
 def _read_notebook(output: Path, source: str) -> Any:

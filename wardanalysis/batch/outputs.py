@@ -47,7 +47,7 @@ RUN_LOG = "runs.html"  # every report's status, versions, durations and stored v
 STAGING = ".staging"
 LOCK = ".lock"
 RESULT_COLUMNS = ("notebook", "fiscal_year", "lang", "key", "value", "ci_low", "ci_high", "unit",
-                  "interval", "flags", "parameters")
+                  "interval", "flags", "parameters", "overlay_files")
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
 
 
@@ -204,6 +204,12 @@ def _csv_number(value: Any) -> str:
     return "" if value is None else f"{float(value):.12g}"
 
 
+def _overlay_files(report: dict[str, Any]) -> str:
+    """The user's files a report read: ``name.csv (sha256 abcdef012345)``, ``;``-separated."""
+    return "; ".join(f"{Path(o['file']).name} (sha256 {o['sha256'][:12]})"
+                     for o in (report.get("overlays") or {}).values())
+
+
 def _parameters(params: dict[str, Any]) -> str:
     """The parameters a report was made with, beyond its fiscal year and language, as JSON."""
     shown = {k: v for k, v in sorted(params.items()) if k not in ("lang", "fiscal_year")}
@@ -223,7 +229,8 @@ def results_csv(manifest: dict[str, Any]) -> str:
             rows.append((e["notebook"], "" if e.get("fiscal_year") is None else e["fiscal_year"],
                          e["lang"], r["key"], _csv_number(r["value"]), _csv_number(r["ci_low"]),
                          _csv_number(r["ci_high"]), r.get("unit", ""), r.get("interval", ""),
-                         r.get("flags", ""), _parameters(e["report"].get("parameters", {}))))
+                         r.get("flags", ""), _parameters(e["report"].get("parameters", {})),
+                         _overlay_files(e["report"])))
     # Notebook, then fiscal year, then language; each notebook's records in recorded order.
     order = {"ja": 0, "en": 1}
     rows.sort(key=lambda r: (r[0], r[1] != "", r[1] or 0, order.get(r[2], 2), r[2]))
@@ -250,25 +257,25 @@ def results_xlsx(manifest: dict[str, Any]) -> bytes:
     ws = wb.active
     ws.title = "results"
     head = ["notebook", "fiscal_year", "lang", "key", "label_ja", "label_en", "value", "ci_low",
-            "ci_high", "unit", "interval", "flags", "parameters", "report"]
+            "ci_high", "unit", "interval", "flags", "parameters", "overlay_files", "report"]
     ws.append(head)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     rows = list(csv.reader(io.StringIO(results_csv(manifest))))[1:]
     for r in rows:
-        notebook, fy, lang, key, value, lo, hi, unit, interval, flags, params = r
+        notebook, fy, lang, key, value, lo, hi, unit, interval, flags, params, overlays = r
         name = f"estimate.{key}"
         ja = message(name, "ja") if name in labelled else ""
         en = message(name, "en") if name in labelled else ""
         link = f"{stable_dir(notebook, int(fy) if fy else None, lang)}/index.html"
         ws.append([notebook, int(fy) if fy else None, lang, key, ja, en,
                    *(float(x) if x else None for x in (value, lo, hi)), unit, interval, flags,
-                   params, link])
+                   params, overlays, link])
     for row in ws.iter_rows(min_row=2, min_col=7, max_col=9):
         for cell in row:
             cell.number_format = "#,##0.0000"
-    for col, width in zip("ABCDEFGHIJKLMN", (22, 10, 5, 44, 36, 36, 12, 12, 12, 24, 40, 12, 30, 40),
-                          strict=True):
+    for col, width in zip("ABCDEFGHIJKLMNO",
+                          (22, 10, 5, 44, 36, 36, 12, 12, 12, 24, 40, 12, 30, 30, 40), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
     fixed = dt.datetime(2000, 1, 1)

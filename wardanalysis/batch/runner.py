@@ -145,8 +145,15 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
         run_id = _run_id()
         started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         workers = min(config.workers, len(todo)) if todo else 0
+        if data_dir:
+            from ..loading import overlay_summary
+
+            for line in overlay_summary(data_dir):
+                echo(f"overlay: {line}")
         echo(f"{len(jobs)} reports planned: {reused} reused (inputs unchanged), "
              f"{len(todo)} to execute" + (f" on {workers} worker(s)" if todo else ""))
+        if todo and data_dir:
+            echo("executed for the changed data: " + ", ".join(sorted({j.id for j, _ in todo})))
 
         job_ids = {j.id for j in jobs}
 

@@ -430,6 +430,13 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
             "prediction interval",
             f"この年度の期待値（基準となる{where_ja}の年度が少なくとも{BASELINE_MIN_YEARS}年度必要だが、"
             f"データには{have_ja}しかなく、信頼できる予測区間が求められない）"))
+    prov = nr.attrs.get("provenance") or {}
+    if prov.get("overlay_file") and fy in {k.get("fiscal_year") for k in prov.get("overlay_keys", [])}:
+        from ..messages import message
+
+        facts = {"file": Path(prov["overlay_file"]).name, "sha": prov.get("overlay_sha256", "")[:12]}
+        caveats.insert(0, (message("fy.overlay_caveat", "en", **facts),
+                           message("fy.overlay_caveat", "ja", **facts)))
     as_of = as_of_dates(nr).get(fy)
     if as_of is not None:
         caveats.append((
