@@ -37,7 +37,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{args.path}: no problems found")
     from pathlib import Path
 
-    if Path(args.path).is_dir():
+    if args.path is not None and Path(args.path).is_dir():
         from .loading import overlay_summary
 
         summary = overlay_summary(args.path)
