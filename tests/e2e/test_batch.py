@@ -166,19 +166,20 @@ def test_rerun_reuses_everything_and_an_overlay_change_redoes_only_its_readers(w
     assert {i: e["report"]["dir"] for i, e in ws.entries().items()} == {
         i: e["report"]["dir"] for i, e in before.items()}
 
-    # Touching without changing does nothing; changing the needs_reflection overlay redoes
-    # exactly the notebooks that read needs_reflection.
+    # Touching without changing does nothing; changing the FY2023 row of the needs_reflection
+    # overlay redoes exactly the reports that can see it: the FY2023 report reads
+    # needs_reflection up to FY2023; the FY2022 report cannot see FY2023.
     overlay = ws.overlay / "needs_reflection.csv"
     overlay.touch()
     assert summary_counts(ws.run("--data-dir", str(ws.overlay)).stdout)["executed"] == 0
     overlay.write_text(OVERLAY_HEADER + overlay_row(777), encoding="utf-8")
     third = ws.run("--data-dir", str(ws.overlay))
     assert third.returncode == 0, ws.explain(third)
-    assert summary_counts(third.stdout) == {"executed": 2, "reused": 2, "failed": 0}
+    assert summary_counts(third.stdout) == {"executed": 1, "reused": 3, "failed": 0}
     after = ws.entries()
-    for job in ("overview/ja", "failing/ja"):
+    for job in ("overview/ja", "failing/ja", "fy_report/fy2022-ja"):
         assert after[job]["report"]["dir"] == before[job]["report"]["dir"]
-    for job in ("fy_report/fy2022-ja", "fy_report/fy2023-ja"):
+    for job in ("fy_report/fy2023-ja",):
         assert after[job]["report"]["dir"] != before[job]["report"]["dir"]
         assert not (ws.out / before[job]["report"]["dir"]).exists()  # superseded, cleaned up
     assert "fy_report,2023,ja,requests,777," in ws.results()

@@ -42,7 +42,8 @@ def test_package_and_dependency_fingerprints_are_hex_digests():
 
 def test_dataset_fingerprint_follows_the_content_of_the_overlay(tmp_path):
     shipped = cache.dataset_fingerprint("needs_reflection", None)
-    assert cache.dataset_fingerprint("needs_reflection", tmp_path) != shipped  # "absent" overlay
+    # a data directory without this dataset's file is no overlay, wherever it is
+    assert cache.dataset_fingerprint("needs_reflection", tmp_path) == shipped
     without = cache.dataset_fingerprint("needs_reflection", tmp_path)
     overlay = tmp_path / "needs_reflection.csv"
     overlay.write_text(OVERLAY, encoding="utf-8")
@@ -58,9 +59,12 @@ def test_dataset_fingerprint_follows_the_content_of_the_overlay(tmp_path):
 
 
 def test_dataset_files_are_descriptor_transcription_and_overlay(tmp_path):
+    assert [f.name for f in cache.dataset_files("needs_reflection", tmp_path)] == [
+        "needs_reflection.yml", "needs_reflection.csv"]  # no overlay file: none counted
+    (tmp_path / "needs_reflection.xlsx").write_bytes(b"x")
     files = cache.dataset_files("needs_reflection", tmp_path)
     assert [f.name for f in files] == ["needs_reflection.yml", "needs_reflection.csv",
-                                       "needs_reflection.csv"]
+                                       "needs_reflection.xlsx"]
     assert files[0].is_file() and files[1].is_file() and files[2].parent == tmp_path
     assert "needs_reflection" in cache.dataset_names()
 

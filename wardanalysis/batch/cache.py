@@ -7,15 +7,15 @@ A report is reused when nothing it depends on has changed since it was made. Tha
    versions (the names of the ``*.dist-info`` directories on ``sys.path``) with the Python
    version, the shipped data files that belong to no dataset (``data/sources.yml``, snapshots),
    and the kernel name.
-2. The **datasets the notebook read** are unchanged. The kernel runs with
+2. The **datasets the notebook read** are unchanged (for a report of one fiscal year: their rows
+   up to that year, see :class:`Views`). The kernel runs with
    ``WARDANALYSIS_ACCESS_LOG`` pointing at a file to which every ``wardanalysis.load(name)``
    appends ``name``; the report remembers those names and, for each, a fingerprint of its files:
    the shipped ``data/meta/<name>.yml`` and the transcription it names, and the overlay
    ``<data_dir>/<name>.csv`` (or its absence). Changing one dataset therefore re-executes only
    the notebooks that read it.
 
-Everything here is plain hashing: no pandas, nbformat or Jupyter import, so a run with nothing to
-do stays fast.
+Everything but :class:`Views` is plain hashing: no pandas, nbformat or Jupyter import.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 from ..paths import PACKAGE_DIR, shipped_data_dir
 
 #: Bump when the layout of reports or the meaning of a key changes: every report is redone.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _SKIP_DIRS = {"__pycache__", "_shipped_data", ".ipynb_checkpoints"}
 _SKIP_SUFFIXES = {".pyc", ".pyo"}
@@ -116,8 +116,9 @@ def dataset_files(name: str, data_dir: str | Path | None) -> list[Path]:
     except OSError:
         pass
     files.append(raw)
-    if data_dir:
-        files.append(Path(data_dir) / f"{name}.csv")
+    if data_dir:  # an overlay counts only if it is there: no overlay is no overlay, wherever
+        files += [p for p in (Path(data_dir) / f"{name}.csv", Path(data_dir) / f"{name}.xlsx")
+                  if p.exists()]
     return files
 
 
@@ -138,17 +139,61 @@ def dataset_fingerprints(data_dir: str | Path | None, names: Iterable[str] | Non
     return {n: dataset_fingerprint(n, data_dir) for n in (names or dataset_names())}
 
 
+class Views:
+    """The fingerprints of what a report can see: every dataset's files for a report of all
+    years; for a report of one fiscal year, the content of each yearly dataset's rows up to that
+    year (after the overlay), so that a correction or a new year re-executes only the reports
+    that can see it. The content is read once per dataset and run (this imports pandas, which
+    the run imports anyway to list the fiscal years)."""
+
+    def __init__(self, data_dir: str | Path | None) -> None:
+        self.data_dir = data_dir
+        self.files = dataset_fingerprints(data_dir)
+        self._frames: dict[str, Any] = {}
+        self._years: dict[int, dict[str, str]] = {}
+
+    def _frame(self, name: str) -> Any:
+        if name not in self._frames:
+            import wardanalysis
+
+            try:
+                self._frames[name] = wardanalysis.load(name, self.data_dir)
+            except Exception:
+                self._frames[name] = None
+        return self._frames[name]
+
+    def for_job(self, fiscal_year: int | None) -> dict[str, str]:
+        if fiscal_year is None:
+            return self.files
+        if fiscal_year in self._years:
+            return self._years[fiscal_year]
+        out = {}
+        for name, files in self.files.items():
+            frame = self._frame(name)
+            if frame is None or "fiscal_year" not in frame.columns:
+                out[name] = files
+                continue
+            seen = frame[frame["fiscal_year"] <= fiscal_year]
+            meta = _file_digest(dataset_files(name, None)[0])
+            out[name] = _sha("rows-up-to", str(fiscal_year), meta, seen.to_csv(index=False))
+        self._years[fiscal_year] = out
+        return out
+
+
 def notebook_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def input_key(*, notebook_sha: str, parameters: dict[str, Any], kernel: str,
               shared_data: str) -> str:
-    """The key of everything but the datasets (see the module docstring)."""
+    """The key of everything but the datasets (see the module docstring). The data directory's
+    path is not part of it: what a report reads from it is in the datasets' fingerprints, so the
+    same files moved elsewhere change nothing."""
+    shown = {k: v for k, v in parameters.items() if k != "data_dir"}
     return _sha(
         f"format:{FORMAT_VERSION}",
         f"notebook:{notebook_sha}",
-        "parameters:" + json.dumps(parameters, sort_keys=True, ensure_ascii=False, default=str),
+        "parameters:" + json.dumps(shown, sort_keys=True, ensure_ascii=False, default=str),
         f"package:{package_fingerprint()}",
         f"dependencies:{dependency_fingerprint()}",
         f"shared-data:{shared_data}",

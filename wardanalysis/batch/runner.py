@@ -124,7 +124,7 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
             entries = {i: e for i, e in entries.items() if e.get("notebook") in present}
         data_dir = None if config.data_dir is None else str(config.data_dir)
         shared = cache.shared_data_fingerprint()
-        datasets_now = cache.dataset_fingerprints(data_dir)
+        views = cache.Views(data_dir)
         digests: dict[Path, str] = {}
         todo: list[tuple[Job, str]] = []
         reused = 0
@@ -134,7 +134,8 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
             key = cache.input_key(notebook_sha=digests[job.path], parameters=job.parameters,
                                   kernel=config.kernel, shared_data=shared)
             entry = entries.get(job.id)
-            if not force and entry and cache.reusable(entry.get("report"), key, datasets_now,
+            if not force and entry and cache.reusable(entry.get("report"), key,
+                                                      views.for_job(job.fiscal_year),
                                                       data_dir, out):
                 entry["failure"] = None  # the good report matches the inputs again
                 reused += 1
@@ -177,7 +178,7 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
 
         interrupted = False
         if todo:
-            interrupted = not _execute(todo, config, entries, run_id, datasets_now, echo,
+            interrupted = not _execute(todo, config, entries, run_id, views, echo,
                                        publish, summary, progress)
         final = publish(interrupted)
         outputs.collect_garbage(out, final)
@@ -192,7 +193,7 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
 
 
 def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[str, Any]],
-             run_id: str, datasets_now: dict[str, str], echo: Callable[[str], None],
+             run_id: str, views: cache.Views, echo: Callable[[str], None],
              publish: Callable[[bool], Any], summary: RunSummary, progress: bool | None) -> bool:
     import wardanalysis
 
@@ -220,7 +221,8 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
                 "kernel": config.kernel, "timeout": config.timeout, "out": str(config.out),
                 "run_id": run_id, "data_checksum": checksum,
                 "fiscal_years": list(config.data_years or []),
-                "package_version": wardanalysis.__version__, "datasets_now": datasets_now,
+                "package_version": wardanalysis.__version__,
+                "datasets_now": views.for_job(job.fiscal_year),
                 "_expected": float(last.get("duration_s") or 0.0),
             })
         # Longest first (by the last known duration) keeps the workers busy until the end.

@@ -1,0 +1,51 @@
+"""End-to-end: a run re-executes only the reports whose inputs changed, judged by the content
+each report can see (a fiscal-year report sees the rows up to its year), never by the path of the
+data directory."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from conftest import run_real_batch
+
+HEAD = ("fiscal_year,era_label,requests,requests_handled,priority_issues,decided_to_act,"
+        "staff_consultations,section_chief_consultations,coordination_meetings\n")
+ANALYSES = {f"{nb}/{lang}" for nb in ("00_overview", "01_requests_covid", "02_escalation",
+                                      "03_budgets_cross_city") for lang in ("ja", "en")}
+
+
+def _executed(stdout: str) -> set[str]:
+    m = re.search(r"^executed for the changed data: (.*)$", stdout, re.M)
+    return set(m[1].split(", ")) if m else set()
+
+
+def _fy(*years: int) -> set[str]:
+    return {f"fiscal_year_report/fy{y}-{lang}" for y in years for lang in ("ja", "en")}
+
+
+def test_only_the_reports_that_can_see_a_change_are_executed(default_batch, tmp_path):
+    out = tmp_path / "reports"
+    shutil.copytree(default_batch[0], out)
+    added = tmp_path / "added"
+    added.mkdir()
+    (added / "needs_reflection.csv").write_text(HEAD + "2024,R6,701,602,5,4,5,1,0\n",
+                                                encoding="utf-8")
+    run = run_real_batch(out, "--data-dir", str(added))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert _executed(run.stdout) == ANALYSES | _fy(2024)
+
+    corrected = tmp_path / "corrected"
+    corrected.mkdir()
+    (corrected / "needs_reflection.csv").write_text(
+        HEAD + "2023,R5,651,587,3,3,3,1,0\n2024,R6,701,602,5,4,5,1,0\n", encoding="utf-8")
+    run = run_real_batch(out, "--data-dir", str(corrected))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert _executed(run.stdout) == ANALYSES | _fy(2023, 2024)
+
+    moved = Path(shutil.copytree(corrected, tmp_path / "elsewhere" / "same figures"))
+    run = run_real_batch(out, "--data-dir", str(moved))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert _executed(run.stdout) == set()
+    assert "0 to execute" in run.stdout
