@@ -129,15 +129,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from .errors import WardanalysisError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         code = args.func(args)
         sys.stdout.flush()
         return code
     except WardanalysisError as exc:
         lines = [line for line in str(exc).splitlines() if line.strip()]
-        command = getattr(args, "command", "")
+        command = getattr(locals().get("args"), "command", "")
         print(f"wardanalysis {command}: {lines[0] if lines else type(exc).__name__}",
               file=sys.stderr)
         for line in lines[1:]:

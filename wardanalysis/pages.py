@@ -106,9 +106,14 @@ footer table { font-size: .85rem; }
 
 @cache
 def _font_path() -> Path:
-    import matplotlib_fontja
+    """The IPAexGothic file that matplotlib-fontja ships, found without importing it (which
+    would import matplotlib into the batch's parent process)."""
+    import importlib.util
 
-    return Path(matplotlib_fontja.__file__).parent / "fonts" / "ipaexg.ttf"
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("matplotlib-fontja is not installed: no Japanese font to embed")
+    return Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
 
 
 @cache

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from .formats import fmt, fmt_pct
 from .glossary import check_lang, label
 
 __all__ = [
@@ -236,21 +237,6 @@ class Result:
 # --- display formatting (rounding happens here and only here) ----------------------------------
 
 
-def fmt(x: float, sig: int = 3) -> str:
-    """A number for display: ``sig`` significant figures, thousands separators for large
-    values, no exponent for everyday magnitudes."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    if math.isinf(x):
-        return "∞" if x > 0 else "-∞"
-    if x == 0:
-        return "0"
-    digits = sig - int(math.floor(math.log10(abs(x)))) - 1
-    if digits <= 0:
-        return f"{round(x, digits):,.0f}"
-    return f"{x:.{digits}f}"
-
-
 def fmt_p(p: float, lang: str = "en") -> str:
     """A p-value for display: ``p = 0.042``, ``p < 0.001``."""
     if p is None or math.isnan(p):
@@ -269,12 +255,6 @@ def years_text(years, lang: str = "en") -> str:
     if check_lang(lang) == "ja":
         return f"{ys[0]}〜{ys[-1]}年度" if len(ys) > 1 else f"{ys[0]}年度"
     return f"FY{ys[0]}–FY{ys[-1]}" if len(ys) > 1 else f"FY{ys[0]}"
-
-
-def fmt_pct(x: float, decimals: int = 1) -> str:
-    if x is None or math.isnan(x):
-        return "—"
-    return f"{100 * x:.{decimals}f}%"
 
 
 def fmt_ci(low: float, high: float, lang: str = "ja", pct: bool = False, sig: int = 3) -> str:

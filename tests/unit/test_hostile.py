@@ -343,3 +343,21 @@ def test_a_package_error_is_one_line_with_exit_2(monkeypatch, capsys):
     monkeypatch.setattr(command, "_cmd_datasets", bad)
     assert command.main(["datasets"]) == 2
     assert capsys.readouterr().err == "wardanalysis datasets: data_dir 'x' is not a directory\n"
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.5])
+def test_ctrl_c_at_start_up_exits_130_without_a_traceback(tmp_path, delay):
+    """Ctrl-C while the command is still importing or planning: exit 130, one line."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wardanalysis", "run", "--out", str(tmp_path / "r"),
+         "--notebook", "02_escalation", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err

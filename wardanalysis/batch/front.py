@@ -14,9 +14,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..formats import fmt
 from ..messages import message
 from ..pages import nav_bar, page
-from ..results import fmt
 from .render import front_page, stable_dir
 
 __all__ = ["front_page_html"]

@@ -247,7 +247,12 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m wardanalysis.batch.zygote --socket PATH [MODULE...]",
               file=sys.stderr)
         return 2
-    return serve(argv[1], argv[2:] or DEFAULT_PRELOAD)
+    try:
+        return serve(argv[1], argv[2:] or DEFAULT_PRELOAD)
+    except KeyboardInterrupt:  # Ctrl-C reached the whole process group: the run is stopping
+        return 130
+    except FileNotFoundError:  # the run removed its scratch directory while we started
+        return 1
 
 
 if __name__ == "__main__":
