@@ -54,6 +54,7 @@ a { color: var(--accent); }
 .wa-summary h2 { border: 0; margin: .2rem 0 .4rem; font-size: 1.15rem; }
 .wa-summary ul { margin: .3rem 0; padding-left: 1.2rem; }
 .wa-figures { font-weight: 600; }
+.wa-download { font-size: .85rem; margin: -.4rem 0 1rem; }
 .wa-caveat { color: var(--muted); }
 .wa-toc { font-size: .95rem; margin: .5rem 0 1rem; }
 .wa-toc ol { margin: .2rem 0; padding-left: 1.4rem; }
@@ -92,7 +93,7 @@ footer table { font-size: .85rem; }
 @media print {
   @page { size: A4; margin: 16mm 14mm; }
   html { font-size: 10.5pt; }
-  .wa-nav { display: none; }
+  .wa-nav, .wa-download { display: none; }
   main, footer { max-width: none; padding: 0; }
   a[href^="http"]::after { content: " (" attr(href) ")"; font-size: .8em; color: var(--muted);
                            word-break: break-all; }

@@ -48,12 +48,13 @@ def setup(lang: str) -> None:
     """Check ``lang``, apply the plot theme (with the Japanese font), start numbering the
     figures of a report from 1, and make ``lang`` the language results show themselves in.
     Calling it again with another language switches everything without restarting the kernel."""
-    global _FIGURE_NUMBERS, _LANG
+    global _FIGURE_NUMBERS, _CSV_NUMBERS, _LANG
     check_lang(lang)
     from . import plotting
 
     plotting.use_theme()
     _FIGURE_NUMBERS = itertools.count(1)
+    _CSV_NUMBERS = itertools.count(1)
     _LANG = lang
 
 
@@ -261,7 +262,25 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
     notes = overlay_notes(df, lang)
     table_html = styler.to_html() + "".join(f'<p class="wa-caveat">{markup(n)}</p>'
                                             for n in notes)
-    _display(HTML(table_html))
+    _display(HTML(table_html + _csv_link(table, lang)))
+
+
+def _csv_link(table: pd.DataFrame, lang: str) -> str:
+    """A link that downloads the table as shown, as CSV (UTF-8 with BOM, as Excel reads it);
+    the file travels inside the page, so it works offline and from a printed page's file."""
+    import base64
+
+    from .messages import message
+
+    data = base64.b64encode(table.to_csv(index=False).encode("utf-8-sig")).decode("ascii")
+    number = next(_CSV_NUMBERS)
+    name = f"table-{number}.csv"
+    return (f'<p class="wa-download"><a download="{name}" '
+            f'href="data:text/csv;charset=utf-8;base64,{data}">'
+            f"{markup(message('table.download', lang))}</a></p>")
+
+
+_CSV_NUMBERS = itertools.count(1)
 
 
 #: The mark of a row that comes from a user's file rather than the shipped data.

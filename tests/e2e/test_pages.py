@@ -136,7 +136,7 @@ def test_navigation_links_resolve(default_batch):
     for _, pages in _reader_pages(out).items():
         for path in pages:
             for tag, _attr, ref in _parse(path).refs:
-                if tag != "a" or ref.startswith(("http", "#", "mailto:")):
+                if tag != "a" or ref.startswith(("http", "#", "mailto:", "data:")):
                     continue
                 target = (path.parent / ref).resolve()
                 assert target.exists(), f"{path}: {ref}"
@@ -248,3 +248,15 @@ def test_from_the_front_page_to_a_report_its_other_language_and_the_next_year(de
     following = next(h for h in links(fy) if "fiscal_year_report/2023/ja" in h)
     assert (fy.parent / following).resolve() == out / "fiscal_year_report" / "2023" / "ja" / (
         "index.html")
+
+
+def test_every_table_can_be_downloaded_as_csv(default_batch):
+    import base64
+
+    out, _ = default_batch
+    text = (out / "01_requests_covid" / "en" / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a download="(table-\d+\.csv)" href="data:text/csv;charset=utf-8;'
+                       r'base64,([^"]+)"', text)
+    assert len(links) >= 3
+    first = base64.b64decode(links[0][1]).decode("utf-8-sig")
+    assert first.splitlines()[0].startswith("Fiscal year") and "1,710" in first
