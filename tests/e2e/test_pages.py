@@ -122,7 +122,7 @@ def test_pages_request_nothing_from_the_network_and_embed_their_font(default_bat
             assert not re.match(r"(https?:)?//", ref), f"{path}: <{tag} {attr}={ref}>"
         assert not re.search(r"@import|url\((?!data:|#)", text), path
         if path.name == "index.html" or path.name == "index.en.html":
-            assert "@font-face" in text and "font/woff2;base64," in text, path
+            assert "@font-face" in text and "font/woff;base64," in text, path
 
 
 def test_a_reviewer_page_is_small(default_batch):

@@ -146,11 +146,34 @@ class Views:
     that can see it. The content is read once per dataset and run (this imports pandas, which
     the run imports anyway to list the fiscal years)."""
 
-    def __init__(self, data_dir: str | Path | None) -> None:
+    def __init__(self, data_dir: str | Path | None, cache_file: Path | None = None) -> None:
         self.data_dir = data_dir
         self.files = dataset_fingerprints(data_dir)
         self._frames: dict[str, Any] = {}
+        # The views follow from the files: kept in ``cache_file`` under the files' fingerprint,
+        # so that a run with nothing to do reads them instead of loading every dataset.
+        self._cache_file = cache_file
+        self._files_key = _sha(package_fingerprint(), *(f"{k}:{v}" for k, v in
+                                                        sorted(self.files.items())))
         self._years: dict[int, dict[str, str]] = {}
+        self._dirty = False
+        if cache_file is not None:
+            try:
+                stored = json.loads(Path(cache_file).read_text(encoding="utf-8"))
+                if stored.get("key") == self._files_key:
+                    self._years = {int(y): v for y, v in stored["years"].items()}
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass
+
+    def save(self) -> None:
+        """Keep the views computed in this run for the next one (atomically)."""
+        if self._cache_file is None or not self._dirty:
+            return
+        from .outputs import write_atomic
+
+        self._cache_file.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(self._cache_file, json.dumps(
+            {"key": self._files_key, "years": {str(y): v for y, v in self._years.items()}}))
 
     def _frame(self, name: str) -> Any:
         if name not in self._frames:
@@ -177,6 +200,7 @@ class Views:
             meta = _file_digest(dataset_files(name, None)[0])
             out[name] = _sha("rows-up-to", str(fiscal_year), meta, seen.to_csv(index=False))
         self._years[fiscal_year] = out
+        self._dirty = True
         return out
 
 

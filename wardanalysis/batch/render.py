@@ -29,7 +29,7 @@ import re
 from typing import Any
 
 from ..messages import message
-from ..pages import nav_bar, page
+from ..pages import font_face, nav_bar, page
 
 REMOVE_CELL_TAGS = {"remove_cell", "remove-cell"}
 REMOVE_OUTPUT_TAGS = {"remove_output", "remove-output"}
@@ -83,11 +83,13 @@ class Renderer:
         review = _numbered(self._body(self.review_exporter, clean, lang), lang)
         full = self._body(self.full_exporter, nb, lang)
         title = _first_heading(review) or _fallback_title(info)
+        nav, foot = navigation(info), footer(info)
+        font = font_face(review + full + nav + foot + title)  # one subset for both views
         return {
-            "review": page(lang=lang, title=title, body=review, nav=navigation(info),
-                           footer=footer(info)),
-            "full": page(lang=lang, title=title, body=full, nav=navigation(info),
-                         footer=footer(info), body_class="wa-full"),
+            "review": page(lang=lang, title=title, body=review, nav=nav, footer=foot,
+                           font_css=font),
+            "full": page(lang=lang, title=title, body=full, nav=nav, footer=foot,
+                         body_class="wa-full", font_css=font),
         }
 
     def error_page(self, nb: dict[str, Any], info: dict[str, Any]) -> str:

@@ -124,7 +124,7 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
             entries = {i: e for i, e in entries.items() if e.get("notebook") in present}
         data_dir = None if config.data_dir is None else str(config.data_dir)
         shared = cache.shared_data_fingerprint()
-        views = cache.Views(data_dir)
+        views = cache.Views(data_dir, out / ".cache" / "views.json")
         digests: dict[Path, str] = {}
         todo: list[tuple[Job, str]] = []
         reused = 0
@@ -182,6 +182,7 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
                                        publish, summary, progress)
         final = publish(interrupted)
         outputs.collect_garbage(out, final)
+        views.save()
     procs.sweep_scratch()
     summary.seconds = time.monotonic() - t0
     summary.interrupted = interrupted
