@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
+import hashlib
 import html
 import io
 import json
@@ -312,8 +313,19 @@ def commit(out: Path, manifest: dict[str, Any]) -> None:
     write_atomic(out / RESULTS, results_csv(manifest))
     write_atomic(out / RESULTS_XLSX, results_xlsx(manifest))
     write_atomic(out / RUN_LOG, index_html(manifest))
+    # The front pages depend on the reports only (not on the run's id or times): rewritten
+    # only when those changed, which keeps a run with nothing to do from re-embedding fonts.
+    mark = out / ".cache" / "front.key"
+    key = hashlib.sha256(json.dumps(manifest.get("reports", []), sort_keys=True,
+                                    default=str).encode()).hexdigest()
+    with contextlib.suppress(OSError):
+        if (mark.read_text(encoding="utf-8") == key and (out / INDEX).is_file()
+                and (out / INDEX_EN).is_file()):
+            return
     write_atomic(out / INDEX, front_page_html(manifest, "ja"))
     write_atomic(out / INDEX_EN, front_page_html(manifest, "en"))
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(mark, key)
 
 
 #: The files of a report copied to its stable address, and their names there.
