@@ -167,6 +167,21 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     return frame
 
 
+def overlaid_rows(df: pd.DataFrame) -> list[bool]:
+    """For each row of a frame from :func:`load`, whether it came from the user's overlay file
+    (by the dataset's key); all False for shipped data or a frame without provenance."""
+    prov = df.attrs.get("provenance") or {}
+    keys = prov.get("overlay_keys") or []
+    if not keys or not prov.get("overlay_file"):
+        return [False] * len(df)
+    names = list(keys[0])
+    if not all(n in df.columns for n in names):
+        return [False] * len(df)
+    wanted = {tuple(k[n] for n in names) for k in keys}
+    return [tuple(v.item() if hasattr(v, "item") else v for v in row) in wanted
+            for row in df[names].itertuples(index=False)]
+
+
 def _log_access(name: str) -> None:
     """Append the dataset name to $WARDANALYSIS_ACCESS_LOG, so that the batch learns which
     datasets a notebook read and re-executes it only when one of those changes."""

@@ -234,7 +234,9 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
 
     # HTML only: a Styler's own text form holds a memory address, which differs on every run.
     table = format_table(df, lang, **kwargs)
-    marks = _overlaid(df)
+    from .loading import overlaid_rows
+
+    marks = overlaid_rows(df)
     if any(marks) and len(table.columns):
         first = table.columns[0]
         table[first] = [f"{v}{OVERLAY_MARK}" if m else v
@@ -287,30 +289,17 @@ _CSV_NUMBERS = itertools.count(1)
 OVERLAY_MARK = "※"
 
 
-def _overlaid(df: pd.DataFrame) -> list[bool]:
-    """For each row of a loaded frame, whether it came from the user's overlay file."""
-    prov = df.attrs.get("provenance") or {}
-    keys = prov.get("overlay_keys") or []
-    if not keys or not prov.get("overlay_file"):
-        return [False] * len(df)
-    names = list(keys[0])
-    if not all(n in df.columns for n in names):
-        return [False] * len(df)
-    wanted = {tuple(k[n] for n in names) for k in keys}
-    return [tuple(v.item() if hasattr(v, "item") else v for v in row) in wanted
-            for row in df[names].itertuples(index=False)]
-
-
 def overlay_notes(df: pd.DataFrame, lang: str) -> list[str]:
     """The footnotes of a table built from a user's rows: which file (and its checksum) the
     marked rows come from, and a printed total the corrected rows no longer sum to."""
     from pathlib import Path
 
+    from .loading import overlaid_rows
     from .messages import message
 
     prov = df.attrs.get("provenance") or {}
     notes = []
-    if any(_overlaid(df)):
+    if any(overlaid_rows(df)):
         notes.append(message("table.overlay_note", lang, mark=OVERLAY_MARK,
                              file=Path(prov["overlay_file"]).name,
                              sha=prov.get("overlay_sha256", "")[:12]))

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from .paths import shipped_data_dir
 
-__all__ = ["citation", "shipped_urls", "source", "source_date", "sources"]
+__all__ = ["citation", "shipped_urls", "source_date", "sources"]
 
 
 @cache
@@ -22,14 +22,6 @@ def sources() -> dict[str, dict[str, Any]]:
     import yaml
 
     return yaml.safe_load((shipped_data_dir() / "sources.yml").read_text(encoding="utf-8"))
-
-
-def source(source_id: str) -> dict[str, Any]:
-    """One source document; KeyError naming the id when it is not in ``sources.yml``."""
-    try:
-        return dict(sources()[source_id])
-    except KeyError:
-        raise KeyError(f"no source {source_id!r} in data/sources.yml") from None
 
 
 def source_date(source_id: str) -> dt.date | None:

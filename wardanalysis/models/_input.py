@@ -117,8 +117,10 @@ def as_of_dates(df: pd.DataFrame) -> dict[int, object]:
     """
     import datetime as dt
 
+    from wardanalysis.loading import overlaid_rows
+
     prov = df.attrs.get("provenance") or {}
-    overlaid = {k.get("fiscal_year") for k in prov.get("overlay_keys", [])}
+    users = overlaid_rows(df)
     shipped_date = None
     source_id = (prov.get("source") or {}).get("id")
     if source_id:
@@ -130,7 +132,7 @@ def as_of_dates(df: pd.DataFrame) -> dict[int, object]:
         own = df["as_of"].iloc[i] if "as_of" in df.columns else None
         if own is not None and not pd.isna(own):
             out[int(fy)] = pd.Timestamp(own).date()
-        elif prov and int(fy) not in overlaid and isinstance(shipped_date, dt.date):
+        elif prov and not users[i] and isinstance(shipped_date, dt.date):
             out[int(fy)] = shipped_date
         else:
             out[int(fy)] = None

@@ -281,11 +281,6 @@ _SHARES = (("fy.handled_share", "requests_handled", "requests"),
            ("fy.first_level_share", "settled_staff", "priority_issues"))
 
 
-def _span(years) -> str:
-    ys = [int(y) for y in years]
-    return f"FY{min(ys)}–FY{max(ys)}" if len(ys) > 1 else f"FY{ys[0]}"
-
-
 def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: list,
                    missing: list) -> None:
     """The year's shares and its comparison with the previous year, each interval borrowing the
@@ -304,7 +299,7 @@ def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, cav
         if df >= 2:
             lo, hi = stats.scaled_wilson_interval(s, n, phi)
             interval = (f"Wilson on counts divided by the dispersion of the series' trend "
-                        f"({fmt(max(1.0, phi))}, {_span(years)})")
+                        f"({fmt(max(1.0, phi))}, {years_text(years)})")
             flags: tuple[str, ...] = ()
         else:
             lo, hi = stats.wilson_interval(s, n)
@@ -347,7 +342,7 @@ def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, cav
                                     int(pr[col]) / int(pr["requests"]), r, text))
     if any(r.poisson_only for r in borrowed):
         caveats.append((
-            f"With the {len(years)} fiscal year(s) up to FY{fy} ({_span(years)}) a trend leaves "
+            f"With the {len(years)} fiscal year(s) up to FY{fy} ({years_text(years)}) a trend leaves "
             "fewer than two residual degrees of freedom, so no honest year-on-year interval "
             "exists: the intervals shown are exact, valid only if the counts were Poisson (or "
             "binomial), and across the review's years the counts vary far more than that.",
@@ -357,7 +352,7 @@ def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, cav
     else:
         caveats.append((
             f"Each year-on-year interval borrows the dispersion of its series' trend over "
-            f"{_span(years)} (quasi-likelihood, t on that trend's residual degrees of freedom); "
+            f"{years_text(years)} (quasi-likelihood, t on that trend's residual degrees of freedom); "
             "the exact intervals and p-values in the table are valid only if the counts were "
             "Poisson (or binomial), which across these years they are not.",
             f"前年度比の区間は、{years_text(years, 'ja')}の各系列の傾向モデルの過分散を借りた区間"
@@ -397,7 +392,7 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
         pi = stats.prediction_interval(fit, pd.DataFrame({"const": [1.0], "year": [fy - x0]})).iloc[0]
         history.loc[history["fiscal_year"] == fy, ["expected", "pi_low", "pi_high"]] = (
             pi["expected"], pi["pi_low"], pi["pi_high"])
-        interval = f"95% prediction interval, quasi-Poisson trend of {_span(base_years)}, {fit.quantiles}"
+        interval = f"95% prediction interval, quasi-Poisson trend of {years_text(base_years)}, {fit.quantiles}"
         est.append(Estimate("fy.requests_expected_from_trend", pi["expected"], pi["pi_low"],
                             pi["pi_high"], "requests", interval=interval))
         est.append(Estimate("fy.requests_oe_vs_trend", n / pi["expected"], n / pi["pi_high"],
@@ -408,7 +403,7 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
                      "ci_low": pi["pi_low"], "ci_high": pi["pi_high"],
                      "test": "test_baseline_trend"})
         caveats.append((
-            f"The baseline trend rests on {len(base)} fiscal years ({_span(base_years)}) with "
+            f"The baseline trend rests on {len(base)} fiscal years ({years_text(base_years)}) with "
             f"{fit.df_resid} residual degree(s) of freedom and dispersion {fmt(fit.dispersion)}: "
             "the prediction interval is wide, and only a very large departure would fall outside it.",
             f"基準の傾向は{len(base)}年度（{years_text(base_years, 'ja')}、残差自由度{fit.df_resid}、過分散"
@@ -422,7 +417,7 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
     else:
         where_en = ("before the COVID period" if fy >= period.start else f"before FY{fy}")
         where_ja = ("コロナ期間より前" if fy >= period.start else f"{fy}年度より前")
-        have_en = f"{len(base)} ({_span(base_years)})" if base_years else "none"
+        have_en = f"{len(base)} ({years_text(base_years)})" if base_years else "none"
         have_ja = f"{len(base)}年度（{years_text(base_years, 'ja')}）" if base_years else "0年度"
         missing.append((
             f"an expected value for this year: a baseline needs at least {BASELINE_MIN_YEARS} "
@@ -430,8 +425,10 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
             "prediction interval",
             f"この年度の期待値（基準となる{where_ja}の年度が少なくとも{BASELINE_MIN_YEARS}年度必要だが、"
             f"データには{have_ja}しかなく、信頼できる予測区間が求められない）"))
+    from ..loading import overlaid_rows
+
     prov = nr.attrs.get("provenance") or {}
-    if prov.get("overlay_file") and fy in {k.get("fiscal_year") for k in prov.get("overlay_keys", [])}:
+    if any(u for u, y in zip(overlaid_rows(nr), nr["fiscal_year"], strict=True) if y == fy):
         from ..messages import message
 
         facts = {"file": Path(prov["overlay_file"]).name, "sha": prov.get("overlay_sha256", "")[:12]}

@@ -372,28 +372,6 @@ def _quantiles_ja(q: str) -> str:
     return "正規分布" if q == "normal" else f"t分布・自由度{q[2:-1]}"
 
 
-def _check_break(break_year: object, years: Sequence[int], pre_needed: int, post_needed: int,
-                 model: str = "") -> None:
-    if isinstance(break_year, bool) or not isinstance(break_year, (int, np.integer)):
-        raise BreakYearError(break_year, years, "the break year must be a whole fiscal year")
-    pre = [y for y in years if y < break_year]
-    post = [y for y in years if y >= break_year]
-    if not pre or not post:
-        raise BreakYearError(
-            break_year, years,
-            "it must fall after the first fiscal year and no later than the last, so that there "
-            "are years on both sides",
-        )
-    if len(pre) < pre_needed or len(post) < post_needed:
-        model = model or f"a model with a break at FY{break_year}"
-        raise TooFewYearsError(
-            model, pre_needed + post_needed, years,
-            message=(f"{model} needs at least {pre_needed} fiscal year(s) before FY{break_year} "
-                     f"and {post_needed} from FY{break_year} on; the data ({_years_text(years)}) "
-                     f"have {len(pre)} before and {len(post)} from FY{break_year} on"),
-        )
-
-
 # =============================================================================================
 # Trend
 # =============================================================================================
