@@ -128,7 +128,7 @@ def floor_seconds(repeat: int) -> list[float]:
     """Start a kernel, import the notebooks' libraries in it, shut it down."""
     from jupyter_client.manager import start_new_kernel
 
-    from wardanalysis.batch.zygote import DEFAULT_PRELOAD
+    from wardanalysis.batch.kernels import DEFAULT_PRELOAD
 
     modules = [m for m in DEFAULT_PRELOAD if not m.endswith(".*")] + ["wardanalysis",
                                                                       "matplotlib_fontja"]

@@ -16,7 +16,7 @@ _LAZY = {
     "load": "wardanalysis.loading",
     "describe": "wardanalysis.loading",
     "check": "wardanalysis.loading",
-    "data_checksum": "wardanalysis.loading",
+    "data_checksum": "wardanalysis.datafiles",
     "DataValidationError": "wardanalysis.validation",
     "EraLabelError": "wardanalysis.eras",
     "fiscal_year": "wardanalysis.eras",

@@ -6,13 +6,17 @@ views, cache, failure isolation, bad parameters, a kill mid-run, timeouts, deter
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import re
 import signal
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -242,25 +246,16 @@ def test_timeout_stops_the_notebook_and_its_kernel(tmp_path):
 # --------------------------------------------------------------------------- bad parameters
 
 
-@pytest.mark.parametrize(
-    ("file", "text", "expected"),
-    [
-        ("batch.yaml", "fiscal_years: [2022]\nworkerz: 2\n", "batch.yaml: workerz: unknown key"),
-        ("batch.yaml", "fiscal_years: [2022]\nworkers: two\n",
-         "batch.yaml: workers: must be a positive integer"),
-        ("batch.yaml", "fiscal_years: [2022, 1999]\n",
-         "batch.yaml: fiscal_years: 1999 is not a fiscal year in the data"),
-        ("overview.yaml", "title_sufix: x\n", "overview.yaml: title_sufix: unknown parameter"),
-        ("overview.yaml", "title_suffix: 3\n", "overview.yaml: title_suffix: must be a string"),
-        ("failing.yaml", "should_fail: 'yes'\n", "failing.yaml: should_fail: must be true or false"),
-    ],
-)
-def test_bad_params_file_is_one_clear_error_and_nothing_runs(tmp_path, file, text, expected):
+# Every kind of bad parameter is checked in tests/unit/test_batch_config.py; one end-to-end case
+# shows that the command line stops with the message before anything runs.
+
+
+def test_bad_params_file_is_one_clear_error_and_nothing_runs(tmp_path):
     ws = make_workspace(tmp_path / "ws")
-    (ws.params / file).write_text(text, encoding="utf-8")
+    (ws.params / "overview.yaml").write_text("title_sufix: x\n", encoding="utf-8")
     result = ws.run()
     assert result.returncode == 2
-    assert expected in result.stderr, result.stderr
+    assert "overview.yaml: title_sufix: unknown parameter" in result.stderr, result.stderr
     assert "nothing was run" in result.stderr
     assert not (ws.out / "manifest.json").exists()
     assert not list(ws.out.glob("*/*/*/notebook.ipynb"))
@@ -364,54 +359,115 @@ def _cmdline(p: psutil.Process) -> list[str]:
         return []
 
 
-def _wait_for_kernels(pid: int, count: int, timeout: float = 60) -> None:
-    """Until the batch ``pid`` has ``count`` kernels (children of its fork server). Each worker
-    holds the kernel of its current notebook and the one it started for its next."""
+def _kernels(pid: int) -> list[psutil.Process]:
+    """The batch ``pid``'s kernels: its processes that lead a session of their own."""
+    found = []
+    for p in batch_processes(pid):
+        try:
+            if os.getsid(p.pid) == p.pid:
+                found.append(p)
+        except (ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
+def _wait_for_kernels(pid: int, count: int, timeout: float = 60) -> list[psutil.Process]:
+    """Until the batch ``pid`` has ``count`` kernels: each notebook thread holds the kernel of its
+    current notebook, and one is started ahead for the next."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:  # a process listed a moment ago may have exited since: look again
-            servers = [p for p in batch_processes(pid)
-                       if "wardanalysis.batch.zygote" in " ".join(p.cmdline()) and p.ppid() == pid]
-            kernels = [c for s in servers for c in s.children()]
-        except psutil.NoSuchProcess:
-            continue
+        kernels = _kernels(pid)
         if len(kernels) >= count:
-            return
+            return kernels
         time.sleep(0.05)
     raise AssertionError("the kernels did not start")
 
 
-def test_ctrl_c_stops_everything_and_keeps_what_was_there(tmp_path):
+def _default_sigint() -> None:
+    """A child's SIGINT back to the default: a shell starts a background job (and so, perhaps, this
+    test suite) with SIGINT ignored, and the child would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _connection_files(pid: int) -> list[Path]:
+    """Kernel connection files (they hold the kernel's HMAC key) of the batch ``pid``'s kernels
+    anywhere in the system temporary directory (its kernels' sockets live in its scratch
+    directory, which the connection file names)."""
+    found = []
+    for path in Path(tempfile.gettempdir()).rglob("*.json"):
+        with contextlib.suppress(OSError, UnicodeDecodeError, ValueError):
+            info = json.loads(path.read_text(encoding="utf-8"))
+            if "key" in info and f"wardanalysis-run-{pid}-" in str(info.get("ip", "")):
+                found.append(path)
+    return found
+
+
+def _sleeping_workspace(tmp_path: Path) -> Workspace:
     ws = make_workspace(tmp_path / "ws", notebooks=FIXTURES / "slow")
     (ws.params / "batch.yaml").write_text("languages: [ja, en]\n", encoding="utf-8")
     (ws.params / "sleeper.yaml").write_text("seconds: 0.1\n", encoding="utf-8")
     assert ws.run().returncode == 0
-    results_before = ws.results()
     (ws.params / "sleeper.yaml").write_text("seconds: 120\n", encoding="utf-8")
+    return ws
 
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_everything_in_seconds_and_keeps_what_was_there(tmp_path, sig, code):
+    ws = _sleeping_workspace(tmp_path)
+    results_before = ws.results()
     proc = subprocess.Popen(ws.command(), cwd=ws.root, env=ws.env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    _wait_for_kernels(proc.pid, 4)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+    _wait_for_kernels(proc.pid, 3)
     time.sleep(1.0)  # both notebooks are sleeping in their kernels
-    proc.send_signal(signal.SIGINT)
+    assert _connection_files(proc.pid)  # the kernels' keys, where the run will remove them
+    sent = time.monotonic()
+    proc.send_signal(sig)
     stdout, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    assert time.monotonic() - sent < 10
+    assert proc.returncode == code
     assert "INTERRUPTED" in stdout
     assert_no_leftovers(proc.pid)
+    assert not scratch_dirs(proc.pid)
+    assert not _connection_files(proc.pid)  # no kernel's key left behind
     assert all(e["status"] == "ok" for e in ws.manifest()["reports"])  # the earlier reports
     assert ws.results() == results_before
     _referenced_files_exist(ws)
 
 
-def test_a_worker_that_dies_fails_only_its_notebook(tmp_path):
+def test_ctrl_c_while_starting_up_stops_at_once(tmp_path):
+    """Ctrl-C before any kernel runs (while the fork server imports its modules), then a second
+    Ctrl-C during the clean-up: the run still stops, removes its scratch files and leaves no
+    process behind."""
+    ws = _sleeping_workspace(tmp_path)
+    results_before = ws.results()
+    proc = subprocess.Popen(ws.command("--force"), cwd=ws.root, env=ws.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
+    deadline = time.monotonic() + 60
+    while not batch_processes(proc.pid) and time.monotonic() < deadline:  # the fork server
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert_no_leftovers(proc.pid)
+    assert not scratch_dirs(proc.pid)
+    assert ws.results() == results_before
+
+
+def test_a_kernel_that_dies_fails_only_its_notebook(tmp_path):
     ws = make_workspace(tmp_path / "ws", notebooks=FIXTURES / "slow")
     (ws.params / "batch.yaml").write_text("languages: [ja, en]\nworkers: 2\n", encoding="utf-8")
     (ws.params / "sleeper.yaml").write_text("seconds: 6\n", encoding="utf-8")
     proc = subprocess.Popen(ws.command(), cwd=ws.root, env=ws.env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    _wait_for_kernels(proc.pid, 4)
-    victim = next(p for p in batch_processes(proc.pid)
-                  if "wardanalysis.batch.worker" in " ".join(_cmdline(p)))
+    # the oldest kernel is one a notebook took (the first is started for it, the ones started
+    # ahead come later); once both notebooks run, kill it
+    kernels = _wait_for_kernels(proc.pid, 3)
+    time.sleep(1.0)
+    victim = min(kernels, key=lambda p: p.create_time())
     victim.kill()
     stdout, _ = proc.communicate(timeout=120)
     assert_no_leftovers(proc.pid)
@@ -419,5 +475,21 @@ def test_a_worker_that_dies_fails_only_its_notebook(tmp_path):
     statuses = sorted(e["status"] for e in ws.manifest()["reports"])
     assert statuses == ["failed", "ok"]
     failed = next(e for e in ws.manifest()["reports"] if e["status"] == "failed")
-    assert "worker process died" in failed["failure"]["error"]
-    assert "worker process died" in (ws.out / "runs.html").read_text(encoding="utf-8")
+    assert "the kernel died" in failed["failure"]["error"]
+    assert "the kernel died" in (ws.out / "runs.html").read_text(encoding="utf-8")
+
+
+def test_a_second_run_on_the_same_folder_is_refused_naming_the_holder(tmp_path):
+    ws = _sleeping_workspace(tmp_path)
+    first = subprocess.Popen(ws.command(), cwd=ws.root, env=ws.env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+    try:
+        _wait_for_kernels(first.pid, 2)
+        second = ws.run(timeout=60)
+        assert second.returncode == 2, ws.explain(second)
+        assert str(first.pid) in second.stderr + second.stdout
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    assert first.returncode == 130
+    assert_no_leftovers(first.pid)

@@ -188,7 +188,7 @@ def test_an_optional_column_may_be_left_out_or_given(tmp_path):
 def test_a_relative_data_dir_is_found_beside_the_project_or_named(tmp_path, monkeypatch):
     """A notebook in JupyterLab runs in notebooks/, the README's folders sit at the project
     root: a relative data_dir is looked for in the working directory, then the project root."""
-    from wardanalysis.loading import DataDirError, resolve_data_dir
+    from wardanalysis.datafiles import DataDirError, resolve_data_dir
     from wardanalysis.paths import REPO_DIR
 
     monkeypatch.chdir(tmp_path)

@@ -65,3 +65,38 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     commands = [ln.strip() for ln in ci.splitlines() if ln.strip() and not ln.startswith("#")]
     assert "make test" in commands
+
+
+def test_hashing_the_data_imports_no_pandas():
+    """The batch's parent fingerprints the data before any notebook runs: that stays light."""
+    code = ("import sys, wardanalysis; wardanalysis.data_checksum();"
+            "print(','.join(m for m in ('pandas', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"imported to hash the data: {out.stdout.strip()}"
+
+
+def _imported_top_level_modules() -> set[str]:
+    import ast
+
+    found: set[str] = set()
+    for path in (ROOT / "wardanalysis").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_every_library_the_package_imports_is_declared():
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {_parse(s)[0] for s in project["dependencies"]}
+    providers = packages_distributions()
+    undeclared = {}
+    for module in _imported_top_level_modules() - set(sys.stdlib_module_names) - {"wardanalysis"}:
+        dists = {d.lower().replace("_", "-") for d in providers.get(module, [module])}
+        if not dists & declared:
+            undeclared[module] = sorted(dists)
+    assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"

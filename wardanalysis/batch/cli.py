@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run this notebook, by file name without .ipynb, e.g. "
                         "01_requests_covid (repeatable); default: all")
     parser.add_argument("--workers", "-j", type=_positive_int, metavar="N",
-                        help="parallel worker processes (default: the number of CPU cores)")
+                        help="notebooks executed at once (default: the number of CPU cores)")
     parser.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                         help="stop a notebook that runs longer than this (default: batch.yaml)")
     parser.add_argument("--force", action="store_true",

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import fcntl
 import hashlib
 import html
@@ -32,6 +33,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,12 +144,20 @@ def check_out_dir(out: Path) -> None:
 def locked(out: Path) -> Iterator[None]:
     """Hold ``<out>/.lock`` for the duration of a run."""
     out.mkdir(parents=True, exist_ok=True)
-    fh = open(out / LOCK, "a+")  # held for the whole block
+    fh = open(out / LOCK, "a+", encoding="utf-8")  # held for the whole block
     try:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise OutputLockedError(f"another `wardanalysis run` is writing to {out}") from None
+            fh.seek(0)
+            holder = fh.read(200).strip()
+            raise OutputLockedError(f"another `wardanalysis run` is writing to {out}"
+                                    + (f" ({holder})" if holder else "")
+                                    + ": wait for it to finish, or stop it") from None
+        os.ftruncate(fh.fileno(), 0)  # say who holds it, for the next one
+        started = dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
+        fh.write(f"process {os.getpid()} on {socket.gethostname()}, started {started}\n")
+        fh.flush()
         yield
     finally:
         fh.close()

@@ -1,106 +1,273 @@
-"""The parent's side of the worker processes: start them, hand out jobs, collect attempts, and
-stop them all, whatever happens.
+"""The run's execution: threads that execute notebooks, their kernels, the page renderers, and
+stopping them all, whatever happens.
 
-Workers run in their own sessions, so a Ctrl-C at the terminal reaches only this process, which
-then stops the workers in order: their input is closed, then they are sent SIGTERM, then, after a
-grace period, their whole process group is killed. A worker that dies fails only the job it held;
-another worker is started for the jobs still waiting.
+- Notebooks execute in ``workers`` threads of this process (papermill and nbclient wait on the
+  kernels most of the time; the kernels do the computing, each in its own process).
+- Kernels come from :class:`Kernels`: forked warm from the run's fork server
+  (:mod:`~.kernels`), one per notebook, the next one started while the current one runs.
+- Pages render in ``workers`` processes of a :class:`~concurrent.futures.ProcessPoolExecutor`
+  forked from the same fork server (rendering is CPU-bound Python).
+
+SIGINT and SIGTERM are handled explicitly (a run started with SIGINT ignored, as a shell starts a
+background job, keeps ignoring it): pending notebooks are cancelled, every live kernel is killed
+(the notebooks running in them end at once), nothing of the interrupted notebooks is recorded, and
+:func:`run_jobs` returns the signal's number within seconds. A second signal changes nothing.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
-import json
+import multiprocessing
 import os
-import selectors
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
-import time
-from collections import deque
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from .kernels import SCRATCH_ENV, SOCKET_ENV, ZygoteError, ZygoteServer
-from .procs import SCRATCH_PREFIX, kill_group
-from .zygote import INLINE_BACKEND
-
-#: Environment every worker, fork server and kernel runs with. Kernels always use the inline
-#: plotting backend (whatever MPLBACKEND the caller has, e.g. the Makefile's Agg), a fixed hash
-#: seed (set iteration order, hence outputs, are the same in every run) and one BLAS thread
-#: each (the workers already use the cores).
-KERNEL_ENV = {"MPLBACKEND": INLINE_BACKEND, "PYTHONHASHSEED": "0"}
-KERNEL_ENV_DEFAULTS = {
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-    "JUPYTER_PLATFORM_DIRS": "1",
-}
-GRACE_SECONDS = 5.0
+#: A run's scratch directory (kernels' working folders, sockets and connection files) is
+#: ``<tmp>/<prefix><pid>-<random>``; a run removes its own, and sweeps those of killed runs.
+SCRATCH_PREFIX = "wardanalysis-run-"
+#: Seconds a stopping run waits for its notebook threads after killing their kernels.
+STOP_SECONDS = 8.0
 
 
-def worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    for k, v in KERNEL_ENV_DEFAULTS.items():
-        env.setdefault(k, v)
-    env.update(KERNEL_ENV)
-    env["WARDANALYSIS_BATCH_PARENT"] = str(os.getpid())
-    return env
+def sweep_scratch() -> None:
+    """Remove the scratch directories of earlier runs whose process is gone (a run killed
+    outright cannot remove its own)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, and someone else's
+            continue
 
 
-class _Worker:
-    def __init__(self, number: int, kernel_start: str, preload: list[str] | None, log: IO[bytes],
-                 env: dict[str, str]):
-        self.number = number
-        self.proc = subprocess.Popen(
-            [sys.executable, "-P", "-m", "wardanalysis.batch.worker", kernel_start,
-             json.dumps(preload)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            env=env,
-            cwd="/",
-            start_new_session=True,
-        )
-        assert self.proc.stdout is not None
-        os.set_blocking(self.proc.stdout.fileno(), False)
-        self.buffer = b""
-        self.ready = False
-        self.job: dict[str, Any] | None = None
+@dataclass(eq=False)
+class Kernel:
+    km: Any
+    scratch: Path
+    kernel_name: str
+    forked: bool
 
-    def send(self, message: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
-        self.proc.stdin.flush()
+    @property
+    def cwd(self) -> Path:
+        return self.scratch / "cwd"
 
-    def messages(self) -> tuple[list[dict[str, Any]], bool]:
-        """Messages now readable, and whether the worker's output has ended."""
-        assert self.proc.stdout is not None
-        ended = False
-        while True:
+    @property
+    def access_log(self) -> Path:
+        return self.scratch / "access.log"
+
+    @property
+    def log(self) -> Path:
+        return self.scratch / "kernel.log"
+
+
+class Kernels:
+    """One fresh kernel per notebook; with forked kernels, the next one starts while the current
+    notebook runs. Every kernel started is known here until stopped, so :meth:`kill_all` reaches
+    them all."""
+
+    def __init__(self, scratch: Path, fork_context: Any, ahead: int) -> None:
+        self.scratch = scratch
+        self.fork_context = fork_context
+        self.ahead = ahead if fork_context is not None else 0
+        self._lock = threading.RLock()  # also taken by the signal handler, in the main thread
+        self._live: set[Kernel] = set()
+        self._ready: list[cf.Future[Kernel]] = []
+        self._starter = cf.ThreadPoolExecutor(max(1, self.ahead), "kernel-start")
+        self._stopper = cf.ThreadPoolExecutor(1, "kernel-stop")
+        self.closed = False
+
+    def _start(self, kernel_name: str) -> Kernel:
+        from jupyter_core.utils import run_sync
+
+        from . import kernels
+        from .execute import ACCESS_LOG_ENV
+
+        scratch = Path(tempfile.mkdtemp(prefix="kernel-", dir=self.scratch))
+        kernel = Kernel(None, scratch, kernel_name, self.fork_context is not None)
+        kernel.cwd.mkdir()
+        with self._lock:
+            if self.closed:
+                raise RuntimeError("the run is stopping")
+            self._live.add(kernel)
+        try:
+            kernel.km = kernels.kernel_manager(kernel_name, scratch, self.fork_context)
+            env = kernels.kernel_env(os.getpid())
+            env[ACCESS_LOG_ENV] = str(kernel.access_log)  # read by wardanalysis.load()
+            env[kernels.LOG_ENV] = str(kernel.log)
+            extra = ["--HistoryManager.hist_file=:memory:"] if kernel.km.ipykernel else []
+            run_sync(kernel.km.start_kernel)(extra_arguments=extra, cwd=str(kernel.cwd), env=env)
+        except BaseException:
+            self.stop(kernel)
+            raise
+        return kernel
+
+    def take(self, kernel_name: str) -> Kernel:
+        """A started kernel for one notebook (and, ahead of need, the start of the next)."""
+        kernel = None
+        with self._lock:
+            ready = self._ready.pop(0) if self._ready else None
+        if ready is not None:
+            with contextlib.suppress(Exception):
+                kernel = ready.result()
+            if kernel is not None and kernel.kernel_name != kernel_name:
+                self.stop(kernel)
+                kernel = None
+        if kernel is None:
+            kernel = self._start(kernel_name)
+        with self._lock:
+            if not self.closed and len(self._ready) < self.ahead:
+                self._ready.append(self._starter.submit(self._start, kernel_name))
+        return kernel
+
+    def release(self, kernel: Kernel | None) -> None:
+        """Kill a used kernel's group now; finish stopping it in the background."""
+        if kernel is None:
+            return
+        from . import kernels
+
+        pgid = getattr(getattr(kernel.km, "provisioner", None), "pgid", None)
+        if pgid:
+            kernels.kill_group(pgid)
+        self._stopper.submit(self.stop, kernel)
+
+    def stop(self, kernel: Kernel | None) -> None:
+        if kernel is None:
+            return
+        from jupyter_core.utils import run_sync
+
+        from . import kernels
+
+        try:
+            pgid = getattr(getattr(kernel.km, "provisioner", None), "pgid", None)
             try:
-                chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
-            except BlockingIOError:
-                break
-            if not chunk:
-                ended = True
-                break
-            self.buffer += chunk
-        *lines, self.buffer = self.buffer.split(b"\n")
-        return [json.loads(line) for line in lines if line.strip()], ended
+                if kernel.km is not None and kernel.km.has_kernel:
+                    run_sync(kernel.km.shutdown_kernel)(now=True)
+            except Exception:
+                pass
+            finally:
+                if pgid:  # whatever the kernel started in its session goes too
+                    kernels.kill_group(pgid)
+        finally:
+            shutil.rmtree(kernel.scratch, ignore_errors=True)
+            with self._lock:
+                self._live.discard(kernel)
 
-    def close_input(self) -> None:
-        with contextlib.suppress(OSError):
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
+    def kill_all(self) -> None:
+        """Kill every live kernel now, asking nothing of them (the run is stopping)."""
+        from . import kernels
+
+        with self._lock:
+            self.closed = True
+            live = list(self._live)
+        for kernel in live:
+            pgid = getattr(getattr(kernel.km, "provisioner", None), "pgid", None)
+            if pgid:
+                kernels.kill_group(pgid)
+
+    def close(self) -> None:
+        """Stop the kernels started ahead and any still alive."""
+        with self._lock:
+            self.closed = True
+            ready, self._ready = self._ready, []
+        self._starter.shutdown(wait=True, cancel_futures=True)
+        self._stopper.shutdown(wait=True)
+        for future in ready:
+            with contextlib.suppress(Exception):
+                self.stop(future.result())
+        with self._lock:
+            live = list(self._live)
+        for kernel in live:
+            self.stop(kernel)
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+# -- the renderer processes
+
+_RENDERER: list[Any] = []
+
+
+def _renderer_init() -> None:
+    from . import kernels
+
+    kernels.exit_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run decides what Ctrl-C means
+    from .render import Renderer
+
+    renderer = Renderer()
+    # load the templates and the font now, while the kernels start
+    nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    renderer.views(nb, {"notebook": "warm-up", "lang": "ja", "parameters": {}})
+    _RENDERER.append(renderer)
+
+
+def _ready() -> bool:
+    return bool(_RENDERER)
+
+
+def _render(nb: dict[str, Any], info: dict[str, Any]) -> dict[str, str]:
+    """``{"review": …, "full": …}`` of a good notebook, or ``{"error": …}`` of a failed one."""
+    renderer = _RENDERER[0]
+    if info["status"] == "ok":
+        return renderer.views(nb, info)
+    return {"error": renderer.error_page(nb, info)}
+
+
+class Run:
+    """What the notebook threads share: kernels, renderers, and whether the run is stopping."""
+
+    def __init__(self, workers: int, kernel_start: str, preload: list[str] | None,
+                 scratch: Path) -> None:
+        self.stopping = False
+        from . import kernels
+
+        self.notes: list[str] = []
+        context = None
+        if kernel_start == "fork":
+            server = kernels.ForkServer(preload)
+            context = server.start()
+            if server.problem:
+                self.notes.append(server.problem)
+        self.kernels = Kernels(scratch, context, ahead=workers)
+        self._context = context or multiprocessing.get_context("spawn")
+        self._workers = workers
+        self._render_lock = threading.Lock()
+        self.renderers = self._renderer_pool()
+
+    def _renderer_pool(self) -> cf.ProcessPoolExecutor:
+        pool = cf.ProcessPoolExecutor(self._workers, mp_context=self._context,
+                                      initializer=_renderer_init)
+        for _ in range(self._workers):  # start them all now (they start on demand)
+            pool.submit(_ready)
+        return pool
+
+    def render(self, nb: dict[str, Any], info: dict[str, Any]) -> dict[str, str]:
+        pool = self.renderers
+        try:
+            return pool.submit(_render, nb, info).result()
+        except cf.process.BrokenProcessPool:
+            reason = "a page-rendering process died"
+            with self._render_lock:  # later notebooks get a new pool
+                if self.renderers is pool and not self.stopping:
+                    self.renderers = self._renderer_pool()
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        from .render import fallback_page
+
+        return {"error": fallback_page(info), "_error": f"RenderError: {reason}"}
+
+    def close(self) -> None:
+        self.kernels.close()
+        self.renderers.shutdown(wait=True, cancel_futures=True)
 
 
 def run_jobs(
@@ -111,114 +278,76 @@ def run_jobs(
     kernel_start: str,
     preload: list[str] | None,
     on_done: Callable[[dict[str, Any], dict[str, Any]], None],
-    log_path: Path,
-) -> bool:
-    """Execute ``count`` jobs on up to ``workers`` processes; call ``on_done(job, attempt)`` for
-    each. ``jobs`` may be a function giving the list, called once the processes are starting
-    (so that the caller's own preparation overlaps their start-up).
+    notes: list[str] | None = None,
+) -> int:
+    """Execute ``count`` jobs on ``workers`` threads; call ``on_done(job, attempt)`` for each
+    finished one. ``jobs`` may be a function giving the list, called once the fork server is
+    starting (so that the caller's own preparation overlaps its imports). Fallbacks to a slower
+    mode are appended to ``notes``.
 
-    Returns False if interrupted (Ctrl-C or SIGTERM), True otherwise. Every worker, the fork
-    server and every kernel have stopped when this returns or raises.
+    Returns 0, or the number of the signal (SIGINT, SIGTERM) that stopped the run. Every kernel
+    and renderer has stopped when this returns or raises.
     """
-    pending: deque[dict[str, Any]] = deque()
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "wb")  # closed in finally
-    selector = selectors.DefaultSelector()
-    live: dict[int, _Worker] = {}
-    started = 0
-    failed_starts = 0
-    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM,)}
-    signal.signal(signal.SIGTERM, _interrupt)
-    server: ZygoteServer | None = None
-    env = worker_env()
-    # The kernels' directories go under one directory of this run's, removed at the end, so
-    # that a worker killed outright leaves nothing behind in the temporary directory.
-    scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
-    env[SCRATCH_ENV] = scratch
+    import logging
 
-    def start() -> None:
-        nonlocal started
-        started += 1
-        w = _Worker(started, kernel_start, preload, log, env)
-        assert w.proc.stdout is not None
-        live[w.proc.stdout.fileno()] = w
-        selector.register(w.proc.stdout, selectors.EVENT_READ, w)
+    from .execute import Executor
 
-    def dispatch(w: _Worker) -> None:
-        if pending:
-            w.job = pending.popleft()
-            try:
-                w.send({"job": w.job})
-            except OSError:
-                pass  # it died; its end of output will tell
-        else:
-            w.job = None
-            w.close_input()
+    # papermill re-reads each parameters cell to warn about unknown parameters, and cannot parse
+    # annotations such as ``int | str | None`` ("Unable to parse line …"): the batch has already
+    # checked every parameter against the cell (config.py), so its warnings would only mislead.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    received: list[int] = []
+    run: Run | None = None
 
+    def on_signal(signum: int, frame: Any) -> None:
+        if not received:
+            received.append(signum)
+        if run is not None:
+            run.stopping = True
+            run.kernels.kill_all()
+
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            previous[sig] = signal.signal(sig, on_signal)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    threads = cf.ThreadPoolExecutor(max(1, min(workers, count)), "notebook")
     try:
-        if kernel_start == "fork":
-            try:
-                server = ZygoteServer(preload, env=env, parent_dir=scratch)
-                env[SOCKET_ENV] = server.socket_path
-            except ZygoteError as exc:  # workers fall back to spawning kernels
-                log.write(f"{exc}\n".encode())
-        for _ in range(min(workers, count)):
-            start()
-        pending.extend(jobs() if callable(jobs) else jobs)
-        while live:
-            for key, _ in selector.select(timeout=1.0):
-                w: _Worker = key.data
-                messages, ended = w.messages()
-                for message in messages:
-                    if message.get("ready"):
-                        w.ready = True
-                        dispatch(w)
-                    elif "done" in message and w.job is not None:
-                        job, w.job = w.job, None
-                        dispatch(w)  # keep the worker busy while the result is recorded
-                        on_done(job, message["done"])
-                if ended:
-                    selector.unregister(key.fileobj)
-                    del live[key.fd]
-                    code = w.proc.wait()
-                    if not w.ready:
-                        failed_starts += 1
-                    if w.job is not None:
-                        on_done(w.job, {"status": "failed", "files": {},
-                                        "error": f"the worker process died (exit status {code}) "
-                                                 f"while running this notebook; see {log_path}"})
-                        w.job = None
-                    if pending and failed_starts < max(2, workers):
-                        start()
-        for job in pending:  # no worker could be started
-            on_done(job, {"status": "failed", "files": {},
-                          "error": f"no worker process could start; see {log_path}"})
-        return True
-    except KeyboardInterrupt:
-        return False
+        run = Run(workers, kernel_start, preload, scratch)
+        if notes is not None:
+            notes.extend(run.notes)
+        if received:
+            run.stopping = True
+        executor = Executor(run)
+        futures = {threads.submit(executor.run_job, job): job
+                   for job in (jobs() if callable(jobs) else jobs)} if not received else {}
+        pending = set(futures)
+        while pending and not received:
+            done, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                attempt = _attempt(future)
+                if attempt is not None and not received:
+                    on_done(futures[future], attempt)
+        if received:
+            for future in pending:
+                future.cancel()
+            cf.wait(pending, timeout=STOP_SECONDS)
+        return received[0] if received else 0
     finally:
-        _stop(list(live.values()))
-        if server is not None:
-            server.close()
-        selector.close()
-        log.close()
+        threads.shutdown(wait=False, cancel_futures=True)
+        if run is not None:
+            run.stopping = run.stopping or bool(received)
+            run.close()
         shutil.rmtree(scratch, ignore_errors=True)
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-def _stop(workers: list[_Worker]) -> None:
-    """Stop every worker: close input, SIGTERM, then kill the process group after a grace."""
-    for w in workers:
-        w.close_input()
-        if w.job is not None:
-            with contextlib.suppress(OSError):
-                w.proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + GRACE_SECONDS
-    for w in workers:
-        try:
-            w.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        kill_group(w.proc.pid, signal.SIGKILL)  # the worker and its fork server
-        w.proc.wait()
+def _attempt(future: cf.Future[Any]) -> dict[str, Any] | None:
+    try:
+        return future.result()
+    except Exception as exc:  # a bug of ours, not the notebook's: report it, go on
+        import traceback
+
+        return {"status": "failed", "files": {}, "traceback": traceback.format_exc(),
+                "error": f"batch error: {type(exc).__name__}: {exc}"}

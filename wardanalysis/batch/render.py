@@ -218,3 +218,8 @@ def _without_stderr(nb: dict[str, Any]) -> dict[str, Any]:
 def header_html(info: dict[str, Any]) -> str:
     """The bare facts of a run, for the last-resort error page."""
     return footer({"lang": "en", **info} if info.get("lang") not in ("ja", "en") else info)
+
+
+def fallback_page(info: dict[str, Any]) -> str:
+    """The bare facts of a report whose page could not be rendered."""
+    return f"<!DOCTYPE html><meta charset='utf-8'>{header_html(info)}"

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputDirError
-from . import cache, outputs, procs
+from . import cache, outputs
 from .config import Job, Overrides, ParamsError, discover_notebooks, load_config, plan_jobs
 
 __all__ = ["RunSummary", "run_batch"]
 
 EXIT_OK, EXIT_FAILED, EXIT_PARAMS, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Exit status of a run stopped by a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM).
 #: Seconds between intermediate commits of manifest, results.csv and index while notebooks run.
 COMMIT_INTERVAL = 1.0
 
@@ -38,12 +39,15 @@ class RunSummary:
     seconds: float = 0.0
     interrupted: bool = False
     errors: list[str] = field(default_factory=list)
+    #: Why this run was slower than it could be (a fallback is never silent).
+    notes: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         parts = [f"{self.total} reports: {self.executed} executed, {self.reused} reused "
                  f"(inputs unchanged), {len(self.failed)} failed in {self.seconds:.1f} s"]
         if self.interrupted:
             parts.append("INTERRUPTED")
+        parts += [f"note: {n}" for n in self.notes]
         return "; ".join(parts)
 
 
@@ -176,18 +180,21 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
             outputs.commit(out, built)
             return built
 
-        interrupted = False
+        stopped_by = 0
         if todo:
-            interrupted = not _execute(todo, config, entries, run_id, views, echo,
-                                       publish, summary, progress)
+            stopped_by = _execute(todo, config, entries, run_id, views, echo, publish, summary,
+                                  progress)
+        interrupted = bool(stopped_by)
         final = publish(interrupted)
         outputs.collect_garbage(out, final)
         views.save()
-    procs.sweep_scratch()
+    from .pool import sweep_scratch
+
+    sweep_scratch()
     summary.seconds = time.monotonic() - t0
     summary.interrupted = interrupted
     if interrupted:
-        summary.exit_code = EXIT_INTERRUPTED
+        summary.exit_code = 128 + stopped_by
     elif summary.failed:
         summary.exit_code = EXIT_FAILED
     return summary
@@ -195,7 +202,8 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
 
 def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[str, Any]],
              run_id: str, views: cache.Views, echo: Callable[[str], None],
-             publish: Callable[[bool], Any], summary: RunSummary, progress: bool | None) -> bool:
+             publish: Callable[[bool], Any], summary: RunSummary, progress: bool | None) -> int:
+    """Execute ``todo``; 0, or the number of the signal that stopped the run."""
     import wardanalysis
 
     from .pool import run_jobs
@@ -204,7 +212,7 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
     by_id: dict[str, Job] = {job.id: job for job, _ in todo}
 
     def messages() -> list[dict[str, Any]]:
-        # Called once the worker processes are starting: this (and pandas' import) overlaps them.
+        # Called once the fork server is starting: this overlaps its imports.
         checksum = wardanalysis.data_checksum(data_dir)
         found = []
         for job, key in todo:
@@ -264,6 +272,6 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
     try:
         return run_jobs(messages, len(todo), workers=config.workers,
                         kernel_start=config.kernel_start, preload=config.preload,
-                        on_done=on_done, log_path=config.out / ".logs" / "workers.log")
+                        on_done=on_done, notes=summary.notes)
     finally:
         bar.close()

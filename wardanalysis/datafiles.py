@@ -1,0 +1,71 @@
+"""A dataset's files and their fingerprints: where a user's overlay file is, one checksum over the
+data a report was made from. No pandas: the batch's parent process uses these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from .errors import WardanalysisError
+from .paths import REPO_DIR, shipped_data_dir
+
+__all__ = ["DataDirError", "data_checksum", "overlay_path", "resolve_data_dir", "sha256"]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
+    """A user's data directory as a path: absolute as given; relative, against the directory the
+    command runs in, or else the project root (a notebook in JupyterLab runs in notebooks/, while
+    the README's examples name folders beside it). A directory found nowhere is an error that
+    says where it was looked for."""
+    if data_dir is None or str(data_dir) == "":
+        return None
+    given = Path(data_dir).expanduser()
+    candidates = [given] if given.is_absolute() else [Path.cwd() / given, REPO_DIR / given]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    where = " or ".join(str(c) for c in dict.fromkeys(candidates))
+    raise DataDirError(f"data_dir {str(data_dir)!r} is not a directory (looked for {where})")
+
+
+class DataDirError(WardanalysisError, FileNotFoundError):
+    """A ``data_dir`` that names no directory; the message says where it was looked for."""
+
+
+def overlay_path(name: str, data_dir: str | Path | None) -> Path | None:
+    """The user's overlay file for dataset ``name`` in ``data_dir``, if there is one."""
+    data_dir = resolve_data_dir(data_dir)
+    if data_dir is None:
+        return None
+    found = [p for p in (data_dir / f"{name}.csv", data_dir / f"{name}.xlsx")
+             if os.path.lexists(p)]
+    if found:  # the messages' classes come with the validation (and pandas) only when needed
+        from .validation import DataValidationError, Problem, not_a_regular_file
+    if len(found) == 2:
+        raise DataValidationError([Problem(str(data_dir), f"holds both {name}.csv and "
+                                                          f"{name}.xlsx: keep one")])
+    for path in found:
+        if not path.is_file():  # a directory, FIFO, device or broken link named like the file
+            raise DataValidationError([not_a_regular_file(path)])
+        return path
+    return None
+
+
+def data_checksum(data_dir: str | Path | None = None) -> str:
+    """One SHA-256 over every shipped data and descriptor file and any overlay files: a fingerprint
+    of the data a report was made from."""
+    h = hashlib.sha256()
+    root = shipped_data_dir()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".csv", ".yml"})
+    if data_dir:
+        files += sorted([*Path(data_dir).glob("*.csv"), *Path(data_dir).glob("*.xlsx")])
+    for p in files:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
