@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import multiprocessing
-import multiprocessing.forkserver
 import os
 import signal
 import subprocess
@@ -190,16 +189,18 @@ class ForkServer:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(self.modules)
         saved = dict(os.environ)
-        try:  # the server is a new interpreter started with this environment
+        try:  # the server is a new interpreter, started by the first process, with this environment
             os.environ.clear()
             os.environ.update(kernel_env())
-            multiprocessing.forkserver.ensure_running()
+            first = context.Process(target=os.getpid, name="wardanalysis-warm-up")
+            first.start()
         except OSError as exc:
             self.problem = f"the fork server did not start ({exc}): kernels are spawned (slower)"
             return None
         finally:
             os.environ.clear()
             os.environ.update(saved)
+        first.join()  # once it has run, the server has imported its modules
         self.context = context
         return context
 
