@@ -33,8 +33,10 @@ from .glossary import check_lang, label
 __all__ = [
     "POISSON_ONLY",
     "RECORD_COLUMNS",
+    "Dates",
     "Estimate",
     "Joined",
+    "Quantiles",
     "Said",
     "Term",
     "Years",
@@ -123,6 +125,31 @@ class Years:
         if not self.years:
             return "なし" if lang == "ja" else "none"
         return years_text(self.years, lang)
+
+
+@dataclass(frozen=True)
+class Dates:
+    """Dates for a message: 2024-06-26 or 2024年6月26日, several joined by "or" / 「または」."""
+
+    dates: tuple[Any, ...]
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        if lang == "ja":
+            return "または".join(f"{d.year}年{d.month}月{d.day}日" for d in self.dates)
+        return " or ".join(f"{d:%Y-%m-%d}" for d in self.dates)
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    """The reference distribution of an interval: ``t(3)`` / t分布・自由度3, ``normal`` /
+    正規分布."""
+
+    q: str
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        if lang == "en":
+            return self.q
+        return "正規分布" if self.q == "normal" else f"t分布・自由度{self.q[2:-1]}"
 
 
 @dataclass(frozen=True)
