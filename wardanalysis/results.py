@@ -36,6 +36,8 @@ __all__ = [
     "Dates",
     "Estimate",
     "Joined",
+    "Pct",
+    "Pvalue",
     "Quantiles",
     "Said",
     "Term",
@@ -91,6 +93,8 @@ class Estimate:
             return fmt(v)
         if spec in ("", "pct"):
             return fmt_pct(self.value) if pct else fmt(self.value)
+        if spec == "p":
+            return fmt_p(self.p_value, lang)
         raise ValueError(f"estimate {self.key}: unknown format {spec!r} in a message")
 
     @property
@@ -150,6 +154,27 @@ class Quantiles:
         if lang == "en":
             return self.q
         return "正規分布" if self.q == "normal" else f"t分布・自由度{self.q[2:-1]}"
+
+
+@dataclass(frozen=True)
+class Pvalue:
+    """A p-value for a message: ``p < 0.001`` / ``p<0.001`` (:func:`fmt_p`)."""
+
+    p: float
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        return fmt_p(self.p, lang)
+
+
+@dataclass(frozen=True)
+class Pct:
+    """A share for a message, as a percentage with ``decimals`` decimals."""
+
+    share: float
+    decimals: int = 1
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        return fmt_pct(self.share, self.decimals)
 
 
 @dataclass(frozen=True)
