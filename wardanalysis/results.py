@@ -36,6 +36,7 @@ __all__ = [
     "Dates",
     "Estimate",
     "Joined",
+    "Month",
     "Pct",
     "Pvalue",
     "Quantiles",
@@ -141,6 +142,17 @@ class Dates:
         if lang == "ja":
             return "または".join(f"{d.year}年{d.month}月{d.day}日" for d in self.dates)
         return " or ".join(f"{d:%Y-%m-%d}" for d in self.dates)
+
+
+@dataclass(frozen=True)
+class Month:
+    """A month for a message: 2023-10 or 2023年10月."""
+
+    date: Any
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        d = self.date
+        return f"{d.year}年{d.month}月" if lang == "ja" else f"{d:%Y-%m}"
 
 
 @dataclass(frozen=True)
