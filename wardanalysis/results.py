@@ -262,12 +262,13 @@ class Result:
     data: pd.DataFrame = field(repr=False, kw_only=True)
     #: The facts the sentences are filled from, computed once (see :mod:`wardanalysis.messages`).
     facts: Mapping[str, Any] = field(default_factory=dict, repr=False, kw_only=True)
-    #: Catalogue keys of the paragraph's sentences, in order (those whose condition held).
-    text_keys: tuple[str, ...] = field(default=(), kw_only=True)
+    #: Catalogue keys of the paragraph's sentences, in order (those whose condition held); a
+    #: :class:`Said` stands for a sentence with facts of its own.
+    text_keys: tuple[str | Said, ...] = field(default=(), kw_only=True)
     #: Catalogue key of the method line; when set, ``method``/``method_ja`` are filled from it.
     method_key: str = field(default="", kw_only=True)
     #: Catalogue keys of the caveats (main caveat first); when set, they fill ``caveats``/``_ja``.
-    caveat_keys: tuple[str, ...] = field(default=(), kw_only=True)
+    caveat_keys: tuple[str | Said, ...] = field(default=(), kw_only=True)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "estimates", tuple(self.estimates))
@@ -278,9 +279,9 @@ class Result:
             object.__setattr__(self, "method", self.say(self.method_key, "en"))
             object.__setattr__(self, "method_ja", self.say(self.method_key, "ja"))
         if self.caveat_keys:
-            object.__setattr__(self, "caveats", tuple(self.say(k, "en") for k in self.caveat_keys))
+            object.__setattr__(self, "caveats", tuple(self._said(k, "en") for k in self.caveat_keys))
             object.__setattr__(self, "caveats_ja",
-                               tuple(self.say(k, "ja") for k in self.caveat_keys))
+                               tuple(self._said(k, "ja") for k in self.caveat_keys))
         object.__setattr__(self, "caveats", tuple(self.caveats))
         object.__setattr__(self, "caveats_ja", tuple(self.caveats_ja))
         if len(self.caveats) != len(self.caveats_ja):
@@ -307,6 +308,11 @@ class Result:
         from .messages import message
 
         return message(key, check_lang(lang), **{**self.facts, **more})
+
+    def _said(self, key: str | Said, lang: str) -> str:
+        """A key filled from the result's facts, or a :class:`Said` with facts of its own (a
+        sentence another result states, e.g. the main model's caveat repeated)."""
+        return key.__lang_format__("", lang) if isinstance(key, Said) else self.say(key, lang)
 
     def caveat_list(self, lang: str = "ja") -> list[str]:
         return list(self.caveats_ja if check_lang(lang) == "ja" else self.caveats)
@@ -365,7 +371,7 @@ class Result:
         """The paragraph without its caveat: the sentences of ``text_keys`` (joined with nothing
         in Japanese, a space in English), or a subclass's own ``_text_ja``/``_text_en``."""
         if self.text_keys:
-            return ("" if lang == "ja" else " ").join(self.say(k, lang) for k in self.text_keys)
+            return ("" if lang == "ja" else " ").join(self._said(k, lang) for k in self.text_keys)
         return self._text_ja() if lang == "ja" else self._text_en()
 
     def _text_ja(self) -> str:  # pragma: no cover - a subclass sets text_keys or overrides
