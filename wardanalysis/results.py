@@ -353,8 +353,9 @@ class Result:
         caveat = self.caveat_list(lang)[0] if self.caveats else ""
         if not caveat:
             return body
-        lead = "ただし、" if lang == "ja" else "Caveat: "
-        return f"{body} {lead}{caveat}" if lang == "en" else f"{body}{lead}{caveat}"
+        from .messages import message
+
+        return message("text.with_caveat", lang, body=body, caveat=caveat)
 
     def plot(self, lang: str = "ja", ax: Any = None) -> tuple[Any, Any]:
         """Draw the result; returns ``(fig, ax)`` and never shows the figure."""
@@ -437,10 +438,10 @@ def fmt_ci(low: float, high: float, lang: str = "ja", pct: bool = False, sig: in
     """``（95%信頼区間 a〜b）`` or ``(95% CI a to b)``; empty when there is no interval."""
     if math.isnan(low) and math.isnan(high):
         return ""
+    from .messages import message
+
     f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
-    if check_lang(lang) == "ja":
-        return f"（95%信頼区間 {f(low)}〜{f(high)}）"
-    return f"(95% CI {f(low)} to {f(high)})"
+    return message("interval.ci", check_lang(lang), low=f(low), high=f(high))
 
 
 def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3) -> str:
@@ -449,10 +450,10 @@ def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3)
     counts."""
     if not e.poisson_only:
         return fmt_ci(e.ci_low, e.ci_high, lang, pct=pct, sig=sig)
+    from .messages import message
+
     f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
-    if check_lang(lang) == "ja":
-        return f"（ポアソン・二項分布の場合に限る区間 {f(e.ci_low)}〜{f(e.ci_high)}）"
-    return f"(if the counts were Poisson or binomial only: {f(e.ci_low)} to {f(e.ci_high)})"
+    return message("interval.poisson_only", check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
 
 
 def first_sentence(text: str, lang: str = "ja") -> str:

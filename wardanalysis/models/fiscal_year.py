@@ -121,6 +121,19 @@ class FiscalYearResult(Result):
         ax.set_title(self.title(lang))
 
 
+@dataclass(frozen=True)
+class Era:
+    """A fiscal year's era label for a message: R元 in Japanese (as the review prints it), R1
+    in English (no kanji on an English page)."""
+
+    fy: int
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        from ..eras import era_label
+
+        return era_label(self.fy, "short" if lang == "ja" else "digits")
+
+
 def _era(fy: int) -> str:
     from ..eras import era_label
 
@@ -417,7 +430,7 @@ def fiscal_year_report(
     rows: list[dict[str, Any]] = []
     caveats: list[str] = []  # catalogue keys, filled from ``facts``
     missing: list[str] = []
-    facts: dict[str, Any] = {"fy": fy, "era": _era(fy), "period_start": period.start,
+    facts: dict[str, Any] = {"fy": fy, "era": Era(fy), "period_start": period.start,
                              "period_end": period.end, "min_years": BASELINE_MIN_YEARS}
     funnel = pd.DataFrame()
     history = pd.DataFrame()
