@@ -22,6 +22,7 @@ from .glossary import check_lang, label
 __all__ = [
     "COLORS",
     "contrast_ratio",
+    "money_unit",
     "FONT_NAME",
     "QUALITY_MARKERS",
     "add_note",
@@ -55,6 +56,14 @@ COLORS = {
 QUALITY_MARKERS = {"O": "o", "N": "s", "W": "D", "B": "^", "C": "v"}
 
 _themed = False
+
+
+def money_unit(thousand_yen: Any) -> tuple[float, str]:
+    """The one money unit of a chart or table of amounts in 千円: ``(divisor, glossary key)`` —
+    千円, or 億円 (10⁵ 千円) when any amount exceeds 10⁶ 千円 (one billion yen)."""
+    values = np.asarray(thousand_yen, dtype=float)
+    big = values.size and np.nanmax(np.abs(values)) > 1e6
+    return (1e5, "hundred_million_yen") if big else (1.0, "thousand_yen")
 
 
 def contrast_ratio(a: Any, b: Any) -> float:

@@ -131,3 +131,24 @@ def test_the_prediction_marker_contrasts_with_the_bars():
             for ln in markers:
                 assert contrast_ratio(ln.get_color(), bar) >= 3, (ln.get_color(), bar)
         plt.close(fig)
+
+
+def test_one_money_unit_thousand_yen_or_oku_yen():
+    from wardanalysis.plotting import money_unit
+
+    assert money_unit([50_000, 100_000]) == (1.0, "thousand_yen")
+    assert money_unit([1_000_000]) == (1.0, "thousand_yen")  # exactly 10⁶ 千円 stays in 千円
+    assert money_unit([100_000, 1_300_000]) == (1e5, "hundred_million_yen")  # 13億円
+
+
+def test_a_budget_only_chart_is_in_thousand_yen():
+    """A year with a budget and too few request years for a chart of its own draws the budget
+    in the table's unit (千円), not another."""
+    r = fiscal_year_report(2014)
+    assert r.history.empty  # no request figures before FY2017: the chart is the budget's
+    for lang, unit in (("ja", "千円"), ("en", "Thousand yen")):
+        fig, ax = r.plot(lang=lang)
+        assert ax.get_ylabel() == unit
+        bars = [p.get_height() for p in ax.patches]
+        assert bars == [float(r.budget["budget_thousand_yen"].iloc[0])]
+        plt.close(fig)

@@ -114,9 +114,10 @@ class FiscalYearResult(Result):
             ax.legend(loc="upper right", fontsize=9)
         else:
             b = self.budget
-            ax.bar([fy], b["budget_thousand_yen"] / 1000, color=plotting.COLORS["level1"], width=0.5,
+            divisor, unit = plotting.money_unit(b["budget_thousand_yen"])
+            ax.bar([fy], b["budget_thousand_yen"] / divisor, color=plotting.COLORS["level1"], width=0.5,
                    label=label("machizukuri_budget", lang))
-            ax.set_ylabel(label("million_yen", lang))
+            ax.set_ylabel(label(unit, lang))
             plotting.set_fy_axis(ax, [fy], lang)
             ax.legend(loc="upper right", fontsize=9)
         ax.set_title(self.title(lang))
