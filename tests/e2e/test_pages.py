@@ -178,9 +178,17 @@ BUDGETS_TEXT = pytest.mark.xfail(reason="issue 13: the English sentences of mode
                                         "still carry Japanese terms", strict=True)
 
 
+#: The Japanese page of 03_budgets_cross_city heads its source column 出典URL (glossary
+#: ``source_url``, shown only there); relabelling it rewrites 03's committed outputs, which
+#: issue 13 owns: left to that issue.
+BUDGETS_LABEL = pytest.mark.xfail(reason="issue 13: 03's column heading 出典URL (glossary "
+                                         "source_url) changes with 03's outputs", strict=True)
+
+
 def _one_language_cases():
-    return [pytest.param(lang, nb, marks=BUDGETS_TEXT if (lang, nb) == ("en", "03_budgets_cross_city")
-                         else ())
+    marks = {("en", "03_budgets_cross_city"): BUDGETS_TEXT,
+             ("ja", "03_budgets_cross_city"): BUDGETS_LABEL}
+    return [pytest.param(lang, nb, marks=marks.get((lang, nb), ()))
             for lang in LANGS
             for nb in ("front", "00_overview", "01_requests_covid", "02_escalation",
                        "03_budgets_cross_city", "fiscal_year_report")]
