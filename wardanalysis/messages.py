@@ -3,6 +3,21 @@ glossary term, as a ja and an en template filled from facts.
 
 >>> message("nav.next_year", "ja", year=2024)
 '次年度（2024年度）→'
+
+Facts are language-neutral (numbers, :class:`~wardanalysis.results.Estimate` objects, lists of
+fiscal years); the *filling* step formats them in the template's language. A value that defines
+``__lang_format__(spec, lang)`` is formatted by it, so one facts mapping serves both languages:
+
+- an Estimate: ``{r}`` its value to 3 significant figures, ``{r:ci}`` its 95% interval in the
+  language's form (（95%信頼区間 a〜b） / (95% CI a to b), or the Poisson-only label),
+  ``{r:pct}`` / ``{r:ci_pct}`` the same as percentages, ``{r:lo}`` / ``{r:hi}`` one limit;
+- :class:`~wardanalysis.results.Years`: 2017〜2019年度 / FY2017–FY2019;
+- a float: ``{x}`` 3 significant figures, ``{x:sig2}`` 2, ``{x:pct}`` a percentage, ``+`` first
+  to sign a positive value (``{x:+sig2}``);
+- :class:`~wardanalysis.results.Term`: a glossary label (``{t:lower}`` in lower case);
+- :class:`~wardanalysis.results.Said` / :class:`~wardanalysis.results.Joined`: a message
+  (or several, joined) inside another, in the same language;
+- an int or a string: as it is (years never get separators).
 """
 
 from __future__ import annotations
@@ -53,4 +68,27 @@ def message(key: str, lang: str, **facts: Any) -> str:
     missing = placeholders(template) - set(facts)
     if missing:
         raise KeyError(f"message {key!r} needs {', '.join(sorted(missing))}")
-    return template.format(**facts)
+    return _Formatter(lang).format(template, **facts)
+
+
+class _Formatter(string.Formatter):
+    """str.format in one language: values with ``__lang_format__`` format themselves."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, spec: str) -> str:
+        if hasattr(value, "__lang_format__"):
+            return value.__lang_format__(spec, self.lang)
+        if isinstance(value, float):
+            from .formats import fmt, fmt_pct
+
+            sign = "+" if spec.startswith("+") and value >= 0 else ""
+            spec = spec.lstrip("+")
+            if spec == "pct":
+                return sign + fmt_pct(value)
+            if spec.startswith("sig"):
+                return sign + fmt(value, int(spec[3:]))
+            if not spec:
+                return sign + fmt(value)
+        return super().format_field(value, spec)

@@ -21,6 +21,8 @@ from .glossary import check_lang, label
 
 __all__ = [
     "COLORS",
+    "contrast_ratio",
+    "money_unit",
     "FONT_NAME",
     "QUALITY_MARKERS",
     "add_note",
@@ -46,11 +48,34 @@ COLORS = {
     "level3": "#CC78BC",
     "neutral": "#555555",
     "measures": "#D55E00",
+    # a prediction (expected value and its interval) drawn over bars: near-black with a white
+    # edge, so it stands out on every bar colour above (contrast ratio ≥ 3 against each)
+    "prediction": "#1A1A1A",
 }
 #: Marker per source-quality mark: filled for official (O), open shapes for the others.
 QUALITY_MARKERS = {"O": "o", "N": "s", "W": "D", "B": "^", "C": "v"}
 
 _themed = False
+
+
+def money_unit(thousand_yen: Any) -> tuple[float, str]:
+    """The one money unit of a chart or table of amounts in 千円: ``(divisor, glossary key)`` —
+    千円, or 億円 (10⁵ 千円) when any amount exceeds 10⁶ 千円 (one billion yen)."""
+    values = np.asarray(thousand_yen, dtype=float)
+    big = values.size and np.nanmax(np.abs(values)) > 1e6
+    return (1e5, "hundred_million_yen") if big else (1.0, "thousand_yen")
+
+
+def contrast_ratio(a: Any, b: Any) -> float:
+    """The WCAG 2 contrast ratio of two matplotlib colours (1 = the same, 21 = black on white)."""
+    from matplotlib.colors import to_rgb
+
+    def luminance(c: Any) -> float:
+        lin = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in to_rgb(c)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def use_theme(font_scale: float = 1.05) -> None:

@@ -194,6 +194,8 @@ def format_table(
             shown = series.map(lambda v: "—" if pd.isna(v) else _fmt_p(float(v)))
         elif col in pct or (_is_share_column(str(col)) and pd.api.types.is_float_dtype(series)):
             shown = series.map(lambda v: "—" if pd.isna(v) else f"{100 * float(v):.1f}%")
+        elif str(col).endswith("population_basis"):
+            shown = series.map(lambda v: "—" if pd.isna(v) else _basis(str(v), lang))
         elif col in label_values or _is_code_column(series):
             shown = series.map(lambda v: "—" if pd.isna(v) else _label(str(v), lang))
         else:
@@ -203,6 +205,13 @@ def format_table(
             name = f"{name} ({_label(units[col], lang)})"
         out[name] = shown.astype("object")
     return out.reset_index(drop=True)
+
+
+def _basis(code: str, lang: str) -> str:
+    """A population basis (``census``, ``estimate`` …) in words (catalogue ``basis.<code>``)."""
+    from .messages import keys, message
+
+    return message(f"basis.{code}", lang) if f"basis.{code}" in keys() else code
 
 
 _TABLE_NUMBERS = itertools.count(1)
@@ -460,7 +469,7 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
             "dataset": name,
             "title": meta["title"][lang],
             "source": src["id"],
-            "section": src.get("section", ""),
+            "section": src.get("section_ja" if lang == "ja" else "section", src.get("section", "")),
             "as_of": src.get("as_of_ja" if lang == "ja" else "as_of", src.get("as_of", "")),
             "source_quality": quality,
             "rows": len(df),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -33,7 +33,17 @@ from .glossary import check_lang, label
 __all__ = [
     "POISSON_ONLY",
     "RECORD_COLUMNS",
+    "Dates",
     "Estimate",
+    "Joined",
+    "Month",
+    "Pct",
+    "Pvalue",
+    "Quantiles",
+    "Said",
+    "Term",
+    "Years",
+    "chosen",
     "Result",
     "fmt",
     "fmt_ci",
@@ -74,6 +84,20 @@ class Estimate:
             object.__setattr__(self, name, float(getattr(self, name)))
         object.__setattr__(self, "flags", tuple(self.flags))
 
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        """How a message template shows the estimate (see :mod:`wardanalysis.messages`)."""
+        pct = spec in ("pct", "ci_pct")
+        if spec in ("ci", "ci_pct"):
+            return fmt_interval(self, lang, pct=pct)
+        if spec in ("lo", "hi"):
+            v = self.ci_low if spec == "lo" else self.ci_high
+            return fmt(v)
+        if spec in ("", "pct"):
+            return fmt_pct(self.value) if pct else fmt(self.value)
+        if spec == "p":
+            return fmt_p(self.p_value, lang)
+        raise ValueError(f"estimate {self.key}: unknown format {spec!r} in a message")
+
     @property
     def poisson_only(self) -> bool:
         return POISSON_ONLY in self.flags
@@ -85,6 +109,122 @@ class Estimate:
     @property
     def interval_excludes_zero(self) -> bool:
         return self.ci_high < 0 or self.ci_low > 0
+
+
+@dataclass(frozen=True)
+class Years:
+    """Fiscal years for a message: ``{years}`` gives FY2017–FY2019 or 2017〜2019年度
+    (``none`` / なし when empty); ``{years:list}`` lists each year (FY2018, FY2020 /
+    2018年度、2020年度)."""
+
+    years: tuple[int, ...]
+
+    def __init__(self, years: Iterable[int]) -> None:
+        object.__setattr__(self, "years", tuple(int(y) for y in years))
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        if spec == "list":
+            if lang == "ja":
+                return "、".join(f"{y}年度" for y in self.years)
+            return ", ".join(f"FY{y}" for y in self.years)
+        if not self.years:
+            return "なし" if lang == "ja" else "none"
+        return years_text(self.years, lang)
+
+
+@dataclass(frozen=True)
+class Dates:
+    """Dates for a message: 2024-06-26 or 2024年6月26日, several joined by "or" / 「または」."""
+
+    dates: tuple[Any, ...]
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        if lang == "ja":
+            return "または".join(f"{d.year}年{d.month}月{d.day}日" for d in self.dates)
+        return " or ".join(f"{d:%Y-%m-%d}" for d in self.dates)
+
+
+@dataclass(frozen=True)
+class Month:
+    """A month for a message: 2023-10 or 2023年10月."""
+
+    date: Any
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        d = self.date
+        return f"{d.year}年{d.month}月" if lang == "ja" else f"{d:%Y-%m}"
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    """The reference distribution of an interval: ``t(3)`` / t分布・自由度3, ``normal`` /
+    正規分布."""
+
+    q: str
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        if lang == "en":
+            return self.q
+        return "正規分布" if self.q == "normal" else f"t分布・自由度{self.q[2:-1]}"
+
+
+@dataclass(frozen=True)
+class Pvalue:
+    """A p-value for a message: ``p < 0.001`` / ``p<0.001`` (:func:`fmt_p`)."""
+
+    p: float
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        return fmt_p(self.p, lang)
+
+
+@dataclass(frozen=True)
+class Pct:
+    """A share for a message, as a percentage with ``decimals`` decimals."""
+
+    share: float
+    decimals: int = 1
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        return fmt_pct(self.share, self.decimals)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A glossary term for a message: its label in the template's language."""
+
+    key: str
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        text = label(self.key, lang)
+        return text.lower() if spec == "lower" else text
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message of its own inside another: the catalogue's ``key`` filled from ``facts`` in the
+    outer template's language (e.g. one clause per category, joined)."""
+
+    key: str
+    facts: Any = ()
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        from .messages import message
+
+        return message(self.key, lang, **dict(self.facts))
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Several :class:`Said` clauses joined by the catalogue's ``joiner`` in the language."""
+
+    parts: tuple[Any, ...]
+    joiner: str = "list.joiner"
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        from .messages import message
+
+        return message(self.joiner, lang).join(p.__lang_format__("", lang) for p in self.parts)
 
 
 def records_frame(estimates: Iterable[Estimate]) -> pd.DataFrame:
@@ -114,15 +254,34 @@ class Result:
 
     title_key: str
     estimates: tuple[Estimate, ...]
-    method: str
-    method_ja: str
-    n_obs: int
-    caveats: tuple[str, ...]
-    caveats_ja: tuple[str, ...]
-    data: pd.DataFrame = field(repr=False)
+    method: str = field(default="", kw_only=True)
+    method_ja: str = field(default="", kw_only=True)
+    n_obs: int = field(kw_only=True)
+    caveats: tuple[str, ...] = field(default=(), kw_only=True)
+    caveats_ja: tuple[str, ...] = field(default=(), kw_only=True)
+    data: pd.DataFrame = field(repr=False, kw_only=True)
+    #: The facts the sentences are filled from, computed once (see :mod:`wardanalysis.messages`).
+    facts: Mapping[str, Any] = field(default_factory=dict, repr=False, kw_only=True)
+    #: Catalogue keys of the paragraph's sentences, in order (those whose condition held); a
+    #: :class:`Said` stands for a sentence with facts of its own.
+    text_keys: tuple[str | Said, ...] = field(default=(), kw_only=True)
+    #: Catalogue key of the method line; when set, ``method``/``method_ja`` are filled from it.
+    method_key: str = field(default="", kw_only=True)
+    #: Catalogue keys of the caveats (main caveat first); when set, they fill ``caveats``/``_ja``.
+    caveat_keys: tuple[str | Said, ...] = field(default=(), kw_only=True)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "estimates", tuple(self.estimates))
+        object.__setattr__(self, "facts", dict(self.facts))
+        object.__setattr__(self, "text_keys", tuple(self.text_keys))
+        object.__setattr__(self, "caveat_keys", tuple(self.caveat_keys))
+        if self.method_key:
+            object.__setattr__(self, "method", self.say(self.method_key, "en"))
+            object.__setattr__(self, "method_ja", self.say(self.method_key, "ja"))
+        if self.caveat_keys:
+            object.__setattr__(self, "caveats", tuple(self._said(k, "en") for k in self.caveat_keys))
+            object.__setattr__(self, "caveats_ja",
+                               tuple(self._said(k, "ja") for k in self.caveat_keys))
         object.__setattr__(self, "caveats", tuple(self.caveats))
         object.__setattr__(self, "caveats_ja", tuple(self.caveats_ja))
         if len(self.caveats) != len(self.caveats_ja):
@@ -144,6 +303,17 @@ class Result:
     def keys(self) -> tuple[str, ...]:
         return tuple(e.key for e in self.estimates)
 
+    def say(self, key: str, lang: str, **more: Any) -> str:
+        """The catalogue's ``key`` in ``lang``, filled from the result's facts (and ``more``)."""
+        from .messages import message
+
+        return message(key, check_lang(lang), **{**self.facts, **more})
+
+    def _said(self, key: str | Said, lang: str) -> str:
+        """A key filled from the result's facts, or a :class:`Said` with facts of its own (a
+        sentence another result states, e.g. the main model's caveat repeated)."""
+        return key.__lang_format__("", lang) if isinstance(key, Said) else self.say(key, lang)
+
     def caveat_list(self, lang: str = "ja") -> list[str]:
         return list(self.caveats_ja if check_lang(lang) == "ja" else self.caveats)
 
@@ -157,8 +327,7 @@ class Result:
 
     def headline(self, lang: str = "ja") -> str:
         """The answer in one sentence: the first sentence of :meth:`text`."""
-        body = self._text_ja() if check_lang(lang) == "ja" else self._text_en()
-        return first_sentence(body, lang)
+        return first_sentence(self._body(check_lang(lang)), lang)
 
     def key_figures(self) -> list[Estimate]:
         """The estimates a summary box shows (``SUMMARY_KEYS`` that this result has)."""
@@ -180,12 +349,13 @@ class Result:
     def text(self, lang: str = "ja") -> str:
         """One plain-language paragraph stating the result, its interval and its main caveat."""
         lang = check_lang(lang)
-        body = self._text_ja() if lang == "ja" else self._text_en()
+        body = self._body(lang)
         caveat = self.caveat_list(lang)[0] if self.caveats else ""
         if not caveat:
             return body
-        lead = "ただし、" if lang == "ja" else "Caveat: "
-        return f"{body} {lead}{caveat}" if lang == "en" else f"{body}{lead}{caveat}"
+        from .messages import message
+
+        return message("text.with_caveat", lang, body=body, caveat=caveat)
 
     def plot(self, lang: str = "ja", ax: Any = None) -> tuple[Any, Any]:
         """Draw the result; returns ``(fig, ax)`` and never shows the figure."""
@@ -198,7 +368,14 @@ class Result:
 
     # --- for subclasses -------------------------------------------------------------------
 
-    def _text_ja(self) -> str:  # pragma: no cover - every subclass overrides
+    def _body(self, lang: str) -> str:
+        """The paragraph without its caveat: the sentences of ``text_keys`` (joined with nothing
+        in Japanese, a space in English), or a subclass's own ``_text_ja``/``_text_en``."""
+        if self.text_keys:
+            return ("" if lang == "ja" else " ").join(self._said(k, lang) for k in self.text_keys)
+        return self._text_ja() if lang == "ja" else self._text_en()
+
+    def _text_ja(self) -> str:  # pragma: no cover - a subclass sets text_keys or overrides
         raise NotImplementedError
 
     def _text_en(self) -> str:  # pragma: no cover
@@ -261,10 +438,10 @@ def fmt_ci(low: float, high: float, lang: str = "ja", pct: bool = False, sig: in
     """``（95%信頼区間 a〜b）`` or ``(95% CI a to b)``; empty when there is no interval."""
     if math.isnan(low) and math.isnan(high):
         return ""
+    from .messages import message
+
     f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
-    if check_lang(lang) == "ja":
-        return f"（95%信頼区間 {f(low)}〜{f(high)}）"
-    return f"(95% CI {f(low)} to {f(high)})"
+    return message("interval.ci", check_lang(lang), low=f(low), high=f(high))
 
 
 def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3) -> str:
@@ -273,10 +450,10 @@ def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3)
     counts."""
     if not e.poisson_only:
         return fmt_ci(e.ci_low, e.ci_high, lang, pct=pct, sig=sig)
+    from .messages import message
+
     f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
-    if check_lang(lang) == "ja":
-        return f"（ポアソン・二項分布の場合に限る区間 {f(e.ci_low)}〜{f(e.ci_high)}）"
-    return f"(if the counts were Poisson or binomial only: {f(e.ci_low)} to {f(e.ci_high)})"
+    return message("interval.poisson_only", check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
 
 
 def first_sentence(text: str, lang: str = "ja") -> str:
@@ -309,6 +486,11 @@ def key_figure(e: Estimate, lang: str = "ja") -> str:
 def pct_change(ratio: float) -> float:
     """A rate ratio as a percentage change (0.83 → -17.0)."""
     return 100 * (ratio - 1)
+
+
+def chosen(parts: Iterable[tuple[bool, str]]) -> tuple[str, ...]:
+    """The catalogue keys whose condition holds: ``[(condition, key), …]`` → keys in order."""
+    return tuple(key for cond, key in parts if cond)
 
 
 def join_caveats(parts: Sequence[tuple[bool, str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:

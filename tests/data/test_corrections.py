@@ -43,8 +43,10 @@ def test_the_spacing_entry_quotes_what_the_document_prints():
 
 
 def test_the_ten_year_sum_stated_is_the_documents():
-    """The entry says the document's FY2013–FY2022 budgets sum to 1,100,000千円."""
+    """The entry says the document's FY2013–FY2022 budgets sum to 1,100,000千円 (in each
+    language's unit: thousand yen in English, 千円 in Japanese)."""
     df = wa.load("machizukuri_budget").set_index("fiscal_year")
     total = int(df.loc[2013:2022, "budget_thousand_yen"].sum())
     entry = next(e for e in ENTRIES if e["id"] == "citizen_ten_years_one_billion")
-    assert f"{total:,}千円" in entry["why"]
+    assert f"{total:,} thousand yen" in entry["why"]
+    assert f"{total:,}千円" in entry["why_ja"]

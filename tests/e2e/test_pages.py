@@ -6,6 +6,7 @@ fiscal year."""
 
 from __future__ import annotations
 
+import functools
 import html.parser
 import re
 import shutil
@@ -28,6 +29,8 @@ class _Page(html.parser.HTMLParser):
         self.refs: list[tuple[str, str, str]] = []
         self.lang = None
         self.headings: list[int] = []
+        self.nodes: list[tuple[str, str]] = []  # (visible text node, href of its link or "")
+        self._href: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -40,14 +43,20 @@ class _Page(html.parser.HTMLParser):
         for k in ("href", "src"):
             if a.get(k):
                 self.refs.append((tag, k, a[k]))
+        if tag == "a":
+            self._href.append(a.get("href") or "")
 
     def handle_endtag(self, tag):
         if tag in ("style", "script", "code", "pre"):
             self._skip -= 1
+        if tag == "a" and self._href:
+            self._href.pop()
 
     def handle_data(self, data):
         if not self._skip:
             self.text.append(data)
+            if data.strip():
+                self.nodes.append((" ".join(data.split()), self._href[-1] if self._href else ""))
 
 
 def _parse(path: Path) -> _Page:
@@ -93,11 +102,132 @@ def test_pages_declare_their_language_and_keep_headings_in_order(default_batch):
 def test_no_internal_code_reaches_a_reader(default_batch):
     for _, pages in _reader_pages(default_batch[0]).items():
         for path in pages:
-            if "00_overview" in str(path):
-                continue  # the provenance and corrections tables name datasets (see below)
             text = " ".join(_parse(path).text)
-            found = sorted(set(SNAKE.findall(text)))
+            found = sorted(set(SNAKE.findall(URL.sub(" ", text))))
             assert found == [], f"{path}: {found[:10]}"
+
+
+# --- one language per page --------------------------------------------------------------------
+
+URL = re.compile(r"https?://\S+|\b(?:[\w-]+\.)+(?:jp|com|org|net|app|gov|us)\b\S*")
+ASCII_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[-'’.][A-Za-z0-9]+)*")
+#: ASCII words a Japanese page may show, each for a reason: statistical notation and model names
+#: (GLM, p値, t分布), units and formats (CSV, FY), the source-quality marks O/N/W/B/C and era
+#: letters as the review prints them (R5, H29, R元, R6.3), the language switch (English), the
+#: package's own name and the files of its run (wardanalysis, .ipynb, results.csv …), the
+#: section numbers of the public figures as published (1a, 3c), the
+#: library a method names (statsmodels) and proper names as published (なかのEYE).
+JA_ALLOWED = {"GLM", "p", "t", "CSV", "FY", "O", "N", "W", "B", "C", "R", "H", "English",
+              "wardanalysis", "ipynb", "statsmodels", "EYE", "csv", "json", "xlsx"}
+JA_ALLOWED_FORM = re.compile(r"(?:FY|[RH])\d+(?:\.\d+)?|\d+[a-d]|\d+(?:km|m|kg|h)|"
+                             r"[\w-]+\.(?:csv|json|xlsx|ipynb|html)")
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ヵヶ]+")
+#: Proper names an English page keeps as published (the review's title and the names of the
+#: mechanisms and bodies it describes, which have no official English name).
+EN_PROPER_NAMES = ("本庁と区役所の在り方について", "まちづくり推進経費", "まちづくりセンター",
+                   "地域ニーズ反映の仕組み", "課長協議", "担当者協議", "地域課題調整会議",
+                   "復興支援自治推進経費", "地域力向上事業", "区重点提案事業",
+                   # places and a newspaper, by their own names
+                   "熊本県", "中区", "西区", "天竜区", "熊日")
+#: Where Japanese may stand on an English page: quoted (「…」) or as a gloss in brackets after
+#: the English words ((土木センター), 【成果】).
+EN_QUOTED = re.compile(r"「[^「」]*」|\([^()]*\)|（[^（）]*）|【[^】]*】|\[[^\]]*\]|［[^］]*］")
+
+
+def ascii_words_on_a_japanese_page(path: Path) -> list[str]:
+    text = URL.sub(" ", " ".join(_parse(path).text))
+    return sorted({w for w in ASCII_WORD.findall(text)
+                   if w not in JA_ALLOWED and not JA_ALLOWED_FORM.fullmatch(w)})
+
+
+@functools.cache
+def _published_values() -> frozenset[str]:
+    """Every text value of the shipped data: a cell that shows one is a name as published."""
+    import csv
+
+    root = Path(__file__).resolve().parents[2] / "data" / "raw"
+    values = set()
+    for f in root.glob("*.csv"):
+        with open(f, encoding="utf-8", newline="") as fh:
+            values.update(" ".join(v.split()) for row in csv.reader(fh) for v in row)
+    return frozenset(values)
+
+
+def japanese_on_an_english_page(path: Path) -> list[str]:
+    found = set()
+    for text, href in _parse(path).nodes:
+        if not JAPANESE.search(text) or text in _published_values():
+            continue
+        if "/ja/" in href or href.rstrip("/").endswith(("index.html", "ja")) and "en" not in href:
+            continue  # a link to the Japanese page is named in Japanese (日本語, 2013年度)
+        if not re.search(r"[A-Za-z]", text):
+            continue  # a name or heading shown as published, on its own (a table cell)
+        rest = text
+        for _ in range(4):  # the innermost quote or bracket first
+            rest = EN_QUOTED.sub(" ", rest)
+        for name in EN_PROPER_NAMES:
+            rest = rest.replace(name, " ")
+        found.update(JAPANESE.findall(rest))
+    return sorted(found)
+
+
+#: The English page of 03_budgets_cross_city fails only on sentences of models/budgets.py (約,
+#: 予算化・制度化, 約13億円 in its English text), which issue 13 rewrites and moves into the
+#: catalogue: an expected failure naming the issue, strict so that it is noticed once it passes.
+BUDGETS_TEXT = pytest.mark.xfail(reason="issue 13: the English sentences of models/budgets.py "
+                                        "still carry Japanese terms", strict=True)
+
+
+#: The Japanese page of 03_budgets_cross_city heads its source column 出典URL (glossary
+#: ``source_url``, shown only there); relabelling it rewrites 03's committed outputs, which
+#: issue 13 owns: left to that issue.
+BUDGETS_LABEL = pytest.mark.xfail(reason="issue 13: 03's column heading 出典URL (glossary "
+                                         "source_url) changes with 03's outputs", strict=True)
+
+
+def _one_language_cases():
+    marks = {("en", "03_budgets_cross_city"): BUDGETS_TEXT,
+             ("ja", "03_budgets_cross_city"): BUDGETS_LABEL}
+    return [pytest.param(lang, nb, marks=marks.get((lang, nb), ()))
+            for lang in LANGS
+            for nb in ("front", "00_overview", "01_requests_covid", "02_escalation",
+                       "03_budgets_cross_city", "fiscal_year_report")]
+
+
+def _pages_of(out: Path, lang: str, nb: str) -> list[Path]:
+    if nb == "front":
+        return [out / ("index.html" if lang == "ja" else "index.en.html")]
+    if nb == "fiscal_year_report":
+        return sorted(out.glob(f"{nb}/*/{lang}/index.html"))
+    return [out / nb / lang / "index.html"]
+
+
+@pytest.mark.parametrize("lang,nb", _one_language_cases())
+def test_a_page_speaks_its_own_language(default_batch, lang, nb):
+    """A Japanese page shows no ASCII word outside the allow-list; an English page no Japanese
+    outside quotes, glosses, names as published and links to the Japanese page."""
+    pages = _pages_of(default_batch[0], lang, nb)
+    assert pages
+    for path in pages:
+        found = (ascii_words_on_a_japanese_page(path) if lang == "ja"
+                 else japanese_on_an_english_page(path))
+        assert found == [], f"{path}: {found[:15]}"
+
+
+def test_the_language_checks_can_fail(tmp_path):
+    """The checks above find what they look for (an English word on a Japanese page, Japanese
+    prose on an English page, a snake_case code) and pass what is allowed."""
+    ja = tmp_path / "ja.html"
+    ja.write_text('<html lang="ja"><body><p>準ポアソンGLM（t分布）、R5、2024年度。Wald区間'
+                  '</p><p>https://example.org/a_b</p></body></html>', encoding="utf-8")
+    assert ascii_words_on_a_japanese_page(ja) == ["Wald"]
+    en = tmp_path / "en.html"
+    en.write_text('<html lang="en"><body><a href="../ja/index.html">日本語</a>'
+                  "<p>The centres (土木センター) 「要望」 and まちづくりセンター staff.</p>"
+                  "<td>区長会議</td><p>The budget was 50,000千円.</p></body></html>",
+                  encoding="utf-8")
+    assert japanese_on_an_english_page(en) == ["千円"]
+    assert SNAKE.findall("see needs_reflection and R5") == ["needs_reflection"]
 
 
 def test_reports_open_with_their_answer(default_batch):

@@ -103,3 +103,52 @@ def test_overlay_adds_a_fiscal_year(tmp_path):
     r = fiscal_year_report(2024, data_dir=tmp_path)
     assert r.estimate("fy.requests").value == 701
     assert r.estimate("fy.requests_rr_vs_previous").value == pytest.approx(701 / 650)
+
+
+def test_the_prediction_marker_contrasts_with_the_bars():
+    """Where a prediction is drawn (a baseline of at least four earlier years), its marker and
+    interval stand out from every bar (WCAG contrast ratio ≥ 3). The shipped data have three
+    baseline years, so four earlier years are made up here (test input, not data)."""
+    from matplotlib.colors import to_hex
+    from matplotlib.patches import Rectangle
+
+    from wardanalysis.plotting import contrast_ratio
+
+    needs = wa.load("needs_reflection")
+    first = needs[needs["fiscal_year"] == 2017]
+    earlier = pd.concat([first.assign(fiscal_year=y, requests=2600 - 200 * (y - 2013))
+                         for y in range(2013, 2017)])
+    longer = pd.concat([earlier, needs], ignore_index=True)
+    r = fiscal_year_report(2021, needs_reflection=longer)
+    assert "fy.requests_expected_from_trend" in r.keys
+    for lang in ("ja", "en"):
+        fig, ax = r.plot(lang=lang)
+        bars = {to_hex(p.get_facecolor()) for p in ax.patches if isinstance(p, Rectangle)
+                and p.get_height() > 0}
+        markers = [ln for ln in ax.lines if ln.get_marker() == "D"]
+        assert bars and markers
+        for bar in bars:
+            for ln in markers:
+                assert contrast_ratio(ln.get_color(), bar) >= 3, (ln.get_color(), bar)
+        plt.close(fig)
+
+
+def test_one_money_unit_thousand_yen_or_oku_yen():
+    from wardanalysis.plotting import money_unit
+
+    assert money_unit([50_000, 100_000]) == (1.0, "thousand_yen")
+    assert money_unit([1_000_000]) == (1.0, "thousand_yen")  # exactly 10⁶ 千円 stays in 千円
+    assert money_unit([100_000, 1_300_000]) == (1e5, "hundred_million_yen")  # 13億円
+
+
+def test_a_budget_only_chart_is_in_thousand_yen():
+    """A year with a budget and too few request years for a chart of its own draws the budget
+    in the table's unit (千円), not another."""
+    r = fiscal_year_report(2014)
+    assert r.history.empty  # no request figures before FY2017: the chart is the budget's
+    for lang, unit in (("ja", "千円"), ("en", "Thousand yen")):
+        fig, ax = r.plot(lang=lang)
+        assert ax.get_ylabel() == unit
+        bars = [p.get_height() for p in ax.patches]
+        assert bars == [float(r.budget["budget_thousand_yen"].iloc[0])]
+        plt.close(fig)

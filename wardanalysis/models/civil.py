@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import stats
 from ..glossary import label
-from ..results import POISSON_ONLY, Estimate, Result, fmt, fmt_interval, join_caveats, pct_change
+from ..results import POISSON_ONLY, Estimate, Joined, Result, Said, Term, chosen, fmt, pct_change
 from . import _input
 from .errors import DuplicateYearError, MissingDataError, TooFewYearsError
 
@@ -35,25 +35,6 @@ class CivilResult(Result):
 
     def _k(self, cat: str) -> str:
         return f"civil.{cat}_rr_fy{self.compare_year}_vs_fy{self.base_year}"
-
-    def _text_ja(self) -> str:
-        parts = []
-        for cat in [*self._cats(), "total"]:
-            e = self.estimate(self._k(cat))
-            parts.append(f"{label(cat, 'ja')}は率比{fmt(e.value)}{fmt_interval(e, 'ja')}")
-        return (f"土木センターへの要望を{self.base_year}年度と{self.compare_year}年度で比べると、"
-                + "、".join(parts) + "であった。2年分しかないため、年ごとのばらつきを考慮した区間は求められない。")
-
-    def _text_en(self) -> str:
-        parts = []
-        for cat in [*self._cats(), "total"]:
-            e = self.estimate(self._k(cat))
-            parts.append(f"{label(cat, 'en').lower()} {fmt(e.value)} "
-                         f"({'+' if e.value >= 1 else ''}{fmt(pct_change(e.value), 2)}%) "
-                         f"{fmt_interval(e, 'en')}")
-        return (f"Requests to the civil-engineering centres, FY{self.compare_year} against "
-                f"FY{self.base_year}, as rate ratios: " + "; ".join(parts) + ". With two years "
-                "only, no interval that allows for the year-to-year variation can be given.")
 
     def _cats(self) -> list[str]:
         return [c for c in self.data["category"] if c != "total"]
@@ -165,39 +146,25 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
     zero = table.loc[(table["requests_base"] == 0) | (table["requests_compare"] == 0), "category"].tolist()
     needs = _input.load_dataset("needs_reflection", data_dir)
     phi, phi_df = stats.trend_dispersion(needs["requests"], needs["fiscal_year"])
-    comparable = (f" (the community requests of section 1 vary {fmt(phi)} times more than Poisson "
-                  f"counts around their trend, Pearson χ²/df on {phi_df} df)" if phi_df else "")
-    comparable_ja = (f"（第1節の要望・相談件数は傾向のまわりでポアソン分布の想定の{fmt(phi)}倍ばらつく。"
-                     f"ピアソンχ²/自由度、自由度{phi_df}）" if phi_df else "")
-    caveats, caveats_ja = join_caveats([
-        (True,
-         "Two years are a change, not a trend: the exact Poisson intervals and p-values are valid "
-         "only if the counts were Poisson, while the year-to-year variation of comparable counts "
-         f"is far larger{comparable}, so the intervals are too narrow and the p-values too "
-         "small; with two years that extra variation cannot be estimated, and no honest "
-         "interval exists.",
-         "2年間の比較は変化であって傾向ではない。正確ポアソン区間とp値は件数がポアソン分布に従う場合に限り有効だが、"
-         f"同種の件数の年ごとのばらつきははるかに大きい{comparable_ja}。そのため区間は狭すぎ、p値は小さすぎる。"
-         "2年分ではその余分なばらつきを推定できず、ばらつきを考慮した区間は求められない。"),
-        (base_year == 2021,
-         f"FY{base_year} was the first year of the centres under the wards (moved in April 2021) "
-         "and a year of COVID measures; how requests were recorded may have changed with the move.",
-         f"{base_year}年度は土木センターが区に移管された初年度（2021年4月）で、コロナの措置が続いた年でもあり、"
-         "移管に伴い要望の記録方法が変わった可能性がある。"),
-        (len(cats) > 1,
-         f"{len(cats)} categories are tested; the table gives Holm-adjusted p-values for them.",
-         f"{len(cats)}つの分類を検定しているため、表にホルム法で調整したp値を示した。"),
-        (bool(zero),
-         f"Zero requests in a year for {', '.join(zero)}: its ratio is 0 or unbounded.",
-         f"{', '.join(label(z, 'ja') if z in CATEGORIES else z for z in zero)}はある年度の件数が0で、比は0または上限なしとなる。"),
-    ])
+    parts = tuple(
+        Said("civil.part", {"cat": Term(r.category) if r.category in (*CATEGORIES, "total")
+                                   else r.category,
+                            "r": e, "change": pct_change(e.value)})
+        for r, e in zip(table.itertuples(index=False), est, strict=True))
+    facts = {"base_year": base_year, "compare_year": compare_year, "parts": Joined(parts, "list.semicolon"),
+             "phi": phi, "phi_df": phi_df, "n_cats": len(cats),
+             "zero": Joined(tuple(Said("term", {"t": Term(z) if z in CATEGORIES else z})
+                                  for z in zero), "list.joiner")}
     return CivilResult(
         title_key="title_civil",
-        estimates=est,
-        method=(f"Rate ratio FY{compare_year}/FY{base_year} per category with the exact conditional "
-                "(binomial) interval and test (statsmodels), valid only if the counts were Poisson."),
-        method_ja=(f"分類ごとに{compare_year}年度／{base_year}年度の率比を、条件付き正確（二項）区間と"
-                   "正確検定（statsmodels）で求めた（件数がポアソン分布に従う場合に限り有効）。"),
-        n_obs=len(cats), caveats=caveats, caveats_ja=caveats_ja, data=table,
+        estimates=est, facts=facts, text_keys=("civil.text",), method_key="civil.method",
+        caveat_keys=chosen([
+            (phi_df > 0, "civil.caveat.two_years_dispersion"),
+            (not phi_df, "civil.caveat.two_years"),
+            (base_year == 2021, "civil.caveat.moved"),
+            (len(cats) > 1, "civil.caveat.holm"),
+            (bool(zero), "civil.caveat.zero"),
+        ]),
+        n_obs=len(cats), data=table,
         base_year=base_year, compare_year=compare_year,
     )

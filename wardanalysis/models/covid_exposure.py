@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..eras import fiscal_year_bounds, fiscal_year_of
 from ..glossary import label
-from ..results import Estimate, Result, join_caveats
+from ..results import Estimate, Joined, Result, Said, chosen
 from . import _input
 from .errors import InvalidCountError, MissingDataError
 
@@ -133,20 +133,6 @@ class CovidExposureResult(Result):
     SUMMARY_KEYS = ()
     measures: pd.DataFrame | None = None
 
-    def _text_ja(self) -> str:
-        d = self.data
-        parts = "、".join(f"{y}年度 {n}日" for y, n in zip(d["fiscal_year"], d["days_under_measures"],
-                                                           strict=True))
-        return (f"熊本市に適用された新型コロナの措置（緊急事態宣言・まん延防止等重点措置）の期間を、"
-                f"重複を除いて年度ごとに数えると、{parts}である。")
-
-    def _text_en(self) -> str:
-        d = self.data
-        parts = ", ".join(f"FY{y}: {n} days" for y, n in zip(d["fiscal_year"],
-                                                             d["days_under_measures"], strict=True))
-        return ("Counting the days Kumamoto City was under COVID-19 restrictions (emergency "
-                f"declarations and priority measures), overlaps counted once: {parts}.")
-
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -178,30 +164,21 @@ def covid_exposure_days(covid_measures: pd.DataFrame | None = None,
            for y, n in zip(table["fiscal_year"], table["days_under_measures"], strict=True)]
     restr_quality = rows["quality"] if "quality" in rows.columns else pd.Series(dtype=str)
     non_official = sorted(set(restr_quality.dropna().astype(str)) - {"O"})
-    caveats, caveats_ja = join_caveats([
-        (True,
-         "Days count the calendar span of each restriction in the table, not how strict it was "
-         "or which activities it covered; a prefectural declaration and a priority-measures "
-         "period weigh the same per day.",
-         "日数は表にある各措置の期間の長さであり、措置の強さや対象となった活動の違いは反映していない"
-         "（県独自の宣言と重点措置も1日は1日として数えている）。"),
-        (bool(table["has_open_ended"].any()),
-         "At least one restriction has no end date and was counted as in force to the end of the "
-         "last fiscal year shown.",
-         "終了日のない措置があり、表示した最後の年度の末日まで継続したものとして数えている。"),
-        (bool(non_official),
-         f"Some measure dates come from non-official sources (quality {', '.join(non_official)}).",
-         f"措置の日付の一部は公式でない出典による（品質記号 {', '.join(non_official)}）。"),
-    ])
     measures = rows.copy()
+    days = Joined(tuple(Said("covid.days_part", {"year": int(y), "days": int(n)})
+                        for y, n in zip(table["fiscal_year"], table["days_under_measures"],
+                                        strict=True)), "list.joiner")
     return CovidExposureResult(
         title_key="title_covid_exposure",
         estimates=tuple(est),
-        method=("Union of the restriction periods (inclusive end dates) intersected with each "
-                "fiscal year (1 April to 31 March)."),
-        method_ja="制限措置の期間（終了日を含む）の和集合を各年度（4月1日〜3月31日）と重ねて日数を数えた。",
-        n_obs=int(len(rows)),
-        caveats=caveats, caveats_ja=caveats_ja, data=table,
+        facts={"days": days, "qualities": ", ".join(non_official)},
+        text_keys=("covid.text",), method_key="covid.method",
+        caveat_keys=chosen([
+            (True, "covid.caveat.calendar_days"),
+            (bool(table["has_open_ended"].any()), "covid.caveat.open_ended"),
+            (bool(non_official), "covid.caveat.non_official"),
+        ]),
+        n_obs=int(len(rows)), data=table,
         measures=measures,
     )
 

@@ -22,11 +22,11 @@ import pandas as pd
 
 from .. import stats
 from ..glossary import check_lang, label
-from ..results import POISSON_ONLY, Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct, join_caveats
+from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Years, chosen
 from . import _input
 from .errors import InvalidCountError, ZeroDenominatorError
 from .periods import CovidPeriod, covid_period
-from .requests import COVID_BREAK_FY, START_UP_FY, _check_period, _quantiles_ja
+from .requests import COVID_BREAK_FY, START_UP_FY, _check_period
 
 __all__ = ["EscalationResult", "escalation_patterns"]
 
@@ -58,49 +58,10 @@ class EscalationResult(Result):
     def headline(self, lang: str = "ja") -> str:
         """The COVID comparison and how far issues go (the text's second and later sentences
         about them, not the counts)."""
-        text = self._text_ja() if lang == "ja" else self._text_en()
+        text = self._body(check_lang(lang))
         sep = "。" if lang == "ja" else ". "
         parts = [p for p in text.split(sep) if p]
         return sep.join(parts[2:3] + parts[-1:]).strip() + ("。" if lang == "ja" else "")
-
-    def _text_ja(self) -> str:
-        t = self.estimate("escalation.priority_rate_trend_or_per_year")
-        f = self.estimate("escalation.first_level_share")
-        o = self.estimate("escalation.priority_rate_or_covid_vs_pre")
-        x = self._get("escalation.priority_rate_or_covid_vs_pre.exact")
-        c = self.counts
-        text = (f"{int(c['requests'].sum()):,}件の要望・相談のうち{int(c['priority_issues'].sum())}件が"
-                f"区重要課題となり、{int(c['decided_to_act'].sum())}件が「対応する」とされた。区重要課題の"
-                f"割合は1年あたりオッズ比{fmt(t.value)}{fmt_ci(t.ci_low, t.ci_high, 'ja')}で低下した。"
-                f"コロナ期間のコロナ前に対するオッズ比は{fmt(o.value)}{fmt_ci(o.ci_low, o.ci_high, 'ja')}"
-                "（年ごとのばらつきを考慮した準二項モデル）で、"
-                + ("区間は1を含み、期間による違いがあるとは言えない。" if not o.interval_excludes_one
-                   else "区間は1を含まない。"))
-        if x is not None:
-            text += (f"要望を互いに独立とみなす正確検定では{fmt_p(x.p_value, 'ja')}となるが、これは件数が二項分布に"
-                     "従う場合に限り有効で、このデータには当てはまらない。")
-        return text + (f"区重要課題の{fmt_pct(f.value)}{fmt_ci(f.ci_low, f.ci_high, 'ja', pct=True)}は"
-                       "最初の段階（担当者協議）から先に進まなかった（担当者協議止まり）。")
-
-    def _text_en(self) -> str:
-        t = self.estimate("escalation.priority_rate_trend_or_per_year")
-        f = self.estimate("escalation.first_level_share")
-        o = self.estimate("escalation.priority_rate_or_covid_vs_pre")
-        x = self._get("escalation.priority_rate_or_covid_vs_pre.exact")
-        c = self.counts
-        text = (f"Of {int(c['requests'].sum()):,} requests, {int(c['priority_issues'].sum())} became "
-                f"ward priority issues and {int(c['decided_to_act'].sum())} were decided to be acted "
-                f"on. The priority-issue rate fell by an odds ratio of {fmt(t.value)} per year "
-                f"{fmt_ci(t.ci_low, t.ci_high, 'en')}. COVID period against pre-COVID, the odds ratio "
-                f"is {fmt(o.value)} {fmt_ci(o.ci_low, o.ci_high, 'en')} (quasi-binomial, allowing for "
-                "the year-to-year variation): "
-                + ("the interval includes 1, so the periods are not shown to differ. "
-                   if not o.interval_excludes_one else "the interval excludes 1. "))
-        if x is not None:
-            text += (f"An exact test that treats requests as independent gives {fmt_p(x.p_value)}, "
-                     "valid only if the counts were binomial, which these are not. ")
-        return text + (f"{fmt_pct(f.value)} {fmt_ci(f.ci_low, f.ci_high, 'en', pct=True)} of priority "
-                       "issues went no further than the first level (staff consultation).")
 
     def plot(self, lang: str = "ja", ax: Any = None, kind: str = "funnel") -> tuple[Any, Any]:
         """``kind='funnel'``: requests → priority issues → decided to act per year (log scale);
@@ -354,63 +315,43 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     n_all = int(c["priority_issues"].sum())
     n_not_decided = n_all - int(c["decided_to_act"].sum())
     small = c.loc[c["priority_issues"] < 10, "fiscal_year"].tolist()
-    caveats, caveats_ja = join_caveats([
-        (True,
-         "The levels are the package's reading of the document's cumulative columns (each "
-         "課長協議 case had a 担当者協議 first) and say how far an issue went, not that it was "
-         f"settled there: {n_not_decided} of the {n_all} priority issues were never decided to be "
-         "acted on. The document does not say whether 課長協議 and 地域課題調整会議 count issues or "
-         "consultations and meetings; '—' is read as none reported.",
-         "段階は、文書の累積的な列（課長協議の案件はまず担当者協議を経ている）からの本パッケージの読み取りで、"
-         f"その段階で解決したことではなく、どこまで進んだか（担当者協議止まり等）を示す。区重要課題{n_all}件の"
-         f"うち{n_not_decided}件は「対応する」とされなかった。課長協議と地域課題調整会議の数が案件の数か"
-         "協議・会議の回数かを文書は示しておらず、「—」は報告なしとして0と読んだ。"),
-        (bool(small),
-         f"Priority issues are few in most years (under 10 in {', '.join(f'FY{y}' for y in small)}), "
-         "so the yearly shares have wide intervals and many levels have zero counts.",
-         f"区重要課題は多くの年度で少なく（{', '.join(f'{y}年度' for y in small)}は10件未満）、"
-         "年度ごとの割合の区間は広く、件数0の段階も多い。"),
-        (bool(no_priority),
-         f"No priority issue in {', '.join(f'FY{y}' for y in no_priority)}: the shares of priority "
-         "issues are undefined there (NaN).",
-         f"{', '.join(f'{y}年度' for y in no_priority)}は区重要課題が0件のため、その年度の割合は定義できない（NaN）。"),
-        (True,
-         f"The yearly priority-issue rates vary {fmt(fit_period.dispersion)} times more than "
-         "binomial sampling allows around the two period means (Pearson χ²/df), so every "
-         "pooled share and comparison here uses quasi-binomial intervals; an exact test that "
-         f"treats requests as independent ({fmt_p(fx.p_value)}) is shown only as a line valid "
-         "if the counts were binomial.",
-         f"年度ごとの区重要課題の割合は、2期間の平均のまわりで二項分布の想定の{fmt(fit_period.dispersion)}倍"
-         "ばらつく（ピアソンχ²/自由度）。そのため割合と比較の区間はすべて準二項モデルによる。要望を互いに独立"
-         f"とみなす正確検定（{fmt_p(fx.p_value, 'ja')}）は、件数が二項分布に従う場合に限り有効な参考として示す。"),
-        (True,
-         f"The share that went no further than the first level differs between years (Fisher's "
-         f"test on the years, {fmt_p(first_p)}), so one pooled share summarises unlike years.",
-         f"担当者協議止まりの割合は年度によって異なり（年度×2の表のフィッシャー検定、{fmt_p(first_p, 'ja')}）、"
-         "1つの合算した割合は性質の異なる年度をまとめたものである。"),
-        (startup,
-         f"FY{START_UP_FY} alone holds {n_startup} of the {n_all} priority issues "
-         f"({fmt_pct(n_startup / n_all, 0)}) and {n_startup} of the {n_pre} pre-COVID ones; the "
-         "document says that from FY2018 more issues were settled in day-to-day cooperation "
-         "before becoming priority issues, a change of practice unrelated to COVID. Each "
-         f"headline figure is also given without FY{START_UP_FY}.",
-         f"区重要課題{n_all}件のうち{n_startup}件（{fmt_pct(n_startup / n_all, 0)}）、コロナ前の{n_pre}件の"
-         f"うち{n_startup}件が{START_UP_FY}年度である。文書は、2018年度以降は日常的な連携で解決が図られ区重要"
-         "課題に選定される案件が減ったとしており、これはコロナと無関係な運用の変化である。主な数字は"
-         f"{START_UP_FY}年度を除いた値も示した。"),
-    ])
+    by_key = {e.key: e for e in est}
+    trend_or, covid_or = (by_key["escalation.priority_rate_trend_or_per_year"],
+                          by_key["escalation.priority_rate_or_covid_vs_pre"])
+    exact = by_key.get("escalation.priority_rate_or_covid_vs_pre.exact")
+    facts = {
+        "requests": int(c["requests"].sum()), "n_all": n_all,
+        "decided": int(c["decided_to_act"].sum()), "n_not_decided": n_not_decided,
+        "trend": trend_or, "covid": covid_or, "exact": exact,
+        "first": by_key["escalation.first_level_share"],
+        "small": Years(small), "no_priority": Years(no_priority),
+        "dispersion": fit_period.dispersion, "fisher_p": Pvalue(fx.p_value),
+        "first_p": Pvalue(first_p), "n_startup": n_startup, "n_pre": n_pre,
+        "startup_share": Pct(n_startup / n_all, 0), "startup_year": START_UP_FY,
+        "trend_q": Quantiles(fit.quantiles), "period_q": Quantiles(fit_period.quantiles),
+        "phases": period.phases(years),
+    }
     return EscalationResult(
         title_key="title_escalation",
-        estimates=tuple(est),
-        method=(f"Quasi-binomial GLMs (Pearson χ²/df scale, t intervals) for the priority-issue "
-                f"trend ({fit.quantiles}), the COVID-period comparison on period indicators "
-                f"({fit_period.quantiles}; {period.describe(years)}) and each pooled share; "
-                "Wilson intervals for a single year's share; Fisher's exact test as a "
-                "binomial-only line."),
-        method_ja=(f"区重要課題の割合の傾向（{_quantiles_ja(fit.quantiles)}）、期間の指標によるコロナ期間の比較"
-                   f"（{_quantiles_ja(fit_period.quantiles)}、{period.describe(years, 'ja')}）、合算した"
-                   "各割合に準二項GLM（ピアソンχ²/自由度の尺度、t分布の区間）。単年度の割合はウィルソン区間。"
-                   "フィッシャーの正確検定は二項分布の場合に限る参考。"),
-        n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table, counts=c, fit=fit,
+        estimates=tuple(est), facts=facts,
+        text_keys=chosen([
+            (True, "escalation.text.counts"),
+            (trend_or.value < 1, "escalation.text.trend_fell"),
+            (trend_or.value >= 1, "escalation.text.trend_rose"),
+            (not covid_or.interval_excludes_one, "escalation.text.covid_includes_one"),
+            (covid_or.interval_excludes_one, "escalation.text.covid_excludes_one"),
+            (exact is not None, "escalation.text.exact"),
+            (True, "escalation.text.first_level"),
+        ]),
+        method_key="escalation.method",
+        caveat_keys=chosen([
+            (True, "escalation.caveat.levels"),
+            (bool(small), "escalation.caveat.small"),
+            (bool(no_priority), "escalation.caveat.no_priority"),
+            (True, "escalation.caveat.dispersion"),
+            (True, "escalation.caveat.first_level_differs"),
+            (startup, "escalation.caveat.startup"),
+        ]),
+        n_obs=len(years), data=table, counts=c, fit=fit,
         break_year=period.start, period=period, first_level_p=first_p,
     )

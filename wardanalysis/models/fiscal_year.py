@@ -19,7 +19,19 @@ import pandas as pd
 
 from .. import stats
 from ..glossary import label
-from ..results import POISSON_ONLY, Estimate, Result, fmt, fmt_ci, fmt_interval, fmt_pct, years_text
+from ..results import (
+    POISSON_ONLY,
+    Dates,
+    Estimate,
+    Joined,
+    Month,
+    Pct,
+    Result,
+    Said,
+    Years,
+    fmt,
+    years_text,
+)
 from . import _input
 from .errors import MissingDataError, ModelInputError
 from .periods import covid_period
@@ -29,8 +41,8 @@ __all__ = ["FiscalYearResult", "fiscal_year_report"]
 
 _NEEDS = ("fiscal_year", "requests", "requests_handled", "priority_issues", "decided_to_act",
           "staff_consultations", "section_chief_consultations", "coordination_meetings")
-_BASIS_JA = {"estimate": "推計人口", "resident_register": "住民基本台帳", "census": "国勢調査",
-             "census_preliminary": "国勢調査（速報）", "unknown": "基準不明"}
+#: Population bases with a name in the catalogue (``basis.<code>``).
+_BASES = ("estimate", "resident_register", "census", "census_preliminary", "unknown")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -75,122 +87,6 @@ class FiscalYearResult(Result):
         except KeyError:
             return None
 
-    def _no_baseline(self, lang: str) -> str:
-        before = self.fiscal_year < self.covid_start
-        if lang == "ja":
-            return ("この年度については傾向からの期待値を示さない。"
-                    + ("それより前の年度" if before else "コロナ期間より前の年度")
-                    + "が少なく、信頼できる予測区間が求められないためである。")
-        return ("No expected value from a trend is given for this year: the years before "
-                + ("it" if before else "the COVID period")
-                + " are too few for an honest prediction interval.")
-
-    def _text_en(self) -> str:
-        fy = self.fiscal_year
-        parts = []
-        req = self._get("fy.requests")
-        if req is not None:
-            s = f"In FY{fy} the wards received {int(req.value):,} requests"
-            rr = self._get("fy.requests_rr_vs_previous")
-            if rr is not None and rr.poisson_only:
-                s += (f", {fmt(rr.value)} times the previous year; too few years allow for the "
-                      "year-to-year variation, so no honest interval exists (if the counts were "
-                      f"Poisson: {fmt(rr.ci_low)} to {fmt(rr.ci_high)})")
-            elif rr is not None:
-                s += (f", {fmt(rr.value)} times the previous year {fmt_ci(rr.ci_low, rr.ci_high, 'en')}"
-                      ", allowing for the year-to-year variation of the series")
-            s += "."
-            parts.append(s)
-            tr = self._get("fy.requests_expected_from_trend")
-            if tr is not None:
-                oe = self.estimate("fy.requests_oe_vs_trend")
-                inside = tr.ci_low <= req.value <= tr.ci_high
-                parts.append(
-                    f"The trend of the years before the COVID period predicted {fmt(tr.value)} (95% "
-                    f"prediction interval {fmt(tr.ci_low)} to {fmt(tr.ci_high)}); observed/expected "
-                    f"{fmt(oe.value)}, "
-                    + ("inside the interval: not unusual against that trend."
-                       if inside else "outside the interval: unusual against that trend."))
-            else:
-                parts.append(self._no_baseline("en"))
-            hs = self._get("fy.handled_share")
-            pr = self._get("fy.priority_rate")
-            if hs is not None and pr is not None:
-                parts.append(
-                    f"{fmt_pct(hs.value)} were handled {fmt_interval(hs, 'en', pct=True)}, "
-                    f"and {fmt_pct(pr.value, 2)} became ward priority issues "
-                    f"{fmt_interval(pr, 'en', pct=True)}.")
-        b = self._get("fy.budget_thousand_yen")
-        if b is not None:
-            pc = self.estimate("fy.budget_yen_per_capita")
-            row = self.budget.iloc[0]
-            parts.append(
-                f"In FY{fy} ({_era(fy)}) the five wards' まちづくり推進経費 was {int(b.value):,} thousand yen "
-                f"({fmt(row['per_ward_thousand_yen'], 4)} thousand yen per ward if split equally, "
-                f"{fmt(pc.value)} yen per resident, population as of {row['population_as_of']:%Y-%m}).")
-        c = self._get("fy.civil_total")
-        if c is not None:
-            s = f"The civil-engineering centres received {int(c.value):,} requests"
-            crr = self._get("fy.civil_total_rr_vs_previous")
-            if crr is not None:
-                s += f", {fmt(crr.value)} times the previous year {fmt_interval(crr, 'en')}"
-            parts.append(s + ".")
-        if self.missing:
-            parts.append("Not in the data for this year: " + "; ".join(self.missing) + ".")
-        return " ".join(parts)
-
-    def _text_ja(self) -> str:
-        fy = self.fiscal_year
-        parts = []
-        req = self._get("fy.requests")
-        if req is not None:
-            s = f"{fy}年度（{_era(fy)}）の要望・相談は{int(req.value):,}件"
-            rr = self._get("fy.requests_rr_vs_previous")
-            if rr is not None and rr.poisson_only:
-                s += (f"で、前年度の{fmt(rr.value)}倍であった。年ごとのばらつきを考慮できるだけの年度がなく、"
-                      f"信頼できる区間は求められない（件数がポアソン分布に従う場合の区間は{fmt(rr.ci_low)}〜"
-                      f"{fmt(rr.ci_high)}）")
-            elif rr is not None:
-                s += (f"で、前年度の{fmt(rr.value)}倍{fmt_ci(rr.ci_low, rr.ci_high, 'ja')}"
-                      "（系列の年ごとのばらつきを考慮した区間）")
-            parts.append(s + ("。" if rr is not None and rr.poisson_only else "であった。"))
-            tr = self._get("fy.requests_expected_from_trend")
-            if tr is not None:
-                oe = self.estimate("fy.requests_oe_vs_trend")
-                inside = tr.ci_low <= req.value <= tr.ci_high
-                parts.append(
-                    f"コロナ期間より前の年度の傾向からの予測は{fmt(tr.value)}件（95%予測区間 {fmt(tr.ci_low)}〜"
-                    f"{fmt(tr.ci_high)}）、実績/予測は{fmt(oe.value)}で、"
-                    + ("予測区間の内側にあり、傾向から見て異常な年ではない。"
-                       if inside else "予測区間の外側にあり、傾向から見て異常な年である。"))
-            else:
-                parts.append(self._no_baseline("ja"))
-            hs = self._get("fy.handled_share")
-            pr = self._get("fy.priority_rate")
-            if hs is not None and pr is not None:
-                parts.append(
-                    f"対応済は{fmt_pct(hs.value)}{fmt_interval(hs, 'ja', pct=True)}、"
-                    f"区重要課題になったのは{fmt_pct(pr.value, 2)}"
-                    f"{fmt_interval(pr, 'ja', pct=True)}であった。")
-        b = self._get("fy.budget_thousand_yen")
-        if b is not None:
-            pc = self.estimate("fy.budget_yen_per_capita")
-            row = self.budget.iloc[0]
-            parts.append(
-                f"{fy}年度（{_era(fy)}）のまちづくり推進経費（5区合計）は{int(b.value):,}千円（均等配分なら1区あたり"
-                f"{fmt(row['per_ward_thousand_yen'], 4)}千円、住民1人あたり{fmt(pc.value)}円、"
-                f"人口は{row['population_as_of'].year}年{row['population_as_of'].month}月時点）。")
-        c = self._get("fy.civil_total")
-        if c is not None:
-            s = f"土木センターへの要望は{int(c.value):,}件"
-            crr = self._get("fy.civil_total_rr_vs_previous")
-            if crr is not None:
-                s += f"で、前年度の{fmt(crr.value)}倍{fmt_interval(crr, 'ja')}"
-            parts.append(s + "であった。")
-        if self.missing_ja:
-            parts.append("この年度のデータにないもの：" + "、".join(self.missing_ja) + "。")
-        return "".join(parts)
-
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -207,8 +103,9 @@ class FiscalYearResult(Result):
                 top = h["requests"].max() * 1.6
                 hi = min(e["pi_high"], top)
                 ax.errorbar([fy + 0.28], [e["expected"]], yerr=[[e["expected"] - e["pi_low"]],
-                            [hi - e["expected"]]], fmt="D", color=plotting.COLORS["fit"],
-                            capsize=4, label=label("trend_expectation", lang))
+                            [hi - e["expected"]]], fmt="D", color=plotting.COLORS["prediction"],
+                            markeredgecolor="white", markersize=8, elinewidth=2, capsize=5,
+                            zorder=5, label=label("trend_expectation", lang))
                 ax.set_ylim(0, top * 1.05)
                 if e["pi_high"] > top:
                     plotting.add_note(ax, label("note_pi_clipped", lang).format(value=fmt(e["pi_high"])))
@@ -217,12 +114,26 @@ class FiscalYearResult(Result):
             ax.legend(loc="upper right", fontsize=9)
         else:
             b = self.budget
-            ax.bar([fy], b["budget_thousand_yen"] / 1000, color=plotting.COLORS["level1"], width=0.5,
+            divisor, unit = plotting.money_unit(b["budget_thousand_yen"])
+            ax.bar([fy], b["budget_thousand_yen"] / divisor, color=plotting.COLORS["level1"], width=0.5,
                    label=label("machizukuri_budget", lang))
-            ax.set_ylabel(label("million_yen", lang))
+            ax.set_ylabel(label(unit, lang))
             plotting.set_fy_axis(ax, [fy], lang)
             ax.legend(loc="upper right", fontsize=9)
         ax.set_title(self.title(lang))
+
+
+@dataclass(frozen=True)
+class Era:
+    """A fiscal year's era label for a message: R元 in Japanese (as the review prints it), R1
+    in English (no kanji on an English page)."""
+
+    fy: int
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        from ..eras import era_label
+
+        return era_label(self.fy, "short" if lang == "ja" else "digits")
 
 
 def _era(fy: int) -> str:
@@ -282,7 +193,7 @@ _SHARES = (("fy.handled_share", "requests_handled", "requests"),
 
 
 def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: list,
-                   missing: list) -> None:
+                   missing: list, facts: dict) -> None:
     """The year's shares and its comparison with the previous year, each interval borrowing the
     dispersion of its series' trend over the years up to ``fy``."""
     from .requests import borrowed_interval_text
@@ -309,8 +220,7 @@ def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, cav
                             flags=flags))
     prev = lv[lv["fiscal_year"] == fy - 1]
     if prev.empty:
-        missing.append(("the previous year's requests (no year-on-year comparison)",
-                        "前年度の要望・相談件数（前年度比較はできない）"))
+        missing.append("fy.missing.previous_requests")
         return
     pr = prev.iloc[0]
     borrowed = []
@@ -340,24 +250,9 @@ def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, cav
                             flags=(POISSON_ONLY,) if r.poisson_only else ()))
         rows.append(_comparison_row(f"{col}_share", int(cur[col]) / int(cur["requests"]),
                                     int(pr[col]) / int(pr["requests"]), r, text))
-    if any(r.poisson_only for r in borrowed):
-        caveats.append((
-            f"With the {len(years)} fiscal year(s) up to FY{fy} ({years_text(years)}) a trend leaves "
-            "fewer than two residual degrees of freedom, so no honest year-on-year interval "
-            "exists: the intervals shown are exact, valid only if the counts were Poisson (or "
-            "binomial), and across the review's years the counts vary far more than that.",
-            f"{fy}年度までの{len(years)}年度分（{years_text(years, 'ja')}）では傾向の残差自由度が2未満で、"
-            "ばらつきを考慮した前年度比の区間は求められない。示した区間はポアソン（二項）分布の場合に限り有効な"
-            "正確な区間であり、各年度の件数は実際にはそれよりはるかに大きくばらつく。"))
-    else:
-        caveats.append((
-            f"Each year-on-year interval borrows the dispersion of its series' trend over "
-            f"{years_text(years)} (quasi-likelihood, t on that trend's residual degrees of freedom); "
-            "the exact intervals and p-values in the table are valid only if the counts were "
-            "Poisson (or binomial), which across these years they are not.",
-            f"前年度比の区間は、{years_text(years, 'ja')}の各系列の傾向モデルの過分散を借りた区間"
-            "（準尤度、その傾向の残差自由度のt分布）である。表の正確な区間とp値はポアソン（二項）分布の場合に"
-            "限り有効で、これらの年度の件数には当てはまらない。"))
+    facts.update(n_years=len(years), years=Years(years))
+    caveats.append("fy.caveat.yoy_exact" if any(r.poisson_only for r in borrowed)
+                   else "fy.caveat.yoy_borrowed")
 
 
 #: How a comparison's interval was made, as a glossary term (the table shows its label).
@@ -373,7 +268,7 @@ def _comparison_row(measure: str, this_year, reference, r: stats.ScaledRatio, te
 
 
 def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: list,
-             missing: list) -> pd.DataFrame:
+             missing: list, facts: dict) -> pd.DataFrame:
     """Requests up to ``fy`` and, where the baseline allows, the value expected for ``fy`` from
     a trend of the years before the COVID period (before ``fy`` itself for an earlier year)."""
     from ._input import as_of_dates
@@ -402,56 +297,61 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
                      "this_year": n, "reference": pi["expected"], "estimate": n / pi["expected"],
                      "ci_low": pi["pi_low"], "ci_high": pi["pi_high"],
                      "test": "test_baseline_trend"})
-        caveats.append((
-            f"The baseline trend rests on {len(base)} fiscal years ({years_text(base_years)}) with "
-            f"{fit.df_resid} residual degree(s) of freedom and dispersion {fmt(fit.dispersion)}: "
-            "the prediction interval is wide, and only a very large departure would fall outside it.",
-            f"基準の傾向は{len(base)}年度（{years_text(base_years, 'ja')}、残差自由度{fit.df_resid}、過分散"
-            f"{fmt(fit.dispersion)}）に基づく。予測区間は広く、非常に大きな変化しか区間の外に出ない。"))
+        facts.update(n_base=len(base), base_years=Years(base_years), base_df=fit.df_resid,
+                     base_dispersion=fit.dispersion, startup_year=START_UP_FY)
+        caveats.append("fy.caveat.baseline")
         if START_UP_FY in base_years:
-            caveats.append((
-                f"FY{START_UP_FY}, the まちづくりセンター start-up year, surfaced long-buried requests "
-                "and pulls the baseline trend down steeply.",
-                f"{START_UP_FY}年度はまちづくりセンター設置初年度で埋もれていた要望が掘り起こされたため、"
-                "基準の傾向を急な減少に引っ張る。"))
+            caveats.append("fy.caveat.baseline_startup")
     else:
-        where_en = ("before the COVID period" if fy >= period.start else f"before FY{fy}")
-        where_ja = ("コロナ期間より前" if fy >= period.start else f"{fy}年度より前")
-        have_en = f"{len(base)} ({years_text(base_years)})" if base_years else "none"
-        have_ja = f"{len(base)}年度（{years_text(base_years, 'ja')}）" if base_years else "0年度"
-        missing.append((
-            f"an expected value for this year: a baseline needs at least {BASELINE_MIN_YEARS} "
-            f"fiscal years {where_en}, and the data have {have_en}, too few for an honest "
-            "prediction interval",
-            f"この年度の期待値（基準となる{where_ja}の年度が少なくとも{BASELINE_MIN_YEARS}年度必要だが、"
-            f"データには{have_ja}しかなく、信頼できる予測区間が求められない）"))
+        facts["have"] = (Said("fy.have_years", {"n_base": len(base), "base_years": Years(base_years)})
+                         if base_years else Said("fy.have_none"))
+        missing.append("fy.missing.baseline_covid" if fy >= period.start
+                       else "fy.missing.baseline_before")
     from ..loading import overlaid_rows
 
     prov = nr.attrs.get("provenance") or {}
     if any(u for u, y in zip(overlaid_rows(nr), nr["fiscal_year"], strict=True) if y == fy):
-        from ..messages import message
-
-        facts = {"file": Path(prov["overlay_file"]).name, "sha": prov.get("overlay_sha256", "")[:12]}
-        caveats.insert(0, (message("fy.overlay_caveat", "en", **facts),
-                           message("fy.overlay_caveat", "ja", **facts)))
+        facts.update(file=Path(prov["overlay_file"]).name,
+                     sha=prov.get("overlay_sha256", "")[:12])
+        caveats.insert(0, "fy.overlay_caveat")
     as_of = as_of_dates(nr).get(fy)
     if as_of is not None:
-        caveats.append((
-            f"The handled count is of cases handled by {as_of:%Y-%m-%d}; the later the year, the "
-            "less time there was to handle them.",
-            f"対応済は{as_of.year}年{as_of.month}月{as_of.day}日までに対応した件数で、後の年度ほど対応に"
-            "使えた時間が短い。"))
+        facts["as_of"] = Dates((as_of,))
+        caveats.append("fy.caveat.as_of")
     else:
-        caveats.append((
-            "This year's handled count has no as-of date (a user's row without an as_of column): "
-            "how much time its requests had to be handled is unknown.",
-            "この年度の対応済の件数には時点が示されていない（as_of列のない利用者の行）。対応に使えた時間は不明である。"))
+        caveats.append("fy.caveat.as_of_unknown")
     if fy == START_UP_FY:
-        caveats.append((
-            f"FY{START_UP_FY} was the まちづくりセンター start-up year; the document says it "
-            "surfaced long-buried requests, so its counts are high for reasons unrelated to later years.",
-            f"{START_UP_FY}年度はまちづくりセンター設置初年度で、埋もれていた要望が掘り起こされたため件数が多い。"))
+        facts["startup_year"] = START_UP_FY
+        caveats.append("fy.caveat.startup_year")
     return history
+
+
+def _text_keys(est: list[Estimate], fy: int, period, missing: bool) -> tuple[str, ...]:
+    """The sentences of the year's paragraph, in order: which figures the year has selects the
+    catalogue keys (the words are in messages.yml)."""
+    by = {e.key: e for e in est}
+    keys: list[str] = []
+    req, rr = by.get("fy.requests"), by.get("fy.requests_rr_vs_previous")
+    if req is not None:
+        keys.append("fy.text.requests" if rr is None else
+                    "fy.text.requests_rr_exact" if rr.poisson_only else "fy.text.requests_rr")
+        tr = by.get("fy.requests_expected_from_trend")
+        if tr is not None:
+            inside = tr.ci_low <= req.value <= tr.ci_high
+            keys.append("fy.text.trend_inside" if inside else "fy.text.trend_outside")
+        else:
+            keys.append("fy.text.no_baseline_before" if fy < period.start
+                        else "fy.text.no_baseline_covid")
+        if "fy.handled_share" in by and "fy.priority_rate" in by:
+            keys.append("fy.text.shares")
+    if "fy.budget_thousand_yen" in by:
+        keys.append("fy.text.budget")
+    if "fy.civil_total" in by:
+        keys.append("fy.text.civil_rr" if "fy.civil_total_rr_vs_previous" in by
+                    else "fy.text.civil")
+    if missing:
+        keys.append("fy.text.missing")
+    return tuple(keys)
 
 
 def fiscal_year_report(
@@ -530,20 +430,20 @@ def fiscal_year_report(
 
     est: list[Estimate] = []
     rows: list[dict[str, Any]] = []
-    caveats: list[tuple[str, str]] = []
-    missing: list[tuple[str, str]] = []
+    caveats: list[str] = []  # catalogue keys, filled from ``facts``
+    missing: list[str] = []
+    facts: dict[str, Any] = {"fy": fy, "era": Era(fy), "period_start": period.start,
+                             "period_end": period.end, "min_years": BASELINE_MIN_YEARS}
     funnel = pd.DataFrame()
     history = pd.DataFrame()
 
     if have["needs"]:
         nr = nr.sort_values("fiscal_year").reset_index(drop=True)
-        _needs_section(nr, fy, period, est, rows, caveats, missing)
+        _needs_section(nr, fy, period, est, rows, caveats, missing, facts)
         funnel = _funnel(nr[nr["fiscal_year"] == fy].iloc[0])
-        history = _history(nr, fy, period, est, rows, caveats, missing)
+        history = _history(nr, fy, period, est, rows, caveats, missing, facts)
     else:
-        missing.append(("requests and consultations under the 地域ニーズ反映の仕組み (recorded "
-                        "FY2017–FY2023 in the review)",
-                        "地域ニーズ反映の仕組みの要望・相談（レビューの記録は2017〜2023年度）"))
+        missing.append("fy.missing.requests")
 
     budget = pd.DataFrame()
     if have["budget"]:
@@ -558,15 +458,15 @@ def fiscal_year_report(
                      unit="thousand yen per ward (equal split assumed)"),
             Estimate("fy.budget_yen_per_capita", r["yen_per_capita"], unit="yen per resident"),
         ]
-        caveats.append((
-            "The per-ward budget assumes an equal split of the five-ward total; the per-resident "
-            f"figure uses the whole-city population as of {r['population_as_of']:%Y-%m} "
-            f"({r['population_basis']}, source quality {r['population_quality']}).",
-            "1区あたりの予算は5区合計を均等に配分したと仮定したもの。1人あたりの額は"
-            f"{r['population_as_of'].year}年{r['population_as_of'].month}月時点の市全体人口（{_BASIS_JA.get(r['population_basis'], r['population_basis'])}、"
-            f"出典の品質記号 {r['population_quality']}）による。"))
+        basis = str(r["population_basis"])
+        facts.update(budget_total=int(r["budget_thousand_yen"]),
+                     per_ward=float(r["per_ward_thousand_yen"]),
+                     pop_month=Month(r["population_as_of"]),
+                     basis=Said(f"basis.{basis}") if basis in _BASES else basis,
+                     pop_quality=str(r["population_quality"]))
+        caveats.append("fy.caveat.budget")
     else:
-        missing.append(("the まちづくり推進経費 budget", "まちづくり推進経費"))
+        missing.append("fy.missing.budget")
 
     civil = pd.DataFrame()
     if have["civil"]:
@@ -591,37 +491,35 @@ def fiscal_year_report(
                       "test": "test_exact_two_years"}
                      for r in cr.table().to_dict("records")]
         else:
-            missing.append(("the previous year's civil-engineering requests",
-                            "前年度の土木センターへの要望"))
+            missing.append("fy.missing.previous_civil")
     else:
-        missing.append(("civil-engineering centre requests (printed for FY2021 and FY2022 only)",
-                        "土木センターへの要望（文書には2021・2022年度のみ）"))
+        missing.append("fy.missing.civil")
 
     table = pd.DataFrame(rows, columns=["measure", "comparison", "this_year", "reference",
                                         "estimate", "ci_low", "ci_high", "exact_ci_low",
                                         "exact_ci_high", "exact_p_value", "test"])
     if not caveats:
-        caveats.append(("Only the figures listed are available for this year.",
-                        "この年度はここに示した数字しかない。"))
+        caveats.append("fy.caveat.only_listed")
+    by = {e.key: e for e in est}
+    for name, key in (("rr", "fy.requests_rr_vs_previous"), ("expected", "fy.requests_expected_from_trend"),
+                      ("oe", "fy.requests_oe_vs_trend"), ("handled", "fy.handled_share"),
+                      ("priority", "fy.priority_rate"), ("per_capita", "fy.budget_yen_per_capita"),
+                      ("civil_rr", "fy.civil_total_rr_vs_previous")):
+        if key in by:
+            facts[name] = by[key]
+    if "fy.requests" in by:
+        facts["requests"] = int(by["fy.requests"].value)
+    if "fy.priority_rate" in by:
+        facts["priority_pct"] = Pct(by["fy.priority_rate"].value, 2)
+    if "fy.civil_total" in by:
+        facts["civil_total"] = int(by["fy.civil_total"].value)
+    missing_said = tuple(Said(k, dict(facts)) for k in missing)
+    facts["missing"] = Joined(missing_said, "list.semicolon")
     return FiscalYearResult(
         title_key="title_fiscal_year_report",
-        estimates=tuple(est),
-        method=("Data up to and including the fiscal year only. Against the previous year: rate "
-                "ratios (counts) and odds ratios (shares) with the dispersion of each series' trend "
-                "up to that year borrowed (quasi-likelihood Wald, t on the trend's residual df; "
-                "exact intervals only where fewer than two residual df remain, marked as valid "
-                "only for Poisson counts); the year's shares with Wilson intervals on counts "
-                "scaled by that dispersion; an expected value only from a baseline of at least "
-                f"{BASELINE_MIN_YEARS} fiscal years before the COVID period "
-                f"(FY{period.start}–FY{period.end}), with a 95% prediction interval."),
-        method_ja=("当該年度までのデータのみを使用。前年度との比較は、件数の率比と割合のオッズ比に、その年度までの"
-                   "各系列の傾向モデルの過分散を借りた区間（準尤度のワルド区間、傾向の残差自由度のt分布。残差自由度が"
-                   "2未満の場合のみポアソン分布に限り有効な正確な区間）。当該年度の割合は過分散で割った件数によるWilson区間。"
-                   f"期待値はコロナ期間（{period.start}〜{period.end}年度）より前の{BASELINE_MIN_YEARS}年度以上の"
-                   "基準期間がある場合のみ、95%予測区間とともに示す。"),
+        estimates=tuple(est), facts=facts, text_keys=_text_keys(est, fy, period, bool(missing)),
+        method_key="fy.method", caveat_keys=tuple(caveats),
         n_obs=int(have["needs"]) + int(have["budget"]) + int(have["civil"]),
-        caveats=tuple(en for en, _ in caveats),
-        caveats_ja=tuple(ja for _, ja in caveats),
         data=table,
         fiscal_year=fy,
         covid_start=period.start,
@@ -629,6 +527,6 @@ def fiscal_year_report(
         budget=budget,
         civil=civil,
         history=history,
-        missing=tuple(en for en, _ in missing),
-        missing_ja=tuple(ja for _, ja in missing),
+        missing=tuple(m.__lang_format__("", "en") for m in missing_said),
+        missing_ja=tuple(m.__lang_format__("", "ja") for m in missing_said),
     )

@@ -16,9 +16,8 @@ import pandas as pd
 
 from .. import stats
 from ..glossary import label
-from ..results import POISSON_ONLY, Estimate, Result, fmt, fmt_ci, fmt_pct, join_caveats
+from ..results import POISSON_ONLY, Dates, Estimate, Quantiles, Result, Years, chosen, fmt
 from . import _input
-from .requests import _quantiles_ja
 
 __all__ = ["HandledShareResult", "handled_share"]
 
@@ -33,28 +32,6 @@ class HandledShareResult(Result):
 
     def _span(self) -> tuple[int, int]:
         return int(self.data["fiscal_year"].min()), int(self.data["fiscal_year"].max())
-
-    def _text_ja(self) -> str:
-        e = self.estimate("handled.trend_or_per_year")
-        d = self.data
-        a, b = self._span()
-        first, last = d.iloc[0], d.iloc[-1]
-        return (f"要望・相談のうち対応済の割合は、{a}年度の{fmt_pct(first['share'])}"
-                f"{fmt_ci(first['ci_low'], first['ci_high'], 'ja', pct=True)}から{b}年度の"
-                f"{fmt_pct(last['share'])}{fmt_ci(last['ci_low'], last['ci_high'], 'ja', pct=True)}へと"
-                f"推移し、ロジスティック回帰による傾向はオッズ比で1年あたり{fmt(e.value)}"
-                f"{fmt_ci(e.ci_low, e.ci_high, 'ja')}（過分散 {fmt(self.fit.dispersion)}）であった。")
-
-    def _text_en(self) -> str:
-        e = self.estimate("handled.trend_or_per_year")
-        d = self.data
-        a, b = self._span()
-        first, last = d.iloc[0], d.iloc[-1]
-        return (f"The share of requests handled went from {fmt_pct(first['share'])} "
-                f"{fmt_ci(first['ci_low'], first['ci_high'], 'en', pct=True)} in FY{a} to "
-                f"{fmt_pct(last['share'])} {fmt_ci(last['ci_low'], last['ci_high'], 'en', pct=True)} "
-                f"in FY{b}; the logistic trend is an odds ratio of {fmt(e.value)} per year "
-                f"{fmt_ci(e.ci_low, e.ci_high, 'en')} (dispersion {fmt(self.fit.dispersion)}).")
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -138,44 +115,22 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     as_of = _input.as_of_dates(df)
     dates = sorted({d for d in as_of.values() if d is not None})
     unknown = [y for y, d in as_of.items() if d is None]
-    caveats, caveats_ja = join_caveats([
-        (bool(dates),
-         "Requests count as handled if they had been handled by "
-         + " or ".join(f"{d:%Y-%m-%d}" for d in dates)
-         + " (the date the figures were counted), so later fiscal years had less time: part of "
-         "any fall in the latest years is a matter of time, not of performance.",
-         "対応済は" + "または".join(f"{d.year}年{d.month}月{d.day}日" for d in dates)
-         + "（数字の時点）までに対応した件数であり、後の年度ほど対応に使えた時間が短い。"
-         "最近の年度の割合の低下の一部は時間の問題であり、対応力の低下を意味しない。"),
-        (bool(unknown),
-         f"The as-of date of the handled counts of {', '.join(f'FY{y}' for y in unknown)} is "
-         "unknown (a user's rows without an as_of column), so how much time those requests had "
-         "to be handled cannot be said.",
-         f"{'、'.join(f'{y}年度' for y in unknown)}の対応済の件数は時点が不明（as_of列のない利用者の行）で、"
-         "対応に使えた時間はわからない。"),
-        (fit.dispersion > 1.5,
-         f"The yearly shares vary {fmt(fit.dispersion)} times more than binomial sampling would "
-         f"allow (Pearson χ²/df on {fit.df_resid} df); every interval here is widened "
-         "accordingly (a year's share by dividing its counts by that dispersion), and the "
-         "dispersion itself is poorly estimated from so few degrees of freedom.",
-         f"年度ごとの割合のばらつきは二項分布の想定の{fmt(fit.dispersion)}倍ある（ピアソンχ²/自由度、"
-         f"自由度{fit.df_resid}）。区間はすべてその分広げてある（各年度の割合は件数をその過分散で割って計算）が、"
-         "自由度が少ないため過分散の推定自体も不確かである。"),
-        (True,
-         f"There are only {len(years)} yearly points; a straight logistic trend is a summary, "
-         "not a model of why the share moved.",
-         f"年度データは{len(years)}点しかなく、ロジスティックの直線的傾向は要約にすぎず、"
-         "割合が変化した理由を説明するものではない。"),
-    ])
+    by_key = {e.key: e for e in est}
+    facts = {"first_year": int(years[0]), "last_year": int(years[-1]),
+             "first": by_key[f"handled.share.fy{years[0]}"],
+             "last": by_key[f"handled.share.fy{years[-1]}"],
+             "trend": by_key["handled.trend_or_per_year"], "dispersion": fit.dispersion,
+             "df": fit.df_resid, "quantiles": Quantiles(fit.quantiles), "dates": Dates(tuple(dates)),
+             "unknown": Years(unknown), "n_years": len(years)}
     return HandledShareResult(
         title_key="title_handled",
-        estimates=tuple(est),
-        method=(f"Quasi-binomial logistic GLM of handled out of requests on fiscal year, "
-                f"(successes, failures) endog, Pearson χ²/df dispersion, {fit.quantiles} "
-                "intervals; the pooled share from the intercept-only model; each year's share "
-                "with a Wilson interval on counts divided by the trend's dispersion."),
-        method_ja=(f"対応済件数／要望・相談件数を年度で説明する準二項ロジスティックGLM（過分散＝ピアソンχ²/自由度、"
-                   f"{_quantiles_ja(fit.quantiles)}の区間）。全体の割合は切片のみのモデル、各年度の割合は件数を"
-                   "傾向の過分散で割ったウィルソン区間。"),
-        n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table, fit=fit,
+        estimates=tuple(est), facts=facts, text_keys=("handled.text",),
+        method_key="handled.method",
+        caveat_keys=chosen([
+            (bool(dates), "handled.caveat.as_of"),
+            (bool(unknown), "handled.caveat.as_of_unknown"),
+            (fit.dispersion > 1.5, "handled.caveat.dispersion"),
+            (True, "handled.caveat.few_years"),
+        ]),
+        n_obs=len(years), data=table, fit=fit,
     )

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..results import years_text
+from ..glossary import check_lang
+from ..results import Joined, Said, Years
 from .errors import CovidPeriodError
 
 __all__ = ["PHASES", "CovidPeriod", "covid_period"]
@@ -52,16 +53,15 @@ class CovidPeriod:
         ph = self.phase(ys)
         return {p: [y for y, q in zip(ys, ph, strict=True) if q == p] for p in PHASES}
 
+    def phases(self, years: Sequence[int]) -> Joined:
+        """The phases and their fiscal years, for a message (``before COVID FY2017–FY2019;
+        COVID period FY2020–FY2023; after COVID none`` or in Japanese)."""
+        return Joined(tuple(Said(f"period.{p}", {"years": Years(ys)})
+                            for p, ys in self.split(years).items()), "list.semicolon")
+
     def describe(self, years: Sequence[int], lang: str = "en") -> str:
-        """``before FY2017–FY2019; during FY2020–FY2023; after none`` (or in Japanese), for a
-        model's method line."""
-        parts = self.split(years)
-        if lang == "ja":
-            names = {"before": "コロナ前", "during": "コロナ期間", "after": "コロナ後"}
-            return "、".join(f"{names[p]}：{years_text(ys, 'ja') if ys else 'なし'}"
-                            for p, ys in parts.items())
-        return "; ".join(f"{p} COVID {years_text(ys) if ys else 'none'}"
-                         for p, ys in parts.items()).replace("during COVID", "COVID period")
+        """:meth:`phases` in ``lang``, for a model's method line."""
+        return self.phases(years).__lang_format__("", check_lang(lang))
 
     def with_start(self, start: int) -> CovidPeriod:
         return CovidPeriod(start, max(start, self.end))

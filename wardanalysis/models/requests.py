@@ -30,13 +30,17 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..glossary import label
+from ..glossary import check_lang, label
 from ..results import (
     Estimate,
+    Joined,
+    Quantiles,
     Result,
+    Said,
+    Term,
+    Years,
+    chosen,
     fmt,
-    fmt_ci,
-    join_caveats,
     pct_change,
     records_frame,
     years_text,
@@ -92,32 +96,16 @@ def _years_text(years: Sequence[int], lang: str = "en") -> str:
 
 
 def _common_caveats(fit: stats.GLMFit | None, years: Sequence[int], n_years: int,
-                    startup_included: bool) -> list[tuple[bool, str, str]]:
-    out = [(True,
-            f"There are only {n_years} yearly totals, so every interval is wide and the model "
-            "cannot tell apart explanations that fit those few points equally well.",
-            f"年度ごとの合計が{n_years}点しかないため、どの区間も広く、"
-            "少数の点に同程度に当てはまる説明を区別できない。")]
+                    startup_included: bool) -> tuple[list[tuple[bool, str]], dict[str, Any]]:
+    """The caveats every requests model shares, as ``[(condition, key), …]`` and their facts."""
+    facts: dict[str, Any] = {"n_years": n_years, "startup_year": START_UP_FY}
+    out = [(True, "requests.caveat.few_years")]
     if fit is not None:
-        out.append((fit.dispersion > 1.5,
-                    f"The counts vary {fmt(fit.dispersion)} times more than Poisson counts would "
-                    f"(Pearson χ²/df on {fit.df_resid} df); intervals are widened by that factor's "
-                    "square root, and the dispersion itself is poorly estimated from so few degrees "
-                    "of freedom.",
-                    f"件数のばらつきはポアソン分布の想定の{fmt(fit.dispersion)}倍ある"
-                    f"（ピアソンχ²/自由度、自由度{fit.df_resid}）。区間はその平方根の分だけ広げてあるが、"
-                    "自由度が少ないため過分散の推定自体も不確かである。"))
-        out.append((fit.dispersion < 1,
-                    f"The estimated dispersion ({fmt(fit.dispersion)}) is below 1; intervals use 1 "
-                    "(Poisson variation) rather than claim less variation than Poisson counts.",
-                    f"推定された過分散（{fmt(fit.dispersion)}）は1未満だが、ポアソン分布より小さい"
-                    "ばらつきは仮定せず1を用いた。"))
-    out.append((startup_included,
-                f"FY{START_UP_FY} was the まちづくりセンター start-up year; the document says it "
-                "surfaced long-buried requests, so its count is high for reasons unrelated to COVID.",
-                f"{START_UP_FY}年度はまちづくりセンター設置初年度で、文書はそれまで埋もれていた要望を"
-                "把握したため件数が多かったとしている（新型コロナとは無関係の理由で多い）。"))
-    return out
+        facts.update(dispersion=fit.dispersion, disp_df=fit.df_resid)
+        out += [(fit.dispersion > 1.5, "requests.caveat.overdispersed"),
+                (fit.dispersion < 1, "requests.caveat.underdispersed")]
+    out.append((startup_included, "requests.caveat.startup"))
+    return out, facts
 
 
 def _period(covid_start, covid_end, break_year, data_dir) -> CovidPeriod:
@@ -168,39 +156,6 @@ class PeriodComparisonResult(Result):
     break_year: int = COVID_BREAK_FY
     period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
     exact_ratio: stats.RateRatio | None = None
-
-    def _after_text(self, lang: str) -> str:
-        if "requests.after_mean" not in self.keys:
-            return ""
-        a = self.estimate("requests.after_mean")
-        r = self.estimate("requests.mean_ratio_after_vs_pre")
-        years = self._years("after", lang)
-        if lang == "ja":
-            return (f"コロナ期間の後（{years}）は年平均{fmt(a.value)}件で、コロナ前に対する比は"
-                    f"{fmt(r.value)}{fmt_ci(r.ci_low, r.ci_high, 'ja')}である。")
-        return (f"After the COVID period ({years}) they averaged {fmt(a.value)} a year, "
-                f"{fmt(r.value)} times the pre-COVID mean {fmt_ci(r.ci_low, r.ci_high, 'en')}. ")
-
-    def _text_ja(self) -> str:
-        r = self.estimate("requests.mean_ratio_covid_vs_pre")
-        pre = self.estimate("requests.pre_mean")
-        cov = self.estimate("requests.covid_mean")
-        return (f"要望・相談件数の年平均は、コロナ前（{self._years('before', 'ja')}）が{fmt(pre.value)}件、"
-                f"コロナ期間（{self._years('during', 'ja')}）が{fmt(cov.value)}件で、比は{fmt(r.value)}"
-                f"{fmt_ci(r.ci_low, r.ci_high, 'ja')}である（年ごとのばらつきを考慮した準ポアソンモデル）。"
-                + self._after_text("ja") +
-                "この比は単純な前後比較であり、コロナ前から続いていた減少とコロナの影響を区別しない。")
-
-    def _text_en(self) -> str:
-        r = self.estimate("requests.mean_ratio_covid_vs_pre")
-        pre = self.estimate("requests.pre_mean")
-        cov = self.estimate("requests.covid_mean")
-        return (f"Requests averaged {fmt(pre.value)} a year before COVID ({self._years('before')}) and "
-                f"{fmt(cov.value)} a year in the COVID period ({self._years('during')}), a ratio of "
-                f"{fmt(r.value)} {fmt_ci(r.ci_low, r.ci_high, 'en')} (quasi-Poisson, allowing for "
-                "the year-to-year variation). " + self._after_text("en") +
-                "It is a plain before/after comparison and does not separate COVID from the "
-                "decline already under way.")
 
     def _years(self, phase: str, lang: str = "en") -> str:
         return _years_text(self.data.loc[self.data["phase"] == phase, "fiscal_year"].tolist(), lang)
@@ -325,51 +280,35 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
     table = pd.DataFrame(rows)
     gaps = [y for a, y in zip(years, years[1:], strict=False) if y - a != 1]
     trend_phi, trend_df = stats.trend_dispersion(df["requests"], years)
-    caveats, caveats_ja = join_caveats([
-        (True,
-         f"The ratio compares period averages only; it would be below 1 even if COVID had no "
-         f"effect, because requests were already falling before FY{period.start}.",
-         f"この比は期間平均の比較にすぎず、{period.start}年度より前から件数が減っていたため、"
-         "コロナの影響がなくても1を下回りうる。"),
-        *_common_caveats(fit, years, len(years), START_UP_FY in years),
-        (trend_df >= 2,
-         f"Each year-over-year interval borrows the dispersion of the requests trend "
-         f"({fmt(trend_phi)}, Pearson χ²/df on {trend_df} df): exact Poisson intervals would be "
-         f"about {fmt(math.sqrt(max(1.0, trend_phi)), 2)} times too narrow on the log scale "
-         "(they remain in the table as a sensitivity, valid only if the counts were Poisson).",
-         f"前年度比の区間は要望・相談件数の傾向モデルの過分散（{fmt(trend_phi)}、ピアソンχ²/自由度、自由度"
-         f"{trend_df}）を借りて広げた。ポアソン分布を仮定した正確な区間は対数尺度で約"
-         f"{fmt(math.sqrt(max(1.0, trend_phi)), 2)}分の1の幅で狭すぎる（表にはポアソン分布の場合に限り"
-         "有効な参考値として残した）。"),
-        (trend_df < 2,
-         f"The requests trend has {trend_df} residual degree(s) of freedom, so no honest "
-         "year-over-year interval exists: the intervals shown are exact, valid only if the counts "
-         "were Poisson, and far too narrow for counts that vary as these do.",
-         f"要望・相談件数の傾向モデルの残差自由度が{trend_df}しかなく、ばらつきを考慮した前年度比の区間は"
-         "求められない。示した区間はポアソン分布の場合に限り有効な正確な区間で、実際のばらつきに対しては狭すぎる。"),
-        (bool(gaps),
-         f"Fiscal years are missing before {', '.join(f'FY{y}' for y in gaps)}; those ratios span "
-         "more than one year.",
-         f"{', '.join(f'{y}年度' for y in gaps)}の前の年度が欠けており、その比は1年を超える間隔の比である。"),
-    ])
+    common, common_facts = _common_caveats(fit, years, len(years), START_UP_FY in years)
+    split = period.split(years)
+    by_key = {e.key: e for e in est}
+    facts = {**common_facts, "pre": by_key["requests.pre_mean"], "cov": by_key["requests.covid_mean"],
+             "ratio": by_key["requests.mean_ratio_covid_vs_pre"],
+             "after": by_key.get("requests.after_mean"),
+             "after_ratio": by_key.get("requests.mean_ratio_after_vs_pre"),
+             "before_years": Years(split["before"]), "during_years": Years(split["during"]),
+             "after_years": Years(split["after"]), "period_start": period.start,
+             "trend_phi": trend_phi, "trend_df": trend_df,
+             "narrow": math.sqrt(max(1.0, trend_phi)), "gaps": Years(gaps),
+             "phases": period.phases(years), "quantiles": Quantiles(fit.quantiles)}
     return PeriodComparisonResult(
         title_key="title_requests_periods",
-        estimates=tuple(est),
-        method=(f"Quasi-Poisson GLM of yearly requests on period indicators "
-                f"({period.describe(years)}), {fit.quantiles} intervals; year-over-year ratios "
-                "with the dispersion of the requests trend borrowed (exact conditional Poisson "
-                "intervals as a sensitivity)."),
-        method_ja=(f"年度ごとの要望・相談件数を期間の指標（{period.describe(years, 'ja')}）で説明する"
-                   f"準ポアソンGLM（{_quantiles_ja(fit.quantiles)}の区間）。前年度比は傾向モデルの過分散を借りた区間"
-                   "（条件付き正確ポアソン区間は参考）。"),
-        n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table,
+        estimates=tuple(est), facts=facts,
+        text_keys=chosen([(True, "requests.periods.text"),
+                          (bool(after.any()), "requests.periods.after"),
+                          (True, "requests.periods.plain")]),
+        method_key="requests.periods.method",
+        caveat_keys=chosen([
+            (True, "requests.periods.caveat.averages"),
+            *common,
+            (trend_df >= 2, "requests.periods.caveat.yoy_borrowed"),
+            (trend_df < 2, "requests.periods.caveat.yoy_exact"),
+            (bool(gaps), "requests.periods.caveat.gaps"),
+        ]),
+        n_obs=len(years), data=table,
         break_year=period.start, period=period, exact_ratio=exact,
     )
-
-
-def _quantiles_ja(q: str) -> str:
-    """``t(3)`` → ``t分布・自由度3``; ``normal`` → ``正規分布``."""
-    return "正規分布" if q == "normal" else f"t分布・自由度{q[2:-1]}"
 
 
 # =============================================================================================
@@ -384,28 +323,6 @@ class TrendResult(Result):
     fit: stats.GLMFit | None = None
 
     _EXCL = f"requests.trend_rr_per_year.excl_fy{START_UP_FY}"
-
-    def _excl_text(self, lang: str) -> str:
-        if self._EXCL not in self.keys:
-            return ""
-        x = self.estimate(self._EXCL)
-        if lang == "ja":
-            return (f"{START_UP_FY}年度を除くと{fmt(x.value)}{fmt_ci(x.ci_low, x.ci_high, 'ja')}である。")
-        return f" Without FY{START_UP_FY} it is {fmt(x.value)} {fmt_ci(x.ci_low, x.ci_high, 'en')}."
-
-    def _text_ja(self) -> str:
-        e = self.estimate("requests.trend_rr_per_year")
-        way = "減少" if e.value < 1 else "増加"
-        return (f"{self._span('ja')}の要望・相談件数に対数線形の傾向を当てはめると、1年あたりの率比は"
-                f"{fmt(e.value)}{fmt_ci(e.ci_low, e.ci_high, 'ja')}で、年に約"
-                f"{fmt(abs(pct_change(e.value)), 2)}%ずつ{way}する傾向である。" + self._excl_text("ja"))
-
-    def _text_en(self) -> str:
-        e = self.estimate("requests.trend_rr_per_year")
-        way = "fall" if e.value < 1 else "rise"
-        return (f"A log-linear trend through the requests of {self._span()} gives a rate ratio of "
-                f"{fmt(e.value)} per year {fmt_ci(e.ci_low, e.ci_high, 'en')}, a {way} of about "
-                f"{fmt(abs(pct_change(e.value)), 2)}% a year." + self._excl_text("en"))
 
     def _span(self, lang: str = "en") -> str:
         return _years_text(self.data["fiscal_year"].tolist(), lang)
@@ -459,26 +376,25 @@ def trend(needs_reflection: pd.DataFrame | None = None, *,
         fitted_ci_high=np.exp(eta + fit.crit * se),
         pearson_residual=(df["requests"] - np.exp(eta)) / np.sqrt(fit.scale * np.exp(eta)),
     )
-    caveats, caveats_ja = join_caveats([
-        (startup,
-         "A single trend over all years cannot say why requests fell; it mixes the start-up "
-         "year, the settling-in of the mechanism and the COVID years.",
-         "全年度を通した1本の傾向は、減少の理由を示さない（設置初年度、仕組みの定着、コロナ期間が混ざっている）。"),
-        (not startup,
-         "A single trend over all years cannot say why requests changed; it mixes every "
-         "influence on these years into one rate.",
-         "全年度を通した1本の傾向は、件数が変化した理由を示さない（各年度のあらゆる影響が1つの率に混ざっている）。"),
-        *_common_caveats(fit, years, len(years), startup),
-    ])
+    common, common_facts = _common_caveats(fit, years, len(years), startup)
+    main = est[0]
+    excl = est[-1] if est[-1].key.endswith(f".excl_fy{START_UP_FY}") else None
+    facts = {**common_facts, "span": Years(years), "trend": main,
+             "pct": abs(pct_change(main.value)), "excl": excl,
+             "quantiles": Quantiles(fit.quantiles)}
     return TrendResult(
         title_key="title_requests_trend",
-        estimates=tuple(est),
-        method=(f"Quasi-Poisson GLM, log(requests) linear in fiscal year over {_years_text(years)} "
-                f"(every year, whatever its COVID period); dispersion = Pearson χ²/df; "
-                f"{fit.quantiles} Wald intervals."),
-        method_ja=(f"準ポアソンGLM（件数の対数が年度に比例、{_years_text(years, 'ja')}のすべての年度）。"
-                   f"過分散＝ピアソンχ²/自由度、{_quantiles_ja(fit.quantiles)}のワルド区間。"),
-        n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table, fit=fit,
+        estimates=tuple(est), facts=facts,
+        text_keys=chosen([(main.value < 1, "requests.trend.text_fall"),
+                          (main.value >= 1, "requests.trend.text_rise"),
+                          (excl is not None, "requests.trend.excl")]),
+        method_key="requests.trend.method",
+        caveat_keys=chosen([
+            (startup, "requests.trend.caveat.single_startup"),
+            (not startup, "requests.trend.caveat.single"),
+            *common,
+        ]),
+        n_obs=len(years), data=table, fit=fit,
     )
 
 
@@ -520,51 +436,6 @@ class ITSResult(Result):
     def fit_years(self) -> np.ndarray:
         return self.data.loc[self.data["used_in_fit"], "fiscal_year"].to_numpy()
 
-    def _variant_text(self, lang: str) -> str:
-        parts = []
-        if self.excluded:
-            ys = ", ".join(str(y) for y in self.excluded)
-            parts.append(f"{ys}年度を除外" if lang == "ja" else f"excluding FY{ys}")
-        parts.append(f"区切り{self.break_year}年度" if lang == "ja" else f"break at FY{self.break_year}")
-        return "、".join(parts) if lang == "ja" else ", ".join(parts)
-
-    def _text_ja(self) -> str:
-        lv, sl = self.estimate(self.k("its_level_rr")), self.estimate(self.k("its_slope_rr"))
-        pre = self.estimate(self.k("its_pre_slope_rr"))
-        oe = self.estimate(self.k("counterfactual_oe_total"))
-        return (f"分断時系列分析（{self._variant_text('ja')}）では、コロナ前の傾向は1年あたり率比"
-                f"{fmt(pre.value)}{fmt_ci(pre.ci_low, pre.ci_high, 'ja')}、{self.break_year}年度の"
-                f"水準の変化は率比{fmt(lv.value)}{fmt_ci(lv.ci_low, lv.ci_high, 'ja')}、傾きの変化は"
-                f"率比{fmt(sl.value)}{fmt_ci(sl.ci_low, sl.ci_high, 'ja')}であった。コロナ前の傾向が"
-                f"続いた場合の期待値に対する実績の比（期間合計）は{fmt(oe.value)}"
-                f"{fmt_ci(oe.ci_low, oe.ci_high, 'ja').replace('信頼区間', '予測区間に基づく範囲')}である。"
-                + self._interpretation("ja"))
-
-    def _text_en(self) -> str:
-        lv, sl = self.estimate(self.k("its_level_rr")), self.estimate(self.k("its_slope_rr"))
-        pre = self.estimate(self.k("its_pre_slope_rr"))
-        oe = self.estimate(self.k("counterfactual_oe_total"))
-        return (f"In the interrupted time series ({self._variant_text('en')}), the pre-COVID trend "
-                f"was a rate ratio of {fmt(pre.value)} per year {fmt_ci(pre.ci_low, pre.ci_high, 'en')}; "
-                f"the level changed at FY{self.break_year} by a rate ratio of {fmt(lv.value)} "
-                f"{fmt_ci(lv.ci_low, lv.ci_high, 'en')} and the slope by {fmt(sl.value)} "
-                f"{fmt_ci(sl.ci_low, sl.ci_high, 'en')}. Observed requests in the COVID period were "
-                f"{fmt(oe.value)} times those projected from the pre-COVID trend "
-                f"{fmt_ci(oe.ci_low, oe.ci_high, 'en').replace('CI', 'range from the prediction interval')}. "
-                + self._interpretation("en"))
-
-    def _interpretation(self, lang: str) -> str:
-        lv, sl = self.estimate(self.k("its_level_rr")), self.estimate(self.k("its_slope_rr"))
-        if lv.interval_excludes_one or sl.interval_excludes_one:
-            return ("区間が1を含まない推定があるが、少数の点に基づくため頑健性の確認が必要である。"
-                    if lang == "ja" else
-                    "At least one interval excludes 1, but with so few points this needs the "
-                    "sensitivity analyses before it is read as an effect.")
-        return ("どちらの区間も1（変化なし）を含み、コロナによる変化があったともなかったとも言えない。"
-                if lang == "ja" else
-                "Both intervals include 1 (no change): the data neither show nor rule out a COVID "
-                "effect.")
-
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -602,8 +473,8 @@ class ITSResult(Result):
         plotting.set_fy_axis(ax, d["fiscal_year"], lang)
         ax.set_ylabel(label("requests_count", lang))
         ax.set_ylim(0, top * 1.12)
-        ax.set_title(self.title(lang) + ("" if not self.suffix else f"（{self._variant_text(lang)}）"
-                                         if lang == "ja" else f" ({self._variant_text(lang)})"))
+        ax.set_title(self.say("requests.its.plot_title", lang, title=self.title(lang))
+                     if self.suffix else self.title(lang))
         ax.legend(loc="upper right", fontsize=9)
 
 
@@ -703,12 +574,12 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     ]
 
     # negative binomial sensitivity
-    nb_fit, nb_problem = None, ""
+    nb_fit, nb_problem, nb_not_converged = None, "", False
     if negative_binomial:
         try:
             nb_fit = stats.fit_negative_binomial(fit_df["requests"], X, what=f"NB2 {model}")
             if not nb_fit.converged:
-                nb_problem = "the negative binomial fit did not converge"
+                nb_problem, nb_not_converged = "the negative binomial fit did not converge", True
         except NotEstimableError as exc:
             nb_problem = str(exc)
     nb_ok = nb_fit is not None and not nb_problem
@@ -765,52 +636,41 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     base = years[years < break_year].tolist()
     startup_base = START_UP_FY in base
     n_after = int((phase == "after").sum())
-    caveats, caveats_ja = join_caveats([
-        (True,
-         f"The pre-COVID trend rests on {n_pre} fiscal years and the COVID segment on {n_post}; "
-         f"with {fit.df_resid} residual degree(s) of freedom the level and slope changes are "
-         "barely identified, and the projection into the COVID years widens quickly.",
-         f"コロナ前の傾向は{n_pre}年度分、コロナ期間は{n_post}年度分の点に基づき、残差自由度は"
-         f"{fit.df_resid}しかない。水準と傾きの変化はほとんど識別できず、コロナ期間への投影の幅も急速に広がる。"),
-        *_common_caveats(fit, years.tolist(), len(years), START_UP_FY in years.tolist())[1:],
-        (negative_binomial and bool(nb_problem),
-         f"The negative binomial sensitivity model could not be used: {nb_problem}.",
-         f"負の二項モデルによる感度分析は行えなかった（{nb_problem}）。"),
-        (nb_ok,
-         f"The negative binomial intervals use t({nb_fit.df_resid if nb_fit else 0}) like the main "
-         "model, since its alpha is estimated from the same few points; it is a check of the "
-         "variance assumption, not more evidence.",
-         f"負の二項モデルの区間も主分析と同じくt分布（自由度{nb_fit.df_resid if nb_fit else 0}）による。"
-         "αも同じ少数の点から推定しており、分散の仮定の確認であって追加の証拠ではない。"),
-        (True,
-         f"The counterfactual extends a trend fitted to {len(base)} baseline fiscal year(s) "
-         f"({_years_text(base)})"
-         + (f", most of whose fall is the decay after the FY{START_UP_FY} start-up year" if startup_base else "")
-         + "; it assumes that trend would have continued unchanged, which nothing in the data can "
-         "check, and its prediction interval is correspondingly wide.",
-         f"反事実（コロナがなかった場合）の推計は、{len(base)}年度分の基準期間（{_years_text(base, 'ja')}）"
-         "の傾向を延長したもの"
-         + (f"で、その減少の大部分は{START_UP_FY}年度（設置初年度）の後の落ち着きである" if startup_base else "")
-         + "。その傾向がそのまま続いたという仮定はデータで確かめられず、予測区間もそれだけ広い。"),
-        (n_after > 0,
-         f"{n_after} fiscal year(s) after the COVID period ({_years_text(table.loc[table['phase'] == 'after', 'fiscal_year'])}) "
-         "are shown but not used in the fit: they are neither COVID years nor part of the "
-         "pre-COVID trend.",
-         f"コロナ期間の後の{n_after}年度（{_years_text(table.loc[table['phase'] == 'after', 'fiscal_year'], 'ja')}）"
-         "は表示するがモデルには使っていない（コロナ期間でもコロナ前の傾向でもない）。"),
-    ])
+    common, common_facts = _common_caveats(fit, years.tolist(), len(years),
+                                           START_UP_FY in years.tolist())
+    by_key = {e.key: e for e in est}
+    lv, sl = by_key[key("its_level_rr")], by_key[key("its_slope_rr")]
+    variant = (Said("requests.its.variant_excluding", {"excluded": Years(sorted(exclude)),
+                                                       "break_year": break_year})
+               if exclude else Said("requests.its.variant", {"break_year": break_year}))
+    facts = {**common_facts, "variant": variant, "pre": by_key[key("its_pre_slope_rr")],
+             "level": lv, "slope": sl, "oe": by_key[key("counterfactual_oe_total")],
+             "break_year": break_year, "n_pre": n_pre, "n_post": n_post, "its_df": fit.df_resid,
+             "nb_df": nb_fit.df_resid if nb_fit else 0, "n_base": len(base),
+             "base_years": Years(base), "n_after": n_after,
+             "after_years": Years(table.loc[table["phase"] == "after", "fiscal_year"]),
+             "phases": period.phases(all_years), "quantiles": Quantiles(fit.quantiles)}
+    nb_failed = negative_binomial and bool(nb_problem)
     return ITSResult(
         title_key="title_requests_its",
-        estimates=tuple(est),
-        method=(f"Segmented quasi-Poisson GLM (break at FY{break_year}: level and slope change; "
-                f"{period.describe(all_years)}; years after the period not fitted), Pearson χ²/df "
-                f"dispersion, {fit.quantiles} intervals; NB2 sensitivity with t intervals; "
-                "pre-trend projection with delta-method prediction intervals."),
-        method_ja=(f"分断時系列の準ポアソンGLM（{break_year}年度で水準と傾きが変化。"
-                   f"{period.describe(all_years, 'ja')}。コロナ後の年度は当てはめに使わない）、"
-                   f"過分散＝ピアソンχ²/自由度、{_quantiles_ja(fit.quantiles)}の区間。"
-                   "負の二項モデル（t分布の区間）で感度分析。コロナ前の傾向の投影にデルタ法の予測区間。"),
-        n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table,
+        estimates=tuple(est), facts=facts,
+        text_keys=chosen([
+            (True, "requests.its.text"),
+            (lv.interval_excludes_one or sl.interval_excludes_one, "requests.its.excludes_one"),
+            (not (lv.interval_excludes_one or sl.interval_excludes_one), "requests.its.includes_one"),
+        ]),
+        method_key="requests.its.method",
+        caveat_keys=chosen([
+            (True, "requests.its.caveat.segments"),
+            *common[1:],
+            (nb_failed and nb_not_converged, "requests.its.caveat.nb_not_converged"),
+            (nb_failed and not nb_not_converged, "requests.its.caveat.nb_not_estimable"),
+            (nb_ok, "requests.its.caveat.nb_t"),
+            (startup_base, "requests.its.caveat.counterfactual_startup"),
+            (not startup_base, "requests.its.caveat.counterfactual"),
+            (n_after > 0, "requests.its.caveat.after"),
+        ]),
+        n_obs=len(years), data=table,
         break_year=break_year, excluded=tuple(exclude), suffix=suffix, fit=fit, nb_fit=nb_fit,
     )
 
@@ -826,21 +686,6 @@ class ExposureModelResult(Result):
     SUMMARY_KEYS = ()
     per_days: int = PER_DAYS
     fit: stats.GLMFit | None = None
-
-    def _text_ja(self) -> str:
-        e = self.estimate(f"requests.exposure_rr_per_{self.per_days}_days")
-        t = self.estimate("requests.exposure_trend_rr_per_year")
-        return (f"コロナの影響を「措置が適用された日数」で表し、年ごとの傾向とともに当てはめると、措置"
-                f"{self.per_days}日あたりの率比は{fmt(e.value)}{fmt_ci(e.ci_low, e.ci_high, 'ja')}、"
-                f"傾向は1年あたり率比{fmt(t.value)}{fmt_ci(t.ci_low, t.ci_high, 'ja')}であった。")
-
-    def _text_en(self) -> str:
-        e = self.estimate(f"requests.exposure_rr_per_{self.per_days}_days")
-        t = self.estimate("requests.exposure_trend_rr_per_year")
-        return (f"Measuring COVID as the days under Kumamoto's measures in each fiscal year, "
-                f"alongside a yearly trend, gives a rate ratio of {fmt(e.value)} per "
-                f"{self.per_days} days under measures {fmt_ci(e.ci_low, e.ci_high, 'en')} and a "
-                f"trend of {fmt(t.value)} per year {fmt_ci(t.ci_low, t.ci_high, 'en')}.")
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -928,37 +773,28 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
                                                    fitted=np.exp(eta))
     interval = f"quasi-Poisson Wald, {fit.quantiles}"
     exposed = [(y, int(d)) for y, d in zip(years, days, strict=True) if d > 0]
-    caveats, caveats_ja = join_caveats([
-        (len(exposed) <= 2,
-         f"Only {len(exposed)} fiscal year(s) have any day under measures ("
-         + ", ".join(f"FY{y}: {d} days" for y, d in exposed)
-         + "), so the exposure term is close to a step for those years and this model is nearly "
-         "the step (level-change) model again, not an independent check.",
-         f"措置の日数が0でない年度は{len(exposed)}年度しかなく（"
-         + "、".join(f"{y}年度：{d}日" for y, d in exposed)
-         + "）、措置日数の項はそれらの年度の段差とほぼ同じで、このモデルは水準変化のモデルとほぼ同じになる"
-         "（独立した確認ではない）。"),
-        (True,
-         "Days under measures are a crude dose: they ignore what each measure restricted, the "
-         "voluntary caution outside those periods, and any delay before meetings resumed.",
-         "措置の日数は粗い指標であり、各措置が何を制限したか、期間外の自主的な自粛、会合再開までの遅れを反映しない。"),
-        *_common_caveats(fit, years, len(years), START_UP_FY in years)[:3],
-    ])
+    common, common_facts = _common_caveats(fit, years, len(years), START_UP_FY in years)
+    estimates = (
+        Estimate(f"requests.exposure_rr_per_{per_days}_days", *fit.ratio("exposure"),
+                 unit=f"rate ratio per {per_days} days under measures", interval=interval),
+        Estimate("requests.exposure_trend_rr_per_year", *fit.ratio("year"),
+                 unit=_UNIT_RR_YEAR, interval=interval),
+        Estimate("requests.exposure_dispersion", fit.dispersion, unit="Pearson chi2/df"),
+    )
+    facts = {**common_facts, "exposure": estimates[0], "trend": estimates[1], "per_days": per_days,
+             "n_exposed": len(exposed), "span": Years(years), "quantiles": Quantiles(fit.quantiles),
+             "exposed": Joined(tuple(Said("requests.exposure.days_part", {"year": y, "days": d})
+                                     for y, d in exposed), "list.joiner")}
     return ExposureModelResult(
         title_key="title_requests_exposure",
-        estimates=(
-            Estimate(f"requests.exposure_rr_per_{per_days}_days", *fit.ratio("exposure"),
-                     unit=f"rate ratio per {per_days} days under measures", interval=interval),
-            Estimate("requests.exposure_trend_rr_per_year", *fit.ratio("year"),
-                     unit=_UNIT_RR_YEAR, interval=interval),
-            Estimate("requests.exposure_dispersion", fit.dispersion, unit="Pearson chi2/df"),
-        ),
-        method=(f"Quasi-Poisson GLM of requests on fiscal year and days under COVID measures "
-                f"(per {per_days} days) over {_years_text(years)}; {fit.quantiles} intervals."),
-        method_ja=(f"要望・相談件数を年度と措置日数（{per_days}日単位）で説明する準ポアソンGLM"
-                   f"（{_years_text(years, 'ja')}、{_quantiles_ja(fit.quantiles)}の区間）。"),
-        n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table,
-        per_days=per_days, fit=fit,
+        estimates=estimates, facts=facts, text_keys=("requests.exposure.text",),
+        method_key="requests.exposure.method",
+        caveat_keys=chosen([
+            (len(exposed) <= 2, "requests.exposure.caveat.near_step"),
+            (True, "requests.exposure.caveat.crude"),
+            *common[:3],
+        ]),
+        n_obs=len(years), data=table, per_days=per_days, fit=fit,
     )
 
 
@@ -976,24 +812,6 @@ class SensitivityResult(Result):
 
     def _rows_ok(self) -> pd.DataFrame:
         return self.data[self.data["estimable"]]
-
-    def _text_ja(self) -> str:
-        d = self._rows_ok()
-        parts = []
-        for r in d.itertuples(index=False):
-            parts.append(f"{label(r.variant, 'ja')}：{label(r.quantity, 'ja')} {fmt(r.estimate)}"
-                         f"{fmt_ci(r.ci_low, r.ci_high, 'ja')}")
-        n_excl = int(((d["ci_low"] > 1) | (d["ci_high"] < 1)).sum())
-        return ("感度分析の結果を並べると、" + "、".join(parts) + "。"
-                f"{len(d)}個の推定のうち区間が1を含まないものは{n_excl}個である。")
-
-    def _text_en(self) -> str:
-        d = self._rows_ok()
-        parts = [f"{label(r.variant, 'en')}: {label(r.quantity, 'en').lower()} {fmt(r.estimate)} "
-                 f"{fmt_ci(r.ci_low, r.ci_high, 'en')}" for r in d.itertuples(index=False)]
-        n_excl = int(((d["ci_low"] > 1) | (d["ci_high"] < 1)).sum())
-        return ("Side by side, " + "; ".join(parts) + ". "
-                f"{n_excl} of these {len(d)} intervals exclude 1.")
 
     def _plot(self, ax: Any, lang: str) -> None:
         forest(ax, self.data, lang)
@@ -1097,34 +915,35 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
     rows.append(_row("exposure_days", "exposure_effect", e, ex, reason))
     table = pd.DataFrame(rows)
     failed = table.loc[~table["estimable"], ["variant", "reason"]].drop_duplicates()
-    caveats, caveats_ja = join_caveats([
-        (True,
-         f"The variants reuse the same {len(years)} (or fewer) yearly points, so they are not "
-         "independent confirmations; agreement among them shows robustness to modelling choices, "
-         "not more data.",
-         f"各感度分析は同じ{len(years)}点（以下）の年度データを使い回しており、独立した確認ではない。"
-         "結果が一致しても、分析方法の選択に頑健であることを示すだけで、データが増えるわけではない。"),
-        (not failed.empty,
-         "Not estimable with these data: " + "; ".join(
-             f"{label(v, 'en')} ({r})" for v, r in failed.itertuples(index=False)) + ".",
-         "このデータでは推定できなかったもの：" + "；".join(
-             f"{label(v, 'ja')}（{r}）" for v, r in failed.itertuples(index=False)) + "。"),
-        *main_caveats(main),
-    ])
+    ok = table[table["estimable"]]
+    rows_said = tuple(
+        Said("requests.sensitivity.part",
+             {"variant": Term(r.variant), "quantity": Term(r.quantity),
+              "r": Estimate(r.record_key, r.estimate, r.ci_low, r.ci_high)})
+        for r in ok.itertuples(index=False))
+    facts = {"n_years": len(years), "parts": Joined(rows_said, "list.semicolon"),
+             "n_ok": len(ok), "n_excl": int(((ok["ci_low"] > 1) | (ok["ci_high"] < 1)).sum()),
+             "failed": Joined(tuple(Said("requests.sensitivity.failed_part",
+                                         {"variant": Term(v), "reason": r})
+                                    for v, r in failed.itertuples(index=False)),
+                              "list.semicolon")}
     return SensitivityResult(
         title_key="title_requests_sensitivity",
-        estimates=tuple(est),
-        method=("The main segmented quasi-Poisson model beside: NB2, excluding FY2017, a break one "
-                "year later, and days under COVID measures in place of the step."),
-        method_ja=("主分析（分断時系列の準ポアソンGLM）と、負の二項モデル、2017年度を除外、区切りを1年後に、"
-                   "措置日数モデルを並べて比較。"),
-        n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja, data=table,
+        estimates=tuple(est), facts=facts, text_keys=("requests.sensitivity.text",),
+        method_key="requests.sensitivity.method",
+        caveat_keys=chosen([
+            (True, "requests.sensitivity.caveat.same_points"),
+            (not failed.empty, "requests.sensitivity.caveat.not_estimable"),
+            *main_caveats(main),
+        ]),
+        n_obs=len(years), data=table,
         models=tuple(models), main_suffix=main.suffix,
     )
 
 
-def main_caveats(main: ITSResult) -> list[tuple[bool, str, str]]:
-    return [(True, main.caveats[0], main.caveats_ja[0])] if main.caveats else []
+def main_caveats(main: ITSResult) -> list[tuple[bool, Said]]:
+    """The main model's first caveat, to repeat beside the sensitivity analyses."""
+    return [(True, Said(main.caveat_keys[0], main.facts))] if main.caveat_keys else []
 
 
 # =============================================================================================
@@ -1141,8 +960,15 @@ class VerdictResult(Result):
     trend_result: TrendResult | None = None
     its: ITSResult | None = None
     sensitivity_result: SensitivityResult | None = None
-    reasons: tuple[str, ...] = ()
-    reasons_ja: tuple[str, ...] = ()
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The verdict's sentences in English (the verdict, why, and what would settle it)."""
+        return tuple(self._said(k, "en") for k in self.text_keys)
+
+    @property
+    def reasons_ja(self) -> tuple[str, ...]:
+        return tuple(self._said(k, "ja") for k in self.text_keys)
 
     def components(self) -> tuple[Result, ...]:
         return tuple(r for r in (self.period, self.trend_result, self.its,
@@ -1167,16 +993,8 @@ class VerdictResult(Result):
         est = [e for r in self.components() for e in r.estimates] + list(self.estimates)
         return records_frame(est)
 
-    def _text_ja(self) -> str:
-        return "".join(self.reasons_ja)
-
-    def _text_en(self) -> str:
-        return " ".join(self.reasons)
-
     def text(self, lang: str = "ja") -> str:  # the verdict already weaves its caveat in
-        from ..glossary import check_lang
-
-        return self._text_ja() if check_lang(lang) == "ja" else self._text_en()
+        return self._body(check_lang(lang))
 
     def _plot(self, ax: Any, lang: str) -> None:
         forest(ax, self.sensitivity_result.data, lang)
@@ -1244,69 +1062,21 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
         agree = (same["ci_high"] < 1) if down else (same["ci_low"] > 1)
         distinguishable = distinguishable or bool(agree.all())
     n_excl = int(((ok["ci_low"] > 1) | (ok["ci_high"] < 1)).sum())
-    span = _years_text(years)
-    span_ja = _years_text(years, "ja")
-
-    en = [
-        f"Verdict: {'the data distinguish' if distinguishable else 'the data cannot distinguish'} "
-        f"a COVID effect from the decline that was already under way.",
-        f"Requests averaged {fmt(ratio.value)} times as many a year in the COVID period as before "
-        f"it {fmt_ci(ratio.ci_low, ratio.ci_high, 'en')}, but they were falling before COVID: "
-        f"the trend over {span} is {fmt(tr_e.value)} per year {fmt_ci(tr_e.ci_low, tr_e.ci_high, 'en')}, "
-        f"and the pre-COVID segment alone {fmt(pre.value)} per year {fmt_ci(pre.ci_low, pre.ci_high, 'en')}.",
-        f"Against that trend the level change at FY{break_year} is {fmt(lv.value)} "
-        f"{fmt_ci(lv.ci_low, lv.ci_high, 'en')} and the slope change {fmt(sl.value)} "
-        f"{fmt_ci(sl.ci_low, sl.ci_high, 'en')}"
-        + (f"; COVID-period requests were {fmt(oe.value)} times the projection of the pre-COVID "
-           f"trend {fmt_ci(oe.ci_low, oe.ci_high, 'en').replace('CI', 'range')}." if oe_informative
-           else f". The projection of the pre-COVID trend rests on {n_base} baseline years and is "
-           "too uncertain to weigh (its range includes 1), so it plays no part in this verdict."),
-        f"{n_excl} of the {len(ok)} estimates in the sensitivity analyses (excluding FY2017, a "
-        "later break, negative binomial, days under measures) have intervals excluding 1"
-        + (", and they do not agree in direction." if n_excl and not distinguishable else "."),
-        f"With {len(years)} yearly points and {fit.df_resid} residual degrees of freedom, only a "
-        f"drop in level to {fmt(mde, 2)} times the trend (a fall of {fmt(100 * (1 - mde), 2)}% or "
-        f"more) or a rise to {fmt(mde_up, 2)} times would be detected with 80% power.",
-        "What would settle it: monthly or quarterly request counts for several years before and "
-        f"after FY{break_year}, so that the timing of each measure can be matched to the counts; "
-        f"counts by ward or まちづくりセンター; counts after FY{period.end}, to see whether the "
-        "latest rebound continues; and a comparison channel that COVID did not touch.",
-    ]
-    ja = [
-        f"判定：{len(years)}点の年度データでは、コロナの影響とそれ以前から続いていた減少を"
-        f"{'区別できる' if distinguishable else '区別できない'}。",
-        f"コロナ期間の年平均はコロナ前の{fmt(ratio.value)}倍{fmt_ci(ratio.ci_low, ratio.ci_high, 'ja')}だが、"
-        f"件数はコロナ前から減っていた（{span_ja}の傾向は1年あたり{fmt(tr_e.value)}倍"
-        f"{fmt_ci(tr_e.ci_low, tr_e.ci_high, 'ja')}、コロナ前だけでは{fmt(pre.value)}倍"
-        f"{fmt_ci(pre.ci_low, pre.ci_high, 'ja')}）。",
-        f"その傾向に対する{break_year}年度の水準の変化は{fmt(lv.value)}倍"
-        f"{fmt_ci(lv.ci_low, lv.ci_high, 'ja')}、傾きの変化は{fmt(sl.value)}倍"
-        f"{fmt_ci(sl.ci_low, sl.ci_high, 'ja')}"
-        + (f"で、コロナ期間の実績はコロナ前の傾向を延長した値の{fmt(oe.value)}倍"
-           f"{fmt_ci(oe.ci_low, oe.ci_high, 'ja').replace('信頼区間', '範囲')}だった。" if oe_informative
-           else f"である。コロナ前の傾向の延長は{n_base}年度分の基準期間に基づき、不確かさが大きい"
-           "（範囲が1を含む）ため、この判定には用いない。"),
-        f"感度分析（2017年度除外、区切りを後ろにずらす、負の二項モデル、措置日数）の{len(ok)}個の推定の"
-        f"うち、区間が1を含まないものは{n_excl}個"
-        + ("で、方向もそろっていない。" if n_excl and not distinguishable else "である。"),
-        f"{len(years)}点・残差自由度{fit.df_resid}では、水準が傾向の{fmt(mde, 2)}倍以下に下がる"
-        f"（{fmt(100 * (1 - mde), 2)}%以上の減少）か{fmt(mde_up, 2)}倍以上に上がる変化でなければ、"
-        "80%の検出力で検出できない。",
-        f"決着をつけるには、{break_year}年度の前後数年にわたる月別または四半期別の件数（各措置の時期と照合できる）、"
-        f"区別・まちづくりセンター別の件数、{period.end + 1}年度以降の件数（直近の回復が続くか）、"
-        "コロナの影響を受けない比較対象の窓口のデータが必要である。",
-    ]
-    caveats, caveats_ja = join_caveats([
-        (True,
-         "The verdict is about what these yearly totals can show; it is not evidence that COVID "
-         "had no effect.",
-         "この判定は年度合計のデータで示せることについての判断であり、コロナの影響がなかったことの証拠ではない。"),
-        *[(True, c, cj) for c, cj in zip(its.caveats[:2], its.caveats_ja[:2], strict=True)],
-        (START_UP_FY in years,
-         "The document itself attributes the FY2017 peak to the start-up year and the FY2020–FY2023 "
-         "fall to COVID; the statistics can neither confirm nor refute the second claim.",
-         "文書自身は2017年度の多さを設置初年度に、2020〜2023年度の減少をコロナに帰しているが、"
-         "統計的には後者を確かめることも否定することもできない。"),
+    facts = {"n_years": len(years), "ratio": ratio, "span": Years(years), "trend": tr_e,
+             "pre": pre, "break_year": break_year, "level": lv, "slope": sl, "oe": oe,
+             "n_base": n_base, "n_excl": n_excl, "n_ok": len(ok), "df": fit.df_resid,
+             "mde": mde, "fall_pct": 100 * (1 - mde), "mde_up": mde_up,
+             "next_year": period.end + 1, "phases": period.phases(years)}
+    text_keys = chosen([
+        (distinguishable, "requests.verdict.yes"),
+        (not distinguishable, "requests.verdict.no"),
+        (True, "requests.verdict.falling"),
+        (oe_informative, "requests.verdict.changes_projection"),
+        (not oe_informative, "requests.verdict.changes"),
+        (bool(n_excl) and not distinguishable, "requests.verdict.sensitivity_disagree"),
+        (not (n_excl and not distinguishable), "requests.verdict.sensitivity"),
+        (True, "requests.verdict.power"),
+        (True, "requests.verdict.settle"),
     ])
     return VerdictResult(
         title_key="title_requests_verdict",
@@ -1315,17 +1085,13 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
             Estimate("requests.verdict_distinguishable", float(distinguishable),
                      unit="indicator (1 = distinguishable)"),
         ),
-        method=("Decision rule: the main ITS level or slope interval excludes 1 and the estimable "
-                "negative binomial, excluding-FY2017 and exposure models agree in direction with "
-                "intervals excluding 1 (every interval dispersion-aware: quasi-Poisson or NB2 with "
-                "t quantiles; no exact Poisson test enters); minimum detectable change from the "
-                f"main model's standard error. Periods: {period.describe(years)}."),
-        method_ja=("判定規則：主分析の水準または傾きの変化の区間が1を含まず、推定可能な負の二項モデル・"
-                   "2017年度除外・措置日数モデルが同じ方向で区間が1を含まないこと（区間はすべて過分散を考慮した"
-                   "準ポアソンまたは負の二項のt分布による区間で、ポアソン分布を仮定した正確検定は用いない）。"
-                   f"検出可能な最小の変化は主分析の標準誤差から計算。期間：{period.describe(years, 'ja')}。"),
-        n_obs=len(years), caveats=caveats, caveats_ja=caveats_ja,
-        data=d.assign(verdict_distinguishable=distinguishable),
+        facts=facts, text_keys=text_keys, method_key="requests.verdict.method",
+        caveat_keys=chosen([
+            (True, "requests.verdict.caveat.yearly_totals"),
+            *[(True, Said(k, its.facts)) for k in its.caveat_keys[:2]],
+            (START_UP_FY in years, "requests.verdict.caveat.document"),
+        ]),
+        n_obs=len(years), data=d.assign(verdict_distinguishable=distinguishable),
         distinguishable=distinguishable, period=per, trend_result=tr, its=its,
-        sensitivity_result=sens, reasons=tuple(en), reasons_ja=tuple(ja),
+        sensitivity_result=sens,
     )
