@@ -92,7 +92,7 @@ def test_cross_city_plot_draws_class_a_only_and_marks_the_gap(ward_budgets_frame
         labels = [t.get_text() for t in ax.get_yticklabels()]
         assert len(labels) == 3 and not any("大阪" in s or "Osaka" in s for s in labels)
         notes = " ".join(t.get_text() for t in ax.texts)
-        assert ("15" in notes) and ("ずれ" in notes if lang == "ja" else "years off" in notes)
+        assert ("15" in notes) and ("ずれ" in notes if lang == "ja" else "yrs off" in notes)
         plt.close(fig)
 
 

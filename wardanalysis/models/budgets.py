@@ -156,23 +156,19 @@ class KumamotoBudgetResult(Result):
     def _latest(self) -> pd.Series:
         return self.data.iloc[-1]
 
-    def _text_ja(self) -> str:
+    def _text(self, lang: str) -> str:
         r = self._latest()
         e = self.estimate("budget.kumamoto_yen_per_capita")
-        pop_date = population_date_text(r["population_as_of"], r["population_date_precision"], "ja")
-        return (f"熊本市のまちづくり推進経費（5区合計）は{int(r['fiscal_year'])}年度に"
-                f"{int(r['budget_thousand_yen']):,}千円で、均等に配分したと仮定すると1区あたり"
-                f"{fmt(r['per_ward_thousand_yen'], 4)}千円、住民1人あたり{fmt(e.value)}円"
-                f"（人口{int(r['population_persons']):,}人、{pop_date}時点）である。")
+        return message("budgets.kumamoto.text", lang, year=int(r["fiscal_year"]),
+                       total=f"{int(r['budget_thousand_yen']):,}", per_ward=_k(r["per_ward_thousand_yen"]),
+                       yen=fmt(e.value), population=f"{int(r['population_persons']):,}",
+                       date=population_date_text(r["population_as_of"], r["population_date_precision"], lang))
+
+    def _text_ja(self) -> str:
+        return self._text("ja")
 
     def _text_en(self) -> str:
-        r = self._latest()
-        e = self.estimate("budget.kumamoto_yen_per_capita")
-        pop_date = population_date_text(r["population_as_of"], r["population_date_precision"], "en")
-        return (f"Kumamoto's まちづくり推進経費 (five wards) was {int(r['budget_thousand_yen']):,} "
-                f"thousand yen in FY{int(r['fiscal_year'])}: {fmt(r['per_ward_thousand_yen'], 4)} "
-                f"thousand yen per ward if split equally, and {fmt(e.value)} yen per resident "
-                f"(population {int(r['population_persons']):,} as of {pop_date}).")
+        return self._text("en")
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -271,28 +267,15 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     recon_years = years_text(recon["fiscal_year"].tolist(), "en")
     recon_years_ja = years_text(recon["fiscal_year"].tolist(), "ja")
     recon_amounts = ", ".join(f"{v:,}" for v in sorted(set(recon["reconstruction_thousand_yen"])))
-    caveats, caveats_ja = join_caveats([
-        (True,
-         "The document prints only the five-ward total; the per-ward figure assumes an equal "
-         "split, which may not be how the budget was divided.",
-         "文書は5区合計のみを示しており、1区あたりの額は均等配分を仮定したもので、実際の配分とは限らない。"),
-        (bool(mismatch),
-         f"No population figure falls inside fiscal year(s) {', '.join(map(str, mismatch))}; the "
-         f"nearest one was used. Kumamoto's dated whole-city figures differ by {fmt_pct(spread, 2)} "
-         "at most, so the choice barely moves the per-resident amounts.",
-         f"{', '.join(map(str, mismatch))}年度は年度内の人口の数字がなく、最も近い時点の数字を用いた。"
-         f"熊本市全体の人口の数字の差は最大{fmt_pct(spread, 2)}で、1人あたりの額への影響は小さい。"),
-        (bool(nonoff),
-         f"The population figures come from non-official sources (quality {', '.join(nonoff)}).",
-         f"人口の数字は公式でない出典による（品質記号 {', '.join(nonoff)}）。"),
-        (not recon.empty,
-         f"The {recon_years} totals include {recon_amounts} thousand yen a year of reconstruction "
-         "support (復興支援自治推進経費); the per-resident figure without it is in the table.",
-         f"{recon_years_ja}の合計には復興支援自治推進経費（年{recon_amounts}千円）が含まれる。"
-         "それを除いた1人あたりの額も表に示した。"),
-        (True,
-         "These are budgeted amounts (予算額), not spending.",
-         "これらは予算額であり、執行額（決算）ではない。"),
+    caveats, caveats_ja = _caveats([
+        (True, "budgets.kumamoto.caveat_equal_split", {}),
+        (bool(mismatch), "budgets.kumamoto.caveat_no_population_in_year",
+         {"years_en": ", ".join(map(str, mismatch)), "years_ja": "、".join(map(str, mismatch)),
+          "spread": fmt_pct(spread, 2)}),
+        (bool(nonoff), "budgets.kumamoto.caveat_non_official", {"marks": ", ".join(nonoff)}),
+        (not recon.empty, "budgets.kumamoto.caveat_reconstruction",
+         {"years_en": recon_years, "years_ja": recon_years_ja, "amounts": recon_amounts}),
+        (True, "budgets.kumamoto.caveat_budgeted", {}),
     ])
     return KumamotoBudgetResult(
         title_key="title_kumamoto_budget",
@@ -403,7 +386,10 @@ class CrossCityResult(Result):
 
         from .. import plotting
 
-        d = self.data[self.data["included"]].sort_values("yen_per_capita").reset_index(drop=True)
+        d = self.data[self.data["included"]]
+        # Kumamoto is drawn from the review; the citizen's letter (C) stays in the table
+        d = d[(d["city_ja"] != KUMAMOTO) | (d["source"] == "kumamoto_review_2024")]
+        d = d.sort_values("yen_per_capita").reset_index(drop=True)
         y = np.arange(len(d))
         for i, r in d.iterrows():
             near = bool(r["population_within_limit"])
@@ -413,10 +399,9 @@ class CrossCityResult(Result):
             ax.plot(r["yen_per_capita"], y[i], marker=plotting.QUALITY_MARKERS.get(r["worst_quality"], "o"),
                     markersize=9, color=color, linestyle="none", markeredgewidth=1.8,
                     markerfacecolor=color if near else "white")
-            gap = "" if near else "  " + message("budgets.gap_years", lang,
-                                                  years=fmt(abs(r["population_gap_years"]), 2)
-                                                  if not pd.isna(r["population_gap_years"])
-                                                  else message("budgets.undated", lang))
+            gap = "" if near else " " + (
+                message("budgets.undated", lang) if pd.isna(r["population_gap_years"])
+                else message("budgets.gap_years", lang, years=fmt(abs(r["population_gap_years"]), 2)))
             ax.annotate(f"{fmt(r['yen_per_capita'])}{gap}", (r["yen_per_capita"], y[i]), xytext=(8, 0),
                         textcoords="offset points", va="center", fontsize=8.5)
         ax.set_yticks(y)
@@ -444,7 +429,8 @@ def _review_rows(mb: pd.DataFrame, hb: pd.DataFrame, kfy: int) -> list[dict[str,
     k = mb[mb["fiscal_year"] == kfy].iloc[0]
     rows = [{
         "source": review, "city_ja": KUMAMOTO, "city_en": "Kumamoto", "area_ja": "全区合計",
-        "programme_ja": "まちづくり推進経費", "fiscal_year": kfy,
+        "programme_ja": "まちづくり推進経費", "programme_en": "ward community-development budget",
+        "fiscal_year": kfy,
         "amount_thousand_yen": float(k["budget_thousand_yen"]), "is_approximate": False,
         "scope": "all_wards", "wards_covered": int(k["wards"]), "is_discretionary_total": True,
         "budget_quality": "O", "source_url": "", "comparability_class": k["comparability_class"],
@@ -453,7 +439,8 @@ def _review_rows(mb: pd.DataFrame, hb: pd.DataFrame, kfy: int) -> list[dict[str,
     for h in hb.itertuples(index=False):
         rows.append({
             "source": review, "city_ja": HAMAMATSU, "city_en": "Hamamatsu", "area_ja": "全区合計",
-            "programme_ja": str(h.programme_ja), "fiscal_year": int(h.fiscal_year),
+            "programme_ja": str(h.programme_ja), "programme_en": "community-strength programme",
+            "fiscal_year": int(h.fiscal_year),
             "amount_thousand_yen": float(h.budget_thousand_yen), "is_approximate": False,
             "scope": "all_wards", "wards_covered": pd.NA, "is_discretionary_total": True,
             "budget_quality": "O", "source_url": "", "comparability_class": h.comparability_class,
@@ -493,6 +480,7 @@ def _budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
         rows.append({
             "source": "ward_budgets", "city_ja": r["city_ja"], "city_en": r["city_en"],
             "area_ja": r["area_ja"], "programme_ja": r["programme_ja"],
+            "programme_en": opt(r, "programme_en", r["programme_ja"]),
             "fiscal_year": int(r["fiscal_year"]),
             "amount_thousand_yen": float(opt(r, "amount_thousand_yen", math.nan)),
             "is_approximate": bool(opt(r, "is_approximate", False)),
@@ -943,6 +931,7 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
         m = match_population(pop, KUMAMOTO, WHOLE_CITY, int(r.fiscal_year))
         kum.append({"source": "kumamoto_review_2024", "city_ja": KUMAMOTO, "city_en": "Kumamoto",
                     "area_ja": "全区合計", "area_en": "all wards", "programme_ja": "まちづくり推進経費",
+                    "programme_en": "ward community-development budget",
                     "fiscal_year": int(r.fiscal_year), "amount_thousand_yen": float(r.budget_thousand_yen),
                     "scope": "all_wards", "wards_covered": int(r.wards), "budget_quality": "O",
                     "comparability_class": r.comparability_class, "series_break_before": False,
