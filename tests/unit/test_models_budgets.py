@@ -195,7 +195,7 @@ def test_over_time_splits_at_a_declared_break(budget_frame, population_frame, ha
     draw(res)
     assert not any("fy2018_fy2019" in k or "fy2017_fy2025" in k for k in res.keys)
     t = res.table()
-    assert t.loc[t["area_ja"] == "鶴見区", "segment"].tolist() == [0, 0, 1, 1]
+    assert t.loc[t["area_ja"] == "鶴見区", "segment"].tolist() == [1, 1, 2, 2]
     # no line joins FY2018 to FY2019
     fig, ax = res.plot(lang="en")
     for line in ax.get_lines():

@@ -894,9 +894,9 @@ class OverTimeResult(Result):
                             markersize=7)
         for r in d[d["series_break_before"]].itertuples(index=False):
             ax.axvline(r.fiscal_year - 0.5, color=plotting.COLORS["neutral"], linestyle="--", lw=1)
-            ax.annotate(message("budgets.over_time.break_mark", lang), (r.fiscal_year - 0.5, r.amount_per_ward_thousand_yen),
-                        xytext=(-4, 14), textcoords="offset points", ha="right", fontsize=8,
-                        color=plotting.COLORS["neutral"])
+            ax.text(r.fiscal_year - 0.6, 0.03, message("budgets.over_time.break_mark", lang),
+                    transform=ax.get_xaxis_transform(), ha="right", va="bottom", fontsize=8,
+                    color=plotting.COLORS["neutral"])
         ax.set_yscale("log")
         ax.set_ylabel(label("thousand_yen_per_ward", lang))
         years = sorted(set(d["fiscal_year"]))
@@ -934,7 +934,8 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
                     "programme_en": "ward community-development budget",
                     "fiscal_year": int(r.fiscal_year), "amount_thousand_yen": float(r.budget_thousand_yen),
                     "scope": "all_wards", "wards_covered": int(r.wards), "budget_quality": "O",
-                    "comparability_class": r.comparability_class, "series_break_before": False,
+                    "comparability_class": r.comparability_class, "comparability": f"class_{r.comparability_class}",
+                    "series_break_before": False,
                     "amount_per_ward_thousand_yen": r.budget_thousand_yen / r.wards, "per_ward_is_equal_split": True,
                     "yen_per_capita": (r.budget_thousand_yen * 1000 / m["population_persons"]) if m else math.nan,
                     "population_quality": m["population_quality"] if m else ""})
@@ -949,7 +950,8 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
     frame["series"] = pd.Categorical(frame["series"], categories=order, ordered=True)
     frame = frame.sort_values(["series", "fiscal_year"], kind="stable").reset_index(drop=True)
     frame["series_break_before"] = frame["series_break_before"].astype(bool)
-    frame["segment"] = frame.groupby("series", observed=True)["series_break_before"].cumsum().astype(int)
+    # segments numbered from 1 within each series: a declared break starts the next one
+    frame["segment"] = frame.groupby("series", observed=True)["series_break_before"].cumsum().astype(int) + 1
     frame["series"] = frame["series"].astype(str)
     if frame.empty:
         raise MissingDataError("no class-(a) budget series with two or more fiscal years")
@@ -1109,14 +1111,8 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     table.attrs["fisher"] = {"odds_ratio": fx.odds_ratio, "ci_low": fx.ci_low,
                              "ci_high": fx.ci_high, "p_value": fx.p_value}
     caveats, caveats_ja = join_caveats([
-        (True,
-         "The two mechanisms are not the same thing: Kumamoto's 「対応する」 counts priority issues "
-         "a bureau agreed to act on (by budget, by a new scheme or in day-to-day work) after a "
-         "selection from many requests, while Hamamatsu's count is ward proposals that received "
-         "a budget; the difference says nothing about which system works better.",
-         "二つの仕組みは同じものではない。熊本市の「対応する」は多数の要望から選ばれた区重要課題のうち局が対応"
-         "（予算化・制度化・日常業務）を決めた件数、浜松市は区の提案のうち予算化された件数であり、"
-         "この差はどちらの仕組みが優れているかを示さない。"),
+        (True, message("budgets.adoption.caveat_mechanisms", "en"),
+         message("budgets.adoption.caveat_mechanisms", "ja")),
         (True,
          f"The periods differ too: {len(years)} pooled years of one mechanism "
          f"(FY{min(years)}–FY{max(years)}) against one year of the other (FY{hfy}); Kumamoto's "
@@ -1153,8 +1149,7 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
                 "Hamamatsu's with a Wilson interval; the difference with Newcombe's hybrid score "
                 "interval on Kumamoto's counts divided by its dispersion; Fisher's exact test as "
                 "a binomial-only line."),
-        method_ja=("熊本市の割合は年度を通した切片のみの準二項GLM、浜松市はウィルソン区間、差は熊本市の件数を過分散で"
-                   "割ったニューカムのハイブリッド・スコア区間。フィッシャーの正確検定は二項分布の場合に限る参考。"),
+        method_ja=message("budgets.adoption.method", "ja"),
         n_obs=2, caveats=caveats, caveats_ja=caveats_ja, data=table,
         counts={"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn},
     )
@@ -1182,19 +1177,19 @@ class CostPerIssueResult(Result):
     SUMMARY_KEYS = ()
     examples: pd.DataFrame | None = None
 
-    def _text_ja(self) -> str:
+    def _text(self, lang: str) -> str:
         r = self.data.iloc[0]
-        return (f"区重要課題{int(r['priority_issues_funded'])}件について{r['amount_as_printed']}の"
-                f"予算化・制度化につなげたとされ、1件あたり平均約{fmt(r['yen_per_issue'] / 1e4, 3)}万円"
-                f"（概数の丸めの範囲で{fmt(r['range_low'] / 1e4, 3)}〜{fmt(r['range_high'] / 1e4, 3)}万円）である。")
+        scale = 1e4 if lang == "ja" else 1e6  # 万円 in Japanese, million yen in English
+        return message("budgets.cost.text", lang, n=int(r["priority_issues_funded"]),
+                       printed=r["amount_as_printed"], billions=fmt(r["funded_amount_yen"] / 1e9, 2),
+                       per_issue=fmt(r["yen_per_issue"] / scale, 3), low=fmt(r["range_low"] / scale, 3),
+                       high=fmt(r["range_high"] / scale, 3))
+
+    def _text_ja(self) -> str:
+        return self._text("ja")
 
     def _text_en(self) -> str:
-        r = self.data.iloc[0]
-        return (f"The review credits {int(r['priority_issues_funded'])} ward priority issues with "
-                f"{r['amount_as_printed']} (about {fmt(r['funded_amount_yen'] / 1e9, 2)} billion "
-                f"yen) of budgets and schemes: on average about {fmt(r['yen_per_issue'] / 1e6, 3)} million "
-                f"yen per issue ({fmt(r['range_low'] / 1e6, 3)} to {fmt(r['range_high'] / 1e6, 3)} million "
-                "within the rounding of the printed amount).")
+        return self._text("en")
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -1270,18 +1265,14 @@ def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
     }])
     amounts = pd.to_numeric(ex["amount_thousand_yen"], errors="coerce").dropna()
     caveats, caveats_ja = join_caveats([
-        (approx,
-         f"The amount is printed as approximate ({printed}); any amount from {fmt(lo / 1e9, 3)} to "
-         f"{fmt(hi / 1e9, 3)} billion yen rounds to it, so the per-issue figure lies between "
-         f"{fmt(lo / n / 1e6, 3)} and {fmt(hi / n / 1e6, 3)} million yen.",
-         f"金額は概数（{printed}）であり、{fmt(lo / 1e8, 3)}億円から{fmt(hi / 1e8, 3)}億円までが同じ表示になるため、"
-         f"1件あたりの額は{fmt(lo / n / 1e4, 3)}万円から{fmt(hi / n / 1e4, 3)}万円の間である。"),
-        (True,
-         "The document credits the issues with 予算化・制度化 (budgets and new schemes): some issues "
-         "may carry no money at all, and the amount may span several fiscal years, so the average "
-         "is not the cost of a typical issue.",
-         "文書は「予算化・制度化」につなげたとしており、予算を伴わない課題もありうるうえ、金額が複数年度にわたる"
-         "可能性もあるため、平均額は典型的な1件の費用ではない。"),
+        (approx, message("budgets.cost.caveat_approximate", "en",
+                         printed=f"about {fmt(amount / 1e9, 2)} billion yen",
+                         low=fmt(lo / 1e9, 3), high=fmt(hi / 1e9, 3),
+                         per_low=fmt(lo / n / 1e6, 3), per_high=fmt(hi / n / 1e6, 3)),
+         message("budgets.cost.caveat_approximate", "ja", printed=printed,
+                 low=fmt(lo / 1e8, 3), high=fmt(hi / 1e8, 3),
+                 per_low=fmt(lo / n / 1e4, 3), per_high=fmt(hi / n / 1e4, 3))),
+        (True, message("budgets.cost.caveat_schemes", "en"), message("budgets.cost.caveat_schemes", "ja")),
         (len(amounts) > 1,
          f"The {len(amounts)} example projects printed in the document range from "
          f"{amounts.min():,.0f} to {amounts.max():,.0f} thousand yen: amounts per issue are uneven.",
