@@ -1180,8 +1180,9 @@ class CostPerIssueResult(Result):
     def _text(self, lang: str) -> str:
         r = self.data.iloc[0]
         scale = 1e4 if lang == "ja" else 1e6  # 万円 in Japanese, million yen in English
-        return message("budgets.cost.text", lang, n=int(r["priority_issues_funded"]),
-                       printed=r["amount_as_printed"], billions=fmt(r["funded_amount_yen"] / 1e9, 2),
+        amount = (r["amount_as_printed"] if lang == "ja"
+                  else f"about {fmt(r['funded_amount_yen'] / 1e9, 2)} billion yen")
+        return message("budgets.cost.text", lang, n=int(r["priority_issues_funded"]), amount=amount,
                        per_issue=fmt(r["yen_per_issue"] / scale, 3), low=fmt(r["range_low"] / scale, 3),
                        high=fmt(r["range_high"] / scale, 3))
 
