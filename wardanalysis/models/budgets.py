@@ -892,11 +892,13 @@ class OverTimeResult(Result):
                 for f, v, q in zip(fs, ys, seg["budget_quality"], strict=True):
                     ax.plot(f, v, marker=plotting.QUALITY_MARKERS.get(q, "o"), color=color, linestyle="none",
                             markersize=7)
-        for r in d[d["series_break_before"]].itertuples(index=False):
-            ax.axvline(r.fiscal_year - 0.5, color=plotting.COLORS["neutral"], linestyle="--", lw=1)
-            ax.text(r.fiscal_year - 0.6, 0.03, message("budgets.over_time.break_mark", lang),
-                    transform=ax.get_xaxis_transform(), ha="right", va="bottom", fontsize=8,
-                    color=plotting.COLORS["neutral"])
+            # a declared break: a short dashed bar across the series itself, in its colour
+            for b in g[g["series_break_before"]].itertuples(index=False):
+                v = b.amount_per_ward_thousand_yen
+                ax.plot([b.fiscal_year - 0.5] * 2, [v / 1.6, v * 1.6], color=color, linestyle="--", lw=1.2)
+                ax.annotate(message("budgets.over_time.break_mark", lang), (b.fiscal_year - 0.5, v / 1.6),
+                            xytext=(0, -2), textcoords="offset points", ha="center", va="top",
+                            fontsize=8, color=color)
         ax.set_yscale("log")
         ax.set_ylabel(label("thousand_yen_per_ward", lang))
         years = sorted(set(d["fiscal_year"]))
