@@ -1203,10 +1203,12 @@ class CostPerIssueResult(Result):
         names = [label("per_funded_issue", lang)]
         values = [r["yen_per_issue"] / scale]
         colors = [plotting.COLORS["level1"]]
-        for e in ex.itertuples(index=False):
-            names.append(f"{e.project_ja}（{e.bureau_ja}）" if lang == "ja"
-                         else f"{e.project_ja} ({e.bureau_ja})")
-            values.append(e.amount_thousand_yen * 1e3 / scale)
+        for e in ex.to_dict("records"):
+            if lang == "ja":
+                names.append(f"{e['project_ja']}（{e['bureau_ja']}）")
+            else:  # English names where the data has them
+                names.append(f"{e.get('project_en') or e['project_ja']} ({e.get('bureau_en') or e['bureau_ja']})")
+            values.append(e["amount_thousand_yen"] * 1e3 / scale)
             colors.append(plotting.COLORS["neutral"])
         y = np.arange(len(values))[::-1]
         ax.barh(y, values, color=colors, height=0.6, alpha=0.85)
