@@ -40,6 +40,10 @@ def markdown() -> str:
         for field in ("id", "section", "as_of", "basis", "quality"):
             if field in src:
                 out.append(f"- source {field}: {_cell(src[field])}")
+        for second in src.get("corroborated_by") or ():
+            out.append(f"- second source: [`{second['dataset']}`](#{second['dataset']}) "
+                       f"({', '.join(second.get('columns') or ())}; "
+                       f"{_cell(second.get('fiscal_years', ''))})")
         out += ["", "| column | type | unit | range / values | description |", "|---|---|---|---|---|"]
         for col in meta["columns"]:
             rng = ""

@@ -27,6 +27,8 @@ REFERENCE_DATASETS = [
     "ward_budgets",
     "ward_budget_shares",
     "request_volume_changes",
+    "ward_budget_changes",
+    "priority_issues_corroboration",
 ]
 QUALITY = {"O", "N", "W", "B", "C"}
 # several quotes behind one row are joined as public_figures.md joins them
@@ -197,7 +199,12 @@ def test_ward_budget_amount_is_in_its_quote(name, i):
     printed = row["amount_as_printed"]
     assert printed in row["quote_ja"]
     assert bool(row["is_approximate"]) is printed.startswith("約")
-    if printed.endswith("円"):
+    if not blank(row["yen_per_resident"]):  # a per-resident figure printed by the source (class d)
+        assert row["comparability_class"] == "d"
+        assert blank(row["amount_thousand_yen"])
+        assert yen(printed) == row["yen_per_resident"]
+        assert f"1人あたり{printed}" in row["quote_ja"]
+    elif printed.endswith("円"):
         assert yen(printed) == row["amount_thousand_yen"] * 1000
     else:  # a figure from a table in 千円; the note must say so
         assert int(printed.replace(",", "")) == row["amount_thousand_yen"]
@@ -207,7 +214,13 @@ def test_ward_budget_amount_is_in_its_quote(name, i):
 @pytest.mark.parametrize(("name", "i"), _rows("ward_budget_shares"))
 def test_ward_budget_share_is_in_its_quote(name, i):
     row = wa.load(name).iloc[i]
-    assert f"{row['city_ja']}の{row['share_pct']:g}%" in row["quote_ja"]
+    # a middle dot is the newspaper style of a decimal point (5・9%)
+    quote = row["quote_ja"].replace("・", ".")
+    share = f"{row['share_pct']:g}%"
+    assert (f"{row['city_ja']}の{share}" in quote
+            or f"{row['city_ja']}予算全体の{share}" in quote
+            or f"総予算に対する比率は{share}" in quote)
+    assert row["programme_ja"] in quote
 
 
 @pytest.mark.parametrize(("name", "i"), _rows("request_volume_changes"))
@@ -284,4 +297,8 @@ def test_every_population_figure_of_the_snapshot_is_shipped():
 def test_every_share_of_the_snapshot_is_shipped():
     row = next(ln for ln in MD.splitlines() if "区長裁量予算 as % of the whole city budget" in ln)
     printed = {float(v) for v in re.findall(r"(\d+\.\d+)%", row)}
-    assert set(wa.load("ward_budget_shares")["share_pct"]) == printed
+    # section 8b prints two more: Osaka's 0.25% (FY2010 base) and Niigata's 5.9% (FY2013)
+    s8b = MD[MD.index("### 8b."): MD.index("### 8c.")]
+    more = {float(v) for v in re.findall(r"(\d+\.\d+)%", s8b)}
+    assert len(printed) == 4 and len(more) == 2
+    assert set(wa.load("ward_budget_shares")["share_pct"]) == printed | more

@@ -101,6 +101,7 @@ def test_cross_city_divisions():
         "fiscal_year": [2024, 2018], "amount_thousand_yen": [106713.0, 558690.0],
         "is_approximate": [False, False], "scope": ["ward", "ward"], "wards_covered": [1, 1],
         "is_discretionary_total": [True, False], "quality": ["B", "N"],
+        "comparability_class": ["a", "c"],
     })
     mb = pd.DataFrame({"fiscal_year": [2024], "budget_thousand_yen": [100000],
                        "reconstruction_thousand_yen": [0], "wards": [5]})
@@ -116,7 +117,7 @@ def test_cross_city_divisions():
     np.testing.assert_allclose(aoba["yen_per_capita"], 106713 * 1000 / 308546, rtol=1e-12)
     assert aoba["population_date_mismatch"]  # undated population
     naka = t[t["area_ja"] == "中区"].iloc[0]
-    assert not naka["included"] and naka["exclusion_reason"] == "not_discretionary_total"
+    assert not naka["included"] and naka["exclusion_reason"] == "not_class_a"
 
 
 def test_adoption_shares_difference_and_exact_test(ref):

@@ -105,6 +105,7 @@ def ward_budgets_frame() -> pd.DataFrame:
         "scope": ["ward", "item", "per_ward_average"], "wards_covered": pd.array([1, 1, None], "Int64"),
         "is_discretionary_total": [True, False, True], "source_url": ["u1", "u2", "u3"],
         "quote_ja": ["q", "q", "q"], "quality": ["N", "O", "B"], "note": ["", "", ""],
+        "comparability_class": ["a", "b", "c"],
     })
 
 

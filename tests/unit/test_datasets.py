@@ -22,6 +22,7 @@ REQUIRED = {
     "civil_engineering_requests": ["fiscal_year", "category", "requests"],
     "machizukuri_budget": [
         "fiscal_year", "budget_thousand_yen", "reconstruction_thousand_yen", "period_label", "wards",
+        "comparability_class",
     ],
 }
 

@@ -61,39 +61,146 @@ def test_cross_city_contract(ward_budgets_frame, population_frame, budget_frame,
                                hamamatsu_budget_frame)
     check(res, ["budget.yen_per_capita.kumamoto.all_wards.fy2022",
                 "budget.yen_per_capita.hamamatsu.all_wards.fy2023",
-                "budget.yen_per_capita.kawasaki.miyamae_ward.fy2025"])
+                "budget.yen_per_capita.kawasaki.miyamae_ward.fy2025",
+                "budget.per_ward_thousand_yen.kumamoto.all_wards.fy2022",
+                "budget.class_a.others_per_ward_thousand_yen_min"])
     draw(res)
     t = res.table().set_index("area_ja")
-    assert t.loc["川崎区", "exclusion_reason"] == "line_item"
-    assert t.loc["1区当たり平均", "exclusion_reason"] in ("no_population", "wards_not_given")
+    # only class (a) is compared: the item (b) and the blog's average (c) are listed, not used
+    assert t.loc["川崎区", "exclusion_reason"] == "not_class_a"
+    assert t.loc["1区当たり平均", "exclusion_reason"] == "not_class_a"
+    assert not t.loc["1区当たり平均", "included"]
+    assert set(t["comparability"]) == {"class_a", "class_b", "class_c"}
     miyamae = t.loc["宮前区"]
     assert miyamae["non_official"] and miyamae["population_date_mismatch"]
     assert miyamae["population_gap_years"] < -14  # 2010 census for a FY2025 budget
+    assert not miyamae["population_within_limit"]  # shown, but out of the per-resident range
+    assert "budget.class_a.others_yen_per_capita_min" in res.keys  # Hamamatsu is within two years
+    assert res.estimate("budget.class_a.others_yen_per_capita_max").value == pytest.approx(
+        96458e3 / 790000)
 
 
-def test_cross_city_plot_marks_non_official_and_mismatched(ward_budgets_frame, population_frame,
-                                                           budget_frame, hamamatsu_budget_frame):
+def test_cross_city_plot_draws_class_a_only_and_marks_the_gap(ward_budgets_frame, population_frame,
+                                                              budget_frame, hamamatsu_budget_frame):
     import matplotlib.pyplot as plt
 
     res = B.cross_city_budgets(ward_budgets_frame, population_frame, budget_frame,
                                hamamatsu_budget_frame)
-    fig, ax = res.plot(lang="en")
-    fig.canvas.draw()
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert any("[B]" in s and "†" in s for s in labels)  # Kawasaki: blog population, 2010
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any("(B)" in s for s in legend) and any("†" in s for s in legend)
-    plt.close(fig)
+    for lang in ("ja", "en"):
+        fig, ax = res.plot(lang=lang)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert len(labels) == 3 and not any("大阪" in s or "Osaka" in s for s in labels)
+        notes = " ".join(t.get_text() for t in ax.texts)
+        assert ("15" in notes) and ("ずれ" in notes if lang == "ja" else "yrs off" in notes)
+        plt.close(fig)
+
+
+def test_cross_city_ranks_only_official_rows_and_never_per_resident(population_frame, budget_frame,
+                                                                    hamamatsu_budget_frame):
+    wb = pd.DataFrame({
+        "city_ja": ["名古屋市", "横浜市", "横浜市"], "city_en": ["Nagoya", "Yokohama", "Yokohama"],
+        "area_ja": ["各区（一律）", "西区", "港北区"], "programme_ja": ["p", "q", "r"],
+        "fiscal_year": [2009, 2021, 2020], "amount_thousand_yen": [10000.0, 99090.0, 118887.0],
+        "is_approximate": [False] * 3, "scope": ["per_ward_average", "ward", "ward"],
+        "wards_covered": pd.array([16, 1, 1], "Int64"), "is_discretionary_total": [True] * 3,
+        "quality": ["O", "O", "N"], "comparability_class": ["a", "a", "a"],
+    })
+    res = B.cross_city_budgets(wb, population_frame, budget_frame, hamamatsu_budget_frame)
+    text = res.text("en")
+    # Kumamoto FY2022: 100,000 / 5 = 20,000 per ward; official others: Nagoya below, 西区 above
+    assert "Of the 2 per-ward figures of class (a) from official sources" in text
+    assert "1 are above Kumamoto's and 1 below it" in text
+    assert "No ranking per resident" in text
+    assert res.estimate("budget.class_a.others_per_ward_thousand_yen_max").value == 118887.0
 
 
 def test_cross_city_errors(ward_budgets_frame, population_frame, budget_frame,
                            hamamatsu_budget_frame):
-    with pytest.raises(MissingColumnError, match="'is_discretionary_total'"):
-        B.cross_city_budgets(ward_budgets_frame.drop(columns="is_discretionary_total"),
+    with pytest.raises(MissingColumnError, match="'comparability_class'"):
+        B.cross_city_budgets(ward_budgets_frame.drop(columns="comparability_class"),
+                             population_frame, budget_frame, hamamatsu_budget_frame)
+    with pytest.raises(InvalidCountError, match="comparability_class must be one of"):
+        B.cross_city_budgets(ward_budgets_frame.assign(comparability_class=["a", "x", "c"]),
                              population_frame, budget_frame, hamamatsu_budget_frame)
     with pytest.raises(MissingDataError, match="FY2030"):
         B.cross_city_budgets(ward_budgets_frame, population_frame, budget_frame,
                              hamamatsu_budget_frame, kumamoto_fiscal_year=2030)
+
+
+def _kumamoto_sets() -> pd.DataFrame:
+    wards = ["中央区", "東区", "西区", "南区", "北区", "市全体"]
+    rows = []
+    for date, vals, inferred, url in (
+            ("2022-12-01", [186818, 190228, 90405, 131910, 138528, 737889], False, "n"),
+            ("2021-01-01", [176568, 190779, 90724, 132433, 142198, 732702], True, "p")):
+        for w, v in zip(wards, vals, strict=True):
+            rows.append({"city_ja": "熊本市", "city_en": "Kumamoto", "area_ja": w, "area_en": w,
+                         "population_persons": v, "as_of_date": pd.Timestamp(date),
+                         "date_precision": "day" if not inferred else "year", "basis": "estimate",
+                         "quality": "N" if not inferred else "B", "source_url": url,
+                         "set_names_inferred": inferred})
+    return pd.DataFrame(rows)
+
+
+def test_the_inferred_set_is_never_matched_by_default():
+    pop = _kumamoto_sets()
+    # FY2020: the 2021-01-01 figure is nearer to 2020-10-01, but its set has inferred names
+    m = B.match_population(pop, "熊本市", "市全体", 2020)
+    assert m["population_persons"] == 737889
+    m = B.match_population(pop, "熊本市", "市全体", 2020, include_inferred=True)
+    assert m["population_persons"] == 732702
+
+
+def test_ward_size_contract(budget_frame, hamamatsu_budget_frame, check, draw):
+    pop = pd.concat([_kumamoto_sets(), pd.DataFrame({
+        "city_ja": ["横浜市", "横浜市"], "city_en": ["Yokohama"] * 2, "area_ja": ["西区", "港北区"],
+        "area_en": ["Nishi Ward", "Kohoku Ward"], "population_persons": [104917, 358678],
+        "as_of_date": pd.to_datetime(["2020-10-01"] * 2), "date_precision": ["day"] * 2,
+        "basis": ["census"] * 2, "quality": ["B"] * 2, "source_url": ["h"] * 2,
+        "set_names_inferred": [False] * 2})], ignore_index=True)
+    wb = pd.DataFrame({
+        "city_ja": ["横浜市"] * 3, "city_en": ["Yokohama"] * 3, "area_ja": ["西区", "港北区", "港北区"],
+        "programme_ja": ["p"] * 3, "fiscal_year": [2021, 2020, 2025],
+        "amount_thousand_yen": [99090.0, 118887.0, 200000.0], "is_approximate": [False] * 3,
+        "scope": ["ward"] * 3, "wards_covered": pd.array([1] * 3, "Int64"),
+        "is_discretionary_total": [True] * 3, "quality": ["O"] * 3, "comparability_class": ["a"] * 3,
+    })
+    res = B.ward_size_budgets(wb, pop, budget_frame, hamamatsu_budget_frame)
+    check(res, ["budget.size.yokohama.budget_ratio_max_min",
+                "budget.size.kumamoto.yen_per_capita_min"])
+    draw(res)
+    # 港北区 FY2025 is five years from its 2020 census: not shown; FY2020 is
+    assert sorted(res.table()["fiscal_year"]) == [2020, 2021]
+    assert res.estimate("budget.size.yokohama.budget_ratio_max_min").value == pytest.approx(118887 / 99090)
+    # both Kumamoto sets are drawn, the inferred one flagged; the estimates use 2022-12-01 only
+    assert sorted(res.kumamoto["set_names_inferred"].unique()) == [False, True]
+    assert res.estimate("budget.size.kumamoto.yen_per_capita_max").value == pytest.approx(20000e3 / 90405)
+
+
+def test_over_time_splits_at_a_declared_break(budget_frame, population_frame, hamamatsu_budget_frame,
+                                              check, draw):
+    wb = pd.DataFrame({
+        "city_ja": ["横浜市"] * 4, "city_en": ["Yokohama"] * 4, "area_ja": ["鶴見区"] * 4,
+        "programme_ja": ["p"] * 4, "fiscal_year": [2017, 2018, 2019, 2025],
+        "amount_thousand_yen": [110630.0, 111270.0, 108120.0, 109456.0], "is_approximate": [False] * 4,
+        "scope": ["ward"] * 4, "wards_covered": pd.array([1] * 4, "Int64"),
+        "is_discretionary_total": [True] * 4, "quality": ["N"] * 4, "comparability_class": ["a"] * 4,
+        "series_break_before": [False, False, True, False],
+    })
+    res = B.budgets_over_time(wb, population_frame, budget_frame, hamamatsu_budget_frame)
+    check(res, ["budget.series.yokohama.tsurumi_ward.fy2017_fy2018.ratio",
+                "budget.series.yokohama.tsurumi_ward.fy2019_fy2025.ratio",
+                "budget.series.kumamoto.all_wards.fy2019_fy2022.ratio"])
+    draw(res)
+    assert not any("fy2018_fy2019" in k or "fy2017_fy2025" in k for k in res.keys)
+    t = res.table()
+    assert t.loc[t["area_ja"] == "鶴見区", "segment"].tolist() == [1, 1, 2, 2]
+    # no line joins FY2018 to FY2019
+    fig, ax = res.plot(lang="en")
+    for line in ax.get_lines():
+        xs = list(line.get_xdata())
+        assert not (2018 in xs and 2019 in xs)
 
 
 def test_adoption_contract(needs_frame, proposals_frame, check, draw):
@@ -152,6 +259,7 @@ def test_callers_frames_unchanged(budget_frame, population_frame, ward_budgets_f
     snaps = [unchanged(f) for f in frames]
     B.kumamoto_budget(budget_frame, population_frame)
     B.cross_city_budgets(ward_budgets_frame, population_frame, budget_frame, hamamatsu_budget_frame)
+    B.budgets_over_time(ward_budgets_frame, population_frame, budget_frame, hamamatsu_budget_frame)
     B.adoption(needs_frame, proposals_frame)
     B.cost_per_funded_issue(outcome_frame, projects_frame)
     for s in snaps:

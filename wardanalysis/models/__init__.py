@@ -36,6 +36,8 @@ _LAZY = {
     # section 5
     "kumamoto_budget": "budgets",
     "cross_city_budgets": "budgets",
+    "ward_size_budgets": "budgets",
+    "budgets_over_time": "budgets",
     "adoption": "budgets",
     "cost_per_funded_issue": "budgets",
     # one fiscal year
