@@ -19,9 +19,10 @@ The generating model (:class:`Calibration` holds its numbers):
 - **wards**: shares proportional to the wards' populations (``population``, 2022-12-01), each
   multiplied by a ward effect drawn once per seed (log-normal, ``ward_sd``);
 - **dispersion**: the shipped yearly totals vary ``phi`` times more than Poisson counts around
-  the trend. That extra variation is split between a year-level factor shared by all months of
-  a year (share ``year_share``) and independent month-level factors (the rest), both gamma
-  with mean 1, so that a simulated yearly total has about the shipped dispersion;
+  the trend. That extra variation is split (``variance_shares``, a third each by default: an
+  assumption, since no monthly data exist) between a factor per fiscal year shared by all its
+  months and wards, a factor per city-month shared by the wards, and a factor per ward-month,
+  all gamma with mean 1, so that a simulated yearly total has about the shipped dispersion;
 - **each request**: received on a uniformly drawn day of its month; a priority issue, decided to
   act on, and the level reached, with the shipped yearly shares (the last shipped year's shares
   after it); handled with probability ``handled_probability`` after a delay drawn from an
@@ -40,8 +41,8 @@ import pandas as pd
 
 from .inputs import LEVELS, WARDS
 
-__all__ = ["Calibration", "calibrate", "expected_monthly", "simulate_counts",
-           "simulate_request_log"]
+__all__ = ["Calibration", "calibrate", "city_months", "expected_monthly", "is_simulated",
+           "simulate_counts", "simulate_request_log", "yearly_totals"]
 
 SEED = 20240626
 #: The date the review counted its figures (its requests_handled are "handled by then").
@@ -62,13 +63,15 @@ class Calibration:
     covid_start: int
     covid_end: int
 
-    def year_variance(self, year_share: float) -> float:
-        """Variance of the year-level gamma factor."""
-        return max(0.0, year_share * (self.dispersion - 1) / self.mean_yearly)
-
-    def month_variance(self, year_share: float) -> float:
-        """Variance of the month-level gamma factors (12 months share a year's extra variance)."""
-        return max(0.0, 12 * (1 - year_share) * (self.dispersion - 1) / self.mean_yearly)
+    def variances(self, shares: Sequence[float] = (1 / 3, 1 / 3, 1 / 3)) -> tuple[float, ...]:
+        """Variances of the gamma factors (year, city-month, ward-month) that give the yearly
+        totals the shipped dispersion, with the extra-Poisson variance split by ``shares``."""
+        a, b, c = (float(x) for x in shares)
+        if min(a, b, c) < 0 or abs(a + b + c - 1) > 1e-9:
+            raise ValueError(f"variance shares must be >= 0 and sum to 1, got {shares}")
+        excess = max(0.0, self.dispersion - 1) / self.mean_yearly
+        s2 = float(np.sum(np.square(self.ward_shares)))
+        return a * excess, 12 * b * excess, 12 * c * excess / s2
 
 
 def calibrate(data_dir=None) -> Calibration:
@@ -138,43 +141,67 @@ def _gamma(rng: np.random.Generator, variance: float, size) -> np.ndarray:
 
 
 def simulate_counts(cal: Calibration, fiscal_years: Sequence[int], covid_effect=1.0, *,
-                    replications: int = 1, by_ward: bool = False, year_share: float = 0.5,
+                    replications: int = 1, variance_shares: Sequence[float] = (1 / 3, 1 / 3, 1 / 3),
                     ward_sd: float = 0.15, seasonal_amplitude: float = 0.15,
                     seed: int = SEED) -> tuple[pd.DataFrame, np.ndarray]:
-    """SIMULATED monthly counts, vectorised over replications (and over effects: with
-    ``covid_effect`` a sequence, the same random draws serve every effect).
+    """SIMULATED monthly counts for each ward, vectorised over replications (and over effects:
+    with ``covid_effect`` a sequence, the same random draws serve every effect).
 
-    Returns ``(months, counts)``: ``months`` lists the cells (fiscal year, month, and ward with
-    ``by_ward``), ``counts`` has shape ``(len(effects), replications, cells)``."""
+    The extra-Poisson variation is split by ``variance_shares`` between a factor per fiscal
+    year (shared by its months and wards), a factor per city-month (shared by the wards) and
+    a factor per ward-month. Returns ``(cells, counts)``: ``cells`` lists the ward-months
+    (``fiscal_year``, ``month``, ``year``, ``index``, ``covid``, ``ward``), ``counts`` has shape
+    ``(len(effects), replications, len(cells))``; sum over wards for the city's months (see
+    :func:`city_months`)."""
     effects = np.atleast_1d(np.asarray(covid_effect, dtype=float))
     rng = np.random.default_rng(seed)
     base = expected_monthly(cal, fiscal_years, 1.0, seasonal_amplitude)
-    n_years, n_months = len(fiscal_years), len(base)
-    year_f = _gamma(rng, cal.year_variance(year_share), (replications, n_years))
-    if by_ward:
-        wshare = np.asarray(cal.ward_shares) * np.exp(rng.normal(0, ward_sd, (replications, 5)))
-        wshare /= wshare.sum(axis=1, keepdims=True)
-        cells = base.loc[base.index.repeat(5)].reset_index(drop=True)
-        cells["ward"] = np.tile(WARDS, n_months)
-        # month-level variation within each ward: the wards' factors are independent
-        month_f = _gamma(rng, cal.month_variance(year_share), (replications, n_months * 5))
-        mu = (cells["expected"].to_numpy()[None, :] * np.tile(wshare, n_months)
-              * np.repeat(year_f, 12 * 5, axis=1) * month_f)
-    else:
-        cells = base
-        month_f = _gamma(rng, cal.month_variance(year_share), (replications, n_months))
-        mu = base["expected"].to_numpy()[None, :] * np.repeat(year_f, 12, axis=1) * month_f
+    n_years, n_months, n_wards = len(fiscal_years), len(base), len(WARDS)
+    v_year, v_month, v_ward = cal.variances(variance_shares)
+    year_f = _gamma(rng, v_year, (replications, n_years))
+    month_f = _gamma(rng, v_month, (replications, n_months))
+    cell_f = _gamma(rng, v_ward, (replications, n_months * n_wards))
+    wshare = np.asarray(cal.ward_shares) * np.exp(rng.normal(0, ward_sd, (replications, n_wards)))
+    wshare /= wshare.sum(axis=1, keepdims=True)
+    cells = base.loc[base.index.repeat(n_wards)].reset_index(drop=True)
+    cells["ward"] = np.tile(WARDS, n_months)
+    month_of_cell = np.repeat(np.arange(n_months), n_wards)
+    mu = (cells["expected"].to_numpy()[None, :] * np.tile(wshare, n_months)
+          * year_f[:, month_of_cell // 12] * month_f[:, month_of_cell] * cell_f)
     covid = cells["covid"].to_numpy()
-    rate = np.where(covid[None, None, :], effects[:, None, None], 1.0) * mu[None]
-    u = rng.random(mu.shape)[None]  # common random numbers: one uniform per cell for every effect
-    from scipy import stats as sps
-
-    counts = sps.poisson.ppf(u, rate).astype(np.int64)
+    # common random numbers: one Poisson draw at the largest rate, thinned binomially for each
+    # smaller effect in turn (a thinned Poisson count is Poisson), so every effect shares draws
+    top = max(1.0, float(effects.max()))
+    full = rng.poisson(mu * np.where(covid, top, 1.0))
+    counts = np.empty((len(effects), *mu.shape), dtype=np.int64)
+    order = np.argsort(-effects, kind="stable")
+    current, level = full, top
+    for i in order:
+        keep = effects[i] / level if level > 0 else 0.0
+        thinned = rng.binomial(current, min(1.0, keep)) if keep < 1 else current
+        current = np.where(covid[None, :], thinned, full)
+        level = effects[i]
+        counts[i] = current
     return cells.drop(columns=["expected"]), counts
 
 
+def city_months(cells: pd.DataFrame, counts: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Ward-month counts of :func:`simulate_counts` summed over the wards."""
+    n_wards = len(WARDS)
+    months = cells.iloc[::n_wards].drop(columns="ward").reset_index(drop=True)
+    return months, counts.reshape(*counts.shape[:-1], len(months), n_wards).sum(axis=-1)
+
+
+def yearly_totals(cells: pd.DataFrame, counts: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Ward-month counts of :func:`simulate_counts` summed over each fiscal year."""
+    months, city = city_months(cells, counts)
+    years = months.groupby("fiscal_year", sort=False)["covid"].first().reset_index()
+    return years, city.reshape(*city.shape[:-1], len(years), 12).sum(axis=-1)
+
+
 def simulate_request_log(fiscal_years: Sequence[int] = range(2017, 2024), *,
-                         covid_effect: float = 0.7, year_share: float = 0.5,
+                         covid_effect: float = 0.7,
+                         variance_shares: Sequence[float] = (1 / 3, 1 / 3, 1 / 3),
                          ward_sd: float = 0.15, seasonal_amplitude: float = 0.15,
                          handled_probability: float = 0.97, mean_days_to_handle: float = 60.0,
                          as_of: dt.date | str = REVIEW_DATE, seed: int = SEED,
@@ -188,8 +215,8 @@ def simulate_request_log(fiscal_years: Sequence[int] = range(2017, 2024), *,
     cal = calibrate(data_dir)
     years = [int(y) for y in fiscal_years]
     as_of = pd.Timestamp(as_of).date()
-    cells, counts = simulate_counts(cal, years, covid_effect, by_ward=True,
-                                    year_share=year_share, ward_sd=ward_sd,
+    cells, counts = simulate_counts(cal, years, covid_effect,
+                                    variance_shares=variance_shares, ward_sd=ward_sd,
                                     seasonal_amplitude=seasonal_amplitude, seed=seed)
     n = counts[0, 0]
     rng = np.random.default_rng(seed + 1)
@@ -221,7 +248,7 @@ def simulate_request_log(fiscal_years: Sequence[int] = range(2017, 2024), *,
     log.attrs["provenance"] = {
         "dataset": "request_log", "simulated": True, "overlay_file": None,
         "settings": {"fiscal_years": years, "covid_effect": covid_effect,
-                     "year_share": year_share, "ward_sd": ward_sd,
+                     "variance_shares": list(variance_shares), "ward_sd": ward_sd,
                      "seasonal_amplitude": seasonal_amplitude,
                      "handled_probability": handled_probability,
                      "mean_days_to_handle": mean_days_to_handle, "as_of": as_of.isoformat(),

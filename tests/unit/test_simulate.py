@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import wardanalysis as wa
 from wardanalysis import inputs, simulate
@@ -39,7 +40,8 @@ def test_yearly_totals_of_many_simulations_match_the_trend_and_dispersion():
     cal = simulate.calibrate()
     years = list(range(2017, 2024))
     cells, counts = simulate.simulate_counts(cal, years, 1.0, replications=4000, seed=2)
-    yearly = counts[0].reshape(4000, len(years), 12).sum(axis=2)
+    _, yearly = simulate.yearly_totals(cells, counts)
+    yearly = yearly[0]
     expected = simulate.expected_monthly(cal, years).groupby("fiscal_year")["expected"].sum()
     rel = yearly.mean(axis=0) / expected.to_numpy()
     assert np.all(np.abs(rel - 1) < 0.03)
@@ -60,10 +62,20 @@ def test_the_covid_effect_is_applied_in_the_covid_months_only():
     assert np.allclose(ratio[~covid], 1.0)  # common random numbers: identical outside
 
 
+@pytest.mark.parametrize("shares", [(1, 0, 0), (0, 1, 0), (0, 0, 1)])
+def test_each_variance_component_alone_keeps_the_yearly_dispersion(shares):
+    cal = simulate.calibrate()
+    cells, counts = simulate.simulate_counts(cal, range(2017, 2024), 1.0, replications=3000,
+                                             variance_shares=shares, seed=9)
+    _, yearly = simulate.yearly_totals(cells, counts)
+    ratio = yearly[0].var(axis=0) / yearly[0].mean(axis=0)
+    assert 0.8 < ratio.mean() / cal.dispersion < 1.2
+
+
 def test_log_aggregates_to_its_own_monthly_counts():
     log = simulate.simulate_request_log(range(2017, 2024), seed=8)
     cal = simulate.calibrate()
-    cells, counts = simulate.simulate_counts(cal, range(2017, 2024), 0.7, by_ward=True, seed=8)
+    cells, counts = simulate.simulate_counts(cal, range(2017, 2024), 0.7, seed=8)
     monthly = inputs.monthly_counts(log, by_ward=True)
     assert monthly["requests"].sum() == counts[0, 0].sum()
     handled = inputs.yearly_needs(log)
