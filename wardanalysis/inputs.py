@@ -62,8 +62,11 @@ def _path(name: str, data_dir) -> Path | None:
 
 def has_input(name: str, data_dir) -> bool:
     """Whether ``data_dir`` holds a file of the input-only dataset ``name``."""
+    from .loading import _log_access
+
     if name not in input_names():
         raise KeyError(f"{name!r} is not an input-only dataset ({', '.join(input_names())})")
+    _log_access(name)  # the batch re-runs a report when such a file appears or changes
     return _path(name, data_dir) is not None
 
 

@@ -317,7 +317,8 @@ def describe(name: str) -> Description:
     schema = get_schema(name)
     _log_access(name)
     meta = schema.metadata()
-    meta["sha256"] = sha256(_shipped_path(schema))
+    # an input-only dataset (request_log, monthly_requests) has no shipped file to fingerprint
+    meta["sha256"] = None if schema.input_only else sha256(_shipped_path(schema))
     return Description(meta)
 
 

@@ -243,7 +243,9 @@ class MonthlyITSResult(_Simulated, Result):
                         label=label("counterfactual_pi95", lang))
         ax.plot(x[cf], d.loc[cf, "counterfactual"], color=plotting.COLORS["counterfactual"], lw=1.6,
                 ls="--", label=label("counterfactual_trend", lang))
-        ax.axvspan(pd.Timestamp(self.period.start, 4, 1), pd.Timestamp(self.period.end + 1, 4, 1),
+        last = x.max() + pd.offsets.MonthEnd(0)
+        ax.axvspan(pd.Timestamp(self.period.start, 4, 1),
+                   min(pd.Timestamp(self.period.end + 1, 4, 1), last),
                    color=plotting.COLORS["covid"], alpha=0.06, label=label("covid_period", lang))
         ax.set_ylabel(label("requests_per_month", lang))
         ax.set_ylim(bottom=0)
@@ -392,7 +394,8 @@ class WardPanelResult(_Simulated, Result):
             ax.plot(part["start"], part["requests"], color=palette[i % 6], lw=1, alpha=0.8,
                     label=name)
         ax.axvspan(pd.Timestamp(int(self.period_start), 4, 1),
-                   pd.Timestamp(int(self.period_end) + 1, 4, 1),
+                   min(pd.Timestamp(int(self.period_end) + 1, 4, 1),
+                       d["start"].max() + pd.offsets.MonthEnd(0)),
                    color=plotting.COLORS["covid"], alpha=0.06, label=label("covid_period", lang))
         ax.set_ylabel(label("requests_per_month", lang))
         ax.set_ylim(bottom=0)
