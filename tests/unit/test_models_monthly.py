@@ -135,3 +135,20 @@ def test_power_study_is_deterministic_and_power_rises_with_the_drop():
         assert np.all(np.diff(p) >= -0.05)  # common random numbers: nearly monotone
     assert a.n_obs == 60 and "60 replications" in a.method
     assert "模擬データ" in a.caveat_list("ja")[0]
+
+
+def test_autocorrelated_residuals_switch_to_hac_and_say_so(cal):
+    cells, counts = simulate.simulate_counts(cal, range(2017, 2024), 0.7, seed=1)
+    rng = np.random.default_rng(0)
+    ar = np.zeros(84)
+    for i in range(1, 84):
+        ar[i] = 0.9 * ar[i - 1] + rng.normal(0, 0.3)
+    months, city = simulate.city_months(cells, counts)
+    res = Mo.monthly_its(months.assign(requests=np.round(city[0, 0] * np.exp(ar)).astype(int)))
+    assert res.autocorrelated and res.estimate("monthly.ljung_box_p").value < 0.05
+    assert "HAC" in res.estimate("monthly.level_rr").interval
+    assert any("Ljung–Box p < 0.001" in c for c in res.caveat_list("en"))
+    panel = Mo.ward_panel(cells.assign(requests=np.round(counts[0, 0] * np.exp(np.repeat(ar, 5)))
+                                       .astype(int)))
+    assert "HAC" in panel.estimate("wards.level_rr").interval and "HAC" in panel.method
+    assert any("HAC" in c for c in panel.caveat_list("en"))

@@ -35,7 +35,7 @@ import pandas as pd
 from .. import stats
 from ..glossary import label
 from ..messages import message
-from ..results import Estimate, Result, fmt, fmt_ci, fmt_pct, years_text
+from ..results import Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct, years_text
 from .errors import MissingColumnError, ModelInputError, NotEstimableError
 from .periods import CovidPeriod, covid_period
 
@@ -341,11 +341,13 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
            ("monthly.caveat_simulated", bool(simulated))]
     chosen = [k for k, c in cav if c]
     chosen.sort(key=lambda k: k != "monthly.caveat_simulated")
-    facts = {"dispersion": fmt(fit.qp.dispersion), "p": fmt(fit.lb_p, 2)}
+    def facts(lang: str) -> dict[str, str]:
+        return {"dispersion": fmt(fit.qp.dispersion), "p": fmt_p(fit.lb_p, lang)}
+
     return MonthlyITSResult(
         title_key="title_monthly_its", estimates=tuple(est), method=method, method_ja=method_ja,
-        n_obs=len(df), caveats=tuple(message(k, "en", **facts) for k in chosen),
-        caveats_ja=tuple(message(k, "ja", **facts) for k in chosen), data=table,
+        n_obs=len(df), caveats=tuple(message(k, "en", **facts("en")) for k in chosen),
+        caveats_ja=tuple(message(k, "ja", **facts("ja")) for k in chosen), data=table,
         simulated=bool(simulated), input_name=input_name, period=period, autocorrelated=hac)
 
 
@@ -467,12 +469,17 @@ def ward_panel(monthly_wards: pd.DataFrame, *, covid_start=None, covid_end=None,
                  + (f"、月ごとのHAC標準誤差（ラグ{fit.hac_lags}）" if hac else "") +
                  "。感度分析として同じ月の区の間に交換可能な相関を置くGEE（ポアソン）。区の間の"
                  "ばらつきの割合＝（区の効果なしの逸脱度−ありの逸脱度）÷区の効果なしの逸脱度。")
-    keys = ["wards.caveat_share"] + (["monthly.caveat_simulated"] if simulated else [])
-    keys.sort(key=lambda k: k != "monthly.caveat_simulated")
+    keys = (["monthly.caveat_simulated"] if simulated else []) + ["wards.caveat_share"] + (
+        ["monthly.caveat_autocorrelation"] if hac else [])
+
+    def facts(lang: str) -> dict[str, str]:
+        return {"p": fmt_p(fit.lb_p, lang)}
+
     return WardPanelResult(
         title_key="title_ward_panel", estimates=est, method=method, method_ja=method_ja,
-        n_obs=len(df), caveats=tuple(message(k, "en") for k in keys),
-        caveats_ja=tuple(message(k, "ja") for k in keys), data=table, simulated=bool(simulated),
+        n_obs=len(df), caveats=tuple(message(k, "en", **facts("en")) for k in keys),
+        caveats_ja=tuple(message(k, "ja", **facts("ja")) for k in keys), data=table,
+        simulated=bool(simulated),
         input_name=input_name, period_start=period.start, period_end=period.end)
 
 
