@@ -187,3 +187,18 @@ def test_a_bad_input_stops_load(tmp_path):
     _write(tmp_path, "request_log", HEADER + "A1,2023/2/30,中央区,,false,,\n")
     with pytest.raises(DataValidationError, match="row 2"):
         wa.load("request_log", tmp_path)
+
+
+def test_the_batch_fingerprints_an_input_file_by_content_not_place(tmp_path):
+    from wardanalysis.batch import cache
+
+    assert {"request_log", "monthly_requests"} <= set(cache.dataset_names())
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    none = cache.dataset_fingerprint("request_log", a)
+    _write(a, "request_log", HEADER + "A1,2023/4/1,中央区,,false,,\n")
+    _write(b, "request_log", HEADER + "A1,2023/4/1,中央区,,false,,\n")
+    with_file = cache.dataset_fingerprint("request_log", a)
+    assert with_file != none and cache.dataset_fingerprint("request_log", b) == with_file
+    assert cache.dataset_files("request_log", None)[0].parent.name == "inputs"
