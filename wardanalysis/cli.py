@@ -37,6 +37,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{args.path}: no problems found")
     from pathlib import Path
 
+    if args.path is not None:
+        from .inputs import reconciliation_lines
+
+        rec = reconciliation_lines(args.path)
+        if rec:
+            print("Aggregated to fiscal years and compared with the published table "
+                  "(needs_reflection; a difference is reported, not an error):")
+            for line in rec:
+                print(f"  {line}")
     if args.path is not None and Path(args.path).is_dir():
         from .loading import overlay_summary
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from .loading import datasets, describe, load
+from .schema import input_names
 
 
 def _cell(text: object) -> str:
@@ -30,12 +31,17 @@ def markdown() -> str:
         meta = describe(name)
         out.append(f"| [`{name}`](#{name}) | {_cell(meta['title']['en'])} / {_cell(meta['title']['ja'])} "
                    f"| {len(load(name))} | {meta['source']['id']} |")
-    for name in datasets():
+    inputs = list(input_names())
+    if inputs:
+        out += ["", "Read from a user's data directory only (descriptors in `data/meta/inputs/`; "
+                "no shipped file): " + ", ".join(f"[`{n}`](#{n})" for n in inputs) + "."]
+    for name in [*datasets(), *inputs]:
         meta = describe(name)
         src = meta["source"]
+        where = (f"- file: `<data_dir>/{name}.csv` or `.xlsx` (not shipped)" if meta["sha256"] is None
+                 else f"- file: `data/{meta['path']}` (sha256 `{meta['sha256'][:16]}…`)")
         out += ["", f"## {name}", "", f"**{meta['title']['en']}** / {meta['title']['ja']}", "",
-                _cell(meta["description"]), "",
-                f"- file: `data/{meta['path']}` (sha256 `{meta['sha256'][:16]}…`)",
+                _cell(meta["description"]), "", where,
                 f"- key: {', '.join(f'`{k}`' for k in meta.get('key') or []) or '—'}"]
         for field in ("id", "section", "as_of", "basis", "quality"):
             if field in src:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .datafiles import data_checksum, overlay_path, sha256
 from .paths import shipped_data_dir
-from .schema import DatasetSchema, dataset_names, get_schema
+from .schema import DatasetSchema, dataset_names, get_schema, input_names
 from .validation import (
     DataValidationError,
     Problem,
@@ -76,6 +76,10 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
         The shipped file or the overlay breaks the schema; every problem is listed.
     """
     schema = get_schema(name)
+    if schema.input_only:  # request_log, monthly_requests: only ever the user's file
+        from .inputs import load_input
+
+        return load_input(name, data_dir)
     _log_access(name)
     shipped, totals = _load_shipped(name)
     frame = shipped.copy()
@@ -270,7 +274,8 @@ def describe(name: str) -> Description:
     schema = get_schema(name)
     _log_access(name)
     meta = schema.metadata()
-    meta["sha256"] = sha256(_shipped_path(schema))
+    # an input-only dataset (request_log, monthly_requests) has no shipped file to fingerprint
+    meta["sha256"] = None if schema.input_only else sha256(_shipped_path(schema))
     return Description(meta)
 
 
@@ -296,9 +301,13 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
         if not files:
             return [Problem(str(path), "no .csv or .xlsx files in this directory")]
         for f in files:
+            if f.stem in input_names():
+                problems += _check_input(f.stem, f)
+                continue
             if f.stem not in dataset_names():
                 problems.append(Problem(str(f), f"no dataset is named {f.stem!r}; "
-                                        f"name the file after one of: {', '.join(datasets())}"))
+                                        f"name the file after one of: "
+                                        f"{', '.join([*datasets(), *input_names()])}"))
                 continue
             problems += _check_overlay(f.stem, path)
             problems += _markup(f, get_schema(f.stem))
@@ -306,12 +315,22 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
     if not path.exists():
         return [Problem(str(path), "no such file")]
     name = dataset or path.stem
+    if name in input_names():
+        return _check_input(name, path)
     if name not in dataset_names():
         return [Problem(str(path), f"cannot tell which dataset this is: name it <dataset>.csv or "
-                        f"pass --dataset (one of: {', '.join(datasets())})")]
+                        f"pass --dataset (one of: {', '.join([*datasets(), *input_names()])})")]
     schema = get_schema(name)
     frame, _, found = read_table(path, schema, str(path))
     return found + markup_warnings(frame, schema, str(path))
+
+
+def _check_input(name: str, path: Path) -> list[Problem]:
+    """A user's request_log or monthly_requests: its problems and markup warnings."""
+    from .inputs import read_input
+
+    frame, problems = read_input(name, path)
+    return problems + markup_warnings(frame, get_schema(name), str(path))
 
 
 def _markup(path: Path, schema: DatasetSchema) -> list[Problem]:

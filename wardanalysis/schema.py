@@ -17,7 +17,7 @@ from typing import Any
 from .errors import WardanalysisError
 from .paths import shipped_data_dir
 
-__all__ = ["Column", "DatasetSchema", "SchemaError", "dataset_names", "get_schema"]
+__all__ = ["Column", "DatasetSchema", "SchemaError", "dataset_names", "get_schema", "input_names"]
 
 TYPES = {"integer", "number", "string", "date", "boolean"}
 _RULE_RE = re.compile(r"^\s*(\w+)\s*(<=|>=|==|<|>)\s*(\w+)\s*$")
@@ -27,7 +27,7 @@ _COLUMN_KEYS = {
 }
 _TOP_KEYS = {
     "name", "title", "description", "path", "key", "fiscal_year_from", "totals_label",
-    "contiguous", "source", "columns", "rules", "notes", "accepts_overlay",
+    "contiguous", "source", "columns", "rules", "notes", "accepts_overlay", "input_only",
 }
 
 
@@ -76,6 +76,9 @@ class DatasetSchema:
     contiguous: bool = False
     rules: tuple[Rule, ...] = ()
     notes: tuple[str, ...] = ()
+    #: a dataset the package ships no file for: it exists only in a user's data directory
+    #: (descriptors in ``data/meta/inputs/``); ``path`` is then empty
+    input_only: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -114,7 +117,10 @@ def _parse(path: Path) -> DatasetSchema:
     unknown = set(doc) - _TOP_KEYS
     if unknown:
         raise _fail(path, f"unknown key(s) {sorted(unknown)}")
+    input_only = bool(doc.get("input_only", False))
     for k in ("name", "path", "columns", "source", "title", "description"):
+        if k == "path" and input_only:
+            continue
         if k not in doc:
             raise _fail(path, f"missing key {k!r}")
     if doc["name"] != path.stem:
@@ -161,7 +167,7 @@ def _parse(path: Path) -> DatasetSchema:
             raise _fail(path, f"key column {k!r} is not declared")
     return DatasetSchema(
         name=doc["name"],
-        path=doc["path"],
+        path=doc.get("path") or "",
         columns=tuple(columns),
         key=key,
         title=dict(doc["title"]),
@@ -173,6 +179,7 @@ def _parse(path: Path) -> DatasetSchema:
         contiguous=bool(doc.get("contiguous", False)),
         rules=tuple(rules),
         notes=tuple(doc.get("notes") or ()),
+        input_only=input_only,
         raw=doc,
     )
 
@@ -188,11 +195,28 @@ def dataset_names() -> tuple[str, ...]:
 
 
 @cache
+def input_names() -> tuple[str, ...]:
+    """Names of the datasets that exist only in a user's data directory (``request_log``,
+    ``monthly_requests``): descriptors in ``data/meta/inputs/``, no shipped file."""
+    return tuple(sorted(p.stem for p in (_meta_dir() / "inputs").glob("*.yml")))
+
+
+@cache
 def get_schema(name: str) -> DatasetSchema:
-    """The descriptor of dataset ``name``; an unknown name raises ``KeyError`` listing the known ones."""
+    """The descriptor of dataset ``name`` (shipped or input-only); an unknown name raises
+    ``KeyError`` listing the known ones."""
+    if not isinstance(name, str):
+        raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(dataset_names())}")
     path = _meta_dir() / f"{name}.yml"
-    if not isinstance(name, str) or not path.is_file():
+    if not path.is_file():
+        path = _meta_dir() / "inputs" / f"{name}.yml"
+    if not path.is_file():
         raise KeyError(
-            f"unknown dataset {name!r}; known datasets: {', '.join(dataset_names())}"
+            f"unknown dataset {name!r}; known datasets: {', '.join(dataset_names())}; "
+            f"read from a data directory only: {', '.join(input_names())}"
         )
-    return _parse(path)
+    schema = _parse(path)
+    if schema.input_only != (path.parent.name == "inputs"):
+        raise _fail(path, "input_only: true belongs to the descriptors in data/meta/inputs/ "
+                          "(and only to them)")
+    return schema

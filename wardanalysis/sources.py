@@ -59,9 +59,11 @@ def citation(datasets, lang: str) -> str:
 
     seen: list[str] = []
     for name in datasets:
-        sid = get_schema(name).source.get("id", "")
+        # "simulated": numbers from wardanalysis.simulate, never a source of figures
+        sid = "simulated" if name == "simulated" else get_schema(name).source.get("id", "")
         if sid and sid not in seen:
             seen.append(sid)
-    parts = [message("source.review" if sid == "kumamoto_review_2024" else "source.public", lang)
-             for sid in seen]
+    named = {"kumamoto_review_2024": "source.review", "user_export": "source.user",
+             "simulated": "source.simulated"}
+    parts = [message(named.get(sid, "source.public"), lang) for sid in seen]
     return message("source.joiner", lang).join(dict.fromkeys(parts))

@@ -7,6 +7,7 @@ user can find it in the spreadsheet they exported. Nothing here modifies a file.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import operator
 import os
@@ -22,7 +23,7 @@ from .eras import EraLabelError, era_label, fiscal_year, fiscal_years
 from .errors import WardanalysisError
 from .schema import Column, DatasetSchema
 
-__all__ = ["DataValidationError", "Problem", "markup_warnings", "read_table"]
+__all__ = ["DataValidationError", "Problem", "markup_warnings", "parse_office_date", "read_table"]
 
 _DASHES = {"—", "-", "–", "―", "ー", "‐", "−", "－"}
 _UNIT_SUFFIX = re.compile(r"(件|人|名|千円|百万円|万円|億円|円|か所|箇所|校区|施設|%)$")
@@ -124,10 +125,7 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
         b = _BOOL.get(text.lower())
         return (pd.NA, f"{_short(raw)} is not true/false") if b is None else (b, None)
     if col.type == "date":
-        try:
-            return pd.Timestamp(text).date(), None
-        except (ValueError, TypeError):
-            return pd.NA, f"{_short(raw)} is not a date (expected YYYY-MM-DD)"
+        return _parse_date(raw, text, col)
     if col.enum:
         if text not in col.enum:
             return text, f"{_short(raw)} is not one of {', '.join(col.enum)}"
@@ -136,6 +134,50 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
         return text, f"{_short(raw)} does not match the pattern {col.pattern}"
     # Free text is kept as transcribed (quotes stay byte-exact); only codes are normalised.
     return raw.strip(), None
+
+
+#: Day 0 of Excel's serial day numbers (1900 date system, counting its phantom 1900-02-29).
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_SERIAL_RE = re.compile(r"^\d{5}(\.0+)?$")
+_ISO_LIKE_RE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$")
+
+
+def parse_office_date(text: str) -> dt.date:
+    """A date as Japanese offices write it: ``2023-04-01``, ``2023/4/1``, ``2023.4.1``,
+    ``令和5年4月1日``, ``R5.4.1`` or an Excel serial day number (``45017``, five digits).
+    ``ValueError`` says why a text is not a date (e.g. 2023/2/30 does not exist)."""
+    text = unicodedata.normalize("NFKC", str(text)).strip()
+    if _SERIAL_RE.match(text):
+        return _EXCEL_EPOCH + dt.timedelta(days=int(float(text)))
+    if _ISO_LIKE_RE.match(text):
+        y, m, d = (int(p) for p in re.split(r"[-/.]", text))
+        return dt.date(y, m, d)  # ValueError names what is out of range
+    if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d", text):  # a date and time, as Excel cells give
+        return dt.datetime.fromisoformat(text).date()
+    from .eras import parse_japanese_date
+
+    try:
+        date = parse_japanese_date(text)
+    except EraLabelError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise ValueError(reason) from None
+    if not re.search(r"(日|\.\d{1,2}\.\d{1,2})$", text):
+        raise ValueError("gives no day (expected e.g. 2023/4/1, 令和5年4月1日 or R5.4.1)")
+    return date
+
+
+def _parse_date(raw: str, text: str, col: Column) -> tuple[Any, str | None]:
+    """A date cell; for a date column, ``min``/``max`` are the first and last fiscal year."""
+    try:
+        date = parse_office_date(text)
+    except (ValueError, OverflowError) as exc:
+        return pd.NA, (f"{_short(raw)} is not a date ({exc}; expected e.g. 2023-04-01, 2023/4/1, "
+                       "令和5年4月1日, R5.4.1 or an Excel serial number)")
+    fy = date.year if date.month >= 4 else date.year - 1
+    if (col.min is not None and fy < col.min) or (col.max is not None and fy > col.max):
+        return pd.NA, (f"{_short(raw)} is {date:%Y-%m-%d}, in fiscal year {fy}, outside this "
+                       f"dataset's fiscal years ({col.min:g}–{col.max:g})")
+    return date, None
 
 
 def decode(data: bytes, name: str) -> tuple[str | None, Problem | None]:
@@ -437,7 +479,8 @@ def _table_checks(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list
             problems.append(
                 Problem(
                     name,
-                    f"{rule.left} = {left[idx]} breaks the rule {rule} ({rule.right} = {right[idx]})",
+                    f"{rule.left} = {_value(left[idx])} breaks the rule {rule} "
+                    f"({rule.right} = {_value(right[idx])})",
                     row=int(frame.at[idx, "_row"]),
                     column=rule.left,
                 )
@@ -456,6 +499,13 @@ def _table_checks(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list
                 )
     problems += contiguity_problems(frame, schema, name)
     return problems
+
+
+def _value(v: Any) -> str:
+    """A cell's value in a message: a date without its midnight time."""
+    if isinstance(v, pd.Timestamp) and v == v.normalize():
+        return f"{v:%Y-%m-%d}"
+    return str(v)
 
 
 def contiguity_problems(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list[Problem]:

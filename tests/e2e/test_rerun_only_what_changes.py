@@ -12,8 +12,10 @@ from conftest import run_real_batch
 
 HEAD = ("fiscal_year,era_label,requests,requests_handled,priority_issues,decided_to_act,"
         "staff_consultations,section_chief_consultations,coordination_meetings\n")
+# 04_data_needed and 05_monthly_log read needs_reflection too: their simulation is calibrated to it
 ANALYSES = {f"{nb}/{lang}" for nb in ("00_overview", "01_requests_covid", "02_escalation",
-                                      "03_budgets_cross_city") for lang in ("ja", "en")}
+                                      "03_budgets_cross_city", "04_data_needed",
+                                      "05_monthly_log") for lang in ("ja", "en")}
 
 
 def _executed(stdout: str) -> set[str]:

@@ -296,7 +296,7 @@ def test_set_gives_a_parameter_to_every_notebook_that_declares_it(real_dirs):
 
     config = _load(real_dirs, Overrides(settings=["covid_end=2022"]))
     takers = {stem for stem, p in config.notebook_params.items() if p.get("covid_end") == 2022}
-    assert takers == {"01_requests_covid", "02_escalation", "fiscal_year_report"}
+    assert takers == {"01_requests_covid", "02_escalation", "05_monthly_log", "fiscal_year_report"}
 
 
 @pytest.mark.parametrize(("setting", "expected"), [

@@ -107,6 +107,8 @@ def dataset_files(name: str, data_dir: str | Path | None) -> list[Path]:
     """The files dataset ``name`` is read from: descriptor, transcription, overlay."""
     root = shipped_data_dir()
     meta = root / "meta" / f"{name}.yml"
+    if not meta.exists() and (root / "meta" / "inputs" / f"{name}.yml").exists():
+        meta = root / "meta" / "inputs" / f"{name}.yml"  # read from a data directory only
     files = [meta]
     raw = root / "raw" / f"{name}.csv"
     try:
@@ -131,7 +133,10 @@ def dataset_fingerprint(name: str, data_dir: str | Path | None) -> str:
 
 
 def dataset_names() -> list[str]:
-    return sorted(p.stem for p in (shipped_data_dir() / "meta").glob("*.yml"))
+    """Every dataset a report may read: the shipped ones and those read from a data directory
+    only (``data/meta/inputs/``: a user's request log or monthly counts, present or not)."""
+    meta = shipped_data_dir() / "meta"
+    return sorted(p.stem for p in [*meta.glob("*.yml"), *meta.glob("inputs/*.yml")])
 
 
 def dataset_fingerprints(data_dir: str | Path | None, names: Iterable[str] | None = None

@@ -2,7 +2,8 @@
 
 It answers before it lists: the package's three questions, each with its one-line answer and key
 figure taken from the latest good report's records, linking to that report's stable address;
-then a grid of the fiscal-year reports (fiscal years × languages); then where the data come
+then, apart from those findings, the design study and the worked example on simulated data
+(``04_data_needed``, ``05_monthly_log``); then a grid of the fiscal-year reports (fiscal years × languages); then where the data come
 from, one line per source with its quality mark. A report whose latest run failed is flagged.
 The run log (status, durations, versions, checksums) is its own page, linked from the footer.
 
@@ -65,6 +66,25 @@ def _answer(kind: str, rec: dict[str, dict[str, Any]], lang: str) -> str | None:
     return None
 
 
+#: Pages that are not findings, listed apart from the questions: (notebook, title, answer kind).
+DESIGN = (
+    ("04_data_needed", "front.data_needed", "design"),
+    ("05_monthly_log", "front.monthly_log", "monthly_log"),
+)
+
+
+def _design_answer(kind: str, rec: dict[str, dict[str, Any]], lang: str) -> str | None:
+    if kind == "design" and "design.power_at_30.yearly" in rec:
+        return message("front.answer_design", lang,
+                       yearly=_num(rec["design.power_at_30.yearly"], pct=True),
+                       wards=_num(rec.get("design.power_at_30.wards"), pct=True))
+    if kind == "monthly_log" and rec:
+        simulated = any("simulated" in str(r.get("flags") or "").split(";") for r in rec.values())
+        return message("front.answer_monthly_simulated" if simulated
+                       else "front.answer_monthly_real", lang)
+    return None
+
+
 def _status_note(entry: dict[str, Any], lang: str) -> str:
     if entry.get("failure") and entry.get("report"):
         return f' <span class="wa-status-stale">({html.escape(message("status.stale", lang))})</span>'
@@ -120,6 +140,21 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
     if items:
         parts.append(f'<section class="wa-summary"><h2 class="wa-unnumbered">'
                      f'{e(message("front.questions", lang))}</h2><ul>{"".join(items)}</ul></section>')
+    # the design study and the worked example: listed apart, never among the findings
+    items = []
+    for notebook, title, kind in DESIGN:
+        entry = by_id.get((notebook, None, lang))
+        if entry is None:
+            continue
+        answer = _design_answer(kind, _records(entry), lang) if entry.get("report") else None
+        link = (f'<a href="{e(stable_dir(notebook, None, lang))}/index.html">'
+                f'{e(message("front.read", lang))}</a>' if entry.get("report")
+                else e(message("front.not_yet", lang)))
+        items.append(f"<li><strong>{e(message(title, lang))}</strong>{_status_note(entry, lang)}"
+                     f"<br>{e(answer or '')} {link}</li>")
+    if items:
+        parts.append(f'<h2>{e(message("front.design_heading", lang))}</h2>'
+                     f'<ul class="wa-design">{"".join(items)}</ul>')
     # the fiscal-year reports: fiscal years × languages
     per_year = sorted({(x["notebook"], x["fiscal_year"]) for x in entries
                        if x.get("fiscal_year") is not None}, key=lambda t: (t[0], t[1]))

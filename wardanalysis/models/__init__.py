@@ -8,7 +8,10 @@
 - :mod:`.budgets`: ward budgets across cities, adoption of priority issues, cost per issue;
 - :mod:`.covid_exposure`: days under Kumamoto's COVID measures per fiscal year;
 - :mod:`.periods`: the COVID period (before, during, after), from the dataset ``covid_period``;
-- :mod:`.fiscal_year`: one fiscal year, from data up to that year only.
+- :mod:`.fiscal_year`: one fiscal year, from data up to that year only;
+- :mod:`.monthly`: monthly and ward interrupted time series, time to handling (for a user's
+  request log or monthly counts, or simulated ones);
+- :mod:`.design`: the design study, power of yearly, monthly and ward data (simulated).
 
 The functions are loaded lazily (``wardanalysis.models.trend`` imports statsmodels only when it
 is first used); the errors in :mod:`.errors` import nothing heavy.
@@ -42,6 +45,12 @@ _LAZY = {
     "cost_per_funded_issue": "budgets",
     # one fiscal year
     "fiscal_year_report": "fiscal_year",
+    # monthly and request-level data (wardanalysis.inputs), and the design study
+    "monthly_its": "monthly",
+    "ward_panel": "monthly",
+    "time_to_handling": "monthly",
+    "monthly_inputs": "monthly",
+    "power_study": "design",
     # the COVID period and measures
     "covid_period": "periods",
     "covid_exposure_days": "covid_exposure",

@@ -1,0 +1,44 @@
+"""The design study and the monthly example: recorded, deterministic, simulated data marked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+RECORDS = "application/vnd.wardanalysis.records+json"
+
+
+def _records(name: str) -> list[dict]:
+    nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))
+    found = [o["data"][RECORDS] for c in nb["cells"] if c["cell_type"] == "code"
+             for o in c.get("outputs", []) if RECORDS in o.get("data", {})]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def test_the_design_study_records_power_and_minimum_detectable_changes():
+    keys = {r["key"]: r for r in _records("04_data_needed")}
+    for res in ("yearly", "monthly", "wards"):
+        assert f"design.mdc_{res}" in keys and f"design.power_at_30.{res}" in keys
+        assert f"design.size_nominal_{res}" in keys
+        assert "replications" in keys[f"design.power_at_30.{res}"]["interval"]
+    # more data never lowers power much: the five wards' months beat the yearly totals
+    assert keys["design.power_at_30.wards"]["value"] > keys["design.power_at_30.yearly"]["value"]
+
+
+def test_the_monthly_example_marks_every_record_simulated():
+    records = _records("05_monthly_log")
+    assert records and all("simulated" in (r["flags"] or "").split(";") for r in records)
+    keys = {r["key"] for r in records}
+    assert {"monthly.level_rr", "wards.level_rr", "wards.between_share"} <= keys
+    assert any(k.startswith("handling.share_within_90_days.fy") for k in keys)
+
+
+@pytest.mark.parametrize("name", ["04_data_needed", "05_monthly_log"])
+def test_simulated_pages_say_so_in_both_languages(name):
+    nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))
+    text = json.dumps(nb, ensure_ascii=False)
+    assert "模擬データ" in text and ("simulated data" in text or "Simulated data" in text)

@@ -1,0 +1,154 @@
+"""Monthly, ward and time-to-handling models and the design study, on simulated data: the known
+effect is recovered, simulated results say so, a user's file is analysed as real."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wardanalysis import inputs, simulate
+from wardanalysis.models import design as D
+from wardanalysis.models import monthly as Mo
+from wardanalysis.models.errors import NotEstimableError
+
+
+@pytest.fixture(scope="module")
+def cal():
+    return simulate.calibrate()
+
+
+def test_monthly_its_recovers_a_known_level_change(cal):
+    """Month-level variation only (the model's own assumption): over 20 simulated data sets
+    the 95% intervals cover the true rate ratio about 95% of the time and the estimates centre
+    on it."""
+    truth = 0.6
+    logs, covered = [], 0
+    for seed in range(20):
+        cells, counts = simulate.simulate_counts(cal, range(2017, 2024), truth, seed=seed,
+                                                 variance_shares=(0, 1, 0))
+        months, city = simulate.city_months(cells, counts)
+        res = Mo.monthly_its(months.assign(requests=city[0, 0]), simulated=True)
+        e = res.estimate("monthly.level_rr")
+        logs.append(math.log(e.value))
+        covered += e.ci_low < truth < e.ci_high
+    assert covered >= 16
+    assert abs(np.mean(logs) - math.log(truth)) < 0.15
+
+
+def test_no_effect_is_not_found_where_there_is_none(cal):
+    found = 0
+    for seed in range(20):
+        cells, counts = simulate.simulate_counts(cal, range(2017, 2024), 1.0, seed=100 + seed,
+                                                 variance_shares=(0, 1, 0))
+        months, city = simulate.city_months(cells, counts)
+        e = Mo.monthly_its(months.assign(requests=city[0, 0])).estimate("monthly.level_rr")
+        found += e.interval_excludes_one
+    assert found <= 4
+
+
+def test_ward_panel_recovers_the_effect_with_ward_level_variation(cal):
+    truth, covered = 0.6, 0
+    for seed in range(10):
+        cells, counts = simulate.simulate_counts(cal, range(2017, 2024), truth, seed=seed,
+                                                 variance_shares=(0, 0, 1))
+        res = Mo.ward_panel(cells.assign(requests=counts[0, 0]), simulated=True)
+        e = res.estimate("wards.level_rr")
+        covered += e.ci_low < truth < e.ci_high
+        assert 0 <= res.estimate("wards.between_share").value <= 1
+    assert covered >= 8
+
+
+def test_kaplan_meier_answers_the_handled_share_caveat():
+    """Every request handled after an exponential delay (mean 60 days) with probability 0.97:
+    the share handled within 90 days is 0.97 (1 - exp(-1.5)) in every year, the last one
+    included, although its plain handled share (handled by the as-of date) is lowered by
+    its short follow-up."""
+    log = simulate.simulate_request_log(range(2021, 2024), seed=4, as_of="2023-12-31",
+                                        covid_effect=1.0)
+    res = Mo.time_to_handling(log, horizon=90)
+    truth = 0.97 * (1 - math.exp(-90 / 60))
+    for fy in (2021, 2022):
+        e = res.estimate(f"handling.share_within_90_days.fy{fy}")
+        assert e.ci_low < truth < e.ci_high
+    t = res.table().set_index("fiscal_year")
+    last = res.estimate("handling.share_within_90_days.fy2023")
+    assert abs(last.value - truth) < 0.06
+    plain = t["handled"] / t["requests"]
+    assert plain.loc[2023] < plain.loc[2021] - 0.1  # the plain share is biased by follow-up
+    assert t.loc[2023, "censored"] > 0 and res.as_of.isoformat() == "2023-12-31"
+
+
+def test_simulated_results_say_so_and_real_ones_do_not(tmp_path, cal):
+    log = simulate.simulate_request_log(range(2017, 2024), seed=2)
+    sim = Mo.monthly_its(inputs.monthly_counts(log), simulated=True)
+    assert sim.title("ja").startswith("【模擬データ】") and "[Simulated data]" in sim.title("en")
+    assert sim.text("ja").startswith("【模擬データ") and "simulated data" in sim.text("en")
+    assert sim.headline("en").startswith("[Illustration on simulated data]")
+    assert sim.caveat_list("ja")[0].startswith("これは模擬データ")
+    assert (sim.records()["flags"].str.contains("simulated")).all()
+    log.to_csv(tmp_path / "request_log.csv", index=False, date_format="%Y-%m-%d")
+    data = Mo.monthly_inputs(tmp_path)
+    assert not data.simulated and data.log is not None and len(data.log) == len(log)
+    real = Mo.monthly_its(data.city, simulated=data.simulated)
+    assert "模擬" not in real.title("ja") and "simulated" not in real.text("en").lower()
+    assert not real.records()["flags"].str.contains("simulated").any()
+    assert real.sources == ("monthly_requests",) and sim.sources == ("simulated",)
+    assert "sha256" in data.banner("en") and "模擬" not in data.banner("ja")
+
+
+def test_monthly_inputs_read_monthly_counts_with_wards(tmp_path):
+    rows = [(fy, m, w, 5 + (m % 3)) for fy in range(2018, 2022) for m in range(1, 13)
+            for w in inputs.WARDS]
+    pd.DataFrame(rows, columns=["fiscal_year", "month", "ward", "requests"]).to_csv(
+        tmp_path / "monthly_requests.csv", index=False)
+    data = Mo.monthly_inputs(tmp_path)
+    assert not data.simulated and data.log is None and len(data.city) == 48
+    assert data.city["requests"].iloc[0] == 5 * (5 + 4 % 3)
+    assert data.wards is not None and set(data.wards["ward"]) == set(inputs.WARDS)
+    rec = data.reconciliation()
+    assert set(rec["fiscal_year"]) == {2018, 2019, 2020, 2021}
+
+
+def test_without_a_user_file_the_data_are_simulated():
+    data = Mo.monthly_inputs(None, covid_effect=0.8)
+    assert data.simulated and data.covid_effect == 0.8
+    assert "0.8" in data.truth("en") and "20.0%" in data.truth("ja")
+    assert data.title("section_wards", "ja").startswith("【模擬データ】")
+
+
+def test_too_few_months_is_an_error_naming_the_need():
+    m = simulate.months_of([2019, 2020]).assign(requests=10)
+    with pytest.raises(NotEstimableError, match="36"):
+        Mo.monthly_its(m)
+
+
+def test_power_study_is_deterministic_and_power_rises_with_the_drop():
+    a = D.power_study(replications=60, spans=((2017, 2023),), sensitivity=False, seed=3)
+    b = D.power_study(replications=60, spans=((2017, 2023),), sensitivity=False, seed=3)
+    pd.testing.assert_frame_equal(a.data, b.data)
+    for _, part in a.data.groupby("resolution"):
+        p = part.sort_values("drop")["power"].to_numpy()
+        assert p[-1] > p[0]
+        assert np.all(np.diff(p) >= -0.05)  # common random numbers: nearly monotone
+    assert a.n_obs == 60 and "60 replications" in a.method
+    assert "模擬データ" in a.caveat_list("ja")[0]
+
+
+def test_autocorrelated_residuals_switch_to_hac_and_say_so(cal):
+    cells, counts = simulate.simulate_counts(cal, range(2017, 2024), 0.7, seed=1)
+    rng = np.random.default_rng(0)
+    ar = np.zeros(84)
+    for i in range(1, 84):
+        ar[i] = 0.9 * ar[i - 1] + rng.normal(0, 0.3)
+    months, city = simulate.city_months(cells, counts)
+    res = Mo.monthly_its(months.assign(requests=np.round(city[0, 0] * np.exp(ar)).astype(int)))
+    assert res.autocorrelated and res.estimate("monthly.ljung_box_p").value < 0.05
+    assert "HAC" in res.estimate("monthly.level_rr").interval
+    assert any("Ljung–Box p < 0.001" in c for c in res.caveat_list("en"))
+    panel = Mo.ward_panel(cells.assign(requests=np.round(counts[0, 0] * np.exp(np.repeat(ar, 5)))
+                                       .astype(int)))
+    assert "HAC" in panel.estimate("wards.level_rr").interval and "HAC" in panel.method
+    assert any("HAC" in c for c in panel.caveat_list("en"))

@@ -1,0 +1,293 @@
+"""Request-level and monthly inputs: ``request_log`` and ``monthly_requests``.
+
+The package ships neither: they exist only in a user's data directory (``<name>.csv`` or
+``<name>.xlsx``), declared by the descriptors in ``data/meta/inputs/`` and read with the same
+checks as every dataset (each problem names file, row and column). This module
+
+- reads them (:func:`load_input`, :func:`has_input`) and adds the checks a descriptor rule cannot
+  state (a priority issue names its level, only a priority issue is decided to act on);
+- aggregates a log into monthly counts (:func:`monthly_counts`) and into the yearly
+  ``needs_reflection`` table (:func:`yearly_needs`);
+- compares an aggregate with the published yearly figures (:func:`reconciliation`): a
+  difference is reported, never an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .eras import era_label
+from .errors import WardanalysisError
+from .schema import get_schema, input_names
+from .validation import DataValidationError, Problem, cap_problems, read_table
+
+__all__ = [
+    "LEVELS",
+    "WARDS",
+    "InputMissingError",
+    "as_of_date",
+    "has_input",
+    "input_problems",
+    "load_input",
+    "monthly_counts",
+    "monthly_from_input",
+    "reconciliation",
+    "reconciliation_lines",
+    "yearly_needs",
+]
+
+#: The consultation levels in order; a level implies the ones before it.
+LEVELS = ("担当者協議", "課長協議", "地域課題調整会議")
+#: The columns of ``needs_reflection`` the levels are counted into (cumulatively).
+LEVEL_COLUMNS = ("staff_consultations", "section_chief_consultations", "coordination_meetings")
+#: Kumamoto's five wards, in the order the city lists them.
+WARDS = ("中央区", "東区", "西区", "南区", "北区")
+#: Columns compared with the published yearly table.
+RECONCILED = ("requests", "requests_handled", "priority_issues", "decided_to_act", *LEVEL_COLUMNS)
+
+
+class InputMissingError(WardanalysisError, FileNotFoundError):
+    """An input-only dataset asked for without a file of it in the data directory."""
+
+
+def _path(name: str, data_dir) -> Path | None:
+    from .loading import overlay_path
+
+    return overlay_path(name, data_dir) if data_dir else None
+
+
+def has_input(name: str, data_dir) -> bool:
+    """Whether ``data_dir`` holds a file of the input-only dataset ``name``."""
+    from .loading import _log_access
+
+    if name not in input_names():
+        raise KeyError(f"{name!r} is not an input-only dataset ({', '.join(input_names())})")
+    _log_access(name)  # the batch re-runs a report when such a file appears or changes
+    return _path(name, data_dir) is not None
+
+
+def input_problems(name: str, frame: pd.DataFrame | None, file: str) -> list[Problem]:
+    """The checks of ``name`` that its descriptor's rules cannot state, each naming the row."""
+    if frame is None or name != "request_log":
+        return []
+    out = []
+    prio = frame["is_priority_issue"].astype("boolean").fillna(False).astype(bool)
+    level = frame["level_reached"]
+    has_level = level.notna() & (level.astype("string").str.strip() != "") & (level != "<NA>")
+    decided = frame["is_decided_to_act"].astype("boolean").fillna(False).astype(bool)
+    for row in frame.loc[prio & ~has_level, "_row"]:
+        out.append(Problem(file, "a priority issue (is_priority_issue true) must name the level "
+                                 f"it reached ({', '.join(LEVELS)})", row=int(row),
+                           column="level_reached"))
+    for row in frame.loc[~prio & has_level, "_row"]:
+        out.append(Problem(file, "a level is given for a request that is not a priority issue "
+                                 "(is_priority_issue false)", row=int(row), column="level_reached"))
+    for row in frame.loc[~prio & decided, "_row"]:
+        out.append(Problem(file, "only a priority issue can be decided to act on "
+                                 "(is_priority_issue false)", row=int(row),
+                           column="is_decided_to_act"))
+    return out
+
+
+def read_input(name: str, path: Path, label: str | None = None
+               ) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a user's file of input-only dataset ``name``: the frame and every problem."""
+    schema = get_schema(name)
+    frame, _, problems = read_table(Path(path), schema, label or str(path))
+    if frame is not None:
+        if name == "request_log":
+            frame["level_reached"] = frame["level_reached"].where(
+                frame["level_reached"].isin(LEVELS), None)
+        problems = cap_problems([*problems, *input_problems(name, frame, label or str(path))])
+    return frame, problems
+
+
+def load_input(name: str, data_dir) -> pd.DataFrame:
+    """The user's ``request_log`` or ``monthly_requests`` from ``data_dir``, validated.
+
+    Raises
+    ------
+    InputMissingError
+        ``data_dir`` holds no such file (the package ships none).
+    DataValidationError
+        The file breaks its schema; every problem is listed.
+    """
+    from .loading import _log_access, sha256
+
+    if name not in input_names():
+        raise KeyError(f"{name!r} is not an input-only dataset ({', '.join(input_names())})")
+    _log_access(name)
+    path = _path(name, data_dir)
+    if path is None:
+        raise InputMissingError(f"{name}: the package ships no such data; put {name}.csv or "
+                                f"{name}.xlsx in the data directory (data_dir={data_dir!r})")
+    frame, problems = read_input(name, path)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise DataValidationError(errors)
+    frame = frame.drop(columns="_row")
+    schema = get_schema(name)
+    frame = frame.sort_values(list(schema.key), kind="stable").reset_index(drop=True)
+    frame.attrs["provenance"] = {
+        "dataset": name, "source": dict(schema.source), "shipped_file": None,
+        "overlay_file": str(path), "overlay_sha256": sha256(path), "overlay_keys": [],
+        "simulated": False,
+    }
+    return frame
+
+
+# --- aggregation ---------------------------------------------------------------------------
+
+
+def _fiscal_year(dates: pd.Series) -> pd.Series:
+    d = pd.to_datetime(dates)
+    return (d.dt.year - (d.dt.month < 4)).astype("Int64")
+
+
+def as_of_date(log: pd.DataFrame, as_of: object = None) -> dt.date:
+    """The date a log was exported: ``as_of`` when given, else its latest date (received or
+    handled)."""
+    if as_of is not None:
+        return pd.Timestamp(as_of).date()
+    dates = pd.concat([pd.to_datetime(log["received_date"]),
+                       pd.to_datetime(log["handled_date"])]).dropna()
+    if dates.empty:
+        raise ValueError("request_log: no dates, so its as-of date is unknown; pass as_of")
+    return dates.max().date()
+
+
+def monthly_counts(log: pd.DataFrame, by_ward: bool = False, as_of: object = None) -> pd.DataFrame:
+    """A log as monthly counts in the ``monthly_requests`` shape: ``fiscal_year``, ``month``
+    (calendar), ``ward`` (with ``by_ward``), ``requests``, ``requests_handled`` (handled by the
+    as-of date). Every month from the first to the last in the log is listed, empty months with
+    0 (and, with ``by_ward``, every ward that appears in the log)."""
+    d = pd.to_datetime(log["received_date"])
+    cut = pd.Timestamp(as_of_date(log, as_of))
+    handled = pd.to_datetime(log["handled_date"]).le(cut).fillna(False).astype(int)
+    frame = pd.DataFrame({"period": d.dt.to_period("M"), "requests": 1, "requests_handled": handled})
+    keys = ["period"]
+    if by_ward:
+        frame["ward"] = log["ward"].to_numpy()
+        keys.append("ward")
+    counts = frame.groupby(keys, observed=True)[["requests", "requests_handled"]].sum()
+    months = pd.period_range(frame["period"].min(), frame["period"].max(), freq="M")
+    if by_ward:
+        wards = [w for w in WARDS if w in set(frame["ward"])] + sorted(
+            set(frame["ward"]) - set(WARDS))
+        index = pd.MultiIndex.from_product([months, wards], names=keys)
+    else:
+        index = pd.Index(months, name="period")
+    counts = counts.reindex(index, fill_value=0).reset_index()
+    counts.insert(0, "month", counts["period"].dt.month.astype(int))
+    counts.insert(0, "fiscal_year", (counts["period"].dt.year - (counts["month"] < 4)).astype(int))
+    return counts.drop(columns="period").astype({"requests": int, "requests_handled": int})
+
+
+def yearly_needs(log: pd.DataFrame, as_of: object = None) -> pd.DataFrame:
+    """A log as the yearly ``needs_reflection`` table: requests, requests handled by the as-of
+    date, priority issues, decided to act, and the consultations at each level counted
+    cumulatively (a 課長協議 case also counts as a 担当者協議), one row per fiscal year received."""
+    cut = pd.Timestamp(as_of_date(log, as_of))
+    prio = log["is_priority_issue"].astype("boolean").fillna(False).astype(bool)
+    level = log["level_reached"].map({lv: i + 1 for i, lv in enumerate(LEVELS)}).fillna(0)
+    level = level.where(prio, 0).astype(int)
+    frame = pd.DataFrame({
+        "fiscal_year": _fiscal_year(log["received_date"]).to_numpy(),
+        "requests": 1,
+        "requests_handled": pd.to_datetime(log["handled_date"]).le(cut).fillna(False).astype(int),
+        "priority_issues": prio.astype(int),
+        "decided_to_act": (prio & log["is_decided_to_act"].astype("boolean").fillna(False)
+                           .astype(bool)).astype(int),
+        **{col: (level >= i + 1).astype(int) for i, col in enumerate(LEVEL_COLUMNS)},
+    })
+    out = frame.groupby("fiscal_year").sum().reset_index()
+    out["fiscal_year"] = out["fiscal_year"].astype(int)
+    out.insert(1, "era_label", [era_label(int(y)) for y in out["fiscal_year"]])
+    out["as_of"] = pd.Timestamp(cut)
+    return out
+
+
+def monthly_from_input(monthly: pd.DataFrame) -> pd.DataFrame:
+    """A ``monthly_requests`` table as the city's monthly series: the whole-city rows where a
+    month has one, else the sum of its ward rows."""
+    ward = monthly["ward"] if "ward" in monthly.columns else pd.Series(pd.NA, index=monthly.index)
+    city = monthly[ward.isna()]
+    wards = monthly[ward.notna()]
+    cols = ["requests"] + (["requests_handled"] if "requests_handled" in monthly.columns else [])
+    summed = wards.groupby(["fiscal_year", "month"])[cols].sum(min_count=1).reset_index()
+    both = pd.concat([city[["fiscal_year", "month", *cols]], summed], ignore_index=True)
+    both = both.drop_duplicates(["fiscal_year", "month"], keep="first")
+    both["_order"] = both["fiscal_year"] * 12 + (both["month"] - 4) % 12
+    return both.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+
+
+def _yearly_from_monthly(monthly: pd.DataFrame) -> pd.DataFrame:
+    city = monthly_from_input(monthly)
+    cols = [c for c in ("requests", "requests_handled") if c in city.columns]
+    counted = city.groupby("fiscal_year")["month"].nunique()
+    out = city.groupby("fiscal_year")[cols].sum(min_count=1)
+    return out[counted == 12].reset_index()  # a year with missing months is not a year's total
+
+
+def reconciliation(aggregate: pd.DataFrame, published: pd.DataFrame | None = None,
+                   data_dir=None) -> pd.DataFrame:
+    """The aggregate beside the published yearly figures, per fiscal year and column where both
+    exist: ``fiscal_year``, ``column``, ``aggregate``, ``published``, ``difference``
+    (aggregate − published), ``relative_difference``. ``published`` is ``needs_reflection``
+    (shipped, laid over by ``data_dir``) when None. Differences are facts to report, not
+    errors: a log counted at another date, or by other rules, differs."""
+    if published is None:
+        from .loading import load
+
+        published = load("needs_reflection", data_dir)
+    years = sorted(set(aggregate["fiscal_year"]) & set(published["fiscal_year"]))
+    pub = published.set_index("fiscal_year")
+    agg = aggregate.set_index("fiscal_year")
+    rows = []
+    for fy in years:
+        for col in RECONCILED:
+            if col not in agg.columns or col not in pub.columns:
+                continue
+            a, p = agg.at[fy, col], pub.at[fy, col]
+            if pd.isna(a) or pd.isna(p):
+                continue
+            rows.append((int(fy), col, int(a), int(p), int(a) - int(p),
+                         (int(a) - int(p)) / int(p) if int(p) else np.nan))
+    return pd.DataFrame(rows, columns=["fiscal_year", "column", "aggregate", "published",
+                                       "difference", "relative_difference"])
+
+
+def reconciliation_lines(path: str | Path) -> list[str]:
+    """For ``check``: one line per fiscal year of each input file in ``path`` (a file or a data
+    directory) that can be compared with the published table, listing the columns that differ;
+    files with errors are left to the problems ``check`` lists."""
+    path = Path(path)
+    files = ([path] if path.is_file() else
+             [p for n in input_names() for p in (path / f"{n}.csv", path / f"{n}.xlsx")
+              if p.is_file()])
+    lines = []
+    for f in files:
+        name = f.stem if f.stem in input_names() else None
+        if name is None:
+            continue
+        frame, problems = read_input(name, f)
+        if frame is None or any(p.is_error for p in problems):
+            continue
+        agg = yearly_needs(frame) if name == "request_log" else _yearly_from_monthly(frame)
+        data_dir = path if path.is_dir() else None
+        rec = reconciliation(agg, data_dir=data_dir)
+        if rec.empty:
+            lines.append(f"{f.name}: no fiscal year in common with the published table "
+                         "(needs_reflection)")
+            continue
+        for fy, part in rec.groupby("fiscal_year"):
+            off = part[part["difference"] != 0]
+            text = ("agrees with the published figures" if off.empty else "; ".join(
+                f"{r.column} {r.aggregate} vs published {r.published} ({r.difference:+d})"
+                for r in off.itertuples()))
+            lines.append(f"{f.name}: FY{fy}: {text}")
+    return lines

@@ -1,0 +1,702 @@
+"""Models for monthly and request-level data: what finer data could tell that seven yearly
+points cannot.
+
+- :func:`monthly_its`: interrupted time series of monthly counts, quasi-Poisson with a negative
+  binomial sensitivity: trend, month-of-year harmonics, level and slope change at the COVID
+  start and at the COVID period's end, residual autocorrelation (Ljung–Box) with HAC
+  (Newey–West) standard errors where it is present, the counterfactual with prediction
+  intervals, and days under the city's measures per month as a second, better identified
+  measure of exposure.
+- :func:`ward_panel`: the same terms for the five wards' monthly counts, with ward fixed
+  effects (quasi-Poisson) and a GEE sensitivity (exchangeable working correlation of the wards
+  within a month), and the share of variation between wards.
+- :func:`time_to_handling`: Kaplan–Meier curves of the days from receipt to handling by fiscal
+  year, censored at the log's as-of date, so that later years' shorter follow-up is allowed for
+  instead of stated.
+
+The inputs are the user's ``monthly_requests`` / ``request_log`` (``wardanalysis.inputs``), or
+the SIMULATED ones of ``wardanalysis.simulate``: a result made from simulated data says so in
+its title, text and records (``simulated``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..glossary import label
+from ..messages import message
+from ..results import Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct, years_text
+from .errors import MissingColumnError, ModelInputError, NotEstimableError
+from .periods import CovidPeriod, covid_period
+
+__all__ = ["WARD_KEYS", "MonthlyITSResult", "MonthlyInputs", "monthly_inputs", "TimeToHandlingResult", "WardPanelResult", "monthly_design",
+           "monthly_exposure_days", "monthly_its", "time_to_handling", "ward_name",
+           "ward_panel"]
+
+PER_DAYS = 30
+_LB_ALPHA = 0.05
+
+
+class _Simulated:
+    """Mix-in: a result made from simulated data says so in its title and records."""
+
+    def title(self, lang: str = "ja") -> str:  # type: ignore[override]
+        base = Result.title(self, lang)  # type: ignore[arg-type]
+        return message("simulated.title", lang, title=base) if self.simulated else base
+
+    def text(self, lang: str = "ja") -> str:  # type: ignore[override]
+        body = Result.text(self, lang)  # type: ignore[arg-type]
+        return message("simulated.text", lang, text=body) if self.simulated else body
+
+    def headline(self, lang: str = "ja") -> str:  # type: ignore[override]
+        body = Result.headline(self, lang)  # type: ignore[arg-type]
+        return message("simulated.text", lang, text=body) if self.simulated else body
+
+    @property
+    def sources(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("simulated",) if self.simulated else (self.input_name,)
+
+    def records(self) -> pd.DataFrame:  # type: ignore[override]
+        out = Result.records(self)  # type: ignore[arg-type]
+        if self.simulated:
+            out["flags"] = [";".join(filter(None, [f, "simulated"])) for f in out["flags"]]
+        return out
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+def _monthly_frame(monthly: pd.DataFrame, ward: bool = False) -> pd.DataFrame:
+    need = ["fiscal_year", "month", "requests"] + (["ward"] if ward else [])
+    if not isinstance(monthly, pd.DataFrame):
+        raise ModelInputError(f"monthly: expected a pandas DataFrame, got {type(monthly).__name__}")
+    missing = [c for c in need if c not in monthly.columns]
+    if missing:
+        raise MissingColumnError("monthly", missing, list(monthly.columns))
+    df = monthly[need].copy()
+    if df["requests"].isna().any() or (df["requests"] < 0).any():
+        raise ModelInputError("monthly: requests must be counts (no gaps, none negative)")
+    df["year"] = np.where(df["month"] >= 4, df["fiscal_year"], df["fiscal_year"] + 1)
+    df["start"] = pd.to_datetime(dict(year=df["year"], month=df["month"], day=1))
+    return df.sort_values(["start", *(["ward"] if ward else [])]).reset_index(drop=True)
+
+
+def monthly_exposure_days(months: pd.Series, covid_measures: pd.DataFrame | None = None,
+                          data_dir=None) -> np.ndarray:
+    """Days under the city's COVID restrictions in each month (first days of the months given):
+    the union of the restriction periods of ``covid_measures`` (as for the yearly exposure),
+    intersected with each calendar month."""
+    from .covid_exposure import _restrictions, _union
+
+    _, rows = _restrictions(covid_measures, data_dir, None)
+    starts = pd.to_datetime(pd.Series(months)).dt.date.to_numpy()
+    horizon = max(starts) + dt.timedelta(days=31)
+    union = _union((r.start_date.date(), horizon if pd.isna(r.end_date) else r.end_date.date())
+                   for r in rows.itertuples(index=False))
+    out = []
+    for first in starts:
+        last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+        out.append(sum(max(0, (min(e, last) - max(s, first)).days + 1) for s, e in union))
+    return np.asarray(out, dtype=float)
+
+
+def monthly_design(df: pd.DataFrame, period: CovidPeriod, harmonics: int = 2,
+                   exposure: np.ndarray | None = None) -> pd.DataFrame:
+    """The ITS design of monthly rows (``fiscal_year``, ``month``, ``start``): constant, trend
+    (per year), month-of-year harmonics, level and slope change at the COVID start and, where
+    the data go past it, at the period's end; or, with ``exposure``, days under measures per
+    30 days instead of the COVID terms."""
+    t = ((df["start"].dt.year - df["start"].dt.year.min()) * 12 + df["start"].dt.month
+         - df["start"].iloc[0].month).to_numpy(float) / 12
+    X = pd.DataFrame({"const": 1.0, "trend": t}, index=df.index)
+    for k in range(1, harmonics + 1):
+        X[f"sin{k}"] = np.sin(2 * np.pi * k * df["month"].to_numpy() / 12)
+        X[f"cos{k}"] = np.cos(2 * np.pi * k * df["month"].to_numpy() / 12)
+    if exposure is not None:
+        X["exposure"] = exposure / PER_DAYS
+        return X
+    start = pd.Timestamp(period.start, 4, 1)
+    end = pd.Timestamp(period.end + 1, 4, 1)
+    since = ((df["start"] - start).dt.days / 365.25).to_numpy()
+    after = ((df["start"] - end).dt.days / 365.25).to_numpy()
+    X["covid_level"] = (since >= 0).astype(float)
+    X["covid_slope"] = np.clip(since, 0, None)
+    if (after >= 0).sum() >= 6:
+        X["after_level"] = (after >= 0).astype(float)
+        X["after_slope"] = np.clip(after, 0, None)
+    return X
+
+
+def _hac_lags(n: int) -> int:
+    """Newey–West's rule of thumb for the lags: floor(4 (n / 100)^(2/9))."""
+    return max(1, int(math.floor(4 * (n / 100) ** (2 / 9))))
+
+
+@dataclass(frozen=True)
+class _Fit:
+    qp: stats.GLMFit
+    nb: stats.NBFit | None
+    lb_p: float
+    lb_lags: int
+    hac_cov: pd.DataFrame | None
+    hac_lags: int
+
+
+def _fit_all(y: np.ndarray, X: pd.DataFrame, what: str, groups=None) -> _Fit:
+    import statsmodels.api as sm
+    from statsmodels.stats.diagnostic import acorr_ljungbox
+
+    qp = stats.fit_quasi_poisson(y, X, what=what)
+    try:
+        nb = stats.fit_negative_binomial(y, X, what=what)
+        if not nb.converged:
+            nb = None
+    except (NotEstimableError, np.linalg.LinAlgError, ValueError):
+        nb = None
+    resid = (y - qp.fitted) / np.sqrt(qp.fitted)
+    if groups is not None:  # autocorrelation of the months' total residual
+        resid = pd.Series(resid).groupby(np.asarray(groups)).sum().to_numpy()
+    lags = int(min(12, max(1, len(resid) // 5)))
+    lb_p = float(acorr_ljungbox(resid, lags=[lags])["lb_pvalue"].iloc[0])
+    hac_cov, hac_lags = None, _hac_lags(len(resid))
+    if lb_p < _LB_ALPHA:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = sm.GLM(y, X.astype(float), family=sm.families.Poisson())
+            if groups is None:
+                res = model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags})
+            else:  # months are the time index of a panel: Driscoll–Kraay-type by month
+                res = model.fit(cov_type="hac-groupsum", cov_kwds={
+                    "time": pd.factorize(np.asarray(groups))[0], "maxlags": hac_lags})
+        hac_cov = pd.DataFrame(np.asarray(res.cov_params()), index=X.columns, columns=X.columns)
+    return _Fit(qp, nb, lb_p, lags, hac_cov, hac_lags)
+
+
+def _ratio(fit: _Fit, name: str, use_hac: bool) -> tuple[float, float, float, str]:
+    if use_hac and fit.hac_cov is not None:
+        est = float(fit.qp.params[name])
+        se = float(np.sqrt(fit.hac_cov.loc[name, name]))
+        crit = stats.critical_value(fit.qp.df_resid)
+        return (math.exp(est), math.exp(est - crit * se), math.exp(est + crit * se),
+                f"Wald, HAC (Newey–West, {fit.hac_lags} lags) standard errors, t({fit.qp.df_resid})")
+    r = fit.qp.ratio(name)
+    return (*r, f"quasi-Poisson Wald, dispersion {fmt(fit.qp.dispersion)}, {fit.qp.quantiles}")
+
+
+# --- the monthly interrupted time series -----------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class MonthlyITSResult(_Simulated, Result):
+    SUMMARY_KEYS = ("monthly.level_rr", "monthly.observed_vs_counterfactual")
+    simulated: bool = False
+    input_name: str = "monthly_requests"
+    period: CovidPeriod = CovidPeriod(2020, 2023)
+    autocorrelated: bool = False
+
+    def _facts(self, lang: str) -> dict[str, str]:
+        lv = self.estimate("monthly.level_rr")
+        nb = self.estimate("monthly.level_rr_nb") if "monthly.level_rr_nb" in self.keys else None
+        ov = self.estimate("monthly.observed_vs_counterfactual")
+        ex = self.estimate("monthly.exposure_rr_per_30_days")
+        na = "—"
+        return {
+            "months": str(self.n_obs),
+            "span": years_text(self.data["fiscal_year"].unique(), lang),
+            "covid": years_text([self.period.start, self.period.end], lang),
+            "level": fmt(lv.value), "level_ci": fmt_ci(lv.ci_low, lv.ci_high, lang),
+            "nb": fmt(nb.value) if nb else na,
+            "nb_ci": fmt_ci(nb.ci_low, nb.ci_high, lang) if nb else "",
+            "ratio": fmt(ov.value), "ratio_ci": fmt_ci(ov.ci_low, ov.ci_high, lang),
+            "exposure": fmt(ex.value), "exposure_ci": fmt_ci(ex.ci_low, ex.ci_high, lang),
+            "verdict": message("monthly.verdict_yes" if lv.interval_excludes_one
+                               else "monthly.verdict_no", lang),
+        }
+
+    def _text_ja(self) -> str:
+        return message("monthly.its_text", "ja", **self._facts("ja"))
+
+    def _text_en(self) -> str:
+        return message("monthly.its_text", "en", **self._facts("en"))
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from .. import plotting
+
+        d = self.data
+        x = d["start"]
+        ax.plot(x, d["requests"], color=plotting.COLORS["observed"], lw=1.2, marker="o", ms=2.5,
+                label=label("observed_monthly", lang))
+        ax.plot(x, d["fitted"], color=plotting.COLORS["fit"], lw=1.6, label=label("fitted_its", lang))
+        cf = d["counterfactual"].notna()
+        ax.fill_between(x[cf], d.loc[cf, "counterfactual_pi_low"], d.loc[cf, "counterfactual_pi_high"],
+                        color=plotting.COLORS["counterfactual"], alpha=0.18,
+                        label=label("counterfactual_pi95", lang))
+        ax.plot(x[cf], d.loc[cf, "counterfactual"], color=plotting.COLORS["counterfactual"], lw=1.6,
+                ls="--", label=label("counterfactual_trend", lang))
+        last = x.max() + pd.offsets.MonthEnd(0)
+        ax.axvspan(pd.Timestamp(self.period.start, 4, 1),
+                   min(pd.Timestamp(self.period.end + 1, 4, 1), last),
+                   color=plotting.COLORS["covid"], alpha=0.06, label=label("covid_period", lang))
+        ax.set_ylabel(label("requests_per_month", lang))
+        ax.set_ylim(bottom=0)
+        ax.set_title(self.title(lang))
+        ax.legend(loc="upper right", fontsize=8.5)
+
+
+def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harmonics: int = 2,
+                covid_measures: pd.DataFrame | None = None, data_dir=None,
+                simulated: bool | None = None, input_name: str = "monthly_requests"
+                ) -> MonthlyITSResult:
+    """Interrupted time series of city-wide monthly counts (``fiscal_year``, ``month``,
+    ``requests``), see the module docstring. ``simulated`` defaults to the frame's provenance."""
+    df = _monthly_frame(monthly)
+    if len(df) < 36:
+        raise NotEstimableError(f"monthly_its: {len(df)} months; at least 36 are needed "
+                                "(a year before the COVID period and two in it)")
+    if df["start"].duplicated().any():
+        raise ModelInputError("monthly_its: a month appears twice; give one city-wide row per month")
+    period = covid_period(covid_start, covid_end, data_dir=data_dir)
+    X = monthly_design(df, period, harmonics)
+    if X["covid_level"].sum() < 12 or (1 - X["covid_level"]).sum() < 12:
+        raise NotEstimableError("monthly_its: needs at least 12 months before the COVID period "
+                                "and 12 in or after it")
+    y = df["requests"].to_numpy(float)
+    fit = _fit_all(y, X, "monthly interrupted time series")
+    hac = fit.lb_p < _LB_ALPHA
+    est = []
+    lv = _ratio(fit, "covid_level", hac)
+    est.append(Estimate("monthly.level_rr", lv[0], lv[1], lv[2], "rate ratio", lv[3]))
+    sl = _ratio(fit, "covid_slope", hac)
+    est.append(Estimate("monthly.slope_rr_per_year", sl[0], sl[1], sl[2], "rate ratio per year",
+                        sl[3]))
+    if fit.nb is not None:
+        nb = fit.nb.ratio("covid_level")
+        est.append(Estimate("monthly.level_rr_nb", *nb, unit="rate ratio",
+                            interval=f"negative binomial Wald, t({fit.nb.df_resid})"))
+    # the counterfactual: the fitted model with the COVID terms at zero
+    Xc = X.copy()
+    for c in ("covid_level", "covid_slope", "after_level", "after_slope"):
+        if c in Xc:
+            Xc[c] = 0.0
+    during = X["covid_level"].to_numpy() == 1
+    if "after_level" in X:
+        during &= X["after_level"].to_numpy() == 0
+    pi = stats.prediction_interval(fit.qp, Xc)
+    total, lo, hi = stats.total_prediction_interval(fit.qp, Xc[during])
+    observed = float(y[during].sum())
+    est.append(Estimate("monthly.observed_vs_counterfactual", observed / total, observed / hi,
+                        observed / lo, "ratio",
+                        "observed total ÷ counterfactual total, 95% prediction interval of the "
+                        f"counterfactual (quasi-Poisson, {fit.qp.quantiles})"))
+    est.append(Estimate("monthly.dispersion", fit.qp.dispersion, unit="Pearson chi2 / df"))
+    est.append(Estimate("monthly.ljung_box_p", fit.lb_p, unit="p-value",
+                        interval=f"Ljung–Box on {fit.lb_lags} lags of the Pearson residuals"))
+    # exposure: days under measures in the month, instead of the COVID terms
+    days = monthly_exposure_days(df["start"], covid_measures, data_dir)
+    if days.max() > 0:
+        Xe = monthly_design(df, period, harmonics, exposure=days)
+        fe = _fit_all(y, Xe, "monthly exposure model")
+        ex = _ratio(fe, "exposure", fe.lb_p < _LB_ALPHA)
+        est.append(Estimate("monthly.exposure_rr_per_30_days", *ex[:3],
+                            unit=f"rate ratio per {PER_DAYS} days under measures", interval=ex[3]))
+    else:
+        est.append(Estimate("monthly.exposure_rr_per_30_days", math.nan, unit="rate ratio",
+                            interval="no month under measures in the data"))
+    table = df[["fiscal_year", "month", "start", "requests"]].copy()
+    table["days_under_measures"] = days.astype(int)
+    table["fitted"] = fit.qp.fitted
+    table["counterfactual"] = np.where(during, pi["expected"], np.nan)
+    table["counterfactual_pi_low"] = np.where(during, pi["pi_low"], np.nan)
+    table["counterfactual_pi_high"] = np.where(during, pi["pi_high"], np.nan)
+    if simulated is None:
+        simulated = bool((monthly.attrs.get("provenance") or {}).get("simulated"))
+    terms = (f"a trend, {harmonics} pairs of month-of-year harmonics, a level and a slope change "
+             "at the COVID start" + (" and at the period's end" if "after_level" in X else ""))
+    method = (f"Log-linear quasi-Poisson GLM of {len(df)} monthly counts ({terms}); "
+              f"{period.describe(df['fiscal_year'].unique())}; negative binomial (NB2) "
+              "sensitivity; Ljung–Box test of the residuals"
+              + (f", and HAC (Newey–West, {fit.hac_lags} lags) standard errors because they are "
+                 "autocorrelated" if hac else "") +
+              "; the exposure model replaces the COVID terms by days under the city's measures "
+              f"per {PER_DAYS} days.")
+    method_ja = (f"月別件数{len(df)}か月の対数線形・準ポアソン一般化線形モデル（傾向、月の周期項、"
+                 "コロナ開始時と期間終了時の水準・傾きの変化）。"
+                 f"{period.describe(df['fiscal_year'].unique(), 'ja')}。負の二項モデルによる感度分析、"
+                 "残差のLjung–Box検定" + (f"、残差に自己相関があるためHAC（Newey–West、ラグ{fit.hac_lags}）"
+                                         "標準誤差を使用" if hac else "") +
+                 f"。曝露モデルはコロナの項の代わりに市の措置下の日数（{PER_DAYS}日あたり）を用いる。")
+    cav = [("monthly.caveat_counterfactual", True),
+           ("monthly.caveat_autocorrelation", hac),
+           ("monthly.caveat_dispersion", fit.qp.dispersion > 1.5),
+           ("monthly.caveat_simulated", bool(simulated))]
+    chosen = [k for k, c in cav if c]
+    chosen.sort(key=lambda k: k != "monthly.caveat_simulated")
+    def facts(lang: str) -> dict[str, str]:
+        return {"dispersion": fmt(fit.qp.dispersion), "p": fmt_p(fit.lb_p, lang)}
+
+    return MonthlyITSResult(
+        title_key="title_monthly_its", estimates=tuple(est), method=method, method_ja=method_ja,
+        n_obs=len(df), caveats=tuple(message(k, "en", **facts("en")) for k in chosen),
+        caveats_ja=tuple(message(k, "ja", **facts("ja")) for k in chosen), data=table,
+        simulated=bool(simulated), input_name=input_name, period=period, autocorrelated=hac)
+
+
+#: Glossary keys of the wards' names.
+WARD_KEYS = {"中央区": "ward_chuo", "東区": "ward_higashi", "西区": "ward_nishi",
+             "南区": "ward_minami", "北区": "ward_kita"}
+
+
+def ward_name(ward: str, lang: str) -> str:
+    """A ward's name in ``lang`` (a name the glossary does not know is shown as given)."""
+    return label(WARD_KEYS[ward], lang) if ward in WARD_KEYS else str(ward)
+
+
+# --- the ward panel --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class WardPanelResult(_Simulated, Result):
+    SUMMARY_KEYS = ("wards.level_rr", "wards.between_share")
+    simulated: bool = False
+    input_name: str = "monthly_requests"
+
+    def _facts(self, lang: str) -> dict[str, str]:
+        lv = self.estimate("wards.level_rr")
+        ge = self.estimate("wards.level_rr_gee")
+        sh = self.estimate("wards.between_share")
+        return {"wards": str(self.data["ward"].nunique()),
+                "months": str(self.data["start"].nunique()),
+                "level": fmt(lv.value), "level_ci": fmt_ci(lv.ci_low, lv.ci_high, lang),
+                "gee": fmt(ge.value), "gee_ci": fmt_ci(ge.ci_low, ge.ci_high, lang),
+                "share": fmt_pct(sh.value)}
+
+    def _text_ja(self) -> str:
+        return message("wards.text", "ja", **self._facts("ja"))
+
+    def _text_en(self) -> str:
+        return message("wards.text", "en", **self._facts("en"))
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from .. import plotting
+
+        d = self.data
+        palette = ["#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#555555"]
+        for i, (ward, part) in enumerate(d.groupby("ward", sort=False)):
+            name = ward_name(ward, lang)
+            ax.plot(part["start"], part["requests"], color=palette[i % 6], lw=1, alpha=0.8,
+                    label=name)
+        ax.axvspan(pd.Timestamp(int(self.period_start), 4, 1),
+                   min(pd.Timestamp(int(self.period_end) + 1, 4, 1),
+                       d["start"].max() + pd.offsets.MonthEnd(0)),
+                   color=plotting.COLORS["covid"], alpha=0.06, label=label("covid_period", lang))
+        ax.set_ylabel(label("requests_per_month", lang))
+        ax.set_ylim(bottom=0)
+        ax.set_title(self.title(lang))
+        ax.legend(loc="upper right", fontsize=8.5, ncol=2)
+
+    period_start: int = 2020
+    period_end: int = 2023
+
+
+def ward_panel(monthly_wards: pd.DataFrame, *, covid_start=None, covid_end=None,
+               harmonics: int = 2, data_dir=None, simulated: bool | None = None,
+               input_name: str = "monthly_requests") -> WardPanelResult:
+    """The monthly ITS for each ward's counts (``fiscal_year``, ``month``, ``ward``,
+    ``requests``): ward fixed effects in a quasi-Poisson GLM (HAC by month where the residuals
+    are autocorrelated), a GEE Poisson sensitivity with an exchangeable working correlation of
+    the wards within each month (robust standard errors), and the share of variation between
+    wards: the share of the deviance left by the common terms that the ward effects remove."""
+    import statsmodels.api as sm
+
+    df = _monthly_frame(monthly_wards, ward=True)
+    wards = list(dict.fromkeys(df["ward"]))
+    if len(wards) < 2:
+        raise NotEstimableError("ward_panel: needs at least two wards")
+    if df.duplicated(["start", "ward"]).any():
+        raise ModelInputError("ward_panel: a ward appears twice in a month")
+    period = covid_period(covid_start, covid_end, data_dir=data_dir)
+    X = monthly_design(df, period, harmonics)
+    common = X.copy()
+    for w in wards[1:]:
+        X[f"ward_{w}"] = (df["ward"] == w).astype(float)
+    y = df["requests"].to_numpy(float)
+    fit = _fit_all(y, X, "ward panel", groups=df["start"])
+    hac = fit.lb_p < _LB_ALPHA
+    lv = _ratio(fit, "covid_level", hac)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = sm.GLM(y, common.astype(float), family=sm.families.Poisson()).fit()
+        gee = sm.GEE(y, X.astype(float), groups=pd.factorize(df["start"])[0],
+                     family=sm.families.Poisson(),
+                     cov_struct=sm.cov_struct.Exchangeable()).fit()
+    share = float((base.deviance - fit.qp.deviance) / base.deviance)
+    g_est = float(gee.params["covid_level"])
+    g_se = float(gee.bse["covid_level"])
+    z = stats.critical_value(None)
+    rho = float(gee.cov_struct.dep_params)
+    est = (
+        Estimate("wards.level_rr", *lv[:3], unit="rate ratio", interval=lv[3]),
+        Estimate("wards.level_rr_gee", math.exp(g_est), math.exp(g_est - z * g_se),
+                 math.exp(g_est + z * g_se), "rate ratio",
+                 f"GEE Poisson, exchangeable within month (correlation {fmt(rho)}), robust SE, normal"),
+        Estimate("wards.between_share", share, unit="share of deviance",
+                 interval="deviance of the common terms removed by the ward effects"),
+        Estimate("wards.dispersion", fit.qp.dispersion, unit="Pearson chi2 / df"),
+        Estimate("wards.ljung_box_p", fit.lb_p, unit="p-value",
+                 interval=f"Ljung–Box on {fit.lb_lags} lags of the monthly summed residuals"),
+    )
+    table = df[["fiscal_year", "month", "start", "ward", "requests"]].copy()
+    table["fitted"] = fit.qp.fitted
+    if simulated is None:
+        simulated = bool((monthly_wards.attrs.get("provenance") or {}).get("simulated"))
+    method = (f"Quasi-Poisson GLM of {len(df)} ward-months ({len(wards)} wards) with ward fixed "
+              "effects and the monthly ITS terms" + (f"; HAC standard errors by month "
+                                                    f"({fit.hac_lags} lags)" if hac else "") +
+              "; GEE Poisson with an exchangeable working correlation within each month as a "
+              "sensitivity; share between wards = (deviance without ward effects − deviance with "
+              "them) ÷ deviance without them.")
+    method_ja = (f"区×月{len(df)}件（{len(wards)}区）の準ポアソン一般化線形モデル（区の固定効果と月別の分割時系列の項）"
+                 + (f"、月ごとのHAC標準誤差（ラグ{fit.hac_lags}）" if hac else "") +
+                 "。感度分析として同じ月の区の間に交換可能な相関を置くGEE（ポアソン）。区の間の"
+                 "ばらつきの割合＝（区の効果なしの逸脱度−ありの逸脱度）÷区の効果なしの逸脱度。")
+    keys = (["monthly.caveat_simulated"] if simulated else []) + ["wards.caveat_share"] + (
+        ["monthly.caveat_autocorrelation"] if hac else [])
+
+    def facts(lang: str) -> dict[str, str]:
+        return {"p": fmt_p(fit.lb_p, lang)}
+
+    return WardPanelResult(
+        title_key="title_ward_panel", estimates=est, method=method, method_ja=method_ja,
+        n_obs=len(df), caveats=tuple(message(k, "en", **facts("en")) for k in keys),
+        caveats_ja=tuple(message(k, "ja", **facts("ja")) for k in keys), data=table,
+        simulated=bool(simulated),
+        input_name=input_name, period_start=period.start, period_end=period.end)
+
+
+# --- time to handling ------------------------------------------------------------------------
+
+
+def km_share_handled(days: np.ndarray, handled: np.ndarray, at: float,
+                     alpha: float = stats.ALPHA) -> tuple[float, float, float]:
+    """Kaplan–Meier share handled within ``at`` days (1 − S(at)) with a log(−log) interval
+    from Greenwood's variance (statsmodels ``SurvfuncRight``)."""
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    sf = SurvfuncRight(days, handled.astype(int))
+    idx = np.searchsorted(sf.surv_times, at, side="right") - 1
+    if idx < 0:
+        return 0.0, math.nan, math.nan
+    s, se = float(sf.surv_prob[idx]), float(sf.surv_prob_se[idx])
+    if s <= 0 or s >= 1 or se == 0:
+        return 1 - s, math.nan, math.nan
+    z = stats.critical_value(None, alpha)
+    w = z * se / (s * abs(math.log(s)))
+    lo, hi = s ** math.exp(w), s ** math.exp(-w)
+    return 1 - s, 1 - hi, 1 - lo
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TimeToHandlingResult(_Simulated, Result):
+    SUMMARY_KEYS = ()
+    simulated: bool = False
+    input_name: str = "request_log"
+    as_of: dt.date = dt.date(2024, 6, 26)
+    horizon: int = 90
+    curves: pd.DataFrame | None = None
+
+    def _facts(self, lang: str) -> dict[str, str]:
+        d = self.data
+        first, last = d.iloc[0], d.iloc[-1]
+        return {"as_of": (f"{self.as_of.year}年{self.as_of.month}月{self.as_of.day}日" if lang == "ja"
+                          else self.as_of.isoformat()),
+                "days": str(self.horizon),
+                "first": years_text([int(first["fiscal_year"])], lang),
+                "last": years_text([int(last["fiscal_year"])], lang),
+                "first_share": fmt_pct(first["share_within"]),
+                "first_ci": fmt_ci(first["share_within_ci_low"], first["share_within_ci_high"], lang, pct=True),
+                "last_share": fmt_pct(last["share_within"]),
+                "last_ci": fmt_ci(last["share_within_ci_low"], last["share_within_ci_high"], lang, pct=True),
+                "naive": fmt_pct(last["handled"] / last["requests"]),
+                "follow": str(int(last["min_follow_up_days"]))}
+
+    def _text_ja(self) -> str:
+        return message("handling.text", "ja", **self._facts("ja"))
+
+    def _text_en(self) -> str:
+        return message("handling.text", "en", **self._facts("en"))
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        c = self.curves
+        years = sorted(c["fiscal_year"].unique())
+        cmap = __import__("matplotlib").colormaps["viridis"]
+        for i, fy in enumerate(years):
+            part = c[c["fiscal_year"] == fy]
+            ax.step(part["days"], 1 - part["survival"], where="post",
+                    color=cmap(i / max(1, len(years) - 1)), lw=1.4,
+                    label=years_text([fy], lang))
+        ax.set_xlim(0, 365)
+        ax.set_ylim(0, 1)
+        from matplotlib.ticker import PercentFormatter
+
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel(label("days_since_received", lang))
+        ax.set_ylabel(label("share_handled_km", lang))
+        ax.set_title(self.title(lang))
+        ax.legend(loc="lower right", fontsize=8.5, ncol=2)
+
+
+def time_to_handling(log: pd.DataFrame, *, as_of=None, horizon: int = 90,
+                     simulated: bool | None = None) -> TimeToHandlingResult:
+    """Kaplan–Meier curves of days from receipt to handling, one per fiscal year received,
+    a request not handled by ``as_of`` (default: the log's latest date) censored there."""
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    from ..inputs import as_of_date
+
+    for c in ("received_date", "handled_date"):
+        if c not in log.columns:
+            raise MissingColumnError("request_log", [c], list(log.columns))
+    cut = pd.Timestamp(as_of_date(log, as_of))
+    received = pd.to_datetime(log["received_date"])
+    handled_at = pd.to_datetime(log["handled_date"])
+    keep = received <= cut
+    received, handled_at = received[keep], handled_at[keep]
+    event = handled_at.notna() & (handled_at <= cut)
+    end = handled_at.where(event, cut)
+    days = (end - received).dt.days.to_numpy(float)
+    fy = (received.dt.year - (received.dt.month < 4)).to_numpy()
+    rows, curves = [], []
+    for year in sorted(set(fy)):
+        m = fy == year
+        d, e = days[m], event.to_numpy()[m]
+        sf = SurvfuncRight(d, e.astype(int))
+        share, lo, hi = km_share_handled(d, e, horizon)
+        median = sf.quantile(0.5)
+        follow = float((cut - received[m].max()).days)
+        rows.append({"fiscal_year": int(year), "requests": int(m.sum()), "handled": int(e.sum()),
+                     "censored": int((~e).sum()), "median_days": float(median) if median is not None
+                     and not np.isnan(median) else math.nan,
+                     "share_within": share, "share_within_ci_low": lo,
+                     "share_within_ci_high": hi, "min_follow_up_days": follow})
+        curves.append(pd.DataFrame({"fiscal_year": int(year),
+                                    "days": np.r_[0.0, sf.surv_times],
+                                    "survival": np.r_[1.0, sf.surv_prob]}))
+    table = pd.DataFrame(rows)
+    if table.empty:
+        raise NotEstimableError("time_to_handling: no request received by the as-of date")
+    est = []
+    for r in table.itertuples():
+        est.append(Estimate(f"handling.share_within_{horizon}_days.fy{r.fiscal_year}",
+                            r.share_within, r.share_within_ci_low, r.share_within_ci_high,
+                            "share", "Kaplan–Meier, Greenwood variance, log(−log) 95% interval"))
+    if simulated is None:
+        simulated = bool((log.attrs.get("provenance") or {}).get("simulated"))
+    method = (f"Kaplan–Meier estimate (statsmodels SurvfuncRight) of the days from receipt to "
+              f"handling for each fiscal year received; requests not handled by "
+              f"{cut.date().isoformat()} are censored there; the share handled within "
+              f"{horizon} days has a log(−log) interval from Greenwood's variance.")
+    method_ja = (f"受付から対応までの日数を受付年度ごとにカプラン・マイヤー法（statsmodels SurvfuncRight）で推定。"
+                 f"{cut.year}年{cut.month}月{cut.day}日までに対応していない要望はその日で打ち切り。"
+                 f"{horizon}日以内の対応割合の区間はGreenwoodの分散によるlog(−log)区間。")
+    keys = ["handling.caveat_censoring"] + (["monthly.caveat_simulated"] if simulated else [])
+    keys.sort(key=lambda k: k != "monthly.caveat_simulated")
+    return TimeToHandlingResult(
+        title_key="title_time_to_handling", estimates=tuple(est), method=method,
+        method_ja=method_ja, n_obs=int(len(days)),
+        caveats=tuple(message(k, "en") for k in keys),
+        caveats_ja=tuple(message(k, "ja") for k in keys), data=table,
+        simulated=bool(simulated), as_of=cut.date(), horizon=horizon,
+        curves=pd.concat(curves, ignore_index=True))
+
+
+# --- the inputs of a page: the user's data, or simulated data --------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class MonthlyInputs:
+    """What a page of monthly models analyses: the user's ``request_log`` or
+    ``monthly_requests`` from ``data_dir`` when there is one, else a SIMULATED log."""
+
+    city: pd.DataFrame
+    wards: pd.DataFrame | None
+    log: pd.DataFrame | None
+    simulated: bool
+    file: str | None
+    covid_effect: float | None = None
+
+    @property
+    def input_name(self) -> str:
+        return "request_log" if self.log is not None else "monthly_requests"
+
+    def title(self, key: str, lang: str) -> str:
+        """The glossary term ``key``, marked 【模擬データ】 / [Simulated data] when simulated."""
+        text = label(key, lang)
+        return message("simulated.title", lang, title=text) if self.simulated else text
+
+    def banner(self, lang: str) -> str:
+        if self.simulated:
+            return message("simulated.banner", lang)
+        from ..loading import sha256
+        from ..schema import get_schema
+
+        kind = get_schema(self.input_name).title[lang]
+        sha = sha256(Path(self.file))[:12] if self.file else "—"
+        return message("real.banner", lang, kind=kind, sha=sha)
+
+    def truth(self, lang: str) -> str:
+        """For simulated data: the effect the simulation was given (empty for real data)."""
+        if not self.simulated or self.covid_effect is None:
+            return ""
+        return message("simulated.truth", lang, effect=fmt(self.covid_effect),
+                       drop=fmt_pct(1 - self.covid_effect))
+
+    def reconciliation(self, data_dir=None) -> pd.DataFrame:
+        """The yearly aggregate against the published figures (wardanalysis.inputs)."""
+        from .. import inputs
+
+        if self.log is not None:
+            agg = inputs.yearly_needs(self.log)
+        else:
+            agg = inputs._yearly_from_monthly(self.city)
+        out = inputs.reconciliation(agg, data_dir=data_dir)
+        out["column"] = out["column"].astype(str)
+        return out
+
+
+def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None = None,
+                   fiscal_years: Sequence[int] = range(2017, 2024)) -> MonthlyInputs:
+    """The user's request log (preferred) or monthly counts from ``data_dir``; without either,
+    a SIMULATED log (``wardanalysis.simulate``) with the true COVID effect ``covid_effect``."""
+    from .. import inputs, simulate
+
+    def mark(frame: pd.DataFrame, simulated: bool) -> pd.DataFrame:
+        frame.attrs["provenance"] = {"simulated": simulated}
+        return frame
+
+    if data_dir is not None and inputs.has_input("request_log", data_dir):
+        log = inputs.load_input("request_log", data_dir)
+        return MonthlyInputs(mark(inputs.monthly_counts(log), False),
+                             mark(inputs.monthly_counts(log, by_ward=True), False), log, False,
+                             log.attrs["provenance"]["overlay_file"])
+    if data_dir is not None and inputs.has_input("monthly_requests", data_dir):
+        monthly = inputs.load_input("monthly_requests", data_dir)
+        wards = monthly[monthly["ward"].notna()] if "ward" in monthly.columns else monthly.iloc[:0]
+        return MonthlyInputs(mark(inputs.monthly_from_input(monthly), False),
+                             mark(wards.reset_index(drop=True), False) if len(wards) else None,
+                             None, False, monthly.attrs["provenance"]["overlay_file"])
+    log = simulate.simulate_request_log(fiscal_years, covid_effect=covid_effect,
+                                        seed=simulate.SEED if seed is None else seed,
+                                        data_dir=data_dir)
+    return MonthlyInputs(mark(inputs.monthly_counts(log), True),
+                         mark(inputs.monthly_counts(log, by_ward=True), True), log, True, None,
+                         covid_effect)
