@@ -114,11 +114,11 @@ ASCII_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[-'’.][A-Za-z0-9]
 #: ASCII words a Japanese page may show, each for a reason: statistical notation and model names
 #: (GLM, p値, t分布), units and formats (CSV, FY), the source-quality marks O/N/W/B/C and era
 #: letters as the review prints them (R5, H29, R元, R6.3), the language switch (English), the
-#: package's own name and the files of its run (wardanalysis, .ipynb, results.csv …), the
+#: package's own name and its files (wardanalysis, README, .ipynb, results.csv …), the
 #: section numbers of the public figures as published (1a, 3c), the
 #: library a method names (statsmodels) and proper names as published (なかのEYE).
 JA_ALLOWED = {"GLM", "p", "t", "CSV", "FY", "O", "N", "W", "B", "C", "R", "H", "English",
-              "wardanalysis", "ipynb", "statsmodels", "EYE", "csv", "json", "xlsx"}
+              "wardanalysis", "ipynb", "statsmodels", "EYE", "csv", "json", "xlsx", "README"}
 JA_ALLOWED_FORM = re.compile(r"(?:FY|[RH])\d+(?:\.\d+)?|\d+[a-d]|\d+(?:km|m|kg|h)|"
                              r"[\w-]+\.(?:csv|json|xlsx|ipynb|html)")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ヵヶ]+")
@@ -179,7 +179,8 @@ def _one_language_cases():
     return [pytest.param(lang, nb)
             for lang in LANGS
             for nb in ("front", "00_overview", "01_requests_covid", "02_escalation",
-                       "03_budgets_cross_city", "fiscal_year_report")]
+                       "03_budgets_cross_city", "04_data_needed", "05_monthly_log",
+                       "fiscal_year_report")]
 
 
 def _pages_of(out: Path, lang: str, nb: str) -> list[Path]:

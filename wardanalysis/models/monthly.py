@@ -332,7 +332,7 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
     method_ja = (f"月別件数{len(df)}か月の対数線形・準ポアソン一般化線形モデル（傾向、月の周期項、"
                  "コロナ開始時と期間終了時の水準・傾きの変化）。"
                  f"{period.describe(df['fiscal_year'].unique(), 'ja')}。負の二項モデルによる感度分析、"
-                 "残差のLjung–Box検定" + (f"、残差に自己相関があるためHAC（Newey–West、ラグ{fit.hac_lags}）"
+                 "残差のリュング・ボックス検定" + (f"、残差に自己相関があるため自己相関に頑健なニューイ・ウエストの標準誤差（ラグ{fit.hac_lags}）"
                                          "標準誤差を使用" if hac else "") +
                  f"。曝露モデルはコロナの項の代わりに市の措置下の日数（{PER_DAYS}日あたり）を用いる。")
     cav = [("monthly.caveat_counterfactual", True),
@@ -466,8 +466,8 @@ def ward_panel(monthly_wards: pd.DataFrame, *, covid_start=None, covid_end=None,
               "sensitivity; share between wards = (deviance without ward effects − deviance with "
               "them) ÷ deviance without them.")
     method_ja = (f"区×月{len(df)}件（{len(wards)}区）の準ポアソン一般化線形モデル（区の固定効果と月別の分割時系列の項）"
-                 + (f"、月ごとのHAC標準誤差（ラグ{fit.hac_lags}）" if hac else "") +
-                 "。感度分析として同じ月の区の間に交換可能な相関を置くGEE（ポアソン）。区の間の"
+                 + (f"、月ごとに自己相関に頑健なニューイ・ウエストの標準誤差（ラグ{fit.hac_lags}）" if hac else "") +
+                 "。感度分析として同じ月の区の間に交換可能な相関を置く一般化推定方程式（ポアソン）。区の間の"
                  "ばらつきの割合＝（区の効果なしの逸脱度−ありの逸脱度）÷区の効果なしの逸脱度。")
     keys = (["monthly.caveat_simulated"] if simulated else []) + ["wards.caveat_share"] + (
         ["monthly.caveat_autocorrelation"] if hac else [])
@@ -605,9 +605,9 @@ def time_to_handling(log: pd.DataFrame, *, as_of=None, horizon: int = 90,
               f"handling for each fiscal year received; requests not handled by "
               f"{cut.date().isoformat()} are censored there; the share handled within "
               f"{horizon} days has a log(−log) interval from Greenwood's variance.")
-    method_ja = (f"受付から対応までの日数を受付年度ごとにカプラン・マイヤー法（statsmodels SurvfuncRight）で推定。"
+    method_ja = (f"受付から対応までの日数を受付年度ごとにカプラン・マイヤー法（statsmodels）で推定。"
                  f"{cut.year}年{cut.month}月{cut.day}日までに対応していない要望はその日で打ち切り。"
-                 f"{horizon}日以内の対応割合の区間はGreenwoodの分散によるlog(−log)区間。")
+                 f"{horizon}日以内の対応割合の区間はグリーンウッドの分散による二重対数変換の区間。")
     keys = ["handling.caveat_censoring"] + (["monthly.caveat_simulated"] if simulated else [])
     keys.sort(key=lambda k: k != "monthly.caveat_simulated")
     return TimeToHandlingResult(
