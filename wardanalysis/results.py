@@ -370,9 +370,14 @@ class Result:
 
     def _body(self, lang: str) -> str:
         """The paragraph without its caveat: the sentences of ``text_keys`` (joined with nothing
-        in Japanese, a space in English), or a subclass's own ``_text_ja``/``_text_en``."""
+        in Japanese, a space in English), or a subclass's own ``_text(lang)``."""
         if self.text_keys:
             return ("" if lang == "ja" else " ").join(self._said(k, lang) for k in self.text_keys)
+        return self._text(lang)
+
+    def _text(self, lang: str) -> str:
+        """A subclass's paragraph in ``lang``: one method filling catalogue templates, or (older
+        subclasses) a ``_text_ja``/``_text_en`` pair."""
         return self._text_ja() if lang == "ja" else self._text_en()
 
     def _text_ja(self) -> str:  # pragma: no cover - a subclass sets text_keys or overrides

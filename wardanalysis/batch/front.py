@@ -125,33 +125,29 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
     if failed:
         parts.append(f'<p class="wa-status-failed">'
                      f'{e(message("front.problems", lang, count=len(failed)))}</p>')
+    def listed(rows: Any, answer_of: Any) -> list[str]:
+        """One item per report of ``rows`` (notebook, title key, kind): title, status, answer,
+        link."""
+        items = []
+        for notebook, title, kind in rows:
+            entry = by_id.get((notebook, None, lang))
+            if entry is None:
+                continue
+            answer = answer_of(kind, _records(entry), lang) if entry.get("report") else None
+            link = (f'<a href="{e(stable_dir(notebook, None, lang))}/index.html">'
+                    f'{e(message("front.read", lang))}</a>' if entry.get("report")
+                    else e(message("front.not_yet", lang)))
+            items.append(f"<li><strong>{e(message(title, lang))}</strong>"
+                         f"{_status_note(entry, lang)}<br>{e(answer or '')} {link}</li>")
+        return items
+
     # the questions, each with its answer
-    items = []
-    for notebook, question, kind in QUESTIONS:
-        entry = by_id.get((notebook, None, lang))
-        if entry is None:
-            continue
-        answer = _answer(kind, _records(entry), lang) if entry.get("report") else None
-        link = (f'<a href="{e(stable_dir(notebook, None, lang))}/index.html">'
-                f'{e(message("front.read", lang))}</a>' if entry.get("report")
-                else e(message("front.not_yet", lang)))
-        items.append(f"<li><strong>{e(message(question, lang))}</strong>{_status_note(entry, lang)}"
-                     f"<br>{e(answer or '')} {link}</li>")
+    items = listed(QUESTIONS, _answer)
     if items:
         parts.append(f'<section class="wa-summary"><h2 class="wa-unnumbered">'
                      f'{e(message("front.questions", lang))}</h2><ul>{"".join(items)}</ul></section>')
     # the design study and the worked example: listed apart, never among the findings
-    items = []
-    for notebook, title, kind in DESIGN:
-        entry = by_id.get((notebook, None, lang))
-        if entry is None:
-            continue
-        answer = _design_answer(kind, _records(entry), lang) if entry.get("report") else None
-        link = (f'<a href="{e(stable_dir(notebook, None, lang))}/index.html">'
-                f'{e(message("front.read", lang))}</a>' if entry.get("report")
-                else e(message("front.not_yet", lang)))
-        items.append(f"<li><strong>{e(message(title, lang))}</strong>{_status_note(entry, lang)}"
-                     f"<br>{e(answer or '')} {link}</li>")
+    items = listed(DESIGN, _design_answer)
     if items:
         parts.append(f'<h2>{e(message("front.design_heading", lang))}</h2>'
                      f'<ul class="wa-design">{"".join(items)}</ul>')

@@ -164,12 +164,6 @@ class KumamotoBudgetResult(Result):
                        yen=fmt(e.value), population=f"{int(r['population_persons']):,}",
                        date=population_date_text(r["population_as_of"], r["population_date_precision"], lang))
 
-    def _text_ja(self) -> str:
-        return self._text("ja")
-
-    def _text_en(self) -> str:
-        return self._text("en")
-
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -372,12 +366,6 @@ class CrossCityResult(Result):
         parts.append(message("budgets.cross_city.no_rank_per_resident", lang,
                              marks=_quality_word(f.get("yen_marks") or ["N"], lang)))
         return ("" if lang == "ja" else " ").join(parts)
-
-    def _text_ja(self) -> str:
-        return self._text("ja")
-
-    def _text_en(self) -> str:
-        return self._text("en")
 
     def _plot(self, ax: Any, lang: str) -> None:
         """Class (a) only: yen per resident (rows with a population), Kumamoto highlighted; rows
@@ -688,12 +676,6 @@ class WardSizeResult(Result):
                                  date=population_date_text(latest["population_as_of"].iloc[0], "day", lang)))
         return ("" if lang == "ja" else " ").join(parts)
 
-    def _text_ja(self) -> str:
-        return self._text("ja")
-
-    def _text_en(self) -> str:
-        return self._text("en")
-
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -868,12 +850,6 @@ class OverTimeResult(Result):
                 year=int(r.fiscal_year))
         return text
 
-    def _text_ja(self) -> str:
-        return self._text("ja")
-
-    def _text_en(self) -> str:
-        return self._text("en")
-
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -994,28 +970,16 @@ class AdoptionResult(Result):
     SUMMARY_KEYS = ("adoption.difference",)
     counts: dict[str, int] | None = None
 
-    def _text_ja(self) -> str:
+    def _text(self, lang: str) -> str:
         k, h = self.estimate("adoption.kumamoto_share"), self.estimate("adoption.hamamatsu_share")
         d = self.estimate("adoption.difference")
         c = self.counts
-        return (f"熊本市の区重要課題のうち「対応する」とされた割合は{c['k_s']}/{c['k_n']}="
-                f"{fmt_pct(k.value)}{fmt_ci(k.ci_low, k.ci_high, 'ja', pct=True)}、浜松市の区重点提案事業の"
-                f"予算化の割合は{c['h_s']}/{c['h_n']}={fmt_pct(h.value)}"
-                f"{fmt_ci(h.ci_low, h.ci_high, 'ja', pct=True)}で、差は{fmt(100 * d.value, 2)}ポイント"
-                f"{fmt_ci(100 * d.ci_low, 100 * d.ci_high, 'ja', sig=2)}であった"
-                "（熊本市の年ごとのばらつきを考慮した区間）。")
-
-    def _text_en(self) -> str:
-        k, h = self.estimate("adoption.kumamoto_share"), self.estimate("adoption.hamamatsu_share")
-        d = self.estimate("adoption.difference")
-        c = self.counts
-        return (f"Kumamoto decided to act on {c['k_s']} of {c['k_n']} ward priority issues, "
-                f"{fmt_pct(k.value)} {fmt_ci(k.ci_low, k.ci_high, 'en', pct=True)}; Hamamatsu "
-                f"budgeted {c['h_s']} of {c['h_n']} ward priority proposals, {fmt_pct(h.value)} "
-                f"{fmt_ci(h.ci_low, h.ci_high, 'en', pct=True)}. The difference is "
-                f"{fmt(100 * d.value, 2)} percentage points "
-                f"{fmt_ci(100 * d.ci_low, 100 * d.ci_high, 'en', sig=2)}, allowing for the "
-                "year-to-year variation of Kumamoto's share.")
+        return message("budgets.adoption.text", lang, k_s=c["k_s"], k_n=c["k_n"], h_s=c["h_s"],
+                       h_n=c["h_n"], k_share=fmt_pct(k.value),
+                       k_ci=fmt_ci(k.ci_low, k.ci_high, lang, pct=True),
+                       h_share=fmt_pct(h.value), h_ci=fmt_ci(h.ci_low, h.ci_high, lang, pct=True),
+                       diff=fmt(100 * d.value, 2),
+                       diff_ci=fmt_ci(100 * d.ci_low, 100 * d.ci_high, lang, sig=2))
 
     def _plot(self, ax: Any, lang: str) -> None:
         from matplotlib.ticker import PercentFormatter
@@ -1187,12 +1151,6 @@ class CostPerIssueResult(Result):
         return message("budgets.cost.text", lang, n=int(r["priority_issues_funded"]), amount=amount,
                        per_issue=fmt(r["yen_per_issue"] / scale, 3), low=fmt(r["range_low"] / scale, 3),
                        high=fmt(r["range_high"] / scale, 3))
-
-    def _text_ja(self) -> str:
-        return self._text("ja")
-
-    def _text_en(self) -> str:
-        return self._text("en")
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting

@@ -180,7 +180,7 @@ class DesignResult(Result):
 
     def answer(self, lang: str) -> str:
         """The summary box's answer: the text without its caveat."""
-        return self._text_ja() if lang == "ja" else self._text_en()
+        return self._text(lang)
 
     def power_table(self, lang: str) -> pd.DataFrame:
         """Power per resolution and span (rows) and drop (columns), and the minimum detectable
@@ -205,11 +205,8 @@ class DesignResult(Result):
         out["resolution"] = "resolution_" + out["resolution"]
         return out.rename(columns={"power_30": "power_at_30"})
 
-    def _text_ja(self) -> str:
-        return message("design.answer", "ja", **self._facts("ja"))
-
-    def _text_en(self) -> str:
-        return message("design.answer", "en", **self._facts("en"))
+    def _text(self, lang: str) -> str:
+        return message("design.answer", lang, **self._facts(lang))
 
     def _plot(self, ax: Any, lang: str) -> None:
         colors = {"yearly": "#555555", "monthly": "#0173B2", "wards": "#DE8F05"}

@@ -223,11 +223,8 @@ class MonthlyITSResult(_Simulated, Result):
                                else "monthly.verdict_no", lang),
         }
 
-    def _text_ja(self) -> str:
-        return message("monthly.its_text", "ja", **self._facts("ja"))
-
-    def _text_en(self) -> str:
-        return message("monthly.its_text", "en", **self._facts("en"))
+    def _text(self, lang: str) -> str:
+        return message("monthly.its_text", lang, **self._facts(lang))
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -380,11 +377,8 @@ class WardPanelResult(_Simulated, Result):
                 "gee": fmt(ge.value), "gee_ci": fmt_ci(ge.ci_low, ge.ci_high, lang),
                 "share": fmt_pct(sh.value)}
 
-    def _text_ja(self) -> str:
-        return message("wards.text", "ja", **self._facts("ja"))
-
-    def _text_en(self) -> str:
-        return message("wards.text", "en", **self._facts("en"))
+    def _text(self, lang: str) -> str:
+        return message("wards.text", lang, **self._facts(lang))
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -529,11 +523,8 @@ class TimeToHandlingResult(_Simulated, Result):
                 "naive": fmt_pct(last["handled"] / last["requests"]),
                 "follow": str(int(last["min_follow_up_days"]))}
 
-    def _text_ja(self) -> str:
-        return message("handling.text", "ja", **self._facts("ja"))
-
-    def _text_en(self) -> str:
-        return message("handling.text", "en", **self._facts("en"))
+    def _text(self, lang: str) -> str:
+        return message("handling.text", lang, **self._facts(lang))
 
     def _plot(self, ax: Any, lang: str) -> None:
         c = self.curves
