@@ -484,6 +484,9 @@ def key_figure(e: Estimate, lang: str = "ja") -> str:
     elif unit.startswith("thousand yen"):
         value += "千円" if lang == "ja" else " thousand yen"
     interval = fmt_interval(e, lang, pct=share)
+    if unit.startswith("difference in shares"):  # in percentage points, as the text says it
+        value = fmt(100 * e.value, 2) + ("ポイント" if lang == "ja" else " percentage points")
+        interval = fmt_ci(100 * e.ci_low, 100 * e.ci_high, lang, sig=2)
     sep = "：" if lang == "ja" else ": "
     return f"{name}{sep}{value}{'' if lang == 'ja' else ' '}{interval}".rstrip()
 

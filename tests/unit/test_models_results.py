@@ -268,3 +268,11 @@ def test_unbounded_limits_are_recorded_as_missing(civil_frame, draw):
     res.text("en")
     res.text("ja")
     draw(res)
+
+
+def test_a_difference_in_shares_is_a_key_figure_in_percentage_points():
+    from wardanalysis.results import Estimate, key_figure
+
+    e = Estimate("adoption.difference", 0.0408, -0.107, 0.193, unit="difference in shares")
+    assert key_figure(e, "ja").endswith("：4.1ポイント（95%信頼区間 -11〜19）")
+    assert key_figure(e, "en").endswith(": 4.1 percentage points (95% CI -11 to 19)")
