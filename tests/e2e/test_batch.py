@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -402,18 +403,31 @@ def _connection_files(pid: int) -> list[Path]:
     return found
 
 
-def _sleeping_workspace(tmp_path: Path) -> Workspace:
-    ws = make_workspace(tmp_path / "ws", notebooks=FIXTURES / "slow")
+@pytest.fixture(scope="module")
+def _slept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Path]:
+    """A workspace of the sleeper notebook after one short run (ja and en), and a snapshot."""
+    base = tmp_path_factory.mktemp("sleeper")
+    ws = make_workspace(base / "ws", notebooks=FIXTURES / "slow")
     (ws.params / "batch.yaml").write_text("languages: [ja, en]\n", encoding="utf-8")
     (ws.params / "sleeper.yaml").write_text("seconds: 0.1\n", encoding="utf-8")
     assert ws.run().returncode == 0
     (ws.params / "sleeper.yaml").write_text("seconds: 120\n", encoding="utf-8")
+    shutil.copytree(ws.root, base / "snapshot", symlinks=True)
+    return ws, base / "snapshot"
+
+
+@pytest.fixture
+def sleeping(_slept: tuple[Workspace, Path]) -> Workspace:
+    """That workspace as the short run left it, its notebook now sleeping for two minutes."""
+    ws, snapshot = _slept
+    shutil.rmtree(ws.root)
+    shutil.copytree(snapshot, ws.root, symlinks=True)
     return ws
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_stops_everything_in_seconds_and_keeps_what_was_there(tmp_path, sig, code):
-    ws = _sleeping_workspace(tmp_path)
+def test_a_signal_stops_everything_in_seconds_and_keeps_what_was_there(sleeping, sig, code):
+    ws = sleeping
     results_before = ws.results()
     proc = subprocess.Popen(ws.command(), cwd=ws.root, env=ws.env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
@@ -434,11 +448,11 @@ def test_a_signal_stops_everything_in_seconds_and_keeps_what_was_there(tmp_path,
     _referenced_files_exist(ws)
 
 
-def test_ctrl_c_while_starting_up_stops_at_once(tmp_path):
+def test_ctrl_c_while_starting_up_stops_at_once(sleeping):
     """Ctrl-C before any kernel runs (while the fork server imports its modules), then a second
     Ctrl-C during the clean-up: the run still stops, removes its scratch files and leaves no
     process behind."""
-    ws = _sleeping_workspace(tmp_path)
+    ws = sleeping
     results_before = ws.results()
     proc = subprocess.Popen(ws.command("--force"), cwd=ws.root, env=ws.env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -479,8 +493,8 @@ def test_a_kernel_that_dies_fails_only_its_notebook(tmp_path):
     assert "the kernel died" in (ws.out / "runs.html").read_text(encoding="utf-8")
 
 
-def test_a_second_run_on_the_same_folder_is_refused_naming_the_holder(tmp_path):
-    ws = _sleeping_workspace(tmp_path)
+def test_a_second_run_on_the_same_folder_is_refused_naming_the_holder(sleeping):
+    ws = sleeping
     first = subprocess.Popen(ws.command(), cwd=ws.root, env=ws.env(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     try:
