@@ -507,3 +507,20 @@ def test_a_second_run_on_the_same_folder_is_refused_naming_the_holder(sleeping):
         first.communicate(timeout=60)
     assert first.returncode == 130
     assert_no_leftovers(first.pid)
+
+
+def test_a_kernel_that_dies_while_waiting_is_replaced(tmp_path):
+    """The kernel started ahead for the next notebook dies before that notebook starts: the
+    notebook gets a fresh kernel and succeeds."""
+    ws = make_workspace(tmp_path / "ws", notebooks=FIXTURES / "slow")
+    (ws.params / "batch.yaml").write_text("languages: [ja, en]\nworkers: 1\n", encoding="utf-8")
+    (ws.params / "sleeper.yaml").write_text("seconds: 4\n", encoding="utf-8")
+    proc = subprocess.Popen(ws.command(), cwd=ws.root, env=ws.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    kernels = _wait_for_kernels(proc.pid, 2)  # the first notebook's, and the one for the next
+    time.sleep(0.5)
+    max(kernels, key=lambda p: p.create_time()).kill()  # the waiting one
+    stdout, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stdout
+    assert_no_leftovers(proc.pid)
+    assert sorted(e["status"] for e in ws.manifest()["reports"]) == ["ok", "ok"]

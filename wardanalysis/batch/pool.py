@@ -114,14 +114,17 @@ class Kernels:
 
     def take(self, kernel_name: str) -> Kernel:
         """A started kernel for one notebook (and, ahead of need, the start of the next)."""
+        from jupyter_core.utils import run_sync
+
         kernel = None
         with self._lock:
             ready = self._ready.pop(0) if self._ready else None
         if ready is not None:
             with contextlib.suppress(Exception):
                 kernel = ready.result()
-            if kernel is not None and kernel.kernel_name != kernel_name:
-                self.stop(kernel)
+            if kernel is not None and (kernel.kernel_name != kernel_name
+                                       or not run_sync(kernel.km.is_alive)()):
+                self.stop(kernel)  # another kernel's, or it died while it waited
                 kernel = None
         if kernel is None:
             kernel = self._start(kernel_name)
