@@ -164,10 +164,9 @@ class Executor:
         }
         files = {"notebook": output.name}
         _write_notebook(output, nb)
-        pages = self.pool.render(nb, info)
-        if status == "ok" and "error" in pages:  # the renderer failed on a good notebook
-            status, error = "failed", pages.pop("_error", "the page could not be rendered")
-        pages.pop("_error", None)
+        pages, render_error = self.pool.render(nb, info)
+        if render_error and status == "ok":  # the renderer failed on a good notebook
+            status, error = "failed", render_error
         for name, text in pages.items():
             (stage / f"{name}.html").write_text(text, encoding="utf-8")
             files[name] = f"{name}.html"

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from queue import Empty
 from typing import Any
 
 # jsonschema (under nbformat, papermill and nbconvert) imports ``rfc3987_syntax`` when it is
@@ -39,7 +38,6 @@ from typing import Any
 # (jsonschema then leaves those formats unchecked). This module is imported first, before them.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
-from jupyter_client.asynchronous import AsyncKernelClient  # noqa: E402
 from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 from jupyter_client.provisioning import LocalProvisioner  # noqa: E402
@@ -297,42 +295,6 @@ class BatchKernelSpecManager(KernelSpecManager):  # type: ignore[misc]
         return spec
 
 
-class BatchKernelClient(AsyncKernelClient):  # type: ignore[misc]
-    """jupyter_client's asynchronous client with a shorter wait for a fresh kernel.
-
-    ``wait_for_ready`` (a public method) is redone with public calls only. jupyter_client's
-    drains IOPub until it has been silent for 0.2 s; nbclient then reads only the IOPub messages
-    whose parent is its own request, so leftover start-up messages are harmless, and 0.01 s is
-    enough: that saves 0.2 s of every notebook (a sixth of a fiscal-year report's run).
-    """
-
-    IOPUB_QUIET_SECONDS = 0.01
-
-    async def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
-        while True:
-            self.kernel_info()
-            try:
-                reply = await self.get_shell_msg(timeout=1)
-            except Empty:
-                reply = None
-            if reply is not None and reply["msg_type"] == "kernel_info_reply":
-                try:  # IOPub is connected once the kernel's status messages arrive
-                    await self.get_iopub_msg(timeout=0.2)
-                    break
-                except Empty:
-                    pass
-            if not await self.is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
-        while True:
-            try:
-                await self.get_iopub_msg(timeout=self.IOPUB_QUIET_SECONDS)
-            except Empty:
-                break
-
-
 class BatchKernelManager(AsyncKernelManager):  # type: ignore[misc]
     """jupyter_client's kernel manager, carrying the fork server its provisioner forks from."""
 
@@ -343,8 +305,7 @@ def kernel_manager(kernel_name: str, scratch: Path, fork_context: Any) -> BatchK
     """A kernel manager for one kernel, its sockets and connection file under ``scratch``."""
     km = BatchKernelManager(kernel_name=kernel_name, transport="ipc", ip=str(scratch / "zmq"),
                             connection_file=str(scratch / "connection.json"),
-                            kernel_spec_manager=BatchKernelSpecManager(),
-                            client_class="wardanalysis.batch.kernels.BatchKernelClient")
+                            kernel_spec_manager=BatchKernelSpecManager())
     km.fork_context = fork_context
     return km
 

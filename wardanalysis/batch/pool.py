@@ -4,7 +4,7 @@ stopping them all, whatever happens.
 - Notebooks execute in ``workers`` threads of this process (papermill and nbclient wait on the
   kernels most of the time; the kernels do the computing, each in its own process).
 - Kernels come from :class:`Kernels`: forked warm from the run's fork server
-  (:mod:`~.kernels`), one per notebook, the next one started while the current one runs.
+  (:mod:`~.kernels`), one per notebook.
 - Pages render in ``workers`` processes of a :class:`~concurrent.futures.ProcessPoolExecutor`
   forked from the same fork server (rendering is CPU-bound Python).
 
@@ -17,7 +17,6 @@ background job, keeps ignoring it): pending notebooks are cancelled, every live 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import multiprocessing
 import os
 import shutil
@@ -70,24 +69,29 @@ class Kernel:
     def log(self) -> Path:
         return self.scratch / "kernel.log"
 
+    def kill(self) -> None:
+        """Kill the kernel's process group (it and whatever it started), asking it nothing."""
+        from . import kernels
+
+        pgid = getattr(getattr(self.km, "provisioner", None), "pgid", None)
+        if pgid:
+            kernels.kill_group(pgid)
+
 
 class Kernels:
-    """One fresh kernel per notebook; with forked kernels, the next one starts while the current
-    notebook runs. Every kernel started is known here until stopped, so :meth:`kill_all` reaches
-    them all."""
+    """One fresh kernel per notebook. Every kernel started is known here until stopped, so
+    :meth:`kill_all` reaches them all."""
 
-    def __init__(self, scratch: Path, fork_context: Any, ahead: int) -> None:
+    def __init__(self, scratch: Path, fork_context: Any) -> None:
         self.scratch = scratch
         self.fork_context = fork_context
-        self.ahead = ahead if fork_context is not None else 0
         self._lock = threading.RLock()  # also taken by the signal handler, in the main thread
         self._live: set[Kernel] = set()
-        self._ready: list[cf.Future[Kernel]] = []
-        self._starter = cf.ThreadPoolExecutor(max(1, self.ahead), "kernel-start")
         self._stopper = cf.ThreadPoolExecutor(1, "kernel-stop")
         self.closed = False
 
-    def _start(self, kernel_name: str) -> Kernel:
+    def take(self, kernel_name: str) -> Kernel:
+        """A started kernel for one notebook."""
         from jupyter_core.utils import run_sync
 
         from . import kernels
@@ -112,36 +116,11 @@ class Kernels:
             raise
         return kernel
 
-    def take(self, kernel_name: str) -> Kernel:
-        """A started kernel for one notebook (and, ahead of need, the start of the next)."""
-        from jupyter_core.utils import run_sync
-
-        kernel = None
-        with self._lock:
-            ready = self._ready.pop(0) if self._ready else None
-        if ready is not None:
-            with contextlib.suppress(Exception):
-                kernel = ready.result()
-            if kernel is not None and (kernel.kernel_name != kernel_name
-                                       or not run_sync(kernel.km.is_alive)()):
-                self.stop(kernel)  # another kernel's, or it died while it waited
-                kernel = None
-        if kernel is None:
-            kernel = self._start(kernel_name)
-        with self._lock:
-            if not self.closed and len(self._ready) < self.ahead:
-                self._ready.append(self._starter.submit(self._start, kernel_name))
-        return kernel
-
     def release(self, kernel: Kernel | None) -> None:
         """Kill a used kernel's group now; finish stopping it in the background."""
         if kernel is None:
             return
-        from . import kernels
-
-        pgid = getattr(getattr(kernel.km, "provisioner", None), "pgid", None)
-        if pgid:
-            kernels.kill_group(pgid)
+        kernel.kill()
         self._stopper.submit(self.stop, kernel)
 
     def stop(self, kernel: Kernel | None) -> None:
@@ -149,18 +128,14 @@ class Kernels:
             return
         from jupyter_core.utils import run_sync
 
-        from . import kernels
-
         try:
-            pgid = getattr(getattr(kernel.km, "provisioner", None), "pgid", None)
             try:
                 if kernel.km is not None and kernel.km.has_kernel:
                     run_sync(kernel.km.shutdown_kernel)(now=True)
             except Exception:
                 pass
             finally:
-                if pgid:  # whatever the kernel started in its session goes too
-                    kernels.kill_group(pgid)
+                kernel.kill()  # whatever the kernel started in its session goes too
         finally:
             shutil.rmtree(kernel.scratch, ignore_errors=True)
             with self._lock:
@@ -168,26 +143,17 @@ class Kernels:
 
     def kill_all(self) -> None:
         """Kill every live kernel now, asking nothing of them (the run is stopping)."""
-        from . import kernels
-
         with self._lock:
             self.closed = True
             live = list(self._live)
         for kernel in live:
-            pgid = getattr(getattr(kernel.km, "provisioner", None), "pgid", None)
-            if pgid:
-                kernels.kill_group(pgid)
+            kernel.kill()
 
     def close(self) -> None:
-        """Stop the kernels started ahead and any still alive."""
+        """Stop every kernel still alive."""
         with self._lock:
             self.closed = True
-            ready, self._ready = self._ready, []
-        self._starter.shutdown(wait=True, cancel_futures=True)
         self._stopper.shutdown(wait=True)
-        for future in ready:
-            with contextlib.suppress(Exception):
-                self.stop(future.result())
         with self._lock:
             live = list(self._live)
         for kernel in live:
@@ -240,7 +206,7 @@ class Run:
             context = server.start()
             if server.problem:
                 self.notes.append(server.problem)
-        self.kernels = Kernels(scratch, context, ahead=workers)
+        self.kernels = Kernels(scratch, context)
         self._context = context or multiprocessing.get_context("spawn")
         self._workers = workers
         self._render_lock = threading.Lock()
@@ -253,10 +219,11 @@ class Run:
             pool.submit(_ready)
         return pool
 
-    def render(self, nb: dict[str, Any], info: dict[str, Any]) -> dict[str, str]:
+    def render(self, nb: dict[str, Any], info: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+        """The notebook's pages, and why they could not be rendered (None if they were)."""
         pool = self.renderers
         try:
-            return pool.submit(_render, nb, info).result()
+            return pool.submit(_render, nb, info).result(), None
         except cf.process.BrokenProcessPool:
             reason = "a page-rendering process died"
             with self._render_lock:  # later notebooks get a new pool
@@ -266,7 +233,7 @@ class Run:
             reason = f"{type(exc).__name__}: {exc}"
         from .render import fallback_page
 
-        return {"error": fallback_page(info), "_error": f"RenderError: {reason}"}
+        return {"error": fallback_page(info)}, f"RenderError: {reason}"
 
     def close(self) -> None:
         self.kernels.close()
