@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 
 import pytest
 
@@ -188,6 +189,13 @@ def test_results_xlsx_holds_every_estimate_as_numbers_and_is_reproducible(tmp_pa
     manifest = outputs.build_manifest(_entries(), {})
     data = outputs.results_xlsx(manifest)
     assert data == outputs.results_xlsx(manifest)  # the same bytes for the same results
+    # ... whenever they are written: no date of the clock inside (two calls a second apart
+    # would differ; openpyxl's save() stamps the modified date)
+    import zipfile
+
+    core = zipfile.ZipFile(io.BytesIO(data)).read("docProps/core.xml").decode()
+    assert re.findall(r"<dcterms:(?:created|modified)[^>]*>([^<]*)<", core) == [
+        "2000-01-01T00:00:00Z"] * 2
     ws = load_workbook(io.BytesIO(data))["results"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:7] == ("notebook", "fiscal_year", "lang", "key", "label_ja", "label_en",

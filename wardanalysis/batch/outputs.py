@@ -255,9 +255,11 @@ def results_xlsx(manifest: dict[str, Any]) -> bytes:
     address of its report; numbers as numbers with display formats (never rounded values).
     The bytes are the same for the same results (fixed document dates)."""
     import datetime as dt
+    import zipfile
 
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.writer.excel import ExcelWriter
 
     from ..messages import keys as message_keys
     from ..messages import message
@@ -292,7 +294,9 @@ def results_xlsx(manifest: dict[str, Any]) -> bytes:
     fixed = dt.datetime(2000, 1, 1)
     wb.properties.created = wb.properties.modified = fixed
     buf = io.BytesIO()
-    wb.save(buf)
+    # openpyxl's ExcelWriter, not wb.save(): save() stamps the document's modified date with the
+    # clock (two saves a second apart differ)
+    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
     return _fixed_zip_times(buf.getvalue())
 
 
