@@ -172,7 +172,7 @@ class DesignResult(Result):
                 "mdc_monthly": self._mdc_text("design.mdc_monthly", lang),
                 "mdc_wards": self._mdc_text("design.mdc_wards", lang),
                 "p_long_yearly": fmt_pct(long["yearly"]), "p_long_wards": fmt_pct(long["wards"]),
-                "recommendation": message(rec, lang, best=label(f"resolution_{best}", lang))}
+                "recommendation": message(rec, lang, best=message(f"design.best_{best}", lang))}
 
     def key_figures(self) -> list[Estimate]:
         """None: a minimum detectable change may lie beyond the grid; the answer states it."""
