@@ -37,11 +37,15 @@ report: venv ## Main job: run every notebook for every fiscal year in ja and en 
 check: venv ## Validate the shipped data (or DATA=path/to/file-or-dir)
 	$(BIN)/wardanalysis check $(DATA)
 
-test: venv-test ## Run every test tier: lint, unit, data, reference, notebooks (nbval), end-to-end
+# Every tier in one pytest session, spread over the cores by pytest-xdist. Each file stays on one
+# worker (--dist loadfile: its module fixtures are made once, and nbval runs a notebook's cells in
+# order, in one kernel); the long end-to-end files come first so that they start first.
+NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/e2e/fixtures
+
+test: venv-test ## Run every test tier: lint, then unit, data, reference, notebooks (nbval), end-to-end
 	$(BIN)/ruff check wardanalysis tests benchmarks
-	$(PYTEST) tests/unit tests/data tests/reference -q
-	$(MAKE) --no-print-directory test-notebooks
-	$(PYTEST) tests/e2e -q
+	$(PYTEST) -n auto --dist loadfile $(NBVAL) -q \
+	  tests/e2e notebooks tests/notebooks tests/unit tests/data tests/reference
 
 test-unit: venv-test ## Unit tests only
 	$(PYTEST) tests/unit -q
@@ -54,7 +58,7 @@ test-reference: venv-test ## Models against independent computations only
 
 test-notebooks: venv-test ## nbval on the committed notebooks, and the notebook tests
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
-	  $(PYTEST) --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -q; \
+	  $(PYTEST) $(NBVAL) notebooks -q; \
 	else echo "no notebooks committed yet: nbval skipped"; fi
 	@if [ -d tests/notebooks ]; then $(PYTEST) tests/notebooks -q; fi
 

@@ -152,3 +152,16 @@ def summary_counts(stdout: str) -> dict[str, int]:
     line = next(ln for ln in stdout.splitlines() if " executed, " in ln and "reports:" in ln)
     words = line.replace(",", "").split()
     return {k: int(words[words.index(k) - 1]) for k in ("executed", "reused", "failed")}
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_real_batch(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``wardanalysis run`` on the repository's notebooks and parameters, as ``make report``."""
+    proc = subprocess.Popen([sys.executable, "-m", "wardanalysis", "run", "--out", str(out),
+                             "--no-progress", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    stdout, stderr = proc.communicate(timeout=900)
+    assert_no_leftovers(proc.pid)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from batch_helpers import Workspace, assert_no_leftovers, make_workspace
+from batch_helpers import Workspace, make_workspace, run_real_batch
 
 
 @pytest.fixture(scope="module")
@@ -38,26 +36,32 @@ def workspace(first_run: tuple[Workspace, Any, Workspace]) -> Workspace:
     return ws
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_real_batch(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``wardanalysis run`` on the repository's notebooks and parameters, as ``make report``."""
-    proc = subprocess.Popen([sys.executable, "-m", "wardanalysis", "run", "--out", str(out),
-                             "--no-progress", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
-    stdout, stderr = proc.communicate(timeout=900)
-    assert_no_leftovers(proc.pid)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-
-
 @pytest.fixture(scope="session")
-def default_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]]]:
+def default_batch(tmp_path_factory: pytest.TempPathFactory,
+                  worker_id: str) -> tuple[Path, list[dict[str, str]]]:
     """The real default batch (every notebook, fiscal year and language) on the shipped data,
-    and the rows of its results.csv."""
-    out = tmp_path_factory.mktemp("default") / "reports"
-    run = run_real_batch(out)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    and the rows of its results.csv. Tests only read it (or copy it).
+
+    Under pytest-xdist the batch runs once for the whole session, whichever worker asks first
+    (pytest-xdist's recipe: a file lock in the session's shared temporary directory); the other
+    workers wait for it and read the same reports.
+    """
+    if worker_id == "master":  # not distributed
+        out = tmp_path_factory.mktemp("default") / "reports"
+        _run_default_batch(out)
+    else:
+        from filelock import FileLock
+
+        shared = tmp_path_factory.getbasetemp().parent
+        out = shared / "default-batch" / "reports"
+        with FileLock(str(shared / "default-batch.lock")):
+            if not (out / "results.csv").is_file():
+                _run_default_batch(out)
     with open(out / "results.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     return out, rows
+
+
+def _run_default_batch(out: Path) -> None:
+    run = run_real_batch(out)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import run_real_batch
+from batch_helpers import run_real_batch
 
 HEAD = ("era_label,requests,requests_handled,priority_issues,decided_to_act,staff_consultations,"
         "section_chief_consultations,coordination_meetings\n")

@@ -8,7 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
-from conftest import run_real_batch
+from batch_helpers import run_real_batch
 
 HEAD = ("fiscal_year,era_label,requests,requests_handled,priority_issues,decided_to_act,"
         "staff_consultations,section_chief_consultations,coordination_meetings\n")
@@ -42,12 +42,15 @@ def test_only_the_reports_that_can_see_a_change_are_executed(default_batch, tmp_
     corrected.mkdir()
     (corrected / "needs_reflection.csv").write_text(
         HEAD + "2023,R5,651,587,3,3,3,1,0\n2024,R6,701,602,5,4,5,1,0\n", encoding="utf-8")
-    run = run_real_batch(out, "--lang", "ja", "--data-dir", str(corrected))
+    # a correction of FY2023: the fiscal-year reports from FY2023 on see it, FY2022's cannot
+    # (the analyses see every row, as the first run showed: the rest runs the reports by year)
+    fy_only = ("--lang", "ja", "--notebook", "fiscal_year_report")
+    run = run_real_batch(out, *fy_only, "--data-dir", str(corrected))
     assert run.returncode == 0, run.stderr[-2000:]
-    assert _executed(run.stdout) == ANALYSES | _fy(2023, 2024)
+    assert _executed(run.stdout) == _fy(2023, 2024)
 
     moved = Path(shutil.copytree(corrected, tmp_path / "elsewhere" / "same figures"))
-    run = run_real_batch(out, "--lang", "ja", "--data-dir", str(moved))
+    run = run_real_batch(out, *fy_only, "--data-dir", str(moved))
     assert run.returncode == 0, run.stderr[-2000:]
     assert _executed(run.stdout) == set()
     assert "0 to execute" in run.stdout

@@ -359,5 +359,8 @@ def test_ctrl_c_at_start_up_exits_130_without_a_traceback(tmp_path, delay):
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err[-2000:]
+    # 130, or death by SIGINT itself, which a shell also reports as 130: CPython ends that way
+    # when the KeyboardInterrupt passed through C-level evaluation on its way to our handler
+    # (seen once on a loaded machine, after the one-line message)
+    assert proc.returncode in (130, -signal.SIGINT), err[-2000:]
     assert "Traceback" not in err
