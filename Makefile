@@ -10,7 +10,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help report test test-unit test-data test-reference test-notebooks test-e2e notebooks \
-        check bench lint format checksums datadict clean venv venv-test
+        check bench e2e-loop lint format checksums datadict clean venv venv-test
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,13 +63,16 @@ test-notebooks: venv-test ## nbval on the committed notebooks, and the notebook 
 	@if [ -d tests/notebooks ]; then $(PYTEST) tests/notebooks -q; fi
 
 test-e2e: venv-test ## End-to-end batch tests only
-	$(PYTEST) tests/e2e -q
+	$(PYTEST) -n auto --dist loadfile tests/e2e -q
 
 notebooks: venv ## Re-execute the committed notebooks in place (default parameters) with papermill
 	$(BIN)/python -m wardanalysis.refresh
 
 bench: venv ## Benchmark the batch against the obvious papermill + nbconvert loop
 	$(BIN)/python benchmarks/bench_batch.py
+
+e2e-loop: venv-test ## Run the end-to-end suite RUNS times in a row (20), as make test runs it; count failures
+	$(BIN)/python benchmarks/e2e_loop.py --runs $(or $(RUNS),20)
 
 lint: venv-test ## ruff lint
 	$(BIN)/ruff check wardanalysis tests benchmarks

@@ -194,13 +194,16 @@ def _durations(out: Path) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from wardanalysis.batch.config import default_workers
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fixtures", action="store_true",
                         help="benchmark the e2e fixture notebooks instead of notebooks/")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each way (3)")
     parser.add_argument("--loop-repeat", type=int, help="repetitions of the slow loop "
                         "(default: --repeat)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help="notebooks at once (the batch's default: one more than the cores)")
     parser.add_argument("--no-spawn", action="store_true", help="skip the --kernel-start spawn runs")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)

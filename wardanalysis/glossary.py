@@ -33,7 +33,9 @@ def check_lang(lang: object) -> str:
 def _terms() -> dict[str, dict[str, str]]:
     import yaml
 
-    class _UniqueKeyLoader(yaml.SafeLoader):
+    from ._yaml import SafeLoader
+
+    class _UniqueKeyLoader(SafeLoader):
         """Rejects a key given twice (plain YAML keeps the last one silently)."""
 
     def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:

@@ -36,9 +36,9 @@ _PATH = Path(__file__).with_name("messages.yml")
 
 @cache
 def _catalogue() -> dict[str, dict[str, str]]:
-    import yaml
+    from ._yaml import safe_load
 
-    raw = yaml.safe_load(_PATH.read_text(encoding="utf-8"))
+    raw = safe_load(_PATH.read_text(encoding="utf-8"))
     if not isinstance(raw, dict) or not isinstance(raw.get("messages"), dict):
         raise ValueError(f"{_PATH.name}: expected a mapping with a 'messages' section")
     out: dict[str, dict[str, str]] = {}

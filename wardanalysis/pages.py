@@ -124,9 +124,8 @@ def _subset(chars: frozenset[str]) -> bytes:
     from fontTools.ttLib import TTFont
 
     font = TTFont(str(_font_path()), lazy=True)
-    options = subset.Options()
+    options = subset.Options()  # fontTools' default layout features: those browsers apply
     options.flavor = "woff"
-    options.layout_features = ["*"]
     options.notdef_outline = True
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(ord(c) for c in chars))

@@ -497,12 +497,11 @@ def describe_title(name: str, lang: str) -> str:
 def corrections_table(lang: str) -> pd.DataFrame:
     """The known source problems of ``data/corrections.yml``: what the source says, what the
     package uses, and why, in ``lang`` (the file carries each in English and Japanese)."""
-    import yaml
-
+    from ._yaml import safe_load
     from .paths import shipped_data_dir
 
     check_lang(lang)
-    entries = yaml.safe_load((shipped_data_dir() / "corrections.yml").read_text(encoding="utf-8"))
+    entries = safe_load((shipped_data_dir() / "corrections.yml").read_text(encoding="utf-8"))
     return pd.DataFrame([
         {"dataset_title": ("、" if lang == "ja" else "; ").join(
              describe_title(d, lang) for d in (e["dataset"] if isinstance(e["dataset"], list)

@@ -108,8 +108,10 @@ def _fail(path: Path, msg: str) -> SchemaError:
 def _parse(path: Path) -> DatasetSchema:
     import yaml
 
+    from ._yaml import safe_load
+
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise _fail(path, f"not valid YAML ({exc})") from None
     if not isinstance(doc, dict):

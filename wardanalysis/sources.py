@@ -19,9 +19,9 @@ __all__ = ["citation", "shipped_urls", "source_date", "sources"]
 @cache
 def sources() -> dict[str, dict[str, Any]]:
     """Every source document, by id."""
-    import yaml
+    from ._yaml import safe_load
 
-    return yaml.safe_load((shipped_data_dir() / "sources.yml").read_text(encoding="utf-8"))
+    return safe_load((shipped_data_dir() / "sources.yml").read_text(encoding="utf-8"))
 
 
 def source_date(source_id: str) -> dt.date | None:

@@ -409,7 +409,7 @@ _BATCH_KEYS = {
     "notebooks": "'all' or a list of notebook names (file names without .ipynb)",
     "fiscal_years": "'all' or a list of fiscal years",
     "languages": "a list of languages (ja, en)",
-    "workers": "a positive integer, or null for the number of CPU cores",
+    "workers": "a positive integer, or null for one more than the number of CPU cores",
     "timeout": "seconds a notebook may run before it is stopped (a positive number)",
     "out": "the output directory (relative paths are relative to the repository)",
     "data_dir": "null, or a directory of user data files laid over the shipped data",
@@ -438,6 +438,13 @@ def _check_year_list(value: Any, file: str, key: str, problems: list[Problem]) -
 def _resolve(path: str | os.PathLike[str], base: Path) -> Path:
     p = Path(path).expanduser()
     return p if p.is_absolute() else (base / p)
+
+
+def default_workers() -> int:
+    """Notebooks executed at once when ``workers`` is null: one more than the CPU cores. Each
+    notebook's thread also waits while its kernel starts and its pages render, so one extra keeps
+    the cores busy (the default batch on 2 cores: 28-29 s with 3, 32-33 s with 2, 30 s with 4)."""
+    return (os.cpu_count() or 1) + 1
 
 
 def load_config(
@@ -585,7 +592,7 @@ def load_config(
 
     workers = o.workers if o.workers is not None else raw.get("workers")
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = default_workers()
     if not _is_int(workers) or workers < 1:
         where = ("--workers", None) if o.workers is not None else (batch_file, "workers")
         problems.append(Problem(where[0], where[1], f"must be a positive integer, not {brief(workers)}"))

@@ -25,7 +25,7 @@ __all__ = ["RunSummary", "run_batch"]
 EXIT_OK, EXIT_FAILED, EXIT_PARAMS, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: Exit status of a run stopped by a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM).
 #: Seconds between intermediate commits of manifest, results.csv and index while notebooks run.
-COMMIT_INTERVAL = 1.0
+COMMIT_INTERVAL = 5.0
 
 
 @dataclass
@@ -262,8 +262,11 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
         bar.clear()
         echo(_job_line(job, attempt))
         bar.refresh()
-        # Commit now and then, not after every notebook: each commit is three fsynced files.
-        # A run killed in between loses at most the last second of results, never consistency.
+        # Commit now and then, not after every notebook: each commit writes the manifest,
+        # results.csv and .xlsx, the run log and the front pages (fsynced), in this process,
+        # beside the notebook threads. A run killed in between loses at most the last
+        # COMMIT_INTERVAL seconds from the index (the reports themselves are published as they
+        # finish), never consistency; the next run completes it.
         now = time.monotonic()
         if now - last_commit[0] >= COMMIT_INTERVAL:
             publish(False)
