@@ -395,7 +395,11 @@ def _connection_files(pid: int) -> list[Path]:
     anywhere in the system temporary directory (its kernels' sockets live in its scratch
     directory, which the connection file names)."""
     found = []
-    for path in Path(tempfile.gettempdir()).rglob("*.json"):
+    # os.walk, not Path.rglob: other tests' temporary folders come and go while this looks
+    # (rglob raises when one vanishes mid-walk; os.walk skips it)
+    paths = (Path(d, f) for d, _, files in os.walk(tempfile.gettempdir()) for f in files
+             if f.endswith(".json"))
+    for path in paths:
         with contextlib.suppress(OSError, UnicodeDecodeError, ValueError):
             info = json.loads(path.read_text(encoding="utf-8"))
             if "key" in info and f"wardanalysis-run-{pid}-" in str(info.get("ip", "")):
