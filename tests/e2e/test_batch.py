@@ -390,10 +390,11 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _connection_files(pid: int) -> list[Path]:
+def _connection_files(pid: int, since: float) -> list[Path]:
     """Kernel connection files (they hold the kernel's HMAC key) of the batch ``pid``'s kernels
     anywhere in the system temporary directory (its kernels' sockets live in its scratch
-    directory, which the connection file names)."""
+    directory, which the connection file names), written at ``since`` (a ``time.time()``) or
+    later: a process id comes round again, and an older run of that id may have left files."""
     found = []
     # os.walk, not Path.rglob: other tests' temporary folders come and go while this looks
     # (rglob raises when one vanishes mid-walk; os.walk skips it)
@@ -401,6 +402,8 @@ def _connection_files(pid: int) -> list[Path]:
              if f.endswith(".json"))
     for path in paths:
         with contextlib.suppress(OSError, UnicodeDecodeError, ValueError):
+            if path.stat().st_mtime < since:
+                continue
             info = json.loads(path.read_text(encoding="utf-8"))
             if "key" in info and f"wardanalysis-run-{pid}-" in str(info.get("ip", "")):
                 found.append(path)
@@ -433,11 +436,12 @@ def sleeping(_slept: tuple[Workspace, Path]) -> Workspace:
 def test_a_signal_stops_everything_in_seconds_and_keeps_what_was_there(sleeping, sig, code):
     ws = sleeping
     results_before = ws.results()
+    started = time.time() - 1  # file times may be a little coarser than the clock
     proc = subprocess.Popen(ws.command(), cwd=ws.root, env=ws.env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     _wait_for_kernels(proc.pid, 2)
     time.sleep(1.0)  # both notebooks are sleeping in their kernels
-    assert _connection_files(proc.pid)  # the kernels' keys, where the run will remove them
+    assert _connection_files(proc.pid, started)  # the kernels' keys, where the run removes them
     sent = time.monotonic()
     proc.send_signal(sig)
     stdout, _ = proc.communicate(timeout=60)
@@ -446,7 +450,7 @@ def test_a_signal_stops_everything_in_seconds_and_keeps_what_was_there(sleeping,
     assert "INTERRUPTED" in stdout
     assert_no_leftovers(proc.pid)
     assert not scratch_dirs(proc.pid)
-    assert not _connection_files(proc.pid)  # no kernel's key left behind
+    assert not _connection_files(proc.pid, started)  # no kernel's key left behind
     assert all(e["status"] == "ok" for e in ws.manifest()["reports"])  # the earlier reports
     assert ws.results() == results_before
     _referenced_files_exist(ws)

@@ -310,3 +310,18 @@ def test_a_bad_set_is_named(real_dirs, setting, expected):
 
     problems = _problems(real_dirs, Overrides(settings=[setting]))
     assert any(expected in p for p in problems), problems
+
+
+def test_a_preload_module_is_looked_up_without_importing_its_packages():
+    """``findable`` answers for dotted names without importing their parent packages (the run's
+    own process must not import statsmodels, scipy or pandas to check the preload list)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from wardanalysis.batch.config import findable; "
+            "print(findable('statsmodels.api'), findable('statsmodels.apii'), "
+            "findable('no_such_module_xyz.sub'), findable('json.decoder'), "
+            "[m for m in ('statsmodels', 'scipy', 'pandas') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "True False False True []"

@@ -630,7 +630,7 @@ def load_config(
                                 f"must be null or a list of module names, not {brief(preload)}"))
         preload = None
     for module in preload or []:
-        if not _importable(module):
+        if not findable(module):
             problems.append(Problem(batch_file, "preload",
                                     f"no module named {brief(module)} can be imported"))
 
@@ -728,13 +728,23 @@ def _kernel_names() -> set[str]:
         return set()
 
 
-def _importable(module: str) -> bool:
+def findable(name: str) -> bool:
+    """Whether module ``name`` can be found, importing nothing (``importlib.util.find_spec``
+    would import every parent package of a dotted name: scipy, statsmodels … in this process)."""
+    import importlib.machinery
     import importlib.util
 
+    parts = name.split(".")
     try:
-        return importlib.util.find_spec(module) is not None
+        spec = importlib.util.find_spec(parts[0])
+        for i in range(1, len(parts)):
+            if spec is None or not spec.submodule_search_locations:
+                return False
+            spec = importlib.machinery.PathFinder.find_spec(
+                ".".join(parts[:i + 1]), list(spec.submodule_search_locations))
     except (ImportError, ValueError):
         return False
+    return spec is not None
 
 
 def _check_notebook_params(values: dict[str, Any], info: NotebookInfo, file: str) -> list[Problem]:

@@ -123,27 +123,11 @@ def expand(modules: list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
-def _findable(name: str) -> bool:
-    """Whether module ``name`` can be found, importing nothing (``importlib.util.find_spec``
-    would import every parent package of a dotted name: scipy, statsmodels … in this process)."""
-    import importlib.machinery
-
-    parts = name.split(".")
-    try:
-        spec = importlib.util.find_spec(parts[0])
-        for i in range(1, len(parts)):
-            if spec is None or not spec.submodule_search_locations:
-                return False
-            spec = importlib.machinery.PathFinder.find_spec(
-                ".".join(parts[:i + 1]), list(spec.submodule_search_locations))
-    except (ImportError, ValueError):
-        return False
-    return spec is not None
-
-
 def missing_modules(modules: list[str]) -> list[str]:
     """Modules of ``modules`` that cannot be found (the fork server skips them silently)."""
-    return [name for name in modules if not _findable(name)]
+    from .config import findable
+
+    return [name for name in modules if not findable(name)]
 
 
 def exit_with_parent(*, group: bool = False) -> None:
