@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+# Every install is pinned by constraints.txt (`make lock` refreshes it); as an environment variable
+# the constraint reaches pip's isolated build of the editable install too.
+PIP    := PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip --disable-pip-version-check -q
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 # Jupyter and matplotlib write caches under $HOME; headless plotting everywhere.
 export MPLBACKEND := Agg
@@ -10,7 +12,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help report test test-unit test-data test-reference test-notebooks test-e2e notebooks \
-        check bench e2e-loop lint format checksums datadict clean venv venv-test
+        check bench e2e-loop lint format checksums datadict clean venv venv-test lock
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,11 +21,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) install -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) install -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
@@ -43,7 +45,7 @@ check: venv ## Validate the shipped data (or DATA=path/to/file-or-dir)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/e2e/fixtures
 
 test: venv-test ## Run every test tier: lint, then unit, data, reference, notebooks (nbval), end-to-end
-	$(BIN)/ruff check wardanalysis tests benchmarks
+	$(BIN)/ruff check wardanalysis tests benchmarks tools
 	$(PYTEST) -n auto --dist loadfile $(NBVAL) -q \
 	  tests/e2e notebooks tests/notebooks tests/unit tests/data tests/reference
 
@@ -75,10 +77,13 @@ e2e-loop: venv-test ## Run the end-to-end suite RUNS times in a row (20), as mak
 	$(BIN)/python benchmarks/e2e_loop.py --runs $(or $(RUNS),20)
 
 lint: venv-test ## ruff lint
-	$(BIN)/ruff check wardanalysis tests benchmarks
+	$(BIN)/ruff check wardanalysis tests benchmarks tools
 
 format: venv-test ## ruff format
-	$(BIN)/ruff format wardanalysis tests benchmarks
+	$(BIN)/ruff format wardanalysis tests benchmarks tools
+
+lock: ## Refresh constraints.txt (and environment.yml's pins) to the newest versions pyproject.toml allows
+	$(PYTHON) tools/lock.py
 
 datadict: venv ## Regenerate docs/data_dictionary.md from the dataset descriptors
 	$(BIN)/python -m wardanalysis.datadict > docs/data_dictionary.md

@@ -1,4 +1,4 @@
-"""Set-up: pyproject.toml and environment.yml declare the same dependencies; the import stays light."""
+"""Set-up: pyproject.toml, constraints.txt and environment.yml agree; the import stays light."""
 
 from __future__ import annotations
 
@@ -20,10 +20,33 @@ def _parse(spec: str) -> tuple[str, str]:
     return m[1].lower().replace("_", "-"), m[2].replace(" ", "")
 
 
-def test_environment_yml_mirrors_pyproject():
+def _declared() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     declared = dict(_parse(s) for s in project["dependencies"])
-    declared |= dict(_parse(s) for s in project["optional-dependencies"]["test"])
+    return declared | dict(_parse(s) for s in project["optional-dependencies"]["test"])
+
+
+def _locked() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            assert sep and version, f"constraints.txt: {line!r} is not an exact pin"
+            pins[_parse(name)[0]] = version
+    return pins
+
+
+def test_lock_pins_every_declared_dependency_within_its_bounds():
+    from packaging.specifiers import SpecifierSet
+
+    locked = _locked()
+    for name, bound in _declared().items():
+        assert name in locked, f"constraints.txt has no pin for {name}: run make lock"
+        assert locked[name] in SpecifierSet(bound), f"{name}=={locked[name]} is outside {bound}"
+
+
+def test_environment_yml_pins_the_locked_versions():
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     listed: dict[str, str] = {}
     for item in env["dependencies"]:
@@ -33,10 +56,27 @@ def test_environment_yml_mirrors_pyproject():
                 continue
             name, bound = _parse(spec)
             listed[name] = bound
-    python = listed.pop("python")
+    assert listed.pop("python") == "=3.11"  # the Python the lock was resolved for
     listed.pop("pip")
-    assert python == project["requires-python"]
-    assert listed == declared
+    locked = _locked()
+    assert set(listed) == set(_declared())
+    assert listed == {name: f"=={locked[name]}" for name in listed}
+
+
+def test_installed_versions_are_the_locked_ones():
+    """The environment the tests run in is the locked one (a stale .venv fails here)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    locked = _locked()
+    wrong = {}
+    for name in _declared():
+        try:
+            have = version(name)
+        except PackageNotFoundError:
+            have = None
+        if have != locked[name]:
+            wrong[name] = (have, locked[name])
+    assert not wrong, f"installed (have, locked) differ: {wrong}; make test reinstalls from the lock"
 
 
 def test_import_is_light():
@@ -100,3 +140,25 @@ def test_every_library_the_package_imports_is_declared():
         if not dists & declared:
             undeclared[module] = sorted(dists)
     assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
+
+
+def _sanitize(text: str) -> str:
+    """Apply tests/nbval_sanitize.cfg as nbval does (each section's regex, in order)."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "tests" / "nbval_sanitize.cfg", encoding="utf-8")
+    for section in cfg.sections():
+        text = re.sub(cfg[section]["regex"], cfg[section]["replace"], text)
+    return text
+
+
+def test_nbval_sanitizer_masks_svg_clip_ids_but_no_number():
+    committed = '<clipPath id="pdec87ff142"><rect x="57.6" y="41.472"/></clipPath>' \
+                '<g clip-path="url(#pdec87ff142)">'
+    fresh = committed.replace("pdec87ff142", "p6a56053a6b")
+    moved = fresh.replace("41.472", "41.473")
+    assert _sanitize(committed) == _sanitize(fresh)
+    assert _sanitize(committed) != _sanitize(moved)
+    estimate = '{"value": 1026.5802712045513}'
+    assert _sanitize(estimate) == estimate
