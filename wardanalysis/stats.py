@@ -363,6 +363,13 @@ def fit_quasi_binomial(successes, trials, X: pd.DataFrame, alpha: float = ALPHA,
     )
 
 
+#: An NB2 alpha below this is the boundary alpha = 0. There the likelihood has no interior
+#: maximum, BFGS stops without converging and a Newton step from it lands on alpha < 0: whether
+#: the result is NaN or a number then depends on the last bits of the arithmetic (the memory
+#: layout of the process), so such a fit is reported as not converged, on every path alike.
+NB_ALPHA_BOUNDARY = 1e-4
+
+
 @dataclass(frozen=True, eq=False)
 class NBFit:
     """A negative binomial (NB2: variance = mu + alpha mu^2) maximum-likelihood fit.
@@ -381,6 +388,9 @@ class NBFit:
     n_obs: int
     alpha: float = ALPHA
     warnings: tuple[str, ...] = ()
+    #: alpha went to 0: the counts vary no more than Poisson counts, and the NB2 likelihood has
+    #: no interior maximum (such a fit is never ``converged``; see :data:`NB_ALPHA_BOUNDARY`)
+    at_boundary: bool = False
 
     @property
     def df_resid(self) -> int:
@@ -415,17 +425,27 @@ def fit_negative_binomial(y, X: pd.DataFrame, alpha: float = ALPHA,
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = sm.NegativeBinomial(y, X.astype(float), loglike_method="nb2")
-        res = model.fit(disp=0, maxiter=500, method="bfgs")
-        # polish with Newton from the BFGS optimum for an accurate Hessian
-        res = model.fit(start_params=res.params, disp=0, maxiter=100, method="newton")
+        first = model.fit(disp=0, maxiter=500, method="bfgs")
+        at_boundary = not float(np.asarray(first.params)[-1]) > NB_ALPHA_BOUNDARY
+        # polish with Newton from the BFGS optimum for an accurate Hessian (not from the
+        # boundary alpha = 0, where a Newton step leaves the parameter space)
+        res = first if at_boundary else model.fit(
+            start_params=first.params, disp=0, maxiter=100, method="newton")
     names = list(X.columns)
     params = pd.Series(np.asarray(res.params)[: len(names)], index=names)
-    cov_full = np.asarray(res.cov_params())
+    try:
+        cov_full = np.asarray(res.cov_params())
+    except ValueError:  # no Hessian at a failed optimum
+        cov_full = np.full((k, k), np.nan)
     cov = pd.DataFrame(cov_full[: len(names), : len(names)], index=names, columns=names)
+    finite = bool(np.isfinite(np.asarray(res.params)).all() and np.isfinite(cov_full).all()
+                  and (np.diag(cov_full) > 0).all())
     return NBFit(
         params=params, cov=cov, nb_alpha=float(np.asarray(res.params)[-1]),
-        converged=bool(res.mle_retvals.get("converged", False)), loglike=float(res.llf),
-        n_obs=len(y), alpha=alpha, warnings=tuple(str(w.message) for w in caught),
+        converged=(not at_boundary and finite
+                   and bool(res.mle_retvals.get("converged", False))),
+        loglike=float(res.llf), n_obs=len(y), alpha=alpha,
+        warnings=tuple(str(w.message) for w in caught), at_boundary=at_boundary,
     )
 
 

@@ -152,3 +152,32 @@ def test_autocorrelated_residuals_switch_to_hac_and_say_so(cal):
                                        .astype(int)))
     assert "HAC" in panel.estimate("wards.level_rr").interval and "HAC" in panel.method
     assert any("HAC" in c for c in panel.caveat_list("en"))
+
+
+def _poisson_like_months() -> pd.DataFrame:
+    """Sixty months whose counts vary less than Poisson counts (the expected count, rounded):
+    the NB2 likelihood's maximum is at alpha = 0, the boundary."""
+    months = simulate.months_of(range(2019, 2024)).reset_index(drop=True)
+    t = np.arange(len(months))
+    expected = 6 * np.exp(-0.004 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
+    return months.assign(requests=np.round(expected).astype(int))
+
+
+def test_negative_binomial_at_the_boundary_is_reported_the_same_way_whatever_the_last_bits():
+    """At alpha = 0 the outcome used to depend on the last bits of the arithmetic (a Newton step
+    from the boundary gave NaN or a number, by the process's memory layout): perturbing the
+    design by 1e-15 now never changes the verdict, and no number is recorded."""
+    from wardanalysis import stats
+    from wardanalysis.models.periods import covid_period
+
+    df = Mo._monthly_frame(_poisson_like_months())
+    X = Mo.monthly_design(df, covid_period(None, None), 2).astype(float)
+    y = df["requests"].to_numpy(float)
+    rng = np.random.default_rng(1)
+    fits = [stats.fit_negative_binomial(y, X * (1 + 1e-15 * rng.standard_normal(X.shape)))
+            for _ in range(8)]
+    assert all(f.at_boundary and not f.converged for f in fits)
+    res = Mo.monthly_its(_poisson_like_months(), simulated=False)
+    assert "monthly.level_rr_nb" not in res.keys
+    assert "does not converge, so it gives no figure" in res.text("en")
+    assert "収束しないため数値を示さない" in res.text("ja")

@@ -150,6 +150,7 @@ class _Fit:
     lb_lags: int
     hac_cov: pd.DataFrame | None
     hac_lags: int
+    nb_problem: str | None = None  # "boundary" or "not_converged" when nb is None
 
 
 def _fit_all(y: np.ndarray, X: pd.DataFrame, what: str, groups=None) -> _Fit:
@@ -157,12 +158,13 @@ def _fit_all(y: np.ndarray, X: pd.DataFrame, what: str, groups=None) -> _Fit:
     from statsmodels.stats.diagnostic import acorr_ljungbox
 
     qp = stats.fit_quasi_poisson(y, X, what=what)
+    nb_problem = None
     try:
         nb = stats.fit_negative_binomial(y, X, what=what)
         if not nb.converged:
-            nb = None
+            nb_problem, nb = ("boundary" if nb.at_boundary else "not_converged"), None
     except (NotEstimableError, np.linalg.LinAlgError, ValueError):
-        nb = None
+        nb_problem, nb = "not_converged", None
     resid = (y - qp.fitted) / np.sqrt(qp.fitted)
     if groups is not None:  # autocorrelation of the months' total residual
         resid = pd.Series(resid).groupby(np.asarray(groups)).sum().to_numpy()
@@ -179,7 +181,7 @@ def _fit_all(y: np.ndarray, X: pd.DataFrame, what: str, groups=None) -> _Fit:
                 res = model.fit(cov_type="hac-groupsum", cov_kwds={
                     "time": pd.factorize(np.asarray(groups))[0], "maxlags": hac_lags})
         hac_cov = pd.DataFrame(np.asarray(res.cov_params()), index=X.columns, columns=X.columns)
-    return _Fit(qp, nb, lb_p, lags, hac_cov, hac_lags)
+    return _Fit(qp, nb, lb_p, lags, hac_cov, hac_lags, nb_problem)
 
 
 def _ratio(fit: _Fit, name: str, use_hac: bool) -> tuple[float, float, float, str]:
@@ -203,20 +205,22 @@ class MonthlyITSResult(_Simulated, Result):
     input_name: str = "monthly_requests"
     period: CovidPeriod = CovidPeriod(2020, 2023)
     autocorrelated: bool = False
+    #: why there is no negative binomial figure: "boundary" or "not_converged" (None: there is)
+    nb_problem: str | None = None
 
     def _facts(self, lang: str) -> dict[str, str]:
         lv = self.estimate("monthly.level_rr")
         nb = self.estimate("monthly.level_rr_nb") if "monthly.level_rr_nb" in self.keys else None
         ov = self.estimate("monthly.observed_vs_counterfactual")
         ex = self.estimate("monthly.exposure_rr_per_30_days")
-        na = "—"
         return {
             "months": str(self.n_obs),
             "span": years_text(self.data["fiscal_year"].unique(), lang),
             "covid": years_text([self.period.start, self.period.end], lang),
             "level": fmt(lv.value), "level_ci": fmt_ci(lv.ci_low, lv.ci_high, lang),
-            "nb": fmt(nb.value) if nb else na,
-            "nb_ci": fmt_ci(nb.ci_low, nb.ci_high, lang) if nb else "",
+            "nb_sentence": message("monthly.nb_text", lang, nb=fmt(nb.value),
+                                   nb_ci=fmt_ci(nb.ci_low, nb.ci_high, lang)) if nb
+            else message(f"monthly.nb_{self.nb_problem}", lang),
             "ratio": fmt(ov.value), "ratio_ci": fmt_ci(ov.ci_low, ov.ci_high, lang),
             "exposure": fmt(ex.value), "exposure_ci": fmt_ci(ex.ci_low, ex.ci_high, lang),
             "verdict": message("monthly.verdict_yes" if lv.interval_excludes_one
@@ -345,7 +349,8 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
         title_key="title_monthly_its", estimates=tuple(est), method=method, method_ja=method_ja,
         n_obs=len(df), caveats=tuple(message(k, "en", **facts("en")) for k in chosen),
         caveats_ja=tuple(message(k, "ja", **facts("ja")) for k in chosen), data=table,
-        simulated=bool(simulated), input_name=input_name, period=period, autocorrelated=hac)
+        simulated=bool(simulated), input_name=input_name, period=period, autocorrelated=hac,
+        nb_problem=fit.nb_problem)
 
 
 #: Glossary keys of the wards' names.
