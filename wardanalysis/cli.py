@@ -131,13 +131,22 @@ REPORT_BUG = ("wardanalysis: this is a bug, not a problem with your input; pleas
 
 def main(argv: list[str] | None = None) -> int:
     """The command line. The package's own errors (bad input) print as one line and exit 2; an
-    interrupted command exits 130; a broken pipe (``| head``) ends quietly; anything else is a
+    interrupted command exits 130 (SIGINT) or 143 (SIGTERM); a broken pipe (``| head``) ends quietly; anything else is a
     bug and prints its traceback with a request to report it (exit 1)."""
     import os
+    import signal
     import traceback
 
     from .errors import WardanalysisError
 
+    class Terminated(BaseException):
+        """SIGTERM, raised where the command is, as SIGINT raises KeyboardInterrupt."""
+
+    def on_term(signum: int, frame: object) -> None:
+        raise Terminated
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, on_term)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -155,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wardanalysis: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("wardanalysis: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         # the reader went away (`wardanalysis datasets | head`): stop writing, quietly
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -11,11 +11,35 @@ from pathlib import Path
 from .errors import WardanalysisError
 from .paths import REPO_DIR, shipped_data_dir
 
-__all__ = ["DataDirError", "data_checksum", "overlay_path", "resolve_data_dir", "sha256"]
+__all__ = ["DataDirError", "NotRegularFileError", "data_checksum", "irregular_files",
+           "overlay_path", "resolve_data_dir", "sha256"]
+
+
+class NotRegularFileError(WardanalysisError, OSError):
+    """A data file that is a FIFO, device, directory or a link to one: never opened."""
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The file's SHA-256, read in blocks; only a regular file is opened (a FIFO would block
+    forever, a link to ``/dev/zero`` never end)."""
+    path = Path(path)
+    if not path.is_file():
+        if not os.path.lexists(path):
+            raise FileNotFoundError(path)
+        raise NotRegularFileError(f"{path}: not a regular file (a FIFO, device, directory or a "
+                                  "link to one); move it out of the data folder")
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def data_files(data_dir: str | Path) -> list[Path]:
+    """The files of a user's data folder that the package reads or fingerprints."""
+    return sorted([*Path(data_dir).glob("*.csv"), *Path(data_dir).glob("*.xlsx")])
+
+
+def irregular_files(data_dir: str | Path) -> list[Path]:
+    """The data files of ``data_dir`` that are not regular files (nothing is opened)."""
+    return [p for p in data_files(data_dir) if not p.is_file()]
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
@@ -64,8 +88,12 @@ def data_checksum(data_dir: str | Path | None = None) -> str:
     root = shipped_data_dir()
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".csv", ".yml"})
     if data_dir:
-        files += sorted([*Path(data_dir).glob("*.csv"), *Path(data_dir).glob("*.xlsx")])
+        files += data_files(data_dir)
     for p in files:
+        if not p.is_file():
+            sha256(p)  # raises, naming the file
         h.update(p.name.encode())
-        h.update(p.read_bytes())
+        with open(p, "rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()

@@ -64,28 +64,18 @@ def refresh(path: Path, timeout: int = 600) -> None:
     """Execute ``path`` with its defaults and replace it with the executed, cleaned notebook."""
     import nbformat
     import papermill as pm
-    from jupyter_core.utils import run_sync
-
-    from .batch.kernels import kernel_manager
 
     path = Path(path).resolve()
     with tempfile.TemporaryDirectory(prefix="wardanalysis-refresh-") as scratch:
         cwd = Path(scratch) / "cwd"
         cwd.mkdir()
         out = Path(scratch) / path.name
-        # the batch's kernel manager: ZeroMQ over Unix sockets, connection file in the scratch
-        # directory (removed with it); started by papermill, stopped here
-        km = kernel_manager("python3", Path(scratch), fork_context=None)
-        try:
-            pm.execute_notebook(
-                str(path), str(out), parameters={}, cwd=str(cwd), kernel_name="python3",
-                progress_bar=False, log_output=False, execution_timeout=timeout, km=km,
-            )
+        try:  # a kernel started by papermill the ordinary way, in an empty folder
+            pm.execute_notebook(str(path), str(out), parameters={}, cwd=str(cwd),
+                                kernel_name="python3", progress_bar=False, log_output=False,
+                                execution_timeout=timeout)
         except pm.PapermillExecutionError as exc:
             raise RefreshError(f"{path.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
-        finally:
-            if km.has_kernel:
-                run_sync(km.shutdown_kernel)(now=True)
         nb = nbformat.read(out, as_version=4)
     _clean(nb)
     problems = _problems(nb, path.name)
@@ -102,16 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import logging
 
-    from .batch.kernels import KERNEL_ENV
-
     # papermill cannot parse annotations such as ``int | str | None`` and says so for each one;
     # the defaults are used here, so its parameter warnings say nothing
     logging.getLogger("papermill").setLevel(logging.ERROR)
 
-    # The kernels' environment, as in the batch: plots inline whatever MPLBACKEND the caller has
-    # (the Makefile exports Agg, under which a kernel shows no plot at all), and a fixed hash
-    # seed. papermill's kernels inherit this process's environment.
-    os.environ.update(KERNEL_ENV)
+    # The kernels' environment, as in the batch and in JupyterLab: ipykernel's own default
+    # backend (inline plots), whatever MPLBACKEND the caller has (the Makefile exports Agg, under
+    # which a kernel shows no plot at all). papermill's kernels inherit this environment.
+    os.environ.pop("MPLBACKEND", None)
     paths = args.notebooks or sorted(notebooks_dir().glob("*.ipynb"))
     failed = 0
     for p in paths:

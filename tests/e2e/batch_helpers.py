@@ -1,8 +1,8 @@
 """Helpers of the end-to-end batch tests: a workspace of fixture notebooks and parameter files in a
 temporary directory, and ``wardanalysis run`` executed as a separate process, as a user runs it.
 
-Every run is checked for leftovers: once it has exited, no process it started (worker, kernel
-fork server, kernel) may still be alive. They are recognised by ``WARDANALYSIS_BATCH_PARENT``,
+Every run is checked for leftovers: once it has exited, no process it started (worker,
+kernel) may still be alive. They are recognised by ``WARDANALYSIS_BATCH_PARENT``,
 which the batch sets in the environment of everything it starts.
 """
 
@@ -45,7 +45,7 @@ def batch_processes(parent_pid: int) -> list[psutil.Process]:
 
 
 def scratch_dirs(parent_pid: int) -> list[Path]:
-    """The temporary directories (kernels, fork server) of the batch run ``parent_pid``."""
+    """The temporary directories (kernels) of the batch run ``parent_pid``."""
     return list(Path(tempfile.gettempdir()).glob(f"wardanalysis-run-{parent_pid}-*"))
 
 

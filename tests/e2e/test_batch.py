@@ -283,7 +283,7 @@ def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
     else:
         raise AssertionError("the run published nothing")
     in_flight = batch_processes(proc.pid)
-    assert in_flight  # workers, fork servers, kernels
+    assert in_flight  # workers, kernels
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert_no_leftovers(proc.pid)
@@ -309,30 +309,16 @@ def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
     assert ws.results() == results_before
 
 
-def test_two_runs_give_identical_results_and_outputs_with_fresh_kernels_too(first_run, workspace):
-    """A forced re-run, this time with kernels spawned from nothing instead of forked from the
-    warm fork server, reproduces results.csv and every output byte for byte."""
+def test_two_runs_give_identical_results_and_outputs(first_run, workspace):
+    """A forced re-run on one worker reproduces results.csv and every output byte for byte, and
+    every notebook still starts from an empty namespace (fy_report and overview each fail if they
+    see the other's variable)."""
     first = first_run[2]
-    ws = workspace
-    result = ws.run("--data-dir", str(ws.overlay), "--force", "--kernel-start", "spawn",
-                    "--workers", "1")
-    assert result.returncode == 0, ws.explain(result)
-    assert ws.results() == first.results()
-    assert _outputs(ws) == _outputs(first)
-    kernels = {e["report"]["kernel_start"] for e in ws.manifest()["reports"]}
-    assert kernels == {"spawn"}
-    assert {e["report"]["kernel_start"] for e in first.manifest()["reports"]} == {"fork"}
-
-
-def test_one_worker_runs_each_notebook_in_a_fresh_kernel(first_run, workspace):
-    """One worker, forked kernels, each started while the previous notebook ran: every notebook
-    still starts from an empty namespace (fy_report and overview each fail if they see the
-    other's variable) and gives the same outputs."""
     ws = workspace
     result = ws.run("--data-dir", str(ws.overlay), "--force", "--workers", "1")
     assert result.returncode == 0, ws.explain(result)
-    assert {e["report"]["kernel_start"] for e in ws.manifest()["reports"]} == {"fork"}
-    assert _outputs(ws) == _outputs(first_run[2])
+    assert ws.results() == first.results()
+    assert _outputs(ws) == _outputs(first)
 
 
 def test_cli_from_any_working_directory_uses_absolute_paths(workspace, tmp_path):
@@ -382,6 +368,16 @@ def _wait_for_kernels(pid: int, count: int, timeout: float = 60) -> list[psutil.
             return kernels
         time.sleep(0.05)
     raise AssertionError("the kernels did not start")
+
+
+def _catches(pid: int, sig: int) -> bool:
+    """Whether process ``pid`` has a handler for ``sig`` yet (Linux: SigCgt in /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    mask = int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status, re.M)[1], 16)
+    return bool(mask >> (sig - 1) & 1)
 
 
 def _default_sigint() -> None:
@@ -456,24 +452,52 @@ def test_a_signal_stops_everything_in_seconds_and_keeps_what_was_there(sleeping,
     _referenced_files_exist(ws)
 
 
-def test_ctrl_c_while_starting_up_stops_at_once(sleeping):
-    """Ctrl-C before any kernel runs (while the fork server imports its modules), then a second
-    Ctrl-C during the clean-up: the run still stops, removes its scratch files and leaves no
-    process behind."""
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_starting_up_stops_at_once(sleeping, sig, code):
+    """A signal before any kernel runs (while the workers start), then a second one during the
+    clean-up: the run still stops within seconds with 128 + the signal's number, no traceback,
+    removes its scratch files and leaves no process behind."""
     ws = sleeping
     results_before = ws.results()
     proc = subprocess.Popen(ws.command("--force"), cwd=ws.root, env=ws.env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_default_sigint)
     deadline = time.monotonic() + 60
-    while not batch_processes(proc.pid) and time.monotonic() < deadline:  # the fork server
+    while not batch_processes(proc.pid) and time.monotonic() < deadline:  # the first worker
         time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    proc.send_signal(sig)
     time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=30)
-    assert proc.returncode == 130
+        proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 10
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr, stderr
+    assert_no_leftovers(proc.pid)
+    assert not scratch_dirs(proc.pid)
+    assert ws.results() == results_before
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_in_the_first_moments_exits_cleanly(sleeping, sig, code):
+    """A signal as soon as the command has started (its handler for SIGTERM is in place; before
+    that the interpreter itself is starting, and CPython's own start-up is not the package's) and
+    is still reading its settings and the data, before any worker exists: 130/143, no traceback,
+    nothing changed."""
+    ws = sleeping
+    results_before = ws.results()
+    proc = subprocess.Popen(ws.command("--force"), cwd=ws.root, env=ws.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
+    deadline = time.monotonic() + 30
+    while not _catches(proc.pid, signal.SIGTERM) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert not batch_processes(proc.pid)  # it is still reading its settings
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr, stderr
     assert_no_leftovers(proc.pid)
     assert not scratch_dirs(proc.pid)
     assert ws.results() == results_before

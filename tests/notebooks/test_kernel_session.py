@@ -8,9 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from jupyter_core.utils import run_sync
-
-from wardanalysis.batch.kernels import kernel_manager
+from jupyter_client.manager import KernelManager
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -18,17 +16,18 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 @pytest.fixture(scope="module")
 def kernel():
     with tempfile.TemporaryDirectory(prefix="wardanalysis-session-") as scratch:
-        (Path(scratch) / "cwd").mkdir()
-        km = kernel_manager("python3", Path(scratch), fork_context=None)
-        run_sync(km.start_kernel)(cwd=str(Path(scratch) / "cwd"))
+        # a kernel started as JupyterLab starts one (Unix sockets: no TCP warning)
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(scratch) / "zmq"),
+                           connection_file=str(Path(scratch) / "connection.json"))
+        km.start_kernel(cwd=scratch)
         kc = km.client()
         kc.start_channels()
         try:
-            run_sync(kc.wait_for_ready)(timeout=60)
+            kc.wait_for_ready(timeout=60)
             yield kc
         finally:
             kc.stop_channels()
-            run_sync(km.shutdown_kernel)(now=True)
+            km.shutdown_kernel(now=True)
 
 
 def _html(kc, code: str) -> str:
@@ -41,7 +40,7 @@ def _html(kc, code: str) -> str:
         if msg["msg_type"] == "error":
             shown.append("ERROR " + msg["content"]["ename"] + ": " + msg["content"]["evalue"])
 
-    reply = run_sync(kc.execute_interactive)(code, output_hook=keep, timeout=120)
+    reply = kc.execute_interactive(code, output_hook=keep, timeout=120)
     assert reply["content"]["status"] == "ok", shown
     assert len(shown) == 1, shown
     return shown[0]
@@ -52,12 +51,12 @@ def test_rerunning_a_cell_after_switching_language_shows_the_other_language(kern
              "from wardanalysis.models import handled_share\n"
              "report.setup('ja')\n"
              "result = handled_share()\n")
-    run_sync(kernel.execute_interactive)(setup, timeout=120)
+    kernel.execute_interactive(setup, timeout=120)
     ja = _html(kernel, "result")
     assert JAPANESE.search(ja)
-    run_sync(kernel.execute_interactive)("report.setup('en')", timeout=60)
+    kernel.execute_interactive("report.setup('en')", timeout=60)
     en = _html(kernel, "result")
     assert not JAPANESE.search(re.sub(r"<[^>]+>", "", en)), en[:300]
     assert "handled" in en.lower()
-    run_sync(kernel.execute_interactive)("report.setup('ja')", timeout=60)
+    kernel.execute_interactive("report.setup('ja')", timeout=60)
     assert _html(kernel, "result") == ja  # and back, the same page as before

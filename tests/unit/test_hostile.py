@@ -119,13 +119,13 @@ def test_an_offending_value_is_shown_briefly(tmp_path):
 
 
 def test_many_duplicate_rows_are_checked_in_one_pass_and_capped(tmp_path):
-    rows = "\n".join([ROW] * 100_000)
+    rows = "\n".join([ROW] * 20_000)  # a pairwise check would make 2e8 comparisons
     d = _dir(tmp_path, "needs_reflection", f"{NR_HEAD}\n{rows}\n")
     problems = check(d)
     dups = [p for p in problems if p.message.startswith("duplicate key")]
     assert len(dups) == 20 and dups[0].row == 3 and "first given in row 2" in dups[0].message
     rest = [p for p in problems if "more problem(s) like" in p.message]
-    assert rest and rest[0].message.startswith("99979 more problem(s)")
+    assert rest and rest[0].message.startswith("19979 more problem(s)")
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):
@@ -160,7 +160,7 @@ def test_pathological_inputs_stay_within_500_mib(tmp_path):
     """A benchmark-style check (no timing): each pathological input runs in a child process,
     is rejected, and the largest child stays under 500 MiB of resident memory."""
     (tmp_path / "bomb.yaml").write_text(BOMB, encoding="utf-8")
-    dup = _dir(tmp_path, "needs_reflection", f"{NR_HEAD}\n" + "\n".join([ROW] * 100_000) + "\n")
+    dup = _dir(tmp_path, "needs_reflection", f"{NR_HEAD}\n" + "\n".join([ROW] * 20_000) + "\n")
     (tmp_path / "big").mkdir()
     with open(tmp_path / "big" / "needs_reflection.csv", "wb") as fh:
         fh.truncate(50 * 1024 * 1024)
@@ -232,7 +232,7 @@ def _params(tmp_path: Path, batch: str, **files: str) -> Path:
 @pytest.mark.parametrize(("batch", "expected"), [
     ("timeout: 600.5\n", "timeout: must be a whole number of seconds from 1 to 86400, not 600.5"),
     ("timeout: .inf\n", "timeout: must be a whole number of seconds"),
-    ("preload: [no_such_module_xyz]\n", "preload: no module named 'no_such_module_xyz'"),
+    ("preload: [numpy]\n", "preload: unknown key"),
     ("kernel: no-such-kernel\n", "kernel: no Jupyter kernel named 'no-such-kernel' is installed"),
     ("fiscal_years: [2618]\n", "fiscal_years: 2618 is not a fiscal year in the data"),
     ("languages: &l [ja]\nx: *l\n", "uses a YAML anchor or alias"),
@@ -285,7 +285,7 @@ def test_an_output_path_that_is_a_file_is_named(tmp_path):
 def test_a_full_disk_is_one_line_and_keeps_the_earlier_reports(tmp_path, monkeypatch):
     import errno
 
-    from wardanalysis.batch import outputs, runner
+    from wardanalysis.batch import execute, outputs, runner
     from wardanalysis.batch.config import Overrides
     from wardanalysis.errors import OutputDirError
 
@@ -293,10 +293,11 @@ def test_a_full_disk_is_one_line_and_keeps_the_earlier_reports(tmp_path, monkeyp
     out.mkdir()
     (out / outputs.MANIFEST).write_text('{"format": 1, "reports": []}', encoding="utf-8")
 
-    def full(path, text):
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    def full(*args, **kwargs):  # the disk fills while the notebooks run (the real batch's run
+        # of a notebook is tested end to end; here only what the runner makes of a full disk)
+        raise OSError(errno.ENOSPC, "No space left on device", str(out / ".staging"))
 
-    monkeypatch.setattr(outputs, "write_atomic", full)
+    monkeypatch.setattr(execute, "run_jobs", full)
     with pytest.raises(OutputDirError, match="No space left on device"):
         runner.run_batch(Overrides(out=str(out), notebooks=["00_overview"], languages=["ja"]),
                          echo=lambda line: None, progress=False)

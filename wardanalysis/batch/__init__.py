@@ -26,12 +26,9 @@ Modules, one job each
                   against each notebook's parameters cell; the jobs to run.
 :mod:`~.cache`    input keys and dataset fingerprints: when a report may be reused.
 :mod:`~.runner`   one run, from plan to published index (what the command line calls).
-:mod:`~.pool`     the run's execution: notebook threads, kernels, renderer processes, and
-                  stopping them all on a signal.
-:mod:`~.execute`  one notebook (papermill, records, rendering, publishing); :mod:`~.render`
-                  the HTML views.
-:mod:`~.kernels`  jupyter_client kernel managers whose kernels are forked warm from the standard
-                  library's fork server (a provisioner registered as an entry point).
+:mod:`~.execute`  the run's execution: worker processes, each notebook in an ordinary kernel
+                  (papermill, records, rendering, publishing), and stopping them all on a
+                  signal; :mod:`~.render` the HTML views.
 :mod:`~.outputs`  the reports directory: atomic writes, manifest, results.csv, index.html.
 :mod:`~.cli`      the ``wardanalysis run`` options.
 """

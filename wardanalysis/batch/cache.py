@@ -30,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..datafiles import sha256
 from ..paths import PACKAGE_DIR, shipped_data_dir
 
 #: Bump when the layout of reports or the meaning of a key changes: every report is redone.
@@ -95,7 +96,7 @@ def shared_data_fingerprint() -> str:
 
 def _file_digest(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256(path)
     except FileNotFoundError:
         return "absent"
 

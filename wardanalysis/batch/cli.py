@@ -63,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run this notebook, by file name without .ipynb, e.g. "
                         "01_requests_covid (repeatable); default: all")
     parser.add_argument("--workers", "-j", type=_positive_int, metavar="N",
-                        help="notebooks executed at once (default: the number of CPU cores)")
+                        help="notebooks executed at once (default: batch.yaml's workers; "
+                        "null there means one more than the CPU cores)")
     parser.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                         help="stop a notebook that runs longer than this (default: batch.yaml)")
     parser.add_argument("--force", action="store_true",
@@ -79,8 +80,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="directory of user data files laid over the shipped data")
     parser.add_argument("--out", "-o", metavar="DIR",
                         help="output directory (default: reports/ in the repository)")
-    parser.add_argument("--kernel-start", choices=("fork", "spawn"),
-                        help="fork warm kernels from a fork server (default) or spawn each anew")
     parser.add_argument("--notebooks-dir", type=Path, metavar="DIR",
                         help="where the notebooks are (default: the repository's notebooks/)")
     parser.add_argument("--params-dir", type=Path, metavar="DIR",
@@ -98,7 +97,6 @@ def overrides_from(args: argparse.Namespace) -> Overrides:
         timeout=getattr(args, "timeout", None),
         out=getattr(args, "out", None),
         data_dir=getattr(args, "data_dir", None),
-        kernel_start=getattr(args, "kernel_start", None),
         settings=getattr(args, "settings", None),
     )
 

@@ -43,7 +43,6 @@ LANGUAGES = ("ja", "en")
 FISCAL_YEAR_DATASETS = ("needs_reflection", "civil_engineering_requests", "machizukuri_budget")
 #: Parameters the batch sets for every run; a per-notebook file may not set them.
 BATCH_PARAMETERS = ("lang", "data_dir", "fiscal_year")
-KERNEL_STARTS = ("fork", "spawn")
 
 
 @dataclass(frozen=True)
@@ -359,7 +358,6 @@ class Overrides:
     timeout: float | None = None
     out: str | None = None
     data_dir: str | None = None
-    kernel_start: str | None = None
     #: ``--set NAME=VALUE`` (repeatable): a parameter for every selected notebook declaring it
     settings: list[str] | None = None
 
@@ -400,8 +398,6 @@ class BatchConfig:
     workers: int
     timeout: float
     kernel: str
-    kernel_start: str
-    preload: list[str] | None
     data_years: list[int] = field(default_factory=list)
 
 
@@ -414,8 +410,6 @@ _BATCH_KEYS = {
     "out": "the output directory (relative paths are relative to the repository)",
     "data_dir": "null, or a directory of user data files laid over the shipped data",
     "kernel": "the Jupyter kernel name",
-    "kernel_start": "'fork' (warm kernels forked from a fork server) or 'spawn'",
-    "preload": "null, or the modules the fork server imports before forking kernels",
 }
 
 
@@ -442,8 +436,7 @@ def _resolve(path: str | os.PathLike[str], base: Path) -> Path:
 
 def default_workers() -> int:
     """Notebooks executed at once when ``workers`` is null: one more than the CPU cores. Each
-    notebook's thread also waits while its kernel starts and its pages render, so one extra keeps
-    the cores busy (the default batch on 2 cores: 28-29 s with 3, 32-33 s with 2, 30 s with 4)."""
+    notebook's worker also waits while its kernel starts, so one extra keeps the cores busy."""
     return (os.cpu_count() or 1) + 1
 
 
@@ -598,13 +591,13 @@ def load_config(
         problems.append(Problem(where[0], where[1], f"must be a positive integer, not {brief(workers)}"))
         workers = 1
 
-    timeout = o.timeout if o.timeout is not None else raw.get("timeout", 1800)
+    timeout = o.timeout if o.timeout is not None else raw.get("timeout", DEFAULT_TIMEOUT)
     if not _is_int(timeout) or not 1 <= timeout <= MAX_TIMEOUT:
         where = ("--timeout", None) if o.timeout is not None else (batch_file, "timeout")
         problems.append(Problem(where[0], where[1],
                                 f"must be a whole number of seconds from 1 to {MAX_TIMEOUT}, "
                                 f"not {brief(timeout)}"))
-        timeout = 1800
+        timeout = DEFAULT_TIMEOUT
 
     kernel = raw.get("kernel", "python3")
     if not isinstance(kernel, str) or not kernel:
@@ -614,25 +607,6 @@ def load_config(
         problems.append(Problem(batch_file, "kernel", f"no Jupyter kernel named {brief(kernel)} "
                                 f"is installed (installed: {', '.join(sorted(known))})"))
         kernel = "python3"
-
-    kernel_start = o.kernel_start or raw.get("kernel_start", "fork")
-    if kernel_start not in KERNEL_STARTS:
-        problems.append(Problem(batch_file, "kernel_start",
-                                f"must be one of {', '.join(KERNEL_STARTS)}, not {brief(kernel_start)}"))
-        kernel_start = "spawn"
-    if kernel_start == "fork" and not hasattr(os, "fork"):
-        kernel_start = "spawn"
-
-    preload = raw.get("preload")
-    if preload is not None and (not isinstance(preload, list)
-                                or not all(isinstance(m, str) and m for m in preload)):
-        problems.append(Problem(batch_file, "preload",
-                                f"must be null or a list of module names, not {brief(preload)}"))
-        preload = None
-    for module in preload or []:
-        if not findable(module):
-            problems.append(Problem(batch_file, "preload",
-                                    f"no module named {brief(module)} can be imported"))
 
     if o.out is not None:
         out = Path(o.out).expanduser().resolve()
@@ -657,6 +631,14 @@ def load_config(
     if data_dir is not None and not data_dir.is_dir():
         problems.append(Problem(*where, f"{data_dir} is not a directory"))
         data_dir = None
+    irregular = []
+    if data_dir is not None:  # before anything reads or hashes them
+        from ..datafiles import irregular_files
+
+        irregular = irregular_files(data_dir)
+        for path in irregular:
+            problems.append(Problem(str(path), None, "not a regular file (a FIFO, device, "
+                                    "directory or a link to one); move it out of the data folder"))
 
     # -- fiscal years (needs the data; only worth reading when the rest is sound)
     fiscal_years: list[int] = []
@@ -672,7 +654,7 @@ def load_config(
         requested = _check_year_list(raw.get("fiscal_years", "all"), batch_file, "fiscal_years",
                                      problems)
         year_source = (batch_file, "fiscal_years")
-    if needs_years or requested:
+    if (needs_years or requested) and not irregular:
         if data_years is None:
             from .cache import fiscal_years_in_data
 
@@ -708,14 +690,12 @@ def load_config(
         workers=int(workers),
         timeout=float(timeout),
         kernel=kernel,
-        kernel_start=kernel_start,
-        preload=preload,
         data_years=years_in_data,
     )
 
 
-#: The longest timeout accepted: a day.
-MAX_TIMEOUT = 86_400
+#: The longest timeout accepted (a day), and the one used when batch.yaml gives none.
+MAX_TIMEOUT, DEFAULT_TIMEOUT = 86_400, 600
 
 
 def _kernel_names() -> set[str]:
@@ -726,25 +706,6 @@ def _kernel_names() -> set[str]:
         return set(KernelSpecManager().find_kernel_specs())
     except Exception:  # listing failed: the kernel's own start will say what is wrong
         return set()
-
-
-def findable(name: str) -> bool:
-    """Whether module ``name`` can be found, importing nothing (``importlib.util.find_spec``
-    would import every parent package of a dotted name: scipy, statsmodels … in this process)."""
-    import importlib.machinery
-    import importlib.util
-
-    parts = name.split(".")
-    try:
-        spec = importlib.util.find_spec(parts[0])
-        for i in range(1, len(parts)):
-            if spec is None or not spec.submodule_search_locations:
-                return False
-            spec = importlib.machinery.PathFinder.find_spec(
-                ".".join(parts[:i + 1]), list(spec.submodule_search_locations))
-    except (ImportError, ValueError):
-        return False
-    return spec is not None
 
 
 def _check_notebook_params(values: dict[str, Any], info: NotebookInfo, file: str) -> list[Problem]:

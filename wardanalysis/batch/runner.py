@@ -22,8 +22,9 @@ from .config import Job, Overrides, ParamsError, discover_notebooks, load_config
 
 __all__ = ["RunSummary", "run_batch"]
 
-EXIT_OK, EXIT_FAILED, EXIT_PARAMS, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: Exit status of a run stopped by a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM).
+#: Exit statuses; a run stopped by a signal exits with 128 + its number (130 for SIGINT, 143 for
+#: SIGTERM).
+EXIT_OK, EXIT_FAILED, EXIT_PARAMS = 0, 1, 2
 #: Seconds between intermediate commits of manifest, results.csv and index while notebooks run.
 COMMIT_INTERVAL = 5.0
 
@@ -39,15 +40,12 @@ class RunSummary:
     seconds: float = 0.0
     interrupted: bool = False
     errors: list[str] = field(default_factory=list)
-    #: Why this run was slower than it could be (a fallback is never silent).
-    notes: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         parts = [f"{self.total} reports: {self.executed} executed, {self.reused} reused "
                  f"(inputs unchanged), {len(self.failed)} failed in {self.seconds:.1f} s"]
         if self.interrupted:
             parts.append("INTERRUPTED")
-        parts += [f"note: {n}" for n in self.notes]
         return "; ".join(parts)
 
 
@@ -188,7 +186,7 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
         final = publish(interrupted)
         outputs.collect_garbage(out, final)
         views.save()
-    from .pool import sweep_scratch
+    from .execute import sweep_scratch
 
     sweep_scratch()
     summary.seconds = time.monotonic() - t0
@@ -206,13 +204,12 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
     """Execute ``todo``; 0, or the number of the signal that stopped the run."""
     import wardanalysis
 
-    from .pool import run_jobs
+    from .execute import run_jobs
 
     data_dir = None if config.data_dir is None else str(config.data_dir)
     by_id: dict[str, Job] = {job.id: job for job, _ in todo}
 
     def messages() -> list[dict[str, Any]]:
-        # Called once the fork server is starting: this overlaps its imports.
         checksum = wardanalysis.data_checksum(data_dir)
         found = []
         for job, key in todo:
@@ -273,8 +270,6 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
             last_commit[0] = now
 
     try:
-        return run_jobs(messages, len(todo), workers=config.workers,
-                        kernel_start=config.kernel_start, preload=config.preload,
-                        on_done=on_done, notes=summary.notes)
+        return run_jobs(messages(), workers=config.workers, on_done=on_done)
     finally:
         bar.close()
