@@ -179,7 +179,7 @@ def test_a_poisoned_page_runs_nothing_in_chromium(poisoned, tmp_path):
 def test_the_content_security_policy_stops_markup_that_escaping_missed(tmp_path):
     """A page with raw markup forced into an output (as if escaping had failed): under the
     pages' policy the handler does not run; without the policy it does (the test can fail)."""
-    from wardanalysis.batch.render import Renderer
+    from wardanalysis.site.render import Renderer
 
     payload = ("<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','1')\">")
     nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [

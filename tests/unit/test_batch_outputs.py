@@ -10,6 +10,7 @@ import re
 import pytest
 
 from wardanalysis.batch import outputs
+from wardanalysis.site.runlog import run_log_html
 
 
 def _attempt(run, status="ok", records=(), error=None, files=None, d=None):
@@ -84,7 +85,7 @@ def test_results_csv_has_current_results_only_in_a_fixed_order():
 
 def test_index_groups_by_fiscal_year_and_escapes(tmp_path):
     manifest = outputs.build_manifest(_entries(), {"id": "r1", "summary": "done"})
-    page = outputs.index_html(manifest)
+    page = run_log_html(manifest)
     assert page.index("All fiscal years") < page.index("Fiscal year 2022") < page.index(
         "Fiscal year 2023")
     assert "ValueError: &lt;bad&gt; &amp; worse" in page

@@ -27,8 +27,9 @@ Modules, one job each
 :mod:`~.cache`    input keys and dataset fingerprints: when a report may be reused.
 :mod:`~.runner`   one run, from plan to published index (what the command line calls).
 :mod:`~.execute`  the run's execution: worker processes, each notebook in an ordinary kernel
-                  (papermill, records, rendering, publishing), and stopping them all on a
-                  signal; :mod:`~.render` the HTML views.
-:mod:`~.outputs`  the reports directory: atomic writes, manifest, results.csv, index.html.
+                  (papermill, records, pages, publishing), and stopping them all on a signal.
+:mod:`~.outputs`  the reports directory: atomic writes, lock, manifest, results.csv and .xlsx.
+
+The pages themselves (report views, front page, run log) are :mod:`wardanalysis.site`'s.
 :mod:`~.cli`      the ``wardanalysis run`` options.
 """

@@ -181,7 +181,7 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
 
 def _pages(nb: Any, info: dict[str, Any]) -> tuple[dict[str, str], str | None]:
     """The notebook's pages, and why they could not be rendered (None if they were)."""
-    from .render import Renderer, fallback_page
+    from ..site.render import Renderer, fallback_page
 
     try:
         if not _RENDERER:

@@ -27,7 +27,6 @@ import csv
 import datetime as dt
 import fcntl
 import hashlib
-import html
 import io
 import json
 import os
@@ -263,7 +262,7 @@ def results_xlsx(manifest: dict[str, Any]) -> bytes:
 
     from ..messages import keys as message_keys
     from ..messages import message
-    from .render import stable_dir
+    from ..site.render import stable_dir
 
     labelled = set(message_keys())
     wb = Workbook()
@@ -320,13 +319,14 @@ def _fixed_zip_times(data: bytes) -> bytes:
 def commit(out: Path, manifest: dict[str, Any]) -> None:
     """Write the stable copies of the latest good reports, the manifest, results.csv, the run
     log and the two front pages, each file atomically."""
-    from .front import front_page_html
+    from ..site.front import front_page_html
+    from ..site.runlog import run_log_html
 
     publish_stable(out, manifest)
     write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     write_atomic(out / RESULTS, results_csv(manifest))
     write_atomic(out / RESULTS_XLSX, results_xlsx(manifest))
-    write_atomic(out / RUN_LOG, index_html(manifest))
+    write_atomic(out / RUN_LOG, run_log_html(manifest))
     # The front pages depend on the reports only (not on the run's id or times): rewritten
     # only when those changed, which keeps a run with nothing to do from re-embedding fonts.
     mark = out / ".cache" / "front.key"
@@ -349,9 +349,9 @@ _SOURCE_MARK = ".source"
 
 def publish_stable(out: Path, manifest: dict[str, Any]) -> None:
     """Copy the latest good version of every report to its stable address (see
-    :func:`~wardanalysis.batch.render.stable_dir`), rewriting the root-relative links of a run
+    :func:`~wardanalysis.site.render.stable_dir`), rewriting the root-relative links of a run
     directory for that depth. A copy is rewritten only when the report it comes from changed."""
-    from .render import RUN_DIR_ROOT, stable_dir
+    from ..site.render import RUN_DIR_ROOT, stable_dir
 
     for e in manifest.get("reports", []):
         report = e.get("report")
@@ -406,7 +406,7 @@ def collect_garbage(out: Path, manifest: dict[str, Any]) -> int:
                     parent.rmdir()  # only if now empty
     # stable copies of reports the manifest no longer lists (after --prune): only the files
     # publish_stable wrote, recognised by their mark
-    from .render import stable_dir
+    from ..site.render import stable_dir
 
     current = {stable_dir(e["notebook"], e.get("fiscal_year"), e["lang"])
                for e in manifest.get("reports", []) if "notebook" in e and "lang" in e}
@@ -425,108 +425,3 @@ def collect_garbage(out: Path, manifest: dict[str, Any]) -> int:
             with contextlib.suppress(OSError):
                 parent.rmdir()
     return removed
-
-
-# --------------------------------------------------------------------------- index.html
-
-_CSS = """
-.summary{color:#444;margin:.3rem 0 1rem}.meta{color:#555;font-size:.9rem}
-td.num{text-align:right;white-space:nowrap}
-.ok{color:#08660f;font-weight:600}.failed,.timeout{color:#b00020;font-weight:600}
-.stale{color:#8a5a00;font-weight:600}.err{color:#b00020;font-family:ui-monospace,monospace;
-font-size:.85rem;white-space:pre-wrap}
-.links a{margin-right:.6rem;white-space:nowrap}
-"""
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _params_text(params: dict[str, Any]) -> str:
-    shown = {k: v for k, v in params.items() if k not in ("lang",)}
-    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in shown.items())
-
-
-def _links(attempt: dict[str, Any], labels: dict[str, str]) -> str:
-    files = attempt.get("files") or {}
-    return "".join(f'<a href="{_esc(files[k])}">{_esc(label)}</a>'
-                   for k, label in labels.items() if k in files)
-
-
-_VIEW_LABELS = {"review": "reviewer view", "full": "full view (code)", "notebook": ".ipynb"}
-_ERROR_LABELS = {"error": "error page", "notebook": "partial .ipynb"}
-
-
-def _row(e: dict[str, Any]) -> str:
-    report, failure = e.get("report"), e.get("failure")
-    latest = failure or report or {}
-    status = entry_status(e)
-    status_html = f'<span class="{status}">{_esc(status)}</span>'
-    detail = ""
-    links = ""
-    if failure:
-        detail = f'<div class="err">{_esc(failure.get("error") or "")}</div>'
-        links = _links(failure, _ERROR_LABELS)
-        if report:
-            status_html += ' <span class="stale">· earlier report kept (stale)</span>'
-            links += (f'<br><span class="stale">stale, from {_esc(report.get("finished", ""))}:'
-                      f"</span> " + _links(report, _VIEW_LABELS))
-    elif report:
-        links = _links(report, _VIEW_LABELS)
-    if e.get("kept"):
-        status_html += ' <span class="meta">· kept from an earlier run (not run this time)</span>'
-    checksum = latest.get("data_checksum") or ""
-    duration = latest.get("duration_s")
-    return (
-        "<tr>"
-        f"<td>{_esc(e['notebook'])}</td><td>{_esc(e['lang'])}</td>"
-        f"<td>{status_html}{detail}</td>"
-        f"<td><code>{_esc(_params_text(latest.get('parameters', {})))}</code></td>"
-        f'<td class="num">{"" if duration is None else f"{duration:.1f} s"}</td>'
-        f"<td>{_esc(latest.get('package_version', ''))}</td>"
-        f'<td><code title="{_esc(checksum)}">{_esc(checksum[:12])}</code></td>'
-        f'<td class="links">{links}</td>'
-        "</tr>"
-    )
-
-
-def index_html(manifest: dict[str, Any], title: str = "wardanalysis run log") -> str:
-    """The run log (``runs.html``): every report grouped by fiscal year and notebook, with its
-    status, parameters, duration, version, checksum and links to every stored version."""
-    reports = manifest["reports"]
-    run = manifest.get("run", {})
-    n_ok = sum(1 for e in reports if not e.get("failure"))
-    n_failed = sum(1 for e in reports if e.get("failure"))
-    n_stale = sum(1 for e in reports if is_stale(e))
-    groups: dict[Any, list[dict[str, Any]]] = {}
-    for e in reports:
-        groups.setdefault(e.get("fiscal_year"), []).append(e)
-    head = ("<tr><th>notebook</th><th>lang</th><th>status</th><th>parameters</th>"
-            "<th>duration</th><th>package</th><th>data checksum</th><th>views</th></tr>")
-    sections = []
-    for fy, entries in groups.items():
-        heading = "All fiscal years" if fy is None else f"Fiscal year {fy}"
-        rows = "".join(_row(e) for e in entries)
-        sections.append(f'<h2 id="{"all" if fy is None else f"fy{fy}"}">{_esc(heading)}</h2>'
-                        f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>")
-    toc = " · ".join(
-        f'<a href="#{"all" if fy is None else f"fy{fy}"}">{"all" if fy is None else fy}</a>'
-        for fy in groups)
-    summary = f"{len(reports)} reports: {n_ok} ok, {n_failed} failed"
-    if n_stale:
-        summary += f" ({n_stale} with an earlier good report kept, marked stale)"
-    last = (f"Last run {_esc(run.get('id', ''))}: {_esc(run.get('summary', ''))}"
-            if run else "")
-    from ..pages import page
-
-    body = (
-        f"<h1>{_esc(title)}</h1>"
-        f'<p class="summary">{_esc(summary)}</p><p class="meta">{last}</p>'
-        f'<p class="meta">Jump to: {toc}</p>'
-        + "".join(f'<div class="wa-table">{s}</div>' for s in sections)
-        + '<p class="meta">Machine-readable: <a href="manifest.json">manifest.json</a> · '
-        '<a href="results.csv">results.csv</a> · Reports for readers: '
-        '<a href="index.html">日本語</a> · <a href="index.en.html">English</a></p>'
-    )
-    return page(lang="en", title=title, body=f"<style>{_CSS}</style>{body}")
