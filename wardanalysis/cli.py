@@ -131,8 +131,9 @@ REPORT_BUG = ("wardanalysis: this is a bug, not a problem with your input; pleas
 
 def main(argv: list[str] | None = None) -> int:
     """The command line. The package's own errors (bad input) print as one line and exit 2; an
-    interrupted command exits 130 (SIGINT) or 143 (SIGTERM); a broken pipe (``| head``) ends quietly; anything else is a
-    bug and prints its traceback with a request to report it (exit 1)."""
+    interrupted command exits 130 (SIGINT) or 143 (SIGTERM) without a traceback; a broken pipe
+    (``| head``) ends quietly; anything else is a bug and prints its traceback with a request to
+    report it (exit 1). The signal handlers it sets are the caller's again when it returns."""
     import os
     import signal
     import traceback
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     def on_term(signum: int, frame: object) -> None:
         raise Terminated
 
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if previous[signal.SIGTERM] is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, on_term)
     try:
         parser = build_parser()
@@ -161,12 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         for line in lines[1:]:
             print(f"  {line.strip()}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("wardanalysis: interrupted", file=sys.stderr)
-        return 130
-    except Terminated:
-        print("wardanalysis: terminated", file=sys.stderr)
-        return 143
+    except (KeyboardInterrupt, Terminated) as exc:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal changes nothing now
+            signal.signal(sig, signal.SIG_IGN)
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        print(f"wardanalysis: {'interrupted' if interrupted else 'terminated'}", file=sys.stderr)
+        return 130 if interrupted else 143
     except BrokenPipeError:
         # the reader went away (`wardanalysis datasets | head`): stop writing, quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -176,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         print(REPORT_BUG, file=sys.stderr)
         return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

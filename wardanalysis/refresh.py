@@ -64,18 +64,27 @@ def refresh(path: Path, timeout: int = 600) -> None:
     """Execute ``path`` with its defaults and replace it with the executed, cleaned notebook."""
     import nbformat
     import papermill as pm
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
 
     path = Path(path).resolve()
     with tempfile.TemporaryDirectory(prefix="wardanalysis-refresh-") as scratch:
         cwd = Path(scratch) / "cwd"
         cwd.mkdir()
         out = Path(scratch) / path.name
-        try:  # a kernel started by papermill the ordinary way, in an empty folder
-            pm.execute_notebook(str(path), str(out), parameters={}, cwd=str(cwd),
+        # papermill starts the kernel the ordinary way; its sockets are Unix sockets (no TCP
+        # port on the machine) and its connection file lives and dies with the scratch folder
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=f"{scratch}/zmq",
+                                connection_file=f"{scratch}/connection.json")
+        try:
+            pm.execute_notebook(str(path), str(out), parameters={}, cwd=str(cwd), km=km,
                                 kernel_name="python3", progress_bar=False, log_output=False,
                                 execution_timeout=timeout)
         except pm.PapermillExecutionError as exc:
             raise RefreshError(f"{path.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
+        finally:
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
         nb = nbformat.read(out, as_version=4)
     _clean(nb)
     problems = _problems(nb, path.name)

@@ -33,6 +33,8 @@ from typing import Any
 from ..datafiles import sha256
 from ..paths import PACKAGE_DIR, shipped_data_dir
 
+#: Datasets whose ``fiscal_year`` values together make "every fiscal year in the data".
+FISCAL_YEAR_DATASETS = ("needs_reflection", "civil_engineering_requests", "machizukuri_budget")
 #: Bump when the layout of reports or the meaning of a key changes: every report is redone.
 FORMAT_VERSION = 2
 
@@ -248,12 +250,11 @@ def reusable(report: dict[str, Any] | None, key: str, current: dict[str, str],
 
 def fiscal_years_in_data(data_dir: str | Path | None, cache_file: Path | None = None) -> list[int]:
     """Every fiscal year in the data: the union of ``fiscal_year`` over the datasets named in
-    :data:`~wardanalysis.batch.config.FISCAL_YEAR_DATASETS`, loaded with ``data_dir``.
+    :data:`FISCAL_YEAR_DATASETS`, loaded with ``data_dir``.
 
     Loading validates the data (and imports pandas), so the answer is kept in ``cache_file``
     under a key of those datasets' files and the package source.
     """
-    from .config import FISCAL_YEAR_DATASETS
 
     key = _sha(package_fingerprint(), str(data_dir or ""),
                *(f"{n}:{dataset_fingerprint(n, data_dir)}" for n in FISCAL_YEAR_DATASETS))

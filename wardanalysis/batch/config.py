@@ -21,6 +21,7 @@ import yaml
 
 from ..errors import WardanalysisError
 from ..paths import REPO_DIR, notebooks_dir, params_dir
+from .cache import fiscal_years_in_data
 
 __all__ = [
     "BATCH_FILE",
@@ -39,8 +40,6 @@ __all__ = [
 
 BATCH_FILE = "batch.yaml"
 LANGUAGES = ("ja", "en")
-#: Datasets whose ``fiscal_year`` values together make "every fiscal year in the data".
-FISCAL_YEAR_DATASETS = ("needs_reflection", "civil_engineering_requests", "machizukuri_budget")
 #: Parameters the batch sets for every run; a per-notebook file may not set them.
 BATCH_PARAMETERS = ("lang", "data_dir", "fiscal_year")
 
@@ -656,8 +655,6 @@ def load_config(
         year_source = (batch_file, "fiscal_years")
     if (needs_years or requested) and not irregular:
         if data_years is None:
-            from .cache import fiscal_years_in_data
-
             def data_years(d: Path | None, _out: Path) -> list[int]:
                 return fiscal_years_in_data(d)
         try:
