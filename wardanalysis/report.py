@@ -151,8 +151,13 @@ def _is_code_column(series: pd.Series) -> bool:
         has(v) for v in values)
 
 
-def _is_year_column(name: str) -> bool:
-    return name.endswith(("fiscal_year", "_year", "_no")) or name == "year"
+def _is_year_column(name: str, series: pd.Series) -> bool:
+    """A column of years (or numbers) by its name, and only if every value is a whole number:
+    ``this_year`` of a comparison table or ``share_of_fiscal_year`` hold shares, not years."""
+    if not (name.endswith(("fiscal_year", "_year", "_no")) or name == "year"):
+        return False
+    values = pd.to_numeric(series.dropna(), errors="coerce")
+    return bool(values.notna().all() and (values % 1 == 0).all())
 
 
 def _is_share_column(name: str) -> bool:
@@ -188,12 +193,12 @@ def format_table(
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         series = df[col]
-        if _is_year_column(str(col)):
+        if col in pct or (_is_share_column(str(col)) and pd.api.types.is_float_dtype(series)):
+            shown = series.map(lambda v: "—" if pd.isna(v) else f"{100 * float(v):.1f}%")
+        elif _is_year_column(str(col), series):
             shown = series.map(lambda v: "—" if pd.isna(v) else str(int(v)))
         elif str(col).endswith("p_value") or str(col) == "p_value_holm":
             shown = series.map(lambda v: "—" if pd.isna(v) else _fmt_p(float(v)))
-        elif col in pct or (_is_share_column(str(col)) and pd.api.types.is_float_dtype(series)):
-            shown = series.map(lambda v: "—" if pd.isna(v) else f"{100 * float(v):.1f}%")
         elif str(col).endswith("population_basis"):
             shown = series.map(lambda v: "—" if pd.isna(v) else _basis(str(v), lang))
         elif col in label_values or _is_code_column(series):

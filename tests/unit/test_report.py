@@ -79,3 +79,15 @@ def test_shipped_web_addresses_are_links_named_by_their_host(shown):
     assert "Kumamoto &lt;x&gt;" in html  # text is escaped, not interpreted
     # an address that is not one the package ships (a user's cell) is text, never a link
     assert "https://example.org/a?b=1&amp;c=2" in html and 'href="https://example.org' not in html
+
+
+def test_a_share_in_a_column_named_like_a_year_is_never_printed_as_0():
+    """``share_of_fiscal_year`` and a comparison table's ``this_year`` hold shares: they were
+    taken for year columns and printed as int(0.903) = 0."""
+    frame = pd.DataFrame({"fiscal_year": [2022, 2023], "share_of_fiscal_year": [64 / 365, 143 / 365],
+                          "this_year": [650.0, 0.903]})
+    table = report.format_table(frame, "en")
+    shares, this_year = table.iloc[:, 1].tolist(), table.iloc[:, 2].tolist()
+    assert shares == ["17.5%", "39.2%"]
+    assert this_year == ["650", "0.903"]
+    assert table.iloc[:, 0].tolist() == ["2022", "2023"]
