@@ -365,3 +365,20 @@ def test_ctrl_c_at_start_up_exits_130_without_a_traceback(tmp_path, delay):
     # (seen once on a loaded machine, after the one-line message)
     assert proc.returncode in (130, -signal.SIGINT), err[-2000:]
     assert "Traceback" not in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_run_refuses_a_fifo_or_a_device_in_the_data_folder_before_reading_it(tmp_path):
+    """`run --data-dir` fingerprints the user's files: a FIFO would block it forever and a link
+    to /dev/zero never end. Both are named, one line each, before anything is read or run."""
+    d = tmp_path / "data"
+    d.mkdir()
+    os.mkfifo(d / "needs_reflection.csv")
+    (d / "request_log.csv").symlink_to("/dev/zero")
+    run = cli("run", "--data-dir", str(d), "--out", str(tmp_path / "reports"), "--no-progress",
+              timeout=60)
+    assert run.returncode == 2, run.stderr
+    for name in ("needs_reflection.csv", "request_log.csv"):
+        line = next(ln for ln in run.stderr.splitlines() if name in ln)
+        assert "not a regular file" in line
+    assert not (tmp_path / "reports").exists()
