@@ -7,7 +7,6 @@ notebook finished and a summary, and returns a :class:`RunSummary`.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 import sys
 import time
@@ -51,13 +50,6 @@ class RunSummary:
 
 def _run_id() -> str:
     return dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-
-
-def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
 
 
 def _job_line(job: Job, attempt: dict[str, Any]) -> str:
