@@ -146,6 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     def on_term(signum: int, frame: object) -> None:
         raise Terminated
 
+    def stopped(exc: BaseException) -> int:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal changes nothing now
+            signal.signal(sig, signal.SIG_IGN)
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        print(f"wardanalysis: {'interrupted' if interrupted else 'terminated'}", file=sys.stderr)
+        return 130 if interrupted else 143
+
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     if previous[signal.SIGTERM] is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, on_term)
@@ -164,17 +171,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {line.strip()}", file=sys.stderr)
         return exc.exit_code
     except (KeyboardInterrupt, Terminated) as exc:
-        for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal changes nothing now
-            signal.signal(sig, signal.SIG_IGN)
-        interrupted = isinstance(exc, KeyboardInterrupt)
-        print(f"wardanalysis: {'interrupted' if interrupted else 'terminated'}", file=sys.stderr)
-        return 130 if interrupted else 143
+        return stopped(exc)
     except BrokenPipeError:
         # the reader went away (`wardanalysis datasets | head`): stop writing, quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except Exception:
+    except Exception as exc:
+        # a signal that arrived inside an import's class body reaches here wrapped (CPython 3.11
+        # turns an exception from __set_name__ into a RuntimeError caused by it)
+        cause = exc
+        while cause is not None and not isinstance(cause, (KeyboardInterrupt, Terminated)):
+            cause = cause.__cause__ or cause.__context__
+        if cause is not None:
+            return stopped(cause)
         traceback.print_exc()
         print(REPORT_BUG, file=sys.stderr)
         return 1
