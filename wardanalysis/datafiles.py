@@ -19,16 +19,21 @@ class NotRegularFileError(WardanalysisError, OSError):
     """A data file that is a FIFO, device, directory or a link to one: never opened."""
 
 
-def sha256(path: Path) -> str:
-    """The file's SHA-256, read in blocks; only a regular file is opened (a FIFO would block
-    forever, a link to ``/dev/zero`` never end)."""
+def _open_regular(path: Path):
+    """``path`` opened for reading, if it is a regular file: a FIFO would block forever and a
+    link to ``/dev/zero`` never end, so anything else is refused, naming it."""
     path = Path(path)
     if not path.is_file():
         if not os.path.lexists(path):
             raise FileNotFoundError(path)
         raise NotRegularFileError(f"{path}: not a regular file (a FIFO, device, directory or a "
                                   "link to one); move it out of the data folder")
-    with open(path, "rb") as fh:
+    return open(path, "rb")
+
+
+def sha256(path: Path) -> str:
+    """The file's SHA-256, read in blocks; only a regular file is opened."""
+    with _open_regular(path) as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
@@ -90,10 +95,8 @@ def data_checksum(data_dir: str | Path | None = None) -> str:
     if data_dir:
         files += data_files(data_dir)
     for p in files:
-        if not p.is_file():
-            sha256(p)  # raises, naming the file
         h.update(p.name.encode())
-        with open(p, "rb") as fh:
+        with _open_regular(p) as fh:
             for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
                 h.update(block)
     return h.hexdigest()
