@@ -164,12 +164,12 @@ def test_real_fiscal_years_come_from_the_three_datasets():
 
 
 def test_the_repository_batch_yaml_is_valid():
-    from wardanalysis.batch.config import _BATCH_KEYS, read_yaml_mapping
+    from wardanalysis.batch.config import BATCH_KEYS, read_yaml_mapping
     from wardanalysis.paths import params_dir
 
     values, problems = read_yaml_mapping(params_dir() / "batch.yaml")
     assert problems == []
-    assert set(values) <= set(_BATCH_KEYS)
+    assert set(values) <= set(BATCH_KEYS)
     assert values["languages"] == ["ja", "en"] and values["fiscal_years"] == "all"
 
 
@@ -230,17 +230,24 @@ def test_command_line_problems_name_the_option(dirs, overrides, expected):
     assert any(expected in p for p in _problems(dirs, overrides))
 
 
-def test_notebook_without_parameters_cell_or_lang_is_an_error(dirs):
+def test_a_scratch_notebook_is_skipped_and_named_unless_asked_for(dirs):
+    """A notebook saved in notebooks/ without a parameters cell (a scratch notebook) does not
+    stop the batch: it is skipped, and named; asked for by name it is an error. A notebook that
+    has a parameters cell but no lang is meant for the batch, and is an error."""
     import nbformat
 
     nbs, _ = dirs
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     nbformat.write(nb, nbs / "untagged.ipynb")
+    config = _load(dirs)
+    assert config.skipped == {"untagged": "has no code cell tagged 'parameters'"}
+    assert "untagged" not in config.notebooks and "overview" in config.notebooks
+    problems = _problems(dirs, Overrides(notebooks=["untagged"]))
+    assert any("untagged.ipynb: has no code cell tagged 'parameters'" in p for p in problems)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "x = 1", metadata={"tags": ["parameters"]})])
     nbformat.write(nb, nbs / "nolang.ipynb")
     problems = _problems(dirs)
-    assert any("untagged.ipynb: has no code cell tagged 'parameters'" in p for p in problems)
     assert any("nolang.ipynb: lang: the parameters cell must declare it" in p for p in problems)
 
 
@@ -301,7 +308,7 @@ def test_set_gives_a_parameter_to_every_notebook_that_declares_it(real_dirs):
 
 @pytest.mark.parametrize(("setting", "expected"), [
     ("covid_ende=2022", "--set: covid_ende: no selected notebook declares this parameter"),
-    ("covid_end=X9", "--set covid_end: covid_end: invalid era/fiscal-year label 'X9'"),
+    ("covid_end=X9", "--set: covid_end: invalid era/fiscal-year label 'X9'"),
     ("covid_end", "--set: expects NAME=VALUE"),
     ("covid_end=2024-01-01", "is a date"),
 ])
@@ -310,3 +317,26 @@ def test_a_bad_set_is_named(real_dirs, setting, expected):
 
     problems = _problems(real_dirs, Overrides(settings=[setting]))
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    (["covid_start=2023", "covid_end=2020"], "covid_end (FY2020) comes before covid_start (FY2023)"),
+    (["covid_start=FY9999"], "--set: covid_start: FY9999 is not a plausible fiscal year"),
+    (["covid_start=1989"], "must lie within the data"),
+    (["covid_start=2100"], "must lie within the data"),
+    (["covid_end=R9"], "the COVID period FY2020–FY2027 must lie within the data"),
+])
+def test_the_covid_period_is_checked_as_a_whole_and_against_the_data(real_dirs, settings,
+                                                                     expected):
+    """Values that each pass alone but that no notebook could use are refused before anything
+    runs, naming the notebook and the values (the models' rule: start ≤ end, within the data,
+    with a year before the period)."""
+    problems = _problems(real_dirs, Overrides(settings=settings))
+    assert any(expected in p and ("01_requests_covid" in p or p.startswith("--set"))
+               for p in problems), problems
+    assert len(problems) == len(set(problems))
+
+
+def test_a_period_within_the_data_passes(real_dirs):
+    config = _load(real_dirs, Overrides(settings=["covid_start=R3", "covid_end=2022"]))
+    assert config.notebook_params["01_requests_covid"] == {"covid_start": "R3", "covid_end": 2022}

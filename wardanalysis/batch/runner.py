@@ -96,6 +96,8 @@ def run_batch(
         return RunSummary(EXIT_PARAMS, errors=[str(p) for p in exc.problems],
                           seconds=time.monotonic() - t0)
     jobs = plan_jobs(config)
+    for stem, why in config.skipped.items():
+        echo(f"skipped: {stem}.ipynb {why} (not a batch notebook)")
     out = config.out
     outputs.check_out_dir(out)
     try:
