@@ -46,6 +46,7 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/e
 
 test: venv-test ## Run every test tier: lint, then unit, data, reference, notebooks (nbval), end-to-end
 	$(BIN)/ruff check wardanalysis tests benchmarks tools
+	$(BIN)/lint-imports
 	$(PYTEST) -n auto --dist loadfile $(NBVAL) -q \
 	  tests/e2e notebooks tests/notebooks tests/unit tests/data tests/reference
 
@@ -76,8 +77,9 @@ bench: venv ## Benchmark the batch against the obvious papermill + nbconvert loo
 e2e-loop: venv-test ## Run the end-to-end suite RUNS times in a row (20), as make test runs it; count failures
 	$(BIN)/python benchmarks/e2e_loop.py --runs $(or $(RUNS),20)
 
-lint: venv-test ## ruff lint
+lint: venv-test ## ruff lint, and the import contract (layers downwards only, no circles)
 	$(BIN)/ruff check wardanalysis tests benchmarks tools
+	$(BIN)/lint-imports
 
 format: venv-test ## ruff format
 	$(BIN)/ruff format wardanalysis tests benchmarks tools

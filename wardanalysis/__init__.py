@@ -27,9 +27,9 @@ _LAZY = {
     "use_theme": "wardanalysis.plotting",
     "Result": "wardanalysis.results",
     "Estimate": "wardanalysis.results",
-    "ModelInputError": "wardanalysis.models.errors",
-    "TooFewYearsError": "wardanalysis.models.errors",
-    "BreakYearError": "wardanalysis.models.errors",
+    "ModelInputError": "wardanalysis.errors",
+    "TooFewYearsError": "wardanalysis.errors",
+    "BreakYearError": "wardanalysis.errors",
     "record": "wardanalysis.records",
 }
 

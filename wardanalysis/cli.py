@@ -38,7 +38,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     if args.path is not None:
-        from .inputs import reconciliation_lines
+        from .loading import reconciliation_lines
 
         rec = reconciliation_lines(args.path)
         if rec:

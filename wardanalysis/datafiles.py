@@ -100,3 +100,12 @@ def data_checksum(data_dir: str | Path | None = None) -> str:
             for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
                 h.update(block)
     return h.hexdigest()
+
+
+def log_access(name: str) -> None:
+    """Append the dataset name to $WARDANALYSIS_ACCESS_LOG, so that the batch learns which
+    datasets a notebook read and re-executes it only when one of those changes."""
+    log = os.environ.get("WARDANALYSIS_ACCESS_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(name + "\n")

@@ -1,5 +1,11 @@
 """The package's own errors: bad input that a user can fix, told in one line.
 
+:class:`ModelInputError` and its kinds are raised by the statistical models and the tools
+below them when their input cannot support the analysis: each names the argument, the column,
+the fiscal years present and what the model needed, and a notebook can catch them all at once
+(a per-fiscal-year report that truncates the data catches :class:`TooFewYearsError` or
+:class:`BreakYearError` and states which years are missing).
+
 Every error the package raises for a file, a parameter, a label or an output folder it cannot
 use derives from :class:`WardanalysisError`. The command line prints such an error as one line
 and exits with its ``exit_code`` (2, bad input); anything else is a bug, printed with its
@@ -8,7 +14,22 @@ traceback and a request to report it.
 
 from __future__ import annotations
 
-__all__ = ["OutputDirError", "WardanalysisError"]
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "BreakYearError",
+    "CovidPeriodError",
+    "DuplicateYearError",
+    "InvalidCountError",
+    "MissingColumnError",
+    "MissingDataError",
+    "ModelInputError",
+    "NotEstimableError",
+    "OutputDirError",
+    "TooFewYearsError",
+    "WardanalysisError",
+    "ZeroDenominatorError",
+]
 
 
 class WardanalysisError(Exception):
@@ -20,3 +41,92 @@ class WardanalysisError(Exception):
 class OutputDirError(WardanalysisError):
     """An output folder the batch may not write into (it holds files it did not make, it is a
     file, it cannot be written); the message names the folder."""
+
+
+def _years(years: Iterable[int]) -> str:
+    ys = sorted({int(y) for y in years})
+    return ", ".join(f"FY{y}" for y in ys) if ys else "none"
+
+
+class ModelInputError(WardanalysisError, ValueError):
+    """Input that a model cannot use; the message says what is wrong and where."""
+
+
+class MissingColumnError(ModelInputError, KeyError):
+    """A required column is absent from an input DataFrame."""
+
+    def __init__(self, argument: str, missing: Sequence[str], available: Sequence[str]):
+        self.argument = argument
+        self.missing = tuple(missing)
+        self.available = tuple(available)
+        ModelInputError.__init__(
+            self,
+            f"{argument}: missing column(s) {', '.join(map(repr, self.missing))}; "
+            f"the frame has {', '.join(map(repr, self.available)) or 'no columns'}",
+        )
+
+    def __str__(self) -> str:  # KeyError would otherwise print the repr of the message
+        return self.args[0]
+
+
+class TooFewYearsError(ModelInputError):
+    """Fewer fiscal years than the model needs (e.g. after a fiscal-year cut-off)."""
+
+    def __init__(self, model: str, needed: int, years: Iterable[int], detail: str = "",
+                 message: str | None = None):
+        self.model = model
+        self.needed = needed
+        self.years = tuple(sorted({int(y) for y in years}))
+        msg = message or (
+            f"{model} needs at least {needed} fiscal years of data but got {len(self.years)} "
+            f"({_years(self.years)})"
+        )
+        super().__init__(msg + (f"; {detail}" if detail else ""))
+
+
+class BreakYearError(ModelInputError):
+    """A break (interruption) year that does not split the data into two usable segments."""
+
+    def __init__(self, break_year: object, years: Iterable[int], detail: str):
+        self.break_year = break_year
+        self.years = tuple(sorted({int(y) for y in years}))
+        super().__init__(
+            f"break year {break_year!r} cannot be used with data covering {_years(self.years)}: "
+            f"{detail}"
+        )
+
+
+class CovidPeriodError(BreakYearError):
+    """A COVID period parameter (``covid_start``, ``covid_end``, ``break_year``) that is not a
+    fiscal year, or an end before the start; the message names the parameter."""
+
+    def __init__(self, message: str):
+        self.break_year = None
+        self.years = ()
+        ModelInputError.__init__(self, message)
+
+
+class ZeroDenominatorError(ModelInputError, ZeroDivisionError):
+    """A share or rate whose denominator is zero."""
+
+    def __init__(self, what: str, column: str, where: str):
+        self.what = what
+        self.column = column
+        self.where = where
+        super().__init__(f"{what}: the denominator {column!r} is zero ({where})")
+
+
+class InvalidCountError(ModelInputError):
+    """A count that is missing, negative, not a whole number, or larger than its total."""
+
+
+class DuplicateYearError(ModelInputError):
+    """The same fiscal year (or key) appears more than once where one row is expected."""
+
+
+class MissingDataError(ModelInputError):
+    """Rows the analysis needs (a city, a fiscal year, a population) are absent."""
+
+
+class NotEstimableError(ModelInputError):
+    """The data are present but cannot identify the quantity (e.g. an exposure that never varies)."""

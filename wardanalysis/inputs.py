@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .datafiles import log_access, overlay_path, sha256
 from .eras import era_label
 from .errors import WardanalysisError
 from .schema import get_schema, input_names
@@ -36,7 +37,6 @@ __all__ = [
     "monthly_counts",
     "monthly_from_input",
     "reconciliation",
-    "reconciliation_lines",
     "yearly_needs",
 ]
 
@@ -55,18 +55,14 @@ class InputMissingError(WardanalysisError, FileNotFoundError):
 
 
 def _path(name: str, data_dir) -> Path | None:
-    from .loading import overlay_path
-
     return overlay_path(name, data_dir) if data_dir else None
 
 
 def has_input(name: str, data_dir) -> bool:
     """Whether ``data_dir`` holds a file of the input-only dataset ``name``."""
-    from .loading import _log_access
-
     if name not in input_names():
         raise KeyError(f"{name!r} is not an input-only dataset ({', '.join(input_names())})")
-    _log_access(name)  # the batch re-runs a report when such a file appears or changes
+    log_access(name)  # the batch re-runs a report when such a file appears or changes
     return _path(name, data_dir) is not None
 
 
@@ -116,11 +112,9 @@ def load_input(name: str, data_dir) -> pd.DataFrame:
     DataValidationError
         The file breaks its schema; every problem is listed.
     """
-    from .loading import _log_access, sha256
-
     if name not in input_names():
         raise KeyError(f"{name!r} is not an input-only dataset ({', '.join(input_names())})")
-    _log_access(name)
+    log_access(name)
     path = _path(name, data_dir)
     if path is None:
         raise InputMissingError(f"{name}: the package ships no such data; put {name}.csv or "
@@ -225,7 +219,7 @@ def monthly_from_input(monthly: pd.DataFrame) -> pd.DataFrame:
     return both.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
-def _yearly_from_monthly(monthly: pd.DataFrame) -> pd.DataFrame:
+def yearly_from_monthly(monthly: pd.DataFrame) -> pd.DataFrame:
     city = monthly_from_input(monthly)
     cols = [c for c in ("requests", "requests_handled") if c in city.columns]
     counted = city.groupby("fiscal_year")["month"].nunique()
@@ -233,17 +227,12 @@ def _yearly_from_monthly(monthly: pd.DataFrame) -> pd.DataFrame:
     return out[counted == 12].reset_index()  # a year with missing months is not a year's total
 
 
-def reconciliation(aggregate: pd.DataFrame, published: pd.DataFrame | None = None,
-                   data_dir=None) -> pd.DataFrame:
+def reconciliation(aggregate: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     """The aggregate beside the published yearly figures, per fiscal year and column where both
     exist: ``fiscal_year``, ``column``, ``aggregate``, ``published``, ``difference``
     (aggregate − published), ``relative_difference``. ``published`` is ``needs_reflection``
     (shipped, laid over by ``data_dir``) when None. Differences are facts to report, not
     errors: a log counted at another date, or by other rules, differs."""
-    if published is None:
-        from .loading import load
-
-        published = load("needs_reflection", data_dir)
     years = sorted(set(aggregate["fiscal_year"]) & set(published["fiscal_year"]))
     pub = published.set_index("fiscal_year")
     agg = aggregate.set_index("fiscal_year")
@@ -259,35 +248,3 @@ def reconciliation(aggregate: pd.DataFrame, published: pd.DataFrame | None = Non
                          (int(a) - int(p)) / int(p) if int(p) else np.nan))
     return pd.DataFrame(rows, columns=["fiscal_year", "column", "aggregate", "published",
                                        "difference", "relative_difference"])
-
-
-def reconciliation_lines(path: str | Path) -> list[str]:
-    """For ``check``: one line per fiscal year of each input file in ``path`` (a file or a data
-    directory) that can be compared with the published table, listing the columns that differ;
-    files with errors are left to the problems ``check`` lists."""
-    path = Path(path)
-    files = ([path] if path.is_file() else
-             [p for n in input_names() for p in (path / f"{n}.csv", path / f"{n}.xlsx")
-              if p.is_file()])
-    lines = []
-    for f in files:
-        name = f.stem if f.stem in input_names() else None
-        if name is None:
-            continue
-        frame, problems = read_input(name, f)
-        if frame is None or any(p.is_error for p in problems):
-            continue
-        agg = yearly_needs(frame) if name == "request_log" else _yearly_from_monthly(frame)
-        data_dir = path if path.is_dir() else None
-        rec = reconciliation(agg, data_dir=data_dir)
-        if rec.empty:
-            lines.append(f"{f.name}: no fiscal year in common with the published table "
-                         "(needs_reflection)")
-            continue
-        for fy, part in rec.groupby("fiscal_year"):
-            off = part[part["difference"] != 0]
-            text = ("agrees with the published figures" if off.empty else "; ".join(
-                f"{r.column} {r.aggregate} vs published {r.published} ({r.difference:+d})"
-                for r in off.itertuples()))
-            lines.append(f"{f.name}: FY{fy}: {text}")
-    return lines

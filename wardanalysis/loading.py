@@ -8,14 +8,14 @@ written. The result carries its provenance in ``DataFrame.attrs``.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .datafiles import data_checksum, overlay_path, sha256
+from .datafiles import data_checksum, log_access, overlay_path, sha256
+from .inputs import load_input, read_input, reconciliation, yearly_from_monthly, yearly_needs
 from .paths import shipped_data_dir
 from .schema import DatasetSchema, dataset_names, get_schema, input_names
 from .validation import (
@@ -77,10 +77,8 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     """
     schema = get_schema(name)
     if schema.input_only:  # request_log, monthly_requests: only ever the user's file
-        from .inputs import load_input
-
         return load_input(name, data_dir)
-    _log_access(name)
+    log_access(name)
     shipped, totals = _load_shipped(name)
     frame = shipped.copy()
     provenance: dict[str, Any] = {
@@ -141,15 +139,6 @@ def overlaid_rows(df: pd.DataFrame) -> list[bool]:
     wanted = {tuple(k[n] for n in names) for k in keys}
     return [tuple(v.item() if hasattr(v, "item") else v for v in row) in wanted
             for row in df[names].itertuples(index=False)]
-
-
-def _log_access(name: str) -> None:
-    """Append the dataset name to $WARDANALYSIS_ACCESS_LOG, so that the batch learns which
-    datasets a notebook read and re-executes it only when one of those changes."""
-    log = os.environ.get("WARDANALYSIS_ACCESS_LOG")
-    if log:
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(name + "\n")
 
 
 def _plain(value: Any) -> Any:
@@ -272,7 +261,7 @@ def describe(name: str) -> Description:
     """Metadata of dataset ``name``: title, description, key, columns (type, unit, description),
     source, notes, the data file and its SHA-256; a dict that shows itself readably."""
     schema = get_schema(name)
-    _log_access(name)
+    log_access(name)
     meta = schema.metadata()
     # an input-only dataset (request_log, monthly_requests) has no shipped file to fingerprint
     meta["sha256"] = None if schema.input_only else sha256(_shipped_path(schema))
@@ -327,8 +316,6 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
 
 def _check_input(name: str, path: Path) -> list[Problem]:
     """A user's request_log or monthly_requests: its problems and markup warnings."""
-    from .inputs import read_input
-
     frame, problems = read_input(name, path)
     return problems + markup_warnings(frame, get_schema(name), str(path))
 
@@ -344,3 +331,35 @@ def _check_overlay(name: str, data_dir: Path) -> list[Problem]:
     except DataValidationError as exc:
         return exc.problems
     return []
+
+
+def reconciliation_lines(path: str | Path) -> list[str]:
+    """For ``check``: one line per fiscal year of each input file in ``path`` (a file or a data
+    directory) that can be compared with the published table, listing the columns that differ;
+    files with errors are left to the problems ``check`` lists."""
+    path = Path(path)
+    files = ([path] if path.is_file() else
+             [p for n in input_names() for p in (path / f"{n}.csv", path / f"{n}.xlsx")
+              if p.is_file()])
+    lines = []
+    for f in files:
+        name = f.stem if f.stem in input_names() else None
+        if name is None:
+            continue
+        frame, problems = read_input(name, f)
+        if frame is None or any(p.is_error for p in problems):
+            continue
+        agg = yearly_needs(frame) if name == "request_log" else yearly_from_monthly(frame)
+        data_dir = path if path.is_dir() else None
+        rec = reconciliation(agg, load("needs_reflection", data_dir))
+        if rec.empty:
+            lines.append(f"{f.name}: no fiscal year in common with the published table "
+                         "(needs_reflection)")
+            continue
+        for fy, part in rec.groupby("fiscal_year"):
+            off = part[part["difference"] != 0]
+            text = ("agrees with the published figures" if off.empty else "; ".join(
+                f"{r.column} {r.aggregate} vs published {r.published} ({r.difference:+d})"
+                for r in off.itertuples()))
+            lines.append(f"{f.name}: FY{fy}: {text}")
+    return lines

@@ -16,7 +16,17 @@ from typing import Any
 
 import pandas as pd
 
+from . import plotting
+from ._yaml import safe_load
+from .display import markup, plain, set_lang
+from .formats import fmt
 from .glossary import check_lang, has, label
+from .loading import datasets, describe, load, overlaid_rows
+from .messages import keys, message
+from .paths import shipped_data_dir
+from .results import key_figure
+from .schema import get_schema
+from .sources import citation, shipped_urls
 
 __all__ = [
     "bullets",
@@ -41,53 +51,23 @@ def _display(obj: Any) -> None:
 
 
 _FIGURE_NUMBERS = itertools.count(1)
-_LANG = "ja"
 
 
 def setup(lang: str) -> None:
     """Check ``lang``, apply the plot theme (with the Japanese font), start numbering the
     figures of a report from 1, and make ``lang`` the language results show themselves in.
     Calling it again with another language switches everything without restarting the kernel."""
-    global _FIGURE_NUMBERS, _CSV_NUMBERS, _LANG
+    global _FIGURE_NUMBERS, _CSV_NUMBERS
     check_lang(lang)
-    from . import plotting
 
     plotting.use_theme()
     _FIGURE_NUMBERS = itertools.count(1)
     _CSV_NUMBERS = itertools.count(1)
-    _LANG = lang
-
-
-def current_lang() -> str:
-    """The language of the last :func:`setup` (``'ja'`` before any)."""
-    return _LANG
+    set_lang(lang)
 
 
 def _label(key: str, lang: str) -> str:
     return label(key, lang) if has(key) else key
-
-
-# --- prose: the one place where text reaches a page ------------------------------------------
-#
-# Computed text mixes the package's sentences with values from data files and parameters (an
-# amount as printed, a user's note, a file name). Markdown would let such a value add raw HTML,
-# a script or a javascript: link to a reader's page, so prose is never rendered as Markdown:
-# it is HTML-escaped as a whole, and the package's own emphasis (*…*, **…**) is the only
-# markup put back. Every output carries the plain text too (what nbval compares).
-
-_STRONG = re.compile(r"\*\*(.+?)\*\*")
-_EM = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
-
-
-def markup(text: str) -> str:
-    """``text`` as safe inline HTML: everything escaped, then ``**x**`` → ``<strong>`` and
-    ``*x*`` → ``<em>``. No other markup survives, whatever ``text`` holds."""
-    escaped = html.escape(str(text), quote=True)
-    return _EM.sub(r"<em>\1</em>", _STRONG.sub(r"<strong>\1</strong>", escaped))
-
-
-def _plain(text: str) -> str:
-    return _EM.sub(r"\1", _STRONG.sub(r"\1", str(text)))
 
 
 def _show_html(fragment: str, plain: str) -> None:
@@ -107,15 +87,15 @@ def heading(key: str, lang: str, level: int = 2) -> None:
 
 def say(text: str) -> None:
     """A paragraph of prose (escaped; ``*emphasis*`` and ``**strong**`` kept)."""
-    _show_html(f"<p>{markup(text)}</p>", _plain(text))
+    _show_html(f"<p>{markup(text)}</p>", plain(text))
 
 
 def bullets(items: list[str], title: str | None = None) -> None:
     """A bulleted list, optionally under a bold title line (every item escaped)."""
     head = f"<p><strong>{markup(title)}</strong></p>" if title else ""
     body = "".join(f"<li>{markup(item)}</li>" for item in items)
-    plain = "\n".join(([title, ""] if title else []) + [f"- {_plain(i)}" for i in items])
-    _show_html(f"{head}<ul>{body}</ul>", plain)
+    text = "\n".join(([title, ""] if title else []) + [f"- {plain(i)}" for i in items])
+    _show_html(f"{head}<ul>{body}</ul>", text)
 
 
 def _fmt_cell(value: Any, sig: int | None) -> str:
@@ -131,7 +111,6 @@ def _fmt_cell(value: Any, sig: int | None) -> str:
     if isinstance(value, float):
         if sig is None:
             return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
-        from .results import fmt
 
         return fmt(value, sig)
     if isinstance(value, pd.Timestamp):
@@ -214,8 +193,6 @@ def format_table(
 
 def _basis(code: str, lang: str) -> str:
     """A population basis (``census``, ``estimate`` …) in words (catalogue ``basis.<code>``)."""
-    from .messages import keys, message
-
     return message(f"basis.{code}", lang) if f"basis.{code}" in keys() else code
 
 
@@ -233,7 +210,6 @@ def _link(value: Any) -> str:
     escaped text."""
     from urllib.parse import urlsplit
 
-    from .sources import shipped_urls
 
     text = str(value)
     if text not in shipped_urls():
@@ -248,7 +224,6 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
 
     # HTML only: a Styler's own text form holds a memory address, which differs on every run.
     table = format_table(df, lang, **kwargs)
-    from .loading import overlaid_rows
 
     marks = overlaid_rows(df)
     if any(marks) and len(table.columns):
@@ -261,9 +236,9 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
     # Web addresses become links named by their host (a full address would squeeze every other
     # column); everything else is escaped text.
     links = [c for c in table.columns if _is_url_column(table[c])]
-    plain = [c for c in table.columns if c not in links]
-    if plain:
-        styler = styler.format(escape="html", subset=plain)
+    texts = [c for c in table.columns if c not in links]
+    if texts:
+        styler = styler.format(escape="html", subset=texts)
     if links:
         styler = styler.format(_link, subset=links)
     # Text reads from the left, numbers (already formatted as text) from the right.
@@ -286,7 +261,6 @@ def _csv_link(table: pd.DataFrame, lang: str) -> str:
     the file travels inside the page, so it works offline and from a printed page's file."""
     import base64
 
-    from .messages import message
 
     data = base64.b64encode(table.to_csv(index=False).encode("utf-8-sig")).decode("ascii")
     number = next(_CSV_NUMBERS)
@@ -308,8 +282,6 @@ def overlay_notes(df: pd.DataFrame, lang: str) -> list[str]:
     marked rows come from, and a printed total the corrected rows no longer sum to."""
     from pathlib import Path
 
-    from .loading import overlaid_rows
-    from .messages import message
 
     prov = df.attrs.get("provenance") or {}
     notes = []
@@ -360,7 +332,6 @@ def show(fig: Any, caption: str | None = None, alt: str | None = None, lang: str
     if caption is None:
         _display(fig)
     else:
-        from .messages import message
 
         number = next(_FIGURE_NUMBERS)
         text = message("figure.caption", lang, number=number, title=caption[0],
@@ -372,14 +343,10 @@ def show(fig: Any, caption: str | None = None, alt: str | None = None, lang: str
 
 def caption_of(result: Any, lang: str) -> tuple[str, str, str]:
     """(title, interval note, source) of a result's figure."""
-    from .messages import message
-    from .sources import citation
-
     interval = message("figure.interval_ci", lang) if any(
         not math.isnan(e.ci_low) for e in getattr(result, "estimates", ())) else ""
     clipped = getattr(result, "clipped_at", None)
     if clipped:
-        from .results import fmt
 
         interval += message("figure.clipped", lang, value=fmt(clipped))
     return result.title(lang), interval, citation(getattr(result, "sources", ()) or (), lang)
@@ -405,9 +372,6 @@ def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: An
 
 def overview_summary(lang: str, data_dir: Any = None) -> None:
     """The summary box of the overview: what the collection holds and where it comes from."""
-    from .loading import datasets, describe, load
-    from .messages import message
-
     names = datasets()
     rows = sum(len(load(n, data_dir)) for n in names)
     review = sum(1 for n in names if describe(n)["source"]["id"] == "kumamoto_review_2024")
@@ -421,9 +385,6 @@ def summary(lang: str, *results: Any, answer: str | None = None) -> None:
     the key figures with their intervals, and the main caveat, all from the result objects, so
     the box cannot disagree with the body. It leaves the marker where the table of contents
     goes."""
-    from .messages import message
-    from .results import key_figure
-
     lines = answer if answer is not None else " ".join(
         r.headline(lang) for r in results if hasattr(r, "headline"))
     figures = [key_figure(e, lang) for r in results for e in r.key_figures()]
@@ -434,9 +395,7 @@ def summary(lang: str, *results: Any, answer: str | None = None) -> None:
     heading = message("summary.heading", lang)
     fragment = (f'<section class="wa-summary"><h2 class="wa-unnumbered">{markup(heading)}</h2>'
                 f"<p>{markup(lines)}</p><ul>{items}</ul>{caveat}</section><!--wa-toc-->")
-    plain = "\n".join([heading, lines, *(f"- {f}" for f in figures),
-                        *(caveats[:1])])
-    _show_html(fragment, plain)
+    _show_html(fragment, "\n".join([heading, lines, *(f"- {f}" for f in figures), *caveats[:1]]))
 
 
 def show_result(result: Any, lang: str, plot: bool = True, table: bool = False) -> None:
@@ -458,8 +417,6 @@ def show_result(result: Any, lang: str, plot: bool = True, table: bool = False) 
 def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
     """One row per dataset: title, source, section, date of the figures, quality mark, rows and
     checksum; datasets with an overlay in ``data_dir`` name the overlay file."""
-    from .loading import datasets, describe, load
-
     check_lang(lang)
     rows = []
     for name in datasets():
@@ -494,7 +451,6 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
 
 
 def describe_title(name: str, lang: str) -> str:
-    from .schema import get_schema
 
     return get_schema(name).title.get(lang, name)
 
@@ -502,9 +458,6 @@ def describe_title(name: str, lang: str) -> str:
 def corrections_table(lang: str) -> pd.DataFrame:
     """The known source problems of ``data/corrections.yml``: what the source says, what the
     package uses, and why, in ``lang`` (the file carries each in English and Japanese)."""
-    from ._yaml import safe_load
-    from .paths import shipped_data_dir
-
     check_lang(lang)
     entries = safe_load((shipped_data_dir() / "corrections.yml").read_text(encoding="utf-8"))
     return pd.DataFrame([

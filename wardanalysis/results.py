@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from .display import current_lang, markup
 from .formats import fmt, fmt_pct
 from .glossary import check_lang, label
 
@@ -402,8 +403,6 @@ class Result:
         """How JupyterLab shows a result: its paragraph, its estimates and its caveats, in the
         language the notebook set up (``report.setup(lang)``)."""
         import html
-
-        from .report import current_lang, markup
 
         lang = current_lang()
         rows = "".join(

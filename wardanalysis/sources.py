@@ -59,7 +59,7 @@ def citation(datasets, lang: str) -> str:
 
     seen: list[str] = []
     for name in datasets:
-        # "simulated": numbers from wardanalysis.simulate, never a source of figures
+        # "simulated": numbers from wardanalysis.models.simulate, never a source of figures
         sid = "simulated" if name == "simulated" else get_schema(name).source.get("id", "")
         if sid and sid not in seen:
             seen.append(sid)

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .models.errors import NotEstimableError, ZeroDenominatorError
+from .errors import NotEstimableError, ZeroDenominatorError
 
 __all__ = [
     "GLMFit",

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from wardanalysis import inputs, simulate
+from wardanalysis import inputs
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo
+from wardanalysis.models import simulate
 
 
 def _irls(y, X, iterations=100):

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from wardanalysis.batch.config import read_yaml_mapping
+from wardanalysis.display import markup
 from wardanalysis.loading import check, load
-from wardanalysis.report import markup
 from wardanalysis.validation import DataValidationError
 
 NR_HEAD = ("era_label,requests,requests_handled,priority_issues,decided_to_act,"

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import wardanalysis as wa
-from wardanalysis import cli, inputs, schema, simulate
+from wardanalysis import cli, inputs, schema
+from wardanalysis.models import simulate
 from wardanalysis.validation import DataValidationError, parse_office_date
 
 HEADER = ("request_id,received_date,ward,handled_date,is_priority_issue,level_reached,"

@@ -7,13 +7,13 @@ import math
 import pandas as pd
 import pytest
 
-from wardanalysis.models import budgets as B
-from wardanalysis.models.errors import (
+from wardanalysis.errors import (
     InvalidCountError,
     MissingColumnError,
     MissingDataError,
     ZeroDenominatorError,
 )
+from wardanalysis.models import budgets as B
 
 
 def test_kumamoto_budget_contract(budget_frame, population_frame, check, draw):

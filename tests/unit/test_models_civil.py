@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from wardanalysis.models.civil import civil_requests
-from wardanalysis.models.errors import (
+from wardanalysis.errors import (
     DuplicateYearError,
     MissingColumnError,
     MissingDataError,
     TooFewYearsError,
     ZeroDenominatorError,
 )
+from wardanalysis.models.civil import civil_requests
 
 KEYS = [f"civil.{c}_rr_fy2022_vs_fy2021" for c in ("road", "park", "river", "total")]
 

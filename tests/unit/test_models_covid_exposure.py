@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from wardanalysis.errors import InvalidCountError, MissingColumnError, MissingDataError
 from wardanalysis.models.covid_exposure import covid_exposure_days, exposure_days
-from wardanalysis.models.errors import InvalidCountError, MissingColumnError, MissingDataError
 
 
 def _measures(rows):

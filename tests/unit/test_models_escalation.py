@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from wardanalysis.models.errors import (
+from wardanalysis.errors import (
     BreakYearError,
     InvalidCountError,
     MissingColumnError,

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import wardanalysis as wa
+from wardanalysis.errors import MissingDataError, ModelInputError
 from wardanalysis.models import fiscal_year_report
-from wardanalysis.models.errors import MissingDataError, ModelInputError
 
 YEARS = range(2013, 2025)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wardanalysis.models.errors import (
+from wardanalysis.errors import (
     InvalidCountError,
     MissingColumnError,
     TooFewYearsError,

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wardanalysis import inputs, simulate
+from wardanalysis import inputs
+from wardanalysis.errors import NotEstimableError
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo
-from wardanalysis.models.errors import NotEstimableError
+from wardanalysis.models import simulate
 
 
 @pytest.fixture(scope="module")

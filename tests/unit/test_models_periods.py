@@ -9,7 +9,7 @@ import pytest
 
 import wardanalysis as wa
 import wardanalysis.models as M
-from wardanalysis.models.errors import BreakYearError, CovidPeriodError
+from wardanalysis.errors import BreakYearError, CovidPeriodError
 from wardanalysis.results import fmt, fmt_pct
 
 

@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from wardanalysis.models import requests as R
-from wardanalysis.models.errors import (
+from wardanalysis.errors import (
     BreakYearError,
     DuplicateYearError,
     InvalidCountError,
@@ -17,6 +16,7 @@ from wardanalysis.models.errors import (
     NotEstimableError,
     TooFewYearsError,
 )
+from wardanalysis.models import requests as R
 
 ITS_KEYS = ["requests.its_level_rr", "requests.its_slope_rr", "requests.its_pre_slope_rr",
             "requests.its_post_slope_rr", "requests.its_dispersion", "requests.its_level_rr.nb",

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from wardanalysis import glossary
-from wardanalysis.models.errors import (
+from wardanalysis.errors import (
     MissingColumnError,
     ModelInputError,
     NotEstimableError,
@@ -25,7 +25,7 @@ from wardanalysis.results import RECORD_COLUMNS, Estimate, Result, fmt, fmt_ci, 
 def test_import_wardanalysis_is_light():
     code = (
         "import sys, wardanalysis, wardanalysis.results, wardanalysis.glossary, "
-        "wardanalysis.models, wardanalysis.models.errors\n"
+        "wardanalysis.models, wardanalysis.errors\n"
         "wardanalysis.glossary.label('requests', 'ja')\n"
         "heavy = [m for m in ('matplotlib', 'seaborn', 'statsmodels') if m in sys.modules]\n"
         "print(','.join(heavy))"

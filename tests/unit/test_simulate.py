@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import wardanalysis as wa
-from wardanalysis import inputs, simulate
+from wardanalysis import inputs
+from wardanalysis.models import simulate
 
 
 def test_deterministic_for_a_seed_and_different_across_seeds():

@@ -554,7 +554,7 @@ def _period_problems(notebooks: dict[str, NotebookInfo], params: dict[str, dict[
     """The COVID period each notebook would use, checked as a whole: start ≤ end, and both ends
     within the data with a fiscal year before the period (the models' own rule, so that a
     period that would fail inside a notebook fails here, before anything runs)."""
-    from ..models.errors import CovidPeriodError
+    from ..errors import CovidPeriodError
     from ..models.periods import covid_period
 
     problems = []

@@ -11,10 +11,11 @@
 - :mod:`.fiscal_year`: one fiscal year, from data up to that year only;
 - :mod:`.monthly`: monthly and ward interrupted time series, time to handling (for a user's
   request log or monthly counts, or simulated ones);
-- :mod:`.design`: the design study, power of yearly, monthly and ward data (simulated).
+- :mod:`.design`: the design study, power of yearly, monthly and ward data (simulated);
+- :mod:`.simulate`: simulated request logs and monthly counts, calibrated to the shipped series.
 
 The functions are loaded lazily (``wardanalysis.models.trend`` imports statsmodels only when it
-is first used); the errors in :mod:`.errors` import nothing heavy.
+is first used). Their errors are :mod:`wardanalysis.errors`'s ``ModelInputError`` kinds.
 """
 
 from __future__ import annotations
@@ -70,4 +71,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*__all__, "errors"])
+    return sorted(__all__)

@@ -37,6 +37,7 @@ import pandas as pd
 
 from .. import stats
 from ..eras import fiscal_year_bounds
+from ..errors import MissingDataError, ZeroDenominatorError
 from ..glossary import label
 from ..messages import message
 from ..results import (
@@ -51,7 +52,6 @@ from ..results import (
     years_text,
 )
 from . import _input
-from .errors import MissingDataError, ZeroDenominatorError
 
 __all__ = [
     "GAP_LIMIT_YEARS",

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
+from ..errors import DuplicateYearError, MissingDataError, TooFewYearsError
 from ..glossary import label
 from ..results import POISSON_ONLY, Estimate, Joined, Result, Said, Term, chosen, fmt, pct_change
 from . import _input
-from .errors import DuplicateYearError, MissingDataError, TooFewYearsError
 
 __all__ = ["CATEGORIES", "CivilResult", "civil_requests"]
 

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from ..eras import fiscal_year_bounds, fiscal_year_of
+from ..errors import InvalidCountError, MissingDataError
 from ..glossary import label
 from ..results import Estimate, Joined, Result, Said, chosen
 from . import _input
-from .errors import InvalidCountError, MissingDataError
 
 __all__ = ["CovidExposureResult", "covid_exposure_days", "exposure_days"]
 

@@ -1,6 +1,6 @@
 """The design study: how large a COVID level change could each kind of data detect?
 
-Data are SIMULATED (``wardanalysis.simulate``, calibrated to the shipped yearly series: its
+Data are SIMULATED (``wardanalysis.models.simulate``, calibrated to the shipped yearly series: its
 level, trend and dispersion) at three resolutions of the same simulated requests — yearly
 totals (the data available today), monthly city-wide counts, monthly counts for the five
 wards — over FY2017–FY2023 and FY2017–FY2025. Each simulated data set is analysed with the
@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import simulate as S
 from ..glossary import label
 from ..messages import message
 from ..results import Estimate, Result, fmt_pct, years_text
+from . import simulate as S
 
 __all__ = ["DesignResult", "RESOLUTIONS", "batch_qp", "design_matrix", "power_study"]
 

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
+from ..errors import InvalidCountError, ZeroDenominatorError
 from ..glossary import check_lang, label
 from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Years, chosen
 from . import _input
-from .errors import InvalidCountError, ZeroDenominatorError
 from .periods import CovidPeriod, covid_period
 from .requests import COVID_BREAK_FY, START_UP_FY, _check_period
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
+from ..errors import MissingDataError, ModelInputError
 from ..glossary import label
 from ..results import (
     POISSON_ONLY,
@@ -33,7 +34,6 @@ from ..results import (
     years_text,
 )
 from . import _input
-from .errors import MissingDataError, ModelInputError
 from .periods import covid_period
 from .requests import START_UP_FY
 

@@ -15,7 +15,7 @@ points cannot.
   instead of stated.
 
 The inputs are the user's ``monthly_requests`` / ``request_log`` (``wardanalysis.inputs``), or
-the SIMULATED ones of ``wardanalysis.simulate``: a result made from simulated data says so in
+the SIMULATED ones of ``wardanalysis.models.simulate``: a result made from simulated data says so in
 its title, text and records (``simulated``).
 """
 
@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
+from ..errors import MissingColumnError, ModelInputError, NotEstimableError
 from ..glossary import label
 from ..messages import message
 from ..results import Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct, years_text
-from .errors import MissingColumnError, ModelInputError, NotEstimableError
 from .periods import CovidPeriod, covid_period
 
 __all__ = ["WARD_KEYS", "MonthlyITSResult", "MonthlyInputs", "monthly_inputs", "TimeToHandlingResult", "WardPanelResult", "monthly_design",
@@ -659,12 +659,13 @@ class MonthlyInputs:
     def reconciliation(self, data_dir=None) -> pd.DataFrame:
         """The yearly aggregate against the published figures (wardanalysis.inputs)."""
         from .. import inputs
+        from ..loading import load
 
         if self.log is not None:
             agg = inputs.yearly_needs(self.log)
         else:
-            agg = inputs._yearly_from_monthly(self.city)
-        out = inputs.reconciliation(agg, data_dir=data_dir)
+            agg = inputs.yearly_from_monthly(self.city)
+        out = inputs.reconciliation(agg, load("needs_reflection", data_dir))
         out["column"] = out["column"].astype(str)
         return out
 
@@ -672,8 +673,9 @@ class MonthlyInputs:
 def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None = None,
                    fiscal_years: Sequence[int] = range(2017, 2024)) -> MonthlyInputs:
     """The user's request log (preferred) or monthly counts from ``data_dir``; without either,
-    a SIMULATED log (``wardanalysis.simulate``) with the true COVID effect ``covid_effect``."""
-    from .. import inputs, simulate
+    a SIMULATED log (``wardanalysis.models.simulate``) with the true COVID effect ``covid_effect``."""
+    from .. import inputs
+    from . import simulate
 
     def mark(frame: pd.DataFrame, simulated: bool) -> pd.DataFrame:
         frame.attrs["provenance"] = {"simulated": simulated}

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import CovidPeriodError
 from ..glossary import check_lang
 from ..results import Joined, Said, Years
-from .errors import CovidPeriodError
 
 __all__ = ["PHASES", "CovidPeriod", "covid_period"]
 

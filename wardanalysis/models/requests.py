@@ -30,6 +30,13 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
+from ..errors import (
+    BreakYearError,
+    MissingDataError,
+    ModelInputError,
+    NotEstimableError,
+    TooFewYearsError,
+)
 from ..glossary import check_lang, label
 from ..results import (
     Estimate,
@@ -46,13 +53,6 @@ from ..results import (
     years_text,
 )
 from . import _input
-from .errors import (
-    BreakYearError,
-    MissingDataError,
-    ModelInputError,
-    NotEstimableError,
-    TooFewYearsError,
-)
 from .periods import CovidPeriod, covid_period
 
 __all__ = [

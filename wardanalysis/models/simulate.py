@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .inputs import LEVELS, WARDS
+from ..inputs import LEVELS, WARDS
 
 __all__ = ["Calibration", "calibrate", "city_months", "expected_monthly", "is_simulated",
            "simulate_counts", "simulate_request_log", "yearly_totals"]
@@ -76,9 +76,9 @@ class Calibration:
 
 def calibrate(data_dir=None) -> Calibration:
     """The simulator's numbers from the shipped (or overlaid) yearly table."""
-    from . import stats
-    from .loading import load
-    from .models.periods import covid_period
+    from .. import stats
+    from ..loading import load
+    from .periods import covid_period
 
     nr = load("needs_reflection", data_dir)
     years = nr["fiscal_year"].to_numpy(int)
