@@ -340,3 +340,24 @@ def test_the_covid_period_is_checked_as_a_whole_and_against_the_data(real_dirs, 
 def test_a_period_within_the_data_passes(real_dirs):
     config = _load(real_dirs, Overrides(settings=["covid_start=R3", "covid_end=2022"]))
     assert config.notebook_params["01_requests_covid"] == {"covid_start": "R3", "covid_end": 2022}
+
+
+@pytest.mark.parametrize(("overrides", "reasons"), [
+    (Overrides(settings=["covid_end=2022"]), ["covid_end=2022"]),
+    (Overrides(languages=["en"]), ["lang=en"]),
+])
+def test_an_exploratory_run_is_written_beside_the_canonical_reports(real_dirs, overrides,
+                                                                    reasons):
+    """A run that changes a model parameter or covers one language only writes to its own
+    folder under reports-exploratory/, never over the canonical reports, and says why."""
+    canonical = _load(real_dirs).out
+    config = _load(real_dirs, overrides)
+    assert config.exploratory == reasons
+    assert config.out != canonical and config.out.parent.name == "reports-exploratory"
+    assert config.out.name == reasons[0]
+
+
+def test_an_exploratory_run_with_out_goes_where_asked_and_is_marked(real_dirs, tmp_path):
+    config = _load(real_dirs, Overrides(settings=["covid_end=2022"], out=str(tmp_path / "o")))
+    assert config.out == (tmp_path / "o").resolve() and config.exploratory == ["covid_end=2022"]
+    assert _load(real_dirs, Overrides(languages=["ja", "en"])).exploratory == []

@@ -205,3 +205,14 @@ def test_results_xlsx_holds_every_estimate_as_numbers_and_is_reproducible(tmp_pa
     a = next(r for r in rows if r[3] == "a")
     assert a[6] == 0.1 and a[7] == 0.05 and isinstance(a[6], float)
     assert a[-1] == "b/ja/index.html"
+
+
+def test_an_exploratory_run_is_marked_on_both_front_pages_and_the_mark_goes_with_it(tmp_path):
+    outputs.commit(tmp_path, outputs.build_manifest(
+        _entries(), {"id": "r1", "exploratory": ["covid_end=2022"]}))
+    ja = (tmp_path / "index.html").read_text(encoding="utf-8")
+    en = (tmp_path / "index.en.html").read_text(encoding="utf-8")
+    assert "試算" in ja and "covid_end=2022" in ja
+    assert "Exploratory run" in en and "covid_end=2022" in en
+    outputs.commit(tmp_path, outputs.build_manifest(_entries(), {"id": "r2", "exploratory": []}))
+    assert "試算" not in (tmp_path / "index.html").read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,10 @@ LANGUAGES = ("ja", "en")
 #: Parameters the batch sets for every run, and where a user chooses them instead.
 BATCH_PARAMETERS = {"lang": "languages (or --lang)", "fiscal_year": "fiscal_years (or "
                     "--fiscal-year)", "data_dir": "data_dir (or --data-dir)"}
+#: Where a run that changes a model parameter (``--set``) or covers one language only writes by
+#: default (a folder per choice of settings): an exploratory run never replaces the canonical
+#: reports, whose two languages must agree.
+EXPLORATORY_DIR = "reports-exploratory"
 #: The longest timeout accepted (a day), and the one used when batch.yaml gives none.
 MAX_TIMEOUT, DEFAULT_TIMEOUT = 86_400, 600
 #: Limits of a parameter file: far above any real one, low enough that no file can make the
@@ -328,6 +333,8 @@ class BatchConfig:
     data_years: list[int] = field(default_factory=list)
     #: Notebooks in the folder that the batch did not run, and why (a scratch notebook).
     skipped: dict[str, str] = field(default_factory=dict)
+    #: What makes the run exploratory (``--set`` settings, a single language); empty if none.
+    exploratory: list[str] = field(default_factory=list)
 
 
 def default_workers() -> int:
@@ -372,6 +379,11 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
     base = p_dir.parent
     out = (Path(o.out).expanduser() if o.out is not None
            else base / Path(value["out"]).expanduser()).resolve()
+    exploratory = [*(o.settings or []), *([f"lang={'+'.join(o.languages)}"] if o.languages and
+                                            set(o.languages) != set(LANGUAGES) else [])]
+    if exploratory and o.out is None:  # beside the canonical reports, never over them
+        slug = re.sub(r"[^\w=+.-]+", "-", "_".join(exploratory), flags=re.ASCII)[:80]
+        out = (base / EXPLORATORY_DIR / slug).resolve()
     data_dir = _data_dir(o.data_dir, Path.cwd(), ("--data-dir", None), problems) \
         if o.data_dir is not None else _data_dir(value["data_dir"], base, (batch_file, "data_dir"), problems)
     notebooks, skipped = _notebooks(nb_dir, value["notebooks"], o.notebooks is not None,
@@ -398,7 +410,7 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
     workers = value["workers"] or default_workers()
     return BatchConfig(nb_dir, p_dir, out, data_dir, notebooks, notebook_params, fiscal_years,
                        list(dict.fromkeys(value["languages"])), workers,
-                       float(value["timeout"]), kernel, years_in_data, skipped)
+                       float(value["timeout"]), kernel, years_in_data, skipped, exploratory)
 
 
 def _data_years(data_dir: Path | None, out: Path) -> list[int]:

@@ -330,8 +330,8 @@ def commit(out: Path, manifest: dict[str, Any]) -> None:
     # The front pages depend on the reports only (not on the run's id or times): rewritten
     # only when those changed, which keeps a run with nothing to do from re-embedding fonts.
     mark = out / ".cache" / "front.key"
-    key = hashlib.sha256(json.dumps(manifest.get("reports", []), sort_keys=True,
-                                    default=str).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([manifest.get("reports", []), manifest.get("run", {}).get(
+        "exploratory")], sort_keys=True, default=str).encode()).hexdigest()
     with contextlib.suppress(OSError):
         if (mark.read_text(encoding="utf-8") == key and (out / INDEX).is_file()
                 and (out / INDEX_EN).is_file()):

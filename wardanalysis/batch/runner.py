@@ -98,6 +98,10 @@ def run_batch(
     jobs = plan_jobs(config)
     for stem, why in config.skipped.items():
         echo(f"skipped: {stem}.ipynb {why} (not a batch notebook)")
+    if config.exploratory:
+        echo(f"exploratory run ({'; '.join(config.exploratory)}): written to {config.out}, "
+             "marked as exploratory on its front page" + ("" if overrides.out else
+                                                          "; the canonical reports are unchanged"))
     out = config.out
     outputs.check_out_dir(out)
     try:
@@ -163,7 +167,8 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
             return {"id": run_id, "started": started,
                     "finished": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
                     "summary": summary.line(), "package_version": wardanalysis.__version__,
-                    "data_dir": data_dir, "workers": workers, "force": force}
+                    "data_dir": data_dir, "workers": workers, "force": force,
+                    "exploratory": config.exploratory}
 
         def publish(interrupted: bool = False) -> dict[str, Any]:
             for i, e in entries.items():

@@ -121,6 +121,10 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
     by_id = {(x["notebook"], x.get("fiscal_year"), x["lang"]): x for x in entries}
     parts = [f"<h1>{e(message('front.title', lang))}</h1>",
              f"<p>{e(message('front.intro', lang))}</p>"]
+    exploratory = (manifest.get("run") or {}).get("exploratory")
+    if exploratory:
+        parts.insert(1, f'<p class="wa-status-failed wa-exploratory">'
+                        f'{e(message("front.exploratory", lang, settings="; ".join(exploratory)))}</p>')
     failed = [x for x in entries if x.get("failure")]
     if failed:
         parts.append(f'<p class="wa-status-failed">'
