@@ -1,18 +1,26 @@
 """Numbers for display, and nothing else: rounding happens here and only here (the result
-objects keep every number unrounded). No pandas, so that the batch's parent process can format
-the front page without importing it."""
+objects keep every number unrounded), and a value's form follows from its unit
+(:func:`fmt_unit`): a share as a percentage, a difference of shares in points, a count with
+thousands separators, yen with 円 or ¥, a p-value as ``0.021`` or ``< 0.001``, anything else to
+three significant figures. Tables, summaries, prose and the front page all go through these
+functions. No pandas, so that the batch's parent process can format the front page without
+importing it."""
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["fmt", "fmt_pct"]
+__all__ = ["fmt", "fmt_count", "fmt_p", "fmt_pct", "fmt_unit", "is_share_unit"]
+
+
+def _missing(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def fmt(x: float, sig: int = 3) -> str:
     """A number for display: ``sig`` significant figures, thousands separators for large
     values, no exponent for everyday magnitudes."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if _missing(x):
         return "—"
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
@@ -25,6 +33,56 @@ def fmt(x: float, sig: int = 3) -> str:
 
 
 def fmt_pct(x: float, decimals: int = 1) -> str:
-    if x is None or math.isnan(x):
+    """A share as a percentage: 0.903 → ``90.3%``."""
+    return "—" if _missing(x) else f"{100 * x:.{decimals}f}%"
+
+
+def fmt_count(x: float) -> str:
+    """A count: 1234 → ``1,234`` (never rounded to significant figures)."""
+    return "—" if _missing(x) else f"{round(x):,}"
+
+
+def fmt_p(p: float, lang: str = "en", bare: bool = False) -> str:
+    """A p-value: ``p = 0.042`` (``p=0.042`` in Japanese), ``p < 0.001``; ``bare``: the
+    number alone (``0.042``, ``< 0.001``), for a table column."""
+    if _missing(p):
+        number = "—"
+    elif p < 0.001:
+        number = "< 0.001" if bare else "<0.001"
+    else:
+        number = fmt(p, 2)
+    if bare:
+        return number
+    sep = " " if lang == "en" else ""
+    return f"p{sep}{number.replace('<', f'<{sep}') if number.startswith('<') else '=' + sep + number}"
+
+
+def is_share_unit(unit: str) -> bool:
+    return unit.lower().startswith("share")
+
+
+def fmt_unit(x: float, unit: str, lang: str, bare: bool = False) -> str:
+    """``x`` in the form its unit asks for, in ``lang``; ``bare`` leaves out the unit's word
+    (円, points …: for the ends of an interval after the value), never a percent sign."""
+    unit = unit.lower()
+    ja = lang == "ja"
+    if _missing(x):
         return "—"
-    return f"{100 * x:.{decimals}f}%"
+    if is_share_unit(unit):
+        return fmt_pct(x)
+    if unit.startswith("difference in shares"):  # in percentage points, as the prose says it
+        return fmt(100 * x, 2) + ("" if bare else "ポイント" if ja else " percentage points")
+    if unit.startswith("p-value"):
+        return fmt_p(x, lang, bare=True)
+    if unit.startswith("thousand yen"):
+        if ja:
+            return fmt(x) + ("" if bare else "千円")
+        yen = 1000 * x
+        scale = next(((d, w) for d, w in ((1e9, " billion"), (1e6, " million")) if abs(yen) >= d),
+                     (1, ""))
+        return f"¥{fmt(yen / scale[0])}{scale[1]}"
+    if unit.startswith("yen"):
+        return fmt(x) + ("" if bare else "円") if ja else f"¥{fmt(x)}"
+    if unit.startswith(("requests", "days")) and float(x).is_integer():
+        return fmt_count(x)
+    return fmt(x)

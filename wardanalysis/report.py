@@ -19,7 +19,7 @@ import pandas as pd
 from . import plotting
 from ._yaml import safe_load
 from .display import markup, plain, set_lang
-from .formats import fmt
+from .formats import fmt, fmt_count, fmt_p, fmt_pct
 from .glossary import check_lang, has, label
 from .loading import datasets, describe, load, overlaid_rows
 from .messages import keys, message
@@ -105,9 +105,9 @@ def _fmt_cell(value: Any, sig: int | None) -> str:
     if isinstance(value, bool):
         return "✓" if value else "—"
     if isinstance(value, int) or (hasattr(value, "dtype") and pd.api.types.is_integer(value)):
-        return f"{int(value):,}"
+        return fmt_count(int(value))
     if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
-        return f"{int(value):,}"  # a count held as float: never round it to significant figures
+        return fmt_count(value)  # a count held as float: never round it to significant figures
     if isinstance(value, float):
         if sig is None:
             return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
@@ -143,10 +143,6 @@ def _is_share_column(name: str) -> bool:
     return name == "share" or name.startswith("share_") or name.endswith("_share")
 
 
-def _fmt_p(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"{p:.3f}".rstrip("0").rstrip(".") if p >= 0.01 else f"{p:.3f}"
-
-
 def format_table(
     df: pd.DataFrame,
     lang: str,
@@ -173,11 +169,11 @@ def format_table(
     for col in df.columns:
         series = df[col]
         if col in pct or (_is_share_column(str(col)) and pd.api.types.is_float_dtype(series)):
-            shown = series.map(lambda v: "—" if pd.isna(v) else f"{100 * float(v):.1f}%")
+            shown = series.map(lambda v: fmt_pct(None if pd.isna(v) else float(v)))
         elif _is_year_column(str(col), series):
             shown = series.map(lambda v: "—" if pd.isna(v) else str(int(v)))
         elif str(col).endswith("p_value") or str(col) == "p_value_holm":
-            shown = series.map(lambda v: "—" if pd.isna(v) else _fmt_p(float(v)))
+            shown = series.map(lambda v: fmt_p(None if pd.isna(v) else float(v), bare=True))
         elif str(col).endswith("population_basis"):
             shown = series.map(lambda v: "—" if pd.isna(v) else _basis(str(v), lang))
         elif col in label_values or _is_code_column(series):

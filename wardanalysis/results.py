@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from .display import current_lang, markup
-from .formats import fmt, fmt_pct
+from .formats import fmt, fmt_p, fmt_pct, fmt_unit
 from .glossary import check_lang, label
 
 __all__ = [
@@ -106,10 +106,6 @@ class Estimate:
     @property
     def interval_excludes_one(self) -> bool:
         return self.ci_high < 1 or self.ci_low > 1
-
-    @property
-    def interval_excludes_zero(self) -> bool:
-        return self.ci_high < 0 or self.ci_low > 0
 
 
 @dataclass(frozen=True)
@@ -418,16 +414,6 @@ class Result:
 # --- display formatting (rounding happens here and only here) ----------------------------------
 
 
-def fmt_p(p: float, lang: str = "en") -> str:
-    """A p-value for display: ``p = 0.042``, ``p < 0.001``."""
-    if p is None or math.isnan(p):
-        return "p = —" if lang == "en" else "p=—"
-    sep = " " if lang == "en" else ""
-    if p < 0.001:
-        return f"p{sep}<{sep}0.001"
-    return f"p{sep}={sep}{fmt(p, 2)}"
-
-
 def years_text(years, lang: str = "en") -> str:
     """``FY2017–FY2019`` or ``2017〜2019年度``."""
     ys = sorted(int(y) for y in years)
@@ -470,22 +456,16 @@ def first_sentence(text: str, lang: str = "ja") -> str:
 
 
 def key_figure(e: Estimate, lang: str = "ja") -> str:
-    """One line of a summary box: the estimate's label, its value and its interval, in the
-    form its unit asks for (a share as %, yen with 円, a ratio to 3 figures)."""
+    """One line of a summary box: the estimate's label, its value and its interval, each in the
+    form its unit asks for (:func:`wardanalysis.formats.fmt_unit`)."""
     from .messages import message
 
     name = message(f"estimate.{e.key}", lang)
-    unit = e.unit.lower()
-    share = unit.startswith("share")
-    value = fmt_pct(e.value) if share else fmt(e.value)
-    if unit.startswith("yen"):
-        value += "円" if lang == "ja" else " yen"
-    elif unit.startswith("thousand yen"):
-        value += "千円" if lang == "ja" else " thousand yen"
-    interval = fmt_interval(e, lang, pct=share)
-    if unit.startswith("difference in shares"):  # in percentage points, as the text says it
-        value = fmt(100 * e.value, 2) + ("ポイント" if lang == "ja" else " percentage points")
-        interval = fmt_ci(100 * e.ci_low, 100 * e.ci_high, lang, sig=2)
+    value = fmt_unit(e.value, e.unit, lang)
+    ends = {"low": fmt_unit(e.ci_low, e.unit, lang, bare=True),
+            "high": fmt_unit(e.ci_high, e.unit, lang, bare=True)}
+    interval = ("" if math.isnan(e.ci_low) and math.isnan(e.ci_high) else message(
+        "interval.poisson_only" if e.poisson_only else "interval.ci", check_lang(lang), **ends))
     sep = "：" if lang == "ja" else ": "
     return f"{name}{sep}{value}{'' if lang == 'ja' else ' '}{interval}".rstrip()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from .config import LANGUAGES, Overrides
@@ -88,17 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def overrides_from(args: argparse.Namespace) -> Overrides:
-    return Overrides(
-        notebooks=getattr(args, "notebooks", None),
-        fiscal_years=getattr(args, "fiscal_years", None),
-        all_fiscal_years=bool(getattr(args, "all_fiscal_years", False)),
-        languages=getattr(args, "languages", None),
-        workers=getattr(args, "workers", None),
-        timeout=getattr(args, "timeout", None),
-        out=getattr(args, "out", None),
-        data_dir=getattr(args, "data_dir", None),
-        settings=getattr(args, "settings", None),
-    )
+    return Overrides(**{f.name: getattr(args, f.name, None) for f in fields(Overrides)})
 
 
 def main(args: argparse.Namespace) -> int:

@@ -63,9 +63,6 @@ class CovidPeriod:
         """:meth:`phases` in ``lang``, for a model's method line."""
         return self.phases(years).__lang_format__("", check_lang(lang))
 
-    def with_start(self, start: int) -> CovidPeriod:
-        return CovidPeriod(start, max(start, self.end))
-
 
 def _whole_year(value: object, name: str) -> int:
     if isinstance(value, str):

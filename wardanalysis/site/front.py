@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..formats import fmt
+from ..formats import fmt_unit
 from ..messages import message
 from ..pages import nav_bar, page
 from .render import front_page, stable_dir
@@ -36,11 +36,11 @@ def _records(entry: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return {r["key"]: r for r in report.get("records", [])}
 
 
-def _num(record: dict[str, Any] | None, key: str = "value", pct: bool = False) -> str:
+def _num(record: dict[str, Any] | None, lang: str, key: str = "value") -> str:
+    """A record's value (or interval end) in the form its unit asks for."""
     if not record or record.get(key) is None:
         return "—"
-    v = float(record[key])
-    return f"{100 * v:.1f}%" if pct else fmt(v)
+    return fmt_unit(float(record[key]), str(record.get("unit") or ""), lang, bare=key != "value")
 
 
 def _answer(kind: str, rec: dict[str, dict[str, Any]], lang: str) -> str | None:
@@ -50,17 +50,17 @@ def _answer(kind: str, rec: dict[str, dict[str, Any]], lang: str) -> str | None:
         return message("front.answer_requests", lang,
                        verdict=message("front.verdict_yes" if verdict == 1 else "front.verdict_no",
                                        lang),
-                       ratio=_num(r), low=_num(r, "ci_low"), high=_num(r, "ci_high"))
+                       ratio=_num(r, lang), low=_num(r, lang, "ci_low"), high=_num(r, lang, "ci_high"))
     if kind == "escalation" and "escalation.first_level_share" in rec:
         r = rec["escalation.first_level_share"]
-        return message("front.answer_escalation", lang, share=_num(r, pct=True),
-                       low=_num(r, "ci_low", pct=True), high=_num(r, "ci_high", pct=True))
+        return message("front.answer_escalation", lang, share=_num(r, lang),
+                       low=_num(r, lang, "ci_low"), high=_num(r, lang, "ci_high"))
     if kind == "budgets":
         years = sorted(int(k.rsplit(".fy", 1)[1]) for k in rec
                        if k.startswith("budget.kumamoto_yen_per_capita.fy"))
         if years:
             r = rec[f"budget.kumamoto_yen_per_capita.fy{years[-1]}"]
-            return message("front.answer_budgets", lang, yen=_num(r), year=years[-1])
+            return message("front.answer_budgets", lang, yen=_num(r, lang), year=years[-1])
     if kind == "overview":
         return message("front.answer_overview", lang)
     return None
@@ -76,8 +76,8 @@ DESIGN = (
 def _design_answer(kind: str, rec: dict[str, dict[str, Any]], lang: str) -> str | None:
     if kind == "design" and "design.power_at_30.yearly" in rec:
         return message("front.answer_design", lang,
-                       yearly=_num(rec["design.power_at_30.yearly"], pct=True),
-                       wards=_num(rec.get("design.power_at_30.wards"), pct=True))
+                       yearly=_num(rec["design.power_at_30.yearly"], lang),
+                       wards=_num(rec.get("design.power_at_30.wards"), lang))
     if kind == "monthly_log" and rec:
         simulated = any("simulated" in str(r.get("flags") or "").split(";") for r in rec.values())
         return message("front.answer_monthly_simulated" if simulated
