@@ -27,9 +27,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported only where a DataFrame is made or received
     import pandas as pd
 
-__all__ = ["COLUMNS", "MIME_TYPE", "collect_records", "format_sig", "record", "record_rows"]
+__all__ = ["COLUMNS", "HEADLINE_MIME", "MIME_TYPE", "collect_records", "collected_headline",
+           "format_sig", "record", "record_rows"]
 
 MIME_TYPE = "application/vnd.wardanalysis.records+json"
+#: The output a report's summary box carries for the front page (see
+#: :func:`wardanalysis.report.summary`): the report's title, its answer and key figures in the
+#: report's language, and whether it was made from simulated data.
+HEADLINE_MIME = "application/vnd.wardanalysis.headline+json"
 COLUMNS = ("key", "value", "ci_low", "ci_high", "unit", "interval", "flags")
 #: Columns a records frame must have; the others default to "".
 REQUIRED = COLUMNS[:5]
@@ -221,23 +226,36 @@ def _notebook(node: Any) -> Mapping[str, Any]:
     return node
 
 
+def _outputs(notebook_node: Any, mime: str) -> list[Any]:
+    """The ``mime`` data of every output of the notebook, in order."""
+    found = []
+    for cell in _notebook(notebook_node).get("cells", []):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            data = output.get("data", {})
+            if output.get("output_type") in ("display_data", "execute_result") and mime in data:
+                value = data[mime]
+                found.append(json.loads(value) if isinstance(value, str) else value)
+    return found
+
+
 def iter_record_outputs(notebook_node: Any) -> list[list[dict[str, Any]]]:
     """The rows of every records output, in notebook order."""
-    nb = _notebook(notebook_node)
-    found = []
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        for output in cell.get("outputs", []):
-            if output.get("output_type") not in ("display_data", "execute_result"):
-                continue
-            data = output.get("data", {})
-            if MIME_TYPE in data:
-                rows = data[MIME_TYPE]
-                if isinstance(rows, str):  # some writers store JSON as text
-                    rows = json.loads(rows)
-                found.append(list(rows))
-    return found
+    return [list(rows) for rows in _outputs(notebook_node, MIME_TYPE)]
+
+
+def collected_headline(notebook_node: Any) -> dict[str, Any] | None:
+    """The headline of an executed notebook (its last summary box), or None if it has none.
+    Raises ValueError for one that is not ``{title, answer, figures, simulated}``."""
+    found = _outputs(notebook_node, HEADLINE_MIME)
+    if not found:
+        return None
+    h = found[-1]
+    if not (isinstance(h, Mapping) and isinstance(h.get("title"), str)
+            and isinstance(h.get("answer"), str) and isinstance(h.get("simulated"), bool)
+            and isinstance(h.get("figures"), list)
+            and all(isinstance(f, str) for f in h["figures"])):
+        raise ValueError(f"malformed headline {str(h)[:200]}")
+    return {k: h[k] for k in ("title", "answer", "figures", "simulated")}
 
 
 def collected_rows(notebook_node: Any) -> list[dict[str, Any]]:

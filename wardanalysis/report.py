@@ -24,6 +24,7 @@ from .glossary import check_lang, has, label
 from .loading import datasets, describe, load, overlaid_rows
 from .messages import keys, message
 from .paths import shipped_data_dir
+from .records import HEADLINE_MIME
 from .results import key_figure
 from .schema import get_schema
 from .sources import citation, shipped_urls
@@ -51,6 +52,8 @@ def _display(obj: Any) -> None:
 
 
 _FIGURE_NUMBERS = itertools.count(1)
+#: The report's title (its level-1 heading), for the headline its summary box carries.
+_TITLE = [""]
 
 
 def setup(lang: str) -> None:
@@ -63,6 +66,7 @@ def setup(lang: str) -> None:
     plotting.use_theme()
     _FIGURE_NUMBERS = itertools.count(1)
     _CSV_NUMBERS = itertools.count(1)
+    _TITLE[0] = ""
     set_lang(lang)
 
 
@@ -82,6 +86,8 @@ def heading(key: str, lang: str, level: int = 2) -> None:
     if not 1 <= int(level) <= 6:
         raise ValueError(f"heading level must be 1 to 6, not {level!r}")
     text = _label(key, lang)
+    if int(level) == 1:
+        _TITLE[0] = plain(text)
     _show_html(f"<h{level}>{markup(text)}</h{level}>", text)
 
 
@@ -380,7 +386,8 @@ def summary(lang: str, *results: Any, answer: str | None = None) -> None:
     """The box every report opens with (要旨 / Summary): the answer in one to three sentences,
     the key figures with their intervals, and the main caveat, all from the result objects, so
     the box cannot disagree with the body. It leaves the marker where the table of contents
-    goes."""
+    goes, and carries the report's headline (title, answer, key figures) for the front page
+    (:data:`~wardanalysis.records.HEADLINE_MIME`)."""
     lines = answer if answer is not None else " ".join(
         r.headline(lang) for r in results if hasattr(r, "headline"))
     figures = [key_figure(e, lang) for r in results for e in r.key_figures()]
@@ -391,7 +398,12 @@ def summary(lang: str, *results: Any, answer: str | None = None) -> None:
     heading = message("summary.heading", lang)
     fragment = (f'<section class="wa-summary"><h2 class="wa-unnumbered">{markup(heading)}</h2>'
                 f"<p>{markup(lines)}</p><ul>{items}</ul>{caveat}</section><!--wa-toc-->")
-    _show_html(fragment, "\n".join([heading, lines, *(f"- {f}" for f in figures), *caveats[:1]]))
+    from IPython.display import display
+
+    headline = {"title": _TITLE[0], "answer": plain(lines), "figures": [plain(f) for f in figures],
+                "simulated": any("simulated" in getattr(r, "sources", ()) for r in results)}
+    display({"text/html": fragment, HEADLINE_MIME: headline, "text/plain": "\n".join(
+        [heading, lines, *(f"- {f}" for f in figures), *caveats[:1]])}, raw=True)
 
 
 def show_result(result: Any, lang: str, plot: bool = True, table: bool = False) -> None:

@@ -216,3 +216,45 @@ def test_an_exploratory_run_is_marked_on_both_front_pages_and_the_mark_goes_with
     assert "Exploratory run" in en and "covid_end=2022" in en
     outputs.commit(tmp_path, outputs.build_manifest(_entries(), {"id": "r2", "exploratory": []}))
     assert "試算" not in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_front_page_reads_each_reports_headline_and_needs_no_code_for_a_new_notebook(
+        tmp_path):
+    """The front page lists every report of all years by the headline its summary box carried:
+    a notebook the package has never heard of (no catalogue question) appears under its own
+    title; one made from simulated data is listed apart from the findings; text is escaped."""
+    from wardanalysis.site.front import front_page_html
+
+    def entry(nb, headline):
+        return {"id": f"{nb}/ja", "notebook": nb, "fiscal_year": None, "lang": "ja",
+                "report": {**_attempt("r1"), "headline": headline}, "failure": None}
+
+    manifest = outputs.build_manifest({
+        "01/ja": entry("01_requests_covid", {"title": "t", "answer": "答えの文。",
+                                             "figures": ["図1：0.5", "図2"], "simulated": False}),
+        "07/ja": entry("07_new_study", {"title": "新しい<問い>", "answer": "新しい答え。",
+                                        "figures": [], "simulated": False}),
+        "04/ja": entry("04_data_needed", {"title": "t", "answer": "模擬の答え。", "figures": [],
+                                          "simulated": True}),
+    }, {"id": "r1"})
+    page = front_page_html(manifest, "ja")
+    findings, _, apart = page.partition("データの設計と分析の例示")
+    assert "要望・相談の減少はコロナによるものか" in findings and "答えの文。 図1：0.5" in findings
+    assert "図2" not in page  # the first key figure only
+    assert "新しい&lt;問い&gt;" in findings and "新しい答え。" in findings
+    assert "模擬の答え。" in apart and "模擬の答え。" not in findings
+    assert "95%信頼区間：" in page  # how to read the pages
+
+
+def test_a_malformed_headline_is_an_error_not_a_page():
+    from wardanalysis.records import HEADLINE_MIME, collected_headline
+
+    def nb(h):
+        return {"cells": [{"cell_type": "code", "outputs": [
+            {"output_type": "display_data", "data": {HEADLINE_MIME: h}}]}]}
+
+    good = {"title": "t", "answer": "a", "figures": ["f"], "simulated": False}
+    assert collected_headline(nb(good)) == good
+    assert collected_headline({"cells": []}) is None
+    with pytest.raises(ValueError, match="malformed headline"):
+        collected_headline(nb({**good, "figures": [1]}))

@@ -187,3 +187,34 @@ def test_import_does_not_pull_in_plotting_or_models():
             "print(sorted(m for m in ('matplotlib', 'seaborn', 'statsmodels') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_summary_box_carries_the_reports_headline(monkeypatch):
+    """report.summary puts the page's title, its answer (without emphasis marks), its key
+    figures and whether it was made from simulated data in the headline the front page reads."""
+    import IPython.display
+
+    from wardanalysis import report
+    from wardanalysis.records import HEADLINE_MIME
+    from wardanalysis.results import Estimate
+
+    class Simulated:
+        sources = ("simulated",)
+        caveats = ()
+
+        def headline(self, lang):
+            return "**答え**の文。"
+
+        def key_figures(self):
+            return [Estimate("escalation.first_level_share", 0.85, 0.8, 0.9, unit="share")]
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda *objs, **kw: shown.append(objs[0]))
+    report.setup("ja")
+    report.heading("題名", "ja", level=1)
+    report.summary("ja", Simulated())
+    headline = shown[-1][HEADLINE_MIME]
+    assert headline["title"] == "題名" and headline["answer"] == "答えの文。"
+    assert headline["simulated"] is True
+    assert headline["figures"] == ["担当者協議止まりの割合：85.0%（95%信頼区間 80.0%〜90.0%）"]

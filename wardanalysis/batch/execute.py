@@ -199,7 +199,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     or ``timeout`` attempt with the partial notebook and an error page."""
     import nbformat
 
-    from ..records import collected_rows
+    from ..records import collected_headline, collected_rows
 
     out = Path(job["out"])
     rel_dir = f"{job['notebook']}/{job['variant']}/{job['run_id']}"
@@ -218,9 +218,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         nb = nbformat.read(job["path"], as_version=4)
     nb.metadata.setdefault("papermill", {})["output_path"] = str(out / rel_dir / output.name)
     records: list[dict[str, Any]] = []
+    headline = None
     if status == "ok":
         try:
-            records = collected_rows(nb)
+            records, headline = collected_rows(nb), collected_headline(nb)
         except (ValueError, TypeError) as exc:
             status, error = "failed", f"RecordsError: {exc}"
     nbformat.write(nb, output)
@@ -241,7 +242,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "finished": _now(), "duration_s": duration, "parameters": job["parameters"],
         "key": job["key"], "datasets": {n: job["datasets_now"].get(n, "unknown") for n in datasets},
         "overlays": _overlays(datasets, job["parameters"].get("data_dir")), "records": records,
-        "data_checksum": job["data_checksum"], "package_version": job["package_version"],
+        "headline": headline, "data_checksum": job["data_checksum"], "package_version": job["package_version"],
         "dir": rel_dir, "files": {k: f"{rel_dir}/{v}" for k, v in files.items()},
     }
     (stage / "job.json").write_text(json.dumps({"id": job["id"], **attempt}, ensure_ascii=False,

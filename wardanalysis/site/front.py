@@ -1,13 +1,15 @@
 """The front page for reviewers (``index.html`` in Japanese, ``index.en.html`` in English).
 
-It answers before it lists: the package's three questions, each with its one-line answer and key
-figure taken from the latest good report's records, linking to that report's stable address;
-then, apart from those findings, the design study and the worked example on simulated data
-(``04_data_needed``, ``05_monthly_log``); then a grid of the fiscal-year reports (fiscal years × languages); then where the data come
-from, one line per source with its quality mark. A report whose latest run failed is flagged.
-The run log (status, durations, versions, checksums) is its own page, linked from the footer.
+It answers before it lists: every report of all years, in notebook order, with the question it
+answers (catalogue ``front.question.<notebook>``, else its title), its answer and first key figure
+as its own summary box states them (the headline the batch collected from the executed
+notebook), and a link to its stable address; what was made from simulated data is listed apart,
+never among the findings. Then a grid of the fiscal-year reports (fiscal years × languages), how
+to read the pages, and where the data come from, one line per source with its quality mark. A
+report whose latest run failed is flagged. The run log is its own page, linked from the footer.
 
-Everything shown here comes from the manifest and the shipped descriptors; no pandas is needed.
+Everything shown here comes from the manifest and the catalogue: adding a notebook changes no
+code here. No pandas is needed.
 """
 
 from __future__ import annotations
@@ -15,74 +17,20 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..formats import fmt_unit
-from ..messages import message
+from ..messages import keys, message
 from ..pages import nav_bar, page
 from .render import front_page, stable_dir
 
 __all__ = ["front_page_html"]
 
-#: The questions, in reading order: (notebook, question, how to state its answer).
-QUESTIONS = (
-    ("01_requests_covid", "front.q_requests", "requests"),
-    ("02_escalation", "front.q_escalation", "escalation"),
-    ("03_budgets_cross_city", "front.q_budgets", "budgets"),
-    ("00_overview", "front.overview", "overview"),
-)
+#: What a first-time reader would otherwise have to ask, a line each (catalogue
+#: ``front.how_to_read.<key>``).
+HOW_TO_READ = ("interval", "quality", "simulated", "run_log")
 
-
-def _records(entry: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    report = (entry or {}).get("report") or {}
-    return {r["key"]: r for r in report.get("records", [])}
-
-
-def _num(record: dict[str, Any] | None, lang: str, key: str = "value") -> str:
-    """A record's value (or interval end) in the form its unit asks for."""
-    if not record or record.get(key) is None:
-        return "—"
-    return fmt_unit(float(record[key]), str(record.get("unit") or ""), lang, bare=key != "value")
-
-
-def _answer(kind: str, rec: dict[str, dict[str, Any]], lang: str) -> str | None:
-    if kind == "requests" and "requests.mean_ratio_covid_vs_pre" in rec:
-        r = rec["requests.mean_ratio_covid_vs_pre"]
-        verdict = rec.get("requests.verdict_distinguishable", {}).get("value")
-        return message("front.answer_requests", lang,
-                       verdict=message("front.verdict_yes" if verdict == 1 else "front.verdict_no",
-                                       lang),
-                       ratio=_num(r, lang), low=_num(r, lang, "ci_low"), high=_num(r, lang, "ci_high"))
-    if kind == "escalation" and "escalation.first_level_share" in rec:
-        r = rec["escalation.first_level_share"]
-        return message("front.answer_escalation", lang, share=_num(r, lang),
-                       low=_num(r, lang, "ci_low"), high=_num(r, lang, "ci_high"))
-    if kind == "budgets":
-        years = sorted(int(k.rsplit(".fy", 1)[1]) for k in rec
-                       if k.startswith("budget.kumamoto_yen_per_capita.fy"))
-        if years:
-            r = rec[f"budget.kumamoto_yen_per_capita.fy{years[-1]}"]
-            return message("front.answer_budgets", lang, yen=_num(r, lang), year=years[-1])
-    if kind == "overview":
-        return message("front.answer_overview", lang)
-    return None
-
-
-#: Pages that are not findings, listed apart from the questions: (notebook, title, answer kind).
-DESIGN = (
-    ("04_data_needed", "front.data_needed", "design"),
-    ("05_monthly_log", "front.monthly_log", "monthly_log"),
-)
-
-
-def _design_answer(kind: str, rec: dict[str, dict[str, Any]], lang: str) -> str | None:
-    if kind == "design" and "design.power_at_30.yearly" in rec:
-        return message("front.answer_design", lang,
-                       yearly=_num(rec["design.power_at_30.yearly"], lang),
-                       wards=_num(rec.get("design.power_at_30.wards"), lang))
-    if kind == "monthly_log" and rec:
-        simulated = any("simulated" in str(r.get("flags") or "").split(";") for r in rec.values())
-        return message("front.answer_monthly_simulated" if simulated
-                       else "front.answer_monthly_real", lang)
-    return None
+def _question(notebook: str, headline: dict[str, Any] | None, lang: str) -> str:
+    """The question a report answers (catalogue ``front.question.<notebook>``), else its title."""
+    key = f"front.question.{notebook}"
+    return message(key, lang) if key in keys() else (headline or {}).get("title") or notebook
 
 
 def _status_note(entry: dict[str, Any], lang: str) -> str:
@@ -129,29 +77,30 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
     if failed:
         parts.append(f'<p class="wa-status-failed">'
                      f'{e(message("front.problems", lang, count=len(failed)))}</p>')
-    def listed(rows: Any, answer_of: Any) -> list[str]:
-        """One item per report of ``rows`` (notebook, title key, kind): title, status, answer,
+    def listed(simulated: bool) -> list[str]:
+        """One item per report of all years in ``lang`` whose headline is (or is not) made from
+        simulated data, in notebook order: its question, status, answer, first key figure and
         link."""
         items = []
-        for notebook, title, kind in rows:
-            entry = by_id.get((notebook, None, lang))
-            if entry is None:
+        for x in sorted(entries, key=lambda x: x["notebook"]):
+            headline = (x.get("report") or {}).get("headline")
+            if x.get("fiscal_year") is not None or x["lang"] != lang or bool(
+                    headline and headline["simulated"]) != simulated:
                 continue
-            answer = answer_of(kind, _records(entry), lang) if entry.get("report") else None
-            link = (f'<a href="{e(stable_dir(notebook, None, lang))}/index.html">'
-                    f'{e(message("front.read", lang))}</a>' if entry.get("report")
+            answer = " ".join([headline["answer"], *headline["figures"][:1]]) if headline else ""
+            link = (f'<a href="{e(stable_dir(x["notebook"], None, lang))}/index.html">'
+                    f'{e(message("front.read", lang))}</a>' if x.get("report")
                     else e(message("front.not_yet", lang)))
-            items.append(f"<li><strong>{e(message(title, lang))}</strong>"
-                         f"{_status_note(entry, lang)}<br>{e(answer or '')} {link}</li>")
+            items.append(f"<li><strong>{e(_question(x['notebook'], headline, lang))}</strong>"
+                         f"{_status_note(x, lang)}<br>{e(answer)} {link}</li>")
         return items
 
-    # the questions, each with its answer
-    items = listed(QUESTIONS, _answer)
+    # the questions, each with its answer; then, apart, what was made from simulated data
+    items = listed(simulated=False)
     if items:
         parts.append(f'<section class="wa-summary"><h2 class="wa-unnumbered">'
                      f'{e(message("front.questions", lang))}</h2><ul>{"".join(items)}</ul></section>')
-    # the design study and the worked example: listed apart, never among the findings
-    items = listed(DESIGN, _design_answer)
+    items = listed(simulated=True)
     if items:
         parts.append(f'<h2>{e(message("front.design_heading", lang))}</h2>'
                      f'<ul class="wa-design">{"".join(items)}</ul>')
@@ -178,6 +127,8 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
         parts.append(f"<h2>{e(message('front.fiscal_years', lang))}</h2>"
                      f'<div class="wa-table"><table class="wa-grid"><thead><tr><th></th>{head}'
                      f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+    parts.append(f"<h2>{e(message('front.how_to_read', lang))}</h2><ul>" + "".join(
+        f"<li>{e(message(f'front.how_to_read.{k}', lang))}</li>" for k in HOW_TO_READ) + "</ul>")
     parts.append(_sources(lang))
     other = "en" if lang == "ja" else "ja"
     nav = nav_bar([(message("nav.front", lang), None), (message("nav.other_lang", lang),
