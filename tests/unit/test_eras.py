@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wardanalysis.eras import (
@@ -19,6 +19,11 @@ from wardanalysis.eras import (
     latest_fiscal_year,
     parse_japanese_date,
 )
+
+# Property tests check results, never time: no deadline (hypothesis's default of 200 ms per
+# example fails on a loaded machine, as a timing assertion would).
+settings.register_profile("wardanalysis", deadline=None)
+settings.load_profile("wardanalysis")
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 

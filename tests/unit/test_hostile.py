@@ -400,5 +400,12 @@ def test_a_signal_wrapped_by_an_import_is_still_an_interruption(monkeypatch):
 
     monkeypatch.setattr(cli_module, "build_parser", interrupted_import)
     before = signal.getsignal(signal.SIGINT)
-    assert cli_module.main(["datasets"]) == 130
+    try:
+        assert cli_module.main(["datasets"]) == 130
+        # a second signal while the process exits must not kill it: the signals stay ignored
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+    monkeypatch.undo()
+    assert cli_module.main(["datasets"]) == 0  # a command that ends normally restores them
     assert signal.getsignal(signal.SIGINT) is before
