@@ -266,9 +266,10 @@ def reconciliation_lines(path: str | Path) -> list[str]:
     directory) that can be compared with the published table, listing the columns that differ;
     files with errors are left to the problems ``check`` lists."""
     path = Path(path)
+    from .datafiles import data_files
+
     files = ([path] if path.is_file() else
-             [p for n in input_names() for p in (path / f"{n}.csv", path / f"{n}.xlsx")
-              if p.is_file()])
+             [p for p in data_files(path) if p.stem in input_names() and p.is_file()])
     lines = []
     for f in files:
         name = f.stem if f.stem in input_names() else None

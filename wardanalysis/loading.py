@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .datafiles import data_checksum, overlay_path, sha256
+from .datafiles import data_checksum, data_files, overlay_path, sha256
 from .paths import shipped_data_dir
 from .schema import DatasetSchema, dataset_names, get_schema, input_names
 from .validation import (
@@ -98,7 +98,7 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     overlay = overlay_path(name, data_dir)
     if overlay is not None:
         extra, _, problems = read_table(overlay, schema, str(overlay))
-        if problems:
+        if any(p.is_error for p in problems):  # a warning (a hidden sheet not read) is check's
             raise DataValidationError(problems)
         frame = _merge(frame, extra, schema)
         problems = contiguity_problems(frame, schema, f"{overlay} laid over {provenance['shipped_file']}")
@@ -297,9 +297,10 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
         return problems
     path = Path(path)
     if path.is_dir():
-        files = sorted([*path.glob("*.csv"), *path.glob("*.xlsx")])
+        files = data_files(path)
         if not files:
-            return [Problem(str(path), "no .csv or .xlsx files in this directory")]
+            return [Problem(str(path), "no .csv or .xlsx files in this directory (the extension "
+                                       "in upper or lower case)")]
         for f in files:
             if f.stem in input_names():
                 problems += _check_input(f.stem, f)
@@ -334,8 +335,10 @@ def _check_input(name: str, path: Path) -> list[Problem]:
 
 
 def _markup(path: Path, schema: DatasetSchema) -> list[Problem]:
-    frame, _, _ = read_table(path, schema, str(path))
-    return markup_warnings(frame, schema, str(path))
+    """The warnings of an overlay file: those of reading it (a hidden sheet not read) and its
+    text cells that hold markup."""
+    frame, _, found = read_table(path, schema, str(path))
+    return [p for p in found if not p.is_error] + markup_warnings(frame, schema, str(path))
 
 
 def _check_overlay(name: str, data_dir: Path) -> list[Problem]:

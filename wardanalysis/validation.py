@@ -236,34 +236,136 @@ def _excel_text(value: Any) -> str:
     return str(value)
 
 
-def excel_rows(path: Path, dataset: str, name: str) -> tuple[list[list[str]], str, Problem | None]:
-    """The rows of an Excel workbook's sheet named after ``dataset`` (or of its only sheet),
-    read with openpyxl (values, not formulas); the file name in messages gains the sheet."""
-    from openpyxl import load_workbook
+#: Bounds of a spreadsheet read (an .xlsx is compressed, so its size on disk bounds nothing):
+#: rows below the header, columns and cells read, the bytes its parts declare once unpacked,
+#: and the empty rows after which reading stops (anything further down is not data).
+MAX_ROWS = 100_000
+MAX_COLUMNS = 50
+MAX_CELLS = 1_000_000
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+EMPTY_STRETCH = 1_000
+
+
+def _unpacked_size_problem(path: Path, name: str) -> Problem | None:
+    """The problem with a workbook whose parts declare more than ``MAX_UNPACKED_BYTES`` once
+    unpacked (zipfile reads no more than a part declares, so the declaration bounds the work)."""
+    import zipfile
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return Problem(name, f"cannot be read as an Excel workbook (.xlsx): {str(exc)[:120]}")
+    if unpacked > MAX_UNPACKED_BYTES:
+        return Problem(name, f"unpacks to {unpacked:,} bytes, above the limit of "
+                             f"{MAX_UNPACKED_BYTES:,} bytes for a workbook")
+    return None
+
+
+def _formula_problem(shown: str, cell, number: int, header: list[str]) -> Problem:
+    """A formula cell, refused: nothing here calculates formulas, and the result a workbook saved
+    with one may be stale (a program that writes workbooks need not recalculate them)."""
+    from openpyxl.utils import get_column_letter
+
+    letter = get_column_letter(cell.column)
+    i = cell.column - 1
+    column = header[i] if number > 1 and i < len(header) and header[i].strip() else letter
+    formula = str(getattr(cell.value, "text", None) or cell.value)
+    return Problem(shown, f"cell {letter}{number} holds a formula ({_short(formula)}); formulas "
+                          "are not calculated here and the result saved with one may be stale: "
+                          "paste the cells as values (形式を選択して貼り付け → 値) and save",
+                   row=number, column=column)
+
+
+def _bounded_sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
+    """The rows of worksheet ``ws`` as text, read in streaming mode and bounded: at most
+    ``MAX_COLUMNS`` columns (never padded to the width the sheet declares), ``MAX_ROWS`` rows
+    below the header and ``MAX_CELLS`` cells; reading stops after ``EMPTY_STRETCH`` empty rows.
+    A formula cell is a problem naming the cell (see :func:`_formula_problem`)."""
+    rows: list[list[str]] = []
+    problems: list[Problem] = []
+    empty_run = 0
+    width = 0  # the widest row so far, counted to its last non-empty cell
+    cells = 0
+    # one column more than the limit, to see a sheet that is too wide without reading it all
+    for number, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS + 1), start=1):
+        last = next((i for i in range(len(row) - 1, -1, -1) if row[i].value is not None), -1)
+        texts = []
+        for cell in row[:last + 1]:
+            if cell.data_type == "f":
+                problems.append(_formula_problem(shown, cell, number, rows[0] if rows else []))
+                texts.append("")
+            else:
+                texts.append(_excel_text(cell.value))
+        while texts and not texts[-1].strip():
+            texts.pop()
+        if not texts:
+            empty_run += 1
+            if empty_run >= EMPTY_STRETCH:
+                break  # past the data: the rest of a sheet's declared range is not read
+            rows.append([])
+            continue
+        empty_run = 0
+        if len(texts) > MAX_COLUMNS:
+            problems.append(Problem(shown, f"has data beyond column {MAX_COLUMNS}, the limit of "
+                                           "columns read from a sheet", row=number))
+            break
+        if number - 1 > MAX_ROWS:
+            problems.append(Problem(shown, f"has more than {MAX_ROWS:,} rows below the header, "
+                                           "the limit of rows read from a sheet", row=number))
+            break
+        width = max(width, len(texts))
+        cells += width
+        if cells > MAX_CELLS:
+            problems.append(Problem(shown, f"has more than {MAX_CELLS:,} cells, the limit of "
+                                           "cells read from a sheet", row=number))
+            break
+        rows.append(texts)
+    while rows and not rows[-1]:
+        rows.pop()
+    return [r + [""] * (width - len(r)) if r else r for r in rows], problems
+
+
+def excel_rows(path: Path, dataset: str, name: str
+               ) -> tuple[list[list[str]], str, list[Problem]]:
+    """The rows of the sheet of an Excel workbook that holds ``dataset``, read with openpyxl in
+    streaming mode and bounded (see :func:`_bounded_sheet_rows`), and the problems (the file
+    name in messages gains the sheet).
+
+    Which sheet: only visible sheets count. The visible sheet named after the dataset, else the
+    only visible sheet; hidden and very hidden sheets are never read, and a warning names them.
+    A formula cell is refused, naming the cell: its value is not calculated here.
+    """
+    from openpyxl import load_workbook
+
+    problem = _unpacked_size_problem(path, name)
+    if problem:
+        return [], name, [problem]
+    try:  # data_only=False: a formula is seen as a formula, not as the result last saved
+        wb = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        return [], name, Problem(name, f"cannot be read as an Excel workbook (.xlsx): "
-                                       f"{str(exc)[:120]}")
+        return [], name, [Problem(name, f"cannot be read as an Excel workbook (.xlsx): "
+                                        f"{str(exc)[:120]}")]
     try:
-        if dataset in wb.sheetnames:
-            ws = wb[dataset]
-        elif len(wb.sheetnames) == 1:
-            ws = wb[wb.sheetnames[0]]
-        else:
-            return [], name, Problem(name, f"has {len(wb.sheetnames)} sheets and none is named "
-                                           f"{dataset!r}: name the sheet after the dataset")
+        visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+        hidden = [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"]
+        named = [ws for ws in visible if ws.title == dataset]
+        if not named and len(visible) != 1:
+            listed = f" ({', '.join(repr(ws.title) for ws in visible)})" if visible else ""
+            hid = (f"; hidden sheet(s) {', '.join(map(repr, hidden))} are never read"
+                   if hidden else "")
+            return [], name, [Problem(name, f"has {len(visible)} visible sheet(s){listed} and "
+                                            f"none is named {dataset!r}: name the sheet to read "
+                                            f"after the dataset{hid}")]
+        ws = named[0] if named else visible[0]
         shown = f"{name} (sheet {ws.title!r})"
-        rows = [[_excel_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        rows, problems = _bounded_sheet_rows(ws, shown)
     finally:
         wb.close()
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()
-    width = max((len(r) for r in rows), default=0)
-    while width and rows and all(len(r) < width or not r[width - 1].strip() for r in rows):
-        width -= 1  # trailing empty columns that Excel keeps
-    return [r[:width] for r in rows], shown, None
+    if hidden:
+        problems.append(Problem(shown, f"hidden sheet(s) {', '.join(map(repr, hidden))} not "
+                                       "read: only visible sheets count", severity="warning"))
+    return rows, shown, problems
 
 
 def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
@@ -286,13 +388,17 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
                                               f"{MAX_FILE_BYTES // (1024 * 1024)} MB for a data "
                                               "file (real tables are a few KB)")]
         if path.suffix.lower() == ".xlsx":
-            rows, name, problem = excel_rows(path, schema.name, name)
-            if problem:
-                return None, None, [problem]
+            rows, name, problems = excel_rows(path, schema.name, name)
+            if any(p.is_error for p in problems):
+                return None, None, cap_problems(problems)
         else:
             rows, problem = _csv_rows(path.read_bytes(), name)
             if problem:
                 return None, None, [problem]
+            if len(rows) - 1 > MAX_ROWS:  # the same bound as a sheet's
+                return None, None, [Problem(name, f"has more than {MAX_ROWS:,} rows below the "
+                                                  "header, the limit of rows read from a file",
+                                            row=MAX_ROWS + 2)]
     except OSError as exc:
         return None, None, [Problem(name, f"cannot be read ({exc.strerror})")]
     if not rows:
