@@ -136,6 +136,12 @@ def _parse(path: Path) -> DatasetSchema:
             raise _fail(path, f"column {c.get('name')!r}: type must be one of {sorted(TYPES)}")
         if not c.get("description"):
             raise _fail(path, f"column {c.get('name')!r}: a description is required")
+        if c["type"] in {"integer", "number"} and (c.get("min") is None or c.get("max") is None):
+            # a value that cannot be true (9.2×10¹⁸ requests in a month) is refused by these
+            article = "an" if c["type"] == "integer" else "a"
+            raise _fail(path, f"column {c.get('name')!r}: {article} {c['type']} column declares "
+                              "min and max (generous bounds, orders of magnitude beyond any real "
+                              "value)")
         columns.append(
             Column(
                 name=c["name"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import operator
 import os
 import re
@@ -19,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .eras import EraLabelError, era_label, fiscal_year, fiscal_years
+from .eras import EraLabelError, era_label, fiscal_year, fiscal_years, latest_fiscal_year
 from .errors import WardanalysisError
 from .schema import Column, DatasetSchema
 
@@ -32,6 +33,8 @@ _AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
 #: Limits of a user's data file: far above any real table of this kind.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_CELL_CHARS = csv.field_size_limit()
+#: The whole numbers a column can hold (64 bits, as pandas and numpy store them).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: Problems listed per kind of problem and column; the rest are counted.
 MAX_PER_KIND = 20
 
@@ -116,10 +119,15 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
             return pd.NA, f"{_short(raw)} is not {what}"
         value = num.replace(",", "").replace(" ", "")
         value = int(value) if col.type == "integer" else float(value)
+        if col.type == "integer" and not INT64_MIN <= value <= INT64_MAX:  # never wrapped
+            return pd.NA, (f"{_short(raw)} does not fit a 64-bit whole number (at most "
+                           f"{INT64_MAX:,} either side of 0)")
+        if not math.isfinite(value):
+            return pd.NA, f"{_short(raw)} is too large to be a number"
         if col.min is not None and value < col.min:
-            return value, f"{_short(raw)} is below the minimum {col.min}"
+            return value, f"{_short(raw)} is below the minimum {_bound(col.min)}"
         if col.max is not None and value > col.max:
-            return value, f"{_short(raw)} is above the maximum {col.max}"
+            return value, f"{_short(raw)} is above the maximum {_bound(col.max)}"
         return value, None
     if col.type == "boolean":
         b = _BOOL.get(text.lower())
@@ -134,6 +142,11 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
         return text, f"{_short(raw)} does not match the pattern {col.pattern}"
     # Free text is kept as transcribed (quotes stay byte-exact); only codes are normalised.
     return raw.strip(), None
+
+
+def _bound(value: float) -> str:
+    """A descriptor's bound as a reader writes it: 1,000,000; 0.5."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 #: Day 0 of Excel's serial day numbers (1900 date system, counting its phantom 1900-02-29).
@@ -177,7 +190,15 @@ def _parse_date(raw: str, text: str, col: Column) -> tuple[Any, str | None]:
     if (col.min is not None and fy < col.min) or (col.max is not None and fy > col.max):
         return pd.NA, (f"{_short(raw)} is {date:%Y-%m-%d}, in fiscal year {fy}, outside this "
                        f"dataset's fiscal years ({col.min:g}–{col.max:g})")
+    if date > today():
+        return pd.NA, (f"{_short(raw)} is {date:%Y-%m-%d}, after today ({today():%Y-%m-%d}): "
+                       "a recorded date cannot be in the future")
     return date, None
+
+
+def today() -> dt.date:
+    """The day of the check: no recorded date may be later."""
+    return dt.date.today()
 
 
 def decode(data: bytes, name: str) -> tuple[str | None, Problem | None]:
@@ -523,6 +544,11 @@ def _fiscal_years_of(raw, schema, name, rownum, problems) -> list[int] | None:
         value, err = _parse_cell(raw["fiscal_year"], schema.column("fiscal_year"))
         if err:
             problems.append(Problem(name, err, row=rownum, column="fiscal_year"))
+            return None
+        if value > latest_fiscal_year():  # a label's year is bounded so by the eras module
+            problems.append(Problem(name, f"fiscal year {value} is after the next fiscal year "
+                                          f"({latest_fiscal_year()})", row=rownum,
+                                    column="fiscal_year"))
             return None
         from_year = [value]
     if from_label and from_year and from_year[0] not in from_label:
