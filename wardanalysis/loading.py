@@ -246,6 +246,9 @@ class Description(dict):
         for c in self.get("columns", []):
             unit = f" [{c['unit']}]" if c.get("unit") else ""
             lines.append(f"    {c['name']} ({c['type']}){unit}: {' '.join(str(c['description']).split())}")
+            headers = [h for h in (c.get("label_ja"), *(c.get("aliases") or [])) if h]
+            if headers:
+                lines.append(f"      headers also accepted: {', '.join(map(str, headers))}")
         for n in self.get("notes", []):
             lines.append(f"  note: {' '.join(str(n).split())}")
         return lines
@@ -324,6 +327,25 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
     schema = get_schema(name)
     frame, _, found = read_table(path, schema, str(path))
     return found + markup_warnings(frame, schema, str(path))
+
+
+def header_lines(path: str | Path, dataset: str | None = None) -> list[str]:
+    """For ``check``: one line per user file in ``path`` (a file or a data directory) whose
+    header names columns by their Japanese label or an alias, saying which header became which
+    column (only header rows are read)."""
+    from .validation import header_renames
+
+    path = Path(path)
+    files = data_files(path) if path.is_dir() else [path]
+    lines = []
+    for f in files:
+        name = dataset if (dataset and not path.is_dir()) else f.stem
+        if name not in (*dataset_names(), *input_names()):
+            continue
+        renamed = header_renames(f, get_schema(name))
+        if renamed:
+            lines.append(f"{f.name}: " + ", ".join(f"{h!r} → {c}" for h, c in renamed))
+    return lines
 
 
 def _check_input(name: str, path: Path) -> list[Problem]:

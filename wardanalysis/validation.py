@@ -347,6 +347,70 @@ def _bounded_sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]
     return [r + [""] * (width - len(r)) if r else r for r in rows], problems
 
 
+def _data_sheet(wb, dataset: str, name: str):
+    """``(sheet, hidden sheet titles, problem)``: the visible sheet named after ``dataset``, else
+    the only visible sheet (see :func:`excel_rows`)."""
+    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+    hidden = [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"]
+    named = [ws for ws in visible if ws.title == dataset]
+    if not named and len(visible) != 1:
+        listed = f" ({', '.join(repr(ws.title) for ws in visible)})" if visible else ""
+        hid = f"; hidden sheet(s) {', '.join(map(repr, hidden))} are never read" if hidden else ""
+        return None, hidden, Problem(name, f"has {len(visible)} visible sheet(s){listed} and "
+                                           f"none is named {dataset!r}: name the sheet to read "
+                                           f"after the dataset{hid}")
+    return (named[0] if named else visible[0]), hidden, None
+
+
+def map_headers(header: list[str], schema: DatasetSchema) -> tuple[list[str], list[tuple[str, str]]]:
+    """A file's header with each column's Japanese label or declared alias replaced by the
+    column's name (compared after NFKC, spaces aside), and the ``(header, column)`` pairs so
+    renamed; a header that names no column is kept, to be reported as unexpected."""
+    known = schema.header_map()
+    out, renamed = [], []
+    for h in header:
+        col = known.get("".join(h.split()))
+        if col is None or col == h:
+            out.append(h)
+        else:
+            out.append(col)
+            renamed.append((h, col))
+    return out, renamed
+
+
+def header_renames(path: Path, schema: DatasetSchema) -> list[tuple[str, str]]:
+    """The headers of a user's file that name a column by its Japanese label or an alias, as
+    ``(header, column)``; only the header row is read. A file that cannot be read gives none
+    (its problems are :func:`read_table`'s to report)."""
+    path = Path(path)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return []
+        if path.suffix.lower() == ".xlsx":
+            if _unpacked_size_problem(path, str(path)):
+                return []
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True, data_only=False)
+            try:
+                ws, _, problem = _data_sheet(wb, schema.name, str(path))
+                if problem:
+                    return []
+                first = next(ws.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+            finally:
+                wb.close()
+            cells = [_excel_text(v) for v in first]
+        else:
+            text, problem = decode(path.read_bytes(), str(path))
+            if problem or not text.strip():
+                return []
+            cells = next(csv.reader(io.StringIO(text)), [])
+    except Exception:  # any unreadable file: read_table names its problem
+        return []
+    header = [unicodedata.normalize("NFKC", h).strip() for h in cells if h and h.strip()]
+    return map_headers(header, schema)[1]
+
+
 def excel_rows(path: Path, dataset: str, name: str
                ) -> tuple[list[list[str]], str, list[Problem]]:
     """The rows of the sheet of an Excel workbook that holds ``dataset``, read with openpyxl in
@@ -368,17 +432,9 @@ def excel_rows(path: Path, dataset: str, name: str
         return [], name, [Problem(name, f"cannot be read as an Excel workbook (.xlsx): "
                                         f"{str(exc)[:120]}")]
     try:
-        visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
-        hidden = [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"]
-        named = [ws for ws in visible if ws.title == dataset]
-        if not named and len(visible) != 1:
-            listed = f" ({', '.join(repr(ws.title) for ws in visible)})" if visible else ""
-            hid = (f"; hidden sheet(s) {', '.join(map(repr, hidden))} are never read"
-                   if hidden else "")
-            return [], name, [Problem(name, f"has {len(visible)} visible sheet(s){listed} and "
-                                            f"none is named {dataset!r}: name the sheet to read "
-                                            f"after the dataset{hid}")]
-        ws = named[0] if named else visible[0]
+        ws, hidden, problem = _data_sheet(wb, dataset, name)
+        if problem:
+            return [], name, [problem]
         shown = f"{name} (sheet {ws.title!r})"
         rows, problems = _bounded_sheet_rows(ws, shown)
     finally:
@@ -425,6 +481,7 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
     if not rows:
         return None, None, [Problem(name, "the file is empty")]
     header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
+    header, _ = map_headers(header, schema)  # the office's headings name the columns too
     body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(not _is_blank(c) for c in r)]
     if not body:
         problems.append(Problem(name, "the file has a header but no data rows"))
