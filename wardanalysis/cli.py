@@ -1,4 +1,4 @@
-"""The ``wardanalysis`` command: ``check``, ``datasets``, ``describe``, ``run``."""
+"""The ``wardanalysis`` command: ``check``, ``datasets``, ``describe``, ``template``, ``run``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .loading import check, datasets, describe, load
 
     problems = check(args.path, dataset=args.dataset)
+    if args.path is not None:
+        from .loading import header_lines
+
+        renamed = header_lines(args.path, args.dataset)
+        if renamed:
+            print("Headers read as columns (a Japanese label or a declared alias):")
+            for line in renamed:
+                print(f"  {line}")
     for p in problems:
         print(p)
     errors = [p for p in problems if p.is_error]
@@ -81,6 +89,15 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_template(args: argparse.Namespace) -> int:
+    from .template import write_template
+
+    path = write_template(args.name, args.out, force=args.force)
+    print(f"{path}: template of {args.name} written; fill in the sheet {args.name!r} "
+          f"(replace the example row), then: wardanalysis check {path.parent}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wardanalysis",
@@ -101,6 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("datasets", help="list the datasets")
     p.set_defaults(func=_cmd_datasets)
+
+    p = sub.add_parser(
+        "template",
+        help="write an Excel template of a dataset: Japanese headers, units, an example row",
+        description="Write <DATASET>.xlsx with the dataset's columns headed by their Japanese "
+        "labels, an example row, and a sheet explaining each column (name, unit, whether it is "
+        "required, the headers accepted). check and run read the file as it is filled in.",
+    )
+    p.add_argument("name", metavar="DATASET")
+    p.add_argument("--out", help="the file or folder to write (default: DATASET.xlsx here)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(func=_cmd_template)
 
     p = sub.add_parser("describe", help="print a dataset's columns, source and notes")
     p.add_argument("name")

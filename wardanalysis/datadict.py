@@ -59,8 +59,10 @@ def markdown() -> str:
                 rng = f"{col.get('min', '')}–{col.get('max', '')}"
             flags = [f for f in ("nullable", "dash_is_zero") if col.get(f)]
             typ = col["type"] + (f" ({', '.join(flags)})" if flags else "")
+            headers = [h for h in (col.get("label_ja"), *(col.get("aliases") or [])) if h]
+            accepted = f" Headers accepted: {', '.join(map(str, headers))}." if headers else ""
             out.append(f"| `{col['name']}` | {typ} | {_cell(col.get('unit', ''))} | {_cell(rng)} "
-                       f"| {_cell(col['description'])} |")
+                       f"| {_cell(col['description'])}{_cell(accepted)} |")
         if meta.get("rules"):
             out += ["", "Rules: " + "; ".join(f"`{r}`" for r in meta["rules"])]
         if meta.get("notes"):

@@ -11,8 +11,8 @@ from pathlib import Path
 from .errors import WardanalysisError
 from .paths import REPO_DIR, shipped_data_dir
 
-__all__ = ["DataDirError", "NotRegularFileError", "data_checksum", "irregular_files",
-           "overlay_path", "resolve_data_dir", "sha256"]
+__all__ = ["DATA_SUFFIXES", "DataDirError", "NotRegularFileError", "data_checksum", "data_files",
+           "irregular_files", "overlay_path", "resolve_data_dir", "sha256"]
 
 
 class NotRegularFileError(WardanalysisError, OSError):
@@ -37,9 +37,18 @@ def sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+#: The extensions of a user's data files, matched in any case (``.CSV`` as ``.csv``).
+DATA_SUFFIXES = (".csv", ".xlsx")
+
+
 def data_files(data_dir: str | Path) -> list[Path]:
-    """The files of a user's data folder that the package reads or fingerprints."""
-    return sorted([*Path(data_dir).glob("*.csv"), *Path(data_dir).glob("*.xlsx")])
+    """The files of a user's data folder that the package reads or fingerprints: every
+    ``*.csv`` and ``*.xlsx``, the extension in any case, hidden (dot) files aside. ``check``,
+    ``run`` and the batch's fingerprints all find files here, so they see the same ones."""
+    if not Path(data_dir).is_dir():
+        return []
+    return sorted(p for p in Path(data_dir).iterdir()
+                  if p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith("."))
 
 
 def irregular_files(data_dir: str | Path) -> list[Path]:
@@ -72,13 +81,12 @@ def overlay_path(name: str, data_dir: str | Path | None) -> Path | None:
     data_dir = resolve_data_dir(data_dir)
     if data_dir is None:
         return None
-    found = [p for p in (data_dir / f"{name}.csv", data_dir / f"{name}.xlsx")
-             if os.path.lexists(p)]
+    found = [p for p in data_files(data_dir) if p.stem == name]
     if found:  # the messages' classes come with the validation (and pandas) only when needed
         from .validation import DataValidationError, Problem, not_a_regular_file
-    if len(found) == 2:
-        raise DataValidationError([Problem(str(data_dir), f"holds both {name}.csv and "
-                                                          f"{name}.xlsx: keep one")])
+    if len(found) > 1:
+        raise DataValidationError([Problem(str(data_dir), "holds both "
+                                           f"{' and '.join(p.name for p in found)}: keep one")])
     for path in found:
         if not path.is_file():  # a directory, FIFO, device or broken link named like the file
             raise DataValidationError([not_a_regular_file(path)])

@@ -68,7 +68,11 @@ def has_input(name: str, data_dir) -> bool:
 
 def input_problems(name: str, frame: pd.DataFrame | None, file: str) -> list[Problem]:
     """The checks of ``name`` that its descriptor's rules cannot state, each naming the row."""
-    if frame is None or name != "request_log":
+    if frame is None:
+        return []
+    if name == "monthly_requests":
+        return _future_months(frame, file)
+    if name != "request_log":
         return []
     out = []
     prio = frame["is_priority_issue"].astype("boolean").fillna(False).astype(bool)
@@ -87,6 +91,22 @@ def input_problems(name: str, frame: pd.DataFrame | None, file: str) -> list[Pro
                                  "(is_priority_issue false)", row=int(row),
                            column="is_decided_to_act"))
     return out
+
+
+def _future_months(frame: pd.DataFrame, file: str) -> list[Problem]:
+    """A month after the current one cannot have been counted: one problem per such row."""
+    from .validation import today
+
+    now = today()
+    fy = pd.to_numeric(frame["fiscal_year"], errors="coerce")
+    month = pd.to_numeric(frame["month"], errors="coerce")
+    year = fy + (month < 4)
+    later = ((year * 12 + month) > (now.year * 12 + now.month)).fillna(False).astype(bool)
+    return [Problem(file, f"FY{int(f)} month {int(m)} ({int(y)}-{int(m):02d}) is after the "
+                          f"current month ({now:%Y-%m}), so it cannot have been counted",
+                    row=int(r), column="month")
+            for r, f, m, y in zip(frame.loc[later, "_row"], fy[later], month[later], year[later],
+                                  strict=True)]
 
 
 def read_input(name: str, path: Path, label: str | None = None

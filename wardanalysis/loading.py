@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .datafiles import data_checksum, log_access, overlay_path, sha256
+from .datafiles import data_checksum, data_files, log_access, overlay_path, sha256
 from .inputs import load_input, read_input, reconciliation, yearly_from_monthly, yearly_needs
 from .paths import shipped_data_dir
 from .schema import DatasetSchema, dataset_names, get_schema, input_names
@@ -96,7 +96,7 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     overlay = overlay_path(name, data_dir)
     if overlay is not None:
         extra, _, problems = read_table(overlay, schema, str(overlay))
-        if problems:
+        if any(p.is_error for p in problems):  # a warning (a hidden sheet not read) is check's
             raise DataValidationError(problems)
         frame = _merge(frame, extra, schema)
         problems = contiguity_problems(frame, schema, f"{overlay} laid over {provenance['shipped_file']}")
@@ -235,6 +235,9 @@ class Description(dict):
         for c in self.get("columns", []):
             unit = f" [{c['unit']}]" if c.get("unit") else ""
             lines.append(f"    {c['name']} ({c['type']}){unit}: {' '.join(str(c['description']).split())}")
+            headers = [h for h in (c.get("label_ja"), *(c.get("aliases") or [])) if h]
+            if headers:
+                lines.append(f"      headers also accepted: {', '.join(map(str, headers))}")
         for n in self.get("notes", []):
             lines.append(f"  note: {' '.join(str(n).split())}")
         return lines
@@ -286,9 +289,10 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
         return problems
     path = Path(path)
     if path.is_dir():
-        files = sorted([*path.glob("*.csv"), *path.glob("*.xlsx")])
+        files = data_files(path)
         if not files:
-            return [Problem(str(path), "no .csv or .xlsx files in this directory")]
+            return [Problem(str(path), "no .csv or .xlsx files in this directory (the extension "
+                                       "in upper or lower case)")]
         for f in files:
             if f.stem in input_names():
                 problems += _check_input(f.stem, f)
@@ -314,6 +318,25 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
     return found + markup_warnings(frame, schema, str(path))
 
 
+def header_lines(path: str | Path, dataset: str | None = None) -> list[str]:
+    """For ``check``: one line per user file in ``path`` (a file or a data directory) whose
+    header names columns by their Japanese label or an alias, saying which header became which
+    column (only header rows are read)."""
+    from .validation import header_renames
+
+    path = Path(path)
+    files = data_files(path) if path.is_dir() else [path]
+    lines = []
+    for f in files:
+        name = dataset if (dataset and not path.is_dir()) else f.stem
+        if name not in (*dataset_names(), *input_names()):
+            continue
+        renamed = header_renames(f, get_schema(name))
+        if renamed:
+            lines.append(f"{f.name}: " + ", ".join(f"{h!r} → {c}" for h, c in renamed))
+    return lines
+
+
 def _check_input(name: str, path: Path) -> list[Problem]:
     """A user's request_log or monthly_requests: its problems and markup warnings."""
     frame, problems = read_input(name, path)
@@ -321,8 +344,10 @@ def _check_input(name: str, path: Path) -> list[Problem]:
 
 
 def _markup(path: Path, schema: DatasetSchema) -> list[Problem]:
-    frame, _, _ = read_table(path, schema, str(path))
-    return markup_warnings(frame, schema, str(path))
+    """The warnings of an overlay file: those of reading it (a hidden sheet not read) and its
+    text cells that hold markup."""
+    frame, _, found = read_table(path, schema, str(path))
+    return [p for p in found if not p.is_error] + markup_warnings(frame, schema, str(path))
 
 
 def _check_overlay(name: str, data_dir: Path) -> list[Problem]:
@@ -339,8 +364,7 @@ def reconciliation_lines(path: str | Path) -> list[str]:
     files with errors are left to the problems ``check`` lists."""
     path = Path(path)
     files = ([path] if path.is_file() else
-             [p for n in input_names() for p in (path / f"{n}.csv", path / f"{n}.xlsx")
-              if p.is_file()])
+             [p for p in data_files(path) if p.stem in input_names() and p.is_file()])
     lines = []
     for f in files:
         name = f.stem if f.stem in input_names() else None

@@ -23,7 +23,7 @@ TYPES = {"integer", "number", "string", "date", "boolean"}
 _RULE_RE = re.compile(r"^\s*(\w+)\s*(<=|>=|==|<|>)\s*(\w+)\s*$")
 _COLUMN_KEYS = {
     "name", "type", "unit", "description", "min", "max", "enum", "nullable", "dash_is_zero",
-    "pattern", "optional",
+    "pattern", "optional", "label_ja", "aliases", "example",
 }
 _TOP_KEYS = {
     "name", "title", "description", "path", "key", "fiscal_year_from", "totals_label",
@@ -49,6 +49,17 @@ class Column:
     pattern: str | None = None
     #: the column may be left out of a file (it is then missing in every row); implies nullable
     optional: bool = False
+    #: the column's heading as the office's own tables print it (accepted as a header)
+    label_ja: str | None = None
+    #: other headings a file may give the column (accepted as headers too)
+    aliases: tuple[str, ...] = ()
+    #: a value as a template's example row shows it
+    example: Any = None
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """Every header a file may give this column: its name, its label, its aliases."""
+        return tuple(dict.fromkeys(h for h in (self.name, self.label_ja, *self.aliases) if h))
 
 
 @dataclass(frozen=True)
@@ -96,9 +107,20 @@ class DatasetSchema:
         """Columns an input file may carry instead of ``fiscal_year``."""
         return {self.fiscal_year_from} if self.fiscal_year_from else set()
 
+    def header_map(self) -> dict[str, str]:
+        """Each accepted header (as compared: NFKC, spaces out) → the column it names."""
+        return {_header_key(h): c.name for c in self.columns for h in c.headers}
+
     def metadata(self) -> dict[str, Any]:
         """The descriptor as plain data (a deep copy: callers may modify it)."""
         return copy.deepcopy(self.raw)
+
+
+def _header_key(text: str) -> str:
+    """A header as compared: NFKC (full-width letters and digits as half-width), spaces out."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", str(text)).split())
 
 
 def _fail(path: Path, msg: str) -> SchemaError:
@@ -136,6 +158,12 @@ def _parse(path: Path) -> DatasetSchema:
             raise _fail(path, f"column {c.get('name')!r}: type must be one of {sorted(TYPES)}")
         if not c.get("description"):
             raise _fail(path, f"column {c.get('name')!r}: a description is required")
+        if c["type"] in {"integer", "number"} and (c.get("min") is None or c.get("max") is None):
+            # a value that cannot be true (9.2×10¹⁸ requests in a month) is refused by these
+            article = "an" if c["type"] == "integer" else "a"
+            raise _fail(path, f"column {c.get('name')!r}: {article} {c['type']} column declares "
+                              "min and max (generous bounds, orders of magnitude beyond any real "
+                              "value)")
         columns.append(
             Column(
                 name=c["name"],
@@ -149,9 +177,19 @@ def _parse(path: Path) -> DatasetSchema:
                 dash_is_zero=bool(c.get("dash_is_zero", False)),
                 pattern=c.get("pattern"),
                 optional=bool(c.get("optional", False)),
+                label_ja=c.get("label_ja"),
+                aliases=tuple(str(a) for a in c.get("aliases") or ()),
+                example=c.get("example"),
             )
         )
     names = [c.name for c in columns]
+    seen: dict[str, str] = {}
+    for c in columns:  # a header must name one column only
+        for h in c.headers:
+            key = _header_key(h)
+            if seen.get(key, c.name) != c.name:
+                raise _fail(path, f"column {c.name!r}: header {h!r} also names {seen[key]!r}")
+            seen[key] = c.name
     rules = []
     for r in doc.get("rules", []) or []:
         m = _RULE_RE.match(r)

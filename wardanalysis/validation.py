@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import operator
 import os
 import re
@@ -19,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .eras import EraLabelError, era_label, fiscal_year, fiscal_years
+from .eras import EraLabelError, era_label, fiscal_year, fiscal_years, latest_fiscal_year
 from .errors import WardanalysisError
 from .schema import Column, DatasetSchema
 
@@ -32,6 +33,8 @@ _AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
 #: Limits of a user's data file: far above any real table of this kind.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_CELL_CHARS = csv.field_size_limit()
+#: The whole numbers a column can hold (64 bits, as pandas and numpy store them).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: Problems listed per kind of problem and column; the rest are counted.
 MAX_PER_KIND = 20
 
@@ -116,10 +119,15 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
             return pd.NA, f"{_short(raw)} is not {what}"
         value = num.replace(",", "").replace(" ", "")
         value = int(value) if col.type == "integer" else float(value)
+        if col.type == "integer" and not INT64_MIN <= value <= INT64_MAX:  # never wrapped
+            return pd.NA, (f"{_short(raw)} does not fit a 64-bit whole number (at most "
+                           f"{INT64_MAX:,} either side of 0)")
+        if not math.isfinite(value):
+            return pd.NA, f"{_short(raw)} is too large to be a number"
         if col.min is not None and value < col.min:
-            return value, f"{_short(raw)} is below the minimum {col.min}"
+            return value, f"{_short(raw)} is below the minimum {_bound(col.min)}"
         if col.max is not None and value > col.max:
-            return value, f"{_short(raw)} is above the maximum {col.max}"
+            return value, f"{_short(raw)} is above the maximum {_bound(col.max)}"
         return value, None
     if col.type == "boolean":
         b = _BOOL.get(text.lower())
@@ -134,6 +142,11 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
         return text, f"{_short(raw)} does not match the pattern {col.pattern}"
     # Free text is kept as transcribed (quotes stay byte-exact); only codes are normalised.
     return raw.strip(), None
+
+
+def _bound(value: float) -> str:
+    """A descriptor's bound as a reader writes it: 1,000,000; 0.5."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 #: Day 0 of Excel's serial day numbers (1900 date system, counting its phantom 1900-02-29).
@@ -177,7 +190,15 @@ def _parse_date(raw: str, text: str, col: Column) -> tuple[Any, str | None]:
     if (col.min is not None and fy < col.min) or (col.max is not None and fy > col.max):
         return pd.NA, (f"{_short(raw)} is {date:%Y-%m-%d}, in fiscal year {fy}, outside this "
                        f"dataset's fiscal years ({col.min:g}–{col.max:g})")
+    if date > today():
+        return pd.NA, (f"{_short(raw)} is {date:%Y-%m-%d}, after today ({today():%Y-%m-%d}): "
+                       "a recorded date cannot be in the future")
     return date, None
+
+
+def today() -> dt.date:
+    """The day of the check: no recorded date may be later."""
+    return dt.date.today()
 
 
 def decode(data: bytes, name: str) -> tuple[str | None, Problem | None]:
@@ -236,34 +257,192 @@ def _excel_text(value: Any) -> str:
     return str(value)
 
 
-def excel_rows(path: Path, dataset: str, name: str) -> tuple[list[list[str]], str, Problem | None]:
-    """The rows of an Excel workbook's sheet named after ``dataset`` (or of its only sheet),
-    read with openpyxl (values, not formulas); the file name in messages gains the sheet."""
-    from openpyxl import load_workbook
+#: Bounds of a spreadsheet read (an .xlsx is compressed, so its size on disk bounds nothing):
+#: rows below the header, columns and cells read, the bytes its parts declare once unpacked,
+#: and the empty rows after which reading stops (anything further down is not data).
+MAX_ROWS = 100_000
+MAX_COLUMNS = 50
+MAX_CELLS = 1_000_000
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+EMPTY_STRETCH = 1_000
+
+
+def _unpacked_size_problem(path: Path, name: str) -> Problem | None:
+    """The problem with a workbook whose parts declare more than ``MAX_UNPACKED_BYTES`` once
+    unpacked (zipfile reads no more than a part declares, so the declaration bounds the work)."""
+    import zipfile
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        return [], name, Problem(name, f"cannot be read as an Excel workbook (.xlsx): "
-                                       f"{str(exc)[:120]}")
-    try:
-        if dataset in wb.sheetnames:
-            ws = wb[dataset]
-        elif len(wb.sheetnames) == 1:
-            ws = wb[wb.sheetnames[0]]
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return Problem(name, f"cannot be read as an Excel workbook (.xlsx): {str(exc)[:120]}")
+    if unpacked > MAX_UNPACKED_BYTES:
+        return Problem(name, f"unpacks to {unpacked:,} bytes, above the limit of "
+                             f"{MAX_UNPACKED_BYTES:,} bytes for a workbook")
+    return None
+
+
+def _formula_problem(shown: str, cell, number: int, header: list[str]) -> Problem:
+    """A formula cell, refused: nothing here calculates formulas, and the result a workbook saved
+    with one may be stale (a program that writes workbooks need not recalculate them)."""
+    from openpyxl.utils import get_column_letter
+
+    letter = get_column_letter(cell.column)
+    i = cell.column - 1
+    column = header[i] if number > 1 and i < len(header) and header[i].strip() else letter
+    formula = str(getattr(cell.value, "text", None) or cell.value)
+    return Problem(shown, f"cell {letter}{number} holds a formula ({_short(formula)}); formulas "
+                          "are not calculated here and the result saved with one may be stale: "
+                          "paste the cells as values (形式を選択して貼り付け → 値) and save",
+                   row=number, column=column)
+
+
+def _bounded_sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
+    """The rows of worksheet ``ws`` as text, read in streaming mode and bounded: at most
+    ``MAX_COLUMNS`` columns (never padded to the width the sheet declares), ``MAX_ROWS`` rows
+    below the header and ``MAX_CELLS`` cells; reading stops after ``EMPTY_STRETCH`` empty rows.
+    A formula cell is a problem naming the cell (see :func:`_formula_problem`)."""
+    rows: list[list[str]] = []
+    problems: list[Problem] = []
+    empty_run = 0
+    width = 0  # the widest row so far, counted to its last non-empty cell
+    cells = 0
+    # one column more than the limit, to see a sheet that is too wide without reading it all
+    for number, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS + 1), start=1):
+        last = next((i for i in range(len(row) - 1, -1, -1) if row[i].value is not None), -1)
+        texts = []
+        for cell in row[:last + 1]:
+            if cell.data_type == "f":
+                problems.append(_formula_problem(shown, cell, number, rows[0] if rows else []))
+                texts.append("")
+            else:
+                texts.append(_excel_text(cell.value))
+        while texts and not texts[-1].strip():
+            texts.pop()
+        if not texts:
+            empty_run += 1
+            if empty_run >= EMPTY_STRETCH:
+                break  # past the data: the rest of a sheet's declared range is not read
+            rows.append([])
+            continue
+        empty_run = 0
+        if len(texts) > MAX_COLUMNS:
+            problems.append(Problem(shown, f"has data beyond column {MAX_COLUMNS}, the limit of "
+                                           "columns read from a sheet", row=number))
+            break
+        if number - 1 > MAX_ROWS:
+            problems.append(Problem(shown, f"has more than {MAX_ROWS:,} rows below the header, "
+                                           "the limit of rows read from a sheet", row=number))
+            break
+        width = max(width, len(texts))
+        cells += width
+        if cells > MAX_CELLS:
+            problems.append(Problem(shown, f"has more than {MAX_CELLS:,} cells, the limit of "
+                                           "cells read from a sheet", row=number))
+            break
+        rows.append(texts)
+    while rows and not rows[-1]:
+        rows.pop()
+    return [r + [""] * (width - len(r)) if r else r for r in rows], problems
+
+
+def _data_sheet(wb, dataset: str, name: str):
+    """``(sheet, hidden sheet titles, problem)``: the visible sheet named after ``dataset``, else
+    the only visible sheet (see :func:`excel_rows`)."""
+    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+    hidden = [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"]
+    named = [ws for ws in visible if ws.title == dataset]
+    if not named and len(visible) != 1:
+        listed = f" ({', '.join(repr(ws.title) for ws in visible)})" if visible else ""
+        hid = f"; hidden sheet(s) {', '.join(map(repr, hidden))} are never read" if hidden else ""
+        return None, hidden, Problem(name, f"has {len(visible)} visible sheet(s){listed} and "
+                                           f"none is named {dataset!r}: name the sheet to read "
+                                           f"after the dataset{hid}")
+    return (named[0] if named else visible[0]), hidden, None
+
+
+def map_headers(header: list[str], schema: DatasetSchema) -> tuple[list[str], list[tuple[str, str]]]:
+    """A file's header with each column's Japanese label or declared alias replaced by the
+    column's name (compared after NFKC, spaces aside), and the ``(header, column)`` pairs so
+    renamed; a header that names no column is kept, to be reported as unexpected."""
+    known = schema.header_map()
+    out, renamed = [], []
+    for h in header:
+        col = known.get("".join(h.split()))
+        if col is None or col == h:
+            out.append(h)
         else:
-            return [], name, Problem(name, f"has {len(wb.sheetnames)} sheets and none is named "
-                                           f"{dataset!r}: name the sheet after the dataset")
+            out.append(col)
+            renamed.append((h, col))
+    return out, renamed
+
+
+def header_renames(path: Path, schema: DatasetSchema) -> list[tuple[str, str]]:
+    """The headers of a user's file that name a column by its Japanese label or an alias, as
+    ``(header, column)``; only the header row is read. A file that cannot be read gives none
+    (its problems are :func:`read_table`'s to report)."""
+    path = Path(path)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return []
+        if path.suffix.lower() == ".xlsx":
+            if _unpacked_size_problem(path, str(path)):
+                return []
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True, data_only=False)
+            try:
+                ws, _, problem = _data_sheet(wb, schema.name, str(path))
+                if problem:
+                    return []
+                first = next(ws.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+            finally:
+                wb.close()
+            cells = [_excel_text(v) for v in first]
+        else:
+            text, problem = decode(path.read_bytes(), str(path))
+            if problem or not text.strip():
+                return []
+            cells = next(csv.reader(io.StringIO(text)), [])
+    except Exception:  # any unreadable file: read_table names its problem
+        return []
+    header = [unicodedata.normalize("NFKC", h).strip() for h in cells if h and h.strip()]
+    return map_headers(header, schema)[1]
+
+
+def excel_rows(path: Path, dataset: str, name: str
+               ) -> tuple[list[list[str]], str, list[Problem]]:
+    """The rows of the sheet of an Excel workbook that holds ``dataset``, read with openpyxl in
+    streaming mode and bounded (see :func:`_bounded_sheet_rows`), and the problems (the file
+    name in messages gains the sheet).
+
+    Which sheet: only visible sheets count. The visible sheet named after the dataset, else the
+    only visible sheet; hidden and very hidden sheets are never read, and a warning names them.
+    A formula cell is refused, naming the cell: its value is not calculated here.
+    """
+    from openpyxl import load_workbook
+
+    problem = _unpacked_size_problem(path, name)
+    if problem:
+        return [], name, [problem]
+    try:  # data_only=False: a formula is seen as a formula, not as the result last saved
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        return [], name, [Problem(name, f"cannot be read as an Excel workbook (.xlsx): "
+                                        f"{str(exc)[:120]}")]
+    try:
+        ws, hidden, problem = _data_sheet(wb, dataset, name)
+        if problem:
+            return [], name, [problem]
         shown = f"{name} (sheet {ws.title!r})"
-        rows = [[_excel_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        rows, problems = _bounded_sheet_rows(ws, shown)
     finally:
         wb.close()
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()
-    width = max((len(r) for r in rows), default=0)
-    while width and rows and all(len(r) < width or not r[width - 1].strip() for r in rows):
-        width -= 1  # trailing empty columns that Excel keeps
-    return [r[:width] for r in rows], shown, None
+    if hidden:
+        problems.append(Problem(shown, f"hidden sheet(s) {', '.join(map(repr, hidden))} not "
+                                       "read: only visible sheets count", severity="warning"))
+    return rows, shown, problems
 
 
 def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
@@ -286,18 +465,23 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
                                               f"{MAX_FILE_BYTES // (1024 * 1024)} MB for a data "
                                               "file (real tables are a few KB)")]
         if path.suffix.lower() == ".xlsx":
-            rows, name, problem = excel_rows(path, schema.name, name)
-            if problem:
-                return None, None, [problem]
+            rows, name, problems = excel_rows(path, schema.name, name)
+            if any(p.is_error for p in problems):
+                return None, None, cap_problems(problems)
         else:
             rows, problem = _csv_rows(path.read_bytes(), name)
             if problem:
                 return None, None, [problem]
+            if len(rows) - 1 > MAX_ROWS:  # the same bound as a sheet's
+                return None, None, [Problem(name, f"has more than {MAX_ROWS:,} rows below the "
+                                                  "header, the limit of rows read from a file",
+                                            row=MAX_ROWS + 2)]
     except OSError as exc:
         return None, None, [Problem(name, f"cannot be read ({exc.strerror})")]
     if not rows:
         return None, None, [Problem(name, "the file is empty")]
     header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
+    header, _ = map_headers(header, schema)  # the office's headings name the columns too
     body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(not _is_blank(c) for c in r)]
     if not body:
         problems.append(Problem(name, "the file has a header but no data rows"))
@@ -417,6 +601,11 @@ def _fiscal_years_of(raw, schema, name, rownum, problems) -> list[int] | None:
         value, err = _parse_cell(raw["fiscal_year"], schema.column("fiscal_year"))
         if err:
             problems.append(Problem(name, err, row=rownum, column="fiscal_year"))
+            return None
+        if value > latest_fiscal_year():  # a label's year is bounded so by the eras module
+            problems.append(Problem(name, f"fiscal year {value} is after the next fiscal year "
+                                          f"({latest_fiscal_year()})", row=rownum,
+                                    column="fiscal_year"))
             return None
         from_year = [value]
     if from_label and from_year and from_year[0] not in from_label:

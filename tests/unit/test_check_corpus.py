@@ -58,6 +58,12 @@ CASES = [
      "'bridge' is not one of road, park, river"),
     ("budget_reversed_range.csv", "machizukuri_budget", 2, "period_label",
      "'R7~R5': reversed range"),
+    ("twenty_digit_count.csv", "needs_reflection", 6, "requests",
+     "'12345678901234567890' does not fit a 64-bit whole number"),
+    ("count_beyond_bound.csv", "needs_reflection", 7, "priority_issues",
+     "'92233720368547758' is above the maximum 10,000,000"),
+    ("future_fiscal_year.csv", "needs_reflection", 4, "fiscal_year",
+     "fiscal year 2099 is after the next fiscal year"),
     ("budget_reconstruction_exceeds.csv", "machizukuri_budget", 2, "reconstruction_thousand_yen",
      "breaks the rule reconstruction_thousand_yen <= budget_thousand_yen"),
 ]

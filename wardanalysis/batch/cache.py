@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..datafiles import sha256
+from ..datafiles import data_files, sha256
 from ..paths import PACKAGE_DIR, shipped_data_dir
 
 #: Datasets whose ``fiscal_year`` values together make "every fiscal year in the data".
@@ -122,8 +122,7 @@ def dataset_files(name: str, data_dir: str | Path | None) -> list[Path]:
         pass
     files.append(raw)
     if data_dir:  # an overlay counts only if it is there: no overlay is no overlay, wherever
-        files += [p for p in (Path(data_dir) / f"{name}.csv", Path(data_dir) / f"{name}.xlsx")
-                  if p.exists()]
+        files += [p for p in data_files(data_dir) if p.stem == name and p.exists()]
     return files
 
 

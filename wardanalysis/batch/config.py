@@ -23,7 +23,7 @@ import jsonschema
 import yaml
 
 from ..datafiles import irregular_files
-from ..errors import WardanalysisError
+from ..errors import CovidPeriodError, WardanalysisError
 from ..paths import REPO_DIR, notebooks_dir, params_dir
 
 BATCH_FILE = "batch.yaml"
@@ -566,7 +566,6 @@ def _period_problems(notebooks: dict[str, NotebookInfo], params: dict[str, dict[
     """The COVID period each notebook would use, checked as a whole: start ≤ end, and both ends
     within the data with a fiscal year before the period (the models' own rule, so that a
     period that would fail inside a notebook fails here, before anything runs)."""
-    from ..errors import CovidPeriodError
     from ..models.periods import covid_period
 
     problems = []
