@@ -32,9 +32,14 @@ only what the libraries do not offer:
   seeded Monte Carlo p-value.
 
 Dispersion below 1 is not used to narrow intervals: the scale used for inference is
-``max(1, Pearson chi2 / df)``, and the raw value is reported beside it. Where that floor applies
-the scale is known (1), so the quantiles are normal; otherwise they are Student's t on the
-residual degrees of freedom of the model that estimated the scale.
+``max(1, Pearson chi2 / df)``, and the raw value is reported beside it. The quantiles are always
+Student's t on the residual degrees of freedom of the model that estimated the dispersion, also
+where the floor applies: an estimate below 1 on a few degrees of freedom does not show that the
+scale is known to be 1 (seven yearly points cannot tell 0.94 from 1.5), so switching to normal
+quantiles there would make the interval narrowest exactly where the data say least. The same
+holds for the borrowed intervals of two single years (:func:`scaled_rate_ratio`,
+:func:`scaled_odds_ratio`): the exact Poisson/binomial interval is kept beside them as a
+sensitivity, never as the headline.
 """
 
 from __future__ import annotations
@@ -229,18 +234,20 @@ class GLMFit:
     warnings: tuple[str, ...] = ()
 
     @property
-    def scale_estimated(self) -> bool:
-        """False where the floor ``max(1, dispersion)`` fixed the scale at 1."""
-        return self.dispersion > 1
+    def scale_floored(self) -> bool:
+        """True where the floor ``max(1, dispersion)`` set the scale at 1."""
+        return not self.dispersion > 1
 
     @property
     def crit(self) -> float:
-        return critical_value(self.df_resid if self.scale_estimated else None, self.alpha)
+        """Student's t on the residual df, whether or not the floor applies (see the module
+        docstring)."""
+        return critical_value(self.df_resid, self.alpha)
 
     @property
     def quantiles(self) -> str:
-        """How the interval's quantiles were taken: ``t(3)`` or ``normal``."""
-        return f"t({self.df_resid})" if self.scale_estimated else "normal"
+        """How the interval's quantiles were taken: ``t(3)``."""
+        return f"t({self.df_resid})"
 
     def se(self, name: str) -> float:
         return float(np.sqrt(self.cov.loc[name, name]))
@@ -505,7 +512,9 @@ class ScaledRatio:
 
     ``poisson_only`` is True when the series' trend model had fewer than 2 residual degrees of
     freedom: no honest interval exists, and ``ci_low``/``ci_high`` are then the exact interval,
-    valid only if the counts were Poisson (or binomial)."""
+    valid only if the counts were Poisson (or binomial). Otherwise ``ci_low``/``ci_high`` use
+    the scale ``max(1, dispersion)`` with t on ``df``; ``scale`` is the dispersion as estimated
+    and ``exact_*`` the exact interval and p-value, a sensitivity."""
 
     ratio: float
     ci_low: float
@@ -519,15 +528,18 @@ class ScaledRatio:
 
     @property
     def quantiles(self) -> str:
-        return "normal" if self.df is None else f"t({self.df})"
+        return f"t({self.df})"
+
+    @property
+    def scale_floored(self) -> bool:
+        """True where the floor ``max(1, dispersion)`` set the scale at 1."""
+        return not self.scale > 1
 
     @property
     def method(self) -> str:
-        """``quasi`` (borrowed dispersion, t), ``exact`` (no overdispersion) or
-        ``poisson_only`` (too few years for an honest interval)."""
-        if self.poisson_only:
-            return "poisson_only"
-        return "exact" if self.df is None else "quasi"
+        """``quasi`` (borrowed dispersion floored at 1, t) or ``poisson_only`` (too few years
+        for an honest interval)."""
+        return "poisson_only" if self.poisson_only else "quasi"
 
 
 def _borrowed(log_ratio: float, var1: float, scale: float, df: int | None,
@@ -537,11 +549,11 @@ def _borrowed(log_ratio: float, var1: float, scale: float, df: int | None,
     lo_x, hi_x, p_x = exact
     if df is not None and df < 2:  # no honest interval: the exact one, labelled as such
         return ScaledRatio(ratio, lo_x, hi_x, scale, df, True, lo_x, hi_x, p_x)
-    if scale <= 1:  # the series shows no overdispersion: the exact interval is the honest one
-        return ScaledRatio(ratio, lo_x, hi_x, 1.0, None, False, lo_x, hi_x, p_x)
+    # a dispersion at or below 1 is floored, not trusted: the scale is 1 and the quantiles stay
+    # t(df), so the exact interval is only a sensitivity (see the module docstring)
     if not (np.isfinite(log_ratio) and np.isfinite(var1)):
         return ScaledRatio(ratio, np.nan, np.nan, scale, df, False, lo_x, hi_x, p_x)
-    se = float(np.sqrt(scale * var1))
+    se = float(np.sqrt(max(1.0, scale) * var1))
     crit = critical_value(df, alpha)
     return ScaledRatio(ratio, float(np.exp(log_ratio - crit * se)),
                        float(np.exp(log_ratio + crit * se)), scale, df, False, lo_x, hi_x, p_x)
@@ -551,9 +563,9 @@ def scaled_rate_ratio(count1: int, count0: int, dispersion: float, df: int,
                       alpha: float = ALPHA) -> ScaledRatio:
     """``count1 / count0`` (one year against another, equal exposure) with the dispersion of the
     series borrowed: ``log RR +- crit * sqrt(scale * (1/count1 + 1/count0))``, ``scale =
-    max(1, dispersion)``, crit from t(``df``). With ``df < 2`` the exact conditional interval is
-    returned, marked ``poisson_only``; where the series shows no overdispersion (dispersion <= 1)
-    the exact interval is returned unmarked, as it is then valid."""
+    max(1, dispersion)``, crit from t(``df``), also where the dispersion is at or below 1 (the
+    exact conditional interval is then kept as ``exact_*``, a sensitivity). With ``df < 2`` the
+    exact conditional interval is returned, marked ``poisson_only``."""
     rr = rate_ratio_exact(count1, 1.0, count0, 1.0, alpha)
     with np.errstate(divide="ignore"):
         log_ratio = float(np.log(count1) - np.log(count0)) if count1 and count0 else (
@@ -631,7 +643,7 @@ def pooled_share(successes, trials, alpha: float = ALPHA,
                  what: str = "pooled share") -> PooledShare:
     """``sum(successes) / sum(trials)`` over the rows (years) with trials, with the interval of
     an intercept-only quasi-binomial GLM (scale ``max(1, Pearson chi2/df)``, t on its residual
-    df; normal where the floor applies). With a single row there is no dispersion to estimate:
+    df). With a single row there is no dispersion to estimate:
     the Wilson interval is returned with ``df = 0``."""
     s = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)

@@ -59,6 +59,23 @@ def test_priority_rate_trend(needs, ref):
                                rtol=RTOL)
 
 
+def test_priority_rate_trend_without_fy2017_keeps_t_below_dispersion_one(needs, ref):
+    """Without FY2017 the trend's dispersion is below 1 (about 0.94 on 4 df): the scale is
+    floored at 1 but the quantiles stay t(4), so the interval is about 0.62-1.02 (the issue's
+    independent computation) and includes 1."""
+    rest = needs[needs["fiscal_year"] != 2017]
+    X = np.column_stack([np.ones(len(rest)), rest["fiscal_year"] - 2017])
+    e = ref.quasi_binomial(rest["priority_issues"], rest["requests"], X)
+    assert e.phi < 1 and e.df == 4
+    t4 = ref.t(4)
+    want = np.exp([e.beta[1], e.beta[1] - t4 * e.se[1], e.beta[1] + t4 * e.se[1]])
+    got = escalation_patterns(needs).estimate(
+        "escalation.priority_rate_trend_or_per_year.excl_fy2017")
+    _close(got, want)
+    assert (round(got.ci_low, 2), round(got.ci_high, 2)) == (0.62, 1.02)
+    assert not got.interval_excludes_one and "t(4)" in got.interval
+
+
 def test_priority_rate_covid_vs_pre_quasi_binomial(needs, ref):
     """logit(priority_issues / requests) ~ covid_period, scale = Pearson chi2/df of that model,
     t on its residual df; the issue's independent computation in R gave 0.259 (0.041-1.63) and,

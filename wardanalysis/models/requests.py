@@ -138,10 +138,9 @@ def borrowed_interval_text(r: stats.ScaledRatio, family: str = "Poisson") -> str
     if r.method == "poisson_only":
         return (f"exact conditional; valid only if the counts were {family} (the trend has "
                 f"{r.df} residual df: no dispersion-aware interval)")
-    if r.method == "exact":
-        return "exact conditional (the series shows no overdispersion)"
+    floor = ", floored at 1" if r.scale_floored else ""
     return (f"quasi-{family} Wald with the dispersion of the series' trend "
-            f"({fmt(r.scale)}), {r.quantiles}")
+            f"({fmt(r.scale)}{floor}), {r.quantiles}; the exact interval is a sensitivity")
 
 
 # =============================================================================================
