@@ -28,8 +28,8 @@ only what the libraries do not offer:
   with the borrowed scale and t on that model's residual degrees of freedom; closed forms).
 - :func:`scaled_wilson_interval`: the Wilson interval of a share on the effective counts
   ``successes / scale`` of ``trials / scale`` (the design-effect form of a quasi-binomial share).
-- :func:`fisher_exact_rx2`: does a share differ between years? scipy's r x 2 Fisher test with a
-  seeded Monte Carlo p-value.
+- :func:`fisher_exact_rx2`: does a share differ between years? The r x 2 Fisher test, exact by
+  enumeration where the tables are few enough, else scipy's with a seeded Monte Carlo p-value.
 
 Dispersion below 1 is not used to narrow intervals: the scale used for inference is
 ``max(1, Pearson chi2 / df)``, and the raw value is reported beside it. The quantiles are always
@@ -605,14 +605,25 @@ def scaled_wilson_interval(successes, trials, dispersion: float, alpha: float = 
     return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
-#: Monte Carlo draws for the r x 2 Fisher test (its p-value's standard error is below 0.0005).
+#: Monte Carlo draws for the r x 2 Fisher test where full enumeration is too large (its
+#: p-value's standard error is then below 0.0005).
 FISHER_RESAMPLES = 100_000
+#: Above this many tables with the observed margins, the r x 2 Fisher test is Monte Carlo.
+FISHER_ENUMERATION_LIMIT = 2_000_000
+
+
+def fisher_rx2_method(trials) -> str:
+    """``exact`` where :func:`fisher_exact_rx2` enumerates every table, else ``monte_carlo``."""
+    n = np.sort(np.asarray(trials, dtype=np.int64)[np.asarray(trials) > 0])
+    return "exact" if np.prod((n[:-1] + 1).astype(float)) <= FISHER_ENUMERATION_LIMIT else "monte_carlo"
 
 
 def fisher_exact_rx2(successes, trials, seed: int = 20240626) -> float:
-    """Fisher's test that a share is the same in every row (year): scipy ``fisher_exact`` on the
-    r x 2 table with a seeded Monte Carlo p-value (``random_table`` draws), deterministic for a
-    given seed. Rows without trials are left out."""
+    """Fisher's test that a share is the same in every row (year), on the r x 2 table. Exact
+    where the tables with the observed margins number at most :data:`FISHER_ENUMERATION_LIMIT`
+    (every table enumerated: the p-value sums the hypergeometric probabilities of the tables no
+    more probable than the observed one); otherwise scipy ``fisher_exact`` with a seeded Monte
+    Carlo p-value, deterministic for a given seed. Rows without trials are left out."""
     from scipy import stats
 
     s = np.asarray(successes, dtype=np.int64)
@@ -622,8 +633,38 @@ def fisher_exact_rx2(successes, trials, seed: int = 20240626) -> float:
     table = np.column_stack([s[keep], n[keep] - s[keep]])
     if table.shape[0] < 2 or np.any(table.sum(axis=0) == 0):
         return 1.0
+    if fisher_rx2_method(n) == "exact":
+        return _fisher_rx2_enumerated(table[:, 0], table.sum(axis=1))
     method = stats.MonteCarloMethod(n_resamples=FISHER_RESAMPLES, rng=np.random.default_rng(seed))
     return float(stats.fisher_exact(table, method=method).pvalue)
+
+
+def _fisher_rx2_enumerated(s: np.ndarray, n: np.ndarray) -> float:
+    """The exact r x 2 Fisher p-value by enumeration: the largest row is fixed by the margin,
+    the others range over 0..n_i; probabilities are compared on the log scale with a relative
+    tolerance (as R's ``fisher.test``)."""
+    from scipy.special import gammaln
+
+    order = np.argsort(-n, kind="stable")
+    s, n = s[order], n[order]
+    total = int(s.sum())
+
+    def logc(a, b):
+        return gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
+
+    observed = float(np.sum(logc(n, s)))
+    # every combination of the other rows: their summed log-probabilities and successes
+    logp_rest, sum_rest = np.zeros(1), np.zeros(1, dtype=np.int64)
+    for k in n[1:]:
+        x = np.arange(k + 1)
+        logp_rest = np.add.outer(logp_rest, logc(k, x)).ravel()
+        sum_rest = np.add.outer(sum_rest, x).ravel()
+    first = total - sum_rest
+    ok = (first >= 0) & (first <= n[0])
+    logp = logp_rest[ok] + logc(n[0], first[ok])
+    norm = np.logaddexp.reduce(logp)
+    tail = logp[logp <= observed + 1e-7 * abs(observed) + 1e-12]
+    return float(min(1.0, np.exp(np.logaddexp.reduce(tail) - norm)))
 
 
 @dataclass(frozen=True)

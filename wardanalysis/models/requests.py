@@ -151,7 +151,8 @@ def borrowed_interval_text(r: stats.ScaledRatio, family: str = "Poisson") -> str
 @dataclass(frozen=True, eq=False, repr=False)
 class PeriodComparisonResult(Result):
     sources = ("needs_reflection",)
-    SUMMARY_KEYS = ("requests.mean_ratio_covid_vs_pre",)
+    #: none: the ratio of period means is shown only in sentences with the earlier trend beside it
+    SUMMARY_KEYS = ()
     break_year: int = COVID_BREAK_FY
     period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
     exact_ratio: stats.RateRatio | None = None
@@ -282,6 +283,14 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
     common, common_facts = _common_caveats(fit, years, len(years), START_UP_FY in years)
     split = period.split(years)
     by_key = {e.key: e for e in est}
+    # the ratio never stands without the trend already under way before COVID beside it: the
+    # main interrupted time series' pre-COVID slope, and the trend over all years
+    all_trend = trend(df).estimate("requests.trend_rr_per_year")
+    try:
+        its = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
+        pre_trend = its.estimate(its.k("its_pre_slope_rr"))
+    except (TooFewYearsError, BreakYearError, NotEstimableError):
+        pre_trend = None
     facts = {**common_facts, "pre": by_key["requests.pre_mean"], "cov": by_key["requests.covid_mean"],
              "ratio": by_key["requests.mean_ratio_covid_vs_pre"],
              "after": by_key.get("requests.after_mean"),
@@ -290,11 +299,13 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
              "after_years": Years(split["after"]), "period_start": period.start,
              "trend_phi": trend_phi, "trend_df": trend_df,
              "narrow": math.sqrt(max(1.0, trend_phi)), "gaps": Years(gaps),
-             "phases": period.phases(years), "quantiles": Quantiles(fit.quantiles)}
+             "phases": period.phases(years), "quantiles": Quantiles(fit.quantiles),
+             "trend": all_trend, "pre_trend": pre_trend, "span": Years(years)}
     return PeriodComparisonResult(
         title_key="title_requests_periods",
         estimates=tuple(est), facts=facts,
-        text_keys=chosen([(True, "requests.periods.text"),
+        text_keys=chosen([(pre_trend is not None, "requests.periods.text"),
+                          (pre_trend is None, "requests.periods.text_trend_only"),
                           (bool(after.any()), "requests.periods.after"),
                           (True, "requests.periods.plain")]),
         method_key="requests.periods.method",
@@ -979,12 +990,16 @@ class VerdictResult(Result):
         return ("" if lang == "ja" else " ").join(reasons[:2])
 
     def key_figures(self) -> list[Estimate]:
+        """In the order the verdict reasons: the decline before COVID (the main model's
+        pre-COVID slope), the level change against that trend, the smallest change the data
+        could detect. The ratio of period means is not a key figure: it is shown only in
+        sentences that give the earlier decline beside it."""
         its = self.its
-        found = [self.period.estimate("requests.mean_ratio_covid_vs_pre") if self.period else None,
+        found = [its.estimate(its.k("its_pre_slope_rr")) if its else None,
                  its.estimate(its.k("its_level_rr")) if its else None,
                  self.estimate("requests.its_level_mde_ratio")]
         return [e for e in found if e is not None and e.key in {
-            "requests.mean_ratio_covid_vs_pre", "requests.its_level_rr",
+            "requests.its_pre_slope_rr", "requests.its_level_rr",
             "requests.its_level_mde_ratio"}]
 
     def all_records(self) -> pd.DataFrame:

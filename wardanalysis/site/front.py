@@ -7,7 +7,8 @@ then, apart from those findings, the design study and the worked example on simu
 from, one line per source with its quality mark. A report whose latest run failed is flagged.
 The run log (status, durations, versions, checksums) is its own page, linked from the footer.
 
-Everything shown here comes from the manifest and the shipped descriptors; no pandas is needed.
+Everything shown here comes from the manifest and the shipped descriptors (01's second sentence is
+filled from its records with the catalogue key the report uses, through the Estimate class).
 """
 
 from __future__ import annotations
@@ -43,14 +44,30 @@ def _num(record: dict[str, Any] | None, key: str = "value", pct: bool = False) -
     return f"{100 * v:.1f}%" if pct else fmt(v)
 
 
+def _estimate(record: dict[str, Any]) -> Any:
+    """A record as the estimate a catalogue template formats (value and interval)."""
+    from ..results import Estimate
+
+    def num(k: str) -> float:
+        v = record.get(k)
+        return float("nan") if v is None or v == "" else float(v)
+
+    return Estimate(record["key"], num("value"), num("ci_low"), num("ci_high"),
+                    flags=tuple(f for f in str(record.get("flags") or "").split(";") if f))
+
+
 def _answer(kind: str, rec: dict[str, dict[str, Any]], lang: str) -> str | None:
-    if kind == "requests" and "requests.mean_ratio_covid_vs_pre" in rec:
-        r = rec["requests.mean_ratio_covid_vs_pre"]
+    if kind == "requests" and {"requests.mean_ratio_covid_vs_pre", "requests.its_pre_slope_rr",
+                               "requests.trend_rr_per_year"} <= set(rec):
         verdict = rec.get("requests.verdict_distinguishable", {}).get("value")
+        # 01's second sentence, from the same catalogue key: the ratio with the earlier decline
+        reason = message("requests.verdict.falling", lang, **{
+            name: _estimate(rec[key]) for name, key in (
+                ("ratio", "requests.mean_ratio_covid_vs_pre"),
+                ("pre", "requests.its_pre_slope_rr"), ("trend", "requests.trend_rr_per_year"))})
         return message("front.answer_requests", lang,
                        verdict=message("front.verdict_yes" if verdict == 1 else "front.verdict_no",
-                                       lang),
-                       ratio=_num(r), low=_num(r, "ci_low"), high=_num(r, "ci_high"))
+                                       lang), reason=reason)
     if kind == "escalation" and "escalation.first_level_share" in rec:
         r = rec["escalation.first_level_share"]
         return message("front.answer_escalation", lang, share=_num(r, pct=True),
