@@ -254,17 +254,21 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         r = table[(table["scope"] == frame_scope) & (table["measure"] == measure)].iloc[0]
         return float(r["share"]), float(r["ci_low"]), float(r["ci_high"])
 
-    def q_interval(quantiles: str) -> str:
-        return f"quasi-binomial Wald, {quantiles}" if quantiles != "Wilson" else "Wilson"
+    def q_interval(ps: stats.PooledShare) -> str:
+        return ("Wilson" if ps.quantiles == "Wilson" else
+                stats.interval_label("binomial", ps.dispersion, ps.quantiles)
+                + " (intercept only)")
 
     shares = {m: stats.pooled_share(c[num], c[den]) if c[den].sum() > 0 else None
               for m, (num, den) in MEASURES.items()}
     est = [
         Estimate("escalation.priority_rate_trend_or_per_year", *fit.ratio("year"),
-                 unit="odds ratio per year", interval=f"quasi-binomial Wald, {fit.quantiles}"),
+                 unit="odds ratio per year",
+                 interval=stats.interval_label("binomial", fit.dispersion, fit.quantiles)),
         Estimate("escalation.priority_rate_dispersion", fit.dispersion, unit="Pearson chi2/df"),
         Estimate("escalation.priority_rate_or_covid_vs_pre", *or_period, unit="odds ratio",
-                 interval=f"quasi-binomial GLM on period indicators, {fit_period.quantiles}"),
+                 interval=stats.interval_label("binomial", fit_period.dispersion,
+                                               fit_period.quantiles, "GLM on period indicators")),
         Estimate("escalation.priority_rate_or_covid_vs_pre.exact", fx.odds_ratio, fx.ci_low,
                  fx.ci_high, unit="odds ratio", p_value=fx.p_value, flags=(POISSON_ONLY,),
                  interval="Fisher's exact test, conditional MLE; valid only if the counts were "
@@ -280,16 +284,18 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         fit_r = stats.fit_quasi_binomial(rest["priority_issues"], rest["requests"], Xr,
                                          what="the priority-issue rate trend without FY2017")
         excl = {
-            "priority_rate_or_covid_vs_pre": (or_x, f"quasi-binomial GLM on period indicators, "
-                                                    f"{fit_x.quantiles}", "odds ratio"),
-            "priority_rate_trend_or_per_year": (fit_r.ratio("year"), f"quasi-binomial Wald, "
-                                                f"{fit_r.quantiles}", "odds ratio per year"),
+            "priority_rate_or_covid_vs_pre": (
+                or_x, stats.interval_label("binomial", fit_x.dispersion, fit_x.quantiles,
+                                           "GLM on period indicators"), "odds ratio"),
+            "priority_rate_trend_or_per_year": (
+                fit_r.ratio("year"), stats.interval_label("binomial", fit_r.dispersion,
+                                                          fit_r.quantiles), "odds ratio per year"),
         }
         for measure, key in (("priority_rate", "priority_rate"),
                              ("settled_staff", "first_level_share")):
             num, den = MEASURES[measure]
             ps = stats.pooled_share(rest[num], rest[den])
-            excl[key] = ((ps.share, ps.ci_low, ps.ci_high), q_interval(ps.quantiles),
+            excl[key] = ((ps.share, ps.ci_low, ps.ci_high), q_interval(ps),
                          "share of requests" if measure == "priority_rate" else "share of priority issues")
     for key, (vals, interval, unit) in excl.items():
         if key == "priority_rate_or_covid_vs_pre":
@@ -307,7 +313,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                                 "share of priority issues")):
         ps = shares[measure]
         est.append(Estimate(f"escalation.{key}", *pooled(measure), unit=unit,
-                            interval=q_interval(ps.quantiles)))
+                            interval=q_interval(ps)))
         if key in excl:
             vals, interval, u = excl[key]
             est.append(Estimate(f"escalation.{key}.excl_fy{START_UP_FY}", *vals, unit=u,
