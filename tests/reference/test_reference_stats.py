@@ -191,3 +191,15 @@ def test_minimum_detectable_ratio_closed_form():
     se, df = 0.327, 3
     expected = np.exp((sps.t.ppf(0.975, df) + sps.t.ppf(0.8, df)) * se)
     np.testing.assert_allclose(stats.minimum_detectable_ratio(se, df), expected, rtol=1e-10)
+
+
+def test_fisher_rx2_is_monte_carlo_beyond_the_enumeration_limit():
+    """A table with too many possible tables to enumerate gets the seeded Monte Carlo p-value,
+    which for large counts agrees with the chi-squared test of homogeneity."""
+    s = np.array([30, 25, 35, 28, 40, 22, 33, 31, 27, 36, 29, 34])
+    n = np.full(12, 60)
+    assert stats.fisher_rx2_method(n) == "monte_carlo"
+    p = stats.fisher_exact_rx2(s, n)
+    chi2 = sps.chi2_contingency(np.column_stack([s, n - s]), correction=False).pvalue
+    assert p == pytest.approx(chi2, abs=0.03)
+    assert stats.fisher_exact_rx2(s, n) == p  # seeded: the same every time
