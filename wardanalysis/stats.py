@@ -11,6 +11,9 @@ only what the libraries do not offer:
   *interval* (``confint_poisson_2indep`` lists it as "NOT YET"), so the interval is the
   Clopper-Pearson interval of ``count1 / (count1 + count2)`` mapped to the ratio scale, which is
   the textbook exact conditional interval.
+- :func:`mover_difference`: a difference with the MOVER interval from the two estimates' own
+  intervals (Zou & Donner; a closed form written by hand, as statsmodels offers it only for
+  its own interval methods).
 - :func:`newcombe_difference`: statsmodels ``confint_proportions_2indep(method='newcomb')``;
   :func:`fisher_exact_2x2`: scipy ``fisher_exact`` and ``contingency.odds_ratio``.
 - :func:`fit_quasi_poisson`, :func:`fit_quasi_binomial`: statsmodels GLMs whose dispersion is the
@@ -28,13 +31,18 @@ only what the libraries do not offer:
   with the borrowed scale and t on that model's residual degrees of freedom; closed forms).
 - :func:`scaled_wilson_interval`: the Wilson interval of a share on the effective counts
   ``successes / scale`` of ``trials / scale`` (the design-effect form of a quasi-binomial share).
-- :func:`fisher_exact_rx2`: does a share differ between years? scipy's r x 2 Fisher test with a
-  seeded Monte Carlo p-value.
+- :func:`fisher_exact_rx2`: does a share differ between years? The r x 2 Fisher test, exact by
+  enumeration where the tables are few enough, else scipy's with a seeded Monte Carlo p-value.
 
 Dispersion below 1 is not used to narrow intervals: the scale used for inference is
-``max(1, Pearson chi2 / df)``, and the raw value is reported beside it. Where that floor applies
-the scale is known (1), so the quantiles are normal; otherwise they are Student's t on the
-residual degrees of freedom of the model that estimated the scale.
+``max(1, Pearson chi2 / df)``, and the raw value is reported beside it. The quantiles are always
+Student's t on the residual degrees of freedom of the model that estimated the dispersion, also
+where the floor applies: an estimate below 1 on a few degrees of freedom does not show that the
+scale is known to be 1 (seven yearly points cannot tell 0.94 from 1.5), so switching to normal
+quantiles there would make the interval narrowest exactly where the data say least. The same
+holds for the borrowed intervals of two single years (:func:`scaled_rate_ratio`,
+:func:`scaled_odds_ratio`): the exact Poisson/binomial interval is kept beside them as a
+sensitivity, never as the headline.
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ __all__ = [
     "fit_quasi_binomial",
     "fit_quasi_poisson",
     "minimum_detectable_ratio",
+    "mover_difference",
     "newcombe_difference",
     "poisson_exact_interval",
     "prediction_interval",
@@ -125,6 +134,24 @@ def newcombe_difference(s1: int, n1: int, s2: int, n2: int, alpha: float = ALPHA
         s1, n1, s2, n2, method="newcomb", compare="diff", alpha=alpha
     )
     return s1 / n1 - s2 / n2, float(low), float(high)
+
+
+def mover_difference(p1: float, low1: float, high1: float, p2: float, low2: float,
+                     high2: float) -> tuple[float, float, float]:
+    """Difference ``p1 - p2`` of two independent estimates with the MOVER interval (method of
+    variance estimates recovery, Zou & Donner 2008) built from each estimate's own interval:
+    ``d - sqrt((p1 - low1)^2 + (high2 - p2)^2)`` to ``d + sqrt((high1 - p1)^2 + (p2 - low2)^2)``.
+    With Wilson intervals on both sides it is Newcombe's hybrid score interval; here it lets a
+    share with a dispersion-aware (quasi-binomial) interval and one with a Wilson interval be
+    compared with the same intervals the page shows for each. Returns ``(d, low, high)``."""
+    vals = np.array([p1, low1, high1, p2, low2, high2], dtype=float)
+    if not np.all(np.isfinite(vals)):
+        raise ValueError("mover_difference: every estimate and limit must be finite")
+    if not (low1 <= p1 <= high1 and low2 <= p2 <= high2):
+        raise ValueError("mover_difference: each estimate must lie within its interval")
+    d = p1 - p2
+    return (float(d), float(d - np.hypot(p1 - low1, high2 - p2)),
+            float(d + np.hypot(high1 - p1, p2 - low2)))
 
 
 @dataclass(frozen=True)
@@ -229,18 +256,20 @@ class GLMFit:
     warnings: tuple[str, ...] = ()
 
     @property
-    def scale_estimated(self) -> bool:
-        """False where the floor ``max(1, dispersion)`` fixed the scale at 1."""
-        return self.dispersion > 1
+    def scale_floored(self) -> bool:
+        """True where the floor ``max(1, dispersion)`` set the scale at 1."""
+        return not self.dispersion > 1
 
     @property
     def crit(self) -> float:
-        return critical_value(self.df_resid if self.scale_estimated else None, self.alpha)
+        """Student's t on the residual df, whether or not the floor applies (see the module
+        docstring)."""
+        return critical_value(self.df_resid, self.alpha)
 
     @property
     def quantiles(self) -> str:
-        """How the interval's quantiles were taken: ``t(3)`` or ``normal``."""
-        return f"t({self.df_resid})" if self.scale_estimated else "normal"
+        """How the interval's quantiles were taken: ``t(3)``."""
+        return f"t({self.df_resid})"
 
     def se(self, name: str) -> float:
         return float(np.sqrt(self.cov.loc[name, name]))
@@ -270,6 +299,17 @@ class GLMFit:
         eta = Xm @ self.params.to_numpy()
         var = np.einsum("ij,jk,ik->i", Xm, self.cov.to_numpy(), Xm)
         return eta, np.sqrt(var)
+
+
+def interval_label(family: str, dispersion: float, quantiles: str, kind: str = "Wald") -> str:
+    """How a GLM interval was made, exactly: ``quasi-binomial Wald, t(5)``; where the estimated
+    dispersion is at or below 1 the scale is 1 and the variance plain binomial (Poisson), and
+    the label says so: ``binomial Wald (dispersion 0.94, scale floored at 1), t(4)``."""
+    if dispersion > 1:
+        return f"quasi-{family} {kind}, {quantiles}"
+    from .formats import fmt
+
+    return f"{family} {kind} (dispersion {fmt(dispersion)}, scale floored at 1), {quantiles}"
 
 
 def critical_value(df: int | None, alpha: float = ALPHA) -> float:
@@ -505,7 +545,9 @@ class ScaledRatio:
 
     ``poisson_only`` is True when the series' trend model had fewer than 2 residual degrees of
     freedom: no honest interval exists, and ``ci_low``/``ci_high`` are then the exact interval,
-    valid only if the counts were Poisson (or binomial)."""
+    valid only if the counts were Poisson (or binomial). Otherwise ``ci_low``/``ci_high`` use
+    the scale ``max(1, dispersion)`` with t on ``df``; ``scale`` is the dispersion as estimated
+    and ``exact_*`` the exact interval and p-value, a sensitivity."""
 
     ratio: float
     ci_low: float
@@ -519,15 +561,18 @@ class ScaledRatio:
 
     @property
     def quantiles(self) -> str:
-        return "normal" if self.df is None else f"t({self.df})"
+        return f"t({self.df})"
+
+    @property
+    def scale_floored(self) -> bool:
+        """True where the floor ``max(1, dispersion)`` set the scale at 1."""
+        return not self.scale > 1
 
     @property
     def method(self) -> str:
-        """``quasi`` (borrowed dispersion, t), ``exact`` (no overdispersion) or
-        ``poisson_only`` (too few years for an honest interval)."""
-        if self.poisson_only:
-            return "poisson_only"
-        return "exact" if self.df is None else "quasi"
+        """``quasi`` (borrowed dispersion floored at 1, t) or ``poisson_only`` (too few years
+        for an honest interval)."""
+        return "poisson_only" if self.poisson_only else "quasi"
 
 
 def _borrowed(log_ratio: float, var1: float, scale: float, df: int | None,
@@ -537,11 +582,11 @@ def _borrowed(log_ratio: float, var1: float, scale: float, df: int | None,
     lo_x, hi_x, p_x = exact
     if df is not None and df < 2:  # no honest interval: the exact one, labelled as such
         return ScaledRatio(ratio, lo_x, hi_x, scale, df, True, lo_x, hi_x, p_x)
-    if scale <= 1:  # the series shows no overdispersion: the exact interval is the honest one
-        return ScaledRatio(ratio, lo_x, hi_x, 1.0, None, False, lo_x, hi_x, p_x)
+    # a dispersion at or below 1 is floored, not trusted: the scale is 1 and the quantiles stay
+    # t(df), so the exact interval is only a sensitivity (see the module docstring)
     if not (np.isfinite(log_ratio) and np.isfinite(var1)):
         return ScaledRatio(ratio, np.nan, np.nan, scale, df, False, lo_x, hi_x, p_x)
-    se = float(np.sqrt(scale * var1))
+    se = float(np.sqrt(max(1.0, scale) * var1))
     crit = critical_value(df, alpha)
     return ScaledRatio(ratio, float(np.exp(log_ratio - crit * se)),
                        float(np.exp(log_ratio + crit * se)), scale, df, False, lo_x, hi_x, p_x)
@@ -551,9 +596,9 @@ def scaled_rate_ratio(count1: int, count0: int, dispersion: float, df: int,
                       alpha: float = ALPHA) -> ScaledRatio:
     """``count1 / count0`` (one year against another, equal exposure) with the dispersion of the
     series borrowed: ``log RR +- crit * sqrt(scale * (1/count1 + 1/count0))``, ``scale =
-    max(1, dispersion)``, crit from t(``df``). With ``df < 2`` the exact conditional interval is
-    returned, marked ``poisson_only``; where the series shows no overdispersion (dispersion <= 1)
-    the exact interval is returned unmarked, as it is then valid."""
+    max(1, dispersion)``, crit from t(``df``), also where the dispersion is at or below 1 (the
+    exact conditional interval is then kept as ``exact_*``, a sensitivity). With ``df < 2`` the
+    exact conditional interval is returned, marked ``poisson_only``."""
     rr = rate_ratio_exact(count1, 1.0, count0, 1.0, alpha)
     with np.errstate(divide="ignore"):
         log_ratio = float(np.log(count1) - np.log(count0)) if count1 and count0 else (
@@ -593,14 +638,25 @@ def scaled_wilson_interval(successes, trials, dispersion: float, alpha: float = 
     return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
-#: Monte Carlo draws for the r x 2 Fisher test (its p-value's standard error is below 0.0005).
+#: Monte Carlo draws for the r x 2 Fisher test where full enumeration is too large (its
+#: p-value's standard error is then below 0.0005).
 FISHER_RESAMPLES = 100_000
+#: Above this many tables with the observed margins, the r x 2 Fisher test is Monte Carlo.
+FISHER_ENUMERATION_LIMIT = 2_000_000
+
+
+def fisher_rx2_method(trials) -> str:
+    """``exact`` where :func:`fisher_exact_rx2` enumerates every table, else ``monte_carlo``."""
+    n = np.sort(np.asarray(trials, dtype=np.int64)[np.asarray(trials) > 0])
+    return "exact" if np.prod((n[:-1] + 1).astype(float)) <= FISHER_ENUMERATION_LIMIT else "monte_carlo"
 
 
 def fisher_exact_rx2(successes, trials, seed: int = 20240626) -> float:
-    """Fisher's test that a share is the same in every row (year): scipy ``fisher_exact`` on the
-    r x 2 table with a seeded Monte Carlo p-value (``random_table`` draws), deterministic for a
-    given seed. Rows without trials are left out."""
+    """Fisher's test that a share is the same in every row (year), on the r x 2 table. Exact
+    where the tables with the observed margins number at most :data:`FISHER_ENUMERATION_LIMIT`
+    (every table enumerated: the p-value sums the hypergeometric probabilities of the tables no
+    more probable than the observed one); otherwise scipy ``fisher_exact`` with a seeded Monte
+    Carlo p-value, deterministic for a given seed. Rows without trials are left out."""
     from scipy import stats
 
     s = np.asarray(successes, dtype=np.int64)
@@ -610,8 +666,38 @@ def fisher_exact_rx2(successes, trials, seed: int = 20240626) -> float:
     table = np.column_stack([s[keep], n[keep] - s[keep]])
     if table.shape[0] < 2 or np.any(table.sum(axis=0) == 0):
         return 1.0
+    if fisher_rx2_method(n) == "exact":
+        return _fisher_rx2_enumerated(table[:, 0], table.sum(axis=1))
     method = stats.MonteCarloMethod(n_resamples=FISHER_RESAMPLES, rng=np.random.default_rng(seed))
     return float(stats.fisher_exact(table, method=method).pvalue)
+
+
+def _fisher_rx2_enumerated(s: np.ndarray, n: np.ndarray) -> float:
+    """The exact r x 2 Fisher p-value by enumeration: the largest row is fixed by the margin,
+    the others range over 0..n_i; probabilities are compared on the log scale with a relative
+    tolerance (as R's ``fisher.test``)."""
+    from scipy.special import gammaln
+
+    order = np.argsort(-n, kind="stable")
+    s, n = s[order], n[order]
+    total = int(s.sum())
+
+    def logc(a, b):
+        return gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
+
+    observed = float(np.sum(logc(n, s)))
+    # every combination of the other rows: their summed log-probabilities and successes
+    logp_rest, sum_rest = np.zeros(1), np.zeros(1, dtype=np.int64)
+    for k in n[1:]:
+        x = np.arange(k + 1)
+        logp_rest = np.add.outer(logp_rest, logc(k, x)).ravel()
+        sum_rest = np.add.outer(sum_rest, x).ravel()
+    first = total - sum_rest
+    ok = (first >= 0) & (first <= n[0])
+    logp = logp_rest[ok] + logc(n[0], first[ok])
+    norm = np.logaddexp.reduce(logp)
+    tail = logp[logp <= observed + 1e-7 * abs(observed) + 1e-12]
+    return float(min(1.0, np.exp(np.logaddexp.reduce(tail) - norm)))
 
 
 @dataclass(frozen=True)
@@ -631,7 +717,7 @@ def pooled_share(successes, trials, alpha: float = ALPHA,
                  what: str = "pooled share") -> PooledShare:
     """``sum(successes) / sum(trials)`` over the rows (years) with trials, with the interval of
     an intercept-only quasi-binomial GLM (scale ``max(1, Pearson chi2/df)``, t on its residual
-    df; normal where the floor applies). With a single row there is no dispersion to estimate:
+    df). With a single row there is no dispersion to estimate:
     the Wilson interval is returned with ``df = 0``."""
     s = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)

@@ -2,8 +2,9 @@
 shipped data, as ``make report`` runs it, and what its ``results.csv`` promises.
 
 Every year-over-year ratio recorded by the batch is checked against an independent computation
-of its series' dispersion and of the exact interval: its interval must be at least
-sqrt(scale) times as wide as the exact one on the log scale, or carry the ``poisson_only`` flag.
+of its series' dispersion: its interval must be the Wald interval with the scale max(1, dispersion)
+and t on the trend's residual df (also where the dispersion is below 1), at least sqrt(scale)
+times as wide as the exact one on the log scale, or carry the ``poisson_only`` flag.
 """
 
 from __future__ import annotations
@@ -54,27 +55,32 @@ def _exact_odds_ratio(s1: int, n1: int, s0: int, n0: int) -> tuple[float, float]
 
 
 def _expected(key: str, fiscal_year: str):
-    """(scale, exact low, exact high) of a year-over-year record, from the shipped data."""
+    """(dispersion, df, (exact low, exact high), Woolf/Poisson variance of the log ratio) of a
+    year-over-year record, from the shipped data."""
     needs = wa.load("needs_reflection").set_index("fiscal_year")
     m = re.fullmatch(r"requests\.yoy_rr\.fy(\d+)_vs_fy(\d+)", key)
     if m:
         y, p = int(m[1]), int(m[2])
         phi, df = _pearson_dispersion(needs["requests"], needs.index)
-        return phi, df, _exact_rate_ratio(needs.at[y, "requests"], needs.at[p, "requests"])
+        c1, c0 = needs.at[y, "requests"], needs.at[p, "requests"]
+        return phi, df, _exact_rate_ratio(c1, c0), 1 / c1 + 1 / c0
     m = re.fullmatch(r"fy\.(requests|priority_issues)_rr_vs_previous", key)
     if m:
         col, y = m[1], int(fiscal_year)
         upto = needs[needs.index <= y]
         phi, df = _pearson_dispersion(upto[col], upto.index)
-        return phi, df, _exact_rate_ratio(needs.at[y, col], needs.at[y - 1, col])
+        c1, c0 = needs.at[y, col], needs.at[y - 1, col]
+        return phi, df, _exact_rate_ratio(c1, c0), 1 / c1 + 1 / c0
     m = re.fullmatch(r"fy\.(handled|priority_rate)_or_vs_previous", key)
     if m:
         col = {"handled": "requests_handled", "priority_rate": "priority_issues"}[m[1]]
         y = int(fiscal_year)
         upto = needs[needs.index <= y]
         phi, df = _pearson_dispersion(upto[col], upto.index, upto["requests"])
-        return phi, df, _exact_odds_ratio(needs.at[y, col], needs.at[y, "requests"],
-                                          needs.at[y - 1, col], needs.at[y - 1, "requests"])
+        s1, n1, s0, n0 = (needs.at[y, col], needs.at[y, "requests"], needs.at[y - 1, col],
+                          needs.at[y - 1, "requests"])
+        cells = np.array([s1, n1 - s1, s0, n0 - s0], float)
+        return phi, df, _exact_odds_ratio(s1, n1, s0, n0), float(np.sum(1 / cells))
     return None
 
 
@@ -102,9 +108,13 @@ def test_every_year_over_year_interval_allows_for_its_series_dispersion(default_
             continue
         expected = _expected(r["key"], r["fiscal_year"])
         assert expected is not None, f"{r['key']}: a ratio without a dispersion-aware interval"
-        phi, df, (x_lo, x_hi) = expected
+        phi, df, (x_lo, x_hi), var = expected
         assert df >= 2, f"{r['key']} FY{r['fiscal_year']}: {df} residual df but not flagged"
         width, exact = math.log(hi / lo), math.log(x_hi / x_lo)
+        wald = 2 * stats.t.ppf(0.975, df) * math.sqrt(max(1.0, phi) * var)
+        assert width == pytest.approx(wald, rel=1e-6), (
+            f"{r['key']} FY{r['fiscal_year']}: log-width {width:.4f}, expected {wald:.4f} "
+            f"(scale max(1, {phi:.3f}), t({df}))")
         assert width >= math.sqrt(max(1.0, phi)) * exact * (1 - 1e-6), (
             f"{r['key']} FY{r['fiscal_year']}: log-width {width:.3f} < sqrt({phi:.2f}) x exact "
             f"{exact:.3f}")
@@ -113,16 +123,17 @@ def test_every_year_over_year_interval_allows_for_its_series_dispersion(default_
 
 
 def test_no_exact_interval_leads_unflagged(default_batch):
-    """An interval computed by an exact (Poisson/binomial) method is either flagged as valid
-    only for such counts, or used because the series shows no overdispersion. (A test of
-    whether a share is the same every year is valid under its own null of binomial variation
-    and has no interval.)"""
+    """An interval computed by an exact (Poisson/binomial) method is flagged as valid only for
+    such counts, also where the series' dispersion is below 1 (an interval's method is the part
+    of its description before the first ';', which may name the exact interval as a
+    sensitivity). (A test of whether a share is the same every year is valid under its own null
+    of binomial variation and has no interval.)"""
     _, rows = default_batch
     for r in rows:
         if r["ci_low"] == "":
             continue
-        method = r["interval"].lower()
-        if ("exact" in method or "fisher" in method) and "no overdispersion" not in method:
+        method = r["interval"].lower().split(";")[0]
+        if "exact" in method or "fisher" in method:
             assert "poisson_only" in r["flags"], (r["notebook"], r["fiscal_year"], r["key"],
                                                    r["interval"])
 

@@ -84,14 +84,14 @@ def irls_poisson(y, X, iters: int = 100):
 
 
 def crit(phi: float, df: int, alpha: float = 0.05) -> float:
-    """t(df) where the scale is estimated (phi > 1); the normal quantile where the floor
-    max(1, phi) fixes it at 1."""
-    return stats.t.ppf(1 - alpha / 2, df) if phi > 1 else stats.norm.ppf(1 - alpha / 2)
+    """t(df) always, also where the floor max(1, phi) sets the scale at 1 (``phi`` is kept in
+    the signature so that the callers read as the formula: scale max(1, phi), t(df))."""
+    return stats.t.ppf(1 - alpha / 2, df)
 
 
 def quasi_poisson(y, X, alpha: float = 0.05):
     """Quasi-Poisson by hand: Pearson chi2 / (n - p), covariance scaled by max(1, phi), t CIs
-    (normal where the floor applies)."""
+    (also where the floor applies)."""
     y = np.asarray(y, float)
     X = np.asarray(X, float)
     beta, mu, inv = irls_poisson(y, X)

@@ -175,14 +175,18 @@ def test_exposure_days_and_model(needs, measures, ref):
     table = covid_exposure.exposure_days(measures, needs["fiscal_year"].tolist())
     assert dict(zip(table["fiscal_year"], table["days_under_measures"], strict=True)) == days
     d = np.array([days[y] for y in needs["fiscal_year"]], float)
-    X = np.column_stack([np.ones(7), needs["fiscal_year"] - 2017, d / 30])
+    # the days beside the trend and the COVID period's step (FY2020-FY2023), t(3)
+    fy = needs["fiscal_year"].to_numpy()
+    X = np.column_stack([np.ones(7), fy - 2017, (fy >= 2020) & (fy <= 2023), d / 30])
     e = ref.quasi_poisson(needs["requests"], X)
+    assert e.df == 3
     res = R.exposure_model(needs, measures)
-    _close(res.estimate("requests.exposure_rr_per_30_days"), [e.rr[2], e.lo[2], e.hi[2]])
+    _close(res.estimate("requests.exposure_rr_per_30_days"), [e.rr[3], e.lo[3], e.hi[3]])
     _close(res.estimate("requests.exposure_trend_rr_per_year"), [e.rr[1], e.lo[1], e.hi[1]])
+    _close(res.estimate("requests.exposure_step_rr"), [e.rr[2], e.lo[2], e.hi[2]])
     np.testing.assert_allclose(res.estimate("requests.exposure_dispersion").value, e.phi, rtol=RTOL)
     sens = R.sensitivity(needs, measures)
-    _close(sens.estimate("requests.exposure_rr_per_30_days"), [e.rr[2], e.lo[2], e.hi[2]])
+    _close(sens.estimate("requests.exposure_rr_per_30_days"), [e.rr[3], e.lo[3], e.hi[3]])
 
 
 def test_minimum_detectable_level_change(needs, measures, ref):

@@ -59,6 +59,23 @@ def test_priority_rate_trend(needs, ref):
                                rtol=RTOL)
 
 
+def test_priority_rate_trend_without_fy2017_keeps_t_below_dispersion_one(needs, ref):
+    """Without FY2017 the trend's dispersion is below 1 (about 0.94 on 4 df): the scale is
+    floored at 1 but the quantiles stay t(4), so the interval is about 0.62-1.02 (the issue's
+    independent computation) and includes 1."""
+    rest = needs[needs["fiscal_year"] != 2017]
+    X = np.column_stack([np.ones(len(rest)), rest["fiscal_year"] - 2017])
+    e = ref.quasi_binomial(rest["priority_issues"], rest["requests"], X)
+    assert e.phi < 1 and e.df == 4
+    t4 = ref.t(4)
+    want = np.exp([e.beta[1], e.beta[1] - t4 * e.se[1], e.beta[1] + t4 * e.se[1]])
+    got = escalation_patterns(needs).estimate(
+        "escalation.priority_rate_trend_or_per_year.excl_fy2017")
+    _close(got, want)
+    assert (round(got.ci_low, 2), round(got.ci_high, 2)) == (0.62, 1.02)
+    assert not got.interval_excludes_one and "t(4)" in got.interval
+
+
 def test_priority_rate_covid_vs_pre_quasi_binomial(needs, ref):
     """logit(priority_issues / requests) ~ covid_period, scale = Pearson chi2/df of that model,
     t on its residual df; the issue's independent computation in R gave 0.259 (0.041-1.63) and,
@@ -131,13 +148,23 @@ def _fisher_rx2_exact(s, n) -> float:
 
 
 def test_first_level_share_differs_between_years(needs):
-    """The Monte Carlo p-value (100,000 seeded draws) against the exact enumeration (about
-    0.021 on the shipped data, as the issue's independent computation found)."""
+    """The package's exact p-value (its own enumeration, largest row fixed by the margin)
+    against this test's enumeration (first row fixed; about 0.021 on the shipped data, as the
+    issue's independent computation found), and the seeded Monte Carlo p-value that larger
+    tables get against the same enumeration."""
     first = (needs["staff_consultations"] - needs["section_chief_consultations"]).to_numpy()
     exact = _fisher_rx2_exact(first, needs["priority_issues"].to_numpy())
     got = escalation_patterns(needs).estimate("escalation.first_level_share_differs_p").value
-    assert got == pytest.approx(exact, abs=0.002)
+    assert got == pytest.approx(exact, rel=1e-9)
     assert 0.01 < exact < 0.03
+    from scipy import stats as sps
+
+    from wardanalysis import stats
+
+    table = np.column_stack([first, needs["priority_issues"].to_numpy() - first])
+    mc = sps.fisher_exact(table, method=sps.MonteCarloMethod(
+        n_resamples=stats.FISHER_RESAMPLES, rng=np.random.default_rng(1))).pvalue
+    assert mc == pytest.approx(exact, abs=0.002)
 
 
 def test_per_year_settlement_table(needs, ref):

@@ -96,6 +96,32 @@ def test_quasi_poisson_floors_underdispersion_at_one(ref):
     np.testing.assert_allclose(fit.dispersion, phi, rtol=1e-6)
     assert fit.scale == 1.0
     np.testing.assert_allclose(np.diag(fit.cov), np.diag(inv), rtol=1e-6)
+    # the floor sets the scale, not the quantiles: still t on the 4 residual df
+    b, se = beta[1], np.sqrt(inv[1, 1])
+    t4 = sps.t.ppf(0.975, 4)
+    np.testing.assert_allclose(fit.ratio("x"), np.exp([b, b - t4 * se, b + t4 * se]), rtol=1e-6)
+    assert fit.quantiles == "t(4)"
+
+
+@pytest.mark.parametrize("dispersion", [0.3, 0.94, 1.0, 2.5])
+def test_borrowed_intervals_floor_the_scale_and_keep_t(ref, dispersion):
+    """Two single years with a borrowed dispersion: log ratio +- t(df) sqrt(max(1, phi) var),
+    whether phi is below 1 or not; the exact interval is kept beside it, never in its place."""
+    c1, c0, df = 504, 587, 4
+    half = sps.t.ppf(0.975, df) * np.sqrt(max(1.0, dispersion) * (1 / c1 + 1 / c0))
+    r = stats.scaled_rate_ratio(c1, c0, dispersion, df)
+    np.testing.assert_allclose([r.ratio, r.ci_low, r.ci_high],
+                               (c1 / c0) * np.exp([0.0, -half, half]), rtol=1e-9)
+    assert (r.method, r.quantiles, r.poisson_only) == ("quasi", "t(4)", False)
+    _, lo, hi, _ = ref.exact_rate_ratio(c1, c0)
+    np.testing.assert_allclose([r.exact_low, r.exact_high], [lo, hi], rtol=1e-6)
+    s1, n1, s0, n0 = 12, 504, 30, 587
+    cells = np.array([s1, n1 - s1, s0, n0 - s0], float)
+    half = sps.t.ppf(0.975, df) * np.sqrt(max(1.0, dispersion) * np.sum(1 / cells))
+    o = stats.scaled_odds_ratio(s1, n1, s0, n0, dispersion, df)
+    log_or = np.log(s1 * (n0 - s0) / ((n1 - s1) * s0))
+    np.testing.assert_allclose([o.ratio, o.ci_low, o.ci_high],
+                               np.exp([log_or, log_or - half, log_or + half]), rtol=1e-9)
 
 
 def test_quasi_binomial_uses_trials_in_dispersion(ref):
@@ -165,3 +191,15 @@ def test_minimum_detectable_ratio_closed_form():
     se, df = 0.327, 3
     expected = np.exp((sps.t.ppf(0.975, df) + sps.t.ppf(0.8, df)) * se)
     np.testing.assert_allclose(stats.minimum_detectable_ratio(se, df), expected, rtol=1e-10)
+
+
+def test_fisher_rx2_is_monte_carlo_beyond_the_enumeration_limit():
+    """A table with too many possible tables to enumerate gets the seeded Monte Carlo p-value,
+    which for large counts agrees with the chi-squared test of homogeneity."""
+    s = np.array([30, 25, 35, 28, 40, 22, 33, 31, 27, 36, 29, 34])
+    n = np.full(12, 60)
+    assert stats.fisher_rx2_method(n) == "monte_carlo"
+    p = stats.fisher_exact_rx2(s, n)
+    chi2 = sps.chi2_contingency(np.column_stack([s, n - s]), correction=False).pvalue
+    assert p == pytest.approx(chi2, abs=0.03)
+    assert stats.fisher_exact_rx2(s, n) == p  # seeded: the same every time

@@ -127,7 +127,7 @@ def test_its_contract_and_variant_keys(needs_frame, check, draw):
 def test_exposure_model_contract(needs_frame, measures_frame, check, draw):
     res = R.exposure_model(needs_frame, measures_frame)
     check(res, ["requests.exposure_rr_per_30_days", "requests.exposure_trend_rr_per_year",
-                "requests.exposure_dispersion"])
+                "requests.exposure_step_rr", "requests.exposure_dispersion"])
     draw(res)
 
 
@@ -135,10 +135,18 @@ def test_exposure_model_without_variation(measures_frame):
     import pandas as pd
 
     before = pd.DataFrame({"fiscal_year": range(2013, 2020), "requests": [9, 8, 9, 7, 8, 6, 7]})
-    with pytest.raises(TooFewYearsError, match="at least 4"):
-        R.exposure_model(before.head(3), measures_frame)
-    with pytest.raises(NotEstimableError, match="0 in every fiscal year"):
+    with pytest.raises(BreakYearError):  # no year in the COVID period: no step to fit beside
         R.exposure_model(before, measures_frame)
+    frame = pd.DataFrame({"fiscal_year": range(2017, 2024), "requests": [9, 8, 9, 7, 8, 6, 7]})
+    with pytest.raises(TooFewYearsError, match="at least 5"):
+        R.exposure_model(frame.head(4), measures_frame)
+    with pytest.raises(NotEstimableError, match="0 in every fiscal year"):
+        R.exposure_model(frame, exposure=pd.DataFrame({"fiscal_year": [2020],
+                                                       "days_under_measures": [0]}))
+    # the same days in every year of the period: the days are the step, and the model says so
+    with pytest.raises(NotEstimableError, match="cannot be told from the period"):
+        R.exposure_model(frame, exposure=pd.DataFrame({"fiscal_year": range(2020, 2024),
+                                                       "days_under_measures": [100] * 4}))
 
 
 def test_sensitivity_contract_and_required_keys(needs_frame, measures_frame, check, draw):
@@ -191,8 +199,10 @@ def test_verdict_distinguishes_a_step_that_is_really_there(measures_frame):
         {"fiscal_year": years, "days_under_measures": [0] * 8 + [300, 300, 300, 300]}))
     lv = res.its.estimate("requests.its_level_rr")
     assert lv.ci_high < 1
+    # days equal in every year of the period cannot be told from the step: not estimable, and
+    # not needed for the verdict (it asks for a dose-response beyond the step)
     exposure = res.sensitivity_result.estimate("requests.exposure_rr_per_30_days")
-    assert exposure.ci_high < 1
+    assert math.isnan(exposure.value)
     assert res.distinguishable
     assert res.text("en").startswith("Verdict: the data distinguish")
 

@@ -978,8 +978,8 @@ class AdoptionResult(Result):
                        h_n=c["h_n"], k_share=fmt_pct(k.value),
                        k_ci=fmt_ci(k.ci_low, k.ci_high, lang, pct=True),
                        h_share=fmt_pct(h.value), h_ci=fmt_ci(h.ci_low, h.ci_high, lang, pct=True),
-                       diff=fmt(100 * d.value, 2),
-                       diff_ci=fmt_ci(100 * d.ci_low, 100 * d.ci_high, lang, sig=2))
+                       diff=fmt(100 * d.value, 3),
+                       diff_ci=fmt_ci(100 * d.ci_low, 100 * d.ci_high, lang, sig=3))
 
     def _plot(self, ax: Any, lang: str) -> None:
         from matplotlib.ticker import PercentFormatter
@@ -1024,9 +1024,14 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     MissingColumnError, InvalidCountError, MissingDataError (no Hamamatsu total row),
     ZeroDenominatorError (no Kumamoto priority issue, or no Hamamatsu proposal count).
 
-    Keys: ``adoption.kumamoto_share``, ``adoption.hamamatsu_share`` (Wilson),
-    ``adoption.difference`` (Kumamoto minus Hamamatsu; Newcombe hybrid score interval; Fisher's
-    exact two-sided p-value on the estimate) and ``adoption.difference_p_value``.
+    Keys: ``adoption.kumamoto_share`` (intercept-only quasi-binomial GLM over its years),
+    ``adoption.hamamatsu_share`` (Wilson), ``adoption.difference`` (Kumamoto minus Hamamatsu;
+    the MOVER interval from those two intervals, so that the shares and their difference use one
+    interval method) and ``adoption.difference_p_value`` (Fisher's exact, binomial-only).
+
+    The years cannot be matched: the source gives Hamamatsu's figures for one fiscal year only,
+    and Kumamoto's priority issues of that year alone are too few to compare (the page says so,
+    with that year's counts).
     """
     arg = "needs_reflection"
     k = _input.frame(needs_reflection, "needs_reflection",
@@ -1059,13 +1064,16 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     # difference use counts divided by that dispersion (intercept-only quasi-binomial)
     pooled = stats.pooled_share(k["decided_to_act"], k["priority_issues"],
                                 what="Kumamoto's decided-to-act share")
-    kscale = max(1.0, pooled.dispersion) if pooled.df >= 2 else 1.0
     klo, khi = pooled.ci_low, pooled.ci_high
     hlo, hhi = stats.wilson_interval(hs, hn)
-    diff, dlo, dhi = stats.newcombe_difference(ks / kscale, kn / kscale, hs, hn)
-    diff = ks / kn - hs / hn
+    diff, dlo, dhi = stats.mover_difference(ks / kn, klo, khi, hs / hn, float(hlo), float(hhi))
+    k_label = ("Wilson" if pooled.quantiles == "Wilson" else
+               stats.interval_label("binomial", pooled.dispersion, pooled.quantiles)
+               + " (intercept only)")
     fx = stats.fisher_exact_2x2(ks, kn, hs, hn)
     years = k["fiscal_year"].tolist()
+    same = k[k["fiscal_year"] == hfy]
+    same_s, same_n = int(same["decided_to_act"].sum()), int(same["priority_issues"].sum())
     table = pd.DataFrame([
         {"city_ja": KUMAMOTO, "city_en": "Kumamoto", "mechanism": "needs_reflection",
          "fiscal_years": f"{min(years)}–{max(years)}" if years else "", "adopted": ks,
@@ -1079,15 +1087,10 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     caveats, caveats_ja = join_caveats([
         (True, message("budgets.adoption.caveat_mechanisms", "en"),
          message("budgets.adoption.caveat_mechanisms", "ja")),
-        (True,
-         f"The periods differ too: {len(years)} pooled years of one mechanism "
-         f"(FY{min(years)}–FY{max(years)}) against one year of the other (FY{hfy}); Kumamoto's "
-         f"yearly shares vary {fmt(pooled.dispersion)} times more than binomial, which its "
-         "interval and the difference allow for, while Hamamatsu's year-to-year variation is "
-         "unknown.",
-         f"期間も異なる。一方の仕組みの{len(years)}年度分の合計（{min(years)}〜{max(years)}年度）と、"
-         f"他方の1年分（{hfy}年度）の比較である。熊本市の年度ごとの割合は二項分布の想定の"
-         f"{fmt(pooled.dispersion)}倍ばらつき、区間と差はそれを考慮したが、浜松市の年ごとのばらつきはわからない。"),
+        (True, *(message("budgets.adoption.caveat_periods", lang, n_years=len(years),
+                         first=min(years), last=max(years), hfy=hfy, same_s=same_s,
+                         same_n=same_n, dispersion=fmt(pooled.dispersion))
+                 for lang in ("en", "ja"))),
         (True,
          "Hamamatsu's 60 → 40 comes from the Kumamoto review; no independent copy was found.",
          "浜松市の提案60件→予算化40件は熊本市の資料によるもので、独立した出典は見つかっていない。"),
@@ -1101,20 +1104,16 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
         title_key="title_adoption",
         estimates=(
             Estimate("adoption.kumamoto_share", ks / kn, float(klo), float(khi),
-                     unit="share of priority issues",
-                     interval=f"quasi-binomial (intercept only), {pooled.quantiles}"),
+                     unit="share of priority issues", interval=k_label),
             Estimate("adoption.hamamatsu_share", hs / hn, float(hlo), float(hhi),
                      unit="share of proposals", interval="Wilson (one year)"),
             Estimate("adoption.difference", diff, dlo, dhi, unit="difference in shares",
-                     interval=f"Newcombe hybrid score, Kumamoto's counts divided by its "
-                              f"dispersion ({fmt(kscale)})"),
+                     interval=f"MOVER from the two shares' intervals (Kumamoto: {k_label}; "
+                              "Hamamatsu: Wilson)"),
             Estimate("adoption.difference_p_value", fx.p_value, flags=(POISSON_ONLY,),
                      unit="p-value (Fisher exact, two-sided; valid only if binomial)"),
         ),
-        method=("Kumamoto's pooled share from an intercept-only quasi-binomial GLM over its years; "
-                "Hamamatsu's with a Wilson interval; the difference with Newcombe's hybrid score "
-                "interval on Kumamoto's counts divided by its dispersion; Fisher's exact test as "
-                "a binomial-only line."),
+        method=message("budgets.adoption.method", "en"),
         method_ja=message("budgets.adoption.method", "ja"),
         n_obs=2, caveats=caveats, caveats_ja=caveats_ja, data=table,
         counts={"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn},

@@ -186,3 +186,78 @@ def covid_exposure_days(covid_measures: pd.DataFrame | None = None,
 def _days_array(table: pd.DataFrame, years: Sequence[int]) -> np.ndarray:
     lookup = dict(zip(table["fiscal_year"], table["days_under_measures"], strict=True))
     return np.array([lookup.get(int(y), 0) for y in years], dtype=float)
+
+
+# --- days under measures as a model term, beside the period ------------------------------------
+
+#: Days per unit of the exposure term (a rate ratio per 30 days under measures).
+PER_DAYS = 30
+#: Where the period terms explain this share (R²) of the days under measures or more, the model
+#: cannot tell the measures from the period and says so instead of reporting a dose-response.
+SEPARABLE_R2 = 0.9
+
+
+@dataclass(frozen=True)
+class ExposureFit:
+    """Days under measures fitted beside the period terms of ``base``.
+
+    ``ratio``/``ci_low``/``ci_high``: the rate ratio per :data:`PER_DAYS` days under measures,
+    holding the period terms fixed (quasi-Poisson, scale ``max(1, dispersion)``, t on the
+    residual df). ``r2``: the share of the days' variance that the period terms explain;
+    ``separable`` is False where it reaches :data:`SEPARABLE_R2` (the ratio is then not a
+    dose-response but the period again, and is not reported as one)."""
+
+    ratio: float
+    ci_low: float
+    ci_high: float
+    r2: float
+    separable: bool
+    fit: Any
+
+    @property
+    def p_value(self) -> float:
+        from scipy import stats as sps
+
+        est, se = self.fit.contrast({"exposure": 1.0})
+        return float(2 * sps.t.sf(abs(est / se), self.fit.df_resid))
+
+
+def period_r2(base: pd.DataFrame, days: np.ndarray) -> float:
+    """R² of the days under measures on the columns of ``base`` (least squares): how much of
+    the days the period terms already carry."""
+    d = np.asarray(days, dtype=float)
+    if np.ptp(d) == 0:
+        return 1.0
+    Xb = base.to_numpy(dtype=float)
+    coef, *_ = np.linalg.lstsq(Xb, d, rcond=None)
+    resid = d - Xb @ coef
+    return float(1 - resid @ resid / np.sum((d - d.mean()) ** 2))
+
+
+def fit_exposure(y, base: pd.DataFrame, days, what: str = "the exposure model") -> ExposureFit:
+    """Quasi-Poisson model of counts ``y`` on the period terms ``base`` (a constant, trend,
+    the period step, ... or one level per fiscal year) plus the days under measures per
+    :data:`PER_DAYS`: the days' rate ratio is identified only from how the days vary beside the
+    period, so a flat step over the period is not read as a dose-response."""
+    from .. import stats
+
+    d = np.asarray(days, dtype=float)
+    X = base.copy()
+    X["exposure"] = d / PER_DAYS
+    fit = stats.fit_quasi_poisson(np.asarray(y, dtype=float), X, what=what)
+    r2 = period_r2(base, d)
+    return ExposureFit(*fit.ratio("exposure"), r2=r2, separable=r2 < SEPARABLE_R2, fit=fit)
+
+
+def within_year_design(fiscal_years, months, harmonics: int = 2) -> pd.DataFrame:
+    """Period terms for monthly counts that leave only the month-to-month variation of the days
+    to the exposure: one level per fiscal year (which holds the trend, the COVID period's step
+    and any variation shared by a year's months) and ``harmonics`` pairs of month-of-year
+    harmonics."""
+    fy = np.asarray(fiscal_years, dtype=int)
+    m = np.asarray(months, dtype=float)
+    X = pd.DataFrame({f"fy{y}": (fy == y).astype(float) for y in sorted(set(fy.tolist()))})
+    for k in range(1, harmonics + 1):
+        X[f"sin{k}"] = np.sin(2 * np.pi * k * m / 12)
+        X[f"cos{k}"] = np.cos(2 * np.pi * k * m / 12)
+    return X

@@ -23,7 +23,7 @@ import pandas as pd
 from .. import stats
 from ..errors import InvalidCountError, ZeroDenominatorError
 from ..glossary import check_lang, label
-from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Years, chosen
+from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Said, Years, chosen
 from . import _input
 from .periods import CovidPeriod, covid_period
 from .requests import COVID_BREAK_FY, START_UP_FY, _check_period
@@ -45,7 +45,15 @@ MEASURES = {
 @dataclass(frozen=True, eq=False, repr=False)
 class EscalationResult(Result):
     sources = ("needs_reflection",)
-    SUMMARY_KEYS = ("escalation.priority_rate_or_covid_vs_pre", "escalation.first_level_share", "escalation.priority_rate_trend_or_per_year")
+    #: each headline figure, then the same without the start-up year (FY2017)
+    SUMMARY_KEYS = ("escalation.priority_rate_or_covid_vs_pre",
+                    f"escalation.priority_rate_or_covid_vs_pre.excl_fy{START_UP_FY}",
+                    "escalation.first_level_share",
+                    f"escalation.first_level_share.excl_fy{START_UP_FY}",
+                    "escalation.priority_rate_trend_or_per_year",
+                    f"escalation.priority_rate_trend_or_per_year.excl_fy{START_UP_FY}")
+    #: the sentences the summary box leads with: the COVID comparison and how far issues go
+    HEADLINE_TEXTS = ("escalation.text.covid_", "escalation.text.first_level")
     counts: pd.DataFrame | None = None
     fit: stats.GLMFit | None = None
     break_year: int = COVID_BREAK_FY
@@ -56,12 +64,12 @@ class EscalationResult(Result):
         return self.estimate(key) if key in self.keys else None
 
     def headline(self, lang: str = "ja") -> str:
-        """The COVID comparison and how far issues go (the text's second and later sentences
-        about them, not the counts)."""
-        text = self._body(check_lang(lang))
-        sep = "。" if lang == "ja" else ". "
-        parts = [p for p in text.split(sep) if p]
-        return sep.join(parts[2:3] + parts[-1:]).strip() + ("。" if lang == "ja" else "")
+        """The COVID comparison and how far issues go, each with its value without FY2017
+        (the text's sentences about them, not the counts or the trend)."""
+        lang = check_lang(lang)
+        return ("" if lang == "ja" else " ").join(
+            self._said(k, lang) for k in self.text_keys
+            if isinstance(k, str) and k.startswith(self.HEADLINE_TEXTS))
 
     def plot(self, lang: str = "ja", ax: Any = None, kind: str = "funnel") -> tuple[Any, Any]:
         """``kind='funnel'``: requests → priority issues → decided to act per year (log scale);
@@ -246,17 +254,21 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         r = table[(table["scope"] == frame_scope) & (table["measure"] == measure)].iloc[0]
         return float(r["share"]), float(r["ci_low"]), float(r["ci_high"])
 
-    def q_interval(quantiles: str) -> str:
-        return f"quasi-binomial Wald, {quantiles}" if quantiles != "Wilson" else "Wilson"
+    def q_interval(ps: stats.PooledShare) -> str:
+        return ("Wilson" if ps.quantiles == "Wilson" else
+                stats.interval_label("binomial", ps.dispersion, ps.quantiles)
+                + " (intercept only)")
 
     shares = {m: stats.pooled_share(c[num], c[den]) if c[den].sum() > 0 else None
               for m, (num, den) in MEASURES.items()}
     est = [
         Estimate("escalation.priority_rate_trend_or_per_year", *fit.ratio("year"),
-                 unit="odds ratio per year", interval=f"quasi-binomial Wald, {fit.quantiles}"),
+                 unit="odds ratio per year",
+                 interval=stats.interval_label("binomial", fit.dispersion, fit.quantiles)),
         Estimate("escalation.priority_rate_dispersion", fit.dispersion, unit="Pearson chi2/df"),
         Estimate("escalation.priority_rate_or_covid_vs_pre", *or_period, unit="odds ratio",
-                 interval=f"quasi-binomial GLM on period indicators, {fit_period.quantiles}"),
+                 interval=stats.interval_label("binomial", fit_period.dispersion,
+                                               fit_period.quantiles, "GLM on period indicators")),
         Estimate("escalation.priority_rate_or_covid_vs_pre.exact", fx.odds_ratio, fx.ci_low,
                  fx.ci_high, unit="odds ratio", p_value=fx.p_value, flags=(POISSON_ONLY,),
                  interval="Fisher's exact test, conditional MLE; valid only if the counts were "
@@ -272,16 +284,18 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         fit_r = stats.fit_quasi_binomial(rest["priority_issues"], rest["requests"], Xr,
                                          what="the priority-issue rate trend without FY2017")
         excl = {
-            "priority_rate_or_covid_vs_pre": (or_x, f"quasi-binomial GLM on period indicators, "
-                                                    f"{fit_x.quantiles}", "odds ratio"),
-            "priority_rate_trend_or_per_year": (fit_r.ratio("year"), f"quasi-binomial Wald, "
-                                                f"{fit_r.quantiles}", "odds ratio per year"),
+            "priority_rate_or_covid_vs_pre": (
+                or_x, stats.interval_label("binomial", fit_x.dispersion, fit_x.quantiles,
+                                           "GLM on period indicators"), "odds ratio"),
+            "priority_rate_trend_or_per_year": (
+                fit_r.ratio("year"), stats.interval_label("binomial", fit_r.dispersion,
+                                                          fit_r.quantiles), "odds ratio per year"),
         }
         for measure, key in (("priority_rate", "priority_rate"),
                              ("settled_staff", "first_level_share")):
             num, den = MEASURES[measure]
             ps = stats.pooled_share(rest[num], rest[den])
-            excl[key] = ((ps.share, ps.ci_low, ps.ci_high), q_interval(ps.quantiles),
+            excl[key] = ((ps.share, ps.ci_low, ps.ci_high), q_interval(ps),
                          "share of requests" if measure == "priority_rate" else "share of priority issues")
     for key, (vals, interval, unit) in excl.items():
         if key == "priority_rate_or_covid_vs_pre":
@@ -299,15 +313,18 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                                 "share of priority issues")):
         ps = shares[measure]
         est.append(Estimate(f"escalation.{key}", *pooled(measure), unit=unit,
-                            interval=q_interval(ps.quantiles)))
+                            interval=q_interval(ps)))
         if key in excl:
             vals, interval, u = excl[key]
             est.append(Estimate(f"escalation.{key}.excl_fy{START_UP_FY}", *vals, unit=u,
                                 interval=interval))
     first_p = stats.fisher_exact_rx2(c["settled_staff"], c["priority_issues"])
+    exact_p = stats.fisher_rx2_method(c["priority_issues"]) == "exact"
     est.append(Estimate("escalation.first_level_share_differs_p", first_p,
                         unit="p-value (the share is the same every year)", p_value=first_p,
-                        interval=f"Fisher's test on the years x 2 table, Monte Carlo "
+                        interval="Fisher's exact test on the years x 2 table (every table "
+                                 "enumerated)" if exact_p else
+                                 f"Fisher's test on the years x 2 table, Monte Carlo "
                                  f"({stats.FISHER_RESAMPLES:,} draws)"))
     no_priority = c.loc[c["priority_issues"] == 0, "fiscal_year"].tolist()
     n_startup = int(c.loc[c["fiscal_year"] == START_UP_FY, "priority_issues"].sum())
@@ -331,17 +348,35 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         "trend_q": Quantiles(fit.quantiles), "period_q": Quantiles(fit_period.quantiles),
         "phases": period.phases(years),
     }
+    x = f".excl_fy{START_UP_FY}"
+    trend_x, covid_x, first_x = (by_key.get(f"escalation.{k}{x}") for k in (
+        "priority_rate_trend_or_per_year", "priority_rate_or_covid_vs_pre", "first_level_share"))
+    facts.update(trend_x=trend_x, covid_x=covid_x, first_x=first_x,
+                 first_p_method=Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
+                                     {"draws": f"{stats.FISHER_RESAMPLES:,}"}))
+    differs = first_p < stats.ALPHA
+    step = trend_x is not None
     return EscalationResult(
         title_key="title_escalation",
         estimates=tuple(est), facts=facts,
         text_keys=chosen([
             (True, "escalation.text.counts"),
-            (trend_or.value < 1, "escalation.text.trend_fell"),
-            (trend_or.value >= 1, "escalation.text.trend_rose"),
+            # with the start-up year in the data, the all-years trend is read as the step after
+            # it, beside the trend without it (not as a steady change)
+            (not step and trend_or.value < 1, "escalation.text.trend_fell"),
+            (not step and trend_or.value >= 1, "escalation.text.trend_rose"),
+            (step and not (trend_x and trend_x.interval_excludes_one),
+             "escalation.text.trend_step_includes_one"),
+            (step and bool(trend_x and trend_x.interval_excludes_one),
+             "escalation.text.trend_step_excludes_one"),
             (not covid_or.interval_excludes_one, "escalation.text.covid_includes_one"),
             (covid_or.interval_excludes_one, "escalation.text.covid_excludes_one"),
+            (covid_x is not None, "escalation.text.covid_without_startup"),
             (exact is not None, "escalation.text.exact"),
-            (True, "escalation.text.first_level"),
+            (first_x is None and not differs, "escalation.text.first_level"),
+            (first_x is None and differs, "escalation.text.first_level_differs"),
+            (first_x is not None and not differs, "escalation.text.first_level_same_excl"),
+            (first_x is not None and differs, "escalation.text.first_level_differs_excl"),
         ]),
         method_key="escalation.method",
         caveat_keys=chosen([
@@ -349,7 +384,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
             (bool(small), "escalation.caveat.small"),
             (bool(no_priority), "escalation.caveat.no_priority"),
             (True, "escalation.caveat.dispersion"),
-            (True, "escalation.caveat.first_level_differs"),
+            (differs, "escalation.caveat.first_level_differs"),
             (startup, "escalation.caveat.startup"),
         ]),
         n_obs=len(years), data=table, counts=c, fit=fit,

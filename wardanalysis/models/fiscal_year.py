@@ -256,8 +256,7 @@ def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, cav
 
 
 #: How a comparison's interval was made, as a glossary term (the table shows its label).
-_TEST_TERMS = {"quasi": "test_borrowed_dispersion", "exact": "test_exact_no_overdispersion",
-               "poisson_only": "test_exact_poisson_only"}
+_TEST_TERMS = {"quasi": "test_borrowed_dispersion", "poisson_only": "test_exact_poisson_only"}
 
 
 def _comparison_row(measure: str, this_year, reference, r: stats.ScaledRatio, test: str) -> dict:

@@ -104,10 +104,13 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     pooled = stats.pooled_share(s, n, what="the pooled handled share")
     est = [
         Estimate("handled.trend_or_per_year", *fit.ratio("year"), unit="odds ratio per year",
-                 interval=f"quasi-binomial Wald, {fit.quantiles}"),
+                 interval=stats.interval_label("binomial", fit.dispersion, fit.quantiles)),
         Estimate("handled.dispersion", fit.dispersion, unit="Pearson chi2/df"),
         Estimate("handled.pooled_share", pooled.share, pooled.ci_low, pooled.ci_high,
-                 unit="share", interval=f"quasi-binomial (intercept only), {pooled.quantiles}"),
+                 unit="share", interval=(
+                     "Wilson" if pooled.quantiles == "Wilson" else
+                     stats.interval_label("binomial", pooled.dispersion, pooled.quantiles)
+                     + " (intercept only)")),
     ]
     est += [Estimate(f"handled.share.fy{y}", sh, lo, hi, unit="share", interval=year_interval,
                      flags=() if borrowed else (POISSON_ONLY,))

@@ -41,6 +41,7 @@ from ..glossary import check_lang, label
 from ..results import (
     Estimate,
     Joined,
+    Pct,
     Quantiles,
     Result,
     Said,
@@ -138,10 +139,9 @@ def borrowed_interval_text(r: stats.ScaledRatio, family: str = "Poisson") -> str
     if r.method == "poisson_only":
         return (f"exact conditional; valid only if the counts were {family} (the trend has "
                 f"{r.df} residual df: no dispersion-aware interval)")
-    if r.method == "exact":
-        return "exact conditional (the series shows no overdispersion)"
+    floor = ", floored at 1" if r.scale_floored else ""
     return (f"quasi-{family} Wald with the dispersion of the series' trend "
-            f"({fmt(r.scale)}), {r.quantiles}")
+            f"({fmt(r.scale)}{floor}), {r.quantiles}; the exact interval is a sensitivity")
 
 
 # =============================================================================================
@@ -152,7 +152,8 @@ def borrowed_interval_text(r: stats.ScaledRatio, family: str = "Poisson") -> str
 @dataclass(frozen=True, eq=False, repr=False)
 class PeriodComparisonResult(Result):
     sources = ("needs_reflection",)
-    SUMMARY_KEYS = ("requests.mean_ratio_covid_vs_pre",)
+    #: none: the ratio of period means is shown only in sentences with the earlier trend beside it
+    SUMMARY_KEYS = ()
     break_year: int = COVID_BREAK_FY
     period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
     exact_ratio: stats.RateRatio | None = None
@@ -245,7 +246,7 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
     n_pre, n_during = int((phase == "before").sum()), int(during.sum())
     exact = stats.rate_ratio_exact(int(df.loc[during, "requests"].sum()), n_during,
                                    int(df.loc[phase == "before", "requests"].sum()), n_pre)
-    interval = f"quasi-Poisson Wald, {fit.quantiles}"
+    interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
     est = [
         Estimate("requests.pre_mean", *fit.ratio("const"), unit="requests per year",
                  interval=interval),
@@ -283,6 +284,14 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
     common, common_facts = _common_caveats(fit, years, len(years), START_UP_FY in years)
     split = period.split(years)
     by_key = {e.key: e for e in est}
+    # the ratio never stands without the trend already under way before COVID beside it: the
+    # main interrupted time series' pre-COVID slope, and the trend over all years
+    all_trend = trend(df).estimate("requests.trend_rr_per_year")
+    try:
+        its = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
+        pre_trend = its.estimate(its.k("its_pre_slope_rr"))
+    except (TooFewYearsError, BreakYearError, NotEstimableError):
+        pre_trend = None
     facts = {**common_facts, "pre": by_key["requests.pre_mean"], "cov": by_key["requests.covid_mean"],
              "ratio": by_key["requests.mean_ratio_covid_vs_pre"],
              "after": by_key.get("requests.after_mean"),
@@ -291,11 +300,13 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
              "after_years": Years(split["after"]), "period_start": period.start,
              "trend_phi": trend_phi, "trend_df": trend_df,
              "narrow": math.sqrt(max(1.0, trend_phi)), "gaps": Years(gaps),
-             "phases": period.phases(years), "quantiles": Quantiles(fit.quantiles)}
+             "phases": period.phases(years), "quantiles": Quantiles(fit.quantiles),
+             "trend": all_trend, "pre_trend": pre_trend, "span": Years(years)}
     return PeriodComparisonResult(
         title_key="title_requests_periods",
         estimates=tuple(est), facts=facts,
-        text_keys=chosen([(True, "requests.periods.text"),
+        text_keys=chosen([(pre_trend is not None, "requests.periods.text"),
+                          (pre_trend is None, "requests.periods.text_trend_only"),
                           (bool(after.any()), "requests.periods.after"),
                           (True, "requests.periods.plain")]),
         method_key="requests.periods.method",
@@ -358,7 +369,7 @@ def trend(needs_reflection: pd.DataFrame | None = None, *,
     X = pd.DataFrame({"const": 1.0, "year": (df["fiscal_year"] - years[0]).astype(float)})
     fit = stats.fit_quasi_poisson(df["requests"], X, what="requests trend")
     rr = fit.ratio("year")
-    interval = f"quasi-Poisson Wald, {fit.quantiles}"
+    interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
     est = [
         Estimate("requests.trend_rr_per_year", *rr, unit=_UNIT_RR_YEAR, interval=interval),
         Estimate("requests.trend_dispersion", fit.dispersion, unit="Pearson chi2/df"),
@@ -369,7 +380,8 @@ def trend(needs_reflection: pd.DataFrame | None = None, *,
         Xr = pd.DataFrame({"const": 1.0, "year": (rest["fiscal_year"] - years[0]).astype(float)})
         fit_r = stats.fit_quasi_poisson(rest["requests"], Xr, what="requests trend without FY2017")
         est.append(Estimate(f"requests.trend_rr_per_year.excl_fy{START_UP_FY}", *fit_r.ratio("year"),
-                            unit=_UNIT_RR_YEAR, interval=f"quasi-Poisson Wald, {fit_r.quantiles}"))
+                            unit=_UNIT_RR_YEAR, interval=stats.interval_label("Poisson", fit_r.dispersion,
+                                                           fit_r.quantiles)))
     eta, se = fit.linear_predictor(X)
     table = df[["fiscal_year", "requests"]].assign(
         fitted=np.exp(eta), fitted_ci_low=np.exp(eta - fit.crit * se),
@@ -556,7 +568,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     suffix = variant_suffix(exclude, later_break)
     X = _its_design(years, break_year)
     fit = stats.fit_quasi_poisson(fit_df["requests"], X, what=model)
-    interval = f"quasi-Poisson Wald, {fit.quantiles}"
+    interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
 
     def key(base: str) -> str:
         return f"requests.{base}{suffix}"
@@ -584,7 +596,8 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
             nb_problem = str(exc)
     nb_ok = nb_fit is not None and not nb_problem
     nan3 = (math.nan, math.nan, math.nan)
-    nb_interval = f"negative binomial (NB2) ML, Wald t({nb_fit.df_resid if nb_fit else '—'})"
+    nb_interval = (f"negative binomial (NB2) ML, Wald t({nb_fit.df_resid if nb_fit else '—'}), "
+                   "covariance from the joint information of the coefficients and alpha")
     est += [
         Estimate(f"requests.its_level_rr.nb{suffix}",
                  *(nb_fit.ratio("covid_period") if nb_ok else nan3), unit=_UNIT_RR,
@@ -715,11 +728,20 @@ class ExposureModelResult(Result):
 def exposure_model(needs_reflection: pd.DataFrame | None = None,
                    covid_measures: pd.DataFrame | None = None, *,
                    exposure: pd.DataFrame | None = None, per_days: int = PER_DAYS,
+                   covid_start: int | str | None = None, covid_end: int | str | None = None,
+                   break_year: int | str | None = None,
                    data_dir: str | Path | None = None) -> ExposureModelResult:
-    """Quasi-Poisson model of requests on a yearly trend and the days under COVID measures.
+    """Quasi-Poisson model of requests on a yearly trend, the COVID period's step and the days
+    under COVID measures.
 
-    ``log E[requests] = b0 + b1 (fiscal_year - first) + b2 days / per_days``: ``exp(b2)`` is the
-    rate ratio per ``per_days`` days under measures, holding the trend fixed.
+    ``log E[requests] = b0 + b1 (fiscal_year - first) + b2 [COVID period] (+ b3 [after it])
+    + b4 days / per_days``: ``exp(b4)`` is the rate ratio per ``per_days`` days under measures,
+    holding the trend and the period's step fixed, so that a step over the whole period is not
+    read as a dose-response (without the step, a flat drop over the period that has nothing to
+    do with the measures shows as one: ``benchmarks/exposure_size.py``). Where the period terms
+    explain the days almost entirely (R² at least
+    :data:`~wardanalysis.models.covid_exposure.SEPARABLE_R2`), the result says that the model
+    cannot separate the measures from the period.
 
     Parameters
     ----------
@@ -737,20 +759,29 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
     Raises
     ------
     TooFewYearsError
-        Fewer than four fiscal years (three coefficients plus one degree of freedom).
+        Fewer than five fiscal years (four coefficients plus one degree of freedom; six with
+        years after the period).
+    BreakYearError
+        No fiscal year before the COVID period or none in it.
     NotEstimableError
         The days do not vary across the fiscal years (e.g. data cut off before FY2020), or they
-        move in lockstep with the year.
+        move in lockstep with the year and the period.
 
     Keys: ``requests.exposure_rr_per_<per_days>_days``, ``requests.exposure_trend_rr_per_year``,
-    ``requests.exposure_dispersion``.
+    ``requests.exposure_step_rr``, ``requests.exposure_dispersion``.
     """
-    from .covid_exposure import exposure_days
+    from .covid_exposure import PER_DAYS as UNIT_DAYS
+    from .covid_exposure import exposure_days, fit_exposure, period_r2
 
     df = _needs(needs_reflection, data_dir)
-    _input.require_years(df, 4, "the exposure model",
-                         "three coefficients and one degree of freedom for the dispersion")
     years = df["fiscal_year"].tolist()
+    period = _period(covid_start, covid_end, break_year, data_dir)
+    _check_period(period, years, 1, 1, "the exposure model")
+    phase = period.phase(years)
+    after = phase == "after"
+    n_coef = 5 if after.any() else 4
+    _input.require_years(df, n_coef + 1, "the exposure model",
+                         f"{n_coef} coefficients and one degree of freedom for the dispersion")
     if exposure is None:
         exposure = exposure_days(covid_measures, years, data_dir=data_dir)
     else:
@@ -765,13 +796,23 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
             f"the exposure model: the days under measures are {int(days[0])} in every fiscal year "
             f"of the data ({_years_text(years)}), so their effect cannot be estimated"
         )
-    X = pd.DataFrame({"const": 1.0, "year": np.array(years, float) - years[0],
-                      "exposure": days / per_days})
-    fit = stats.fit_quasi_poisson(df["requests"], X, what="the exposure model")
+    base = pd.DataFrame({"const": 1.0, "year": np.array(years, float) - years[0],
+                         "covid_period": (phase == "during").astype(float)})
+    if after.any():
+        base["after_covid"] = after.astype(float)
+    if period_r2(base, days) > 1 - 1e-9:
+        raise NotEstimableError(
+            "the exposure model: the days under measures move in lockstep with the trend and "
+            f"the COVID period's step ({_years_text(years)}), so the measures cannot be told "
+            "from the period"
+        )
+    ef = fit_exposure(df["requests"], base, days * UNIT_DAYS / per_days, what="the exposure model")
+    fit = ef.fit
+    X = base.assign(exposure=days / per_days)
     eta, _ = fit.linear_predictor(X)
     table = df[["fiscal_year", "requests"]].assign(days_under_measures=days.astype(int),
                                                    fitted=np.exp(eta))
-    interval = f"quasi-Poisson Wald, {fit.quantiles}"
+    interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
     exposed = [(y, int(d)) for y, d in zip(years, days, strict=True) if d > 0]
     common, common_facts = _common_caveats(fit, years, len(years), START_UP_FY in years)
     estimates = (
@@ -779,15 +820,22 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
                  unit=f"rate ratio per {per_days} days under measures", interval=interval),
         Estimate("requests.exposure_trend_rr_per_year", *fit.ratio("year"),
                  unit=_UNIT_RR_YEAR, interval=interval),
+        Estimate("requests.exposure_step_rr", *fit.ratio("covid_period"),
+                 unit="rate ratio (COVID period against the trend, at zero days)",
+                 interval=interval),
         Estimate("requests.exposure_dispersion", fit.dispersion, unit="Pearson chi2/df"),
     )
-    facts = {**common_facts, "exposure": estimates[0], "trend": estimates[1], "per_days": per_days,
+    facts = {**common_facts, "exposure": estimates[0], "trend": estimates[1],
+             "step": estimates[2], "r2": Pct(ef.r2, 0), "per_days": per_days,
+             "phases": period.phases(years),
              "n_exposed": len(exposed), "span": Years(years), "quantiles": Quantiles(fit.quantiles),
              "exposed": Joined(tuple(Said("requests.exposure.days_part", {"year": y, "days": d})
                                      for y, d in exposed), "list.joiner")}
     return ExposureModelResult(
         title_key="title_requests_exposure",
-        estimates=estimates, facts=facts, text_keys=("requests.exposure.text",),
+        estimates=estimates, facts=facts,
+        text_keys=("requests.exposure.text" if ef.separable
+                   else "requests.exposure.text_not_separable",),
         method_key="requests.exposure.method",
         caveat_keys=chosen([
             (len(exposed) <= 2, "requests.exposure.caveat.near_step"),
@@ -906,7 +954,8 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
             rows.append(_row(name, q, e, m, reason))
     key = f"requests.exposure_rr_per_{PER_DAYS}_days"
     try:
-        ex = exposure_model(df, covid_measures, exposure=exposure, data_dir=data_dir)
+        ex = exposure_model(df, covid_measures, exposure=exposure, data_dir=data_dir,
+                            covid_start=period.start, covid_end=period.end)
         e, reason = ex.estimate(key), ""
     except ModelInputError as exc:
         ex, e, reason = None, Estimate(key, math.nan, unit=f"rate ratio per {PER_DAYS} days under measures"), str(exc)
@@ -980,12 +1029,16 @@ class VerdictResult(Result):
         return ("" if lang == "ja" else " ").join(reasons[:2])
 
     def key_figures(self) -> list[Estimate]:
+        """In the order the verdict reasons: the decline before COVID (the main model's
+        pre-COVID slope), the level change against that trend, the smallest change the data
+        could detect. The ratio of period means is not a key figure: it is shown only in
+        sentences that give the earlier decline beside it."""
         its = self.its
-        found = [self.period.estimate("requests.mean_ratio_covid_vs_pre") if self.period else None,
+        found = [its.estimate(its.k("its_pre_slope_rr")) if its else None,
                  its.estimate(its.k("its_level_rr")) if its else None,
                  self.estimate("requests.its_level_mde_ratio")]
         return [e for e in found if e is not None and e.key in {
-            "requests.mean_ratio_covid_vs_pre", "requests.its_level_rr",
+            "requests.its_pre_slope_rr", "requests.its_level_rr",
             "requests.its_level_mde_ratio"}]
 
     def all_records(self) -> pd.DataFrame:
@@ -1018,9 +1071,10 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
     :func:`sensitivity`, and states the answer with numbers. The data *distinguish* a COVID
     effect only if the main model's level or slope change has an interval excluding 1 and the
     estimable robustness variants agree with it (same direction, interval excluding 1): the
-    negative binomial fit, the fit without FY2017 and the exposure model. The later-break
-    variant tests the timing rather than the same hypothesis, so it is reported beside them but
-    not required to agree. The minimum detectable level change (80% power, two-sided 5% t-test on the
+    negative binomial fit and the fit without FY2017. The later-break variant tests the timing
+    and the exposure model a dose-response beyond the period's step (issue 21: it models the
+    days beside the step), not the same hypothesis, so they are reported beside them but not
+    required to agree. The minimum detectable level change (80% power, two-sided 5% t-test on the
     main model's residual degrees of freedom) says how large an effect these data could have seen.
 
     Keys: ``requests.its_level_mde_ratio`` (the level ratio below 1 detectable with 80% power),
@@ -1051,14 +1105,16 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
     n_base = int((its.fit_years() < break_year).sum())
     d = sens.data
     ok = d[d["estimable"]]
-    # the later break tests the timing, not the same hypothesis: it is reported, not required
-    agreeing = ok[ok["variant"] != "later_break"]
+    # the later break tests the timing, and the exposure model (days under measures beside the
+    # period's step) a dose-response beyond the step: not the same hypothesis, so they are
+    # reported, not required to agree
+    agreeing = ok[~ok["variant"].isin(["later_break", "exposure_days"])]
     distinguishable = False
     for q, e in (("level_change", lv), ("slope_change", sl)):
         if not e.interval_excludes_one:
             continue
         down = e.value < 1
-        same = agreeing[agreeing["quantity"].isin([q, "exposure_effect"])]
+        same = agreeing[agreeing["quantity"] == q]
         agree = (same["ci_high"] < 1) if down else (same["ci_low"] > 1)
         distinguishable = distinguishable or bool(agree.all())
     n_excl = int(((ok["ci_low"] > 1) | (ok["ci_high"] < 1)).sum())
