@@ -382,15 +382,16 @@ def overview_summary(lang: str, data_dir: Any = None) -> None:
     summary(lang, answer=answer)
 
 
-def summary(lang: str, *results: Any, answer: str | None = None) -> None:
+def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tuple = ()) -> None:
     """The box every report opens with (要旨 / Summary): the answer in one to three sentences,
     the key figures with their intervals, and the main caveat, all from the result objects, so
     the box cannot disagree with the body. It leaves the marker where the table of contents
     goes, and carries the report's headline (title, answer, key figures) for the front page
-    (:data:`~wardanalysis.records.HEADLINE_MIME`)."""
-    lines = answer if answer is not None else " ".join(
+    (:data:`~wardanalysis.records.HEADLINE_MIME`). ``figures_of``: results that give key
+    figures (first) but no sentence of the answer."""
+    lines = answer if answer is not None else ("" if lang == "ja" else " ").join(
         r.headline(lang) for r in results if hasattr(r, "headline"))
-    figures = [key_figure(e, lang) for r in results for e in r.key_figures()]
+    figures = [key_figure(e, lang) for r in (*figures_of, *results) for e in r.key_figures()]
     caveats = [r.caveat_list(lang)[0] for r in results if r.caveats]
     items = "".join(f"<li>{markup(f)}</li>" for f in figures)
     caveat = (f'<p class="wa-caveat">{markup(message("summary.caveat", lang, text=caveats[0]))}'

@@ -349,6 +349,22 @@ class CrossCityResult(Result):
         d = self.data
         return d[(d["source"] == "kumamoto_review_2024")].iloc[0]
 
+    def headline(self, lang: str = "ja") -> str:  # type: ignore[override]
+        """The answer in plain words: Kumamoto's budget per resident among the comparable
+        figures of other cities, how many of those come from one city, and how good their
+        sources are."""
+        f = self.facts or {}
+        if not f.get("yen_n"):
+            return Result.headline(self, lang)  # type: ignore[arg-type]
+        answer = message("budgets.cross_city.headline", lang, kumamoto=fmt(f["kumamoto_yen"]),
+                         year=f["kumamoto_year"], n=f["yen_n"], low=fmt(f["yen_low"]),
+                         high=fmt(f["yen_high"]), below=f["yen_below"], top_n=f["yen_top_n"],
+                         top_city=f[f"yen_top_city_{lang}"])
+        quality = ("budgets.cross_city.headline_unofficial" if f["yen_all_unofficial"]
+                   else "budgets.cross_city.headline_some_official")
+        return answer + ("" if lang == "ja" else " ") + message(
+            quality, lang, marks=_quality_word(f["yen_marks"], lang))
+
     def _text(self, lang: str) -> str:
         f = self.facts or {}
         k = self._kumamoto()
@@ -608,7 +624,15 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         "rank_above": int((official["amount_per_ward_thousand_yen"] > k["amount_per_ward_thousand_yen"]).sum()),
         "rank_below": int((official["amount_per_ward_thousand_yen"] < k["amount_per_ward_thousand_yen"]).sum()),
         "rank_years": sorted(set(official["fiscal_year"])),
+        # for the answer: where Kumamoto stands among the comparable figures per resident
+        "kumamoto_yen": k["yen_per_capita"], "kumamoto_year": int(k["fiscal_year"]),
+        "yen_below": int((near["yen_per_capita"] < k["yen_per_capita"]).sum()),
+        "yen_all_unofficial": bool(len(near)) and bool((near["worst_quality"] != "O").all()),
     }
+    if len(near):
+        top = near["city_en"].value_counts()
+        facts.update(yen_top_n=int(top.iloc[0]), yen_top_city_en=str(top.index[0]),
+                     yen_top_city_ja=str(near.loc[near["city_en"] == top.index[0], "city_ja"].iloc[0]))
     inc = a[a["included"]]
     gaps = inc["population_gap_years"].abs()
     worst = inc.loc[gaps.idxmax()] if gaps.notna().any() else None
