@@ -71,7 +71,7 @@ class FiscalYearResult(Result):
 
     def title(self, lang: str = "ja") -> str:
         return label("title_fiscal_year_report", lang).format(
-            fy=self.fiscal_year, era=_era(self.fiscal_year))
+            fy=self.fiscal_year, era=Era(self.fiscal_year).__lang_format__("", lang))
 
     @property
     def has_chart(self) -> bool:
@@ -133,13 +133,7 @@ class Era:
     def __lang_format__(self, spec: str, lang: str) -> str:
         from ..eras import era_label
 
-        return era_label(self.fy, "short" if lang == "ja" else "digits")
-
-
-def _era(fy: int) -> str:
-    from ..eras import era_label
-
-    return era_label(fy)
+        return era_label(self.fy, "long" if lang == "ja" else "digits")
 
 
 def _cut(df: pd.DataFrame, fy: int) -> pd.DataFrame:
