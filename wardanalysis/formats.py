@@ -71,7 +71,7 @@ def fmt_unit(x: float, unit: str, lang: str, bare: bool = False) -> str:
     if is_share_unit(unit):
         return fmt_pct(x)
     if unit.startswith("difference in shares"):  # in percentage points, as the prose says it
-        return fmt(100 * x, 2) + ("" if bare else "ポイント" if ja else " percentage points")
+        return fmt(100 * x) + ("" if bare else "ポイント" if ja else " percentage points")
     if unit.startswith("p-value"):
         return fmt_p(x, lang, bare=True)
     if unit.startswith("thousand yen"):

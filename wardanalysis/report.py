@@ -91,6 +91,31 @@ def heading(key: str, lang: str, level: int = 2) -> None:
     _show_html(f"<h{level}>{markup(text)}</h{level}>", text)
 
 
+def prose(key: str, lang: str, **facts: Any) -> None:
+    """A passage of a notebook's prose, in ``lang`` only: the catalogue entry ``key`` (see
+    ``prose.*`` in ``messages.yml``) filled from ``facts``, so that its numbers come from the
+    data. Blocks are separated by a blank line: ``# …`` is the page's title, ``## …`` a heading,
+    a block of ``- …`` lines a list, anything else a paragraph; emphasis as in :func:`say`."""
+    html_parts, text_parts = [], []
+    for block in message(key, lang, **facts).strip().split("\n\n"):
+        block = block.strip()
+        level = len(block) - len(block.lstrip("#"))
+        if 1 <= level <= 6 and block[level:level + 1] == " ":
+            title = block[level + 1:].strip()
+            if level == 1:
+                _TITLE[0] = plain(title)
+            html_parts.append(f"<h{level}>{markup(title)}</h{level}>")
+            text_parts.append(plain(title))
+        elif all(line.startswith("- ") for line in block.splitlines()):
+            items = [line[2:] for line in block.splitlines()]
+            html_parts.append("<ul>" + "".join(f"<li>{markup(i)}</li>" for i in items) + "</ul>")
+            text_parts.append("\n".join(f"- {plain(i)}" for i in items))
+        else:
+            html_parts.append(f"<p>{markup(block)}</p>")
+            text_parts.append(plain(block))
+    _show_html("".join(html_parts), "\n\n".join(text_parts))
+
+
 def say(text: str) -> None:
     """A paragraph of prose (escaped; ``*emphasis*`` and ``**strong**`` kept)."""
     _show_html(f"<p>{markup(text)}</p>", plain(text))

@@ -271,8 +271,9 @@ def test_unbounded_limits_are_recorded_as_missing(civil_frame, draw):
 
 
 def test_a_difference_in_shares_is_a_key_figure_in_percentage_points():
+    """In points, to the same three figures as the prose states it (one number, one form)."""
     from wardanalysis.results import Estimate, key_figure
 
-    e = Estimate("adoption.difference", 0.0408, -0.107, 0.193, unit="difference in shares")
-    assert key_figure(e, "ja").endswith("：4.1ポイント（95%信頼区間 -11〜19）")
-    assert key_figure(e, "en").endswith(": 4.1 percentage points (95% CI -11 to 19)")
+    e = Estimate("adoption.difference", 0.0408, -0.128, 0.204, unit="difference in shares")
+    assert key_figure(e, "ja").endswith("：4.08ポイント（95%信頼区間 -12.8〜20.4）")
+    assert key_figure(e, "en").endswith(": 4.08 percentage points (95% CI -12.8 to 20.4)")

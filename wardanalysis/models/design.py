@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..glossary import label
 from ..messages import message
-from ..results import Estimate, Result, fmt_pct, years_text
+from ..results import Years, Estimate, Result, fmt_pct, years_text
 from . import simulate as S
 
 __all__ = ["DesignResult", "RESOLUTIONS", "batch_qp", "design_matrix", "power_study"]
@@ -177,6 +177,12 @@ class DesignResult(Result):
     def key_figures(self) -> list[Estimate]:
         """None: a minimum detectable change may lie beyond the grid; the answer states it."""
         return []
+
+    def prose_facts(self) -> dict[str, Any]:
+        """Facts for the notebook's prose: the spans studied (the first is the data's)."""
+        (first, last), (_, longer) = SPANS
+        return {"n_years": last - first + 1, "span": Years(range(first, last + 1)),
+                "long_span": Years(range(first, longer + 1)), "extra": longer - last}
 
     def answer(self, lang: str) -> str:
         """The summary box's answer: the text without its caveat."""
