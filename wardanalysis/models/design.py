@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..glossary import label
 from ..messages import message
-from ..results import Years, Estimate, Result, fmt_pct, years_text
+from ..results import Estimate, Result, Years, fmt_pct, years_text
 from . import simulate as S
 
 __all__ = ["DesignResult", "RESOLUTIONS", "batch_qp", "design_matrix", "power_study"]
