@@ -1,6 +1,6 @@
 """Does a model of the days under COVID measures find a dose-response that is not there?
 
-SIMULATED data only (``wardanalysis.simulate``, calibrated to the shipped yearly table): the
+SIMULATED data only (``wardanalysis.models.simulate``, calibrated to the shipped yearly table): the
 truth is a flat step over the COVID period (rate ratio ``effect`` in every month of FY2020-FY2023,
 1 = none) that does not depend on the days under measures. Any exposure model that rejects
 "no dose-response" (its 95% interval for the rate ratio per 30 days excludes 1) more often than
@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 #: The code whose behaviour the result describes (a change to any of them makes it stale).
 CODE = ("wardanalysis/models/covid_exposure.py", "wardanalysis/stats.py",
-        "wardanalysis/simulate.py", "benchmarks/exposure_size.py")
+        "wardanalysis/models/simulate.py", "benchmarks/exposure_size.py")
 SEED = 20261206
 EFFECTS = (1.0, 0.5)
 SCENARIOS = ("main", "quarter_dispersion")
@@ -57,9 +57,8 @@ def code_hash() -> str:
 
 def _designs():
     """Monthly and yearly period designs and the days under measures (shipped measures)."""
-    from wardanalysis import simulate
     from wardanalysis.models import covid_exposure as ce
-    from wardanalysis.models import monthly
+    from wardanalysis.models import monthly, simulate
     from wardanalysis.models.periods import covid_period
 
     cal = simulate.calibrate()
@@ -84,10 +83,10 @@ def _designs():
 
 
 def run(replications: int) -> dict:
-    from wardanalysis import simulate
+    from wardanalysis.errors import ModelInputError
     from wardanalysis.models import covid_exposure as ce
+    from wardanalysis.models import simulate
     from wardanalysis.models.design import SCENARIOS as SHARES
-    from wardanalysis.models.errors import ModelInputError
 
     cal0, years, designs = _designs()
     rows = []
@@ -123,7 +122,7 @@ def run(replications: int) -> dict:
 def markdown(result: dict) -> str:
     lines = ["# Days under measures: rejection rate of \"no dose-response\" when there is none",
              "",
-             "SIMULATED data (`wardanalysis.simulate`): the truth is a flat step over the COVID "
+             "SIMULATED data (`wardanalysis.models.simulate`): the truth is a flat step over the COVID "
              "period (rate ratio `effect`), unrelated to the days under measures; nominal 5%. "
              f"{result['replications']} replications per scenario and effect, seed "
              f"{result['seed']}. `r2`: share of the days' variance the period terms explain.",

@@ -42,3 +42,21 @@ def test_simulated_pages_say_so_in_both_languages(name):
     nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))
     text = json.dumps(nb, ensure_ascii=False)
     assert "模擬データ" in text and ("simulated data" in text or "Simulated data" in text)
+
+
+def test_the_monthly_page_says_detected_only_where_the_simulation_check_allows():
+    """Page 05 calls a level change detected (検出) only if the committed coverage check shows
+    its interval covers ≥ 93% with a size ≤ 6% in every scenario; its ward panel is no more
+    precise than the city model for the same estimate."""
+    root = NOTEBOOKS.parent
+    check = json.loads((root / "benchmarks" / "results" / "coverage_05.json").read_text())
+    holds = all(s["monthly.level_rr"]["meets_target"] for s in check["scenarios"].values())
+    nb = json.loads((NOTEBOOKS / "05_monthly_log.ipynb").read_text(encoding="utf-8"))
+    shown = json.dumps([o for c in nb["cells"] if c["cell_type"] == "code"
+                        for o in c.get("outputs", [])], ensure_ascii=False)
+    if not holds:
+        assert "検出" not in shown and "detected" not in shown
+    assert "CR2" in shown
+    keys = {r["key"]: r for r in _records("05_monthly_log")}
+    city, wards = keys["monthly.level_rr"], keys["wards.level_rr"]
+    assert wards["ci_high"] / wards["ci_low"] >= 0.999 * city["ci_high"] / city["ci_low"]
