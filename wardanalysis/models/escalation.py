@@ -355,7 +355,8 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                  first_p_method=Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
                                      {"draws": f"{stats.FISHER_RESAMPLES:,}"}))
     differs = first_p < stats.ALPHA
-    step = trend_x is not None
+    # the step reading is for a fall after the start-up year; a rise keeps the plain sentence
+    step = trend_x is not None and trend_or.value < 1
     return EscalationResult(
         title_key="title_escalation",
         estimates=tuple(est), facts=facts,
