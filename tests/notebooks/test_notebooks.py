@@ -150,3 +150,16 @@ def test_fiscal_year_report_runs_from_any_directory(tmp_path, fiscal_year):
     assert f"Fiscal year {fiscal_year}" in text
     assert "Not in the data for this year" in text
     assert "requests and consultations under the" in text  # FY2013 and FY2024 have no requests
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_a_notebook_shows_one_language_and_its_prose_comes_from_the_catalogue(name):
+    """No Markdown prose by language (JupyterLab would show both, with numbers typed by hand):
+    every passage is a ``report.prose`` call of a catalogue entry that has both languages."""
+    from wardanalysis.messages import keys
+
+    nb = _load(name)
+    assert not [c for c in nb["cells"] if c["cell_type"] == "markdown"]
+    known = set(keys())
+    used = re.findall(r'report\.prose\("([^"]+)"', "".join(_source(c) for c in _code_cells(nb)))
+    assert all(key in known for key in used), sorted(set(used) - known)

@@ -430,6 +430,8 @@ class MonthlyITSResult(_Simulated, Result):
     autocorrelated: bool = False
     #: why there is no negative binomial figure: "boundary" or "not_converged" (None: there is)
     nb_problem: str | None = None
+    #: whether the days under measures vary enough beside the COVID terms to be read at all
+    exposure_separable: bool = True
     #: the simulation check of this design (:func:`measured_coverage`; empty: not checked)
     coverage: Mapping[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
@@ -451,7 +453,9 @@ class MonthlyITSResult(_Simulated, Result):
             "ratio": fmt(ov.value),
             "ratio_ci": fmt_ci(ov.ci_low, ov.ci_high, lang)
             + _beside(self.coverage, "monthly.observed_vs_counterfactual", lang),
-            "exposure": fmt(ex.value), "exposure_ci": fmt_ci(ex.ci_low, ex.ci_high, lang),
+            "exposure_sentence": message(
+                "monthly.exposure_text" if self.exposure_separable else "monthly.exposure_not_separable",
+                lang, exposure=fmt(ex.value), exposure_ci=fmt_ci(ex.ci_low, ex.ci_high, lang)),
             # "detected" only where the simulation check shows the interval keeps its promise
             "verdict": message(("monthly.verdict_yes" if lv.interval_excludes_one
                                 else "monthly.verdict_no") if _target_holds(self.coverage, "monthly.level_rr")
@@ -505,14 +509,21 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
                                 "and 12 in or after it")
     y = df["requests"].to_numpy(float)
     est, fit, pi, during = _city_estimates(y, X, df["fiscal_year"].to_numpy())
-    # exposure: days under measures in the month, instead of the COVID terms
+    # exposure: days under measures in the month, beside the COVID terms (a flat step over the
+    # period is not a dose-response: benchmarks/exposure_size.py measures the size)
     days = monthly_exposure_days(df["start"], covid_measures, data_dir)
+    exposure_separable = True
     if days.max() > 0:
-        Xe = monthly_design(df, period, harmonics, exposure=days)
-        fe = _fit_all(y, Xe, "monthly exposure model")
-        ex = _ratio(fe, "exposure", fe.lb_p < _LB_ALPHA)
-        est.append(Estimate("monthly.exposure_rr_per_30_days", *ex[:3],
-                            unit=f"rate ratio per {PER_DAYS} days under measures", interval=ex[3]))
+        from .covid_exposure import fit_exposure
+
+        fe = fit_exposure(y, X, days, what="monthly exposure model")
+        exposure_separable = fe.separable
+        est.append(Estimate(
+            "monthly.exposure_rr_per_30_days", fe.ratio, fe.ci_low, fe.ci_high,
+            unit=f"rate ratio per {PER_DAYS} days under measures",
+            interval=f"quasi-Poisson beside the COVID terms (scale max(1, dispersion), "
+                     f"t({fe.fit.df_resid})); period terms explain {fe.r2:.0%} of the days",
+            flags=() if fe.separable else ("not_separable",)))
     else:
         est.append(Estimate("monthly.exposure_rr_per_30_days", math.nan, unit="rate ratio",
                             interval="no month under measures in the data"))
@@ -549,7 +560,8 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
         n_obs=len(df), caveats=tuple(message(k, "en", **facts("en")) for k in chosen),
         caveats_ja=tuple(message(k, "ja", **facts("ja")) for k in chosen), data=table,
         simulated=bool(simulated), input_name=input_name, period=period,
-        autocorrelated=bool(fit.lb_p < _LB_ALPHA), nb_problem=fit.nb_problem, coverage=coverage)
+        autocorrelated=bool(fit.lb_p < _LB_ALPHA), nb_problem=fit.nb_problem, coverage=coverage,
+        exposure_separable=exposure_separable)
 
 
 #: Glossary keys of the wards' names.
