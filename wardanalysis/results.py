@@ -109,6 +109,19 @@ class Estimate:
 
 
 @dataclass(frozen=True)
+class Era:
+    """A fiscal year's era label for a message: 令和5年度 in Japanese (as a council document
+    writes it, beside the Gregorian year), R5 in English (no kanji on an English page)."""
+
+    fy: int
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        from .eras import era_label
+
+        return era_label(self.fy, "long" if lang == "ja" else "digits")
+
+
+@dataclass(frozen=True)
 class Years:
     """Fiscal years for a message: ``{years}`` gives FY2017–FY2019 or 2017〜2019年度
     (``none`` / なし when empty); ``{years:list}`` lists each year (FY2018, FY2020 /

@@ -23,6 +23,7 @@ from ..glossary import label
 from ..results import (
     POISSON_ONLY,
     Dates,
+    Era,
     Estimate,
     Joined,
     Month,
@@ -121,19 +122,6 @@ class FiscalYearResult(Result):
             plotting.set_fy_axis(ax, [fy], lang)
             ax.legend(loc="upper right", fontsize=9)
         ax.set_title(self.title(lang))
-
-
-@dataclass(frozen=True)
-class Era:
-    """A fiscal year's era label for a message: R元 in Japanese (as the review prints it), R1
-    in English (no kanji on an English page)."""
-
-    fy: int
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        from ..eras import era_label
-
-        return era_label(self.fy, "long" if lang == "ja" else "digits")
 
 
 def _cut(df: pd.DataFrame, fy: int) -> pd.DataFrame:

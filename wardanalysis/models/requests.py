@@ -39,6 +39,7 @@ from ..errors import (
 )
 from ..glossary import check_lang, label
 from ..results import (
+    Era,
     Estimate,
     Joined,
     Pct,
@@ -1009,6 +1010,17 @@ class VerdictResult(Result):
     trend_result: TrendResult | None = None
     its: ITSResult | None = None
     sensitivity_result: SensitivityResult | None = None
+
+    def prose_facts(self) -> dict[str, Any]:
+        """Facts for the notebook's introduction: the first fiscal year's requests, the lowest
+        year's, and the COVID period."""
+        d = self.period.data
+        first, low = d.iloc[0], d.loc[d["requests"].idxmin()]
+        p = self.period.period
+        return {"first_fy": int(first["fiscal_year"]), "first_era": Era(int(first["fiscal_year"])),
+                "first": int(first["requests"]), "low_fy": int(low["fiscal_year"]),
+                "low_era": Era(int(low["fiscal_year"])), "low": int(low["requests"]),
+                "covid": Years(range(p.start, p.end + 1))}
 
     @property
     def reasons(self) -> tuple[str, ...]:
