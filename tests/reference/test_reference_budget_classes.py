@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from wardanalysis.models import budgets as B
+from wardanalysis.models import ward_budgets as W
 from wardanalysis.paths import shipped_data_dir
 
 RAW = shipped_data_dir() / "raw"
@@ -113,7 +114,7 @@ def test_per_resident_range_keeps_only_populations_within_two_years(cities):
 
 
 def test_ward_size_ratios_and_kumamoto_equal_split():
-    res = B.ward_size_budgets()
+    res = W.ward_size_budgets()
     # each Yokohama ward's class-(a) row nearest to its 2020 census, within two years
     budgets, people = [], []
     for area in ("西区", "青葉区", "港北区", "都筑区", "鶴見区"):
@@ -137,7 +138,7 @@ def test_ward_size_ratios_and_kumamoto_equal_split():
 
 
 def test_series_ratios_within_segments():
-    res = B.budgets_over_time()
+    res = W.budgets_over_time()
 
     def amounts(area: str) -> dict[int, float]:
         return {int(r["fiscal_year"]): _num(r["amount_thousand_yen"]) for r in WB

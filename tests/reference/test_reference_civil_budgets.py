@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 import wardanalysis
+from wardanalysis.models import adoption_rates as A
 from wardanalysis.models import budgets as B
 from wardanalysis.models.civil import civil_requests
 
@@ -125,7 +126,7 @@ def test_adoption_shares_difference_and_exact_test(ref):
                           "decided_to_act": [60, 44]})
     ham = pd.DataFrame({"fiscal_year": [2023, 2023], "category": ["total", "facilities"],
                         "proposals": [60, None], "budgeted": [40, 31]})
-    res = B.adoption(needs, ham)
+    res = A.adoption(needs, ham)
     # Kumamoto pools two years that vary more than binomial: intercept-only quasi-binomial
     e = ref.quasi_binomial([60, 44], [92, 55], np.ones((2, 1)))
     assert e.phi > 1 and e.df == 1  # one residual df: too few to borrow for the difference
@@ -151,7 +152,7 @@ def test_adoption_difference_uses_the_same_intervals_as_the_shares(needs, ref):
     as the issue's independent computation found."""
     ham = pd.DataFrame({"fiscal_year": [2023], "category": ["total"], "proposals": [60],
                         "budgeted": [40]})
-    res = B.adoption(needs, ham)
+    res = A.adoption(needs, ham)
     e = ref.quasi_binomial(needs["decided_to_act"], needs["priority_issues"], np.ones((7, 1)))
     assert e.phi > 1 and e.df == 6
     expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
@@ -196,7 +197,7 @@ def test_cost_per_funded_issue_and_rounding_range():
                             "is_amount_approximate": [True], "amount_as_printed": ["約13億円"]})
     examples = pd.DataFrame({"project_ja": ["a", "b"], "bureau_ja": ["x", "y"],
                              "amount_thousand_yen": [2000, 47537]})
-    res = B.cost_per_funded_issue(outcome, examples)
+    res = A.cost_per_funded_issue(outcome, examples)
     np.testing.assert_allclose(res.estimate("budget.yen_per_funded_issue").value, 1.3e9 / 104,
                                rtol=1e-12)
     t = res.table().iloc[0]

@@ -10,7 +10,6 @@ import pytest
 import wardanalysis.models as M
 from wardanalysis.formats import fmt, fmt_pct
 from wardanalysis.results import key_figure
-from wardanalysis.site import front
 
 LANGS = ("ja", "en")
 
@@ -63,11 +62,12 @@ def _records(result) -> dict:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_the_front_page_states_01s_second_sentence(verdict, lang):
-    answer = front._answer("requests", _records(verdict), lang)
-    second = (verdict.reasons_ja if lang == "ja" else verdict.reasons)[1]
-    assert answer.endswith(second)
-    assert answer.startswith(front.message("front.verdict_no", lang))
+def test_01s_answer_states_the_verdict_then_the_ratio_beside_the_earlier_decline(verdict, lang):
+    """01's summary answer (which the front page shows, from the report's headline) is the
+    verdict and then its second sentence: the ratio of period means with the earlier decline."""
+    reasons = verdict.reasons_ja if lang == "ja" else verdict.reasons
+    answer = verdict.headline(lang)
+    assert answer.startswith(reasons[0]) and answer.endswith(reasons[1])
 
 
 def test_02_summary_box_gives_each_headline_figure_without_fy2017(escalation):

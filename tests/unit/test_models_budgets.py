@@ -13,7 +13,10 @@ from wardanalysis.errors import (
     MissingDataError,
     ZeroDenominatorError,
 )
+from wardanalysis.models import adoption_rates as A
+from wardanalysis.models import budget_rows as R
 from wardanalysis.models import budgets as B
+from wardanalysis.models import ward_budgets as W
 
 
 def test_kumamoto_budget_contract(budget_frame, population_frame, check, draw):
@@ -146,9 +149,9 @@ def _kumamoto_sets() -> pd.DataFrame:
 def test_the_inferred_set_is_never_matched_by_default():
     pop = _kumamoto_sets()
     # FY2020: the 2021-01-01 figure is nearer to 2020-10-01, but its set has inferred names
-    m = B.match_population(pop, "熊本市", "市全体", 2020)
+    m = R.match_population(pop, "熊本市", "市全体", 2020)
     assert m["population_persons"] == 737889
-    m = B.match_population(pop, "熊本市", "市全体", 2020, include_inferred=True)
+    m = R.match_population(pop, "熊本市", "市全体", 2020, include_inferred=True)
     assert m["population_persons"] == 732702
 
 
@@ -166,7 +169,7 @@ def test_ward_size_contract(budget_frame, hamamatsu_budget_frame, check, draw):
         "scope": ["ward"] * 3, "wards_covered": pd.array([1] * 3, "Int64"),
         "is_discretionary_total": [True] * 3, "quality": ["O"] * 3, "comparability_class": ["a"] * 3,
     })
-    res = B.ward_size_budgets(wb, pop, budget_frame, hamamatsu_budget_frame)
+    res = W.ward_size_budgets(wb, pop, budget_frame, hamamatsu_budget_frame)
     check(res, ["budget.size.yokohama.budget_ratio_max_min",
                 "budget.size.kumamoto.yen_per_capita_min"])
     draw(res)
@@ -188,7 +191,7 @@ def test_over_time_splits_at_a_declared_break(budget_frame, population_frame, ha
         "is_discretionary_total": [True] * 4, "quality": ["N"] * 4, "comparability_class": ["a"] * 4,
         "series_break_before": [False, False, True, False],
     })
-    res = B.budgets_over_time(wb, population_frame, budget_frame, hamamatsu_budget_frame)
+    res = W.budgets_over_time(wb, population_frame, budget_frame, hamamatsu_budget_frame)
     check(res, ["budget.series.yokohama.tsurumi_ward.fy2017_fy2018.ratio",
                 "budget.series.yokohama.tsurumi_ward.fy2019_fy2025.ratio",
                 "budget.series.kumamoto.all_wards.fy2019_fy2022.ratio"])
@@ -204,7 +207,7 @@ def test_over_time_splits_at_a_declared_break(budget_frame, population_frame, ha
 
 
 def test_adoption_contract(needs_frame, proposals_frame, check, draw):
-    res = B.adoption(needs_frame, proposals_frame)
+    res = A.adoption(needs_frame, proposals_frame)
     check(res, ["adoption.kumamoto_share", "adoption.hamamatsu_share", "adoption.difference"])
     draw(res)
     assert "not the same thing" in res.caveats[0]
@@ -213,21 +216,21 @@ def test_adoption_contract(needs_frame, proposals_frame, check, draw):
 
 def test_adoption_errors(needs_frame, proposals_frame):
     with pytest.raises(MissingColumnError, match="'decided_to_act'"):
-        B.adoption(needs_frame.drop(columns="decided_to_act"), proposals_frame)
+        A.adoption(needs_frame.drop(columns="decided_to_act"), proposals_frame)
     zero = needs_frame.assign(priority_issues=0, decided_to_act=0)
     with pytest.raises(ZeroDenominatorError, match="priority_issues"):
-        B.adoption(zero, proposals_frame)
+        A.adoption(zero, proposals_frame)
     no_total = proposals_frame[proposals_frame["category"] != "total"]
     with pytest.raises(MissingDataError, match="total"):
-        B.adoption(needs_frame, no_total)
+        A.adoption(needs_frame, no_total)
     none = proposals_frame.copy()
     none["proposals"] = pd.array([0, None], "Int64")
     with pytest.raises(ZeroDenominatorError, match="proposals"):
-        B.adoption(needs_frame, none)
+        A.adoption(needs_frame, none)
 
 
 def test_cost_per_issue_contract(outcome_frame, projects_frame, check, draw):
-    res = B.cost_per_funded_issue(outcome_frame, projects_frame)
+    res = A.cost_per_funded_issue(outcome_frame, projects_frame)
     check(res, ["budget.yen_per_funded_issue"])
     draw(res)
     e = res.estimate("budget.yen_per_funded_issue")
@@ -237,17 +240,17 @@ def test_cost_per_issue_contract(outcome_frame, projects_frame, check, draw):
 
 def test_cost_per_issue_errors(outcome_frame, projects_frame):
     with pytest.raises(ZeroDenominatorError, match="priority_issues_funded"):
-        B.cost_per_funded_issue(outcome_frame.assign(priority_issues_funded=0), projects_frame)
+        A.cost_per_funded_issue(outcome_frame.assign(priority_issues_funded=0), projects_frame)
     with pytest.raises(MissingColumnError, match="'funded_amount_yen'"):
-        B.cost_per_funded_issue(outcome_frame.drop(columns="funded_amount_yen"), projects_frame)
+        A.cost_per_funded_issue(outcome_frame.drop(columns="funded_amount_yen"), projects_frame)
     with pytest.raises(MissingDataError):
-        B.cost_per_funded_issue(outcome_frame.head(0), projects_frame)
+        A.cost_per_funded_issue(outcome_frame.head(0), projects_frame)
 
 
 @pytest.mark.parametrize(("amount", "unit"), [(1_300_000_000, 1e8), (96_458_000, 1e3),
                                               (20_000_000, 1e7), (1_865_0000, 1e4)])
 def test_rounding_bounds(amount, unit):
-    u, lo, hi = B.rounding_bounds(amount)
+    u, lo, hi = A.rounding_bounds(amount)
     assert u == unit and lo == amount - unit / 2 and hi == amount + unit / 2
 
 
@@ -259,8 +262,8 @@ def test_callers_frames_unchanged(budget_frame, population_frame, ward_budgets_f
     snaps = [unchanged(f) for f in frames]
     B.kumamoto_budget(budget_frame, population_frame)
     B.cross_city_budgets(ward_budgets_frame, population_frame, budget_frame, hamamatsu_budget_frame)
-    B.budgets_over_time(ward_budgets_frame, population_frame, budget_frame, hamamatsu_budget_frame)
-    B.adoption(needs_frame, proposals_frame)
-    B.cost_per_funded_issue(outcome_frame, projects_frame)
+    W.budgets_over_time(ward_budgets_frame, population_frame, budget_frame, hamamatsu_budget_frame)
+    A.adoption(needs_frame, proposals_frame)
+    A.cost_per_funded_issue(outcome_frame, projects_frame)
     for s in snaps:
         s()

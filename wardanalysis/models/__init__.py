@@ -5,7 +5,10 @@
 - :mod:`.handled`: the share of requests handled;
 - :mod:`.escalation`: how requests become priority issues and where they are settled;
 - :mod:`.civil`: civil-engineering centre requests, FY2021 → FY2022;
-- :mod:`.budgets`: ward budgets across cities, adoption of priority issues, cost per issue;
+- :mod:`.budgets`: Kumamoto's ward budget, and ward budgets across cities;
+- :mod:`.ward_budgets`: budget per ward against ward population, and over time;
+- :mod:`.adoption_rates`: adoption of priority issues against Hamamatsu, cost per funded issue;
+- :mod:`.budget_rows`: the budget rows and populations the budget models share;
 - :mod:`.covid_exposure`: days under Kumamoto's COVID measures per fiscal year;
 - :mod:`.periods`: the COVID period (before, during, after), from the dataset ``covid_period``;
 - :mod:`.fiscal_year`: one fiscal year, from data up to that year only;
@@ -40,10 +43,10 @@ _LAZY = {
     # section 5
     "kumamoto_budget": "budgets",
     "cross_city_budgets": "budgets",
-    "ward_size_budgets": "budgets",
-    "budgets_over_time": "budgets",
-    "adoption": "budgets",
-    "cost_per_funded_issue": "budgets",
+    "ward_size_budgets": "ward_budgets",
+    "budgets_over_time": "ward_budgets",
+    "adoption": "adoption_rates",
+    "cost_per_funded_issue": "adoption_rates",
     # one fiscal year
     "fiscal_year_report": "fiscal_year",
     # monthly and request-level data (wardanalysis.inputs), and the design study

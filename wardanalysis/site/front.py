@@ -1,8 +1,8 @@
 """The front page for reviewers (``index.html`` in Japanese, ``index.en.html`` in English).
 
 It answers before it lists: every report of all years, in notebook order, with the question it
-answers (catalogue ``front.question.<notebook>``, else its title), its answer and first key figure
-as its own summary box states them (the headline the batch collected from the executed
+answers (catalogue ``front.question.<notebook>``, else its title), its answer as its own
+summary box states it (the headline the batch collected from the executed
 notebook), and a link to its stable address; what was made from simulated data is listed apart,
 never among the findings. Then a grid of the fiscal-year reports (fiscal years × languages), how
 to read the pages, and where the data come from, one line per source with its quality mark. A
@@ -79,15 +79,15 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
                      f'{e(message("front.problems", lang, count=len(failed)))}</p>')
     def listed(simulated: bool) -> list[str]:
         """One item per report of all years in ``lang`` whose headline is (or is not) made from
-        simulated data, in notebook order: its question, status, answer, first key figure and
-        link."""
+        simulated data, in notebook order: its question, status, answer (each number once, as
+        the report's summary states it) and link."""
         items = []
         for x in sorted(entries, key=lambda x: x["notebook"]):
             headline = (x.get("report") or {}).get("headline")
             if x.get("fiscal_year") is not None or x["lang"] != lang or bool(
                     headline and headline["simulated"]) != simulated:
                 continue
-            answer = " ".join([headline["answer"], *headline["figures"][:1]]) if headline else ""
+            answer = headline["answer"] if headline else ""  # its numbers in its own words
             link = (f'<a href="{e(stable_dir(x["notebook"], None, lang))}/index.html">'
                     f'{e(message("front.read", lang))}</a>' if x.get("report")
                     else e(message("front.not_yet", lang)))

@@ -1,0 +1,325 @@
+"""Adoption of priority issues: Kumamoto's decided-to-act share against Hamamatsu's budgeted
+share of ward priority proposals, and the yen per funded priority issue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..errors import MissingDataError, ZeroDenominatorError
+from ..glossary import label
+from ..messages import message
+from ..results import (
+    POISSON_ONLY,
+    Estimate,
+    Result,
+    fmt,
+    fmt_ci,
+    fmt_p,
+    fmt_pct,
+    join_caveats,
+)
+from . import _input
+from .budget_rows import (
+    HAMAMATSU,
+    KUMAMOTO,
+)
+
+__all__ = [
+    "AdoptionResult",
+    "CostPerIssueResult",
+    "adoption",
+    "cost_per_funded_issue",
+    "rounding_bounds",
+]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class AdoptionResult(Result):
+    sources = ("needs_reflection", "hamamatsu_priority_proposals")
+    SUMMARY_KEYS = ("adoption.difference",)
+    counts: dict[str, int] | None = None
+
+    def _text(self, lang: str) -> str:
+        k, h = self.estimate("adoption.kumamoto_share"), self.estimate("adoption.hamamatsu_share")
+        d = self.estimate("adoption.difference")
+        c = self.counts
+        return message("budgets.adoption.text", lang, k_s=c["k_s"], k_n=c["k_n"], h_s=c["h_s"],
+                       h_n=c["h_n"], k_share=fmt_pct(k.value),
+                       k_ci=fmt_ci(k.ci_low, k.ci_high, lang, pct=True),
+                       h_share=fmt_pct(h.value), h_ci=fmt_ci(h.ci_low, h.ci_high, lang, pct=True),
+                       diff=fmt(100 * d.value, 3),
+                       diff_ci=fmt_ci(100 * d.ci_low, 100 * d.ci_high, lang, sig=3))
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from matplotlib.ticker import PercentFormatter
+
+        from .. import plotting
+
+        names = ["adoption_kumamoto", "adoption_hamamatsu"]
+        keys = ["adoption.kumamoto_share", "adoption.hamamatsu_share"]
+        c = self.counts
+        counts = [(c["k_s"], c["k_n"]), (c["h_s"], c["h_n"])]
+        for i, (key, color) in enumerate(zip(keys, (plotting.COLORS["pre"], plotting.COLORS["covid"]),
+                                             strict=True)):
+            e = self.estimate(key)
+            ax.errorbar(e.value, i, xerr=[[e.value - e.ci_low], [e.ci_high - e.value]], fmt="o",
+                        color=color, capsize=5, markersize=9, elinewidth=2)
+            ax.annotate(f"{counts[i][0]}/{counts[i][1]} = {fmt_pct(e.value)}", (e.value, i),
+                        xytext=(0, 12), textcoords="offset points", ha="center", fontsize=9)
+        ax.set_yticks([0, 1])
+        ax.set_yticklabels([label(n, lang) for n in names], fontsize=9)
+        ax.set_ylim(1.6, -0.6)  # Kumamoto on top
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel(label("share_wilson_ci", lang))
+        ax.grid(axis="y", visible=False)
+        ax.set_title(self.title(lang))
+        plotting.add_note(ax, label("note_mechanisms_differ", lang))
+
+
+def adoption(needs_reflection: pd.DataFrame | None = None,
+             hamamatsu_priority_proposals: pd.DataFrame | None = None, *,
+             hamamatsu_fiscal_year: int | None = None,
+             data_dir: str | Path | None = None) -> AdoptionResult:
+    """Kumamoto's decided-to-act share of priority issues against Hamamatsu's budgeted share of
+    ward priority proposals.
+
+    Kumamoto's share pools every fiscal year in ``needs_reflection`` (104/147 for FY2017–FY2023);
+    Hamamatsu's is the ``category == 'total'`` row of ``hamamatsu_fiscal_year`` (by default the
+    latest; 40/60 in FY2023).
+
+    Raises
+    ------
+    MissingColumnError, InvalidCountError, MissingDataError (no Hamamatsu total row),
+    ZeroDenominatorError (no Kumamoto priority issue, or no Hamamatsu proposal count).
+
+    Keys: ``adoption.kumamoto_share`` (intercept-only quasi-binomial GLM over its years),
+    ``adoption.hamamatsu_share`` (Wilson), ``adoption.difference`` (Kumamoto minus Hamamatsu;
+    the MOVER interval from those two intervals, so that the shares and their difference use one
+    interval method) and ``adoption.difference_p_value`` (Fisher's exact, binomial-only).
+
+    The years cannot be matched: the source gives Hamamatsu's figures for one fiscal year only,
+    and Kumamoto's priority issues of that year alone are too few to compare (the page says so,
+    with that year's counts).
+    """
+    arg = "needs_reflection"
+    k = _input.frame(needs_reflection, "needs_reflection",
+                     ("fiscal_year", "priority_issues", "decided_to_act"), data_dir, arg)
+    k = _input.fiscal_years(k, arg)
+    k = _input.counts(k, ["priority_issues", "decided_to_act"], arg)
+    _input.not_above(k, "decided_to_act", "priority_issues", arg)
+    harg = "hamamatsu_priority_proposals"
+    h = _input.frame(hamamatsu_priority_proposals, harg,
+                     ("fiscal_year", "category", "proposals", "budgeted"), data_dir)
+    h = _input.fiscal_years(h, harg, unique=False)
+    tot = h[h["category"] == "total"]
+    if tot.empty:
+        raise MissingDataError(f"{harg}: no row with category 'total'")
+    hfy = int(tot["fiscal_year"].max()) if hamamatsu_fiscal_year is None else int(hamamatsu_fiscal_year)
+    tot = tot[tot["fiscal_year"] == hfy]
+    if tot.empty:
+        raise MissingDataError(f"{harg}: no 'total' row for FY{hfy}")
+    hs, hn = tot.iloc[0]["budgeted"], tot.iloc[0]["proposals"]
+    if pd.isna(hn) or int(hn) == 0:
+        raise ZeroDenominatorError("Hamamatsu's budgeted share", "proposals", f"FY{hfy} total row")
+    hs, hn = int(hs), int(hn)
+    if hs < 0 or hs > hn:
+        raise _input.InvalidCountError(f"{harg}: budgeted ({hs}) must be between 0 and proposals ({hn})")
+    ks, kn = int(k["decided_to_act"].sum()), int(k["priority_issues"].sum())
+    if kn == 0:
+        raise ZeroDenominatorError("Kumamoto's decided-to-act share", "priority_issues",
+                                   "no priority issue in any fiscal year")
+    # Kumamoto's share pools years that vary more than binomial: its interval and the
+    # difference use counts divided by that dispersion (intercept-only quasi-binomial)
+    pooled = stats.pooled_share(k["decided_to_act"], k["priority_issues"],
+                                what="Kumamoto's decided-to-act share")
+    klo, khi = pooled.ci_low, pooled.ci_high
+    hlo, hhi = stats.wilson_interval(hs, hn)
+    diff, dlo, dhi = stats.mover_difference(ks / kn, klo, khi, hs / hn, float(hlo), float(hhi))
+    k_label = ("Wilson" if pooled.quantiles == "Wilson" else
+               stats.interval_label("binomial", pooled.dispersion, pooled.quantiles)
+               + " (intercept only)")
+    fx = stats.fisher_exact_2x2(ks, kn, hs, hn)
+    years = k["fiscal_year"].tolist()
+    same = k[k["fiscal_year"] == hfy]
+    same_s, same_n = int(same["decided_to_act"].sum()), int(same["priority_issues"].sum())
+    table = pd.DataFrame([
+        {"city_ja": KUMAMOTO, "city_en": "Kumamoto", "mechanism": "needs_reflection",
+         "fiscal_years": f"{min(years)}–{max(years)}" if years else "", "adopted": ks,
+         "candidates": kn, "share": ks / kn, "ci_low": float(klo), "ci_high": float(khi)},
+        {"city_ja": HAMAMATSU, "city_en": "Hamamatsu", "mechanism": "ward_priority_proposals",
+         "fiscal_years": str(hfy), "adopted": hs, "candidates": hn, "share": hs / hn,
+         "ci_low": float(hlo), "ci_high": float(hhi)},
+    ])
+    table.attrs["fisher"] = {"odds_ratio": fx.odds_ratio, "ci_low": fx.ci_low,
+                             "ci_high": fx.ci_high, "p_value": fx.p_value}
+    caveats, caveats_ja = join_caveats([
+        (True, message("budgets.adoption.caveat_mechanisms", "en"),
+         message("budgets.adoption.caveat_mechanisms", "ja")),
+        (True, *(message("budgets.adoption.caveat_periods", lang, n_years=len(years),
+                         first=min(years), last=max(years), hfy=hfy, same_s=same_s,
+                         same_n=same_n, dispersion=fmt(pooled.dispersion))
+                 for lang in ("en", "ja"))),
+        (True,
+         "Hamamatsu's 60 → 40 comes from the Kumamoto review; no independent copy was found.",
+         "浜松市の提案60件→予算化40件は熊本市の資料によるもので、独立した出典は見つかっていない。"),
+        (True,
+         f"Fisher's exact test ({fmt_p(fx.p_value)}) treats issues and proposals as independent "
+         "trials: it is shown as a line valid only if the counts were binomial.",
+         f"フィッシャーの正確検定（{fmt_p(fx.p_value, 'ja')}）は各課題・提案を独立した試行とみなしており、"
+         "件数が二項分布に従う場合に限り有効な参考である。"),
+    ])
+    return AdoptionResult(
+        title_key="title_adoption",
+        estimates=(
+            Estimate("adoption.kumamoto_share", ks / kn, float(klo), float(khi),
+                     unit="share of priority issues", interval=k_label),
+            Estimate("adoption.hamamatsu_share", hs / hn, float(hlo), float(hhi),
+                     unit="share of proposals", interval="Wilson (one year)"),
+            Estimate("adoption.difference", diff, dlo, dhi, unit="difference in shares",
+                     interval=f"MOVER from the two shares' intervals (Kumamoto: {k_label}; "
+                              "Hamamatsu: Wilson)"),
+            Estimate("adoption.difference_p_value", fx.p_value, flags=(POISSON_ONLY,),
+                     unit="p-value (Fisher exact, two-sided; valid only if binomial)"),
+        ),
+        method=message("budgets.adoption.method", "en"),
+        method_ja=message("budgets.adoption.method", "ja"),
+        n_obs=2, caveats=caveats, caveats_ja=caveats_ja, data=table,
+        counts={"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn},
+    )
+
+
+# =============================================================================================
+# Yen per funded priority issue
+# =============================================================================================
+
+
+def rounding_bounds(amount: float) -> tuple[float, float, float]:
+    """For an approximate amount printed rounded to its last non-zero digit (13億円 = 1.3e9),
+    the rounding unit and the range of amounts that round to it: ``(unit, low, high)``."""
+    n = int(round(amount))
+    if n <= 0:
+        return 0.0, float(amount), float(amount)
+    digits = len(str(n).rstrip("0"))
+    unit = 10 ** (len(str(n)) - digits)
+    return float(unit), n - unit / 2, n + unit / 2
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CostPerIssueResult(Result):
+    sources = ("needs_reflection_outcome", "funded_projects")
+    SUMMARY_KEYS = ()
+    examples: pd.DataFrame | None = None
+
+    def _text(self, lang: str) -> str:
+        r = self.data.iloc[0]
+        scale = 1e4 if lang == "ja" else 1e6  # 万円 in Japanese, million yen in English
+        amount = (r["amount_as_printed"] if lang == "ja"
+                  else f"about {fmt(r['funded_amount_yen'] / 1e9, 2)} billion yen")
+        return message("budgets.cost.text", lang, n=int(r["priority_issues_funded"]), amount=amount,
+                       per_issue=fmt(r["yen_per_issue"] / scale, 3), low=fmt(r["range_low"] / scale, 3),
+                       high=fmt(r["range_high"] / scale, 3))
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from .. import plotting
+
+        r = self.data.iloc[0]
+        ex = self.examples if self.examples is not None else pd.DataFrame()
+        scale = 1e4 if lang == "ja" else 1e6  # 万円 in Japanese, million yen in English
+        names = [label("per_funded_issue", lang)]
+        values = [r["yen_per_issue"] / scale]
+        colors = [plotting.COLORS["level1"]]
+        for e in ex.to_dict("records"):
+            if lang == "ja":
+                names.append(f"{e['project_ja']}（{e['bureau_ja']}）")
+            else:  # English names where the data has them
+                names.append(f"{e.get('project_en') or e['project_ja']} ({e.get('bureau_en') or e['bureau_ja']})")
+            values.append(e["amount_thousand_yen"] * 1e3 / scale)
+            colors.append(plotting.COLORS["neutral"])
+        y = np.arange(len(values))[::-1]
+        ax.barh(y, values, color=colors, height=0.6, alpha=0.85)
+        if r["is_amount_approximate"]:
+            v = values[0]
+            ax.errorbar([v], [y[0]], xerr=[[v - r["range_low"] / scale], [r["range_high"] / scale - v]],
+                        fmt="none", ecolor="black", capsize=6, lw=1.5)
+        for yi, v in zip(y, values, strict=True):
+            ax.annotate(fmt(v, 3), (v, yi), xytext=(8, 0), textcoords="offset points",
+                        va="center", fontsize=9)
+        ax.set_yticks(y)
+        ax.set_yticklabels(names, fontsize=9)
+        ax.set_xlabel(label("ten_thousand_yen" if lang == "ja" else "million_yen", lang))
+        ax.set_xlim(0, max(values) * 1.2)
+        ax.grid(axis="y", visible=False)
+        ax.set_title(self.title(lang))
+        plotting.add_note(ax, label("note_rounding_range", lang)
+                          + (" " if lang == "en" else "") + (label("note_examples", lang) if len(ex) else ""))
+
+
+def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
+                          funded_projects: pd.DataFrame | None = None, *,
+                          data_dir: str | Path | None = None) -> CostPerIssueResult:
+    """Yen per funded priority issue: ``funded_amount_yen / priority_issues_funded``.
+
+    When the amount is approximate (約13億円), the range of per-issue values consistent with the
+    rounding of the printed amount is given in the table (``range_low``, ``range_high``); it is a
+    rounding range, not a confidence interval, so the record has no interval. The example
+    projects printed in the review (``funded_projects``: ``project_ja``, ``bureau_ja``,
+    ``amount_thousand_yen``) are shown beside the average.
+
+    Raises
+    ------
+    MissingColumnError, MissingDataError (no row), ZeroDenominatorError (no funded issue).
+
+    Key: ``budget.yen_per_funded_issue``.
+    """
+    arg = "needs_reflection_outcome"
+    df = _input.frame(needs_reflection_outcome, arg,
+                      ("priority_issues_funded", "funded_amount_yen", "is_amount_approximate"),
+                      data_dir)
+    ex = _input.frame(funded_projects, "funded_projects",
+                      ("project_ja", "bureau_ja", "amount_thousand_yen"), data_dir)
+    if df.empty:
+        raise MissingDataError(f"{arg}: no row")
+    r = df.iloc[-1]
+    n = int(r["priority_issues_funded"])
+    if n == 0:
+        raise ZeroDenominatorError("yen per funded issue", "priority_issues_funded", "the outcome row")
+    amount = float(r["funded_amount_yen"])
+    approx = bool(r["is_amount_approximate"])
+    unit, lo, hi = rounding_bounds(amount) if approx else (0.0, amount, amount)
+    printed = str(r.get("amount_as_printed", f"{amount:,.0f}円"))
+    table = pd.DataFrame([{
+        "funded_amount_yen": amount, "amount_as_printed": printed,
+        "is_amount_approximate": approx, "rounding_unit_yen": unit,
+        "priority_issues_funded": n, "yen_per_issue": amount / n,
+        "range_low": lo / n, "range_high": hi / n,
+    }])
+    amounts = pd.to_numeric(ex["amount_thousand_yen"], errors="coerce").dropna()
+    caveats, caveats_ja = join_caveats([
+        (approx, message("budgets.cost.caveat_approximate", "en",
+                         printed=f"about {fmt(amount / 1e9, 2)} billion yen",
+                         low=fmt(lo / 1e9, 3), high=fmt(hi / 1e9, 3),
+                         per_low=fmt(lo / n / 1e6, 3), per_high=fmt(hi / n / 1e6, 3)),
+         message("budgets.cost.caveat_approximate", "ja", printed=printed,
+                 low=fmt(lo / 1e8, 3), high=fmt(hi / 1e8, 3),
+                 per_low=fmt(lo / n / 1e4, 3), per_high=fmt(hi / n / 1e4, 3))),
+        (True, message("budgets.cost.caveat_schemes", "en"), message("budgets.cost.caveat_schemes", "ja")),
+        (len(amounts) > 1,
+         f"The {len(amounts)} example projects printed in the document range from "
+         f"{amounts.min():,.0f} to {amounts.max():,.0f} thousand yen: amounts per issue are uneven.",
+         f"文書に例示された{len(amounts)}事業は{amounts.min():,.0f}千円から{amounts.max():,.0f}千円まで幅があり、"
+         "1件あたりの額は大きくばらつく。"),
+    ])
+    return CostPerIssueResult(
+        title_key="title_cost_per_issue",
+        estimates=(Estimate("budget.yen_per_funded_issue", amount / n, unit="yen per issue"),),
+        method="Funded amount ÷ number of funded priority issues; rounding range from the printed precision.",
+        method_ja="予算化・制度化の金額÷区重要課題の件数。概数の表示桁から丸めの範囲を計算。",
+        n_obs=1, caveats=caveats, caveats_ja=caveats_ja, data=table, examples=ex,
+    )
