@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from wardanalysis.models import covid_verdict as V
+from wardanalysis.models import its as I
 from wardanalysis.models import requests as R
 
 RTOL = 1e-4
@@ -36,7 +38,7 @@ def test_period_means_and_ratio_closed_form(needs, ref):
     se_ratio = np.sqrt(scale * (1 / y[~post].sum() + 1 / y[post].sum()))
     se_pre = np.sqrt(scale / y[~post].sum())
     se_post = np.sqrt(scale / y[post].sum())
-    res = R.period_comparison(needs)
+    res = V.period_comparison(needs)
     _close(res.estimate("requests.mean_ratio_covid_vs_pre"),
            [m1 / m0, m1 / m0 * np.exp(-t * se_ratio), m1 / m0 * np.exp(t * se_ratio)])
     _close(res.estimate("requests.pre_mean"), [m0, m0 * np.exp(-t * se_pre), m0 * np.exp(t * se_pre)])
@@ -47,7 +49,7 @@ def test_period_means_and_ratio_closed_form(needs, ref):
 def test_year_over_year_ratios_borrow_the_trend_dispersion(needs, ref):
     """log(c1/c0) +- t(df) sqrt(phi (1/c1 + 1/c0)), phi and df from the requests trend fitted
     by hand-written IRLS; the exact intervals stay in the table as a sensitivity."""
-    res = R.period_comparison(needs)
+    res = V.period_comparison(needs)
     y = needs["requests"].to_numpy(float)
     years = needs["fiscal_year"].to_numpy()
     trend = ref.quasi_poisson(y, np.column_stack([np.ones(7), years - 2017]))
@@ -68,7 +70,7 @@ def test_year_over_year_ratios_borrow_the_trend_dispersion(needs, ref):
 
 def test_year_over_year_with_too_few_years_is_exact_and_flagged(needs, ref):
     """Three years leave the trend one residual df: no honest interval, the exact one flagged."""
-    res = R.period_comparison(needs[needs["fiscal_year"] <= 2020].iloc[1:])
+    res = V.period_comparison(needs[needs["fiscal_year"] <= 2020].iloc[1:])
     e = res.estimate("requests.yoy_rr.fy2020_vs_fy2019")
     ratio, lo, hi, _ = ref.exact_rate_ratio(920, 999)
     _close(e, [ratio, lo, hi], rtol=1e-3)
@@ -114,7 +116,7 @@ def test_its_level_and_slope_against_two_separate_lines(needs, ref, brk, exclude
     d = needs[~needs["fiscal_year"].isin(exclude)]
     X = _separate_segments(d["fiscal_year"], d["requests"], brk)
     e = ref.quasi_poisson(d["requests"], X)
-    res = R.interrupted_time_series(needs, break_year=brk, exclude_fiscal_years=exclude)
+    res = I.interrupted_time_series(needs, break_year=brk, exclude_fiscal_years=exclude)
     # level change: post line minus pre line at t = 0; slope change: post slope minus pre slope
     _close(res.estimate(f"requests.its_level_rr{suffix}"), _contrast(e, [-1, 1, 0, 0]))
     _close(res.estimate(f"requests.its_slope_rr{suffix}"), _contrast(e, [0, 0, -1, 1]))
@@ -130,7 +132,7 @@ def test_its_negative_binomial_against_scipy(needs, ref):
     post = (fy >= 2020).astype(float)
     X = np.column_stack([np.ones(7), t, post, t * post])
     e = ref.nb2(needs["requests"], X)
-    res = R.interrupted_time_series(needs)
+    res = I.interrupted_time_series(needs)
     _close(res.estimate("requests.its_level_rr.nb"), [e.rr[2], e.lo[2], e.hi[2]], rtol=1e-3)
     _close(res.estimate("requests.its_slope_rr.nb"), [e.rr[3], e.lo[3], e.hi[3]], rtol=1e-3)
     np.testing.assert_allclose(res.estimate("requests.its_nb_alpha").value, e.alpha, rtol=1e-3)
@@ -151,7 +153,7 @@ def test_counterfactual_is_the_pre_period_line_with_delta_method_intervals(needs
     mu = np.exp(Xn @ b_pre)
     var_eta = np.einsum("ij,jk,ik->i", Xn, cov_pre, Xn)
     half = e.t * np.sqrt(scale / mu + var_eta)
-    res = R.interrupted_time_series(needs)
+    res = I.interrupted_time_series(needs)
     table = res.table()
     post_rows = table[table["fiscal_year"] >= 2020]
     np.testing.assert_allclose(post_rows["counterfactual"], mu, rtol=RTOL)
@@ -180,12 +182,12 @@ def test_exposure_days_and_model(needs, measures, ref):
     X = np.column_stack([np.ones(7), fy - 2017, (fy >= 2020) & (fy <= 2023), d / 30])
     e = ref.quasi_poisson(needs["requests"], X)
     assert e.df == 3
-    res = R.exposure_model(needs, measures)
+    res = I.exposure_model(needs, measures)
     _close(res.estimate("requests.exposure_rr_per_30_days"), [e.rr[3], e.lo[3], e.hi[3]])
     _close(res.estimate("requests.exposure_trend_rr_per_year"), [e.rr[1], e.lo[1], e.hi[1]])
     _close(res.estimate("requests.exposure_step_rr"), [e.rr[2], e.lo[2], e.hi[2]])
     np.testing.assert_allclose(res.estimate("requests.exposure_dispersion").value, e.phi, rtol=RTOL)
-    sens = R.sensitivity(needs, measures)
+    sens = V.sensitivity(needs, measures)
     _close(sens.estimate("requests.exposure_rr_per_30_days"), [e.rr[3], e.lo[3], e.hi[3]])
 
 
@@ -195,5 +197,5 @@ def test_minimum_detectable_level_change(needs, measures, ref):
     w = np.array([-1, 1, 0, 0.0])
     se = np.sqrt(w @ e.cov @ w)
     mde = np.exp(-(sps.t.ppf(0.975, e.df) + sps.t.ppf(0.8, e.df)) * se)
-    v = R.verdict(needs, measures)
+    v = V.verdict(needs, measures)
     np.testing.assert_allclose(v.estimate("requests.its_level_mde_ratio").value, mde, rtol=RTOL)

@@ -16,6 +16,8 @@ from wardanalysis.errors import (
     NotEstimableError,
     TooFewYearsError,
 )
+from wardanalysis.models import covid_verdict as V
+from wardanalysis.models import its as I
 from wardanalysis.models import requests as R
 
 ITS_KEYS = ["requests.its_level_rr", "requests.its_slope_rr", "requests.its_pre_slope_rr",
@@ -23,17 +25,17 @@ ITS_KEYS = ["requests.its_level_rr", "requests.its_slope_rr", "requests.its_pre_
             "requests.its_slope_rr.nb", "requests.counterfactual_oe_total"]
 
 
-@pytest.mark.parametrize("func", [R.period_comparison, R.trend, R.interrupted_time_series])
+@pytest.mark.parametrize("func", [V.period_comparison, R.trend, I.interrupted_time_series])
 def test_missing_column_is_named(func, needs_frame):
     with pytest.raises(MissingColumnError, match="'requests'"):
         func(needs_frame.drop(columns="requests"))
 
 
-@pytest.mark.parametrize("func", [R.period_comparison, R.trend, R.interrupted_time_series,
-                                  R.sensitivity, R.verdict])
+@pytest.mark.parametrize("func", [V.period_comparison, R.trend, I.interrupted_time_series,
+                                  V.sensitivity, V.verdict])
 def test_fewer_than_three_years(func, needs_frame, measures_frame):
     short = needs_frame[needs_frame["fiscal_year"].isin([2019, 2020])]
-    kwargs = {"covid_measures": measures_frame} if func in (R.sensitivity, R.verdict) else {}
+    kwargs = {"covid_measures": measures_frame} if func in (V.sensitivity, V.verdict) else {}
     with pytest.raises((TooFewYearsError, BreakYearError)) as info:
         func(short, **kwargs)
     assert "FY2019" in str(info.value) and "FY2020" in str(info.value)
@@ -48,24 +50,24 @@ def test_trend_needs_three_years_exactly(needs_frame):
 @pytest.mark.parametrize("brk", [2017, 2016, 2024, 2030])
 def test_break_year_outside_the_data(brk, needs_frame):
     with pytest.raises(BreakYearError, match=str(brk)):
-        R.interrupted_time_series(needs_frame, break_year=brk)
+        I.interrupted_time_series(needs_frame, break_year=brk)
     with pytest.raises(BreakYearError, match=str(brk)):
-        R.period_comparison(needs_frame, break_year=brk)
+        V.period_comparison(needs_frame, break_year=brk)
 
 
 def test_break_year_must_be_a_whole_year(needs_frame):
     with pytest.raises(BreakYearError, match="whole fiscal year"):
-        R.interrupted_time_series(needs_frame, break_year=2020.5)
+        I.interrupted_time_series(needs_frame, break_year=2020.5)
 
 
 def test_its_with_one_year_after_the_break(needs_frame):
     with pytest.raises(TooFewYearsError, match="1 in it"):
-        R.interrupted_time_series(needs_frame[needs_frame["fiscal_year"] <= 2020])
+        I.interrupted_time_series(needs_frame[needs_frame["fiscal_year"] <= 2020])
 
 
 def test_excluding_a_year_that_is_not_there(needs_frame):
     with pytest.raises(MissingDataError, match="FY2010"):
-        R.interrupted_time_series(needs_frame, exclude_fiscal_years=[2010])
+        I.interrupted_time_series(needs_frame, exclude_fiscal_years=[2010])
 
 
 def test_bad_counts_and_duplicate_years(needs_frame):
@@ -88,15 +90,15 @@ def test_callers_frame_is_unchanged(needs_frame, measures_frame, unchanged):
     snaps = [unchanged(needs_frame), unchanged(measures_frame)]
     shuffled = needs_frame.sample(frac=1, random_state=1)
     snap_shuffled = unchanged(shuffled)
-    R.verdict(needs_frame, measures_frame)
-    R.interrupted_time_series(shuffled, exclude_fiscal_years=[2017])
-    R.exposure_model(needs_frame, measures_frame)
+    V.verdict(needs_frame, measures_frame)
+    I.interrupted_time_series(shuffled, exclude_fiscal_years=[2017])
+    I.exposure_model(needs_frame, measures_frame)
     for s in [*snaps, snap_shuffled]:
         s()
 
 
 def test_period_comparison_contract(needs_frame, check, draw):
-    res = R.period_comparison(needs_frame)
+    res = V.period_comparison(needs_frame)
     check(res, ["requests.pre_mean", "requests.covid_mean", "requests.mean_ratio_covid_vs_pre",
                 "requests.yoy_rr.fy2018_vs_fy2017", "requests.yoy_rr.fy2023_vs_fy2022"])
     draw(res)
@@ -109,23 +111,23 @@ def test_trend_contract(needs_frame, check, draw):
 
 
 def test_its_contract_and_variant_keys(needs_frame, check, draw):
-    res = R.interrupted_time_series(needs_frame)
+    res = I.interrupted_time_series(needs_frame)
     check(res, ITS_KEYS + [f"requests.counterfactual_oe.fy{y}" for y in range(2020, 2024)])
     draw(res)
-    excl = R.interrupted_time_series(needs_frame, exclude_fiscal_years=[2017])
+    excl = I.interrupted_time_series(needs_frame, exclude_fiscal_years=[2017])
     check(excl, [k + ".excl_fy2017" if ".nb" not in k else k.replace(".nb", ".nb.excl_fy2017")
                  for k in ITS_KEYS])
     draw(excl)
-    later = R.interrupted_time_series(needs_frame, break_year=2021)
+    later = I.interrupted_time_series(needs_frame, break_year=2021)
     # keys do not change with the parameters: another start is still the main model's keys
     check(later, ["requests.its_level_rr", "requests.its_slope_rr"])
-    marked = R.interrupted_time_series(needs_frame, break_year=2021, later_break=True)
+    marked = I.interrupted_time_series(needs_frame, break_year=2021, later_break=True)
     check(marked, ["requests.its_level_rr.later_break", "requests.its_slope_rr.later_break"])
     assert not excl.table().set_index("fiscal_year").loc[2017, "used_in_fit"]
 
 
 def test_exposure_model_contract(needs_frame, measures_frame, check, draw):
-    res = R.exposure_model(needs_frame, measures_frame)
+    res = I.exposure_model(needs_frame, measures_frame)
     check(res, ["requests.exposure_rr_per_30_days", "requests.exposure_trend_rr_per_year",
                 "requests.exposure_step_rr", "requests.exposure_dispersion"])
     draw(res)
@@ -136,21 +138,21 @@ def test_exposure_model_without_variation(measures_frame):
 
     before = pd.DataFrame({"fiscal_year": range(2013, 2020), "requests": [9, 8, 9, 7, 8, 6, 7]})
     with pytest.raises(BreakYearError):  # no year in the COVID period: no step to fit beside
-        R.exposure_model(before, measures_frame)
+        I.exposure_model(before, measures_frame)
     frame = pd.DataFrame({"fiscal_year": range(2017, 2024), "requests": [9, 8, 9, 7, 8, 6, 7]})
     with pytest.raises(TooFewYearsError, match="at least 5"):
-        R.exposure_model(frame.head(4), measures_frame)
+        I.exposure_model(frame.head(4), measures_frame)
     with pytest.raises(NotEstimableError, match="0 in every fiscal year"):
-        R.exposure_model(frame, exposure=pd.DataFrame({"fiscal_year": [2020],
+        I.exposure_model(frame, exposure=pd.DataFrame({"fiscal_year": [2020],
                                                        "days_under_measures": [0]}))
     # the same days in every year of the period: the days are the step, and the model says so
     with pytest.raises(NotEstimableError, match="cannot be told from the period"):
-        R.exposure_model(frame, exposure=pd.DataFrame({"fiscal_year": range(2020, 2024),
+        I.exposure_model(frame, exposure=pd.DataFrame({"fiscal_year": range(2020, 2024),
                                                        "days_under_measures": [100] * 4}))
 
 
 def test_sensitivity_contract_and_required_keys(needs_frame, measures_frame, check, draw):
-    res = R.sensitivity(needs_frame, measures_frame)
+    res = V.sensitivity(needs_frame, measures_frame)
     check(res, ["requests.its_level_rr.excl_fy2017", "requests.its_slope_rr.excl_fy2017",
                 "requests.its_level_rr.later_break", "requests.its_slope_rr.later_break",
                 "requests.exposure_rr_per_30_days"])
@@ -160,7 +162,7 @@ def test_sensitivity_contract_and_required_keys(needs_frame, measures_frame, che
 
 def test_sensitivity_keeps_variants_that_cannot_be_estimated(needs_frame, measures_frame):
     cut = needs_frame[needs_frame["fiscal_year"] <= 2021]
-    res = R.sensitivity(cut, measures_frame)
+    res = V.sensitivity(cut, measures_frame)
     rec = res.records().set_index("key")
     assert math.isnan(rec.loc["requests.its_level_rr.later_break", "value"])
     assert math.isnan(rec.loc["requests.its_level_rr.excl_fy2017", "value"])
@@ -172,7 +174,7 @@ def test_sensitivity_keeps_variants_that_cannot_be_estimated(needs_frame, measur
 
 
 def test_verdict_contract(needs_frame, measures_frame, check, draw):
-    res = R.verdict(needs_frame, measures_frame)
+    res = V.verdict(needs_frame, measures_frame)
     check(res, ["requests.its_level_mde_ratio", "requests.verdict_distinguishable"])
     draw(res)
     all_keys = set(res.all_records()["key"])
@@ -195,7 +197,7 @@ def test_verdict_distinguishes_a_step_that_is_really_there(measures_frame):
     base = [1000, 1010, 990, 1005, 995, 1000, 1008, 992]
     after = [500, 505, 495, 502]
     frame = pd.DataFrame({"fiscal_year": years, "requests": base + after})
-    res = R.verdict(frame, measures_frame, exposure=pd.DataFrame(
+    res = V.verdict(frame, measures_frame, exposure=pd.DataFrame(
         {"fiscal_year": years, "days_under_measures": [0] * 8 + [300, 300, 300, 300]}))
     lv = res.its.estimate("requests.its_level_rr")
     assert lv.ci_high < 1
@@ -210,7 +212,7 @@ def test_verdict_distinguishes_a_step_that_is_really_there(measures_frame):
 @pytest.mark.parametrize("cut", range(2017, 2024))
 def test_every_fiscal_year_cut_off_either_works_or_says_why(cut, needs_frame, measures_frame):
     frame = needs_frame[needs_frame["fiscal_year"] <= cut]
-    for func in (R.period_comparison, R.trend, R.interrupted_time_series):
+    for func in (V.period_comparison, R.trend, I.interrupted_time_series):
         try:
             res = func(frame)
         except (TooFewYearsError, BreakYearError) as exc:
@@ -218,6 +220,6 @@ def test_every_fiscal_year_cut_off_either_works_or_says_why(cut, needs_frame, me
         else:
             assert res.n_obs == len(frame)
     try:
-        R.verdict(frame, measures_frame)
+        V.verdict(frame, measures_frame)
     except ModelInputError as exc:
         assert isinstance(exc, (TooFewYearsError, BreakYearError))

@@ -1,7 +1,11 @@
 """Statistical models of the review's three questions, one module per family.
 
-- :mod:`.requests`: did community requests fall because of COVID or were they already falling
-  (period means, quasi-Poisson trend, interrupted time series, sensitivities, verdict);
+- :mod:`.requests`: how fast requests fell (year-on-year ratios, quasi-Poisson trend), and the
+  helpers of section 1;
+- :mod:`.its`: the level change at the COVID start against the earlier trend, and the days under
+  the city's measures beside it;
+- :mod:`.covid_verdict`: the COVID period against the years before, the sensitivities and the verdict:
+  COVID, or a decline already under way;
 - :mod:`.handled`: the share of requests handled;
 - :mod:`.escalation`: how requests become priority issues and where they are settled;
 - :mod:`.civil`: civil-engineering centre requests, FY2021 → FY2022;
@@ -28,12 +32,12 @@ from typing import Any
 
 _LAZY = {
     # section 1
-    "period_comparison": "requests",
+    "period_comparison": "covid_verdict",
     "trend": "requests",
-    "interrupted_time_series": "requests",
-    "exposure_model": "requests",
-    "sensitivity": "requests",
-    "verdict": "requests",
+    "interrupted_time_series": "its",
+    "exposure_model": "its",
+    "sensitivity": "covid_verdict",
+    "verdict": "covid_verdict",
     # section 2
     "handled_share": "handled",
     # section 3

@@ -26,7 +26,7 @@ from ..glossary import check_lang, label
 from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Said, Years, chosen
 from . import _input
 from .periods import CovidPeriod, covid_period
-from .requests import COVID_BREAK_FY, START_UP_FY, _check_period
+from .requests import COVID_BREAK_FY, START_UP_FY, check_period
 
 __all__ = ["EscalationResult", "escalation_patterns"]
 
@@ -224,7 +224,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     _input.require_years(df, 3, "the escalation analysis")
     years = df["fiscal_year"].tolist()
     period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
-    _check_period(period, years, 1, 1)
+    check_period(period, years, 1, 1)
     phase = period.phase(years)
     if df["priority_issues"].sum() == 0:
         raise ZeroDenominatorError("the settlement-level shares", "priority_issues",

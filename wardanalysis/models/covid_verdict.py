@@ -1,0 +1,544 @@
+"""Section 1, the answer: the sensitivity of the level change to the years and the model
+(without FY2017, a later break, ...), and the verdict that states what seven yearly points can
+and cannot tell, built from the period comparison, the trend and the interrupted time series."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..errors import (
+    BreakYearError,
+    ModelInputError,
+    NotEstimableError,
+    TooFewYearsError,
+)
+from ..glossary import check_lang, label
+from ..results import (
+    Era,
+    Estimate,
+    Joined,
+    Quantiles,
+    Result,
+    Said,
+    Term,
+    Years,
+    chosen,
+    records_frame,
+)
+from . import _input
+from .its import (
+    ITSResult,
+    exposure_model,
+    interrupted_time_series,
+)
+from .periods import CovidPeriod
+from .requests import (
+    COVID_BREAK_FY,
+    PER_DAYS,
+    START_UP_FY,
+    UNIT_RR,
+    TrendResult,
+    borrowed_interval_text,
+    check_period,
+    common_caveats,
+    needs_frame,
+    resolve_period,
+    trend,
+    variant_suffix,
+    years_phrase,
+    yoy_ratios,
+)
+
+__all__ = [
+    "PeriodComparisonResult",
+    "SensitivityResult",
+    "VerdictResult",
+    "forest",
+    "main_caveats",
+    "period_comparison",
+    "sensitivity",
+    "sensitivity_row",
+    "verdict",
+]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class PeriodComparisonResult(Result):
+    sources = ("needs_reflection",)
+    #: none: the ratio of period means is shown only in sentences with the earlier trend beside it
+    SUMMARY_KEYS = ()
+    break_year: int = COVID_BREAK_FY
+    period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
+    exact_ratio: stats.RateRatio | None = None
+
+    def _years(self, phase: str, lang: str = "en") -> str:
+        return years_phrase(self.data.loc[self.data["phase"] == phase, "fiscal_year"].tolist(), lang)
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from .. import plotting
+
+        d = self.data
+        color = {"before": plotting.COLORS["pre"], "during": plotting.COLORS["covid"],
+                 "after": plotting.COLORS["neutral"]}
+        ax.bar(d["fiscal_year"], d["requests"], color=[color[p] for p in d["phase"]], width=0.6,
+               alpha=0.45)
+        for key, phase, name in (("requests.pre_mean", "before", "pre_period_mean"),
+                                 ("requests.covid_mean", "during", "covid_period_mean"),
+                                 ("requests.after_mean", "after", "after_period_mean")):
+            if key not in self.keys:
+                continue
+            e = self.estimate(key)
+            ys = d.loc[d["phase"] == phase, "fiscal_year"]
+            x0, x1 = ys.min() - 0.4, ys.max() + 0.4
+            ax.hlines(e.value, x0, x1, color=color[phase], lw=2.5, label=label(name, lang))
+            ax.fill_between([x0, x1], e.ci_low, e.ci_high, color=color[phase], alpha=0.15)
+        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
+        ax.set_ylabel(label("requests_count", lang))
+        ax.set_title(self.title(lang))
+        ax.legend(loc="upper right")
+
+
+def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
+                      covid_start: int | str | None = None, covid_end: int | str | None = None,
+                      break_year: int | str | None = None,
+                      data_dir: str | Path | None = None) -> PeriodComparisonResult:
+    """Mean requests per year before, during (and after) the COVID period, their ratios, and
+    year-over-year ratios.
+
+    Parameters
+    ----------
+    needs_reflection
+        Columns ``fiscal_year`` and ``requests`` (one row per fiscal year); the shipped data when
+        None. A frame cut off at some fiscal year is fine as long as three years remain, at least
+        one before the COVID period and one in it.
+    covid_start, covid_end
+        First and last fiscal year of the COVID period; the dataset ``covid_period`` (FY2020 and
+        FY2023, from the review) when None. Years after ``covid_end`` form their own period.
+    break_year
+        Another name of ``covid_start``.
+    data_dir
+        Passed to the loader when ``needs_reflection`` is None, and for the period.
+
+    Returns
+    -------
+    PeriodComparisonResult
+        Keys ``requests.pre_mean``, ``requests.covid_mean``, ``requests.mean_ratio_covid_vs_pre``
+        (quasi-Poisson GLM with period indicators, t intervals on its residual df),
+        ``requests.after_mean`` and ``requests.mean_ratio_after_vs_pre`` when years after the
+        period exist, and ``requests.yoy_rr.fy<Y>_vs_fy<Y-1>`` (the dispersion of the requests
+        trend borrowed, t on its residual df; exact and flagged ``poisson_only`` where that trend
+        has fewer than 2 residual df).
+    """
+    df = needs_frame(needs_reflection, data_dir)
+    years = df["fiscal_year"].tolist()
+    _input.require_years(df, 3, "period comparison")
+    period = resolve_period(covid_start, covid_end, break_year, data_dir)
+    check_period(period, years, 1, 1)
+    phase = period.phase(years)
+    during, after = phase == "during", phase == "after"
+    X = pd.DataFrame({"const": 1.0, "covid_period": during.astype(float)})
+    if after.any():
+        X["after_covid"] = after.astype(float)
+    fit = stats.fit_quasi_poisson(df["requests"], X, what="period comparison")
+    n_pre, n_during = int((phase == "before").sum()), int(during.sum())
+    exact = stats.rate_ratio_exact(int(df.loc[during, "requests"].sum()), n_during,
+                                   int(df.loc[phase == "before", "requests"].sum()), n_pre)
+    interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
+    est = [
+        Estimate("requests.pre_mean", *fit.ratio("const"), unit="requests per year",
+                 interval=interval),
+        Estimate("requests.covid_mean", *fit.ratio({"const": 1, "covid_period": 1}),
+                 unit="requests per year", interval=interval),
+        Estimate("requests.mean_ratio_covid_vs_pre", *fit.ratio("covid_period"),
+                 unit="ratio of means", interval=interval),
+    ]
+    if after.any():
+        est += [
+            Estimate("requests.after_mean", *fit.ratio({"const": 1, "after_covid": 1}),
+                     unit="requests per year", interval=interval),
+            Estimate("requests.mean_ratio_after_vs_pre", *fit.ratio("after_covid"),
+                     unit="ratio of means", interval=interval),
+        ]
+    yoy = {y: (prev, r) for y, prev, r in yoy_ratios(df["requests"].tolist(), years)}
+    rows = []
+    for i, fy in enumerate(years):
+        row = {"fiscal_year": fy, "requests": int(df["requests"].iloc[i]), "phase": phase[i],
+               "covid_period": bool(during[i]), "yoy_rr": math.nan, "yoy_ci_low": math.nan,
+               "yoy_ci_high": math.nan, "yoy_exact_ci_low": math.nan,
+               "yoy_exact_ci_high": math.nan, "yoy_exact_p_value": math.nan}
+        if fy in yoy:
+            prev, r = yoy[fy]
+            row.update(yoy_rr=r.ratio, yoy_ci_low=r.ci_low, yoy_ci_high=r.ci_high,
+                       yoy_exact_ci_low=r.exact_low, yoy_exact_ci_high=r.exact_high,
+                       yoy_exact_p_value=r.exact_p)
+            est.append(Estimate(f"requests.yoy_rr.fy{fy}_vs_fy{prev}", r.ratio, r.ci_low,
+                                r.ci_high, unit=UNIT_RR, interval=borrowed_interval_text(r),
+                                flags=("poisson_only",) if r.poisson_only else ()))
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    gaps = [y for a, y in zip(years, years[1:], strict=False) if y - a != 1]
+    trend_phi, trend_df = stats.trend_dispersion(df["requests"], years)
+    common, common_facts = common_caveats(fit, years, len(years), START_UP_FY in years)
+    split = period.split(years)
+    by_key = {e.key: e for e in est}
+    # the ratio never stands without the trend already under way before COVID beside it: the
+    # main interrupted time series' pre-COVID slope, and the trend over all years
+    all_trend = trend(df).estimate("requests.trend_rr_per_year")
+    try:
+        its = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
+        pre_trend = its.estimate(its.k("its_pre_slope_rr"))
+    except (TooFewYearsError, BreakYearError, NotEstimableError):
+        pre_trend = None
+    facts = {**common_facts, "pre": by_key["requests.pre_mean"], "cov": by_key["requests.covid_mean"],
+             "ratio": by_key["requests.mean_ratio_covid_vs_pre"],
+             "after": by_key.get("requests.after_mean"),
+             "after_ratio": by_key.get("requests.mean_ratio_after_vs_pre"),
+             "before_years": Years(split["before"]), "during_years": Years(split["during"]),
+             "after_years": Years(split["after"]), "period_start": period.start,
+             "trend_phi": trend_phi, "trend_df": trend_df,
+             "narrow": math.sqrt(max(1.0, trend_phi)), "gaps": Years(gaps),
+             "phases": period.phases(years), "quantiles": Quantiles(fit.quantiles),
+             "trend": all_trend, "pre_trend": pre_trend, "span": Years(years)}
+    return PeriodComparisonResult(
+        title_key="title_requests_periods",
+        estimates=tuple(est), facts=facts,
+        text_keys=chosen([(pre_trend is not None, "requests.periods.text"),
+                          (pre_trend is None, "requests.periods.text_trend_only"),
+                          (bool(after.any()), "requests.periods.after"),
+                          (True, "requests.periods.plain")]),
+        method_key="requests.periods.method",
+        caveat_keys=chosen([
+            (True, "requests.periods.caveat.averages"),
+            *common,
+            (trend_df >= 2, "requests.periods.caveat.yoy_borrowed"),
+            (trend_df < 2, "requests.periods.caveat.yoy_exact"),
+            (bool(gaps), "requests.periods.caveat.gaps"),
+        ]),
+        n_obs=len(years), data=table,
+        break_year=period.start, period=period, exact_ratio=exact,
+    )
+
+
+# =============================================================================================
+# Trend
+# =============================================================================================
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class SensitivityResult(Result):
+    sources = ("needs_reflection", "covid_measures")
+    SUMMARY_KEYS = ()
+    models: tuple[Result | None, ...] = ()
+    main_suffix: str = ""
+
+    def _rows_ok(self) -> pd.DataFrame:
+        return self.data[self.data["estimable"]]
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        forest(ax, self.data, lang)
+        ax.set_title(self.title(lang))
+
+
+def forest(ax: Any, d: pd.DataFrame, lang: str) -> None:
+    """Forest plot of rate ratios (log scale) with one row per variant and quantity."""
+    from .. import plotting
+
+    d = d[d["estimable"]].reset_index(drop=True)
+    colors = {"level_change": plotting.COLORS["level1"], "slope_change": plotting.COLORS["level2"],
+              "exposure_effect": plotting.COLORS["measures"]}
+    ypos = np.arange(len(d))[::-1]
+    for q, color in colors.items():
+        m = (d["quantity"] == q).to_numpy()
+        if not m.any():
+            continue
+        ax.errorbar(d.loc[m, "estimate"], ypos[m],
+                    xerr=[d.loc[m, "estimate"] - d.loc[m, "ci_low"], d.loc[m, "ci_high"] - d.loc[m, "estimate"]],
+                    fmt="o", color=color, capsize=4, markersize=7, label=label(q, lang))
+    ax.axvline(1, color=plotting.COLORS["neutral"], lw=1, ls="--")
+    plotting.ratio_axis(ax, d["ci_low"].min(), d["ci_high"].max())
+    ax.set_yticks(ypos)
+    sep = "：" if lang == "ja" else ": "
+    ax.set_yticklabels([f"{label(v, lang)}{sep}{label(q + '_short', lang)}"
+                        for v, q in zip(d["variant"], d["quantity"], strict=True)], fontsize=9)
+    ax.set_xlabel(label("rate_ratio_log_scale", lang))
+    ax.grid(axis="y", visible=False)
+
+
+def sensitivity_row(variant: str, quantity: str, e: Estimate | None, model: Result | None, reason: str = "") -> dict:
+    ok = e is not None and not math.isnan(e.value)
+    return {"variant": variant, "quantity": quantity, "record_key": e.key if e else "",
+            "estimate": e.value if ok else math.nan, "ci_low": e.ci_low if ok else math.nan,
+            "ci_high": e.ci_high if ok else math.nan,
+            "n_obs": model.n_obs if model is not None else math.nan,
+            "dispersion": getattr(getattr(model, "fit", None), "dispersion", math.nan),
+            "estimable": ok, "reason": reason}
+
+
+def sensitivity(needs_reflection: pd.DataFrame | None = None,
+                covid_measures: pd.DataFrame | None = None, *,
+                covid_start: int | str | None = None, covid_end: int | str | None = None,
+                break_year: int | str | None = None, data_dir: str | Path | None = None,
+                exposure: pd.DataFrame | None = None) -> SensitivityResult:
+    """The main interrupted time series beside its sensitivity analyses.
+
+    Variants: the main model (break at ``break_year``); excluding FY2017 (the start-up year);
+    a break one year later (FY2021); the negative binomial fit of the main model; the exposure
+    model (days under measures instead of a step). A variant that the data cannot support (too
+    few years after a fiscal-year cut-off, no variation in exposure) is kept as a row with
+    ``estimable = False`` and the reason, and its record keys carry NaN.
+
+    Record keys (those of the main model belong to :func:`interrupted_time_series` and are not
+    repeated here): ``requests.its_level_rr.excl_fy2017``, ``requests.its_slope_rr.excl_fy2017``,
+    ``requests.its_level_rr.later_break``, ``requests.its_slope_rr.later_break``,
+    ``requests.exposure_rr_per_30_days``.
+    """
+    df = needs_frame(needs_reflection, data_dir)
+    years = df["fiscal_year"].tolist()
+    period = resolve_period(covid_start, covid_end, break_year, data_dir)
+    main = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
+    rows = [
+        sensitivity_row("main_model", "level_change", main.estimate(main.k("its_level_rr")), main),
+        sensitivity_row("main_model", "slope_change", main.estimate(main.k("its_slope_rr")), main),
+    ]
+    for q, base in (("level_change", "its_level_rr"), ("slope_change", "its_slope_rr")):
+        e = main.estimate(f"requests.{base}.nb{main.suffix}")
+        rows.append(sensitivity_row("negative_binomial", q, e, main,
+                         "" if not math.isnan(e.value) else "negative binomial not estimable"))
+    models: list[Result | None] = [main]
+    est: list[Estimate] = []
+    variants = []
+    if START_UP_FY in years:
+        variants.append(("excl_fy2017", {"covid_start": period.start,
+                                         "exclude_fiscal_years": [START_UP_FY]}))
+    variants.append(("later_break", {"covid_start": period.start + 1, "later_break": True}))
+    for name, kw in variants:
+        suffix = variant_suffix(kw.get("exclude_fiscal_years", ()), kw.get("later_break", False))
+        try:
+            m = interrupted_time_series(df, negative_binomial=False,
+                                        covid_end=max(period.end, kw["covid_start"]), **kw)
+            reason = ""
+        except ModelInputError as exc:
+            m, reason = None, str(exc)
+        models.append(m)
+        for q, base in (("level_change", "its_level_rr"), ("slope_change", "its_slope_rr")):
+            key = f"requests.{base}{suffix}"
+            e = m.estimate(key) if m is not None else Estimate(key, math.nan, unit=UNIT_RR)
+            est.append(e)
+            rows.append(sensitivity_row(name, q, e, m, reason))
+    key = f"requests.exposure_rr_per_{PER_DAYS}_days"
+    try:
+        ex = exposure_model(df, covid_measures, exposure=exposure, data_dir=data_dir,
+                            covid_start=period.start, covid_end=period.end)
+        e, reason = ex.estimate(key), ""
+    except ModelInputError as exc:
+        ex, e, reason = None, Estimate(key, math.nan, unit=f"rate ratio per {PER_DAYS} days under measures"), str(exc)
+    models.append(ex)
+    est.append(e)
+    rows.append(sensitivity_row("exposure_days", "exposure_effect", e, ex, reason))
+    table = pd.DataFrame(rows)
+    failed = table.loc[~table["estimable"], ["variant", "reason"]].drop_duplicates()
+    ok = table[table["estimable"]]
+    rows_said = tuple(
+        Said("requests.sensitivity.part",
+             {"variant": Term(r.variant), "quantity": Term(r.quantity),
+              "r": Estimate(r.record_key, r.estimate, r.ci_low, r.ci_high)})
+        for r in ok.itertuples(index=False))
+    facts = {"n_years": len(years), "parts": Joined(rows_said, "list.semicolon"),
+             "n_ok": len(ok), "n_excl": int(((ok["ci_low"] > 1) | (ok["ci_high"] < 1)).sum()),
+             "failed": Joined(tuple(Said("requests.sensitivity.failed_part",
+                                         {"variant": Term(v), "reason": r})
+                                    for v, r in failed.itertuples(index=False)),
+                              "list.semicolon")}
+    return SensitivityResult(
+        title_key="title_requests_sensitivity",
+        estimates=tuple(est), facts=facts, text_keys=("requests.sensitivity.text",),
+        method_key="requests.sensitivity.method",
+        caveat_keys=chosen([
+            (True, "requests.sensitivity.caveat.same_points"),
+            (not failed.empty, "requests.sensitivity.caveat.not_estimable"),
+            *main_caveats(main),
+        ]),
+        n_obs=len(years), data=table,
+        models=tuple(models), main_suffix=main.suffix,
+    )
+
+
+def main_caveats(main: ITSResult) -> list[tuple[bool, Said]]:
+    """The main model's first caveat, to repeat beside the sensitivity analyses."""
+    return [(True, Said(main.caveat_keys[0], main.facts))] if main.caveat_keys else []
+
+
+# =============================================================================================
+# Verdict
+# =============================================================================================
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class VerdictResult(Result):
+    sources = ("needs_reflection", "covid_measures")
+    SUMMARY_KEYS = ()
+    distinguishable: bool = False
+    period: PeriodComparisonResult | None = None
+    trend_result: TrendResult | None = None
+    its: ITSResult | None = None
+    sensitivity_result: SensitivityResult | None = None
+
+    def prose_facts(self) -> dict[str, Any]:
+        """Facts for the notebook's introduction: the first fiscal year's requests, the lowest
+        year's, and the COVID period."""
+        d = self.period.data
+        first, low = d.iloc[0], d.loc[d["requests"].idxmin()]
+        p = self.period.period
+        return {"first_fy": int(first["fiscal_year"]), "first_era": Era(int(first["fiscal_year"])),
+                "first": int(first["requests"]), "low_fy": int(low["fiscal_year"]),
+                "low_era": Era(int(low["fiscal_year"])), "low": int(low["requests"]),
+                "covid": Years(range(p.start, p.end + 1))}
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The verdict's sentences in English (the verdict, why, and what would settle it)."""
+        return tuple(self._said(k, "en") for k in self.text_keys)
+
+    @property
+    def reasons_ja(self) -> tuple[str, ...]:
+        return tuple(self._said(k, "ja") for k in self.text_keys)
+
+    def components(self) -> tuple[Result, ...]:
+        return tuple(r for r in (self.period, self.trend_result, self.its,
+                                 self.sensitivity_result) if r is not None)
+
+    def headline(self, lang: str = "ja") -> str:
+        """The verdict and why, in two sentences."""
+        reasons = self.reasons_ja if lang == "ja" else self.reasons
+        return ("" if lang == "ja" else " ").join(reasons[:2])
+
+    def key_figures(self) -> list[Estimate]:
+        """In the order the verdict reasons: the decline before COVID (the main model's
+        pre-COVID slope), the level change against that trend, the smallest change the data
+        could detect. The ratio of period means is not a key figure: it is shown only in
+        sentences that give the earlier decline beside it."""
+        its = self.its
+        found = [its.estimate(its.k("its_pre_slope_rr")) if its else None,
+                 its.estimate(its.k("its_level_rr")) if its else None,
+                 self.estimate("requests.its_level_mde_ratio")]
+        return [e for e in found if e is not None and e.key in {
+            "requests.its_pre_slope_rr", "requests.its_level_rr",
+            "requests.its_level_mde_ratio"}]
+
+    def all_records(self) -> pd.DataFrame:
+        """Records of the verdict and of every analysis behind it (each key once)."""
+        est = [e for r in self.components() for e in r.estimates] + list(self.estimates)
+        return records_frame(est)
+
+    def text(self, lang: str = "ja") -> str:  # the verdict already weaves its caveat in
+        return self._body(check_lang(lang))
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        forest(ax, self.sensitivity_result.data, lang)
+        mde = self.estimate("requests.its_level_mde_ratio").value
+        if not math.isnan(mde):
+            ax.axvspan(mde, 1 / mde, color="grey", alpha=0.12, lw=0)
+            from .. import plotting
+
+            plotting.add_note(ax, label("note_undetectable_zone", lang))
+        ax.set_title(self.title(lang))
+
+
+def verdict(needs_reflection: pd.DataFrame | None = None,
+            covid_measures: pd.DataFrame | None = None, *,
+            covid_start: int | str | None = None, covid_end: int | str | None = None,
+            break_year: int | str | None = None, data_dir: str | Path | None = None,
+            exposure: pd.DataFrame | None = None) -> VerdictResult:
+    """Can the yearly points distinguish a COVID effect from the decline already under way?
+
+    Runs :func:`period_comparison`, :func:`trend`, :func:`interrupted_time_series` and
+    :func:`sensitivity`, and states the answer with numbers. The data *distinguish* a COVID
+    effect only if the main model's level or slope change has an interval excluding 1 and the
+    estimable robustness variants agree with it (same direction, interval excluding 1): the
+    negative binomial fit and the fit without FY2017. The later-break variant tests the timing
+    and the exposure model a dose-response beyond the period's step (issue 21: it models the
+    days beside the step), not the same hypothesis, so they are reported beside them but not
+    required to agree. The minimum detectable level change (80% power, two-sided 5% t-test on the
+    main model's residual degrees of freedom) says how large an effect these data could have seen.
+
+    Keys: ``requests.its_level_mde_ratio`` (the level ratio below 1 detectable with 80% power),
+    ``requests.verdict_distinguishable`` (1 = distinguishable, 0 = not). ``all_records()`` adds
+    the keys of the analyses behind it.
+    """
+    df = needs_frame(needs_reflection, data_dir)
+    period = resolve_period(covid_start, covid_end, break_year, data_dir)
+    break_year = period.start
+    per = period_comparison(df, covid_start=period.start, covid_end=period.end)
+    tr = trend(df)
+    sens = sensitivity(df, covid_measures, covid_start=period.start, covid_end=period.end,
+                       data_dir=data_dir, exposure=exposure)
+    its = sens.models[0]
+    assert isinstance(its, ITSResult)
+    years = df["fiscal_year"].tolist()
+    fit = its.fit
+    se_level = fit.se("covid_period")
+    mde_up = stats.minimum_detectable_ratio(se_level, fit.df_resid)
+    mde = 1 / mde_up
+    lv = its.estimate(its.k("its_level_rr"))
+    sl = its.estimate(its.k("its_slope_rr"))
+    pre = its.estimate(its.k("its_pre_slope_rr"))
+    tr_e = tr.estimate("requests.trend_rr_per_year")
+    ratio = per.estimate("requests.mean_ratio_covid_vs_pre")
+    oe = its.estimate(its.k("counterfactual_oe_total"))
+    oe_informative = oe.interval_excludes_one
+    n_base = int((its.fit_years() < break_year).sum())
+    d = sens.data
+    ok = d[d["estimable"]]
+    # the later break tests the timing, and the exposure model (days under measures beside the
+    # period's step) a dose-response beyond the step: not the same hypothesis, so they are
+    # reported, not required to agree
+    agreeing = ok[~ok["variant"].isin(["later_break", "exposure_days"])]
+    distinguishable = False
+    for q, e in (("level_change", lv), ("slope_change", sl)):
+        if not e.interval_excludes_one:
+            continue
+        down = e.value < 1
+        same = agreeing[agreeing["quantity"] == q]
+        agree = (same["ci_high"] < 1) if down else (same["ci_low"] > 1)
+        distinguishable = distinguishable or bool(agree.all())
+    n_excl = int(((ok["ci_low"] > 1) | (ok["ci_high"] < 1)).sum())
+    facts = {"n_years": len(years), "ratio": ratio, "span": Years(years), "trend": tr_e,
+             "pre": pre, "break_year": break_year, "level": lv, "slope": sl, "oe": oe,
+             "n_base": n_base, "n_excl": n_excl, "n_ok": len(ok), "df": fit.df_resid,
+             "mde": mde, "fall_pct": 100 * (1 - mde), "mde_up": mde_up,
+             "next_year": period.end + 1, "phases": period.phases(years)}
+    text_keys = chosen([
+        (distinguishable, "requests.verdict.yes"),
+        (not distinguishable, "requests.verdict.no"),
+        (True, "requests.verdict.falling"),
+        (oe_informative, "requests.verdict.changes_projection"),
+        (not oe_informative, "requests.verdict.changes"),
+        (bool(n_excl) and not distinguishable, "requests.verdict.sensitivity_disagree"),
+        (not (n_excl and not distinguishable), "requests.verdict.sensitivity"),
+        (True, "requests.verdict.power"),
+        (True, "requests.verdict.settle"),
+    ])
+    return VerdictResult(
+        title_key="title_requests_verdict",
+        estimates=(
+            Estimate("requests.its_level_mde_ratio", mde, unit="rate ratio (80% power, 5% two-sided)"),
+            Estimate("requests.verdict_distinguishable", float(distinguishable),
+                     unit="indicator (1 = distinguishable)"),
+        ),
+        facts=facts, text_keys=text_keys, method_key="requests.verdict.method",
+        caveat_keys=chosen([
+            (True, "requests.verdict.caveat.yearly_totals"),
+            *[(True, Said(k, its.facts)) for k in its.caveat_keys[:2]],
+            (START_UP_FY in years, "requests.verdict.caveat.document"),
+        ]),
+        n_obs=len(years), data=d.assign(verdict_distinguishable=distinguishable),
+        distinguishable=distinguishable, period=per, trend_result=tr, its=its,
+        sensitivity_result=sens,
+    )

@@ -1,0 +1,482 @@
+"""Section 1, the interrupted time series: did the level of requests change when the COVID
+period began, against the trend before it (quasi-Poisson, the break year and the period from
+the data), and did the days under the city's measures go with a change beyond that step
+(the exposure model)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..errors import (
+    MissingDataError,
+    NotEstimableError,
+    TooFewYearsError,
+)
+from ..glossary import label
+from ..results import (
+    Estimate,
+    Joined,
+    Pct,
+    Quantiles,
+    Result,
+    Said,
+    Years,
+    chosen,
+    fmt,
+)
+from . import _input
+from .requests import (
+    COVID_BREAK_FY,
+    PER_DAYS,
+    START_UP_FY,
+    UNIT_RR,
+    UNIT_RR_YEAR,
+    check_period,
+    common_caveats,
+    needs_frame,
+    resolve_period,
+    variant_suffix,
+    years_phrase,
+)
+
+__all__ = [
+    "ExposureModelResult",
+    "ITSResult",
+    "exposure_model",
+    "interrupted_time_series",
+    "its_design",
+]
+
+
+def its_design(years: np.ndarray, break_year: int) -> pd.DataFrame:
+    t = (years - break_year).astype(float)
+    post = (years >= break_year).astype(float)
+    return pd.DataFrame({"const": 1.0, "years_since_break": t, "covid_period": post,
+                         "years_since_break_covid": t * post})
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ITSResult(Result):
+    sources = ("needs_reflection",)
+    SUMMARY_KEYS = ()
+    break_year: int = COVID_BREAK_FY
+    excluded: tuple[int, ...] = ()
+    suffix: str = ""
+    fit: stats.GLMFit | None = None
+    nb_fit: stats.NBFit | None = None
+
+    def k(self, base: str) -> str:
+        return f"requests.{base}{self.suffix}"
+
+    def fit_years(self) -> np.ndarray:
+        return self.data.loc[self.data["used_in_fit"], "fiscal_year"].to_numpy()
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from .. import plotting
+
+        d = self.data
+        used = d["used_in_fit"]
+        post = d["fiscal_year"] >= self.break_year
+        cf = d[used | post]
+        ax.fill_between(cf.loc[cf["fiscal_year"] >= self.break_year, "fiscal_year"],
+                        cf.loc[cf["fiscal_year"] >= self.break_year, "pi_low"],
+                        cf.loc[cf["fiscal_year"] >= self.break_year, "pi_high"],
+                        color=plotting.COLORS["counterfactual"], alpha=0.15,
+                        label=label("counterfactual_pi95", lang))
+        line = d[used | post].copy()
+        ax.plot(line["fiscal_year"], line["counterfactual"], "--",
+                color=plotting.COLORS["counterfactual"], lw=2, label=label("counterfactual", lang))
+        for seg in (line[line["fiscal_year"] < self.break_year], line[line["fiscal_year"] >= self.break_year]):
+            seg = seg[seg["used_in_fit"]]
+            ax.plot(seg["fiscal_year"], seg["fitted"], color=plotting.COLORS["fit"], lw=2,
+                    label=label("fitted_segmented", lang) if seg["fiscal_year"].min() >= self.break_year else None)
+        ax.plot(d.loc[used, "fiscal_year"], d.loc[used, "requests"], "o",
+                color=plotting.COLORS["observed"], markersize=8, label=label("observed", lang))
+        if (~used).any():
+            ax.plot(d.loc[~used, "fiscal_year"], d.loc[~used, "requests"], "o",
+                    markerfacecolor="white", markeredgecolor=plotting.COLORS["observed"],
+                    markersize=8, markeredgewidth=1.5, label=label("excluded_from_fit", lang))
+        ax.axvline(self.break_year - 0.5, color=plotting.COLORS["neutral"], lw=1, ls=":")
+        # a prediction interval far wider than the data would flatten the points: clip it and say so
+        observed_top = float(d["requests"].max())
+        pi_top = float(np.nanmax(d["pi_high"].to_numpy(float)))
+        top = max(observed_top, min(pi_top, 2.5 * observed_top))
+        if pi_top > top:
+            plotting.add_note(ax, label("note_pi_clipped", lang).format(value=fmt(pi_top)))
+        ax.annotate(label("covid_period_starts", lang), (self.break_year - 0.45, top * 1.02),
+                    fontsize=9, color=plotting.COLORS["neutral"], va="bottom")
+        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
+        ax.set_ylabel(label("requests_count", lang))
+        ax.set_ylim(0, top * 1.12)
+        ax.set_title(self.say("requests.its.plot_title", lang, title=self.title(lang))
+                     if self.suffix else self.title(lang))
+        ax.legend(loc="upper right", fontsize=9)
+
+
+def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
+                            covid_start: int | str | None = None,
+                            covid_end: int | str | None = None,
+                            break_year: int | str | None = None,
+                            exclude_fiscal_years: Sequence[int] = (),
+                            negative_binomial: bool = True,
+                            data_dir: str | Path | None = None,
+                            later_break: bool = False) -> ITSResult:
+    """Segmented quasi-Poisson regression of requests with a break at the COVID start.
+
+    Fiscal years after the COVID period (``covid_end``) are not part of the interrupted segment:
+    they stay in the table (``phase = 'after'``, ``used_in_fit = False``) and are left out of
+    the fit, so no later year is ever counted as a COVID year.
+
+    ``log E[requests] = b0 + b1 t + b2 covid + b3 t covid`` with ``t = fiscal_year - break_year``
+    and ``covid = fiscal_year >= break_year``: ``exp(b2)`` is the level change at the break (the
+    break year's fitted count against the pre-period trend projected to it), ``exp(b3)`` the
+    change in the yearly rate ratio. The counterfactual is the pre-period segment projected into
+    the COVID years, with a 95% prediction interval for new counts (see
+    :func:`wardanalysis.stats.prediction_interval`); observed/expected is given per year and
+    over the period. A negative binomial (NB2) fit of the same design is the sensitivity model.
+
+    Parameters
+    ----------
+    needs_reflection
+        Columns ``fiscal_year`` and ``requests``; the shipped data when None.
+    covid_start, covid_end
+        First and last fiscal year of the COVID period (the dataset ``covid_period`` when None:
+        FY2020–FY2023). ``break_year`` is another name of ``covid_start``.
+    exclude_fiscal_years
+        Fiscal years left out of the fit (e.g. ``[2017]``, the start-up year); they stay in the
+        table, marked ``used_in_fit = False``.
+    negative_binomial
+        Also fit the NB2 sensitivity model.
+    data_dir
+        Passed to the loader when ``needs_reflection`` is None.
+
+    Raises
+    ------
+    BreakYearError
+        ``break_year`` is not a whole year strictly after the first fitted year and no later
+        than the last.
+    TooFewYearsError
+        Fewer than two fitted years on either side of the break, or fewer than five in all (four
+        coefficients plus one degree of freedom for the dispersion).
+
+    later_break
+        Mark this fit as the later-break sensitivity (its keys end in ``.later_break``).
+
+    Record keys (``<s>`` is ``''`` for the main model, ``.excl_fy2017``, ``.later_break``):
+    ``requests.its_level_rr<s>``, ``requests.its_slope_rr<s>``, ``requests.its_pre_slope_rr<s>``,
+    ``requests.its_post_slope_rr<s>``, ``requests.its_dispersion<s>``,
+    ``requests.its_level_rr.nb<s>``, ``requests.its_slope_rr.nb<s>``, ``requests.its_nb_alpha<s>``,
+    ``requests.counterfactual_oe_total<s>``, ``requests.counterfactual_oe.fy<Y><s>``.
+    """
+    df = needs_frame(needs_reflection, data_dir)
+    all_years = df["fiscal_year"].tolist()
+    exclude = sorted({int(y) for y in exclude_fiscal_years})
+    unknown = [y for y in exclude if y not in all_years]
+    if unknown:
+        raise MissingDataError(
+            f"exclude_fiscal_years names FY{', FY'.join(map(str, unknown))}, not in the data "
+            f"({years_phrase(all_years)})"
+        )
+    period = resolve_period(covid_start, covid_end, break_year, data_dir)
+    break_year = period.start
+    phase = period.phase(all_years)
+    used = ~df["fiscal_year"].isin(exclude) & (phase != "after")
+    fit_df = df[used]
+    years = fit_df["fiscal_year"].to_numpy()
+    model = f"the interrupted time series (break FY{break_year})"
+    check_period(period, years.tolist(), 2, 2, model=model)
+    if len(years) < 5:
+        raise TooFewYearsError(model, 5, years.tolist(),
+                               "four coefficients and one degree of freedom for the dispersion")
+    suffix = variant_suffix(exclude, later_break)
+    X = its_design(years, break_year)
+    fit = stats.fit_quasi_poisson(fit_df["requests"], X, what=model)
+    interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
+
+    def key(base: str) -> str:
+        return f"requests.{base}{suffix}"
+
+    est = [
+        Estimate(key("its_level_rr"), *fit.ratio("covid_period"), unit=UNIT_RR, interval=interval),
+        Estimate(key("its_slope_rr"), *fit.ratio("years_since_break_covid"),
+                 unit="ratio of yearly rate ratios", interval=interval),
+        Estimate(key("its_pre_slope_rr"), *fit.ratio("years_since_break"), unit=UNIT_RR_YEAR,
+                 interval=interval),
+        Estimate(key("its_post_slope_rr"),
+                 *fit.ratio({"years_since_break": 1, "years_since_break_covid": 1}),
+                 unit=UNIT_RR_YEAR, interval=interval),
+        Estimate(key("its_dispersion"), fit.dispersion, unit="Pearson chi2/df"),
+    ]
+
+    # negative binomial sensitivity
+    nb_fit, nb_problem, nb_not_converged = None, "", False
+    if negative_binomial:
+        try:
+            nb_fit = stats.fit_negative_binomial(fit_df["requests"], X, what=f"NB2 {model}")
+            if not nb_fit.converged:
+                nb_problem, nb_not_converged = "the negative binomial fit did not converge", True
+        except NotEstimableError as exc:
+            nb_problem = str(exc)
+    nb_ok = nb_fit is not None and not nb_problem
+    nan3 = (math.nan, math.nan, math.nan)
+    nb_interval = (f"negative binomial (NB2) ML, Wald t({nb_fit.df_resid if nb_fit else '—'}), "
+                   "covariance from the joint information of the coefficients and alpha")
+    est += [
+        Estimate(f"requests.its_level_rr.nb{suffix}",
+                 *(nb_fit.ratio("covid_period") if nb_ok else nan3), unit=UNIT_RR,
+                 interval=nb_interval),
+        Estimate(f"requests.its_slope_rr.nb{suffix}",
+                 *(nb_fit.ratio("years_since_break_covid") if nb_ok else nan3),
+                 unit="ratio of yearly rate ratios", interval=nb_interval),
+        Estimate(key("its_nb_alpha"), nb_fit.nb_alpha if nb_ok else math.nan,
+                 unit="NB2 alpha (variance = mu + alpha mu^2)"),
+    ]
+
+    # fitted and counterfactual for every year in the table
+    Xall = its_design(df["fiscal_year"].to_numpy(), break_year)
+    eta, se = fit.linear_predictor(Xall)
+    Xcf = Xall.assign(covid_period=0.0, years_since_break_covid=0.0)
+    pi = stats.prediction_interval(fit, Xcf)
+    post = phase != "before"  # the counterfactual runs on past the period's end
+    during = phase == "during"
+    table = df[["fiscal_year", "requests"]].assign(
+        used_in_fit=used.to_numpy(), phase=phase, covid_period=during,
+        fitted=np.where(used, np.exp(eta), np.nan),
+        fitted_ci_low=np.where(used, np.exp(eta - fit.crit * se), np.nan),
+        fitted_ci_high=np.where(used, np.exp(eta + fit.crit * se), np.nan),
+        counterfactual=pi["expected"].to_numpy(),
+        counterfactual_ci_low=pi["expected_ci_low"].to_numpy(),
+        counterfactual_ci_high=pi["expected_ci_high"].to_numpy(),
+        pi_low=np.where(post, pi["pi_low"], np.nan),
+        pi_high=np.where(post, pi["pi_high"], np.nan),
+    )
+    obs = table["requests"].to_numpy(float)
+    table["observed_expected"] = np.where(post, obs / table["counterfactual"], np.nan)
+    table["oe_low"] = np.where(post, obs / table["pi_high"], np.nan)
+    table["oe_high"] = np.where(post, obs / table["pi_low"], np.nan)
+    post_used = during & used.to_numpy()
+    total_e, total_lo, total_hi = stats.total_prediction_interval(fit, Xcf[post_used])
+    total_o = float(obs[post_used].sum())
+    oe_interval = "observed / (expected and its 95% prediction interval)"
+    est.append(Estimate(key("counterfactual_oe_total"), total_o / total_e, total_o / total_hi,
+                        total_o / total_lo, unit="observed/expected", interval=oe_interval))
+    for r in table[post_used].itertuples(index=False):
+        est.append(Estimate(f"requests.counterfactual_oe.fy{r.fiscal_year}{suffix}",
+                            r.observed_expected, r.oe_low, r.oe_high, unit="observed/expected",
+                            interval=oe_interval))
+    table.attrs["counterfactual_total"] = {"observed": total_o, "expected": total_e,
+                                           "pi_low": total_lo, "pi_high": total_hi}
+
+    n_pre = int((years < break_year).sum())
+    n_post = int((years >= break_year).sum())
+    base = years[years < break_year].tolist()
+    startup_base = START_UP_FY in base
+    n_after = int((phase == "after").sum())
+    common, common_facts = common_caveats(fit, years.tolist(), len(years),
+                                           START_UP_FY in years.tolist())
+    by_key = {e.key: e for e in est}
+    lv, sl = by_key[key("its_level_rr")], by_key[key("its_slope_rr")]
+    variant = (Said("requests.its.variant_excluding", {"excluded": Years(sorted(exclude)),
+                                                       "break_year": break_year})
+               if exclude else Said("requests.its.variant", {"break_year": break_year}))
+    facts = {**common_facts, "variant": variant, "pre": by_key[key("its_pre_slope_rr")],
+             "level": lv, "slope": sl, "oe": by_key[key("counterfactual_oe_total")],
+             "break_year": break_year, "n_pre": n_pre, "n_post": n_post, "its_df": fit.df_resid,
+             "nb_df": nb_fit.df_resid if nb_fit else 0, "n_base": len(base),
+             "base_years": Years(base), "n_after": n_after,
+             "after_years": Years(table.loc[table["phase"] == "after", "fiscal_year"]),
+             "phases": period.phases(all_years), "quantiles": Quantiles(fit.quantiles)}
+    nb_failed = negative_binomial and bool(nb_problem)
+    return ITSResult(
+        title_key="title_requests_its",
+        estimates=tuple(est), facts=facts,
+        text_keys=chosen([
+            (True, "requests.its.text"),
+            (lv.interval_excludes_one or sl.interval_excludes_one, "requests.its.excludes_one"),
+            (not (lv.interval_excludes_one or sl.interval_excludes_one), "requests.its.includes_one"),
+        ]),
+        method_key="requests.its.method",
+        caveat_keys=chosen([
+            (True, "requests.its.caveat.segments"),
+            *common[1:],
+            (nb_failed and nb_not_converged, "requests.its.caveat.nb_not_converged"),
+            (nb_failed and not nb_not_converged, "requests.its.caveat.nb_not_estimable"),
+            (nb_ok, "requests.its.caveat.nb_t"),
+            (startup_base, "requests.its.caveat.counterfactual_startup"),
+            (not startup_base, "requests.its.caveat.counterfactual"),
+            (n_after > 0, "requests.its.caveat.after"),
+        ]),
+        n_obs=len(years), data=table,
+        break_year=break_year, excluded=tuple(exclude), suffix=suffix, fit=fit, nb_fit=nb_fit,
+    )
+
+
+# =============================================================================================
+# Exposure (days under measures) instead of a step
+# =============================================================================================
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ExposureModelResult(Result):
+    sources = ("needs_reflection", "covid_measures")
+    SUMMARY_KEYS = ()
+    per_days: int = PER_DAYS
+    fit: stats.GLMFit | None = None
+
+    def _plot(self, ax: Any, lang: str) -> None:
+        from .. import plotting
+
+        d = self.data
+        ax.plot(d["fiscal_year"], d["requests"], "o", color=plotting.COLORS["observed"],
+                markersize=8, label=label("observed", lang))
+        ax.plot(d["fiscal_year"], d["fitted"], color=plotting.COLORS["fit"], lw=2,
+                label=label("fitted_exposure_model", lang))
+        ax.set_ylabel(label("requests_count", lang))
+        ax.set_ylim(0, d["requests"].max() * 1.15)
+        ax2 = ax.twinx()
+        ax2.bar(d["fiscal_year"], d["days_under_measures"], width=0.5, alpha=0.25,
+                color=plotting.COLORS["measures"], label=label("days_under_measures", lang))
+        ax2.set_ylabel(label("days_under_measures", lang))
+        ax2.set_ylim(0, 366)
+        ax2.grid(False)
+        ax.set_zorder(ax2.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=9)
+        ax.set_title(self.title(lang))
+
+
+def exposure_model(needs_reflection: pd.DataFrame | None = None,
+                   covid_measures: pd.DataFrame | None = None, *,
+                   exposure: pd.DataFrame | None = None, per_days: int = PER_DAYS,
+                   covid_start: int | str | None = None, covid_end: int | str | None = None,
+                   break_year: int | str | None = None,
+                   data_dir: str | Path | None = None) -> ExposureModelResult:
+    """Quasi-Poisson model of requests on a yearly trend, the COVID period's step and the days
+    under COVID measures.
+
+    ``log E[requests] = b0 + b1 (fiscal_year - first) + b2 [COVID period] (+ b3 [after it])
+    + b4 days / per_days``: ``exp(b4)`` is the rate ratio per ``per_days`` days under measures,
+    holding the trend and the period's step fixed, so that a step over the whole period is not
+    read as a dose-response (without the step, a flat drop over the period that has nothing to
+    do with the measures shows as one: ``benchmarks/exposure_size.py``). Where the period terms
+    explain the days almost entirely (R² at least
+    :data:`~wardanalysis.models.covid_exposure.SEPARABLE_R2`), the result says that the model
+    cannot separate the measures from the period.
+
+    Parameters
+    ----------
+    needs_reflection
+        ``fiscal_year`` and ``requests``; the shipped data when None.
+    covid_measures
+        The measures table, turned into days per fiscal year by
+        :func:`wardanalysis.models.covid_exposure.exposure_days`; the shipped data when None.
+    exposure
+        Days per fiscal year directly (``fiscal_year``, ``days_under_measures``); overrides
+        ``covid_measures``. A fiscal year absent from it counts as 0 days.
+    per_days
+        Days per unit of exposure for the reported rate ratio.
+
+    Raises
+    ------
+    TooFewYearsError
+        Fewer than five fiscal years (four coefficients plus one degree of freedom; six with
+        years after the period).
+    BreakYearError
+        No fiscal year before the COVID period or none in it.
+    NotEstimableError
+        The days do not vary across the fiscal years (e.g. data cut off before FY2020), or they
+        move in lockstep with the year and the period.
+
+    Keys: ``requests.exposure_rr_per_<per_days>_days``, ``requests.exposure_trend_rr_per_year``,
+    ``requests.exposure_step_rr``, ``requests.exposure_dispersion``.
+    """
+    from .covid_exposure import PER_DAYS as UNIT_DAYS
+    from .covid_exposure import exposure_days, fit_exposure, period_r2
+
+    df = needs_frame(needs_reflection, data_dir)
+    years = df["fiscal_year"].tolist()
+    period = resolve_period(covid_start, covid_end, break_year, data_dir)
+    check_period(period, years, 1, 1, "the exposure model")
+    phase = period.phase(years)
+    after = phase == "after"
+    n_coef = 5 if after.any() else 4
+    _input.require_years(df, n_coef + 1, "the exposure model",
+                         f"{n_coef} coefficients and one degree of freedom for the dispersion")
+    if exposure is None:
+        exposure = exposure_days(covid_measures, years, data_dir=data_dir)
+    else:
+        exposure = _input.frame(exposure, "exposure", ("fiscal_year", "days_under_measures"),
+                                argument="exposure")
+        exposure = _input.fiscal_years(exposure, "exposure")
+        exposure = _input.counts(exposure, ["days_under_measures"], "exposure")
+    lookup = dict(zip(exposure["fiscal_year"], exposure["days_under_measures"], strict=True))
+    days = np.array([lookup.get(y, 0) for y in years], dtype=float)
+    if np.ptp(days) == 0:
+        raise NotEstimableError(
+            f"the exposure model: the days under measures are {int(days[0])} in every fiscal year "
+            f"of the data ({years_phrase(years)}), so their effect cannot be estimated"
+        )
+    base = pd.DataFrame({"const": 1.0, "year": np.array(years, float) - years[0],
+                         "covid_period": (phase == "during").astype(float)})
+    if after.any():
+        base["after_covid"] = after.astype(float)
+    if period_r2(base, days) > 1 - 1e-9:
+        raise NotEstimableError(
+            "the exposure model: the days under measures move in lockstep with the trend and "
+            f"the COVID period's step ({years_phrase(years)}), so the measures cannot be told "
+            "from the period"
+        )
+    ef = fit_exposure(df["requests"], base, days * UNIT_DAYS / per_days, what="the exposure model")
+    fit = ef.fit
+    X = base.assign(exposure=days / per_days)
+    eta, _ = fit.linear_predictor(X)
+    table = df[["fiscal_year", "requests"]].assign(days_under_measures=days.astype(int),
+                                                   fitted=np.exp(eta))
+    interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
+    exposed = [(y, int(d)) for y, d in zip(years, days, strict=True) if d > 0]
+    common, common_facts = common_caveats(fit, years, len(years), START_UP_FY in years)
+    estimates = (
+        Estimate(f"requests.exposure_rr_per_{per_days}_days", *fit.ratio("exposure"),
+                 unit=f"rate ratio per {per_days} days under measures", interval=interval),
+        Estimate("requests.exposure_trend_rr_per_year", *fit.ratio("year"),
+                 unit=UNIT_RR_YEAR, interval=interval),
+        Estimate("requests.exposure_step_rr", *fit.ratio("covid_period"),
+                 unit="rate ratio (COVID period against the trend, at zero days)",
+                 interval=interval),
+        Estimate("requests.exposure_dispersion", fit.dispersion, unit="Pearson chi2/df"),
+    )
+    facts = {**common_facts, "exposure": estimates[0], "trend": estimates[1],
+             "step": estimates[2], "r2": Pct(ef.r2, 0), "per_days": per_days,
+             "phases": period.phases(years),
+             "n_exposed": len(exposed), "span": Years(years), "quantiles": Quantiles(fit.quantiles),
+             "exposed": Joined(tuple(Said("requests.exposure.days_part", {"year": y, "days": d})
+                                     for y, d in exposed), "list.joiner")}
+    return ExposureModelResult(
+        title_key="title_requests_exposure",
+        estimates=estimates, facts=facts,
+        text_keys=("requests.exposure.text" if ef.separable
+                   else "requests.exposure.text_not_separable",),
+        method_key="requests.exposure.method",
+        caveat_keys=chosen([
+            (len(exposed) <= 2, "requests.exposure.caveat.near_step"),
+            (True, "requests.exposure.caveat.crude"),
+            *common[:3],
+        ]),
+        n_obs=len(years), data=table, per_days=per_days, fit=fit,
+    )
+
+
+# =============================================================================================
+# Sensitivity analyses side by side
+# =============================================================================================
