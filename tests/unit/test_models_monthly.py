@@ -159,6 +159,27 @@ def test_autocorrelated_residuals_no_longer_switch_the_intervals(cal):
     assert "fiscal year" in panel.estimate("wards.level_rr_gee").interval
 
 
+def test_one_year_before_covid_gives_intervals_or_none_but_no_crash():
+    """FY2019–FY2023 with the COVID period from FY2020: one fiscal year alone determines the
+    pre-COVID trend (a singular I − H_gg); the CR2 intervals use its generalized inverse and the
+    GEE's bias-reduced interval, out of floating-point range, is left out rather than crash."""
+    rng = np.random.default_rng(7)  # 300 requests over five years, as a small city export
+    received = pd.Timestamp("2019-04-01") + pd.to_timedelta(np.sort(rng.integers(0, 1826, 300)),
+                                                            unit="D")
+    df = pd.DataFrame({"fiscal_year": received.year - (received.month < 4),
+                       "month": received.month, "ward": rng.choice(inputs.WARDS, 300)})
+    grid = pd.MultiIndex.from_product([range(2019, 2024), range(1, 13), inputs.WARDS],
+                                      names=["fiscal_year", "month", "ward"])
+    cells = df.value_counts().rename("requests").reindex(grid, fill_value=0).reset_index()
+    panel = Mo.ward_panel(cells)
+    e = panel.estimate("wards.level_rr")
+    assert 0 < e.ci_low < e.value < e.ci_high < np.inf
+    g = panel.estimate("wards.level_rr_gee")
+    assert np.isnan(g.ci_low) and np.isnan(g.ci_high) and g.value > 0
+    city = Mo.monthly_its(cells.groupby(["fiscal_year", "month"], as_index=False)["requests"].sum())
+    assert city.estimate("monthly.level_rr").value == pytest.approx(e.value, rel=1e-6)
+
+
 def _poisson_like_months() -> pd.DataFrame:
     """Sixty months whose counts vary less than Poisson counts (the expected count, rounded):
     the NB2 likelihood's maximum is at alpha = 0, the boundary."""

@@ -239,7 +239,16 @@ class ClusterRobust:
     def ratio(self, weights: dict[str, float] | str) -> tuple[float, float, float, float]:
         """``exp`` of a contrast with its 95% interval, and the degrees of freedom used."""
         est, se, df, t = self.interval(weights)
-        return math.exp(est), math.exp(est - t * se), math.exp(est + t * se), df
+        lo, hi = _bounds(est, t * se)
+        return math.exp(est), lo, hi, df
+
+
+def _bounds(est: float, half: float) -> tuple[float, float]:
+    """``exp(est ± half)``; NaN (no interval) where it leaves the floating-point range, as a
+    bias-reduced sandwich can when one fiscal year alone determines a coefficient."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        lo, hi = float(np.exp(est - half)), float(np.exp(est + half))
+    return (lo, hi) if math.isfinite(hi) and lo > 0 else (math.nan, math.nan)
 
 
 def cluster_robust(X: pd.DataFrame, y: np.ndarray, mu: np.ndarray, groups,
@@ -405,8 +414,8 @@ def _city_estimates(y: np.ndarray, X: pd.DataFrame, years: np.ndarray
             - mu_c @ Xc[during].to_numpy(float) / total)
     _, se_ov, df_ov, t_ov = cr.interval(grad)
     ov = observed / total
-    est.append(Estimate("monthly.observed_vs_counterfactual", ov, ov * math.exp(-t_ov * se_ov),
-                        ov * math.exp(t_ov * se_ov), "ratio",
+    est.append(Estimate("monthly.observed_vs_counterfactual", ov,
+                        *(ov * b for b in _bounds(0.0, t_ov * se_ov)), "ratio",
                         "observed total ÷ counterfactual total (COVID terms at zero), delta "
                         "method on the " + _cr_label(cr, df_ov)))
     # the figure's band: each month's new count, the coefficients' covariance and t of the level
@@ -598,8 +607,7 @@ def _ward_estimates(y: np.ndarray, X: pd.DataFrame, common: pd.DataFrame, years:
     rho = float(gee.cov_struct.dep_params)
     est = (
         Estimate("wards.level_rr", *lv[:3], unit="rate ratio", interval=_cr_label(cr, lv[3])),
-        Estimate("wards.level_rr_gee", math.exp(g_est), math.exp(g_est - t * g_se),
-                 math.exp(g_est + t * g_se), "rate ratio",
+        Estimate("wards.level_rr_gee", math.exp(g_est), *_bounds(g_est, t * g_se), "rate ratio",
                  f"GEE Poisson, exchangeable within fiscal year (correlation {fmt(rho)}), "
                  f"bias-reduced (Mancl–DeRouen) sandwich, t({lv[3]:.1f})"),
         Estimate("wards.between_share", share, unit="share of deviance",
