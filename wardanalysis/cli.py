@@ -7,6 +7,7 @@ import json
 import sys
 
 from . import __version__
+from .errors import printable
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -20,9 +21,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if renamed:
             print("Headers read as columns (a Japanese label or a declared alias):")
             for line in renamed:
-                print(f"  {line}")
+                print(f"  {printable(line)}")
     for p in problems:
-        print(p)
+        print(p)  # a Problem escapes its own control characters
     errors = [p for p in problems if p.is_error]
     warnings = len(problems) - len(errors)
     if errors:
@@ -40,9 +41,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"- {name} ({len(df)} rows): {src['id']} · {where} · {src.get('as_of', '')} "
                   f"· quality {src.get('quality', 'per row')} · sha256 {meta['sha256'][:12]}")
     elif warnings:
-        print(f"{args.path}: no problems that stop the data being used; {warnings} warning(s)")
+        print(f"{printable(args.path)}: no problems that stop the data being used; {warnings} warning(s)")
     else:
-        print(f"{args.path}: no problems found")
+        print(f"{printable(args.path)}: no problems found")
     from pathlib import Path
 
     if args.path is not None:
@@ -53,7 +54,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print("Aggregated to fiscal years and compared with the published table "
                   "(needs_reflection; a difference is reported, not an error):")
             for line in rec:
-                print(f"  {line}")
+                print(f"  {printable(line)}")
     if args.path is not None and Path(args.path).is_dir():
         from .loading import overlay_summary
 
@@ -61,7 +62,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if summary:
             print("Laid over the shipped data, these files change:")
             for line in summary:
-                print(f"  {line}")
+                print(f"  {printable(line)}")
     return 0
 
 
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except WardanalysisError as exc:
-        lines = [line for line in str(exc).splitlines() if line.strip()]
+        lines = [printable(line) for line in str(exc).splitlines() if line.strip()]
         command = getattr(locals().get("args"), "command", "")
         print(f"wardanalysis {command}: {lines[0] if lines else type(exc).__name__}",
               file=sys.stderr)

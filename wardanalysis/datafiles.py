@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from .errors import WardanalysisError
 from .paths import REPO_DIR, shipped_data_dir
@@ -51,9 +52,12 @@ def data_files(data_dir: str | Path) -> list[Path]:
                   if p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith("."))
 
 
-def irregular_files(data_dir: str | Path) -> list[Path]:
-    """The data files of ``data_dir`` that are not regular files (nothing is opened)."""
-    return [p for p in data_files(data_dir) if not p.is_file()]
+def irregular_files(data_dir: str | Path) -> list[Any]:
+    """The problems of the data files of ``data_dir`` that are not regular files of the folder
+    (a FIFO, device, directory, broken link, or a link leaving the folder); nothing is opened."""
+    from .validation import not_a_regular_file  # with pandas: only when a folder is checked
+
+    return [p for p in map(not_a_regular_file, data_files(data_dir)) if p is not None]
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:

@@ -14,9 +14,11 @@ traceback and a request to report it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "printable",
     "BreakYearError",
     "CovidPeriodError",
     "DuplicateYearError",
@@ -30,6 +32,15 @@ __all__ = [
     "WardanalysisError",
     "ZeroDenominatorError",
 ]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """``text`` for one line of a message: control characters (a terminal's escape codes, a
+    newline or carriage return in a file or folder name) shown as ``\\x1b``, never acted on."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 class WardanalysisError(Exception):

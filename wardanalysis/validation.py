@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from .eras import EraLabelError, era_label, fiscal_year, fiscal_years, latest_fiscal_year
-from .errors import WardanalysisError
+from .errors import WardanalysisError, printable
 from .schema import Column, DatasetSchema
 
 __all__ = ["DataValidationError", "Problem", "markup_warnings", "parse_office_date", "read_table"]
@@ -67,7 +67,7 @@ class Problem:
         if self.column is not None:
             where.append(f"column {self.column!r}")
         lead = "warning: " if self.severity == "warning" else ""
-        return f"{', '.join(where)}: {lead}{self.message}"
+        return printable(f"{', '.join(where)}: {lead}{self.message}")
 
     @property
     def is_error(self) -> bool:
@@ -215,9 +215,18 @@ def decode(data: bytes, name: str) -> tuple[str | None, Problem | None]:
 
 
 def not_a_regular_file(path: Path, name: str | None = None) -> Problem | None:
-    """The problem with ``path`` if it is not a regular file (nothing is opened)."""
+    """The problem with ``path`` if it is not a regular file of its own folder (nothing is
+    opened): a directory, FIFO, device or broken link, or a link to a file outside the folder
+    (whose first line a message would otherwise quote)."""
+    path = Path(path)
     if path.is_file():
-        return None
+        if not path.is_symlink():
+            return None
+        folder = path.absolute().parent.resolve()
+        if path.resolve().is_relative_to(folder):
+            return None
+        return Problem(name or str(path), "is a link to a file outside its folder; copy the file "
+                                          "into the data folder instead")
     kind = "a directory" if path.is_dir() else (
         "missing" if not os.path.lexists(path) else "not a regular file (a FIFO, device or "
                                                     "broken link)")

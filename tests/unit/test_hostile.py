@@ -423,3 +423,41 @@ def test_a_signal_wrapped_by_an_import_is_still_an_interruption(monkeypatch):
     monkeypatch.undo()
     assert cli_module.main(["datasets"]) == 0  # a command that ends normally restores them
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_messages_show_control_characters_never_act_on_them(tmp_path):
+    """A folder name holding a terminal escape and a newline: check names it with the
+    characters escaped (a terminal would otherwise recolour or rewrite the lines)."""
+    d = tmp_path / "data\x1b[31m\nred"
+    d.mkdir()
+    (d / "needs_reflection.csv").write_text(f"{NR_HEAD}\nR6,lots,602,5,4,5,1,—\n", "utf-8")
+    run = cli("check", str(d))
+    out = run.stdout + run.stderr
+    assert run.returncode == 1
+    assert "\x1b" not in out and "\\x1b[31m\\x0ared" in out
+
+
+def test_a_link_that_leaves_the_data_folder_is_refused_not_followed(tmp_path):
+    """check and run refuse a data file that is a link to a file outside the data folder, and
+    never quote what it points to."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the first line of someone else's file\n", encoding="utf-8")
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "needs_reflection.csv").symlink_to(secret)
+    for run in (cli("check", str(d)), cli("run", "--data-dir", str(d), "--out",
+                                          str(tmp_path / "reports"), "--no-progress")):
+        out = run.stdout + run.stderr
+        assert run.returncode in (1, 2)
+        assert "needs_reflection.csv" in out and "a link to a file outside its folder" in out
+        assert "someone else" not in out
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_folder_named_like_a_data_file_is_named_as_the_input_problem(tmp_path):
+    d = tmp_path / "data"
+    (d / "needs_reflection.csv").mkdir(parents=True)
+    run = cli("run", "--data-dir", str(d), "--out", str(tmp_path / "reports"), "--no-progress")
+    assert run.returncode == 2
+    assert "needs_reflection.csv: is a directory" in run.stderr
+    assert "cannot write the reports" not in run.stderr

@@ -23,7 +23,7 @@ import jsonschema
 import yaml
 
 from ..datafiles import irregular_files
-from ..errors import CovidPeriodError, WardanalysisError
+from ..errors import CovidPeriodError, WardanalysisError, printable
 from ..paths import REPO_DIR, notebooks_dir, params_dir
 
 BATCH_FILE = "batch.yaml"
@@ -73,7 +73,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message}" if self.key else f"{self.file}: {self.message}"
+        return printable(f"{self.file}: {self.key}: {self.message}" if self.key
+                         else f"{self.file}: {self.message}")
 
 
 class ParamsError(WardanalysisError, ValueError):
@@ -429,8 +430,7 @@ def _data_dir(value: str | None, base: Path, where: tuple[str, str | None],
     if not data_dir.is_dir():
         problems.append(Problem(*where, f"{data_dir} is not a directory"))
         return None
-    problems += [Problem(str(p), None, "not a regular file (a FIFO, device, directory or a link "
-                         "to one); move it out of the data folder") for p in irregular_files(data_dir)]
+    problems += [Problem(p.file, None, p.message) for p in irregular_files(data_dir)]
     return data_dir
 
 
