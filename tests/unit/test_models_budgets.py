@@ -267,3 +267,20 @@ def test_callers_frames_unchanged(budget_frame, population_frame, ward_budgets_f
     A.cost_per_funded_issue(outcome_frame, projects_frame)
     for s in snaps:
         s()
+
+
+def test_a_report_of_one_fiscal_year_never_divides_by_a_later_population():
+    """The fiscal-year report uses the latest population dated no later than the end of the
+    year (the nearest one may lie years ahead); only where there is none, a later one, said."""
+    pop = pd.DataFrame({
+        "city_ja": "熊本市", "area_ja": "市全体", "population_persons": [700_000, 740_000, 735_000],
+        "as_of_date": pd.to_datetime(["2010-10-01", "2018-04-01", "2020-10-01"]),
+        "basis": "census", "quality": ["B", "W", "O"]})
+    nearest = R.match_population(pop, "熊本市", "市全体", 2019)
+    assert nearest["population_as_of"] == pd.Timestamp("2020-10-01")  # nearest to the middle
+    m = R.match_population(pop, "熊本市", "市全体", 2019, no_later_than_year_end=True)
+    assert m["population_as_of"] == pd.Timestamp("2018-04-01") and not m["population_looks_ahead"]
+    m = R.match_population(pop, "熊本市", "市全体", 2015, no_later_than_year_end=True)
+    assert m["population_as_of"] == pd.Timestamp("2010-10-01")
+    m = R.match_population(pop, "熊本市", "市全体", 2008, no_later_than_year_end=True)
+    assert m["population_as_of"] == pd.Timestamp("2010-10-01") and m["population_looks_ahead"]

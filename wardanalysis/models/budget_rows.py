@@ -75,9 +75,13 @@ def populations(population: pd.DataFrame | None, data_dir) -> pd.DataFrame:
 
 
 def match_population(population: pd.DataFrame, city_ja: str, area_ja: str,
-                     fiscal_year: int, *, include_inferred: bool = False) -> dict[str, Any] | None:
+                     fiscal_year: int, *, include_inferred: bool = False,
+                     no_later_than_year_end: bool = False) -> dict[str, Any] | None:
     """The population figure for ``city_ja``/``area_ja`` nearest to the middle of
-    ``fiscal_year`` (see the module docstring), as a dict, or None when there is none.
+    ``fiscal_year`` (see the module docstring), as a dict, or None when there is none. With
+    ``no_later_than_year_end`` (a report of one fiscal year, which must not look ahead): the
+    latest figure dated no later than the end of the fiscal year, and only where there is none
+    the nearest later one (``population_looks_ahead`` says so).
 
     Rows of a set whose ward names are partly inferred (``set_names_inferred``) are never picked
     unless ``include_inferred``: they must not silently replace a set whose names are printed."""
@@ -86,13 +90,17 @@ def match_population(population: pd.DataFrame, city_ja: str, area_ja: str,
         rows = rows[~rows["set_names_inferred"].fillna(False).astype(bool)]
     if rows.empty:
         return None
+    start, end = fiscal_year_bounds(fiscal_year)
     rows = rows.assign(
         _gap=(rows["as_of_date"] - mid_year(fiscal_year)).abs().dt.days,
         _q=rows["quality"].map(QUALITY_ORDER).fillna(9),
         _undated=rows["as_of_date"].isna(),
-    ).sort_values(["_undated", "_gap", "_q"], kind="stable")
-    r = rows.iloc[0]
-    start, end = fiscal_year_bounds(fiscal_year)
+        _after=rows["as_of_date"] > pd.Timestamp(end),
+        _back=(pd.Timestamp(end) - rows["as_of_date"]).dt.days.abs(),
+    )
+    order = (["_undated", "_after", "_back", "_gap", "_q"] if no_later_than_year_end
+             else ["_undated", "_gap", "_q"])
+    r = rows.sort_values(order, kind="stable").iloc[0]
     dated = not pd.isna(r["as_of_date"])
     in_year = dated and pd.Timestamp(start) <= r["as_of_date"] <= pd.Timestamp(end)
     return {
@@ -105,6 +113,7 @@ def match_population(population: pd.DataFrame, city_ja: str, area_ja: str,
         "population_date_mismatch": not in_year,
         "population_source_url": r.get("source_url", ""),
         "population_date_precision": r.get("date_precision", "day") if dated else "unknown",
+        "population_looks_ahead": bool(dated and r["as_of_date"] > pd.Timestamp(end)),
     }
 
 

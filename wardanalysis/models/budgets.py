@@ -111,7 +111,8 @@ class KumamotoBudgetResult(Result):
 
 def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
                     population: pd.DataFrame | None = None, *,
-                    data_dir: str | Path | None = None) -> KumamotoBudgetResult:
+                    data_dir: str | Path | None = None,
+                    no_later_than_year_end: bool = False) -> KumamotoBudgetResult:
     """Kumamoto's まちづくり推進経費 per fiscal year: total, per ward, per resident, steps.
 
     Parameters
@@ -122,6 +123,9 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     population
         The population table (``city_ja``, ``area_ja``, ``population_persons``, ``as_of_date``,
         ``basis``, ``quality``); the shipped data when None. Kumamoto's whole-city rows are used.
+    no_later_than_year_end
+        For a report of one fiscal year: each year's population is the latest dated no later
+        than the end of that year (see :func:`~.budget_rows.match_population`).
 
     Raises
     ------
@@ -143,7 +147,8 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     pop = populations(population, data_dir)
     rows = []
     for r in b.itertuples(index=False):
-        m = match_population(pop, KUMAMOTO, WHOLE_CITY, int(r.fiscal_year))
+        m = match_population(pop, KUMAMOTO, WHOLE_CITY, int(r.fiscal_year),
+                             no_later_than_year_end=no_later_than_year_end)
         if m is None:
             raise MissingDataError(f"population: no whole-city ({WHOLE_CITY}) figure for {KUMAMOTO}")
         rows.append({

@@ -430,7 +430,7 @@ def fiscal_year_report(
     if have["budget"]:
         from .budgets import kumamoto_budget
 
-        kb = kumamoto_budget(bud, population, data_dir=data_dir)
+        kb = kumamoto_budget(bud, population, data_dir=data_dir, no_later_than_year_end=True)
         budget = kb.table().query("fiscal_year == @fy").reset_index(drop=True)
         r = budget.iloc[0]
         est += [
@@ -446,6 +446,8 @@ def fiscal_year_report(
                      basis=Said(f"basis.{basis}") if basis in _BASES else basis,
                      pop_quality=str(r["population_quality"]))
         caveats.append("fy.caveat.budget")
+        if r["population_looks_ahead"]:
+            caveats.append("fy.caveat.population_after_year")
     else:
         missing.append("fy.missing.budget")
 
