@@ -461,3 +461,19 @@ def test_a_folder_named_like_a_data_file_is_named_as_the_input_problem(tmp_path)
     assert run.returncode == 2
     assert "needs_reflection.csv: is a directory" in run.stderr
     assert "cannot write the reports" not in run.stderr
+
+
+def test_a_sparse_log_row_is_named_not_a_zero_division(tmp_path):
+    """A request log whose extra row has an id but no ward and no dates (once a bare
+    ZeroDivisionError in the monthly models): refused by check, row and columns named."""
+    from wardanalysis.models import simulate
+
+    log = simulate.simulate_request_log(covid_effect=0.7, seed=3).head(200)
+    d = tmp_path / "data"
+    d.mkdir()
+    text = log.to_csv(index=False) + "X-1" + "," * (len(log.columns) - 1) + "\n"
+    (d / "request_log.csv").write_text(text, encoding="utf-8")
+    run = cli("check", str(d))
+    assert run.returncode == 1
+    assert "row 202, column 'received_date': missing value" in run.stdout
+    assert "row 202, column 'ward': missing value" in run.stdout
