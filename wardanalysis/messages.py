@@ -29,7 +29,7 @@ from typing import Any
 
 from .glossary import LANGS, check_lang
 
-__all__ = ["keys", "message", "placeholders"]
+__all__ = ["avoided", "keys", "message", "placeholders"]
 
 _PATH = Path(__file__).with_name("messages.yml")
 
@@ -92,3 +92,13 @@ class _Formatter(string.Formatter):
             if not spec:
                 return sign + fmt(value)
         return super().format_field(value, spec)
+
+
+@cache
+def avoided() -> dict[str, dict[str, str]]:
+    """Per language, the words never shown on a reader's page and the term to use instead
+    (``avoid`` in ``messages.yml``)."""
+    from ._yaml import safe_load
+
+    raw = safe_load(_PATH.read_text(encoding="utf-8")).get("avoid") or {}
+    return {lang: {str(k): str(v) for k, v in (raw.get(lang) or {}).items()} for lang in LANGS}

@@ -109,6 +109,29 @@ class Estimate:
 
 
 @dataclass(frozen=True)
+class Yen:
+    """An amount of money for a message, as a reader says it: 1億円, 2,000万円 in Japanese;
+    ¥100 million, ¥20 million in English (not 100,000 thousand yen)."""
+
+    yen: float
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        def short(x: float) -> str:  # 3 significant figures, no trailing zeros: 1億円, 1.32億円
+            text = fmt(x)
+            return text.rstrip("0").rstrip(".") if "." in text else text
+
+        v = float(self.yen)
+        if lang == "ja":
+            if abs(v) >= 1e8:
+                return f"{short(v / 1e8)}億円"
+            return f"{short(v / 1e4)}万円" if abs(v) >= 1e4 else f"{short(v)}円"
+        for size, word in ((1e9, " billion"), (1e6, " million")):
+            if abs(v) >= size:
+                return f"¥{short(v / size)}{word}"
+        return f"¥{short(v)}"
+
+
+@dataclass(frozen=True)
 class Era:
     """A fiscal year's era label for a message: 令和5年度 in Japanese (as a council document
     writes it, beside the Gregorian year), R5 in English (no kanji on an English page)."""

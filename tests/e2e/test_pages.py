@@ -197,10 +197,14 @@ def test_a_page_speaks_its_own_language(default_batch, lang, nb):
     outside quotes, glosses, names as published and links to the Japanese page."""
     pages = _pages_of(default_batch[0], lang, nb)
     assert pages
+    from wardanalysis.messages import avoided
+
     for path in pages:
         found = (ascii_words_on_a_japanese_page(path) if lang == "ja"
                  else japanese_on_an_english_page(path))
         assert found == [], f"{path}: {found[:15]}"
+        text = " ".join(_parse(path).text)
+        assert [w for w in avoided()[lang] if w in text] == [], path  # the terms list
 
 
 def test_the_language_checks_can_fail(tmp_path):

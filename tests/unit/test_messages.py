@@ -183,3 +183,18 @@ def test_a_result_with_its_own_twin_methods_still_works():
     assert r.text("ja") == "古い文。ただし、注意。"
     assert r.text("en") == "An old sentence. Caveat: C."
     assert r.method_text("ja") == "方法" and r.caveat_list("en") == ["C."]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_no_avoided_word_is_in_the_catalogue_or_the_glossary(lang):
+    """The terms list (``avoid`` in messages.yml): words of software and second names of one
+    thing never reach a reader's text, in any template or label."""
+    from wardanalysis.glossary import _terms
+    from wardanalysis.messages import _catalogue, avoided
+
+    words = avoided()[lang]
+    assert words  # the list is there
+    texts = {f"message {k}": v[lang] for k, v in _catalogue().items()}
+    texts |= {f"term {k}": v[lang] for k, v in _terms().items() if isinstance(v, dict) and lang in v}
+    found = {where: w for where, text in texts.items() for w in words if w in text}
+    assert found == {}

@@ -31,6 +31,7 @@ from ..results import (
     Result,
     Said,
     Years,
+    Yen,
     fmt,
     years_text,
 )
@@ -440,8 +441,8 @@ def fiscal_year_report(
             Estimate("fy.budget_yen_per_capita", r["yen_per_capita"], unit="yen per resident"),
         ]
         basis = str(r["population_basis"])
-        facts.update(budget_total=int(r["budget_thousand_yen"]),
-                     per_ward=float(r["per_ward_thousand_yen"]),
+        facts.update(budget_total=Yen(1000 * r["budget_thousand_yen"]),
+                     per_ward=Yen(1000 * r["per_ward_thousand_yen"]),
                      pop_month=Month(r["population_as_of"]),
                      basis=Said(f"basis.{basis}") if basis in _BASES else basis,
                      pop_quality=str(r["population_quality"]))
