@@ -135,7 +135,8 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
                                                         front_page(other)),
                    (message("nav.run_log", lang), "runs.html")], message("nav.label", lang))
     footer = (f'<footer><p><a href="runs.html">{e(message("nav.run_log", lang))}</a> · '
-              '<a href="results.csv">results.csv</a> · <a href="manifest.json">manifest.json</a>'
+              '<a href="results.csv">results.csv</a> · <a href="results.xlsx">results.xlsx</a> · '
+              '<a href="manifest.json">manifest.json</a>'
               "</p></footer>")
     return page(lang=lang, title=message("front.title", lang), body="".join(parts), nav=nav,
                 footer=footer)
