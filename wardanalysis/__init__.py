@@ -31,6 +31,7 @@ _LAZY = {
     "TooFewYearsError": "wardanalysis.errors",
     "BreakYearError": "wardanalysis.errors",
     "record": "wardanalysis.records",
+    "set_language": "wardanalysis.display",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -15,15 +15,16 @@ import re
 
 from .glossary import check_lang
 
-__all__ = ["current_lang", "markup", "plain", "set_lang"]
+__all__ = ["current_lang", "markup", "plain", "set_language"]
 
 _LANG = ["ja"]
 _STRONG = re.compile(r"\*\*(.+?)\*\*")
 _EM = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 
 
-def set_lang(lang: str) -> None:
-    """Make ``lang`` the language results show themselves in (``ja`` or ``en``)."""
+def set_language(lang: str) -> None:
+    """Make ``lang`` the language results show themselves in (``ja`` or ``en``) when JupyterLab
+    displays them: ``wa.set_language("en")``. :func:`wardanalysis.report.setup` calls it."""
     _LANG[0] = check_lang(lang)
 
 

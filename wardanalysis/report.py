@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import plotting
 from ._yaml import safe_load
-from .display import markup, plain, set_lang
+from .display import markup, plain, set_language
 from .formats import fmt, fmt_count, fmt_p, fmt_pct
 from .glossary import check_lang, has, label
 from .loading import datasets, describe, load, overlaid_rows
@@ -67,7 +67,7 @@ def setup(lang: str) -> None:
     _FIGURE_NUMBERS = itertools.count(1)
     _CSV_NUMBERS = itertools.count(1)
     _TITLE[0] = ""
-    set_lang(lang)
+    set_language(lang)
 
 
 def _label(key: str, lang: str) -> str:

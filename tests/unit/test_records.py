@@ -221,3 +221,23 @@ def test_a_summary_box_carries_the_reports_headline(monkeypatch):
 
     label = message("estimate.escalation.first_level_share", "ja")
     assert headline["figures"] == [f"{label}：85.0%（95%信頼区間 80.0%〜90.0%）"]
+
+
+def test_a_result_shows_itself_in_the_language_set_by_one_public_call():
+    import wardanalysis as wa
+    import wardanalysis.models as M
+
+    res = M.trend()
+    try:
+        import html
+
+        wa.set_language("en")
+        english = res._repr_html_()
+        assert html.escape(res.title("en")) in english
+        wa.set_language("ja")
+        assert html.escape(res.title("ja")) in res._repr_html_()
+        assert html.escape(res.title("en")) not in res._repr_html_()
+        with pytest.raises(KeyError, match="unknown language"):
+            wa.set_language("fr")
+    finally:
+        wa.set_language("ja")
