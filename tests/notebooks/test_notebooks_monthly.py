@@ -25,8 +25,22 @@ def test_the_design_study_records_power_and_minimum_detectable_changes():
         assert f"design.mdc_{res}" in keys and f"design.power_at_30.{res}" in keys
         assert f"design.size_nominal_{res}" in keys
         assert "replications" in keys[f"design.power_at_30.{res}"]["interval"]
-    # more data never lowers power much: the five wards' months beat the yearly totals
-    assert keys["design.power_at_30.wards"]["value"] > keys["design.power_at_30.yearly"]["value"]
+        assert "Monte Carlo SE" in keys[f"design.power_at_30.{res}"]["interval"]
+    # the ward panel's test is the city model's: the same power, not a second estimate of it
+    assert keys["design.power_at_30.wards"]["value"] == keys["design.power_at_30.monthly"]["value"]
+
+
+def test_the_yearly_answer_of_the_design_study_agrees_with_the_report_on_requests():
+    """04's minimum detectable change for yearly data is 01's, computed exactly (noncentral t):
+    the same standard error, so it differs from 01's t_{0.975} + t_{0.8} figure only by that
+    approximation, and lies inside the range the dispersion's interval allows."""
+    design = {r["key"]: r["value"] for r in _records("04_data_needed")}
+    requests = {r["key"]: r["value"] for r in _records("01_requests_covid")}
+    exact = design["design.mde_ratio_yearly_exact"]
+    assert design["design.mde_ratio_yearly_exact.dispersion_high"] < exact < \
+        design["design.mde_ratio_yearly_exact.dispersion_low"]
+    assert exact == pytest.approx(requests["requests.its_level_mde_ratio"], rel=0.05)
+    assert exact <= requests["requests.its_level_mde_ratio"] + 1e-9
 
 
 def test_the_monthly_example_marks_every_record_simulated():

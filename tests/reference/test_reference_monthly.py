@@ -15,6 +15,7 @@ from wardanalysis import inputs
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo
 from wardanalysis.models import simulate
+from wardanalysis.models.periods import CovidPeriod
 
 
 def _irls(y, X, iterations=100):
@@ -306,15 +307,16 @@ def test_ward_share_of_deviance_by_numpy(log):
 def test_batched_irls_matches_one_fit_at_a_time():
     rng = np.random.default_rng(5)
     cells = simulate.months_of(range(2017, 2024)).assign(covid=lambda d: d["fiscal_year"] >= 2020)
-    X = D.design_matrix(cells, "monthly", 2023)
-    Y = rng.poisson(np.exp(X @ np.r_[3.5, -0.15, -0.3, 0.1, 0.05, -0.05, 0.02])[None] *
+    X, _, term = D.design_matrix(cells, "monthly", CovidPeriod(2020, 2023))
+    np.testing.assert_allclose(X, _design(cells))  # the monthly page's design, written here
+    Y = rng.poisson(np.exp(X @ np.r_[3.5, -0.15, 0.1, 0.05, -0.05, 0.02, -0.3, 0.0])[None] *
                     rng.gamma(5, 0.2, (6, len(cells))))
-    est, se, df = D.batch_qp(X, Y)
+    est, se, df = D.batch_qp(X, Y, term)
     for i in range(len(Y)):
         beta, mu, bread = _irls(Y[i].astype(float), X)
         phi = max(1.0, np.sum((Y[i] - mu) ** 2 / mu) / (len(cells) - X.shape[1]))
-        assert est[i] == pytest.approx(beta[2], rel=1e-7, abs=1e-9)
-        assert se[i] == pytest.approx(np.sqrt(bread[2, 2] * phi), rel=1e-6)
+        assert est[i] == pytest.approx(beta[term], rel=1e-7, abs=1e-9)
+        assert se[i] == pytest.approx(np.sqrt(bread[term, term] * phi), rel=1e-6)
     assert df == len(cells) - X.shape[1]
 
 
@@ -333,10 +335,10 @@ def test_yearly_estimates_spread_as_the_poisson_information_says():
     cells, counts = simulate.simulate_counts(cal, range(2017, 2024), [0.8], replications=4000,
                                              seed=1)
     yc, yearly = simulate.yearly_totals(cells, counts)
-    X = D.design_matrix(yc, "yearly", 2023)
+    X, rows, term = D.design_matrix(yc, "yearly", CovidPeriod(2020, 2023))
     mu = simulate.expected_monthly(cal, range(2017, 2024), 0.8).groupby("fiscal_year")[
         "expected"].sum().to_numpy()
-    se = np.sqrt(np.linalg.inv(X.T @ (mu[:, None] * X))[2, 2])
-    est, _, _ = D.batch_qp(X, yearly[0])
+    se = np.sqrt(np.linalg.inv(X.T @ (mu[:, None] * X))[term, term])
+    est, _, _ = D.batch_qp(X, yearly[0][:, rows], term)
     assert abs(est.mean() - np.log(0.8)) < 4 * se / np.sqrt(len(est))
     assert est.std() == pytest.approx(se, rel=0.06)

@@ -1,28 +1,43 @@
 """The design study: how large a COVID level change could each kind of data detect?
 
-Data are SIMULATED (``wardanalysis.models.simulate``, calibrated to the shipped yearly series: its
-level, trend and dispersion) at three resolutions of the same simulated requests — yearly
-totals (the data available today), monthly city-wide counts, monthly counts for the five
-wards — over FY2017–FY2023 and FY2017–FY2025. Each simulated data set is analysed with the
-model one would fit to it: a log-linear quasi-Poisson GLM with a trend, a level change in the
-COVID period (and, where the data go past it, a level after it), plus month-of-year harmonics
-for monthly data and ward effects for ward data. A drop is detected when the two-sided test of
-the COVID level term rejects at 5%.
+Yearly totals (the data available today) are answered exactly: the minimum detectable level
+change of the model of the report on requests (:func:`~wardanalysis.models.its.
+interrupted_time_series`: trend, level and slope change at the COVID start, quasi-Poisson, t on
+its residual df) from the noncentral t distribution (:func:`exact_mde_ratio`), with the range
+that the dispersion's 95% interval on those few degrees of freedom allows.
 
-The extra-Poisson variation shared by the months of a year (or by the wards of a month) makes
-the usual test reject a true null more often than 5% for monthly data; the study reports that
-actual size, and its power is that of a test calibrated to a true 5% size under the assumed
-model (its critical value is the 95th percentile of the statistic on data without an effect),
-so that no resolution gains power by over-rejecting.
+The comparison of resolutions is SIMULATED (``wardanalysis.models.simulate``, calibrated to the
+shipped yearly series: its level and trend, and the dispersion of the same model of the report
+on requests) at three resolutions of the same simulated requests — yearly totals, monthly
+city-wide counts, monthly counts for the five wards — over FY2017–FY2023 and FY2017–FY2025.
+Each simulated data set is analysed with the model the reports fit to such data, and the test
+is the one they run, at its nominal 5%:
 
-Fits are vectorised: one batched IRLS over every replication and effect (:func:`batch_qp`);
-the random draws are common to every effect size (smooth power curves). Deterministic for a
-seed.
+- yearly totals: the yearly model above; the years after the COVID period are left out of the
+  fit, as that model does;
+- monthly counts: the model of the monthly page (:func:`~wardanalysis.models.monthly.
+  monthly_design`: trend, month-of-year harmonics, level and slope change at the COVID start and
+  at the period's end), with CR2 cluster-robust standard errors by fiscal year and Student's t
+  on Bell–McCaffrey degrees of freedom (:func:`batch_cr2`, the same formulas as
+  :func:`~wardanalysis.models.monthly.cluster_robust`);
+- the five wards' monthly counts: ward fixed effects and the same terms. Its level change and
+  its CR2 interval equal the city model's for every data set (tested), so its power is the
+  city model's, not computed twice.
+
+Power is the rejection rate of that test; its actual size (the rejection rate with no effect)
+is reported beside it, each with its Monte Carlo standard error. Two powers are called
+different only when they differ by more than twice the Monte Carlo standard error of their
+difference (:data:`TIE_SE`); otherwise the page says they are the same within that error.
+
+Fits are vectorised over replications and effects; the random draws are common to every effect
+size (smooth power curves) and to the resolutions (one simulated set of requests seen three
+ways). Deterministic for a seed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,48 +47,122 @@ import numpy as np
 import pandas as pd
 
 from ..glossary import label
-from ..messages import message
-from ..results import Estimate, Result, Years, fmt_pct, years_text
+from ..results import Dates, Estimate, Pct, Result, Said, Term, Years, fmt_pct, years_text
 from . import simulate as S
+from .periods import CovidPeriod
 
-__all__ = ["DesignResult", "RESOLUTIONS", "batch_qp", "design_matrix", "power_study"]
+__all__ = ["DesignResult", "RESOLUTIONS", "batch_cr2", "batch_qp", "design_matrix",
+           "exact_mde_ratio", "exact_power", "power_study"]
 
 RESOLUTIONS = ("yearly", "monthly", "wards")
-DROPS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+DROPS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 SPANS = ((2017, 2023), (2017, 2025))
+#: Two simulated powers are said to differ only beyond this many Monte Carlo standard errors of
+#: their difference.
+TIE_SE = 2.0
 #: The assumptions compared in the sensitivity: shares of the extra-Poisson variance at the
 #: year, city-month and ward-month level.
 #: ``quarter_dispersion`` keeps the main split but a quarter of the extra-Poisson variance
 #: (the shipped series' dispersion includes the start-up year and any real COVID effect).
 SCENARIOS = {"main": (1 / 3, 1 / 3, 1 / 3), "month_level": (0.0, 0.5, 0.5),
              "year_level": (0.8, 0.1, 0.1), "quarter_dispersion": (1 / 3, 1 / 3, 1 / 3)}
+ALPHA = 0.05
+TARGET = 0.8
+#: The date of the ward populations the simulator's ward shares use (``simulate.calibrate``).
+POPULATION_DATE = dt.date(2022, 12, 1)
 
 
-def design_matrix(cells: pd.DataFrame, resolution: str, covid_end: int) -> np.ndarray:
-    """The analysis model's design for ``cells`` (years, months or ward-months)."""
-    fy = cells["fiscal_year"].to_numpy(float)
+# --- exact power of the yearly t-test -----------------------------------------------------------
+
+
+def exact_power(ncp: float, df: float, alpha: float = ALPHA) -> float:
+    """Power of the two-sided t-test at ``alpha`` on ``df`` degrees of freedom when the true
+    effect is ``ncp`` standard errors: ``P(|T| > t_{1-alpha/2})`` with ``T`` noncentral t."""
+    from scipy import stats as sps
+
+    t = sps.t.ppf(1 - alpha / 2, df)
+    # the far tail against the effect underflows to NaN in scipy for a large ncp: it is ~0
+    return float(sps.nct.sf(t, df, ncp) + np.nan_to_num(sps.nct.cdf(-t, df, ncp)))
+
+
+def exact_mde_ratio(se_log: float, df: float, alpha: float = ALPHA, power: float = TARGET
+                    ) -> float:
+    """The rate ratio below 1 that the two-sided t-test of a log-linear coefficient with
+    standard error ``se_log`` on ``df`` degrees of freedom detects with probability ``power``:
+    ``exp(-delta se)`` with ``delta`` the noncentrality at which :func:`exact_power` equals
+    ``power`` (the usual ``t_{1-alpha/2} + t_{power}`` is an approximation to it)."""
+    from scipy.optimize import brentq
+
+    delta = brentq(lambda d: exact_power(d, df, alpha) - power, 0.0, 20.0, xtol=1e-12)
+    return float(math.exp(-delta * se_log))
+
+
+@dataclass(frozen=True)
+class YearlyExact:
+    """The exact minimum detectable level change of the yearly model on the shipped data."""
+
+    ratio: float  # at the estimated dispersion
+    ratio_low: float  # at the upper end of the dispersion's 95% interval (a larger drop)
+    ratio_high: float  # at the lower end (a smaller drop)
+    dispersion: float
+    dispersion_low: float
+    dispersion_high: float
+    df: int
+    se_log: float
+    years: tuple[int, ...]
+
+
+def yearly_exact(data_dir=None) -> YearlyExact:
+    """:func:`exact_mde_ratio` of the level change in the model of the report on requests, on
+    the shipped (or overlaid) yearly data, at its estimated dispersion and at the ends of the
+    dispersion's 95% interval (``df * phi / chi2``; the scale never below 1, as in the fit)."""
+    from scipy import stats as sps
+
+    from .its import interrupted_time_series
+
+    its = interrupted_time_series(data_dir=data_dir, negative_binomial=False)
+    fit = its.fit
+    se, df, phi = fit.se("covid_period"), int(fit.df_resid), float(fit.dispersion)
+    lo = df * phi / sps.chi2.ppf(1 - ALPHA / 2, df)
+    hi = df * phi / sps.chi2.ppf(ALPHA / 2, df)
+
+    def at(p: float) -> float:
+        return exact_mde_ratio(se * math.sqrt(max(1.0, p) / fit.scale), df)
+
+    return YearlyExact(at(phi), at(hi), at(lo), phi, lo, hi, df, se,
+                       tuple(int(y) for y in its.fit_years()))
+
+
+# --- the analyses, batched over replications --------------------------------------------------
+
+
+def design_matrix(cells: pd.DataFrame, resolution: str, period: CovidPeriod
+                  ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The analysis model's design for ``cells`` (years, months or ward-months of
+    :func:`~wardanalysis.models.simulate.simulate_counts`): ``(X, rows, term)`` with ``rows``
+    the cells the model uses (the yearly model leaves the years after the COVID period out) and
+    ``term`` the column of the level change at the COVID start."""
+    from .its import its_design
+    from .monthly import monthly_design
+
     if resolution == "yearly":
-        t = fy - fy.min()
-    else:
-        t = (cells["index"].to_numpy(float) + 0.5) / 12
-    cols = [np.ones_like(t), t, cells["covid"].to_numpy(float)]
-    after = fy > covid_end
-    if after.any():
-        cols.append(after.astype(float))
-    if resolution != "yearly":
-        m = cells["month"].to_numpy(float)
-        cols += [f(2 * np.pi * k * m / 12) for k in (1, 2) for f in (np.sin, np.cos)]
+        fy = cells["fiscal_year"].to_numpy(int)
+        rows = fy <= period.end
+        X = its_design(fy[rows], period.start)
+        return X.to_numpy(float), rows, list(X.columns).index("covid_period")
+    frame = cells.assign(start=pd.to_datetime(dict(year=cells["year"], month=cells["month"],
+                                                   day=1))).reset_index(drop=True)
+    X = monthly_design(frame, period)
     if resolution == "wards":
-        wards = cells["ward"].to_numpy()
-        cols += [(wards == w).astype(float) for w in S.WARDS[1:]]
-    return np.column_stack(cols)
+        for w in S.WARDS[1:]:
+            X[f"ward_{w}"] = (frame["ward"] == w).astype(float)
+    return X.to_numpy(float), np.ones(len(cells), bool), list(X.columns).index("covid_level")
 
 
-def batch_qp(X: np.ndarray, Y: np.ndarray, term: int = 2, iterations: int = 25,
-             tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray, int]:
-    """Poisson IRLS for many count vectors at once: ``Y`` is ``(series, n)``, ``X`` ``(n, p)``.
-    Returns the coefficient of column ``term`` for each series, its quasi-Poisson standard
-    error (Poisson covariance times max(1, Pearson chi2 / df)) and the residual df."""
+def _irls(X: np.ndarray, Y: np.ndarray, iterations: int = 50, tol: float = 1e-10
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson IRLS for many count vectors at once: ``Y`` is ``(series, n)``, ``X`` ``(n, p)``;
+    returns the coefficients ``(series, p)`` and fitted means ``(series, n)``."""
     Y = np.asarray(Y, dtype=float)
     n, p = X.shape
     # X' W X for every series as one matrix product: W's diagonal times the rows' outer products
@@ -83,23 +172,70 @@ def batch_qp(X: np.ndarray, Y: np.ndarray, term: int = 2, iterations: int = 25,
     beta = np.zeros((Y.shape[0], p))
     for _ in range(iterations):
         z = eta + (Y - mu) / mu
-        XtWX = (mu @ XX).reshape(-1, p, p)
-        XtWz = (mu * z) @ X
-        new = np.linalg.solve(XtWX, XtWz[..., None])[..., 0]
+        new = np.linalg.solve((mu @ XX).reshape(-1, p, p), ((mu * z) @ X)[..., None])[..., 0]
         eta = np.clip(new @ X.T, -30, 30)
         mu = np.exp(eta)
         done = np.max(np.abs(new - beta)) < tol
         beta = new
         if done:
             break
+    return beta, mu
+
+
+def batch_qp(X: np.ndarray, Y: np.ndarray, term: int = 2, iterations: int = 50,
+             tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, int]:
+    """Quasi-Poisson fits of many count vectors (the yearly model's test): the coefficient of
+    column ``term`` for each series, its standard error (Poisson covariance times
+    max(1, Pearson chi2 / df)) and the residual df."""
+    Y = np.asarray(Y, dtype=float)
+    n, p = X.shape
+    beta, mu = _irls(X, Y, iterations, tol)
+    XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
     cov = np.linalg.inv((mu @ XX).reshape(-1, p, p))
     df = n - p
     phi = np.sum((Y - mu) ** 2 / mu, axis=1) / df
-    se = np.sqrt(cov[:, term, term] * np.maximum(1.0, phi))
-    return beta[:, term], se, df
+    return beta[:, term], np.sqrt(cov[:, term, term] * np.maximum(1.0, phi)), df
 
 
-def _mdc(drops: np.ndarray, power: np.ndarray, target: float = 0.8) -> float:
+def batch_cr2(X: np.ndarray, Y: np.ndarray, clusters: np.ndarray, term: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Poisson fits of many count vectors with the CR2 cluster-robust standard error of column
+    ``term`` and its Bell–McCaffrey degrees of freedom (the monthly page's test; the formulas
+    of :func:`wardanalysis.models.monthly.cluster_robust`, batched): with ``X̃ = sqrt(mu) X``,
+    ``r = (y − mu) / sqrt(mu)``, ``B = (X̃'X̃)^-1``, ``A_g = (I − H_gg)^(−1/2)``,
+    ``V = B Σ_g X̃_g' A_g r_g r_g' A_g X̃_g B`` and, for ``c`` the unit vector of ``term``,
+    ``G_g = (I − H)_{·g} A_g X̃_g B c``, ``df = tr(G'G)² / tr((G'G)²)``."""
+    Y = np.asarray(Y, dtype=float)
+    beta, mu = _irls(X, Y)
+    sw = np.sqrt(mu)
+    Xt = sw[..., None] * X[None]
+    r = (Y - mu) / sw
+    B = np.linalg.inv(np.einsum("rni,rnj->rij", Xt, Xt))
+    Bc = B[:, :, term]
+    codes = pd.factorize(np.asarray(clusters))[0]
+    n_groups = int(codes.max()) + 1
+    meat = np.zeros_like(B)
+    U = np.zeros((*Y.shape, n_groups))
+    for g in range(n_groups):
+        ix = np.flatnonzero(codes == g)
+        Xg = Xt[:, ix, :]
+        M = np.eye(len(ix))[None] - Xg @ B @ Xg.transpose(0, 2, 1)
+        vals, vecs = np.linalg.eigh(M)
+        # Moore–Penrose inverse square root where one cluster alone fixes a combination
+        inv = np.where(vals > 1e-10, 1 / np.sqrt(np.clip(vals, 1e-300, None)), 0.0)
+        A = (vecs * inv[:, None, :]) @ vecs.transpose(0, 2, 1)
+        s = np.einsum("rmi,rm->ri", Xg, np.einsum("rmk,rk->rm", A, r[:, ix]))
+        meat += s[:, :, None] * s[:, None, :]
+        U[:, ix, g] = np.einsum("rmk,rk->rm", A, np.einsum("rki,ri->rk", Xg, Bc))
+    V = B @ meat @ B
+    # (I − H) U without forming H: U − X̃ B X̃' U
+    G = U - Xt @ (B @ np.einsum("rni,rng->rig", Xt, U))
+    GG = np.einsum("rng,rnh->rgh", G, G)
+    df = np.trace(GG, axis1=1, axis2=2) ** 2 / np.trace(GG @ GG, axis1=1, axis2=2)
+    return beta[:, term], np.sqrt(V[:, term, term]), df
+
+
+def _mdc(drops: np.ndarray, power: np.ndarray, target: float = TARGET) -> float:
     """The smallest drop with ``power >= target``, interpolated linearly; NaN if none."""
     above = np.nonzero(power >= target)[0]
     if not above.size:
@@ -111,29 +247,77 @@ def _mdc(drops: np.ndarray, power: np.ndarray, target: float = 0.8) -> float:
     return float(x0 + (target - p0) * (x1 - x0) / (p1 - p0))
 
 
-def _study(cal, span, shares, drops, replications, seed):
+def _rejections(cal, span, shares, n_effects_drops, replications, seed):
+    """Per resolution, whether the analysis' test rejects at nominal 5%: a boolean array
+    ``(effects, replications)`` (the first effect is no effect)."""
     from scipy import stats as sps
 
+    drops = n_effects_drops
     years = list(range(span[0], span[1] + 1))
     effects = [1.0, *(1 - d for d in drops)]
+    period = CovidPeriod(cal.covid_start, cal.covid_end)
     cells, counts = S.simulate_counts(cal, years, effects, replications=replications,
                                       variance_shares=shares, seed=seed)
-    views = {"wards": (cells, counts), "monthly": S.city_months(cells, counts),
-             "yearly": S.yearly_totals(cells, counts)}
+    out = {}
+    yc, yearly = S.yearly_totals(cells, counts)
+    X, rows, term = design_matrix(yc, "yearly", period)
+    est, se, df = batch_qp(X, yearly.reshape(-1, yearly.shape[-1])[:, rows], term)
+    out["yearly"] = (np.abs(est / se) > sps.t.ppf(1 - ALPHA / 2, df)).reshape(len(effects), -1)
+    mc, city = S.city_months(cells, counts)
+    X, _, term = design_matrix(mc, "monthly", period)
+    est, se, df = batch_cr2(X, city.reshape(-1, city.shape[-1]), mc["fiscal_year"].to_numpy(),
+                            term)
+    out["monthly"] = (np.abs(est / se) > sps.t.ppf(1 - ALPHA / 2, df)).reshape(len(effects), -1)
+    # the ward panel's level change and CR2 interval are the city model's (tested): same test
+    out["wards"] = out["monthly"]
+    return out
+
+
+def _mc_se(p: float, n: int) -> float:
+    return math.sqrt(max(p * (1 - p), 0.0) / n)
+
+
+def _study(cal, span, shares, drops, replications, seed):
+    rej = _rejections(cal, span, shares, drops, replications, seed)
     rows = []
     for res in RESOLUTIONS:
-        c, y = views[res]
-        X = design_matrix(c, res, cal.covid_end)
-        est, se, df = batch_qp(X, y.reshape(-1, y.shape[-1]))
-        stat = np.abs(est / se).reshape(len(effects), replications)
-        nominal = float(sps.t.ppf(0.975, df))
-        crit = float(np.quantile(stat[0], 0.95))  # the size-calibrated critical value
-        power = (stat[1:] > crit).mean(axis=1)
-        for d, pw, pn in zip(drops, power, (stat[1:] > nominal).mean(axis=1), strict=True):
+        r = rej[res]
+        size = float(r[0].mean())
+        for i, d in enumerate(drops, start=1):
+            pw = float(r[i].mean())
+            # the paired Monte Carlo error of the difference from the yearly totals' power
+            diff = r[i].astype(float) - rej["yearly"][i]
             rows.append({"resolution": res, "span": f"{span[0]}-{span[1]}", "drop": float(d),
-                         "power": float(pw), "power_nominal": float(pn),
-                         "size_nominal": float((stat[0] > nominal).mean()), "df": int(df)})
+                         "power": pw, "power_se": _mc_se(pw, replications),
+                         "vs_yearly_se": float(diff.std(ddof=1) / math.sqrt(replications)),
+                         "size_nominal": size, "size_se": _mc_se(size, replications)})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class _Paragraph:
+    """Sentences for a message: catalogue keys (or :class:`Said`) filled from ``facts``, joined
+    as the language joins sentences."""
+
+    parts: tuple[Any, ...]
+    facts: Any
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        from ..messages import message
+
+        return ("" if lang == "ja" else " ").join(
+            p.__lang_format__("", lang) if isinstance(p, Said) else
+            message(p, lang, **dict(self.facts)) for p in self.parts)
+
+
+def _change(before: float, after: float, se: float) -> str:
+    """``up``, ``down`` or ``same``: ``after`` against ``before`` beyond :data:`TIE_SE`
+    Monte Carlo standard errors of the difference."""
+    if after - before > TIE_SE * se:
+        return "up"
+    if before - after > TIE_SE * se:
+        return "down"
+    return "same"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -142,55 +326,58 @@ class DesignResult(Result):
     replications: int = 0
     sensitivity: pd.DataFrame | None = None
     calibration: Any = None
+    exact: YearlyExact | None = None
 
     @property
     def sources(self) -> tuple[str, ...]:  # type: ignore[override]
         return ("simulated",)
 
-    def power_at(self, resolution: str, drop: float, span: str = "2017-2023") -> float:
+    def row(self, resolution: str, drop: float, span: str = "2017-2023") -> pd.Series:
         d = self.data
-        row = d[(d["resolution"] == resolution) & (d["span"] == span)
-                & (np.isclose(d["drop"], drop))]
-        return float(row["power"].iloc[0])
+        return d[(d["resolution"] == resolution) & (d["span"] == span)
+                 & (np.isclose(d["drop"], drop))].iloc[0]
 
-    def _mdc_text(self, key: str, lang: str) -> str:
-        v = self.estimate(key).value
-        if math.isnan(v):
-            return message("design.mdc_beyond", lang, drop=fmt_pct(max(self.data["drop"])))
-        return fmt_pct(v)
-
-    def _facts(self, lang: str) -> dict[str, str]:
-        p = {r: self.power_at(r, 0.3) for r in RESOLUTIONS}
-        long = {r: self.power_at(r, 0.3, "2017-2025") for r in RESOLUTIONS}
-        best = max(("monthly", "wards"), key=lambda r: p[r])
-        rec = ("design.recommend_monthly" if max(p["monthly"], p["wards"]) >= 0.8 else
-               "design.recommend_none")
-        return {"span": years_text([2017, 2023], lang),
-                "p_yearly": fmt_pct(p["yearly"]), "p_monthly": fmt_pct(p["monthly"]),
-                "p_wards": fmt_pct(p["wards"]),
-                "mdc_yearly": self._mdc_text("design.mdc_yearly", lang),
-                "mdc_monthly": self._mdc_text("design.mdc_monthly", lang),
-                "mdc_wards": self._mdc_text("design.mdc_wards", lang),
-                "p_long_yearly": fmt_pct(long["yearly"]), "p_long_wards": fmt_pct(long["wards"]),
-                "recommendation": message(rec, lang, best=message(f"design.best_{best}", lang))}
+    def power_at(self, resolution: str, drop: float, span: str = "2017-2023") -> float:
+        return float(self.row(resolution, drop, span)["power"])
 
     def key_figures(self) -> list[Estimate]:
         """None: a minimum detectable change may lie beyond the grid; the answer states it."""
         return []
 
     def prose_facts(self) -> dict[str, Any]:
-        """Facts for the notebook's prose: the spans studied (the first is the data's)."""
-        (first, last), (_, longer) = SPANS
+        """Facts for the notebook's prose: the spans studied (the first is the data's), the
+        COVID period, the drops simulated, the simulator's settings and the closing paragraph."""
+        import inspect
+
+        spans = sorted(self.data["span"].unique())
+        first, last = (int(x) for x in spans[0].split("-"))
+        longer = int(spans[-1].split("-")[1])
+        cal = self.calibration
+        defaults = inspect.signature(S.simulate_counts).parameters
+        main = SCENARIOS["main"]
         return {"n_years": last - first + 1, "span": Years(range(first, last + 1)),
-                "long_span": Years(range(first, longer + 1)), "extra": longer - last}
+                "long_span": Years(range(first, longer + 1)), "extra": longer - last,
+                "covid": Years(range(cal.covid_start, cal.covid_end + 1)),
+                "drop_min": Pct(float(self.data["drop"].min()), 0),
+                "drop_max": Pct(float(self.data["drop"].max()), 0),
+                "season": Pct(float(defaults["seasonal_amplitude"].default), 0),
+                "ward_sd": float(defaults["ward_sd"].default),
+                "n_wards": len(S.WARDS), "n_parts": len(main),
+                "pop_date": Dates((POPULATION_DATE,)),
+                "conclusion": _Paragraph(tuple(self.facts["conclusion_keys"]), self.facts)}
 
     def answer(self, lang: str) -> str:
         """The summary box's answer: the text without its caveat."""
-        return self._text(lang)
+        return self._body(lang)
+
+    def conclusion(self, lang: str) -> str:
+        """The page's closing paragraph, chosen by the sensitivity table's numbers."""
+        return self.prose_facts()["conclusion"].__lang_format__("", lang)
 
     def power_table(self, lang: str) -> pd.DataFrame:
-        """Power per resolution and span (rows) and drop (columns), and the minimum detectable
-        change, for display."""
+        """Power per resolution and span (rows) and drop (columns), the minimum detectable
+        change, the usual test's actual size and the largest Monte Carlo standard error of the
+        row's powers, for display."""
         rows = []
         for (res, span), part in self.data.groupby(["resolution", "span"], sort=False):
             yrs = [int(x) for x in span.split("-")]
@@ -200,29 +387,35 @@ class DesignResult(Result):
             key = f"design.mdc_{res}" + ("" if span == "2017-2023" else f".fy{yrs[1]}")
             row["mdc_drop"] = self.estimate(key).value
             row["size_nominal"] = float(part["size_nominal"].iloc[0])
+            row["mc_se_max"] = float(part["power_se"].max())
             rows.append(row)
         return pd.DataFrame(rows)
 
     def sensitivity_table(self) -> pd.DataFrame:
-        """Minimum detectable change, power at a 30% drop and the usual test's actual size under
-        each assumption (FY2017–FY2023), for display."""
-        out = self.sensitivity.copy()
+        """Minimum detectable change, power at a 30% drop and the test's actual size under
+        each assumption (FY2017–FY2023), for display (the wards' rows equal the city's)."""
+        out = self.sensitivity[self.sensitivity["resolution"] != "wards"].copy()
         out["scenario"] = "scenario_" + out["scenario"]
         out["resolution"] = "resolution_" + out["resolution"]
-        return out.rename(columns={"power_30": "power_at_30"})
-
-    def _text(self, lang: str) -> str:
-        return message("design.answer", lang, **self._facts(lang))
+        return out.drop(columns=["vs_yearly_se"]).rename(columns={"power_30": "power_at_30"})
 
     def _plot(self, ax: Any, lang: str) -> None:
-        colors = {"yearly": "#555555", "monthly": "#0173B2", "wards": "#DE8F05"}
+        colors = {"yearly": "#555555", "monthly": "#0173B2"}
         styles = {"2017-2023": "-", "2017-2025": "--"}
         for (res, span), part in self.data.groupby(["resolution", "span"], sort=False):
+            if res == "wards":  # the same test as the city-wide counts: the same curve
+                continue
             yrs = [int(x) for x in span.split("-")]
+            name = label(f"resolution_{res}", lang)
             ax.plot(100 * part["drop"], part["power"], color=colors[res], ls=styles[span],
-                    marker="o", ms=3, label=f"{label(f'resolution_{res}', lang)}（{years_text(yrs, lang)}）"
-                    if lang == "ja" else f"{label(f'resolution_{res}', lang)} ({years_text(yrs, lang)})")
-        ax.axhline(0.8, color="#999999", lw=0.8, ls=":")
+                    marker="o", ms=3, label=f"{name}（{years_text(yrs, lang)}）"
+                    if lang == "ja" else f"{name} ({years_text(yrs, lang)})")
+        if self.exact is not None:
+            grid = np.linspace(float(self.data["drop"].min()), float(self.data["drop"].max()), 50)
+            ax.plot(100 * grid, [exact_power(-math.log(1 - g) / self.exact.se_log, self.exact.df)
+                                 for g in grid], color="#555555", lw=0.8, ls=":",
+                    label=label("power_exact_yearly", lang))
+        ax.axhline(TARGET, color="#999999", lw=0.8, ls=":")
         ax.set_ylim(0, 1.02)
         from matplotlib.ticker import PercentFormatter
 
@@ -231,72 +424,157 @@ class DesignResult(Result):
         ax.set_xlabel(label("drop", lang))
         ax.set_ylabel(label("power", lang))
         ax.set_title(label(self.title_key, lang))
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", fontsize=8)
+
+
+def _texts(table: pd.DataFrame, sens: pd.DataFrame | None, exact: YearlyExact,
+           spans: Sequence[tuple[int, int]], replications: int) -> tuple[dict, tuple, tuple]:
+    """The facts and the sentences of the answer and of the conclusion, chosen by the numbers."""
+    first = f"{spans[0][0]}-{spans[0][1]}"
+
+    def row(res: str, span: str = first, drop: float = 0.3) -> pd.Series:
+        return table[(table["resolution"] == res) & (table["span"] == span)
+                     & np.isclose(table["drop"], drop)].iloc[0]
+
+    has30 = bool(np.isclose(table["drop"], 0.3).any())
+    drop = 0.3 if has30 else float(table["drop"].iloc[len(table["drop"].unique()) // 2])
+    y, m = row("yearly", drop=drop), row("monthly", drop=drop)
+    facts: dict[str, Any] = {
+        "span": Years(range(spans[0][0], spans[0][1] + 1)), "reps": replications,
+        "drop": Pct(drop, 0), "target": Pct(TARGET, 0), "n_years": len(exact.years),
+        "mde": exact.ratio, "mde_drop": 1 - exact.ratio,
+        "mde_drop_low": 1 - exact.ratio_high, "mde_drop_high": 1 - exact.ratio_low,
+        "phi": exact.dispersion, "phi_low": exact.dispersion_low,
+        "phi_high": exact.dispersion_high, "df": exact.df,
+        "p_yearly": float(y["power"]), "p_monthly": float(m["power"]),
+        "size_yearly": float(y["size_nominal"]), "size_monthly": float(m["size_nominal"]),
+        "mc_pts": 100 * float(table["power_se"].max()), "tie_se": f"{TIE_SE:g}",
+        "n_clusters": spans[0][1] - spans[0][0] + 1,
+    }
+    keys: list[Any] = ["design.answer_exact", "design.answer_power"]
+    vs = _change(facts["p_yearly"], facts["p_monthly"], float(m["vs_yearly_se"]))
+    keys.append(f"design.monthly_vs_yearly.{vs}")
+    keys.append("design.wards_same")
+    for res in ("yearly", "monthly"):
+        key = f"design.mdc_{res}"
+        v = table.attrs["mdc"][key]
+        facts[f"mdc_{res}"] = Said("design.mdc_value", {"v": v}) if not math.isnan(v) else \
+            Said("design.mdc_beyond", {"drop": float(table["drop"].max())})
+    keys.append("design.answer_mdc")
+    if len(spans) > 1:
+        longer = f"{spans[1][0]}-{spans[1][1]}"
+        for res in ("yearly", "monthly"):
+            a, b = row(res, drop=drop), row(res, longer, drop)
+            se = math.hypot(float(a["power_se"]), float(b["power_se"]))
+            keys.append(Said(f"design.longer.{_change(a['power'], b['power'], se)}",
+                             {"what": Said(f"design.what_{res}"), "before": float(a["power"]),
+                              "after": float(b["power"]), "end": spans[1][1],
+                              "extra": spans[1][1] - spans[0][1], "drop": Pct(drop, 0)}))
+    reaches = facts["p_monthly"] >= TARGET
+    keys.append("design.recommend_monthly" if reaches and vs == "up" else
+                "design.recommend_partial" if vs == "up" else "design.recommend_none")
+    conclusion: list[Any] = []
+    if sens is not None:
+        monthly = sens[sens["resolution"] == "monthly"]
+        yearly = sens[sens["resolution"] == "yearly"].set_index("scenario")
+        moves = [_change(float(yearly.loc[sc, "power_30"]), float(p), float(se))
+                 for sc, p, se in zip(monthly["scenario"], monthly["power_30"],
+                                      monthly["vs_yearly_se"], strict=True)]
+        n_up, n_down, n_all = moves.count("up"), moves.count("down"), len(moves)
+        common = {"drop": Pct(drop, 0), "target": Pct(TARGET, 0),
+                  "n_clusters": facts["n_clusters"]}
+        conclusion.append(Said("design.conclusion.more_power_all" if n_up == n_all else
+                               "design.conclusion.less_power_all" if n_down == n_all else
+                               "design.conclusion.more_power_none" if n_up == 0 else
+                               "design.conclusion.more_power_some",
+                               {"n_up": n_up, "n_down": n_down, "n_same": n_all - n_up - n_down,
+                                "n_all": n_all, **common}))
+        main = float(monthly.loc[monthly["scenario"] == "main", "power_30"].iloc[0])
+        conclusion.append(Said("design.conclusion.main_reaches" if main >= TARGET else
+                               "design.conclusion.main_short", {"p": main, **common}))
+        best = monthly.loc[monthly["power_30"].idxmax()]
+        if best["scenario"] != "main":
+            conclusion.append(Said("design.conclusion.best_reaches" if best["power_30"] >= TARGET
+                                   else "design.conclusion.best_short",
+                                   {"scenario": Term(f"scenario_{best['scenario']}"),
+                                    "p": float(best["power_30"]), **common}))
+    conclusion += ["design.conclusion.unknown", "design.conclusion.volume"]
+    return facts, tuple(keys), tuple(conclusion)
 
 
 def power_study(*, replications: int = 400, drops: Sequence[float] = DROPS,
                 spans: Sequence[tuple[int, int]] = SPANS, seed: int = S.SEED,
                 sensitivity: bool = True, data_dir=None) -> DesignResult:
     """Power to detect a COVID level drop of each size in ``drops`` for each resolution and
-    span, and the minimum detectable change at 80% power (see the module docstring); with
-    ``sensitivity``, the minimum detectable changes over FY2017–FY2023 under each of
-    :data:`SCENARIOS`."""
-    cal = S.calibrate(data_dir)
+    span, the tests' actual sizes, and the minimum detectable change at 80% power (see the
+    module docstring); the exact minimum detectable change of the yearly model on the shipped
+    data; with ``sensitivity``, the same over FY2017–FY2023 under each of :data:`SCENARIOS`."""
+    exact = yearly_exact(data_dir)
+    # the simulation's extra variation is that of the yearly model the reports fit (its
+    # dispersion), not of a trend alone, so that the yearly answers agree
+    cal = dataclasses.replace(S.calibrate(data_dir), dispersion=exact.dispersion)
     drops = np.asarray(drops, dtype=float)
     table = pd.concat([_study(cal, span, SCENARIOS["main"], drops, replications, seed + i)
                        for i, span in enumerate(spans)], ignore_index=True)
-    est = []
+    est = [Estimate("design.mde_ratio_yearly_exact", exact.ratio,
+                    unit="rate ratio (80% power, 5% two-sided)",
+                    interval=f"noncentral t({exact.df}) at the estimated dispersion "
+                             f"{exact.dispersion:.1f}"),
+           Estimate("design.mde_ratio_yearly_exact.dispersion_high", exact.ratio_low,
+                    unit="rate ratio (80% power, 5% two-sided)",
+                    interval=f"at the upper end of the dispersion's 95% interval on {exact.df} "
+                             f"df (chi-square): {exact.dispersion_high:.1f}"),
+           Estimate("design.mde_ratio_yearly_exact.dispersion_low", exact.ratio_high,
+                    unit="rate ratio (80% power, 5% two-sided)",
+                    interval=f"at the lower end of the dispersion's 95% interval on {exact.df} "
+                             f"df (chi-square): {exact.dispersion_low:.1f}")]
+    mdc_values = {}
+    first = f"{spans[0][0]}-{spans[0][1]}"
     for res in RESOLUTIONS:
         for span in spans:
             key = f"{span[0]}-{span[1]}"
             part = table[(table["resolution"] == res) & (table["span"] == key)]
             mdc = _mdc(drops, part["power"].to_numpy())
             name = f"design.mdc_{res}" if span == spans[0] else f"design.mdc_{res}.fy{span[1]}"
+            mdc_values[name] = mdc
             est.append(Estimate(name, mdc, unit="share (level drop)",
                                 interval=f"simulation, {replications} replications; NaN: "
                                          f"not reached within {fmt_pct(drops.max())}"))
-        first = table[(table["resolution"] == res) & (table["span"] == f"{spans[0][0]}-{spans[0][1]}")]
-        at30 = first[np.isclose(first["drop"], 0.3)]
+        part = table[(table["resolution"] == res) & (table["span"] == first)]
+        at30 = part[np.isclose(part["drop"], 0.3)]
         if len(at30):
-            est.append(Estimate(f"design.power_at_30.{res}", float(at30["power"].iloc[0]),
-                                unit="share (power)",
-                                interval=f"simulation, {replications} replications"))
-        size = float(table.loc[(table["resolution"] == res) & (table["span"] ==
-                                                               f"{spans[0][0]}-{spans[0][1]}"),
-                               "size_nominal"].iloc[0])
+            p = float(at30["power"].iloc[0])
+            est.append(Estimate(f"design.power_at_30.{res}", p, unit="share (power)",
+                                interval=f"simulation, {replications} replications, Monte "
+                                         f"Carlo SE {_mc_se(p, replications):.3f}"))
+        size = float(part["size_nominal"].iloc[0])
         est.append(Estimate(f"design.size_nominal_{res}", size, unit="share (rejection rate "
-                            "under no effect)", interval=f"simulation, {replications} replications"))
+                            "at nominal 5% under no effect)",
+                            interval=f"simulation, {replications} replications, Monte Carlo "
+                                     f"SE {_mc_se(size, replications):.3f}"))
+    table.attrs["mdc"] = mdc_values
     sens = None
     if sensitivity:
         rows = []
         for name, shares in SCENARIOS.items():
             c = (dataclasses.replace(cal, dispersion=1 + (cal.dispersion - 1) / 4)
                  if name == "quarter_dispersion" else cal)
-            part = table[table["span"] == f"{spans[0][0]}-{spans[0][1]}"] if name == "main" else \
+            part = table[table["span"] == first] if name == "main" else \
                 _study(c, spans[0], shares, drops, replications, seed + 100)
             for res in RESOLUTIONS:
                 q = part[part["resolution"] == res]
+                at = q[np.isclose(q["drop"], 0.3)]
                 rows.append({"scenario": name, "resolution": res,
                              "mdc_drop": _mdc(drops, q["power"].to_numpy()),
-                             "power_30": float(q.loc[np.isclose(q["drop"], 0.3), "power"].iloc[0]),
+                             "power_30": float(at["power"].iloc[0]) if len(at) else math.nan,
+                             "vs_yearly_se": float(at["vs_yearly_se"].iloc[0]) if len(at)
+                             else math.nan,
                              "size_nominal": float(q["size_nominal"].iloc[0])})
         sens = pd.DataFrame(rows)
-    method = (f"Simulation ({replications} replications per effect size, resolution and span, "
-              f"seed {seed}) calibrated to the shipped yearly requests (log-linear trend "
-              f"{math.exp(cal.log_trend):.3f} per year, dispersion {cal.dispersion:.1f}); each "
-              "simulated data set is analysed by a quasi-Poisson GLM with a trend, a COVID-period "
-              "level (and an after-COVID level), month-of-year harmonics for monthly data and ward "
-              "effects for ward data; power is that of the test of the COVID level calibrated to "
-              "a true 5% size.")
-    method_ja = (f"配布された年度の件数（対数線形の傾向 1年あたり{math.exp(cal.log_trend):.3f}倍、過分散"
-                 f"{cal.dispersion:.1f}）に合わせたシミュレーション（効果の大きさ・データの細かさ・期間ごとに"
-                 f"{replications}回、乱数の種{seed}）。各模擬データを傾向・コロナ期間の水準（とコロナ後の"
-                 "水準）の準ポアソン一般化線形モデルで分析し、月別データには月の周期項、区別データには区の"
-                 "効果を加えた。検出力は、効果がないときに実際に5%で棄却するよう調整した検定のもの。")
-    keys = ("design.caveat_simulated", "design.caveat_assumptions")
+    facts, text_keys, conclusion = _texts(table, sens, exact, spans, replications)
+    facts.update({"trend": math.exp(cal.log_trend), "seed": seed, "conclusion_keys": conclusion})
+    keys = ("design.caveat_simulated", "design.caveat_assumptions", "design.caveat_mc")
     return DesignResult(
-        title_key="title_power_curves", estimates=tuple(est), method=method,
-        method_ja=method_ja, n_obs=replications,
-        caveats=tuple(message(k, "en") for k in keys),
-        caveats_ja=tuple(message(k, "ja") for k in keys), data=table,
-        replications=replications, sensitivity=sens, calibration=cal)
+        title_key="title_power_curves", estimates=tuple(est), method_key="design.method",
+        n_obs=replications, caveat_keys=keys, facts=facts, text_keys=text_keys, data=table,
+        replications=replications, sensitivity=sens, calibration=cal, exact=exact)
