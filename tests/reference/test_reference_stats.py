@@ -187,10 +187,21 @@ def test_prediction_intervals_match_delta_method_by_hand(ref, overdispersed):
                                                  mu.sum() * np.exp(e.t * se_log)], rtol=1e-6)
 
 
-def test_minimum_detectable_ratio_closed_form():
+def test_minimum_detectable_ratio_is_exact():
+    """The effect the t-test detects with 80% power: found by bisection on the noncentral t's
+    tails written out (not the t_{0.975} + t_{0.8} approximation, which it exceeds at 3 df)."""
     se, df = 0.327, 3
-    expected = np.exp((sps.t.ppf(0.975, df) + sps.t.ppf(0.8, df)) * se)
-    np.testing.assert_allclose(stats.minimum_detectable_ratio(se, df), expected, rtol=1e-10)
+    t = sps.t.ppf(0.975, df)
+
+    def power(d):
+        return sps.nct.sf(t, df, d) + sps.nct.cdf(-t, df, d)
+
+    lo, hi = 0.0, 20.0
+    while hi - lo > 1e-12:
+        lo, hi = ((lo + hi) / 2, hi) if power((lo + hi) / 2) < 0.8 else (lo, (lo + hi) / 2)
+    np.testing.assert_allclose(stats.minimum_detectable_ratio(se, df), np.exp(lo * se),
+                               rtol=1e-9)
+    assert stats.minimum_detectable_ratio(se, df) > np.exp((t + sps.t.ppf(0.8, df)) * se)
 
 
 def test_fisher_rx2_is_monte_carlo_beyond_the_enumeration_limit():

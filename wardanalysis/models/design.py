@@ -3,7 +3,7 @@
 Yearly totals (the data available today) are answered exactly: the minimum detectable level
 change of the model of the report on requests (:func:`~wardanalysis.models.its.
 interrupted_time_series`: trend, level and slope change at the COVID start, quasi-Poisson, t on
-its residual df) from the noncentral t distribution (:func:`exact_mde_ratio`), with the range
+its residual df) from the noncentral t distribution (:func:`wardanalysis.stats.minimum_detectable_ratio`), with the range
 that the dispersion's 95% interval on those few degrees of freedom allows.
 
 The comparison of resolutions is SIMULATED (``wardanalysis.models.simulate``, calibrated to the
@@ -46,13 +46,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import stats
 from ..glossary import label
 from ..results import Dates, Estimate, Pct, Result, Said, Term, Years, fmt_pct, years_text
 from . import simulate as S
 from .periods import CovidPeriod
 
 __all__ = ["DesignResult", "RESOLUTIONS", "batch_cr2", "batch_qp", "design_matrix",
-           "exact_mde_ratio", "exact_power", "power_study"]
+           "power_study"]
 
 RESOLUTIONS = ("yearly", "monthly", "wards")
 DROPS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -75,28 +76,6 @@ POPULATION_DATE = dt.date(2022, 12, 1)
 # --- exact power of the yearly t-test -----------------------------------------------------------
 
 
-def exact_power(ncp: float, df: float, alpha: float = ALPHA) -> float:
-    """Power of the two-sided t-test at ``alpha`` on ``df`` degrees of freedom when the true
-    effect is ``ncp`` standard errors: ``P(|T| > t_{1-alpha/2})`` with ``T`` noncentral t."""
-    from scipy import stats as sps
-
-    t = sps.t.ppf(1 - alpha / 2, df)
-    # the far tail against the effect underflows to NaN in scipy for a large ncp: it is ~0
-    return float(sps.nct.sf(t, df, ncp) + np.nan_to_num(sps.nct.cdf(-t, df, ncp)))
-
-
-def exact_mde_ratio(se_log: float, df: float, alpha: float = ALPHA, power: float = TARGET
-                    ) -> float:
-    """The rate ratio below 1 that the two-sided t-test of a log-linear coefficient with
-    standard error ``se_log`` on ``df`` degrees of freedom detects with probability ``power``:
-    ``exp(-delta se)`` with ``delta`` the noncentrality at which :func:`exact_power` equals
-    ``power`` (the usual ``t_{1-alpha/2} + t_{power}`` is an approximation to it)."""
-    from scipy.optimize import brentq
-
-    delta = brentq(lambda d: exact_power(d, df, alpha) - power, 0.0, 20.0, xtol=1e-12)
-    return float(math.exp(-delta * se_log))
-
-
 @dataclass(frozen=True)
 class YearlyExact:
     """The exact minimum detectable level change of the yearly model on the shipped data."""
@@ -113,7 +92,7 @@ class YearlyExact:
 
 
 def yearly_exact(data_dir=None) -> YearlyExact:
-    """:func:`exact_mde_ratio` of the level change in the model of the report on requests, on
+    """The exact minimum detectable ratio (:func:`wardanalysis.stats.minimum_detectable_ratio`) of the level change in the model of the report on requests, on
     the shipped (or overlaid) yearly data, at its estimated dispersion and at the ends of the
     dispersion's 95% interval (``df * phi / chi2``; the scale never below 1, as in the fit)."""
     from scipy import stats as sps
@@ -127,7 +106,7 @@ def yearly_exact(data_dir=None) -> YearlyExact:
     hi = df * phi / sps.chi2.ppf(ALPHA / 2, df)
 
     def at(p: float) -> float:
-        return exact_mde_ratio(se * math.sqrt(max(1.0, p) / fit.scale), df)
+        return 1 / stats.minimum_detectable_ratio(se * math.sqrt(max(1.0, p) / fit.scale), df)
 
     return YearlyExact(at(phi), at(hi), at(lo), phi, lo, hi, df, se,
                        tuple(int(y) for y in its.fit_years()))
@@ -412,7 +391,7 @@ class DesignResult(Result):
                     if lang == "ja" else f"{name} ({years_text(yrs, lang)})")
         if self.exact is not None:
             grid = np.linspace(float(self.data["drop"].min()), float(self.data["drop"].max()), 50)
-            ax.plot(100 * grid, [exact_power(-math.log(1 - g) / self.exact.se_log, self.exact.df)
+            ax.plot(100 * grid, [stats.exact_power(-math.log(1 - g) / self.exact.se_log, self.exact.df)
                                  for g in grid], color="#555555", lw=0.8, ls=":",
                     label=label("power_exact_yearly", lang))
         ax.axhline(TARGET, color="#999999", lw=0.8, ls=":")
