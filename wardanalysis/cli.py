@@ -164,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     interrupted command exits 130 (SIGINT) or 143 (SIGTERM) without a traceback; a broken pipe
     (``| head``) ends quietly; anything else is a bug and prints its traceback with a request to
     report it (exit 1). The signal handlers it sets are the caller's again when it returns,
-    except after an interruption: then SIGINT and SIGTERM stay ignored, so that a second signal
-    while the process exits cannot turn exit 130/143 into a death by signal."""
+    except after an interruption of the command line itself (``argv`` None): the process is
+    about to exit, and SIGINT and SIGTERM stay ignored so that a second signal cannot turn exit
+    130/143 into a death by signal."""
     import os
     import signal
     import traceback
@@ -181,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     def stopped(exc: BaseException) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal changes nothing now
             signal.signal(sig, signal.SIG_IGN)
-        previous.clear()  # nor after main returns
+        if argv is None:  # the command line: the process exits next; a second signal in
+            previous.clear()  # between must not kill it, so the handlers are not put back
         interrupted = isinstance(exc, KeyboardInterrupt)
         print(f"wardanalysis: {'interrupted' if interrupted else 'terminated'}", file=sys.stderr)
         return 130 if interrupted else 143

@@ -218,3 +218,18 @@ def unchanged():
         return lambda: assert_unchanged(before, df)
 
     return snapshot
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_are_left_as_found():
+    """A test that runs a command in this process must give back SIGINT and SIGTERM as it found
+    them: a handler left ignored is inherited by every command a later test starts (which then
+    cannot be stopped by the signal it is tested with)."""
+    import signal
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    after = {s: signal.getsignal(s) for s in before}
+    for s, handler in before.items():
+        signal.signal(s, handler)
+    assert after == before, "a test left the signal handlers changed"

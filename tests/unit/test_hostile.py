@@ -413,16 +413,18 @@ def test_a_signal_wrapped_by_an_import_is_still_an_interruption(monkeypatch):
             raise RuntimeError("Error calling __set_name__ on 'cached_property'") from exc
 
     monkeypatch.setattr(cli_module, "build_parser", interrupted_import)
-    before = signal.getsignal(signal.SIGINT)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         assert cli_module.main(["datasets"]) == 130
-        # a second signal while the process exits must not kill it: the signals stay ignored
-        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        # called with arguments (as a function), it gives the caller's handlers back; only the
+        # command line itself (argv None, exiting next) leaves them ignored
+        assert {s: signal.getsignal(s) for s in before} == before
+        monkeypatch.setattr(sys, "argv", ["wardanalysis", "datasets"])
+        assert cli_module.main() == 130
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
     finally:
-        signal.signal(signal.SIGINT, before)
-    monkeypatch.undo()
-    assert cli_module.main(["datasets"]) == 0  # a command that ends normally restores them
-    assert signal.getsignal(signal.SIGINT) is before
+        for s, handler in before.items():  # this test's process runs other tests' commands
+            signal.signal(s, handler)
 
 
 def test_messages_show_control_characters_never_act_on_them(tmp_path):

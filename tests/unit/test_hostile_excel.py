@@ -66,8 +66,9 @@ def _declare_huge(path: Path, empty_rows: int) -> None:
 
 def test_a_sheet_declaring_16384_columns_and_200000_empty_rows_is_read_within_bounds(tmp_path):
     """The workbook of issue 24 (0.5 MB declaring A1:XFD200002): read as its one data row, in a
-    child process whose peak resident memory stays under 400 MiB (it went past 2.5 GB when each
-    row was padded to the declared width)."""
+    child process whose peak resident memory stays under 800 MiB (it went past 2.5 GB when each
+    row was padded to the declared width). The bound is the failure's order of magnitude, not a
+    tight budget: the interpreter with pandas and openpyxl alone takes some 300 MiB."""
     path = _workbook(tmp_path / "data" / "needs_reflection.xlsx",
                      {"needs_reflection": [NR_HEAD, NR_ROW]})
     _declare_huge(path, 200_000)
@@ -83,7 +84,7 @@ def test_a_sheet_declaring_16384_columns_and_200000_empty_rows_is_read_within_bo
                          timeout=300, check=False)
     assert out.returncode == 0, out.stderr
     peak_mib = int(out.stdout.strip()) / 1024  # Linux reports KiB
-    assert peak_mib < 400, f"peak resident memory {peak_mib:.0f} MiB"
+    assert peak_mib < 800, f"peak resident memory {peak_mib:.0f} MiB"
 
 
 def test_too_many_rows_are_refused_naming_the_limit_and_the_row(tmp_path, monkeypatch):
