@@ -233,3 +233,21 @@ def _signal_handlers_are_left_as_found():
     for s, handler in before.items():
         signal.signal(s, handler)
     assert after == before, "a test left the signal handlers changed"
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """``load_benchmark("coverage_05")``: a script of ``benchmarks/`` as a module (the hash of
+    the code it describes, its scenarios), for the tests that keep its committed result current."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "benchmarks"
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, root / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

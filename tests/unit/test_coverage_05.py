@@ -3,7 +3,6 @@ current, complete, and what the page says follows from it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -15,28 +14,22 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULT = ROOT / "benchmarks" / "results" / "coverage_05.json"
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("coverage_05", ROOT / "benchmarks" / "coverage_05.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 @pytest.fixture(scope="module")
 def result():
     return json.loads(RESULT.read_text(encoding="utf-8"))
 
 
-def test_the_result_was_made_with_the_models_code_as_it_is(result):
+def test_the_result_was_made_with_the_models_code_as_it_is(result, load_benchmark):
     """Fails when monthly.py, simulate.py or stats.py changed after the check was run: run
     ``python benchmarks/coverage_05.py`` again and commit its result."""
-    assert result["code_sha256"] == _bench().code_hash(), (
+    assert result["code_sha256"] == load_benchmark("coverage_05").code_hash(), (
         "the models' code changed since benchmarks/results/coverage_05.json was made; "
         "re-run benchmarks/coverage_05.py")
 
 
-def test_the_result_covers_every_interval_of_the_page_in_both_scenarios(result):
-    bench = _bench()
+def test_the_result_covers_every_interval_of_the_page_in_both_scenarios(result, load_benchmark):
+    bench = load_benchmark("coverage_05")
     assert set(result["scenarios"]) == {"default", "quarter_dispersion"}
     assert result["reps"] >= 2000  # Monte Carlo standard error of a 95% coverage < 0.5 point
     for scenario in result["scenarios"].values():
@@ -46,8 +39,8 @@ def test_the_result_covers_every_interval_of_the_page_in_both_scenarios(result):
             assert 0 <= e["coverage"] <= 1
 
 
-def test_the_hash_changes_when_the_code_does(tmp_path):
-    bench = _bench()
+def test_the_hash_changes_when_the_code_does(tmp_path, load_benchmark):
+    bench = load_benchmark("coverage_05")
     for rel in bench.CODE:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes((ROOT / rel).read_bytes())

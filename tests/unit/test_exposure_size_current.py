@@ -4,7 +4,6 @@ dose-response for the models the package uses."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -14,27 +13,20 @@ REPO = Path(__file__).resolve().parents[2]
 RESULT = REPO / "benchmarks" / "results" / "exposure_size.json"
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("exposure_size",
-                                                  REPO / "benchmarks" / "exposure_size.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 @pytest.fixture(scope="module")
 def result():
     return json.loads(RESULT.read_text(encoding="utf-8"))
 
 
-def test_the_result_was_made_by_the_code_as_it_is(result):
-    assert result["code_sha256"] == _bench().code_hash(), (
+def test_the_result_was_made_by_the_code_as_it_is(result, load_benchmark):
+    assert result["code_sha256"] == load_benchmark("exposure_size").code_hash(), (
         "the exposure models or the simulator changed since benchmarks/results/exposure_size.json "
         "was made: run `python benchmarks/exposure_size.py` and commit its result")
 
 
-def test_every_model_scenario_and_effect_was_measured_with_enough_replications(result):
-    bench = _bench()
+def test_every_model_scenario_and_effect_was_measured_with_enough_replications(result, load_benchmark):
+    bench = load_benchmark("exposure_size")
     seen = {(r["scenario"], r["effect"], r["model"]) for r in result["rows"]}
     assert seen == {(s, e, m) for s in bench.SCENARIOS for e in bench.EFFECTS
                     for m in bench.MODELS}
