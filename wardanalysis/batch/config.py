@@ -387,9 +387,11 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
         out = (base / EXPLORATORY_DIR / slug).resolve()
     data_dir = _data_dir(o.data_dir, Path.cwd(), ("--data-dir", None), problems) \
         if o.data_dir is not None else _data_dir(value["data_dir"], base, (batch_file, "data_dir"), problems)
-    notebooks, skipped = _notebooks(nb_dir, value["notebooks"], o.notebooks is not None,
-                                    batch_file, problems)
-    notebook_params = _notebook_params(p_dir, nb_dir, notebooks, o.settings or [], problems)
+    available = discover_notebooks(nb_dir)
+    notebooks, skipped = _notebooks(nb_dir, available, value["notebooks"],
+                                    o.notebooks is not None, batch_file, problems)
+    notebook_params = _notebook_params(p_dir, nb_dir, available, notebooks, o.settings or [],
+                                       problems)
     kernel = value["kernel"]
     if (known := _kernel_names()) and kernel not in known:
         problems.append(Problem(batch_file, "kernel", f"no Jupyter kernel named {brief(kernel)} "
@@ -434,12 +436,12 @@ def _data_dir(value: str | None, base: Path, where: tuple[str, str | None],
     return data_dir
 
 
-def _notebooks(nb_dir: Path, chosen: Any, named: bool, batch_file: str,
-               problems: list[Problem]) -> tuple[dict[str, NotebookInfo], dict[str, str]]:
+def _notebooks(nb_dir: Path, available: dict[str, Path], chosen: Any, named: bool,
+               batch_file: str, problems: list[Problem]
+               ) -> tuple[dict[str, NotebookInfo], dict[str, str]]:
     """The selected notebooks with their parameters. With ``all``, a notebook without a
     parameters cell (a scratch notebook) is skipped and named; one named explicitly must have
     one."""
-    available = discover_notebooks(nb_dir)
     if not available:
         problems.append(Problem(_display_path(nb_dir), None, "holds no notebooks"))
     where = ("--notebook", None) if named else (batch_file, "notebooks")
@@ -470,12 +472,12 @@ def _notebooks(nb_dir: Path, chosen: Any, named: bool, batch_file: str,
     return notebooks, skipped
 
 
-def _notebook_params(p_dir: Path, nb_dir: Path, notebooks: dict[str, NotebookInfo],
-                     settings: list[str], problems: list[Problem]) -> dict[str, dict[str, Any]]:
+def _notebook_params(p_dir: Path, nb_dir: Path, available: dict[str, Path],
+                     notebooks: dict[str, NotebookInfo], settings: list[str],
+                     problems: list[Problem]) -> dict[str, dict[str, Any]]:
     """``params/<notebook>.yaml`` of the selected notebooks, then ``--set NAME=VALUE`` for every
     selected notebook that declares NAME, each value checked against the parameters cell."""
     found: dict[str, dict[str, Any]] = {}
-    available = discover_notebooks(nb_dir)
     files = sorted(p_dir.glob("*.yaml")) + sorted(p_dir.glob("*.yml")) if p_dir.is_dir() else []
     for path in files:
         if path.stem == "batch":
