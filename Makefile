@@ -88,7 +88,7 @@ lock: ## Refresh constraints.txt (and environment.yml's pins) to the newest vers
 	$(PYTHON) tools/lock.py
 
 datadict: venv ## Regenerate docs/data_dictionary.md from the dataset descriptors
-	$(BIN)/python -m wardanalysis.datadict > docs/data_dictionary.md
+	$(BIN)/python -m wardanalysis.data.datadict > docs/data_dictionary.md
 
 checksums: ## Rewrite data/SHA256SUMS after a deliberate change to shipped data
 	cd data && sha256sum $$(find . -type f \( -name '*.csv' -o -name '*.yml' -o -name '*.txt' -o -name '*.md' \) | sort) > SHA256SUMS

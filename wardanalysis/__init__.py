@@ -12,18 +12,18 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "datasets": "wardanalysis.loading",
-    "load": "wardanalysis.loading",
-    "describe": "wardanalysis.loading",
-    "check": "wardanalysis.loading",
-    "data_checksum": "wardanalysis.datafiles",
-    "DataValidationError": "wardanalysis.validation",
+    "datasets": "wardanalysis.data.loading",
+    "load": "wardanalysis.data.loading",
+    "describe": "wardanalysis.data.loading",
+    "check": "wardanalysis.data.loading",
+    "data_checksum": "wardanalysis.data.datafiles",
+    "DataValidationError": "wardanalysis.data.validation",
     "EraLabelError": "wardanalysis.eras",
     "fiscal_year": "wardanalysis.eras",
     "fiscal_years": "wardanalysis.eras",
     "era_label": "wardanalysis.eras",
     "fiscal_year_of": "wardanalysis.eras",
-    "label": "wardanalysis.glossary",
+    "label": "wardanalysis.text.glossary",
     "use_theme": "wardanalysis.plotting",
     "Result": "wardanalysis.results",
     "Estimate": "wardanalysis.results",
@@ -31,7 +31,7 @@ _LAZY = {
     "TooFewYearsError": "wardanalysis.errors",
     "BreakYearError": "wardanalysis.errors",
     "record": "wardanalysis.records",
-    "set_language": "wardanalysis.display",
+    "set_language": "wardanalysis.text.display",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -11,11 +11,11 @@ from .errors import printable
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .loading import check, datasets, describe, load
+    from .data.loading import check, datasets, describe, load
 
     problems = check(args.path, dataset=args.dataset)
     if args.path is not None:
-        from .loading import header_lines
+        from .data.loading import header_lines
 
         renamed = header_lines(args.path, args.dataset)
         if renamed:
@@ -47,7 +47,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     if args.path is not None:
-        from .loading import reconciliation_lines
+        from .data.loading import reconciliation_lines
 
         rec = reconciliation_lines(args.path)
         if rec:
@@ -56,7 +56,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             for line in rec:
                 print(f"  {printable(line)}")
     if args.path is not None and Path(args.path).is_dir():
-        from .loading import overlay_summary
+        from .data.loading import overlay_summary
 
         summary = overlay_summary(args.path)
         if summary:
@@ -67,7 +67,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
-    from .loading import datasets, describe
+    from .data.loading import datasets, describe
 
     for name in datasets():
         meta = describe(name)
@@ -76,7 +76,7 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def _cmd_describe(args: argparse.Namespace) -> int:
-    from .loading import describe
+    from .data.loading import describe
 
     try:
         meta = describe(args.name)
@@ -91,7 +91,7 @@ def _cmd_describe(args: argparse.Namespace) -> int:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from .template import write_template
+    from .data.template import write_template
 
     path = write_template(args.name, args.out, force=args.force)
     print(f"{path}: template of {args.name} written; fill in the sheet {args.name!r} "

@@ -17,7 +17,7 @@ import matplotlib as mpl
 import numpy as np
 
 from .eras import era_label
-from .glossary import check_lang, label
+from .text.glossary import check_lang, label
 
 __all__ = [
     "COLORS",

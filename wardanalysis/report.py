@@ -18,16 +18,16 @@ import pandas as pd
 
 from . import plotting
 from ._yaml import safe_load
-from .display import markup, plain, set_language
-from .formats import fmt, fmt_count, fmt_p, fmt_pct
-from .glossary import check_lang, has, label
-from .loading import datasets, describe, load, overlaid_rows
-from .messages import keys, message
+from .data.loading import datasets, describe, load, overlaid_rows
+from .data.schema import get_schema
+from .data.sources import citation, shipped_urls
 from .paths import shipped_data_dir
 from .records import HEADLINE_MIME
 from .results import key_figure
-from .schema import get_schema
-from .sources import citation, shipped_urls
+from .text.display import markup, plain, set_language
+from .text.formats import fmt, fmt_count, fmt_p, fmt_pct
+from .text.glossary import check_lang, has, label
+from .text.messages import keys, message
 
 __all__ = [
     "bullets",

@@ -27,9 +27,9 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from .display import current_lang, markup
-from .formats import fmt, fmt_p, fmt_pct, fmt_unit
-from .glossary import check_lang, label
+from .text.display import current_lang, markup
+from .text.formats import fmt, fmt_p, fmt_pct, fmt_unit
+from .text.glossary import check_lang, label
 
 __all__ = [
     "POISSON_ONLY",
@@ -86,7 +86,7 @@ class Estimate:
         object.__setattr__(self, "flags", tuple(self.flags))
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        """How a message template shows the estimate (see :mod:`wardanalysis.messages`)."""
+        """How a message template shows the estimate (see :mod:`wardanalysis.text.messages`)."""
         pct = spec in ("pct", "ci_pct")
         if spec in ("ci", "ci_pct"):
             return fmt_interval(self, lang, pct=pct)
@@ -242,7 +242,7 @@ class Said:
     facts: Any = ()
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        from .messages import message
+        from .text.messages import message
 
         return message(self.key, lang, **dict(self.facts))
 
@@ -255,7 +255,7 @@ class Joined:
     joiner: str = "list.joiner"
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        from .messages import message
+        from .text.messages import message
 
         return message(self.joiner, lang).join(p.__lang_format__("", lang) for p in self.parts)
 
@@ -293,7 +293,7 @@ class Result:
     caveats: tuple[str, ...] = field(default=(), kw_only=True)
     caveats_ja: tuple[str, ...] = field(default=(), kw_only=True)
     data: pd.DataFrame = field(repr=False, kw_only=True)
-    #: The facts the sentences are filled from, computed once (see :mod:`wardanalysis.messages`).
+    #: The facts the sentences are filled from, computed once (see :mod:`wardanalysis.text.messages`).
     facts: Mapping[str, Any] = field(default_factory=dict, repr=False, kw_only=True)
     #: Catalogue keys of the paragraph's sentences, in order (those whose condition held); a
     #: :class:`Said` stands for a sentence with facts of its own.
@@ -338,7 +338,7 @@ class Result:
 
     def say(self, key: str, lang: str, **more: Any) -> str:
         """The catalogue's ``key`` in ``lang``, filled from the result's facts (and ``more``)."""
-        from .messages import message
+        from .text.messages import message
 
         return message(key, check_lang(lang), **{**self.facts, **more})
 
@@ -386,7 +386,7 @@ class Result:
         caveat = self.caveat_list(lang)[0] if self.caveats else ""
         if not caveat:
             return body
-        from .messages import message
+        from .text.messages import message
 
         return message("text.with_caveat", lang, body=body, caveat=caveat)
 
@@ -464,7 +464,7 @@ def fmt_ci(low: float, high: float, lang: str = "ja", pct: bool = False, sig: in
     """``（95%信頼区間 a〜b）`` or ``(95% CI a to b)``; empty when there is no interval."""
     if math.isnan(low) and math.isnan(high):
         return ""
-    from .messages import message
+    from .text.messages import message
 
     f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
     return message("interval.ci", check_lang(lang), low=f(low), high=f(high))
@@ -476,7 +476,7 @@ def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3)
     counts."""
     if not e.poisson_only:
         return fmt_ci(e.ci_low, e.ci_high, lang, pct=pct, sig=sig)
-    from .messages import message
+    from .text.messages import message
 
     f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
     return message("interval.poisson_only", check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
@@ -493,8 +493,8 @@ def first_sentence(text: str, lang: str = "ja") -> str:
 
 def key_figure(e: Estimate, lang: str = "ja") -> str:
     """One line of a summary box: the estimate's label, its value and its interval, each in the
-    form its unit asks for (:func:`wardanalysis.formats.fmt_unit`)."""
-    from .messages import message
+    form its unit asks for (:func:`wardanalysis.text.formats.fmt_unit`)."""
+    from .text.messages import message
 
     name = message(f"estimate.{e.key}", lang)
     value = fmt_unit(e.value, e.unit, lang)

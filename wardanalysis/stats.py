@@ -308,7 +308,7 @@ def interval_label(family: str, dispersion: float, quantiles: str, kind: str = "
     the label says so: ``binomial Wald (dispersion 0.94, scale floored at 1), t(4)``."""
     if dispersion > 1:
         return f"quasi-{family} {kind}, {quantiles}"
-    from .formats import fmt
+    from .text.formats import fmt
 
     return f"{family} {kind} (dispersion {fmt(dispersion)}, scale floored at 1), {quantiles}"
 

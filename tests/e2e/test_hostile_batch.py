@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from batch_helpers import run_real_batch
 
+from wardanalysis.data.schema import dataset_names, get_schema
 from wardanalysis.paths import shipped_data_dir
-from wardanalysis.schema import dataset_names, get_schema
 
 #: Appended to every free-text cell; each would run script or leave the page if rendered as
 #: markup. The marker attribute lets the browser test see whether any handler ran.

@@ -197,7 +197,7 @@ def test_a_page_speaks_its_own_language(default_batch, lang, nb):
     outside quotes, glosses, names as published and links to the Japanese page."""
     pages = _pages_of(default_batch[0], lang, nb)
     assert pages
-    from wardanalysis.messages import avoided
+    from wardanalysis.text.messages import avoided
 
     for path in pages:
         found = (ascii_words_on_a_japanese_page(path) if lang == "ja"

@@ -156,7 +156,7 @@ def test_fiscal_year_report_runs_from_any_directory(tmp_path, fiscal_year):
 def test_a_notebook_shows_one_language_and_its_prose_comes_from_the_catalogue(name):
     """No Markdown prose by language (JupyterLab would show both, with numbers typed by hand):
     every passage is a ``report.prose`` call of a catalogue entry that has both languages."""
-    from wardanalysis.messages import keys
+    from wardanalysis.text.messages import keys
 
     nb = _load(name)
     assert not [c for c in nb["cells"] if c["cell_type"] == "markdown"]

@@ -10,7 +10,7 @@ import pytest
 from scipy import integrate
 from scipy import stats as sps
 
-from wardanalysis.loading import load
+from wardanalysis.data.loading import load
 from wardanalysis.models import design as D
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from wardanalysis.loading import check, load
-from wardanalysis.validation import DataValidationError
+from wardanalysis.data.loading import check, load
+from wardanalysis.data.validation import DataValidationError
 
 HERE = Path(__file__).parent
 MALFORMED = HERE / "malformed"

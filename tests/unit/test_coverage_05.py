@@ -65,7 +65,7 @@ def _fake(tmp_path, meets: bool, coverage: float) -> Path:
 
 @pytest.mark.parametrize("meets", [True, False])
 def test_detected_only_where_the_check_shows_the_target_holds(tmp_path, monkeypatch, meets):
-    from wardanalysis import inputs
+    from wardanalysis.data import inputs
     from wardanalysis.models import simulate
 
     monkeypatch.setattr(Mo, "COVERAGE_FILE", _fake(tmp_path, meets, 0.95 if meets else 0.871))
@@ -80,7 +80,7 @@ def test_detected_only_where_the_check_shows_the_target_holds(tmp_path, monkeypa
 
 
 def test_without_a_check_the_method_line_says_so(tmp_path, monkeypatch):
-    from wardanalysis import inputs
+    from wardanalysis.data import inputs
     from wardanalysis.models import simulate
 
     monkeypatch.setattr(Mo, "COVERAGE_FILE", tmp_path / "absent.json")
@@ -93,7 +93,7 @@ def test_without_a_check_the_method_line_says_so(tmp_path, monkeypatch):
 def test_a_check_of_other_years_does_not_vouch_for_these(tmp_path, monkeypatch):
     """The check simulated FY2017–FY2023 with the COVID period FY2020–FY2023: data of other
     years are not covered by it, so their page neither quotes it nor says "detected"."""
-    from wardanalysis import inputs
+    from wardanalysis.data import inputs
     from wardanalysis.models import simulate
 
     monkeypatch.setattr(Mo, "COVERAGE_FILE", _fake(tmp_path, True, 0.95))

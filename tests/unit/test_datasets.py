@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 import wardanalysis as wa
-from wardanalysis import loading as ds_module
-from wardanalysis import paths, schema
-from wardanalysis.validation import DataValidationError
+from wardanalysis import paths
+from wardanalysis.data import loading as ds_module
+from wardanalysis.data import schema
+from wardanalysis.data.validation import DataValidationError
 
 REQUIRED = {
     "needs_reflection": [
@@ -164,7 +165,7 @@ def test_descriptor_errors_name_the_file(tmp_path):
 
 
 def test_data_dictionary_is_generated_from_the_descriptors():
-    from wardanalysis.datadict import markdown
+    from wardanalysis.data.datadict import markdown
 
     committed = (paths.REPO_DIR / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
     assert committed == markdown(), "run `make datadict` after changing a descriptor"
@@ -189,7 +190,7 @@ def test_an_optional_column_may_be_left_out_or_given(tmp_path):
 def test_a_relative_data_dir_is_found_beside_the_project_or_named(tmp_path, monkeypatch):
     """A notebook in JupyterLab runs in notebooks/, the README's folders sit at the project
     root: a relative data_dir is looked for in the working directory, then the project root."""
-    from wardanalysis.datafiles import DataDirError, resolve_data_dir
+    from wardanalysis.data.datafiles import DataDirError, resolve_data_dir
     from wardanalysis.paths import REPO_DIR
 
     monkeypatch.chdir(tmp_path)

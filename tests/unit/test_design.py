@@ -110,8 +110,8 @@ def _table(p_short, p_long, p_monthly=0.2, se=0.02):
 def _answer(table, lang="en"):
     exact = D.YearlyExact(0.25, 0.01, 0.45, 34.0, 10.9, 472.0, 3, 0.33, tuple(range(2017, 2024)))
     facts, keys, _ = D._texts(table, None, exact, D.SPANS, 400)
-    from wardanalysis.messages import message
     from wardanalysis.results import Said
+    from wardanalysis.text.messages import message
 
     return " ".join(k.__lang_format__("", lang) if isinstance(k, Said) else
                     message(k, lang, **facts) for k in keys)

@@ -81,7 +81,7 @@ def test_installed_versions_are_the_locked_ones():
 
 def test_import_is_light():
     code = (
-        "import sys, wardanalysis, wardanalysis.eras, wardanalysis.loading, wardanalysis.cli;"
+        "import sys, wardanalysis, wardanalysis.eras, wardanalysis.data.loading, wardanalysis.cli;"
         "wardanalysis.load('needs_reflection');"
         "heavy = [m for m in ('matplotlib', 'seaborn', 'statsmodels') if m in sys.modules];"
         "print(','.join(heavy))"

@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 
 import wardanalysis as wa
-from wardanalysis import schema
-from wardanalysis.template import GUIDE_SHEET, write_template
+from wardanalysis.data import schema
+from wardanalysis.data.template import GUIDE_SHEET, write_template
 
 OFFICE_HEAD = ["年度", "要望・相談件数", "うち対応済", "区重要課題件数", "「対応する」とした件数",
                "担当者協議", "課長協議", "地域課題調整会議"]

@@ -8,8 +8,8 @@ import re
 import pytest
 
 import wardanalysis.models as M
-from wardanalysis.formats import fmt, fmt_pct
 from wardanalysis.results import key_figure
+from wardanalysis.text.formats import fmt, fmt_pct
 
 LANGS = ("ja", "en")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from wardanalysis.batch.config import read_yaml_mapping
-from wardanalysis.display import markup
-from wardanalysis.loading import check, load
-from wardanalysis.validation import DataValidationError
+from wardanalysis.data.loading import check, load
+from wardanalysis.data.validation import DataValidationError
+from wardanalysis.text.display import markup
 
 NR_HEAD = ("era_label,requests,requests_handled,priority_issues,decided_to_act,"
            "staff_consultations,section_chief_consultations,coordination_meetings")
@@ -169,9 +169,9 @@ def test_pathological_inputs_stay_within_500_mib(tmp_path):
         cases = [
             "from wardanalysis.batch.config import read_yaml_mapping as r; "
             "v, p = r({str(tmp_path / 'bomb.yaml')!r}); assert p and not v",
-            "from wardanalysis.loading import check; "
+            "from wardanalysis.data.loading import check; "
             "assert any(x.is_error for x in check({str(dup)!r}))",
-            "from wardanalysis.loading import check; "
+            "from wardanalysis.data.loading import check; "
             "assert any('10 MB' in str(x) for x in check({str(tmp_path / 'big')!r}))",
         ]
         for code in cases:

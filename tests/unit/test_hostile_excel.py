@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 import wardanalysis as wa
-from wardanalysis import validation
+from wardanalysis.data import validation
 
 NR_HEAD = ["era_label", "requests", "requests_handled", "priority_issues", "decided_to_act",
            "staff_consultations", "section_chief_consultations", "coordination_meetings"]
@@ -217,7 +217,7 @@ def test_many_formula_cells_are_capped(tmp_path):
                                   "needs_reflection.CSV"])
 def test_an_upper_case_extension_is_read_by_check_load_and_the_batch_alike(tmp_path, name):
     from wardanalysis.batch.cache import dataset_files
-    from wardanalysis.datafiles import data_checksum, overlay_path
+    from wardanalysis.data.datafiles import data_checksum, overlay_path
 
     path = tmp_path / name
     if name.lower().endswith(".csv"):

@@ -16,9 +16,9 @@ import openpyxl
 import pytest
 
 import wardanalysis as wa
-from wardanalysis import schema, validation
+from wardanalysis.data import schema, validation
+from wardanalysis.data.validation import DataValidationError
 from wardanalysis.paths import shipped_data_dir
-from wardanalysis.validation import DataValidationError
 
 NR_HEAD = ["era_label", "requests", "requests_handled", "priority_issues", "decided_to_act",
            "staff_consultations", "section_chief_consultations", "coordination_meetings"]

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 import wardanalysis as wa
-from wardanalysis import cli, inputs, schema
+from wardanalysis import cli
+from wardanalysis.data import inputs, schema
+from wardanalysis.data.validation import DataValidationError, parse_office_date
 from wardanalysis.models import simulate
-from wardanalysis.validation import DataValidationError, parse_office_date
 
 HEADER = ("request_id,received_date,ward,handled_date,is_priority_issue,level_reached,"
           "is_decided_to_act\n")

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from wardanalysis import messages
 from wardanalysis import models as M
-from wardanalysis.messages import message, placeholders
 from wardanalysis.results import Dates, Estimate, Joined, Result, Said, Term, Years
+from wardanalysis.text import messages
+from wardanalysis.text.messages import message, placeholders
 
-PACKAGE = Path(messages.__file__).parent
+PACKAGE = Path(messages.__file__).parents[1]
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
@@ -189,8 +189,8 @@ def test_a_result_with_its_own_twin_methods_still_works():
 def test_no_avoided_word_is_in_the_catalogue_or_the_glossary(lang):
     """The terms list (``avoid`` in messages.yml): words of software and second names of one
     thing never reach a reader's text, in any template or label."""
-    from wardanalysis.glossary import _terms
-    from wardanalysis.messages import _catalogue, avoided
+    from wardanalysis.text.glossary import _terms
+    from wardanalysis.text.messages import _catalogue, avoided
 
     words = avoided()[lang]
     assert words  # the list is there

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wardanalysis import inputs
+from wardanalysis.data import inputs
 from wardanalysis.errors import NotEstimableError
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo

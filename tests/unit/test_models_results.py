@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wardanalysis import glossary
 from wardanalysis.errors import (
     MissingColumnError,
     ModelInputError,
@@ -20,13 +19,14 @@ from wardanalysis.errors import (
     ZeroDenominatorError,
 )
 from wardanalysis.results import RECORD_COLUMNS, Estimate, Result, fmt, fmt_ci, fmt_p, records_frame
+from wardanalysis.text import glossary
 
 
 def test_import_wardanalysis_is_light():
     code = (
-        "import sys, wardanalysis, wardanalysis.results, wardanalysis.glossary, "
+        "import sys, wardanalysis, wardanalysis.results, wardanalysis.text.glossary, "
         "wardanalysis.models, wardanalysis.errors\n"
-        "wardanalysis.glossary.label('requests', 'ja')\n"
+        "wardanalysis.text.glossary.label('requests', 'ja')\n"
         "heavy = [m for m in ('matplotlib', 'seaborn', 'statsmodels') if m in sys.modules]\n"
         "print(','.join(heavy))"
     )

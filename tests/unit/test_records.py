@@ -217,7 +217,7 @@ def test_a_summary_box_carries_the_reports_headline(monkeypatch):
     headline = shown[-1][HEADLINE_MIME]
     assert headline["title"] == "題名" and headline["answer"] == "答えの文。"
     assert headline["simulated"] is True
-    from wardanalysis.messages import message
+    from wardanalysis.text.messages import message
 
     label = message("estimate.escalation.first_level_share", "ja")
     assert headline["figures"] == [f"{label}：85.0%（95%信頼区間 80.0%〜90.0%）"]

@@ -67,7 +67,7 @@ def test_missing_values_of_every_kind_show_as_a_dash():
 def test_shipped_web_addresses_are_links_named_by_their_host(shown):
     from urllib.parse import urlsplit
 
-    from wardanalysis.sources import shipped_urls
+    from wardanalysis.data.sources import shipped_urls
 
     url = sorted(u for u in shipped_urls() if u.startswith("https://"))[0]
     frame = pd.DataFrame({"city_en": ["Kumamoto <x>", "Chiba", "user"],

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import wardanalysis as wa
-from wardanalysis import inputs
+from wardanalysis.data import inputs
 from wardanalysis.models import simulate
 
 

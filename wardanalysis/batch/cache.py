@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..datafiles import data_files, sha256
+from ..data.datafiles import data_files, sha256
 from ..paths import PACKAGE_DIR, shipped_data_dir
 
 #: Datasets whose ``fiscal_year`` values together make "every fiscal year in the data".

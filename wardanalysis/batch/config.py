@@ -22,7 +22,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ..datafiles import irregular_files
+from ..data.datafiles import irregular_files
 from ..errors import CovidPeriodError, WardanalysisError, printable
 from ..paths import REPO_DIR, notebooks_dir, params_dir
 

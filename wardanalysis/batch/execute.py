@@ -255,7 +255,7 @@ def _overlays(datasets: list[str], data_dir: str | None) -> dict[str, dict[str, 
     """The user's files a report read, by dataset: file and checksum."""
     if not data_dir:
         return {}
-    from ..datafiles import overlay_path, sha256
+    from ..data.datafiles import overlay_path, sha256
 
     found = {}
     for name in datasets:

@@ -260,9 +260,9 @@ def results_xlsx(manifest: dict[str, Any]) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.writer.excel import ExcelWriter
 
-    from ..messages import keys as message_keys
-    from ..messages import message
     from ..site.render import stable_dir
+    from ..text.messages import keys as message_keys
+    from ..text.messages import message
 
     labelled = set(message_keys())
     wb = Workbook()

@@ -147,7 +147,7 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
         started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         workers = min(config.workers, len(todo)) if todo else 0
         if data_dir:
-            from ..loading import overlay_summary
+            from ..data.loading import overlay_summary
 
             for line in overlay_summary(data_dir):
                 echo(f"overlay: {line}")

@@ -53,7 +53,7 @@ _LAZY = {
     "cost_per_funded_issue": "adoption_rates",
     # one fiscal year
     "fiscal_year_report": "fiscal_year",
-    # monthly and request-level data (wardanalysis.inputs), and the design study
+    # monthly and request-level data (wardanalysis.data.inputs), and the design study
     "monthly_its": "monthly",
     "ward_panel": "monthly",
     "time_to_handling": "monthly",

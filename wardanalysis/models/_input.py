@@ -117,14 +117,14 @@ def as_of_dates(df: pd.DataFrame) -> dict[int, object]:
     """
     import datetime as dt
 
-    from wardanalysis.loading import overlaid_rows
+    from wardanalysis.data.loading import overlaid_rows
 
     prov = df.attrs.get("provenance") or {}
     users = overlaid_rows(df)
     shipped_date = None
     source_id = (prov.get("source") or {}).get("id")
     if source_id:
-        from wardanalysis.sources import source_date
+        from wardanalysis.data.sources import source_date
 
         shipped_date = source_date(source_id)
     out: dict[int, object] = {}

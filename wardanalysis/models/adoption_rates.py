@@ -12,8 +12,6 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingDataError, ZeroDenominatorError
-from ..glossary import label
-from ..messages import message
 from ..results import (
     POISSON_ONLY,
     Estimate,
@@ -24,6 +22,8 @@ from ..results import (
     fmt_pct,
     join_caveats,
 )
+from ..text.glossary import label
+from ..text.messages import message
 from . import _input
 from .budget_rows import (
     HAMAMATSU,

@@ -13,10 +13,10 @@ import pandas as pd
 
 from ..eras import fiscal_year_bounds
 from ..errors import MissingDataError
-from ..messages import message
 from ..results import (
     join_caveats,
 )
+from ..text.messages import message
 from . import _input
 
 __all__ = [

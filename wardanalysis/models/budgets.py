@@ -32,8 +32,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..glossary import label
-from ..messages import message
 from ..results import (
     Estimate,
     Result,
@@ -41,6 +39,8 @@ from ..results import (
     fmt_pct,
     years_text,
 )
+from ..text.glossary import label
+from ..text.messages import message
 from . import _input
 from .budget_rows import (
     BUDGET_COLUMNS,

@@ -16,8 +16,8 @@ import pandas as pd
 
 from .. import stats
 from ..errors import DuplicateYearError, MissingDataError, TooFewYearsError
-from ..glossary import label
 from ..results import POISSON_ONLY, Estimate, Joined, Result, Said, Term, chosen, fmt, pct_change
+from ..text.glossary import label
 from . import _input
 
 __all__ = ["CATEGORIES", "CivilResult", "civil_requests"]

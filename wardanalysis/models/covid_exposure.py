@@ -21,8 +21,8 @@ import pandas as pd
 
 from ..eras import fiscal_year_bounds, fiscal_year_of
 from ..errors import InvalidCountError, MissingDataError
-from ..glossary import label
 from ..results import Estimate, Joined, Result, Said, chosen
+from ..text.glossary import label
 from . import _input
 
 __all__ = ["CovidExposureResult", "covid_exposure_days", "exposure_days"]

@@ -19,7 +19,6 @@ from ..errors import (
     NotEstimableError,
     TooFewYearsError,
 )
-from ..glossary import check_lang, label
 from ..results import (
     Era,
     Estimate,
@@ -32,6 +31,7 @@ from ..results import (
     chosen,
     records_frame,
 )
+from ..text.glossary import check_lang, label
 from . import _input
 from .its import (
     ITSResult,

@@ -47,8 +47,8 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..glossary import label
 from ..results import Dates, Estimate, Pct, Result, Said, Term, Years, fmt_pct, years_text
+from ..text.glossary import label
 from . import simulate as S
 from .periods import CovidPeriod
 
@@ -282,7 +282,7 @@ class _Paragraph:
     facts: Any
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        from ..messages import message
+        from ..text.messages import message
 
         return ("" if lang == "ja" else " ").join(
             p.__lang_format__("", lang) if isinstance(p, Said) else

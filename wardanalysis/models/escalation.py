@@ -22,8 +22,8 @@ import pandas as pd
 
 from .. import stats
 from ..errors import InvalidCountError, ZeroDenominatorError
-from ..glossary import check_lang, label
 from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Said, Years, chosen
+from ..text.glossary import check_lang, label
 from . import _input
 from .periods import CovidPeriod, covid_period
 from .requests import COVID_BREAK_FY, START_UP_FY, check_period

@@ -19,7 +19,6 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingDataError, ModelInputError
-from ..glossary import label
 from ..results import (
     POISSON_ONLY,
     Dates,
@@ -35,6 +34,7 @@ from ..results import (
     fmt,
     years_text,
 )
+from ..text.glossary import label
 from . import _input
 from .periods import covid_period
 from .requests import START_UP_FY
@@ -289,7 +289,7 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
                          if base_years else Said("fy.have_none"))
         missing.append("fy.missing.baseline_covid" if fy >= period.start
                        else "fy.missing.baseline_before")
-    from ..loading import overlaid_rows
+    from ..data.loading import overlaid_rows
 
     prov = nr.attrs.get("provenance") or {}
     if any(u for u, y in zip(overlaid_rows(nr), nr["fiscal_year"], strict=True) if y == fy):

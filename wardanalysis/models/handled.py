@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..glossary import label
 from ..results import POISSON_ONLY, Dates, Estimate, Quantiles, Result, Years, chosen, fmt
+from ..text.glossary import label
 from . import _input
 
 __all__ = ["HandledShareResult", "handled_share"]

@@ -20,7 +20,6 @@ from ..errors import (
     NotEstimableError,
     TooFewYearsError,
 )
-from ..glossary import label
 from ..results import (
     Estimate,
     Joined,
@@ -32,6 +31,7 @@ from ..results import (
     chosen,
     fmt,
 )
+from ..text.glossary import label
 from . import _input
 from .requests import (
     COVID_BREAK_FY,

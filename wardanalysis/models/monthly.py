@@ -21,7 +21,7 @@ its committed result (:data:`COVERAGE_FILE`) decides what the page may call "det
   year, censored at the log's as-of date, so that later years' shorter follow-up is allowed for
   instead of stated.
 
-The inputs are the user's ``monthly_requests`` / ``request_log`` (``wardanalysis.inputs``), or
+The inputs are the user's ``monthly_requests`` / ``request_log`` (``wardanalysis.data.inputs``), or
 the SIMULATED ones of ``wardanalysis.models.simulate``: a result made from simulated data says so in
 its title, text and records (``simulated``).
 """
@@ -42,9 +42,9 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingColumnError, ModelInputError, NotEstimableError
-from ..glossary import label
-from ..messages import message
 from ..results import Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct, years_text
+from ..text.glossary import label
+from ..text.messages import message
 from .periods import CovidPeriod, covid_period
 
 __all__ = ["WARD_KEYS", "MonthlyITSResult", "MonthlyInputs", "monthly_inputs", "TimeToHandlingResult", "WardPanelResult", "monthly_design",
@@ -791,7 +791,7 @@ def time_to_handling(log: pd.DataFrame, *, as_of=None, horizon: int = 90,
     a request not handled by ``as_of`` (default: the log's latest date) censored there."""
     from statsmodels.duration.survfunc import SurvfuncRight
 
-    from ..inputs import as_of_date
+    from ..data.inputs import as_of_date
 
     for c in ("received_date", "handled_date"):
         if c not in log.columns:
@@ -876,8 +876,8 @@ class MonthlyInputs:
     def banner(self, lang: str) -> str:
         if self.simulated:
             return message("simulated.banner", lang)
-        from ..loading import sha256
-        from ..schema import get_schema
+        from ..data.loading import sha256
+        from ..data.schema import get_schema
 
         kind = get_schema(self.input_name).title[lang]
         sha = sha256(Path(self.file))[:12] if self.file else "—"
@@ -891,9 +891,9 @@ class MonthlyInputs:
                        drop=fmt_pct(1 - self.covid_effect))
 
     def reconciliation(self, data_dir=None) -> pd.DataFrame:
-        """The yearly aggregate against the published figures (wardanalysis.inputs)."""
-        from .. import inputs
-        from ..loading import load
+        """The yearly aggregate against the published figures (wardanalysis.data.inputs)."""
+        from ..data import inputs
+        from ..data.loading import load
 
         if self.log is not None:
             agg = inputs.yearly_needs(self.log)
@@ -908,7 +908,7 @@ def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None
                    fiscal_years: Sequence[int] = range(2017, 2024)) -> MonthlyInputs:
     """The user's request log (preferred) or monthly counts from ``data_dir``; without either,
     a SIMULATED log (``wardanalysis.models.simulate``) with the true COVID effect ``covid_effect``."""
-    from .. import inputs
+    from ..data import inputs
     from . import simulate
 
     def mark(frame: pd.DataFrame, simulated: bool) -> pd.DataFrame:

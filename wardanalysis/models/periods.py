@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CovidPeriodError
-from ..glossary import check_lang
 from ..results import Joined, Said, Years
+from ..text.glossary import check_lang
 
 __all__ = ["PHASES", "CovidPeriod", "covid_period"]
 
@@ -98,7 +98,7 @@ def covid_period(covid_start: int | str | None = None, covid_end: int | str | No
                                    "values: give one")
         covid_start = break_year
     if covid_start is None or covid_end is None:
-        from ..loading import load
+        from ..data.loading import load
 
         fy = load("covid_period", data_dir)["fiscal_year"]
         start = int(fy.min()) if covid_start is None else _whole_year(covid_start, "covid_start")

@@ -30,7 +30,6 @@ from ..errors import (
     BreakYearError,
     TooFewYearsError,
 )
-from ..glossary import label
 from ..results import (
     Estimate,
     Quantiles,
@@ -41,6 +40,7 @@ from ..results import (
     pct_change,
     years_text,
 )
+from ..text.glossary import label
 from . import _input
 from .periods import CovidPeriod, covid_period
 

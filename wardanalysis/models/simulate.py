@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..inputs import LEVELS, WARDS
+from ..data.inputs import LEVELS, WARDS
 
 __all__ = ["Calibration", "calibrate", "city_months", "expected_monthly", "is_simulated",
            "simulate_counts", "simulate_request_log", "yearly_totals"]
@@ -77,7 +77,7 @@ class Calibration:
 def calibrate(data_dir=None) -> Calibration:
     """The simulator's numbers from the shipped (or overlaid) yearly table."""
     from .. import stats
-    from ..loading import load
+    from ..data.loading import load
     from .periods import covid_period
 
     nr = load("needs_reflection", data_dir)

@@ -12,13 +12,13 @@ from typing import Any
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..glossary import label
-from ..messages import message
 from ..results import (
     Estimate,
     Result,
     fmt,
 )
+from ..text.glossary import label
+from ..text.messages import message
 from .budget_rows import (
     GAP_LIMIT_YEARS,
     KUMAMOTO,

@@ -17,8 +17,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..messages import keys, message
-from ..pages import nav_bar, page
+from ..text.messages import keys, message
+from .pages import nav_bar, page
 from .render import front_page, stable_dir
 
 __all__ = ["front_page_html"]
@@ -43,9 +43,9 @@ def _status_note(entry: dict[str, Any], lang: str) -> str:
 
 def _sources(lang: str) -> str:
     """One line per source document: its name, date, quality marks and how many datasets."""
-    from ..glossary import has, label
-    from ..schema import dataset_names, get_schema
-    from ..sources import sources
+    from ..data.schema import dataset_names, get_schema
+    from ..data.sources import sources
+    from ..text.glossary import has, label
 
     counts: dict[str, int] = {}
     for name in dataset_names():

@@ -8,7 +8,7 @@ Two views of each report, and a third page for a failure:
 - ``full.html``: everything, code included, for the researcher;
 - ``error.html``: the partial notebook with code, under the error.
 
-nbconvert renders the cells (the ``basic`` template: content only); :func:`wardanalysis.pages.page`
+nbconvert renders the cells (the ``basic`` template: content only); :func:`wardanalysis.site.pages.page`
 wraps them in the package's own shell (stylesheet, print and phone rules, embedded font subset,
 Content-Security-Policy, navigation bar). Markdown cells tagged ``lang-ja`` or ``lang-en`` are
 kept only on pages of that language; cells tagged ``review-hide`` only in the full view. The
@@ -28,8 +28,8 @@ import json
 import re
 from typing import Any
 
-from ..messages import message
-from ..pages import font_face, nav_bar, page
+from ..text.messages import message
+from .pages import font_face, nav_bar, page
 
 REMOVE_CELL_TAGS = {"remove_cell", "remove-cell"}
 REMOVE_OUTPUT_TAGS = {"remove_output", "remove-output"}

@@ -7,7 +7,7 @@ import html
 import json
 from typing import Any
 
-from ..pages import page
+from .pages import page
 
 __all__ = ["run_log_html"]
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..paths import shipped_data_dir
 from .datafiles import data_checksum, data_files, log_access, overlay_path, sha256
 from .inputs import load_input, read_input, reconciliation, yearly_from_monthly, yearly_needs
-from .paths import shipped_data_dir
 from .schema import DatasetSchema, dataset_names, get_schema, input_names
 from .validation import (
     DataValidationError,

@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from .eras import EraLabelError, era_label, fiscal_year, fiscal_years, latest_fiscal_year
-from .errors import WardanalysisError, printable
+from ..eras import EraLabelError, era_label, fiscal_year, fiscal_years, latest_fiscal_year
+from ..errors import WardanalysisError, printable
 from .schema import Column, DatasetSchema
 
 __all__ = ["DataValidationError", "Problem", "markup_warnings", "parse_office_date", "read_table"]
@@ -167,7 +167,7 @@ def parse_office_date(text: str) -> dt.date:
         return dt.date(y, m, d)  # ValueError names what is out of range
     if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d", text):  # a date and time, as Excel cells give
         return dt.datetime.fromisoformat(text).date()
-    from .eras import parse_japanese_date
+    from ..eras import parse_japanese_date
 
     try:
         date = parse_japanese_date(text)

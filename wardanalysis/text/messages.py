@@ -36,7 +36,7 @@ _PATH = Path(__file__).with_name("messages.yml")
 
 @cache
 def _catalogue() -> dict[str, dict[str, str]]:
-    from ._yaml import safe_load
+    from .._yaml import safe_load
 
     raw = safe_load(_PATH.read_text(encoding="utf-8"))
     if not isinstance(raw, dict) or not isinstance(raw.get("messages"), dict):
@@ -98,7 +98,7 @@ class _Formatter(string.Formatter):
 def avoided() -> dict[str, dict[str, str]]:
     """Per language, the words never shown on a reader's page and the term to use instead
     (``avoid`` in ``messages.yml``)."""
-    from ._yaml import safe_load
+    from .._yaml import safe_load
 
     raw = safe_load(_PATH.read_text(encoding="utf-8")).get("avoid") or {}
     return {lang: {str(k): str(v) for k, v in (raw.get(lang) or {}).items()} for lang in LANGS}

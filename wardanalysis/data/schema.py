@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import WardanalysisError
-from .paths import shipped_data_dir
+from ..errors import WardanalysisError
+from ..paths import shipped_data_dir
 
 __all__ = ["Column", "DatasetSchema", "SchemaError", "dataset_names", "get_schema", "input_names"]
 
@@ -130,7 +130,7 @@ def _fail(path: Path, msg: str) -> SchemaError:
 def _parse(path: Path) -> DatasetSchema:
     import yaml
 
-    from ._yaml import safe_load
+    from .._yaml import safe_load
 
     try:
         doc = safe_load(path.read_text(encoding="utf-8"))

@@ -14,8 +14,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from .errors import WardanalysisError
-from .paths import shipped_data_dir
+from ..errors import WardanalysisError
+from ..paths import shipped_data_dir
 from .schema import Column, DatasetSchema, get_schema
 
 __all__ = ["TemplateError", "template_columns", "write_template"]
@@ -46,7 +46,7 @@ def _example(schema: DatasetSchema, columns: list[Column]) -> list[Any]:
     last = dict(data[-1]) if data else {}
     wanted = any(c.name == "fiscal_year" for c in columns)
     if wanted and not last.get("fiscal_year") and last.get(label_col):  # given as its label
-        from .eras import fiscal_year
+        from ..eras import fiscal_year
 
         last["fiscal_year"] = str(fiscal_year(last[label_col]))
     return [_typed(last.get(c.name), c) for c in columns]

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..eras import era_label
+from ..errors import WardanalysisError
 from .datafiles import log_access, overlay_path, sha256
-from .eras import era_label
-from .errors import WardanalysisError
 from .schema import get_schema, input_names
 from .validation import DataValidationError, Problem, cap_problems, read_table
 

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from .paths import shipped_data_dir
+from ..paths import shipped_data_dir
 
 __all__ = ["citation", "shipped_urls", "source_date", "sources"]
 
@@ -19,7 +19,7 @@ __all__ = ["citation", "shipped_urls", "source_date", "sources"]
 @cache
 def sources() -> dict[str, dict[str, Any]]:
     """Every source document, by id."""
-    from ._yaml import safe_load
+    from .._yaml import safe_load
 
     return safe_load((shipped_data_dir() / "sources.yml").read_text(encoding="utf-8"))
 
@@ -54,7 +54,7 @@ def shipped_urls() -> frozenset[str]:
 def citation(datasets, lang: str) -> str:
     """The sources of ``datasets`` (names) for a caption, in ``lang``: the review by its title
     and date, public figures as such; each source once, in the order first named."""
-    from .messages import message
+    from ..text.messages import message
     from .schema import get_schema
 
     seen: list[str] = []

@@ -33,7 +33,7 @@ def check_lang(lang: object) -> str:
 def _terms() -> dict[str, dict[str, str]]:
     import yaml
 
-    from ._yaml import SafeLoader
+    from .._yaml import SafeLoader
 
     class _UniqueKeyLoader(SafeLoader):
         """Rejects a key given twice (plain YAML keeps the last one silently)."""

@@ -1,6 +1,6 @@
 """The data dictionary, generated from the dataset descriptors (never written by hand).
 
-``python -m wardanalysis.datadict`` prints it; ``make datadict`` writes ``docs/data_dictionary.md``,
+``python -m wardanalysis.data.datadict`` prints it; ``make datadict`` writes ``docs/data_dictionary.md``,
 and a test fails when the committed file is out of date.
 """
 

@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import WardanalysisError
-from .paths import REPO_DIR, shipped_data_dir
+from ..errors import WardanalysisError
+from ..paths import REPO_DIR, shipped_data_dir
 
 __all__ = ["DATA_SUFFIXES", "DataDirError", "NotRegularFileError", "data_checksum", "data_files",
            "irregular_files", "overlay_path", "resolve_data_dir", "sha256"]
@@ -55,7 +55,7 @@ def data_files(data_dir: str | Path) -> list[Path]:
 def irregular_files(data_dir: str | Path) -> list[Any]:
     """The problems of the data files of ``data_dir`` that are not regular files of the folder
     (a FIFO, device, directory, broken link, or a link leaving the folder); nothing is opened."""
-    from .validation import not_a_regular_file  # with pandas: only when a folder is checked
+    from .validation import not_a_regular_file
 
     return [p for p in map(not_a_regular_file, data_files(data_dir)) if p is not None]
 

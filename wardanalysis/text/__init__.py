@@ -1,0 +1,1 @@
+"""Every word and number a reader sees: the ja/en catalogue, the glossary, number formatting, the language."""
