@@ -67,12 +67,12 @@ def runs(tmp_path_factory):
              "--no-progress-bar"], capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr[-2000:]
         plain[name] = collected_rows(nbformat.read(executed, as_version=4))
-    return batch, plain
+    return batch, plain, root
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_every_recorded_estimate_is_identical(runs, name):
-    batch, plain = runs
+    batch, plain, _ = runs
     assert batch[name], f"{name} recorded nothing"
     assert [r["key"] for r in batch[name]] == [r["key"] for r in plain[name]]
     for ours, theirs in zip(batch[name], plain[name], strict=True):
@@ -81,9 +81,43 @@ def test_every_recorded_estimate_is_identical(runs, name):
 
 
 def test_the_boundary_negative_binomial_records_no_number_on_either_path(runs):
-    batch, plain = runs
+    batch, plain, _ = runs
     for rows in (batch["05_monthly_log"], plain["05_monthly_log"]):
         keys = {r["key"] for r in rows}
         assert "monthly.level_rr" in keys
         assert "monthly.level_rr_nb" not in keys
 
+
+
+def _run_05(out: Path, *data_dirs: Path) -> dict:
+    args = [sys.executable, "-m", "wardanalysis", "run", "--out", str(out), "--lang", "en",
+            "--notebook", "05_monthly_log", "--no-progress"]
+    for d in data_dirs:
+        args += ["--data-dir", str(d)]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return next(e for e in manifest["reports"] if e["notebook"] == "05_monthly_log")
+
+
+def test_a_page_says_when_it_went_from_the_users_data_to_simulated_data(runs):
+    """05 was made from the user's request log (the module's first run). A yearly run whose data
+    folder holds no log makes it from simulated data: its page and the front page say that it
+    was made from the user's data last time; given both folders, it is the user's data again."""
+    _, _, root = runs
+    out, yearly = root / "reports", root / "yearly"
+    yearly.mkdir()
+    (yearly / "notes.txt").write_text("the analyst's yearly folder, without the log\n")
+    entry = _run_05(out, yearly)
+    report = entry["report"]
+    assert report["headline"]["simulated"] and report["switched_from"] == ["request_log.csv"]
+    page = (out / report["files"]["review"]).read_text(encoding="utf-8")
+    assert "The previous version of this report was made from the user's data " \
+           "(request_log.csv)" in page
+    front = (out / "index.en.html").read_text(encoding="utf-8")
+    assert "real data last time, simulated now" in front
+    # several folders at once: the yearly one and the log's, the log read from the second
+    again = _run_05(out, yearly, root / "my_log")["report"]
+    assert not again["headline"]["simulated"] and not again["switched_from"]
+    assert [Path(o["file"]).name for o in again["overlays"].values()] == ["request_log.csv"]
+    assert "simulated now" not in (out / "index.en.html").read_text(encoding="utf-8")

@@ -134,7 +134,7 @@ def test_overrides_win(dirs, tmp_path):
     assert config.fiscal_years == [2013, 2024]
     assert (config.languages, config.workers, config.timeout) == (["en"], 3, 5.0)
     assert config.out == (Path.cwd() / "o").resolve()
-    assert config.data_dir == data.resolve()
+    assert config.data_dir == [data.resolve()]
     assert [j.parameters["data_dir"] for j in plan_jobs(config)] == [str(data.resolve())] * 2
 
 
@@ -263,6 +263,25 @@ def test_bad_overlay_data_is_a_clear_error(dirs, tmp_path):
         load_config(Overrides(data_dir=str(data)), notebooks_directory=nbs,
                     params_directory=params, data_years=lambda d, o: fiscal_years_in_data(d))
     assert "cannot list the fiscal years in the data" in str(info.value)
+
+
+def test_data_dir_may_be_given_more_than_once(dirs, tmp_path):
+    """--data-dir twice (or a list in batch.yaml): every folder's files are used together; the
+    notebooks get the list, one folder stays a string; a dataset in two folders is refused."""
+    a, b = tmp_path / "yearly", tmp_path / "logs"
+    a.mkdir()
+    b.mkdir()
+    config = _load(dirs, Overrides(data_dir=[str(a), str(b)]))
+    assert config.data_dir == [a.resolve(), b.resolve()]
+    assert plan_jobs(config)[0].parameters["data_dir"] == [str(a.resolve()), str(b.resolve())]
+    nbs, params = dirs
+    (params / "batch.yaml").write_text(f"data_dir: [{a}]\n", encoding="utf-8")
+    assert plan_jobs(_load(dirs))[0].parameters["data_dir"] == str(a.resolve())
+    (a / "needs_reflection.csv").write_text("fiscal_year\n", encoding="utf-8")
+    (b / "needs_reflection.xlsx").write_bytes(b"")
+    problems = _problems(dirs, Overrides(data_dir=[str(a), str(b)]))
+    assert any(str(b / "needs_reflection.xlsx") in p and "also in" in p and str(a) in p
+               for p in problems), problems
 
 
 @pytest.fixture

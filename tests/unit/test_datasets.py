@@ -128,6 +128,28 @@ def test_overlay_that_leaves_a_gap_is_refused(tmp_path):
         wa.load("needs_reflection", data_dir=tmp_path)
 
 
+_R2 = ("era_label,requests,requests_handled,priority_issues,decided_to_act,staff_consultations,"
+       "section_chief_consultations,coordination_meetings\nR2,921,832,8,8,8,—,—\n")
+
+
+def test_several_data_folders_are_laid_over_together(tmp_path):
+    """A list of folders: each dataset's file is taken from whichever folder holds it; the same
+    dataset in two folders is refused naming both files."""
+    yearly, logs = tmp_path / "yearly", tmp_path / "logs"
+    yearly.mkdir()
+    logs.mkdir()
+    (yearly / "needs_reflection.csv").write_text(_R2, encoding="utf-8")
+    one = wa.load("needs_reflection", data_dir=[logs, yearly]).set_index("fiscal_year")
+    assert one.loc[2020, "requests"] == 921
+    assert one.attrs["provenance"]["overlay_file"] == str(yearly / "needs_reflection.csv")
+    assert wa.data_checksum([logs, yearly]) == wa.data_checksum(yearly) != wa.data_checksum()
+    (logs / "needs_reflection.csv").write_text(_R2, encoding="utf-8")
+    with pytest.raises(DataValidationError) as info:
+        wa.load("needs_reflection", data_dir=[logs, yearly])
+    assert str(logs / "needs_reflection.csv") in str(info.value)
+    assert str(yearly / "needs_reflection.csv") in str(info.value)
+
+
 def test_overlay_dir_must_exist(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a directory"):
         wa.load("needs_reflection", data_dir=tmp_path / "nope")

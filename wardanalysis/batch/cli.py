@@ -77,8 +77,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prune", action="store_true",
                         help="remove the reports of notebooks no longer in the notebooks folder "
                         "(without it, reports the run does not execute are kept)")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="directory of user data files laid over the shipped data")
+    parser.add_argument("--data-dir", metavar="DIR", action="append",
+                        help="folder of user data files laid over the shipped data (repeatable: "
+                        "the files of every folder are used together; a dataset may be in one "
+                        "folder only)")
     parser.add_argument("--out", "-o", metavar="DIR",
                         help="output directory (default: reports/ in the repository)")
     parser.add_argument("--notebooks-dir", type=Path, metavar="DIR",

@@ -22,7 +22,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ..data.datafiles import irregular_files
+from ..data.datafiles import data_files, irregular_files
 from ..errors import CovidPeriodError, WardanalysisError, printable
 from ..paths import REPO_DIR, notebooks_dir, params_dir
 
@@ -56,8 +56,11 @@ BATCH_KEYS: dict[str, tuple[dict[str, Any], str]] = {
     "timeout": ({"type": "integer", "minimum": 1, "maximum": MAX_TIMEOUT},
                 f"a whole number of seconds from 1 to {MAX_TIMEOUT}"),
     "out": ({"type": "string", "minLength": 1}, "a directory path"),
-    "data_dir": ({"type": ["string", "null"], "minLength": 1},
-                 "null or a directory of user data files laid over the shipped data"),
+    "data_dir": ({"anyOf": [{"type": "null"}, {"type": "string", "minLength": 1},
+                            {"type": "array", "minItems": 1,
+                             "items": {"type": "string", "minLength": 1}}]},
+                 "null, or a folder (or a list of folders) of user data files laid over the "
+                 "shipped data"),
     "kernel": ({"type": "string", "minLength": 1}, "a Jupyter kernel name"),
 }
 #: Where each setting comes from on the command line.
@@ -290,7 +293,8 @@ class Overrides:
     workers: int | None = None
     timeout: float | None = None
     out: str | None = None
-    data_dir: str | None = None
+    #: ``--data-dir DIR`` (repeatable): folders whose files are laid over the shipped data together
+    data_dir: list[str] | None = None
     #: ``--set NAME=VALUE`` (repeatable): a parameter for every selected notebook declaring it
     settings: list[str] | None = None
 
@@ -323,7 +327,8 @@ class BatchConfig:
     notebooks_dir: Path
     params_dir: Path
     out: Path
-    data_dir: Path | None
+    #: The user's data folders (absolute), or None for the shipped data only.
+    data_dir: list[Path] | None
     notebooks: dict[str, NotebookInfo]
     notebook_params: dict[str, dict[str, Any]]
     fiscal_years: list[int]
@@ -336,6 +341,15 @@ class BatchConfig:
     skipped: dict[str, str] = field(default_factory=dict)
     #: What makes the run exploratory (``--set`` settings, a single language); empty if none.
     exploratory: list[str] = field(default_factory=list)
+
+    @property
+    def data_param(self) -> str | list[str] | None:
+        """``data_dir`` as the notebooks and the data layer take it: None, a folder, or a list
+        of folders (one folder stays a string, so that its reports' inputs are unchanged)."""
+        if not self.data_dir:
+            return None
+        folders = [str(d) for d in self.data_dir]
+        return folders[0] if len(folders) == 1 else folders
 
 
 def default_workers() -> int:
@@ -422,18 +436,25 @@ def _data_years(data_dir: Path | None, out: Path) -> list[int]:
     return fiscal_years_in_data(data_dir)
 
 
-def _data_dir(value: str | None, base: Path, where: tuple[str, str | None],
-              problems: list[Problem]) -> Path | None:
-    """The user's data folder, absolute, after checking that every file in it is regular
-    (before anything reads or hashes them)."""
-    if value is None:
-        return None
-    data_dir = (base / Path(value).expanduser()).resolve()  # an absolute value stays as it is
-    if not data_dir.is_dir():
-        problems.append(Problem(*where, f"{data_dir} is not a directory"))
-        return None
-    problems += [Problem(p.file, None, p.message) for p in irregular_files(data_dir)]
-    return data_dir
+def _data_dir(value: str | list[str] | None, base: Path, where: tuple[str, str | None],
+              problems: list[Problem]) -> list[Path] | None:
+    """The user's data folders, absolute, after checking that every file in them is regular
+    (before anything reads or hashes them) and that no dataset is given in two of them."""
+    folders = []
+    for given in [value] if isinstance(value, str) else value or []:
+        folder = (base / Path(given).expanduser()).resolve()  # an absolute value stays as it is
+        if not folder.is_dir():
+            problems.append(Problem(*where, f"{folder} is not a directory"))
+        elif folder not in folders:
+            folders.append(folder)
+    problems += [Problem(p.file, None, p.message) for p in irregular_files(folders)]
+    seen: dict[str, Path] = {}
+    for path in data_files(folders):
+        if path.stem.lower() in seen:
+            problems.append(Problem(str(path), None, f"the same dataset is also in "
+                                    f"{seen[path.stem.lower()]}: keep one of the two files"))
+        seen.setdefault(path.stem.lower(), path)
+    return folders or None
 
 
 def _notebooks(nb_dir: Path, available: dict[str, Path], chosen: Any, named: bool,
@@ -600,7 +621,7 @@ def _kernel_names() -> set[str]:
 
 def plan_jobs(config: BatchConfig) -> list[Job]:
     """Every (notebook, fiscal year, language) run the configuration asks for, in a fixed order."""
-    data_dir = None if config.data_dir is None else str(config.data_dir)
+    data_dir = config.data_param
     return [Job(stem, info.path, year, lang, {**config.notebook_params.get(stem, {}),
                                               **({} if year is None else {"fiscal_year": year}),
                                               "lang": lang, "data_dir": data_dir})

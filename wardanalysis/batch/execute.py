@@ -227,6 +227,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     nbformat.write(nb, output)
     info = {k: job[k] for k in ("notebook", "notebook_file", "fiscal_year", "lang", "parameters",
                                 "data_checksum", "package_version", "fiscal_years")}
+    if headline and headline["simulated"] and job.get("previous_user_files"):
+        info["switched_from"] = job["previous_user_files"]  # real data before, simulated now
     pages, render_error = _pages(nb, {**info, "status": status, "error": error})
     if render_error and status == "ok":
         status, error = "failed", render_error
@@ -242,7 +244,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "finished": _now(), "duration_s": duration, "parameters": job["parameters"],
         "key": job["key"], "datasets": {n: job["datasets_now"].get(n, "unknown") for n in datasets},
         "overlays": _overlays(datasets, job["parameters"].get("data_dir")), "records": records,
-        "headline": headline, "data_checksum": job["data_checksum"], "package_version": job["package_version"],
+        "headline": headline, "switched_from": info.get("switched_from"),
+        "data_checksum": job["data_checksum"], "package_version": job["package_version"],
         "dir": rel_dir, "files": {k: f"{rel_dir}/{v}" for k, v in files.items()},
     }
     (stage / "job.json").write_text(json.dumps({"id": job["id"], **attempt}, ensure_ascii=False,

@@ -82,7 +82,7 @@ def run_batch(
     t0 = time.monotonic()
     overrides = overrides or Overrides()
 
-    def data_years(data_dir: Path | None, out: Path) -> list[int]:
+    def data_years(data_dir: list[Path] | None, out: Path) -> list[int]:
         # the answer is cached in the output folder only if that folder is one of ours
         # (not created by a run whose parameters may yet be refused)
         ours = out.is_dir() and outputs.is_ours(out)
@@ -122,7 +122,7 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
         if prune:
             present = set(discover_notebooks(config.notebooks_dir))
             entries = {i: e for i, e in entries.items() if e.get("notebook") in present}
-        data_dir = None if config.data_dir is None else str(config.data_dir)
+        data_dir = config.data_param
         shared = cache.shared_data_fingerprint()
         views = cache.Views(data_dir, out / ".cache" / "views.json")
         digests: dict[Path, str] = {}
@@ -205,7 +205,7 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
 
     from .execute import run_jobs
 
-    data_dir = None if config.data_dir is None else str(config.data_dir)
+    data_dir = config.data_param
     by_id: dict[str, Job] = {job.id: job for job, _ in todo}
 
     def messages() -> list[dict[str, Any]]:
@@ -219,6 +219,11 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
                 notebook_file = job.path.name
             previous = entries.get(job.id) or {}
             last = previous.get("failure") or previous.get("report") or {}
+            good = previous.get("report") or {}
+            # a report made from the user's data: if this run makes it from simulated data,
+            # its page and the front page say so
+            real = ([Path(o["file"]).name for o in (good.get("overlays") or {}).values()]
+                    if good.get("headline") and not good["headline"]["simulated"] else [])
             found.append({
                 "id": job.id, "notebook": job.notebook, "variant": job.variant,
                 "fiscal_year": job.fiscal_year, "lang": job.lang, "path": str(job.path),
@@ -227,7 +232,7 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
                 "run_id": run_id, "data_checksum": checksum,
                 "fiscal_years": list(config.data_years or []),
                 "package_version": wardanalysis.__version__,
-                "datasets_now": views.for_job(job.fiscal_year),
+                "datasets_now": views.for_job(job.fiscal_year), "previous_user_files": real,
                 "_expected": float(last.get("duration_s") or 0.0),
             })
         # Longest first (by the last known duration) keeps the workers busy until the end.

@@ -6,14 +6,27 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from ..errors import WardanalysisError
 from ..paths import REPO_DIR, shipped_data_dir
 
-__all__ = ["DATA_SUFFIXES", "DataDirError", "NotRegularFileError", "data_checksum", "data_files",
-           "irregular_files", "overlay_path", "resolve_data_dir", "sha256"]
+__all__ = ["DATA_SUFFIXES", "DataDir", "DataDirError", "NotRegularFileError", "data_checksum",
+           "data_dirs", "data_files", "irregular_files", "overlay_path", "resolve_data_dir",
+           "sha256"]
+
+#: A user's data: one folder, or several (a list), whose files are laid over the shipped data
+#: together; a dataset's file may be in any one of them, never in two.
+DataDir: TypeAlias = "str | Path | Sequence[str | Path] | None"
+
+
+def data_dirs(data_dir: DataDir) -> list[str | Path]:
+    """The folders of ``data_dir``, as given: none, one, or each of a list."""
+    if data_dir is None or isinstance(data_dir, (str, Path)):
+        return [] if data_dir is None or str(data_dir) == "" else [data_dir]
+    return list(data_dir)
 
 
 class NotRegularFileError(WardanalysisError, OSError):
@@ -42,17 +55,16 @@ def sha256(path: Path) -> str:
 DATA_SUFFIXES = (".csv", ".xlsx")
 
 
-def data_files(data_dir: str | Path) -> list[Path]:
-    """The files of a user's data folder that the package reads or fingerprints: every
+def data_files(data_dir: DataDir) -> list[Path]:
+    """The files of a user's data folder(s) that the package reads or fingerprints: every
     ``*.csv`` and ``*.xlsx``, the extension in any case, hidden (dot) files aside. ``check``,
     ``run`` and the batch's fingerprints all find files here, so they see the same ones."""
-    if not Path(data_dir).is_dir():
-        return []
-    return sorted(p for p in Path(data_dir).iterdir()
-                  if p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith("."))
+    return [p for d in data_dirs(data_dir) if Path(d).is_dir()
+            for p in sorted(Path(d).iterdir())
+            if p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".")]
 
 
-def irregular_files(data_dir: str | Path) -> list[Any]:
+def irregular_files(data_dir: DataDir) -> list[Any]:
     """The problems of the data files of ``data_dir`` that are not regular files of the folder
     (a FIFO, device, directory, broken link, or a link leaving the folder); nothing is opened."""
     from .validation import not_a_regular_file
@@ -80,17 +92,21 @@ class DataDirError(WardanalysisError, FileNotFoundError):
     """A ``data_dir`` that names no directory; the message says where it was looked for."""
 
 
-def overlay_path(name: str, data_dir: str | Path | None) -> Path | None:
-    """The user's overlay file for dataset ``name`` in ``data_dir``, if there is one."""
-    data_dir = resolve_data_dir(data_dir)
-    if data_dir is None:
-        return None
-    found = [p for p in data_files(data_dir) if p.stem == name]
+def overlay_path(name: str, data_dir: DataDir) -> Path | None:
+    """The user's overlay file for dataset ``name`` in ``data_dir`` (one folder or several), if
+    there is one; the same dataset in two files is an error naming both."""
+    folders = [resolve_data_dir(d) for d in data_dirs(data_dir)]
+    found = [p for p in data_files(folders) if p.stem == name]
     if found:  # the messages' classes come with the validation (and pandas) only when needed
         from .validation import DataValidationError, Problem, not_a_regular_file
     if len(found) > 1:
-        raise DataValidationError([Problem(str(data_dir), "holds both "
-                                           f"{' and '.join(p.name for p in found)}: keep one")])
+        if len({p.parent for p in found}) == 1:
+            problem = Problem(str(found[0].parent), "holds both "
+                              f"{' and '.join(p.name for p in found)}: keep one")
+        else:
+            problem = Problem(str(found[0]), f"the same dataset is also in "
+                              f"{', '.join(str(p) for p in found[1:])}: keep one of the files")
+        raise DataValidationError([problem])
     for path in found:
         if not path.is_file():  # a directory, FIFO, device or broken link named like the file
             raise DataValidationError([not_a_regular_file(path)])
@@ -98,14 +114,13 @@ def overlay_path(name: str, data_dir: str | Path | None) -> Path | None:
     return None
 
 
-def data_checksum(data_dir: str | Path | None = None) -> str:
+def data_checksum(data_dir: DataDir = None) -> str:
     """One SHA-256 over every shipped data and descriptor file and any overlay files: a fingerprint
     of the data a report was made from."""
     h = hashlib.sha256()
     root = shipped_data_dir()
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".csv", ".yml"})
-    if data_dir:
-        files += data_files(data_dir)
+    files += data_files(data_dir)
     for p in files:
         h.update(p.name.encode())
         with _open_regular(p) as fh:

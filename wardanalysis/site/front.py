@@ -34,6 +34,8 @@ def _question(notebook: str, headline: dict[str, Any] | None, lang: str) -> str:
 
 
 def _status_note(entry: dict[str, Any], lang: str) -> str:
+    if (entry.get("report") or {}).get("switched_from"):
+        return f' <span class="wa-status-stale">({html.escape(message("status.switched", lang))})</span>'
     if entry.get("failure") and entry.get("report"):
         return f' <span class="wa-status-stale">({html.escape(message("status.stale", lang))})</span>'
     if entry.get("failure"):

@@ -82,6 +82,10 @@ class Renderer:
         clean = _without_stderr(nb)
         review = _numbered(self._body(self.review_exporter, clean, lang), lang)
         full = self._body(self.full_exporter, nb, lang)
+        if info.get("switched_from"):  # real data last time, simulated now: said first
+            said = message("simulated.switched", lang, files=", ".join(info["switched_from"]))
+            notice = f'<p class="wa-simulated">{html.escape(said)}</p>'
+            review, full = notice + review, notice + full
         title = _first_heading(review) or _fallback_title(info)
         nav, foot = navigation(info), footer(info)
         font = font_face(review + full + nav + foot + title)  # one subset for both views
