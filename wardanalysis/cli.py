@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import traceback
+from pathlib import Path
 
 from . import __version__
-from .errors import printable
+from .batch.cli import add_arguments as add_run_arguments
+from .batch.cli import main as run_main
+from .errors import WardanalysisError, printable
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .data.loading import check, datasets, describe, load
+    from .data.loading import check, datasets, describe, load  # heavy: pandas
 
     problems = check(args.path, dataset=args.dataset)
     if args.path is not None:
-        from .data.loading import header_lines
+        from .data.loading import header_lines  # heavy: pandas
 
         renamed = header_lines(args.path, args.dataset)
         if renamed:
@@ -44,10 +50,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{printable(args.path)}: no problems that stop the data being used; {warnings} warning(s)")
     else:
         print(f"{printable(args.path)}: no problems found")
-    from pathlib import Path
-
     if args.path is not None:
-        from .data.loading import reconciliation_lines
+        from .data.loading import reconciliation_lines  # heavy: pandas
 
         rec = reconciliation_lines(args.path)
         if rec:
@@ -56,7 +60,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             for line in rec:
                 print(f"  {printable(line)}")
     if args.path is not None and Path(args.path).is_dir():
-        from .data.loading import overlay_summary
+        from .data.loading import overlay_summary  # heavy: pandas
 
         summary = overlay_summary(args.path)
         if summary:
@@ -67,7 +71,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
-    from .data.loading import datasets, describe
+    from .data.loading import datasets, describe  # heavy: pandas
 
     for name in datasets():
         meta = describe(name)
@@ -76,7 +80,7 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def _cmd_describe(args: argparse.Namespace) -> int:
-    from .data.loading import describe
+    from .data.loading import describe  # heavy: pandas
 
     try:
         meta = describe(args.name)
@@ -91,7 +95,7 @@ def _cmd_describe(args: argparse.Namespace) -> int:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from .data.template import write_template
+    from .data.template import write_template  # heavy: openpyxl, pandas
 
     path = write_template(args.name, args.out, force=args.force)
     print(f"{path}: template of {args.name} written; fill in the sheet {args.name!r} "
@@ -137,8 +141,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the full metadata as JSON")
     p.set_defaults(func=_cmd_describe)
 
-    from .batch.cli import add_arguments as add_run_arguments
-
     p = sub.add_parser(
         "run",
         help="execute the notebooks for each fiscal year and language, and render the reports",
@@ -150,8 +152,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .batch.cli import main as run_main
-
     return run_main(args)
 
 
@@ -167,12 +167,6 @@ def main(argv: list[str] | None = None) -> int:
     except after an interruption of the command line itself (``argv`` None): the process is
     about to exit, and SIGINT and SIGTERM stay ignored so that a second signal cannot turn exit
     130/143 into a death by signal."""
-    import os
-    import signal
-    import traceback
-
-    from .errors import WardanalysisError
-
     class Terminated(BaseException):
         """SIGTERM, raised where the command is, as SIGINT raises KeyboardInterrupt."""
 

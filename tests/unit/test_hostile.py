@@ -285,7 +285,7 @@ def test_an_output_path_that_is_a_file_is_named(tmp_path):
 def test_a_full_disk_is_one_line_and_keeps_the_earlier_reports(tmp_path, monkeypatch):
     import errno
 
-    from wardanalysis.batch import execute, outputs, runner
+    from wardanalysis.batch import outputs, runner
     from wardanalysis.batch.config import Overrides
     from wardanalysis.errors import OutputDirError
 
@@ -297,7 +297,7 @@ def test_a_full_disk_is_one_line_and_keeps_the_earlier_reports(tmp_path, monkeyp
         # of a notebook is tested end to end; here only what the runner makes of a full disk)
         raise OSError(errno.ENOSPC, "No space left on device", str(out / ".staging"))
 
-    monkeypatch.setattr(execute, "run_jobs", full)
+    monkeypatch.setattr(runner, "run_jobs", full)
     with pytest.raises(OutputDirError, match="No space left on device"):
         runner.run_batch(Overrides(out=str(out), notebooks=["00_overview"], languages=["ja"]),
                          echo=lambda line: None, progress=False)

@@ -30,8 +30,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import wardanalysis
+
 from ..data.datafiles import data_files, sha256
 from ..paths import PACKAGE_DIR, shipped_data_dir
+from .outputs import write_atomic
 
 #: Datasets whose ``fiscal_year`` values together make "every fiscal year in the data".
 FISCAL_YEAR_DATASETS = ("needs_reflection", "civil_engineering_requests", "machizukuri_budget")
@@ -176,16 +179,12 @@ class Views:
         """Keep the views computed in this run for the next one (atomically)."""
         if self._cache_file is None or not self._dirty:
             return
-        from .outputs import write_atomic
-
         self._cache_file.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self._cache_file, json.dumps(
             {"key": self._files_key, "years": {str(y): v for y, v in self._years.items()}}))
 
     def _frame(self, name: str) -> Any:
         if name not in self._frames:
-            import wardanalysis
-
             try:
                 self._frames[name] = wardanalysis.load(name, self.data_dir)
             except Exception:
@@ -264,16 +263,12 @@ def fiscal_years_in_data(data_dir: str | Path | None, cache_file: Path | None = 
                 return [int(y) for y in stored["fiscal_years"]]
         except (OSError, ValueError, KeyError, TypeError):
             pass
-    import wardanalysis
-
     years: set[int] = set()
     for name in FISCAL_YEAR_DATASETS:
         frame = wardanalysis.load(name, data_dir)
         years.update(int(y) for y in frame["fiscal_year"].dropna().unique())
     result = sorted(years)
     if cache_file is not None:
-        from .outputs import write_atomic
-
         try:
             write_atomic(Path(cache_file), json.dumps({"key": key, "fiscal_years": result}))
         except OSError:

@@ -7,7 +7,9 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .config import LANGUAGES, Overrides
+from ..eras import EraLabelError, fiscal_year
+from .config import LANGUAGES, MAX_TIMEOUT, Overrides
+from .runner import run_batch
 
 
 def _positive_int(text: str) -> int:
@@ -21,8 +23,6 @@ def _positive_int(text: str) -> int:
 
 
 def _seconds(text: str) -> int:
-    from .config import MAX_TIMEOUT
-
     try:
         value = int(text)
     except ValueError:
@@ -35,8 +35,6 @@ def _seconds(text: str) -> int:
 
 def _year(text: str) -> int:
     """A fiscal year: 2023, or an era label such as R5 or 令和5年度."""
-    from ..eras import EraLabelError, fiscal_year
-
     try:
         return fiscal_year(text)
     except (EraLabelError, ValueError) as exc:
@@ -95,8 +93,6 @@ def overrides_from(args: argparse.Namespace) -> Overrides:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .runner import run_batch
-
     summary = run_batch(
         overrides_from(args),
         force=bool(getattr(args, "force", False)),

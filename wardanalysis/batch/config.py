@@ -25,6 +25,7 @@ import yaml
 from ..data.datafiles import data_files, irregular_files
 from ..errors import CovidPeriodError, WardanalysisError, printable
 from ..paths import REPO_DIR, notebooks_dir, params_dir
+from .cache import fiscal_years_in_data
 
 BATCH_FILE = "batch.yaml"
 LANGUAGES = ("ja", "en")
@@ -430,9 +431,7 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
                        float(value["timeout"]), kernel, years_in_data, skipped, exploratory)
 
 
-def _data_years(data_dir: Path | None, out: Path) -> list[int]:
-    from .cache import fiscal_years_in_data
-
+def _data_years(data_dir: list[Path] | None, out: Path) -> list[int]:
     return fiscal_years_in_data(data_dir)
 
 
@@ -589,7 +588,7 @@ def _period_problems(notebooks: dict[str, NotebookInfo], params: dict[str, dict[
     """The COVID period each notebook would use, checked as a whole: start ≤ end, and both ends
     within the data with a fiscal year before the period (the models' own rule, so that a
     period that would fail inside a notebook fails here, before anything runs)."""
-    from ..models.periods import covid_period
+    from ..models.periods import covid_period  # heavy: pandas, only when a period is given
 
     problems = []
     for stem, info in notebooks.items():
@@ -612,7 +611,7 @@ def _period_problems(notebooks: dict[str, NotebookInfo], params: dict[str, dict[
 def _kernel_names() -> set[str]:
     """Names of the installed Jupyter kernels (empty if they cannot be listed)."""
     try:
-        from jupyter_client.kernelspec import KernelSpecManager
+        from jupyter_client.kernelspec import KernelSpecManager  # heavy: Jupyter
 
         return set(KernelSpecManager().find_kernel_specs())
     except Exception:  # listing failed: the kernel's own start will say what is wrong

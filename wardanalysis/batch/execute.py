@@ -23,6 +23,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import datetime as dt
 import json
+import logging
 import math
 import multiprocessing
 import os
@@ -36,6 +37,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..data.datafiles import overlay_path, sha256
+from ..records import collected_headline, collected_rows
+from ..site.render import Renderer, fallback_page
 from .outputs import STAGING, publish_dir
 
 #: Where ``wardanalysis.load`` notes each dataset a kernel reads (the report's inputs).
@@ -80,8 +84,6 @@ def _kill(km: Any) -> None:
 
 
 def _worker_init(stop: Any, parent: int) -> None:
-    import logging
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run decides what Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)  # blocked by the run while it started us
@@ -117,6 +119,7 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
                                                                      list[str], str]:
     """Run the notebook into ``stage/notebook.ipynb``: status, error, seconds, datasets read,
     the time it started."""
+    # heavy (Jupyter, papermill): imported by the workers only
     import papermill as pm
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
@@ -181,8 +184,6 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
 
 def _pages(nb: Any, info: dict[str, Any]) -> tuple[dict[str, str], str | None]:
     """The notebook's pages, and why they could not be rendered (None if they were)."""
-    from ..site.render import Renderer, fallback_page
-
     try:
         if not _RENDERER:
             _RENDERER.append(Renderer())
@@ -197,9 +198,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """Execute, record, render and publish one notebook (in a worker): the attempt's record.
     A notebook's own failure (an exception in a cell, a timeout, a dead kernel) is a ``failed``
     or ``timeout`` attempt with the partial notebook and an error page."""
-    import nbformat
-
-    from ..records import collected_headline, collected_rows
+    import nbformat  # heavy (jsonschema, fastjsonschema): the workers only
 
     out = Path(job["out"])
     rel_dir = f"{job['notebook']}/{job['variant']}/{job['run_id']}"
@@ -258,8 +257,6 @@ def _overlays(datasets: list[str], data_dir: str | None) -> dict[str, dict[str, 
     """The user's files a report read, by dataset: file and checksum."""
     if not data_dir:
         return {}
-    from ..data.datafiles import overlay_path, sha256
-
     found = {}
     for name in datasets:
         try:

@@ -34,11 +34,17 @@ import re
 import shutil
 import socket
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import OutputDirError, WardanalysisError
+from ..site.front import front_page_html
+from ..site.render import RUN_DIR_ROOT, stable_dir
+from ..site.runlog import run_log_html
+from ..text.messages import keys as message_keys
+from ..text.messages import message
 
 MANIFEST = "manifest.json"
 RESULTS = "results.csv"
@@ -253,16 +259,9 @@ def results_xlsx(manifest: dict[str, Any]) -> bytes:
     and English where the catalogue has one, its interval, unit, flags, parameters and the
     address of its report; numbers as numbers with display formats (never rounded values).
     The bytes are the same for the same results (fixed document dates)."""
-    import datetime as dt
-    import zipfile
-
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: only when results are written
     from openpyxl.styles import Font
     from openpyxl.writer.excel import ExcelWriter
-
-    from ..site.render import stable_dir
-    from ..text.messages import keys as message_keys
-    from ..text.messages import message
 
     labelled = set(message_keys())
     wb = Workbook()
@@ -301,8 +300,6 @@ def results_xlsx(manifest: dict[str, Any]) -> bytes:
 
 def _fixed_zip_times(data: bytes) -> bytes:
     """The same workbook bytes for the same content: every member of the zip gets one date."""
-    import zipfile
-
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -319,9 +316,6 @@ def _fixed_zip_times(data: bytes) -> bytes:
 def commit(out: Path, manifest: dict[str, Any]) -> None:
     """Write the stable copies of the latest good reports, the manifest, results.csv, the run
     log and the two front pages, each file atomically."""
-    from ..site.front import front_page_html
-    from ..site.runlog import run_log_html
-
     publish_stable(out, manifest)
     write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     write_atomic(out / RESULTS, results_csv(manifest))
@@ -351,8 +345,6 @@ def publish_stable(out: Path, manifest: dict[str, Any]) -> None:
     """Copy the latest good version of every report to its stable address (see
     :func:`~wardanalysis.site.render.stable_dir`), rewriting the root-relative links of a run
     directory for that depth. A copy is rewritten only when the report it comes from changed."""
-    from ..site.render import RUN_DIR_ROOT, stable_dir
-
     for e in manifest.get("reports", []):
         report = e.get("report")
         if not report or not report.get("dir"):
@@ -406,8 +398,6 @@ def collect_garbage(out: Path, manifest: dict[str, Any]) -> int:
                     parent.rmdir()  # only if now empty
     # stable copies of reports the manifest no longer lists (after --prune): only the files
     # publish_stable wrote, recognised by their mark
-    from ..site.render import stable_dir
-
     current = {stable_dir(e["notebook"], e.get("fiscal_year"), e["lang"])
                for e in manifest.get("reports", []) if "notebook" in e and "lang" in e}
     for mark in [*out.glob(f"*/*/{_SOURCE_MARK}"), *out.glob(f"*/*/*/{_SOURCE_MARK}")]:

@@ -15,9 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
+import wardanalysis
+
 from ..errors import OutputDirError
 from . import cache, outputs
 from .config import Job, Overrides, ParamsError, discover_notebooks, load_config, plan_jobs
+from .execute import run_jobs, sweep_scratch
 
 __all__ = ["RunSummary", "run_batch"]
 
@@ -147,7 +152,7 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
         started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         workers = min(config.workers, len(todo)) if todo else 0
         if data_dir:
-            from ..data.loading import overlay_summary
+            from ..data.loading import overlay_summary  # heavy: pandas
 
             for line in overlay_summary(data_dir):
                 echo(f"overlay: {line}")
@@ -159,8 +164,6 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
         job_ids = {j.id for j in jobs}
 
         def run_info(interrupted: bool = False) -> dict[str, Any]:
-            import wardanalysis
-
             summary.failed = [i for i, e in entries.items() if i in job_ids and e.get("failure")]
             summary.seconds = time.monotonic() - t0
             summary.interrupted = interrupted
@@ -185,8 +188,6 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
         final = publish(interrupted)
         outputs.collect_garbage(out, final)
         views.save()
-    from .execute import sweep_scratch
-
     sweep_scratch()
     summary.seconds = time.monotonic() - t0
     summary.interrupted = interrupted
@@ -201,10 +202,6 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
              run_id: str, views: cache.Views, echo: Callable[[str], None],
              publish: Callable[[bool], Any], summary: RunSummary, progress: bool | None) -> int:
     """Execute ``todo``; 0, or the number of the signal that stopped the run."""
-    import wardanalysis
-
-    from .execute import run_jobs
-
     data_dir = config.data_param
     by_id: dict[str, Job] = {job.id: job for job, _ in todo}
 
@@ -238,8 +235,6 @@ def _execute(todo: list[tuple[Job, str]], config: Any, entries: dict[str, dict[s
         # Longest first (by the last known duration) keeps the workers busy until the end.
         found.sort(key=lambda m: -m.pop("_expected"))
         return found
-
-    from tqdm import tqdm
 
     bar = tqdm(total=len(todo), unit="nb", file=sys.stderr, leave=False,
                disable=(not sys.stderr.isatty()) if progress is None else not progress,
