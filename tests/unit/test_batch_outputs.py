@@ -10,6 +10,7 @@ import re
 import pytest
 
 from wardanalysis.batch import outputs
+from wardanalysis.site import results_files
 from wardanalysis.site.runlog import run_log_html
 
 
@@ -73,8 +74,8 @@ def test_manifest_orders_entries_and_marks_stale_reports():
 
 def test_results_csv_has_current_results_only_in_a_fixed_order():
     manifest = outputs.build_manifest(_entries(), {})
-    rows = list(csv.reader(io.StringIO(outputs.results_csv(manifest))))
-    assert rows[0] == list(outputs.RESULT_COLUMNS)
+    rows = list(csv.reader(io.StringIO(results_files.results_csv(manifest))))
+    assert rows[0] == list(results_files.RESULT_COLUMNS)
     assert rows[1:] == [
         ["a", "2023", "ja", "y", "650", "", "", "cases", "", "", "{\"data_dir\": null}", ""],
         ["b", "", "ja", "x", "2", "", "", "cases", "", "", "{\"data_dir\": null}", ""],
@@ -175,10 +176,10 @@ def test_second_run_on_the_same_directory_is_refused(tmp_path):
 
 
 def test_results_csv_numbers_have_no_float_noise():
-    assert outputs._csv_number(1269.9999999999934) == "1270"
-    assert outputs._csv_number(0.5238188976377965) == "0.523818897638"
-    assert outputs._csv_number(None) == ""
-    assert outputs._parameters({"lang": "ja", "fiscal_year": 2023, "covid_end": 2022,
+    assert results_files._csv_number(1269.9999999999934) == "1270"
+    assert results_files._csv_number(0.5238188976377965) == "0.523818897638"
+    assert results_files._csv_number(None) == ""
+    assert results_files._parameters({"lang": "ja", "fiscal_year": 2023, "covid_end": 2022,
                                 "data_dir": None}) == '{"covid_end": 2022, "data_dir": null}'
 
 
@@ -188,8 +189,8 @@ def test_results_xlsx_holds_every_estimate_as_numbers_and_is_reproducible(tmp_pa
     from openpyxl import load_workbook
 
     manifest = outputs.build_manifest(_entries(), {})
-    data = outputs.results_xlsx(manifest)
-    assert data == outputs.results_xlsx(manifest)  # the same bytes for the same results
+    data = results_files.results_xlsx(manifest)
+    assert data == results_files.results_xlsx(manifest)  # the same bytes for the same results
     # ... whenever they are written: no date of the clock inside (two calls a second apart
     # would differ; openpyxl's save() stamps the modified date)
     import zipfile
@@ -201,7 +202,7 @@ def test_results_xlsx_holds_every_estimate_as_numbers_and_is_reproducible(tmp_pa
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:7] == ("notebook", "fiscal_year", "lang", "key", "label_ja", "label_en",
                            "value")
-    assert len(rows) - 1 == len(list(csv.reader(io.StringIO(outputs.results_csv(manifest))))) - 1
+    assert len(rows) - 1 == len(list(csv.reader(io.StringIO(results_files.results_csv(manifest))))) - 1
     a = next(r for r in rows if r[3] == "a")
     assert a[6] == 0.1 and a[7] == 0.05 and isinstance(a[6], float)
     assert a[-1] == "b/ja/index.html"

@@ -28,8 +28,9 @@ Modules, one job each
 :mod:`~.runner`   one run, from plan to published index (what the command line calls).
 :mod:`~.execute`  the run's execution: worker processes, each notebook in an ordinary kernel
                   (papermill, records, pages, publishing), and stopping them all on a signal.
-:mod:`~.outputs`  the reports directory: atomic writes, lock, manifest, results.csv and .xlsx.
+:mod:`~.outputs`  the reports directory: atomic writes, lock, manifest, stable addresses.
 
-The pages themselves (report views, front page, run log) are :mod:`wardanalysis.site`'s.
+The pages themselves (report views, front page, run log) and the results a reader downloads
+(results.csv, results.xlsx) are :mod:`wardanalysis.site`'s.
 :mod:`~.cli`      the ``wardanalysis run`` options.
 """
