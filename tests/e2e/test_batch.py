@@ -358,9 +358,9 @@ def _kernels(pid: int) -> list[psutil.Process]:
     return found
 
 
-def _wait_for_kernels(pid: int, count: int, timeout: float = 60) -> list[psutil.Process]:
+def _wait_for_kernels(pid: int, count: int, timeout: float = 240) -> list[psutil.Process]:
     """Until the batch ``pid`` has ``count`` kernels (each notebook thread holds the kernel of its
-    current notebook)."""
+    current notebook). The bound is generous: a loaded machine starts kernels slowly."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         kernels = _kernels(pid)

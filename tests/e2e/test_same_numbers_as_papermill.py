@@ -4,6 +4,7 @@ identical estimates, to the last digit."""
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
@@ -111,7 +112,7 @@ def test_a_page_says_when_it_went_from_the_users_data_to_simulated_data(runs):
     entry = _run_05(out, yearly)
     report = entry["report"]
     assert report["headline"]["simulated"] and report["switched_from"] == ["request_log.csv"]
-    page = (out / report["files"]["review"]).read_text(encoding="utf-8")
+    page = html.unescape((out / report["files"]["review"]).read_text(encoding="utf-8"))
     assert "The previous version of this report was made from the user's data " \
            "(request_log.csv)" in page
     front = (out / "index.en.html").read_text(encoding="utf-8")
