@@ -11,7 +11,8 @@ from .errors import printable
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .data.loading import check, datasets, describe, load
+    from .data.loading import check, describe, load
+    from .data.schema import dataset_names
 
     problems = check(args.path, dataset=args.dataset)
     if args.path is not None:
@@ -32,8 +33,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 1
 
     if args.path is None:
-        print(f"All {len(datasets())} datasets are valid. Provenance:")
-        for name in datasets():
+        print(f"All {len(dataset_names())} datasets are valid. Provenance:")
+        for name in dataset_names():
             meta = describe(name)
             src = meta["source"]
             df = load(name)
@@ -67,9 +68,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
-    from .data.loading import datasets, describe
+    from .data.loading import describe
+    from .data.schema import dataset_names
 
-    for name in datasets():
+    for name in dataset_names():
         meta = describe(name)
         print(f"{name}\t{meta['title']['en']} / {meta['title']['ja']}")
     return 0

@@ -18,8 +18,8 @@ import pandas as pd
 
 from . import plotting
 from ._yaml import safe_load
-from .data.loading import datasets, describe, load, overlaid_rows
-from .data.schema import get_schema
+from .data.loading import describe, load, overlaid_rows
+from .data.schema import dataset_names, get_schema
 from .data.sources import citation, shipped_urls
 from .paths import shipped_data_dir
 from .records import HEADLINE_MIME
@@ -399,7 +399,7 @@ def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: An
 
 def overview_summary(lang: str, data_dir: Any = None) -> None:
     """The summary box of the overview: what the collection holds and where it comes from."""
-    names = datasets()
+    names = dataset_names()
     rows = sum(len(load(n, data_dir)) for n in names)
     review = sum(1 for n in names if describe(n)["source"]["id"] == "kumamoto_review_2024")
     answer = message("overview.answer", lang, datasets=len(names), review=review,
@@ -453,7 +453,7 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
     checksum; datasets with an overlay in ``data_dir`` name the overlay file."""
     check_lang(lang)
     rows = []
-    for name in datasets():
+    for name in dataset_names():
         meta = describe(name)
         src = meta["source"]
         df = load(name, data_dir)

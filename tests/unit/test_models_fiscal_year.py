@@ -19,7 +19,7 @@ YEARS = range(2013, 2025)
 def test_every_fiscal_year_in_the_data_reports(fy):
     r = fiscal_year_report(fy)
     assert r.fiscal_year == fy
-    keys = set(r.keys)
+    keys = set(r.keys())
     assert "fy.budget_thousand_yen" in keys  # the budget covers FY2013–FY2024
     assert ("fy.requests" in keys) == (2017 <= fy <= 2023)
     assert ("fy.civil_total" in keys) == (fy in (2021, 2022))

@@ -446,7 +446,7 @@ class MonthlyITSResult(_Simulated, Result):
 
     def _facts(self, lang: str) -> dict[str, str]:
         lv = self.estimate("monthly.level_rr")
-        nb = self.estimate("monthly.level_rr_nb") if "monthly.level_rr_nb" in self.keys else None
+        nb = self.estimate("monthly.level_rr_nb") if "monthly.level_rr_nb" in self.keys() else None
         ov = self.estimate("monthly.observed_vs_counterfactual")
         ex = self.estimate("monthly.exposure_rr_per_30_days")
         return {
