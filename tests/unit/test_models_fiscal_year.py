@@ -120,7 +120,7 @@ def test_the_prediction_marker_contrasts_with_the_bars():
                          for y in range(2013, 2017)])
     longer = pd.concat([earlier, needs], ignore_index=True)
     r = fiscal_year_report(2021, needs_reflection=longer)
-    assert "fy.requests_expected_from_trend" in r.keys
+    assert "fy.requests_expected_from_trend" in r.keys()
     for lang in ("ja", "en"):
         fig, ax = r.plot(lang=lang)
         bars = {to_hex(p.get_facecolor()) for p in ax.patches if isinstance(p, Rectangle)
