@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputDirError, WardanalysisError
+from ..records import STORED_DIGITS
 
 MANIFEST = "manifest.json"
 RESULTS = "results.csv"
@@ -209,9 +210,10 @@ def build_manifest(entries: dict[str, dict[str, Any]], run: dict[str, Any]) -> d
 
 
 def _csv_number(value: Any) -> str:
-    """A number without float noise: 12 significant digits, shortest form (1270, not
+    """A number without float noise: the digits a record is stored with
+    (:data:`~wardanalysis.records.STORED_DIGITS`), shortest form (1270, not
     1269.9999999999934)."""
-    return "" if value is None else f"{float(value):.12g}"
+    return "" if value is None else f"{float(value):.{STORED_DIGITS}g}"
 
 
 def _overlay_files(report: dict[str, Any]) -> str:
