@@ -13,11 +13,12 @@ from pathlib import Path
 from . import __version__
 from .batch.cli import add_arguments as add_run_arguments
 from .batch.cli import main as run_main
+from .data.schema import dataset_names
 from .errors import WardanalysisError, printable
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .data.loading import check, datasets, describe, load  # heavy: pandas
+    from .data.loading import check, describe, load  # heavy: pandas
 
     problems = check(args.path, dataset=args.dataset)
     if args.path is not None:
@@ -38,8 +39,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 1
 
     if args.path is None:
-        print(f"All {len(datasets())} datasets are valid. Provenance:")
-        for name in datasets():
+        print(f"All {len(dataset_names())} datasets are valid. Provenance:")
+        for name in dataset_names():
             meta = describe(name)
             src = meta["source"]
             df = load(name)
@@ -71,9 +72,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
-    from .data.loading import datasets, describe  # heavy: pandas
+    from .data.loading import describe  # heavy: pandas
 
-    for name in datasets():
+    for name in dataset_names():
         meta = describe(name)
         print(f"{name}\t{meta['title']['en']} / {meta['title']['ja']}")
     return 0

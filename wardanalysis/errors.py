@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "did_you_mean",
     "printable",
     "BreakYearError",
     "CovidPeriodError",
@@ -41,6 +42,15 @@ def printable(text: object) -> str:
     """``text`` for one line of a message: control characters (a terminal's escape codes, a
     newline or carriage return in a file or folder name) shown as ``\\x1b``, never acted on."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the known name closest to a misspelt ``word`` (difflib's
+    ratio of at least 0.6), else ``""``: the tail of a one-line error."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class WardanalysisError(Exception):

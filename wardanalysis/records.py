@@ -5,8 +5,10 @@ returning the columns ``key, value, ci_low, ci_high, unit`` and optionally ``int
 interval was computed) and ``flags`` (e.g. ``poisson_only``)) or with such DataFrames. That
 displays one output carrying three representations:
 
-- ``application/vnd.wardanalysis.records+json``: the rows, unrounded (what the batch collects
-  into ``reports/results.csv``; nbval skips it, see ``notebooks/conftest.py``);
+- ``application/vnd.wardanalysis.records+json``: the rows, each number at the
+  :data:`STORED_DIGITS` significant digits ``reports/results.csv`` keeps (what the batch collects
+  into it; nbval skips it, see ``notebooks/conftest.py``): a committed notebook re-executed on
+  another machine changes no recorded number unless it changes at that precision;
 - ``text/plain``: the table with values to 4 significant figures (what nbval compares);
 - ``text/html``: the same table for a reader.
 
@@ -27,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported only where a DataFrame is made or received
     import pandas as pd
 
-__all__ = ["COLUMNS", "HEADLINE_MIME", "MIME_TYPE", "collect_records", "collected_headline",
-           "format_sig", "record", "record_rows"]
+__all__ = ["COLUMNS", "HEADLINE_MIME", "MIME_TYPE", "STORED_DIGITS", "collect_records",
+           "collected_headline", "format_sig", "record", "record_rows", "stored"]
 
 MIME_TYPE = "application/vnd.wardanalysis.records+json"
 #: The output a report's summary box carries for the front page (see
@@ -41,6 +43,10 @@ REQUIRED = COLUMNS[:5]
 _TEXT = ("unit", "interval", "flags")
 _NUMERIC = ("value", "ci_low", "ci_high")
 SIGNIFICANT = 4
+#: Significant digits a recorded number is stored with, in a notebook and in results.csv: far
+#: beyond any interval's precision, short of the last binary digits that differ between BLAS
+#: builds and machines.
+STORED_DIGITS = 12
 
 
 # --------------------------------------------------------------------------- rows
@@ -48,6 +54,11 @@ SIGNIFICANT = 4
 
 def _is_na(value: Any) -> bool:
     return type(value).__name__ == "NAType"
+
+
+def stored(value: float) -> float:
+    """``value`` at :data:`STORED_DIGITS` significant digits (1269.9999999999934 → 1270.0)."""
+    return float(f"{value:.{STORED_DIGITS}g}")
 
 
 def _number(value: Any, column: str, key: str) -> float | None:
@@ -80,7 +91,8 @@ def _frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             raise ValueError(f"a record key must be a non-empty string, not {key!r}")
         row: dict[str, Any] = {"key": key}
         for c in _NUMERIC:
-            row[c] = _number(raw[c], c, key)
+            number = _number(raw[c], c, key)
+            row[c] = None if number is None else stored(number)
         for c in _TEXT:
             row[c] = _text(raw.get(c), c, key)
         rows.append({c: row[c] for c in COLUMNS})

@@ -12,16 +12,18 @@ import html
 import itertools
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from . import plotting
 from ._yaml import safe_load
-from .data.loading import datasets, describe, load, overlaid_rows
-from .data.schema import get_schema
+from .data.loading import describe, load, overlaid_rows
+from .data.schema import dataset_names, get_schema
 from .data.sources import citation, shipped_urls
-from .paths import shipped_data_dir
+from .params import check_notebook_values
+from .paths import notebooks_dir, shipped_data_dir
 from .records import HEADLINE_MIME
 from .results import key_figure
 from .text.display import markup, plain, set_language
@@ -56,11 +58,29 @@ _FIGURE_NUMBERS = itertools.count(1)
 _TITLE = [""]
 
 
-def setup(lang: str) -> None:
-    """Check ``lang``, apply the plot theme (with the Japanese font), start numbering the
-    figures of a report from 1, and make ``lang`` the language results show themselves in.
-    Calling it again with another language switches everything without restarting the kernel."""
+def setup(lang: str, notebook: str | None = None, **parameters: Any) -> None:
+    """Check the notebook's parameters, apply the plot theme (with the Japanese font), start
+    numbering the figures of a report from 1, and make ``lang`` the language results show
+    themselves in. Calling it again with another language switches everything without
+    restarting the kernel.
+
+    ``notebook`` (its file name without ``.ipynb``) and every other parameter of its parameters
+    cell: the values get the batch's checks (:mod:`wardanalysis.params`), so that a notebook run
+    by hand stops at once with one line per problem, naming the parameter. The notebook is
+    looked for in the working folder (where JupyterLab starts its kernel), then in
+    ``notebooks/``; where neither holds it, only the language is checked.
+
+    Raises
+    ------
+    wardanalysis.params.ParamsError
+        A value of the wrong type, a fiscal year not in the data, a COVID period outside it.
+    """
     global _FIGURE_NUMBERS, _CSV_NUMBERS
+    if notebook is not None:
+        found = [d / f"{notebook}.ipynb" for d in (Path.cwd(), notebooks_dir())
+                 if (d / f"{notebook}.ipynb").is_file()]
+        if found:
+            check_notebook_values(found[0], {"lang": lang, **parameters})
     check_lang(lang)
 
     plotting.use_theme()
@@ -399,7 +419,7 @@ def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: An
 
 def overview_summary(lang: str, data_dir: Any = None) -> None:
     """The summary box of the overview: what the collection holds and where it comes from."""
-    names = datasets()
+    names = dataset_names()
     rows = sum(len(load(n, data_dir)) for n in names)
     review = sum(1 for n in names if describe(n)["source"]["id"] == "kumamoto_review_2024")
     answer = message("overview.answer", lang, datasets=len(names), review=review,
@@ -453,7 +473,7 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
     checksum; datasets with an overlay in ``data_dir`` name the overlay file."""
     check_lang(lang)
     rows = []
-    for name in datasets():
+    for name in dataset_names():
         meta = describe(name)
         src = meta["source"]
         df = load(name, data_dir)

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from .errors import did_you_mean
 from .text.display import current_lang, markup
 from .text.formats import fmt, fmt_p, fmt_pct, fmt_unit
 from .text.glossary import check_lang, label
@@ -326,15 +327,72 @@ class Result:
     # --- access ---------------------------------------------------------------------------
 
     def estimate(self, key: str) -> Estimate:
+        """The estimate named ``key``; a misspelt key raises ``KeyError`` saying which key was
+        meant."""
         for e in self.estimates:
             if e.key == key:
                 return e
-        raise KeyError(f"no estimate {key!r} in {type(self).__name__} "
-                       f"(have: {', '.join(e.key for e in self.estimates)})")
+        raise KeyError(f"no estimate {key!r} in {type(self).__name__}"
+                       f"{did_you_mean(key, self.keys())} (have: {', '.join(self.keys())})")
+
+    def keys(self) -> tuple[str, ...]:
+        """The estimates' keys, in order (as :meth:`to_frame`'s index)."""
+        return tuple(e.key for e in self.estimates)
 
     @property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(e.key for e in self.estimates)
+    def model_fit(self) -> Any:
+        """The fitted model the estimates come from, where there is one (``None`` for a result
+        computed exactly from printed figures): a :class:`wardanalysis.stats.GLMFit` or
+        :class:`~wardanalysis.stats.NBFit` with ``params``, ``cov`` (scaled by the dispersion
+        used), ``dispersion`` and ``df_resid``, as statsmodels fitted it."""
+        return getattr(self, "fit", None)
+
+    # --- as the tools researchers know (statsmodels, pandas) --------------------------------
+
+    def to_frame(self) -> pd.DataFrame:
+        """The estimates as a DataFrame indexed by key: ``value, ci_low, ci_high, unit,
+        interval, p_value, flags`` (unrounded; an unbounded limit stays ±inf)."""
+        return pd.DataFrame(
+            [(e.value, e.ci_low, e.ci_high, e.unit, e.interval, e.p_value, ";".join(e.flags))
+             for e in self.estimates],
+            index=pd.Index(self.keys(), name="key"),
+            columns=["value", "ci_low", "ci_high", "unit", "interval", "p_value", "flags"])
+
+    def conf_int(self) -> pd.DataFrame:
+        """The 95% intervals as statsmodels' ``conf_int()`` gives them: a DataFrame indexed by
+        key, columns ``lower`` and ``upper`` (NaN for an exact computation)."""
+        frame = self.to_frame()[["ci_low", "ci_high"]]
+        return frame.rename(columns={"ci_low": "lower", "ci_high": "upper"})
+
+    def summary(self, lang: str | None = None) -> Any:
+        """A statsmodels-style summary (``statsmodels.iolib.summary2.Summary``: ``print`` it, or
+        let JupyterLab show its table): title, observations, each estimate with its interval,
+        unit and p-value, then the method and every caveat, in ``lang`` (default: the language
+        chosen with :func:`wardanalysis.set_language`)."""
+        from statsmodels.iolib.summary2 import Summary  # heavy: only when a summary is asked for
+
+        from .text.display import plain
+
+        lang = check_lang(lang or current_lang())
+        table = pd.DataFrame(
+            {label("estimate", lang): [fmt_unit(e.value, e.unit, lang, bare=True)
+                                       for e in self.estimates],
+             label("ci_low", lang): [fmt_unit(e.ci_low, e.unit, lang, bare=True)
+                                     for e in self.estimates],
+             label("ci_high", lang): [fmt_unit(e.ci_high, e.unit, lang, bare=True)
+                                      for e in self.estimates],
+             label("unit", lang): [e.unit for e in self.estimates],
+             label("p_value", lang): [fmt_p(e.p_value, lang, bare=True) for e in self.estimates]},
+            index=list(self.keys()))
+        out = Summary()
+        out.add_title(plain(self.title(lang)))
+        out.add_dict({label("n_obs", lang): str(self.n_obs)})
+        out.add_df(table)
+        sep = "：" if lang == "ja" else ": "
+        out.add_text(f"{label('method', lang)}{sep}{plain(self.method_text(lang))}")
+        for caveat in self.caveat_list(lang):
+            out.add_text(f"- {plain(caveat)}")
+        return out
 
     def say(self, key: str, lang: str, **more: Any) -> str:
         """The catalogue's ``key`` in ``lang``, filled from the result's facts (and ``more``)."""
@@ -364,7 +422,7 @@ class Result:
 
     def key_figures(self) -> list[Estimate]:
         """The estimates a summary box shows (``SUMMARY_KEYS`` that this result has)."""
-        return [self.estimate(k) for k in self.SUMMARY_KEYS if k in self.keys]
+        return [self.estimate(k) for k in self.SUMMARY_KEYS if k in self.keys()]
 
     def records(self) -> pd.DataFrame:
         """Key estimates as rows: ``key, value, ci_low, ci_high, unit, interval, flags``

@@ -22,7 +22,7 @@ def test_every_entry_is_complete_and_names_real_datasets_and_sources():
         assert set(entry) == FIELDS, entry["id"]
         assert all(entry[k] for k in FIELDS), entry["id"]
         assert entry["source"] in SOURCES, entry["id"]
-        assert entry["dataset"] and set(entry["dataset"]) <= set(wa.datasets()), entry["id"]
+        assert entry["dataset"] and set(entry["dataset"]) <= set(wa.datasets()["name"]), entry["id"]
 
 
 def test_the_known_problems_are_recorded():

@@ -194,7 +194,7 @@ def test_the_review_names_its_second_source():
     second = src["corroborated_by"]
     assert [s["dataset"] for s in second] == ["priority_issues_corroboration"]
     assert second[0]["columns"] == ["priority_issues"]
-    assert "priority_issues_corroboration" in wa.datasets()
+    assert "priority_issues_corroboration" in list(wa.datasets()["name"])
 
 
 # ------------------------------------------------------------------ populations of 8a and 8c

@@ -53,6 +53,26 @@ def _outputs(ws: Workspace) -> dict[str, list]:
     return found
 
 
+#: The one line that may date a page: a time stamp (a run's start or end).
+_DATED = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
+#: A run's own folder (``<run-id>/``), whose pages are kept as that run made them.
+_RUN_DIR = re.compile(r"(^|/)\d{8}T\d{6}-[0-9a-f]+/")
+
+
+def _pages(ws: Workspace) -> dict[str, list[str]]:
+    """Every page at a stable address (each report's, and the front pages), as lines, without
+    the lines that carry a time stamp."""
+    found = {}
+    for page in sorted(ws.out.rglob("*.html")):
+        rel = page.relative_to(ws.out).as_posix()
+        if page.name == "runs.html" or rel.startswith(".") or _RUN_DIR.search(rel):
+            continue
+        found[rel] = [
+            line for line in page.read_text(encoding="utf-8").splitlines()
+            if not _DATED.search(line)]
+    return found
+
+
 def _referenced_files_exist(ws: Workspace) -> None:
     for entry in ws.manifest()["reports"]:
         for attempt in (entry.get("report"), entry.get("failure")):
@@ -319,6 +339,10 @@ def test_two_runs_give_identical_results_and_outputs(first_run, workspace):
     assert result.returncode == 0, ws.explain(result)
     assert ws.results() == first.results()
     assert _outputs(ws) == _outputs(first)
+    # the pages too, byte for byte but for a time stamp: the embedded font subset included (it
+    # once carried the time fontTools saved it)
+    pages = _pages(ws)
+    assert pages and pages == _pages(first)
 
 
 def test_cli_from_any_working_directory_uses_absolute_paths(workspace, tmp_path):

@@ -60,3 +60,30 @@ def test_rerunning_a_cell_after_switching_language_shows_the_other_language(kern
     assert "handled" in en.lower()
     kernel.execute_interactive("report.setup('ja')", timeout=60)
     assert _html(kernel, "result") == ja  # and back, the same page as before
+
+
+def test_a_wrong_parameter_in_a_notebook_run_by_hand_is_one_line_naming_it(kernel):
+    """Page 05's parameters cell with a seed typed as text, then its set-up cell, as a
+    researcher runs them in JupyterLab: the error shown is one line naming the parameter, not
+    a traceback through the package."""
+    import json
+
+    from wardanalysis.paths import notebooks_dir
+
+    path = notebooks_dir() / "05_monthly_log.ipynb"
+    cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+             if c["cell_type"] == "code"]
+    parameters, first = ("".join(c["source"]) for c in cells[:2])
+    assert kernel.execute_interactive(parameters, timeout=60)["content"]["status"] == "ok"
+    errors: list[dict] = []
+
+    def keep(msg):
+        if msg["msg_type"] == "error":
+            errors.append(msg["content"])
+
+    reply = kernel.execute_interactive('seed = "20240626x"\ncovid_end = "R9"\n' + first,
+                                       output_hook=keep, timeout=120)
+    assert reply["content"]["status"] == "error" and len(errors) == 1
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in errors[0]["traceback"]]
+    assert lines == ["ParamsError: 05_monthly_log.ipynb: seed: must be an integer (the default "
+                     "in 05_monthly_log.ipynb is 20240626), not '20240626x'"], lines

@@ -161,7 +161,7 @@ def test_series_ratios_within_segments():
     np.testing.assert_allclose(res.estimate("budget.series.kumamoto.all_wards.fy2013_fy2024.ratio").value,
                                last / first, rtol=1e-12)
     # nothing spans the break
-    assert not any("tsurumi_ward.fy2017_fy2025" in k or "fy2018_fy2019" in k for k in res.keys)
+    assert not any("tsurumi_ward.fy2017_fy2025" in k or "fy2018_fy2019" in k for k in res.keys())
 
 
 def test_kumamoto_fy2021_per_resident_still_uses_the_2020_census():

@@ -74,7 +74,7 @@ def test_against_a_baseline_of_years_before_the_covid_period(needs, civil, budge
     starting in FY2021 the baseline is FY2017-FY2020 (four years) and FY2022's expected value is
     that trend's prediction, whatever the later years say."""
     assert "fy.requests_expected_from_trend" not in _report(2022, needs, civil, budget,
-                                                            population).keys
+                                                            population).keys()
     r = fiscal_year_report(2022, covid_start=2021, needs_reflection=needs,
                            civil_engineering_requests=civil, machizukuri_budget=budget,
                            population=population)

@@ -107,12 +107,12 @@ def test_fiscal_years_are_cached_under_the_data_key(tmp_path, monkeypatch):
     assert years == list(range(2013, 2025))
     assert json.loads(cache_file.read_text())["fiscal_years"] == years
 
-    import wardanalysis
+    from wardanalysis.data import loading
 
     def no_loading(*args, **kwargs):
         raise AssertionError("the cached answer should have been used")
 
-    monkeypatch.setattr(wardanalysis, "load", no_loading)
+    monkeypatch.setattr(loading, "load", no_loading)
     assert cache.fiscal_years_in_data(None, cache_file) == years
     # new data → a new key → the data is read again
     overlay_dir = tmp_path / "overlay"

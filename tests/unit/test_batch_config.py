@@ -9,14 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from wardanalysis.batch.config import (
-    Overrides,
-    ParamsError,
-    inspect_notebook,
-    load_config,
-    parse_parameters,
-    plan_jobs,
-)
+from wardanalysis.batch.config import Overrides, ParamsError, load_config, plan_jobs
+from wardanalysis.params import inspect_notebook, parse_parameters
 
 FIXTURES = Path(__file__).resolve().parents[1] / "e2e" / "fixtures"
 YEARS = list(range(2013, 2025))

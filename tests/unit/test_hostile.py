@@ -112,7 +112,7 @@ def test_parameter_files_that_are_refused_before_they_are_built(tmp_path, text, 
 
 
 def test_an_offending_value_is_shown_briefly(tmp_path):
-    from wardanalysis.batch.config import MAX_SHOWN, brief
+    from wardanalysis.params import MAX_SHOWN, brief
 
     assert len(brief("x" * 100_000)) == MAX_SHOWN
     assert brief([1, 2]) == "[1, 2]"

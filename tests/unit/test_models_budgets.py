@@ -78,7 +78,7 @@ def test_cross_city_contract(ward_budgets_frame, population_frame, budget_frame,
     assert miyamae["non_official"] and miyamae["population_date_mismatch"]
     assert miyamae["population_gap_years"] < -14  # 2010 census for a FY2025 budget
     assert not miyamae["population_within_limit"]  # shown, but out of the per-resident range
-    assert "budget.class_a.others_yen_per_capita_min" in res.keys  # Hamamatsu is within two years
+    assert "budget.class_a.others_yen_per_capita_min" in res.keys()  # Hamamatsu is within two years
     assert res.estimate("budget.class_a.others_yen_per_capita_max").value == pytest.approx(
         96458e3 / 790000)
 
@@ -196,7 +196,7 @@ def test_over_time_splits_at_a_declared_break(budget_frame, population_frame, ha
                 "budget.series.yokohama.tsurumi_ward.fy2019_fy2025.ratio",
                 "budget.series.kumamoto.all_wards.fy2019_fy2022.ratio"])
     draw(res)
-    assert not any("fy2018_fy2019" in k or "fy2017_fy2025" in k for k in res.keys)
+    assert not any("fy2018_fy2019" in k or "fy2017_fy2025" in k for k in res.keys())
     t = res.table()
     assert t.loc[t["area_ja"] == "鶴見区", "segment"].tolist() == [1, 1, 2, 2]
     # no line joins FY2018 to FY2019

@@ -19,7 +19,7 @@ YEARS = range(2013, 2025)
 def test_every_fiscal_year_in_the_data_reports(fy):
     r = fiscal_year_report(fy)
     assert r.fiscal_year == fy
-    keys = set(r.keys)
+    keys = set(r.keys())
     assert "fy.budget_thousand_yen" in keys  # the budget covers FY2013–FY2024
     assert ("fy.requests" in keys) == (2017 <= fy <= 2023)
     assert ("fy.civil_total" in keys) == (fy in (2021, 2022))
@@ -120,7 +120,7 @@ def test_the_prediction_marker_contrasts_with_the_bars():
                          for y in range(2013, 2017)])
     longer = pd.concat([earlier, needs], ignore_index=True)
     r = fiscal_year_report(2021, needs_reflection=longer)
-    assert "fy.requests_expected_from_trend" in r.keys
+    assert "fy.requests_expected_from_trend" in r.keys()
     for lang in ("ja", "en"):
         fig, ax = r.plot(lang=lang)
         bars = {to_hex(p.get_facecolor()) for p in ax.patches if isinstance(p, Rectangle)

@@ -205,6 +205,6 @@ def test_negative_binomial_at_the_boundary_is_reported_the_same_way_whatever_the
             for _ in range(8)]
     assert all(f.at_boundary and not f.converged for f in fits)
     res = Mo.monthly_its(_poisson_like_months(), simulated=False)
-    assert "monthly.level_rr_nb" not in res.keys
+    assert "monthly.level_rr_nb" not in res.keys()
     assert "does not converge, so it gives no figure" in res.text("en")
     assert "収束しないため数値を示さない" in res.text("ja")

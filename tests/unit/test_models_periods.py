@@ -54,7 +54,7 @@ def test_a_new_year_is_after_covid_not_covid(with_fy2024):
     assert covid.value == pytest.approx(np.mean([920, 587, 504, 650]))
     assert covid.value == pytest.approx(shipped.estimate("requests.covid_mean").value)
     assert res.estimate("requests.after_mean").value == pytest.approx(701)
-    assert "requests.after_mean" not in shipped.keys
+    assert "requests.after_mean" not in shipped.keys()
     assert res.table().set_index("fiscal_year").loc[2024, "phase"] == "after"
     assert "after COVID FY2024" in res.method and "コロナ後：2024年度" in res.method_ja
     assert "After the COVID period (FY2024)" in res.text("en")
@@ -67,7 +67,7 @@ def test_the_interrupted_time_series_leaves_later_years_out(with_fy2024):
     assert not table.loc[2024, "used_in_fit"] and table.loc[2024, "phase"] == "after"
     for key in ("requests.its_level_rr", "requests.its_slope_rr", "requests.counterfactual_oe_total"):
         assert res.estimate(key).value == pytest.approx(shipped.estimate(key).value)
-    assert "requests.counterfactual_oe.fy2024" not in res.keys
+    assert "requests.counterfactual_oe.fy2024" not in res.keys()
     assert any("FY2024" in c and "not used in the fit" in c for c in res.caveats)
 
 

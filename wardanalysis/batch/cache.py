@@ -33,11 +33,10 @@ from typing import Any
 import wardanalysis
 
 from ..data.datafiles import data_files, sha256
+from ..params import FISCAL_YEAR_DATASETS, years_in_data
 from ..paths import PACKAGE_DIR, shipped_data_dir
 from .outputs import write_atomic
 
-#: Datasets whose ``fiscal_year`` values together make "every fiscal year in the data".
-FISCAL_YEAR_DATASETS = ("needs_reflection", "civil_engineering_requests", "machizukuri_budget")
 #: Bump when the layout of reports or the meaning of a key changes: every report is redone.
 FORMAT_VERSION = 2
 
@@ -263,11 +262,7 @@ def fiscal_years_in_data(data_dir: str | Path | None, cache_file: Path | None = 
                 return [int(y) for y in stored["fiscal_years"]]
         except (OSError, ValueError, KeyError, TypeError):
             pass
-    years: set[int] = set()
-    for name in FISCAL_YEAR_DATASETS:
-        frame = wardanalysis.load(name, data_dir)
-        years.update(int(y) for y in frame["fiscal_year"].dropna().unique())
-    result = sorted(years)
+    result = years_in_data(data_dir)
     if cache_file is not None:
         try:
             write_atomic(Path(cache_file), json.dumps({"key": key, "fiscal_years": result}))

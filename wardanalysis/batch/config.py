@@ -4,26 +4,32 @@ command-line options, and the notebooks' own ``parameters`` cells, validated bef
 Every problem names its file and key (``params/batch.yaml: fiscal_years: 2031 is not a fiscal
 year in the data (2013–2024)``) and all problems are reported together. Each value is checked
 against a JSON Schema (jsonschema): batch.yaml's are declared in :data:`BATCH_KEYS`; a notebook
-parameter's is read from its parameters cell (``name: type = default``: the annotation, else the
-default's type). The COVID period's ends are then checked together and against the data.
+parameter's, and the checks of the COVID period's ends, are :mod:`wardanalysis.params`' (the same
+checks a notebook run by hand makes in ``report.setup``).
 """
 
 from __future__ import annotations
 
-import ast
-import json
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from ..data.datafiles import data_files, irregular_files
-from ..errors import CovidPeriodError, WardanalysisError, printable
+from ..params import (
+    MAX_SHOWN,
+    NotebookInfo,
+    ParamsError,
+    Problem,
+    brief,
+    inspect_notebook,
+    period_problems,
+    valid,
+    value_problems,
+)
 from ..paths import REPO_DIR, notebooks_dir, params_dir
 from .cache import fiscal_years_in_data
 
@@ -39,8 +45,8 @@ EXPLORATORY_DIR = "reports-exploratory"
 #: The longest timeout accepted (a day), and the one used when batch.yaml gives none.
 MAX_TIMEOUT, DEFAULT_TIMEOUT = 86_400, 600
 #: Limits of a parameter file: far above any real one, low enough that no file can make the
-#: batch spend time or memory before it is rejected; and how much of a value a message shows.
-MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_SHOWN = 256 * 1024, 20, 200
+#: batch spend time or memory before it is rejected.
+MAX_YAML_BYTES, MAX_YAML_DEPTH = 256 * 1024, 20
 
 _YEARS = {"anyOf": [{"const": "all"}, {"type": "integer"},
                     {"type": "array", "minItems": 1, "items": {"type": "integer"}}]}
@@ -68,35 +74,6 @@ BATCH_KEYS: dict[str, tuple[dict[str, Any], str]] = {
 _OPTIONS = {"notebooks": "--notebook", "fiscal_years": "--fiscal-year", "languages": "--lang",
             "workers": "--workers", "timeout": "--timeout", "out": "--out",
             "data_dir": "--data-dir"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    key: str | None
-    message: str
-
-    def __str__(self) -> str:
-        return printable(f"{self.file}: {self.key}: {self.message}" if self.key
-                         else f"{self.file}: {self.message}")
-
-
-class ParamsError(WardanalysisError, ValueError):
-    """The batch's parameters are invalid; nothing was run. ``problems`` lists every problem."""
-
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def brief(value: Any) -> str:
-    """``repr(value)``, cut to :data:`MAX_SHOWN` characters for a message."""
-    text = repr(value)
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
-
-
-def _valid(schema: dict[str, Any], value: Any) -> bool:
-    return jsonschema.Draft202012Validator(schema).is_valid(value)
 
 
 def _display_path(path: Path) -> str:
@@ -185,95 +162,6 @@ def read_yaml_mapping(path: Path) -> tuple[dict[str, Any], list[Problem]]:
 
 
 # --------------------------------------------------------------------------- notebooks
-
-#: JSON Schema types of the annotations a parameters cell may use, and how a message says them.
-_JSON_TYPES = {"int": "integer", "float": "number", "str": "string", "Path": "string",
-               "bool": "boolean", "list": "array", "tuple": "array", "dict": "object",
-               "None": "null", "NoneType": "null"}
-_SAID = {"integer": "an integer", "number": "a number", "string": "a string",
-         "boolean": "true or false", "array": "a list", "object": "a mapping", "null": "null"}
-
-
-@dataclass(frozen=True)
-class Param:
-    """A parameter of a notebook's parameters cell: its default, and the JSON Schema of the
-    values it accepts (``{}``: any value)."""
-
-    name: str
-    default: Any
-    schema: dict[str, Any]
-
-    def accepts(self, value: Any) -> bool:
-        return _valid(self.schema, value)
-
-    def describe_type(self) -> str:
-        types = self.schema.get("type")
-        if types is None:
-            return "any value"
-        return " or ".join(_SAID[t] for t in ([types] if isinstance(types, str) else types))
-
-
-def _schema(annotation: ast.expr | None, default: Any) -> dict[str, Any]:
-    """``int | str | None`` → ``{"type": ["integer", "string", "null"]}``; without an
-    annotation, the default's type (None: a path or nothing). Anything else accepts any value."""
-    if annotation is not None:
-        names = ast.unparse(annotation).strip("'\"").replace(" ", "").split("|")
-    elif default is None:
-        names = ["None", "str"]
-    else:
-        names = [type(default).__name__]
-    types = [_JSON_TYPES.get(n.removeprefix("pathlib.")) for n in names]
-    return {} if None in types else {"type": list(dict.fromkeys(types))}
-
-
-def parse_parameters(source: str) -> dict[str, Param]:
-    """The parameters a parameters cell declares: each ``name = literal`` or
-    ``name: type = value`` (a value that is not a literal has no default)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        raise ValueError(f"the parameters cell is not valid Python: {exc}") from exc
-    params: dict[str, Param] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, annotation = node.targets[0], None
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, annotation = node.target, node.annotation
-        else:
-            continue
-        if isinstance(target, ast.Name):
-            try:
-                default, literal = ast.literal_eval(node.value), True
-            except (ValueError, SyntaxError, TypeError):
-                default, literal = None, False
-            schema = _schema(annotation, default) if annotation or literal else {}
-            params[target.id] = Param(target.id, default, schema)
-    return params
-
-
-@dataclass(frozen=True)
-class NotebookInfo:
-    stem: str
-    path: Path
-    parameters: dict[str, Param]
-
-    @property
-    def per_fiscal_year(self) -> bool:
-        return "fiscal_year" in self.parameters
-
-
-def inspect_notebook(path: Path) -> NotebookInfo:
-    """Read a notebook's parameters cell (the first code cell tagged ``parameters``)."""
-    with open(path, encoding="utf-8") as fh:
-        cells = json.load(fh).get("cells", [])
-    for cell in cells:
-        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get(
-                "tags", []):
-            source = cell.get("source", "")
-            return NotebookInfo(Path(path).stem, Path(path), parse_parameters(
-                "".join(source) if isinstance(source, list) else str(source)))
-    raise ValueError("has no code cell tagged 'parameters'")
-
 
 def discover_notebooks(directory: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(Path(directory).glob("*.ipynb"))
@@ -385,7 +273,7 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
         v = given[key] if option else raw.get(key, defaults[key])
         if o.all_fiscal_years and key == "fiscal_years":
             v, option = "all", True
-        if _valid(schema, v):
+        if valid(schema, v):
             value[key] = v
         else:
             where = (_OPTIONS[key], None) if option else (batch_file, key)
@@ -422,7 +310,7 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
     fiscal_years = _fiscal_years(value["fiscal_years"], years_in_data, (
         ("--fiscal-year", None) if o.fiscal_years else (batch_file, "fiscal_years")), problems)
     if years_in_data:
-        problems += _period_problems(notebooks, notebook_params, years_in_data, data_dir)
+        problems += period_problems(notebooks, notebook_params, years_in_data, data_dir)
     if problems:
         raise ParamsError(problems)
     workers = value["workers"] or default_workers()
@@ -537,37 +425,9 @@ def _notebook_params(p_dir: Path, nb_dir: Path, available: dict[str, Path],
 
 
 def _check_params(values: dict[str, Any], info: NotebookInfo, file: str) -> list[Problem]:
-    from ..eras import EraLabelError, fiscal_year
-
-    problems: list[Problem] = []
-    for key, value in values.items():
-        param = info.parameters.get(key)
-        if key in BATCH_PARAMETERS:
-            message = (f"is set by the batch for each run; choose it with "
-                       f"{BATCH_PARAMETERS[key]} in {BATCH_FILE}")
-        elif param is None:
-            settable = ", ".join(p for p in info.parameters if p not in BATCH_PARAMETERS)
-            message = (f"unknown parameter: {info.path.name} declares no {key!r} in its "
-                       f"parameters cell (settable: {settable or 'none'})")
-        elif not param.accepts(value):
-            message = (f"must be {param.describe_type()} (the default in {info.path.name} is "
-                       f"{brief(param.default)}), not {brief(value)}")
-        elif key in FISCAL_YEAR_PARAMETERS and value is not None:
-            try:  # the same reading as the models' (an era label or a year)
-                year = value if isinstance(value, int) else fiscal_year(value)
-            except (EraLabelError, ValueError, TypeError) as exc:
-                message = str(exc)
-            else:
-                message = None if 1989 <= year <= 2100 else f"{value} is not a plausible fiscal year"
-        else:
-            message = None
-        if message:
-            problems.append(Problem(file, key, message))
-    return problems
-
-
-#: Parameters whose value names a fiscal year (a year or an era label such as R2 or 令和2年度).
-FISCAL_YEAR_PARAMETERS = ("covid_start", "covid_end", "break_year")
+    fixed = {k: f"is set by the batch for each run; choose it with {where} in {BATCH_FILE}"
+             for k, where in BATCH_PARAMETERS.items()}
+    return value_problems(values, info, file, fixed)
 
 
 def _fiscal_years(chosen: Any, years_in_data: list[int], where: tuple[str, str | None],
@@ -581,31 +441,6 @@ def _fiscal_years(chosen: Any, years_in_data: list[int], where: tuple[str, str |
     problems += [Problem(*where, f"{y} is not a fiscal year in the data ({span})")
                  for y in requested if y not in years_in_data]
     return [y for y in requested if y in years_in_data]
-
-
-def _period_problems(notebooks: dict[str, NotebookInfo], params: dict[str, dict[str, Any]],
-                     years: list[int], data_dir: Path | None) -> list[Problem]:
-    """The COVID period each notebook would use, checked as a whole: start ≤ end, and both ends
-    within the data with a fiscal year before the period (the models' own rule, so that a
-    period that would fail inside a notebook fails here, before anything runs)."""
-    from ..models.periods import covid_period  # heavy: pandas, only when a period is given
-
-    problems = []
-    for stem, info in notebooks.items():
-        given = {k: v for k, v in params.get(stem, {}).items() if k in FISCAL_YEAR_PARAMETERS}
-        if not given or "covid_start" not in info.parameters:
-            continue
-        where = ", ".join(f"{k}={v!r}" for k, v in given.items())
-        try:
-            period = covid_period(**given, data_dir=data_dir)
-        except CovidPeriodError as exc:
-            problems.append(Problem(stem, None, f"{where}: {exc}"))
-            continue
-        if not years[0] < period.start <= period.end <= years[-1]:
-            problems.append(Problem(stem, None, f"{where}: the COVID period FY{period.start}–"
-                                    f"FY{period.end} must lie within the data (FY{years[0]}–"
-                                    f"FY{years[-1]}) and leave a fiscal year before it"))
-    return problems
 
 
 def _kernel_names() -> set[str]:

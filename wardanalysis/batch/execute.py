@@ -215,6 +215,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         nb = nbformat.read(output, as_version=4)
     except (OSError, ValueError):
         nb = nbformat.read(job["path"], as_version=4)
+    for cell in nb.cells:  # papermill gives the cell it injects a random id; pages show the id
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
     nb.metadata.setdefault("papermill", {})["output_path"] = str(out / rel_dir / output.name)
     records: list[dict[str, Any]] = []
     headline = None

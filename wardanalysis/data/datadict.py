@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from .loading import datasets, describe, load
-from .schema import input_names
+from .loading import describe, load
+from .schema import dataset_names, input_names
 
 
 def _cell(text: object) -> str:
@@ -27,7 +27,7 @@ def markdown() -> str:
         "| dataset | title | rows | source |",
         "|---|---|---|---|",
     ]
-    for name in datasets():
+    for name in dataset_names():
         meta = describe(name)
         out.append(f"| [`{name}`](#{name}) | {_cell(meta['title']['en'])} / {_cell(meta['title']['ja'])} "
                    f"| {len(load(name))} | {meta['source']['id']} |")
@@ -35,7 +35,7 @@ def markdown() -> str:
     if inputs:
         out += ["", "Read from a user's data directory only (descriptors in `data/meta/inputs/`; "
                 "no shipped file): " + ", ".join(f"[`{n}`](#{n})" for n in inputs) + "."]
-    for name in [*datasets(), *inputs]:
+    for name in [*dataset_names(), *inputs]:
         meta = describe(name)
         src = meta["source"]
         where = (f"- file: `<data_dir>/{name}.csv` or `.xlsx` (not shipped)" if meta["sha256"] is None

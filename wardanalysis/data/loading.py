@@ -29,9 +29,24 @@ from .validation import (
 __all__ = ["check", "data_checksum", "datasets", "describe", "load", "sha256"]
 
 
-def datasets() -> list[str]:
-    """Names of every shipped dataset."""
-    return list(dataset_names())
+def datasets(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Every shipped dataset, one row each: ``name``, ``title`` (in the language chosen with
+    :func:`wardanalysis.set_language`), the fiscal years it covers (``first_fiscal_year``,
+    ``last_fiscal_year``; missing for a dataset without fiscal years) and ``rows``, as
+    :func:`load` returns it with ``data_dir``. ``datasets()["name"]`` lists the names."""
+    from ..text.display import current_lang
+
+    lang = current_lang()
+    rows = []
+    for name in dataset_names():
+        frame = load(name, data_dir)
+        years = (pd.to_numeric(frame["fiscal_year"], errors="coerce").dropna()
+                 if "fiscal_year" in frame.columns else pd.Series(dtype=float))
+        rows.append({"name": name, "title": get_schema(name).title.get(lang, name),
+                     "first_fiscal_year": int(years.min()) if len(years) else pd.NA,
+                     "last_fiscal_year": int(years.max()) if len(years) else pd.NA,
+                     "rows": len(frame)})
+    return pd.DataFrame(rows).astype({"first_fiscal_year": "Int64", "last_fiscal_year": "Int64"})
 
 
 def _shipped_path(schema: DatasetSchema) -> Path:
@@ -182,7 +197,7 @@ def overlay_summary(data_dir: str | Path | None) -> list[str]:
     (each changed cell as old → new) and the rows it adds. Files that fail their checks are
     left to :func:`check`."""
     lines = []
-    for name in datasets():
+    for name in dataset_names():
         path = overlay_path(name, data_dir)
         if path is None:
             continue
@@ -281,7 +296,7 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
     """
     problems: list[Problem] = []
     if path is None:
-        for name in datasets():
+        for name in dataset_names():
             schema = get_schema(name)
             p = _shipped_path(schema)
             _, _, found = read_table(p, schema, _rel(p))
@@ -300,7 +315,7 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
             if f.stem not in dataset_names():
                 problems.append(Problem(str(f), f"no dataset is named {f.stem!r}; "
                                         f"name the file after one of: "
-                                        f"{', '.join([*datasets(), *input_names()])}"))
+                                        f"{', '.join([*dataset_names(), *input_names()])}"))
                 continue
             problems += _check_overlay(f.stem, path)
             problems += _markup(f, get_schema(f.stem))
@@ -312,7 +327,7 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
         return _check_input(name, path)
     if name not in dataset_names():
         return [Problem(str(path), f"cannot tell which dataset this is: name it <dataset>.csv or "
-                        f"pass --dataset (one of: {', '.join([*datasets(), *input_names()])})")]
+                        f"pass --dataset (one of: {', '.join([*dataset_names(), *input_names()])})")]
     schema = get_schema(name)
     frame, _, found = read_table(path, schema, str(path))
     return found + markup_warnings(frame, schema, str(path))

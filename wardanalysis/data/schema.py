@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import WardanalysisError
+from ..errors import WardanalysisError, did_you_mean
 from ..paths import shipped_data_dir
 
 __all__ = ["Column", "DatasetSchema", "SchemaError", "dataset_names", "get_schema", "input_names"]
@@ -251,8 +251,9 @@ def get_schema(name: str) -> DatasetSchema:
     if not path.is_file():
         path = _meta_dir() / "inputs" / f"{name}.yml"
     if not path.is_file():
+        hint = did_you_mean(name, (*dataset_names(), *input_names()))
         raise KeyError(
-            f"unknown dataset {name!r}; known datasets: {', '.join(dataset_names())}; "
+            f"unknown dataset {name!r}{hint}; known datasets: {', '.join(dataset_names())}; "
             f"read from a data directory only: {', '.join(input_names())}"
         )
     schema = _parse(path)

@@ -18,6 +18,8 @@
 - :mod:`.fiscal_year`: one fiscal year, from data up to that year only;
 - :mod:`.monthly`: monthly and ward interrupted time series, time to handling (for a user's
   request log or monthly counts, or simulated ones);
+- :mod:`.extent`: how many months a user's log covers and how much of the published
+  requests it holds, before any monthly model runs;
 - :mod:`.design`: the design study, power of yearly, monthly and ward data (simulated);
 - :mod:`.simulate`: simulated request logs and monthly counts, calibrated to the shipped series.
 
@@ -58,6 +60,7 @@ _LAZY = {
     "ward_panel": "monthly",
     "time_to_handling": "monthly",
     "monthly_inputs": "monthly",
+    "log_coverage": "extent",
     "power_study": "design",
     # the COVID period and measures
     "covid_period": "periods",

@@ -92,7 +92,7 @@ class PeriodComparisonResult(Result):
         for key, phase, name in (("requests.pre_mean", "before", "pre_period_mean"),
                                  ("requests.covid_mean", "during", "covid_period_mean"),
                                  ("requests.after_mean", "after", "after_period_mean")):
-            if key not in self.keys:
+            if key not in self.keys():
                 continue
             e = self.estimate(key)
             ys = d.loc[d["phase"] == phase, "fiscal_year"]

@@ -61,7 +61,7 @@ class EscalationResult(Result):
     first_level_p: float = math.nan
 
     def _get(self, key: str) -> Estimate | None:
-        return self.estimate(key) if key in self.keys else None
+        return self.estimate(key) if key in self.keys() else None
 
     def headline(self, lang: str = "ja") -> str:
         """The COVID comparison and how far issues go, each with its value without FY2017

@@ -45,6 +45,7 @@ from ..errors import MissingColumnError, ModelInputError, NotEstimableError
 from ..results import Estimate, Result, fmt, fmt_ci, fmt_p, fmt_pct, years_text
 from ..text.glossary import label
 from ..text.messages import message
+from .extent import MIN_MONTHS, MIN_MONTHS_EACH_SIDE
 from .periods import CovidPeriod, covid_period
 
 __all__ = ["WARD_KEYS", "MonthlyITSResult", "MonthlyInputs", "monthly_inputs", "TimeToHandlingResult", "WardPanelResult", "monthly_design",
@@ -446,7 +447,7 @@ class MonthlyITSResult(_Simulated, Result):
 
     def _facts(self, lang: str) -> dict[str, str]:
         lv = self.estimate("monthly.level_rr")
-        nb = self.estimate("monthly.level_rr_nb") if "monthly.level_rr_nb" in self.keys else None
+        nb = self.estimate("monthly.level_rr_nb") if "monthly.level_rr_nb" in self.keys() else None
         ov = self.estimate("monthly.observed_vs_counterfactual")
         ex = self.estimate("monthly.exposure_rr_per_30_days")
         return {
@@ -506,16 +507,17 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
     """Interrupted time series of city-wide monthly counts (``fiscal_year``, ``month``,
     ``requests``), see the module docstring. ``simulated`` defaults to the frame's provenance."""
     df = _monthly_frame(monthly)
-    if len(df) < 36:
-        raise NotEstimableError(f"monthly_its: {len(df)} months; at least 36 are needed "
+    if len(df) < MIN_MONTHS:
+        raise NotEstimableError(f"monthly_its: {len(df)} months; at least {MIN_MONTHS} are needed "
                                 "(a year before the COVID period and two in it)")
     if df["start"].duplicated().any():
         raise ModelInputError("monthly_its: a month appears twice; give one city-wide row per month")
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
     X = monthly_design(df, period, harmonics)
-    if X["covid_level"].sum() < 12 or (1 - X["covid_level"]).sum() < 12:
-        raise NotEstimableError("monthly_its: needs at least 12 months before the COVID period "
-                                "and 12 in or after it")
+    each = MIN_MONTHS_EACH_SIDE
+    if X["covid_level"].sum() < each or (1 - X["covid_level"]).sum() < each:
+        raise NotEstimableError(f"monthly_its: needs at least {each} months before the COVID "
+                                f"period and {each} in or after it")
     y = df["requests"].to_numpy(float)
     est, fit, pi, during = _city_estimates(y, X, df["fiscal_year"].to_numpy())
     # exposure: days under measures in the month, beside the COVID terms (a flat step over the

@@ -48,7 +48,7 @@ class WardSizeResult(Result):
 
     def _text(self, lang: str) -> str:
         parts = []
-        if "budget.size.yokohama.budget_ratio_max_min" in self.keys:
+        if "budget.size.yokohama.budget_ratio_max_min" in self.keys():
             d = self.data[self.data["city_ja"] == "横浜市"]
             parts.append(message("budgets.size.yokohama", lang, n=len(d),
                                  pop_ratio=fmt(self.estimate("budget.size.yokohama.population_ratio_max_min").value, 2),

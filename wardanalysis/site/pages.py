@@ -123,7 +123,9 @@ def _subset(chars: frozenset[str]) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(str(_font_path()), lazy=True)
+    # recalcTimestamp=False: fontTools would stamp the subset's head.modified with the time it
+    # was saved, and two runs of the same page would differ in the embedded font
+    font = TTFont(str(_font_path()), lazy=True, recalcTimestamp=False)
     options = subset.Options()  # fontTools' default layout features: those browsers apply
     options.flavor = "woff"
     options.notdef_outline = True

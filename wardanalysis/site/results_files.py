@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from ..records import STORED_DIGITS
 from ..text.messages import keys as message_keys
 from ..text.messages import message
 from .render import stable_dir
@@ -22,9 +23,10 @@ RESULT_COLUMNS = ("notebook", "fiscal_year", "lang", "key", "value", "ci_low", "
 
 
 def _csv_number(value: Any) -> str:
-    """A number without float noise: 12 significant digits, shortest form (1270, not
+    """A number without float noise: the digits a record is stored with
+    (:data:`~wardanalysis.records.STORED_DIGITS`), shortest form (1270, not
     1269.9999999999934)."""
-    return "" if value is None else f"{float(value):.12g}"
+    return "" if value is None else f"{float(value):.{STORED_DIGITS}g}"
 
 
 def _overlay_files(report: dict[str, Any]) -> str:

@@ -1,0 +1,119 @@
+"""A result offers the verbs researchers know from statsmodels and pandas (``summary()``,
+``conf_int()``, ``to_frame()``, ``keys()``, the fitted model), shows itself in the language
+chosen with ``wa.set_language``, and a misspelt name gets "did you mean …"."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import wardanalysis as wa
+from wardanalysis import models as M
+from wardanalysis.text.display import current_lang
+
+
+@pytest.fixture
+def handled(needs_frame):
+    return M.handled_share(needs_frame)
+
+
+@pytest.fixture
+def english_then_back():
+    before = current_lang()
+    yield
+    wa.set_language(before)
+
+
+def test_keys_is_a_method_and_lists_every_estimate(handled):
+    assert handled.keys() == tuple(e.key for e in handled.estimates)
+    assert "handled.pooled_share" in handled.keys()
+
+
+def test_to_frame_and_conf_int_are_the_estimates_unrounded(handled):
+    frame = handled.to_frame()
+    assert list(frame.index) == list(handled.keys()) and frame.index.name == "key"
+    e = handled.estimate("handled.trend_or_per_year")
+    assert frame.loc[e.key, "value"] == e.value  # not rounded
+    ci = handled.conf_int()
+    assert list(ci.columns) == ["lower", "upper"]
+    assert (ci.loc[e.key, "lower"], ci.loc[e.key, "upper"]) == (e.ci_low, e.ci_high)
+    # an exact computation (the dispersion) has no interval
+    assert ci.loc["handled.dispersion"].isna().all()
+
+
+def test_conf_int_agrees_with_the_fitted_model(handled):
+    """The interval of the trend is exp(b ± t·se) from the fitted model the result keeps,
+    computed here from its coefficient and covariance."""
+    from scipy import stats as st
+
+    fit = handled.model_fit
+    b, se = fit.params["year"], math.sqrt(fit.cov.loc["year", "year"])
+    t = st.t.ppf(0.975, fit.df_resid)
+    lower, upper = handled.conf_int().loc["handled.trend_or_per_year"]
+    assert np.allclose([lower, upper], np.exp([b - t * se, b + t * se]), rtol=1e-10)
+
+
+def test_a_result_computed_exactly_has_no_fitted_model():
+    assert M.civil_requests().model_fit is None
+
+
+def test_summary_is_a_statsmodels_summary_in_the_chosen_language(handled, english_then_back):
+    from statsmodels.iolib.summary2 import Summary
+
+    wa.set_language("ja")
+    ja = handled.summary()
+    assert isinstance(ja, Summary)
+    text = ja.as_text()
+    assert handled.title("ja") in text and "推定値" in text and "方法" in text
+    assert all(k in text for k in handled.keys())
+    share = handled.estimate("handled.share.fy2017").value
+    assert f"{100 * share:.1f}%" in text  # a share as a percentage, rounded at display only
+    wa.set_language("en")
+    en = handled.summary().as_text()
+    assert "Estimate" in en and "Method" in en and "推定値" not in en
+    assert handled.caveat_list("en")[0].split()[0] in en
+    assert "<table" in handled.summary("ja").as_html()
+
+
+def test_html_display_follows_set_language(handled, english_then_back):
+    wa.set_language("en")
+    assert handled.title("en") in handled._repr_html_()
+    wa.set_language("ja")
+    assert handled.title("ja") in handled._repr_html_()
+
+
+def test_a_misspelt_estimate_key_says_which_was_meant(handled):
+    with pytest.raises(KeyError, match=r"did you mean 'handled.pooled_share'"):
+        handled.estimate("handled.pooled_shar")
+    with pytest.raises(KeyError) as info:
+        handled.estimate("zzz")
+    assert "did you mean" not in str(info.value)
+
+
+def test_a_misspelt_dataset_name_says_which_was_meant():
+    with pytest.raises(KeyError, match=r"did you mean 'needs_reflection'"):
+        wa.load("needs_reflecton")
+    with pytest.raises(KeyError, match=r"did you mean 'request_log'"):
+        wa.describe("request_logs")
+
+
+def test_datasets_is_a_table_of_titles_years_and_rows(english_then_back):
+    wa.set_language("en")
+    table = wa.datasets()
+    assert isinstance(table, pd.DataFrame)
+    assert list(table.columns) == ["name", "title", "first_fiscal_year", "last_fiscal_year", "rows"]
+    row = table.set_index("name").loc["needs_reflection"]
+    needs = wa.load("needs_reflection")
+    assert row["rows"] == len(needs)
+    assert (row["first_fiscal_year"], row["last_fiscal_year"]) == (
+        needs["fiscal_year"].min(), needs["fiscal_year"].max())
+    assert row["title"] == wa.describe("needs_reflection")["title"]["en"]
+    # a dataset without fiscal years says so with a missing value, not a made-up year
+    no_years = [n for n in table["name"] if "fiscal_year" not in wa.load(n).columns]
+    assert no_years and table.set_index("name").loc[no_years, "first_fiscal_year"].isna().all()
+    wa.set_language("ja")
+    assert wa.datasets().set_index("name").loc["needs_reflection", "title"] == \
+        wa.describe("needs_reflection")["title"]["ja"]
