@@ -98,7 +98,7 @@ footer table { font-size: .85rem; }
   main, footer { max-width: none; padding: 0; }
   a[href^="http"]::after { content: " (" attr(href) ")"; font-size: .8em; color: var(--muted);
                            word-break: break-all; }
-  .wa-table { overflow: visible; }
+  .wa-table, .output_html, .output_subarea, .text_cell_render { overflow: visible; }
   table { font-size: 8.5pt; width: 100%; table-layout: auto; }
   th, td { word-break: break-word; overflow-wrap: anywhere; padding: .15rem .3rem; }
   tr, figure, .wa-summary { break-inside: avoid; page-break-inside: avoid; }
