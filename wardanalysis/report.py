@@ -325,22 +325,32 @@ def overlay_notes(df: pd.DataFrame, lang: str) -> list[str]:
 
 
 def _legends_off_the_data(fig: Any) -> None:
-    """Move every legend beside its axes (right of the plot area), so it never covers data."""
+    """Move every legend under its chart (below the x axis's labels), across its width, so that
+    it never covers data and leaves the plot the figure's width (a phone or an A4 column has
+    none to spare beside it)."""
+    from matplotlib.transforms import offset_copy
+
     for ax in fig.axes:
         legend = ax.get_legend()
         if legend is None:
             continue
         handles = list(legend.legend_handles)
         labels = [t.get_text() for t in legend.get_texts()]
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                  borderaxespad=0.0, fontsize=9, frameon=False)
+        renderer = fig.canvas.get_renderer()
+        below = ax.get_window_extent(renderer).y0 - ax.xaxis.get_tightbbox(renderer).y0
+        anchor = offset_copy(ax.transAxes, fig=fig, y=-(below * 72 / fig.dpi + 4), units="points")
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                  bbox_transform=anchor, ncols=min(2, len(labels)), borderaxespad=0.0,
+                  fontsize=plotting.text_floor(fig), frameon=False)
 
 
-def figure_html(fig: Any, caption: str, alt: str) -> str:
-    """A figure as a page shows it: ``<figure>`` with the chart as inline SVG (its text drawn by
-    the page's font, sharp at any zoom and in print), one sentence of alt text, and a caption."""
+def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
+    """A figure as a page shows it: ``<figure>`` with the chart as inline SVG (sharp at any
+    zoom and in print, readable on A4, see :func:`plotting.for_the_page`), one sentence of alt
+    text, and a caption."""
     import io
 
+    plotting.for_the_page(fig, lang)
     _legends_off_the_data(fig)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
@@ -364,7 +374,7 @@ def show(fig: Any, caption: str | None = None, alt: str | None = None, lang: str
         text = message("figure.caption", lang, number=number, title=caption[0],
                        interval=caption[1], source=caption[2]) if isinstance(
                            caption, tuple) else caption
-        _show_html(figure_html(fig, text, alt or text), text)
+        _show_html(figure_html(fig, text, alt or text, lang), text)
     plt.close(fig)
 
 

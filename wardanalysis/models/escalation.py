@@ -125,7 +125,7 @@ class EscalationResult(Result):
             for y, b, v in zip(c["fiscal_year"], bottom, vals, strict=True):
                 if v >= 3:
                     ax.annotate(f"{int(v)}", (y, b + v / 2), ha="center", va="center",
-                                fontsize=8, color="white")
+                                fontsize=9, color=plotting.text_color_on(color))
             bottom += vals
         for y, tot in zip(c["fiscal_year"], bottom, strict=True):
             ax.annotate(f"{int(tot)}", (y, tot), xytext=(0, 3), textcoords="offset points",
