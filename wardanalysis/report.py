@@ -40,6 +40,7 @@ __all__ = [
     "show",
     "show_result",
     "show_table",
+    "transcription",
     "say",
     "summary",
 ]
@@ -54,6 +55,8 @@ def _display(obj: Any) -> None:
 _FIGURE_NUMBERS = itertools.count(1)
 #: The report's title (its level-1 heading), for the headline its summary box carries.
 _TITLE = [""]
+#: The current section (the latest level-2 heading), for the names of table downloads.
+_SECTION = [""]
 
 
 def setup(lang: str) -> None:
@@ -66,7 +69,7 @@ def setup(lang: str) -> None:
     plotting.use_theme()
     _FIGURE_NUMBERS = itertools.count(1)
     _CSV_NUMBERS = itertools.count(1)
-    _TITLE[0] = ""
+    _TITLE[0] = _SECTION[0] = ""
     set_language(lang)
 
 
@@ -86,8 +89,8 @@ def heading(key: str, lang: str, level: int = 2) -> None:
     if not 1 <= int(level) <= 6:
         raise ValueError(f"heading level must be 1 to 6, not {level!r}")
     text = _label(key, lang)
-    if int(level) == 1:
-        _TITLE[0] = plain(text)
+    if int(level) in (1, 2):
+        (_TITLE if int(level) == 1 else _SECTION)[0] = plain(text)
     _show_html(f"<h{level}>{markup(text)}</h{level}>", text)
 
 
@@ -102,8 +105,8 @@ def prose(key: str, lang: str, **facts: Any) -> None:
         level = len(block) - len(block.lstrip("#"))
         if 1 <= level <= 6 and block[level:level + 1] == " ":
             title = block[level + 1:].strip()
-            if level == 1:
-                _TITLE[0] = plain(title)
+            if level in (1, 2):
+                (_TITLE if level == 1 else _SECTION)[0] = plain(title)
             html_parts.append(f"<h{level}>{markup(title)}</h{level}>")
             text_parts.append(plain(title))
         elif all(line.startswith("- ") for line in block.splitlines()):
@@ -291,13 +294,21 @@ def _csv_link(table: pd.DataFrame, lang: str) -> str:
 
     data = base64.b64encode(table.to_csv(index=False).encode("utf-8-sig")).decode("ascii")
     number = next(_CSV_NUMBERS)
-    name = f"table-{number}.csv"
-    return (f'<p class="wa-download"><a download="{name}" '
+    name = download_name(_TITLE[0], number, _SECTION[0])
+    return (f'<p class="wa-download"><a download="{html.escape(name, quote=True)}" '
             f'href="data:text/csv;charset=utf-8;base64,{data}">'
             f"{markup(message('table.download', lang))}</a></p>")
 
 
 _CSV_NUMBERS = itertools.count(1)
+
+
+def download_name(title: str, number: int, section: str = "") -> str:
+    """The file name a table downloads as: the report's title, the table's number on the page
+    and its section, in the page's language, without characters a file system refuses."""
+    parts = [re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "_", p).strip("_.")[:40]
+             for p in (title, f"{number:02d}", section) if p]
+    return "-".join(p for p in parts if p) + ".csv"
 
 
 #: The mark of a row that comes from a user's file rather than the shipped data.
@@ -405,6 +416,25 @@ def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: An
         title = label(title_key, lang)
     alt = alt_of(result, lang) if not title_key else title + ("。" if lang == "ja" else ".")
     show(fig, (title, interval, source), alt, lang)
+
+
+def transcription(lang: str) -> None:
+    """The city's document as transcribed (``data/snapshots/kumamoto_review_2024.txt``), as a
+    page: its title, what it is, then the text as it was transcribed, every character escaped
+    (``# …`` lines as headings, other blocks as paragraphs, line breaks kept)."""
+    check_lang(lang)
+    text = (shipped_data_dir() / "snapshots" / "kumamoto_review_2024.txt").read_text(
+        encoding="utf-8")
+    prose("prose.transcription.intro", lang)
+    parts = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        block = block.strip()
+        if block.startswith("# "):
+            parts.append(f'<h2 class="wa-unnumbered">{html.escape(block[2:].strip())}</h2>')
+        elif block:
+            parts.append("<p>" + "<br>".join(html.escape(line.rstrip()) for line in
+                                              block.splitlines()) + "</p>")
+    _show_html(f'<div lang="ja" class="wa-transcription">{"".join(parts)}</div>', text)
 
 
 def overview_summary(lang: str, data_dir: Any = None) -> None:

@@ -20,13 +20,20 @@ from typing import Any
 
 from ..text.messages import keys, message
 from .pages import nav_bar, page
-from .render import front_page, stable_dir
+from .render import TRANSCRIPTION, data_as_of, front_page, made_on, stable_dir
 
 __all__ = ["answers_html", "front_page_html", "how_to_read_html", "sources_html"]
 
 #: What a first-time reader would otherwise have to ask, a line each (catalogue
 #: ``front.how_to_read.<key>``).
 HOW_TO_READ = ("interval", "quality", "simulated", "run_log")
+
+def _date(iso: str) -> Any:
+    """The date of an ISO time stamp (None when there is none)."""
+    import datetime as dt
+
+    return dt.date.fromisoformat(iso[:10]) if iso[:10] else None
+
 
 def _question(notebook: str, headline: dict[str, Any] | None, lang: str) -> str:
     """The question a report answers (catalogue ``front.question.<notebook>``), else its title."""
@@ -54,6 +61,8 @@ def answer_items(manifest: dict[str, Any], lang: str, *, simulated: bool,
         headline = (x.get("report") or {}).get("headline")
         if x.get("fiscal_year") is not None or x["lang"] != lang or bool(
                 headline and headline["simulated"]) != simulated:
+            continue
+        if x.get("report") and not headline:  # a page that answers nothing (the transcription)
             continue
         answer = headline["answer"] if headline else ""  # its numbers in its own words
         link = (f'<a href="{e(href(x["notebook"]))}">{e(message("front.read", lang))}</a>'
@@ -153,7 +162,17 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
     nav = nav_bar([(message("nav.front", lang), None), (message("nav.other_lang", lang),
                                                         front_page(other)),
                    (message("nav.run_log", lang), "runs.html")], message("nav.label", lang))
-    footer = (f'<footer><p><a href="runs.html">{e(message("nav.run_log", lang))}</a> · '
+    finished = max((str((x.get("report") or {}).get("finished") or "") for x in entries),
+                   default="")
+    run = manifest.get("run") or {}
+    facts = [("footer.made", made_on(lang, _date(finished))),
+             ("footer.data_as_of", data_as_of(lang, run.get("data_dir"))),
+             ("footer.version", str(run.get("package_version", "")))]
+    footer = ('<footer><div class="wa-table"><table><tbody>'
+              + "".join(f"<tr><th>{e(message(k, lang))}</th><td>{e(v)}</td></tr>" for k, v in facts)
+              + f'</tbody></table></div><p><a href="{e(stable_dir(TRANSCRIPTION, None, lang))}/'
+              f'index.html">{e(message("footer.transcription", lang))}</a> · '
+              f'<a href="runs.html">{e(message("nav.run_log", lang))}</a> · '
               '<a href="results.csv">results.csv</a> · <a href="results.xlsx">results.xlsx</a> · '
               '<a href="manifest.json">manifest.json</a>'
               "</p></footer>")

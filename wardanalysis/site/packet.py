@@ -30,11 +30,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..results import Dates
 from ..text.messages import message
 from .front import answers_html, how_to_read_html, sources_html
 from .pages import page
-from .render import stable_dir
+from .render import data_as_of, made_on, stable_dir
 
 __all__ = ["PACKET_NOTEBOOKS", "build_packets", "packet_html"]
 
@@ -119,11 +118,9 @@ def packet_html(out: Path, lang: str, *, made: dt.date,
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     run = manifest.get("run") or {}
     parts = _parts(out, manifest, lang)
-    review = message("source.review", lang)
     cover_rows = [
-        (message("packet.made", lang), Dates((made,)).__lang_format__("", lang)),
-        (message("packet.data_as_of", lang), message("packet.data_as_of_text", lang,
-                                                     review=review)),
+        (message("footer.made", lang), made_on(lang, made)),
+        (message("footer.data_as_of", lang), data_as_of(lang, run.get("data_dir"))),
         (message("footer.version", lang), str(run.get("package_version", ""))),
     ]
     if run.get("exploratory"):
