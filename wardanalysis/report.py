@@ -421,19 +421,25 @@ def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: An
 def transcription(lang: str) -> None:
     """The city's document as transcribed (``data/snapshots/kumamoto_review_2024.txt``), as a
     page: its title, what it is, then the text as it was transcribed, every character escaped
-    (``# …`` lines as headings, other blocks as paragraphs, line breaks kept)."""
+    (``#`` and ``##`` lines as headings, ``**…**`` as bold, other blocks as paragraphs, line
+    breaks kept)."""
     check_lang(lang)
     text = (shipped_data_dir() / "snapshots" / "kumamoto_review_2024.txt").read_text(
         encoding="utf-8")
     prose("prose.transcription.intro", lang)
+    def line(text: str) -> str:  # escaped, then the transcription's **bold** as <strong>
+        return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text.rstrip()))
+
     parts = []
     for block in re.split(r"\n\s*\n", text.strip()):
-        block = block.strip()
-        if block.startswith("# "):
-            parts.append(f'<h2 class="wa-unnumbered">{html.escape(block[2:].strip())}</h2>')
-        elif block:
-            parts.append("<p>" + "<br>".join(html.escape(line.rstrip()) for line in
-                                              block.splitlines()) + "</p>")
+        lines = block.strip().splitlines()
+        heading = re.match(r"(#{1,4}) (.*)", lines[0]) if lines else None
+        if heading:  # the transcription's # and ## … as the page's h2 and h3
+            level = min(len(heading[1]) + 1, 4)
+            parts.append(f'<h{level} class="wa-unnumbered">{line(heading[2])}</h{level}>')
+            lines = lines[1:]
+        if lines:
+            parts.append("<p>" + "<br>".join(line(x) for x in lines) + "</p>")
     _show_html(f'<div lang="ja" class="wa-transcription">{"".join(parts)}</div>', text)
 
 

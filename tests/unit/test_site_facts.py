@@ -49,3 +49,16 @@ def test_a_table_downloads_under_its_report_number_and_section():
     assert download_name("令和5年度（2023年度）の状況", 3, "比較") == "令和5年度（2023年度）の状況-03-比較.csv"
     assert download_name('a/b: "c"?', 1, "") == "a_b_c-01.csv"
     assert "\n" not in download_name("x\ny", 2, "s\tt")
+
+
+def test_the_transcription_is_shown_escaped_with_its_headings(monkeypatch):
+    from wardanalysis import report
+
+    shown = []
+    monkeypatch.setattr(report, "_show_html", lambda fragment, text: shown.append(fragment))
+    report.transcription("en")
+    page = "".join(shown)
+    assert "<h1>" in page and 'lang="ja"' in page  # an English heading around the Japanese text
+    assert '<h2 class="wa-unnumbered">本庁と区役所の在り方について</h2>' in page
+    assert "<h3" in page and "<strong>" in page and "<script" not in page.lower()
+    assert "令和6年（2024年）6月26日" in page
