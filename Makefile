@@ -33,8 +33,9 @@ venv: $(VENV)/.installed ## Create .venv and install the package
 
 venv-test: $(VENV)/.installed-test ## Create .venv with the test extras
 
-report: venv ## Main job: run every notebook for every fiscal year in ja and en into reports/
+report: venv ## Main job: run every notebook for every fiscal year in ja and en into reports/, then the committee packet (PDF)
 	$(BIN)/wardanalysis run
+	$(BIN)/wardanalysis packet
 
 check: venv ## Validate the shipped data (or DATA=path/to/file-or-dir)
 	$(BIN)/wardanalysis check $(DATA)

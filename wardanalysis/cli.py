@@ -1,4 +1,5 @@
-"""The ``wardanalysis`` command: ``check``, ``datasets``, ``describe``, ``template``, ``run``."""
+"""The ``wardanalysis`` command: ``check``, ``datasets``, ``describe``, ``template``, ``run``,
+``packet``."""
 
 from __future__ import annotations
 
@@ -149,7 +150,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_run_arguments(p)
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "packet",
+        help="make the committee packet: one A4 PDF per language from the rendered reports",
+        description="Print the front page's answers, reports 01-03, the latest fiscal-year "
+        "report and the sources, under a cover and contents, to packet.ja.pdf and packet.en.pdf "
+        "in the reports folder, with headless chromium. Without chromium, says so and exits 0.",
+    )
+    p.add_argument("--reports-dir", metavar="DIR",
+                   help="the reports folder a run wrote (default: reports/ in the repository)")
+    p.set_defaults(func=_cmd_packet)
     return parser
+
+
+def _cmd_packet(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .errors import OutputDirError
+    from .paths import REPO_DIR
+    from .site.packet import build_packets
+
+    out = Path(args.reports_dir) if args.reports_dir else REPO_DIR / "reports"
+    if not (out / "manifest.json").is_file():
+        raise OutputDirError(f"{out}: no manifest.json, not a reports folder "
+                         "(make it with: wardanalysis run)")
+    written = build_packets(out)
+    if written is None:
+        print("wardanalysis packet: chromium is not installed, the packet was skipped")
+        return 0
+    for pdf in written:
+        print(f"{printable(str(pdf))}: written")
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -25,7 +25,13 @@ __all__ = [
     "money_unit",
     "FONT_NAME",
     "QUALITY_MARKERS",
+    "MIN_TEXT_PT",
+    "PRINTED_WIDTH_IN",
     "add_note",
+    "for_the_page",
+    "text_color_on",
+    "text_floor",
+    "yen_axis",
     "ensure_japanese_font",
     "figure_and_axes",
     "fy_tick_labels",
@@ -56,6 +62,12 @@ COLORS = {
 QUALITY_MARKERS = {"O": "o", "N": "s", "W": "D", "B": "^", "C": "v"}
 
 _themed = False
+
+#: The width a figure prints at on A4: the page's figure box (46rem at the print font size of
+#: 10.5 pt, see site/pages.py), which A4's 182 mm of text width holds.
+PRINTED_WIDTH_IN = 46 * 10.5 / 72
+#: The smallest text a chart may print with (pt, on A4 at PRINTED_WIDTH_IN).
+MIN_TEXT_PT = 9.0
 
 
 def money_unit(thousand_yen: Any) -> tuple[float, str]:
@@ -89,7 +101,9 @@ def use_theme(font_scale: float = 1.05) -> None:
     sns.set_theme(context="notebook", style="whitegrid", font_scale=font_scale)
     ensure_japanese_font(force=True)
     mpl.rcParams.update({
-        "figure.figsize": (8.0, 4.8),
+        # printed at its own size on A4 (see PRINTED_WIDTH_IN), so 9 pt in the figure is 9 pt
+        # on paper
+        "figure.figsize": (PRINTED_WIDTH_IN, 4.2),
         "figure.dpi": 100,
         "savefig.dpi": 150,
         "savefig.bbox": "tight",
@@ -187,7 +201,7 @@ def ratio_axis(ax: Any, low: float, high: float, axis: str = "x") -> None:
     a.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
 
-def add_note(ax: Any, text: str, fontsize: float = 8.5) -> None:
+def add_note(ax: Any, text: str, fontsize: float = MIN_TEXT_PT) -> None:
     """A short note under the plot (a caveat or a key to marks), wrapped to the figure width.
 
     It is the figure's ``supxlabel``, so the constrained layout makes room for it; a figure
@@ -202,3 +216,134 @@ def add_note(ax: Any, text: str, fontsize: float = 8.5) -> None:
     per_char = fontsize * sum(widths) / len(widths)
     wrapped = "\n".join(textwrap.wrap(text, width=max(20, int(width_pt / per_char))))
     fig.supxlabel(wrapped, x=0.01, ha="left", fontsize=fontsize, color=COLORS["neutral"])
+
+
+def text_floor(fig: Any) -> float:
+    """The smallest font size (pt) of ``fig`` that prints at :data:`MIN_TEXT_PT` on A4."""
+    return MIN_TEXT_PT * max(1.0, fig.get_figwidth() / PRINTED_WIDTH_IN)
+
+
+def text_color_on(background: Any) -> str:
+    """Black or white, whichever reads better on ``background`` (WCAG contrast ratio)."""
+    return max(("#000000", "#ffffff"), key=lambda c: contrast_ratio(c, background))
+
+
+def yen_axis(ax: Any, lang: str, axis: str = "x") -> None:
+    """Ticks of an axis of yen as amounts: 100円 / ¥100, 1,000円 / ¥1,000 (a log axis would
+    otherwise say 10²)."""
+    from matplotlib.ticker import FuncFormatter
+
+    check_lang(lang)
+    fmt = (lambda v, _: f"{v:,.0f}円") if lang == "ja" else (lambda v, _: f"¥{v:,.0f}")
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    a.set_major_formatter(FuncFormatter(fmt))  # minor ticks: see for_the_page
+
+
+def _leading(v: float) -> int:
+    """The leading digit of ``v`` (2 for 0.2, 200 or 2,500)."""
+    return int(round(v / 10 ** np.floor(np.log10(abs(v))), 6)) if v else 0
+
+
+def _plain_number(v: float, _pos: Any = None) -> str:
+    """A tick as a reader writes a number: thousands separators, no powers of ten."""
+    if v == round(v):
+        return f"{v:,.0f}"
+    return f"{v:,.{max(0, 3 - int(np.floor(np.log10(abs(v)))) - 1)}f}".rstrip("0").rstrip(".")
+
+
+def for_the_page(fig: Any, lang: str) -> None:
+    """Make a finished figure readable where readers see it, before it is saved for a page:
+
+    - no text under :data:`MIN_TEXT_PT` once the figure is printed at its width on A4 (a figure
+      wider than :data:`PRINTED_WIDTH_IN` is shrunk in print, so its floor is higher);
+    - numbers on the axes with thousands separators and without powers of ten (log axes too);
+    - in Japanese, the y-axis label written horizontally above its axis, not on its side.
+    """
+    from matplotlib.text import Text
+    from matplotlib.ticker import FuncFormatter, LogFormatter, ScalarFormatter
+
+    check_lang(lang)
+    floor = text_floor(fig)
+    for ax in fig.axes:
+        for a, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            major = a.get_major_formatter()
+            if isinstance(major, (ScalarFormatter, LogFormatter)):
+                a.set_major_formatter(FuncFormatter(_plain_number))
+            if isinstance(a.get_minor_formatter(), LogFormatter):
+                # under two decades a log axis has too few powers of ten: 2 and 5 × 10ⁿ too
+                few = abs(np.log10(max(limits) / max(min(limits), 1e-300))) < 2
+                shown = major if isinstance(major, FuncFormatter) else FuncFormatter(_plain_number)
+                a.set_minor_formatter(FuncFormatter(
+                    lambda v, pos, f=shown, few=few: f(v, pos) if few and _leading(v) in (2, 5)
+                    else ""))
+        if lang == "ja":
+            _horizontal_ylabel(ax)
+    for text in fig.findobj(Text):
+        if text.get_text() and text.get_fontsize() < floor:
+            text.set_fontsize(floor)
+    for ax in fig.axes:  # tick labels made at draw time take their axis's size
+        for a in (ax.xaxis, ax.yaxis):
+            ticks = a.get_major_ticks()
+            if ticks and ticks[0].label1.get_fontsize() < floor:
+                a.set_tick_params(which="both", labelsize=floor)
+    _titles_within(fig)
+
+
+def _every_nth_tick_label(ax: Any, renderer: Any) -> None:
+    """Show every 2nd (3rd …) x tick label when the labels at the printed size would touch
+    (twelve fiscal years across an A4 column)."""
+    ticks = [t for t in ax.xaxis.get_major_ticks() if t.label1.get_text()]
+    for step in (1, 2, 3, 4):
+        shown = ticks[::step]
+        boxes = [t.label1.get_window_extent(renderer) for t in shown]
+        if all(a.x1 + 2 <= b.x0 for a, b in zip(boxes, boxes[1:], strict=False)):
+            break
+    for i, t in enumerate(ticks):
+        t.label1.set_visible(i % step == 0)
+
+
+def _titles_within(fig: Any) -> None:
+    """Wrap a title that runs past the figure's right edge (a long Japanese title at the
+    printed size would otherwise widen the saved figure, and so shrink all its text)."""
+    import textwrap
+
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        _every_nth_tick_label(ax, renderer)
+        titles = {ax.get_title(loc) for loc in ("left", "center", "right")} - {""}
+        for t in ax.get_children():
+            if not (isinstance(t, Text) and t.get_text() in titles):
+                continue
+            box = t.get_window_extent(renderer)
+            room = fig.bbox.x1 - box.x0 - 4
+            if box.x1 <= fig.bbox.x1 or room <= 0:
+                continue
+            text = t.get_text()
+            per_line = max(8, int(len(text) * room / box.width))
+            head, sep, tail = text.partition("：")
+            if sep and len(head) + 1 <= per_line and len(tail) <= per_line:
+                t.set_text(f"{head}{sep}\n{tail}")  # at the colon, as a Japanese title breaks
+            elif " " in text:
+                t.set_text("\n".join(textwrap.wrap(text, per_line)))
+            else:
+                t.set_text("\n".join(text[i:i + per_line] for i in range(0, len(text), per_line)))
+
+
+def _horizontal_ylabel(ax: Any) -> None:
+    """The y label above the axis, read left to right, and the title raised over it."""
+    label_ = ax.yaxis.label
+    if not label_.get_text() or label_.get_rotation() == 0:
+        return
+    right = ax.yaxis.get_label_position() == "right"
+    label_.set_rotation(0)
+    label_.set_horizontalalignment("right" if right else "left")
+    label_.set_verticalalignment("bottom")
+    ax.yaxis.set_label_coords(1.0 if right else 0.0, 1.02)
+    pad = mpl.rcParams["axes.titlepad"] + label_.get_fontsize() * 1.9
+    for loc in ("left", "center", "right"):
+        title = ax.get_title(loc)
+        if title:
+            ax.set_title(title, loc=loc, pad=pad)

@@ -42,6 +42,7 @@ __all__ = [
     "show",
     "show_result",
     "show_table",
+    "transcription",
     "say",
     "summary",
 ]
@@ -56,6 +57,8 @@ def _display(obj: Any) -> None:
 _FIGURE_NUMBERS = itertools.count(1)
 #: The report's title (its level-1 heading), for the headline its summary box carries.
 _TITLE = [""]
+#: The current section (the latest level-2 heading), for the names of table downloads.
+_SECTION = [""]
 
 
 def setup(lang: str, notebook: str | None = None, **parameters: Any) -> None:
@@ -86,7 +89,7 @@ def setup(lang: str, notebook: str | None = None, **parameters: Any) -> None:
     plotting.use_theme()
     _FIGURE_NUMBERS = itertools.count(1)
     _CSV_NUMBERS = itertools.count(1)
-    _TITLE[0] = ""
+    _TITLE[0] = _SECTION[0] = ""
     set_language(lang)
 
 
@@ -106,8 +109,8 @@ def heading(key: str, lang: str, level: int = 2) -> None:
     if not 1 <= int(level) <= 6:
         raise ValueError(f"heading level must be 1 to 6, not {level!r}")
     text = _label(key, lang)
-    if int(level) == 1:
-        _TITLE[0] = plain(text)
+    if int(level) in (1, 2):
+        (_TITLE if int(level) == 1 else _SECTION)[0] = plain(text)
     _show_html(f"<h{level}>{markup(text)}</h{level}>", text)
 
 
@@ -122,8 +125,8 @@ def prose(key: str, lang: str, **facts: Any) -> None:
         level = len(block) - len(block.lstrip("#"))
         if 1 <= level <= 6 and block[level:level + 1] == " ":
             title = block[level + 1:].strip()
-            if level == 1:
-                _TITLE[0] = plain(title)
+            if level in (1, 2):
+                (_TITLE if level == 1 else _SECTION)[0] = plain(title)
             html_parts.append(f"<h{level}>{markup(title)}</h{level}>")
             text_parts.append(plain(title))
         elif all(line.startswith("- ") for line in block.splitlines()):
@@ -311,13 +314,21 @@ def _csv_link(table: pd.DataFrame, lang: str) -> str:
 
     data = base64.b64encode(table.to_csv(index=False).encode("utf-8-sig")).decode("ascii")
     number = next(_CSV_NUMBERS)
-    name = f"table-{number}.csv"
-    return (f'<p class="wa-download"><a download="{name}" '
+    name = download_name(_TITLE[0], number, _SECTION[0])
+    return (f'<p class="wa-download"><a download="{html.escape(name, quote=True)}" '
             f'href="data:text/csv;charset=utf-8;base64,{data}">'
             f"{markup(message('table.download', lang))}</a></p>")
 
 
 _CSV_NUMBERS = itertools.count(1)
+
+
+def download_name(title: str, number: int, section: str = "") -> str:
+    """The file name a table downloads as: the report's title, the table's number on the page
+    and its section, in the page's language, without characters a file system refuses."""
+    parts = [re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "_", p).strip("_.")[:40]
+             for p in (title, f"{number:02d}", section) if p]
+    return "-".join(p for p in parts if p) + ".csv"
 
 
 #: The mark of a row that comes from a user's file rather than the shipped data.
@@ -345,22 +356,32 @@ def overlay_notes(df: pd.DataFrame, lang: str) -> list[str]:
 
 
 def _legends_off_the_data(fig: Any) -> None:
-    """Move every legend beside its axes (right of the plot area), so it never covers data."""
+    """Move every legend under its chart (below the x axis's labels), across its width, so that
+    it never covers data and leaves the plot the figure's width (a phone or an A4 column has
+    none to spare beside it)."""
+    from matplotlib.transforms import offset_copy
+
     for ax in fig.axes:
         legend = ax.get_legend()
         if legend is None:
             continue
         handles = list(legend.legend_handles)
         labels = [t.get_text() for t in legend.get_texts()]
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                  borderaxespad=0.0, fontsize=9, frameon=False)
+        renderer = fig.canvas.get_renderer()
+        below = ax.get_window_extent(renderer).y0 - ax.xaxis.get_tightbbox(renderer).y0
+        anchor = offset_copy(ax.transAxes, fig=fig, y=-(below * 72 / fig.dpi + 4), units="points")
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                  bbox_transform=anchor, ncols=min(2, len(labels)), borderaxespad=0.0,
+                  fontsize=plotting.text_floor(fig), frameon=False)
 
 
-def figure_html(fig: Any, caption: str, alt: str) -> str:
-    """A figure as a page shows it: ``<figure>`` with the chart as inline SVG (its text drawn by
-    the page's font, sharp at any zoom and in print), one sentence of alt text, and a caption."""
+def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
+    """A figure as a page shows it: ``<figure>`` with the chart as inline SVG (sharp at any
+    zoom and in print, readable on A4, see :func:`plotting.for_the_page`), one sentence of alt
+    text, and a caption."""
     import io
 
+    plotting.for_the_page(fig, lang)
     _legends_off_the_data(fig)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
@@ -384,7 +405,7 @@ def show(fig: Any, caption: str | None = None, alt: str | None = None, lang: str
         text = message("figure.caption", lang, number=number, title=caption[0],
                        interval=caption[1], source=caption[2]) if isinstance(
                            caption, tuple) else caption
-        _show_html(figure_html(fig, text, alt or text), text)
+        _show_html(figure_html(fig, text, alt or text, lang), text)
     plt.close(fig)
 
 
@@ -415,6 +436,31 @@ def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: An
         title = label(title_key, lang)
     alt = alt_of(result, lang) if not title_key else title + ("。" if lang == "ja" else ".")
     show(fig, (title, interval, source), alt, lang)
+
+
+def transcription(lang: str) -> None:
+    """The city's document as transcribed (``data/snapshots/kumamoto_review_2024.txt``), as a
+    page: its title, what it is, then the text as it was transcribed, every character escaped
+    (``#`` and ``##`` lines as headings, ``**…**`` as bold, other blocks as paragraphs, line
+    breaks kept)."""
+    check_lang(lang)
+    text = (shipped_data_dir() / "snapshots" / "kumamoto_review_2024.txt").read_text(
+        encoding="utf-8")
+    prose("prose.transcription.intro", lang)
+    def line(text: str) -> str:  # escaped, then the transcription's **bold** as <strong>
+        return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text.rstrip()))
+
+    parts = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = block.strip().splitlines()
+        heading = re.match(r"(#{1,4}) (.*)", lines[0]) if lines else None
+        if heading:  # the transcription's # and ## … as the page's h2 and h3
+            level = min(len(heading[1]) + 1, 4)
+            parts.append(f'<h{level} class="wa-unnumbered">{line(heading[2])}</h{level}>')
+            lines = lines[1:]
+        if lines:
+            parts.append("<p>" + "<br>".join(line(x) for x in lines) + "</p>")
+    _show_html(f'<div lang="ja" class="wa-transcription">{"".join(parts)}</div>', text)
 
 
 def overview_summary(lang: str, data_dir: Any = None) -> None:

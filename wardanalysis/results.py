@@ -29,7 +29,7 @@ import pandas as pd
 
 from .errors import did_you_mean
 from .text.display import current_lang, markup
-from .text.formats import fmt, fmt_p, fmt_pct, fmt_unit
+from .text.formats import fmt, fmt_p, fmt_pct, fmt_ratio_words, fmt_unit
 from .text.glossary import check_lang, label
 
 __all__ = [
@@ -98,6 +98,8 @@ class Estimate:
             return fmt_pct(self.value) if pct else fmt(self.value)
         if spec == "p":
             return fmt_p(self.p_value, lang)
+        if spec == "plain":  # a ratio in words: 約半分 / about half
+            return fmt_ratio_words(self.value, lang)
         raise ValueError(f"estimate {self.key}: unknown format {spec!r} in a message")
 
     @property

@@ -378,8 +378,13 @@ def test_every_table_can_be_downloaded_as_csv(default_batch):
 
     out, _ = default_batch
     text = (out / "01_requests_covid" / "en" / "index.html").read_text(encoding="utf-8")
-    links = re.findall(r'<a download="(table-\d+\.csv)" href="data:text/csv;charset=utf-8;'
+    links = re.findall(r'<a download="([^"]+\.csv)" href="data:text/csv;charset=utf-8;'
                        r'base64,([^"]+)"', text)
     assert len(links) >= 3
+    # named by the report, the table's number and its section, never twice the same
+    title = __import__("html").unescape(re.search(r"<title>(.*?)</title>", text)[1])
+    names = [name for name, _ in links]
+    assert len(set(names)) == len(names) and all("-" in n for n in names), names
+    assert names[0].startswith(re.sub(r"[\\/:*?\"<>|\s]+", "_", title)[:20]), (names[0], title)
     first = base64.b64decode(links[0][1]).decode("utf-8-sig")
     assert first.splitlines()[0].startswith("Fiscal year") and "1,710" in first

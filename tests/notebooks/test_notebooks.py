@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["00_overview", "01_requests_covid", "02_escalation", "03_budgets_cross_city",
-            "04_data_needed", "05_monthly_log", "fiscal_year_report"]
+            "04_data_needed", "05_monthly_log", "fiscal_year_report", "source_review"]
 ABSOLUTE = re.compile(r"(?<![\w.])/(?:root|home|tmp|work|usr|opt|var)/")
 
 

@@ -145,9 +145,10 @@ def test_no_recommendation_rests_on_an_analysis_not_simulated():
 
 def test_the_study_states_its_numbers_and_monte_carlo_error():
     res = D.power_study(replications=40, spans=((2017, 2023),), seed=5, sensitivity=True)
-    text = res.answer("en")
     for p in (res.power_at("yearly", 0.3), res.power_at("monthly", 0.3)):
-        assert f"{100 * p:.1f}%" in text
+        assert f"{100 * p:.1f}%" in res.answer("en")  # the short answer of the summary box
+    assert "simulated" in res.answer("en") and "模擬データ" in res.answer("ja")
+    text = res.text("en")  # the page's full paragraph
     se = max(math.sqrt(p * (1 - p) / 40) for p in res.data["power"])
     assert f"{100 * se:.1f} percentage points" in text
     assert "0.249" in text and "75.1%" in text  # the exact yearly answer, as in 01

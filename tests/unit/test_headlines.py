@@ -9,7 +9,7 @@ import pytest
 
 import wardanalysis.models as M
 from wardanalysis.results import key_figure
-from wardanalysis.text.formats import fmt, fmt_pct
+from wardanalysis.text.formats import fmt, fmt_pct, fmt_ratio_words
 
 LANGS = ("ja", "en")
 
@@ -41,8 +41,11 @@ def test_01_key_figures_follow_the_verdicts_reasoning(verdict):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_01_the_ratio_of_period_means_always_has_the_earlier_decline_beside_it(verdict, lang):
-    ratio = fmt(verdict.period.estimate("requests.mean_ratio_covid_vs_pre").value)
+    mean_ratio = verdict.period.estimate("requests.mean_ratio_covid_vs_pre")
+    ratio = fmt(mean_ratio.value)
+    in_words = fmt_ratio_words(mean_ratio.value, lang)  # 約半分 / about half
     pre = fmt(verdict.its.estimate("requests.its_pre_slope_rr").value)
+    earlier = "コロナ前から減" if lang == "ja" else "already been falling"
     texts = [verdict.text(lang), verdict.headline(lang), verdict.period.text(lang),
              *(key_figure(e, lang) for e in verdict.key_figures())]
     shown = 0
@@ -51,6 +54,9 @@ def test_01_the_ratio_of_period_means_always_has_the_earlier_decline_beside_it(v
             if ratio in sentence:
                 shown += 1
                 assert pre in sentence, sentence
+            elif in_words in sentence:  # said in words: the earlier decline in words beside it
+                shown += 1
+                assert earlier in sentence, sentence
     assert shown >= 3  # the verdict, its headline and the period comparison show it
 
 

@@ -180,7 +180,7 @@ def test_a_result_with_its_own_twin_methods_still_works():
 
     r = Old(title_key="requests", estimates=(Estimate("k", 1.0),), method="m", method_ja="方法",
             n_obs=1, caveats=("C.",), caveats_ja=("注意。",), data=pd.DataFrame())
-    assert r.text("ja") == "古い文。ただし、注意。"
+    assert r.text("ja") == "古い文。なお、注意。"
     assert r.text("en") == "An old sentence. Caveat: C."
     assert r.method_text("ja") == "方法" and r.caveat_list("en") == ["C."]
 

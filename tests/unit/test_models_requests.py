@@ -184,8 +184,10 @@ def test_verdict_contract(needs_frame, measures_frame, check, draw):
     assert res.all_records()["key"].is_unique
     assert res.estimate("requests.verdict_distinguishable").value in (0.0, 1.0)
     en = res.text("en")
-    assert en.startswith("Verdict:") and "What would settle it" in en
-    assert res.text("ja").startswith("判定")
+    # what happened, in words, then the verdict
+    assert en.startswith("During the COVID period the wards received about")
+    assert en.split(". ", 1)[1].startswith("Verdict:") and "What would settle it" in en
+    assert res.text("ja").split("。", 1)[1].startswith("判定")
 
 
 def test_verdict_distinguishes_a_step_that_is_really_there(measures_frame):
@@ -206,7 +208,7 @@ def test_verdict_distinguishes_a_step_that_is_really_there(measures_frame):
     exposure = res.sensitivity_result.estimate("requests.exposure_rr_per_30_days")
     assert math.isnan(exposure.value)
     assert res.distinguishable
-    assert res.text("en").startswith("Verdict: the data distinguish")
+    assert "as many requests a year as before it" in res.text("en").split(". Verdict: the data distinguish")[0]
 
 
 @pytest.mark.parametrize("cut", range(2017, 2024))

@@ -137,7 +137,7 @@ def test_duplicate_keys_and_mismatched_caveats_are_refused():
 def test_text_states_the_main_caveat():
     r = _tiny()
     assert r.text("en") == "The value is 1.23. Caveat: Main caveat."
-    assert r.text("ja") == "値は1.23。ただし、主な注意点。"
+    assert r.text("ja") == "値は1.23。なお、主な注意点。"
 
 
 def test_the_result_keeps_its_own_copy_of_the_data():

@@ -286,6 +286,7 @@ class CrossCityResult(Result):
         ax.set_yticklabels([f"{row_name(r, lang)} [{r.worst_quality}]" for r in d.itertuples(index=False)],
                            fontsize=8.5)
         ax.set_xscale("log")
+        plotting.yen_axis(ax, lang, "x")
         ax.set_xlabel(label("yen_per_resident", lang))
         ax.grid(axis="y", visible=False)
         if len(d):

@@ -515,6 +515,9 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
              "mde": mde, "fall_pct": 100 * (1 - mde), "mde_up": mde_up,
              "next_year": period.end + 1, "phases": period.phases(years)}
     text_keys = chosen([
+        # what happened, in words, before the verdict; an earlier decline beside the ratio
+        (pre.value < 1, "requests.verdict.plain_falling"),
+        (not pre.value < 1, "requests.verdict.plain"),
         (distinguishable, "requests.verdict.yes"),
         (not distinguishable, "requests.verdict.no"),
         (True, "requests.verdict.falling"),

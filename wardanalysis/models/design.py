@@ -346,8 +346,11 @@ class DesignResult(Result):
                 "conclusion": _Paragraph(tuple(self.facts["conclusion_keys"]), self.facts)}
 
     def answer(self, lang: str) -> str:
-        """The summary box's answer: the text without its caveat."""
-        return self._body(lang)
+        """The summary box's answer, short and in plain words: what the data today can detect,
+        what monthly counts would, and that both are simulated (the full text is the page's)."""
+        from ..text.messages import message
+
+        return message("design.answer_short", lang, **self.facts)
 
     def conclusion(self, lang: str) -> str:
         """The page's closing paragraph, chosen by the sensitivity table's numbers."""

@@ -52,8 +52,9 @@ class EscalationResult(Result):
                     f"escalation.first_level_share.excl_fy{START_UP_FY}",
                     "escalation.priority_rate_trend_or_per_year",
                     f"escalation.priority_rate_trend_or_per_year.excl_fy{START_UP_FY}")
-    #: the sentences the summary box leads with: the COVID comparison and how far issues go
-    HEADLINE_TEXTS = ("escalation.text.covid_", "escalation.text.first_level")
+    #: the sentences the summary box leads with, in this order: how far issues go (the
+    #: question's answer), then the COVID comparison
+    HEADLINE_TEXTS = ("escalation.text.first_level", "escalation.text.covid_")
     counts: pd.DataFrame | None = None
     fit: stats.GLMFit | None = None
     break_year: int = COVID_BREAK_FY
@@ -64,12 +65,12 @@ class EscalationResult(Result):
         return self.estimate(key) if key in self.keys() else None
 
     def headline(self, lang: str = "ja") -> str:
-        """The COVID comparison and how far issues go, each with its value without FY2017
+        """How far issues go, then the COVID comparison, each with its value without FY2017
         (the text's sentences about them, not the counts or the trend)."""
         lang = check_lang(lang)
         return ("" if lang == "ja" else " ").join(
-            self._said(k, lang) for k in self.text_keys
-            if isinstance(k, str) and k.startswith(self.HEADLINE_TEXTS))
+            self._said(k, lang) for prefix in self.HEADLINE_TEXTS for k in self.text_keys
+            if isinstance(k, str) and k.startswith(prefix))
 
     def plot(self, lang: str = "ja", ax: Any = None, kind: str = "funnel") -> tuple[Any, Any]:
         """``kind='funnel'``: requests → priority issues → decided to act per year (log scale);
@@ -125,7 +126,7 @@ class EscalationResult(Result):
             for y, b, v in zip(c["fiscal_year"], bottom, vals, strict=True):
                 if v >= 3:
                     ax.annotate(f"{int(v)}", (y, b + v / 2), ha="center", va="center",
-                                fontsize=8, color="white")
+                                fontsize=9, color=plotting.text_color_on(color))
             bottom += vals
         for y, tot in zip(c["fiscal_year"], bottom, strict=True):
             ax.annotate(f"{int(tot)}", (y, tot), xytext=(0, 3), textcoords="offset points",

@@ -95,10 +95,12 @@ class FiscalYearResult(Result):
         fy = self.fiscal_year
         h = self.history
         if not h.empty:
-            colors = [plotting.COLORS["covid"] if y == fy else plotting.COLORS["observed"]
-                      for y in h["fiscal_year"]]
-            ax.bar(h["fiscal_year"], h["requests"], color=colors, width=0.65,
-                   label=label("requests", lang))
+            this = h["fiscal_year"] == fy  # the report's year, highlighted and in the legend
+            ax.bar(h.loc[~this, "fiscal_year"], h.loc[~this, "requests"],
+                   color=plotting.COLORS["observed"], width=0.65, label=label("requests", lang))
+            ax.bar(h.loc[this, "fiscal_year"], h.loc[this, "requests"],
+                   color=plotting.COLORS["covid"], width=0.65,
+                   label=label("requests_this_year", lang))
             exp = h[h["fiscal_year"] == fy]
             if not exp.empty and not math.isnan(exp["expected"].iloc[0]):
                 e = exp.iloc[0]

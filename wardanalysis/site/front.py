@@ -15,17 +15,25 @@ code here. No pandas is needed.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from ..text.messages import keys, message
 from .pages import nav_bar, page
-from .render import front_page, stable_dir
+from .render import TRANSCRIPTION, data_as_of, front_page, made_on, stable_dir
 
-__all__ = ["front_page_html"]
+__all__ = ["answers_html", "front_page_html", "how_to_read_html", "sources_html"]
 
 #: What a first-time reader would otherwise have to ask, a line each (catalogue
 #: ``front.how_to_read.<key>``).
 HOW_TO_READ = ("interval", "quality", "simulated", "run_log")
+
+def _date(iso: str) -> Any:
+    """The date of an ISO time stamp (None when there is none)."""
+    import datetime as dt
+
+    return dt.date.fromisoformat(iso[:10]) if iso[:10] else None
+
 
 def _question(notebook: str, headline: dict[str, Any] | None, lang: str) -> str:
     """The question a report answers (catalogue ``front.question.<notebook>``), else its title."""
@@ -43,7 +51,49 @@ def _status_note(entry: dict[str, Any], lang: str) -> str:
     return ""
 
 
-def _sources(lang: str) -> str:
+def answer_items(manifest: dict[str, Any], lang: str, *, simulated: bool,
+                 href: Callable[[str], str] | None = None) -> list[str]:
+    """One item per report of all years in ``lang`` whose headline is (or is not) made from
+    simulated data, in notebook order: its question, status, answer (each number once, as the
+    report's summary states it) and a link, by default to its stable address."""
+    e = html.escape
+    href = href or (lambda notebook: f"{stable_dir(notebook, None, lang)}/index.html")
+    items = []
+    for x in sorted(manifest.get("reports", []), key=lambda x: x["notebook"]):
+        headline = (x.get("report") or {}).get("headline")
+        if x.get("fiscal_year") is not None or x["lang"] != lang or bool(
+                headline and headline["simulated"]) != simulated:
+            continue
+        if x.get("report") and not headline:  # a page that answers nothing (the transcription)
+            continue
+        answer = headline["answer"] if headline else ""  # its numbers in its own words
+        link = (f'<a href="{e(href(x["notebook"]))}">{e(message("front.read", lang))}</a>'
+                if x.get("report") else e(message("front.not_yet", lang)))
+        items.append(f"<li><strong>{e(_question(x['notebook'], headline, lang))}</strong>"
+                     f"{_status_note(x, lang)}<br>{e(answer)} {link}</li>")
+    return items
+
+
+def answers_html(manifest: dict[str, Any], lang: str,
+                 href: Callable[[str], str] | None = None) -> str:
+    """The questions, each with its answer, in a summary box (empty when there is none)."""
+    items = answer_items(manifest, lang, simulated=False, href=href)
+    if not items:
+        return ""
+    return (f'<section class="wa-summary"><h2 class="wa-unnumbered">'
+            f'{html.escape(message("front.questions", lang))}</h2><ul>{"".join(items)}</ul>'
+            "</section>")
+
+
+def how_to_read_html(lang: str) -> str:
+    """What a first-time reader would otherwise have to ask, a line each."""
+    e = html.escape
+    return (f"<h2>{e(message('front.how_to_read', lang))}</h2><ul>"
+            + "".join(f"<li>{e(message(f'front.how_to_read.{k}', lang))}</li>"
+                      for k in HOW_TO_READ) + "</ul>")
+
+
+def sources_html(lang: str) -> str:
     """One line per source document: its name, date, quality marks and how many datasets."""
     from ..data.schema import dataset_names, get_schema
     from ..data.sources import sources
@@ -79,30 +129,9 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
     if failed:
         parts.append(f'<p class="wa-status-failed">'
                      f'{e(message("front.problems", lang, count=len(failed)))}</p>')
-    def listed(simulated: bool) -> list[str]:
-        """One item per report of all years in ``lang`` whose headline is (or is not) made from
-        simulated data, in notebook order: its question, status, answer (each number once, as
-        the report's summary states it) and link."""
-        items = []
-        for x in sorted(entries, key=lambda x: x["notebook"]):
-            headline = (x.get("report") or {}).get("headline")
-            if x.get("fiscal_year") is not None or x["lang"] != lang or bool(
-                    headline and headline["simulated"]) != simulated:
-                continue
-            answer = headline["answer"] if headline else ""  # its numbers in its own words
-            link = (f'<a href="{e(stable_dir(x["notebook"], None, lang))}/index.html">'
-                    f'{e(message("front.read", lang))}</a>' if x.get("report")
-                    else e(message("front.not_yet", lang)))
-            items.append(f"<li><strong>{e(_question(x['notebook'], headline, lang))}</strong>"
-                         f"{_status_note(x, lang)}<br>{e(answer)} {link}</li>")
-        return items
-
     # the questions, each with its answer; then, apart, what was made from simulated data
-    items = listed(simulated=False)
-    if items:
-        parts.append(f'<section class="wa-summary"><h2 class="wa-unnumbered">'
-                     f'{e(message("front.questions", lang))}</h2><ul>{"".join(items)}</ul></section>')
-    items = listed(simulated=True)
+    parts.append(answers_html(manifest, lang))
+    items = answer_items(manifest, lang, simulated=True)
     if items:
         parts.append(f'<h2>{e(message("front.design_heading", lang))}</h2>'
                      f'<ul class="wa-design">{"".join(items)}</ul>')
@@ -129,14 +158,23 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
         parts.append(f"<h2>{e(message('front.fiscal_years', lang))}</h2>"
                      f'<div class="wa-table"><table class="wa-grid"><thead><tr><th></th>{head}'
                      f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
-    parts.append(f"<h2>{e(message('front.how_to_read', lang))}</h2><ul>" + "".join(
-        f"<li>{e(message(f'front.how_to_read.{k}', lang))}</li>" for k in HOW_TO_READ) + "</ul>")
-    parts.append(_sources(lang))
+    parts.append(how_to_read_html(lang))
+    parts.append(sources_html(lang))
     other = "en" if lang == "ja" else "ja"
     nav = nav_bar([(message("nav.front", lang), None), (message("nav.other_lang", lang),
                                                         front_page(other)),
                    (message("nav.run_log", lang), "runs.html")], message("nav.label", lang))
-    footer = (f'<footer><p><a href="runs.html">{e(message("nav.run_log", lang))}</a> · '
+    finished = max((str((x.get("report") or {}).get("finished") or "") for x in entries),
+                   default="")
+    run = manifest.get("run") or {}
+    facts = [("footer.made", made_on(lang, _date(finished))),
+             ("footer.data_as_of", data_as_of(lang, run.get("data_dir"))),
+             ("footer.version", str(run.get("package_version", "")))]
+    footer = ('<footer><div class="wa-table"><table><tbody>'
+              + "".join(f"<tr><th>{e(message(k, lang))}</th><td>{e(v)}</td></tr>" for k, v in facts)
+              + f'</tbody></table></div><p><a href="{e(stable_dir(TRANSCRIPTION, None, lang))}/'
+              f'index.html">{e(message("footer.transcription", lang))}</a> · '
+              f'<a href="runs.html">{e(message("nav.run_log", lang))}</a> · '
               '<a href="results.csv">results.csv</a> · <a href="results.xlsx">results.xlsx</a> · '
               '<a href="manifest.json">manifest.json</a>'
               "</p></footer>")

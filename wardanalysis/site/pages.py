@@ -60,8 +60,11 @@ a { color: var(--accent); }
 .wa-toc { font-size: .95rem; margin: .5rem 0 1rem; }
 .wa-toc ol { margin: .2rem 0; padding-left: 1.4rem; }
 .wa-simulated { border: 2px solid #b35900; background: #fff4e5; padding: .4rem .8rem; }
-figure { margin: 1rem 0; break-inside: avoid; page-break-inside: avoid; }
-figure svg, figure img { width: 100%; max-width: 46rem; height: auto; display: block; }
+figure { margin: 1rem 0; break-inside: avoid; page-break-inside: avoid; overflow-x: auto; }
+/* a chart keeps a width its text can be read at (9 pt charts, see plotting.for_the_page): on a
+   phone its box scrolls sideways instead of shrinking it */
+figure svg, figure img { width: 100%; min-width: 34rem; max-width: 46rem; height: auto;
+                         display: block; }
 figcaption { font-size: .92rem; color: var(--muted); margin-top: .3rem; }
 .wa-table { overflow-x: auto; margin: .6rem 0 1rem; }
 table { border-collapse: collapse; font-size: .9rem; }
@@ -98,7 +101,7 @@ footer table { font-size: .85rem; }
   main, footer { max-width: none; padding: 0; }
   a[href^="http"]::after { content: " (" attr(href) ")"; font-size: .8em; color: var(--muted);
                            word-break: break-all; }
-  .wa-table { overflow: visible; }
+  .wa-table, .output_html, .output_subarea, .text_cell_render, figure { overflow: visible; }
   table { font-size: 8.5pt; width: 100%; table-layout: auto; }
   th, td { word-break: break-word; overflow-wrap: anywhere; padding: .15rem .3rem; }
   tr, figure, .wa-summary { break-inside: avoid; page-break-inside: avoid; }

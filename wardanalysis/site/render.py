@@ -41,6 +41,30 @@ RUN_DIR_ROOT = "../../../"
 TOC_MARKER = "<!--wa-toc-->"
 
 
+#: The report that shows the city's document as transcribed, linked from every page.
+TRANSCRIPTION = "source_review"
+
+
+def data_as_of(lang: str, data_dir: Any = None) -> str:
+    """What the data are as of: the review's figures and the dated public ones; a user's
+    overlay named."""
+    from pathlib import PurePath
+
+    text = message("footer.data_as_of_text", lang, review=message("source.review", lang))
+    if data_dir:
+        text += message("footer.data_overlay", lang, files=PurePath(str(data_dir)).name)
+    return text
+
+
+def made_on(lang: str, day: Any = None) -> str:
+    """The date a page was made (today, in UTC, unless given), as the language writes it."""
+    import datetime as dt
+
+    from ..results import Dates
+
+    return Dates((day or dt.datetime.now(dt.UTC).date(),)).__lang_format__("", lang)
+
+
 def stable_dir(notebook: str, fiscal_year: int | None, lang: str) -> str:
     """Where the latest good version of a report lives, relative to the reports folder."""
     return f"{notebook}/{lang}" if fiscal_year is None else f"{notebook}/{fiscal_year}/{lang}"
@@ -193,6 +217,8 @@ def footer(info: dict[str, Any]) -> str:
                        for k, v in info.get("parameters", {}).items())
     status = info.get("status", "ok")
     rows = [
+        ("footer.made", e(made_on(lang))),
+        ("footer.data_as_of", e(data_as_of(lang, (info.get("parameters") or {}).get("data_dir")))),
         ("footer.notebook", f"<code>{e(info.get('notebook_file') or info['notebook'])}</code>"),
         ("footer.parameters", f"<code>{e(params)}</code>"),
         ("footer.data_checksum", f"<code>{e(info.get('data_checksum', ''))}</code>"),
@@ -203,6 +229,8 @@ def footer(info: dict[str, Any]) -> str:
     body = "".join(f"<tr><th>{e(message(k, lang))}</th><td>{v}</td></tr>" for k, v in rows)
     links = (f'<a href="full.html">{e(message("footer.full_view", lang))}</a> · '
              f'<a href="notebook.ipynb">{e(message("footer.notebook_file", lang))}</a> · '
+             f'<a href="{RUN_DIR_ROOT}{stable_dir(TRANSCRIPTION, None, lang)}/index.html">'
+             f'{e(message("footer.transcription", lang))}</a> · '
              f'<a href="{RUN_DIR_ROOT}runs.html">{e(message("nav.run_log", lang))}</a>')
     return (f'<footer><p><strong>{e(message("footer.heading", lang))}</strong></p>'
             f'<div class="wa-table"><table><tbody>{body}</tbody></table></div>'

@@ -86,3 +86,22 @@ def fmt_unit(x: float, unit: str, lang: str, bare: bool = False) -> str:
     if unit.startswith(("requests", "days")) and float(x).is_integer():
         return fmt_count(x)
     return fmt(x)
+
+
+#: Fractions a reader says in words (ja, en), for :func:`fmt_ratio_words`.
+_FRACTIONS = ((1 / 4, "約4分の1", "about a quarter"), (1 / 3, "約3分の1", "about a third"),
+              (1 / 2, "約半分", "about half"), (2 / 3, "約3分の2", "about two thirds"),
+              (3 / 4, "約4分の3", "about three quarters"))
+
+
+def fmt_ratio_words(x: float, lang: str) -> str:
+    """A ratio as a reader says it: 約半分 / about half for 0.524, 約1.3倍 / about 1.3 times,
+    約60% / about 60% (a fraction in words only within 5% of it)."""
+    if _missing(x):
+        return "—"
+    for value, ja, en in _FRACTIONS:
+        if abs(x / value - 1) <= 0.05:
+            return ja if lang == "ja" else en
+    if x >= 1:
+        return f"約{x:.1f}倍" if lang == "ja" else f"about {x:.1f} times"
+    return f"約{round(100 * x)}%" if lang == "ja" else f"about {round(100 * x)}%"

@@ -10,7 +10,8 @@ fiscal years); the *filling* step formats them in the template's language. A val
 
 - an Estimate: ``{r}`` its value to 3 significant figures, ``{r:ci}`` its 95% interval in the
   language's form (（95%信頼区間 a〜b） / (95% CI a to b), or the Poisson-only label),
-  ``{r:pct}`` / ``{r:ci_pct}`` the same as percentages, ``{r:lo}`` / ``{r:hi}`` one limit;
+  ``{r:pct}`` / ``{r:ci_pct}`` the same as percentages, ``{r:lo}`` / ``{r:hi}`` one limit,
+  ``{r:plain}`` a ratio in words (約半分 / about half);
 - :class:`~wardanalysis.results.Years`: 2017〜2019年度 / FY2017–FY2019;
 - a float: ``{x}`` 3 significant figures, ``{x:sig2}`` 2, ``{x:pct}`` a percentage, ``+`` first
   to sign a positive value (``{x:+sig2}``);

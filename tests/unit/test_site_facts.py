@@ -1,0 +1,64 @@
+"""Every page says when it was made, what the data are as of and the version; the city's
+document is a page linked from every report; table downloads have names a reader recognises."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from wardanalysis.report import download_name
+from wardanalysis.site import render
+from wardanalysis.site.front import front_page_html
+
+LANGS = ("ja", "en")
+
+
+def _info(lang, data_dir=None):
+    return {"lang": lang, "notebook": "01_requests_covid", "notebook_file": "01.ipynb",
+            "fiscal_year": None, "parameters": {"lang": lang, "data_dir": data_dir},
+            "data_checksum": "c" * 64, "package_version": "7.7.7", "status": "ok"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_report_footer_says_when_from_what_and_links_the_document(lang):
+    foot = render.footer(_info(lang))
+    today = dt.datetime.now(dt.UTC).date()
+    assert (f"{today.year}年{today.month}月{today.day}日" if lang == "ja"
+            else today.isoformat()) in foot
+    assert ("2024年6月26日" if lang == "ja" else "26 June 2024") in foot  # the review's date
+    assert "7.7.7" in foot
+    assert f'href="{render.RUN_DIR_ROOT}source_review/{lang}/index.html"' in foot
+    assert "my_figures" in render.footer(_info(lang, "/home/a/my_figures"))  # an overlay named
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_front_page_says_when_from_what_and_which_version(lang):
+    manifest = {"run": {"package_version": "7.7.7", "data_dir": None},
+                "reports": [{"notebook": "source_review", "fiscal_year": None, "lang": lang,
+                             "report": {"status": "ok", "headline": None,
+                                        "finished": "2026-03-04T05:06:07Z"}}]}
+    page = front_page_html(manifest, lang)
+    assert ("2026年3月4日" if lang == "ja" else "2026-03-04") in page and "7.7.7" in page
+    assert 'href="source_review/' + lang + '/index.html"' in page
+    # a page that answers no question is not listed among the answers
+    assert 'class="wa-summary"' not in page
+
+
+def test_a_table_downloads_under_its_report_number_and_section():
+    assert download_name("令和5年度（2023年度）の状況", 3, "比較") == "令和5年度（2023年度）の状況-03-比較.csv"
+    assert download_name('a/b: "c"?', 1, "") == "a_b_c-01.csv"
+    assert "\n" not in download_name("x\ny", 2, "s\tt")
+
+
+def test_the_transcription_is_shown_escaped_with_its_headings(monkeypatch):
+    from wardanalysis import report
+
+    shown = []
+    monkeypatch.setattr(report, "_show_html", lambda fragment, text: shown.append(fragment))
+    report.transcription("en")
+    page = "".join(shown)
+    assert "<h1>" in page and 'lang="ja"' in page  # an English heading around the Japanese text
+    assert '<h2 class="wa-unnumbered">本庁と区役所の在り方について</h2>' in page
+    assert "<h3" in page and "<strong>" in page and "<script" not in page.lower()
+    assert "令和6年（2024年）6月26日" in page
