@@ -87,8 +87,7 @@ def test_results_csv_has_current_results_only_in_a_fixed_order():
 def test_index_groups_by_fiscal_year_and_escapes(tmp_path):
     manifest = outputs.build_manifest(_entries(), {"id": "r1", "summary": "done"})
     page = run_log_html(manifest)
-    assert page.index("All fiscal years") < page.index("Fiscal year 2022") < page.index(
-        "Fiscal year 2023")
+    assert page.index("All fiscal years") < page.index("FY2022") < page.index("FY2023")
     assert "ValueError: &lt;bad&gt; &amp; worse" in page
     assert "<bad>" not in page
     assert "stale" in page
@@ -131,6 +130,25 @@ def test_commit_writes_manifest_results_run_log_and_both_front_pages(tmp_path):
     assert "失敗" in ja and "failed" in en
     log = (tmp_path / "runs.html").read_text(encoding="utf-8")
     assert "ValueError: &lt;bad&gt; &amp; worse" in log
+    # the run log in each language, each front page linking its own
+    log_ja = (tmp_path / "runs.ja.html").read_text(encoding="utf-8")
+    assert '<html lang="ja">' in log_ja and "実行記録" in log_ja and "失敗" in log_ja
+    assert 'href="runs.ja.html"' in ja and 'href="runs.html"' in en
+
+
+def test_the_japanese_run_log_has_no_english_label():
+    """Every label of runs.ja.html comes from the catalogue; what is left in Latin letters is
+    data (notebook names, parameters, checksums, versions, file names, the error as quoted)."""
+    import html
+    import re
+
+    manifest = outputs.build_manifest(_entries(), {"id": "r1", "summary": "done"})
+    page = run_log_html(manifest, "ja")
+    text = html.unescape(re.sub(r"<style>.*?</style>|<[^>]+>", " ", page, flags=re.S))
+    english = {"All fiscal years", "Fiscal year", "notebook", "status", "parameters", "duration",
+               "reviewer view", "full view", "stale", "Machine-readable", "Reports for readers",
+               "Jump to", "earlier report kept", "ok,"}
+    assert not [w for w in english if w in text], text
 
 
 def test_the_latest_good_report_is_copied_to_its_stable_address(tmp_path):

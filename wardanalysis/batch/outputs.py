@@ -6,7 +6,7 @@ Layout (``<out>`` is ``reports/`` by default)::
     <out>/manifest.json          every report, for machines (the batch's own memory)
     <out>/results.csv            every key estimate of every current report
     <out>/index.html, index.en.html   the front page for reviewers (ja, en)
-    <out>/runs.html              the run log: status, versions, checksums, every stored version
+    <out>/runs.html, runs.ja.html  the run log (en, ja): status, versions, checksums, every stored version
     <out>/<notebook>/<lang>/index.html, <out>/<notebook>/<fiscal year>/<lang>/index.html
                                  the latest good version of each report, at a stable address
     <out>/<notebook>/<variant>/<run-id>/   one execution: notebook.ipynb, review.html,
@@ -40,14 +40,13 @@ from ..errors import OutputDirError, WardanalysisError
 from ..site.front import front_page_html
 from ..site.render import RUN_DIR_ROOT, stable_dir
 from ..site.results_files import results_csv, results_xlsx
-from ..site.runlog import run_log_html
+from ..site.runlog import RUN_LOG_FILES, run_log_html
 
 MANIFEST = "manifest.json"
 RESULTS = "results.csv"
 RESULTS_XLSX = "results.xlsx"  # the same, for reading in Excel
 INDEX = "index.html"  # the front page for reviewers, in Japanese
 INDEX_EN = "index.en.html"  # the same in English
-RUN_LOG = "runs.html"  # every report's status, versions, durations and stored versions
 STAGING = ".staging"
 LOCK = ".lock"
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
@@ -101,7 +100,9 @@ def publish_dir(staged: Path, final: Path) -> None:
 
 
 #: What a reports folder of this package holds besides the report directories.
-_OURS = {MANIFEST, RESULTS, RESULTS_XLSX, INDEX, INDEX_EN, RUN_LOG, LOCK, STAGING, ".cache", ".logs", "assets"}
+#: The files a run writes at the top of the folder (the run logs: ja and en).
+_TOP = {MANIFEST, RESULTS, RESULTS_XLSX, INDEX, INDEX_EN, *RUN_LOG_FILES.values()}
+_OURS = {*_TOP, LOCK, STAGING, ".cache", ".logs", "assets"}
 
 
 def is_ours(out: Path) -> bool:
@@ -112,7 +113,7 @@ def is_ours(out: Path) -> bool:
     if not out.is_dir():
         return False
     names = {p.name for p in out.iterdir()}
-    if names <= _OURS - {MANIFEST, RESULTS, RESULTS_XLSX, INDEX, INDEX_EN, RUN_LOG}:
+    if names <= _OURS - _TOP:
         return True
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
@@ -128,7 +129,7 @@ def check_out_dir(out: Path) -> None:
         raise OutputDirError(f"output folder {out} is a file; give a folder (empty, or a reports "
                              "folder made by wardanalysis)")
     if not is_ours(out):
-        hidden = _OURS - {MANIFEST, RESULTS, RESULTS_XLSX, INDEX, INDEX_EN, RUN_LOG}
+        hidden = _OURS - _TOP
         others = sorted(p.name for p in out.iterdir() if p.name not in hidden)[:3]
         raise OutputDirError(
             f"output folder {out} holds files wardanalysis did not make ({', '.join(others)}"
@@ -215,7 +216,8 @@ def commit(out: Path, manifest: dict[str, Any]) -> None:
     write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     write_atomic(out / RESULTS, results_csv(manifest))
     write_atomic(out / RESULTS_XLSX, results_xlsx(manifest))
-    write_atomic(out / RUN_LOG, run_log_html(manifest))
+    for lang, name in RUN_LOG_FILES.items():
+        write_atomic(out / name, run_log_html(manifest, lang))
     # The front pages depend on the reports only (not on the run's id or times): rewritten
     # only when those changed, which keeps a run with nothing to do from re-embedding fonts.
     mark = out / ".cache" / "front.key"

@@ -21,6 +21,7 @@ from typing import Any
 from ..text.messages import keys, message
 from .pages import nav_bar, page
 from .render import TRANSCRIPTION, data_as_of, front_page, made_on, stable_dir
+from .runlog import RUN_LOG_FILES
 
 __all__ = ["answers_html", "front_page_html", "how_to_read_html", "sources_html"]
 
@@ -163,7 +164,7 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
     other = "en" if lang == "ja" else "ja"
     nav = nav_bar([(message("nav.front", lang), None), (message("nav.other_lang", lang),
                                                         front_page(other)),
-                   (message("nav.run_log", lang), "runs.html")], message("nav.label", lang))
+                   (message("nav.run_log", lang), RUN_LOG_FILES[lang])], message("nav.label", lang))
     finished = max((str((x.get("report") or {}).get("finished") or "") for x in entries),
                    default="")
     run = manifest.get("run") or {}
@@ -174,7 +175,7 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
               + "".join(f"<tr><th>{e(message(k, lang))}</th><td>{e(v)}</td></tr>" for k, v in facts)
               + f'</tbody></table></div><p><a href="{e(stable_dir(TRANSCRIPTION, None, lang))}/'
               f'index.html">{e(message("footer.transcription", lang))}</a> · '
-              f'<a href="runs.html">{e(message("nav.run_log", lang))}</a> · '
+              f'<a href="{RUN_LOG_FILES[lang]}">{e(message("nav.run_log", lang))}</a> · '
               '<a href="results.csv">results.csv</a> · <a href="results.xlsx">results.xlsx</a> · '
               '<a href="manifest.json">manifest.json</a>'
               "</p></footer>")

@@ -30,6 +30,7 @@ from typing import Any
 
 from ..text.messages import message
 from .pages import font_face, nav_bar, page
+from .runlog import RUN_LOG_FILES
 
 REMOVE_CELL_TAGS = {"remove_cell", "remove-cell"}
 REMOVE_OUTPUT_TAGS = {"remove_output", "remove-output"}
@@ -231,7 +232,7 @@ def footer(info: dict[str, Any]) -> str:
              f'<a href="notebook.ipynb">{e(message("footer.notebook_file", lang))}</a> · '
              f'<a href="{RUN_DIR_ROOT}{stable_dir(TRANSCRIPTION, None, lang)}/index.html">'
              f'{e(message("footer.transcription", lang))}</a> · '
-             f'<a href="{RUN_DIR_ROOT}runs.html">{e(message("nav.run_log", lang))}</a>')
+             f'<a href="{RUN_DIR_ROOT}{RUN_LOG_FILES[lang]}">{e(message("nav.run_log", lang))}</a>')
     return (f'<footer><p><strong>{e(message("footer.heading", lang))}</strong></p>'
             f'<div class="wa-table"><table><tbody>{body}</tbody></table></div>'
             f"<p>{links}</p></footer>")
