@@ -66,6 +66,21 @@ def test_the_packet_html_has_its_parts_in_order_with_ids_of_their_own(reports):
     assert 'href="#part-01_requests_covid"' in text
 
 
+def test_the_fiscal_year_in_the_packet_is_the_latest_full_one():
+    """A year whose data so far hold only its budget (3 records against 12) is not the year the
+    packet prints; with no such year, the latest."""
+    def entry(fy, n):
+        x = _report(_FY, fy, "ja")
+        x["report"]["records"] = [{"key": f"k{i}"} for i in range(n)]
+        return x
+
+    reports = {(_FY, fy, "ja"): entry(fy, n) for fy, n in ((2022, 12), (2023, 12), (2024, 3))}
+    assert packet._latest_full_year(reports, "ja") == [2023]
+    assert packet._latest_full_year(reports, "en") == []
+    del reports[(_FY, 2024, "ja")]
+    assert packet._latest_full_year(reports, "ja") == [2023]
+
+
 @needs_chromium
 @needs_poppler
 def test_the_packet_is_an_a4_pdf_with_page_numbers_contents_and_embedded_fonts(reports):

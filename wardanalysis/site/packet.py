@@ -81,6 +81,17 @@ def _title(body: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", m[1])).strip() if m else ""
 
 
+def _latest_full_year(reports: dict[tuple[str, Any, str], Any], lang: str) -> list[int]:
+    """The latest fiscal year whose report is a full one: it records at least half as many
+    estimates as the fullest year's (a year whose data so far hold only its budget is not the
+    year a committee reads)."""
+    sizes = {fy: len((x["report"] or {}).get("records") or [])
+             for (nb, fy, code), x in reports.items()
+             if nb == FISCAL_YEAR_NOTEBOOK and code == lang}
+    full = [fy for fy, n in sizes.items() if sizes and n * 2 >= max(sizes.values())]
+    return [max(full)] if full else []
+
+
 def _parts(out: Path, manifest: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
     """``(id, title, html)`` of every part after the cover and contents, in order."""
     e = html.escape
@@ -90,9 +101,8 @@ def _parts(out: Path, manifest: dict[str, Any], lang: str) -> list[tuple[str, st
     answers = answers_html(manifest, lang, href=lambda nb: f"#part-{nb}")
     parts = [("part-answers", answers_title,
               f"<h1>{e(answers_title)}</h1>{answers}{how_to_read_html(lang)}")]
-    years = sorted(fy for nb, fy, code in reports if nb == FISCAL_YEAR_NOTEBOOK and code == lang)
     chosen = [(nb, None) for nb in PACKET_NOTEBOOKS] + [(FISCAL_YEAR_NOTEBOOK, y)
-                                                        for y in years[-1:]]
+                                                        for y in _latest_full_year(reports, lang)]
     for nb, fy in chosen:
         if (nb, fy, lang) not in reports:
             continue
