@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from wardanalysis.models import monthly as Mo
+from wardanalysis.models.ward_panel import ward_panel
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULT = ROOT / "benchmarks" / "results" / "coverage_05.json"
@@ -21,7 +22,7 @@ def result():
 
 
 def test_the_result_was_made_with_the_models_code_as_it_is(result, load_benchmark):
-    """Fails when monthly.py, simulate.py or stats.py changed after the check was run: run
+    """Fails when the code the check describes (``CODE``) changed after it was run: run
     ``python benchmarks/coverage_05.py`` again and commit its result."""
     assert result["code_sha256"] == load_benchmark("coverage_05").code_hash(), (
         "the models' code changed since benchmarks/results/coverage_05.json was made; "
@@ -75,7 +76,7 @@ def test_detected_only_where_the_check_shows_the_target_holds(tmp_path, monkeypa
     assert ("検出" in ja) is meets and ("detected" in en) is meets
     # an interval that misses the target shows its measured coverage beside it
     assert ("87.1%" in ja and "87.1%" in en) is not meets
-    wards = Mo.ward_panel(inputs.monthly_counts(log, by_ward=True), simulated=True)
+    wards = ward_panel(inputs.monthly_counts(log, by_ward=True), simulated=True)
     assert ("87.1%" in wards.text("en")) is not meets
 
 
