@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import WardanalysisError
 from ..paths import REPO_DIR, shipped_data_dir
+from .readers import DataValidationError, Problem, not_a_regular_file
 
 __all__ = ["DATA_SUFFIXES", "DataDirError", "NotRegularFileError", "data_checksum", "data_files",
            "irregular_files", "overlay_path", "resolve_data_dir", "sha256"]
@@ -55,8 +56,6 @@ def data_files(data_dir: str | Path) -> list[Path]:
 def irregular_files(data_dir: str | Path) -> list[Any]:
     """The problems of the data files of ``data_dir`` that are not regular files of the folder
     (a FIFO, device, directory, broken link, or a link leaving the folder); nothing is opened."""
-    from .validation import not_a_regular_file
-
     return [p for p in map(not_a_regular_file, data_files(data_dir)) if p is not None]
 
 
@@ -86,8 +85,6 @@ def overlay_path(name: str, data_dir: str | Path | None) -> Path | None:
     if data_dir is None:
         return None
     found = [p for p in data_files(data_dir) if p.stem == name]
-    if found:  # the messages' classes come with the validation (and pandas) only when needed
-        from .validation import DataValidationError, Problem, not_a_regular_file
     if len(found) > 1:
         raise DataValidationError([Problem(str(data_dir), "holds both "
                                            f"{' and '.join(p.name for p in found)}: keep one")])
