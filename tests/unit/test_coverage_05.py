@@ -29,6 +29,21 @@ def test_the_result_was_made_with_the_models_code_as_it_is(result, load_benchmar
         "re-run benchmarks/coverage_05.py")
 
 
+def test_the_hash_covers_the_modules_that_hold_the_code_it_measures(load_benchmark):
+    """After a module is split or a function moves, the hashed list must follow it."""
+    import inspect
+
+    from wardanalysis import stats
+    from wardanalysis.models import simulate, ward_panel
+
+    bench = load_benchmark("coverage_05")
+    used = [Mo.city_estimates, ward_panel.ward_estimates, Mo.fit_all, stats.cluster_robust,
+            stats.fit_quasi_poisson, stats.fit_negative_binomial, stats.critical_value,
+            stats.prediction_interval, simulate.simulate_counts]
+    files = {Path(inspect.getsourcefile(f)).resolve().relative_to(ROOT).as_posix() for f in used}
+    assert files <= set(bench.CODE), sorted(files - set(bench.CODE))
+
+
 def test_the_result_covers_every_interval_of_the_page_in_both_scenarios(result, load_benchmark):
     bench = load_benchmark("coverage_05")
     assert set(result["scenarios"]) == {"default", "quarter_dispersion"}
