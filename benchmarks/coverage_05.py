@@ -5,8 +5,8 @@ shipped dispersion, the extra-Poisson variance split a third each between fiscal
 city-month and ward-month) and ``quarter_dispersion`` (a quarter of that extra variance, as in
 the design study), it simulates ``--reps`` five-ward monthly data sets FY2017–FY2023 with a true
 COVID-period rate ratio of 0.7 and, with the same random draws (common random numbers), of 1
-(no effect). Each data set is analysed by the code page 05 runs (``monthly._city_estimates``,
-``monthly._ward_estimates``), and the script reports for every interval the page shows:
+(no effect). Each data set is analysed by the code page 05 runs (``monthly.city_estimates``,
+``ward_panel.ward_estimates``), and the script reports for every interval the page shows:
 
 - **coverage**: the share of intervals that contain the true value (rate ratios: 0.7 or 1;
   slope: 1; observed ÷ counterfactual: the ratio of the period's expected totals, 0.7 or 1;
@@ -18,7 +18,7 @@ For comparison it also reports the rules the page used before (quasi-Poisson Wal
 pre-test then Newey–West; GEE exchangeable within month with normal quantiles).
 
 The result goes to ``benchmarks/results/coverage_05.json`` and ``.md`` with a SHA-256 of the
-models' code (``monthly.py``, ``simulate.py``, ``stats.py``): ``tests/unit/test_coverage_05.py``
+models' code (:data:`CODE`): ``tests/unit/test_coverage_05.py``
 fails when that code has changed since, and page 05 reads the measured coverage from the json.
 
     python benchmarks/coverage_05.py [--reps 2000] [--workers 2] [--seed 2105]
@@ -43,7 +43,11 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-CODE = ("wardanalysis/models/monthly.py", "wardanalysis/models/simulate.py", "wardanalysis/stats.py")
+#: The code whose behaviour the result describes: the city and ward models, the simulator and
+#: the statistics they use (a change to any of them makes the result stale).
+CODE = ("wardanalysis/models/monthly.py", "wardanalysis/models/ward_panel.py",
+        "wardanalysis/models/simulate.py", "wardanalysis/stats/intervals.py",
+        "wardanalysis/stats/glm.py", "wardanalysis/stats/cluster.py")
 EFFECTS = (0.7, 1.0)
 YEARS = tuple(range(2017, 2024))
 SCENARIOS = ("default", "quarter_dispersion")
@@ -82,6 +86,7 @@ def _chunk(args: tuple[str, int, int, int]) -> list[dict]:
     from wardanalysis.models import monthly as Mo
     from wardanalysis.models import simulate as S
     from wardanalysis.models.periods import CovidPeriod
+    from wardanalysis.models.ward_panel import ward_estimates
 
     warnings.simplefilter("ignore")
     scenario, seed, first, last = args
@@ -103,7 +108,7 @@ def _chunk(args: tuple[str, int, int, int]) -> list[dict]:
         for e, effect in enumerate(EFFECTS):
             row: dict = {"rep": first + r, "effect": effect}
             y = city[e, r].astype(float)
-            est, fit, pi, during = Mo._city_estimates(y, Xc, years_c)
+            est, fit, pi, during = Mo.city_estimates(y, Xc, years_c)
             got = {x.key: x for x in est}
             for key in ("monthly.level_rr", "monthly.slope_rr_per_year", "monthly.level_rr_nb",
                         "monthly.observed_vs_counterfactual"):
@@ -117,7 +122,7 @@ def _chunk(args: tuple[str, int, int, int]) -> list[dict]:
             row["before.monthly.lb_nw"] = Mo._ratio(fit, "covid_level", fit.lb_p < 0.05)[1:3]
             row["lb_rejects"] = bool(fit.lb_p < 0.05)
             yw = counts[e, r].astype(float)
-            west, wfit, _ = Mo._ward_estimates(yw, Xw, common, years_w, dfw["start"])
+            west, wfit, _ = ward_estimates(yw, Xw, common, years_w, dfw["start"])
             gotw = {x.key: x for x in west}
             for key in ("wards.level_rr", "wards.level_rr_gee"):
                 row[key] = (gotw[key].ci_low, gotw[key].ci_high)

@@ -38,7 +38,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 #: The code whose behaviour the result describes (a change to any of them makes it stale).
-CODE = ("wardanalysis/models/covid_exposure.py", "wardanalysis/stats.py",
+CODE = ("wardanalysis/models/covid_exposure.py", "wardanalysis/models/monthly.py",
+        "wardanalysis/stats/intervals.py", "wardanalysis/stats/glm.py",
         "wardanalysis/models/simulate.py", "benchmarks/exposure_size.py")
 SEED = 20261206
 EFFECTS = (1.0, 0.5)

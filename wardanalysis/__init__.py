@@ -17,7 +17,7 @@ _LAZY = {
     "describe": "wardanalysis.data.loading",
     "check": "wardanalysis.data.loading",
     "data_checksum": "wardanalysis.data.datafiles",
-    "DataValidationError": "wardanalysis.data.validation",
+    "DataValidationError": "wardanalysis.data.readers",
     "EraLabelError": "wardanalysis.eras",
     "fiscal_year": "wardanalysis.eras",
     "fiscal_years": "wardanalysis.eras",

@@ -3,10 +3,11 @@
 A :class:`Result` is immutable and carries:
 
 - ``estimates``: the key estimates, each an :class:`Estimate` (value, 95% interval, unit);
-- ``method``: the method in one line (``method_ja`` in Japanese);
+- ``facts``: what its sentences are filled from, and the catalogue keys of those sentences:
+  ``text_keys`` (the paragraph), ``method_key`` (the method in one line) and ``caveat_keys``
+  (sentences that travel with the result; the first is the main caveat, the one
+  :meth:`Result.text` states), all in ``text/messages.yml``;
 - ``n_obs``: the number of observations (fiscal years, categories, cities …);
-- ``caveats``: sentences that travel with the result (``caveats_ja`` in the same order; the
-  first is the main caveat, the one :meth:`Result.text` states);
 - :meth:`Result.table`: a tidy, unrounded DataFrame (``table(lang='ja')`` relabels the columns
   from the glossary);
 - :meth:`Result.plot`: ``(fig, ax)``, never shown;
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -39,6 +40,7 @@ __all__ = [
     "Estimate",
     "Joined",
     "Month",
+    "Named",
     "Pct",
     "Pvalue",
     "Quantiles",
@@ -192,6 +194,19 @@ class Month:
 
 
 @dataclass(frozen=True)
+class Named:
+    """A name the data give in both languages (a city and ward, a row of a table, a list of
+    years as a source prints it): ``ja`` on a Japanese page, ``en`` on an English one. Only for
+    names read from data; a sentence belongs in the catalogue."""
+
+    ja: str
+    en: str
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        return self.ja if lang == "ja" else self.en
+
+
+@dataclass(frozen=True)
 class Quantiles:
     """The reference distribution of an interval: ``t(3)`` / t分布・自由度3, ``normal`` /
     正規分布."""
@@ -290,38 +305,29 @@ class Result:
 
     title_key: str
     estimates: tuple[Estimate, ...]
-    method: str = field(default="", kw_only=True)
-    method_ja: str = field(default="", kw_only=True)
     n_obs: int = field(kw_only=True)
-    caveats: tuple[str, ...] = field(default=(), kw_only=True)
-    caveats_ja: tuple[str, ...] = field(default=(), kw_only=True)
     data: pd.DataFrame = field(repr=False, kw_only=True)
     #: The facts the sentences are filled from, computed once (see :mod:`wardanalysis.text.messages`).
     facts: Mapping[str, Any] = field(default_factory=dict, repr=False, kw_only=True)
     #: Catalogue keys of the paragraph's sentences, in order (those whose condition held); a
     #: :class:`Said` stands for a sentence with facts of its own.
     text_keys: tuple[str | Said, ...] = field(default=(), kw_only=True)
-    #: Catalogue key of the method line; when set, ``method``/``method_ja`` are filled from it.
-    method_key: str = field(default="", kw_only=True)
-    #: Catalogue keys of the caveats (main caveat first); when set, they fill ``caveats``/``_ja``.
+    #: Catalogue key of the method line.
+    method_key: str = field(kw_only=True)
+    #: Catalogue keys of the caveats (main caveat first).
     caveat_keys: tuple[str | Said, ...] = field(default=(), kw_only=True)
+    #: The method line and the caveats in English (for a quick look; pages use
+    #: :meth:`method_text` and :meth:`caveat_list` in their language).
+    method: str = field(init=False, default="")
+    caveats: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "estimates", tuple(self.estimates))
         object.__setattr__(self, "facts", dict(self.facts))
         object.__setattr__(self, "text_keys", tuple(self.text_keys))
         object.__setattr__(self, "caveat_keys", tuple(self.caveat_keys))
-        if self.method_key:
-            object.__setattr__(self, "method", self.say(self.method_key, "en"))
-            object.__setattr__(self, "method_ja", self.say(self.method_key, "ja"))
-        if self.caveat_keys:
-            object.__setattr__(self, "caveats", tuple(self._said(k, "en") for k in self.caveat_keys))
-            object.__setattr__(self, "caveats_ja",
-                               tuple(self._said(k, "ja") for k in self.caveat_keys))
-        object.__setattr__(self, "caveats", tuple(self.caveats))
-        object.__setattr__(self, "caveats_ja", tuple(self.caveats_ja))
-        if len(self.caveats) != len(self.caveats_ja):
-            raise ValueError("caveats and caveats_ja must list the same caveats")
+        object.__setattr__(self, "method", self.method_text("en"))
+        object.__setattr__(self, "caveats", tuple(self.caveat_list("en")))
         # keep a private copy, so that neither the caller's frame nor ours can be changed later
         object.__setattr__(self, "data", self.data.copy(deep=True))
         records_frame(self.estimates)  # checks the keys are unique
@@ -408,13 +414,13 @@ class Result:
         return key.__lang_format__("", lang) if isinstance(key, Said) else self.say(key, lang)
 
     def caveat_list(self, lang: str = "ja") -> list[str]:
-        return list(self.caveats_ja if check_lang(lang) == "ja" else self.caveats)
+        return [self._said(k, check_lang(lang)) for k in self.caveat_keys]
 
     def title(self, lang: str = "ja") -> str:
         return label(self.title_key, lang)
 
     def method_text(self, lang: str = "ja") -> str:
-        return self.method_ja if check_lang(lang) == "ja" else self.method
+        return self.say(self.method_key, lang)
 
     # --- the common outputs ---------------------------------------------------------------
 
@@ -443,7 +449,7 @@ class Result:
         """One plain-language paragraph stating the result, its interval and its main caveat."""
         lang = check_lang(lang)
         body = self._body(lang)
-        caveat = self.caveat_list(lang)[0] if self.caveats else ""
+        caveat = self._said(self.caveat_keys[0], lang) if self.caveat_keys else ""
         if not caveat:
             return body
         from .text.messages import message
@@ -463,21 +469,8 @@ class Result:
 
     def _body(self, lang: str) -> str:
         """The paragraph without its caveat: the sentences of ``text_keys`` (joined with nothing
-        in Japanese, a space in English), or a subclass's own ``_text(lang)``."""
-        if self.text_keys:
-            return ("" if lang == "ja" else " ").join(self._said(k, lang) for k in self.text_keys)
-        return self._text(lang)
-
-    def _text(self, lang: str) -> str:
-        """A subclass's paragraph in ``lang``: one method filling catalogue templates, or (older
-        subclasses) a ``_text_ja``/``_text_en`` pair."""
-        return self._text_ja() if lang == "ja" else self._text_en()
-
-    def _text_ja(self) -> str:  # pragma: no cover - a subclass sets text_keys or overrides
-        raise NotImplementedError
-
-    def _text_en(self) -> str:  # pragma: no cover
-        raise NotImplementedError
+        in Japanese, a space in English)."""
+        return ("" if lang == "ja" else " ").join(self._said(k, lang) for k in self.text_keys)
 
     def _plot(self, ax: Any, lang: str) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -575,9 +568,3 @@ def chosen(parts: Iterable[tuple[bool, str]]) -> tuple[str, ...]:
     """The catalogue keys whose condition holds: ``[(condition, key), …]`` → keys in order."""
     return tuple(key for cond, key in parts if cond)
 
-
-def join_caveats(parts: Sequence[tuple[bool, str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Select the caveats whose condition holds: ``[(condition, en, ja), …]`` →
-    ``(en tuple, ja tuple)`` in the given order."""
-    chosen = [(en, ja) for cond, en, ja in parts if cond]
-    return tuple(en for en, _ in chosen), tuple(ja for _, ja in chosen)

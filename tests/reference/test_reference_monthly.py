@@ -11,11 +11,14 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from wardanalysis import stats
 from wardanalysis.data import inputs
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo
 from wardanalysis.models import simulate
 from wardanalysis.models.periods import CovidPeriod
+from wardanalysis.models.time_to_handling import time_to_handling
+from wardanalysis.models.ward_panel import ward_panel
 
 
 def _irls(y, X, iterations=100):
@@ -109,7 +112,7 @@ def test_cluster_robust_is_the_cr2_sandwich_written_out(log):
     beta, mu, _ = _irls(y, X)
     groups = city["fiscal_year"].to_numpy()
     names = [f"x{i}" for i in range(X.shape[1])]
-    cr = Mo.cluster_robust(pd.DataFrame(X, columns=names), y, mu, groups,
+    cr = stats.cluster_robust(pd.DataFrame(X, columns=names), y, mu, groups,
                            params=pd.Series(beta, index=names))
     for j in (6, 7):
         c = np.eye(X.shape[1])[j]
@@ -118,7 +121,7 @@ def test_cluster_robust_is_the_cr2_sandwich_written_out(log):
         assert cr.df(names[j]) == pytest.approx(df, rel=1e-7)
     # NB2 variance function: the same sandwich with v = mu + alpha mu^2
     v = mu + 0.05 * mu ** 2
-    crn = Mo.cluster_robust(pd.DataFrame(X, columns=names), y, mu, groups, variance=v)
+    crn = stats.cluster_robust(pd.DataFrame(X, columns=names), y, mu, groups, variance=v)
     var, df = _cr2_by_hand(X, y, mu, v, groups, np.eye(X.shape[1])[6])
     assert crn.cov.iloc[6, 6] == pytest.approx(var, rel=1e-7)
     assert crn.df(names[6]) == pytest.approx(df, rel=1e-7)
@@ -202,7 +205,7 @@ def test_ward_fixed_effects_give_the_city_estimate_and_a_cr2_interval(log):
     beta, mu, _ = _irls(y, X)
     var, df = _cr2_by_hand(X, y, mu, mu, wards["fiscal_year"].to_numpy(), np.eye(X.shape[1])[6])
     t = sps.t.ppf(0.975, df)
-    e = Mo.ward_panel(wards, simulated=True).estimate("wards.level_rr")
+    e = ward_panel(wards, simulated=True).estimate("wards.level_rr")
     np.testing.assert_allclose([e.value, e.ci_low, e.ci_high],
                                np.exp([beta[6], beta[6] - t * np.sqrt(var),
                                        beta[6] + t * np.sqrt(var)]), rtol=1e-6)
@@ -220,7 +223,7 @@ def test_hac_is_the_newey_west_sandwich():
     t = np.arange(n) / 12
     y = rng.poisson(np.exp(4 + 0.1 * t + ar)).astype(float)
     X = pd.DataFrame({"const": 1.0, "trend": t, "step": (np.arange(n) >= 48).astype(float)})
-    fit = Mo._fit_all(y, X, "test")
+    fit = Mo.fit_all(y, X, "test")
     assert fit.lb_p < 0.05 and fit.hac_cov is not None
     beta, mu, bread = _irls(y, X.to_numpy())
     s = X.to_numpy() * (y - mu)[:, None]
@@ -266,7 +269,7 @@ def _km(days, event):
 
 
 def test_kaplan_meier_by_hand(log):
-    res = Mo.time_to_handling(log, as_of="2024-06-26", horizon=90)
+    res = time_to_handling(log, as_of="2024-06-26", horizon=90)
     cut = pd.Timestamp("2024-06-26")
     for fy in (2017, 2023):
         part = log[(log["received_date"] >= pd.Timestamp(fy, 4, 1))
@@ -298,7 +301,7 @@ def test_ward_share_of_deviance_by_numpy(log):
         return 2 * np.sum(term - (y - mu))
 
     d0, d1 = deviance(X), deviance(np.column_stack([X, dummies]))
-    res = Mo.ward_panel(wards, simulated=True)
+    res = ward_panel(wards, simulated=True)
     assert res.estimate("wards.between_share").value == pytest.approx((d0 - d1) / d0, rel=1e-6)
     beta, _, _ = _irls(y, np.column_stack([X, dummies]))
     assert res.estimate("wards.level_rr").value == pytest.approx(np.exp(beta[6]), rel=1e-6)

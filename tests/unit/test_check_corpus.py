@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from wardanalysis.data.loading import check, load
-from wardanalysis.data.validation import DataValidationError
+from wardanalysis.data.readers import DataValidationError
 
 HERE = Path(__file__).parent
 MALFORMED = HERE / "malformed"

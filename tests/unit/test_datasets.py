@@ -12,7 +12,7 @@ import wardanalysis as wa
 from wardanalysis import paths
 from wardanalysis.data import loading as ds_module
 from wardanalysis.data import schema
-from wardanalysis.data.validation import DataValidationError
+from wardanalysis.data.readers import DataValidationError
 
 REQUIRED = {
     "needs_reflection": [

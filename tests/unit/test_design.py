@@ -34,7 +34,7 @@ def _with_start(frame):
 
 def test_the_batched_monthly_test_is_the_monthly_pages_cr2_test(draws):
     """:func:`batch_cr2` gives the estimate, CR2 standard error and Bell–McCaffrey df of
-    :func:`monthly.cluster_robust` (checked against a direct computation in tests/reference)."""
+    :func:`wardanalysis.stats.cluster_robust` (checked against a direct computation in tests/reference)."""
     cells, counts = draws
     months, city = simulate.city_months(cells, counts)
     X, _, term = D.design_matrix(months, "monthly", PERIOD)
@@ -44,7 +44,7 @@ def test_the_batched_monthly_test_is_the_monthly_pages_cr2_test(draws):
     Xd = Mo.monthly_design(frame, PERIOD)
     for i, y in enumerate(Y.astype(float)):
         fit = stats.fit_quasi_poisson(y, Xd)
-        cr = Mo.cluster_robust(Xd, y, fit.fitted, frame["fiscal_year"], params=fit.params)
+        cr = stats.cluster_robust(Xd, y, fit.fitted, frame["fiscal_year"], params=fit.params)
         e, s, d, _ = cr.interval("covid_level")
         assert (est[i], se[i], df[i]) == pytest.approx((e, s, d), rel=1e-6)
 
@@ -63,8 +63,8 @@ def test_the_ward_panel_gives_the_city_models_test(draws):
         for r in range(counts.shape[1]):
             yc, yw = city[e, r].astype(float), counts[e, r].astype(float)
             fc, fw = stats.fit_quasi_poisson(yc, Xc), stats.fit_quasi_poisson(yw, Xw)
-            a = Mo.cluster_robust(Xc, yc, fc.fitted, cf["fiscal_year"], params=fc.params)
-            b = Mo.cluster_robust(Xw, yw, fw.fitted, wf["fiscal_year"], params=fw.params)
+            a = stats.cluster_robust(Xc, yc, fc.fitted, cf["fiscal_year"], params=fc.params)
+            b = stats.cluster_robust(Xw, yw, fw.fitted, wf["fiscal_year"], params=fw.params)
             assert b.interval("covid_level")[:3] == pytest.approx(a.interval("covid_level")[:3],
                                                                   rel=1e-6)
 

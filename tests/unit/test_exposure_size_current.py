@@ -25,6 +25,21 @@ def test_the_result_was_made_by_the_code_as_it_is(result, load_benchmark):
         "was made: run `python benchmarks/exposure_size.py` and commit its result")
 
 
+def test_the_hash_covers_the_modules_that_hold_the_code_it_measures(load_benchmark):
+    """After a module is split or a function moves, the hashed list must follow it."""
+    import inspect
+
+    from wardanalysis import stats
+    from wardanalysis.models import covid_exposure, monthly, simulate
+
+    bench = load_benchmark("exposure_size")
+    used = [covid_exposure.fit_exposure, covid_exposure.within_year_design,
+            covid_exposure.exposure_days, monthly.monthly_design, monthly.monthly_exposure_days,
+            stats.fit_quasi_poisson, stats.critical_value, simulate.simulate_counts]
+    files = {Path(inspect.getsourcefile(f)).resolve().relative_to(REPO).as_posix() for f in used}
+    assert files <= set(bench.CODE), sorted(files - set(bench.CODE))
+
+
 def test_every_model_scenario_and_effect_was_measured_with_enough_replications(result, load_benchmark):
     bench = load_benchmark("exposure_size")
     seen = {(r["scenario"], r["effect"], r["model"]) for r in result["rows"]}

@@ -14,7 +14,7 @@ import pytest
 
 from wardanalysis.batch.config import read_yaml_mapping
 from wardanalysis.data.loading import check, load
-from wardanalysis.data.validation import DataValidationError
+from wardanalysis.data.readers import DataValidationError
 from wardanalysis.text.display import markup
 
 NR_HEAD = ("era_label,requests,requests_handled,priority_issues,decided_to_act,"

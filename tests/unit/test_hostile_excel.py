@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 import wardanalysis as wa
-from wardanalysis.data import validation
+from wardanalysis.data import readers
 
 NR_HEAD = ["era_label", "requests", "requests_handled", "priority_issues", "decided_to_act",
            "staff_consultations", "section_chief_consultations", "coordination_meetings"]
@@ -88,7 +88,7 @@ def test_a_sheet_declaring_16384_columns_and_200000_empty_rows_is_read_within_bo
 
 
 def test_too_many_rows_are_refused_naming_the_limit_and_the_row(tmp_path, monkeypatch):
-    monkeypatch.setattr(validation, "MAX_ROWS", 30)
+    monkeypatch.setattr(readers, "MAX_ROWS", 30)
     rows = [[2013 + i // 12, 1 + i % 12, "東区", 10] for i in range(40)]
     _workbook(tmp_path / "monthly_requests.xlsx", {"monthly_requests": [MONTHLY_HEAD, *rows]})
     (line,) = _errors(wa.check(tmp_path))
@@ -97,7 +97,7 @@ def test_too_many_rows_are_refused_naming_the_limit_and_the_row(tmp_path, monkey
 
 
 def test_a_csv_with_too_many_rows_is_refused_by_the_same_bound(tmp_path, monkeypatch):
-    monkeypatch.setattr(validation, "MAX_ROWS", 30)
+    monkeypatch.setattr(readers, "MAX_ROWS", 30)
     rows = "".join(f"{2013 + i // 12},{1 + i % 12},東区,10\n" for i in range(40))
     (tmp_path / "monthly_requests.csv").write_text(",".join(MONTHLY_HEAD) + "\n" + rows,
                                                    encoding="utf-8")
@@ -107,7 +107,7 @@ def test_a_csv_with_too_many_rows_is_refused_by_the_same_bound(tmp_path, monkeyp
 
 
 def test_data_beyond_the_column_limit_is_refused_naming_the_row(tmp_path):
-    far = [*NR_ROW] + [None] * (validation.MAX_COLUMNS - len(NR_ROW)) + ["note"]  # column 51
+    far = [*NR_ROW] + [None] * (readers.MAX_COLUMNS - len(NR_ROW)) + ["note"]  # column 51
     _workbook(tmp_path / "needs_reflection.xlsx", {"needs_reflection": [NR_HEAD, NR_ROW, far]})
     (line,) = _errors(wa.check(tmp_path))
     assert line.endswith("(sheet 'needs_reflection'), row 3: has data beyond column 50, the "
@@ -115,7 +115,7 @@ def test_data_beyond_the_column_limit_is_refused_naming_the_row(tmp_path):
 
 
 def test_too_many_cells_are_refused_naming_the_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(validation, "MAX_CELLS", 20)
+    monkeypatch.setattr(readers, "MAX_CELLS", 20)
     rows = [[2013, m, "東区", 10] for m in range(1, 13)]  # 4 columns: the 6th row passes 20
     _workbook(tmp_path / "monthly_requests.xlsx", {"monthly_requests": [MONTHLY_HEAD, *rows]})
     (line,) = _errors(wa.check(tmp_path))
@@ -124,19 +124,19 @@ def test_too_many_cells_are_refused_naming_the_limit(tmp_path, monkeypatch):
 
 def test_reading_stops_at_the_first_empty_stretch_past_the_data(tmp_path, monkeypatch):
     """Rows below a stretch of EMPTY_STRETCH empty rows are not read: the rule the README states."""
-    monkeypatch.setattr(validation, "EMPTY_STRETCH", 10)
+    monkeypatch.setattr(readers, "EMPTY_STRETCH", 10)
     rows = [[2023, m, "東区", 10] for m in (4, 5)]
     below = [[None]] * 10 + [[2023, 6, "東区", "not read"]]
     _workbook(tmp_path / "monthly_requests.xlsx",
               {"monthly_requests": [MONTHLY_HEAD, *rows, *below]})
     assert not wa.check(tmp_path)
     assert wa.load("monthly_requests", tmp_path)["month"].tolist() == [4, 5]
-    monkeypatch.setattr(validation, "EMPTY_STRETCH", 11)  # a shorter gap is inside the data
+    monkeypatch.setattr(readers, "EMPTY_STRETCH", 11)  # a shorter gap is inside the data
     assert "'not read' is not an integer" in _errors(wa.check(tmp_path))[0]
 
 
 def test_a_workbook_that_unpacks_beyond_the_limit_is_refused_unread(tmp_path, monkeypatch):
-    monkeypatch.setattr(validation, "MAX_UNPACKED_BYTES", 2048)
+    monkeypatch.setattr(readers, "MAX_UNPACKED_BYTES", 2048)
     _workbook(tmp_path / "needs_reflection.xlsx", {"needs_reflection": [NR_HEAD, NR_ROW]})
     (line,) = _errors(wa.check(tmp_path))
     assert re.search(r"needs_reflection\.xlsx: unpacks to [\d,]+ bytes, above the limit of "
@@ -239,15 +239,15 @@ def test_an_upper_case_extension_is_read_by_check_load_and_the_batch_alike(tmp_p
 def test_the_same_dataset_in_two_cases_of_extension_is_refused(tmp_path):
     (tmp_path / "needs_reflection.csv").write_text(",".join(NR_HEAD) + "\n", encoding="utf-8")
     _workbook(tmp_path / "needs_reflection.XLSX", {"needs_reflection": [NR_HEAD, NR_ROW]})
-    with pytest.raises(validation.DataValidationError,
+    with pytest.raises(readers.DataValidationError,
                        match="holds both needs_reflection.XLSX and needs_reflection.csv: keep one"):
         wa.load("needs_reflection", tmp_path)
 
 
 def test_the_readme_states_the_bounds_the_reader_applies():
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    for stated in (f"{validation.MAX_ROWS:,} rows", f"{validation.MAX_COLUMNS} columns",
-                   f"{validation.MAX_CELLS:,} cells",
-                   f"{validation.MAX_UNPACKED_BYTES // 2**20} MB",
-                   f"first {validation.EMPTY_STRETCH:,} empty rows"):
+    for stated in (f"{readers.MAX_ROWS:,} rows", f"{readers.MAX_COLUMNS} columns",
+                   f"{readers.MAX_CELLS:,} cells",
+                   f"{readers.MAX_UNPACKED_BYTES // 2**20} MB",
+                   f"first {readers.EMPTY_STRETCH:,} empty rows"):
         assert stated in readme, stated

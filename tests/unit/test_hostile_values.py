@@ -17,7 +17,7 @@ import pytest
 
 import wardanalysis as wa
 from wardanalysis.data import schema, validation
-from wardanalysis.data.validation import DataValidationError
+from wardanalysis.data.readers import DataValidationError
 from wardanalysis.paths import shipped_data_dir
 
 NR_HEAD = ["era_label", "requests", "requests_handled", "priority_issues", "decided_to_act",

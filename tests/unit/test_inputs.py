@@ -11,7 +11,8 @@ import pytest
 import wardanalysis as wa
 from wardanalysis import cli
 from wardanalysis.data import inputs, schema
-from wardanalysis.data.validation import DataValidationError, parse_office_date
+from wardanalysis.data.readers import DataValidationError
+from wardanalysis.data.validation import parse_office_date
 from wardanalysis.models import simulate
 
 HEADER = ("request_id,received_date,ward,handled_date,is_priority_issue,level_reached,"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from wardanalysis import models as M
-from wardanalysis.results import Dates, Estimate, Joined, Result, Said, Term, Years
+from wardanalysis.results import Dates, Estimate, Joined, Said, Term, Years
 from wardanalysis.text import messages
 from wardanalysis.text.messages import message, placeholders
 
@@ -165,24 +165,6 @@ def test_other_facts_format_in_the_template_language():
     parts = Joined((Said("term", {"t": Term("road")}), Said("term", {"t": Term("park")})), "list.joiner")
     assert f_ja.format("{p}", p=parts) == "道路、公園" and f_en.format("{p}", p=parts) == "Roads, Parks"
     assert math.isnan(Estimate("z", math.nan).value)
-
-
-def test_a_result_with_its_own_twin_methods_still_works():
-    """budgets.py (issue 13) keeps _text_ja/_text_en and the method_ja/caveats_ja fields."""
-    import pandas as pd
-
-    class Old(Result):
-        def _text_ja(self):
-            return "古い文。"
-
-        def _text_en(self):
-            return "An old sentence."
-
-    r = Old(title_key="requests", estimates=(Estimate("k", 1.0),), method="m", method_ja="方法",
-            n_obs=1, caveats=("C.",), caveats_ja=("注意。",), data=pd.DataFrame())
-    assert r.text("ja") == "古い文。なお、注意。"
-    assert r.text("en") == "An old sentence. Caveat: C."
-    assert r.method_text("ja") == "方法" and r.caveat_list("en") == ["C."]
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

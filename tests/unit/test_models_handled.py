@@ -19,10 +19,10 @@ def test_contract(needs_frame, check, draw):
                 *[f"handled.share.fy{y}" for y in range(2017, 2024)]])
     draw(res)
     # a frame without provenance: the as-of date of its handled counts is unknown, and said so
-    assert "unknown" in res.caveats[0] and "不明" in res.caveats_ja[0]
+    assert "unknown" in res.caveats[0] and "不明" in res.caveat_list("ja")[0]
     # the shipped rows were counted for the review of 2024-06-26: later years had less time
     shipped = handled_share()
-    assert "2024-06-26" in shipped.caveats[0] and "2024年6月26日" in shipped.caveats_ja[0]
+    assert "2024-06-26" in shipped.caveats[0] and "2024年6月26日" in shipped.caveat_list("ja")[0]
 
 
 def test_missing_column(needs_frame):

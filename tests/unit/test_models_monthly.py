@@ -14,6 +14,9 @@ from wardanalysis.errors import NotEstimableError
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo
 from wardanalysis.models import simulate
+from wardanalysis.models.monthly_inputs import monthly_frame, monthly_inputs
+from wardanalysis.models.time_to_handling import time_to_handling
+from wardanalysis.models.ward_panel import ward_panel
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,7 @@ def test_ward_panel_recovers_the_effect_with_ward_level_variation(cal):
     for seed in range(10):
         cells, counts = simulate.simulate_counts(cal, range(2017, 2024), truth, seed=seed,
                                                  variance_shares=(0, 0, 1))
-        res = Mo.ward_panel(cells.assign(requests=counts[0, 0]), simulated=True)
+        res = ward_panel(cells.assign(requests=counts[0, 0]), simulated=True)
         e = res.estimate("wards.level_rr")
         covered += e.ci_low < truth < e.ci_high
         assert 0 <= res.estimate("wards.between_share").value <= 1
@@ -69,7 +72,7 @@ def test_kaplan_meier_answers_the_handled_share_caveat():
     its short follow-up."""
     log = simulate.simulate_request_log(range(2021, 2024), seed=4, as_of="2023-12-31",
                                         covid_effect=1.0)
-    res = Mo.time_to_handling(log, horizon=90)
+    res = time_to_handling(log, horizon=90)
     truth = 0.97 * (1 - math.exp(-90 / 60))
     for fy in (2021, 2022):
         e = res.estimate(f"handling.share_within_90_days.fy{fy}")
@@ -91,7 +94,7 @@ def test_simulated_results_say_so_and_real_ones_do_not(tmp_path, cal):
     assert sim.caveat_list("ja")[0].startswith("これは模擬データ")
     assert (sim.records()["flags"].str.contains("simulated")).all()
     log.to_csv(tmp_path / "request_log.csv", index=False, date_format="%Y-%m-%d")
-    data = Mo.monthly_inputs(tmp_path)
+    data = monthly_inputs(tmp_path)
     assert not data.simulated and data.log is not None and len(data.log) == len(log)
     real = Mo.monthly_its(data.city, simulated=data.simulated)
     assert "模擬" not in real.title("ja") and "simulated" not in real.text("en").lower()
@@ -105,7 +108,7 @@ def test_monthly_inputs_read_monthly_counts_with_wards(tmp_path):
             for w in inputs.WARDS]
     pd.DataFrame(rows, columns=["fiscal_year", "month", "ward", "requests"]).to_csv(
         tmp_path / "monthly_requests.csv", index=False)
-    data = Mo.monthly_inputs(tmp_path)
+    data = monthly_inputs(tmp_path)
     assert not data.simulated and data.log is None and len(data.city) == 48
     assert data.city["requests"].iloc[0] == 5 * (5 + 4 % 3)
     assert data.wards is not None and set(data.wards["ward"]) == set(inputs.WARDS)
@@ -114,7 +117,7 @@ def test_monthly_inputs_read_monthly_counts_with_wards(tmp_path):
 
 
 def test_without_a_user_file_the_data_are_simulated():
-    data = Mo.monthly_inputs(None, covid_effect=0.8)
+    data = monthly_inputs(None, covid_effect=0.8)
     assert data.simulated and data.covid_effect == 0.8
     assert "0.8" in data.truth("en") and "20.0%" in data.truth("ja")
     assert data.title("section_wards", "ja").startswith("【模擬データ】")
@@ -154,7 +157,7 @@ def test_autocorrelated_residuals_no_longer_switch_the_intervals(cal):
     assert "HAC" not in res.estimate("monthly.level_rr").interval
     assert "Newey" not in res.method and "CR2" in res.method
     assert "クラスター頑健" in res.method_text("ja") and "CR2" not in res.method_text("ja")
-    panel = Mo.ward_panel(cells.assign(requests=np.round(counts[0, 0] * np.exp(np.repeat(ar, 5)))
+    panel = ward_panel(cells.assign(requests=np.round(counts[0, 0] * np.exp(np.repeat(ar, 5)))
                                        .astype(int)))
     assert "CR2" in panel.estimate("wards.level_rr").interval and "HAC" not in panel.method
     assert "fiscal year" in panel.estimate("wards.level_rr_gee").interval
@@ -172,7 +175,7 @@ def test_one_year_before_covid_gives_intervals_or_none_but_no_crash():
     grid = pd.MultiIndex.from_product([range(2019, 2024), range(1, 13), inputs.WARDS],
                                       names=["fiscal_year", "month", "ward"])
     cells = df.value_counts().rename("requests").reindex(grid, fill_value=0).reset_index()
-    panel = Mo.ward_panel(cells)
+    panel = ward_panel(cells)
     e = panel.estimate("wards.level_rr")
     assert 0 < e.ci_low < e.value < e.ci_high < np.inf
     g = panel.estimate("wards.level_rr_gee")
@@ -197,7 +200,7 @@ def test_negative_binomial_at_the_boundary_is_reported_the_same_way_whatever_the
     from wardanalysis import stats
     from wardanalysis.models.periods import covid_period
 
-    df = Mo._monthly_frame(_poisson_like_months())
+    df = monthly_frame(_poisson_like_months())
     X = Mo.monthly_design(df, covid_period(None, None), 2).astype(float)
     y = df["requests"].to_numpy(float)
     rng = np.random.default_rng(1)

@@ -56,7 +56,7 @@ def test_a_new_year_is_after_covid_not_covid(with_fy2024):
     assert res.estimate("requests.after_mean").value == pytest.approx(701)
     assert "requests.after_mean" not in shipped.keys()
     assert res.table().set_index("fiscal_year").loc[2024, "phase"] == "after"
-    assert "after COVID FY2024" in res.method and "コロナ後：2024年度" in res.method_ja
+    assert "after COVID FY2024" in res.method and "コロナ後：2024年度" in res.method_text("ja")
     assert "After the COVID period (FY2024)" in res.text("en")
 
 

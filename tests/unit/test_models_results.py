@@ -101,12 +101,6 @@ def test_glossary_rejects_a_missing_language(tmp_path, monkeypatch):
 # --- result base --------------------------------------------------------------------------------
 
 class _Tiny(Result):
-    def _text_ja(self):
-        return f"値は{fmt(self.estimates[0].value)}。"
-
-    def _text_en(self):
-        return f"The value is {fmt(self.estimates[0].value)}."
-
     def _plot(self, ax, lang):
         ax.plot([1, 2], [1, 2], label=glossary.label("observed", lang))
         ax.set_title(self.title(lang))
@@ -114,8 +108,9 @@ class _Tiny(Result):
 
 def _tiny(**kw):
     args = dict(title_key="title_requests_trend", estimates=(Estimate("x.a", 1.23456, 1.0, 2.0, "u"),),
-                method="m", method_ja="方法", n_obs=3, caveats=("Main caveat.",),
-                caveats_ja=("主な注意点。",), data=pd.DataFrame({"fiscal_year": [2020]}))
+                n_obs=3, facts={"year": 2024}, text_keys=("front.fiscal_year",),
+                method_key="front.fiscal_year", caveat_keys=("nav.next_year",),
+                data=pd.DataFrame({"fiscal_year": [2020]}))
     args.update(kw)
     return _Tiny(**args)
 
@@ -127,17 +122,16 @@ def test_records_have_exactly_the_record_columns_unrounded():
     assert rec.loc[0, "value"] == 1.23456
 
 
-def test_duplicate_keys_and_mismatched_caveats_are_refused():
+def test_duplicate_keys_are_refused():
     with pytest.raises(ValueError, match="duplicate"):
         records_frame([Estimate("k", 1), Estimate("k", 2)])
-    with pytest.raises(ValueError, match="caveats"):
-        _tiny(caveats_ja=())
 
 
 def test_text_states_the_main_caveat():
     r = _tiny()
-    assert r.text("en") == "The value is 1.23. Caveat: Main caveat."
-    assert r.text("ja") == "値は1.23。なお、主な注意点。"
+    assert r.text("en") == "FY2024 Caveat: Next year (FY2024) →"
+    assert r.text("ja") == "2024年度なお、次年度（2024年度）→"
+    assert r.method_text("ja") == "2024年度" and r.caveats == ("Next year (FY2024) →",)
 
 
 def test_the_result_keeps_its_own_copy_of_the_data():

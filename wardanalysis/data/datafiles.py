@@ -12,6 +12,7 @@ from typing import Any, TypeAlias
 
 from ..errors import WardanalysisError
 from ..paths import REPO_DIR, shipped_data_dir
+from .readers import DataValidationError, Problem, not_a_regular_file
 
 __all__ = ["DATA_SUFFIXES", "DataDir", "DataDirError", "NotRegularFileError", "data_checksum",
            "data_dirs", "data_files", "irregular_files", "overlay_path", "resolve_data_dir",
@@ -67,8 +68,6 @@ def data_files(data_dir: DataDir) -> list[Path]:
 def irregular_files(data_dir: DataDir) -> list[Any]:
     """The problems of the data files of ``data_dir`` that are not regular files of the folder
     (a FIFO, device, directory, broken link, or a link leaving the folder); nothing is opened."""
-    from .validation import not_a_regular_file
-
     return [p for p in map(not_a_regular_file, data_files(data_dir)) if p is not None]
 
 
@@ -97,8 +96,6 @@ def overlay_path(name: str, data_dir: DataDir) -> Path | None:
     there is one; the same dataset in two files is an error naming both."""
     folders = [resolve_data_dir(d) for d in data_dirs(data_dir)]
     found = [p for p in data_files(folders) if p.stem == name]
-    if found:  # the messages' classes come with the validation (and pandas) only when needed
-        from .validation import DataValidationError, Problem, not_a_regular_file
     if len(found) > 1:
         if len({p.parent for p in found}) == 1:
             problem = Problem(str(found[0].parent), "holds both "

@@ -23,8 +23,9 @@ import pandas as pd
 from ..eras import era_label
 from ..errors import WardanalysisError
 from .datafiles import log_access, overlay_path, sha256
+from .readers import DataValidationError, Problem
 from .schema import get_schema, input_names
-from .validation import DataValidationError, Problem, cap_problems, read_table
+from .validation import cap_problems, read_table
 
 __all__ = [
     "LEVELS",

@@ -17,14 +17,9 @@ import pandas as pd
 from ..paths import shipped_data_dir
 from .datafiles import data_checksum, data_files, log_access, overlay_path, sha256
 from .inputs import load_input, read_input, reconciliation, yearly_from_monthly, yearly_needs
+from .readers import DataValidationError, Problem, header_renames
 from .schema import DatasetSchema, dataset_names, get_schema, input_names
-from .validation import (
-    DataValidationError,
-    Problem,
-    contiguity_problems,
-    markup_warnings,
-    read_table,
-)
+from .validation import contiguity_problems, markup_warnings, read_table
 
 __all__ = ["check", "data_checksum", "datasets", "describe", "load", "sha256"]
 
@@ -337,8 +332,6 @@ def header_lines(path: str | Path, dataset: str | None = None) -> list[str]:
     """For ``check``: one line per user file in ``path`` (a file or a data directory) whose
     header names columns by their Japanese label or an alias, saying which header became which
     column (only header rows are read)."""
-    from .validation import header_renames
-
     path = Path(path)
     files = data_files(path) if path.is_dir() else [path]
     lines = []

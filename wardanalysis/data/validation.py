@@ -1,38 +1,44 @@
-"""Reading a data file against its descriptor, and reporting every problem at once.
+"""Checking a data file against its descriptor, and reporting every problem at once: each
+cell parsed by its column's type (numbers with units and thousands separators, dates as offices
+write them, era labels), ranges, keys, the table's checks and totals, markup in text cells.
 
 Each problem names the file, the spreadsheet row (the header is row 1) and the column, so that a
-user can find it in the spreadsheet they exported. Nothing here modifies a file.
+user can find it in the spreadsheet they exported. Reading the file within its bounds is
+:mod:`.readers`'; nothing here modifies a file.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import operator
-import os
 import re
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..eras import EraLabelError, era_label, fiscal_year, fiscal_years, latest_fiscal_year
-from ..errors import WardanalysisError, printable
+from . import readers
+from .readers import (
+    Problem,
+    csv_rows,
+    excel_rows,
+    map_headers,
+    not_a_regular_file,
+    short,
+    shorten,
+)
 from .schema import Column, DatasetSchema
 
-__all__ = ["DataValidationError", "Problem", "markup_warnings", "parse_office_date", "read_table"]
+__all__ = ["cap_problems", "contiguity_problems", "markup_warnings", "parse_office_date",
+           "read_table", "today"]
 
 _DASHES = {"—", "-", "–", "―", "ー", "‐", "−", "－"}
 _UNIT_SUFFIX = re.compile(r"(件|人|名|千円|百万円|万円|億円|円|か所|箇所|校区|施設|%)$")
 #: A number like 1.000: a decimal point, or a thousands separator as some locales write it.
 _AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
-#: Limits of a user's data file: far above any real table of this kind.
-MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_CELL_CHARS = csv.field_size_limit()
 #: The whole numbers a column can hold (64 bits, as pandas and numpy store them).
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: Problems listed per kind of problem and column; the rest are counted.
@@ -47,40 +53,6 @@ _INT_RE = re.compile(r"^[+-]?(\d{1,3}(,\s?\d{3})+|\d+)$")
 _NUM_RE = re.compile(r"^[+-]?(\d{1,3}(,\s?\d{3})+|\d+)(\.\d+)?$")
 _OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "<": operator.lt, ">": operator.gt}
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a data file."""
-
-    file: str
-    message: str
-    row: int | None = None  # spreadsheet row number: the header is row 1
-    column: str | None = None
-    #: "error" (the file cannot be used) or "warning" (it can, but look at it)
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column {self.column!r}")
-        lead = "warning: " if self.severity == "warning" else ""
-        return printable(f"{', '.join(where)}: {lead}{self.message}")
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity != "warning"
-
-
-class DataValidationError(WardanalysisError, ValueError):
-    """A data file broke its dataset's schema; ``problems`` lists every fault found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        head = f"{len(self.problems)} problem(s) in the data"
-        super().__init__(head + "\n" + "\n".join(f"  {p}" for p in self.problems))
 
 
 def _is_blank(v: str) -> bool:
@@ -98,17 +70,17 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
                 return 0, None
             if col.nullable:
                 return pd.NA, None
-            return pd.NA, f"{_short(raw)} where a number is expected (a dash means none only in columns declared so)"
+            return pd.NA, f"{short(raw)} where a number is expected (a dash means none only in columns declared so)"
         unit = _UNIT_SUFFIX.search(text)
         if unit and unit[1] not in _column_units(col):
             wanted = f"is in {col.unit}" if col.unit else "takes a plain number"
-            return pd.NA, f"{_short(raw)} carries the unit {unit[1]}, but this column {wanted}"
+            return pd.NA, f"{short(raw)} carries the unit {unit[1]}, but this column {wanted}"
         num = _UNIT_SUFFIX.sub("", text).strip()
         if num.startswith("約"):
-            return pd.NA, f"{_short(raw)} is approximate; give the number and note the approximation"
+            return pd.NA, f"{short(raw)} is approximate; give the number and note the approximation"
         if _AMBIGUOUS.match(num):
             whole, frac = num.split(".")
-            return pd.NA, (f"{_short(raw)} is ambiguous: {whole}.{frac} with a decimal point, or "
+            return pd.NA, (f"{short(raw)} is ambiguous: {whole}.{frac} with a decimal point, or "
                            f"{whole}{frac} with a thousands separator; write it as "
                            f"{whole}{frac} or {whole},{frac} (thousands), or {float(num):g}")
         pattern = _INT_RE if col.type == "integer" else _NUM_RE
@@ -116,30 +88,30 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
             num = num.split(".")[0]
         if not pattern.match(num):
             what = "an integer" if col.type == "integer" else "a number"
-            return pd.NA, f"{_short(raw)} is not {what}"
+            return pd.NA, f"{short(raw)} is not {what}"
         value = num.replace(",", "").replace(" ", "")
         value = int(value) if col.type == "integer" else float(value)
         if col.type == "integer" and not INT64_MIN <= value <= INT64_MAX:  # never wrapped
-            return pd.NA, (f"{_short(raw)} does not fit a 64-bit whole number (at most "
+            return pd.NA, (f"{short(raw)} does not fit a 64-bit whole number (at most "
                            f"{INT64_MAX:,} either side of 0)")
         if not math.isfinite(value):
-            return pd.NA, f"{_short(raw)} is too large to be a number"
+            return pd.NA, f"{short(raw)} is too large to be a number"
         if col.min is not None and value < col.min:
-            return value, f"{_short(raw)} is below the minimum {_bound(col.min)}"
+            return value, f"{short(raw)} is below the minimum {_bound(col.min)}"
         if col.max is not None and value > col.max:
-            return value, f"{_short(raw)} is above the maximum {_bound(col.max)}"
+            return value, f"{short(raw)} is above the maximum {_bound(col.max)}"
         return value, None
     if col.type == "boolean":
         b = _BOOL.get(text.lower())
-        return (pd.NA, f"{_short(raw)} is not true/false") if b is None else (b, None)
+        return (pd.NA, f"{short(raw)} is not true/false") if b is None else (b, None)
     if col.type == "date":
         return _parse_date(raw, text, col)
     if col.enum:
         if text not in col.enum:
-            return text, f"{_short(raw)} is not one of {', '.join(col.enum)}"
+            return text, f"{short(raw)} is not one of {', '.join(col.enum)}"
         return text, None
     if col.pattern and not re.fullmatch(col.pattern, text):
-        return text, f"{_short(raw)} does not match the pattern {col.pattern}"
+        return text, f"{short(raw)} does not match the pattern {col.pattern}"
     # Free text is kept as transcribed (quotes stay byte-exact); only codes are normalised.
     return raw.strip(), None
 
@@ -184,14 +156,14 @@ def _parse_date(raw: str, text: str, col: Column) -> tuple[Any, str | None]:
     try:
         date = parse_office_date(text)
     except (ValueError, OverflowError) as exc:
-        return pd.NA, (f"{_short(raw)} is not a date ({exc}; expected e.g. 2023-04-01, 2023/4/1, "
+        return pd.NA, (f"{short(raw)} is not a date ({exc}; expected e.g. 2023-04-01, 2023/4/1, "
                        "令和5年4月1日, R5.4.1 or an Excel serial number)")
     fy = date.year if date.month >= 4 else date.year - 1
     if (col.min is not None and fy < col.min) or (col.max is not None and fy > col.max):
-        return pd.NA, (f"{_short(raw)} is {date:%Y-%m-%d}, in fiscal year {fy}, outside this "
+        return pd.NA, (f"{short(raw)} is {date:%Y-%m-%d}, in fiscal year {fy}, outside this "
                        f"dataset's fiscal years ({col.min:g}–{col.max:g})")
     if date > today():
-        return pd.NA, (f"{_short(raw)} is {date:%Y-%m-%d}, after today ({today():%Y-%m-%d}): "
+        return pd.NA, (f"{short(raw)} is {date:%Y-%m-%d}, after today ({today():%Y-%m-%d}): "
                        "a recorded date cannot be in the future")
     return date, None
 
@@ -199,259 +171,6 @@ def _parse_date(raw: str, text: str, col: Column) -> tuple[Any, str | None]:
 def today() -> dt.date:
     """The day of the check: no recorded date may be later."""
     return dt.date.today()
-
-
-def decode(data: bytes, name: str) -> tuple[str | None, Problem | None]:
-    """Text of a CSV file: UTF-8 (with or without BOM) or cp932, as Japanese spreadsheets write."""
-    if b"\x00" in data:
-        return None, Problem(name, "contains NUL bytes: it looks like UTF-16 or a binary file, "
-                                   "not a CSV; save it as UTF-8 CSV")
-    for enc in ("utf-8-sig", "cp932"):
-        try:
-            return data.decode(enc), None
-        except UnicodeDecodeError:
-            continue
-    return None, Problem(name, "cannot be decoded as UTF-8 or cp932 (Shift_JIS); save it as UTF-8 CSV")
-
-
-def not_a_regular_file(path: Path, name: str | None = None) -> Problem | None:
-    """The problem with ``path`` if it is not a regular file of its own folder (nothing is
-    opened): a directory, FIFO, device or broken link, or a link to a file outside the folder
-    (whose first line a message would otherwise quote)."""
-    path = Path(path)
-    if path.is_file():
-        if not path.is_symlink():
-            return None
-        folder = path.absolute().parent.resolve()
-        if path.resolve().is_relative_to(folder):
-            return None
-        return Problem(name or str(path), "is a link to a file outside its folder; copy the file "
-                                          "into the data folder instead")
-    kind = "a directory" if path.is_dir() else (
-        "missing" if not os.path.lexists(path) else "not a regular file (a FIFO, device or "
-                                                    "broken link)")
-    return Problem(name or str(path), f"is {kind}; a data file must be a regular file")
-
-
-def _csv_rows(data: bytes, name: str) -> tuple[list[list[str]], Problem | None]:
-    text, problem = decode(data, name)
-    if problem:
-        return [], problem
-    if text.strip() == "":
-        return [], Problem(name, "the file is empty")
-    reader = csv.reader(io.StringIO(text), strict=True)
-    try:
-        return list(reader), None
-    except csv.Error as exc:
-        what = (f"a cell is longer than {MAX_CELL_CHARS:,} characters" if "field larger" in str(exc)
-                else f"it is not well-formed CSV ({exc}; a stray or unclosed quote?)")
-        return [], Problem(name, what, row=reader.line_num)
-
-
-def _excel_text(value: Any) -> str:
-    """A cell as the text a CSV export of it would hold: whole numbers without ``.0``, dates
-    as YYYY-MM-DD, empty cells empty."""
-    import datetime as dt
-
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-#: Bounds of a spreadsheet read (an .xlsx is compressed, so its size on disk bounds nothing):
-#: rows below the header, columns and cells read, the bytes its parts declare once unpacked,
-#: and the empty rows after which reading stops (anything further down is not data).
-MAX_ROWS = 100_000
-MAX_COLUMNS = 50
-MAX_CELLS = 1_000_000
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-EMPTY_STRETCH = 1_000
-
-
-def _unpacked_size_problem(path: Path, name: str) -> Problem | None:
-    """The problem with a workbook whose parts declare more than ``MAX_UNPACKED_BYTES`` once
-    unpacked (zipfile reads no more than a part declares, so the declaration bounds the work)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            unpacked = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        return Problem(name, f"cannot be read as an Excel workbook (.xlsx): {str(exc)[:120]}")
-    if unpacked > MAX_UNPACKED_BYTES:
-        return Problem(name, f"unpacks to {unpacked:,} bytes, above the limit of "
-                             f"{MAX_UNPACKED_BYTES:,} bytes for a workbook")
-    return None
-
-
-def _formula_problem(shown: str, cell, number: int, header: list[str]) -> Problem:
-    """A formula cell, refused: nothing here calculates formulas, and the result a workbook saved
-    with one may be stale (a program that writes workbooks need not recalculate them)."""
-    from openpyxl.utils import get_column_letter
-
-    letter = get_column_letter(cell.column)
-    i = cell.column - 1
-    column = header[i] if number > 1 and i < len(header) and header[i].strip() else letter
-    formula = str(getattr(cell.value, "text", None) or cell.value)
-    return Problem(shown, f"cell {letter}{number} holds a formula ({_short(formula)}); formulas "
-                          "are not calculated here and the result saved with one may be stale: "
-                          "paste the cells as values (形式を選択して貼り付け → 値) and save",
-                   row=number, column=column)
-
-
-def _bounded_sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
-    """The rows of worksheet ``ws`` as text, read in streaming mode and bounded: at most
-    ``MAX_COLUMNS`` columns (never padded to the width the sheet declares), ``MAX_ROWS`` rows
-    below the header and ``MAX_CELLS`` cells; reading stops after ``EMPTY_STRETCH`` empty rows.
-    A formula cell is a problem naming the cell (see :func:`_formula_problem`)."""
-    rows: list[list[str]] = []
-    problems: list[Problem] = []
-    empty_run = 0
-    width = 0  # the widest row so far, counted to its last non-empty cell
-    cells = 0
-    # one column more than the limit, to see a sheet that is too wide without reading it all
-    for number, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS + 1), start=1):
-        last = next((i for i in range(len(row) - 1, -1, -1) if row[i].value is not None), -1)
-        texts = []
-        for cell in row[:last + 1]:
-            if cell.data_type == "f":
-                problems.append(_formula_problem(shown, cell, number, rows[0] if rows else []))
-                texts.append("")
-            else:
-                texts.append(_excel_text(cell.value))
-        while texts and not texts[-1].strip():
-            texts.pop()
-        if not texts:
-            empty_run += 1
-            if empty_run >= EMPTY_STRETCH:
-                break  # past the data: the rest of a sheet's declared range is not read
-            rows.append([])
-            continue
-        empty_run = 0
-        if len(texts) > MAX_COLUMNS:
-            problems.append(Problem(shown, f"has data beyond column {MAX_COLUMNS}, the limit of "
-                                           "columns read from a sheet", row=number))
-            break
-        if number - 1 > MAX_ROWS:
-            problems.append(Problem(shown, f"has more than {MAX_ROWS:,} rows below the header, "
-                                           "the limit of rows read from a sheet", row=number))
-            break
-        width = max(width, len(texts))
-        cells += width
-        if cells > MAX_CELLS:
-            problems.append(Problem(shown, f"has more than {MAX_CELLS:,} cells, the limit of "
-                                           "cells read from a sheet", row=number))
-            break
-        rows.append(texts)
-    while rows and not rows[-1]:
-        rows.pop()
-    return [r + [""] * (width - len(r)) if r else r for r in rows], problems
-
-
-def _data_sheet(wb, dataset: str, name: str):
-    """``(sheet, hidden sheet titles, problem)``: the visible sheet named after ``dataset``, else
-    the only visible sheet (see :func:`excel_rows`)."""
-    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
-    hidden = [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"]
-    named = [ws for ws in visible if ws.title == dataset]
-    if not named and len(visible) != 1:
-        listed = f" ({', '.join(repr(ws.title) for ws in visible)})" if visible else ""
-        hid = f"; hidden sheet(s) {', '.join(map(repr, hidden))} are never read" if hidden else ""
-        return None, hidden, Problem(name, f"has {len(visible)} visible sheet(s){listed} and "
-                                           f"none is named {dataset!r}: name the sheet to read "
-                                           f"after the dataset{hid}")
-    return (named[0] if named else visible[0]), hidden, None
-
-
-def map_headers(header: list[str], schema: DatasetSchema) -> tuple[list[str], list[tuple[str, str]]]:
-    """A file's header with each column's Japanese label or declared alias replaced by the
-    column's name (compared after NFKC, spaces aside), and the ``(header, column)`` pairs so
-    renamed; a header that names no column is kept, to be reported as unexpected."""
-    known = schema.header_map()
-    out, renamed = [], []
-    for h in header:
-        col = known.get("".join(h.split()))
-        if col is None or col == h:
-            out.append(h)
-        else:
-            out.append(col)
-            renamed.append((h, col))
-    return out, renamed
-
-
-def header_renames(path: Path, schema: DatasetSchema) -> list[tuple[str, str]]:
-    """The headers of a user's file that name a column by its Japanese label or an alias, as
-    ``(header, column)``; only the header row is read. A file that cannot be read gives none
-    (its problems are :func:`read_table`'s to report)."""
-    path = Path(path)
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
-            return []
-        if path.suffix.lower() == ".xlsx":
-            if _unpacked_size_problem(path, str(path)):
-                return []
-            from openpyxl import load_workbook
-
-            wb = load_workbook(path, read_only=True, data_only=False)
-            try:
-                ws, _, problem = _data_sheet(wb, schema.name, str(path))
-                if problem:
-                    return []
-                first = next(ws.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
-            finally:
-                wb.close()
-            cells = [_excel_text(v) for v in first]
-        else:
-            text, problem = decode(path.read_bytes(), str(path))
-            if problem or not text.strip():
-                return []
-            cells = next(csv.reader(io.StringIO(text)), [])
-    except Exception:  # any unreadable file: read_table names its problem
-        return []
-    header = [unicodedata.normalize("NFKC", h).strip() for h in cells if h and h.strip()]
-    return map_headers(header, schema)[1]
-
-
-def excel_rows(path: Path, dataset: str, name: str
-               ) -> tuple[list[list[str]], str, list[Problem]]:
-    """The rows of the sheet of an Excel workbook that holds ``dataset``, read with openpyxl in
-    streaming mode and bounded (see :func:`_bounded_sheet_rows`), and the problems (the file
-    name in messages gains the sheet).
-
-    Which sheet: only visible sheets count. The visible sheet named after the dataset, else the
-    only visible sheet; hidden and very hidden sheets are never read, and a warning names them.
-    A formula cell is refused, naming the cell: its value is not calculated here.
-    """
-    from openpyxl import load_workbook
-
-    problem = _unpacked_size_problem(path, name)
-    if problem:
-        return [], name, [problem]
-    try:  # data_only=False: a formula is seen as a formula, not as the result last saved
-        wb = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        return [], name, [Problem(name, f"cannot be read as an Excel workbook (.xlsx): "
-                                        f"{str(exc)[:120]}")]
-    try:
-        ws, hidden, problem = _data_sheet(wb, dataset, name)
-        if problem:
-            return [], name, [problem]
-        shown = f"{name} (sheet {ws.title!r})"
-        rows, problems = _bounded_sheet_rows(ws, shown)
-    finally:
-        wb.close()
-    if hidden:
-        problems.append(Problem(shown, f"hidden sheet(s) {', '.join(map(repr, hidden))} not "
-                                       "read: only visible sheets count", severity="warning"))
-    return rows, shown, problems
 
 
 def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
@@ -469,22 +188,22 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
         if irregular:  # a directory, FIFO or device is never opened
             return None, None, [irregular]
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if size > readers.MAX_FILE_BYTES:
             return None, None, [Problem(name, f"is {size / 1e6:.1f} MB, above the limit of "
-                                              f"{MAX_FILE_BYTES // (1024 * 1024)} MB for a data "
+                                              f"{readers.MAX_FILE_BYTES // (1024 * 1024)} MB for a data "
                                               "file (real tables are a few KB)")]
         if path.suffix.lower() == ".xlsx":
             rows, name, problems = excel_rows(path, schema.name, name)
             if any(p.is_error for p in problems):
                 return None, None, cap_problems(problems)
         else:
-            rows, problem = _csv_rows(path.read_bytes(), name)
+            rows, problem = csv_rows(path.read_bytes(), name)
             if problem:
                 return None, None, [problem]
-            if len(rows) - 1 > MAX_ROWS:  # the same bound as a sheet's
-                return None, None, [Problem(name, f"has more than {MAX_ROWS:,} rows below the "
+            if len(rows) - 1 > readers.MAX_ROWS:  # the same bound as a sheet's
+                return None, None, [Problem(name, f"has more than {readers.MAX_ROWS:,} rows below the "
                                                   "header, the limit of rows read from a file",
-                                            row=MAX_ROWS + 2)]
+                                            row=readers.MAX_ROWS + 2)]
     except OSError as exc:
         return None, None, [Problem(name, f"cannot be read ({exc.strerror})")]
     if not rows:
@@ -764,21 +483,10 @@ def markup_warnings(frame: pd.DataFrame | None, schema: DatasetSchema, name: str
                 continue
             total += 1
             if len(found) < limit:
-                found.append(Problem(name, f"contains markup ({_shorten(text[m.start():])}); "
+                found.append(Problem(name, f"contains markup ({shorten(text[m.start():])}); "
                                            "reports show it as plain text, never as markup",
                                      row=int(row), column=col.name, severity="warning"))
     if total > limit:
         found.append(Problem(name, f"{total - limit} more cell(s) with markup not listed",
                              severity="warning"))
     return found
-
-
-def _short(raw: str, width: int = 60) -> str:
-    """A cell's text for a message: its repr, cut to ``width`` characters."""
-    text = repr(raw)
-    return text if len(text) <= width else text[: width - 2] + "…'"
-
-
-def _shorten(text: str, width: int = 60) -> str:
-    text = " ".join(text.split())
-    return repr(text if len(text) <= width else text[: width - 1] + "…")

@@ -12,18 +12,8 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingDataError, ZeroDenominatorError
-from ..results import (
-    POISSON_ONLY,
-    Estimate,
-    Result,
-    fmt,
-    fmt_ci,
-    fmt_p,
-    fmt_pct,
-    join_caveats,
-)
+from ..results import POISSON_ONLY, Estimate, Named, Pvalue, Result, fmt, fmt_pct
 from ..text.glossary import label
-from ..text.messages import message
 from . import _input
 from .budget_rows import (
     HAMAMATSU,
@@ -44,17 +34,6 @@ class AdoptionResult(Result):
     sources = ("needs_reflection", "hamamatsu_priority_proposals")
     SUMMARY_KEYS = ("adoption.difference",)
     counts: dict[str, int] | None = None
-
-    def _text(self, lang: str) -> str:
-        k, h = self.estimate("adoption.kumamoto_share"), self.estimate("adoption.hamamatsu_share")
-        d = self.estimate("adoption.difference")
-        c = self.counts
-        return message("budgets.adoption.text", lang, k_s=c["k_s"], k_n=c["k_n"], h_s=c["h_s"],
-                       h_n=c["h_n"], k_share=fmt_pct(k.value),
-                       k_ci=fmt_ci(k.ci_low, k.ci_high, lang, pct=True),
-                       h_share=fmt_pct(h.value), h_ci=fmt_ci(h.ci_low, h.ci_high, lang, pct=True),
-                       diff=fmt(100 * d.value, 3),
-                       diff_ci=fmt_ci(100 * d.ci_low, 100 * d.ci_high, lang, sig=3))
 
     def _plot(self, ax: Any, lang: str) -> None:
         from matplotlib.ticker import PercentFormatter
@@ -159,25 +138,7 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     ])
     table.attrs["fisher"] = {"odds_ratio": fx.odds_ratio, "ci_low": fx.ci_low,
                              "ci_high": fx.ci_high, "p_value": fx.p_value}
-    caveats, caveats_ja = join_caveats([
-        (True, message("budgets.adoption.caveat_mechanisms", "en"),
-         message("budgets.adoption.caveat_mechanisms", "ja")),
-        (True, *(message("budgets.adoption.caveat_periods", lang, n_years=len(years),
-                         first=min(years), last=max(years), hfy=hfy, same_s=same_s,
-                         same_n=same_n, dispersion=fmt(pooled.dispersion))
-                 for lang in ("en", "ja"))),
-        (True,
-         "Hamamatsu's 60 → 40 comes from the Kumamoto review; no independent copy was found.",
-         "浜松市の提案60件→予算化40件は熊本市の資料によるもので、独立した出典は見つかっていない。"),
-        (True,
-         f"Fisher's exact test ({fmt_p(fx.p_value)}) treats issues and proposals as independent "
-         "trials: it is shown as a line valid only if the counts were binomial.",
-         f"フィッシャーの正確検定（{fmt_p(fx.p_value, 'ja')}）は各課題・提案を独立した試行とみなしており、"
-         "件数が二項分布に従う場合に限り有効な参考である。"),
-    ])
-    return AdoptionResult(
-        title_key="title_adoption",
-        estimates=(
+    estimates = (
             Estimate("adoption.kumamoto_share", ks / kn, float(klo), float(khi),
                      unit="share of priority issues", interval=k_label),
             Estimate("adoption.hamamatsu_share", hs / hn, float(hlo), float(hhi),
@@ -187,10 +148,19 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
                               "Hamamatsu: Wilson)"),
             Estimate("adoption.difference_p_value", fx.p_value, flags=(POISSON_ONLY,),
                      unit="p-value (Fisher exact, two-sided; valid only if binomial)"),
-        ),
-        method=message("budgets.adoption.method", "en"),
-        method_ja=message("budgets.adoption.method", "ja"),
-        n_obs=2, caveats=caveats, caveats_ja=caveats_ja, data=table,
+    )
+    k, h, d = estimates[:3]
+    facts = {"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn, "k": k, "h": h,
+             # the difference in percentage points
+             "diff": Estimate("", 100 * d.value, 100 * d.ci_low, 100 * d.ci_high),
+             "n_years": len(years), "first": min(years), "last": max(years), "hfy": hfy,
+             "same_s": same_s, "same_n": same_n, "dispersion": fmt(pooled.dispersion),
+             "p": Pvalue(fx.p_value)}
+    return AdoptionResult(
+        title_key="title_adoption", estimates=estimates, n_obs=2, data=table, facts=facts,
+        text_keys=("budgets.adoption.text",), method_key="budgets.adoption.method",
+        caveat_keys=("budgets.adoption.caveat_mechanisms", "budgets.adoption.caveat_periods",
+                     "budgets.adoption.caveat_source", "budgets.adoption.caveat_fisher"),
         counts={"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn},
     )
 
@@ -216,15 +186,6 @@ class CostPerIssueResult(Result):
     sources = ("needs_reflection_outcome", "funded_projects")
     SUMMARY_KEYS = ()
     examples: pd.DataFrame | None = None
-
-    def _text(self, lang: str) -> str:
-        r = self.data.iloc[0]
-        scale = 1e4 if lang == "ja" else 1e6  # 万円 in Japanese, million yen in English
-        amount = (r["amount_as_printed"] if lang == "ja"
-                  else f"about {fmt(r['funded_amount_yen'] / 1e9, 2)} billion yen")
-        return message("budgets.cost.text", lang, n=int(r["priority_issues_funded"]), amount=amount,
-                       per_issue=fmt(r["yen_per_issue"] / scale, 3), low=fmt(r["range_low"] / scale, 3),
-                       high=fmt(r["range_high"] / scale, 3))
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -301,25 +262,21 @@ def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
         "range_low": lo / n, "range_high": hi / n,
     }])
     amounts = pd.to_numeric(ex["amount_thousand_yen"], errors="coerce").dropna()
-    caveats, caveats_ja = join_caveats([
-        (approx, message("budgets.cost.caveat_approximate", "en",
-                         printed=f"about {fmt(amount / 1e9, 2)} billion yen",
-                         low=fmt(lo / 1e9, 3), high=fmt(hi / 1e9, 3),
-                         per_low=fmt(lo / n / 1e6, 3), per_high=fmt(hi / n / 1e6, 3)),
-         message("budgets.cost.caveat_approximate", "ja", printed=printed,
-                 low=fmt(lo / 1e8, 3), high=fmt(hi / 1e8, 3),
-                 per_low=fmt(lo / n / 1e4, 3), per_high=fmt(hi / n / 1e4, 3))),
-        (True, message("budgets.cost.caveat_schemes", "en"), message("budgets.cost.caveat_schemes", "ja")),
-        (len(amounts) > 1,
-         f"The {len(amounts)} example projects printed in the document range from "
-         f"{amounts.min():,.0f} to {amounts.max():,.0f} thousand yen: amounts per issue are uneven.",
-         f"文書に例示された{len(amounts)}事業は{amounts.min():,.0f}千円から{amounts.max():,.0f}千円まで幅があり、"
-         "1件あたりの額は大きくばらつく。"),
-    ])
+    # amounts in each language's unit: 億円 and 万円 in Japanese, billion and million yen in English
+    facts = {"n": n, "amount": Named(printed, fmt(amount / 1e9, 2)),
+             "per_issue": Named(fmt(amount / n / 1e4, 3), fmt(amount / n / 1e6, 3)),
+             "low": Named(fmt(lo / 1e8, 3), fmt(lo / 1e9, 3)),
+             "high": Named(fmt(hi / 1e8, 3), fmt(hi / 1e9, 3)),
+             "per_low": Named(fmt(lo / n / 1e4, 3), fmt(lo / n / 1e6, 3)),
+             "per_high": Named(fmt(hi / n / 1e4, 3), fmt(hi / n / 1e6, 3)),
+             "examples": len(amounts), "min": f"{amounts.min():,.0f}" if len(amounts) else "",
+             "max": f"{amounts.max():,.0f}" if len(amounts) else ""}
+    caveat_keys = [k for cond, k in ((approx, "budgets.cost.caveat_approximate"),
+                                     (True, "budgets.cost.caveat_schemes"),
+                                     (len(amounts) > 1, "budgets.cost.caveat_examples")) if cond]
     return CostPerIssueResult(
         title_key="title_cost_per_issue",
         estimates=(Estimate("budget.yen_per_funded_issue", amount / n, unit="yen per issue"),),
-        method="Funded amount ÷ number of funded priority issues; rounding range from the printed precision.",
-        method_ja="予算化・制度化の金額÷区重要課題の件数。概数の表示桁から丸めの範囲を計算。",
-        n_obs=1, caveats=caveats, caveats_ja=caveats_ja, data=table, examples=ex,
+        n_obs=1, data=table, examples=ex, facts=facts, text_keys=("budgets.cost.text",),
+        method_key="budgets.cost.method", caveat_keys=tuple(caveat_keys),
     )

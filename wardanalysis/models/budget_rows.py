@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from ..eras import fiscal_year_bounds
 from ..errors import MissingDataError
-from ..results import (
-    join_caveats,
-)
+from ..results import Named, Said
 from ..text.messages import message
 from . import _input
 
@@ -30,6 +29,8 @@ __all__ = [
     "QUALITY_ORDER",
     "WARD_BUDGET_COLUMNS",
     "WHOLE_CITY",
+    "Marks",
+    "PopulationDate",
     "budget_rows",
     "catalogue_caveats",
     "class_of",
@@ -42,6 +43,7 @@ __all__ = [
     "quality_word",
     "review_rows",
     "row_name",
+    "row_named",
     "slug",
 ]
 
@@ -170,6 +172,11 @@ def row_name(r: Any, lang: str) -> str:
     return f"{r.city_en} {r.area_en or r.area_ja} (FY{r.fiscal_year})"
 
 
+def row_named(r: Any) -> Named:
+    """:func:`row_name` in both languages, for a message."""
+    return Named(row_name(r, "ja"), row_name(r, "en"))
+
+
 def key_part(r: Any) -> str:
     if r.scope in ("all_wards", "per_ward_average"):
         return str(r.scope)
@@ -183,6 +190,27 @@ def fmt_thousand(value: float) -> str:
 
 def quality_word(marks, lang: str) -> str:
     return message("budgets.marks_joiner", lang).join(sorted(set(marks), key=QUALITY_ORDER.get))
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Source-quality marks for a message (:func:`quality_word`)."""
+
+    marks: tuple[str, ...]
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        return quality_word(self.marks, lang)
+
+
+@dataclass(frozen=True)
+class PopulationDate:
+    """A population's date for a message, as precise as its source (:func:`population_date_text`)."""
+
+    as_of: Any
+    precision: str = "day"
+
+    def __lang_format__(self, spec: str, lang: str) -> str:
+        return population_date_text(self.as_of, self.precision, lang)
 
 
 def review_rows(mb: pd.DataFrame, hb: pd.DataFrame, kfy: int) -> list[dict[str, Any]]:
@@ -269,15 +297,10 @@ def budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
     return rows, pop, mb, kfy
 
 
-def catalogue_caveats(parts: list[tuple[bool, str, dict[str, Any]]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Caveats from the message catalogue: ``[(condition, key, facts), …]`` → ``(en, ja)``.
-    A fact ending in ``_ja``/``_en`` is passed as the plain name in its language."""
-    def facts_for(facts: dict[str, Any], lang: str) -> dict[str, Any]:
-        out = {k: v for k, v in facts.items() if not k.endswith(("_ja", "_en"))}
-        out.update({k[:-3]: v for k, v in facts.items() if k.endswith(f"_{lang}")})
-        return out
-    return join_caveats([(cond, message(key, "en", **facts_for(f, "en")),
-                          message(key, "ja", **facts_for(f, "ja"))) for cond, key, f in parts])
+def catalogue_caveats(parts: list[tuple[bool, str, dict[str, Any]]]) -> tuple[Said, ...]:
+    """Caveats from the message catalogue: ``[(condition, key, facts), …]`` → the caveats whose
+    condition holds, each its key with its own facts."""
+    return tuple(Said(key, facts) for cond, key, facts in parts if cond)
 
 
 # =============================================================================================

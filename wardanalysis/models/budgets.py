@@ -34,10 +34,12 @@ import pandas as pd
 from ..errors import MissingDataError
 from ..results import (
     Estimate,
+    Named,
+    Pct,
     Result,
+    Said,
+    Years,
     fmt,
-    fmt_pct,
-    years_text,
 )
 from ..text.glossary import label
 from ..text.messages import message
@@ -48,15 +50,16 @@ from .budget_rows import (
     KUMAMOTO,
     QUALITY_ORDER,
     WHOLE_CITY,
+    Marks,
+    PopulationDate,
     budget_rows,
     catalogue_caveats,
     fmt_thousand,
     key_part,
     match_population,
-    population_date_text,
     populations,
-    quality_word,
     row_name,
+    row_named,
     slug,
 )
 
@@ -72,17 +75,6 @@ __all__ = [
 class KumamotoBudgetResult(Result):
     sources = ("machizukuri_budget", "population")
     SUMMARY_KEYS = ("budget.kumamoto_yen_per_capita", "budget.kumamoto_per_ward_thousand_yen")
-    def _latest(self) -> pd.Series:
-        return self.data.iloc[-1]
-
-    def _text(self, lang: str) -> str:
-        r = self._latest()
-        e = self.estimate("budget.kumamoto_yen_per_capita")
-        return message("budgets.kumamoto.text", lang, year=int(r["fiscal_year"]),
-                       total=f"{int(r['budget_thousand_yen']):,}", per_ward=fmt_thousand(r["per_ward_thousand_yen"]),
-                       yen=fmt(e.value), population=f"{int(r['population_persons']):,}",
-                       date=population_date_text(r["population_as_of"], r["population_date_precision"], lang))
-
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -182,26 +174,25 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     nonoff = sorted(set(used["population_quality"]) - {"O"})
     mismatch = table.loc[table["population_date_mismatch"], "fiscal_year"].tolist()
     recon = table[table["reconstruction_thousand_yen"] > 0]
-    recon_years = years_text(recon["fiscal_year"].tolist(), "en")
-    recon_years_ja = years_text(recon["fiscal_year"].tolist(), "ja")
     recon_amounts = ", ".join(f"{v:,}" for v in sorted(set(recon["reconstruction_thousand_yen"])))
-    caveats, caveats_ja = catalogue_caveats([
+    caveat_keys = catalogue_caveats([
         (True, "budgets.kumamoto.caveat_equal_split", {}),
         (bool(mismatch), "budgets.kumamoto.caveat_no_population_in_year",
-         {"years_en": ", ".join(map(str, mismatch)), "years_ja": "、".join(map(str, mismatch)),
-          "spread": fmt_pct(spread, 2)}),
+         {"years": Named("、".join(map(str, mismatch)), ", ".join(map(str, mismatch))),
+          "spread": Pct(spread, 2)}),
         (bool(nonoff), "budgets.kumamoto.caveat_non_official", {"marks": ", ".join(nonoff)}),
         (not recon.empty, "budgets.kumamoto.caveat_reconstruction",
-         {"years_en": recon_years, "years_ja": recon_years_ja, "amounts": recon_amounts}),
+         {"years": Years(recon["fiscal_year"].tolist()), "amounts": recon_amounts}),
         (True, "budgets.kumamoto.caveat_budgeted", {}),
     ])
+    facts = {"year": int(last["fiscal_year"]), "total": f"{int(last['budget_thousand_yen']):,}",
+             "per_ward": fmt_thousand(last["per_ward_thousand_yen"]), "yen": est[0],
+             "population": f"{int(last['population_persons']):,}",
+             "date": PopulationDate(last["population_as_of"], last["population_date_precision"])}
     return KumamotoBudgetResult(
-        title_key="title_kumamoto_budget",
-        estimates=tuple(est),
-        method=("Budget ÷ wards (equal split) and budget × 1,000 ÷ the whole-city population "
-                "nearest to the middle of each fiscal year."),
-        method_ja="予算額÷区の数（均等配分）、予算額×1,000÷各年度の中間に最も近い時点の市全体人口。",
-        n_obs=len(table), caveats=caveats, caveats_ja=caveats_ja, data=table,
+        title_key="title_kumamoto_budget", estimates=tuple(est), n_obs=len(table), data=table,
+        facts=facts, text_keys=("budgets.kumamoto.text",), method_key="budgets.method.kumamoto",
+        caveat_keys=caveat_keys,
     )
 
 
@@ -217,45 +208,17 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
 class CrossCityResult(Result):
     sources = ("ward_budgets", "machizukuri_budget", "hamamatsu_budget", "population")
     SUMMARY_KEYS = ()
-    facts: dict[str, Any] | None = None
-
-    def _kumamoto(self) -> pd.Series:
-        d = self.data
-        return d[(d["source"] == "kumamoto_review_2024")].iloc[0]
 
     def headline(self, lang: str = "ja") -> str:  # type: ignore[override]
         """The answer in plain words: Kumamoto's budget per resident among the comparable
         figures of other cities, how many of those come from one city, and how good their
         sources are."""
-        f = self.facts or {}
-        if not f.get("yen_n"):
+        if not self.facts.get("yen_n"):
             return Result.headline(self, lang)  # type: ignore[arg-type]
-        answer = message("budgets.cross_city.headline", lang, kumamoto=fmt(f["kumamoto_yen"]),
-                         year=f["kumamoto_year"], n=f["yen_n"], low=fmt(f["yen_low"]),
-                         high=fmt(f["yen_high"]), below=f["yen_below"], top_n=f["yen_top_n"],
-                         top_city=f[f"yen_top_city_{lang}"])
-        quality = ("budgets.cross_city.headline_unofficial" if f["yen_all_unofficial"]
+        quality = ("budgets.cross_city.headline_unofficial" if self.facts["yen_all_unofficial"]
                    else "budgets.cross_city.headline_some_official")
-        return answer + ("" if lang == "ja" else " ") + message(
-            quality, lang, marks=quality_word(f["yen_marks"], lang))
-
-    def _text(self, lang: str) -> str:
-        f = self.facts or {}
-        k = self._kumamoto()
-        parts = [message("budgets.cross_city.per_ward", lang, kumamoto=fmt_thousand(k["amount_per_ward_thousand_yen"]),
-                         year=int(k["fiscal_year"]), low=fmt_thousand(f["ward_low"]),
-                         high=fmt_thousand(f["ward_high"]), n=f["ward_n"])]
-        if f.get("yen_n"):
-            parts.append(message("budgets.cross_city.per_resident", lang, kumamoto=fmt(k["yen_per_capita"]),
-                                 low=fmt(f["yen_low"]), high=fmt(f["yen_high"]), n=f["yen_n"],
-                                 limit=fmt(GAP_LIMIT_YEARS, 1), beyond=f["yen_beyond"]))
-        if f.get("rank_n"):
-            parts.append(message("budgets.cross_city.rank_per_ward", lang, n=f["rank_n"],
-                                 above=f["rank_above"], below=f["rank_below"],
-                                 years=years_text(f["rank_years"], lang)))
-        parts.append(message("budgets.cross_city.no_rank_per_resident", lang,
-                             marks=quality_word(f.get("yen_marks") or ["N"], lang)))
-        return ("" if lang == "ja" else " ").join(parts)
+        return self.say("budgets.cross_city.headline", lang) + ("" if lang == "ja" else " ") + \
+            self.say(quality, lang)
 
     def _plot(self, ax: Any, lang: str) -> None:
         """Class (a) only: yen per resident (rows with a population), Kumamoto highlighted; rows
@@ -410,20 +373,20 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         "yen_low": near["yen_per_capita"].min() if len(near) else math.nan,
         "yen_high": near["yen_per_capita"].max() if len(near) else math.nan, "yen_n": len(near),
         "yen_beyond": int((others["included"] & ~others["population_within_limit"]).sum()),
-        "yen_marks": sorted(set(near["worst_quality"]) - {"O"}) or ["O"],
-        "rank_n": len(official),
+        "marks": Marks(tuple(sorted(set(near["worst_quality"]) - {"O"}) or ["O"])),
+        "rank_n": len(official), "limit": fmt(GAP_LIMIT_YEARS, 1),
         "rank_above": int((official["amount_per_ward_thousand_yen"] > k["amount_per_ward_thousand_yen"]).sum()),
         "rank_below": int((official["amount_per_ward_thousand_yen"] < k["amount_per_ward_thousand_yen"]).sum()),
         "rank_years": sorted(set(official["fiscal_year"])),
         # for the answer: where Kumamoto stands among the comparable figures per resident
-        "kumamoto_yen": k["yen_per_capita"], "kumamoto_year": int(k["fiscal_year"]),
+        "kumamoto": k["yen_per_capita"], "year": int(k["fiscal_year"]),
         "yen_below": int((near["yen_per_capita"] < k["yen_per_capita"]).sum()),
         "yen_all_unofficial": bool(len(near)) and bool((near["worst_quality"] != "O").all()),
     }
     if len(near):
         top = near["city_en"].value_counts()
-        facts.update(yen_top_n=int(top.iloc[0]), yen_top_city_en=str(top.index[0]),
-                     yen_top_city_ja=str(near.loc[near["city_en"] == top.index[0], "city_ja"].iloc[0]))
+        facts.update(yen_top_n=int(top.iloc[0]), yen_top_city=Named(
+            str(near.loc[near["city_en"] == top.index[0], "city_ja"].iloc[0]), str(top.index[0])))
     inc = a[a["included"]]
     gaps = inc["population_gap_years"].abs()
     worst = inc.loc[gaps.idxmax()] if gaps.notna().any() else None
@@ -434,18 +397,27 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         (worst is not None, "budgets.caveat.population_dates",
          {"limit": fmt(GAP_LIMIT_YEARS, 1),
           "gap": fmt(abs(worst["population_gap_years"]), 2) if worst is not None else "",
-          "row_ja": row_name(worst, "ja") if worst is not None else "",
-          "row_en": row_name(worst, "en") if worst is not None else ""}),
+          "row": row_named(worst) if worst is not None else ""}),
         (True, "budgets.caveat.equal_split", {}),
         (bool(a["is_approximate"].any()), "budgets.caveat.approximate", {}),
         (True, "budgets.caveat.hamamatsu_review", {}),
     ]
-    caveats, caveats_ja = catalogue_caveats(caveat_keys)
+    f = facts
+    text_keys = [Said("budgets.cross_city.per_ward", {
+        "kumamoto": fmt_thousand(k["amount_per_ward_thousand_yen"]), "year": int(k["fiscal_year"]),
+        "low": fmt_thousand(f["ward_low"]), "high": fmt_thousand(f["ward_high"]), "n": f["ward_n"]})]
+    if f["yen_n"]:
+        text_keys.append(Said("budgets.cross_city.per_resident", {
+            "kumamoto": float(k["yen_per_capita"]), "low": float(f["yen_low"]),
+            "high": float(f["yen_high"]), "n": f["yen_n"], "limit": fmt(GAP_LIMIT_YEARS, 1),
+            "beyond": f["yen_beyond"]}))
+    if f["rank_n"]:
+        text_keys.append(Said("budgets.cross_city.rank_per_ward", {
+            "n": f["rank_n"], "above": f["rank_above"], "below": f["rank_below"],
+            "years": Years(f["rank_years"])}))
+    text_keys.append(Said("budgets.cross_city.no_rank_per_resident", {"marks": f["marks"]}))
     return CrossCityResult(
-        title_key="title_cross_city",
-        estimates=tuple(est),
-        method=message("budgets.method.cross_city", "en", limit=fmt(GAP_LIMIT_YEARS, 1)),
-        method_ja=message("budgets.method.cross_city", "ja", limit=fmt(GAP_LIMIT_YEARS, 1)),
-        n_obs=int(a["included"].sum()), caveats=caveats, caveats_ja=caveats_ja, data=table,
-        facts=facts,
+        title_key="title_cross_city", estimates=tuple(est), n_obs=int(a["included"].sum()),
+        data=table, facts=facts, text_keys=tuple(text_keys), method_key="budgets.method.cross_city",
+        caveat_keys=catalogue_caveats(caveat_keys),
     )

@@ -30,7 +30,7 @@ __all__ = ["CovidExposureResult", "covid_exposure_days", "exposure_days"]
 COLUMNS = ("measure_id", "kind", "start_date", "end_date", "is_restriction")
 
 
-def _restrictions(covid_measures: pd.DataFrame | None, data_dir, areas) -> tuple[pd.DataFrame, pd.DataFrame]:
+def restrictions(covid_measures: pd.DataFrame | None, data_dir, areas) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = _input.frame(covid_measures, "covid_measures", COLUMNS, data_dir)
     if areas is not None:
         if "area_ja" not in df.columns:
@@ -59,7 +59,7 @@ def _restrictions(covid_measures: pd.DataFrame | None, data_dir, areas) -> tuple
     return df, rows.sort_values("start_date", kind="stable")
 
 
-def _union(intervals: Iterable[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+def union_of(intervals: Iterable[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
     """Merge inclusive date intervals that overlap or touch."""
     merged: list[list[dt.date]] = []
     for start, end in sorted(intervals):
@@ -95,7 +95,7 @@ def exposure_days(covid_measures: pd.DataFrame | None = None,
     ``share_of_fiscal_year``, ``measures`` (ids of the restrictions in force that year, ``;``-joined)
     and ``has_open_ended`` (a restriction without an end date was counted to the year's end).
     """
-    _, rows = _restrictions(covid_measures, data_dir, areas)
+    _, rows = restrictions(covid_measures, data_dir, areas)
     if fiscal_years is None:
         if rows.empty:
             raise MissingDataError("covid_measures: no restriction rows (is_restriction true), so "
@@ -114,7 +114,7 @@ def exposure_days(covid_measures: pd.DataFrame | None = None,
         open_ended = pd.isna(r.end_date)
         end = horizon if open_ended else r.end_date.date()
         spans.append((start, end, str(r.measure_id), open_ended))
-    union = _union((s, e) for s, e, _, _ in spans)
+    union = union_of((s, e) for s, e, _, _ in spans)
     out = []
     for fy in years:
         lo, hi = fiscal_year_bounds(fy)
@@ -157,7 +157,7 @@ def covid_exposure_days(covid_measures: pd.DataFrame | None = None,
     See :func:`exposure_days` for the arguments. Record keys:
     ``covid.days_under_measures.fy<YYYY>`` (days; exact counts, no interval).
     """
-    all_rows, rows = _restrictions(covid_measures, data_dir, areas)
+    all_rows, rows = restrictions(covid_measures, data_dir, areas)
     table = exposure_days(covid_measures if covid_measures is not None else all_rows,
                           fiscal_years, areas=areas)
     est = [Estimate(f"covid.days_under_measures.fy{y}", float(n), unit="days")

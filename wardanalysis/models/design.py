@@ -19,7 +19,7 @@ is the one they run, at its nominal 5%:
   monthly_design`: trend, month-of-year harmonics, level and slope change at the COVID start and
   at the period's end), with CR2 cluster-robust standard errors by fiscal year and Student's t
   on Bell–McCaffrey degrees of freedom (:func:`batch_cr2`, the same formulas as
-  :func:`~wardanalysis.models.monthly.cluster_robust`);
+  :func:`~wardanalysis.stats.cluster_robust`);
 - the five wards' monthly counts: ward fixed effects and the same terms. Its level change and
   its CR2 interval equal the city model's for every data set (tested), so its power is the
   city model's, not computed twice.
@@ -180,7 +180,7 @@ def batch_cr2(X: np.ndarray, Y: np.ndarray, clusters: np.ndarray, term: int
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Poisson fits of many count vectors with the CR2 cluster-robust standard error of column
     ``term`` and its Bell–McCaffrey degrees of freedom (the monthly page's test; the formulas
-    of :func:`wardanalysis.models.monthly.cluster_robust`, batched): with ``X̃ = sqrt(mu) X``,
+    of :func:`wardanalysis.stats.cluster_robust`, batched): with ``X̃ = sqrt(mu) X``,
     ``r = (y − mu) / sqrt(mu)``, ``B = (X̃'X̃)^-1``, ``A_g = (I − H_gg)^(−1/2)``,
     ``V = B Σ_g X̃_g' A_g r_g r_g' A_g X̃_g B`` and, for ``c`` the unit vector of ``term``,
     ``G_g = (I − H)_{·g} A_g X̃_g B c``, ``df = tr(G'G)² / tr((G'G)²)``."""

@@ -12,11 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import (
-    Estimate,
-    Result,
-    fmt,
-)
+from ..results import Estimate, Joined, Named, Result, Said, fmt
 from ..text.glossary import label
 from ..text.messages import message
 from .budget_rows import (
@@ -24,6 +20,7 @@ from .budget_rows import (
     KUMAMOTO,
     QUALITY_ORDER,
     WHOLE_CITY,
+    PopulationDate,
     budget_rows,
     catalogue_caveats,
     fmt_thousand,
@@ -45,24 +42,6 @@ class WardSizeResult(Result):
     sources = ("ward_budgets", "machizukuri_budget", "population")
     SUMMARY_KEYS = ()
     kumamoto: pd.DataFrame | None = None
-
-    def _text(self, lang: str) -> str:
-        parts = []
-        if "budget.size.yokohama.budget_ratio_max_min" in self.keys():
-            d = self.data[self.data["city_ja"] == "横浜市"]
-            parts.append(message("budgets.size.yokohama", lang, n=len(d),
-                                 pop_ratio=fmt(self.estimate("budget.size.yokohama.population_ratio_max_min").value, 2),
-                                 budget_ratio=fmt(self.estimate("budget.size.yokohama.budget_ratio_max_min").value, 2)))
-        kum = self.kumamoto
-        if kum is not None and len(kum):
-            latest = kum[~kum["set_names_inferred"]]
-            parts.append(message("budgets.size.kumamoto", lang,
-                                 per_ward=fmt_thousand(kum["amount_per_ward_thousand_yen"].iloc[0]),
-                                 year=int(kum["fiscal_year"].iloc[0]),
-                                 low=fmt(self.estimate("budget.size.kumamoto.yen_per_capita_min").value),
-                                 high=fmt(self.estimate("budget.size.kumamoto.yen_per_capita_max").value),
-                                 date=population_date_text(latest["population_as_of"].iloc[0], "day", lang)))
-        return ("" if lang == "ja" else " ").join(parts)
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -188,7 +167,21 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     if table.empty and kum.empty:
         raise MissingDataError("ward_budgets/population: no class-(a) ward budget with a ward population "
                                "within two years, and no complete Kumamoto ward set")
-    caveats, caveats_ja = catalogue_caveats([
+    text_keys = []
+    got = {e.key: e for e in est}
+    if "budget.size.yokohama.budget_ratio_max_min" in got:
+        text_keys.append(Said("budgets.size.yokohama", {
+            "n": len(yok), "pop_ratio": fmt(got["budget.size.yokohama.population_ratio_max_min"].value, 2),
+            "budget_ratio": fmt(got["budget.size.yokohama.budget_ratio_max_min"].value, 2)}))
+    if len(kum):
+        latest = kum[~kum["set_names_inferred"]]
+        text_keys.append(Said("budgets.size.kumamoto", {
+            "per_ward": fmt_thousand(kum["amount_per_ward_thousand_yen"].iloc[0]),
+            "year": int(kum["fiscal_year"].iloc[0]),
+            "low": float(got["budget.size.kumamoto.yen_per_capita_min"].value),
+            "high": float(got["budget.size.kumamoto.yen_per_capita_max"].value),
+            "date": PopulationDate(latest["population_as_of"].iloc[0], "day")}))
+    caveat_keys = catalogue_caveats([
         (True, "budgets.caveat.equal_split", {}),
         (bool(len(kum) and kum["set_names_inferred"].any()), "budgets.caveat.inferred_names", {}),
         (True, "budgets.caveat.size_dates", {"limit": fmt(GAP_LIMIT_YEARS, 1)}),
@@ -197,11 +190,9 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     kum_cols = ["area_ja", "area_en", "population_persons", "population_as_of", "population_date_precision",
                 "quality", "set_names_inferred", "fiscal_year", "amount_per_ward_thousand_yen", "yen_per_capita"]
     return WardSizeResult(
-        title_key="title_ward_size",
-        estimates=tuple(est),
-        method=message("budgets.method.size", "en", limit=fmt(GAP_LIMIT_YEARS, 1)),
-        method_ja=message("budgets.method.size", "ja", limit=fmt(GAP_LIMIT_YEARS, 1)),
-        n_obs=len(table), caveats=caveats, caveats_ja=caveats_ja, data=table,
+        title_key="title_ward_size", estimates=tuple(est), n_obs=len(table), data=table,
+        facts={"limit": fmt(GAP_LIMIT_YEARS, 1)}, text_keys=tuple(text_keys),
+        method_key="budgets.method.size", caveat_keys=caveat_keys,
         kumamoto=kum[[c for c in kum_cols if c in kum.columns]].reset_index(drop=True) if len(kum) else kum,
     )
 
@@ -215,28 +206,6 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
 class OverTimeResult(Result):
     sources = ("ward_budgets", "machizukuri_budget", "population")
     SUMMARY_KEYS = ()
-
-    def _text(self, lang: str) -> str:
-        parts = []
-        for _, g in self.data.groupby(["series", "segment"], sort=False):
-            if len(g) < 2:
-                continue
-            r0, r1 = g.iloc[0], g.iloc[-1]
-            name = (f"{r0['city_ja']} {r0['area_ja']}" if lang == "ja"
-                    else f"{r0['city_en']} {r0['area_en'] or r0['area_ja']}")
-            parts.append(message("budgets.over_time.segment", lang, name=name,
-                                 first=int(r0["fiscal_year"]), last=int(r1["fiscal_year"]),
-                                 v0=fmt_thousand(r0["amount_per_ward_thousand_yen"]), v1=fmt_thousand(r1["amount_per_ward_thousand_yen"]),
-                                 ratio=fmt(r1["amount_per_ward_thousand_yen"] / r0["amount_per_ward_thousand_yen"], 3)))
-        joiner = message("budgets.list_joiner", lang)
-        text = message("budgets.over_time.lead", lang, series=joiner.join(parts))
-        breaks = self.data[self.data["series_break_before"]]
-        for r in breaks.itertuples(index=False):
-            text += ("" if lang == "ja" else " ") + message(
-                "budgets.over_time.break", lang, name=(f"{r.city_ja} {r.area_ja}" if lang == "ja"
-                                                      else f"{r.city_en} {r.area_en or r.area_ja}"),
-                year=int(r.fiscal_year))
-        return text
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -331,7 +300,20 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
         est.append(Estimate(f"budget.series.{slug(r0['city_en'])}.{part}.fy{r0['fiscal_year']}_fy{r1['fiscal_year']}.ratio",
                             r1["amount_per_ward_thousand_yen"] / r0["amount_per_ward_thousand_yen"],
                             unit="ratio (last ÷ first per-ward amount)"))
-    caveats, caveats_ja = catalogue_caveats([
+    segments = []
+    for _, g in frame.groupby(["series", "segment"], sort=False):
+        if len(g) < 2:
+            continue
+        r0, r1 = g.iloc[0], g.iloc[-1]
+        segments.append(Said("budgets.over_time.segment", {
+            "name": _series_name(r0), "first": int(r0["fiscal_year"]),
+            "last": int(r1["fiscal_year"]), "v0": fmt_thousand(r0["amount_per_ward_thousand_yen"]),
+            "v1": fmt_thousand(r1["amount_per_ward_thousand_yen"]),
+            "ratio": fmt(r1["amount_per_ward_thousand_yen"] / r0["amount_per_ward_thousand_yen"], 3)}))
+    text_keys = [Said("budgets.over_time.lead", {"series": Joined(tuple(segments), "budgets.list_joiner")})]
+    text_keys += [Said("budgets.over_time.break", {"name": _series_name(r), "year": int(r["fiscal_year"])})
+                  for _, r in frame[frame["series_break_before"]].iterrows()]
+    caveat_keys = catalogue_caveats([
         (bool((frame["series_break_before"] & (frame["area_ja"] == "鶴見区")).any()),
          "budgets.caveat.series_break", {}),
         (True, "budgets.caveat.nominal", {}),
@@ -339,12 +321,14 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
         (bool((frame["budget_quality"] != "O").any()), "budgets.caveat.non_official", {}),
     ])
     return OverTimeResult(
-        title_key="title_budgets_over_time",
-        estimates=tuple(est),
-        method=message("budgets.method.over_time", "en"),
-        method_ja=message("budgets.method.over_time", "ja"),
-        n_obs=len(frame), caveats=caveats, caveats_ja=caveats_ja, data=frame,
+        title_key="title_budgets_over_time", estimates=tuple(est), n_obs=len(frame), data=frame,
+        text_keys=tuple(text_keys), method_key="budgets.method.over_time", caveat_keys=caveat_keys,
     )
+
+
+def _series_name(r: Any) -> Named:
+    """A series' city and area: ``横浜市 鶴見区`` / ``Yokohama Tsurumi Ward``."""
+    return Named(f"{r['city_ja']} {r['area_ja']}", f"{r['city_en']} {r['area_en'] or r['area_ja']}")
 
 
 # =============================================================================================

@@ -1,0 +1,323 @@
+"""Reading a user's data file, within bounds: CSV (UTF-8 or cp932) and Excel (.xlsx: the data
+sheet, cells as a CSV export would hold them, formulas refused), each bounded in size so that a
+hostile file cannot exhaust memory; and the :class:`Problem` every check reports. Nothing here
+checks a value against its descriptor (:mod:`.validation` does) or modifies a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import WardanalysisError, printable
+from .schema import DatasetSchema
+
+__all__ = ["DataValidationError", "Problem", "csv_rows", "decode", "excel_rows", "header_renames",
+           "map_headers", "not_a_regular_file", "short", "shorten"]
+
+#: Limits of a user's data file: far above any real table of this kind.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_CELL_CHARS = csv.field_size_limit()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a data file."""
+
+    file: str
+    message: str
+    row: int | None = None  # spreadsheet row number: the header is row 1
+    column: str | None = None
+    #: "error" (the file cannot be used) or "warning" (it can, but look at it)
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        lead = "warning: " if self.severity == "warning" else ""
+        return printable(f"{', '.join(where)}: {lead}{self.message}")
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity != "warning"
+
+
+class DataValidationError(WardanalysisError, ValueError):
+    """A data file broke its dataset's schema; ``problems`` lists every fault found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        head = f"{len(self.problems)} problem(s) in the data"
+        super().__init__(head + "\n" + "\n".join(f"  {p}" for p in self.problems))
+
+
+def decode(data: bytes, name: str) -> tuple[str | None, Problem | None]:
+    """Text of a CSV file: UTF-8 (with or without BOM) or cp932, as Japanese spreadsheets write."""
+    if b"\x00" in data:
+        return None, Problem(name, "contains NUL bytes: it looks like UTF-16 or a binary file, "
+                                   "not a CSV; save it as UTF-8 CSV")
+    for enc in ("utf-8-sig", "cp932"):
+        try:
+            return data.decode(enc), None
+        except UnicodeDecodeError:
+            continue
+    return None, Problem(name, "cannot be decoded as UTF-8 or cp932 (Shift_JIS); save it as UTF-8 CSV")
+
+
+def not_a_regular_file(path: Path, name: str | None = None) -> Problem | None:
+    """The problem with ``path`` if it is not a regular file of its own folder (nothing is
+    opened): a directory, FIFO, device or broken link, or a link to a file outside the folder
+    (whose first line a message would otherwise quote)."""
+    path = Path(path)
+    if path.is_file():
+        if not path.is_symlink():
+            return None
+        folder = path.absolute().parent.resolve()
+        if path.resolve().is_relative_to(folder):
+            return None
+        return Problem(name or str(path), "is a link to a file outside its folder; copy the file "
+                                          "into the data folder instead")
+    kind = "a directory" if path.is_dir() else (
+        "missing" if not os.path.lexists(path) else "not a regular file (a FIFO, device or "
+                                                    "broken link)")
+    return Problem(name or str(path), f"is {kind}; a data file must be a regular file")
+
+
+def csv_rows(data: bytes, name: str) -> tuple[list[list[str]], Problem | None]:
+    text, problem = decode(data, name)
+    if problem:
+        return [], problem
+    if text.strip() == "":
+        return [], Problem(name, "the file is empty")
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        return list(reader), None
+    except csv.Error as exc:
+        what = (f"a cell is longer than {MAX_CELL_CHARS:,} characters" if "field larger" in str(exc)
+                else f"it is not well-formed CSV ({exc}; a stray or unclosed quote?)")
+        return [], Problem(name, what, row=reader.line_num)
+
+
+def _excel_text(value: Any) -> str:
+    """A cell as the text a CSV export of it would hold: whole numbers without ``.0``, dates
+    as YYYY-MM-DD, empty cells empty."""
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+#: Bounds of a spreadsheet read (an .xlsx is compressed, so its size on disk bounds nothing):
+#: rows below the header, columns and cells read, the bytes its parts declare once unpacked,
+#: and the empty rows after which reading stops (anything further down is not data).
+MAX_ROWS = 100_000
+MAX_COLUMNS = 50
+MAX_CELLS = 1_000_000
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+EMPTY_STRETCH = 1_000
+
+
+def _unpacked_size_problem(path: Path, name: str) -> Problem | None:
+    """The problem with a workbook whose parts declare more than ``MAX_UNPACKED_BYTES`` once
+    unpacked (zipfile reads no more than a part declares, so the declaration bounds the work)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return Problem(name, f"cannot be read as an Excel workbook (.xlsx): {str(exc)[:120]}")
+    if unpacked > MAX_UNPACKED_BYTES:
+        return Problem(name, f"unpacks to {unpacked:,} bytes, above the limit of "
+                             f"{MAX_UNPACKED_BYTES:,} bytes for a workbook")
+    return None
+
+
+def _formula_problem(shown: str, cell, number: int, header: list[str]) -> Problem:
+    """A formula cell, refused: nothing here calculates formulas, and the result a workbook saved
+    with one may be stale (a program that writes workbooks need not recalculate them)."""
+    from openpyxl.utils import get_column_letter
+
+    letter = get_column_letter(cell.column)
+    i = cell.column - 1
+    column = header[i] if number > 1 and i < len(header) and header[i].strip() else letter
+    formula = str(getattr(cell.value, "text", None) or cell.value)
+    return Problem(shown, f"cell {letter}{number} holds a formula ({short(formula)}); formulas "
+                          "are not calculated here and the result saved with one may be stale: "
+                          "paste the cells as values (形式を選択して貼り付け → 値) and save",
+                   row=number, column=column)
+
+
+def _bounded_sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
+    """The rows of worksheet ``ws`` as text, read in streaming mode and bounded: at most
+    ``MAX_COLUMNS`` columns (never padded to the width the sheet declares), ``MAX_ROWS`` rows
+    below the header and ``MAX_CELLS`` cells; reading stops after ``EMPTY_STRETCH`` empty rows.
+    A formula cell is a problem naming the cell (see :func:`_formula_problem`)."""
+    rows: list[list[str]] = []
+    problems: list[Problem] = []
+    empty_run = 0
+    width = 0  # the widest row so far, counted to its last non-empty cell
+    cells = 0
+    # one column more than the limit, to see a sheet that is too wide without reading it all
+    for number, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS + 1), start=1):
+        last = next((i for i in range(len(row) - 1, -1, -1) if row[i].value is not None), -1)
+        texts = []
+        for cell in row[:last + 1]:
+            if cell.data_type == "f":
+                problems.append(_formula_problem(shown, cell, number, rows[0] if rows else []))
+                texts.append("")
+            else:
+                texts.append(_excel_text(cell.value))
+        while texts and not texts[-1].strip():
+            texts.pop()
+        if not texts:
+            empty_run += 1
+            if empty_run >= EMPTY_STRETCH:
+                break  # past the data: the rest of a sheet's declared range is not read
+            rows.append([])
+            continue
+        empty_run = 0
+        if len(texts) > MAX_COLUMNS:
+            problems.append(Problem(shown, f"has data beyond column {MAX_COLUMNS}, the limit of "
+                                           "columns read from a sheet", row=number))
+            break
+        if number - 1 > MAX_ROWS:
+            problems.append(Problem(shown, f"has more than {MAX_ROWS:,} rows below the header, "
+                                           "the limit of rows read from a sheet", row=number))
+            break
+        width = max(width, len(texts))
+        cells += width
+        if cells > MAX_CELLS:
+            problems.append(Problem(shown, f"has more than {MAX_CELLS:,} cells, the limit of "
+                                           "cells read from a sheet", row=number))
+            break
+        rows.append(texts)
+    while rows and not rows[-1]:
+        rows.pop()
+    return [r + [""] * (width - len(r)) if r else r for r in rows], problems
+
+
+def _data_sheet(wb, dataset: str, name: str):
+    """``(sheet, hidden sheet titles, problem)``: the visible sheet named after ``dataset``, else
+    the only visible sheet (see :func:`excel_rows`)."""
+    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+    hidden = [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"]
+    named = [ws for ws in visible if ws.title == dataset]
+    if not named and len(visible) != 1:
+        listed = f" ({', '.join(repr(ws.title) for ws in visible)})" if visible else ""
+        hid = f"; hidden sheet(s) {', '.join(map(repr, hidden))} are never read" if hidden else ""
+        return None, hidden, Problem(name, f"has {len(visible)} visible sheet(s){listed} and "
+                                           f"none is named {dataset!r}: name the sheet to read "
+                                           f"after the dataset{hid}")
+    return (named[0] if named else visible[0]), hidden, None
+
+
+def excel_rows(path: Path, dataset: str, name: str
+               ) -> tuple[list[list[str]], str, list[Problem]]:
+    """The rows of the sheet of an Excel workbook that holds ``dataset``, read with openpyxl in
+    streaming mode and bounded (see :func:`_bounded_sheet_rows`), and the problems (the file
+    name in messages gains the sheet).
+
+    Which sheet: only visible sheets count. The visible sheet named after the dataset, else the
+    only visible sheet; hidden and very hidden sheets are never read, and a warning names them.
+    A formula cell is refused, naming the cell: its value is not calculated here.
+    """
+    from openpyxl import load_workbook
+
+    problem = _unpacked_size_problem(path, name)
+    if problem:
+        return [], name, [problem]
+    try:  # data_only=False: a formula is seen as a formula, not as the result last saved
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        return [], name, [Problem(name, f"cannot be read as an Excel workbook (.xlsx): "
+                                        f"{str(exc)[:120]}")]
+    try:
+        ws, hidden, problem = _data_sheet(wb, dataset, name)
+        if problem:
+            return [], name, [problem]
+        shown = f"{name} (sheet {ws.title!r})"
+        rows, problems = _bounded_sheet_rows(ws, shown)
+    finally:
+        wb.close()
+    if hidden:
+        problems.append(Problem(shown, f"hidden sheet(s) {', '.join(map(repr, hidden))} not "
+                                       "read: only visible sheets count", severity="warning"))
+    return rows, shown, problems
+
+
+def map_headers(header: list[str], schema: DatasetSchema) -> tuple[list[str], list[tuple[str, str]]]:
+    """A file's header with each column's Japanese label or declared alias replaced by the
+    column's name (compared after NFKC, spaces aside), and the ``(header, column)`` pairs so
+    renamed; a header that names no column is kept, to be reported as unexpected."""
+    known = schema.header_map()
+    out, renamed = [], []
+    for h in header:
+        col = known.get("".join(h.split()))
+        if col is None or col == h:
+            out.append(h)
+        else:
+            out.append(col)
+            renamed.append((h, col))
+    return out, renamed
+
+
+def header_renames(path: Path, schema: DatasetSchema) -> list[tuple[str, str]]:
+    """The headers of a user's file that name a column by its Japanese label or an alias, as
+    ``(header, column)``; only the header row is read. A file that cannot be read gives none
+    (its problems are :func:`read_table`'s to report)."""
+    path = Path(path)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return []
+        if path.suffix.lower() == ".xlsx":
+            if _unpacked_size_problem(path, str(path)):
+                return []
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True, data_only=False)
+            try:
+                ws, _, problem = _data_sheet(wb, schema.name, str(path))
+                if problem:
+                    return []
+                first = next(ws.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+            finally:
+                wb.close()
+            cells = [_excel_text(v) for v in first]
+        else:
+            text, problem = decode(path.read_bytes(), str(path))
+            if problem or not text.strip():
+                return []
+            cells = next(csv.reader(io.StringIO(text)), [])
+    except Exception:  # any unreadable file: read_table names its problem
+        return []
+    header = [unicodedata.normalize("NFKC", h).strip() for h in cells if h and h.strip()]
+    return map_headers(header, schema)[1]
+
+
+def short(raw: str, width: int = 60) -> str:
+    """A cell's text for a message: its repr, cut to ``width`` characters."""
+    text = repr(raw)
+    return text if len(text) <= width else text[: width - 2] + "…'"
+
+
+def shorten(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
