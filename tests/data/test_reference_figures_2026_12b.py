@@ -82,7 +82,8 @@ def test_every_sapporo_year_is_shipped_as_printed_and_adds_up():
     printed = table_rows(section("### 9.2", "### 9.3"))
     assert len(printed) == 11
     shipped = {int(r["fiscal_year"]): r for r in raw("sapporo_citizen_voices")}
-    columns = ("proposals", "requests", "complaints", "inquiries", "other_voices", "total_voices")
+    columns = ("proposal_voices", "request_voices", "complaint_voices", "inquiry_voices", "other_voices",
+               "total_voices")
     for cells in printed:
         fy = int(re.search(r"\((\d{4})\)", cells[0])[1])
         row = shipped.pop(fy)
