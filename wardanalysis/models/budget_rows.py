@@ -37,7 +37,9 @@ __all__ = [
     "key_part",
     "match_population",
     "mid_year",
+    "population_area",
     "population_date_text",
+    "population_flags",
     "populations",
     "quality_word",
     "review_rows",
@@ -143,7 +145,38 @@ AREA_EN = {"全区合計": "all wards", "1区当たり平均": "per-ward average
             "保土ケ谷区": "Hodogaya Ward", "戸塚区": "Totsuka Ward", "下京区": "Shimogyo Ward",
             "右京区": "Ukyo Ward", "中区": "Naka Ward", "川崎区": "Kawasaki Ward",
             "天竜区": "Tenryu Ward", "西区": "Nishi Ward", "鶴見区": "Tsurumi Ward",
-            "港北区": "Kohoku Ward", "青葉区": "Aoba Ward", "都筑区": "Tsuzuki Ward"}
+            "港北区": "Kohoku Ward", "青葉区": "Aoba Ward", "都筑区": "Tsuzuki Ward",
+            "港区": "Minato Ward"}
+#: Wards whose budgets are made per sub-area (地域) from a fiscal year on: a ward-level row from
+#: that year pairs with its 地域's population, never the whole ward's. Hamamatsu runs the
+#: 地域力向上事業 and its ward budget requests per 地域 inside 中央区 since 2024-01-01
+#: (public_figures_2026-12b.md 9.4; data/corrections.yml hamamatsu_chiiki_pairing).
+BUDGETS_BY_CHIIKI_FROM = {(HAMAMATSU, "中央区"): 2024}
+
+
+def population_area(r: dict[str, Any]) -> tuple[str | None, str]:
+    """The area whose population a budget row is divided by (the ward for a ward's row, the
+    whole city otherwise), or ``(None, reason)`` where no stored population is the right one."""
+    if r["scope"] != "ward":
+        return WHOLE_CITY, ""
+    since = BUDGETS_BY_CHIIKI_FROM.get((r["city_ja"], r["area_ja"]))
+    if since is not None and int(r["fiscal_year"]) >= since:
+        return None, "chiiki_population_needed"
+    return r["area_ja"], ""
+
+
+def population_flags(m: dict[str, Any] | None) -> tuple[str, ...]:
+    """Flags of a per-resident record: the gap in years between the population's date and the
+    middle of the budget's fiscal year (``population_gap_years=+0.417``), and
+    ``population_beyond_limit`` when it exceeds :data:`GAP_LIMIT_YEARS` or the population is
+    undated (``population_undated``), as the pages mark such rows."""
+    if m is None:
+        return ()
+    gap = m["population_gap_years"]
+    if pd.isna(gap):
+        return ("population_undated", "population_beyond_limit")
+    flags = (f"population_gap_years={gap:+.3f}",)
+    return flags + (("population_beyond_limit",) if abs(gap) > GAP_LIMIT_YEARS else ())
 
 
 def slug(text: str) -> str:

@@ -28,7 +28,10 @@ from .budget_rows import (
     catalogue_caveats,
     fmt_thousand,
     match_population,
+    mid_year,
+    population_area,
     population_date_text,
+    population_flags,
     slug,
 )
 
@@ -135,7 +138,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     for r in rows:
         if r["comparability_class"] != "a" or r["scope"] != "ward" or pd.isna(r["amount_thousand_yen"]):
             continue
-        m = match_population(pop, r["city_ja"], r["area_ja"], r["fiscal_year"])
+        m = match_population(pop, r["city_ja"], r["area_ja"], r["fiscal_year"]) if population_area(r)[0] else None
         if m is None or pd.isna(m["population_gap_years"]) or abs(m["population_gap_years"]) > GAP_LIMIT_YEARS:
             continue
         worst = max((r["budget_quality"], m["population_quality"]), key=lambda q: QUALITY_ORDER.get(q, 9))
@@ -179,11 +182,13 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     default = kum[~kum["set_names_inferred"]] if len(kum) else kum
     if len(default):
         default = default[default["as_of_date"] == default["as_of_date"].max()]
+        flags = population_flags({"population_gap_years":
+                                  (default["as_of_date"].iloc[0] - mid_year(kfy)).days / 365.25})
         est += [
             Estimate("budget.size.kumamoto.yen_per_capita_min", default["yen_per_capita"].min(),
-                     unit="yen per resident (equal split assumed)"),
+                     unit="yen per resident (equal split assumed)", flags=flags),
             Estimate("budget.size.kumamoto.yen_per_capita_max", default["yen_per_capita"].max(),
-                     unit="yen per resident (equal split assumed)"),
+                     unit="yen per resident (equal split assumed)", flags=flags),
         ]
     if table.empty and kum.empty:
         raise MissingDataError("ward_budgets/population: no class-(a) ward budget with a ward population "
@@ -283,8 +288,8 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
     """Class-(a) budgets per ward over fiscal years: Kumamoto's まちづくり推進経費 (every year of
     ``machizukuri_budget``, an equal split of the five-ward total, with yen per resident), and
     every other class-(a) series of ``ward_budgets`` (same city and area) with two or more fiscal
-    years: 鶴見区, Fukuoka (the 7-ward total ÷ 7, assumed equal), Nagoya (the same for each ward),
-    青葉区. A row with ``series_break_before`` starts a new segment: a segment is never joined to
+    years: 鶴見区, Nagoya (the same for each ward), 青葉区. (Fukuoka's FY2004–FY2006 rows are
+    class c since public_figures_2026-12b.md 9.4: ward-executed bureau budgets.) A row with ``series_break_before`` starts a new segment: a segment is never joined to
     the one before it, and ratios are computed within a segment only. Nominal yen: no deflator.
 
     Keys: ``budget.series.<city>.<area>.fy<first>_fy<last>.ratio`` — the last per-ward amount of a
