@@ -275,3 +275,22 @@ def test_hamamatsu_chuo_ward_from_fy2024_gets_no_per_resident_figure():
     as_of, persons = min(chuo, key=lambda p: abs((p[0] - _mid(2023)).days))
     np.testing.assert_allclose(before.estimate("budget.yen_per_capita.hamamatsu.chuo_ward.fy2023").value,
                                30000 * 1000 / persons, rtol=1e-12)
+
+
+def test_the_bases_caveat_gives_the_register_estimate_gap_of_the_data():
+    """The worked example of two bases (public_figures_2026-12b.md 9.4): the closest pair of one
+    area's register count and estimate, found here from the raw rows."""
+    dated = [r for r in POP if r["as_of_date"]]
+    pairs = [(abs((dt.date.fromisoformat(a["as_of_date"]) - dt.date.fromisoformat(b["as_of_date"])).days), a, b)
+             for a in dated if a["basis"] == "resident_register"
+             for b in dated if b["basis"] == "estimate"
+             and (a["city_ja"], a["area_ja"]) == (b["city_ja"], b["area_ja"])]
+    days, reg, est = min(pairs, key=lambda p: p[0])
+    assert days <= 62 and reg["area_ja"] == "天竜区"
+    share = _num(reg["population_persons"]) / _num(est["population_persons"]) - 1
+    res = W.ward_size_budgets()
+    text = next(c for c in res.caveats if "resident register" in c)
+    assert f"{100 * share:.1f}% more" in text
+    assert f"{int(_num(reg['population_persons'])):,}" in text and f"{int(_num(est['population_persons'])):,}" in text
+    ja = next(c for c in res.caveats_ja if "住民基本台帳" in c)
+    assert f"{100 * share:.1f}%多い" in ja

@@ -42,6 +42,7 @@ __all__ = [
     "population_flags",
     "populations",
     "quality_word",
+    "register_estimate_gap",
     "review_rows",
     "row_name",
     "slug",
@@ -117,6 +118,30 @@ def match_population(population: pd.DataFrame, city_ja: str, area_ja: str,
         "population_date_precision": r.get("date_precision", "day") if dated else "unknown",
         "population_looks_ahead": bool(dated and r["as_of_date"] > pd.Timestamp(end)),
     }
+
+
+def register_estimate_gap(population: pd.DataFrame, within_days: int = 62) -> dict[str, Any] | None:
+    """The worked example of two bases: the same area's resident-register count (住民基本台帳)
+    and population estimate (推計人口) dated within ``within_days`` of each other (the closest
+    pair), as ``{city_ja, city_en, area_ja, area_en, register, estimate, register_date,
+    estimate_date, share, quality}`` (``share``: register ÷ estimate − 1); None without one."""
+    pop = population[population["as_of_date"].notna()]
+    reg = pop[pop["basis"] == "resident_register"]
+    est = pop[pop["basis"] == "estimate"]
+    pairs = reg.merge(est, on=["city_ja", "area_ja"], suffixes=("_r", "_e"))
+    if pairs.empty:
+        return None
+    days = (pairs["as_of_date_r"] - pairs["as_of_date_e"]).abs().dt.days
+    pairs = pairs[days <= within_days].assign(_days=days)
+    if pairs.empty:
+        return None
+    r = pairs.sort_values("_days", kind="stable").iloc[0]
+    return {"city_ja": r["city_ja"], "city_en": r.get("city_en_r", ""), "area_ja": r["area_ja"],
+            "area_en": r.get("area_en_r", ""), "register": float(r["population_persons_r"]),
+            "estimate": float(r["population_persons_e"]), "register_date": r["as_of_date_r"],
+            "estimate_date": r["as_of_date_e"],
+            "share": float(r["population_persons_r"]) / float(r["population_persons_e"]) - 1,
+            "quality": max((r["quality_r"], r["quality_e"]), key=lambda q: QUALITY_ORDER.get(q, 9))}
 
 
 def population_date_text(as_of: Any, precision: str, lang: str) -> str:

@@ -17,6 +17,7 @@ from ..results import (
     Result,
     fmt,
 )
+from ..text.formats import fmt_pct
 from ..text.glossary import label
 from ..text.messages import message
 from .budget_rows import (
@@ -32,6 +33,7 @@ from .budget_rows import (
     population_area,
     population_date_text,
     population_flags,
+    register_estimate_gap,
     slug,
 )
 
@@ -193,10 +195,20 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     if table.empty and kum.empty:
         raise MissingDataError("ward_budgets/population: no class-(a) ward budget with a ward population "
                                "within two years, and no complete Kumamoto ward set")
+    bases = register_estimate_gap(pop)
+    bases_facts = {} if bases is None else {
+        "area_ja": f"{bases['city_ja']}{bases['area_ja']}", "area_en": f"{bases['city_en']} {bases['area_en']}",
+        "register": f"{bases['register']:,.0f}", "estimate": f"{bases['estimate']:,.0f}",
+        "register_date_ja": population_date_text(bases["register_date"], "day", "ja"),
+        "register_date_en": population_date_text(bases["register_date"], "day", "en"),
+        "estimate_date_ja": population_date_text(bases["estimate_date"], "day", "ja"),
+        "estimate_date_en": population_date_text(bases["estimate_date"], "day", "en"),
+        "share": fmt_pct(bases["share"]), "mark": bases["quality"]}
     caveats, caveats_ja = catalogue_caveats([
         (True, "budgets.caveat.equal_split", {}),
         (bool(len(kum) and kum["set_names_inferred"].any()), "budgets.caveat.inferred_names", {}),
         (True, "budgets.caveat.size_dates", {"limit": fmt(GAP_LIMIT_YEARS, 1)}),
+        (bases is not None, "budgets.caveat.bases", bases_facts),
         (bool(len(table) and (table["worst_quality"] != "O").any()), "budgets.caveat.non_official", {}),
     ])
     kum_cols = ["area_ja", "area_en", "population_persons", "population_as_of", "population_date_precision",
