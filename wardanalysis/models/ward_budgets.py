@@ -208,7 +208,8 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
         (True, "budgets.caveat.equal_split", {}),
         (bool(len(kum) and kum["set_names_inferred"].any()), "budgets.caveat.inferred_names", {}),
         (True, "budgets.caveat.size_dates", {"limit": fmt(GAP_LIMIT_YEARS, 1)}),
-        (bases is not None, "budgets.caveat.bases", bases_facts),
+        # (catalogue_caveats fills every template, so the example enters only when it exists)
+        *([(True, "budgets.caveat.bases", bases_facts)] if bases is not None else []),
         (bool(len(table) and (table["worst_quality"] != "O").any()), "budgets.caveat.non_official", {}),
     ])
     kum_cols = ["area_ja", "area_en", "population_persons", "population_as_of", "population_date_precision",
