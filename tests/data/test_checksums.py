@@ -30,6 +30,7 @@ def test_snapshots_match_shared_copies_when_present():
     pairs = {
         "snapshots/kumamoto_review_2024.txt": shared / "seed" / "000_96a0a3665d5a654c.txt",
         "snapshots/public_figures.md": shared / "reference" / "public_figures.md",
+        "snapshots/public_figures_2026-12b.md": shared / "reference" / "public_figures_2026-12b.md",
     }
     present = {k: v for k, v in pairs.items() if v.is_file()}
     if not present:

@@ -1,8 +1,8 @@
 """Every row built from public_figures.md carries provenance that can be checked against it.
 
 For each row of population, covid_measures, ward_budgets, ward_budget_shares and
-request_volume_changes: the quoted text appears verbatim in data/snapshots/public_figures.md, so
-does the address, the quality mark is one of O, N, W, B, C, and the number stored appears in the
+request_volume_changes: the quoted text appears verbatim in data/snapshots/public_figures.md or
+its companion public_figures_2026-12b.md (section 9), so does the address, the quality mark is one of O, N, W, B, C, and the number stored appears in the
 quote. Read independently of the loader where it matters: the raw CSV's quote is compared byte for
 byte; the loaded frame's (which the loader folds to Unicode NFKC) against the folded snapshot.
 """
@@ -20,7 +20,9 @@ import wardanalysis as wa
 from wardanalysis.paths import shipped_data_dir
 
 ROOT = shipped_data_dir()
-MD = (ROOT / "snapshots" / "public_figures.md").read_text(encoding="utf-8")
+# public_figures_2026-12b.md (section 9) numbers on from public_figures.md: a row may come from either
+MD = "\n".join((ROOT / "snapshots" / name).read_text(encoding="utf-8")
+               for name in ("public_figures.md", "public_figures_2026-12b.md"))
 REFERENCE_DATASETS = [
     "population",
     "covid_measures",

@@ -116,9 +116,10 @@ ASCII_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[-'’.][A-Za-z0-9]
 #: letters as the review prints them (R5, H29, R元, R6.3), the language switch (English), the
 #: package's own name and its files (wardanalysis, README, .ipynb, results.csv …), the
 #: section numbers of the public figures as published (1a, 3c), the
-#: library a method names (statsmodels) and proper names as published (なかのEYE).
+#: library a method names (statsmodels) and proper names as published (なかのEYE, Osaka's
+#: 区CM自由経費).
 JA_ALLOWED = {"GLM", "p", "t", "CSV", "FY", "O", "N", "W", "B", "C", "R", "H", "English",
-              "wardanalysis", "ipynb", "statsmodels", "EYE", "csv", "json", "xlsx", "README"}
+              "wardanalysis", "ipynb", "statsmodels", "EYE", "CM", "csv", "json", "xlsx", "README"}
 JA_ALLOWED_FORM = re.compile(r"(?:FY|[RH])\d+(?:\.\d+)?|\d+[a-d]|\d+(?:km|m|kg|h)|"
                              r"[\w-]+\.(?:csv|json|xlsx|ipynb|html)")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ヵヶ]+")

@@ -151,9 +151,9 @@ def test_series_ratios_within_segments():
                                t[2018] / t[2017], rtol=1e-12)
     np.testing.assert_allclose(res.estimate("budget.series.yokohama.tsurumi_ward.fy2019_fy2025.ratio").value,
                                t[2025] / t[2019], rtol=1e-12)
-    fukuoka = {int(r["fiscal_year"]): _num(r["amount_thousand_yen"]) for r in WB if r["city_ja"] == "福岡市"}
-    np.testing.assert_allclose(res.estimate("budget.series.fukuoka.all_wards.fy2004_fy2006.ratio").value,
-                               fukuoka[2006] / fukuoka[2004], rtol=1e-12)  # ÷ 7 cancels
+    # Fukuoka's FY2004–06 rows are ward-executed bureau budgets (class c): no series of class a
+    assert {r["comparability_class"] for r in WB if r["city_ja"] == "福岡市"} == {"c"}
+    assert not any(".fukuoka." in k for k in res.keys)
     nagoya = {int(r["fiscal_year"]): _num(r["amount_thousand_yen"]) for r in WB if r["city_ja"] == "名古屋市"}
     np.testing.assert_allclose(res.estimate("budget.series.nagoya.per_ward_average.fy2008_fy2009.ratio").value,
                                nagoya[2009] / nagoya[2008], rtol=1e-12)
@@ -174,3 +174,123 @@ def test_kumamoto_fy2021_per_resident_still_uses_the_2020_census():
                                150000 * 1000 / census, rtol=1e-12)
     t = res.table().set_index("fiscal_year")
     assert 732702 not in set(t["population_persons"])
+
+
+# ------------------------------------------------------------------ public_figures_2026-12b.md, 9.4–9.5
+
+
+def _gap_years(as_of: dt.date, fy: int) -> float:
+    return (as_of - _mid(fy)).days / 365.25
+
+
+@pytest.mark.parametrize(("key", "area", "fy", "as_of", "beyond"), [
+    ("budget.yen_per_capita.kawasaki.miyamae_ward.fy2025", "宮前区", 2025, dt.date(2010, 10, 1), True),
+    ("budget.yen_per_capita.kawasaki.takatsu_ward.fy2025", "高津区", 2025, dt.date(2010, 10, 1), True),
+    ("budget.yen_per_capita.yokohama.nishi_ward.fy2021", "西区", 2021, dt.date(2020, 10, 1), False),
+    ("budget.yen_per_capita.yokohama.tsurumi_ward.fy2017", "鶴見区", 2017, dt.date(2020, 10, 1), True),
+])
+def test_per_resident_records_carry_the_population_gap(cities, key, area, fy, as_of, beyond):
+    """The record of a per-resident figure says how far its population is from the budget year
+    and whether that is beyond the comparable limit (2 years), as the page does."""
+    city = {"kawasaki": "川崎市", "yokohama": "横浜市"}[key.split(".")[2]]
+    # the nearest dated population of the ward to the middle of the budget year
+    assert min(_ward_population(city, area), key=lambda p: abs((p[0] - _mid(fy)).days))[0] == as_of
+    flags = cities.estimate(key).flags
+    assert f"population_gap_years={_gap_years(as_of, fy):+.3f}" in flags
+    assert ("population_beyond_limit" in flags) is beyond is (abs(_gap_years(as_of, fy)) > 2)
+
+
+def test_an_undated_population_is_flagged_beyond_the_limit(cities):
+    naka = [r for r in POP if r["city_ja"] == "横浜市" and r["area_ja"] == "中区"]
+    assert naka and all(not r["as_of_date"] for r in naka)
+    flags = cities.estimate("budget.yen_per_capita.yokohama.naka_ward.fy2018").flags
+    assert set(flags) == {"population_undated", "population_beyond_limit"}
+
+
+def test_every_per_resident_record_agrees_with_the_page_on_the_limit(cities):
+    t = cities.table()
+    shown = t[(t["comparability_class"] == "a") & t["included"]]
+    records = [e for e in cities.estimates if e.key.startswith("budget.yen_per_capita.")]
+    assert len(records) == len(shown)
+    beyond = {e.key for e in records if "population_beyond_limit" in e.flags}
+    assert len(beyond) == int((~shown["population_within_limit"]).sum())
+    assert all(any(f.startswith("population_gap_years=") or f == "population_undated" for f in e.flags)
+               for e in records)
+
+
+def test_fukuoka_leaves_the_class_a_comparison_and_osaka_minato_enters_it(cities):
+    assert not any(".fukuoka." in k for k in cities.keys)
+    t = cities.table()
+    assert set(t.loc[t["city_ja"] == "福岡市", "comparability_class"]) == {"c"}
+    minato = [r for r in WB if r["area_ja"] == "港区" and r["comparability_class"] == "a"]
+    assert len(minato) == 1
+    assert cities.estimate("budget.per_ward_thousand_yen.osaka.minato_ward.fy2024").value == _num(
+        minato[0]["amount_thousand_yen"])
+    # no 港区 population is stored: no per-resident figure
+    assert not any(r["area_ja"] == "港区" for r in POP)
+    assert "budget.yen_per_capita.osaka.minato_ward.fy2024" not in cities.keys
+    # the ranking among official class-(a) rows, recounted from the raw file
+    _, total, wards = _kumamoto_latest()
+    kumamoto = total / wards
+    official = []
+    for r in WB:
+        if r["comparability_class"] != "a" or r["quality"] != "O" or r["city_ja"] == "熊本市":
+            continue
+        amount = _num(r["amount_thousand_yen"])
+        if r["scope"] == "all_wards":
+            if not r["wards_covered"]:
+                continue
+            amount /= int(r["wards_covered"])
+        official.append(amount)
+    assert cities.facts["rank_n"] == len(official)
+    assert cities.facts["rank_above"] == sum(v > kumamoto for v in official)
+    assert cities.facts["rank_below"] == sum(v < kumamoto for v in official)
+
+
+def test_hamamatsu_chuo_ward_from_fy2024_gets_no_per_resident_figure():
+    """From FY2024 a 中央区 budget is made per 地域; no 地域 population exists, so none is divided
+    by all of 中央区. The same row dated FY2023 is divided by 中央区's nearest population."""
+    import pandas as pd
+
+    import wardanalysis as wa
+
+    wb = wa.load("ward_budgets")
+
+    def plus(fy: int) -> pd.DataFrame:
+        row = {c: wb[c].iloc[0] for c in wb.columns}
+        row.update(city_ja="浜松市", city_en="Hamamatsu", area_ja="中央区", programme_ja="地域力向上事業（中地域）",
+                   programme_en="community-strength programme (Naka area)", fiscal_year=fy,
+                   amount_thousand_yen=30000.0, scope="ward", wards_covered=1,
+                   comparability_class="a", quality="O")
+        return pd.concat([wb, pd.DataFrame([row])], ignore_index=True)
+
+    after = B.cross_city_budgets(ward_budgets=plus(2025))
+    row = after.table().query("city_ja == '浜松市' and area_ja == '中央区'").iloc[0]
+    assert row["exclusion_reason"] == "chiiki_population_needed" and not row["included"]
+    assert "budget.yen_per_capita.hamamatsu.chuo_ward.fy2025" not in after.keys
+    assert "budget.per_ward_thousand_yen.hamamatsu.chuo_ward.fy2025" in after.keys
+    assert not (W.ward_size_budgets(ward_budgets=plus(2025)).data["area_ja"] == "中央区").any()
+    before = B.cross_city_budgets(ward_budgets=plus(2023))
+    chuo = _ward_population("浜松市", "中央区")
+    as_of, persons = min(chuo, key=lambda p: abs((p[0] - _mid(2023)).days))
+    np.testing.assert_allclose(before.estimate("budget.yen_per_capita.hamamatsu.chuo_ward.fy2023").value,
+                               30000 * 1000 / persons, rtol=1e-12)
+
+
+def test_the_bases_caveat_gives_the_register_estimate_gap_of_the_data():
+    """The worked example of two bases (public_figures_2026-12b.md 9.4): the closest pair of one
+    area's register count and estimate, found here from the raw rows."""
+    dated = [r for r in POP if r["as_of_date"]]
+    pairs = [(abs((dt.date.fromisoformat(a["as_of_date"]) - dt.date.fromisoformat(b["as_of_date"])).days), a, b)
+             for a in dated if a["basis"] == "resident_register"
+             for b in dated if b["basis"] == "estimate"
+             and (a["city_ja"], a["area_ja"]) == (b["city_ja"], b["area_ja"])]
+    days, reg, est = min(pairs, key=lambda p: p[0])
+    assert days <= 62 and reg["area_ja"] == "天竜区"
+    share = _num(reg["population_persons"]) / _num(est["population_persons"]) - 1
+    res = W.ward_size_budgets()
+    text = next(c for c in res.caveats if "resident register" in c)
+    assert f"{100 * share:.1f}% more" in text
+    assert f"{int(_num(reg['population_persons'])):,}" in text and f"{int(_num(est['population_persons'])):,}" in text
+    ja = next(c for c in res.caveats_ja if "住民基本台帳" in c)
+    assert f"{100 * share:.1f}%多い" in ja

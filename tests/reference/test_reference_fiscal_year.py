@@ -117,3 +117,24 @@ def test_funnel_shares_and_budget(needs, civil, budget, population, ref):
     assert (e.value, e.ci_low, e.ci_high) == (
         pytest.approx(ratio, rel=REL), pytest.approx(lo, rel=REL), pytest.approx(hi, rel=REL))
     assert e.flags == ("poisson_only",)
+
+
+@pytest.mark.parametrize("fy", [2013, 2019, 2024])
+def test_the_per_resident_record_carries_its_population_gap(fy):
+    """With the shipped data: the population is the latest whole-city figure dated no later than
+    the end of the year, read here from the raw file; the record's flags give its distance from
+    the middle of the year and mark it beyond the 2-year limit."""
+    import csv
+    import datetime as dt
+
+    from wardanalysis.paths import shipped_data_dir
+
+    with open(shipped_data_dir() / "raw" / "population.csv", encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["city_ja"] == "熊本市" and r["area_ja"] == "市全体"
+                and r["as_of_date"] and r["set_names_inferred"] == "false"]
+    end, mid = dt.date(fy + 1, 3, 31), dt.date(fy, 10, 1)
+    as_of = max(d for d in (dt.date.fromisoformat(r["as_of_date"]) for r in rows) if d <= end)
+    gap = (as_of - mid).days / 365.25
+    e = next(e for e in fiscal_year_report(fy).estimates if e.key == "fy.budget_yen_per_capita")
+    assert f"population_gap_years={gap:+.3f}" in e.flags
+    assert ("population_beyond_limit" in e.flags) is (abs(gap) > 2)

@@ -38,9 +38,12 @@ __all__ = [
     "key_part",
     "match_population",
     "mid_year",
+    "population_area",
     "population_date_text",
+    "population_flags",
     "populations",
     "quality_word",
+    "register_estimate_gap",
     "review_rows",
     "row_name",
     "row_named",
@@ -119,6 +122,30 @@ def match_population(population: pd.DataFrame, city_ja: str, area_ja: str,
     }
 
 
+def register_estimate_gap(population: pd.DataFrame, within_days: int = 62) -> dict[str, Any] | None:
+    """The worked example of two bases: the same area's resident-register count (住民基本台帳)
+    and population estimate (推計人口) dated within ``within_days`` of each other (the closest
+    pair), as ``{city_ja, city_en, area_ja, area_en, register, estimate, register_date,
+    estimate_date, share, quality}`` (``share``: register ÷ estimate − 1); None without one."""
+    pop = population[population["as_of_date"].notna()]
+    reg = pop[pop["basis"] == "resident_register"]
+    est = pop[pop["basis"] == "estimate"]
+    pairs = reg.merge(est, on=["city_ja", "area_ja"], suffixes=("_r", "_e"))
+    if pairs.empty:
+        return None
+    days = (pairs["as_of_date_r"] - pairs["as_of_date_e"]).abs().dt.days
+    pairs = pairs[days <= within_days].assign(_days=days)
+    if pairs.empty:
+        return None
+    r = pairs.sort_values("_days", kind="stable").iloc[0]
+    return {"city_ja": r["city_ja"], "city_en": r.get("city_en_r", ""), "area_ja": r["area_ja"],
+            "area_en": r.get("area_en_r", ""), "register": float(r["population_persons_r"]),
+            "estimate": float(r["population_persons_e"]), "register_date": r["as_of_date_r"],
+            "estimate_date": r["as_of_date_e"],
+            "share": float(r["population_persons_r"]) / float(r["population_persons_e"]) - 1,
+            "quality": max((r["quality_r"], r["quality_e"]), key=lambda q: QUALITY_ORDER.get(q, 9))}
+
+
 def population_date_text(as_of: Any, precision: str, lang: str) -> str:
     """A population date as precise as its source: ``2024年1月`` for a month-only figure."""
     if as_of is None or pd.isna(as_of):
@@ -145,7 +172,38 @@ AREA_EN = {"全区合計": "all wards", "1区当たり平均": "per-ward average
             "保土ケ谷区": "Hodogaya Ward", "戸塚区": "Totsuka Ward", "下京区": "Shimogyo Ward",
             "右京区": "Ukyo Ward", "中区": "Naka Ward", "川崎区": "Kawasaki Ward",
             "天竜区": "Tenryu Ward", "西区": "Nishi Ward", "鶴見区": "Tsurumi Ward",
-            "港北区": "Kohoku Ward", "青葉区": "Aoba Ward", "都筑区": "Tsuzuki Ward"}
+            "港北区": "Kohoku Ward", "青葉区": "Aoba Ward", "都筑区": "Tsuzuki Ward",
+            "港区": "Minato Ward"}
+#: Wards whose budgets are made per sub-area (地域) from a fiscal year on: a ward-level row from
+#: that year pairs with its 地域's population, never the whole ward's. Hamamatsu runs the
+#: 地域力向上事業 and its ward budget requests per 地域 inside 中央区 since 2024-01-01
+#: (public_figures_2026-12b.md 9.4; data/corrections.yml hamamatsu_chiiki_pairing).
+BUDGETS_BY_CHIIKI_FROM = {(HAMAMATSU, "中央区"): 2024}
+
+
+def population_area(r: dict[str, Any]) -> tuple[str | None, str]:
+    """The area whose population a budget row is divided by (the ward for a ward's row, the
+    whole city otherwise), or ``(None, reason)`` where no stored population is the right one."""
+    if r["scope"] != "ward":
+        return WHOLE_CITY, ""
+    since = BUDGETS_BY_CHIIKI_FROM.get((r["city_ja"], r["area_ja"]))
+    if since is not None and int(r["fiscal_year"]) >= since:
+        return None, "chiiki_population_needed"
+    return r["area_ja"], ""
+
+
+def population_flags(m: dict[str, Any] | None) -> tuple[str, ...]:
+    """Flags of a per-resident record: the gap in years between the population's date and the
+    middle of the budget's fiscal year (``population_gap_years=+0.417``), and
+    ``population_beyond_limit`` when it exceeds :data:`GAP_LIMIT_YEARS` or the population is
+    undated (``population_undated``), as the pages mark such rows."""
+    if m is None:
+        return ()
+    gap = m["population_gap_years"]
+    if pd.isna(gap):
+        return ("population_undated", "population_beyond_limit")
+    flags = (f"population_gap_years={gap:+.3f}",)
+    return flags + (("population_beyond_limit",) if abs(gap) > GAP_LIMIT_YEARS else ())
 
 
 def slug(text: str) -> str:

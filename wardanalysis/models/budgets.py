@@ -57,6 +57,8 @@ from .budget_rows import (
     fmt_thousand,
     key_part,
     match_population,
+    population_area,
+    population_flags,
     populations,
     row_name,
     row_named,
@@ -161,13 +163,15 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     table.loc[gap, "step_thousand_yen"] = np.nan
     last = table.iloc[-1]
     est = [
-        Estimate("budget.kumamoto_yen_per_capita", last["yen_per_capita"], unit="yen per resident"),
+        Estimate("budget.kumamoto_yen_per_capita", last["yen_per_capita"], unit="yen per resident",
+                 flags=population_flags(last.to_dict())),
         Estimate("budget.kumamoto_total_thousand_yen", last["budget_thousand_yen"], unit="thousand yen"),
         Estimate("budget.kumamoto_per_ward_thousand_yen", last["per_ward_thousand_yen"],
                  unit="thousand yen per ward (equal split assumed)"),
     ]
     est += [Estimate(f"budget.kumamoto_yen_per_capita.fy{r.fiscal_year}", r.yen_per_capita,
-                     unit="yen per resident") for r in table.itertuples(index=False)]
+                     unit="yen per resident", flags=population_flags(r._asdict()))
+            for r in table.itertuples(index=False)]
     used = table.drop_duplicates("population_as_of")
     kpop = pop[(pop["city_ja"] == KUMAMOTO) & (pop["area_ja"] == WHOLE_CITY)]["population_persons"]
     spread = (kpop.max() - kpop.min()) / kpop.min() if len(kpop) > 1 else 0.0
@@ -310,10 +314,10 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         elif pd.isna(r["amount_thousand_yen"]):
             reason = "no_amount"
         else:
-            area = r["area_ja"] if r["scope"] == "ward" else WHOLE_CITY
-            m = match_population(pop, r["city_ja"], area, r["fiscal_year"])
+            area, reason = population_area(r)
+            m = match_population(pop, r["city_ja"], area, r["fiscal_year"]) if area else None
             if m is None:
-                reason = "no_population"
+                reason = reason or "no_population"
             elif r["scope"] == "per_ward_average" and pd.isna(r["wards_covered"]):
                 reason, m = "wards_not_given", None
         mult = float(r["wards_covered"]) if m is not None and r["scope"] == "per_ward_average" else 1.0
@@ -335,17 +339,18 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     table["amount_oku_yen"] = table["amount_thousand_yen"] / 1e5
     est, seen = [], set()
 
-    def add(prefix: str, r: Any, value: float, unit: str) -> None:
+    def add(prefix: str, r: Any, value: float, unit: str, flags: tuple[str, ...] = ()) -> None:
         key = f"{prefix}.{slug(r.city_en)}.{key_part(r)}.fy{r.fiscal_year}"
         base_key, n = key, 2
         while key in seen:
             key, n = f"{base_key}.{n}", n + 1
         seen.add(key)
-        est.append(Estimate(key, value, unit=unit))
+        est.append(Estimate(key, value, unit=unit, flags=flags))
 
     a = table[table["comparability_class"] == "a"]
     for r in a[a["included"]].itertuples(index=False):
-        add("budget.yen_per_capita", r, r.yen_per_capita, "yen per resident")
+        add("budget.yen_per_capita", r, r.yen_per_capita, "yen per resident",
+            population_flags(r._asdict()))
     for r in a[a["amount_per_ward_thousand_yen"].notna()].itertuples(index=False):
         add("budget.per_ward_thousand_yen", r, r.amount_per_ward_thousand_yen,
             "thousand yen per ward" + (" (equal split assumed)" if r.per_ward_is_equal_split else ""))

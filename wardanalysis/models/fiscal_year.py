@@ -440,7 +440,8 @@ def fiscal_year_report(
             Estimate("fy.budget_thousand_yen", r["budget_thousand_yen"], unit="thousand yen"),
             Estimate("fy.budget_per_ward_thousand_yen", r["per_ward_thousand_yen"],
                      unit="thousand yen per ward (equal split assumed)"),
-            Estimate("fy.budget_yen_per_capita", r["yen_per_capita"], unit="yen per resident"),
+            Estimate("fy.budget_yen_per_capita", r["yen_per_capita"], unit="yen per resident",
+                     flags=kb.estimate(f"budget.kumamoto_yen_per_capita.fy{fy}").flags),
         ]
         basis = str(r["population_basis"])
         facts.update(budget_total=Yen(1000 * r["budget_thousand_yen"]),

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import MissingDataError
 from ..results import Estimate, Joined, Named, Result, Said, fmt
+from ..text.formats import fmt_pct
 from ..text.glossary import label
 from ..text.messages import message
 from .budget_rows import (
@@ -25,7 +26,11 @@ from .budget_rows import (
     catalogue_caveats,
     fmt_thousand,
     match_population,
+    mid_year,
+    population_area,
     population_date_text,
+    population_flags,
+    register_estimate_gap,
     slug,
 )
 
@@ -114,7 +119,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     for r in rows:
         if r["comparability_class"] != "a" or r["scope"] != "ward" or pd.isna(r["amount_thousand_yen"]):
             continue
-        m = match_population(pop, r["city_ja"], r["area_ja"], r["fiscal_year"])
+        m = match_population(pop, r["city_ja"], r["area_ja"], r["fiscal_year"]) if population_area(r)[0] else None
         if m is None or pd.isna(m["population_gap_years"]) or abs(m["population_gap_years"]) > GAP_LIMIT_YEARS:
             continue
         worst = max((r["budget_quality"], m["population_quality"]), key=lambda q: QUALITY_ORDER.get(q, 9))
@@ -158,11 +163,13 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     default = kum[~kum["set_names_inferred"]] if len(kum) else kum
     if len(default):
         default = default[default["as_of_date"] == default["as_of_date"].max()]
+        flags = population_flags({"population_gap_years":
+                                  (default["as_of_date"].iloc[0] - mid_year(kfy)).days / 365.25})
         est += [
             Estimate("budget.size.kumamoto.yen_per_capita_min", default["yen_per_capita"].min(),
-                     unit="yen per resident (equal split assumed)"),
+                     unit="yen per resident (equal split assumed)", flags=flags),
             Estimate("budget.size.kumamoto.yen_per_capita_max", default["yen_per_capita"].max(),
-                     unit="yen per resident (equal split assumed)"),
+                     unit="yen per resident (equal split assumed)", flags=flags),
         ]
     if table.empty and kum.empty:
         raise MissingDataError("ward_budgets/population: no class-(a) ward budget with a ward population "
@@ -181,10 +188,19 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
             "low": float(got["budget.size.kumamoto.yen_per_capita_min"].value),
             "high": float(got["budget.size.kumamoto.yen_per_capita_max"].value),
             "date": PopulationDate(latest["population_as_of"].iloc[0], "day")}))
+    bases = register_estimate_gap(pop)
+    bases_facts = {} if bases is None else {
+        "area": Named(f"{bases['city_ja']}{bases['area_ja']}", f"{bases['city_en']} {bases['area_en']}"),
+        "register": f"{bases['register']:,.0f}", "estimate": f"{bases['estimate']:,.0f}",
+        "register_date": PopulationDate(bases["register_date"], "day"),
+        "estimate_date": PopulationDate(bases["estimate_date"], "day"),
+        "share": fmt_pct(bases["share"]), "mark": bases["quality"]}
     caveat_keys = catalogue_caveats([
         (True, "budgets.caveat.equal_split", {}),
         (bool(len(kum) and kum["set_names_inferred"].any()), "budgets.caveat.inferred_names", {}),
         (True, "budgets.caveat.size_dates", {"limit": fmt(GAP_LIMIT_YEARS, 1)}),
+        # (catalogue_caveats fills every template, so the example enters only when it exists)
+        *([(True, "budgets.caveat.bases", bases_facts)] if bases is not None else []),
         (bool(len(table) and (table["worst_quality"] != "O").any()), "budgets.caveat.non_official", {}),
     ])
     kum_cols = ["area_ja", "area_en", "population_persons", "population_as_of", "population_date_precision",
@@ -252,8 +268,8 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
     """Class-(a) budgets per ward over fiscal years: Kumamoto's まちづくり推進経費 (every year of
     ``machizukuri_budget``, an equal split of the five-ward total, with yen per resident), and
     every other class-(a) series of ``ward_budgets`` (same city and area) with two or more fiscal
-    years: 鶴見区, Fukuoka (the 7-ward total ÷ 7, assumed equal), Nagoya (the same for each ward),
-    青葉区. A row with ``series_break_before`` starts a new segment: a segment is never joined to
+    years: 鶴見区, Nagoya (the same for each ward), 青葉区. (Fukuoka's FY2004–FY2006 rows are
+    class c since public_figures_2026-12b.md 9.4: ward-executed bureau budgets.) A row with ``series_break_before`` starts a new segment: a segment is never joined to
     the one before it, and ratios are computed within a segment only. Nominal yen: no deflator.
 
     Keys: ``budget.series.<city>.<area>.fy<first>_fy<last>.ratio`` — the last per-ward amount of a
