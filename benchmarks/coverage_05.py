@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 #: The code whose behaviour the result describes: the city and ward models, the simulator and
 #: the statistics they use (a change to any of them makes the result stale).
-CODE = ("wardanalysis/models/monthly.py", "wardanalysis/models/ward_panel.py",
+CODE = ("wardanalysis/models/monthly.py", "wardanalysis/models/ward_monthly.py",
         "wardanalysis/models/simulate.py", "wardanalysis/stats/intervals.py",
         "wardanalysis/stats/glm.py", "wardanalysis/stats/cluster.py")
 EFFECTS = (0.7, 1.0)
@@ -86,7 +86,7 @@ def _chunk(args: tuple[str, int, int, int]) -> list[dict]:
     from wardanalysis.models import monthly as Mo
     from wardanalysis.models import simulate as S
     from wardanalysis.models.periods import CovidPeriod
-    from wardanalysis.models.ward_panel import ward_estimates
+    from wardanalysis.models.ward_monthly import ward_estimates
 
     warnings.simplefilter("ignore")
     scenario, seed, first, last = args

@@ -153,7 +153,7 @@ def test_series_ratios_within_segments():
                                t[2025] / t[2019], rtol=1e-12)
     # Fukuoka's FY2004–06 rows are ward-executed bureau budgets (class c): no series of class a
     assert {r["comparability_class"] for r in WB if r["city_ja"] == "福岡市"} == {"c"}
-    assert not any(".fukuoka." in k for k in res.keys)
+    assert not any(".fukuoka." in k for k in res.keys())
     nagoya = {int(r["fiscal_year"]): _num(r["amount_thousand_yen"]) for r in WB if r["city_ja"] == "名古屋市"}
     np.testing.assert_allclose(res.estimate("budget.series.nagoya.per_ward_average.fy2008_fy2009.ratio").value,
                                nagoya[2009] / nagoya[2008], rtol=1e-12)
@@ -219,7 +219,7 @@ def test_every_per_resident_record_agrees_with_the_page_on_the_limit(cities):
 
 
 def test_fukuoka_leaves_the_class_a_comparison_and_osaka_minato_enters_it(cities):
-    assert not any(".fukuoka." in k for k in cities.keys)
+    assert not any(".fukuoka." in k for k in cities.keys())
     t = cities.table()
     assert set(t.loc[t["city_ja"] == "福岡市", "comparability_class"]) == {"c"}
     minato = [r for r in WB if r["area_ja"] == "港区" and r["comparability_class"] == "a"]
@@ -228,7 +228,7 @@ def test_fukuoka_leaves_the_class_a_comparison_and_osaka_minato_enters_it(cities
         minato[0]["amount_thousand_yen"])
     # no 港区 population is stored: no per-resident figure
     assert not any(r["area_ja"] == "港区" for r in POP)
-    assert "budget.yen_per_capita.osaka.minato_ward.fy2024" not in cities.keys
+    assert "budget.yen_per_capita.osaka.minato_ward.fy2024" not in cities.keys()
     # the ranking among official class-(a) rows, recounted from the raw file
     _, total, wards = _kumamoto_latest()
     kumamoto = total / wards
@@ -267,8 +267,8 @@ def test_hamamatsu_chuo_ward_from_fy2024_gets_no_per_resident_figure():
     after = B.cross_city_budgets(ward_budgets=plus(2025))
     row = after.table().query("city_ja == '浜松市' and area_ja == '中央区'").iloc[0]
     assert row["exclusion_reason"] == "chiiki_population_needed" and not row["included"]
-    assert "budget.yen_per_capita.hamamatsu.chuo_ward.fy2025" not in after.keys
-    assert "budget.per_ward_thousand_yen.hamamatsu.chuo_ward.fy2025" in after.keys
+    assert "budget.yen_per_capita.hamamatsu.chuo_ward.fy2025" not in after.keys()
+    assert "budget.per_ward_thousand_yen.hamamatsu.chuo_ward.fy2025" in after.keys()
     assert not (W.ward_size_budgets(ward_budgets=plus(2025)).data["area_ja"] == "中央区").any()
     before = B.cross_city_budgets(ward_budgets=plus(2023))
     chuo = _ward_population("浜松市", "中央区")
@@ -292,5 +292,5 @@ def test_the_bases_caveat_gives_the_register_estimate_gap_of_the_data():
     text = next(c for c in res.caveats if "resident register" in c)
     assert f"{100 * share:.1f}% more" in text
     assert f"{int(_num(reg['population_persons'])):,}" in text and f"{int(_num(est['population_persons'])):,}" in text
-    ja = next(c for c in res.caveats_ja if "住民基本台帳" in c)
+    ja = next(c for c in res.caveat_list("ja") if "住民基本台帳" in c)
     assert f"{100 * share:.1f}%多い" in ja

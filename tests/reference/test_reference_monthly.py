@@ -16,9 +16,9 @@ from wardanalysis.data import inputs
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo
 from wardanalysis.models import simulate
+from wardanalysis.models.handling_time import time_to_handling
 from wardanalysis.models.periods import CovidPeriod
-from wardanalysis.models.time_to_handling import time_to_handling
-from wardanalysis.models.ward_panel import ward_panel
+from wardanalysis.models.ward_monthly import ward_panel
 
 
 def _irls(y, X, iterations=100):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wardanalysis.models import monthly as Mo
-from wardanalysis.models.ward_panel import ward_panel
+from wardanalysis.models.ward_monthly import ward_panel
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULT = ROOT / "benchmarks" / "results" / "coverage_05.json"
@@ -34,10 +34,10 @@ def test_the_hash_covers_the_modules_that_hold_the_code_it_measures(load_benchma
     import inspect
 
     from wardanalysis import stats
-    from wardanalysis.models import simulate, ward_panel
+    from wardanalysis.models import simulate, ward_monthly
 
     bench = load_benchmark("coverage_05")
-    used = [Mo.city_estimates, ward_panel.ward_estimates, Mo.fit_all, stats.cluster_robust,
+    used = [Mo.city_estimates, ward_monthly.ward_estimates, Mo.fit_all, stats.cluster_robust,
             stats.fit_quasi_poisson, stats.fit_negative_binomial, stats.critical_value,
             stats.prediction_interval, simulate.simulate_counts]
     files = {Path(inspect.getsourcefile(f)).resolve().relative_to(ROOT).as_posix() for f in used}

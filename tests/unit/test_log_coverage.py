@@ -12,7 +12,8 @@ import wardanalysis as wa
 from wardanalysis.data import inputs
 from wardanalysis.errors import NotEstimableError
 from wardanalysis.models import extent as LC
-from wardanalysis.models import monthly as Mo
+from wardanalysis.models import monthly as Mm
+from wardanalysis.models import monthly_data as Mo
 from wardanalysis.models import simulate
 
 
@@ -57,7 +58,7 @@ def test_a_year_of_log_says_why_there_is_no_time_series(one_year):
     assert "12か月分（2023年度）" in ja and "36か月" in ja
     # the model itself refuses the same data, by the same constant
     with pytest.raises(NotEstimableError, match=f"at least {LC.MIN_MONTHS}"):
-        Mo.monthly_its(data.city)
+        Mm.monthly_its(data.city)
 
 
 def test_the_threshold_is_the_models():
@@ -72,10 +73,10 @@ def test_the_threshold_is_the_models():
         result = LC.log_coverage(data)
         assert result.series_estimable is estimable
         if estimable:
-            Mo.monthly_its(months, simulated=False)
+            Mm.monthly_its(months, simulated=False)
         else:
             with pytest.raises(NotEstimableError):
-                Mo.monthly_its(months, simulated=False)
+                Mm.monthly_its(months, simulated=False)
 
 
 def test_a_log_of_an_eighth_of_the_requests_says_so_in_the_summary(eighth):

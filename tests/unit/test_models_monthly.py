@@ -14,9 +14,9 @@ from wardanalysis.errors import NotEstimableError
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo
 from wardanalysis.models import simulate
-from wardanalysis.models.monthly_inputs import monthly_frame, monthly_inputs
-from wardanalysis.models.time_to_handling import time_to_handling
-from wardanalysis.models.ward_panel import ward_panel
+from wardanalysis.models.handling_time import time_to_handling
+from wardanalysis.models.monthly_data import monthly_frame, monthly_inputs
+from wardanalysis.models.ward_monthly import ward_panel
 
 
 @pytest.fixture(scope="module")

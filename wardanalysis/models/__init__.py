@@ -16,10 +16,10 @@
 - :mod:`.covid_exposure`: days under Kumamoto's COVID measures per fiscal year;
 - :mod:`.periods`: the COVID period (before, during, after), from the dataset ``covid_period``;
 - :mod:`.fiscal_year`: one fiscal year, from data up to that year only;
-- :mod:`.monthly_inputs`: a user's request log or monthly counts, or simulated ones;
+- :mod:`.monthly_data`: a user's request log or monthly counts, or simulated ones;
 - :mod:`.monthly`: the city's monthly interrupted time series;
-- :mod:`.ward_panel`: the five wards' monthly counts as a panel;
-- :mod:`.time_to_handling`: Kaplan–Meier time from receipt to handling;
+- :mod:`.ward_monthly`: the five wards' monthly counts as a panel;
+- :mod:`.handling_time`: Kaplan–Meier time from receipt to handling;
 - :mod:`.extent`: how many months a user's log covers and how much of the published
   requests it holds, before any monthly model runs;
 - :mod:`.design`: the design study, power of yearly, monthly and ward data (simulated);
@@ -59,9 +59,9 @@ _LAZY = {
     "fiscal_year_report": "fiscal_year",
     # monthly and request-level data (wardanalysis.data.inputs), and the design study
     "monthly_its": "monthly",
-    "ward_panel": "ward_panel",
-    "time_to_handling": "time_to_handling",
-    "monthly_inputs": "monthly_inputs",
+    "ward_panel": "ward_monthly",
+    "time_to_handling": "handling_time",
+    "monthly_inputs": "monthly_data",
     "log_coverage": "extent",
     "power_study": "design",
     # the COVID period and measures

@@ -53,7 +53,7 @@ class LogCoverageResult(Result):
 
 def log_coverage(data: Any, *, covid_start=None, covid_end=None,
                  data_dir=None) -> LogCoverageResult | None:
-    """The extent of a page's user data (a :class:`~wardanalysis.models.monthly.MonthlyInputs`):
+    """The extent of a page's user data (a :class:`~wardanalysis.models.monthly_data.MonthlyInputs`):
     the months it covers against :data:`MIN_MONTHS`, and its requests against the published
     table (``needs_reflection``, laid over by ``data_dir``). None for simulated data, which is
     made to match the published table and always spans seven fiscal years."""

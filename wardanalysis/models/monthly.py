@@ -11,8 +11,8 @@ the seven years are the real clusters. A Ljung–Box pre-test choosing Newey–W
 covered 86% in simulation and is gone; the Ljung–Box p-value stays as a diagnostic.
 
 ``benchmarks/coverage_05.py`` checks by simulation that these intervals (and the ward panel's,
-:mod:`.ward_panel`) cover what they claim; its committed result (:data:`COVERAGE_FILE`) decides
-what the page may call "detected". The inputs are :mod:`.monthly_inputs`'s; a result made from
+:mod:`.ward_monthly`) cover what they claim; its committed result (:data:`COVERAGE_FILE`) decides
+what the page may call "detected". The inputs are :mod:`.monthly_data`'s; a result made from
 simulated data says so in its title, text and records.
 """
 
@@ -37,7 +37,7 @@ from ..results import Estimate, Pct, Pvalue, Result, Said, Years, fmt
 from ..text.glossary import label
 from .covid_exposure import fit_exposure, restrictions, union_of
 from .extent import MIN_MONTHS, MIN_MONTHS_EACH_SIDE
-from .monthly_inputs import Simulated, monthly_frame
+from .monthly_data import Simulated, monthly_frame
 from .periods import CovidPeriod, covid_period
 
 __all__ = ["COVERAGE_FILE", "MonthlyFit", "MonthlyITSResult", "beside", "checked", "city_estimates",

@@ -17,7 +17,7 @@ from .. import stats
 from ..errors import MissingColumnError, NotEstimableError
 from ..results import Dates, Estimate, Pct, Result, Years, years_text
 from ..text.glossary import label
-from .monthly_inputs import Simulated
+from .monthly_data import Simulated
 
 __all__ = ["TimeToHandlingResult", "km_share_handled", "time_to_handling"]
 

@@ -29,7 +29,7 @@ from .monthly import (
     measured_coverage,
     monthly_design,
 )
-from .monthly_inputs import Simulated, monthly_frame
+from .monthly_data import Simulated, monthly_frame
 from .periods import covid_period
 
 __all__ = ["WARD_KEYS", "WardPanelResult", "ward_estimates", "ward_name", "ward_panel"]
