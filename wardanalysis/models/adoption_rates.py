@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingDataError, ZeroDenominatorError
-from ..results import POISSON_ONLY, Estimate, Named, Pvalue, Result, fmt, fmt_pct
+from ..results import POISSON_ONLY, Estimate, Named, Pvalue, Result, Yen, fmt, fmt_pct
 from ..text.glossary import label
 from . import _input
 from .budget_rows import (
@@ -269,8 +269,8 @@ def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
              "high": Named(fmt(hi / 1e8, 3), fmt(hi / 1e9, 3)),
              "per_low": Named(fmt(lo / n / 1e4, 3), fmt(lo / n / 1e6, 3)),
              "per_high": Named(fmt(hi / n / 1e4, 3), fmt(hi / n / 1e6, 3)),
-             "examples": len(amounts), "min": f"{amounts.min():,.0f}" if len(amounts) else "",
-             "max": f"{amounts.max():,.0f}" if len(amounts) else ""}
+             "examples": len(amounts), "min": Yen(1000 * amounts.min()) if len(amounts) else "",
+             "max": Yen(1000 * amounts.max()) if len(amounts) else ""}
     caveat_keys = [k for cond, k in ((approx, "budgets.cost.caveat_approximate"),
                                      (True, "budgets.cost.caveat_schemes"),
                                      (len(amounts) > 1, "budgets.cost.caveat_examples")) if cond]

@@ -39,6 +39,7 @@ from ..results import (
     Result,
     Said,
     Years,
+    Yen,
     fmt,
 )
 from ..text.glossary import label
@@ -47,6 +48,7 @@ from . import _input
 from .budget_rows import (
     BUDGET_COLUMNS,
     GAP_LIMIT_YEARS,
+    HAMAMATSU,
     KUMAMOTO,
     QUALITY_ORDER,
     WHOLE_CITY,
@@ -54,7 +56,6 @@ from .budget_rows import (
     PopulationDate,
     budget_rows,
     catalogue_caveats,
-    fmt_thousand,
     key_part,
     match_population,
     population_area,
@@ -178,7 +179,7 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     nonoff = sorted(set(used["population_quality"]) - {"O"})
     mismatch = table.loc[table["population_date_mismatch"], "fiscal_year"].tolist()
     recon = table[table["reconstruction_thousand_yen"] > 0]
-    recon_amounts = ", ".join(f"{v:,}" for v in sorted(set(recon["reconstruction_thousand_yen"])))
+    recon_amounts = _yen_list(sorted(set(recon["reconstruction_thousand_yen"])))
     caveat_keys = catalogue_caveats([
         (True, "budgets.kumamoto.caveat_equal_split", {}),
         (bool(mismatch), "budgets.kumamoto.caveat_no_population_in_year",
@@ -189,8 +190,8 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
          {"years": Years(recon["fiscal_year"].tolist()), "amounts": recon_amounts}),
         (True, "budgets.kumamoto.caveat_budgeted", {}),
     ])
-    facts = {"year": int(last["fiscal_year"]), "total": f"{int(last['budget_thousand_yen']):,}",
-             "per_ward": fmt_thousand(last["per_ward_thousand_yen"]), "yen": est[0],
+    facts = {"year": int(last["fiscal_year"]), "total": Yen(1000 * last["budget_thousand_yen"]),
+             "per_ward": Yen(1000 * last["per_ward_thousand_yen"]), "yen": est[0],
              "population": f"{int(last['population_persons']):,}",
              "date": PopulationDate(last["population_as_of"], last["population_date_precision"])}
     return KumamotoBudgetResult(
@@ -395,6 +396,8 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     inc = a[a["included"]]
     gaps = inc["population_gap_years"].abs()
     worst = inc.loc[gaps.idxmax()] if gaps.notna().any() else None
+    # Hamamatsu's figure as the review prints it (all wards), named in a caveat
+    hama_review = table[(table["city_ja"] == HAMAMATSU) & (table["area_ja"] == "全区合計")]
     caveat_keys: list[tuple[bool, str, dict[str, Any]]] = [
         (True, "budgets.caveat.definitions", {}),
         (True, "budgets.caveat.classes", {"n_other": int((table["comparability_class"] != "a").sum())}),
@@ -405,12 +408,13 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
           "row": row_named(worst) if worst is not None else ""}),
         (True, "budgets.caveat.equal_split", {}),
         (bool(a["is_approximate"].any()), "budgets.caveat.approximate", {}),
-        (True, "budgets.caveat.hamamatsu_review", {}),
+        (bool(len(hama_review)), "budgets.caveat.hamamatsu_review",
+         {"amount": _yen_list(hama_review["amount_thousand_yen"])}),
     ]
     f = facts
     text_keys = [Said("budgets.cross_city.per_ward", {
-        "kumamoto": fmt_thousand(k["amount_per_ward_thousand_yen"]), "year": int(k["fiscal_year"]),
-        "low": fmt_thousand(f["ward_low"]), "high": fmt_thousand(f["ward_high"]), "n": f["ward_n"]})]
+        "kumamoto": Yen(1000 * k["amount_per_ward_thousand_yen"]), "year": int(k["fiscal_year"]),
+        "low": Yen(1000 * f["ward_low"]), "high": Yen(1000 * f["ward_high"]), "n": f["ward_n"]})]
     if f["yen_n"]:
         text_keys.append(Said("budgets.cross_city.per_resident", {
             "kumamoto": float(k["yen_per_capita"]), "low": float(f["yen_low"]),
@@ -426,3 +430,11 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         data=table, facts=facts, text_keys=tuple(text_keys), method_key="budgets.method.cross_city",
         caveat_keys=catalogue_caveats(caveat_keys),
     )
+
+
+def _yen_list(thousands: Any) -> Named:
+    """Thousand-yen amounts as a reader says them (1億円, ¥100 million), listed in each
+    language's way."""
+    amounts = [Yen(1000 * float(v)) for v in thousands]
+    return Named("、".join(a.__lang_format__("", "ja") for a in amounts),
+                 ", ".join(a.__lang_format__("", "en") for a in amounts))

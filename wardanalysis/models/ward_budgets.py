@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import Estimate, Joined, Named, Result, Said, fmt
+from ..results import Estimate, Joined, Named, Result, Said, Yen, fmt
 from ..text.formats import fmt_pct
 from ..text.glossary import label
 from ..text.messages import message
@@ -24,7 +24,6 @@ from .budget_rows import (
     PopulationDate,
     budget_rows,
     catalogue_caveats,
-    fmt_thousand,
     match_population,
     mid_year,
     population_area,
@@ -183,7 +182,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     if len(kum):
         latest = kum[~kum["set_names_inferred"]]
         text_keys.append(Said("budgets.size.kumamoto", {
-            "per_ward": fmt_thousand(kum["amount_per_ward_thousand_yen"].iloc[0]),
+            "per_ward": Yen(1000 * kum["amount_per_ward_thousand_yen"].iloc[0]),
             "year": int(kum["fiscal_year"].iloc[0]),
             "low": float(got["budget.size.kumamoto.yen_per_capita_min"].value),
             "high": float(got["budget.size.kumamoto.yen_per_capita_max"].value),
@@ -323,8 +322,8 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
         r0, r1 = g.iloc[0], g.iloc[-1]
         segments.append(Said("budgets.over_time.segment", {
             "name": _series_name(r0), "first": int(r0["fiscal_year"]),
-            "last": int(r1["fiscal_year"]), "v0": fmt_thousand(r0["amount_per_ward_thousand_yen"]),
-            "v1": fmt_thousand(r1["amount_per_ward_thousand_yen"]),
+            "last": int(r1["fiscal_year"]), "v0": Yen(1000 * r0["amount_per_ward_thousand_yen"]),
+            "v1": Yen(1000 * r1["amount_per_ward_thousand_yen"]),
             "ratio": fmt(r1["amount_per_ward_thousand_yen"] / r0["amount_per_ward_thousand_yen"], 3)}))
     text_keys = [Said("budgets.over_time.lead", {"series": Joined(tuple(segments), "budgets.list_joiner")})]
     text_keys += [Said("budgets.over_time.break", {"name": _series_name(r), "year": int(r["fiscal_year"])})
