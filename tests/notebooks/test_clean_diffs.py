@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from wardanalysis import records
-from wardanalysis.batch.outputs import _csv_number
+from wardanalysis.site.results_files import _csv_number
 from wardanalysis.paths import notebooks_dir
 
 
