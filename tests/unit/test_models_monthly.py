@@ -211,3 +211,13 @@ def test_negative_binomial_at_the_boundary_is_reported_the_same_way_whatever_the
     assert "monthly.level_rr_nb" not in res.keys()
     assert "does not converge, so it gives no figure" in res.text("en")
     assert "収束しないため数値を示さない" in res.text("ja")
+
+
+def test_time_to_handling_of_one_year_names_it_once():
+    """A log of one fiscal year has no first and last year to compare: its sentence gives the
+    year's share once (it read "72.2% in FY2023 and 72.2% in FY2023")."""
+    log = simulate.simulate_request_log([2023], seed=3)
+    res = time_to_handling(log, simulated=True)
+    for lang, year in (("ja", "2023年度"), ("en", "FY2023")):
+        first_sentence = res.text(lang).split("。" if lang == "ja" else ". ")[0]
+        assert first_sentence.count(year) == 1, first_sentence

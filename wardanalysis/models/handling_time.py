@@ -127,7 +127,8 @@ def time_to_handling(log: pd.DataFrame, *, as_of=None, horizon: int = 90,
              "follow": int(last["min_follow_up_days"])}
     return TimeToHandlingResult(
         title_key="title_time_to_handling", estimates=tuple(est), n_obs=int(len(days)),
-        facts=facts, text_keys=("handling.text",), method_key="handling.method",
+        facts=facts, text_keys=("handling.text" if len(table) > 1 else "handling.text_one_year",),
+        method_key="handling.method",
         caveat_keys=tuple(keys), data=table,
         simulated=bool(simulated), as_of=cut.date(), horizon=horizon,
         curves=pd.concat(curves, ignore_index=True))
