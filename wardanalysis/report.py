@@ -400,13 +400,25 @@ def show(fig: Any, caption: str | None = None, alt: str | None = None, lang: str
     if caption is None:
         _display(fig)
     else:
-
+        if isinstance(caption, tuple) and not draws_intervals(fig):  # say only what it shows
+            caption = (caption[0], caption[1].replace(message("figure.interval_ci", lang), ""),
+                       caption[2])
         number = next(_FIGURE_NUMBERS)
         text = message("figure.caption", lang, number=number, title=caption[0],
                        interval=caption[1], source=caption[2]) if isinstance(
                            caption, tuple) else caption
         _show_html(figure_html(fig, text, alt or text, lang), text)
     plt.close(fig)
+
+
+def draws_intervals(fig: Any) -> bool:
+    """Whether a figure draws a band (a filled area between two curves) or whiskers (error
+    bars): only then may its caption say what they are."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.container import ErrorbarContainer
+
+    return any(isinstance(c, PolyCollection) for ax in fig.axes for c in ax.collections) or any(
+        isinstance(c, ErrorbarContainer) for ax in fig.axes for c in ax.containers)
 
 
 def caption_of(result: Any, lang: str) -> tuple[str, str, str]:

@@ -91,3 +91,22 @@ def test_a_share_in_a_column_named_like_a_year_is_never_printed_as_0():
     assert shares == ["17.5%", "39.2%"]
     assert this_year == ["650", "0.903"]
     assert table.iloc[:, 0].tolist() == ["2022", "2023"]
+
+
+def test_a_caption_speaks_of_intervals_only_where_the_chart_draws_them():
+    """Bars alone: no "bands and whiskers" in the caption; whiskers or a band: the caption says
+    what they are."""
+    import matplotlib.pyplot as plt
+
+    from wardanalysis.report import draws_intervals
+
+    fig, ax = plt.subplots()
+    ax.bar([1, 2], [3, 4])
+    assert not draws_intervals(fig)
+    ax.errorbar([1, 2], [3, 4], yerr=[0.5, 0.5])
+    assert draws_intervals(fig)
+    fig2, ax2 = plt.subplots()
+    ax2.plot([1, 2], [3, 4])
+    ax2.fill_between([1, 2], [2, 3], [4, 5])
+    assert draws_intervals(fig2)
+    plt.close("all")
