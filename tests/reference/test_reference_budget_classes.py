@@ -55,16 +55,25 @@ def cities():
     return B.cross_city_budgets()
 
 
+def _per_ward(r) -> float | None:
+    """A raw row's amount per ward (thousand yen): an all-wards total divided by the wards it
+    covers; None for a total whose wards are not given."""
+    amount = _num(r["amount_thousand_yen"])
+    if r["scope"] == "all_wards":
+        if not r["wards_covered"]:
+            return None
+        amount /= int(r["wards_covered"])
+    return amount
+
+
 def test_per_ward_amounts_of_every_class_a_row(cities):
     expected = {}
     for r in WB:
         if r["comparability_class"] != "a" or not r["amount_thousand_yen"]:
             continue
-        amount = _num(r["amount_thousand_yen"])
-        if r["scope"] == "all_wards":
-            if not r["wards_covered"]:
-                continue
-            amount /= int(r["wards_covered"])
+        amount = _per_ward(r)
+        if amount is None:
+            continue
         expected.setdefault((r["city_en"], r["fiscal_year"]), []).append(amount)
     got = {}
     for e in cities.estimates:
@@ -236,11 +245,9 @@ def test_fukuoka_leaves_the_class_a_comparison_and_osaka_minato_enters_it(cities
     for r in WB:
         if r["comparability_class"] != "a" or r["quality"] != "O" or r["city_ja"] == "熊本市":
             continue
-        amount = _num(r["amount_thousand_yen"])
-        if r["scope"] == "all_wards":
-            if not r["wards_covered"]:
-                continue
-            amount /= int(r["wards_covered"])
+        amount = _per_ward(r)
+        if amount is None:
+            continue
         official.append(amount)
     assert cities.facts["rank_n"] == len(official)
     assert cities.facts["rank_above"] == sum(v > kumamoto for v in official)
