@@ -55,8 +55,6 @@ def _outputs(ws: Workspace) -> dict[str, list]:
 
 #: The one line that may date a page: a time stamp (a run's start or end).
 _DATED = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
-#: A run's own folder (``<run-id>/``), whose pages are kept as that run made them.
-_RUN_DIR = re.compile(r"(^|/)\d{8}T\d{6}-[0-9a-f]+/")
 
 
 def _pages(ws: Workspace) -> dict[str, list[str]]:
@@ -65,7 +63,7 @@ def _pages(ws: Workspace) -> dict[str, list[str]]:
     found = {}
     for page in sorted(ws.out.rglob("*.html")):
         rel = page.relative_to(ws.out).as_posix()
-        if page.name in ("runs.html", "runs.ja.html") or rel.startswith(".") or _RUN_DIR.search(rel):
+        if page.name in ("runs.html", "runs.ja.html") or rel.startswith("."):
             continue
         found[rel] = [
             line for line in page.read_text(encoding="utf-8").splitlines()
@@ -188,8 +186,8 @@ def test_rerun_reuses_everything_and_an_overlay_change_redoes_only_its_readers(w
     assert summary_counts(second.stdout) == {"executed": 0, "reused": 4, "failed": 0}
     assert "4 reused" in second.stdout
     assert ws.results() == results_before
-    assert {i: e["report"]["dir"] for i, e in ws.entries().items()} == {
-        i: e["report"]["dir"] for i, e in before.items()}
+    assert {i: e["report"]["run_id"] for i, e in ws.entries().items()} == {
+        i: e["report"]["run_id"] for i, e in before.items()}
 
     # Touching without changing does nothing; changing the FY2023 row of the needs_reflection
     # overlay redoes exactly the reports that can see it: the FY2023 report reads
@@ -203,10 +201,12 @@ def test_rerun_reuses_everything_and_an_overlay_change_redoes_only_its_readers(w
     assert summary_counts(third.stdout) == {"executed": 1, "reused": 3, "failed": 0}
     after = ws.entries()
     for job in ("overview/ja", "failing/ja", "fy_report/fy2022-ja"):
-        assert after[job]["report"]["dir"] == before[job]["report"]["dir"]
+        assert after[job]["report"]["run_id"] == before[job]["report"]["run_id"]
     for job in ("fy_report/fy2023-ja",):
-        assert after[job]["report"]["dir"] != before[job]["report"]["dir"]
-        assert not (ws.out / before[job]["report"]["dir"]).exists()  # superseded, cleaned up
+        assert after[job]["report"]["run_id"] != before[job]["report"]["run_id"]
+        # replaced at its address: the folder holds the new execution
+        assert after[job]["report"]["dir"] == before[job]["report"]["dir"] == "fy_report/2023/ja"
+        assert _record(ws.out / "fy_report/2023/ja")["run_id"] == after[job]["report"]["run_id"]
     assert "fy_report,2023,ja,requests,777," in ws.results()
 
     # --force executes everything again.
@@ -279,25 +279,38 @@ def test_bad_params_file_is_one_clear_error_and_nothing_runs(tmp_path):
     assert "overview.yaml: title_sufix: unknown parameter" in result.stderr, result.stderr
     assert "nothing was run" in result.stderr
     assert not (ws.out / "manifest.json").exists()
-    assert not list(ws.out.glob("*/*/*/notebook.ipynb"))
+    assert not list(ws.out.rglob("notebook.ipynb"))
 
 
 # --------------------------------------------------------------------------- kill, determinism
+
+
+def _record(folder: Path) -> dict:
+    """An execution's record (``job.json``), or {} while it is being replaced."""
+    try:
+        return json.loads((folder / "job.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _new_records(out: Path, runs_before: set[str]) -> list[Path]:
+    """Report folders whose record comes from a run other than the earlier ones."""
+    return [p.parent for p in out.rglob("job.json")
+            if _record(p.parent).get("run_id") not in runs_before | {None}]
 
 
 def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
     ws = workspace
     results_before = ws.results()
     index_before = (ws.out / "index.html").read_text(encoding="utf-8")
-    dirs_before = {e["report"]["dir"] for e in ws.manifest()["reports"]}
+    runs_before = {_record(p.parent)["run_id"] for p in ws.out.rglob("job.json")}
 
     proc = subprocess.Popen(ws.command("--data-dir", str(ws.overlay), "--force"), cwd=ws.root,
                             env=ws.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Kill it while it is busy: as soon as its first notebook is published, others are running.
-    published_before = len(list(ws.out.glob("*/*/*/job.json")))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if len(list(ws.out.glob("*/*/*/job.json"))) > published_before:
+        if _new_records(ws.out, runs_before):
             break
         time.sleep(0.02)
     else:
@@ -316,7 +329,7 @@ def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
     assert ws.results() == results_before  # same inputs, same numbers
     assert (ws.out / "index.html").read_text(encoding="utf-8").endswith("</html>\n")
     assert index_before.endswith("</html>\n")
-    assert len(list(ws.out.glob("*/*/*/job.json"))) > len(dirs_before)  # it was killed mid-way
+    assert _new_records(ws.out, runs_before)  # it was killed mid-way
 
     # The next run completes and cleans up what the killed run left half-done.
     result = ws.run("--data-dir", str(ws.overlay))
@@ -324,7 +337,7 @@ def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
     assert not scratch_dirs(proc.pid)  # … so the next run removes what it left
     assert all(e["status"] == "ok" for e in ws.manifest()["reports"])
     assert not (ws.out / ".staging").exists()
-    published = {p.parent.relative_to(ws.out).as_posix() for p in ws.out.glob("*/*/*/job.json")}
+    published = {p.parent.relative_to(ws.out).as_posix() for p in ws.out.rglob("job.json")}
     assert published == {e["report"]["dir"] for e in ws.manifest()["reports"]}
     assert ws.results() == results_before
 

@@ -170,7 +170,7 @@ def _dom(page: Path, tmp_path: Path) -> str:
 @needs_chromium
 def test_a_poisoned_page_runs_nothing_in_chromium(poisoned, tmp_path):
     out, _ = poisoned
-    page = next(p for p in _pages(out) if p.name == "review.html" and "03_budgets" in str(p))
+    page = next(p for p in _pages(out) if p.name == "index.html" and "03_budgets" in str(p))
     dom = _dom(page, tmp_path)
     assert "<html" in dom and "data-pwned=\"" not in dom
 
@@ -215,7 +215,7 @@ def test_a_run_of_fewer_notebooks_keeps_the_other_reports_and_prune_removes_them
     kept = [e for e in after["reports"] if e.get("kept")]
     assert kept and all(e["notebook"] != "02_escalation" for e in kept)
     for e in kept:  # every kept report's files are still there
-        assert (out / e["report"]["dir"] / "review.html").is_file()
+        assert (out / e["report"]["dir"] / "index.html").is_file()
     assert "kept from an earlier run" in (out / "runs.html").read_text(encoding="utf-8")
     run = run_real_batch(out, "--notebooks-dir", str(some), "--prune")
     assert run.returncode == 0

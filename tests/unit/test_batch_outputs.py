@@ -6,6 +6,7 @@ import csv
 import io
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -94,26 +95,47 @@ def test_index_groups_by_fiscal_year_and_escapes(tmp_path):
     assert "1.2 s" in page and "0.1.0" in page and "c" * 12 in page
 
 
-def _publish(out, rel):
+def _publish(out, rel, *names):
     d = out / rel
     d.mkdir(parents=True)
-    (d / "job.json").write_text("{}")
+    for name in ("job.json", *names):
+        (d / name).write_text("{}")
     return d
 
 
-def test_garbage_collection_removes_only_unreferenced_run_directories(tmp_path):
+def test_garbage_collection_removes_only_what_the_manifest_no_longer_names(tmp_path):
     out = tmp_path
-    keep = _publish(out, "nb/ja/20260101T000000-aaaaaa")
-    drop = _publish(out, "nb/ja/20250101T000000-bbbbbb")
-    other = out / "nb" / "ja" / "notes"  # not a run directory
-    other.mkdir()
-    (other / "job.json").write_text("{}")
+    keep = _publish(out, "nb/ja", "index.html", "full.html")
+    repaired = _publish(out, "nb/ja/failed", "error.html", "kernel.log")  # failure since repaired
+    pruned = _publish(out, "nb/2023/ja", "index.html")
+    (pruned / "notes.txt").write_text("a reader's own file")
+    old = _publish(out, "nb/en/20250101T000000-bbbbbb", "review.html")  # the earlier layout
     (out / ".staging" / "x").mkdir(parents=True)
-    manifest = {"reports": [{"id": "nb/ja", "report": {"dir": "nb/ja/20260101T000000-aaaaaa"},
-                             "failure": None}]}
-    assert outputs.collect_garbage(out, manifest) == 1
-    assert keep.is_dir() and not drop.exists() and other.is_dir()
+    manifest = {"reports": [{"id": "nb/ja", "report": {"dir": "nb/ja"}, "failure": None}]}
+    assert outputs.collect_garbage(out, manifest) == 3
+    assert sorted(p.name for p in keep.iterdir()) == ["full.html", "index.html", "job.json"]
+    assert not repaired.exists() and not old.exists() and not (out / "nb" / "en").exists()
+    assert [p.name for p in pruned.iterdir()] == ["notes.txt"]  # not ours: kept, and its folder
     assert not (out / ".staging").exists()
+
+
+def test_an_execution_is_placed_file_by_file_with_its_record_last(tmp_path, monkeypatch):
+    final = _publish(tmp_path, "nb/ja", "index.html", "kernel.log")
+    (final / "notes.txt").write_text("mine")
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    for name in ("job.json", "index.html", "notebook.ipynb"):
+        (stage / name).write_text(f"new {name}")
+    order = []
+    real = outputs.os.replace
+    monkeypatch.setattr(outputs.os, "replace", lambda a, b: (order.append(Path(b).name),
+                                                              real(a, b)))
+    outputs.place(stage, final)
+    assert order[-1] == "job.json" and sorted(order) == ["index.html", "job.json",
+                                                          "notebook.ipynb"]
+    assert (final / "index.html").read_text() == "new index.html"
+    assert not (final / "kernel.log").exists()  # the earlier execution's, not this one's
+    assert (final / "notes.txt").read_text() == "mine" and not stage.exists()
 
 
 def test_commit_writes_manifest_results_run_log_and_both_front_pages(tmp_path):
@@ -142,41 +164,17 @@ def test_the_japanese_run_log_has_no_english_label():
     import html
     import re
 
-    manifest = outputs.build_manifest(_entries(), {"id": "r1", "summary": "done"})
+    run = {"id": "r1", "total": 3, "executed": 2, "reused": 1, "failed": 1, "seconds": 12.5,
+           "interrupted": True}
+    manifest = outputs.build_manifest(_entries(), run)
     page = run_log_html(manifest, "ja")
+    assert "直近の実行 r1：報告書3件のうち、実行2件、再利用1件" in html.unescape(page)
+    assert "（途中で中断）" in page and "reused" not in page
     text = html.unescape(re.sub(r"<style>.*?</style>|<[^>]+>", " ", page, flags=re.S))
     english = {"All fiscal years", "Fiscal year", "notebook", "status", "parameters", "duration",
                "reviewer view", "full view", "stale", "Machine-readable", "Reports for readers",
-               "Jump to", "earlier report kept", "ok,"}
+               "Jump to", "earlier report kept", "ok,", "Last run", "executed"}
     assert not [w for w in english if w in text], text
-
-
-def test_the_latest_good_report_is_copied_to_its_stable_address(tmp_path):
-    run = tmp_path / "nb" / "ja" / "20260101T000000-aaaaaa"
-    run.mkdir(parents=True)
-    (run / "review.html").write_text('<a href="../../../index.html">x</a><a href="full.html">f</a>')
-    (run / "full.html").write_text("full")
-    (run / "notebook.ipynb").write_text("{}")
-    rel = "nb/ja/20260101T000000-aaaaaa"
-    report = {"dir": rel, "files": {"review": f"{rel}/review.html", "full": f"{rel}/full.html",
-                                    "notebook": f"{rel}/notebook.ipynb"}}
-    fy = tmp_path / "nb" / "fy2023-ja" / "20260101T000000-bbbbbb"
-    fy.mkdir(parents=True)
-    (fy / "review.html").write_text('<a href="../../../nb/2022/ja/index.html">prev</a>')
-    rel2 = "nb/fy2023-ja/20260101T000000-bbbbbb"
-    manifest = {"reports": [
-        {"id": "nb/ja", "notebook": "nb", "fiscal_year": None, "lang": "ja", "report": report},
-        {"id": "nb/fy2023-ja", "notebook": "nb", "fiscal_year": 2023, "lang": "ja",
-         "report": {"dir": rel2, "files": {"review": f"{rel2}/review.html"}}}]}
-    outputs.publish_stable(tmp_path, manifest)
-    page = (tmp_path / "nb" / "ja" / "index.html").read_text()
-    assert page == '<a href="../../index.html">x</a><a href="full.html">f</a>'
-    assert (tmp_path / "nb" / "ja" / "full.html").read_text() == "full"
-    fy_page = (tmp_path / "nb" / "2023" / "ja" / "index.html").read_text()
-    assert fy_page == '<a href="../../../nb/2022/ja/index.html">prev</a>'
-    # pruned from the manifest: its stable copy goes too, and nothing else
-    assert outputs.collect_garbage(tmp_path, {"reports": manifest["reports"][:1]}) == 1
-    assert not (tmp_path / "nb" / "2023").exists() and run.is_dir()
 
 
 def test_unreadable_manifest_counts_as_empty(tmp_path):

@@ -38,7 +38,7 @@ from ..paths import PACKAGE_DIR, shipped_data_dir
 from .outputs import write_atomic
 
 #: Bump when the layout of reports or the meaning of a key changes: every report is redone.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 _SKIP_DIRS = {"__pycache__", "_shipped_data", ".ipynb_checkpoints"}
 _SKIP_SUFFIXES = {".pyc", ".pyo"}

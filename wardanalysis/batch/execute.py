@@ -2,7 +2,7 @@
 
 - ``workers`` processes of a :class:`concurrent.futures.ProcessPoolExecutor` (the ``spawn``
   start method: a fresh interpreter, nothing inherited from this process) each execute one
-  notebook at a time with papermill, render its pages and publish its run directory.
+  notebook at a time with papermill, render its pages and place them at the report's address.
 - Each notebook gets a kernel of its own, started by jupyter_client the ordinary way (the
   kernel spec's command, a new process), as JupyterLab or ``papermill`` would start it, with the
   environment a researcher's kernel has: the only difference is where its sockets, connection
@@ -39,8 +39,8 @@ from typing import Any
 
 from ..data.datafiles import overlay_path, sha256
 from ..records import collected_headline, collected_rows
-from ..site.render import Renderer, fallback_page
-from .outputs import STAGING, publish_dir
+from ..site.render import Renderer, fallback_page, stable_dir
+from .outputs import FAILED, RECORD, STAGING, place
 
 #: Where ``wardanalysis.load`` notes each dataset a kernel reads (the report's inputs).
 ACCESS_LOG_ENV = "WARDANALYSIS_ACCESS_LOG"
@@ -191,7 +191,7 @@ def _pages(nb: Any, info: dict[str, Any]) -> tuple[dict[str, str], str | None]:
             return _RENDERER[0].views(nb, info), None
         return {"error": _RENDERER[0].error_page(nb, info)}, None
     except Exception as exc:
-        return {"error": fallback_page(info)}, f"RenderError: {type(exc).__name__}: {exc}"
+        return {"error": fallback_page({**info, "status": "failed"})}, f"RenderError: {type(exc).__name__}: {exc}"
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -201,7 +201,6 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     import nbformat  # heavy (jsonschema, fastjsonschema): the workers only
 
     out = Path(job["out"])
-    rel_dir = f"{job['notebook']}/{job['variant']}/{job['run_id']}"
     stage = out / STAGING / job["run_id"] / f"{job['notebook']}--{job['variant']}"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
@@ -218,7 +217,6 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     for cell in nb.cells:  # papermill gives the cell it injects a random id; pages show the id
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"
-    nb.metadata.setdefault("papermill", {})["output_path"] = str(out / rel_dir / output.name)
     records: list[dict[str, Any]] = []
     headline = None
     if status == "ok":
@@ -226,7 +224,6 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             records, headline = collected_rows(nb), collected_headline(nb)
         except (ValueError, TypeError) as exc:
             status, error = "failed", f"RecordsError: {exc}"
-    nbformat.write(nb, output)
     info = {k: job[k] for k in ("notebook", "notebook_file", "fiscal_year", "lang", "parameters",
                                 "data_checksum", "package_version", "fiscal_years")}
     if headline and headline["simulated"] and job.get("previous_user_files"):
@@ -234,10 +231,16 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     pages, render_error = _pages(nb, {**info, "status": status, "error": error})
     if render_error and status == "ok":
         status, error = "failed", render_error
+    # a good report at its stable address; a failure beside it, the good one left in place
+    rel_dir = stable_dir(job["notebook"], job["fiscal_year"], job["lang"])
+    rel_dir += "" if status == "ok" else f"/{FAILED}"
+    nb.metadata.setdefault("papermill", {})["output_path"] = str(out / rel_dir / output.name)
+    nbformat.write(nb, output)
     files = {"notebook": output.name}
     for name, text in pages.items():
-        (stage / f"{name}.html").write_text(text, encoding="utf-8")
-        files[name] = f"{name}.html"
+        file = "index.html" if name == "review" else f"{name}.html"
+        (stage / file).write_text(text, encoding="utf-8")
+        files[name] = file
     for name, file in (("kernel_log", "kernel.log"), ("traceback", "traceback.txt")):
         if status != "ok" and (stage / file).exists():
             files[name] = file
@@ -250,9 +253,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "data_checksum": job["data_checksum"], "package_version": job["package_version"],
         "dir": rel_dir, "files": {k: f"{rel_dir}/{v}" for k, v in files.items()},
     }
-    (stage / "job.json").write_text(json.dumps({"id": job["id"], **attempt}, ensure_ascii=False,
-                                               indent=1) + "\n", encoding="utf-8")
-    publish_dir(stage, out / rel_dir)
+    (stage / RECORD).write_text(json.dumps({"id": job["id"], **attempt}, ensure_ascii=False,
+                                           indent=1) + "\n", encoding="utf-8")
+    place(stage, out / rel_dir)
     return attempt
 
 

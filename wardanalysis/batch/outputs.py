@@ -1,23 +1,22 @@
-"""The reports directory: ``manifest.json``, ``results.csv``, ``index.html`` and one directory per
-executed notebook, all written so that a run killed at any moment leaves a readable state.
+"""The reports directory: ``manifest.json``, ``results.csv``, ``index.html`` and one folder per
+report, all written so that a run killed at any moment leaves a readable state.
 
 Layout (``<out>`` is ``reports/`` by default)::
 
     <out>/manifest.json          every report, for machines (the batch's own memory)
-    <out>/results.csv            every key estimate of every current report
+    <out>/results.csv, results.xlsx   every key estimate of every current report
     <out>/index.html, index.en.html   the front page for reviewers (ja, en)
-    <out>/runs.html, runs.ja.html  the run log (en, ja): status, versions, checksums, every stored version
-    <out>/<notebook>/<lang>/index.html, <out>/<notebook>/<fiscal year>/<lang>/index.html
-                                 the latest good version of each report, at a stable address
-    <out>/<notebook>/<variant>/<run-id>/   one execution: notebook.ipynb, review.html,
-                                           full.html (or error.html), job.json
+    <out>/runs.html, runs.ja.html  the run log (en, ja)
+    <out>/<notebook>/<lang>/, <out>/<notebook>/<fiscal year>/<lang>/
+        index.html, full.html, notebook.ipynb, job.json   the latest good version of a report
+        failed/error.html, notebook.ipynb, job.json       its latest execution, if that failed
 
-Atomicity: an execution is written into ``<out>/.staging/`` and moved into place with one
-``rename`` of its directory; the three top-level files are each replaced with ``os.replace`` of a
-fully written and fsynced temporary file. Directories are never modified once in place, and a
-directory is deleted only after a manifest that no longer names it has been written. So every
-state a reader (or the next run) can see is a complete one. A lock file keeps two runs from
-writing the same directory at once.
+Atomicity: an execution is written into ``<out>/.staging/`` and each of its files moved into
+place with ``os.replace`` (the record ``job.json`` removed first and written last, so that a
+folder caught half-replaced is never taken for a finished report); the top-level files are each
+replaced with ``os.replace`` of a fully written and fsynced temporary file; files are deleted
+only after a manifest that no longer names them has been written. A lock file keeps two runs
+from writing the same folder at once.
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ from typing import Any
 
 from ..errors import OutputDirError, WardanalysisError
 from ..site.front import front_page_html
-from ..site.render import RUN_DIR_ROOT, stable_dir
 from ..site.results_files import results_csv, results_xlsx
 from ..site.runlog import RUN_LOG_FILES, run_log_html
 
@@ -48,7 +46,14 @@ RESULTS_XLSX = "results.xlsx"  # the same, for reading in Excel
 INDEX = "index.html"  # the front page for reviewers, in Japanese
 INDEX_EN = "index.en.html"  # the same in English
 STAGING = ".staging"
+RECORD = "job.json"  # an execution's record, in its folder
+FAILED = "failed"  # the sub-folder of a report holding its latest failed execution
+#: The files of an execution's folder (all the batch ever writes there; ``.source``: a mark of
+#: the earlier layout).
+_REPORT_FILES = ("index.html", "full.html", "error.html", "notebook.ipynb", "kernel.log",
+                 "traceback.txt", RECORD, ".source")
 LOCK = ".lock"
+#: A run directory of the earlier layout (``<notebook>/<variant>/<run-id>/``), removed on sight.
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
 
 
@@ -88,15 +93,22 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def publish_dir(staged: Path, final: Path) -> None:
-    """Move a fully written directory into place in one step."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    for f in staged.iterdir():
-        if f.is_file():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-    os.rename(staged, final)
-    _fsync_dir(final.parent)
+def place(staged: Path, final: Path) -> None:
+    """Move the files of a fully written folder into ``final``, one ``os.replace`` each, the
+    record (``job.json``) last; the staged folder is removed."""
+    final.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        (final / RECORD).unlink()
+    files = sorted((f for f in staged.iterdir() if f.is_file()), key=lambda f: f.name == RECORD)
+    for f in files:
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(f, final / f.name)
+    for old in set(_REPORT_FILES) - {f.name for f in files}:  # e.g. logs of an earlier failure
+        with contextlib.suppress(FileNotFoundError):
+            (final / old).unlink()
+    staged.rmdir()
+    _fsync_dir(final)
 
 
 #: What a reports folder of this package holds besides the report directories.
@@ -210,9 +222,8 @@ def build_manifest(entries: dict[str, dict[str, Any]], run: dict[str, Any]) -> d
 
 
 def commit(out: Path, manifest: dict[str, Any]) -> None:
-    """Write the stable copies of the latest good reports, the manifest, results.csv, the run
-    log and the two front pages, each file atomically."""
-    publish_stable(out, manifest)
+    """Write the manifest, results.csv and .xlsx, the run log and the two front pages, each file
+    atomically."""
     write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     write_atomic(out / RESULTS, results_csv(manifest))
     write_atomic(out / RESULTS_XLSX, results_xlsx(manifest))
@@ -233,37 +244,6 @@ def commit(out: Path, manifest: dict[str, Any]) -> None:
     write_atomic(mark, key)
 
 
-#: The files of a report copied to its stable address, and their names there.
-_STABLE_FILES = (("review", "index.html"), ("full", "full.html"), ("notebook", "notebook.ipynb"))
-_SOURCE_MARK = ".source"
-
-
-def publish_stable(out: Path, manifest: dict[str, Any]) -> None:
-    """Copy the latest good version of every report to its stable address (see
-    :func:`~wardanalysis.site.render.stable_dir`), rewriting the root-relative links of a run
-    directory for that depth. A copy is rewritten only when the report it comes from changed."""
-    for e in manifest.get("reports", []):
-        report = e.get("report")
-        if not report or not report.get("dir"):
-            continue
-        rel = stable_dir(e["notebook"], e.get("fiscal_year"), e["lang"])
-        target = out / rel
-        mark = target / _SOURCE_MARK
-        with contextlib.suppress(OSError):
-            if mark.read_text(encoding="utf-8") == report["dir"]:
-                continue
-        root = "../" * (rel.count("/") + 1)
-        files = report.get("files") or {}
-        for kind, name in _STABLE_FILES:
-            if kind not in files:
-                continue
-            data = (out / files[kind]).read_bytes()
-            if name.endswith(".html"):
-                data = data.replace(f'href="{RUN_DIR_ROOT}'.encode(), f'href="{root}'.encode())
-            write_atomic(target / name, data)
-        write_atomic(mark, report["dir"])
-
-
 def referenced_dirs(manifest: dict[str, Any]) -> set[str]:
     dirs = set()
     for e in manifest.get("reports", []):
@@ -274,41 +254,31 @@ def referenced_dirs(manifest: dict[str, Any]) -> set[str]:
 
 
 def collect_garbage(out: Path, manifest: dict[str, Any]) -> int:
-    """Delete execution directories the committed manifest no longer names, and old staging.
+    """Delete the report folders the committed manifest no longer names (a failure since
+    repaired, a notebook pruned), and old staging; returns how many.
 
-    Only directories the batch made are touched: ``<out>/<notebook>/<variant>/<run-id>/``
-    holding a ``job.json``.
+    Only what the batch wrote is touched: the files of :data:`_REPORT_FILES` in a folder holding
+    a ``job.json``, and run directories of the earlier layout (named by run id, with a
+    ``job.json``); a folder is removed only when that leaves it empty.
     """
     keep = referenced_dirs(manifest)
     removed = 0
     shutil.rmtree(out / STAGING, ignore_errors=True)
-    for job_json in out.glob("*/*/*/job.json"):
-        run_dir = job_json.parent
-        if not RUN_ID_RE.match(run_dir.name):
+    for record in [*out.glob(f"*/*/{RECORD}"), *out.glob(f"*/*/*/{RECORD}"),
+                   *out.glob(f"*/*/*/*/{RECORD}")]:
+        folder = record.parent
+        if folder.relative_to(out).as_posix() in keep:
             continue
-        rel = run_dir.relative_to(out).as_posix()
-        if rel not in keep:
-            shutil.rmtree(run_dir, ignore_errors=True)
-            removed += 1
-            for parent in (run_dir.parent, run_dir.parent.parent):
-                with contextlib.suppress(OSError):
-                    parent.rmdir()  # only if now empty
-    # stable copies of reports the manifest no longer lists (after --prune): only the files
-    # publish_stable wrote, recognised by their mark
-    current = {stable_dir(e["notebook"], e.get("fiscal_year"), e["lang"])
-               for e in manifest.get("reports", []) if "notebook" in e and "lang" in e}
-    for mark in [*out.glob(f"*/*/{_SOURCE_MARK}"), *out.glob(f"*/*/*/{_SOURCE_MARK}")]:
-        rel = mark.parent.relative_to(out).as_posix()
-        if rel in current:
-            continue
-        for _, name in _STABLE_FILES:
-            with contextlib.suppress(FileNotFoundError):
-                (mark.parent / name).unlink()
-        mark.unlink()
+        if RUN_ID_RE.match(folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            for name in _REPORT_FILES:
+                with contextlib.suppress(FileNotFoundError):
+                    (folder / name).unlink()
         removed += 1
-        for parent in (mark.parent, mark.parent.parent, mark.parent.parent.parent):
+        for parent in (folder, *folder.parents):
             if parent == out:
                 break
             with contextlib.suppress(OSError):
-                parent.rmdir()
+                parent.rmdir()  # only if now empty
     return removed

@@ -169,7 +169,10 @@ def _run_locked(config: Any, jobs: list[Job], out: Path, force: bool, prune: boo
             summary.interrupted = interrupted
             return {"id": run_id, "started": started,
                     "finished": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-                    "summary": summary.line(), "package_version": wardanalysis.__version__,
+                    "total": summary.total, "executed": summary.executed,
+                    "reused": summary.reused, "failed": len(summary.failed),
+                    "seconds": round(summary.seconds, 1), "interrupted": interrupted,
+                    "package_version": wardanalysis.__version__,
                     "data_dir": data_dir, "workers": workers, "force": force,
                     "exploratory": config.exploratory}
 

@@ -2,7 +2,7 @@
 
 Two views of each report, and a third page for a failure:
 
-- ``review.html``: for reviewers, in the report's language only: no code, no parameter or
+- ``index.html`` (the review view): for reviewers, in the report's language only: no code, no parameter or
   machine cells, no stderr; the notebook's title, its summary box (要旨 / Summary), a table of
   contents of its numbered sections, the body, and a footer with the run data;
 - ``full.html``: everything, code included, for the researcher;
@@ -15,9 +15,8 @@ kept only on pages of that language; cells tagged ``review-hide`` only in the fu
 exporters are built once per worker process.
 
 Navigation links point at the stable address of each report (``<notebook>/<lang>/`` or
-``<notebook>/<fiscal year>/<lang>/``, see :func:`stable_dir`), written relative to the reports
-folder with the prefix of a run directory (``../../../``); the runner rewrites that prefix when
-it copies a page to its stable address.
+``<notebook>/<fiscal year>/<lang>/``, see :func:`stable_dir`), relative to the page's own folder:
+its stable address, or the ``failed/`` folder beside it for an error page (:func:`to_root`).
 """
 
 from __future__ import annotations
@@ -36,9 +35,6 @@ REMOVE_CELL_TAGS = {"remove_cell", "remove-cell"}
 REMOVE_OUTPUT_TAGS = {"remove_output", "remove-output"}
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
 REVIEW_HIDE_TAG = "review-hide"
-#: The prefix of a root-relative link in a page as written in its run directory
-#: (``<out>/<notebook>/<variant>/<run-id>/``).
-RUN_DIR_ROOT = "../../../"
 TOC_MARKER = "<!--wa-toc-->"
 
 
@@ -69,6 +65,13 @@ def made_on(lang: str, day: Any = None) -> str:
 def stable_dir(notebook: str, fiscal_year: int | None, lang: str) -> str:
     """Where the latest good version of a report lives, relative to the reports folder."""
     return f"{notebook}/{lang}" if fiscal_year is None else f"{notebook}/{fiscal_year}/{lang}"
+
+
+def to_root(info: dict[str, Any]) -> str:
+    """The relative path from a report's page to the reports folder: its stable address, one
+    level deeper for the error page of a failed execution (``failed/``)."""
+    depth = stable_dir(info["notebook"], info.get("fiscal_year"), info["lang"]).count("/") + 1
+    return "../" * (depth + (info.get("status", "ok") != "ok"))
 
 
 def front_page(lang: str) -> str:
@@ -191,7 +194,7 @@ def navigation(info: dict[str, Any]) -> str:
     """一覧 · 日本語/English · 前年度/次年度, each to a stable address."""
     lang, nb, fy = info["lang"], info["notebook"], info.get("fiscal_year")
     other = "en" if lang == "ja" else "ja"
-    root = RUN_DIR_ROOT
+    root = to_root(info)
     items: list[tuple[str, str | None]] = [
         (message("nav.front", lang), root + front_page(lang)),
         (message("nav.this_lang", lang), None),
@@ -228,11 +231,13 @@ def footer(info: dict[str, Any]) -> str:
                                                                            "timeout") else status)),
     ]
     body = "".join(f"<tr><th>{e(message(k, lang))}</th><td>{v}</td></tr>" for k, v in rows)
-    links = (f'<a href="full.html">{e(message("footer.full_view", lang))}</a> · '
-             f'<a href="notebook.ipynb">{e(message("footer.notebook_file", lang))}</a> · '
-             f'<a href="{RUN_DIR_ROOT}{stable_dir(TRANSCRIPTION, None, lang)}/index.html">'
+    root = to_root(info)
+    links = ((f'<a href="full.html">{e(message("footer.full_view", lang))}</a> · '
+              if status == "ok" else "")
+             + f'<a href="notebook.ipynb">{e(message("footer.notebook_file", lang))}</a> · '
+             f'<a href="{root}{stable_dir(TRANSCRIPTION, None, lang)}/index.html">'
              f'{e(message("footer.transcription", lang))}</a> · '
-             f'<a href="{RUN_DIR_ROOT}{RUN_LOG_FILES[lang]}">{e(message("nav.run_log", lang))}</a>')
+             f'<a href="{root}{RUN_LOG_FILES[lang]}">{e(message("nav.run_log", lang))}</a>')
     return (f'<footer><p><strong>{e(message("footer.heading", lang))}</strong></p>'
             f'<div class="wa-table"><table><tbody>{body}</tbody></table></div>'
             f"<p>{links}</p></footer>")

@@ -107,13 +107,16 @@ def run_log_html(manifest: dict[str, Any], lang: str = "en") -> str:
                       failed=n_failed)
     if n_stale:
         summary += message("runlog.summary_stale", lang, stale=n_stale)
-    last = (_esc(message("runlog.last_run", lang, id=run.get("id", ""),
-                         summary=run.get("summary", ""))) if run else "")
+    counts = {k: run.get(k) for k in ("total", "executed", "reused", "failed", "seconds")}
+    last = ""
+    if run and None not in counts.values():
+        last = message("runlog.last_run", lang, id=run.get("id", ""), **counts) + (
+            message("runlog.interrupted", lang) if run.get("interrupted") else "")
     other = "en" if lang == "ja" else "ja"
     title = message("runlog.title", lang)
     body = (
         f"<h1>{_esc(title)}</h1>"
-        f'<p class="summary">{_esc(summary)}</p><p class="meta">{last}</p>'
+        f'<p class="summary">{_esc(summary)}</p><p class="meta">{_esc(last)}</p>'
         f'<p class="meta">{_esc(message("runlog.jump", lang))}{toc}</p>'
         + "".join(f'<div class="wa-table">{s}</div>' for s in sections)
         + f'<p class="meta">{_esc(message("runlog.machine", lang))}'
