@@ -3,7 +3,7 @@ command-line options, and the notebooks' own ``parameters`` cells, validated bef
 
 Every problem names its file and key (``params/batch.yaml: fiscal_years: 2031 is not a fiscal
 year in the data (2013–2024)``) and all problems are reported together. Each value is checked
-against a JSON Schema (jsonschema): batch.yaml's are declared in :data:`BATCH_KEYS`; a notebook
+against a JSON Schema: batch.yaml's are declared in :data:`BATCH_KEYS`; a notebook
 parameter's, and the checks of the COVID period's ends, are :mod:`wardanalysis.params`' (the same
 checks a notebook run by hand makes in ``report.setup``).
 """
