@@ -105,7 +105,7 @@ def test_fiscal_years_are_cached_under_the_data_key(tmp_path, monkeypatch):
     cache_file = tmp_path / "fy.json"
     years = cache.fiscal_years_in_data(None, cache_file)
     assert years == list(range(2013, 2025))
-    assert json.loads(cache_file.read_text())["fiscal_years"] == years
+    assert json.loads(cache_file.read_text())["value"] == years
 
     from wardanalysis.data import loading
 

@@ -20,6 +20,7 @@ Everything but :class:`Views` is plain hashing: no pandas, nbformat or Jupyter i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -164,23 +165,14 @@ class Views:
         self._cache_file = cache_file
         self._files_key = _sha(package_fingerprint(), *(f"{k}:{v}" for k, v in
                                                         sorted(self.files.items())))
-        self._years: dict[int, dict[str, str]] = {}
+        stored = _stored(cache_file, self._files_key) if cache_file is not None else None
+        self._years: dict[int, dict[str, str]] = {int(y): v for y, v in (stored or {}).items()}
         self._dirty = False
-        if cache_file is not None:
-            try:
-                stored = json.loads(Path(cache_file).read_text(encoding="utf-8"))
-                if stored.get("key") == self._files_key:
-                    self._years = {int(y): v for y, v in stored["years"].items()}
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                pass
 
     def save(self) -> None:
         """Keep the views computed in this run for the next one (atomically)."""
-        if self._cache_file is None or not self._dirty:
-            return
-        self._cache_file.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(self._cache_file, json.dumps(
-            {"key": self._files_key, "years": {str(y): v for y, v in self._years.items()}}))
+        if self._cache_file is not None and self._dirty:
+            _store(self._cache_file, self._files_key, {str(y): v for y, v in self._years.items()})
 
     def _frame(self, name: str) -> Any:
         if name not in self._frames:
@@ -255,17 +247,24 @@ def fiscal_years_in_data(data_dir: str | Path | None, cache_file: Path | None = 
 
     key = _sha(package_fingerprint(), str(data_dir or ""),
                *(f"{n}:{dataset_fingerprint(n, data_dir)}" for n in FISCAL_YEAR_DATASETS))
-    if cache_file is not None:
-        try:
-            stored = json.loads(Path(cache_file).read_text(encoding="utf-8"))
-            if stored.get("key") == key:
-                return [int(y) for y in stored["fiscal_years"]]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+    stored = _stored(cache_file, key) if cache_file is not None else None
+    if stored is not None:
+        return [int(y) for y in stored]
     result = years_in_data(data_dir)
     if cache_file is not None:
-        try:
-            write_atomic(Path(cache_file), json.dumps({"key": key, "fiscal_years": result}))
-        except OSError:
-            pass
+        _store(cache_file, key, result)
     return result
+
+
+def _stored(file: Path, key: str) -> Any:
+    """What ``file`` keeps under ``key``: None if it is absent, unreadable or for another key."""
+    try:
+        stored = json.loads(Path(file).read_text(encoding="utf-8"))
+        return stored["value"] if stored.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _store(file: Path, key: str, value: Any) -> None:
+    with contextlib.suppress(OSError):  # a cache: the next run computes it again
+        write_atomic(Path(file), json.dumps({"key": key, "value": value}))

@@ -8,29 +8,8 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..eras import EraLabelError, fiscal_year
-from .config import LANGUAGES, MAX_TIMEOUT, Overrides
+from .config import LANGUAGES, Overrides
 from .runner import run_batch
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _seconds(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text[:40]!r} is not a whole number of seconds") from None
-    if not 1 <= value <= MAX_TIMEOUT:
-        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_TIMEOUT} seconds")
-    return value
 
 
 def _year(text: str) -> int:
@@ -61,10 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notebook", "-n", dest="notebooks", action="append", metavar="NAME",
                         help="run this notebook, by file name without .ipynb, e.g. "
                         "01_requests_covid (repeatable); default: all")
-    parser.add_argument("--workers", "-j", type=_positive_int, metavar="N",
+    parser.add_argument("--workers", "-j", type=int, metavar="N",
                         help="notebooks executed at once (default: batch.yaml's workers; "
                         "null there means one more than the CPU cores)")
-    parser.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+    parser.add_argument("--timeout", type=int, metavar="SECONDS",
                         help="stop a notebook that runs longer than this (default: batch.yaml)")
     parser.add_argument("--force", action="store_true",
                         help="execute every selected notebook, even if its inputs are unchanged")
