@@ -196,10 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     """The command line. The package's own errors (bad input) print as one line and exit 2; an
     interrupted command exits 130 (SIGINT) or 143 (SIGTERM) without a traceback; a broken pipe
     (``| head``) ends quietly; anything else is a bug and prints its traceback with a request to
-    report it (exit 1). The signal handlers it sets are the caller's again when it returns,
-    except after an interruption of the command line itself (``argv`` None): the process is
-    about to exit, and SIGINT and SIGTERM stay ignored so that a second signal cannot turn exit
-    130/143 into a death by signal."""
+    report it (exit 1). The signal handlers it sets are the caller's again when it returns. An
+    interruption of the command line itself (``argv`` None) ends the process there, with SIGINT
+    and SIGTERM ignored, so that a second signal cannot turn exit 130/143 into a death by
+    signal."""
     class Terminated(BaseException):
         """SIGTERM, raised where the command is, as SIGINT raises KeyboardInterrupt."""
 
@@ -209,11 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     def stopped(exc: BaseException) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal changes nothing now
             signal.signal(sig, signal.SIG_IGN)
-        if argv is None:  # the command line: the process exits next; a second signal in
-            previous.clear()  # between must not kill it, so the handlers are not put back
         interrupted = isinstance(exc, KeyboardInterrupt)
         print(f"wardanalysis: {'interrupted' if interrupted else 'terminated'}", file=sys.stderr)
-        return 130 if interrupted else 143
+        code = 130 if interrupted else 143
+        if argv is None:  # the command line: everything was cleaned up on the way here; end
+            sys.stdout.flush()  # now, so that nothing the interpreter does while it shuts down
+            sys.stderr.flush()  # (a signal pending since before SIG_IGN) can change the status
+            os._exit(code)
+        return code
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     if previous[signal.SIGTERM] is signal.SIG_DFL:

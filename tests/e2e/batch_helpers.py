@@ -8,6 +8,7 @@ which the batch sets in the environment of everything it starts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -44,9 +45,10 @@ def batch_processes(parent_pid: int) -> list[psutil.Process]:
     return found
 
 
-def scratch_dirs(parent_pid: int) -> list[Path]:
-    """The temporary directories (kernels) of the batch run ``parent_pid``."""
-    return list(Path(tempfile.gettempdir()).glob(f"wardanalysis-run-{parent_pid}-*"))
+def scratch_dirs(parent_pid: int, tmp: Path | None = None) -> list[Path]:
+    """The temporary directories (kernels) of the batch run ``parent_pid``, in ``tmp`` (a
+    workspace's own temporary folder) or the system's."""
+    return list(Path(tmp or tempfile.gettempdir()).glob(f"wardanalysis-run-{parent_pid}-*"))
 
 
 def _alive(p: psutil.Process) -> bool:
@@ -92,9 +94,20 @@ class Workspace:
         return [sys.executable, "-m", "wardanalysis", "run", "--notebooks-dir", str(self.notebooks),
                 "--params-dir", str(self.params), "--out", str(self.out), "--no-progress", *args]
 
+    @property
+    def tmp(self) -> Path:
+        """The runs' temporary folder, one per workspace: a run sweeps the scratch folders
+        of killed runs in its temporary folder, so the runs of tests in parallel do not share
+        one (another test's run would sweep what a test is about to look at)."""
+        # short: the kernels' socket files are in it (a deep path makes them use TCP instead)
+        path = Path(tempfile.gettempdir()) / f"wa-{hashlib.sha1(str(self.root).encode()).hexdigest()[:10]}"
+        path.mkdir(exist_ok=True)
+        return path
+
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["MPLBACKEND"] = "Agg"  # as the Makefile sets it: kernels must still plot inline
+        env["TMPDIR"] = str(self.tmp)
         return env
 
     def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -102,7 +115,7 @@ class Workspace:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         stdout, stderr = proc.communicate(timeout=timeout)
         assert_no_leftovers(proc.pid)
-        assert not scratch_dirs(proc.pid), "the run left its scratch directory behind"
+        assert not scratch_dirs(proc.pid, self.tmp), "the run left its scratch directory behind"
         return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
     def explain(self, result: subprocess.CompletedProcess[str]) -> str:

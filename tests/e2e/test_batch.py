@@ -320,7 +320,7 @@ def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert_no_leftovers(proc.pid)
-    assert scratch_dirs(proc.pid)  # a process killed outright cannot clean up after itself …
+    assert scratch_dirs(proc.pid, ws.tmp)  # a process killed outright cannot clean up after itself …
 
     # Whatever moment it died at, what is there is complete and consistent.
     manifest = ws.manifest()
@@ -334,7 +334,7 @@ def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
     # The next run completes and cleans up what the killed run left half-done.
     result = ws.run("--data-dir", str(ws.overlay))
     assert result.returncode == 0, ws.explain(result)
-    assert not scratch_dirs(proc.pid)  # … so the next run removes what it left
+    assert not scratch_dirs(proc.pid, ws.tmp)  # … so the next run removes what it left
     assert all(e["status"] == "ok" for e in ws.manifest()["reports"])
     assert not (ws.out / ".staging").exists()
     published = {p.parent.relative_to(ws.out).as_posix() for p in ws.out.rglob("job.json")}
@@ -359,14 +359,18 @@ def test_two_runs_give_identical_results_and_outputs(first_run, workspace):
 
 
 def test_cli_from_any_working_directory_uses_absolute_paths(workspace, tmp_path):
-    """The notebooks run in a scratch directory; a relative --out is relative to the caller."""
+    """The notebooks run in a scratch directory; a relative --out is relative to the caller;
+    a temporary folder with a long path works."""
     ws = workspace
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     cmd = [c if c != str(ws.out) else "rel-out" for c in ws.command("--lang", "ja", "-y", "2022",
                                                                    "-n", "fy_report")]
-    result = subprocess.run(cmd, cwd=elsewhere, capture_output=True, text=True, env=ws.env(),
-                            timeout=300)
+    # … from a temporary folder too deep for a Unix socket's address: the kernels use TCP
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    result = subprocess.run(cmd, cwd=elsewhere, capture_output=True, text=True,
+                            env={**ws.env(), "TMPDIR": str(deep)}, timeout=300)
     assert result.returncode == 0, ws.explain(result)
     assert (elsewhere / "rel-out" / "index.html").is_file()
     entries = json.loads((elsewhere / "rel-out" / "manifest.json").read_text("utf-8"))["reports"]
@@ -482,7 +486,7 @@ def test_a_signal_stops_everything_in_seconds_and_keeps_what_was_there(sleeping,
     assert proc.returncode == code
     assert "INTERRUPTED" in stdout
     assert_no_leftovers(proc.pid)
-    assert not scratch_dirs(proc.pid)
+    assert not scratch_dirs(proc.pid, ws.tmp)
     assert not _connection_files(proc.pid, started)  # no kernel's key left behind
     assert all(e["status"] == "ok" for e in ws.manifest()["reports"])  # the earlier reports
     assert ws.results() == results_before
@@ -520,7 +524,7 @@ def test_a_signal_while_starting_up_stops_at_once(sleeping, sig, code, moment):
     assert proc.returncode == code, stderr
     assert "Traceback" not in stderr, stderr
     assert_no_leftovers(proc.pid)
-    assert not scratch_dirs(proc.pid)
+    assert not scratch_dirs(proc.pid, ws.tmp)
     assert ws.results() == results_before
 
 

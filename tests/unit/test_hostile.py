@@ -420,9 +420,18 @@ def test_a_signal_wrapped_by_an_import_is_still_an_interruption(monkeypatch):
         # called with arguments (as a function), it gives the caller's handlers back; only the
         # command line itself (argv None, exiting next) leaves them ignored
         assert {s: signal.getsignal(s) for s in before} == before
+        # the command line itself (argv None) ends the process there, signals ignored
         monkeypatch.setattr(sys, "argv", ["wardanalysis", "datasets"])
-        assert cli_module.main() == 130
-        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+        ended = []
+
+        def exit_now(code):
+            ended.append((code, signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)))
+            raise SystemExit(code)
+
+        monkeypatch.setattr(cli_module.os, "_exit", exit_now)
+        with pytest.raises(SystemExit):
+            cli_module.main()
+        assert ended == [(130, signal.SIG_IGN, signal.SIG_IGN)]
     finally:
         for s, handler in before.items():  # this test's process runs other tests' commands
             signal.signal(s, handler)

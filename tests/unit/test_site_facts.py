@@ -28,7 +28,11 @@ def test_a_report_footer_says_when_from_what_and_links_the_document(lang):
             else today.isoformat()) in foot
     assert ("2024年6月26日" if lang == "ja" else "26 June 2024") in foot  # the review's date
     assert "7.7.7" in foot
-    assert f'href="{render.RUN_DIR_ROOT}source_review/{lang}/index.html"' in foot
+    # links from the report's own address (01_requests_covid/<lang>/) …
+    assert f'href="../../source_review/{lang}/index.html"' in foot
+    # … and from the error page of a failed execution, one folder deeper (failed/)
+    failed = render.footer({**_info(lang), "status": "failed"})
+    assert f'href="../../../source_review/{lang}/index.html"' in failed
     assert "my_figures" in render.footer(_info(lang, "/home/a/my_figures"))  # an overlay named
 
 

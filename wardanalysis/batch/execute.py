@@ -48,6 +48,8 @@ ACCESS_LOG_ENV = "WARDANALYSIS_ACCESS_LOG"
 #: ``<tmp>/<prefix><pid>-<random>``; a run removes its own and sweeps those of killed runs.
 SCRATCH_PREFIX = "wardanalysis-run-"
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: The longest path of a kernel's socket files (``<path>-<port>``) a Unix socket address takes.
+_MAX_SOCKET_PATH = 100
 #: Set to the run's process id in the environment of every process it starts (its workers and
 #: their kernels), so that a look at the system finds them all.
 PARENT_ENV = "WARDANALYSIS_BATCH_PARENT"
@@ -141,7 +143,12 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # ipykernel's own default (inline plots), as in JupyterLab
     env[ACCESS_LOG_ENV] = str(access)
-    km = AsyncKernelManager(kernel_name=job["kernel"], transport="ipc", ip=str(scratch / "zmq"),
+    # sockets as files in the scratch folder, unless its path is too long for a Unix socket
+    # (about 100 bytes with the port number; a deep TMPDIR): then TCP on this machine only
+    sockets = str(scratch / "zmq")
+    where = {"transport": "ipc", "ip": sockets} if len(sockets.encode()) < _MAX_SOCKET_PATH \
+        else {"transport": "tcp", "ip": "127.0.0.1"}
+    km = AsyncKernelManager(kernel_name=job["kernel"], **where,
                             connection_file=str(scratch / "connection.json"))
     status, error, started, t0 = "ok", None, _now(), time.monotonic()
     _KERNELS.add(km)
