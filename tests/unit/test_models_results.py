@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from wardanalysis._yaml import DuplicateKeyError
 from wardanalysis.errors import (
     MissingColumnError,
     ModelInputError,
@@ -70,7 +71,7 @@ def test_glossary_rejects_a_term_defined_twice(tmp_path, monkeypatch):
     monkeypatch.setattr(glossary, "_PATH", path)
     glossary._terms.cache_clear()
     try:
-        with pytest.raises(ValueError, match="'a' is defined twice"):
+        with pytest.raises(DuplicateKeyError, match="glossary.yml, line 5: key 'a' given twice"):
             glossary.label("a", "ja")
     finally:
         monkeypatch.undo()

@@ -16,6 +16,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from .._yaml import read
+
 __all__ = ["LANGS", "check_lang", "has", "keys", "label", "labels"]
 
 LANGS = ("ja", "en")
@@ -31,24 +33,7 @@ def check_lang(lang: object) -> str:
 
 @cache
 def _terms() -> dict[str, dict[str, str]]:
-    import yaml
-
-    from .._yaml import SafeLoader
-
-    class _UniqueKeyLoader(SafeLoader):
-        """Rejects a key given twice (plain YAML keeps the last one silently)."""
-
-    def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node)
-            if key in seen:
-                raise ValueError(f"{_PATH.name}: term {key!r} is defined twice")
-            seen.add(key)
-        return loader.construct_mapping(node)
-
-    _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-    raw = yaml.load(_PATH.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    raw = read(_PATH)
     if not isinstance(raw, dict) or not isinstance(raw.get("terms"), dict):
         raise ValueError(f"{_PATH.name}: expected a mapping with a 'terms' section")
     terms: dict[str, dict[str, str]] = {}

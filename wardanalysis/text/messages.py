@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .._yaml import read
 from .glossary import LANGS, check_lang
 
 __all__ = ["avoided", "keys", "message", "placeholders"]
@@ -37,9 +38,7 @@ _PATH = Path(__file__).with_name("messages.yml")
 
 @cache
 def _catalogue() -> dict[str, dict[str, str]]:
-    from .._yaml import safe_load
-
-    raw = safe_load(_PATH.read_text(encoding="utf-8"))
+    raw = read(_PATH)
     if not isinstance(raw, dict) or not isinstance(raw.get("messages"), dict):
         raise ValueError(f"{_PATH.name}: expected a mapping with a 'messages' section")
     out: dict[str, dict[str, str]] = {}
@@ -99,7 +98,5 @@ class _Formatter(string.Formatter):
 def avoided() -> dict[str, dict[str, str]]:
     """Per language, the words never shown on a reader's page and the term to use instead
     (``avoid`` in ``messages.yml``)."""
-    from .._yaml import safe_load
-
-    raw = safe_load(_PATH.read_text(encoding="utf-8")).get("avoid") or {}
+    raw = read(_PATH).get("avoid") or {}
     return {lang: {str(k): str(v) for k, v in (raw.get(lang) or {}).items()} for lang in LANGS}
