@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..errors import DuplicateYearError, MissingDataError, TooFewYearsError
+from ..errors import MissingDataError, TooFewYearsError
 from ..results import POISSON_ONLY, Estimate, Joined, Result, Said, Term, chosen, fmt, pct_change
 from ..text.glossary import label
 from . import _input
@@ -96,15 +96,7 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
     from statsmodels.stats.multitest import multipletests
 
     arg = "civil_engineering_requests"
-    df = _input.frame(civil_engineering_requests, arg, _COLUMNS, data_dir, arg)
-    df = _input.fiscal_years(df, arg, unique=False)
-    df = _input.counts(df, ["requests"], arg)
-    dup = df.duplicated(["fiscal_year", "category"])
-    if dup.any():
-        raise DuplicateYearError(
-            f"{arg}: (fiscal_year, category) repeated: "
-            f"{df.loc[dup, ['fiscal_year', 'category']].values.tolist()}"
-        )
+    df = _input.frame(civil_engineering_requests, arg, _COLUMNS, data_dir, arg, by_year=True)
     years = sorted(df["fiscal_year"].unique().tolist())
     if base_year not in years or compare_year not in years:
         raise TooFewYearsError(

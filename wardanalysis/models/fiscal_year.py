@@ -387,8 +387,7 @@ def fiscal_year_report(
         raise ModelInputError(f"fiscal_year: expected an integer fiscal year, got {fiscal_year!r}")
     fy = int(fiscal_year)
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
-    nr = _input.frame(needs_reflection, "needs_reflection", _NEEDS, data_dir)
-    nr = _cut(_input.fiscal_years(nr, "needs_reflection"), fy)
+    nr = _cut(_input.frame(needs_reflection, "needs_reflection", _NEEDS, data_dir, by_year=True), fy)
     civ = _input.frame(civil_engineering_requests, "civil_engineering_requests",
                        ("fiscal_year", "category", "requests"), data_dir)
     civ = _cut(civ, fy)

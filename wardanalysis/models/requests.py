@@ -74,9 +74,8 @@ UNIT_RR = "rate ratio"
 
 
 def needs_frame(df: pd.DataFrame | None, data_dir, argument: str = "needs_reflection") -> pd.DataFrame:
-    df = _input.frame(df, "needs_reflection", ("fiscal_year", "requests"), data_dir, argument)
-    df = _input.fiscal_years(df, argument)
-    return _input.counts(df, ["requests"], argument)
+    return _input.frame(df, "needs_reflection", ("fiscal_year", "requests"), data_dir, argument,
+                        by_year=True)
 
 
 def years_phrase(years: Sequence[int], lang: str = "en") -> str:
