@@ -25,8 +25,8 @@ from ..errors import ZeroDenominatorError
 from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Said, Years, chosen
 from ..text.glossary import check_lang, label
 from . import _input
-from .periods import CovidPeriod, covid_period
-from .requests import COVID_BREAK_FY, START_UP_FY, check_period
+from .periods import CovidPeriod, check_period, covid_period
+from .requests import COVID_BREAK_FY, START_UP_FY
 
 __all__ = ["EscalationResult", "escalation_patterns"]
 

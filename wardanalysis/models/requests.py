@@ -26,10 +26,6 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..errors import (
-    BreakYearError,
-    TooFewYearsError,
-)
 from ..results import (
     Estimate,
     Quantiles,
@@ -38,11 +34,10 @@ from ..results import (
     chosen,
     fmt,
     pct_change,
-    years_text,
 )
 from ..text.glossary import label
 from . import _input
-from .periods import CovidPeriod, covid_period
+from .periods import years_phrase
 
 __all__ = [
     "COVID_BREAK_FY",
@@ -52,13 +47,10 @@ __all__ = [
     "UNIT_RR",
     "UNIT_RR_YEAR",
     "borrowed_interval_text",
-    "check_period",
     "common_caveats",
     "needs_frame",
-    "resolve_period",
     "trend",
     "variant_suffix",
-    "years_phrase",
     "yoy_ratios",
 ]
 
@@ -78,10 +70,6 @@ def needs_frame(df: pd.DataFrame | None, data_dir, argument: str = "needs_reflec
                         by_year=True)
 
 
-def years_phrase(years: Sequence[int], lang: str = "en") -> str:
-    return years_text(years, lang) if len(years) else "none"
-
-
 def common_caveats(fit: stats.GLMFit | None, years: Sequence[int], n_years: int,
                     startup_included: bool) -> tuple[list[tuple[bool, str]], dict[str, Any]]:
     """The caveats every requests model shares, as ``[(condition, key), …]`` and their facts."""
@@ -93,31 +81,6 @@ def common_caveats(fit: stats.GLMFit | None, years: Sequence[int], n_years: int,
                 (fit.dispersion < 1, "requests.caveat.underdispersed")]
     out.append((startup_included, "requests.caveat.startup"))
     return out, facts
-
-
-def resolve_period(covid_start, covid_end, break_year, data_dir) -> CovidPeriod:
-    return covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
-
-
-def check_period(period: CovidPeriod, years: Sequence[int], pre_needed: int,
-                  during_needed: int, model: str = "") -> None:
-    """Enough fiscal years before and during the COVID period for ``model``."""
-    split = period.split(years)
-    if not split["before"] or not split["during"]:
-        raise BreakYearError(
-            period.start, years,
-            f"the COVID period FY{period.start}–FY{period.end} must leave fiscal years both "
-            "before it and in it",
-        )
-    if len(split["before"]) < pre_needed or len(split["during"]) < during_needed:
-        model = model or f"a model with the COVID period FY{period.start}–FY{period.end}"
-        raise TooFewYearsError(
-            model, pre_needed + during_needed, years,
-            message=(f"{model} needs at least {pre_needed} fiscal year(s) before FY{period.start} "
-                     f"and {during_needed} in FY{period.start}–FY{period.end}; the data "
-                     f"({years_phrase(years)}) have {len(split['before'])} before and "
-                     f"{len(split['during'])} in it"),
-        )
 
 
 def borrowed_interval_text(r: stats.ScaledRatio, family: str = "Poisson") -> str:
