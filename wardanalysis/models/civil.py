@@ -33,12 +33,6 @@ class CivilResult(Result):
     base_year: int = 2021
     compare_year: int = 2022
 
-    def _k(self, cat: str) -> str:
-        return f"civil.{cat}_rr_fy{self.compare_year}_vs_fy{self.base_year}"
-
-    def _cats(self) -> list[str]:
-        return [c for c in self.data["category"] if c != "total"]
-
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 

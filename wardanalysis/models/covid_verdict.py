@@ -235,9 +235,6 @@ class SensitivityResult(Result):
     models: tuple[Result | None, ...] = ()
     main_suffix: str = ""
 
-    def _rows_ok(self) -> pd.DataFrame:
-        return self.data[self.data["estimable"]]
-
     def _plot(self, ax: Any, lang: str) -> None:
         forest(ax, self.data, lang)
         ax.set_title(self.title(lang))

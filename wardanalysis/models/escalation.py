@@ -61,9 +61,6 @@ class EscalationResult(Result):
     period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
     first_level_p: float = math.nan
 
-    def _get(self, key: str) -> Estimate | None:
-        return self.estimate(key) if key in self.keys() else None
-
     def headline(self, lang: str = "ja") -> str:
         """How far issues go, then the COVID comparison, each with its value without FY2017
         (the text's sentences about them, not the counts or the trend)."""

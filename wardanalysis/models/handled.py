@@ -30,9 +30,6 @@ class HandledShareResult(Result):
     SUMMARY_KEYS = ("handled.trend_or_per_year",)
     fit: stats.GLMFit | None = None
 
-    def _span(self) -> tuple[int, int]:
-        return int(self.data["fiscal_year"].min()), int(self.data["fiscal_year"].max())
-
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 

@@ -37,7 +37,6 @@ from ..results import (
 )
 from ..text.glossary import label
 from . import _input
-from .periods import years_phrase
 
 __all__ = [
     "COVID_BREAK_FY",
@@ -121,9 +120,6 @@ class TrendResult(Result):
     fit: stats.GLMFit | None = None
 
     _EXCL = f"requests.trend_rr_per_year.excl_fy{START_UP_FY}"
-
-    def _span(self, lang: str = "en") -> str:
-        return years_phrase(self.data["fiscal_year"].tolist(), lang)
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .._yaml import read
-from .glossary import LANGS, check_lang
+from .glossary import LANGS, bilingual, check_lang
 
 __all__ = ["avoided", "keys", "message", "placeholders"]
 
@@ -38,15 +38,7 @@ _PATH = Path(__file__).with_name("messages.yml")
 
 @cache
 def _catalogue() -> dict[str, dict[str, str]]:
-    raw = read(_PATH)
-    if not isinstance(raw, dict) or not isinstance(raw.get("messages"), dict):
-        raise ValueError(f"{_PATH.name}: expected a mapping with a 'messages' section")
-    out: dict[str, dict[str, str]] = {}
-    for key, entry in raw["messages"].items():
-        if not isinstance(entry, dict) or set(entry) != set(LANGS):
-            raise ValueError(f"{_PATH.name}: message {key!r} must have exactly 'ja' and 'en'")
-        out[str(key)] = {lang: str(entry[lang]) for lang in LANGS}
-    return out
+    return bilingual(_PATH, "messages", "message")
 
 
 def placeholders(template: str) -> set[str]:
