@@ -9,13 +9,16 @@ caller's frame is never modified, and need not check again what a descriptor sta
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..data.loading import load, overlaid_rows
 from ..data.schema import get_schema
+from ..data.sources import source_date
 from ..data.validation import check_frame
 from ..errors import (
     DuplicateYearError,
@@ -28,13 +31,6 @@ from ..errors import (
 )
 
 
-def load_dataset(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
-    # through the package's lazy top level, so the loader module can be renamed freely
-    from wardanalysis import load
-
-    return load(name, data_dir)
-
-
 def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
           data_dir: str | Path | None = None, argument: str | None = None, *,
           by_year: bool = False) -> pd.DataFrame:
@@ -45,7 +41,7 @@ def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
     argument = argument or name
     given = df is not None
     if not given:
-        df = load_dataset(name, data_dir)
+        df = load(name, data_dir)
     if not isinstance(df, pd.DataFrame):
         raise ModelInputError(f"{argument}: expected a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
@@ -129,17 +125,11 @@ def as_of_dates(df: pd.DataFrame) -> dict[int, object]:
     frame has that column and the row fills it; the date of the shipped source document for a
     shipped row; None (unknown) for a user's row without one, or for a frame without provenance.
     """
-    import datetime as dt
-
-    from wardanalysis.data.loading import overlaid_rows
-
     prov = df.attrs.get("provenance") or {}
     users = overlaid_rows(df)
     shipped_date = None
     source_id = (prov.get("source") or {}).get("id")
     if source_id:
-        from wardanalysis.data.sources import source_date
-
         shipped_date = source_date(source_id)
     out: dict[int, object] = {}
     for i, fy in enumerate(df["fiscal_year"].tolist()):

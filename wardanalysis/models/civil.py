@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
+from ..data.loading import load
 from ..errors import MissingDataError, TooFewYearsError
 from ..results import POISSON_ONLY, Estimate, Joined, Result, Said, Term, chosen, fmt, pct_change
 from ..text.glossary import label
@@ -130,7 +131,7 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
         for r in table.itertuples(index=False)
     )
     zero = table.loc[(table["requests_base"] == 0) | (table["requests_compare"] == 0), "category"].tolist()
-    needs = _input.load_dataset("needs_reflection", data_dir)
+    needs = load("needs_reflection", data_dir)
     phi, phi_df = stats.trend_dispersion(needs["requests"], needs["fiscal_year"])
     parts = tuple(
         Said("civil.part", {"cat": Term(r.category) if r.category in (*CATEGORIES, "total")
