@@ -24,6 +24,7 @@ __all__ = [
     "CovidPeriodError",
     "DuplicateYearError",
     "InvalidCountError",
+    "InvalidFrameError",
     "MissingColumnError",
     "MissingDataError",
     "ModelInputError",
@@ -139,6 +140,11 @@ class ZeroDenominatorError(ModelInputError, ZeroDivisionError):
 
 class InvalidCountError(ModelInputError):
     """A count that is missing, negative, not a whole number, or larger than its total."""
+
+
+class InvalidFrameError(ModelInputError):
+    """A frame given to a model breaks its dataset's descriptor (the checks a data file passes at
+    loading: types, ranges, rules, key); the message lists every problem."""
 
 
 class DuplicateYearError(ModelInputError):

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from . import plotting
-from ._yaml import safe_load
+from ._yaml import read
 from .data.loading import describe, load, overlaid_rows
 from .data.schema import dataset_names, get_schema
 from .data.sources import citation, shipped_urls
@@ -571,7 +571,7 @@ def corrections_table(lang: str) -> pd.DataFrame:
     """The known source problems of ``data/corrections.yml``: what the source says, what the
     package uses, and why, in ``lang`` (the file carries each in English and Japanese)."""
     check_lang(lang)
-    entries = safe_load((shipped_data_dir() / "corrections.yml").read_text(encoding="utf-8"))
+    entries = read(shipped_data_dir() / "corrections.yml")
     return pd.DataFrame([
         {"dataset_title": ("、" if lang == "ja" else "; ").join(
              describe_title(d, lang) for d in (e["dataset"] if isinstance(e["dataset"], list)

@@ -48,7 +48,7 @@ def _html(kc, code: str) -> str:
 
 def test_rerunning_a_cell_after_switching_language_shows_the_other_language(kernel):
     setup = ("from wardanalysis import report\n"
-             "from wardanalysis.models import handled_share\n"
+             "from wardanalysis.models.handled import handled_share\n"
              "report.setup('ja')\n"
              "result = handled_share()\n")
     kernel.execute_interactive(setup, timeout=120)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wardanalysis.models import fiscal_year_report
+from wardanalysis.models.fiscal_year import fiscal_year_report
 
 REL = 1e-3  # at least 3 significant figures
 

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-import wardanalysis.models as M
+from wardanalysis.models import covid_verdict
+from wardanalysis.models.escalation import escalation_patterns
 from wardanalysis.results import key_figure
 from wardanalysis.text.formats import fmt, fmt_pct, fmt_ratio_words
 
@@ -22,12 +23,12 @@ def _sentences(text: str, lang: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def verdict():
-    return M.verdict()
+    return covid_verdict.verdict()
 
 
 @pytest.fixture(scope="module")
 def escalation():
-    return M.escalation_patterns()
+    return escalation_patterns()
 
 
 def test_01_key_figures_follow_the_verdicts_reasoning(verdict):

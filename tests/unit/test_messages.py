@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from wardanalysis import models as M
+from wardanalysis.models.civil import civil_requests
+from wardanalysis.models.covid_exposure import covid_exposure_days
+from wardanalysis.models.covid_verdict import verdict
+from wardanalysis.models.escalation import escalation_patterns
+from wardanalysis.models.fiscal_year import fiscal_year_report
+from wardanalysis.models.handled import handled_share
+from wardanalysis.models.its import exposure_model, interrupted_time_series
 from wardanalysis.results import Dates, Estimate, Joined, Said, Term, Years
 from wardanalysis.text import messages
 from wardanalysis.text.messages import message, placeholders
@@ -93,11 +99,11 @@ def test_every_literal_key_in_the_code_exists(where, key):
 
 
 def _results():
-    out = [M.verdict(), M.handled_share(), M.escalation_patterns(), M.civil_requests(),
-           M.covid_exposure_days(), M.exposure_model(),
-           M.interrupted_time_series(exclude_fiscal_years=[2017]),
-           M.interrupted_time_series(break_year=2021, later_break=True)]
-    out += [M.fiscal_year_report(fy) for fy in range(2013, 2025)]
+    out = [verdict(), handled_share(), escalation_patterns(), civil_requests(),
+           covid_exposure_days(), exposure_model(),
+           interrupted_time_series(exclude_fiscal_years=[2017]),
+           interrupted_time_series(break_year=2021, later_break=True)]
+    out += [fiscal_year_report(fy) for fy in range(2013, 2025)]
     for r in list(out):
         if hasattr(r, "components"):
             out += list(r.components())

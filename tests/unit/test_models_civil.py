@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wardanalysis.errors import (
-    DuplicateYearError,
+    InvalidFrameError,
     MissingColumnError,
     MissingDataError,
     TooFewYearsError,
@@ -42,7 +42,7 @@ def test_category_in_one_year_only(civil_frame):
 def test_duplicate_rows(civil_frame):
     import pandas as pd
 
-    with pytest.raises(DuplicateYearError, match="road"):
+    with pytest.raises(InvalidFrameError, match=r"duplicate key \(fiscal_year=2021, category=road\)"):
         civil_requests(pd.concat([civil_frame, civil_frame.head(1)]))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from wardanalysis.errors import InvalidCountError, MissingColumnError, MissingDataError
+from wardanalysis.errors import InvalidFrameError, MissingColumnError, MissingDataError
 from wardanalysis.models.covid_exposure import covid_exposure_days, exposure_days
 
 
@@ -17,7 +17,7 @@ def _measures(rows):
 
 
 def test_inclusive_end_and_fiscal_year_split():
-    m = _measures([("a", "x", "2021-03-30", "2021-04-02", True)])  # 2 days in FY2020, 2 in FY2021
+    m = _measures([("a", "priority_measures", "2021-03-30", "2021-04-02", True)])  # 2 days in FY2020, 2 in FY2021
     t = exposure_days(m, [2020, 2021]).set_index("fiscal_year")
     assert t.loc[2020, "days_under_measures"] == 2
     assert t.loc[2021, "days_under_measures"] == 2
@@ -25,9 +25,9 @@ def test_inclusive_end_and_fiscal_year_split():
 
 def test_overlaps_are_counted_once_and_non_restrictions_are_left_out():
     m = _measures([
-        ("a", "x", "2020-04-10", "2020-04-19", True),   # 10 days
-        ("b", "x", "2020-04-15", "2020-04-24", True),   # overlaps 5, adds 5
-        ("c", "x", "2020-04-25", "2020-04-25", True),   # touches: 1 more
+        ("a", "priority_measures", "2020-04-10", "2020-04-19", True),   # 10 days
+        ("b", "priority_measures", "2020-04-15", "2020-04-24", True),   # overlaps 5, adds 5
+        ("c", "priority_measures", "2020-04-25", "2020-04-25", True),   # touches: 1 more
         ("d", "reclassification", "2020-06-01", "2020-06-30", False),
     ])
     t = exposure_days(m, [2020])
@@ -36,7 +36,7 @@ def test_overlaps_are_counted_once_and_non_restrictions_are_left_out():
 
 
 def test_open_ended_restriction_is_counted_to_the_last_year_and_flagged():
-    m = _measures([("a", "x", "2022-03-01", None, True)])
+    m = _measures([("a", "priority_measures", "2022-03-01", None, True)])
     t = exposure_days(m, [2021, 2022]).set_index("fiscal_year")
     assert t.loc[2021, "days_under_measures"] == 31
     assert t.loc[2022, "days_under_measures"] == 365
@@ -46,7 +46,7 @@ def test_open_ended_restriction_is_counted_to_the_last_year_and_flagged():
 
 
 def test_leap_year_fiscal_year():
-    m = _measures([("a", "x", "2019-04-01", "2020-03-31", True)])
+    m = _measures([("a", "priority_measures", "2019-04-01", "2020-03-31", True)])
     t = exposure_days(m, [2019])
     assert t["days_under_measures"].iloc[0] == 366 == t["days_in_fiscal_year"].iloc[0]
 
@@ -68,11 +68,11 @@ def test_errors(measures_frame):
         exposure_days(measures_frame.drop(columns="is_restriction"), [2020])
     bad = measures_frame.copy()
     bad.loc[0, "end_date"] = pd.Timestamp("2020-01-01")
-    with pytest.raises(InvalidCountError, match="m1"):
+    with pytest.raises(InvalidFrameError, match=r"row 0, column 'start_date'.*start_date <= end_date"):
         exposure_days(bad, [2020])
     no_start = measures_frame.copy()
     no_start.loc[1, "start_date"] = pd.NaT
-    with pytest.raises(InvalidCountError, match="m2"):
+    with pytest.raises(InvalidFrameError, match=r"row 1, column 'start_date': missing value"):
         exposure_days(no_start, [2020])
     with pytest.raises(MissingDataError, match="fiscal_years"):
         exposure_days(measures_frame[~measures_frame["is_restriction"]])

@@ -8,7 +8,7 @@ import pytest
 
 from wardanalysis.errors import (
     BreakYearError,
-    InvalidCountError,
+    InvalidFrameError,
     MissingColumnError,
     TooFewYearsError,
     ZeroDenominatorError,
@@ -88,11 +88,11 @@ def test_a_year_without_priority_issues_gives_nan_and_a_caveat(needs_frame, draw
 def test_broken_funnel(needs_frame):
     bad = needs_frame.copy()
     bad.loc[2, "decided_to_act"] = bad.loc[2, "priority_issues"] + 1
-    with pytest.raises(InvalidCountError, match="decided_to_act.*2019"):
+    with pytest.raises(InvalidFrameError, match="row 2, column 'decided_to_act'.*decided_to_act <= priority_issues"):
         escalation_patterns(bad)
     bad = needs_frame.copy()
     bad.loc[2, "staff_consultations"] = bad.loc[2, "priority_issues"] + 1
-    with pytest.raises(InvalidCountError, match="staff_consultations"):
+    with pytest.raises(InvalidFrameError, match="row 2, column 'staff_consultations'.*staff_consultations == priority_issues"):
         escalation_patterns(bad)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import wardanalysis as wa
 from wardanalysis.errors import MissingDataError, ModelInputError
-from wardanalysis.models import fiscal_year_report
+from wardanalysis.models.fiscal_year import fiscal_year_report
 
 YEARS = range(2013, 2025)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wardanalysis.errors import (
-    InvalidCountError,
+    InvalidFrameError,
     MissingColumnError,
     TooFewYearsError,
     ZeroDenominatorError,
@@ -45,7 +45,7 @@ def test_zero_denominator(needs_frame):
 def test_more_handled_than_received(needs_frame):
     bad = needs_frame.copy()
     bad.loc[1, "requests_handled"] = bad.loc[1, "requests"] + 1
-    with pytest.raises(InvalidCountError, match="requests_handled.*2018"):
+    with pytest.raises(InvalidFrameError, match="row 1, column 'requests_handled'.*requests_handled <= requests"):
         handled_share(bad)
 
 

@@ -8,8 +8,12 @@ import pandas as pd
 import pytest
 
 import wardanalysis as wa
-import wardanalysis.models as M
 from wardanalysis.errors import BreakYearError, CovidPeriodError
+from wardanalysis.models.covid_verdict import period_comparison, verdict
+from wardanalysis.models.escalation import escalation_patterns
+from wardanalysis.models.fiscal_year import fiscal_year_report
+from wardanalysis.models.its import interrupted_time_series
+from wardanalysis.models.periods import covid_period
 from wardanalysis.results import fmt, fmt_pct
 
 
@@ -22,7 +26,7 @@ def with_fy2024() -> pd.DataFrame:
 
 
 def test_the_period_comes_from_the_document():
-    period = M.covid_period()
+    period = covid_period()
     assert (period.start, period.end) == (2020, 2023)
     assert wa.describe("covid_period")["source"]["section"].startswith("2 本庁と区役所の連携")
     quote = wa.load("covid_period")["quote_ja"].iloc[0]
@@ -30,26 +34,26 @@ def test_the_period_comes_from_the_document():
 
 
 def test_parameters_override_either_end_and_accept_era_labels():
-    assert M.covid_period(covid_end="R4") == M.covid_period(2020, 2022)
-    assert M.covid_period("令和3年度").start == 2021
-    assert M.covid_period(break_year=2021) == M.covid_period(covid_start=2021)
+    assert covid_period(covid_end="R4") == covid_period(2020, 2022)
+    assert covid_period("令和3年度").start == 2021
+    assert covid_period(break_year=2021) == covid_period(covid_start=2021)
     with pytest.raises(CovidPeriodError, match="covid_end \\(FY2019\\) comes before"):
-        M.covid_period(2020, 2019)
+        covid_period(2020, 2019)
     with pytest.raises(CovidPeriodError, match="name the same parameter"):
-        M.covid_period(2020, break_year=2021)
+        covid_period(2020, break_year=2021)
     with pytest.raises(BreakYearError, match="covid_start must be a whole fiscal year"):
-        M.covid_period(2020.5)
+        covid_period(2020.5)
 
 
 def test_an_overlay_moves_the_end(tmp_path):
     (tmp_path / "covid_period.csv").write_text("period_label,quote_ja\nR6,延長の例\n",
                                                encoding="utf-8")
-    assert M.covid_period(data_dir=tmp_path).end == 2024
+    assert covid_period(data_dir=tmp_path).end == 2024
 
 
 def test_a_new_year_is_after_covid_not_covid(with_fy2024):
-    shipped = M.period_comparison()
-    res = M.period_comparison(with_fy2024)
+    shipped = period_comparison()
+    res = period_comparison(with_fy2024)
     covid = res.estimate("requests.covid_mean")
     assert covid.value == pytest.approx(np.mean([920, 587, 504, 650]))
     assert covid.value == pytest.approx(shipped.estimate("requests.covid_mean").value)
@@ -61,8 +65,8 @@ def test_a_new_year_is_after_covid_not_covid(with_fy2024):
 
 
 def test_the_interrupted_time_series_leaves_later_years_out(with_fy2024):
-    shipped = M.interrupted_time_series()
-    res = M.interrupted_time_series(with_fy2024)
+    shipped = interrupted_time_series()
+    res = interrupted_time_series(with_fy2024)
     table = res.table().set_index("fiscal_year")
     assert not table.loc[2024, "used_in_fit"] and table.loc[2024, "phase"] == "after"
     for key in ("requests.its_level_rr", "requests.its_slope_rr", "requests.counterfactual_oe_total"):
@@ -72,15 +76,15 @@ def test_the_interrupted_time_series_leaves_later_years_out(with_fy2024):
 
 
 def test_escalation_keeps_after_years_apart(with_fy2024):
-    res = M.escalation_patterns(with_fy2024)
-    shipped = M.escalation_patterns()
+    res = escalation_patterns(with_fy2024)
+    shipped = escalation_patterns()
     key = "escalation.priority_rate_or_covid_vs_pre"
     assert res.estimate(key).value == pytest.approx(shipped.estimate(key).value)
     assert "after_covid" in set(res.table()["scope"])
 
 
 def test_a_shorter_period_changes_what_counts(with_fy2024):
-    res = M.period_comparison(with_fy2024, covid_end=2022)
+    res = period_comparison(with_fy2024, covid_end=2022)
     assert res.estimate("requests.covid_mean").value == pytest.approx(np.mean([920, 587, 504]))
     assert res.estimate("requests.after_mean").value == pytest.approx(np.mean([650, 701]))
 
@@ -90,7 +94,7 @@ def _intervals(e) -> list[str]:
 
 
 def test_the_verdict_cites_only_dispersion_aware_intervals():
-    v = M.verdict()
+    v = verdict()
     flagged = [e for r in v.components() for e in r.estimates if e.poisson_only]
     for lang in ("ja", "en"):
         text = v.text(lang)
@@ -104,7 +108,7 @@ def test_the_verdict_cites_only_dispersion_aware_intervals():
 def test_a_poisson_only_interval_is_never_shown_unlabelled(fy):
     """In the fiscal-year text, an exact interval appears only with its 'if Poisson/binomial'
     label; an unflagged interval is never an exact one."""
-    r = M.fiscal_year_report(fy)
+    r = fiscal_year_report(fy)
     for e in r.estimates:
         if not e.poisson_only or np.isnan(e.ci_low):
             continue
@@ -123,7 +127,7 @@ def test_a_poisson_only_interval_is_never_shown_unlabelled(fy):
 
 
 def test_escalation_leads_with_the_quasi_binomial_comparison():
-    e = M.escalation_patterns()
+    e = escalation_patterns()
     head = e.estimate("escalation.priority_rate_or_covid_vs_pre")
     exact = e.estimate("escalation.priority_rate_or_covid_vs_pre.exact")
     assert head.ci_low < 1 < head.ci_high and not head.poisson_only

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from wardanalysis._yaml import DuplicateKeyError
 from wardanalysis.errors import (
     MissingColumnError,
     ModelInputError,
@@ -32,14 +33,6 @@ def test_import_wardanalysis_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
-
-
-def test_models_are_reachable_lazily():
-    from wardanalysis import models
-
-    assert callable(models.trend) and callable(models.escalation_patterns)
-    with pytest.raises(AttributeError, match="no_such_model"):
-        models.no_such_model  # noqa: B018
 
 
 # --- glossary -----------------------------------------------------------------------------------
@@ -78,7 +71,7 @@ def test_glossary_rejects_a_term_defined_twice(tmp_path, monkeypatch):
     monkeypatch.setattr(glossary, "_PATH", path)
     glossary._terms.cache_clear()
     try:
-        with pytest.raises(ValueError, match="'a' is defined twice"):
+        with pytest.raises(DuplicateKeyError, match="glossary.yml, line 5: key 'a' given twice"):
             glossary.label("a", "ja")
     finally:
         monkeypatch.undo()
@@ -271,15 +264,3 @@ def test_a_difference_in_shares_is_a_key_figure_in_percentage_points():
     e = Estimate("adoption.difference", 0.0408, -0.128, 0.204, unit="difference in shares")
     assert key_figure(e, "ja").endswith("：4.08ポイント（95%信頼区間 -12.8〜20.4）")
     assert key_figure(e, "en").endswith(": 4.08 percentage points (95% CI -12.8 to 20.4)")
-
-
-def test_no_model_module_is_named_like_a_function_the_models_package_gives():
-    """``M.name`` must be the function: a module of the same name would replace it in the
-    package as soon as any other module imports that module (then ``M.monthly_inputs(...)`` is
-    a module, not a call)."""
-    from pathlib import Path
-
-    import wardanalysis.models as M
-
-    modules = {p.stem for p in Path(M.__file__).parent.glob("*.py")}
-    assert not modules & set(M._LAZY), sorted(modules & set(M._LAZY))

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from wardanalysis import models as M
+from wardanalysis.models.adoption_rates import adoption, cost_per_funded_issue
+from wardanalysis.models.budgets import cross_city_budgets, kumamoto_budget
+from wardanalysis.models.civil import civil_requests
+from wardanalysis.models.covid_exposure import covid_exposure_days
+from wardanalysis.models.covid_verdict import verdict
+from wardanalysis.models.escalation import escalation_patterns
+from wardanalysis.models.handled import handled_share
+from wardanalysis.models.requests import trend
 
 REQUIRED = {
     "requests.mean_ratio_covid_vs_pre", "requests.trend_rr_per_year", "requests.its_level_rr",
@@ -24,9 +31,9 @@ def shipped_records():
     import pandas as pd
 
     results = [
-        M.verdict(), M.handled_share(), M.escalation_patterns(), M.civil_requests(),
-        M.kumamoto_budget(), M.cross_city_budgets(), M.adoption(), M.cost_per_funded_issue(),
-        M.covid_exposure_days(),
+        verdict(), handled_share(), escalation_patterns(), civil_requests(),
+        kumamoto_budget(), cross_city_budgets(), adoption(), cost_per_funded_issue(),
+        covid_exposure_days(),
     ]
     frames = [r.all_records() if hasattr(r, "all_records") else r.records() for r in results]
     return pd.concat(frames, ignore_index=True)
@@ -44,7 +51,7 @@ def test_every_key_is_produced_once(shipped_records):
 
 def test_data_dir_is_passed_to_the_loader(tmp_path):
     (tmp_path / "unrelated.txt").write_text("x")
-    res = M.trend(data_dir=tmp_path)  # an overlay directory without overlays: shipped data
+    res = trend(data_dir=tmp_path)  # an overlay directory without overlays: shipped data
     assert res.n_obs >= 3
     with pytest.raises(FileNotFoundError):
-        M.trend(data_dir=tmp_path / "does_not_exist")
+        trend(data_dir=tmp_path / "does_not_exist")

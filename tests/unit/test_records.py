@@ -225,9 +225,9 @@ def test_a_summary_box_carries_the_reports_headline(monkeypatch):
 
 def test_a_result_shows_itself_in_the_language_set_by_one_public_call():
     import wardanalysis as wa
-    import wardanalysis.models as M
+    from wardanalysis.models.requests import trend
 
-    res = M.trend()
+    res = trend()
     try:
         import html
 

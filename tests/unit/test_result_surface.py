@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 
 import wardanalysis as wa
-from wardanalysis import models as M
+from wardanalysis.models.civil import civil_requests
+from wardanalysis.models.handled import handled_share
 from wardanalysis.text.display import current_lang
 
 
 @pytest.fixture
 def handled(needs_frame):
-    return M.handled_share(needs_frame)
+    return handled_share(needs_frame)
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_conf_int_agrees_with_the_fitted_model(handled):
 
 
 def test_a_result_computed_exactly_has_no_fitted_model():
-    assert M.civil_requests().model_fit is None
+    assert civil_requests().model_fit is None
 
 
 def test_summary_is_a_statsmodels_summary_in_the_chosen_language(handled, english_then_back):

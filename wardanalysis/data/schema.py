@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .._yaml import read
 from ..errors import WardanalysisError, did_you_mean
 from ..paths import shipped_data_dir
 
@@ -130,10 +131,8 @@ def _fail(path: Path, msg: str) -> SchemaError:
 def _parse(path: Path) -> DatasetSchema:
     import yaml
 
-    from .._yaml import safe_load
-
     try:
-        doc = safe_load(path.read_text(encoding="utf-8"))
+        doc = read(path)
     except yaml.YAMLError as exc:
         raise _fail(path, f"not valid YAML ({exc})") from None
     if not isinstance(doc, dict):

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._yaml import read
 from ..paths import shipped_data_dir
 
 __all__ = ["citation", "shipped_urls", "source_date", "sources"]
@@ -19,9 +20,7 @@ __all__ = ["citation", "shipped_urls", "source_date", "sources"]
 @cache
 def sources() -> dict[str, dict[str, Any]]:
     """Every source document, by id."""
-    from .._yaml import safe_load
-
-    return safe_load((shipped_data_dir() / "sources.yml").read_text(encoding="utf-8"))
+    return read(shipped_data_dir() / "sources.yml")
 
 
 def source_date(source_id: str) -> dt.date | None:

@@ -14,9 +14,11 @@ import math
 import operator
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..eras import EraLabelError, era_label, fiscal_year, fiscal_years, latest_fiscal_year
@@ -32,8 +34,8 @@ from .readers import (
 )
 from .schema import Column, DatasetSchema
 
-__all__ = ["cap_problems", "contiguity_problems", "markup_warnings", "parse_office_date",
-           "read_table", "today"]
+__all__ = ["cap_problems", "check_frame", "contiguity_problems", "markup_warnings",
+           "parse_office_date", "read_table", "today"]
 
 _DASHES = {"—", "-", "–", "―", "ー", "‐", "−", "－"}
 _UNIT_SUFFIX = re.compile(r"(件|人|名|千円|百万円|万円|億円|円|か所|箇所|校区|施設|%)$")
@@ -288,10 +290,54 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
     frame = pd.DataFrame.from_records(records, columns=["_row", *expected]) if records else None
     if frame is not None:
         frame = _typed(frame, schema)
-        problems += _table_checks(frame, schema, name)
+        problems += _table_checks(frame, schema, name) + contiguity_problems(frame, schema, name)
         if totals is not None:
             problems += _totals_check(frame, totals, schema, name)
     return frame, totals, cap_problems(problems)
+
+
+def check_frame(frame: pd.DataFrame, schema: DatasetSchema, name: str,
+                columns: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check a DataFrame given directly (not read from a file) against ``schema`` by the same
+    rules as a file, for ``columns`` (default: every descriptor column the frame has): each cell
+    by its column's type and range, then the table's rules and key among those columns (not the
+    file's contiguity: a frame may hold a selection of years). Rows are named by the frame's
+    index. Returns the frame with those columns typed as :func:`read_table` types them, and the
+    problems."""
+    known = {c.name for c in schema.columns}
+    checked = [c for c in (frame.columns if columns is None else columns) if c in known]
+    part = frame[checked]
+    problems: list[Problem] = []
+    rows = frame.index if pd.api.types.is_integer_dtype(frame.index) else range(len(frame))
+    for col in schema.columns:
+        if col.name not in part.columns:
+            continue
+        for row, value in zip(rows, part[col.name], strict=True):
+            _, err = _parse_cell(_cell_text(value, col), col)
+            if err:
+                problems.append(Problem(name, err, row=int(row), column=col.name))
+    if problems:
+        return frame, cap_problems(problems)
+    typed = _typed(part, schema)
+    problems = _table_checks(typed.assign(_row=list(rows)), schema, name)
+    return frame.assign(**{c: typed[c] for c in checked}), cap_problems(problems)
+
+
+def _cell_text(value: Any, col: Column) -> str:
+    """A value of a DataFrame as the text a file would hold, for :func:`_parse_cell`."""
+    if not pd.api.types.is_scalar(value):
+        return repr(value)
+    if pd.isna(value):
+        return ""
+    if isinstance(value, dt.datetime):  # a pandas Timestamp too
+        return f"{value:%Y-%m-%d}" if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    if col.type == "integer" and isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def cap_problems(problems: list[Problem], per_kind: int = MAX_PER_KIND) -> list[Problem]:
@@ -367,6 +413,8 @@ def _fiscal_years_of(raw, schema, name, rownum, problems) -> list[int] | None:
 def _typed(frame: pd.DataFrame, schema: DatasetSchema) -> pd.DataFrame:
     out = frame.copy()
     for col in schema.columns:
+        if col.name not in out.columns:  # a frame given directly may hold only some columns
+            continue
         s = out[col.name]
         # Plain numpy dtypes where a column cannot hold a missing value (statsmodels and numpy
         # take them as they are); pandas' nullable dtypes only where the schema allows gaps.
@@ -389,6 +437,8 @@ def _typed(frame: pd.DataFrame, schema: DatasetSchema) -> pd.DataFrame:
 def _table_checks(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list[Problem]:
     problems: list[Problem] = []
     for rule in schema.rules:
+        if rule.left not in frame.columns or rule.right not in frame.columns:
+            continue  # a frame given directly may hold only some columns
         left, right = frame[rule.left], frame[rule.right]
         # a rule says nothing about a row where either side is missing (an open-ended date)
         ok = _OPS[rule.op](left, right).fillna(True) | left.isna() | right.isna()
@@ -402,7 +452,7 @@ def _table_checks(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list
                     column=rule.left,
                 )
             )
-    if schema.key:
+    if schema.key and set(schema.key) <= set(frame.columns):
         keys = list(schema.key)
         dup = frame.duplicated(keys, keep="first")
         if dup.any():  # one pass: each repeat is matched to its first row by a merge
@@ -414,7 +464,6 @@ def _table_checks(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list
                     Problem(name, f"duplicate key ({key}), first given in row {r['first_row']}",
                             row=int(r["_row"]), column=schema.key[0])
                 )
-    problems += contiguity_problems(frame, schema, name)
     return problems
 
 

@@ -1,21 +1,29 @@
 """Input handling shared by the models: loading defaults, copying, validating.
 
-Every public model function passes its DataFrame arguments through :func:`frame`, which loads the
-shipped dataset when the argument is ``None``, checks the type and the required columns, and
-returns a *copy*, so the caller's frame is never modified.
+Every public model function passes its DataFrame arguments through :func:`frame`: the shipped
+dataset (validated at loading) when the argument is ``None``; otherwise the caller's frame checked
+once against the same dataset's descriptor, by the same function that checks a data file
+(:func:`wardanalysis.data.validation.check_frame`). Either way the model gets a *copy*, so the
+caller's frame is never modified, and need not check again what a descriptor states.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..data.loading import load, overlaid_rows
+from ..data.schema import get_schema
+from ..data.sources import source_date
+from ..data.validation import check_frame
 from ..errors import (
     DuplicateYearError,
     InvalidCountError,
+    InvalidFrameError,
     MissingColumnError,
     ModelInputError,
     TooFewYearsError,
@@ -23,31 +31,42 @@ from ..errors import (
 )
 
 
-def load_dataset(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
-    # through the package's lazy top level, so the loader module can be renamed freely
-    from wardanalysis import load
-
-    return load(name, data_dir)
-
-
 def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
-          data_dir: str | Path | None = None, argument: str | None = None) -> pd.DataFrame:
-    """A validated copy of ``df`` (or of the shipped dataset ``name`` when ``df`` is None)."""
+          data_dir: str | Path | None = None, argument: str | None = None, *,
+          by_year: bool = False) -> pd.DataFrame:
+    """A validated copy of ``df`` (or of the shipped dataset ``name`` when ``df`` is None) with
+    ``columns``; sorted by fiscal year (index reset) when ``by_year``. A caller's frame is checked
+    in ``columns``, the ones the model reads; a frame that is no dataset's (``name`` without a
+    descriptor) is checked by its model."""
     argument = argument or name
-    if df is None:
-        df = load_dataset(name, data_dir)
+    given = df is not None
+    if not given:
+        df = load(name, data_dir)
     if not isinstance(df, pd.DataFrame):
         raise ModelInputError(f"{argument}: expected a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise MissingColumnError(argument, missing, list(df.columns))
     out = df.copy(deep=True)
+    if given:
+        try:
+            schema = get_schema(name)
+        except KeyError:
+            schema = None
+        if schema is not None:
+            out, problems = check_frame(out, schema, argument, columns)
+            if problems:
+                raise InvalidFrameError(
+                    f"{argument}: {len(problems)} problem(s) against the descriptor of {name} "
+                    "(data/meta):\n" + "\n".join(f"  {p}" for p in problems))
     out.attrs = dict(df.attrs)
+    if by_year:
+        out = out.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
     return out
 
 
-def fiscal_years(df: pd.DataFrame, argument: str, unique: bool = True) -> pd.DataFrame:
-    """Check ``fiscal_year`` is whole numbers (one row per year when ``unique``); sort by it."""
+def fiscal_years(df: pd.DataFrame, argument: str) -> pd.DataFrame:
+    """For a frame no descriptor states: ``fiscal_year`` whole numbers, one row per year; sorted."""
     fy = df["fiscal_year"]
     values = pd.to_numeric(fy, errors="coerce")
     bad = fy[values.isna() | (values != np.round(values))]
@@ -57,13 +76,12 @@ def fiscal_years(df: pd.DataFrame, argument: str, unique: bool = True) -> pd.Dat
             f"year starts); found {list(bad.astype(str))[:5]}"
         )
     df = df.assign(fiscal_year=values.astype(int))
-    if unique:
-        dup = df["fiscal_year"][df["fiscal_year"].duplicated()]
-        if not dup.empty:
-            raise DuplicateYearError(
-                f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear more than once; "
-                "one row per fiscal year is expected"
-            )
+    dup = df["fiscal_year"][df["fiscal_year"].duplicated()]
+    if not dup.empty:
+        raise DuplicateYearError(
+            f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear more than once; "
+            "one row per fiscal year is expected"
+        )
     return df.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
 
 
@@ -81,14 +99,6 @@ def counts(df: pd.DataFrame, columns: Iterable[str], argument: str) -> pd.DataFr
             )
         out[col] = values.astype(np.int64)
     return out
-
-
-def not_above(df: pd.DataFrame, part: str, whole: str, argument: str) -> None:
-    bad = df[part] > df[whole]
-    if bad.any():
-        raise InvalidCountError(
-            f"{argument}: {part!r} exceeds {whole!r} at {_where(df, bad)}"
-        )
 
 
 def nonzero(df: pd.DataFrame, column: str, what: str) -> None:
@@ -115,17 +125,11 @@ def as_of_dates(df: pd.DataFrame) -> dict[int, object]:
     frame has that column and the row fills it; the date of the shipped source document for a
     shipped row; None (unknown) for a user's row without one, or for a frame without provenance.
     """
-    import datetime as dt
-
-    from wardanalysis.data.loading import overlaid_rows
-
     prov = df.attrs.get("provenance") or {}
     users = overlaid_rows(df)
     shipped_date = None
     source_id = (prov.get("source") or {}).get("id")
     if source_id:
-        from wardanalysis.data.sources import source_date
-
         shipped_date = source_date(source_id)
     out: dict[int, object] = {}
     for i, fy in enumerate(df["fiscal_year"].tolist()):

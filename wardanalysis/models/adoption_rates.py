@@ -89,14 +89,10 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     """
     arg = "needs_reflection"
     k = _input.frame(needs_reflection, "needs_reflection",
-                     ("fiscal_year", "priority_issues", "decided_to_act"), data_dir, arg)
-    k = _input.fiscal_years(k, arg)
-    k = _input.counts(k, ["priority_issues", "decided_to_act"], arg)
-    _input.not_above(k, "decided_to_act", "priority_issues", arg)
+                     ("fiscal_year", "priority_issues", "decided_to_act"), data_dir, arg, by_year=True)
     harg = "hamamatsu_priority_proposals"
     h = _input.frame(hamamatsu_priority_proposals, harg,
-                     ("fiscal_year", "category", "proposals", "budgeted"), data_dir)
-    h = _input.fiscal_years(h, harg, unique=False)
+                     ("fiscal_year", "category", "proposals", "budgeted"), data_dir, by_year=True)
     tot = h[h["category"] == "total"]
     if tot.empty:
         raise MissingDataError(f"{harg}: no row with category 'total'")

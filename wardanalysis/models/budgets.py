@@ -132,11 +132,7 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     year), ``budget.kumamoto_yen_per_capita.fy<Y>`` for every year. Exact divisions: no interval.
     """
     arg = "machizukuri_budget"
-    b = _input.frame(machizukuri_budget, arg, BUDGET_COLUMNS, data_dir)
-    b = _input.fiscal_years(b, arg)
-    b = _input.counts(b, BUDGET_COLUMNS[1:], arg)
-    _input.not_above(b, "reconstruction_thousand_yen", "budget_thousand_yen", arg)
-    _input.nonzero(b, "wards", "the per-ward budget")
+    b = _input.frame(machizukuri_budget, arg, BUDGET_COLUMNS, data_dir, by_year=True)
     if b.empty:
         raise MissingDataError(f"{arg}: no fiscal year in the data")
     pop = populations(population, data_dir)

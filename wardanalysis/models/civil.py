@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..errors import DuplicateYearError, MissingDataError, TooFewYearsError
+from ..data.loading import load
+from ..errors import MissingDataError, TooFewYearsError
 from ..results import POISSON_ONLY, Estimate, Joined, Result, Said, Term, chosen, fmt, pct_change
 from ..text.glossary import label
 from . import _input
@@ -32,12 +33,6 @@ class CivilResult(Result):
     SUMMARY_KEYS = ()
     base_year: int = 2021
     compare_year: int = 2022
-
-    def _k(self, cat: str) -> str:
-        return f"civil.{cat}_rr_fy{self.compare_year}_vs_fy{self.base_year}"
-
-    def _cats(self) -> list[str]:
-        return [c for c in self.data["category"] if c != "total"]
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -96,15 +91,7 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
     from statsmodels.stats.multitest import multipletests
 
     arg = "civil_engineering_requests"
-    df = _input.frame(civil_engineering_requests, arg, _COLUMNS, data_dir, arg)
-    df = _input.fiscal_years(df, arg, unique=False)
-    df = _input.counts(df, ["requests"], arg)
-    dup = df.duplicated(["fiscal_year", "category"])
-    if dup.any():
-        raise DuplicateYearError(
-            f"{arg}: (fiscal_year, category) repeated: "
-            f"{df.loc[dup, ['fiscal_year', 'category']].values.tolist()}"
-        )
+    df = _input.frame(civil_engineering_requests, arg, _COLUMNS, data_dir, arg, by_year=True)
     years = sorted(df["fiscal_year"].unique().tolist())
     if base_year not in years or compare_year not in years:
         raise TooFewYearsError(
@@ -144,7 +131,7 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
         for r in table.itertuples(index=False)
     )
     zero = table.loc[(table["requests_base"] == 0) | (table["requests_compare"] == 0), "category"].tolist()
-    needs = _input.load_dataset("needs_reflection", data_dir)
+    needs = load("needs_reflection", data_dir)
     phi, phi_df = stats.trend_dispersion(needs["requests"], needs["fiscal_year"])
     parts = tuple(
         Said("civil.part", {"cat": Term(r.category) if r.category in (*CATEGORIES, "total")

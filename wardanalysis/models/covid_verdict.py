@@ -38,7 +38,7 @@ from .its import (
     exposure_model,
     interrupted_time_series,
 )
-from .periods import CovidPeriod
+from .periods import CovidPeriod, check_period, covid_period, years_phrase
 from .requests import (
     COVID_BREAK_FY,
     PER_DAYS,
@@ -46,13 +46,10 @@ from .requests import (
     UNIT_RR,
     TrendResult,
     borrowed_interval_text,
-    check_period,
     common_caveats,
     needs_frame,
-    resolve_period,
     trend,
     variant_suffix,
-    years_phrase,
     yoy_ratios,
 )
 
@@ -139,7 +136,7 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
     df = needs_frame(needs_reflection, data_dir)
     years = df["fiscal_year"].tolist()
     _input.require_years(df, 3, "period comparison")
-    period = resolve_period(covid_start, covid_end, break_year, data_dir)
+    period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
     check_period(period, years, 1, 1)
     phase = period.phase(years)
     during, after = phase == "during", phase == "after"
@@ -238,9 +235,6 @@ class SensitivityResult(Result):
     models: tuple[Result | None, ...] = ()
     main_suffix: str = ""
 
-    def _rows_ok(self) -> pd.DataFrame:
-        return self.data[self.data["estimable"]]
-
     def _plot(self, ax: Any, lang: str) -> None:
         forest(ax, self.data, lang)
         ax.set_title(self.title(lang))
@@ -301,7 +295,7 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
     """
     df = needs_frame(needs_reflection, data_dir)
     years = df["fiscal_year"].tolist()
-    period = resolve_period(covid_start, covid_end, break_year, data_dir)
+    period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
     main = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
     rows = [
         sensitivity_row("main_model", "level_change", main.estimate(main.k("its_level_rr")), main),
@@ -473,7 +467,7 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
     the keys of the analyses behind it.
     """
     df = needs_frame(needs_reflection, data_dir)
-    period = resolve_period(covid_start, covid_end, break_year, data_dir)
+    period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
     break_year = period.start
     per = period_comparison(df, covid_start=period.start, covid_end=period.end)
     tr = trend(df)

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..errors import InvalidCountError, ZeroDenominatorError
+from ..errors import ZeroDenominatorError
 from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Said, Years, chosen
 from ..text.glossary import check_lang, label
 from . import _input
-from .periods import CovidPeriod, covid_period
-from .requests import COVID_BREAK_FY, START_UP_FY, check_period
+from .periods import CovidPeriod, check_period, covid_period
+from .requests import COVID_BREAK_FY, START_UP_FY
 
 __all__ = ["EscalationResult", "escalation_patterns"]
 
@@ -60,9 +60,6 @@ class EscalationResult(Result):
     break_year: int = COVID_BREAK_FY
     period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
     first_level_p: float = math.nan
-
-    def _get(self, key: str) -> Estimate | None:
-        return self.estimate(key) if key in self.keys() else None
 
     def headline(self, lang: str = "ja") -> str:
         """How far issues go, then the COVID comparison, each with its value without FY2017
@@ -207,20 +204,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         ``escalation.third_level_share``.
     """
     arg = "needs_reflection"
-    df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, arg)
-    df = _input.fiscal_years(df, arg)
-    df = _input.counts(df, _COLUMNS[1:], arg)
-    _input.not_above(df, "priority_issues", "requests", arg)
-    _input.not_above(df, "decided_to_act", "priority_issues", arg)
-    _input.not_above(df, "section_chief_consultations", "staff_consultations", arg)
-    _input.not_above(df, "coordination_meetings", "section_chief_consultations", arg)
-    bad = df["staff_consultations"] != df["priority_issues"]
-    if bad.any():
-        raise InvalidCountError(
-            f"{arg}: staff_consultations differs from priority_issues in fiscal year(s) "
-            f"{df.loc[bad, 'fiscal_year'].tolist()}; the settlement levels assume every priority "
-            "issue had a staff consultation"
-        )
+    df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, arg, by_year=True)
     _input.nonzero(df, "requests", "the priority-issue rate")
     _input.require_years(df, 3, "the escalation analysis")
     years = df["fiscal_year"].tolist()

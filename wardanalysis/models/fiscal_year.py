@@ -220,8 +220,7 @@ def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, cav
                             r.ci_high if math.isfinite(r.ci_high) else math.nan, "rate ratio",
                             interval=borrowed_interval_text(r),
                             flags=(POISSON_ONLY,) if r.poisson_only else ()))
-        rows.append(_comparison_row(col, int(cur[col]), int(pr[col]), r,
-                                    borrowed_interval_text(r)))
+        rows.append(_comparison_row(col, int(cur[col]), int(pr[col]), r))
     for key, col in (("fy.handled_or_vs_previous", "requests_handled"),
                      ("fy.priority_rate_or_vs_previous", "priority_issues")):
         phi, df = stats.trend_dispersion(lv[col], years, lv["requests"])
@@ -234,7 +233,7 @@ def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, cav
                             "odds ratio", interval=text,
                             flags=(POISSON_ONLY,) if r.poisson_only else ()))
         rows.append(_comparison_row(f"{col}_share", int(cur[col]) / int(cur["requests"]),
-                                    int(pr[col]) / int(pr["requests"]), r, text))
+                                    int(pr[col]) / int(pr["requests"]), r))
     facts.update(n_years=len(years), years=Years(years))
     caveats.append("fy.caveat.yoy_exact" if any(r.poisson_only for r in borrowed)
                    else "fy.caveat.yoy_borrowed")
@@ -244,7 +243,7 @@ def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, cav
 _TEST_TERMS = {"quasi": "test_borrowed_dispersion", "poisson_only": "test_exact_poisson_only"}
 
 
-def _comparison_row(measure: str, this_year, reference, r: stats.ScaledRatio, test: str) -> dict:
+def _comparison_row(measure: str, this_year, reference, r: stats.ScaledRatio) -> dict:
     return {"measure": measure, "comparison": "previous_year", "this_year": this_year,
             "reference": reference, "estimate": r.ratio, "ci_low": r.ci_low,
             "ci_high": r.ci_high, "exact_ci_low": r.exact_low, "exact_ci_high": r.exact_high,
@@ -387,8 +386,7 @@ def fiscal_year_report(
         raise ModelInputError(f"fiscal_year: expected an integer fiscal year, got {fiscal_year!r}")
     fy = int(fiscal_year)
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
-    nr = _input.frame(needs_reflection, "needs_reflection", _NEEDS, data_dir)
-    nr = _cut(_input.fiscal_years(nr, "needs_reflection"), fy)
+    nr = _cut(_input.frame(needs_reflection, "needs_reflection", _NEEDS, data_dir, by_year=True), fy)
     civ = _input.frame(civil_engineering_requests, "civil_engineering_requests",
                        ("fiscal_year", "category", "requests"), data_dir)
     civ = _cut(civ, fy)

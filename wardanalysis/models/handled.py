@@ -30,9 +30,6 @@ class HandledShareResult(Result):
     SUMMARY_KEYS = ("handled.trend_or_per_year",)
     fit: stats.GLMFit | None = None
 
-    def _span(self) -> tuple[int, int]:
-        return int(self.data["fiscal_year"].min()), int(self.data["fiscal_year"].max())
-
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -75,10 +72,7 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     (Pearson chi2/df), ``handled.pooled_share`` and ``handled.share.fy<Y>`` (Wilson).
     """
     arg = "needs_reflection"
-    df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, arg)
-    df = _input.fiscal_years(df, arg)
-    df = _input.counts(df, ["requests", "requests_handled"], arg)
-    _input.not_above(df, "requests_handled", "requests", arg)
+    df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, arg, by_year=True)
     _input.nonzero(df, "requests", "the handled share")
     _input.require_years(df, 3, "the handled-share trend")
     years = df["fiscal_year"].to_numpy()

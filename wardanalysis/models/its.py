@@ -33,18 +33,16 @@ from ..results import (
 )
 from ..text.glossary import label
 from . import _input
+from .periods import check_period, covid_period, years_phrase
 from .requests import (
     COVID_BREAK_FY,
     PER_DAYS,
     START_UP_FY,
     UNIT_RR,
     UNIT_RR_YEAR,
-    check_period,
     common_caveats,
     needs_frame,
-    resolve_period,
     variant_suffix,
-    years_phrase,
 )
 
 __all__ = [
@@ -185,7 +183,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
             f"exclude_fiscal_years names FY{', FY'.join(map(str, unknown))}, not in the data "
             f"({years_phrase(all_years)})"
         )
-    period = resolve_period(covid_start, covid_end, break_year, data_dir)
+    period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
     break_year = period.start
     phase = period.phase(all_years)
     used = ~df["fiscal_year"].isin(exclude) & (phase != "after")
@@ -406,7 +404,7 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
 
     df = needs_frame(needs_reflection, data_dir)
     years = df["fiscal_year"].tolist()
-    period = resolve_period(covid_start, covid_end, break_year, data_dir)
+    period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
     check_period(period, years, 1, 1, "the exposure model")
     phase = period.phase(years)
     after = phase == "after"

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CovidPeriodError
-from ..results import Joined, Said, Years
+from ..errors import BreakYearError, CovidPeriodError, TooFewYearsError
+from ..results import Joined, Said, Years, years_text
 from ..text.glossary import check_lang
 
-__all__ = ["PHASES", "CovidPeriod", "covid_period"]
+__all__ = ["PHASES", "CovidPeriod", "check_period", "covid_period", "years_phrase"]
 
 #: The three phases, in order.
 PHASES = ("before", "during", "after")
@@ -111,3 +111,29 @@ def covid_period(covid_start: int | str | None = None, covid_end: int | str | No
     if end < start:
         raise CovidPeriodError(f"covid_end (FY{end}) comes before covid_start (FY{start})")
     return CovidPeriod(start, end)
+
+
+def years_phrase(years: Sequence[int], lang: str = "en") -> str:
+    """The fiscal years in a message (``FY2017–FY2023``), ``none`` for none."""
+    return years_text(years, lang) if len(years) else "none"
+
+
+def check_period(period: CovidPeriod, years: Sequence[int], pre_needed: int,
+                  during_needed: int, model: str = "") -> None:
+    """Enough fiscal years before and during the COVID period for ``model``."""
+    split = period.split(years)
+    if not split["before"] or not split["during"]:
+        raise BreakYearError(
+            period.start, years,
+            f"the COVID period FY{period.start}–FY{period.end} must leave fiscal years both "
+            "before it and in it",
+        )
+    if len(split["before"]) < pre_needed or len(split["during"]) < during_needed:
+        model = model or f"a model with the COVID period FY{period.start}–FY{period.end}"
+        raise TooFewYearsError(
+            model, pre_needed + during_needed, years,
+            message=(f"{model} needs at least {pre_needed} fiscal year(s) before FY{period.start} "
+                     f"and {during_needed} in FY{period.start}–FY{period.end}; the data "
+                     f"({years_phrase(years)}) have {len(split['before'])} before and "
+                     f"{len(split['during'])} in it"),
+        )

@@ -26,10 +26,6 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..errors import (
-    BreakYearError,
-    TooFewYearsError,
-)
 from ..results import (
     Estimate,
     Quantiles,
@@ -38,11 +34,9 @@ from ..results import (
     chosen,
     fmt,
     pct_change,
-    years_text,
 )
 from ..text.glossary import label
 from . import _input
-from .periods import CovidPeriod, covid_period
 
 __all__ = [
     "COVID_BREAK_FY",
@@ -52,13 +46,10 @@ __all__ = [
     "UNIT_RR",
     "UNIT_RR_YEAR",
     "borrowed_interval_text",
-    "check_period",
     "common_caveats",
     "needs_frame",
-    "resolve_period",
     "trend",
     "variant_suffix",
-    "years_phrase",
     "yoy_ratios",
 ]
 
@@ -74,13 +65,8 @@ UNIT_RR = "rate ratio"
 
 
 def needs_frame(df: pd.DataFrame | None, data_dir, argument: str = "needs_reflection") -> pd.DataFrame:
-    df = _input.frame(df, "needs_reflection", ("fiscal_year", "requests"), data_dir, argument)
-    df = _input.fiscal_years(df, argument)
-    return _input.counts(df, ["requests"], argument)
-
-
-def years_phrase(years: Sequence[int], lang: str = "en") -> str:
-    return years_text(years, lang) if len(years) else "none"
+    return _input.frame(df, "needs_reflection", ("fiscal_year", "requests"), data_dir, argument,
+                        by_year=True)
 
 
 def common_caveats(fit: stats.GLMFit | None, years: Sequence[int], n_years: int,
@@ -94,31 +80,6 @@ def common_caveats(fit: stats.GLMFit | None, years: Sequence[int], n_years: int,
                 (fit.dispersion < 1, "requests.caveat.underdispersed")]
     out.append((startup_included, "requests.caveat.startup"))
     return out, facts
-
-
-def resolve_period(covid_start, covid_end, break_year, data_dir) -> CovidPeriod:
-    return covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
-
-
-def check_period(period: CovidPeriod, years: Sequence[int], pre_needed: int,
-                  during_needed: int, model: str = "") -> None:
-    """Enough fiscal years before and during the COVID period for ``model``."""
-    split = period.split(years)
-    if not split["before"] or not split["during"]:
-        raise BreakYearError(
-            period.start, years,
-            f"the COVID period FY{period.start}–FY{period.end} must leave fiscal years both "
-            "before it and in it",
-        )
-    if len(split["before"]) < pre_needed or len(split["during"]) < during_needed:
-        model = model or f"a model with the COVID period FY{period.start}–FY{period.end}"
-        raise TooFewYearsError(
-            model, pre_needed + during_needed, years,
-            message=(f"{model} needs at least {pre_needed} fiscal year(s) before FY{period.start} "
-                     f"and {during_needed} in FY{period.start}–FY{period.end}; the data "
-                     f"({years_phrase(years)}) have {len(split['before'])} before and "
-                     f"{len(split['during'])} in it"),
-        )
 
 
 def borrowed_interval_text(r: stats.ScaledRatio, family: str = "Poisson") -> str:
@@ -159,9 +120,6 @@ class TrendResult(Result):
     fit: stats.GLMFit | None = None
 
     _EXCL = f"requests.trend_rr_per_year.excl_fy{START_UP_FY}"
-
-    def _span(self, lang: str = "en") -> str:
-        return years_phrase(self.data["fiscal_year"].tolist(), lang)
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting

@@ -16,7 +16,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-__all__ = ["LANGS", "check_lang", "has", "keys", "label", "labels"]
+from .._yaml import read
+
+__all__ = ["LANGS", "bilingual", "check_lang", "has", "keys", "label", "labels"]
 
 LANGS = ("ja", "en")
 _PATH = Path(__file__).with_name("glossary.yml")
@@ -29,37 +31,27 @@ def check_lang(lang: object) -> str:
     return lang  # type: ignore[return-value]
 
 
-@cache
-def _terms() -> dict[str, dict[str, str]]:
-    import yaml
-
-    from .._yaml import SafeLoader
-
-    class _UniqueKeyLoader(SafeLoader):
-        """Rejects a key given twice (plain YAML keeps the last one silently)."""
-
-    def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node)
-            if key in seen:
-                raise ValueError(f"{_PATH.name}: term {key!r} is defined twice")
-            seen.add(key)
-        return loader.construct_mapping(node)
-
-    _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-    raw = yaml.load(_PATH.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
-    if not isinstance(raw, dict) or not isinstance(raw.get("terms"), dict):
-        raise ValueError(f"{_PATH.name}: expected a mapping with a 'terms' section")
-    terms: dict[str, dict[str, str]] = {}
-    for key, entry in raw["terms"].items():
+def bilingual(path: Path, section: str, noun: str) -> dict[str, dict[str, str]]:
+    """The ``section`` mapping of the YAML file ``path`` (the glossary's terms, the catalogue's
+    messages): each key with exactly a non-empty ``ja`` and ``en`` text; ``ValueError`` naming
+    the file and the key otherwise."""
+    raw = read(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get(section), dict):
+        raise ValueError(f"{path.name}: expected a mapping with a {section!r} section")
+    out: dict[str, dict[str, str]] = {}
+    for key, entry in raw[section].items():
         if not isinstance(entry, dict) or set(entry) != set(LANGS):
-            raise ValueError(f"{_PATH.name}: term {key!r} must have exactly 'ja' and 'en'")
+            raise ValueError(f"{path.name}: {noun} {key!r} must have exactly 'ja' and 'en'")
         for lang in LANGS:
             if not isinstance(entry[lang], str) or not entry[lang].strip():
-                raise ValueError(f"{_PATH.name}: term {key!r} has an empty {lang!r} label")
-        terms[str(key)] = {lang: entry[lang] for lang in LANGS}
-    return terms
+                raise ValueError(f"{path.name}: {noun} {key!r} has an empty {lang!r} text")
+        out[str(key)] = {lang: entry[lang] for lang in LANGS}
+    return out
+
+
+@cache
+def _terms() -> dict[str, dict[str, str]]:
+    return bilingual(_PATH, "terms", "term")
 
 
 def label(key: str, lang: str = "ja") -> str:

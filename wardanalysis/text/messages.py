@@ -28,7 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .glossary import LANGS, check_lang
+from .._yaml import read
+from .glossary import LANGS, bilingual, check_lang
 
 __all__ = ["avoided", "keys", "message", "placeholders"]
 
@@ -37,17 +38,7 @@ _PATH = Path(__file__).with_name("messages.yml")
 
 @cache
 def _catalogue() -> dict[str, dict[str, str]]:
-    from .._yaml import safe_load
-
-    raw = safe_load(_PATH.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict) or not isinstance(raw.get("messages"), dict):
-        raise ValueError(f"{_PATH.name}: expected a mapping with a 'messages' section")
-    out: dict[str, dict[str, str]] = {}
-    for key, entry in raw["messages"].items():
-        if not isinstance(entry, dict) or set(entry) != set(LANGS):
-            raise ValueError(f"{_PATH.name}: message {key!r} must have exactly 'ja' and 'en'")
-        out[str(key)] = {lang: str(entry[lang]) for lang in LANGS}
-    return out
+    return bilingual(_PATH, "messages", "message")
 
 
 def placeholders(template: str) -> set[str]:
@@ -99,7 +90,5 @@ class _Formatter(string.Formatter):
 def avoided() -> dict[str, dict[str, str]]:
     """Per language, the words never shown on a reader's page and the term to use instead
     (``avoid`` in ``messages.yml``)."""
-    from .._yaml import safe_load
-
-    raw = safe_load(_PATH.read_text(encoding="utf-8")).get("avoid") or {}
+    raw = read(_PATH).get("avoid") or {}
     return {lang: {str(k): str(v) for k, v in (raw.get(lang) or {}).items()} for lang in LANGS}
