@@ -35,7 +35,9 @@ __all__ = [
     "ensure_japanese_font",
     "figure_and_axes",
     "fy_tick_labels",
+    "interval_kinds",
     "interval_points",
+    "mark_interval",
     "set_fy_axis",
     "use_theme",
 ]
@@ -175,6 +177,48 @@ def interval_points(ax: Any, x, est, low, high, *, color: str, label_text: str |
         markersize=7, markerfacecolor=color if filled else "white", markeredgewidth=1.5,
         label=label_text, **kw,
     )
+
+
+#: What a chart's band or whiskers can be, besides a 95% confidence interval (an unmarked band
+#: or whisker): the mark :func:`mark_interval` gives the artist, which the caption reads.
+INTERVAL_KINDS = ("ci", "prediction", "poisson_only", "range")
+
+
+def mark_interval(drawn: Any, kind: str) -> Any:
+    """Say what a band (``fill_between``) or whiskers (``errorbar``) show, so that the figure's
+    caption can say it too: ``prediction`` (a 95% prediction band, not a confidence interval
+    of an estimate), ``poisson_only`` (intervals the text calls too narrow), ``range`` (the
+    range a rounded figure stands for). The mark is the artist's gid; returns ``drawn``."""
+    if kind not in INTERVAL_KINDS:
+        raise ValueError(f"unknown interval kind {kind!r}: one of {', '.join(INTERVAL_KINDS)}")
+    from matplotlib.container import ErrorbarContainer
+
+    artists = drawn.lines[2] if isinstance(drawn, ErrorbarContainer) else (drawn,)
+    for artist in artists:
+        artist.set_gid(f"wa-{kind}")
+    return drawn
+
+
+def interval_kinds(fig: Any) -> dict[str, set[str]]:
+    """What a figure draws as intervals, read from the figure itself: ``{kind: {"band",
+    "whiskers"}}`` for each kind of :data:`INTERVAL_KINDS` it draws (a band is a filled area
+    between two curves, whiskers are error bars); empty when it draws none."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.container import ErrorbarContainer
+
+    def kind(artist: Any) -> str:
+        gid = artist.get_gid() or ""
+        return gid[3:] if gid.startswith("wa-") else "ci"
+
+    found: dict[str, set[str]] = {}
+    for ax in fig.axes:
+        for c in ax.collections:
+            if isinstance(c, PolyCollection):
+                found.setdefault(kind(c), set()).add("band")
+        for c in ax.containers:
+            if isinstance(c, ErrorbarContainer) and c.lines[2]:
+                found.setdefault(kind(c.lines[2][0]), set()).add("whiskers")
+    return found
 
 
 def ratio_axis(ax: Any, low: float, high: float, axis: str = "x") -> None:

@@ -94,19 +94,62 @@ def test_a_share_in_a_column_named_like_a_year_is_never_printed_as_0():
 
 
 def test_a_caption_speaks_of_intervals_only_where_the_chart_draws_them():
-    """Bars alone: no "bands and whiskers" in the caption; whiskers or a band: the caption says
-    what they are."""
+    """Bars alone: nothing about bands or whiskers in the caption; whiskers or a band: the
+    caption says what they are, read from the figure."""
     import matplotlib.pyplot as plt
 
-    from wardanalysis.report import draws_intervals
+    from wardanalysis.report import interval_note
 
     fig, ax = plt.subplots()
     ax.bar([1, 2], [3, 4])
-    assert not draws_intervals(fig)
+    assert interval_note(fig, "ja") == interval_note(fig, "en") == ""
     ax.errorbar([1, 2], [3, 4], yerr=[0.5, 0.5])
-    assert draws_intervals(fig)
+    assert interval_note(fig, "ja") == "ひげは95%信頼区間。"
     fig2, ax2 = plt.subplots()
     ax2.plot([1, 2], [3, 4])
     ax2.fill_between([1, 2], [2, 3], [4, 5])
-    assert draws_intervals(fig2)
+    assert interval_note(fig2, "en") == "Shaded bands: 95% confidence intervals. "
     plt.close("all")
+
+
+def test_a_prediction_band_and_too_narrow_whiskers_are_not_called_confidence_intervals():
+    """A band marked as a prediction band is captioned 予測の幅 / prediction band, whiskers
+    marked valid only for Poisson counts as too narrow; neither as a 95% confidence interval."""
+    import matplotlib.pyplot as plt
+
+    from wardanalysis import plotting
+    from wardanalysis.report import interval_note
+
+    fig, ax = plt.subplots()
+    plotting.mark_interval(ax.fill_between([1, 2], [2, 3], [4, 5]), "prediction")
+    assert "予測の幅" in interval_note(fig, "ja") and "信頼区間ではない" in interval_note(fig, "ja")
+    assert interval_note(fig, "en").startswith("Shaded band: the prediction band")
+    assert "95%信頼区間。" not in interval_note(fig, "ja")
+    fig2, ax2 = plt.subplots()
+    plotting.mark_interval(ax2.errorbar([1, 2], [3, 4], yerr=[0.5, 0.5]), "poisson_only")
+    ax2.fill_between([1, 2], [2, 3], [4, 5])  # an unmarked band beside them: a CI
+    assert interval_note(fig2, "ja") == ("帯は95%信頼区間。ひげは件数がポアソン分布に従う場合に"
+                                         "限り有効な区間で、年ごとのばらつきを含まないため狭すぎる"
+                                         "（注意点を参照）。")
+    with pytest.raises(ValueError, match="unknown interval kind"):
+        plotting.mark_interval(ax2.fill_between([1, 2], [2, 3], [4, 5]), "guess")
+    plt.close("all")
+
+
+@pytest.mark.parametrize("nb_result", ["its", "civil"])
+def test_01s_prediction_band_and_civil_whiskers_say_what_they_are(nb_result):
+    """01 図3 (the projection's band) and 図8 (civil-engineering rate ratios, whose intervals
+    the caveats call too narrow), from the shipped data."""
+    import matplotlib.pyplot as plt
+
+    import wardanalysis.models as M
+    from wardanalysis.report import interval_note
+
+    result = M.verdict().its if nb_result == "its" else M.civil_requests()
+    for lang in ("ja", "en"):
+        fig, _ = result.plot(lang=lang)
+        note = interval_note(fig, lang)
+        assert "95%信頼区間" not in note and "confidence intervals." not in note, note
+        assert ("予測の幅" if nb_result == "its" else "狭すぎる") in note or (
+            "prediction band" if nb_result == "its" else "too narrow") in note
+        plt.close(fig)

@@ -106,10 +106,11 @@ class FiscalYearResult(Result):
                 e = exp.iloc[0]
                 top = h["requests"].max() * 1.6
                 hi = min(e["pi_high"], top)
-                ax.errorbar([fy + 0.28], [e["expected"]], yerr=[[e["expected"] - e["pi_low"]],
-                            [hi - e["expected"]]], fmt="D", color=plotting.COLORS["prediction"],
-                            markeredgecolor="white", markersize=8, elinewidth=2, capsize=5,
-                            zorder=5, label=label("trend_expectation", lang))
+                plotting.mark_interval(ax.errorbar(
+                    [fy + 0.28], [e["expected"]], yerr=[[e["expected"] - e["pi_low"]],
+                    [hi - e["expected"]]], fmt="D", color=plotting.COLORS["prediction"],
+                    markeredgecolor="white", markersize=8, elinewidth=2, capsize=5,
+                    zorder=5, label=label("trend_expectation", lang)), "prediction")
                 ax.set_ylim(0, top * 1.05)
                 if e["pi_high"] > top:
                     plotting.add_note(ax, label("note_pi_clipped", lang).format(value=fmt(e["pi_high"])))

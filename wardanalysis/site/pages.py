@@ -103,7 +103,11 @@ footer table { font-size: .85rem; }
                            word-break: break-all; }
   .wa-table, .output_html, .output_subarea, .text_cell_render, figure { overflow: visible; }
   table { font-size: 8.5pt; width: 100%; table-layout: auto; }
-  th, td { word-break: break-word; overflow-wrap: anywhere; padding: .15rem .3rem; }
+  th, td { padding: .15rem .3rem; }
+  /* a cell's text may break anywhere, a heading's English words only where they cannot fit
+     whole (no "Reques/ts"); a wide table's reader view keeps few columns (report.show_result) */
+  td { overflow-wrap: anywhere; }
+  th { overflow-wrap: break-word; word-break: normal; hyphens: manual; }
   tr, figure, .wa-summary { break-inside: avoid; page-break-inside: avoid; }
 }
 """.replace("STACK", _STACK)
