@@ -176,6 +176,14 @@ def _fmt_cell(value: Any, sig: int | None) -> str:
 HIDDEN_COLUMNS = ("record_key", "measure_id", "measures", "sha256", "dataset")
 
 
+def shown_columns(df: pd.DataFrame, lang: str, columns: list[str] | None = None) -> list[str]:
+    """The columns a table shows: ``columns`` (or every column but machine keys), without the
+    era label on an English page, where R5 means nothing (the fiscal year beside it says it)."""
+    chosen = list(columns) if columns is not None else [
+        c for c in df.columns if c not in HIDDEN_COLUMNS]
+    return [c for c in chosen if not (lang == "en" and c == "era_label")]
+
+
 def _is_code_column(series: pd.Series) -> bool:
     """A text column whose every value is a glossary term (a code such as ``main_model``): its
     values are shown as the terms' labels."""
@@ -213,11 +221,8 @@ def format_table(
 
     The caller's frame is not modified.
     """
-    if columns is not None:
-        df = df[columns]
-    else:
-        df = df[[c for c in df.columns if c not in HIDDEN_COLUMNS]]
     check_lang(lang)
+    df = df[shown_columns(df, lang, columns)]
     units = units or {}
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
@@ -292,7 +297,7 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
     if links:
         styler = styler.format(_link, subset=links)
     # Text reads from the left, numbers (already formatted as text) from the right.
-    shown = kwargs.get("columns") or [c for c in df.columns if c not in HIDDEN_COLUMNS]
+    shown = shown_columns(df, lang, kwargs.get("columns"))
     text = [c for c, orig in zip(table.columns, shown, strict=True)
             if not pd.api.types.is_numeric_dtype(df[orig])]
     if text:

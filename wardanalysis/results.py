@@ -137,16 +137,17 @@ class Yen:
 
 
 @dataclass(frozen=True)
-class Era:
-    """A fiscal year's era label for a message: 令和5年度 in Japanese (as a council document
-    writes it, beside the Gregorian year), R5 in English (no kanji on an English page)."""
+class FiscalYear:
+    """A fiscal year for a message (:func:`~wardanalysis.eras.fiscal_year_name`): ``{year}``
+    gives 令和5年度（2023年度） or FY2023, ``{year:long}`` 令和5年度（2023年度） or Fiscal year
+    2023."""
 
     fy: int
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        from .eras import era_label
+        from .eras import fiscal_year_name
 
-        return era_label(self.fy, "long" if lang == "ja" else "digits")
+        return fiscal_year_name(self.fy, lang, long=spec == "long")
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from ..errors import MissingDataError, ModelInputError
 from ..results import (
     POISSON_ONLY,
     Dates,
-    Era,
     Estimate,
+    FiscalYear,
     Joined,
     Month,
     Pct,
@@ -73,7 +73,7 @@ class FiscalYearResult(Result):
 
     def title(self, lang: str = "ja") -> str:
         return label("title_fiscal_year_report", lang).format(
-            fy=self.fiscal_year, era=Era(self.fiscal_year).__lang_format__("", lang))
+            year=FiscalYear(self.fiscal_year).__lang_format__("long", lang))
 
     @property
     def has_chart(self) -> bool:
@@ -417,7 +417,7 @@ def fiscal_year_report(
     rows: list[dict[str, Any]] = []
     caveats: list[str] = []  # catalogue keys, filled from ``facts``
     missing: list[str] = []
-    facts: dict[str, Any] = {"fy": fy, "era": Era(fy), "period_start": period.start,
+    facts: dict[str, Any] = {"fy": fy, "year": FiscalYear(fy), "period_start": period.start,
                              "period_end": period.end, "min_years": BASELINE_MIN_YEARS}
     funnel = pd.DataFrame()
     history = pd.DataFrame()
