@@ -17,13 +17,14 @@ import matplotlib as mpl
 import numpy as np
 
 from .eras import era_label
+from .fonts import FONT_FAMILY
 from .text.glossary import check_lang, label
 
 __all__ = [
     "COLORS",
     "contrast_ratio",
     "money_unit",
-    "FONT_NAME",
+    "FONT_FAMILY",
     "QUALITY_MARKERS",
     "MIN_TEXT_PT",
     "PRINTED_WIDTH_IN",
@@ -42,7 +43,6 @@ __all__ = [
     "use_theme",
 ]
 
-FONT_NAME = "IPAexGothic"
 #: One colour per role, colour-blind safe (seaborn "colorblind" palette order).
 COLORS = {
     "observed": "#0173B2",
@@ -127,7 +127,7 @@ def ensure_japanese_font(force: bool = False) -> None:
     would otherwise leave Japanese labels drawn as empty boxes)."""
     family = mpl.rcParams["font.family"]
     family = [family] if isinstance(family, str) else list(family)
-    if force or FONT_NAME not in family:
+    if force or FONT_FAMILY not in family:
         import matplotlib_fontja
 
         matplotlib_fontja.japanize()

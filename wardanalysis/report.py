@@ -22,6 +22,7 @@ from ._yaml import safe_load
 from .data.loading import describe, load, overlaid_rows
 from .data.schema import dataset_names, get_schema
 from .data.sources import citation, shipped_urls
+from .fonts import figure_font_css
 from .params import check_notebook_values
 from .paths import notebooks_dir, shipped_data_dir
 from .records import HEADLINE_MIME
@@ -383,7 +384,8 @@ def _legends_off_the_data(fig: Any) -> None:
 def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
     """A figure as a page shows it: ``<figure>`` with the chart as inline SVG (sharp at any
     zoom and in print, readable on A4, see :func:`plotting.for_the_page`), one sentence of alt
-    text, and a caption."""
+    text, and a caption. The SVG carries the glyphs of its text (:func:`fonts.figure_font_css`),
+    so that JupyterLab draws it in the package's font; a page drops them for its own."""
     import io
 
     plotting.for_the_page(fig, lang)
@@ -394,6 +396,8 @@ def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)  # RDF, not for readers
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(alt, quote=True)}" ', 1)
+    opened = svg.index(">") + 1
+    svg = svg[:opened] + figure_font_css(svg) + svg[opened:]
     return f'<figure>{svg}<figcaption>{markup(caption)}</figcaption></figure>'
 
 

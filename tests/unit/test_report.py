@@ -155,3 +155,45 @@ def test_01s_prediction_band_and_civil_whiskers_say_what_they_are(nb_result):
         assert ("予測の幅" if nb_result == "its" else "狭すぎる") in note or (
             "prediction band" if nb_result == "its" else "too narrow") in note
         plt.close(fig)
+
+
+def _svg_text(svg: str) -> set[str]:
+    import html
+
+    return {c for t in re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S)
+            for c in html.unescape(re.sub(r"<[^>]+>", "", t)) if not c.isspace()}
+
+
+def _embedded_cmap(markup_: str) -> set[str]:
+    """The characters the WOFF embedded in ``markup_``'s figure font rule draws."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    data = re.search(r'class="wa-figure-font">@font-face \{ font-family: "IPAexGothic"; '
+                     r"src: url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", markup_)
+    assert data, markup_[:400]
+    font = TTFont(io.BytesIO(base64.b64decode(data[1])))
+    return {chr(c) for c in font.getBestCmap()}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_chart_carries_the_glyphs_of_its_text_and_a_page_drops_them(lang):
+    """A chart as a notebook shows it embeds the package's font for exactly its text (so that
+    JupyterLab draws it in IPAexGothic, Japanese included, on a machine without the font); a
+    page, which embeds its own subset once, drops the chart's."""
+    import wardanalysis.models as M
+    from wardanalysis.site.pages import page
+
+    report.setup(lang)
+    fig, _ = M.verdict().its.plot(lang=lang)
+    shown = report.figure_html(fig, "caption", "alt", lang)
+    text = _svg_text(shown)
+    assert ("要" in text) == (lang == "ja") and "2" in text
+    assert _embedded_cmap(shown) >= text
+    assert "unicode-range: U+" in shown
+    made = page(lang=lang, title="t", body=shown)
+    assert "wa-figure-font" not in made and "<svg" in made
+    assert made == page(lang=lang, title="t", body=re.sub(
+        r'<style class="wa-figure-font">.*?</style>', "", shown))
