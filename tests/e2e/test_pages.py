@@ -208,7 +208,9 @@ def test_a_page_speaks_its_own_language(default_batch, lang, nb):
         assert found == [], f"{path}: {found[:15]}"
         text = " ".join(_parse(path).text)
         assert [w for w in avoided()[lang] if w in text] == [], path  # the terms list
-        if lang == "en":  # a fiscal year is FY2023 on an English page, never R5 or 令和5年度
+        # a fiscal year is FY2023 on an English page, never R5 or 令和5年度 (the data overview
+        # aside: it shows the sources' rows as printed and explains their notation, R6.3)
+        if lang == "en" and nb != "00_overview":
             assert ERA_LABEL.findall(text) == [], f"{path}: {ERA_LABEL.findall(text)[:10]}"
 
 
