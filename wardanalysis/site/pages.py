@@ -92,6 +92,10 @@ footer table { font-size: .85rem; }
   h1 { font-size: 1.35rem; }
   main, .wa-nav-inner, footer { padding: 0 .7rem; }
   th { white-space: nowrap; }
+  /* a table scrolls sideways in its box: its row labels keep a width they read at, instead of
+     wrapping to three characters a line */
+  td:first-child { min-width: 7.5em; }
+  td { min-width: 4em; }
 }
 @media print {
   @page { size: A4; margin: 16mm 14mm; }
