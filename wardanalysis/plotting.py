@@ -202,13 +202,20 @@ def mark_interval(drawn: Any, kind: str) -> Any:
 def interval_kinds(fig: Any) -> dict[str, set[str]]:
     """What a figure draws as intervals, read from the figure itself: ``{kind: {"band",
     "whiskers"}}`` for each kind of :data:`INTERVAL_KINDS` it draws (a band is a filled area
-    between two curves, whiskers are error bars); empty when it draws none."""
+    between two curves, whiskers are error bars), by its mark (:func:`mark_interval`) or, for a
+    band, its legend's words (a 95% prediction interval); empty when it draws none."""
     from matplotlib.collections import PolyCollection
     from matplotlib.container import ErrorbarContainer
 
+    # a band its legend calls a prediction interval is one (page 05's monthly model labels its
+    # band so, in a module whose code the simulation check hashes)
+    predictions = {label(k, lang) for k in ("pi95", "counterfactual_pi95") for lang in ("ja", "en")}
+
     def kind(artist: Any) -> str:
         gid = artist.get_gid() or ""
-        return gid[3:] if gid.startswith("wa-") else "ci"
+        if gid.startswith("wa-"):
+            return gid[3:]
+        return "prediction" if artist.get_label() in predictions else "ci"
 
     found: dict[str, set[str]] = {}
     for ax in fig.axes:

@@ -133,6 +133,11 @@ def test_a_prediction_band_and_too_narrow_whiskers_are_not_called_confidence_int
     assert interval_note(fig2, "ja") == ("帯は95%信頼区間。ひげは件数がポアソン分布に従う場合に"
                                          "限り有効な区間で、年ごとのばらつきを含まないため狭すぎる"
                                          "（注意点を参照）。")
+    fig3, ax3 = plt.subplots()  # a band its legend calls a prediction interval (page 05)
+    from wardanalysis.text.glossary import label
+
+    ax3.fill_between([1, 2], [2, 3], [4, 5], label=label("counterfactual_pi95", "en"))
+    assert "予測の幅" in interval_note(fig3, "ja")
     with pytest.raises(ValueError, match="unknown interval kind"):
         plotting.mark_interval(ax2.fill_between([1, 2], [2, 3], [4, 5]), "guess")
     plt.close("all")
