@@ -33,6 +33,7 @@ __all__ = [
     "era_label",
     "fiscal_year",
     "fiscal_year_bounds",
+    "fiscal_year_name",
     "fiscal_year_of",
     "fiscal_years",
     "latest_fiscal_year",
@@ -262,6 +263,17 @@ def era_label(fy: int, style: str = "short", era: str | None = None) -> str:
     if style == "digits":
         return f"{chosen.letter}{n}"
     return f"{chosen.letter}{'元' if n == 1 else n}"
+
+
+def fiscal_year_name(fy: int, lang: str, long: bool = False) -> str:
+    """A fiscal year as a reader's page names it: 令和5年度（2023年度） in Japanese, as a council
+    document writes it; FY2023 in English (``long``: Fiscal year 2023, for a title), with no era
+    label, which means nothing to an English reader."""
+    if lang == "ja":
+        return f"{era_label(fy, 'long')}（{fy}年度）"
+    if lang == "en":
+        return f"Fiscal year {fy}" if long else f"FY{fy}"
+    raise ValueError(f"unknown language {lang!r}: use 'ja' or 'en'")
 
 
 def fiscal_year_of(date: object) -> int:

@@ -17,13 +17,14 @@ import matplotlib as mpl
 import numpy as np
 
 from .eras import era_label
+from .fonts import FONT_FAMILY
 from .text.glossary import check_lang, label
 
 __all__ = [
     "COLORS",
     "contrast_ratio",
     "money_unit",
-    "FONT_NAME",
+    "FONT_FAMILY",
     "QUALITY_MARKERS",
     "MIN_TEXT_PT",
     "PRINTED_WIDTH_IN",
@@ -35,12 +36,13 @@ __all__ = [
     "ensure_japanese_font",
     "figure_and_axes",
     "fy_tick_labels",
+    "interval_kinds",
     "interval_points",
+    "mark_interval",
     "set_fy_axis",
     "use_theme",
 ]
 
-FONT_NAME = "IPAexGothic"
 #: One colour per role, colour-blind safe (seaborn "colorblind" palette order).
 COLORS = {
     "observed": "#0173B2",
@@ -125,7 +127,7 @@ def ensure_japanese_font(force: bool = False) -> None:
     would otherwise leave Japanese labels drawn as empty boxes)."""
     family = mpl.rcParams["font.family"]
     family = [family] if isinstance(family, str) else list(family)
-    if force or FONT_NAME not in family:
+    if force or FONT_FAMILY not in family:
         import matplotlib_fontja
 
         matplotlib_fontja.japanize()
@@ -175,6 +177,55 @@ def interval_points(ax: Any, x, est, low, high, *, color: str, label_text: str |
         markersize=7, markerfacecolor=color if filled else "white", markeredgewidth=1.5,
         label=label_text, **kw,
     )
+
+
+#: What a chart's band or whiskers can be, besides a 95% confidence interval (an unmarked band
+#: or whisker): the mark :func:`mark_interval` gives the artist, which the caption reads.
+INTERVAL_KINDS = ("ci", "prediction", "poisson_only", "range")
+
+
+def mark_interval(drawn: Any, kind: str) -> Any:
+    """Say what a band (``fill_between``) or whiskers (``errorbar``) show, so that the figure's
+    caption can say it too: ``prediction`` (a 95% prediction band, not a confidence interval
+    of an estimate), ``poisson_only`` (intervals the text calls too narrow), ``range`` (the
+    range a rounded figure stands for). The mark is the artist's gid; returns ``drawn``."""
+    if kind not in INTERVAL_KINDS:
+        raise ValueError(f"unknown interval kind {kind!r}: one of {', '.join(INTERVAL_KINDS)}")
+    from matplotlib.container import ErrorbarContainer
+
+    artists = drawn.lines[2] if isinstance(drawn, ErrorbarContainer) else (drawn,)
+    for artist in artists:
+        artist.set_gid(f"wa-{kind}")
+    return drawn
+
+
+def interval_kinds(fig: Any) -> dict[str, set[str]]:
+    """What a figure draws as intervals, read from the figure itself: ``{kind: {"band",
+    "whiskers"}}`` for each kind of :data:`INTERVAL_KINDS` it draws (a band is a filled area
+    between two curves, whiskers are error bars), by its mark (:func:`mark_interval`) or, for a
+    band, its legend's words (a 95% prediction interval); empty when it draws none."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.container import ErrorbarContainer
+
+    # a band its legend calls a prediction interval is one (page 05's monthly model labels its
+    # band so, in a module whose code the simulation check hashes)
+    predictions = {label(k, lang) for k in ("pi95", "counterfactual_pi95") for lang in ("ja", "en")}
+
+    def kind(artist: Any) -> str:
+        gid = artist.get_gid() or ""
+        if gid.startswith("wa-"):
+            return gid[3:]
+        return "prediction" if artist.get_label() in predictions else "ci"
+
+    found: dict[str, set[str]] = {}
+    for ax in fig.axes:
+        for c in ax.collections:
+            if isinstance(c, PolyCollection):
+                found.setdefault(kind(c), set()).add("band")
+        for c in ax.containers:
+            if isinstance(c, ErrorbarContainer) and c.lines[2]:
+                found.setdefault(kind(c.lines[2][0]), set()).add("whiskers")
+    return found
 
 
 def ratio_axis(ax: Any, low: float, high: float, axis: str = "x") -> None:

@@ -22,6 +22,7 @@ from ._yaml import read
 from .data.loading import describe, load, overlaid_rows
 from .data.schema import dataset_names, get_schema
 from .data.sources import citation, shipped_urls
+from .fonts import figure_font_css
 from .params import check_notebook_values
 from .paths import notebooks_dir, shipped_data_dir
 from .records import HEADLINE_MIME
@@ -176,6 +177,14 @@ def _fmt_cell(value: Any, sig: int | None) -> str:
 HIDDEN_COLUMNS = ("record_key", "measure_id", "measures", "sha256", "dataset")
 
 
+def shown_columns(df: pd.DataFrame, lang: str, columns: list[str] | None = None) -> list[str]:
+    """The columns a table shows: ``columns`` (or every column but machine keys), without the
+    era label on an English page, where R5 means nothing (the fiscal year beside it says it)."""
+    chosen = list(columns) if columns is not None else [
+        c for c in df.columns if c not in HIDDEN_COLUMNS]
+    return [c for c in chosen if not (lang == "en" and c == "era_label")]
+
+
 def _is_code_column(series: pd.Series) -> bool:
     """A text column whose every value is a glossary term (a code such as ``main_model``): its
     values are shown as the terms' labels."""
@@ -213,11 +222,8 @@ def format_table(
 
     The caller's frame is not modified.
     """
-    if columns is not None:
-        df = df[columns]
-    else:
-        df = df[[c for c in df.columns if c not in HIDDEN_COLUMNS]]
     check_lang(lang)
+    df = df[shown_columns(df, lang, columns)]
     units = units or {}
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
@@ -292,7 +298,7 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
     if links:
         styler = styler.format(_link, subset=links)
     # Text reads from the left, numbers (already formatted as text) from the right.
-    shown = kwargs.get("columns") or [c for c in df.columns if c not in HIDDEN_COLUMNS]
+    shown = shown_columns(df, lang, kwargs.get("columns"))
     text = [c for c, orig in zip(table.columns, shown, strict=True)
             if not pd.api.types.is_numeric_dtype(df[orig])]
     if text:
@@ -378,7 +384,8 @@ def _legends_off_the_data(fig: Any) -> None:
 def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
     """A figure as a page shows it: ``<figure>`` with the chart as inline SVG (sharp at any
     zoom and in print, readable on A4, see :func:`plotting.for_the_page`), one sentence of alt
-    text, and a caption."""
+    text, and a caption. The SVG carries the glyphs of its text (:func:`fonts.figure_font_css`),
+    so that JupyterLab draws it in the package's font; a page drops them for its own."""
     import io
 
     plotting.for_the_page(fig, lang)
@@ -389,47 +396,47 @@ def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)  # RDF, not for readers
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(alt, quote=True)}" ', 1)
+    opened = svg.index(">") + 1
+    svg = svg[:opened] + figure_font_css(svg) + svg[opened:]
     return f'<figure>{svg}<figcaption>{markup(caption)}</figcaption></figure>'
 
 
-def show(fig: Any, caption: str | None = None, alt: str | None = None, lang: str = "ja") -> None:
+def show(fig: Any, caption: Any = None, alt: str | None = None, lang: str = "ja") -> None:
     """Display a matplotlib figure once, numbered, with its caption and alt text, and close it.
-    Without a caption the figure is shown as matplotlib draws it (for interactive use)."""
+    ``caption``: text, or ``(title, note, source)`` to which the caption adds what the figure's
+    bands and whiskers are (:func:`interval_note`). Without a caption the figure is shown as
+    matplotlib draws it (for interactive use)."""
     import matplotlib.pyplot as plt
 
     if caption is None:
         _display(fig)
     else:
-        if isinstance(caption, tuple) and not draws_intervals(fig):  # say only what it shows
-            caption = (caption[0], caption[1].replace(message("figure.interval_ci", lang), ""),
-                       caption[2])
         number = next(_FIGURE_NUMBERS)
         text = message("figure.caption", lang, number=number, title=caption[0],
-                       interval=caption[1], source=caption[2]) if isinstance(
-                           caption, tuple) else caption
+                       interval=interval_note(fig, lang) + caption[1], source=caption[2]
+                       ) if isinstance(caption, tuple) else caption
         _show_html(figure_html(fig, text, alt or text, lang), text)
     plt.close(fig)
 
 
-def draws_intervals(fig: Any) -> bool:
-    """Whether a figure draws a band (a filled area between two curves) or whiskers (error
-    bars): only then may its caption say what they are."""
-    from matplotlib.collections import PolyCollection
-    from matplotlib.container import ErrorbarContainer
-
-    return any(isinstance(c, PolyCollection) for ax in fig.axes for c in ax.collections) or any(
-        isinstance(c, ErrorbarContainer) for ax in fig.axes for c in ax.containers)
+def interval_note(fig: Any, lang: str) -> str:
+    """What the figure's bands and whiskers are, read from the figure itself
+    (:func:`plotting.interval_kinds`): 95% confidence intervals unless marked otherwise (a
+    prediction band, intervals valid only for Poisson counts, the range of a rounded figure);
+    nothing when it draws none."""
+    notes = []
+    for kind, shapes in sorted(plotting.interval_kinds(fig).items()):
+        shape = "both" if len(shapes) == 2 else next(iter(shapes))
+        notes.append(message(f"figure.{kind}.{shape}", lang))
+    return "".join(notes)
 
 
 def caption_of(result: Any, lang: str) -> tuple[str, str, str]:
-    """(title, interval note, source) of a result's figure."""
-    interval = message("figure.interval_ci", lang) if any(
-        not math.isnan(e.ci_low) for e in getattr(result, "estimates", ())) else ""
+    """(title, note, source) of a result's figure; the note says where an interval is clipped
+    (what the bands and whiskers are, :func:`show` reads from the figure)."""
     clipped = getattr(result, "clipped_at", None)
-    if clipped:
-
-        interval += message("figure.clipped", lang, value=fmt(clipped))
-    return result.title(lang), interval, citation(getattr(result, "sources", ()) or (), lang)
+    note = message("figure.clipped", lang, value=fmt(clipped)) if clipped else ""
+    return result.title(lang), note, citation(getattr(result, "sources", ()) or (), lang)
 
 
 def alt_of(result: Any, lang: str) -> str:
@@ -443,11 +450,11 @@ def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: An
     """A result's (other) chart as a numbered figure with caption and alt text: ``kwargs`` go
     to ``result.plot`` (e.g. ``kind="levels"``); ``title_key`` names the chart's own title."""
     fig, _ = result.plot(lang=lang, **kwargs)
-    title, interval, source = caption_of(result, lang)
+    title, note, source = caption_of(result, lang)
     if title_key:
         title = label(title_key, lang)
     alt = alt_of(result, lang) if not title_key else title + ("。" if lang == "ja" else ".")
-    show(fig, (title, interval, source), alt, lang)
+    show(fig, (title, note, source), alt, lang)
 
 
 def transcription(lang: str) -> None:
@@ -510,15 +517,19 @@ def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tup
         [heading, lines, *(f"- {f}" for f in figures), *caveats[:1]])}, raw=True)
 
 
-def show_result(result: Any, lang: str, plot: bool = True, table: bool = False) -> None:
+def show_result(result: Any, lang: str, plot: bool = True,
+                table: bool | list[str] = False) -> None:
     """A result as a reviewer reads it: the plain-language paragraph, the plot, the method in one
-    line, and every caveat."""
+    line, and every caveat. ``table``: its table too, every column (``True``) or those listed
+    (a reader's view of a wide table, whose every column a ``review-hide`` cell shows in the
+    full view, as the fiscal-year report does)."""
     say(result.text(lang))
     if plot:
         fig, _ = result.plot(lang=lang)
         show(fig, caption_of(result, lang), alt_of(result, lang), lang)
-    if table:
-        show_table(result.table(lang=None), lang)
+    if table is not False:
+        show_table(result.table(lang=None), lang,
+                   columns=None if table is True else list(table))
     method = label("method", lang) if has("method") else "Method"
     say(f"*{method}:* {result.method_text(lang)}")
     caveats = result.caveat_list(lang)

@@ -137,16 +137,17 @@ class Yen:
 
 
 @dataclass(frozen=True)
-class Era:
-    """A fiscal year's era label for a message: 令和5年度 in Japanese (as a council document
-    writes it, beside the Gregorian year), R5 in English (no kanji on an English page)."""
+class FiscalYear:
+    """A fiscal year for a message (:func:`~wardanalysis.eras.fiscal_year_name`): ``{year}``
+    gives 令和5年度（2023年度） or FY2023, ``{year:long}`` 令和5年度（2023年度） or Fiscal year
+    2023."""
 
     fy: int
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        from .eras import era_label
+        from .eras import fiscal_year_name
 
-        return era_label(self.fy, "long" if lang == "ja" else "digits")
+        return fiscal_year_name(self.fy, lang, long=spec == "long")
 
 
 @dataclass(frozen=True)
@@ -389,7 +390,7 @@ class Result:
                                      for e in self.estimates],
              label("ci_high", lang): [fmt_unit(e.ci_high, e.unit, lang, bare=True)
                                       for e in self.estimates],
-             label("unit", lang): [e.unit for e in self.estimates],
+             label("unit", lang): [unit_text(e, lang) for e in self.estimates],
              label("p_value", lang): [fmt_p(e.p_value, lang, bare=True) for e in self.estimates]},
             index=list(self.keys()))
         out = Summary()
@@ -490,13 +491,17 @@ class Result:
         import html
 
         lang = current_lang()
+        head = "".join(f"<th>{html.escape(label(k, lang))}</th>"
+                       for k in ("key", "estimate", "ci95", "unit"))
         rows = "".join(
             f"<tr><td>{html.escape(e.key)}</td><td>{fmt(e.value)}</td>"
-            f"<td>{html.escape(fmt_interval(e, lang))}</td><td>{html.escape(e.unit)}</td></tr>"
+            f"<td>{html.escape(fmt_interval(e, lang))}</td>"
+            f"<td>{html.escape(unit_text(e, lang))}</td></tr>"
             for e in self.estimates)
         caveats = "".join(f"<li>{markup(c)}</li>" for c in self.caveat_list(lang))
         return (f"<div><p><strong>{markup(self.title(lang))}</strong></p>"
-                f"<p>{markup(self.text(lang))}</p><table><tbody>{rows}</tbody></table>"
+                f"<p>{markup(self.text(lang))}</p><table><thead><tr>{head}</tr></thead>"
+                f"<tbody>{rows}</tbody></table>"
                 f"<p><em>{markup(self.method_text(lang))}</em></p><ul>{caveats}</ul></div>")
 
 
@@ -542,6 +547,14 @@ def first_sentence(text: str, lang: str = "ja") -> str:
         return text if i < 0 else text[: i + 1]
     m = re.search(r"(?<=[a-z0-9)%])\.\s", text)
     return text if m is None else text[: m.start() + 1]
+
+
+def unit_text(e: Estimate, lang: str = "ja") -> str:
+    """An estimate's unit in ``lang`` (the catalogue's ``unit.<unit>``): 率比 for a rate ratio
+    on a Japanese display, while the records keep the unit as the code wrote it."""
+    from .text.messages import message
+
+    return message(f"unit.{e.unit}", check_lang(lang)) if e.unit else ""
 
 
 def key_figure(e: Estimate, lang: str = "ja") -> str:

@@ -73,6 +73,8 @@ def _reader_pages(out: Path) -> dict[str, list[Path]]:
     return pages
 
 
+#: An era label (R5, H30, R元, 令和, 平成): never on an English page.
+ERA_LABEL = re.compile(r"\b[MTSHR](?:[1-9]\d?|元)(?![\w.])|令和|平成|昭和")
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 
@@ -206,6 +208,10 @@ def test_a_page_speaks_its_own_language(default_batch, lang, nb):
         assert found == [], f"{path}: {found[:15]}"
         text = " ".join(_parse(path).text)
         assert [w for w in avoided()[lang] if w in text] == [], path  # the terms list
+        # a fiscal year is FY2023 on an English page, never R5 or 令和5年度 (the data overview
+        # aside: it shows the sources' rows as printed and explains their notation, R6.3)
+        if lang == "en" and nb != "00_overview":
+            assert ERA_LABEL.findall(text) == [], f"{path}: {ERA_LABEL.findall(text)[:10]}"
 
 
 def test_the_language_checks_can_fail(tmp_path):
@@ -222,6 +228,8 @@ def test_the_language_checks_can_fail(tmp_path):
                   encoding="utf-8")
     assert japanese_on_an_english_page(en) == ["千円"]
     assert SNAKE.findall("see needs_reflection and R5") == ["needs_reflection"]
+    assert ERA_LABEL.findall("FY2023 (R5), R元, 令和5年度; FY2023, R² 0.9, H0") == [
+        "R5", "R元", "令和"]
 
 
 def test_reports_open_with_their_answer(default_batch):

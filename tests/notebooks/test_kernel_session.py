@@ -87,3 +87,36 @@ def test_a_wrong_parameter_in_a_notebook_run_by_hand_is_one_line_naming_it(kerne
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in errors[0]["traceback"]]
     assert lines == ["ParamsError: 05_monthly_log.ipynb: seed: must be an integer (the default "
                      "in 05_monthly_log.ipynb is 20240626), not '20240626x'"], lines
+
+
+def test_a_chart_shown_in_a_kernel_carries_the_package_font(kernel):
+    """A result's chart displayed in a researcher's kernel (``report.show_result``) embeds the
+    glyphs of its text in IPAexGothic, so that JupyterLab draws it in the package's font on a
+    machine without it; and its text is still text (not paths)."""
+    import base64
+    import html
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    shown: list[str] = []
+
+    def keep(msg):
+        if msg["msg_type"] == "display_data" and "<svg" in msg["content"]["data"].get(
+                "text/html", ""):
+            shown.append(msg["content"]["data"]["text/html"])
+
+    code = ("from wardanalysis import report\nfrom wardanalysis.models import handled_share\n"
+            "report.setup('ja')\nreport.show_result(handled_share(), 'ja')\n")
+    reply = kernel.execute_interactive(code, output_hook=keep, timeout=120)
+    assert reply["content"]["status"] == "ok" and len(shown) == 1
+    figure = shown[0]
+    text = {c for t in re.findall(r"<text\b[^>]*>(.*?)</text>", figure, re.S)
+            for c in html.unescape(t) if not c.isspace()}
+    assert JAPANESE.search("".join(text)) and len(text) > 20
+    data = re.search(r'@font-face \{ font-family: "IPAexGothic"; '
+                     r"src: url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", figure)
+    assert data, figure[:500]
+    drawn = {chr(c) for c in TTFont(io.BytesIO(base64.b64decode(data[1]))).getBestCmap()}
+    assert text <= drawn, sorted(text - drawn)
+    assert "font-family: 'IPAexGothic'" in figure  # the text names the family the rule defines

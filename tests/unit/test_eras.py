@@ -170,3 +170,17 @@ def test_short_labels_exist_iff_the_era_touches_the_fiscal_year(letter, n):
 def test_era_years_beyond_the_era_are_named(label):
     with pytest.raises(EraLabelError, match=re.escape(repr(label))):
         fiscal_years(label)
+
+
+@pytest.mark.parametrize("fy,ja,en", [(2023, "令和5年度（2023年度）", "FY2023"),
+                                      (2019, "令和元年度（2019年度）", "FY2019"),
+                                      (2018, "平成30年度（2018年度）", "FY2018")])
+def test_a_fiscal_year_is_named_as_each_language_writes_it(fy, ja, en):
+    """Japanese as a council document writes it; English without an era label."""
+    from wardanalysis.eras import fiscal_year_name
+
+    assert fiscal_year_name(fy, "ja") == fiscal_year_name(fy, "ja", long=True) == ja
+    assert fiscal_year_name(fy, "en") == en
+    assert fiscal_year_name(fy, "en", long=True) == f"Fiscal year {fy}"
+    with pytest.raises(ValueError, match="unknown language"):
+        fiscal_year_name(fy, "fr")

@@ -22,6 +22,8 @@ from wardanalysis.text import messages
 from wardanalysis.text.messages import message, placeholders
 
 PACKAGE = Path(messages.__file__).parents[1]
+#: An era label: R5, H30, R元, 令和5年度, 平成 … (on an English page a fiscal year is FY2023).
+ERA_LABEL = re.compile(r"\b[MTSHR](?:[1-9]\d?|元)(?![\w.])|令和|平成|昭和")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
@@ -130,6 +132,7 @@ def test_every_result_speaks_both_languages_from_the_catalogue(shipped_results):
             for sentence in [r.text(lang), r.method_text(lang), *r.caveat_list(lang)]:
                 assert sentence and "{" not in sentence and "}" not in sentence, sentence
                 if lang == "en":
+                    assert not ERA_LABEL.search(sentence), (type(r).__name__, sentence)
                     rest = sentence
                     for name in quoted:
                         rest = rest.replace(name, "")
@@ -137,6 +140,26 @@ def test_every_result_speaks_both_languages_from_the_catalogue(shipped_results):
                 else:
                     assert JAPANESE.search(sentence), sentence
     assert seen >= 20
+
+
+def test_no_english_title_or_sentence_carries_an_era_label(shipped_results):
+    """An English page names a fiscal year FY2023 (Fiscal year 2023 as a title), never R5 or
+    H30; a Japanese one 令和5年度（2023年度）, as a council document writes it."""
+    titled = [r for r in shipped_results if type(r).__name__ == "FiscalYearResult"]
+    assert titled
+    for r in titled:
+        assert not ERA_LABEL.search(r.title("en")), r.title("en")
+        assert r.title("en") == f"Fiscal year {r.fiscal_year}"
+        assert re.match(rf"(令和|平成)(\d+|元)年度（{r.fiscal_year}年度）の", r.title("ja")), r.title("ja")
+    import wardanalysis.models as M
+
+    facts = M.verdict().prose_facts()
+    en = message("prose.01_requests_covid.intro", "en", **facts)
+    ja = message("prose.01_requests_covid.intro", "ja", **facts)
+    assert "FY2017" in en and not ERA_LABEL.search(en), en
+    assert "平成29年度（2017年度）" in ja
+    assert ERA_LABEL.search("In FY2023 (R5)") and ERA_LABEL.search("令和5年度")  # the check bites
+    assert not ERA_LABEL.search("FY2023, R² 0.9, H0 and (a)")
 
 
 # --- the filling step's formats ---------------------------------------------------------------

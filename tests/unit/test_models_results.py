@@ -164,9 +164,9 @@ def test_theme_sets_the_japanese_font_after_seaborn():
     from wardanalysis import plotting
 
     sns.set_theme()  # resets font.family to sans-serif
-    assert plotting.FONT_NAME not in mpl.rcParams["font.family"]
+    assert plotting.FONT_FAMILY not in mpl.rcParams["font.family"]
     plotting.use_theme()
-    assert mpl.rcParams["font.family"][0] == plotting.FONT_NAME
+    assert mpl.rcParams["font.family"][0] == plotting.FONT_FAMILY
     assert mpl.rcParams["axes.grid"]  # the seaborn whitegrid style is in force
 
 

@@ -24,15 +24,17 @@ FRAME = pd.DataFrame({"fiscal_year": [2017, 2018], "era_label": ["H29", "H30"],
 
 def test_format_table_separates_thousands_labels_columns_and_leaves_the_input_alone():
     before = FRAME.copy()
-    table = report.format_table(FRAME, "en", units={"requests": "cases"})
+    table = report.format_table(FRAME, "ja", units={"requests": "cases"})
     assert table.iloc[0].tolist() == ["2017", "H29", "1,971"]
     assert table.columns[2].endswith(")") and "(" in table.columns[2]
-    assert table.columns.tolist() != report.format_table(FRAME, "ja").columns.tolist()
+    # an English page shows no era label, even where the columns are named
+    en = report.format_table(FRAME, "en", columns=["fiscal_year", "era_label", "requests"])
+    assert en.iloc[0].tolist() == ["2017", "1,971"]
     pd.testing.assert_frame_equal(FRAME, before)
 
 
 def test_text_columns_are_left_aligned_and_numbers_are_not(shown):
-    report.show_table(FRAME, "en")
+    report.show_table(FRAME, "ja")
     html = shown[0]
     # col1 (era_label) is text: its header and its cells are left-aligned; col2 (requests) and
     # col0 (fiscal year, numeric) keep the right alignment of numbers.
@@ -94,19 +96,109 @@ def test_a_share_in_a_column_named_like_a_year_is_never_printed_as_0():
 
 
 def test_a_caption_speaks_of_intervals_only_where_the_chart_draws_them():
-    """Bars alone: no "bands and whiskers" in the caption; whiskers or a band: the caption says
-    what they are."""
+    """Bars alone: nothing about bands or whiskers in the caption; whiskers or a band: the
+    caption says what they are, read from the figure."""
     import matplotlib.pyplot as plt
 
-    from wardanalysis.report import draws_intervals
+    from wardanalysis.report import interval_note
 
     fig, ax = plt.subplots()
     ax.bar([1, 2], [3, 4])
-    assert not draws_intervals(fig)
+    assert interval_note(fig, "ja") == interval_note(fig, "en") == ""
     ax.errorbar([1, 2], [3, 4], yerr=[0.5, 0.5])
-    assert draws_intervals(fig)
+    assert interval_note(fig, "ja") == "ひげは95%信頼区間。"
     fig2, ax2 = plt.subplots()
     ax2.plot([1, 2], [3, 4])
     ax2.fill_between([1, 2], [2, 3], [4, 5])
-    assert draws_intervals(fig2)
+    assert interval_note(fig2, "en") == "Shaded bands: 95% confidence intervals. "
     plt.close("all")
+
+
+def test_a_prediction_band_and_too_narrow_whiskers_are_not_called_confidence_intervals():
+    """A band marked as a prediction band is captioned 予測の幅 / prediction band, whiskers
+    marked valid only for Poisson counts as too narrow; neither as a 95% confidence interval."""
+    import matplotlib.pyplot as plt
+
+    from wardanalysis import plotting
+    from wardanalysis.report import interval_note
+
+    fig, ax = plt.subplots()
+    plotting.mark_interval(ax.fill_between([1, 2], [2, 3], [4, 5]), "prediction")
+    assert "予測の幅" in interval_note(fig, "ja") and "信頼区間ではない" in interval_note(fig, "ja")
+    assert interval_note(fig, "en").startswith("Shaded band: the prediction band")
+    assert "95%信頼区間。" not in interval_note(fig, "ja")
+    fig2, ax2 = plt.subplots()
+    plotting.mark_interval(ax2.errorbar([1, 2], [3, 4], yerr=[0.5, 0.5]), "poisson_only")
+    ax2.fill_between([1, 2], [2, 3], [4, 5])  # an unmarked band beside them: a CI
+    assert interval_note(fig2, "ja") == ("帯は95%信頼区間。ひげは件数がポアソン分布に従う場合に"
+                                         "限り有効な区間で、年ごとのばらつきを含まないため狭すぎる"
+                                         "（注意点を参照）。")
+    fig3, ax3 = plt.subplots()  # a band its legend calls a prediction interval (page 05)
+    from wardanalysis.text.glossary import label
+
+    ax3.fill_between([1, 2], [2, 3], [4, 5], label=label("counterfactual_pi95", "en"))
+    assert "予測の幅" in interval_note(fig3, "ja")
+    with pytest.raises(ValueError, match="unknown interval kind"):
+        plotting.mark_interval(ax2.fill_between([1, 2], [2, 3], [4, 5]), "guess")
+    plt.close("all")
+
+
+@pytest.mark.parametrize("nb_result", ["its", "civil"])
+def test_01s_prediction_band_and_civil_whiskers_say_what_they_are(nb_result):
+    """01 図3 (the projection's band) and 図8 (civil-engineering rate ratios, whose intervals
+    the caveats call too narrow), from the shipped data."""
+    import matplotlib.pyplot as plt
+
+    import wardanalysis.models as M
+    from wardanalysis.report import interval_note
+
+    result = M.verdict().its if nb_result == "its" else M.civil_requests()
+    for lang in ("ja", "en"):
+        fig, _ = result.plot(lang=lang)
+        note = interval_note(fig, lang)
+        assert "95%信頼区間" not in note and "confidence intervals." not in note, note
+        assert ("予測の幅" if nb_result == "its" else "狭すぎる") in note or (
+            "prediction band" if nb_result == "its" else "too narrow") in note
+        plt.close(fig)
+
+
+def _svg_text(svg: str) -> set[str]:
+    import html
+
+    return {c for t in re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S)
+            for c in html.unescape(re.sub(r"<[^>]+>", "", t)) if not c.isspace()}
+
+
+def _embedded_cmap(markup_: str) -> set[str]:
+    """The characters the WOFF embedded in ``markup_``'s figure font rule draws."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    data = re.search(r'class="wa-figure-font">@font-face \{ font-family: "IPAexGothic"; '
+                     r"src: url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", markup_)
+    assert data, markup_[:400]
+    font = TTFont(io.BytesIO(base64.b64decode(data[1])))
+    return {chr(c) for c in font.getBestCmap()}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_chart_carries_the_glyphs_of_its_text_and_a_page_drops_them(lang):
+    """A chart as a notebook shows it embeds the package's font for exactly its text (so that
+    JupyterLab draws it in IPAexGothic, Japanese included, on a machine without the font); a
+    page, which embeds its own subset once, drops the chart's."""
+    import wardanalysis.models as M
+    from wardanalysis.site.pages import page
+
+    report.setup(lang)
+    fig, _ = M.verdict().its.plot(lang=lang)
+    shown = report.figure_html(fig, "caption", "alt", lang)
+    text = _svg_text(shown)
+    assert ("要" in text) == (lang == "ja") and "2" in text
+    assert _embedded_cmap(shown) >= text
+    assert "unicode-range: U+" in shown
+    made = page(lang=lang, title="t", body=shown)
+    assert "wa-figure-font" not in made and "<svg" in made
+    assert made == page(lang=lang, title="t", body=re.sub(
+        r'<style class="wa-figure-font">.*?</style>', "", shown))

@@ -5,6 +5,7 @@ chosen with ``wa.set_language``, and a misspelt name gets "did you mean …"."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -118,3 +119,57 @@ def test_datasets_is_a_table_of_titles_years_and_rows(english_then_back):
     wa.set_language("ja")
     assert wa.datasets().set_index("name").loc["needs_reflection", "title"] == \
         wa.describe("needs_reflection")["title"]["ja"]
+
+
+def _shipped_results():
+    from tests.unit.test_messages import _results
+
+    return [r for r in _results() if r.estimates]
+
+
+#: An English word (two letters or more; p値, α, χ² and numbers are not words).
+_ENGLISH = re.compile(r"[A-Za-z]{2,}")
+
+
+def test_a_japanese_display_has_no_english_heading_or_unit(english_then_back):
+    """Every shipped result, shown in Japanese (summary() and the HTML display): each heading
+    and each unit is Japanese, from the catalogue; only the estimates' keys (names to call
+    them by) stay as the code writes them."""
+    wa.set_language("ja")
+    results = _shipped_results()
+    assert len(results) >= 20
+    for r in results:
+        table = r.summary().tables[1]
+        words = [c for c in table.columns if _ENGLISH.search(str(c))]
+        words += [u for u in table.iloc[:, 3] if _ENGLISH.search(u)]
+        assert words == [], (type(r).__name__, words)
+        shown = r._repr_html_()
+        heads = re.findall(r"<th>(.*?)</th>", shown)
+        units = re.findall(r"<td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td></tr>",
+                           shown)
+        assert heads and len(units) == len(r.estimates), type(r).__name__
+        assert [w for w in heads + units if _ENGLISH.search(w)] == [], (type(r).__name__,
+                                                                        heads, units)
+    wa.set_language("en")  # and the same display in English keeps its English units
+    assert "rate ratio" in M.civil_requests()._repr_html_()
+
+
+def test_every_unit_the_models_write_has_a_display_in_both_languages():
+    """Units named in the models' code (``unit="…"``) and those of every shipped result: each
+    has its catalogue entry ``unit.<unit>``, so no display falls back to a code's English."""
+    from pathlib import Path
+
+    from wardanalysis.results import Estimate, unit_text
+    from wardanalysis.text.messages import keys
+
+    models = Path(M.__file__).parent
+    literals = [m for path in models.glob("*.py")  # "a " "b" (split over lines) is "a b"
+                for m in re.findall(r'Estimate\([^)]*?\bunit=((?:f?"[^"]*"\s*)+)',
+                                    path.read_text(), re.S)]
+    units = {"".join(re.findall(r'"([^"]*)"', m)).replace("{PER_DAYS}", "30")
+             .replace("{per_days}", "30") for m in literals}
+    units |= {e.unit for r in _shipped_results() for e in r.estimates}
+    assert {"rate ratio", "yen per resident", "Pearson chi2 / df"} <= units  # the scan sees them
+    missing = sorted(u for u in units if u and f"unit.{u}" not in keys())
+    assert missing == []
+    assert unit_text(Estimate("x", 1.0, unit="rate ratio"), "ja") == "率比"

@@ -203,8 +203,9 @@ class CostPerIssueResult(Result):
         ax.barh(y, values, color=colors, height=0.6, alpha=0.85)
         if r["is_amount_approximate"]:
             v = values[0]
-            ax.errorbar([v], [y[0]], xerr=[[v - r["range_low"] / scale], [r["range_high"] / scale - v]],
-                        fmt="none", ecolor="black", capsize=6, lw=1.5)
+            plotting.mark_interval(ax.errorbar(
+                [v], [y[0]], xerr=[[v - r["range_low"] / scale], [r["range_high"] / scale - v]],
+                fmt="none", ecolor="black", capsize=6, lw=1.5), "range")
         for yi, v in zip(y, values, strict=True):
             ax.annotate(fmt(v, 3), (v, yi), xytext=(8, 0), textcoords="offset points",
                         va="center", fontsize=9)

@@ -42,10 +42,11 @@ class CivilResult(Result):
         # an unbounded ratio (a zero count) has no point to draw; its row stays, labelled
         ok = np.isfinite(d["rate_ratio"]) & np.isfinite(d["ci_high"]) & (d["ci_low"] > 0)
         f = d[ok]
-        ax.errorbar(f["rate_ratio"], y[ok],
-                    xerr=[f["rate_ratio"] - f["ci_low"], f["ci_high"] - f["rate_ratio"]],
-                    fmt="o", color=plotting.COLORS["observed"], capsize=4, elinewidth=1.6,
-                    markersize=7)
+        # exact Poisson intervals, which the caveats call too narrow: the caption says so
+        plotting.mark_interval(ax.errorbar(
+            f["rate_ratio"], y[ok], xerr=[f["rate_ratio"] - f["ci_low"], f["ci_high"] - f["rate_ratio"]],
+            fmt="o", color=plotting.COLORS["observed"], capsize=4, elinewidth=1.6, markersize=7),
+            "poisson_only")
         ax.axvline(1, color=plotting.COLORS["neutral"], ls="--", lw=1)
         ax.set_yticks(y)
         ax.set_yticklabels([

@@ -20,8 +20,8 @@ from ..errors import (
     TooFewYearsError,
 )
 from ..results import (
-    Era,
     Estimate,
+    FiscalYear,
     Joined,
     Quantiles,
     Result,
@@ -390,9 +390,9 @@ class VerdictResult(Result):
         d = self.period.data
         first, low = d.iloc[0], d.loc[d["requests"].idxmin()]
         p = self.period.period
-        return {"first_fy": int(first["fiscal_year"]), "first_era": Era(int(first["fiscal_year"])),
-                "first": int(first["requests"]), "low_fy": int(low["fiscal_year"]),
-                "low_era": Era(int(low["fiscal_year"])), "low": int(low["requests"]),
+        return {"first_year": FiscalYear(int(first["fiscal_year"])),
+                "first": int(first["requests"]), "low_year": FiscalYear(int(low["fiscal_year"])),
+                "low": int(low["requests"]),
                 "covid": Years(range(p.start, p.end + 1))}
 
     @property

@@ -22,8 +22,8 @@ from ..errors import MissingDataError, ModelInputError
 from ..results import (
     POISSON_ONLY,
     Dates,
-    Era,
     Estimate,
+    FiscalYear,
     Joined,
     Month,
     Pct,
@@ -73,7 +73,7 @@ class FiscalYearResult(Result):
 
     def title(self, lang: str = "ja") -> str:
         return label("title_fiscal_year_report", lang).format(
-            fy=self.fiscal_year, era=Era(self.fiscal_year).__lang_format__("", lang))
+            year=FiscalYear(self.fiscal_year).__lang_format__("long", lang))
 
     @property
     def has_chart(self) -> bool:
@@ -106,10 +106,11 @@ class FiscalYearResult(Result):
                 e = exp.iloc[0]
                 top = h["requests"].max() * 1.6
                 hi = min(e["pi_high"], top)
-                ax.errorbar([fy + 0.28], [e["expected"]], yerr=[[e["expected"] - e["pi_low"]],
-                            [hi - e["expected"]]], fmt="D", color=plotting.COLORS["prediction"],
-                            markeredgecolor="white", markersize=8, elinewidth=2, capsize=5,
-                            zorder=5, label=label("trend_expectation", lang))
+                plotting.mark_interval(ax.errorbar(
+                    [fy + 0.28], [e["expected"]], yerr=[[e["expected"] - e["pi_low"]],
+                    [hi - e["expected"]]], fmt="D", color=plotting.COLORS["prediction"],
+                    markeredgecolor="white", markersize=8, elinewidth=2, capsize=5,
+                    zorder=5, label=label("trend_expectation", lang)), "prediction")
                 ax.set_ylim(0, top * 1.05)
                 if e["pi_high"] > top:
                     plotting.add_note(ax, label("note_pi_clipped", lang).format(value=fmt(e["pi_high"])))
@@ -414,7 +415,7 @@ def fiscal_year_report(
     rows: list[dict[str, Any]] = []
     caveats: list[str] = []  # catalogue keys, filled from ``facts``
     missing: list[str] = []
-    facts: dict[str, Any] = {"fy": fy, "era": Era(fy), "period_start": period.start,
+    facts: dict[str, Any] = {"fy": fy, "year": FiscalYear(fy), "period_start": period.start,
                              "period_end": period.end, "min_years": BASELINE_MIN_YEARS}
     funnel = pd.DataFrame()
     history = pd.DataFrame()

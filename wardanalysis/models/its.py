@@ -84,11 +84,12 @@ class ITSResult(Result):
         used = d["used_in_fit"]
         post = d["fiscal_year"] >= self.break_year
         cf = d[used | post]
-        ax.fill_between(cf.loc[cf["fiscal_year"] >= self.break_year, "fiscal_year"],
-                        cf.loc[cf["fiscal_year"] >= self.break_year, "pi_low"],
-                        cf.loc[cf["fiscal_year"] >= self.break_year, "pi_high"],
-                        color=plotting.COLORS["counterfactual"], alpha=0.15,
-                        label=label("counterfactual_pi95", lang))
+        plotting.mark_interval(ax.fill_between(
+            cf.loc[cf["fiscal_year"] >= self.break_year, "fiscal_year"],
+            cf.loc[cf["fiscal_year"] >= self.break_year, "pi_low"],
+            cf.loc[cf["fiscal_year"] >= self.break_year, "pi_high"],
+            color=plotting.COLORS["counterfactual"], alpha=0.15,
+            label=label("counterfactual_pi95", lang)), "prediction")
         line = d[used | post].copy()
         ax.plot(line["fiscal_year"], line["counterfactual"], "--",
                 color=plotting.COLORS["counterfactual"], lw=2, label=label("counterfactual", lang))

@@ -5,9 +5,10 @@ reads on a phone and runs no script.
   Content-Security-Policy that forbids scripts and every network request, the package's own small
   stylesheet (screen, 390 px phones, print on A4), the navigation bar and the footer.
 - :func:`font_face` embeds the Japanese font (the IPAexGothic that the plots use) as a subset of
-  exactly the glyphs the page shows, so a single file sent by e-mail still renders Japanese.
-  fontTools does the subsetting; WOFF (zlib) keeps it small and fast to make (WOFF2's Brotli
-  at its fixed highest quality takes 0.8 s a page, WOFF 0.25 s for a quarter more bytes).
+  exactly the glyphs the page shows, so a single file sent by e-mail still renders Japanese
+  (:mod:`wardanalysis.fonts`; WOFF (zlib) keeps it small and fast to make: WOFF2's Brotli at
+  its fixed highest quality takes 0.8 s a page, WOFF 0.25 s for a quarter more bytes). The
+  font each chart carries for JupyterLab is dropped: the page's one subset draws its text.
 
 The pages need no script of their own, so the policy allows none.
 """
@@ -16,9 +17,9 @@ from __future__ import annotations
 
 import base64
 import html
-import io
-from functools import cache
-from pathlib import Path
+import re
+
+from ..fonts import FIGURE_FONT_CLASS, FONT_FAMILY, subset_woff
 
 __all__ = ["CSP", "FONT_FAMILY", "font_face", "nav_bar", "page"]
 
@@ -28,8 +29,6 @@ CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-sr
        "font-src data:; object-src 'none'; frame-src 'none'; base-uri 'none'; "
        "form-action 'none'")
 
-#: The family the plots (SVG text) and the pages both name.
-FONT_FAMILY = "IPAexGothic"
 _STACK = (f'"{FONT_FAMILY}", system-ui, -apple-system, "Segoe UI", "Hiragino Sans", '
           '"Yu Gothic", "Noto Sans CJK JP", sans-serif')
 
@@ -93,6 +92,10 @@ footer table { font-size: .85rem; }
   h1 { font-size: 1.35rem; }
   main, .wa-nav-inner, footer { padding: 0 .7rem; }
   th { white-space: nowrap; }
+  /* a table scrolls sideways in its box: its row labels keep a width they read at, instead of
+     wrapping to three characters a line */
+  td:first-child { min-width: 7.5em; }
+  td { min-width: 4em; }
 }
 @media print {
   @page { size: A4; margin: 16mm 14mm; }
@@ -103,42 +106,14 @@ footer table { font-size: .85rem; }
                            word-break: break-all; }
   .wa-table, .output_html, .output_subarea, .text_cell_render, figure { overflow: visible; }
   table { font-size: 8.5pt; width: 100%; table-layout: auto; }
-  th, td { word-break: break-word; overflow-wrap: anywhere; padding: .15rem .3rem; }
+  th, td { padding: .15rem .3rem; }
+  /* a cell's text may break anywhere, a heading's English words only where they cannot fit
+     whole (no "Reques/ts"); a wide table's reader view keeps few columns (report.show_result) */
+  td { overflow-wrap: anywhere; }
+  th { overflow-wrap: break-word; word-break: normal; hyphens: manual; }
   tr, figure, .wa-summary { break-inside: avoid; page-break-inside: avoid; }
 }
 """.replace("STACK", _STACK)
-
-
-@cache
-def _font_path() -> Path:
-    """The IPAexGothic file that matplotlib-fontja ships, found without importing it (which
-    would import matplotlib into the batch's parent process)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("matplotlib_fontja")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("matplotlib-fontja is not installed: no Japanese font to embed")
-    return Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
-
-
-@cache
-def _subset(chars: frozenset[str]) -> bytes:
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    # recalcTimestamp=False: fontTools would stamp the subset's head.modified with the time it
-    # was saved, and two runs of the same page would differ in the embedded font
-    font = TTFont(str(_font_path()), lazy=True, recalcTimestamp=False)
-    options = subset.Options()  # fontTools' default layout features: those browsers apply
-    options.flavor = "woff"
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(ord(c) for c in chars))
-    subsetter.subset(font)
-    buf = io.BytesIO()
-    font.flavor = "woff"
-    font.save(buf)
-    return buf.getvalue()
 
 
 #: Printable ASCII is always in the subset, so that Latin text (in the pages and in the charts'
@@ -150,9 +125,12 @@ def font_face(text: str) -> str:
     """An ``@font-face`` rule embedding the Japanese font, subset to printable ASCII and the
     characters of ``text`` beyond it (kana, kanji, full-width forms, symbols)."""
     chars = frozenset(c for c in text if ord(c) >= 0x2000) | _ASCII
-    data = base64.b64encode(_subset(chars)).decode("ascii")
+    data = base64.b64encode(subset_woff(chars)).decode("ascii")
     return (f'@font-face {{ font-family: "{FONT_FAMILY}"; '
             f'src: url(data:font/woff;base64,{data}) format("woff"); }}')
+
+
+_FIGURE_FONT = re.compile(rf'<style class="{FIGURE_FONT_CLASS}">.*?</style>', re.S)
 
 
 def nav_bar(items: list[tuple[str, str | None]], label: str) -> str:
@@ -170,6 +148,8 @@ def page(*, lang: str, title: str, body: str, nav: str = "", footer: str = "",
     ``nav`` and ``footer`` are HTML already made safe by their makers. ``font_css`` is an
     ``@font-face`` rule made for several pages at once (see :func:`font_face`); by default the
     page's own."""
+    # a chart's own font rule (for JupyterLab, see wardanalysis.fonts): the page embeds its font
+    body = _FIGURE_FONT.sub("", body)
     shown = nav + body + footer + title
     cls = f' class="{html.escape(body_class, quote=True)}"' if body_class else ""
     return (
