@@ -151,9 +151,9 @@ def test_no_english_title_or_sentence_carries_an_era_label(shipped_results):
         assert not ERA_LABEL.search(r.title("en")), r.title("en")
         assert r.title("en") == f"Fiscal year {r.fiscal_year}"
         assert re.match(rf"(令和|平成)(\d+|元)年度（{r.fiscal_year}年度）の", r.title("ja")), r.title("ja")
-    import wardanalysis.models as M
+    from wardanalysis.models.covid_verdict import verdict
 
-    facts = M.verdict().prose_facts()
+    facts = verdict().prose_facts()
     en = message("prose.01_requests_covid.intro", "en", **facts)
     ja = message("prose.01_requests_covid.intro", "ja", **facts)
     assert "FY2017" in en and not ERA_LABEL.search(en), en

@@ -149,10 +149,11 @@ def test_01s_prediction_band_and_civil_whiskers_say_what_they_are(nb_result):
     the caveats call too narrow), from the shipped data."""
     import matplotlib.pyplot as plt
 
-    import wardanalysis.models as M
+    from wardanalysis.models.civil import civil_requests
+    from wardanalysis.models.covid_verdict import verdict
     from wardanalysis.report import interval_note
 
-    result = M.verdict().its if nb_result == "its" else M.civil_requests()
+    result = verdict().its if nb_result == "its" else civil_requests()
     for lang in ("ja", "en"):
         fig, _ = result.plot(lang=lang)
         note = interval_note(fig, lang)
@@ -188,11 +189,11 @@ def test_a_chart_carries_the_glyphs_of_its_text_and_a_page_drops_them(lang):
     """A chart as a notebook shows it embeds the package's font for exactly its text (so that
     JupyterLab draws it in IPAexGothic, Japanese included, on a machine without the font); a
     page, which embeds its own subset once, drops the chart's."""
-    import wardanalysis.models as M
+    from wardanalysis.models.covid_verdict import verdict
     from wardanalysis.site.pages import page
 
     report.setup(lang)
-    fig, _ = M.verdict().its.plot(lang=lang)
+    fig, _ = verdict().its.plot(lang=lang)
     shown = report.figure_html(fig, "caption", "alt", lang)
     text = _svg_text(shown)
     assert ("要" in text) == (lang == "ja") and "2" in text

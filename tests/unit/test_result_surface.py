@@ -151,7 +151,7 @@ def test_a_japanese_display_has_no_english_heading_or_unit(english_then_back):
         assert [w for w in heads + units if _ENGLISH.search(w)] == [], (type(r).__name__,
                                                                         heads, units)
     wa.set_language("en")  # and the same display in English keeps its English units
-    assert "rate ratio" in M.civil_requests()._repr_html_()
+    assert "rate ratio" in civil_requests()._repr_html_()
 
 
 def test_every_unit_the_models_write_has_a_display_in_both_languages():
@@ -159,10 +159,11 @@ def test_every_unit_the_models_write_has_a_display_in_both_languages():
     has its catalogue entry ``unit.<unit>``, so no display falls back to a code's English."""
     from pathlib import Path
 
+    import wardanalysis.models
     from wardanalysis.results import Estimate, unit_text
     from wardanalysis.text.messages import keys
 
-    models = Path(M.__file__).parent
+    models = Path(wardanalysis.models.__file__).parent
     literals = [m for path in models.glob("*.py")  # "a " "b" (split over lines) is "a b"
                 for m in re.findall(r'Estimate\([^)]*?\bunit=((?:f?"[^"]*"\s*)+)',
                                     path.read_text(), re.S)]
