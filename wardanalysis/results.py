@@ -15,7 +15,7 @@ A :class:`Result` is immutable and carries:
 - :meth:`Result.records`: the estimates as rows ``key, value, ci_low, ci_high, unit, interval,
   flags``.
 
-Numbers are stored unrounded; :func:`fmt` and :func:`fmt_ci` round only for display.
+Numbers are stored unrounded; :func:`fmt` and :func:`fmt_interval` round only for display.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ __all__ = [
     "chosen",
     "Result",
     "fmt",
-    "fmt_ci",
     "fmt_interval",
     "fmt_p",
     "fmt_pct",
@@ -62,6 +61,9 @@ RECORD_COLUMNS = ("key", "value", "ci_low", "ci_high", "unit", "interval", "flag
 #: Flag of an estimate whose interval is valid only if the counts were Poisson (or binomial):
 #: an exact interval kept where no dispersion-aware one exists, or a labelled secondary line.
 POISSON_ONLY = "poisson_only"
+#: Flag of an estimate whose interval is a prediction interval (where a new count would fall),
+#: not a confidence interval of the estimate: said so wherever the interval is shown.
+PREDICTION = "prediction_interval"
 
 
 @dataclass(frozen=True)
@@ -481,7 +483,7 @@ class Result:
         lines = [f"{type(self).__name__}: {self.title('en')} (n_obs={self.n_obs})"]
         for e in self.estimates:
             flag = f" [{', '.join(e.flags)}]" if e.flags else ""
-            lines.append(f"  {e.key} = {fmt(e.value)} {fmt_ci(e.ci_low, e.ci_high, 'en')} "
+            lines.append(f"  {e.key} = {fmt(e.value)} {fmt_interval(e, 'en')} "
                          f"{e.unit}{flag}".rstrip())
         return "\n".join(lines)
 
@@ -518,26 +520,23 @@ def years_text(years, lang: str = "en") -> str:
     return f"FY{ys[0]}–FY{ys[-1]}" if len(ys) > 1 else f"FY{ys[0]}"
 
 
-def fmt_ci(low: float, high: float, lang: str = "ja", pct: bool = False, sig: int = 3) -> str:
-    """``（95%信頼区間 a〜b）`` or ``(95% CI a to b)``; empty when there is no interval."""
-    if math.isnan(low) and math.isnan(high):
+def interval_label(e: Estimate) -> str:
+    """The catalogue entry that says what an estimate's interval is: a 95% confidence interval,
+    a 95% prediction interval (:data:`PREDICTION`), or an interval valid only for Poisson or
+    binomial counts (:data:`POISSON_ONLY`)."""
+    return ("interval.poisson_only" if e.poisson_only else
+            "interval.pi" if PREDICTION in e.flags else "interval.ci")
+
+
+def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3) -> str:
+    """An estimate's interval for prose, labelled by :func:`interval_label`; empty when there
+    is no interval."""
+    if math.isnan(e.ci_low) and math.isnan(e.ci_high):
         return ""
     from .text.messages import message
 
     f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
-    return message("interval.ci", check_lang(lang), low=f(low), high=f(high))
-
-
-def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3) -> str:
-    """An estimate's interval for prose: :func:`fmt_ci`, or for a :data:`POISSON_ONLY`
-    estimate its exact interval with the label saying it holds only for Poisson/binomial
-    counts."""
-    if not e.poisson_only:
-        return fmt_ci(e.ci_low, e.ci_high, lang, pct=pct, sig=sig)
-    from .text.messages import message
-
-    f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
-    return message("interval.poisson_only", check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
+    return message(interval_label(e), check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
 
 
 def first_sentence(text: str, lang: str = "ja") -> str:
@@ -567,7 +566,7 @@ def key_figure(e: Estimate, lang: str = "ja") -> str:
     ends = {"low": fmt_unit(e.ci_low, e.unit, lang, bare=True),
             "high": fmt_unit(e.ci_high, e.unit, lang, bare=True)}
     interval = ("" if math.isnan(e.ci_low) and math.isnan(e.ci_high) else message(
-        "interval.poisson_only" if e.poisson_only else "interval.ci", check_lang(lang), **ends))
+        interval_label(e), check_lang(lang), **ends))
     sep = "：" if lang == "ja" else ": "
     return f"{name}{sep}{value}{'' if lang == 'ja' else ' '}{interval}".rstrip()
 

@@ -68,7 +68,7 @@ def _shown_numbers(text: str) -> list[tuple[float, float, str]]:
     found = []
     for m in _NUMBER.finditer(text):
         after = text[m.end():m.end() + 20]
-        if m[0] == "95" and after.startswith(("%信頼区間", "% CI")):
+        if m[0] == "95" and after.startswith(("%信頼区間", "% CI", "%予測区間", "% prediction")):
             continue
         if text[max(0, m.start() - 2):m.start()] == "FY" or after.startswith("年度"):
             continue

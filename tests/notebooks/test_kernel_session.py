@@ -106,7 +106,7 @@ def test_a_chart_shown_in_a_kernel_carries_the_package_font(kernel):
                 "text/html", ""):
             shown.append(msg["content"]["data"]["text/html"])
 
-    code = ("from wardanalysis import report\nfrom wardanalysis.models import handled_share\n"
+    code = ("from wardanalysis import report\nfrom wardanalysis.models.handled import handled_share\n"
             "report.setup('ja')\nreport.show_result(handled_share(), 'ja')\n")
     reply = kernel.execute_interactive(code, output_hook=keep, timeout=120)
     assert reply["content"]["status"] == "ok" and len(shown) == 1

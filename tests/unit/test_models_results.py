@@ -19,7 +19,15 @@ from wardanalysis.errors import (
     NotEstimableError,
     ZeroDenominatorError,
 )
-from wardanalysis.results import RECORD_COLUMNS, Estimate, Result, fmt, fmt_ci, fmt_p, records_frame
+from wardanalysis.results import (
+    RECORD_COLUMNS,
+    Estimate,
+    Result,
+    fmt,
+    fmt_interval,
+    fmt_p,
+    records_frame,
+)
 from wardanalysis.text import glossary
 
 
@@ -149,9 +157,16 @@ def test_display_formatting():
     assert fmt(1270.0) == "1,270"
     assert fmt(12_500_000) == "12,500,000"
     assert fmt(math.nan) == "—"
-    assert fmt_ci(0.757, 0.902, "en") == "(95% CI 0.757 to 0.902)"
-    assert fmt_ci(0.757, 0.902, "ja") == "（95%信頼区間 0.757〜0.902）"
-    assert fmt_ci(math.nan, math.nan) == ""
+    ci = Estimate("x", 0.8, 0.757, 0.902)
+    assert fmt_interval(ci, "en") == "(95% CI 0.757 to 0.902)"
+    assert fmt_interval(ci, "ja") == "（95%信頼区間 0.757〜0.902）"
+    assert fmt_interval(Estimate("x", 0.8)) == ""
+    # a prediction interval says so, as does an interval valid only for Poisson counts
+    pi = Estimate("x", 0.8, 0.757, 0.902, flags=("prediction_interval",))
+    assert fmt_interval(pi, "ja") == "（95%予測区間 0.757〜0.902）"
+    assert fmt_interval(pi, "en") == "(95% prediction interval 0.757 to 0.902)"
+    exact = Estimate("x", 0.8, 0.757, 0.902, flags=("poisson_only",))
+    assert "Poisson" in fmt_interval(exact, "en") and "CI" not in fmt_interval(exact, "en")
     assert fmt_p(2.3e-11) == "p < 0.001" and fmt_p(0.618) == "p = 0.62"
 
 

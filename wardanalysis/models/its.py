@@ -21,6 +21,7 @@ from ..errors import (
     TooFewYearsError,
 )
 from ..results import (
+    PREDICTION,
     Estimate,
     Joined,
     Pct,
@@ -266,11 +267,12 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     total_o = float(obs[post_used].sum())
     oe_interval = "observed / (expected and its 95% prediction interval)"
     est.append(Estimate(key("counterfactual_oe_total"), total_o / total_e, total_o / total_hi,
-                        total_o / total_lo, unit="observed/expected", interval=oe_interval))
+                        total_o / total_lo, unit="observed/expected", interval=oe_interval,
+                        flags=(PREDICTION,)))
     for r in table[post_used].itertuples(index=False):
         est.append(Estimate(f"requests.counterfactual_oe.fy{r.fiscal_year}{suffix}",
                             r.observed_expected, r.oe_low, r.oe_high, unit="observed/expected",
-                            interval=oe_interval))
+                            interval=oe_interval, flags=(PREDICTION,)))
     table.attrs["counterfactual_total"] = {"observed": total_o, "expected": total_e,
                                            "pi_low": total_lo, "pi_high": total_hi}
 
