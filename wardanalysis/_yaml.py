@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["DuplicateKeyError", "read"]
+__all__ = ["DuplicateKeyError", "loads", "read"]
 
 
 class DuplicateKeyError(yaml.YAMLError):
@@ -44,11 +44,17 @@ def read(path: Path) -> Any:
     return _read(path, stat.st_mtime_ns, stat.st_size)
 
 
+def loads(text: str) -> Any:
+    """A YAML text parsed by the same loader (a key given twice refused), not cached: for files
+    a user writes (``params/*.yaml``), whose structure the caller has checked first."""
+    return yaml.load(text, Loader=_Loader)
+
+
 @cache
 def _read(path: Path, _mtime_ns: int, _size: int) -> Any:
     text = path.read_text(encoding="utf-8")
     try:
-        return yaml.load(text, Loader=_Loader)
+        return loads(text)
     except DuplicateKeyError as exc:
         raise DuplicateKeyError(f"{path.name}, {exc}") from None
     except yaml.YAMLError as exc:

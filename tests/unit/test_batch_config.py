@@ -203,7 +203,7 @@ def test_each_problem_names_its_file_and_key(dirs, file, text, expected):
 def test_duplicated_yaml_key_is_named(dirs):
     nbs, params = dirs
     (params / "overview.yaml").write_text("title_suffix: a\ntitle_suffix: b\n", encoding="utf-8")
-    assert any("duplicated key 'title_suffix'" in p for p in _problems(dirs))
+    assert any("key 'title_suffix' given twice" in p for p in _problems(dirs))
 
 
 def test_all_problems_are_reported_together(dirs):

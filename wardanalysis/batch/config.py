@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from .._yaml import loads
 from ..data.datafiles import data_files, irregular_files
 from ..params import (
     MAX_SHOWN,
@@ -88,18 +89,6 @@ def _display_path(path: Path) -> str:
 # --------------------------------------------------------------------------- YAML
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice (PyYAML would silently keep the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
-        for i, key in enumerate(keys):
-            if key in keys[:i]:
-                raise yaml.constructor.ConstructorError(None, None, f"duplicated key {key!r}",
-                                                        node.value[i][0].start_mark)
-        return super().construct_mapping(node, deep=deep)
-
-
 def _structure_problem(text: str) -> str | None:
     """Why a YAML text is refused before it is built into objects: an anchor or alias (the
     "billion laughs" expansion; no parameter needs one), an explicit tag (!!binary, !!python/…),
@@ -144,7 +133,7 @@ def read_yaml_mapping(path: Path) -> tuple[dict[str, Any], list[Problem]]:
                                              "parameter file is a few lines")]
         text = Path(path).read_text(encoding="utf-8")
         refused = _structure_problem(text)
-        data = None if refused else yaml.load(text, Loader=_Loader)  # a SafeLoader
+        data = None if refused else loads(text)  # safe, and a key given twice is refused
     except (OSError, UnicodeDecodeError) as exc:
         return {}, [Problem(shown, None, f"cannot be read: {exc}")]
     except yaml.YAMLError as exc:
