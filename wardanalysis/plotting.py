@@ -384,9 +384,13 @@ def _titles_within(fig: Any) -> None:
 
 
 def _horizontal_ylabel(ax: Any) -> None:
-    """The y label above the axis, read left to right, and the title raised over it."""
+    """The y label above the axis, read left to right, and the title raised over it; a label
+    that repeats the title is dropped."""
     label_ = ax.yaxis.label
     if not label_.get_text() or label_.get_rotation() == 0:
+        return
+    if label_.get_text() in {ax.get_title(loc) for loc in ("left", "center", "right")}:
+        label_.set_text("")  # the title above the axis says it already: once is enough
         return
     right = ax.yaxis.get_label_position() == "right"
     label_.set_rotation(0)

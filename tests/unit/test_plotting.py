@@ -87,6 +87,23 @@ def test_a_japanese_y_label_is_written_across_above_its_axis(fig_ax):
     plt.close(fig2)
 
 
+def test_a_japanese_y_label_that_repeats_the_title_is_shown_once(fig_ax):
+    fig, ax = fig_ax
+    ax.plot([1, 2], [1, 2])
+    ax.set_ylabel("対応済の割合")
+    ax.set_title("対応済の割合")
+    plotting.for_the_page(fig, "ja")
+    assert ax.yaxis.label.get_text() == ""
+    assert "対応済の割合" in (ax.get_title("left"), ax.get_title())
+    # in English the label stays on its side, whatever the title
+    fig2, ax2 = plotting.figure_and_axes()
+    ax2.set_ylabel("Share handled")
+    ax2.set_title("Share handled")
+    plotting.for_the_page(fig2, "en")
+    assert ax2.yaxis.label.get_text() == "Share handled"
+    plt.close(fig2)
+
+
 def test_a_long_title_is_wrapped_within_the_figure(fig_ax):
     fig, ax = fig_ax
     ax.set_title("区の自主企画・裁量事業（区分a）：住民1人あたりの都市比較とその他の長い説明の続き")
