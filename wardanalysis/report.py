@@ -264,14 +264,16 @@ def _link(value: Any) -> str:
     """A web address as a link named by its host, only if the address is one the package
     ships (a source of the shipped data); any other text, a user's address included, is
     escaped text."""
-    from urllib.parse import urlsplit
-
+    from urllib.parse import unquote, urlsplit
 
     text = str(value)
     if text not in shipped_urls():
         return html.escape(text)
     host = urlsplit(text).hostname or text
-    return f'<a href="{html.escape(text, quote=True)}">{html.escape(host)}</a>'
+    # printed after the link (see the page's print rules) as a reader types it: 大阪市港区,
+    # not %E5%A4%A7%E9%98%AA…
+    return (f'<a href="{html.escape(text, quote=True)}" '
+            f'data-address="{html.escape(unquote(text), quote=True)}">{html.escape(host)}</a>')
 
 
 def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:

@@ -67,7 +67,7 @@ def test_missing_values_of_every_kind_show_as_a_dash():
 
 
 def test_shipped_web_addresses_are_links_named_by_their_host(shown):
-    from urllib.parse import urlsplit
+    from urllib.parse import unquote, urlsplit
 
     from wardanalysis.data.sources import shipped_urls
 
@@ -77,7 +77,12 @@ def test_shipped_web_addresses_are_links_named_by_their_host(shown):
     report.show_table(frame, "en")
     html = shown[0]
     host = urlsplit(url).hostname
-    assert f'<a href="{url.replace("&", "&amp;")}">{host}</a>' in html
+    esc = url.replace("&", "&amp;")
+    assert f'<a href="{esc}" data-address="{unquote(url).replace("&", "&amp;")}">{host}</a>' in html
+    # printed after the link as a reader would type it: percent-escapes decoded
+    encoded = next(u for u in sorted(shipped_urls()) if "%E" in u)
+    report.show_table(pd.DataFrame({"source_url": [encoded]}), "ja")
+    assert f'data-address="{unquote(encoded)}"' in shown[1] and "%E" not in unquote(encoded)
     assert "Kumamoto &lt;x&gt;" in html  # text is escaped, not interpreted
     # an address that is not one the package ships (a user's cell) is text, never a link
     assert "https://example.org/a?b=1&amp;c=2" in html and 'href="https://example.org' not in html

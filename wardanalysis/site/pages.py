@@ -104,6 +104,7 @@ footer table { font-size: .85rem; }
   main, footer { max-width: none; padding: 0; }
   a[href^="http"]::after { content: " (" attr(href) ")"; font-size: .8em; color: var(--muted);
                            word-break: break-all; }
+  a[data-address]::after { content: " (" attr(data-address) ")"; }
   .wa-table, .output_html, .output_subarea, .text_cell_render, figure { overflow: visible; }
   table { font-size: 8.5pt; width: 100%; table-layout: auto; }
   th, td { padding: .15rem .3rem; }
