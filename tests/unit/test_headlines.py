@@ -72,7 +72,7 @@ def _records(result) -> dict:
 def test_01s_answer_states_the_verdict_then_the_ratio_beside_the_earlier_decline(verdict, lang):
     """01's summary answer (which the front page shows, from the report's headline) is the
     verdict and then its second sentence: the ratio of period means with the earlier decline."""
-    reasons = verdict.reasons_ja if lang == "ja" else verdict.reasons
+    reasons = verdict.reasons(lang)
     answer = verdict.headline(lang)
     assert answer.startswith(reasons[0]) and answer.endswith(reasons[1])
 

@@ -1,10 +1,6 @@
-"""Input handling shared by the models: loading defaults, copying, validating.
-
-Every public model function passes its DataFrame arguments through :func:`frame`: the shipped
-dataset (validated at loading) when the argument is ``None``; otherwise the caller's frame checked
-once against the same dataset's descriptor, by the same function that checks a data file
-(:func:`wardanalysis.data.validation.check_frame`). Either way the model gets a *copy*, so the
-caller's frame is never modified, and need not check again what a descriptor states.
+"""The models' input frames: the shipped dataset (validated at loading) or the caller's frame,
+checked once against the same descriptor (:func:`wardanalysis.data.validation.check_frame`).
+A model always gets a copy, so the caller's frame is never modified.
 """
 
 from __future__ import annotations
@@ -17,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.loading import load, overlaid_rows
-from ..data.schema import get_schema
+from ..data.schema import dataset_names, get_schema, input_names
 from ..data.sources import source_date
 from ..data.validation import check_frame
 from ..errors import (
@@ -34,10 +30,8 @@ from ..errors import (
 def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
           data_dir: str | Path | None = None, argument: str | None = None, *,
           by_year: bool = False) -> pd.DataFrame:
-    """A validated copy of ``df`` (or of the shipped dataset ``name`` when ``df`` is None) with
-    ``columns``; sorted by fiscal year (index reset) when ``by_year``. A caller's frame is checked
-    in ``columns``, the ones the model reads; a frame that is no dataset's (``name`` without a
-    descriptor) is checked by its model."""
+    """A checked copy of ``df`` (the shipped dataset ``name`` when None) with ``columns``, sorted
+    by fiscal year when ``by_year``. A frame that is no dataset's is checked by its model."""
     argument = argument or name
     given = df is not None
     if not given:
@@ -48,41 +42,16 @@ def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
     if missing:
         raise MissingColumnError(argument, missing, list(df.columns))
     out = df.copy(deep=True)
-    if given:
-        try:
-            schema = get_schema(name)
-        except KeyError:
-            schema = None
-        if schema is not None:
-            out, problems = check_frame(out, schema, argument, columns)
-            if problems:
-                raise InvalidFrameError(
-                    f"{argument}: {len(problems)} problem(s) against the descriptor of {name} "
-                    "(data/meta):\n" + "\n".join(f"  {p}" for p in problems))
+    if given and name in (*dataset_names(), *input_names()):
+        out, problems = check_frame(out, get_schema(name), argument, columns)
+        if problems:
+            raise InvalidFrameError(
+                f"{argument}: {len(problems)} problem(s) against the descriptor of {name} "
+                "(data/meta):\n" + "\n".join(f"  {p}" for p in problems))
     out.attrs = dict(df.attrs)
     if by_year:
         out = out.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
     return out
-
-
-def fiscal_years(df: pd.DataFrame, argument: str) -> pd.DataFrame:
-    """For a frame no descriptor states: ``fiscal_year`` whole numbers, one row per year; sorted."""
-    fy = df["fiscal_year"]
-    values = pd.to_numeric(fy, errors="coerce")
-    bad = fy[values.isna() | (values != np.round(values))]
-    if not bad.empty:
-        raise InvalidCountError(
-            f"{argument}: fiscal_year must be a whole number (the calendar year in which the fiscal "
-            f"year starts); found {list(bad.astype(str))[:5]}"
-        )
-    df = df.assign(fiscal_year=values.astype(int))
-    dup = df["fiscal_year"][df["fiscal_year"].duplicated()]
-    if not dup.empty:
-        raise DuplicateYearError(
-            f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear more than once; "
-            "one row per fiscal year is expected"
-        )
-    return df.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
 
 
 def counts(df: pd.DataFrame, columns: Iterable[str], argument: str) -> pd.DataFrame:
@@ -92,13 +61,25 @@ def counts(df: pd.DataFrame, columns: Iterable[str], argument: str) -> pd.DataFr
         values = pd.to_numeric(df[col], errors="coerce")
         bad = values.isna() | (values < 0) | (values != np.round(values))
         if bad.any():
-            where = _where(df, bad)
             raise InvalidCountError(
                 f"{argument}: column {col!r} must hold non-negative whole counts; "
-                f"bad value(s) {list(df.loc[bad, col].astype(str))[:5]} at {where}"
+                f"bad value(s) {list(df.loc[bad, col].astype(str))[:5]} at {_where(df, bad)}"
             )
         out[col] = values.astype(np.int64)
     return out
+
+
+def yearly_counts(df: pd.DataFrame, columns: Iterable[str], argument: str) -> pd.DataFrame:
+    """For a frame no descriptor states: whole ``fiscal_year``s, one row each, and ``columns`` as
+    :func:`counts`; sorted by fiscal year."""
+    df = counts(df, ["fiscal_year", *columns], argument)
+    dup = df["fiscal_year"][df["fiscal_year"].duplicated()]
+    if not dup.empty:
+        raise DuplicateYearError(
+            f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear more than once; "
+            "one row per fiscal year is expected"
+        )
+    return df.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
 
 
 def nonzero(df: pd.DataFrame, column: str, what: str) -> None:
@@ -120,24 +101,17 @@ def _where(df: pd.DataFrame, mask: pd.Series) -> str:
     return "row(s) " + ", ".join(str(i) for i in df.index[mask][:5])
 
 
-def as_of_dates(df: pd.DataFrame) -> dict[int, object]:
-    """The date at which each fiscal year's row was counted: the row's own ``as_of`` where the
-    frame has that column and the row fills it; the date of the shipped source document for a
-    shipped row; None (unknown) for a user's row without one, or for a frame without provenance.
-    """
+def as_of_dates(df: pd.DataFrame) -> dict[int, dt.date | None]:
+    """The date each fiscal year's row was counted: the row's own ``as_of`` where it has one,
+    else the shipped source document's date for a shipped row, else None (unknown)."""
     prov = df.attrs.get("provenance") or {}
-    users = overlaid_rows(df)
-    shipped_date = None
     source_id = (prov.get("source") or {}).get("id")
-    if source_id:
-        shipped_date = source_date(source_id)
-    out: dict[int, object] = {}
-    for i, fy in enumerate(df["fiscal_year"].tolist()):
-        own = df["as_of"].iloc[i] if "as_of" in df.columns else None
-        if own is not None and not pd.isna(own):
-            out[int(fy)] = pd.Timestamp(own).date()
-        elif prov and not users[i] and isinstance(shipped_date, dt.date):
-            out[int(fy)] = shipped_date
+    shipped_date = source_date(source_id) if source_id else None
+    own = df["as_of"] if "as_of" in df.columns else pd.Series([None] * len(df))
+    out: dict[int, dt.date | None] = {}
+    for fy, date, user in zip(df["fiscal_year"], own, overlaid_rows(df), strict=True):
+        if date is not None and not pd.isna(date):
+            out[int(fy)] = pd.Timestamp(date).date()
         else:
-            out[int(fy)] = None
+            out[int(fy)] = shipped_date if prov and not user else None
     return out

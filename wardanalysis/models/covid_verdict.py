@@ -13,12 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..errors import (
-    BreakYearError,
-    ModelInputError,
-    NotEstimableError,
-    TooFewYearsError,
-)
+from ..errors import BreakYearError, ModelInputError, NotEstimableError, TooFewYearsError
 from ..results import (
     Estimate,
     FiscalYear,
@@ -33,12 +28,8 @@ from ..results import (
 )
 from ..text.glossary import check_lang, label
 from . import _input
-from .its import (
-    ITSResult,
-    exposure_model,
-    interrupted_time_series,
-)
-from .periods import CovidPeriod, check_period, covid_period, years_phrase
+from .its import ITSResult, exposure_model, interrupted_time_series
+from .periods import CovidPeriod, check_period, covid_period
 from .requests import (
     COVID_BREAK_FY,
     PER_DAYS,
@@ -49,34 +40,17 @@ from .requests import (
     common_caveats,
     needs_frame,
     trend,
-    variant_suffix,
-    yoy_ratios,
 )
-
-__all__ = [
-    "PeriodComparisonResult",
-    "SensitivityResult",
-    "VerdictResult",
-    "forest",
-    "main_caveats",
-    "period_comparison",
-    "sensitivity",
-    "sensitivity_row",
-    "verdict",
-]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class PeriodComparisonResult(Result):
+    """No summary keys: the ratio of period means is shown only in sentences with the earlier
+    trend beside it."""
+
     sources = ("needs_reflection",)
-    #: none: the ratio of period means is shown only in sentences with the earlier trend beside it
-    SUMMARY_KEYS = ()
     break_year: int = COVID_BREAK_FY
     period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
-    exact_ratio: stats.RateRatio | None = None
-
-    def _years(self, phase: str, lang: str = "en") -> str:
-        return years_phrase(self.data.loc[self.data["phase"] == phase, "fiscal_year"].tolist(), lang)
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -107,31 +81,13 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
                       break_year: int | str | None = None,
                       data_dir: str | Path | None = None) -> PeriodComparisonResult:
     """Mean requests per year before, during (and after) the COVID period, their ratios, and
-    year-over-year ratios.
+    year-over-year ratios; needs three fiscal years, one before the period and one in it.
 
-    Parameters
-    ----------
-    needs_reflection
-        Columns ``fiscal_year`` and ``requests`` (one row per fiscal year); the shipped data when
-        None. A frame cut off at some fiscal year is fine as long as three years remain, at least
-        one before the COVID period and one in it.
-    covid_start, covid_end
-        First and last fiscal year of the COVID period; the dataset ``covid_period`` (FY2020 and
-        FY2023, from the review) when None. Years after ``covid_end`` form their own period.
-    break_year
-        Another name of ``covid_start``.
-    data_dir
-        Passed to the loader when ``needs_reflection`` is None, and for the period.
-
-    Returns
-    -------
-    PeriodComparisonResult
-        Keys ``requests.pre_mean``, ``requests.covid_mean``, ``requests.mean_ratio_covid_vs_pre``
-        (quasi-Poisson GLM with period indicators, t intervals on its residual df),
-        ``requests.after_mean`` and ``requests.mean_ratio_after_vs_pre`` when years after the
-        period exist, and ``requests.yoy_rr.fy<Y>_vs_fy<Y-1>`` (the dispersion of the requests
-        trend borrowed, t on its residual df; exact and flagged ``poisson_only`` where that trend
-        has fewer than 2 residual df).
+    Keys ``requests.pre_mean``, ``requests.covid_mean``, ``requests.mean_ratio_covid_vs_pre``
+    (quasi-Poisson GLM with period indicators), ``requests.after_mean`` and
+    ``requests.mean_ratio_after_vs_pre`` when years after the period exist, and
+    ``requests.yoy_rr.fy<Y>_vs_fy<Y-1>`` (the dispersion of the requests trend borrowed; exact
+    and flagged ``poisson_only`` where that trend has fewer than 2 residual df).
     """
     df = needs_frame(needs_reflection, data_dir)
     years = df["fiscal_year"].tolist()
@@ -144,9 +100,6 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
     if after.any():
         X["after_covid"] = after.astype(float)
     fit = stats.fit_quasi_poisson(df["requests"], X, what="period comparison")
-    n_pre, n_during = int((phase == "before").sum()), int(during.sum())
-    exact = stats.rate_ratio_exact(int(df.loc[during, "requests"].sum()), n_during,
-                                   int(df.loc[phase == "before", "requests"].sum()), n_pre)
     interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
     est = [
         Estimate("requests.pre_mean", *fit.ratio("const"), unit="requests per year",
@@ -163,26 +116,28 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
             Estimate("requests.mean_ratio_after_vs_pre", *fit.ratio("after_covid"),
                      unit="ratio of means", interval=interval),
         ]
-    yoy = {y: (prev, r) for y, prev, r in yoy_ratios(df["requests"].tolist(), years)}
+    # year-over-year ratios, each with the dispersion of the series' trend borrowed
+    trend_phi, trend_df = stats.trend_dispersion(df["requests"], years)
+    counts = df["requests"].tolist()
     rows = []
     for i, fy in enumerate(years):
-        row = {"fiscal_year": fy, "requests": int(df["requests"].iloc[i]), "phase": phase[i],
+        row = {"fiscal_year": fy, "requests": counts[i], "phase": phase[i],
                "covid_period": bool(during[i]), "yoy_rr": math.nan, "yoy_ci_low": math.nan,
                "yoy_ci_high": math.nan, "yoy_exact_ci_low": math.nan,
                "yoy_exact_ci_high": math.nan, "yoy_exact_p_value": math.nan}
-        if fy in yoy:
-            prev, r = yoy[fy]
+        if i and counts[i] + counts[i - 1]:
+            r = stats.scaled_rate_ratio(counts[i], counts[i - 1],
+                                        trend_phi if trend_df >= 2 else math.nan, trend_df)
             row.update(yoy_rr=r.ratio, yoy_ci_low=r.ci_low, yoy_ci_high=r.ci_high,
                        yoy_exact_ci_low=r.exact_low, yoy_exact_ci_high=r.exact_high,
                        yoy_exact_p_value=r.exact_p)
-            est.append(Estimate(f"requests.yoy_rr.fy{fy}_vs_fy{prev}", r.ratio, r.ci_low,
+            est.append(Estimate(f"requests.yoy_rr.fy{fy}_vs_fy{years[i - 1]}", r.ratio, r.ci_low,
                                 r.ci_high, unit=UNIT_RR, interval=borrowed_interval_text(r),
                                 flags=("poisson_only",) if r.poisson_only else ()))
         rows.append(row)
     table = pd.DataFrame(rows)
     gaps = [y for a, y in zip(years, years[1:], strict=False) if y - a != 1]
-    trend_phi, trend_df = stats.trend_dispersion(df["requests"], years)
-    common, common_facts = common_caveats(fit, years, len(years), START_UP_FY in years)
+    common, common_facts = common_caveats(fit, years)
     split = period.split(years)
     by_key = {e.key: e for e in est}
     # the ratio never stands without the trend already under way before COVID beside it: the
@@ -219,21 +174,14 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
             (bool(gaps), "requests.periods.caveat.gaps"),
         ]),
         n_obs=len(years), data=table,
-        break_year=period.start, period=period, exact_ratio=exact,
+        break_year=period.start, period=period,
     )
-
-
-# =============================================================================================
-# Trend
-# =============================================================================================
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class SensitivityResult(Result):
     sources = ("needs_reflection", "covid_measures")
-    SUMMARY_KEYS = ()
     models: tuple[Result | None, ...] = ()
-    main_suffix: str = ""
 
     def _plot(self, ax: Any, lang: str) -> None:
         forest(ax, self.data, lang)
@@ -265,13 +213,12 @@ def forest(ax: Any, d: pd.DataFrame, lang: str) -> None:
     ax.grid(axis="y", visible=False)
 
 
-def sensitivity_row(variant: str, quantity: str, e: Estimate | None, model: Result | None, reason: str = "") -> dict:
-    ok = e is not None and not math.isnan(e.value)
-    return {"variant": variant, "quantity": quantity, "record_key": e.key if e else "",
-            "estimate": e.value if ok else math.nan, "ci_low": e.ci_low if ok else math.nan,
-            "ci_high": e.ci_high if ok else math.nan,
+def _row(variant: str, quantity: str, e: Estimate, model: Result | None, reason: str = "") -> dict:
+    ok = not math.isnan(e.value)
+    return {"variant": variant, "quantity": quantity, "record_key": e.key, "estimate": e.value,
+            "ci_low": e.ci_low if ok else math.nan, "ci_high": e.ci_high if ok else math.nan,
             "n_obs": model.n_obs if model is not None else math.nan,
-            "dispersion": getattr(getattr(model, "fit", None), "dispersion", math.nan),
+            "dispersion": model.fit.dispersion if model is not None else math.nan,
             "estimable": ok, "reason": reason}
 
 
@@ -280,16 +227,13 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
                 covid_start: int | str | None = None, covid_end: int | str | None = None,
                 break_year: int | str | None = None, data_dir: str | Path | None = None,
                 exposure: pd.DataFrame | None = None) -> SensitivityResult:
-    """The main interrupted time series beside its sensitivity analyses.
+    """The main interrupted time series beside its sensitivity analyses: without FY2017 (the
+    start-up year), a break one year later, the negative binomial fit, and the exposure model.
+    A variant the data cannot support stays as a row with ``estimable = False`` and the reason,
+    and its record keys carry NaN.
 
-    Variants: the main model (break at ``break_year``); excluding FY2017 (the start-up year);
-    a break one year later (FY2021); the negative binomial fit of the main model; the exposure
-    model (days under measures instead of a step). A variant that the data cannot support (too
-    few years after a fiscal-year cut-off, no variation in exposure) is kept as a row with
-    ``estimable = False`` and the reason, and its record keys carry NaN.
-
-    Record keys (those of the main model belong to :func:`interrupted_time_series` and are not
-    repeated here): ``requests.its_level_rr.excl_fy2017``, ``requests.its_slope_rr.excl_fy2017``,
+    Record keys (the main model's are :func:`interrupted_time_series`'s):
+    ``requests.its_level_rr.excl_fy2017``, ``requests.its_slope_rr.excl_fy2017``,
     ``requests.its_level_rr.later_break``, ``requests.its_slope_rr.later_break``,
     ``requests.exposure_rr_per_30_days``.
     """
@@ -297,45 +241,42 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
     years = df["fiscal_year"].tolist()
     period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
     main = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
-    rows = [
-        sensitivity_row("main_model", "level_change", main.estimate(main.k("its_level_rr")), main),
-        sensitivity_row("main_model", "slope_change", main.estimate(main.k("its_slope_rr")), main),
-    ]
-    for q, base in (("level_change", "its_level_rr"), ("slope_change", "its_slope_rr")):
-        e = main.estimate(f"requests.{base}.nb{main.suffix}")
-        rows.append(sensitivity_row("negative_binomial", q, e, main,
-                         "" if not math.isnan(e.value) else "negative binomial not estimable"))
+    quantities = (("level_change", "its_level_rr"), ("slope_change", "its_slope_rr"))
+    rows = [_row("main_model", q, main.estimate(main.k(b)), main) for q, b in quantities]
+    for q, b in quantities:
+        e = main.estimate(f"requests.{b}.nb{main.suffix}")
+        rows.append(_row("negative_binomial", q, e, main,
+                         "negative binomial not estimable" if math.isnan(e.value) else ""))
     models: list[Result | None] = [main]
     est: list[Estimate] = []
-    variants = []
+    variants = [("later_break", period.start + 1, {"later_break": True})]
     if START_UP_FY in years:
-        variants.append(("excl_fy2017", {"covid_start": period.start,
-                                         "exclude_fiscal_years": [START_UP_FY]}))
-    variants.append(("later_break", {"covid_start": period.start + 1, "later_break": True}))
-    for name, kw in variants:
-        suffix = variant_suffix(kw.get("exclude_fiscal_years", ()), kw.get("later_break", False))
+        variants.insert(0, (f"excl_fy{START_UP_FY}", period.start,
+                            {"exclude_fiscal_years": [START_UP_FY]}))
+    for name, start, kw in variants:
         try:
-            m = interrupted_time_series(df, negative_binomial=False,
-                                        covid_end=max(period.end, kw["covid_start"]), **kw)
-            reason = ""
+            m, reason = interrupted_time_series(df, covid_start=start,
+                                                covid_end=max(period.end, start),
+                                                negative_binomial=False, **kw), ""
         except ModelInputError as exc:
             m, reason = None, str(exc)
         models.append(m)
-        for q, base in (("level_change", "its_level_rr"), ("slope_change", "its_slope_rr")):
-            key = f"requests.{base}{suffix}"
+        for q, b in quantities:
+            key = f"requests.{b}.{name}"
             e = m.estimate(key) if m is not None else Estimate(key, math.nan, unit=UNIT_RR)
             est.append(e)
-            rows.append(sensitivity_row(name, q, e, m, reason))
+            rows.append(_row(name, q, e, m, reason))
     key = f"requests.exposure_rr_per_{PER_DAYS}_days"
     try:
         ex = exposure_model(df, covid_measures, exposure=exposure, data_dir=data_dir,
                             covid_start=period.start, covid_end=period.end)
         e, reason = ex.estimate(key), ""
     except ModelInputError as exc:
-        ex, e, reason = None, Estimate(key, math.nan, unit=f"rate ratio per {PER_DAYS} days under measures"), str(exc)
+        ex, reason = None, str(exc)
+        e = Estimate(key, math.nan, unit=f"rate ratio per {PER_DAYS} days under measures")
     models.append(ex)
     est.append(e)
-    rows.append(sensitivity_row("exposure_days", "exposure_effect", e, ex, reason))
+    rows.append(_row("exposure_days", "exposure_effect", e, ex, reason))
     table = pd.DataFrame(rows)
     failed = table.loc[~table["estimable"], ["variant", "reason"]].drop_duplicates()
     ok = table[table["estimable"]]
@@ -357,27 +298,15 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
         caveat_keys=chosen([
             (True, "requests.sensitivity.caveat.same_points"),
             (not failed.empty, "requests.sensitivity.caveat.not_estimable"),
-            *main_caveats(main),
+            (True, Said(main.caveat_keys[0], main.facts)),  # the main model's first caveat
         ]),
-        n_obs=len(years), data=table,
-        models=tuple(models), main_suffix=main.suffix,
+        n_obs=len(years), data=table, models=tuple(models),
     )
-
-
-def main_caveats(main: ITSResult) -> list[tuple[bool, Said]]:
-    """The main model's first caveat, to repeat beside the sensitivity analyses."""
-    return [(True, Said(main.caveat_keys[0], main.facts))] if main.caveat_keys else []
-
-
-# =============================================================================================
-# Verdict
-# =============================================================================================
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class VerdictResult(Result):
     sources = ("needs_reflection", "covid_measures")
-    SUMMARY_KEYS = ()
     distinguishable: bool = False
     period: PeriodComparisonResult | None = None
     trend_result: TrendResult | None = None
@@ -395,36 +324,24 @@ class VerdictResult(Result):
                 "low": int(low["requests"]),
                 "covid": Years(range(p.start, p.end + 1))}
 
-    @property
-    def reasons(self) -> tuple[str, ...]:
-        """The verdict's sentences in English (the verdict, why, and what would settle it)."""
-        return tuple(self._said(k, "en") for k in self.text_keys)
-
-    @property
-    def reasons_ja(self) -> tuple[str, ...]:
-        return tuple(self._said(k, "ja") for k in self.text_keys)
+    def reasons(self, lang: str = "ja") -> tuple[str, ...]:
+        """The verdict's sentences (the verdict, why, and what would settle it)."""
+        return tuple(self._said(k, check_lang(lang)) for k in self.text_keys)
 
     def components(self) -> tuple[Result, ...]:
-        return tuple(r for r in (self.period, self.trend_result, self.its,
-                                 self.sensitivity_result) if r is not None)
+        return (self.period, self.trend_result, self.its, self.sensitivity_result)
 
     def headline(self, lang: str = "ja") -> str:
         """The verdict and why, in two sentences."""
-        reasons = self.reasons_ja if lang == "ja" else self.reasons
-        return ("" if lang == "ja" else " ").join(reasons[:2])
+        return ("" if lang == "ja" else " ").join(self.reasons(lang)[:2])
 
     def key_figures(self) -> list[Estimate]:
-        """In the order the verdict reasons: the decline before COVID (the main model's
-        pre-COVID slope), the level change against that trend, the smallest change the data
-        could detect. The ratio of period means is not a key figure: it is shown only in
-        sentences that give the earlier decline beside it."""
-        its = self.its
-        found = [its.estimate(its.k("its_pre_slope_rr")) if its else None,
-                 its.estimate(its.k("its_level_rr")) if its else None,
-                 self.estimate("requests.its_level_mde_ratio")]
-        return [e for e in found if e is not None and e.key in {
-            "requests.its_pre_slope_rr", "requests.its_level_rr",
-            "requests.its_level_mde_ratio"}]
+        """In the order the verdict reasons: the decline before COVID, the level change against
+        it, the smallest change the data could detect. The ratio of period means is not one: it
+        is shown only in sentences that give the earlier decline beside it."""
+        return [self.its.estimate("requests.its_pre_slope_rr"),
+                self.its.estimate("requests.its_level_rr"),
+                self.estimate("requests.its_level_mde_ratio")]
 
     def all_records(self) -> pd.DataFrame:
         """Records of the verdict and of every analysis behind it (each key once)."""
@@ -452,15 +369,10 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
             exposure: pd.DataFrame | None = None) -> VerdictResult:
     """Can the yearly points distinguish a COVID effect from the decline already under way?
 
-    Runs :func:`period_comparison`, :func:`trend`, :func:`interrupted_time_series` and
-    :func:`sensitivity`, and states the answer with numbers. The data *distinguish* a COVID
-    effect only if the main model's level or slope change has an interval excluding 1 and the
-    estimable robustness variants agree with it (same direction, interval excluding 1): the
-    negative binomial fit and the fit without FY2017. The later-break variant tests the timing
-    and the exposure model a dose-response beyond the period's step (issue 21: it models the
-    days beside the step), not the same hypothesis, so they are reported beside them but not
-    required to agree. The minimum detectable level change (80% power, two-sided 5% t-test on the
-    main model's residual degrees of freedom) says how large an effect these data could have seen.
+    The data *distinguish* a COVID effect only if the main model's level or slope change has an
+    interval excluding 1 and the estimable robustness variants (negative binomial, without
+    FY2017) agree with it. The minimum detectable level change (80% power, two-sided 5% t-test on
+    the main model's residual df) says how large an effect these data could have seen.
 
     Keys: ``requests.its_level_mde_ratio`` (the level ratio below 1 detectable with 80% power),
     ``requests.verdict_distinguishable`` (1 = distinguishable, 0 = not). ``all_records()`` adds
@@ -468,26 +380,19 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
     """
     df = needs_frame(needs_reflection, data_dir)
     period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
-    break_year = period.start
     per = period_comparison(df, covid_start=period.start, covid_end=period.end)
     tr = trend(df)
     sens = sensitivity(df, covid_measures, covid_start=period.start, covid_end=period.end,
                        data_dir=data_dir, exposure=exposure)
     its = sens.models[0]
-    assert isinstance(its, ITSResult)
     years = df["fiscal_year"].tolist()
-    fit = its.fit
-    se_level = fit.se("covid_period")
-    mde_up = stats.minimum_detectable_ratio(se_level, fit.df_resid)
+    mde_up = stats.minimum_detectable_ratio(its.fit.se("covid_period"), its.fit.df_resid)
     mde = 1 / mde_up
-    lv = its.estimate(its.k("its_level_rr"))
-    sl = its.estimate(its.k("its_slope_rr"))
-    pre = its.estimate(its.k("its_pre_slope_rr"))
-    tr_e = tr.estimate("requests.trend_rr_per_year")
-    ratio = per.estimate("requests.mean_ratio_covid_vs_pre")
-    oe = its.estimate(its.k("counterfactual_oe_total"))
+    lv = its.estimate("requests.its_level_rr")
+    sl = its.estimate("requests.its_slope_rr")
+    pre = its.estimate("requests.its_pre_slope_rr")
+    oe = its.estimate("requests.counterfactual_oe_total")
     oe_informative = oe.interval_excludes_one
-    n_base = int((its.fit_years() < break_year).sum())
     d = sens.data
     ok = d[d["estimable"]]
     # the later break tests the timing, and the exposure model (days under measures beside the
@@ -503,9 +408,11 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
         agree = (same["ci_high"] < 1) if down else (same["ci_low"] > 1)
         distinguishable = distinguishable or bool(agree.all())
     n_excl = int(((ok["ci_low"] > 1) | (ok["ci_high"] < 1)).sum())
-    facts = {"n_years": len(years), "ratio": ratio, "span": Years(years), "trend": tr_e,
-             "pre": pre, "break_year": break_year, "level": lv, "slope": sl, "oe": oe,
-             "n_base": n_base, "n_excl": n_excl, "n_ok": len(ok), "df": fit.df_resid,
+    facts = {"n_years": len(years), "ratio": per.estimate("requests.mean_ratio_covid_vs_pre"),
+             "span": Years(years), "trend": tr.estimate("requests.trend_rr_per_year"),
+             "pre": pre, "break_year": period.start, "level": lv, "slope": sl, "oe": oe,
+             "n_base": its.facts["n_base"], "n_excl": n_excl, "n_ok": len(ok),
+             "df": its.fit.df_resid,
              "mde": mde, "fall_pct": 100 * (1 - mde), "mde_up": mde_up,
              "next_year": period.end + 1, "phases": period.phases(years)}
     text_keys = chosen([

@@ -1,37 +1,18 @@
 """The design study: how large a COVID level change could each kind of data detect?
 
-Yearly totals (the data available today) are answered exactly: the minimum detectable level
-change of the model of the report on requests (:func:`~wardanalysis.models.its.
-interrupted_time_series`: trend, level and slope change at the COVID start, quasi-Poisson, t on
-its residual df) from the noncentral t distribution (:func:`wardanalysis.stats.minimum_detectable_ratio`), with the range
-that the dispersion's 95% interval on those few degrees of freedom allows.
+Yearly totals (the data today) are answered exactly: the minimum detectable level change of the
+interrupted time series (:func:`~wardanalysis.models.its.interrupted_time_series`) from the
+noncentral t, with the range the dispersion's 95% interval allows.
 
-The comparison of resolutions is SIMULATED (``wardanalysis.models.simulate``, calibrated to the
-shipped yearly series: its level and trend, and the dispersion of the same model of the report
-on requests) at three resolutions of the same simulated requests — yearly totals, monthly
-city-wide counts, monthly counts for the five wards — over FY2017–FY2023 and FY2017–FY2025.
-Each simulated data set is analysed with the model the reports fit to such data, and the test
-is the one they run, at its nominal 5%:
-
-- yearly totals: the yearly model above; the years after the COVID period are left out of the
-  fit, as that model does;
-- monthly counts: the model of the monthly page (:func:`~wardanalysis.models.monthly.
-  monthly_design`: trend, month-of-year harmonics, level and slope change at the COVID start and
-  at the period's end), with CR2 cluster-robust standard errors by fiscal year and Student's t
-  on Bell–McCaffrey degrees of freedom (:func:`batch_cr2`, the same formulas as
-  :func:`~wardanalysis.stats.cluster_robust`);
-- the five wards' monthly counts: ward fixed effects and the same terms. Its level change and
-  its CR2 interval equal the city model's for every data set (tested), so its power is the
-  city model's, not computed twice.
-
-Power is the rejection rate of that test; its actual size (the rejection rate with no effect)
-is reported beside it, each with its Monte Carlo standard error. Two powers are called
-different only when they differ by more than twice the Monte Carlo standard error of their
-difference (:data:`TIE_SE`); otherwise the page says they are the same within that error.
-
-Fits are vectorised over replications and effects; the random draws are common to every effect
-size (smooth power curves) and to the resolutions (one simulated set of requests seen three
-ways). Deterministic for a seed.
+The comparison of resolutions is SIMULATED (:mod:`wardanalysis.models.simulate`, calibrated to
+the shipped yearly series): one set of simulated requests seen as yearly totals, monthly
+city-wide counts and the five wards' monthly counts, each analysed with the model and test the
+reports use at nominal 5% (the yearly quasi-Poisson model without the years after the period;
+the monthly page's model with CR2 standard errors by fiscal year and Bell–McCaffrey df). The
+ward panel's level change and CR2 interval equal the city model's (tested), so its power is
+not computed twice. Power and actual size come with their Monte Carlo standard errors; two
+powers differ only beyond :data:`TIE_SE` standard errors of their difference. Fits are
+vectorised over replications and effects, with common random draws; deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -52,9 +33,6 @@ from ..text.glossary import label
 from . import simulate as S
 from .periods import CovidPeriod
 
-__all__ = ["DesignResult", "RESOLUTIONS", "batch_cr2", "batch_qp", "design_matrix",
-           "power_study"]
-
 RESOLUTIONS = ("yearly", "monthly", "wards")
 DROPS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 SPANS = ((2017, 2023), (2017, 2025))
@@ -73,9 +51,6 @@ TARGET = 0.8
 POPULATION_DATE = dt.date(2022, 12, 1)
 
 
-# --- exact power of the yearly t-test -----------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class YearlyExact:
     """The exact minimum detectable level change of the yearly model on the shipped data."""
@@ -92,9 +67,9 @@ class YearlyExact:
 
 
 def yearly_exact(data_dir=None) -> YearlyExact:
-    """The exact minimum detectable ratio (:func:`wardanalysis.stats.minimum_detectable_ratio`) of the level change in the model of the report on requests, on
-    the shipped (or overlaid) yearly data, at its estimated dispersion and at the ends of the
-    dispersion's 95% interval (``df * phi / chi2``; the scale never below 1, as in the fit)."""
+    """The exact minimum detectable level change of the yearly model on the shipped (or
+    overlaid) data, at its dispersion and at the ends of the dispersion's 95% interval
+    (``df * phi / chi2``; the scale never below 1, as in the fit)."""
     from scipy import stats as sps
 
     from .its import interrupted_time_series
@@ -110,9 +85,6 @@ def yearly_exact(data_dir=None) -> YearlyExact:
 
     return YearlyExact(at(phi), at(hi), at(lo), phi, lo, hi, df, se,
                        tuple(int(y) for y in its.fit_years()))
-
-
-# --- the analyses, batched over replications --------------------------------------------------
 
 
 def design_matrix(cells: pd.DataFrame, resolution: str, period: CovidPeriod
@@ -301,7 +273,6 @@ def _change(before: float, after: float, se: float) -> str:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class DesignResult(Result):
-    SUMMARY_KEYS = ("design.mdc_yearly", "design.mdc_monthly", "design.mdc_wards")
     replications: int = 0
     sensitivity: pd.DataFrame | None = None
     calibration: Any = None
@@ -311,17 +282,10 @@ class DesignResult(Result):
     def sources(self) -> tuple[str, ...]:  # type: ignore[override]
         return ("simulated",)
 
-    def row(self, resolution: str, drop: float, span: str = "2017-2023") -> pd.Series:
-        d = self.data
-        return d[(d["resolution"] == resolution) & (d["span"] == span)
-                 & (np.isclose(d["drop"], drop))].iloc[0]
-
     def power_at(self, resolution: str, drop: float, span: str = "2017-2023") -> float:
-        return float(self.row(resolution, drop, span)["power"])
-
-    def key_figures(self) -> list[Estimate]:
-        """None: a minimum detectable change may lie beyond the grid; the answer states it."""
-        return []
+        d = self.data
+        return float(d.loc[(d["resolution"] == resolution) & (d["span"] == span)
+                           & np.isclose(d["drop"], drop), "power"].iloc[0])
 
     def prose_facts(self) -> dict[str, Any]:
         """Facts for the notebook's prose: the spans studied (the first is the data's), the
@@ -348,9 +312,7 @@ class DesignResult(Result):
     def answer(self, lang: str) -> str:
         """The summary box's answer, short and in plain words: what the data today can detect,
         what monthly counts would, and that both are simulated (the full text is the page's)."""
-        from ..text.messages import message
-
-        return message("design.answer_short", lang, **self.facts)
+        return self.say("design.answer_short", lang)
 
     def conclusion(self, lang: str) -> str:
         """The page's closing paragraph, chosen by the sensitivity table's numbers."""
@@ -498,18 +460,16 @@ def power_study(*, replications: int = 400, drops: Sequence[float] = DROPS,
     drops = np.asarray(drops, dtype=float)
     table = pd.concat([_study(cal, span, SCENARIOS["main"], drops, replications, seed + i)
                        for i, span in enumerate(spans)], ignore_index=True)
-    est = [Estimate("design.mde_ratio_yearly_exact", exact.ratio,
-                    unit="rate ratio (80% power, 5% two-sided)",
+    unit, ends = "rate ratio (80% power, 5% two-sided)", "of the dispersion's 95% interval on"
+    est = [Estimate("design.mde_ratio_yearly_exact", exact.ratio, unit=unit,
                     interval=f"noncentral t({exact.df}) at the estimated dispersion "
                              f"{exact.dispersion:.1f}"),
-           Estimate("design.mde_ratio_yearly_exact.dispersion_high", exact.ratio_low,
-                    unit="rate ratio (80% power, 5% two-sided)",
-                    interval=f"at the upper end of the dispersion's 95% interval on {exact.df} "
-                             f"df (chi-square): {exact.dispersion_high:.1f}"),
-           Estimate("design.mde_ratio_yearly_exact.dispersion_low", exact.ratio_high,
-                    unit="rate ratio (80% power, 5% two-sided)",
-                    interval=f"at the lower end of the dispersion's 95% interval on {exact.df} "
-                             f"df (chi-square): {exact.dispersion_low:.1f}")]
+           Estimate("design.mde_ratio_yearly_exact.dispersion_high", exact.ratio_low, unit=unit,
+                    interval=f"at the upper end {ends} {exact.df} df (chi-square): "
+                             f"{exact.dispersion_high:.1f}"),
+           Estimate("design.mde_ratio_yearly_exact.dispersion_low", exact.ratio_high, unit=unit,
+                    interval=f"at the lower end {ends} {exact.df} df (chi-square): "
+                             f"{exact.dispersion_low:.1f}")]
     mdc_values = {}
     first = f"{spans[0][0]}-{spans[0][1]}"
     for res in RESOLUTIONS:

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import stats
+from .. import eras, stats
+from ..data.loading import overlaid_rows
 from ..errors import MissingDataError, ModelInputError
 from ..results import (
     POISSON_ONLY,
@@ -34,12 +35,12 @@ from ..results import (
     fmt,
     years_text,
 )
-from ..text.glossary import label
+from ..text.glossary import check_lang, label
 from . import _input
+from .budgets import kumamoto_budget
+from .civil import civil_requests
 from .periods import covid_period
-from .requests import START_UP_FY
-
-__all__ = ["FiscalYearResult", "fiscal_year_report"]
+from .requests import START_UP_FY, borrowed_interval_text
 
 _NEEDS = ("fiscal_year", "requests", "requests_handled", "priority_issues", "decided_to_act",
           "staff_consultations", "section_chief_consultations", "coordination_meetings")
@@ -51,7 +52,8 @@ _BASES = ("estimate", "resident_register", "census", "census_preliminary", "unkn
 class FiscalYearResult(Result):
     """The report of one fiscal year. ``data`` (``table()``) holds every comparison as a row;
     ``funnel``, ``budget`` and ``civil`` hold that year's figures; ``history`` the request
-    counts up to that year with the trend expectation; ``missing`` what the data lack."""
+    counts up to that year with the trend expectation; ``missing`` what the data lack (as
+    sentences: :meth:`missing_list`)."""
 
     sources = ("needs_reflection", "machizukuri_budget", "population", "civil_engineering_requests")
     SUMMARY_KEYS = ("fy.requests", "fy.requests_rr_vs_previous", "fy.handled_share", "fy.budget_yen_per_capita")
@@ -61,15 +63,7 @@ class FiscalYearResult(Result):
     budget: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     civil: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     history: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
-    missing: tuple[str, ...] = ()
-    missing_ja: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        for name in ("funnel", "budget", "civil", "history"):
-            object.__setattr__(self, name, getattr(self, name).copy(deep=True))
-        object.__setattr__(self, "missing", tuple(self.missing))
-        object.__setattr__(self, "missing_ja", tuple(self.missing_ja))
+    missing: tuple[Said, ...] = ()
 
     def title(self, lang: str = "ja") -> str:
         return label("title_fiscal_year_report", lang).format(
@@ -81,13 +75,7 @@ class FiscalYearResult(Result):
         return len(self.history) >= 2
 
     def missing_list(self, lang: str = "ja") -> list[str]:
-        return list(self.missing_ja if lang == "ja" else self.missing)
-
-    def _get(self, key: str) -> Estimate | None:
-        try:
-            return self.estimate(key)
-        except KeyError:
-            return None
+        return [m.__lang_format__("", check_lang(lang)) for m in self.missing]
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -128,47 +116,25 @@ class FiscalYearResult(Result):
         ax.set_title(self.title(lang))
 
 
-def _cut(df: pd.DataFrame, fy: int) -> pd.DataFrame:
-    return df[df["fiscal_year"] <= fy].copy()
-
-
-def _share_row(stage: str, count: int, of: int | None) -> dict[str, Any]:
-    if of:
-        low, high = stats.wilson_interval(count, of)
-        return {"stage": stage, "count": count, "denominator": of, "share": count / of,
-                "ci_low": float(low), "ci_high": float(high)}
-    return {"stage": stage, "count": count, "denominator": of, "share": math.nan,
-            "ci_low": math.nan, "ci_high": math.nan}
-
-
 #: A baseline trend needs at least this many fiscal years before an expected value is reported
 #: (two coefficients and at least two residual degrees of freedom for its dispersion).
 BASELINE_MIN_YEARS = 4
-
-
-def _with_levels(nr: pd.DataFrame) -> pd.DataFrame:
-    out = nr.copy()
-    out["settled_staff"] = out["staff_consultations"] - out["section_chief_consultations"]
-    out["settled_section_chief"] = out["section_chief_consultations"] - out["coordination_meetings"]
-    out["settled_coordination"] = out["coordination_meetings"]
-    return out
+#: The funnel's stages and the denominator of each one's share.
+_FUNNEL = (("requests", None), ("requests_handled", "requests"), ("priority_issues", "requests"),
+           ("decided_to_act", "priority_issues"), ("settled_staff", "priority_issues"),
+           ("settled_section_chief", "priority_issues"),
+           ("settled_coordination", "priority_issues"))
 
 
 def _funnel(cur: pd.Series) -> pd.DataFrame:
-    n, h, p, d = (int(cur[c]) for c in ("requests", "requests_handled", "priority_issues",
-                                         "decided_to_act"))
-    staff, chief, coord = (int(cur[c]) for c in ("staff_consultations",
-                                                 "section_chief_consultations",
-                                                 "coordination_meetings"))
-    return pd.DataFrame([
-        _share_row("requests", n, None),
-        _share_row("requests_handled", h, n),
-        _share_row("priority_issues", p, n),
-        _share_row("decided_to_act", d, p),
-        _share_row("settled_staff", staff - chief, p),
-        _share_row("settled_section_chief", chief - coord, p),
-        _share_row("settled_coordination", coord, p),
-    ])
+    rows = []
+    for stage, of in _FUNNEL:
+        count, n = int(cur[stage]), int(cur[of]) if of else None
+        low, high = stats.wilson_interval(count, n) if n else (math.nan, math.nan)
+        rows.append({"stage": stage, "count": count, "denominator": n,
+                     "share": count / n if n else math.nan,
+                     "ci_low": float(low), "ci_high": float(high)})
+    return pd.DataFrame(rows)
 
 
 #: (record key, numerator, denominator) of the year's shares
@@ -178,13 +144,10 @@ _SHARES = (("fy.handled_share", "requests_handled", "requests"),
            ("fy.first_level_share", "settled_staff", "priority_issues"))
 
 
-def _needs_section(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: list,
+def _needs_section(lv: pd.DataFrame, fy: int, est: list, rows: list, caveats: list,
                    missing: list, facts: dict) -> None:
     """The year's shares and its comparison with the previous year, each interval borrowing the
     dispersion of its series' trend over the years up to ``fy``."""
-    from .requests import borrowed_interval_text
-
-    lv = _with_levels(nr)
     cur = lv[lv["fiscal_year"] == fy].iloc[0]
     years = lv["fiscal_year"]
     est.append(Estimate("fy.requests", int(cur["requests"]), unit="requests"))
@@ -255,8 +218,6 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
              missing: list, facts: dict) -> pd.DataFrame:
     """Requests up to ``fy`` and, where the baseline allows, the value expected for ``fy`` from
     a trend of the years before the COVID period (before ``fy`` itself for an earlier year)."""
-    from ._input import as_of_dates
-
     n = int(nr.loc[nr["fiscal_year"] == fy, "requests"].iloc[0])
     history = nr[["fiscal_year", "requests"]].copy()
     history[["expected", "pi_low", "pi_high"]] = math.nan
@@ -291,14 +252,12 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
                          if base_years else Said("fy.have_none"))
         missing.append("fy.missing.baseline_covid" if fy >= period.start
                        else "fy.missing.baseline_before")
-    from ..data.loading import overlaid_rows
-
     prov = nr.attrs.get("provenance") or {}
     if any(u for u, y in zip(overlaid_rows(nr), nr["fiscal_year"], strict=True) if y == fy):
         facts.update(file=Path(prov["overlay_file"]).name,
                      sha=prov.get("overlay_sha256", "")[:12])
         caveats.insert(0, "fy.overlay_caveat")
-    as_of = as_of_dates(nr).get(fy)
+    as_of = _input.as_of_dates(nr).get(fy)
     if as_of is not None:
         facts["as_of"] = Dates((as_of,))
         caveats.append("fy.caveat.as_of")
@@ -348,23 +307,9 @@ def fiscal_year_report(
     population: pd.DataFrame | None = None,
     data_dir: str | Path | None = None,
 ) -> FiscalYearResult:
-    """The report of one fiscal year, from data up to and including that year only.
-
-    Parameters
-    ----------
-    fiscal_year
-        A fiscal year present in at least one of needs_reflection, civil_engineering_requests and
-        machizukuri_budget.
-    needs_reflection, civil_engineering_requests, machizukuri_budget, population
-        The datasets; the shipped data (with ``data_dir`` laid over it) when None. Rows after
-        ``fiscal_year`` are dropped before anything is computed.
-
-    Raises
-    ------
-    ModelInputError
-        ``fiscal_year`` is not an integer.
-    MissingDataError
-        No dataset has a figure for ``fiscal_year``; the message lists the years that exist.
+    """The report of one fiscal year (an integer or an era label), from data up to and
+    including that year only (later rows are dropped first). The datasets are the shipped data
+    when None; :class:`MissingDataError` when none has a figure for the year.
 
     Keys (each present only when the year has the figures): ``fy.requests``,
     ``fy.requests_rr_vs_previous``, ``fy.priority_issues_rr_vs_previous``,
@@ -376,40 +321,31 @@ def fiscal_year_report(
     ``fy.civil_total_rr_vs_previous``, ``fy.civil_<category>_rr_vs_previous``.
     """
     if isinstance(fiscal_year, str):
-        from ..eras import EraLabelError
-        from ..eras import fiscal_year as fy_of
-
         try:
-            fiscal_year = fy_of(fiscal_year)
-        except EraLabelError as exc:
+            fiscal_year = eras.fiscal_year(fiscal_year)
+        except eras.EraLabelError as exc:
             raise ModelInputError(f"fiscal_year: {exc}") from None
     if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, (int, np.integer)):
         raise ModelInputError(f"fiscal_year: expected an integer fiscal year, got {fiscal_year!r}")
     fy = int(fiscal_year)
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
-    nr = _cut(_input.frame(needs_reflection, "needs_reflection", _NEEDS, data_dir, by_year=True), fy)
-    civ = _input.frame(civil_engineering_requests, "civil_engineering_requests",
-                       ("fiscal_year", "category", "requests"), data_dir)
-    civ = _cut(civ, fy)
-    bud = _input.frame(machizukuri_budget, "machizukuri_budget",
-                       ("fiscal_year", "budget_thousand_yen", "reconstruction_thousand_yen", "wards"),
-                       data_dir)
-    bud = _cut(bud, fy)
-    have = {
-        "needs": fy in set(nr["fiscal_year"]),
-        "civil": fy in set(civ["fiscal_year"]),
-        "budget": fy in set(bud["fiscal_year"]),
-    }
-    if not any(have.values()):
-        every = sorted(set(_input.frame(needs_reflection, "needs_reflection", _NEEDS, data_dir)["fiscal_year"])
-                       | set(_input.frame(civil_engineering_requests, "civil_engineering_requests",
-                                          ("fiscal_year",), data_dir)["fiscal_year"])
-                       | set(_input.frame(machizukuri_budget, "machizukuri_budget",
-                                          ("fiscal_year",), data_dir)["fiscal_year"]))
+    frames = [
+        _input.frame(needs_reflection, "needs_reflection", _NEEDS, data_dir, by_year=True),
+        _input.frame(civil_engineering_requests, "civil_engineering_requests",
+                     ("fiscal_year", "category", "requests"), data_dir),
+        _input.frame(machizukuri_budget, "machizukuri_budget",
+                     ("fiscal_year", "budget_thousand_yen", "reconstruction_thousand_yen", "wards"),
+                     data_dir),
+    ]
+    every = sorted(set().union(*(f["fiscal_year"] for f in frames)))
+    if fy not in every:
         raise MissingDataError(
             f"fiscal_year {fy}: no figure for this year in needs_reflection, "
             f"civil_engineering_requests or machizukuri_budget (years in the data: "
             f"{min(every)}–{max(every)})")
+    nr, civ, bud = (f[f["fiscal_year"] <= fy] for f in frames)
+    have = {"needs": fy in set(nr["fiscal_year"]), "civil": fy in set(civ["fiscal_year"]),
+            "budget": fy in set(bud["fiscal_year"])}
 
     est: list[Estimate] = []
     rows: list[dict[str, Any]] = []
@@ -421,17 +357,18 @@ def fiscal_year_report(
     history = pd.DataFrame()
 
     if have["needs"]:
-        nr = nr.sort_values("fiscal_year").reset_index(drop=True)
-        _needs_section(nr, fy, period, est, rows, caveats, missing, facts)
-        funnel = _funnel(nr[nr["fiscal_year"] == fy].iloc[0])
+        lv = nr.assign(
+            settled_staff=nr["staff_consultations"] - nr["section_chief_consultations"],
+            settled_section_chief=nr["section_chief_consultations"] - nr["coordination_meetings"],
+            settled_coordination=nr["coordination_meetings"])
+        _needs_section(lv, fy, est, rows, caveats, missing, facts)
+        funnel = _funnel(lv[lv["fiscal_year"] == fy].iloc[0])
         history = _history(nr, fy, period, est, rows, caveats, missing, facts)
     else:
         missing.append("fy.missing.requests")
 
     budget = pd.DataFrame()
     if have["budget"]:
-        from .budgets import kumamoto_budget
-
         kb = kumamoto_budget(bud, population, data_dir=data_dir, no_later_than_year_end=True)
         budget = kb.table().query("fiscal_year == @fy").reset_index(drop=True)
         r = budget.iloc[0]
@@ -462,8 +399,6 @@ def fiscal_year_report(
         for cat, v in cur_c.items():
             est.append(Estimate(f"fy.civil_{cat}", int(v), unit="requests"))
         if fy - 1 in set(civ["fiscal_year"]):
-            from .civil import civil_requests
-
             cr = civil_requests(civ, base_year=fy - 1, compare_year=fy)
             for e in cr.estimates:
                 suffix = e.key.split(".")[1].replace(f"_rr_fy{fy}_vs_fy{fy - 1}", "")
@@ -513,6 +448,5 @@ def fiscal_year_report(
         budget=budget,
         civil=civil,
         history=history,
-        missing=tuple(m.__lang_format__("", "en") for m in missing_said),
-        missing_ja=tuple(m.__lang_format__("", "ja") for m in missing_said),
+        missing=missing_said,
     )

@@ -15,23 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..errors import (
-    MissingDataError,
-    NotEstimableError,
-    TooFewYearsError,
-)
-from ..results import (
-    PREDICTION,
-    Estimate,
-    Joined,
-    Pct,
-    Quantiles,
-    Result,
-    Said,
-    Years,
-    chosen,
-    fmt,
-)
+from ..errors import MissingDataError, NotEstimableError, TooFewYearsError
+from ..results import PREDICTION, Estimate, Joined, Pct, Quantiles, Result, Said, Years, chosen, fmt
 from ..text.glossary import label
 from . import _input
 from .periods import check_period, covid_period, years_phrase
@@ -43,16 +28,7 @@ from .requests import (
     UNIT_RR_YEAR,
     common_caveats,
     needs_frame,
-    variant_suffix,
 )
-
-__all__ = [
-    "ExposureModelResult",
-    "ITSResult",
-    "exposure_model",
-    "interrupted_time_series",
-    "its_design",
-]
 
 
 def its_design(years: np.ndarray, break_year: int) -> pd.DataFrame:
@@ -65,9 +41,7 @@ def its_design(years: np.ndarray, break_year: int) -> pd.DataFrame:
 @dataclass(frozen=True, eq=False, repr=False)
 class ITSResult(Result):
     sources = ("needs_reflection",)
-    SUMMARY_KEYS = ()
     break_year: int = COVID_BREAK_FY
-    excluded: tuple[int, ...] = ()
     suffix: str = ""
     fit: stats.GLMFit | None = None
     nb_fit: stats.NBFit | None = None
@@ -131,44 +105,13 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
                             later_break: bool = False) -> ITSResult:
     """Segmented quasi-Poisson regression of requests with a break at the COVID start.
 
-    Fiscal years after the COVID period (``covid_end``) are not part of the interrupted segment:
-    they stay in the table (``phase = 'after'``, ``used_in_fit = False``) and are left out of
-    the fit, so no later year is ever counted as a COVID year.
-
-    ``log E[requests] = b0 + b1 t + b2 covid + b3 t covid`` with ``t = fiscal_year - break_year``
-    and ``covid = fiscal_year >= break_year``: ``exp(b2)`` is the level change at the break (the
-    break year's fitted count against the pre-period trend projected to it), ``exp(b3)`` the
-    change in the yearly rate ratio. The counterfactual is the pre-period segment projected into
-    the COVID years, with a 95% prediction interval for new counts (see
-    :func:`wardanalysis.stats.prediction_interval`); observed/expected is given per year and
-    over the period. A negative binomial (NB2) fit of the same design is the sensitivity model.
-
-    Parameters
-    ----------
-    needs_reflection
-        Columns ``fiscal_year`` and ``requests``; the shipped data when None.
-    covid_start, covid_end
-        First and last fiscal year of the COVID period (the dataset ``covid_period`` when None:
-        FY2020–FY2023). ``break_year`` is another name of ``covid_start``.
-    exclude_fiscal_years
-        Fiscal years left out of the fit (e.g. ``[2017]``, the start-up year); they stay in the
-        table, marked ``used_in_fit = False``.
-    negative_binomial
-        Also fit the NB2 sensitivity model.
-    data_dir
-        Passed to the loader when ``needs_reflection`` is None.
-
-    Raises
-    ------
-    BreakYearError
-        ``break_year`` is not a whole year strictly after the first fitted year and no later
-        than the last.
-    TooFewYearsError
-        Fewer than two fitted years on either side of the break, or fewer than five in all (four
-        coefficients plus one degree of freedom for the dispersion).
-
-    later_break
-        Mark this fit as the later-break sensitivity (its keys end in ``.later_break``).
+    ``log E[requests] = b0 + b1 t + b2 covid + b3 t covid`` with ``t = fiscal_year - break_year``:
+    ``exp(b2)`` is the level change at the break, ``exp(b3)`` the change in the yearly rate ratio.
+    The counterfactual is the pre-period segment projected on, with 95% prediction intervals;
+    NB2 is the sensitivity model (``negative_binomial``). Years after ``covid_end`` and
+    ``exclude_fiscal_years`` stay in the table with ``used_in_fit = False``; ``later_break``
+    marks the later-break sensitivity. Needs two fitted years each side of the break and five
+    in all (:class:`BreakYearError`, :class:`TooFewYearsError`).
 
     Record keys (``<s>`` is ``''`` for the main model, ``.excl_fy2017``, ``.later_break``):
     ``requests.its_level_rr<s>``, ``requests.its_slope_rr<s>``, ``requests.its_pre_slope_rr<s>``,
@@ -196,7 +139,8 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     if len(years) < 5:
         raise TooFewYearsError(model, 5, years.tolist(),
                                "four coefficients and one degree of freedom for the dispersion")
-    suffix = variant_suffix(exclude, later_break)
+    # keys never depend on the parameters: the period's ends are in each record's parameters
+    suffix = "".join(f".excl_fy{y}" for y in exclude) + (".later_break" if later_break else "")
     X = its_design(years, break_year)
     fit = stats.fit_quasi_poisson(fit_df["requests"], X, what=model)
     interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
@@ -216,7 +160,6 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
         Estimate(key("its_dispersion"), fit.dispersion, unit="Pearson chi2/df"),
     ]
 
-    # negative binomial sensitivity
     nb_fit, nb_problem, nb_not_converged = None, "", False
     if negative_binomial:
         try:
@@ -240,7 +183,6 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
                  unit="NB2 alpha (variance = mu + alpha mu^2)"),
     ]
 
-    # fitted and counterfactual for every year in the table
     Xall = its_design(df["fiscal_year"].to_numpy(), break_year)
     eta, se = fit.linear_predictor(Xall)
     Xcf = Xall.assign(covid_period=0.0, years_since_break_covid=0.0)
@@ -281,8 +223,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     base = years[years < break_year].tolist()
     startup_base = START_UP_FY in base
     n_after = int((phase == "after").sum())
-    common, common_facts = common_caveats(fit, years.tolist(), len(years),
-                                           START_UP_FY in years.tolist())
+    common, common_facts = common_caveats(fit, years.tolist())
     by_key = {e.key: e for e in est}
     lv, sl = by_key[key("its_level_rr")], by_key[key("its_slope_rr")]
     variant = (Said("requests.its.variant_excluding", {"excluded": Years(sorted(exclude)),
@@ -316,19 +257,13 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
             (n_after > 0, "requests.its.caveat.after"),
         ]),
         n_obs=len(years), data=table,
-        break_year=break_year, excluded=tuple(exclude), suffix=suffix, fit=fit, nb_fit=nb_fit,
+        break_year=break_year, suffix=suffix, fit=fit, nb_fit=nb_fit,
     )
-
-
-# =============================================================================================
-# Exposure (days under measures) instead of a step
-# =============================================================================================
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class ExposureModelResult(Result):
     sources = ("needs_reflection", "covid_measures")
-    SUMMARY_KEYS = ()
     per_days: int = PER_DAYS
     fit: stats.GLMFit | None = None
 
@@ -364,40 +299,14 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
                    break_year: int | str | None = None,
                    data_dir: str | Path | None = None) -> ExposureModelResult:
     """Quasi-Poisson model of requests on a yearly trend, the COVID period's step and the days
-    under COVID measures.
+    under COVID measures (``per_days`` to a unit).
 
-    ``log E[requests] = b0 + b1 (fiscal_year - first) + b2 [COVID period] (+ b3 [after it])
-    + b4 days / per_days``: ``exp(b4)`` is the rate ratio per ``per_days`` days under measures,
-    holding the trend and the period's step fixed, so that a step over the whole period is not
-    read as a dose-response (without the step, a flat drop over the period that has nothing to
-    do with the measures shows as one: ``benchmarks/exposure_size.py``). Where the period terms
-    explain the days almost entirely (R² at least
-    :data:`~wardanalysis.models.covid_exposure.SEPARABLE_R2`), the result says that the model
-    cannot separate the measures from the period.
-
-    Parameters
-    ----------
-    needs_reflection
-        ``fiscal_year`` and ``requests``; the shipped data when None.
-    covid_measures
-        The measures table, turned into days per fiscal year by
-        :func:`wardanalysis.models.covid_exposure.exposure_days`; the shipped data when None.
-    exposure
-        Days per fiscal year directly (``fiscal_year``, ``days_under_measures``); overrides
-        ``covid_measures``. A fiscal year absent from it counts as 0 days.
-    per_days
-        Days per unit of exposure for the reported rate ratio.
-
-    Raises
-    ------
-    TooFewYearsError
-        Fewer than five fiscal years (four coefficients plus one degree of freedom; six with
-        years after the period).
-    BreakYearError
-        No fiscal year before the COVID period or none in it.
-    NotEstimableError
-        The days do not vary across the fiscal years (e.g. data cut off before FY2020), or they
-        move in lockstep with the year and the period.
+    The step stays in the model so that a drop over the whole period is not read as a
+    dose-response (``benchmarks/exposure_size.py``); where the period explains the days almost
+    entirely (:data:`~wardanalysis.models.covid_exposure.SEPARABLE_R2`) the result says the two
+    cannot be told apart. ``exposure`` (``fiscal_year``, ``days_under_measures``; a missing year
+    counts 0 days) overrides the days computed from ``covid_measures``. Days that never vary or
+    move in lockstep with the period raise :class:`NotEstimableError`.
 
     Keys: ``requests.exposure_rr_per_<per_days>_days``, ``requests.exposure_trend_rr_per_year``,
     ``requests.exposure_step_rr``, ``requests.exposure_dispersion``.
@@ -417,10 +326,8 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
     if exposure is None:
         exposure = exposure_days(covid_measures, years, data_dir=data_dir)
     else:
-        exposure = _input.frame(exposure, "exposure", ("fiscal_year", "days_under_measures"),
-                                argument="exposure")
-        exposure = _input.fiscal_years(exposure, "exposure")
-        exposure = _input.counts(exposure, ["days_under_measures"], "exposure")
+        exposure = _input.frame(exposure, "exposure", ("fiscal_year", "days_under_measures"))
+        exposure = _input.yearly_counts(exposure, ["days_under_measures"], "exposure")
     lookup = dict(zip(exposure["fiscal_year"], exposure["days_under_measures"], strict=True))
     days = np.array([lookup.get(y, 0) for y in years], dtype=float)
     if np.ptp(days) == 0:
@@ -446,7 +353,7 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
                                                    fitted=np.exp(eta))
     interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
     exposed = [(y, int(d)) for y, d in zip(years, days, strict=True) if d > 0]
-    common, common_facts = common_caveats(fit, years, len(years), START_UP_FY in years)
+    common, common_facts = common_caveats(fit, years)
     estimates = (
         Estimate(f"requests.exposure_rr_per_{per_days}_days", *fit.ratio("exposure"),
                  unit=f"rate ratio per {per_days} days under measures", interval=interval),
@@ -476,8 +383,3 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
         ]),
         n_obs=len(years), data=table, per_days=per_days, fit=fit,
     )
-
-
-# =============================================================================================
-# Sensitivity analyses side by side
-# =============================================================================================

@@ -15,14 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.loading import load
+from ..eras import fiscal_year
 from ..errors import BreakYearError, CovidPeriodError, TooFewYearsError
 from ..results import Joined, Said, Years, years_text
-from ..text.glossary import check_lang
 
-__all__ = ["PHASES", "CovidPeriod", "check_period", "covid_period", "years_phrase"]
-
-#: The three phases, in order.
-PHASES = ("before", "during", "after")
+__all__ = ["CovidPeriod", "check_period", "covid_period", "years_phrase"]
 
 
 @dataclass(frozen=True)
@@ -41,9 +39,6 @@ class CovidPeriod:
         y = np.asarray(years, dtype=int)
         return (y >= self.start) & (y <= self.end)
 
-    def after(self, years: Sequence[int]) -> np.ndarray:
-        return np.asarray(years, dtype=int) > self.end
-
     def before(self, years: Sequence[int]) -> np.ndarray:
         return np.asarray(years, dtype=int) < self.start
 
@@ -51,23 +46,17 @@ class CovidPeriod:
         """The fiscal years of each phase."""
         ys = [int(y) for y in years]
         ph = self.phase(ys)
-        return {p: [y for y, q in zip(ys, ph, strict=True) if q == p] for p in PHASES}
+        return {p: [y for y, q in zip(ys, ph, strict=True) if q == p]
+                for p in ("before", "during", "after")}
 
     def phases(self, years: Sequence[int]) -> Joined:
-        """The phases and their fiscal years, for a message (``before COVID FY2017–FY2019;
-        COVID period FY2020–FY2023; after COVID none`` or in Japanese)."""
+        """The phases and their fiscal years, for a method line."""
         return Joined(tuple(Said(f"period.{p}", {"years": Years(ys)})
                             for p, ys in self.split(years).items()), "list.semicolon")
-
-    def describe(self, years: Sequence[int], lang: str = "en") -> str:
-        """:meth:`phases` in ``lang``, for a model's method line."""
-        return self.phases(years).__lang_format__("", check_lang(lang))
 
 
 def _whole_year(value: object, name: str) -> int:
     if isinstance(value, str):
-        from ..eras import fiscal_year
-
         try:
             return fiscal_year(value)
         except ValueError as exc:
@@ -81,15 +70,9 @@ def _whole_year(value: object, name: str) -> int:
 def covid_period(covid_start: int | str | None = None, covid_end: int | str | None = None, *,
                  break_year: int | str | None = None,
                  data_dir: str | Path | None = None) -> CovidPeriod:
-    """The COVID period: the dataset ``covid_period`` (laid over by ``data_dir``), with either
-    end overridden. ``break_year`` is accepted as another name of ``covid_start``; giving both
-    with different values is an error. Era labels (``R2``, ``令和2年度``) are accepted.
-
-    Raises
-    ------
-    CovidPeriodError
-        An end is not a whole fiscal year, or the end comes before the start.
-    """
+    """The dataset ``covid_period`` (laid over by ``data_dir``) with either end overridden by a
+    fiscal year or an era label (``R2``, ``令和2年度``); ``break_year`` is an older name of
+    ``covid_start``. Raises :class:`CovidPeriodError` for a bad end or an end before the start."""
     if break_year is not None:
         if covid_start is not None and _whole_year(covid_start, "covid_start") != _whole_year(
                 break_year, "break_year"):
@@ -98,16 +81,10 @@ def covid_period(covid_start: int | str | None = None, covid_end: int | str | No
                                    "values: give one")
         covid_start = break_year
     if covid_start is None or covid_end is None:
-        from ..data.loading import load
-
         fy = load("covid_period", data_dir)["fiscal_year"]
-        start = int(fy.min()) if covid_start is None else _whole_year(covid_start, "covid_start")
-        end = int(fy.max()) if covid_end is None else _whole_year(covid_end, "covid_end")
-        if covid_end is None and start > end:  # a later start moves the document's end with it
-            end = start
-    else:
-        start = _whole_year(covid_start, "covid_start")
-        end = _whole_year(covid_end, "covid_end")
+    start = int(fy.min()) if covid_start is None else _whole_year(covid_start, "covid_start")
+    # without an end of its own, a later start moves the document's end with it
+    end = max(int(fy.max()), start) if covid_end is None else _whole_year(covid_end, "covid_end")
     if end < start:
         raise CovidPeriodError(f"covid_end (FY{end}) comes before covid_start (FY{start})")
     return CovidPeriod(start, end)
