@@ -117,11 +117,12 @@ def test_a_poisson_only_interval_is_never_shown_unlabelled(fy):
             assert plain not in r.text(lang)
     # the estimates the text cites: a flagged one carries its label next to its numbers
     en = r.text("en")
-    rr = r._get("fy.requests_rr_vs_previous")
+    by_key = {e.key: e for e in r.estimates}
+    rr = by_key.get("fy.requests_rr_vs_previous")
     if rr is not None:
         labelled = f"if the counts were Poisson: {fmt(rr.ci_low)} to {fmt(rr.ci_high)}"
         assert (labelled in en) == rr.poisson_only
-    hs = r._get("fy.handled_share")
+    hs = by_key.get("fy.handled_share")
     if hs is not None and hs.poisson_only:
         assert f"Poisson or binomial only: {fmt_pct(hs.ci_low)} to {fmt_pct(hs.ci_high)}" in en
 

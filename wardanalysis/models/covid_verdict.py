@@ -49,7 +49,6 @@ class PeriodComparisonResult(Result):
     trend beside it."""
 
     sources = ("needs_reflection",)
-    break_year: int = COVID_BREAK_FY
     period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
 
     def _plot(self, ax: Any, lang: str) -> None:
@@ -174,7 +173,7 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
             (bool(gaps), "requests.periods.caveat.gaps"),
         ]),
         n_obs=len(years), data=table,
-        break_year=period.start, period=period,
+        period=period,
     )
 
 

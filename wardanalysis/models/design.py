@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +31,10 @@ import pandas as pd
 from .. import stats
 from ..results import Dates, Estimate, Pct, Result, Said, Term, Years, fmt_pct, years_text
 from ..text.glossary import label
+from ..text.messages import message
 from . import simulate as S
+from .its import interrupted_time_series, its_design
+from .monthly import monthly_design
 from .periods import CovidPeriod
 
 RESOLUTIONS = ("yearly", "monthly", "wards")
@@ -72,8 +76,6 @@ def yearly_exact(data_dir=None) -> YearlyExact:
     (``df * phi / chi2``; the scale never below 1, as in the fit)."""
     from scipy import stats as sps
 
-    from .its import interrupted_time_series
-
     its = interrupted_time_series(data_dir=data_dir, negative_binomial=False)
     fit = its.fit
     se, df, phi = fit.se("covid_period"), int(fit.df_resid), float(fit.dispersion)
@@ -93,9 +95,6 @@ def design_matrix(cells: pd.DataFrame, resolution: str, period: CovidPeriod
     :func:`~wardanalysis.models.simulate.simulate_counts`): ``(X, rows, term)`` with ``rows``
     the cells the model uses (the yearly model leaves the years after the COVID period out) and
     ``term`` the column of the level change at the COVID start."""
-    from .its import its_design
-    from .monthly import monthly_design
-
     if resolution == "yearly":
         fy = cells["fiscal_year"].to_numpy(int)
         rows = fy <= period.end
@@ -110,37 +109,34 @@ def design_matrix(cells: pd.DataFrame, resolution: str, period: CovidPeriod
     return X.to_numpy(float), np.ones(len(cells), bool), list(X.columns).index("covid_level")
 
 
-def _irls(X: np.ndarray, Y: np.ndarray, iterations: int = 50, tol: float = 1e-10
-          ) -> tuple[np.ndarray, np.ndarray]:
+def _irls(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Poisson IRLS for many count vectors at once: ``Y`` is ``(series, n)``, ``X`` ``(n, p)``;
     returns the coefficients ``(series, p)`` and fitted means ``(series, n)``."""
-    Y = np.asarray(Y, dtype=float)
     n, p = X.shape
     # X' W X for every series as one matrix product: W's diagonal times the rows' outer products
     XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
     mu = Y + 0.5
     eta = np.log(mu)
     beta = np.zeros((Y.shape[0], p))
-    for _ in range(iterations):
+    for _ in range(50):
         z = eta + (Y - mu) / mu
         new = np.linalg.solve((mu @ XX).reshape(-1, p, p), ((mu * z) @ X)[..., None])[..., 0]
         eta = np.clip(new @ X.T, -30, 30)
         mu = np.exp(eta)
-        done = np.max(np.abs(new - beta)) < tol
+        done = np.max(np.abs(new - beta)) < 1e-10
         beta = new
         if done:
             break
     return beta, mu
 
 
-def batch_qp(X: np.ndarray, Y: np.ndarray, term: int = 2, iterations: int = 50,
-             tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, int]:
+def batch_qp(X: np.ndarray, Y: np.ndarray, term: int = 2) -> tuple[np.ndarray, np.ndarray, int]:
     """Quasi-Poisson fits of many count vectors (the yearly model's test): the coefficient of
     column ``term`` for each series, its standard error (Poisson covariance times
     max(1, Pearson chi2 / df)) and the residual df."""
     Y = np.asarray(Y, dtype=float)
     n, p = X.shape
-    beta, mu = _irls(X, Y, iterations, tol)
+    beta, mu = _irls(X, Y)
     XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
     cov = np.linalg.inv((mu @ XX).reshape(-1, p, p))
     df = n - p
@@ -193,43 +189,37 @@ def _mdc(drops: np.ndarray, power: np.ndarray, target: float = TARGET) -> float:
         return math.nan
     i = above[0]
     if i == 0:
-        return float(drops[0]) if power[0] >= target else math.nan
+        return float(drops[0])
     x0, x1, p0, p1 = drops[i - 1], drops[i], power[i - 1], power[i]
     return float(x0 + (target - p0) * (x1 - x0) / (p1 - p0))
-
-
-def _rejections(cal, span, shares, n_effects_drops, replications, seed):
-    """Per resolution, whether the analysis' test rejects at nominal 5%: a boolean array
-    ``(effects, replications)`` (the first effect is no effect)."""
-    from scipy import stats as sps
-
-    drops = n_effects_drops
-    years = list(range(span[0], span[1] + 1))
-    effects = [1.0, *(1 - d for d in drops)]
-    period = CovidPeriod(cal.covid_start, cal.covid_end)
-    cells, counts = S.simulate_counts(cal, years, effects, replications=replications,
-                                      variance_shares=shares, seed=seed)
-    out = {}
-    yc, yearly = S.yearly_totals(cells, counts)
-    X, rows, term = design_matrix(yc, "yearly", period)
-    est, se, df = batch_qp(X, yearly.reshape(-1, yearly.shape[-1])[:, rows], term)
-    out["yearly"] = (np.abs(est / se) > sps.t.ppf(1 - ALPHA / 2, df)).reshape(len(effects), -1)
-    mc, city = S.city_months(cells, counts)
-    X, _, term = design_matrix(mc, "monthly", period)
-    est, se, df = batch_cr2(X, city.reshape(-1, city.shape[-1]), mc["fiscal_year"].to_numpy(),
-                            term)
-    out["monthly"] = (np.abs(est / se) > sps.t.ppf(1 - ALPHA / 2, df)).reshape(len(effects), -1)
-    # the ward panel's level change and CR2 interval are the city model's (tested): same test
-    out["wards"] = out["monthly"]
-    return out
 
 
 def _mc_se(p: float, n: int) -> float:
     return math.sqrt(max(p * (1 - p), 0.0) / n)
 
 
-def _study(cal, span, shares, drops, replications, seed):
-    rej = _rejections(cal, span, shares, drops, replications, seed)
+def _study(cal, span, shares, drops, replications, seed) -> pd.DataFrame:
+    """Power and size per resolution and drop, from whether each analysis' test rejects at
+    nominal 5% (``rej[res]``: ``(effects, replications)``, the first effect no effect)."""
+    from scipy import stats as sps
+
+    effects = [1.0, *(1 - d for d in drops)]
+    period = CovidPeriod(cal.covid_start, cal.covid_end)
+    cells, counts = S.simulate_counts(cal, list(range(span[0], span[1] + 1)), effects,
+                                      replications=replications, variance_shares=shares,
+                                      seed=seed)
+    rej = {}
+    yc, yearly = S.yearly_totals(cells, counts)
+    X, rows, term = design_matrix(yc, "yearly", period)
+    est, se, df = batch_qp(X, yearly.reshape(-1, yearly.shape[-1])[:, rows], term)
+    rej["yearly"] = (np.abs(est / se) > sps.t.ppf(1 - ALPHA / 2, df)).reshape(len(effects), -1)
+    mc, city = S.city_months(cells, counts)
+    X, _, term = design_matrix(mc, "monthly", period)
+    est, se, df = batch_cr2(X, city.reshape(-1, city.shape[-1]), mc["fiscal_year"].to_numpy(),
+                            term)
+    rej["monthly"] = (np.abs(est / se) > sps.t.ppf(1 - ALPHA / 2, df)).reshape(len(effects), -1)
+    # the ward panel's level change and CR2 interval are the city model's (tested): same test
+    rej["wards"] = rej["monthly"]
     rows = []
     for res in RESOLUTIONS:
         r = rej[res]
@@ -254,8 +244,6 @@ class _Paragraph:
     facts: Any
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        from ..text.messages import message
-
         return ("" if lang == "ja" else " ").join(
             p.__lang_format__("", lang) if isinstance(p, Said) else
             message(p, lang, **dict(self.facts)) for p in self.parts)
@@ -290,8 +278,6 @@ class DesignResult(Result):
     def prose_facts(self) -> dict[str, Any]:
         """Facts for the notebook's prose: the spans studied (the first is the data's), the
         COVID period, the drops simulated, the simulator's settings and the closing paragraph."""
-        import inspect
-
         spans = sorted(self.data["span"].unique())
         first, last = (int(x) for x in spans[0].split("-"))
         longer = int(spans[-1].split("-")[1])

@@ -137,6 +137,14 @@ def _funnel(cur: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: How a comparison's interval was made, as a glossary term (the table shows its label).
+_TEST_TERMS = {"quasi": "test_borrowed_dispersion", "poisson_only": "test_exact_poisson_only"}
+#: (record key, count, denominator of its share or None for the count itself) of the
+#: comparisons with the previous year
+_VS_PREVIOUS = (("fy.requests_rr_vs_previous", "requests", None),
+                ("fy.priority_issues_rr_vs_previous", "priority_issues", None),
+                ("fy.handled_or_vs_previous", "requests_handled", "requests"),
+                ("fy.priority_rate_or_vs_previous", "priority_issues", "requests"))
 #: (record key, numerator, denominator) of the year's shares
 _SHARES = (("fy.handled_share", "requests_handled", "requests"),
            ("fy.priority_rate", "priority_issues", "requests"),
@@ -173,45 +181,31 @@ def _needs_section(lv: pd.DataFrame, fy: int, est: list, rows: list, caveats: li
         return
     pr = prev.iloc[0]
     borrowed = []
-    for key, col in (("fy.requests_rr_vs_previous", "requests"),
-                     ("fy.priority_issues_rr_vs_previous", "priority_issues")):
-        if int(cur[col]) + int(pr[col]) == 0:
-            continue
-        phi, df = stats.trend_dispersion(lv[col], years)
-        r = stats.scaled_rate_ratio(int(cur[col]), int(pr[col]), phi, df)
+    for key, col, of in _VS_PREVIOUS:
+        c, p = int(cur[col]), int(pr[col])
+        if of is None:  # a rate ratio of the counts
+            if c + p == 0:
+                continue
+            r = stats.scaled_rate_ratio(c, p, *stats.trend_dispersion(lv[col], years))
+            measure, this, ref = col, c, p
+        else:  # an odds ratio of the shares of ``of``
+            r = stats.scaled_odds_ratio(c, int(cur[of]), p, int(pr[of]),
+                                        *stats.trend_dispersion(lv[col], years, lv[of]))
+            measure, this, ref = f"{col}_share", c / int(cur[of]), p / int(pr[of])
         borrowed.append(r)
         est.append(Estimate(key, r.ratio if math.isfinite(r.ratio) else math.nan, r.ci_low,
-                            r.ci_high if math.isfinite(r.ci_high) else math.nan, "rate ratio",
-                            interval=borrowed_interval_text(r),
+                            r.ci_high if math.isfinite(r.ci_high) else math.nan,
+                            "rate ratio" if of is None else "odds ratio",
+                            interval=borrowed_interval_text(r, "binomial" if of else "Poisson"),
                             flags=(POISSON_ONLY,) if r.poisson_only else ()))
-        rows.append(_comparison_row(col, int(cur[col]), int(pr[col]), r))
-    for key, col in (("fy.handled_or_vs_previous", "requests_handled"),
-                     ("fy.priority_rate_or_vs_previous", "priority_issues")):
-        phi, df = stats.trend_dispersion(lv[col], years, lv["requests"])
-        r = stats.scaled_odds_ratio(int(cur[col]), int(cur["requests"]), int(pr[col]),
-                                    int(pr["requests"]), phi, df)
-        borrowed.append(r)
-        text = borrowed_interval_text(r, "binomial")
-        est.append(Estimate(key, r.ratio if math.isfinite(r.ratio) else math.nan,
-                            r.ci_low, r.ci_high if math.isfinite(r.ci_high) else math.nan,
-                            "odds ratio", interval=text,
-                            flags=(POISSON_ONLY,) if r.poisson_only else ()))
-        rows.append(_comparison_row(f"{col}_share", int(cur[col]) / int(cur["requests"]),
-                                    int(pr[col]) / int(pr["requests"]), r))
+        rows.append({"measure": measure, "comparison": "previous_year", "this_year": this,
+                     "reference": ref, "estimate": r.ratio, "ci_low": r.ci_low,
+                     "ci_high": r.ci_high, "exact_ci_low": r.exact_low,
+                     "exact_ci_high": r.exact_high, "exact_p_value": r.exact_p,
+                     "test": _TEST_TERMS[r.method]})
     facts.update(n_years=len(years), years=Years(years))
     caveats.append("fy.caveat.yoy_exact" if any(r.poisson_only for r in borrowed)
                    else "fy.caveat.yoy_borrowed")
-
-
-#: How a comparison's interval was made, as a glossary term (the table shows its label).
-_TEST_TERMS = {"quasi": "test_borrowed_dispersion", "poisson_only": "test_exact_poisson_only"}
-
-
-def _comparison_row(measure: str, this_year, reference, r: stats.ScaledRatio) -> dict:
-    return {"measure": measure, "comparison": "previous_year", "this_year": this_year,
-            "reference": reference, "estimate": r.ratio, "ci_low": r.ci_low,
-            "ci_high": r.ci_high, "exact_ci_low": r.exact_low, "exact_ci_high": r.exact_high,
-            "exact_p_value": r.exact_p, "test": _TEST_TERMS[r.method]}
 
 
 def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: list,
@@ -440,13 +434,6 @@ def fiscal_year_report(
         title_key="title_fiscal_year_report",
         estimates=tuple(est), facts=facts, text_keys=_text_keys(est, fy, period, bool(missing)),
         method_key="fy.method", caveat_keys=tuple(caveats),
-        n_obs=int(have["needs"]) + int(have["budget"]) + int(have["civil"]),
-        data=table,
-        fiscal_year=fy,
-        covid_start=period.start,
-        funnel=funnel,
-        budget=budget,
-        civil=civil,
-        history=history,
-        missing=missing_said,
+        n_obs=sum(have.values()), data=table, fiscal_year=fy, covid_start=period.start,
+        funnel=funnel, budget=budget, civil=civil, history=history, missing=missing_said,
     )

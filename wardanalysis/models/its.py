@@ -19,6 +19,8 @@ from ..errors import MissingDataError, NotEstimableError, TooFewYearsError
 from ..results import PREDICTION, Estimate, Joined, Pct, Quantiles, Result, Said, Years, chosen, fmt
 from ..text.glossary import label
 from . import _input
+from .covid_exposure import PER_DAYS as UNIT_DAYS
+from .covid_exposure import exposure_days, fit_exposure, period_r2
 from .periods import check_period, covid_period, years_phrase
 from .requests import (
     COVID_BREAK_FY,
@@ -148,26 +150,25 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     def key(base: str) -> str:
         return f"requests.{base}{suffix}"
 
-    est = [
-        Estimate(key("its_level_rr"), *fit.ratio("covid_period"), unit=UNIT_RR, interval=interval),
-        Estimate(key("its_slope_rr"), *fit.ratio("years_since_break_covid"),
-                 unit="ratio of yearly rate ratios", interval=interval),
-        Estimate(key("its_pre_slope_rr"), *fit.ratio("years_since_break"), unit=UNIT_RR_YEAR,
-                 interval=interval),
-        Estimate(key("its_post_slope_rr"),
-                 *fit.ratio({"years_since_break": 1, "years_since_break_covid": 1}),
-                 unit=UNIT_RR_YEAR, interval=interval),
-        Estimate(key("its_dispersion"), fit.dispersion, unit="Pearson chi2/df"),
-    ]
+    lv = Estimate(key("its_level_rr"), *fit.ratio("covid_period"), unit=UNIT_RR,
+                  interval=interval)
+    sl = Estimate(key("its_slope_rr"), *fit.ratio("years_since_break_covid"),
+                  unit="ratio of yearly rate ratios", interval=interval)
+    pre = Estimate(key("its_pre_slope_rr"), *fit.ratio("years_since_break"), unit=UNIT_RR_YEAR,
+                   interval=interval)
+    est = [lv, sl, pre,
+           Estimate(key("its_post_slope_rr"),
+                    *fit.ratio({"years_since_break": 1, "years_since_break_covid": 1}),
+                    unit=UNIT_RR_YEAR, interval=interval),
+           Estimate(key("its_dispersion"), fit.dispersion, unit="Pearson chi2/df")]
 
-    nb_fit, nb_problem, nb_not_converged = None, "", False
+    nb_fit, nb_problem = None, ""
     if negative_binomial:
         try:
             nb_fit = stats.fit_negative_binomial(fit_df["requests"], X, what=f"NB2 {model}")
-            if not nb_fit.converged:
-                nb_problem, nb_not_converged = "the negative binomial fit did not converge", True
-        except NotEstimableError as exc:
-            nb_problem = str(exc)
+            nb_problem = "" if nb_fit.converged else "not_converged"
+        except NotEstimableError:
+            nb_problem = "not_estimable"
     nb_ok = nb_fit is not None and not nb_problem
     nan3 = (math.nan, math.nan, math.nan)
     nb_interval = (f"negative binomial (NB2) ML, Wald t({nb_fit.df_resid if nb_fit else '—'}), "
@@ -208,9 +209,10 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     total_e, total_lo, total_hi = stats.total_prediction_interval(fit, Xcf[post_used])
     total_o = float(obs[post_used].sum())
     oe_interval = "observed / (expected and its 95% prediction interval)"
-    est.append(Estimate(key("counterfactual_oe_total"), total_o / total_e, total_o / total_hi,
-                        total_o / total_lo, unit="observed/expected", interval=oe_interval,
-                        flags=(PREDICTION,)))
+    oe = Estimate(key("counterfactual_oe_total"), total_o / total_e, total_o / total_hi,
+                  total_o / total_lo, unit="observed/expected", interval=oe_interval,
+                  flags=(PREDICTION,))
+    est.append(oe)
     for r in table[post_used].itertuples(index=False):
         est.append(Estimate(f"requests.counterfactual_oe.fy{r.fiscal_year}{suffix}",
                             r.observed_expected, r.oe_low, r.oe_high, unit="observed/expected",
@@ -218,25 +220,19 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     table.attrs["counterfactual_total"] = {"observed": total_o, "expected": total_e,
                                            "pi_low": total_lo, "pi_high": total_hi}
 
-    n_pre = int((years < break_year).sum())
-    n_post = int((years >= break_year).sum())
     base = years[years < break_year].tolist()
     startup_base = START_UP_FY in base
     n_after = int((phase == "after").sum())
     common, common_facts = common_caveats(fit, years.tolist())
-    by_key = {e.key: e for e in est}
-    lv, sl = by_key[key("its_level_rr")], by_key[key("its_slope_rr")]
-    variant = (Said("requests.its.variant_excluding", {"excluded": Years(sorted(exclude)),
+    variant = (Said("requests.its.variant_excluding", {"excluded": Years(exclude),
                                                        "break_year": break_year})
                if exclude else Said("requests.its.variant", {"break_year": break_year}))
-    facts = {**common_facts, "variant": variant, "pre": by_key[key("its_pre_slope_rr")],
-             "level": lv, "slope": sl, "oe": by_key[key("counterfactual_oe_total")],
-             "break_year": break_year, "n_pre": n_pre, "n_post": n_post, "its_df": fit.df_resid,
-             "nb_df": nb_fit.df_resid if nb_fit else 0, "n_base": len(base),
-             "base_years": Years(base), "n_after": n_after,
+    facts = {**common_facts, "variant": variant, "pre": pre, "level": lv, "slope": sl, "oe": oe,
+             "break_year": break_year, "n_pre": len(base), "n_post": len(years) - len(base),
+             "its_df": fit.df_resid, "nb_df": nb_fit.df_resid if nb_fit else 0,
+             "n_base": len(base), "base_years": Years(base), "n_after": n_after,
              "after_years": Years(table.loc[table["phase"] == "after", "fiscal_year"]),
              "phases": period.phases(all_years), "quantiles": Quantiles(fit.quantiles)}
-    nb_failed = negative_binomial and bool(nb_problem)
     return ITSResult(
         title_key="title_requests_its",
         estimates=tuple(est), facts=facts,
@@ -249,8 +245,8 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
         caveat_keys=chosen([
             (True, "requests.its.caveat.segments"),
             *common[1:],
-            (nb_failed and nb_not_converged, "requests.its.caveat.nb_not_converged"),
-            (nb_failed and not nb_not_converged, "requests.its.caveat.nb_not_estimable"),
+            (nb_problem == "not_converged", "requests.its.caveat.nb_not_converged"),
+            (nb_problem == "not_estimable", "requests.its.caveat.nb_not_estimable"),
             (nb_ok, "requests.its.caveat.nb_t"),
             (startup_base, "requests.its.caveat.counterfactual_startup"),
             (not startup_base, "requests.its.caveat.counterfactual"),
@@ -311,9 +307,6 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
     Keys: ``requests.exposure_rr_per_<per_days>_days``, ``requests.exposure_trend_rr_per_year``,
     ``requests.exposure_step_rr``, ``requests.exposure_dispersion``.
     """
-    from .covid_exposure import PER_DAYS as UNIT_DAYS
-    from .covid_exposure import exposure_days, fit_exposure, period_r2
-
     df = needs_frame(needs_reflection, data_dir)
     years = df["fiscal_year"].tolist()
     period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)

@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data import inputs
+from ..data.loading import load, sha256
+from ..data.schema import get_schema
 from ..errors import MissingColumnError, ModelInputError
 from ..results import Result, fmt, fmt_pct
 from ..text.glossary import label
 from ..text.messages import message
-
-__all__ = ["MonthlyInputs", "Simulated", "monthly_frame", "monthly_inputs"]
+from . import simulate
 
 
 class Simulated:
@@ -87,9 +89,6 @@ class MonthlyInputs:
     def banner(self, lang: str) -> str:
         if self.simulated:
             return message("simulated.banner", lang)
-        from ..data.loading import sha256
-        from ..data.schema import get_schema
-
         kind = get_schema(self.input_name).title[lang]
         sha = sha256(Path(self.file))[:12] if self.file else "—"
         return message("real.banner", lang, kind=kind, sha=sha)
@@ -103,9 +102,6 @@ class MonthlyInputs:
 
     def reconciliation(self, data_dir=None) -> pd.DataFrame:
         """The yearly aggregate against the published figures (wardanalysis.data.inputs)."""
-        from ..data import inputs
-        from ..data.loading import load
-
         if self.log is not None:
             agg = inputs.yearly_needs(self.log)
         else:
@@ -119,9 +115,6 @@ def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None
                    fiscal_years: Sequence[int] = range(2017, 2024)) -> MonthlyInputs:
     """The user's request log (preferred) or monthly counts from ``data_dir``; without either,
     a SIMULATED log (``wardanalysis.models.simulate``) with the true COVID effect ``covid_effect``."""
-    from ..data import inputs
-    from . import simulate
-
     def mark(frame: pd.DataFrame, simulated: bool) -> pd.DataFrame:
         frame.attrs["provenance"] = {"simulated": simulated}
         return frame
