@@ -42,6 +42,13 @@ from .requests import (
     trend,
 )
 
+#: (record key, model term, unit) of the period comparison; "after" only with years after COVID
+_MEANS = (("requests.pre_mean", "const", "requests per year"),
+          ("requests.covid_mean", {"const": 1, "covid_period": 1}, "requests per year"),
+          ("requests.mean_ratio_covid_vs_pre", "covid_period", "ratio of means"),
+          ("requests.after_mean", {"const": 1, "after_covid": 1}, "requests per year"),
+          ("requests.mean_ratio_after_vs_pre", "after_covid", "ratio of means"))
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class PeriodComparisonResult(Result):
@@ -100,21 +107,8 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
         X["after_covid"] = after.astype(float)
     fit = stats.fit_quasi_poisson(df["requests"], X, what="period comparison")
     interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
-    est = [
-        Estimate("requests.pre_mean", *fit.ratio("const"), unit="requests per year",
-                 interval=interval),
-        Estimate("requests.covid_mean", *fit.ratio({"const": 1, "covid_period": 1}),
-                 unit="requests per year", interval=interval),
-        Estimate("requests.mean_ratio_covid_vs_pre", *fit.ratio("covid_period"),
-                 unit="ratio of means", interval=interval),
-    ]
-    if after.any():
-        est += [
-            Estimate("requests.after_mean", *fit.ratio({"const": 1, "after_covid": 1}),
-                     unit="requests per year", interval=interval),
-            Estimate("requests.mean_ratio_after_vs_pre", *fit.ratio("after_covid"),
-                     unit="ratio of means", interval=interval),
-        ]
+    est = [Estimate(key, *fit.ratio(term), unit=unit, interval=interval)
+           for key, term, unit in _MEANS if after.any() or "after" not in key]
     # year-over-year ratios, each with the dispersion of the series' trend borrowed
     trend_phi, trend_df = stats.trend_dispersion(df["requests"], years)
     counts = df["requests"].tolist()

@@ -261,7 +261,6 @@ def _change(before: float, after: float, se: float) -> str:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class DesignResult(Result):
-    replications: int = 0
     sensitivity: pd.DataFrame | None = None
     calibration: Any = None
     exact: YearlyExact | None = None
@@ -505,4 +504,4 @@ def power_study(*, replications: int = 400, drops: Sequence[float] = DROPS,
     return DesignResult(
         title_key="title_power_curves", estimates=tuple(est), method_key="design.method",
         n_obs=replications, caveat_keys=keys, facts=facts, text_keys=text_keys, data=table,
-        replications=replications, sensitivity=sens, calibration=cal, exact=exact)
+        sensitivity=sens, calibration=cal, exact=exact)

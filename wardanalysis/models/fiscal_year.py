@@ -58,7 +58,6 @@ class FiscalYearResult(Result):
     sources = ("needs_reflection", "machizukuri_budget", "population", "civil_engineering_requests")
     SUMMARY_KEYS = ("fy.requests", "fy.requests_rr_vs_previous", "fy.handled_share", "fy.budget_yen_per_capita")
     fiscal_year: int = 0
-    covid_start: int = 2020
     funnel: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     budget: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     civil: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
@@ -434,6 +433,6 @@ def fiscal_year_report(
         title_key="title_fiscal_year_report",
         estimates=tuple(est), facts=facts, text_keys=_text_keys(est, fy, period, bool(missing)),
         method_key="fy.method", caveat_keys=tuple(caveats),
-        n_obs=sum(have.values()), data=table, fiscal_year=fy, covid_start=period.start,
+        n_obs=sum(have.values()), data=table, fiscal_year=fy,
         funnel=funnel, budget=budget, civil=civil, history=history, missing=missing_said,
     )

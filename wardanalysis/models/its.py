@@ -59,21 +59,19 @@ class ITSResult(Result):
 
         d = self.data
         used = d["used_in_fit"]
-        post = d["fiscal_year"] >= self.break_year
-        cf = d[used | post]
+        line = d[used | (d["fiscal_year"] >= self.break_year)]
+        post = line[line["fiscal_year"] >= self.break_year]
         plotting.mark_interval(ax.fill_between(
-            cf.loc[cf["fiscal_year"] >= self.break_year, "fiscal_year"],
-            cf.loc[cf["fiscal_year"] >= self.break_year, "pi_low"],
-            cf.loc[cf["fiscal_year"] >= self.break_year, "pi_high"],
+            post["fiscal_year"], post["pi_low"], post["pi_high"],
             color=plotting.COLORS["counterfactual"], alpha=0.15,
             label=label("counterfactual_pi95", lang)), "prediction")
-        line = d[used | post].copy()
         ax.plot(line["fiscal_year"], line["counterfactual"], "--",
                 color=plotting.COLORS["counterfactual"], lw=2, label=label("counterfactual", lang))
-        for seg in (line[line["fiscal_year"] < self.break_year], line[line["fiscal_year"] >= self.break_year]):
+        for seg in (line[line["fiscal_year"] < self.break_year], post):
             seg = seg[seg["used_in_fit"]]
             ax.plot(seg["fiscal_year"], seg["fitted"], color=plotting.COLORS["fit"], lw=2,
-                    label=label("fitted_segmented", lang) if seg["fiscal_year"].min() >= self.break_year else None)
+                    label=label("fitted_segmented", lang)
+                    if seg["fiscal_year"].min() >= self.break_year else None)
         ax.plot(d.loc[used, "fiscal_year"], d.loc[used, "requests"], "o",
                 color=plotting.COLORS["observed"], markersize=8, label=label("observed", lang))
         if (~used).any():
@@ -260,7 +258,6 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
 @dataclass(frozen=True, eq=False, repr=False)
 class ExposureModelResult(Result):
     sources = ("needs_reflection", "covid_measures")
-    per_days: int = PER_DAYS
     fit: stats.GLMFit | None = None
 
     def _plot(self, ax: Any, lang: str) -> None:
@@ -374,5 +371,5 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
             (True, "requests.exposure.caveat.crude"),
             *common[:3],
         ]),
-        n_obs=len(years), data=table, per_days=per_days, fit=fit,
+        n_obs=len(years), data=table, fit=fit,
     )
