@@ -141,7 +141,8 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
         pre_trend = its.estimate(its.k("its_pre_slope_rr"))
     except (TooFewYearsError, BreakYearError, NotEstimableError):
         pre_trend = None
-    facts = {**common_facts, "pre": by_key["requests.pre_mean"], "cov": by_key["requests.covid_mean"],
+    facts = {**common_facts, "pre": by_key["requests.pre_mean"],
+             "cov": by_key["requests.covid_mean"],
              "ratio": by_key["requests.mean_ratio_covid_vs_pre"],
              "after": by_key.get("requests.after_mean"),
              "after_ratio": by_key.get("requests.mean_ratio_after_vs_pre"),
@@ -194,7 +195,8 @@ def forest(ax: Any, d: pd.DataFrame, lang: str) -> None:
         if not m.any():
             continue
         ax.errorbar(d.loc[m, "estimate"], ypos[m],
-                    xerr=[d.loc[m, "estimate"] - d.loc[m, "ci_low"], d.loc[m, "ci_high"] - d.loc[m, "estimate"]],
+                    xerr=[d.loc[m, "estimate"] - d.loc[m, "ci_low"],
+                          d.loc[m, "ci_high"] - d.loc[m, "estimate"]],
                     fmt="o", color=color, capsize=4, markersize=7, label=label(q, lang))
     ax.axvline(1, color=plotting.COLORS["neutral"], lw=1, ls="--")
     plotting.ratio_axis(ax, d["ci_low"].min(), d["ci_high"].max())
@@ -425,7 +427,8 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
     return VerdictResult(
         title_key="title_requests_verdict",
         estimates=(
-            Estimate("requests.its_level_mde_ratio", mde, unit="rate ratio (80% power, 5% two-sided)"),
+            Estimate("requests.its_level_mde_ratio", mde,
+                     unit="rate ratio (80% power, 5% two-sided)"),
             Estimate("requests.verdict_distinguishable", float(distinguishable),
                      unit="indicator (1 = distinguishable)"),
         ),

@@ -341,8 +341,9 @@ class DesignResult(Result):
                     if lang == "ja" else f"{name} ({years_text(yrs, lang)})")
         if self.exact is not None:
             grid = np.linspace(float(self.data["drop"].min()), float(self.data["drop"].max()), 50)
-            ax.plot(100 * grid, [stats.exact_power(-math.log(1 - g) / self.exact.se_log, self.exact.df)
-                                 for g in grid], color="#555555", lw=0.8, ls=":",
+            power = [stats.exact_power(-math.log(1 - g) / self.exact.se_log, self.exact.df)
+                     for g in grid]
+            ax.plot(100 * grid, power, color="#555555", lw=0.8, ls=":",
                     label=label("power_exact_yearly", lang))
         ax.axhline(TARGET, color="#999999", lw=0.8, ls=":")
         ax.set_ylim(0, 1.02)

@@ -56,7 +56,8 @@ class FiscalYearResult(Result):
     sentences: :meth:`missing_list`)."""
 
     sources = ("needs_reflection", "machizukuri_budget", "population", "civil_engineering_requests")
-    SUMMARY_KEYS = ("fy.requests", "fy.requests_rr_vs_previous", "fy.handled_share", "fy.budget_yen_per_capita")
+    SUMMARY_KEYS = ("fy.requests", "fy.requests_rr_vs_previous", "fy.handled_share",
+                    "fy.budget_yen_per_capita")
     fiscal_year: int = 0
     funnel: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     budget: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
@@ -100,15 +101,16 @@ class FiscalYearResult(Result):
                     zorder=5, label=label("trend_expectation", lang)), "prediction")
                 ax.set_ylim(0, top * 1.05)
                 if e["pi_high"] > top:
-                    plotting.add_note(ax, label("note_pi_clipped", lang).format(value=fmt(e["pi_high"])))
+                    plotting.add_note(ax, label("note_pi_clipped", lang).format(
+                        value=fmt(e["pi_high"])))
             ax.set_ylabel(label("requests_count", lang))
             plotting.set_fy_axis(ax, h["fiscal_year"], lang)
             ax.legend(loc="upper right", fontsize=9)
         else:
             b = self.budget
             divisor, unit = plotting.money_unit(b["budget_thousand_yen"])
-            ax.bar([fy], b["budget_thousand_yen"] / divisor, color=plotting.COLORS["level1"], width=0.5,
-                   label=label("machizukuri_budget", lang))
+            ax.bar([fy], b["budget_thousand_yen"] / divisor, color=plotting.COLORS["level1"],
+                   width=0.5, label=label("machizukuri_budget", lang))
             ax.set_ylabel(label(unit, lang))
             plotting.set_fy_axis(ax, [fy], lang)
             ax.legend(loc="upper right", fontsize=9)
@@ -222,10 +224,12 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
         X = pd.DataFrame({"const": 1.0, "year": base["fiscal_year"].astype(float) - x0})
         fit = stats.fit_quasi_poisson(base["requests"].to_numpy(float), X,
                                       what="trend of the baseline years")
-        pi = stats.prediction_interval(fit, pd.DataFrame({"const": [1.0], "year": [fy - x0]})).iloc[0]
+        pi = stats.prediction_interval(fit, pd.DataFrame({"const": [1.0], "year": [fy - x0]}))
+        pi = pi.iloc[0]
         history.loc[history["fiscal_year"] == fy, ["expected", "pi_low", "pi_high"]] = (
             pi["expected"], pi["pi_low"], pi["pi_high"])
-        interval = f"95% prediction interval, quasi-Poisson trend of {years_text(base_years)}, {fit.quantiles}"
+        interval = (f"95% prediction interval, quasi-Poisson trend of {years_text(base_years)}, "
+                    f"{fit.quantiles}")
         est.append(Estimate("fy.requests_expected_from_trend", pi["expected"], pi["pi_low"],
                             pi["pi_high"], "requests", interval=interval))
         est.append(Estimate("fy.requests_oe_vs_trend", n / pi["expected"], n / pi["pi_high"],
@@ -241,7 +245,8 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
         if START_UP_FY in base_years:
             caveats.append("fy.caveat.baseline_startup")
     else:
-        facts["have"] = (Said("fy.have_years", {"n_base": len(base), "base_years": Years(base_years)})
+        facts["have"] = (Said("fy.have_years", {"n_base": len(base),
+                                                "base_years": Years(base_years)})
                          if base_years else Said("fy.have_none"))
         missing.append("fy.missing.baseline_covid" if fy >= period.start
                        else "fy.missing.baseline_before")
@@ -395,8 +400,9 @@ def fiscal_year_report(
             cr = civil_requests(civ, base_year=fy - 1, compare_year=fy)
             for e in cr.estimates:
                 suffix = e.key.split(".")[1].replace(f"_rr_fy{fy}_vs_fy{fy - 1}", "")
-                est.append(Estimate(f"fy.civil_{suffix}_rr_vs_previous", e.value, e.ci_low, e.ci_high,
-                                    e.unit, interval=e.interval, p_value=e.p_value, flags=e.flags))
+                est.append(Estimate(f"fy.civil_{suffix}_rr_vs_previous", e.value, e.ci_low,
+                                    e.ci_high, e.unit, interval=e.interval, p_value=e.p_value,
+                                    flags=e.flags))
             rows += [{"measure": f"civil_{r['category']}", "comparison": "previous_year",
                       "this_year": r.get("requests_compare"), "reference": r.get("requests_base"),
                       "estimate": r["rate_ratio"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
@@ -415,7 +421,8 @@ def fiscal_year_report(
     if not caveats:
         caveats.append("fy.caveat.only_listed")
     by = {e.key: e for e in est}
-    for name, key in (("rr", "fy.requests_rr_vs_previous"), ("expected", "fy.requests_expected_from_trend"),
+    for name, key in (("rr", "fy.requests_rr_vs_previous"),
+                      ("expected", "fy.requests_expected_from_trend"),
                       ("oe", "fy.requests_oe_vs_trend"), ("handled", "fy.handled_share"),
                       ("priority", "fy.priority_rate"), ("per_capita", "fy.budget_yen_per_capita"),
                       ("civil_rr", "fy.civil_total_rr_vs_previous")):

@@ -231,13 +231,14 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
              "n_base": len(base), "base_years": Years(base), "n_after": n_after,
              "after_years": Years(table.loc[table["phase"] == "after", "fiscal_year"]),
              "phases": period.phases(all_years), "quantiles": Quantiles(fit.quantiles)}
+    excludes_one = lv.interval_excludes_one or sl.interval_excludes_one
     return ITSResult(
         title_key="title_requests_its",
         estimates=tuple(est), facts=facts,
         text_keys=chosen([
             (True, "requests.its.text"),
-            (lv.interval_excludes_one or sl.interval_excludes_one, "requests.its.excludes_one"),
-            (not (lv.interval_excludes_one or sl.interval_excludes_one), "requests.its.includes_one"),
+            (excludes_one, "requests.its.excludes_one"),
+            (not excludes_one, "requests.its.includes_one"),
         ]),
         method_key="requests.its.method",
         caveat_keys=chosen([

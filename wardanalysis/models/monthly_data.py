@@ -114,7 +114,7 @@ class MonthlyInputs:
 def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None = None,
                    fiscal_years: Sequence[int] = range(2017, 2024)) -> MonthlyInputs:
     """The user's request log (preferred) or monthly counts from ``data_dir``; without either,
-    a SIMULATED log (``wardanalysis.models.simulate``) with the true COVID effect ``covid_effect``."""
+    a SIMULATED log (:mod:`.simulate`) with the true COVID effect ``covid_effect``."""
     def mark(frame: pd.DataFrame, simulated: bool) -> pd.DataFrame:
         frame.attrs["provenance"] = {"simulated": simulated}
         return frame
