@@ -454,7 +454,7 @@ def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: An
     fig, _ = result.plot(lang=lang, **kwargs)
     title, note, source = caption_of(result, lang)
     if title_key:
-        title = label(title_key, lang)
+        title = message(title_key, lang)
     alt = alt_of(result, lang) if not title_key else title + ("。" if lang == "ja" else ".")
     show(fig, (title, note, source), alt, lang)
 

@@ -420,7 +420,8 @@ class Result:
         return [self._said(k, check_lang(lang)) for k in self.caveat_keys]
 
     def title(self, lang: str = "ja") -> str:
-        return label(self.title_key, lang)
+        """The catalogue's ``title_key``, filled from the facts."""
+        return self.say(self.title_key, lang)
 
     def method_text(self, lang: str = "ja") -> str:
         return self.say(self.method_key, lang)

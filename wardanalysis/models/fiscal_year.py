@@ -71,10 +71,6 @@ class FiscalYearResult(Result):
         object.__setattr__(self, "missing", tuple(self.missing))
         object.__setattr__(self, "missing_ja", tuple(self.missing_ja))
 
-    def title(self, lang: str = "ja") -> str:
-        return label("title_fiscal_year_report", lang).format(
-            year=FiscalYear(self.fiscal_year).__lang_format__("long", lang))
-
     @property
     def has_chart(self) -> bool:
         """A chart needs more than one value: the requests of at least two years."""

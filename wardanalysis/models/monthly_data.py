@@ -14,7 +14,6 @@ import pandas as pd
 
 from ..errors import MissingColumnError, ModelInputError
 from ..results import Result, fmt, fmt_pct
-from ..text.glossary import label
 from ..text.messages import message
 
 __all__ = ["MonthlyInputs", "Simulated", "monthly_frame", "monthly_inputs"]
@@ -80,8 +79,8 @@ class MonthlyInputs:
         return "request_log" if self.log is not None else "monthly_requests"
 
     def title(self, key: str, lang: str) -> str:
-        """The glossary term ``key``, marked 【模擬データ】 / [Simulated data] when simulated."""
-        text = label(key, lang)
+        """The catalogue's title ``key``, marked 【模擬データ】 / [Simulated data] when simulated."""
+        text = message(key, lang)
         return message("simulated.title", lang, title=text) if self.simulated else text
 
     def banner(self, lang: str) -> str:
