@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import MissingColumnError, ModelInputError
 from ..results import Result, fmt, fmt_pct
+from ..text.glossary import label
 from ..text.messages import message
 
 __all__ = ["MonthlyInputs", "Simulated", "monthly_frame", "monthly_inputs"]
@@ -79,8 +80,8 @@ class MonthlyInputs:
         return "request_log" if self.log is not None else "monthly_requests"
 
     def title(self, key: str, lang: str) -> str:
-        """The catalogue's title ``key``, marked 【模擬データ】 / [Simulated data] when simulated."""
-        text = message(key, lang)
+        """The glossary term ``key``, marked 【模擬データ】 / [Simulated data] when simulated."""
+        text = label(key, lang)
         return message("simulated.title", lang, title=text) if self.simulated else text
 
     def banner(self, lang: str) -> str:
