@@ -93,7 +93,7 @@ def test_glossary_rejects_a_missing_language(tmp_path, monkeypatch):
     glossary._terms.cache_clear()
     try:
         with pytest.raises(ValueError, match="'a' must have exactly 'ja' and 'en'"):
-            glossary.keys()
+            glossary.has("a")
     finally:
         monkeypatch.undo()
         glossary._terms.cache_clear()
