@@ -442,20 +442,15 @@ def years_text(years, lang: str = "en") -> str:
     return f"FY{ys[0]}–FY{ys[-1]}" if len(ys) > 1 else f"FY{ys[0]}"
 
 
-def interval_label(e: Estimate) -> str:
-    """The catalogue entry that says what an estimate's interval is (confidence, prediction,
-    valid only for Poisson or binomial counts)."""
-    return ("interval.poisson_only" if e.poisson_only else
-            "interval.pi" if PREDICTION in e.flags else "interval.ci")
-
-
-def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3) -> str:
-    """An estimate's interval for prose, labelled by :func:`interval_label`; empty without
-    one."""
+def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, ends: Any = None) -> str:
+    """An estimate's interval, labelled as what it is (confidence, prediction, valid only for
+    Poisson or binomial counts), its ends formatted by ``ends``; empty without one."""
     if math.isnan(e.ci_low) and math.isnan(e.ci_high):
         return ""
-    f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
-    return message(interval_label(e), check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
+    f = ends or (fmt_pct if pct else fmt)
+    key = ("interval.poisson_only" if e.poisson_only else
+           "interval.pi" if PREDICTION in e.flags else "interval.ci")
+    return message(key, check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
 
 
 def unit_text(e: Estimate, lang: str = "ja") -> str:
@@ -469,10 +464,7 @@ def key_figure(e: Estimate, lang: str = "ja") -> str:
     its unit asks for."""
     name = message(f"estimate.{e.key}", lang)
     value = fmt_unit(e.value, e.unit, lang)
-    ends = {"low": fmt_unit(e.ci_low, e.unit, lang, bare=True),
-            "high": fmt_unit(e.ci_high, e.unit, lang, bare=True)}
-    interval = ("" if math.isnan(e.ci_low) and math.isnan(e.ci_high) else message(
-        interval_label(e), check_lang(lang), **ends))
+    interval = fmt_interval(e, lang, ends=lambda v: fmt_unit(v, e.unit, lang, bare=True))
     sep = "：" if lang == "ja" else ": "
     return f"{name}{sep}{value}{'' if lang == 'ja' else ' '}{interval}".rstrip()
 
