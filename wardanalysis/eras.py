@@ -18,17 +18,8 @@ from typing import NamedTuple
 
 from .errors import WardanalysisError
 
-__all__ = [
-    "EraLabelError",
-    "era_label",
-    "fiscal_year",
-    "fiscal_year_bounds",
-    "fiscal_year_name",
-    "fiscal_year_of",
-    "fiscal_years",
-    "latest_fiscal_year",
-    "parse_japanese_date",
-]
+__all__ = ["EraLabelError", "era_label", "fiscal_year", "fiscal_year_bounds", "fiscal_year_name",
+           "fiscal_year_of", "fiscal_years", "latest_fiscal_year", "parse_japanese_date"]
 
 
 class EraLabelError(WardanalysisError, ValueError):

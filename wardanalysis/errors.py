@@ -12,23 +12,10 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 
-__all__ = [
-    "did_you_mean",
-    "printable",
-    "BreakYearError",
-    "CovidPeriodError",
-    "DuplicateYearError",
-    "InvalidCountError",
-    "InvalidFrameError",
-    "MissingColumnError",
-    "MissingDataError",
-    "ModelInputError",
-    "NotEstimableError",
-    "OutputDirError",
-    "TooFewYearsError",
-    "WardanalysisError",
-    "ZeroDenominatorError",
-]
+__all__ = ["did_you_mean", "printable", "BreakYearError", "CovidPeriodError", "DuplicateYearError",
+           "InvalidCountError", "InvalidFrameError", "MissingColumnError", "MissingDataError",
+           "ModelInputError", "NotEstimableError", "OutputDirError", "TooFewYearsError",
+           "WardanalysisError", "ZeroDenominatorError"]
 
 
 def printable(text: object) -> str:
