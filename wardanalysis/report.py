@@ -57,12 +57,9 @@ OVERLAY_MARK = "※"
 def setup(lang: str, notebook: str | None = None, **parameters: Any) -> None:
     """Check the notebook's parameters, apply the plot theme, number figures from 1, and make
     ``lang`` the language results show themselves in (calling it again switches language).
-
-    ``notebook`` (its file name without ``.ipynb``, looked for in the working folder, then in
-    ``notebooks/``) and its parameters get the batch's checks, so that a notebook run by hand
-    stops at once with one line per problem; where no notebook is found only ``lang`` is
-    checked. Raises :class:`wardanalysis.params.ParamsError`.
-    """
+    ``notebook`` (its name, looked for in the working folder, then in ``notebooks/``) and its
+    parameters get the batch's checks (:class:`~wardanalysis.params.ParamsError`), so that a
+    notebook run by hand stops at once with one line per problem."""
     global _FIGURE_NUMBERS, _CSV_NUMBERS
     if notebook is not None:
         found = [d / f"{notebook}.ipynb" for d in (Path.cwd(), notebooks_dir())
@@ -317,9 +314,8 @@ def _legends_off_the_data(fig: Any) -> None:
 
 
 def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
-    """A figure as a page shows it: ``<figure>`` with the chart as inline SVG (sharp at any zoom
-    and in print), one sentence of alt text, and a caption. The SVG carries the glyphs of its
-    text (:func:`fonts.figure_font_css`), so that JupyterLab draws it in the package's font."""
+    """``<figure>`` with the chart as inline SVG (sharp at any zoom and in print), alt text and
+    a caption; the SVG carries its text's glyphs, so that JupyterLab draws the package's font."""
     plotting.for_the_page(fig, lang)
     _legends_off_the_data(fig)
     buf = io.StringIO()
@@ -334,10 +330,9 @@ def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
 
 
 def show(fig: Any, caption: Any = None, alt: str | None = None, lang: str = "ja") -> None:
-    """Display a matplotlib figure once, numbered, with its caption and alt text, and close it.
-    ``caption``: text, or ``(title, note, source)`` to which the caption adds what the figure's
-    bands and whiskers are (:func:`interval_note`). Without a caption the figure is shown as
-    matplotlib draws it (for interactive use)."""
+    """Display a figure once, numbered, with its caption (text, or ``(title, note, source)``
+    to which :func:`interval_note` is added) and alt text, and close it; without a caption, as
+    matplotlib draws it."""
     import matplotlib.pyplot as plt  # heavy: only once a figure is shown
 
     if caption is None:
@@ -351,8 +346,7 @@ def show(fig: Any, caption: Any = None, alt: str | None = None, lang: str = "ja"
 
 
 def interval_note(fig: Any, lang: str) -> str:
-    """What the figure's bands and whiskers are, read from the figure itself: 95% confidence
-    intervals unless marked otherwise; nothing when it draws none."""
+    """What the figure's bands and whiskers are, read from the figure itself."""
     notes = []
     for kind, shapes in sorted(plotting.interval_kinds(fig).items()):
         shape = "both" if len(shapes) == 2 else next(iter(shapes))
@@ -361,8 +355,7 @@ def interval_note(fig: Any, lang: str) -> str:
 
 
 def _caption(result: Any, lang: str, title: str) -> tuple[str, str, str]:
-    """(title, note, source) of a result's figure; the note says where an interval is
-    clipped."""
+    """(title, note, source) of a result's figure; the note says where an interval is clipped."""
     clipped = getattr(result, "clipped_at", None)
     note = message("figure.clipped", lang, value=fmt(clipped)) if clipped else ""
     return title, note, citation(getattr(result, "sources", ()) or (), lang)
@@ -422,11 +415,10 @@ def overview_summary(lang: str, data_dir: Any = None) -> None:
 
 
 def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tuple = ()) -> None:
-    """The box every report opens with (要旨 / Summary): the answer in one to three sentences,
-    the key figures with their intervals and the main caveat, all from the result objects, so
-    the box cannot disagree with the body; then the marker where the table of contents goes.
-    It carries the report's headline (:data:`~wardanalysis.records.HEADLINE_MIME`) for the
-    front page. ``figures_of``: results that give key figures (first) but no sentence."""
+    """The box every report opens with (要旨 / Summary): the answer, the key figures with their
+    intervals and the main caveat, all from the results, so the box cannot disagree with the
+    body; it carries the report's headline (:data:`~wardanalysis.records.HEADLINE_MIME`) for
+    the front page. ``figures_of``: results that give key figures (first) but no sentence."""
     lines = answer if answer is not None else ("" if lang == "ja" else " ").join(
         r.headline(lang) for r in results if hasattr(r, "headline"))
     figures = [key_figure(e, lang) for r in (*figures_of, *results) for e in r.key_figures()]
