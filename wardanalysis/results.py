@@ -8,6 +8,7 @@ stored unrounded; they are rounded only for display.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -316,12 +317,10 @@ class Result:
 
         lang = check_lang(lang or current_lang())
         table = pd.DataFrame(
-            {label("estimate", lang): [fmt_unit(e.value, e.unit, lang, bare=True)
-                                       for e in self.estimates],
-             label("ci_low", lang): [fmt_unit(e.ci_low, e.unit, lang, bare=True)
-                                     for e in self.estimates],
-             label("ci_high", lang): [fmt_unit(e.ci_high, e.unit, lang, bare=True)
-                                      for e in self.estimates],
+            {**{label(name, lang): [fmt_unit(getattr(e, field), e.unit, lang, bare=True)
+                                    for e in self.estimates]
+                for name, field in (("estimate", "value"), ("ci_low", "ci_low"),
+                                    ("ci_high", "ci_high"))},
              label("unit", lang): [unit_text(e, lang) for e in self.estimates],
              label("p_value", lang): [fmt_p(e.p_value, lang, bare=True) for e in self.estimates]},
             index=list(self.keys()))
@@ -389,7 +388,7 @@ class Result:
     def plot(self, lang: str = "ja", ax: Any = None) -> tuple[Any, Any]:
         """Draw the result; returns ``(fig, ax)`` and never shows the figure."""
         check_lang(lang)
-        from . import plotting
+        from . import plotting  # matplotlib: only once a result is drawn
 
         fig, ax = plotting.figure_and_axes(ax)
         self._plot(ax, lang)
@@ -415,8 +414,6 @@ class Result:
     def _repr_html_(self) -> str:
         """How JupyterLab shows a result: its paragraph, estimates and caveats, in the language
         set up (``report.setup(lang)``)."""
-        import html
-
         lang = current_lang()
         head = "".join(f"<th>{html.escape(label(k, lang))}</th>"
                        for k in ("key", "estimate", "ci95", "unit"))
