@@ -78,14 +78,6 @@ def _row(raw: Mapping[str, Any], store: bool) -> dict[str, Any]:
     return row
 
 
-def _checked_columns(columns: Iterable[Any], what: str) -> None:
-    columns = [str(c) for c in columns]
-    if (set(columns) - set(COLUMNS) or not set(REQUIRED) <= set(columns)
-            or len(set(columns)) != len(columns)):
-        raise ValueError(f"{what} must have the columns {', '.join(REQUIRED)} (and optionally "
-                         f"{', '.join(COLUMNS[5:])}); got {', '.join(columns)}")
-
-
 def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: set[str] = set()
     dup = sorted({r["key"] for r in rows if r["key"] in seen or seen.add(r["key"])})
@@ -112,7 +104,11 @@ def record_rows(results_or_frames: Any) -> list[dict[str, Any]]:
             raise TypeError(f"cannot record a {type(item).__name__}: it has no records() method")
         if not isinstance(item, pd.DataFrame):
             raise TypeError(f"expected a DataFrame of records, not {type(item).__name__}")
-        _checked_columns(item.columns, "records")
+        columns = [str(c) for c in item.columns]
+        if (set(columns) - set(COLUMNS) or not set(REQUIRED) <= set(columns)
+                or len(set(columns)) != len(columns)):
+            raise ValueError(f"records must have the columns {', '.join(REQUIRED)} (and "
+                             f"optionally {', '.join(COLUMNS[5:])}); got {', '.join(columns)}")
         rows += [_row(raw, store=True) for raw in item.to_dict("records")]
     return _unique(rows)
 
