@@ -1,6 +1,5 @@
-"""The package's own YAML files (catalogue, glossary, dataset descriptors, sources, corrections):
-one reader, cached, with libyaml's parser when PyYAML was built with it (the same safe loading,
-about ten times faster; every kernel of a batch reads the catalogues), and a key given twice
+"""One YAML reader for the package's files: cached, with libyaml's safe parser where PyYAML has
+it (ten times faster; every kernel of a batch reads the catalogues), and a key given twice
 refused with the file and line (plain YAML keeps the last one silently)."""
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ class DuplicateKeyError(yaml.YAMLError):
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """PyYAML's safe loader (in C where available) that refuses a key given twice."""
+    pass
 
 
 def _mapping(loader: Any, node: yaml.MappingNode) -> dict:
@@ -36,17 +35,15 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 
 
 def read(path: Path) -> Any:
-    """The parsed YAML file at ``path``, read once while the file is unchanged. The value is
-    shared between callers: do not modify it. ``yaml.YAMLError`` (``DuplicateKeyError`` for a
-    key given twice) names the file and the line."""
+    """The parsed YAML file at ``path``, read once while the file is unchanged (the value is
+    shared: do not modify it); ``yaml.YAMLError`` names the file and the line."""
     path = Path(path)
     stat = path.stat()
     return _read(path, stat.st_mtime_ns, stat.st_size)
 
 
 def loads(text: str) -> Any:
-    """A YAML text parsed by the same loader (a key given twice refused), not cached: for files
-    a user writes (``params/*.yaml``), whose structure the caller has checked first."""
+    """A YAML text parsed by the same loader, not cached: for files a user writes."""
     return yaml.load(text, Loader=_Loader)
 
 

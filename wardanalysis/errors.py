@@ -1,55 +1,31 @@
-"""The package's own errors: bad input that a user can fix, told in one line.
+"""The package's own errors: bad input a user can fix, told in one line.
 
-:class:`ModelInputError` and its kinds are raised by the statistical models and the tools
-below them when their input cannot support the analysis: each names the argument, the column,
-the fiscal years present and what the model needed, and a notebook can catch them all at once
-(a per-fiscal-year report that truncates the data catches :class:`TooFewYearsError` or
-:class:`BreakYearError` and states which years are missing).
-
-Every error the package raises for a file, a parameter, a label or an output folder it cannot
-use derives from :class:`WardanalysisError`. The command line prints such an error as one line
-and exits with its ``exit_code`` (2, bad input); anything else is a bug, printed with its
-traceback and a request to report it.
+Every error for a file, a parameter, a label or an output folder the package cannot use derives
+from :class:`WardanalysisError`: the command line prints it as one line and exits with its
+``exit_code`` (2); anything else is a bug, printed with its traceback. :class:`ModelInputError`
+and its kinds name the argument, the column, the fiscal years present and what a model needed.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 
-__all__ = [
-    "did_you_mean",
-    "printable",
-    "BreakYearError",
-    "CovidPeriodError",
-    "DuplicateYearError",
-    "InvalidCountError",
-    "InvalidFrameError",
-    "MissingColumnError",
-    "MissingDataError",
-    "ModelInputError",
-    "NotEstimableError",
-    "OutputDirError",
-    "TooFewYearsError",
-    "WardanalysisError",
-    "ZeroDenominatorError",
-]
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+__all__ = ["did_you_mean", "printable", "BreakYearError", "CovidPeriodError", "DuplicateYearError",
+           "InvalidCountError", "InvalidFrameError", "MissingColumnError", "MissingDataError",
+           "ModelInputError", "NotEstimableError", "OutputDirError", "TooFewYearsError",
+           "WardanalysisError", "ZeroDenominatorError"]
 
 
 def printable(text: object) -> str:
     """``text`` for one line of a message: control characters (a terminal's escape codes, a
-    newline or carriage return in a file or folder name) shown as ``\\x1b``, never acted on."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    newline in a file name) shown as ``\\x1b``, never acted on."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """``" (did you mean 'x'?)"`` for the known name closest to a misspelt ``word`` (difflib's
-    ratio of at least 0.6), else ``""``: the tail of a one-line error."""
-    import difflib
-
+    """``" (did you mean 'x'?)"`` for the known name closest to a misspelt ``word``, else ``""``."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -61,8 +37,7 @@ class WardanalysisError(Exception):
 
 
 class OutputDirError(WardanalysisError):
-    """An output folder the batch may not write into (it holds files it did not make, it is a
-    file, it cannot be written); the message names the folder."""
+    """An output folder the batch may not write into; the message names it."""
 
 
 def _years(years: Iterable[int]) -> str:
@@ -78,14 +53,9 @@ class MissingColumnError(ModelInputError, KeyError):
     """A required column is absent from an input DataFrame."""
 
     def __init__(self, argument: str, missing: Sequence[str], available: Sequence[str]):
-        self.argument = argument
-        self.missing = tuple(missing)
-        self.available = tuple(available)
         ModelInputError.__init__(
-            self,
-            f"{argument}: missing column(s) {', '.join(map(repr, self.missing))}; "
-            f"the frame has {', '.join(map(repr, self.available)) or 'no columns'}",
-        )
+            self, f"{argument}: missing column(s) {', '.join(map(repr, missing))}; "
+                  f"the frame has {', '.join(map(repr, available)) or 'no columns'}")
 
     def __str__(self) -> str:  # KeyError would otherwise print the repr of the message
         return self.args[0]
@@ -96,13 +66,9 @@ class TooFewYearsError(ModelInputError):
 
     def __init__(self, model: str, needed: int, years: Iterable[int], detail: str = "",
                  message: str | None = None):
-        self.model = model
-        self.needed = needed
-        self.years = tuple(sorted({int(y) for y in years}))
-        msg = message or (
-            f"{model} needs at least {needed} fiscal years of data but got {len(self.years)} "
-            f"({_years(self.years)})"
-        )
+        years = {int(y) for y in years}
+        msg = message or (f"{model} needs at least {needed} fiscal years of data but got "
+                          f"{len(years)} ({_years(years)})")
         super().__init__(msg + (f"; {detail}" if detail else ""))
 
 
@@ -110,12 +76,8 @@ class BreakYearError(ModelInputError):
     """A break (interruption) year that does not split the data into two usable segments."""
 
     def __init__(self, break_year: object, years: Iterable[int], detail: str):
-        self.break_year = break_year
-        self.years = tuple(sorted({int(y) for y in years}))
-        super().__init__(
-            f"break year {break_year!r} cannot be used with data covering {_years(self.years)}: "
-            f"{detail}"
-        )
+        super().__init__(f"break year {break_year!r} cannot be used with data covering "
+                         f"{_years(years)}: {detail}")
 
 
 class CovidPeriodError(BreakYearError):
@@ -123,8 +85,6 @@ class CovidPeriodError(BreakYearError):
     fiscal year, or an end before the start; the message names the parameter."""
 
     def __init__(self, message: str):
-        self.break_year = None
-        self.years = ()
         ModelInputError.__init__(self, message)
 
 
@@ -132,9 +92,6 @@ class ZeroDenominatorError(ModelInputError, ZeroDivisionError):
     """A share or rate whose denominator is zero."""
 
     def __init__(self, what: str, column: str, where: str):
-        self.what = what
-        self.column = column
-        self.where = where
         super().__init__(f"{what}: the denominator {column!r} is zero ({where})")
 
 

@@ -1,21 +1,24 @@
-"""Display helpers for the notebooks: headings, prose, tables and figures in ``ja`` or ``en``.
+"""What a notebook shows: headings, prose, tables and figures in ``ja`` or ``en``.
 
-Notebooks stay thin: they call these with result objects and data, and every label comes from the
-glossary. Numbers are formatted here, for display only (thousands separators, units, significant
-figures); the objects keep them unrounded. Figures are displayed and closed, so that a figure shows
-once under any matplotlib backend.
+Notebooks call these with result objects and data; every label comes from the glossary or the
+catalogue, and numbers are formatted here for display only. Every output carries its plain text
+too (what nbval compares); figures are shown once and closed.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import itertools
 import math
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pandas as pd
+from IPython.display import HTML, display
 
 from . import plotting
 from ._yaml import read
@@ -32,53 +35,31 @@ from .text.formats import fmt, fmt_count, fmt_p, fmt_pct
 from .text.glossary import check_lang, has, label
 from .text.messages import keys, message
 
-__all__ = [
-    "bullets",
-    "corrections_table",
-    "markup",
-    "format_table",
-    "provenance_table",
-    "heading",
-    "setup",
-    "show",
-    "show_result",
-    "show_table",
-    "transcription",
-    "say",
-    "summary",
-]
-
-
-def _display(obj: Any) -> None:
-    from IPython.display import display
-
-    display(obj)
-
+__all__ = ["bullets", "corrections_table", "markup", "format_table", "provenance_table",
+           "heading", "setup", "show", "show_result", "show_table", "transcription", "say",
+           "summary"]
 
 _FIGURE_NUMBERS = itertools.count(1)
-#: The report's title (its level-1 heading), for the headline its summary box carries.
+_CSV_NUMBERS = itertools.count(1)
+#: Never reset: element ids differ between the tables of one page (their CSS is scoped by id)
+#: and are the same in every top-to-bottom run (nbval compares them).
+_TABLE_NUMBERS = itertools.count(1)
+#: The report's title (level-1 heading) for its headline, and the current section (level-2
+#: heading) for the names of table downloads.
 _TITLE = [""]
-#: The current section (the latest level-2 heading), for the names of table downloads.
 _SECTION = [""]
+#: Columns that hold machine keys, never shown to a reader.
+HIDDEN_COLUMNS = ("record_key", "measure_id", "measures", "sha256", "dataset")
+#: The mark of a row that comes from a user's file rather than the shipped data.
+OVERLAY_MARK = "※"
 
 
 def setup(lang: str, notebook: str | None = None, **parameters: Any) -> None:
-    """Check the notebook's parameters, apply the plot theme (with the Japanese font), start
-    numbering the figures of a report from 1, and make ``lang`` the language results show
-    themselves in. Calling it again with another language switches everything without
-    restarting the kernel.
-
-    ``notebook`` (its file name without ``.ipynb``) and every other parameter of its parameters
-    cell: the values get the batch's checks (:mod:`wardanalysis.params`), so that a notebook run
-    by hand stops at once with one line per problem, naming the parameter. The notebook is
-    looked for in the working folder (where JupyterLab starts its kernel), then in
-    ``notebooks/``; where neither holds it, only the language is checked.
-
-    Raises
-    ------
-    wardanalysis.params.ParamsError
-        A value of the wrong type, a fiscal year not in the data, a COVID period outside it.
-    """
+    """Check the notebook's parameters, apply the plot theme, number figures from 1, and make
+    ``lang`` the language results show themselves in (calling it again switches language).
+    ``notebook`` (its name, looked for in the working folder, then in ``notebooks/``) and its
+    parameters get the batch's checks (:class:`~wardanalysis.params.ParamsError`), so that a
+    notebook run by hand stops at once with one line per problem."""
     global _FIGURE_NUMBERS, _CSV_NUMBERS
     if notebook is not None:
         found = [d / f"{notebook}.ipynb" for d in (Path.cwd(), notebooks_dir())
@@ -86,7 +67,6 @@ def setup(lang: str, notebook: str | None = None, **parameters: Any) -> None:
         if found:
             check_notebook_values(found[0], {"lang": lang, **parameters})
     check_lang(lang)
-
     plotting.use_theme()
     _FIGURE_NUMBERS = itertools.count(1)
     _CSV_NUMBERS = itertools.count(1)
@@ -98,42 +78,42 @@ def _label(key: str, lang: str) -> str:
     return label(key, lang) if has(key) else key
 
 
-def _show_html(fragment: str, plain: str) -> None:
-    from IPython.display import display
+def _show_html(fragment: str, text: str, **more: Any) -> None:
+    display({"text/html": fragment, "text/plain": text, **more}, raw=True)
 
-    display({"text/html": fragment, "text/plain": plain}, raw=True)
+
+def _heading(text: str, level: int) -> str:
+    """A heading's HTML; a level-1 or level-2 heading becomes the report's title or section."""
+    if level in (1, 2):
+        (_TITLE if level == 1 else _SECTION)[0] = plain(text)
+    return f"<h{level}>{markup(text)}</h{level}>"
 
 
 def heading(key: str, lang: str, level: int = 2) -> None:
-    """A heading from the glossary term ``key`` (or ``key`` itself, escaped, if it is not a
-    term)."""
+    """A heading from the glossary term ``key`` (or ``key`` itself, escaped)."""
     if not 1 <= int(level) <= 6:
         raise ValueError(f"heading level must be 1 to 6, not {level!r}")
     text = _label(key, lang)
-    if int(level) in (1, 2):
-        (_TITLE if int(level) == 1 else _SECTION)[0] = plain(text)
-    _show_html(f"<h{level}>{markup(text)}</h{level}>", text)
+    _show_html(_heading(text, int(level)), text)
 
 
 def prose(key: str, lang: str, **facts: Any) -> None:
-    """A passage of a notebook's prose, in ``lang`` only: the catalogue entry ``key`` (see
-    ``prose.*`` in ``messages.yml``) filled from ``facts``, so that its numbers come from the
-    data. Blocks are separated by a blank line: ``# …`` is the page's title, ``## …`` a heading,
-    a block of ``- …`` lines a list, anything else a paragraph; emphasis as in :func:`say`."""
+    """A passage of a notebook's prose, in ``lang`` only: the catalogue entry ``key`` filled
+    from ``facts``. Blocks are separated by a blank line: ``# …`` / ``## …`` headings, a block
+    of ``- …`` lines a list, anything else a paragraph; emphasis as in :func:`say`."""
     html_parts, text_parts = [], []
     for block in message(key, lang, **facts).strip().split("\n\n"):
         block = block.strip()
         level = len(block) - len(block.lstrip("#"))
+        lines = block.splitlines()
         if 1 <= level <= 6 and block[level:level + 1] == " ":
             title = block[level + 1:].strip()
-            if level in (1, 2):
-                (_TITLE if level == 1 else _SECTION)[0] = plain(title)
-            html_parts.append(f"<h{level}>{markup(title)}</h{level}>")
+            html_parts.append(_heading(title, level))
             text_parts.append(plain(title))
-        elif all(line.startswith("- ") for line in block.splitlines()):
-            items = [line[2:] for line in block.splitlines()]
-            html_parts.append("<ul>" + "".join(f"<li>{markup(i)}</li>" for i in items) + "</ul>")
-            text_parts.append("\n".join(f"- {plain(i)}" for i in items))
+        elif all(line.startswith("- ") for line in lines):
+            html_parts.append("<ul>" + "".join(f"<li>{markup(i[2:])}</li>" for i in lines)
+                              + "</ul>")
+            text_parts.append("\n".join(f"- {plain(i[2:])}" for i in lines))
         else:
             html_parts.append(f"<p>{markup(block)}</p>")
             text_parts.append(plain(block))
@@ -166,15 +146,10 @@ def _fmt_cell(value: Any, sig: int | None) -> str:
     if isinstance(value, float):
         if sig is None:
             return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
-
         return fmt(value, sig)
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
     return str(value)
-
-
-#: Columns that hold machine keys, never shown to a reader.
-HIDDEN_COLUMNS = ("record_key", "measure_id", "measures", "sha256", "dataset")
 
 
 def shown_columns(df: pd.DataFrame, lang: str, columns: list[str] | None = None) -> list[str]:
@@ -186,24 +161,19 @@ def shown_columns(df: pd.DataFrame, lang: str, columns: list[str] | None = None)
 
 
 def _is_code_column(series: pd.Series) -> bool:
-    """A text column whose every value is a glossary term (a code such as ``main_model``): its
-    values are shown as the terms' labels."""
+    """A text column whose every value is a glossary term (a code such as ``main_model``)."""
     values = {v for v in series.dropna().unique() if isinstance(v, str)}
     return bool(values) and len(values) == series.dropna().nunique() and all(
         has(v) for v in values)
 
 
 def _is_year_column(name: str, series: pd.Series) -> bool:
-    """A column of years (or numbers) by its name, and only if every value is a whole number:
-    ``this_year`` of a comparison table or ``share_of_fiscal_year`` hold shares, not years."""
+    """A column of years by its name, and only if every value is a whole number:
+    ``share_of_fiscal_year`` holds shares, not years."""
     if not (name.endswith(("fiscal_year", "_year", "_no")) or name == "year"):
         return False
     values = pd.to_numeric(series.dropna(), errors="coerce")
     return bool(values.notna().all() and (values % 1 == 0).all())
-
-
-def _is_share_column(name: str) -> bool:
-    return name == "share" or name.startswith("share_") or name.endswith("_share")
 
 
 def format_table(
@@ -215,44 +185,35 @@ def format_table(
     label_values: tuple[str, ...] = (),
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    """A display copy of ``df``: numbers as text with thousands separators, shares in ``pct``
-    columns as percentages, column names from the glossary with their unit in brackets; the
-    values of ``label_values`` columns (glossary keys such as funnel stages) translated too.
-    ``columns`` selects and orders the columns shown.
-
-    The caller's frame is not modified.
-    """
+    """A display copy of ``df`` (which is not modified): numbers as text with thousands
+    separators, shares as percentages, column names from the glossary with their ``units``,
+    the values of ``label_values`` columns (glossary keys) translated too; ``columns`` selects
+    and orders the columns shown."""
     check_lang(lang)
     df = df[shown_columns(df, lang, columns)]
     units = units or {}
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
-        series = df[col]
-        if col in pct or (_is_share_column(str(col)) and pd.api.types.is_float_dtype(series)):
+        series, name = df[col], str(col)
+        share = name == "share" or name.startswith("share_") or name.endswith("_share")
+        if col in pct or (share and pd.api.types.is_float_dtype(series)):
             shown = series.map(lambda v: fmt_pct(None if pd.isna(v) else float(v)))
-        elif _is_year_column(str(col), series):
+        elif _is_year_column(name, series):
             shown = series.map(lambda v: "—" if pd.isna(v) else str(int(v)))
-        elif str(col).endswith("p_value") or str(col) == "p_value_holm":
+        elif name.endswith("p_value") or name == "p_value_holm":
             shown = series.map(lambda v: fmt_p(None if pd.isna(v) else float(v), bare=True))
-        elif str(col).endswith("population_basis"):
-            shown = series.map(lambda v: "—" if pd.isna(v) else _basis(str(v), lang))
+        elif name.endswith("population_basis"):
+            shown = series.map(lambda v: "—" if pd.isna(v) else (
+                message(f"basis.{v}", lang) if f"basis.{v}" in keys() else str(v)))
         elif col in label_values or _is_code_column(series):
             shown = series.map(lambda v: "—" if pd.isna(v) else _label(str(v), lang))
         else:
             shown = series.map(lambda v: _fmt_cell(v.item() if hasattr(v, "item") else v, sig))
-        name = _label(str(col), lang)
+        title = _label(name, lang)
         if col in units:
-            name = f"{name} ({_label(units[col], lang)})"
-        out[name] = shown.astype("object")
+            title = f"{title} ({_label(units[col], lang)})"
+        out[title] = shown.astype("object")
     return out.reset_index(drop=True)
-
-
-def _basis(code: str, lang: str) -> str:
-    """A population basis (``census``, ``estimate`` …) in words (catalogue ``basis.<code>``)."""
-    return message(f"basis.{code}", lang) if f"basis.{code}" in keys() else code
-
-
-_TABLE_NUMBERS = itertools.count(1)
 
 
 def _is_url_column(values: pd.Series) -> bool:
@@ -261,35 +222,26 @@ def _is_url_column(values: pd.Series) -> bool:
 
 
 def _link(value: Any) -> str:
-    """A web address as a link named by its host, only if the address is one the package
-    ships (a source of the shipped data); any other text, a user's address included, is
-    escaped text."""
-    from urllib.parse import unquote, urlsplit
-
+    """A web address as a link named by its host, only if the package ships it (a source of the
+    shipped data); any other text, a user's address included, is escaped text. Printed after
+    the link (see the page's print rules) as a reader types it: 大阪市港区, not %E5%A4%A7…"""
     text = str(value)
     if text not in shipped_urls():
         return html.escape(text)
     host = urlsplit(text).hostname or text
-    # printed after the link (see the page's print rules) as a reader types it: 大阪市港区,
-    # not %E5%A4%A7%E9%98%AA…
     return (f'<a href="{html.escape(text, quote=True)}" '
             f'data-address="{html.escape(unquote(text), quote=True)}">{html.escape(host)}</a>')
 
 
 def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
-    """Display :func:`format_table` of ``df`` without the index."""
-    from IPython.display import HTML
-
-    # HTML only: a Styler's own text form holds a memory address, which differs on every run.
+    """Display :func:`format_table` of ``df`` without the index, as HTML only (a Styler's text
+    form holds a memory address), with a CSV download and the notes of a user's rows."""
     table = format_table(df, lang, **kwargs)
-
     marks = overlaid_rows(df)
     if any(marks) and len(table.columns):
         first = table.columns[0]
         table[first] = [f"{v}{OVERLAY_MARK}" if m else v
                         for v, m in zip(table[first], marks, strict=True)]
-    # Element ids must differ between the tables of one page (their CSS is scoped by id) and be
-    # the same in every top-to-bottom run (nbval compares them): number the tables in order.
     styler = table.style.hide(axis="index").set_uuid(f"t{next(_TABLE_NUMBERS)}")
     # Web addresses become links named by their host (a full address would squeeze every other
     # column); everything else is escaped text.
@@ -308,47 +260,27 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
         styler = styler.set_table_styles(
             {c: [{"selector": "th", "props": [("text-align", "left")]}] for c in text},
             overwrite=False)
-    notes = overlay_notes(df, lang)
-    table_html = styler.to_html() + "".join(f'<p class="wa-caveat">{markup(n)}</p>'
-                                            for n in notes)
-    _display(HTML(table_html + _csv_link(table, lang)))
-
-
-def _csv_link(table: pd.DataFrame, lang: str) -> str:
-    """A link that downloads the table as shown, as CSV (UTF-8 with BOM, as Excel reads it);
-    the file travels inside the page, so it works offline and from a printed page's file."""
-    import base64
-
-
+    notes = "".join(f'<p class="wa-caveat">{markup(n)}</p>' for n in overlay_notes(df, lang))
+    # The CSV (UTF-8 with BOM, as Excel reads it) travels inside the page: it works offline.
     data = base64.b64encode(table.to_csv(index=False).encode("utf-8-sig")).decode("ascii")
-    number = next(_CSV_NUMBERS)
-    name = download_name(_TITLE[0], number, _SECTION[0])
-    return (f'<p class="wa-download"><a download="{html.escape(name, quote=True)}" '
-            f'href="data:text/csv;charset=utf-8;base64,{data}">'
-            f"{markup(message('table.download', lang))}</a></p>")
-
-
-_CSV_NUMBERS = itertools.count(1)
+    name = download_name(_TITLE[0], next(_CSV_NUMBERS), _SECTION[0])
+    csv = (f'<p class="wa-download"><a download="{html.escape(name, quote=True)}" '
+           f'href="data:text/csv;charset=utf-8;base64,{data}">'
+           f"{markup(message('table.download', lang))}</a></p>")
+    display(HTML(styler.to_html() + notes + csv))
 
 
 def download_name(title: str, number: int, section: str = "") -> str:
     """The file name a table downloads as: the report's title, the table's number on the page
-    and its section, in the page's language, without characters a file system refuses."""
+    and its section, without characters a file system refuses."""
     parts = [re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "_", p).strip("_.")[:40]
              for p in (title, f"{number:02d}", section) if p]
     return "-".join(p for p in parts if p) + ".csv"
 
 
-#: The mark of a row that comes from a user's file rather than the shipped data.
-OVERLAY_MARK = "※"
-
-
 def overlay_notes(df: pd.DataFrame, lang: str) -> list[str]:
     """The footnotes of a table built from a user's rows: which file (and its checksum) the
     marked rows come from, and a printed total the corrected rows no longer sum to."""
-    from pathlib import Path
-
-
     prov = df.attrs.get("provenance") or {}
     notes = []
     if any(overlaid_rows(df)):
@@ -364,32 +296,26 @@ def overlay_notes(df: pd.DataFrame, lang: str) -> list[str]:
 
 
 def _legends_off_the_data(fig: Any) -> None:
-    """Move every legend under its chart (below the x axis's labels), across its width, so that
-    it never covers data and leaves the plot the figure's width (a phone or an A4 column has
-    none to spare beside it)."""
+    """Move every legend under its chart, across its width, so that it never covers data and
+    leaves the plot the figure's width (a phone or an A4 column has none to spare)."""
     from matplotlib.transforms import offset_copy
 
     for ax in fig.axes:
         legend = ax.get_legend()
         if legend is None:
             continue
-        handles = list(legend.legend_handles)
         labels = [t.get_text() for t in legend.get_texts()]
         renderer = fig.canvas.get_renderer()
         below = ax.get_window_extent(renderer).y0 - ax.xaxis.get_tightbbox(renderer).y0
         anchor = offset_copy(ax.transAxes, fig=fig, y=-(below * 72 / fig.dpi + 4), units="points")
-        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                  bbox_transform=anchor, ncols=min(2, len(labels)), borderaxespad=0.0,
-                  fontsize=plotting.text_floor(fig), frameon=False)
+        ax.legend(list(legend.legend_handles), labels, loc="upper center",
+                  bbox_to_anchor=(0.5, 0.0), bbox_transform=anchor, ncols=min(2, len(labels)),
+                  borderaxespad=0.0, fontsize=plotting.text_floor(fig), frameon=False)
 
 
 def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
-    """A figure as a page shows it: ``<figure>`` with the chart as inline SVG (sharp at any
-    zoom and in print, readable on A4, see :func:`plotting.for_the_page`), one sentence of alt
-    text, and a caption. The SVG carries the glyphs of its text (:func:`fonts.figure_font_css`),
-    so that JupyterLab draws it in the package's font; a page drops them for its own."""
-    import io
-
+    """``<figure>`` with the chart as inline SVG (sharp at any zoom and in print), alt text and
+    a caption; the SVG carries its text's glyphs, so that JupyterLab draws the package's font."""
     plotting.for_the_page(fig, lang)
     _legends_off_the_data(fig)
     buf = io.StringIO()
@@ -404,17 +330,15 @@ def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
 
 
 def show(fig: Any, caption: Any = None, alt: str | None = None, lang: str = "ja") -> None:
-    """Display a matplotlib figure once, numbered, with its caption and alt text, and close it.
-    ``caption``: text, or ``(title, note, source)`` to which the caption adds what the figure's
-    bands and whiskers are (:func:`interval_note`). Without a caption the figure is shown as
-    matplotlib draws it (for interactive use)."""
-    import matplotlib.pyplot as plt
+    """Display a figure once, numbered, with its caption (text, or ``(title, note, source)``
+    to which :func:`interval_note` is added) and alt text, and close it; without a caption, as
+    matplotlib draws it."""
+    import matplotlib.pyplot as plt  # heavy: only once a figure is shown
 
     if caption is None:
-        _display(fig)
+        display(fig)
     else:
-        number = next(_FIGURE_NUMBERS)
-        text = message("figure.caption", lang, number=number, title=caption[0],
+        text = message("figure.caption", lang, number=next(_FIGURE_NUMBERS), title=caption[0],
                        interval=interval_note(fig, lang) + caption[1], source=caption[2]
                        ) if isinstance(caption, tuple) else caption
         _show_html(figure_html(fig, text, alt or text, lang), text)
@@ -422,10 +346,7 @@ def show(fig: Any, caption: Any = None, alt: str | None = None, lang: str = "ja"
 
 
 def interval_note(fig: Any, lang: str) -> str:
-    """What the figure's bands and whiskers are, read from the figure itself
-    (:func:`plotting.interval_kinds`): 95% confidence intervals unless marked otherwise (a
-    prediction band, intervals valid only for Poisson counts, the range of a rounded figure);
-    nothing when it draws none."""
+    """What the figure's bands and whiskers are, read from the figure itself."""
     notes = []
     for kind, shapes in sorted(plotting.interval_kinds(fig).items()):
         shape = "both" if len(shapes) == 2 else next(iter(shapes))
@@ -433,51 +354,51 @@ def interval_note(fig: Any, lang: str) -> str:
     return "".join(notes)
 
 
-def caption_of(result: Any, lang: str) -> tuple[str, str, str]:
-    """(title, note, source) of a result's figure; the note says where an interval is clipped
-    (what the bands and whiskers are, :func:`show` reads from the figure)."""
+def _caption(result: Any, lang: str, title: str) -> tuple[str, str, str]:
+    """(title, note, source) of a result's figure; the note says where an interval is clipped."""
     clipped = getattr(result, "clipped_at", None)
     note = message("figure.clipped", lang, value=fmt(clipped)) if clipped else ""
-    return result.title(lang), note, citation(getattr(result, "sources", ()) or (), lang)
+    return title, note, citation(getattr(result, "sources", ()) or (), lang)
 
 
-def alt_of(result: Any, lang: str) -> str:
+def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: Any) -> None:
+    """A result's (other) chart as a numbered figure: ``kwargs`` go to ``result.plot`` (e.g.
+    ``kind="levels"``); ``title_key`` names the chart's own title in the catalogue."""
+    fig, _ = result.plot(lang=lang, **kwargs)
+    if title_key:
+        title = message(title_key, lang)
+        alt = title + ("。" if lang == "ja" else ".")
+    else:
+        title, alt = result.title(lang), _alt(result, lang)
+    show(fig, _caption(result, lang, title), alt, lang)
+
+
+def _alt(result: Any, lang: str) -> str:
     """One sentence saying what a result's chart shows: its title and its first sentence."""
     first = result.text(lang).split("。" if lang == "ja" else ". ")[0]
     sep = "：" if lang == "ja" else ": "
     return f"{result.title(lang)}{sep}{first}" + ("。" if lang == "ja" else ".")
 
 
-def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: Any) -> None:
-    """A result's (other) chart as a numbered figure with caption and alt text: ``kwargs`` go
-    to ``result.plot`` (e.g. ``kind="levels"``); ``title_key`` names the chart's own title."""
-    fig, _ = result.plot(lang=lang, **kwargs)
-    title, note, source = caption_of(result, lang)
-    if title_key:
-        title = label(title_key, lang)
-    alt = alt_of(result, lang) if not title_key else title + ("。" if lang == "ja" else ".")
-    show(fig, (title, note, source), alt, lang)
-
-
 def transcription(lang: str) -> None:
-    """The city's document as transcribed (``data/snapshots/kumamoto_review_2024.txt``), as a
-    page: its title, what it is, then the text as it was transcribed, every character escaped
-    (``#`` and ``##`` lines as headings, ``**…**`` as bold, other blocks as paragraphs, line
-    breaks kept)."""
+    """The city's document as transcribed (``data/snapshots/kumamoto_review_2024.txt``): what it
+    is, then the text, every character escaped (``#`` and ``##`` lines as headings, ``**…**``
+    as bold, other blocks as paragraphs, line breaks kept)."""
     check_lang(lang)
     text = (shipped_data_dir() / "snapshots" / "kumamoto_review_2024.txt").read_text(
         encoding="utf-8")
     prose("prose.transcription.intro", lang)
-    def line(text: str) -> str:  # escaped, then the transcription's **bold** as <strong>
+
+    def line(text: str) -> str:
         return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text.rstrip()))
 
     parts = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = block.strip().splitlines()
-        heading = re.match(r"(#{1,4}) (.*)", lines[0]) if lines else None
-        if heading:  # the transcription's # and ## … as the page's h2 and h3
-            level = min(len(heading[1]) + 1, 4)
-            parts.append(f'<h{level} class="wa-unnumbered">{line(heading[2])}</h{level}>')
+        head = re.match(r"(#{1,4}) (.*)", lines[0]) if lines else None
+        if head:  # the transcription's # and ## … as the page's h2 and h3
+            level = min(len(head[1]) + 1, 4)
+            parts.append(f'<h{level} class="wa-unnumbered">{line(head[2])}</h{level}>')
             lines = lines[1:]
         if lines:
             parts.append("<p>" + "<br>".join(line(x) for x in lines) + "</p>")
@@ -489,18 +410,15 @@ def overview_summary(lang: str, data_dir: Any = None) -> None:
     names = dataset_names()
     rows = sum(len(load(n, data_dir)) for n in names)
     review = sum(1 for n in names if describe(n)["source"]["id"] == "kumamoto_review_2024")
-    answer = message("overview.answer", lang, datasets=len(names), review=review,
-                     public=len(names) - review, rows=f"{rows:,}")
-    summary(lang, answer=answer)
+    summary(lang, answer=message("overview.answer", lang, datasets=len(names), review=review,
+                                 public=len(names) - review, rows=f"{rows:,}"))
 
 
 def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tuple = ()) -> None:
-    """The box every report opens with (要旨 / Summary): the answer in one to three sentences,
-    the key figures with their intervals, and the main caveat, all from the result objects, so
-    the box cannot disagree with the body. It leaves the marker where the table of contents
-    goes, and carries the report's headline (title, answer, key figures) for the front page
-    (:data:`~wardanalysis.records.HEADLINE_MIME`). ``figures_of``: results that give key
-    figures (first) but no sentence of the answer."""
+    """The box every report opens with (要旨 / Summary): the answer, the key figures with their
+    intervals and the main caveat, all from the results, so the box cannot disagree with the
+    body; it carries the report's headline (:data:`~wardanalysis.records.HEADLINE_MIME`) for
+    the front page. ``figures_of``: results that give key figures (first) but no sentence."""
     lines = answer if answer is not None else ("" if lang == "ja" else " ").join(
         r.headline(lang) for r in results if hasattr(r, "headline"))
     figures = [key_figure(e, lang) for r in (*figures_of, *results) for e in r.key_figures()]
@@ -508,42 +426,38 @@ def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tup
     items = "".join(f"<li>{markup(f)}</li>" for f in figures)
     caveat = (f'<p class="wa-caveat">{markup(message("summary.caveat", lang, text=caveats[0]))}'
               "</p>" if caveats else "")
-    heading = message("summary.heading", lang)
-    fragment = (f'<section class="wa-summary"><h2 class="wa-unnumbered">{markup(heading)}</h2>'
+    head = message("summary.heading", lang)
+    fragment = (f'<section class="wa-summary"><h2 class="wa-unnumbered">{markup(head)}</h2>'
                 f"<p>{markup(lines)}</p><ul>{items}</ul>{caveat}</section><!--wa-toc-->")
-    from IPython.display import display
-
     headline = {"title": _TITLE[0], "answer": plain(lines), "figures": [plain(f) for f in figures],
                 "simulated": any("simulated" in getattr(r, "sources", ()) for r in results)}
-    display({"text/html": fragment, HEADLINE_MIME: headline, "text/plain": "\n".join(
-        [heading, lines, *(f"- {f}" for f in figures), *caveats[:1]])}, raw=True)
+    _show_html(fragment, "\n".join([head, lines, *(f"- {f}" for f in figures), *caveats[:1]]),
+               **{HEADLINE_MIME: headline})
 
 
 def show_result(result: Any, lang: str, plot: bool = True,
                 table: bool | list[str] = False) -> None:
-    """A result as a reviewer reads it: the plain-language paragraph, the plot, the method in one
-    line, and every caveat. ``table``: its table too, every column (``True``) or those listed
-    (a reader's view of a wide table, whose every column a ``review-hide`` cell shows in the
-    full view, as the fiscal-year report does)."""
+    """A result as a reviewer reads it: its paragraph, its plot, the method in one line, and
+    every caveat. ``table``: its table too, every column (``True``) or those listed."""
     say(result.text(lang))
     if plot:
         fig, _ = result.plot(lang=lang)
-        show(fig, caption_of(result, lang), alt_of(result, lang), lang)
+        show(fig, _caption(result, lang, result.title(lang)), _alt(result, lang), lang)
     if table is not False:
         show_table(result.table(lang=None), lang,
                    columns=None if table is True else list(table))
-    method = label("method", lang) if has("method") else "Method"
-    say(f"*{method}:* {result.method_text(lang)}")
+    say(f"*{label('method', lang)}:* {result.method_text(lang)}")
     caveats = result.caveat_list(lang)
     if caveats:
-        bullets(caveats, label("caveats", lang) if has("caveats") else "Caveats")
+        bullets(caveats, label("caveats", lang))
 
 
 def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
     """One row per dataset: title, source, section, date of the figures, quality mark, rows and
-    checksum; datasets with an overlay in ``data_dir`` name the overlay file."""
+    checksum; a dataset with an overlay in ``data_dir`` has a second row for the user's file."""
     check_lang(lang)
     rows = []
+    suffix = "_ja" if lang == "ja" else ""
     for name in dataset_names():
         meta = describe(name)
         src = meta["source"]
@@ -553,19 +467,13 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
         if quality is None and "quality" in df.columns:
             quality = "/".join(sorted(set(df["quality"])))
         rows.append({
-            "dataset": name,
-            "title": meta["title"][lang],
-            "source": src["id"],
-            "section": src.get("section_ja" if lang == "ja" else "section", src.get("section", "")),
-            "as_of": src.get("as_of_ja" if lang == "ja" else "as_of", src.get("as_of", "")),
-            "source_quality": quality,
-            "rows": len(df),
-            "sha256": meta["sha256"][:12],
+            "dataset": name, "title": meta["title"][lang], "source": src["id"],
+            "section": src.get("section" + suffix, src.get("section", "")),
+            "as_of": src.get("as_of" + suffix, src.get("as_of", "")),
+            "source_quality": quality, "rows": len(df), "sha256": meta["sha256"][:12],
             "overlay": "✓" if prov.get("overlay_file") else "",
         })
-        if prov.get("overlay_file"):  # the user's file is a source beside the shipped one
-            from pathlib import Path
-
+        if prov.get("overlay_file"):
             rows.append({
                 "dataset": name, "title": meta["title"][lang],
                 "source": Path(prov["overlay_file"]).name, "section": "", "as_of": "",
@@ -575,21 +483,16 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def describe_title(name: str, lang: str) -> str:
-
-    return get_schema(name).title.get(lang, name)
-
-
 def corrections_table(lang: str) -> pd.DataFrame:
     """The known source problems of ``data/corrections.yml``: what the source says, what the
-    package uses, and why, in ``lang`` (the file carries each in English and Japanese)."""
+    package uses, and why, in ``lang``."""
     check_lang(lang)
-    entries = read(shipped_data_dir() / "corrections.yml")
+    suffix = "_ja" if lang == "ja" else ""
     return pd.DataFrame([
         {"dataset_title": ("、" if lang == "ja" else "; ").join(
-             describe_title(d, lang) for d in (e["dataset"] if isinstance(e["dataset"], list)
-                                              else [e["dataset"]])),
-         **{field: " ".join(str(e[field + ("_ja" if lang == "ja" else "")]).split())
+             get_schema(d).title.get(lang, d)
+             for d in (e["dataset"] if isinstance(e["dataset"], list) else [e["dataset"]])),
+         **{field: " ".join(str(e[field + suffix]).split())
             for field in ("source_says", "package_uses", "why")}}
-        for e in entries
+        for e in read(shipped_data_dir() / "corrections.yml")
     ])

@@ -1,25 +1,14 @@
-"""The one shape every analysis returns.
-
-A :class:`Result` is immutable and carries:
-
-- ``estimates``: the key estimates, each an :class:`Estimate` (value, 95% interval, unit);
-- ``facts``: what its sentences are filled from, and the catalogue keys of those sentences:
-  ``text_keys`` (the paragraph), ``method_key`` (the method in one line) and ``caveat_keys``
-  (sentences that travel with the result; the first is the main caveat, the one
-  :meth:`Result.text` states), all in ``text/messages.yml``;
-- ``n_obs``: the number of observations (fiscal years, categories, cities …);
-- :meth:`Result.table`: a tidy, unrounded DataFrame (``table(lang='ja')`` relabels the columns
-  from the glossary);
-- :meth:`Result.plot`: ``(fig, ax)``, never shown;
-- :meth:`Result.text`: one plain-language paragraph in ``'ja'`` or ``'en'``;
-- :meth:`Result.records`: the estimates as rows ``key, value, ci_low, ci_high, unit, interval,
-  flags``.
-
-Numbers are stored unrounded; :func:`fmt` and :func:`fmt_interval` round only for display.
+"""The one shape every analysis returns: an immutable :class:`Result` with its key
+:class:`Estimate` objects (value, 95% interval, unit), the facts its sentences are filled from
+and the catalogue keys of those sentences (``text_keys``, ``method_key``, ``caveat_keys``, the
+main caveat first), a tidy unrounded ``table()``, ``plot()`` → ``(fig, ax)``, ``text(lang)`` and
+``records()``; and the fact types that format themselves in a message's language. Numbers are
+stored unrounded; they are rounded only for display.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -28,34 +17,16 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from .eras import fiscal_year_name
 from .errors import did_you_mean
-from .text.display import current_lang, markup
+from .text.display import current_lang, markup, plain
 from .text.formats import fmt, fmt_p, fmt_pct, fmt_ratio_words, fmt_unit
 from .text.glossary import check_lang, label
+from .text.messages import message
 
-__all__ = [
-    "POISSON_ONLY",
-    "RECORD_COLUMNS",
-    "Dates",
-    "Estimate",
-    "Joined",
-    "Month",
-    "Named",
-    "Pct",
-    "Pvalue",
-    "Quantiles",
-    "Said",
-    "Term",
-    "Years",
-    "chosen",
-    "Result",
-    "fmt",
-    "fmt_interval",
-    "fmt_p",
-    "fmt_pct",
-    "records_frame",
-    "years_text",
-]
+__all__ = ["POISSON_ONLY", "RECORD_COLUMNS", "Dates", "Estimate", "Joined", "Month", "Named",
+           "Pct", "Pvalue", "Quantiles", "Said", "Term", "Years", "chosen", "Result", "fmt",
+           "fmt_interval", "fmt_p", "fmt_pct", "records_frame", "years_text"]
 
 RECORD_COLUMNS = ("key", "value", "ci_low", "ci_high", "unit", "interval", "flags")
 #: Flag of an estimate whose interval is valid only if the counts were Poisson (or binomial):
@@ -68,13 +39,9 @@ PREDICTION = "prediction_interval"
 
 @dataclass(frozen=True)
 class Estimate:
-    """One key estimate.
-
-    ``ci_low``/``ci_high`` are NaN when the number is an exact computation rather than a
-    statistical estimate (a division of printed figures, a count of days). ``interval`` says how
-    the interval was computed; ``p_value`` is NaN when no test goes with it. ``flags`` marks
-    what a reader of the number must know, e.g. :data:`POISSON_ONLY`.
-    """
+    """One key estimate: ``ci_low``/``ci_high`` NaN for an exact computation (a division of
+    printed figures), ``interval`` how the interval was made, ``p_value`` NaN without a test,
+    ``flags`` what a reader of the number must know (:data:`POISSON_ONLY`)."""
 
     key: str
     value: float
@@ -91,15 +58,11 @@ class Estimate:
         object.__setattr__(self, "flags", tuple(self.flags))
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        """How a message template shows the estimate (see :mod:`wardanalysis.text.messages`)."""
-        pct = spec in ("pct", "ci_pct")
         if spec in ("ci", "ci_pct"):
-            return fmt_interval(self, lang, pct=pct)
-        if spec in ("lo", "hi"):
-            v = self.ci_low if spec == "lo" else self.ci_high
-            return fmt(v)
-        if spec in ("", "pct"):
-            return fmt_pct(self.value) if pct else fmt(self.value)
+            return fmt_interval(self, lang, pct=spec == "ci_pct")
+        if spec in ("", "pct", "lo", "hi"):
+            v = {"lo": self.ci_low, "hi": self.ci_high}.get(spec, self.value)
+            return fmt_pct(v) if spec == "pct" else fmt(v)
         if spec == "p":
             return fmt_p(self.p_value, lang)
         if spec == "plain":  # a ratio in words: 約半分 / about half
@@ -117,8 +80,7 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Yen:
-    """An amount of money for a message, as a reader says it: 1億円, 2,000万円 in Japanese;
-    ¥100 million, ¥20 million in English (not 100,000 thousand yen)."""
+    """Money as a reader says it: 1億円, 2,000万円; ¥100 million (not 100,000 thousand yen)."""
 
     yen: float
 
@@ -140,23 +102,17 @@ class Yen:
 
 @dataclass(frozen=True)
 class FiscalYear:
-    """A fiscal year for a message (:func:`~wardanalysis.eras.fiscal_year_name`): ``{year}``
-    gives 令和5年度（2023年度） or FY2023, ``{year:long}`` 令和5年度（2023年度） or Fiscal year
-    2023."""
+    """A fiscal year: 令和5年度（2023年度） or FY2023 (``{year:long}``: Fiscal year 2023)."""
 
     fy: int
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        from .eras import fiscal_year_name
-
         return fiscal_year_name(self.fy, lang, long=spec == "long")
 
 
 @dataclass(frozen=True)
 class Years:
-    """Fiscal years for a message: ``{years}`` gives FY2017–FY2019 or 2017〜2019年度
-    (``none`` / なし when empty); ``{years:list}`` lists each year (FY2018, FY2020 /
-    2018年度、2020年度)."""
+    """Fiscal years: FY2017–FY2019 / 2017〜2019年度 (none / なし); ``{years:list}`` each one."""
 
     years: tuple[int, ...]
 
@@ -175,7 +131,7 @@ class Years:
 
 @dataclass(frozen=True)
 class Dates:
-    """Dates for a message: 2024-06-26 or 2024年6月26日, several joined by "or" / 「または」."""
+    """Dates: 2024-06-26 or 2024年6月26日, several joined by "or" / 「または」."""
 
     dates: tuple[Any, ...]
 
@@ -187,7 +143,7 @@ class Dates:
 
 @dataclass(frozen=True)
 class Month:
-    """A month for a message: 2023-10 or 2023年10月."""
+    """A month: 2023-10 or 2023年10月."""
 
     date: Any
 
@@ -198,9 +154,8 @@ class Month:
 
 @dataclass(frozen=True)
 class Named:
-    """A name the data give in both languages (a city and ward, a row of a table, a list of
-    years as a source prints it): ``ja`` on a Japanese page, ``en`` on an English one. Only for
-    names read from data; a sentence belongs in the catalogue."""
+    """A name the data give in both languages (a city, a row of a table); only for names read
+    from data: a sentence belongs in the catalogue."""
 
     ja: str
     en: str
@@ -211,8 +166,7 @@ class Named:
 
 @dataclass(frozen=True)
 class Quantiles:
-    """The reference distribution of an interval: ``t(3)`` / t分布・自由度3, ``normal`` /
-    正規分布."""
+    """An interval's reference distribution: ``t(3)`` / t分布・自由度3, ``normal`` / 正規分布."""
 
     q: str
 
@@ -224,7 +178,7 @@ class Quantiles:
 
 @dataclass(frozen=True)
 class Pvalue:
-    """A p-value for a message: ``p < 0.001`` / ``p<0.001`` (:func:`fmt_p`)."""
+    """A p-value: ``p < 0.001`` / ``p<0.001``."""
 
     p: float
 
@@ -234,7 +188,7 @@ class Pvalue:
 
 @dataclass(frozen=True)
 class Pct:
-    """A share for a message, as a percentage with ``decimals`` decimals."""
+    """A share as a percentage with ``decimals`` decimals."""
 
     share: float
     decimals: int = 1
@@ -245,7 +199,7 @@ class Pct:
 
 @dataclass(frozen=True)
 class Term:
-    """A glossary term for a message: its label in the template's language."""
+    """A glossary term's label (``{t:lower}`` in lower case)."""
 
     key: str
 
@@ -256,15 +210,12 @@ class Term:
 
 @dataclass(frozen=True)
 class Said:
-    """A message of its own inside another: the catalogue's ``key`` filled from ``facts`` in the
-    outer template's language (e.g. one clause per category, joined)."""
+    """A message inside another: ``key`` filled from ``facts`` in the outer one's language."""
 
     key: str
     facts: Any = ()
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        from .text.messages import message
-
         return message(self.key, lang, **dict(self.facts))
 
 
@@ -276,8 +227,6 @@ class Joined:
     joiner: str = "list.joiner"
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        from .text.messages import message
-
         return message(self.joiner, lang).join(p.__lang_format__("", lang) for p in self.parts)
 
 
@@ -298,10 +247,8 @@ def records_frame(estimates: Iterable[Estimate]) -> pd.DataFrame:
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """Base class of every analysis result (see the module docstring).
-
-    Subclasses name the datasets their numbers come from (``sources``, for figure captions) and
-    the estimates a summary box leads with (``SUMMARY_KEYS``)."""
+    """Base class of every analysis result: subclasses name the datasets their numbers come
+    from (``sources``, for captions) and the estimates a summary box leads with."""
 
     sources: ClassVar[tuple[str, ...]] = ()
     SUMMARY_KEYS: ClassVar[tuple[str, ...]] = ()
@@ -310,17 +257,12 @@ class Result:
     estimates: tuple[Estimate, ...]
     n_obs: int = field(kw_only=True)
     data: pd.DataFrame = field(repr=False, kw_only=True)
-    #: The facts the sentences are filled from, computed once (see :mod:`wardanalysis.text.messages`).
     facts: Mapping[str, Any] = field(default_factory=dict, repr=False, kw_only=True)
-    #: Catalogue keys of the paragraph's sentences, in order (those whose condition held); a
-    #: :class:`Said` stands for a sentence with facts of its own.
+    #: The paragraph's sentences, in order; a :class:`Said` has facts of its own.
     text_keys: tuple[str | Said, ...] = field(default=(), kw_only=True)
-    #: Catalogue key of the method line.
     method_key: str = field(kw_only=True)
-    #: Catalogue keys of the caveats (main caveat first).
     caveat_keys: tuple[str | Said, ...] = field(default=(), kw_only=True)
-    #: The method line and the caveats in English (for a quick look; pages use
-    #: :meth:`method_text` and :meth:`caveat_list` in their language).
+    #: The method line and the caveats in English, for a quick look.
     method: str = field(init=False, default="")
     caveats: tuple[str, ...] = field(init=False, default=())
 
@@ -331,15 +273,12 @@ class Result:
         object.__setattr__(self, "caveat_keys", tuple(self.caveat_keys))
         object.__setattr__(self, "method", self.method_text("en"))
         object.__setattr__(self, "caveats", tuple(self.caveat_list("en")))
-        # keep a private copy, so that neither the caller's frame nor ours can be changed later
+        # a private copy: neither the caller's frame nor ours can change the other
         object.__setattr__(self, "data", self.data.copy(deep=True))
         records_frame(self.estimates)  # checks the keys are unique
 
-    # --- access ---------------------------------------------------------------------------
-
     def estimate(self, key: str) -> Estimate:
-        """The estimate named ``key``; a misspelt key raises ``KeyError`` saying which key was
-        meant."""
+        """The estimate named ``key``; ``KeyError`` saying which key a misspelt one meant."""
         for e in self.estimates:
             if e.key == key:
                 return e
@@ -352,13 +291,9 @@ class Result:
 
     @property
     def model_fit(self) -> Any:
-        """The fitted model the estimates come from, where there is one (``None`` for a result
-        computed exactly from printed figures): a :class:`wardanalysis.stats.GLMFit` or
-        :class:`~wardanalysis.stats.NBFit` with ``params``, ``cov`` (scaled by the dispersion
-        used), ``dispersion`` and ``df_resid``, as statsmodels fitted it."""
+        """The fitted model the estimates come from (a :class:`wardanalysis.stats.GLMFit` or
+        ``NBFit``), ``None`` for a result computed exactly from printed figures."""
         return getattr(self, "fit", None)
-
-    # --- as the tools researchers know (statsmodels, pandas) --------------------------------
 
     def to_frame(self) -> pd.DataFrame:
         """The estimates as a DataFrame indexed by key: ``value, ci_low, ci_high, unit,
@@ -370,28 +305,22 @@ class Result:
             columns=["value", "ci_low", "ci_high", "unit", "interval", "p_value", "flags"])
 
     def conf_int(self) -> pd.DataFrame:
-        """The 95% intervals as statsmodels' ``conf_int()`` gives them: a DataFrame indexed by
-        key, columns ``lower`` and ``upper`` (NaN for an exact computation)."""
+        """The 95% intervals as statsmodels' ``conf_int()``: columns ``lower``, ``upper``."""
         frame = self.to_frame()[["ci_low", "ci_high"]]
         return frame.rename(columns={"ci_low": "lower", "ci_high": "upper"})
 
     def summary(self, lang: str | None = None) -> Any:
-        """A statsmodels-style summary (``statsmodels.iolib.summary2.Summary``: ``print`` it, or
-        let JupyterLab show its table): title, observations, each estimate with its interval,
-        unit and p-value, then the method and every caveat, in ``lang`` (default: the language
-        chosen with :func:`wardanalysis.set_language`)."""
+        """A statsmodels ``Summary``: title, observations, each estimate with its interval,
+        unit and p-value, the method and every caveat, in ``lang`` (default: the language set
+        with :func:`wardanalysis.set_language`)."""
         from statsmodels.iolib.summary2 import Summary  # heavy: only when a summary is asked for
-
-        from .text.display import plain
 
         lang = check_lang(lang or current_lang())
         table = pd.DataFrame(
-            {label("estimate", lang): [fmt_unit(e.value, e.unit, lang, bare=True)
-                                       for e in self.estimates],
-             label("ci_low", lang): [fmt_unit(e.ci_low, e.unit, lang, bare=True)
-                                     for e in self.estimates],
-             label("ci_high", lang): [fmt_unit(e.ci_high, e.unit, lang, bare=True)
-                                      for e in self.estimates],
+            {**{label(name, lang): [fmt_unit(getattr(e, field), e.unit, lang, bare=True)
+                                    for e in self.estimates]
+                for name, field in (("estimate", "value"), ("ci_low", "ci_low"),
+                                    ("ci_high", "ci_high"))},
              label("unit", lang): [unit_text(e, lang) for e in self.estimates],
              label("p_value", lang): [fmt_p(e.p_value, lang, bare=True) for e in self.estimates]},
             index=list(self.keys()))
@@ -407,42 +336,41 @@ class Result:
 
     def say(self, key: str, lang: str, **more: Any) -> str:
         """The catalogue's ``key`` in ``lang``, filled from the result's facts (and ``more``)."""
-        from .text.messages import message
-
         return message(key, check_lang(lang), **{**self.facts, **more})
 
     def _said(self, key: str | Said, lang: str) -> str:
-        """A key filled from the result's facts, or a :class:`Said` with facts of its own (a
-        sentence another result states, e.g. the main model's caveat repeated)."""
+        """A key filled from the result's facts, or a :class:`Said` with facts of its own."""
         return key.__lang_format__("", lang) if isinstance(key, Said) else self.say(key, lang)
 
     def caveat_list(self, lang: str = "ja") -> list[str]:
         return [self._said(k, check_lang(lang)) for k in self.caveat_keys]
 
     def title(self, lang: str = "ja") -> str:
-        return label(self.title_key, lang)
+        """The catalogue's ``title_key``, filled from the facts."""
+        return self.say(self.title_key, lang)
 
     def method_text(self, lang: str = "ja") -> str:
         return self.say(self.method_key, lang)
 
-    # --- the common outputs ---------------------------------------------------------------
-
     def headline(self, lang: str = "ja") -> str:
-        """The answer in one sentence: the first sentence of :meth:`text`."""
-        return first_sentence(self._body(check_lang(lang)), lang)
+        """The answer in one sentence: the first of :meth:`text` (up to 。 or ". ")."""
+        text = self._body(check_lang(lang))
+        if lang == "ja":
+            return text[: text.find("。") + 1] if "。" in text else text
+        m = re.search(r"(?<=[a-z0-9)%])\.\s", text)
+        return text if m is None else text[: m.start() + 1]
 
     def key_figures(self) -> list[Estimate]:
         """The estimates a summary box shows (``SUMMARY_KEYS`` that this result has)."""
         return [self.estimate(k) for k in self.SUMMARY_KEYS if k in self.keys()]
 
     def records(self) -> pd.DataFrame:
-        """Key estimates as rows: ``key, value, ci_low, ci_high, unit, interval, flags``
-        (unrounded)."""
+        """Key estimates as rows of :data:`RECORD_COLUMNS` (unrounded)."""
         return records_frame(self.estimates)
 
     def table(self, lang: str | None = None) -> pd.DataFrame:
-        """A tidy, unrounded copy of the result's table. With ``lang``, the column names are
-        the glossary's labels in that language."""
+        """A tidy, unrounded copy of the result's table; with ``lang``, the glossary's column
+        names."""
         out = self.data.copy(deep=True)
         if lang is None:
             return out
@@ -455,20 +383,16 @@ class Result:
         caveat = self._said(self.caveat_keys[0], lang) if self.caveat_keys else ""
         if not caveat:
             return body
-        from .text.messages import message
-
         return message("text.with_caveat", lang, body=body, caveat=caveat)
 
     def plot(self, lang: str = "ja", ax: Any = None) -> tuple[Any, Any]:
         """Draw the result; returns ``(fig, ax)`` and never shows the figure."""
         check_lang(lang)
-        from . import plotting
+        from . import plotting  # matplotlib: only once a result is drawn
 
         fig, ax = plotting.figure_and_axes(ax)
         self._plot(ax, lang)
         return fig, ax
-
-    # --- for subclasses -------------------------------------------------------------------
 
     def _body(self, lang: str) -> str:
         """The paragraph without its caveat: the sentences of ``text_keys`` (joined with nothing
@@ -488,10 +412,8 @@ class Result:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        """How JupyterLab shows a result: its paragraph, its estimates and its caveats, in the
-        language the notebook set up (``report.setup(lang)``)."""
-        import html
-
+        """How JupyterLab shows a result: its paragraph, estimates and caveats, in the language
+        set up (``report.setup(lang)``)."""
         lang = current_lang()
         head = "".join(f"<th>{html.escape(label(k, lang))}</th>"
                        for k in ("key", "estimate", "ci95", "unit"))
@@ -507,9 +429,6 @@ class Result:
                 f"<p><em>{markup(self.method_text(lang))}</em></p><ul>{caveats}</ul></div>")
 
 
-# --- display formatting (rounding happens here and only here) ----------------------------------
-
-
 def years_text(years, lang: str = "en") -> str:
     """``FY2017–FY2019`` or ``2017〜2019年度``."""
     ys = sorted(int(y) for y in years)
@@ -520,53 +439,29 @@ def years_text(years, lang: str = "en") -> str:
     return f"FY{ys[0]}–FY{ys[-1]}" if len(ys) > 1 else f"FY{ys[0]}"
 
 
-def interval_label(e: Estimate) -> str:
-    """The catalogue entry that says what an estimate's interval is: a 95% confidence interval,
-    a 95% prediction interval (:data:`PREDICTION`), or an interval valid only for Poisson or
-    binomial counts (:data:`POISSON_ONLY`)."""
-    return ("interval.poisson_only" if e.poisson_only else
-            "interval.pi" if PREDICTION in e.flags else "interval.ci")
-
-
-def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, sig: int = 3) -> str:
-    """An estimate's interval for prose, labelled by :func:`interval_label`; empty when there
-    is no interval."""
+def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, ends: Any = None) -> str:
+    """An estimate's interval, labelled as what it is (confidence, prediction, valid only for
+    Poisson or binomial counts), its ends formatted by ``ends``; empty without one."""
     if math.isnan(e.ci_low) and math.isnan(e.ci_high):
         return ""
-    from .text.messages import message
-
-    f = (lambda v: fmt_pct(v)) if pct else (lambda v: fmt(v, sig))
-    return message(interval_label(e), check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
-
-
-def first_sentence(text: str, lang: str = "ja") -> str:
-    """The first sentence of ``text`` (up to 。 in Japanese, ". " in English)."""
-    if lang == "ja":
-        i = text.find("。")
-        return text if i < 0 else text[: i + 1]
-    m = re.search(r"(?<=[a-z0-9)%])\.\s", text)
-    return text if m is None else text[: m.start() + 1]
+    f = ends or (fmt_pct if pct else fmt)
+    key = ("interval.poisson_only" if e.poisson_only else
+           "interval.pi" if PREDICTION in e.flags else "interval.ci")
+    return message(key, check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
 
 
 def unit_text(e: Estimate, lang: str = "ja") -> str:
-    """An estimate's unit in ``lang`` (the catalogue's ``unit.<unit>``): 率比 for a rate ratio
-    on a Japanese display, while the records keep the unit as the code wrote it."""
-    from .text.messages import message
-
+    """An estimate's unit in ``lang`` (the catalogue's ``unit.<unit>``); the records keep the
+    unit as the code wrote it."""
     return message(f"unit.{e.unit}", check_lang(lang)) if e.unit else ""
 
 
 def key_figure(e: Estimate, lang: str = "ja") -> str:
-    """One line of a summary box: the estimate's label, its value and its interval, each in the
-    form its unit asks for (:func:`wardanalysis.text.formats.fmt_unit`)."""
-    from .text.messages import message
-
+    """One line of a summary box: the estimate's label, value and interval, each in the form
+    its unit asks for."""
     name = message(f"estimate.{e.key}", lang)
     value = fmt_unit(e.value, e.unit, lang)
-    ends = {"low": fmt_unit(e.ci_low, e.unit, lang, bare=True),
-            "high": fmt_unit(e.ci_high, e.unit, lang, bare=True)}
-    interval = ("" if math.isnan(e.ci_low) and math.isnan(e.ci_high) else message(
-        interval_label(e), check_lang(lang), **ends))
+    interval = fmt_interval(e, lang, ends=lambda v: fmt_unit(v, e.unit, lang, bare=True))
     sep = "：" if lang == "ja" else ": "
     return f"{name}{sep}{value}{'' if lang == 'ja' else ' '}{interval}".rstrip()
 

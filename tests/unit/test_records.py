@@ -192,7 +192,6 @@ def test_import_does_not_pull_in_plotting_or_models():
 def test_a_summary_box_carries_the_reports_headline(monkeypatch):
     """report.summary puts the page's title, its answer (without emphasis marks), its key
     figures and whether it was made from simulated data in the headline the front page reads."""
-    import IPython.display
 
     from wardanalysis import report
     from wardanalysis.records import HEADLINE_MIME
@@ -209,8 +208,7 @@ def test_a_summary_box_carries_the_reports_headline(monkeypatch):
             return [Estimate("escalation.first_level_share", 0.85, 0.8, 0.9, unit="share")]
 
     shown = []
-    monkeypatch.setattr(IPython.display, "display",
-                        lambda *objs, **kw: shown.append(objs[0]))
+    monkeypatch.setattr(report, "display", lambda *objs, **kw: shown.append(objs[0]))
     report.setup("ja")
     report.heading("題名", "ja", level=1)
     report.summary("ja", Simulated())

@@ -14,7 +14,7 @@ from wardanalysis import report
 def shown(monkeypatch):
     """The HTML that show_table would display, one string per call."""
     pages: list[str] = []
-    monkeypatch.setattr(report, "_display", lambda obj: pages.append(obj.data))
+    monkeypatch.setattr(report, "display", lambda obj, **kw: pages.append(obj.data))
     return pages
 
 

@@ -353,7 +353,7 @@ class DesignResult(Result):
         ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
         ax.set_xlabel(label("drop", lang))
         ax.set_ylabel(label("power", lang))
-        ax.set_title(label(self.title_key, lang))
+        ax.set_title(self.title(lang))
         ax.legend(loc="upper left", fontsize=8)
 
 

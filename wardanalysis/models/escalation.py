@@ -24,6 +24,7 @@ from .. import stats
 from ..errors import ZeroDenominatorError
 from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Said, Years, chosen
 from ..text.glossary import check_lang, label
+from ..text.messages import message
 from . import _input
 from .periods import CovidPeriod, check_period, covid_period
 from .requests import COVID_BREAK_FY, START_UP_FY
@@ -106,7 +107,7 @@ class EscalationResult(Result):
         ax.set_ylim(0.5, c["requests"].max() * 2.5)
         plotting.set_fy_axis(ax, c["fiscal_year"], lang)
         ax.set_ylabel(label("cases_log_scale", lang))
-        ax.set_title(label("title_escalation_funnel", lang))
+        ax.set_title(message("title_escalation_funnel", lang))
         ax.legend(loc="upper right", fontsize=9, ncols=3)
 
     def _plot_levels(self, ax: Any, lang: str) -> None:
@@ -131,7 +132,7 @@ class EscalationResult(Result):
         plotting.set_fy_axis(ax, c["fiscal_year"], lang)
         ax.set_ylabel(label("priority_issues_count", lang))
         ax.set_ylim(0, bottom.max() * 1.15 if bottom.max() > 0 else 1)
-        ax.set_title(label("title_escalation_levels", lang))
+        ax.set_title(message("title_escalation_levels", lang))
         ax.legend(loc="upper right", fontsize=9)
 
 

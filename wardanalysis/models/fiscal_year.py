@@ -65,10 +65,6 @@ class FiscalYearResult(Result):
     history: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     missing: tuple[Said, ...] = ()
 
-    def title(self, lang: str = "ja") -> str:
-        return label("title_fiscal_year_report", lang).format(
-            year=FiscalYear(self.fiscal_year).__lang_format__("long", lang))
-
     @property
     def has_chart(self) -> bool:
         """A chart needs more than one value: the requests of at least two years."""

@@ -1,11 +1,9 @@
-"""What a notebook shows: the language its results speak, and the one safe markup of prose.
+"""The language results show themselves in, and the one safe markup of prose.
 
-:func:`wardanalysis.report.setup` sets the language; a result object shown by JupyterLab reads
-it here. Prose mixes the package's sentences with values from data files and parameters (an
-amount as printed, a user's note, a file name). Markdown would let such a value add raw HTML, a
-script or a javascript: link to a reader's page, so prose is never rendered as Markdown: it is
-HTML-escaped as a whole, and the package's own emphasis (*…*, **…**) is the only markup put
-back. Every output carries the plain text too (what nbval compares).
+Prose mixes the package's sentences with values from data files (an amount as printed, a user's
+note, a file name), so it is never rendered as Markdown, which would let such a value add raw
+HTML or a script to a reader's page: it is escaped as a whole, and the package's own emphasis
+(*…*, **…**) is the only markup put back.
 """
 
 from __future__ import annotations

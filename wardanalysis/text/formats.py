@@ -1,16 +1,12 @@
-"""Numbers for display, and nothing else: rounding happens here and only here (the result
-objects keep every number unrounded), and a value's form follows from its unit
-(:func:`fmt_unit`): a share as a percentage, a difference of shares in points, a count with
-thousands separators, yen with 円 or ¥, a p-value as ``0.021`` or ``< 0.001``, anything else to
-three significant figures. Tables, summaries, prose and the front page all go through these
-functions. No pandas, so that the batch's parent process can format the front page without
-importing it."""
+"""Numbers for display: rounding happens here and only here (results keep every number
+unrounded), and a value's form follows from its unit (:func:`fmt_unit`). No pandas, so that the
+batch's parent process can format the front page without importing it."""
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["fmt", "fmt_count", "fmt_p", "fmt_pct", "fmt_unit", "is_share_unit"]
+__all__ = ["fmt", "fmt_count", "fmt_p", "fmt_pct", "fmt_unit"]
 
 
 def _missing(x: object) -> bool:
@@ -57,10 +53,6 @@ def fmt_p(p: float, lang: str = "en", bare: bool = False) -> str:
     return f"p{sep}{number.replace('<', f'<{sep}') if number.startswith('<') else '=' + sep + number}"
 
 
-def is_share_unit(unit: str) -> bool:
-    return unit.lower().startswith("share")
-
-
 def fmt_unit(x: float, unit: str, lang: str, bare: bool = False) -> str:
     """``x`` in the form its unit asks for, in ``lang``; ``bare`` leaves out the unit's word
     (円, points …: for the ends of an interval after the value), never a percent sign."""
@@ -68,7 +60,7 @@ def fmt_unit(x: float, unit: str, lang: str, bare: bool = False) -> str:
     ja = lang == "ja"
     if _missing(x):
         return "—"
-    if is_share_unit(unit):
+    if unit.startswith("share"):
         return fmt_pct(x)
     if unit.startswith("difference in shares"):  # in percentage points, as the prose says it
         return fmt(100 * x) + ("" if bare else "ポイント" if ja else " percentage points")

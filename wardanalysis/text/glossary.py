@@ -1,9 +1,5 @@
-"""One Japanese/English glossary for every label the package shows.
-
-The terms live in ``glossary.yml`` next to this module: the document's terms (要望・相談, 区重要課題,
-担当者協議 …), the statistical terms (rate ratio, 95% CI …), the table column names of every result
-and general interface words for notebook headings. Plots, tables and notebooks take their labels
-from :func:`label`, so the two languages cannot drift apart.
+"""The Japanese/English glossary (``glossary.yml``): the document's terms (要望・相談, 区重要課題
+…), statistical terms, column names, axis labels and headings, for :func:`label`.
 
 >>> label("priority_issues", "ja")
 '区重要課題'
@@ -18,7 +14,7 @@ from pathlib import Path
 
 from .._yaml import read
 
-__all__ = ["LANGS", "bilingual", "check_lang", "has", "keys", "label", "labels"]
+__all__ = ["LANGS", "bilingual", "check_lang", "has", "label"]
 
 LANGS = ("ja", "en")
 _PATH = Path(__file__).with_name("glossary.yml")
@@ -55,14 +51,7 @@ def _terms() -> dict[str, dict[str, str]]:
 
 
 def label(key: str, lang: str = "ja") -> str:
-    """The label of ``key`` in ``lang`` (``'ja'`` or ``'en'``).
-
-    Raises
-    ------
-    KeyError
-        The key is not in the glossary, or the language is neither ``'ja'`` nor ``'en'``;
-        the message names which.
-    """
+    """The label of ``key`` in ``lang``; ``KeyError`` naming an unknown key or language."""
     check_lang(lang)
     try:
         return _terms()[key][lang]
@@ -70,15 +59,6 @@ def label(key: str, lang: str = "ja") -> str:
         raise KeyError(f"no glossary term {key!r} (see {_PATH.name})") from None
 
 
-def labels(lang: str = "ja") -> dict[str, str]:
-    """Every term in ``lang``: ``{key: label}``."""
-    check_lang(lang)
-    return {k: v[lang] for k, v in _terms().items()}
-
-
 def has(key: str) -> bool:
     return key in _terms()
 
-
-def keys() -> list[str]:
-    return list(_terms())

@@ -1,24 +1,11 @@
-"""The message catalogue (``messages.yml``): every sentence and label of the pages that is not a
-glossary term, as a ja and an en template filled from facts.
+"""The message catalogue (``messages.yml``): every sentence of the pages as a ja and an en
+template, filled from language-neutral facts.
 
->>> message("nav.next_year", "ja", year=2024)
-'次年度（2024年度）→'
-
-Facts are language-neutral (numbers, :class:`~wardanalysis.results.Estimate` objects, lists of
-fiscal years); the *filling* step formats them in the template's language. A value that defines
-``__lang_format__(spec, lang)`` is formatted by it, so one facts mapping serves both languages:
-
-- an Estimate: ``{r}`` its value to 3 significant figures, ``{r:ci}`` its 95% interval in the
-  language's form (（95%信頼区間 a〜b） / (95% CI a to b), or the Poisson-only label),
-  ``{r:pct}`` / ``{r:ci_pct}`` the same as percentages, ``{r:lo}`` / ``{r:hi}`` one limit,
-  ``{r:plain}`` a ratio in words (約半分 / about half);
-- :class:`~wardanalysis.results.Years`: 2017〜2019年度 / FY2017–FY2019;
-- a float: ``{x}`` 3 significant figures, ``{x:sig2}`` 2, ``{x:pct}`` a percentage, ``+`` first
-  to sign a positive value (``{x:+sig2}``);
-- :class:`~wardanalysis.results.Term`: a glossary label (``{t:lower}`` in lower case);
-- :class:`~wardanalysis.results.Said` / :class:`~wardanalysis.results.Joined`: a message
-  (or several, joined) inside another, in the same language;
-- an int or a string: as it is (years never get separators).
+A value with ``__lang_format__(spec, lang)`` formats itself in the template's language (an
+:class:`~wardanalysis.results.Estimate`: ``{r}``, ``{r:ci}``, ``{r:pct}``, ``{r:ci_pct}``,
+``{r:lo}``, ``{r:hi}``, ``{r:p}``, ``{r:plain}``; the other fact types of
+:mod:`wardanalysis.results`); a float gives ``{x}`` (3 significant figures), ``{x:sig2}``,
+``{x:pct}``, signed with ``+`` first (``{x:+sig2}``); an int or a string shows as it is.
 """
 
 from __future__ import annotations
@@ -29,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._yaml import read
+from .formats import fmt, fmt_pct
 from .glossary import LANGS, bilingual, check_lang
 
 __all__ = ["avoided", "keys", "message", "placeholders"]
@@ -73,8 +61,6 @@ class _Formatter(string.Formatter):
         if hasattr(value, "__lang_format__"):
             return value.__lang_format__(spec, self.lang)
         if isinstance(value, float):
-            from .formats import fmt, fmt_pct
-
             sign = "+" if spec.startswith("+") and value >= 0 else ""
             spec = spec.lstrip("+")
             if spec == "pct":
