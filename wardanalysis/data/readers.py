@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import WardanalysisError, printable
 from .schema import DatasetSchema
 
-__all__ = ["DataValidationError", "Problem", "header_renames", "map_headers",
+__all__ = ["DataValidationError", "Problem", "cell_text", "header_renames", "map_headers",
            "not_a_regular_file", "read_rows", "short"]
 
 #: Limits of a user's data file, far above any real table of this kind. An .xlsx is compressed,
@@ -111,9 +111,9 @@ def _csv_rows(data: bytes, name: str) -> tuple[list[list[str]], Problem | None]:
         return [], Problem(name, what, row=reader.line_num)
 
 
-def _excel_text(value: Any) -> str:
-    """A cell as the text a CSV export of it would hold: whole numbers without ``.0``, dates
-    as YYYY-MM-DD, empty cells empty."""
+def cell_text(value: Any) -> str:
+    """A cell's value as the text a CSV export of it would hold: whole numbers without ``.0``,
+    dates as YYYY-MM-DD, empty cells empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -143,7 +143,7 @@ def _sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
         texts = []
         for cell in row[:last + 1]:
             if cell.data_type != "f":
-                texts.append(_excel_text(cell.value))
+                texts.append(cell_text(cell.value))
                 continue
             letter = get_column_letter(cell.column)
             header = rows[0] if rows else []

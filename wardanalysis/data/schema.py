@@ -174,22 +174,11 @@ def _parse(path: Path) -> DatasetSchema:
         if k not in names:
             raise _fail(path, f"key column {k!r} is not declared")
     return DatasetSchema(
-        name=doc["name"],
-        path=doc.get("path") or "",
-        columns=tuple(columns),
-        key=key,
-        title=dict(doc["title"]),
-        description=doc["description"],
-        source=dict(doc["source"]),
-        fiscal_year_from=fy_from,
-        expand_periods=expand,
-        totals_label=doc.get("totals_label"),
-        contiguous=bool(doc.get("contiguous", False)),
-        rules=tuple(rules),
-        notes=tuple(doc.get("notes") or ()),
-        input_only=input_only,
-        raw=doc,
-    )
+        name=doc["name"], path=doc.get("path") or "", columns=tuple(columns), key=key,
+        title=dict(doc["title"]), description=doc["description"], source=dict(doc["source"]),
+        fiscal_year_from=fy_from, expand_periods=expand, totals_label=doc.get("totals_label"),
+        contiguous=bool(doc.get("contiguous", False)), rules=tuple(rules),
+        notes=tuple(doc.get("notes") or ()), input_only=input_only, raw=doc)
 
 
 def _meta_dir() -> Path:

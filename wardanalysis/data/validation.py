@@ -26,7 +26,7 @@ from ..eras import (
     latest_fiscal_year,
     parse_japanese_date,
 )
-from .readers import Problem, map_headers, read_rows, short
+from .readers import Problem, cell_text, map_headers, read_rows, short
 from .schema import Column, DatasetSchema
 
 __all__ = ["cap_problems", "check_frame", "contiguity_problems", "markup_warnings",
@@ -85,9 +85,9 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
                            f"{INT64_MAX:,} either side of 0)")
         if not math.isfinite(value):
             return pd.NA, f"{short(raw)} is too large to be a number"
-        if col.min is not None and value < col.min:
+        if value < col.min:  # a number column declares both bounds (the descriptor checks)
             return value, f"{short(raw)} is below the minimum {_bound(col.min)}"
-        if col.max is not None and value > col.max:
+        if value > col.max:
             return value, f"{short(raw)} is above the maximum {_bound(col.max)}"
         return value, None
     if col.type == "boolean":
@@ -161,9 +161,8 @@ def today() -> dt.date:
 
 
 def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
-    """Read ``path`` against ``schema``: ``(frame, declared_totals, problems)``. ``frame`` holds
-    the parsed rows in the schema's columns plus ``_row`` (the spreadsheet row each came from);
-    ``declared_totals`` is the printed totals row as a dict, or None."""
+    """``(frame, declared_totals, problems)`` of ``path`` read against ``schema``: ``frame`` has
+    the schema's columns and ``_row`` (each row's spreadsheet row); the totals row is a dict."""
     rows, name, problems = read_rows(Path(path), schema.name, label or str(path))
     if any(p.is_error for p in problems):
         return None, None, cap_problems(problems)
@@ -243,12 +242,10 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
 
 def check_frame(frame: pd.DataFrame, schema: DatasetSchema, name: str,
                 columns: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check a DataFrame given directly (not read from a file) against ``schema`` by the same
-    rules as a file, for ``columns`` (default: every descriptor column the frame has): each cell
-    by its column's type and range, then the table's rules and key among those columns (not the
-    file's contiguity: a frame may hold a selection of years). Rows are named by the frame's
-    index. Returns the frame with those columns typed as :func:`read_table` types them, and the
-    problems."""
+    """A DataFrame given directly, checked against ``schema`` by a file's rules in ``columns``
+    (default: every descriptor column it has), but not for contiguity (a frame may hold a
+    selection of years); rows are named by the index. Returns the frame with those columns
+    typed as :func:`read_table` types them, and the problems."""
     known = {c.name for c in schema.columns}
     checked = [c for c in (frame.columns if columns is None else columns) if c in known]
     part = frame[checked]
@@ -258,7 +255,7 @@ def check_frame(frame: pd.DataFrame, schema: DatasetSchema, name: str,
         if col.name not in part.columns:
             continue
         for row, value in zip(rows, part[col.name], strict=True):
-            _, err = _parse_cell(_cell_text(value, col), col)
+            _, err = _parse_cell(_cell_text(value), col)
             if err:
                 problems.append(Problem(name, err, row=int(row), column=col.name))
     if problems:
@@ -268,21 +265,13 @@ def check_frame(frame: pd.DataFrame, schema: DatasetSchema, name: str,
     return frame.assign(**{c: typed[c] for c in checked}), cap_problems(problems)
 
 
-def _cell_text(value: Any, col: Column) -> str:
-    """A value of a DataFrame as the text a file would hold, for :func:`_parse_cell`."""
+def _cell_text(value: Any) -> str:
+    """A value of a DataFrame as the text a file would hold."""
     if not pd.api.types.is_scalar(value):
         return repr(value)
     if pd.isna(value):
         return ""
-    if isinstance(value, dt.datetime):  # a pandas Timestamp too
-        return f"{value:%Y-%m-%d}" if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value)).lower()
-    if col.type == "integer" and isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return cell_text(value.item() if isinstance(value, np.bool_) else value)
 
 
 def cap_problems(problems: list[Problem]) -> list[Problem]:
@@ -334,12 +323,10 @@ def _fiscal_years_of(raw, schema, name, rownum, problems) -> list[int] | None:
     if not years:
         return fail("no fiscal year given")
     col = schema.column("fiscal_year")
-    outside = [y for y in years if (col.min is not None and y < col.min)
-               or (col.max is not None and y > col.max)]
+    outside = [y for y in years if not col.min <= y <= col.max]
     if from_label and not from_year and outside:  # fiscal_year itself is range-checked by type
-        span = f"{col.min:g}–{col.max:g}" if col.min is not None and col.max is not None else ""
         return fail(f"{raw[fy_col]!r} is fiscal year {outside[0]}, outside this dataset's range "
-                    f"({span})", fy_col)
+                    f"({col.min:g}–{col.max:g})", fy_col)
     return years
 
 
