@@ -85,15 +85,8 @@ def read_input(name: str, path: Path) -> tuple[pd.DataFrame | None, list[Problem
 
 
 def load_input(name: str, data_dir) -> pd.DataFrame:
-    """The user's ``request_log`` or ``monthly_requests`` from ``data_dir``, validated.
-
-    Raises
-    ------
-    InputMissingError
-        ``data_dir`` holds no such file (the package ships none).
-    DataValidationError
-        The file breaks its schema; every problem is listed.
-    """
+    """The user's ``request_log`` or ``monthly_requests`` from ``data_dir``, validated; raises
+    ``InputMissingError`` without such a file, ``DataValidationError`` listing its problems."""
     log_access(name)
     path = overlay_path(name, data_dir)
     if path is None:

@@ -28,10 +28,8 @@ __all__ = ["check", "data_checksum", "datasets", "describe", "load", "sha256"]
 
 
 def datasets(data_dir: str | Path | None = None) -> pd.DataFrame:
-    """Every shipped dataset, one row each: ``name``, ``title`` (in the language chosen with
-    :func:`wardanalysis.set_language`), the fiscal years it covers (``first_fiscal_year``,
-    ``last_fiscal_year``; missing for a dataset without fiscal years) and ``rows``, as
-    :func:`load` returns it with ``data_dir``."""
+    """Every shipped dataset as :func:`load` returns it with ``data_dir``: ``name``, ``title`` (in
+    the current language), ``first_fiscal_year``, ``last_fiscal_year`` and ``rows``."""
     rows = []
     for name in dataset_names():
         frame = load(name, data_dir)
@@ -73,15 +71,8 @@ def _plain(value: Any) -> Any:
 
 
 def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
-    """A validated dataset as a DataFrame.
-
-    Parameters
-    ----------
-    name
-        A name from :func:`datasets`.
-    data_dir
-        Optional directory of user files, each named ``<dataset>.csv`` in that dataset's schema,
-        laid over the shipped data (see the module docstring).
+    """Dataset ``name`` validated, with the user's files in ``data_dir`` laid over it (see the
+    module docstring).
 
     Raises
     ------
@@ -226,13 +217,9 @@ def describe(name: str) -> Description:
 
 
 def check(path: str | Path | None = None, dataset: str | None = None) -> list[Problem]:
-    """Every problem in the shipped data, or in a user's file or directory of files (errors,
-    and warnings for text cells that hold markup: ``Problem.severity``).
-
-    A file is matched to its dataset by its name (``<dataset>.csv``) unless ``dataset`` is given;
-    a directory is checked as an overlay directory, each file both alone and laid over the
-    shipped data.
-    """
+    """Every problem (errors, and warnings such as markup in a text cell) in the shipped data,
+    or in a user's file (named ``<dataset>.csv`` unless ``dataset`` is given) or directory of
+    files, each checked alone and laid over the shipped data."""
     problems: list[Problem] = []
     if path is None:
         for name in dataset_names():
