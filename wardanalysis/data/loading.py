@@ -103,9 +103,10 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
         extra, _, problems = read_table(overlay, schema, str(overlay))
         if any(p.is_error for p in problems):  # a warning (a hidden sheet not read) is check's
             raise DataValidationError(problems)
-        if key:
-            shipped = shipped[~shipped.set_index(key).index.isin(extra.set_index(key).index)]
-        frame = pd.concat([shipped, extra], ignore_index=True)
+        kept = shipped
+        if key:  # a row with a key the shipped data has replaces the shipped row
+            kept = shipped[~shipped.set_index(key).index.isin(extra.set_index(key).index)]
+        frame = pd.concat([kept, extra], ignore_index=True)
         shown = f"{overlay} laid over {provenance['shipped_file']}"
         problems = contiguity_problems(frame, schema, shown)
         if problems:
@@ -119,8 +120,8 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
             cells = {} if before is None else {
                 c: [_plain(before[c]), _plain(v)] for c, v in row.items()
                 if _plain(before[c]) != _plain(v)}
-            changes.append({"key": {c: _plain(row[c]) for c in key}, "cells": cells,
-                            "action": "adds" if before is None else "replaces"})
+            changes.append({"key": {c: _plain(row[c]) for c in key},
+                            "action": "adds" if before is None else "replaces", "cells": cells})
         provenance.update(overlay_file=str(overlay), overlay_sha256=sha256(overlay),
                           overlay_changes=changes,
                           overlay_keys=[{c: row[c] for c in key} for row in records] if key else [])

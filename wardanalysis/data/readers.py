@@ -139,9 +139,8 @@ def _sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
     empty_run = width = cells = 0
     # one column more than the limit, to see a sheet that is too wide without reading it all
     for number, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS + 1), start=1):
-        last = next((i for i in range(len(row) - 1, -1, -1) if row[i].value is not None), -1)
         texts = []
-        for cell in row[:last + 1]:
+        for cell in row:
             if cell.data_type != "f":
                 texts.append(cell_text(cell.value))
                 continue

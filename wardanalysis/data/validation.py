@@ -364,10 +364,8 @@ def _table_checks(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list
         # a rule says nothing about a row where either side is missing (an open-ended date)
         ok = _OPS[rule.op](left, right).fillna(True) | left.isna() | right.isna()
         for idx in frame.index[~ok.astype(bool)]:
-            shown = [f"{v:%Y-%m-%d}" if isinstance(v, pd.Timestamp) and v == v.normalize()
-                     else str(v) for v in (left[idx], right[idx])]
-            problems.append(Problem(name, f"{rule.left} = {shown[0]} breaks the rule {rule} "
-                                          f"({rule.right} = {shown[1]})",
+            problems.append(Problem(name, f"{rule.left} = {cell_text(left[idx])} breaks the rule "
+                                          f"{rule} ({rule.right} = {cell_text(right[idx])})",
                                     row=int(frame.at[idx, "_row"]), column=rule.left))
     keys = list(schema.key)
     if keys and set(keys) <= set(frame.columns):
