@@ -20,7 +20,7 @@ from ..paths import shipped_data_dir
 from ..text.display import current_lang
 from .datafiles import data_checksum, data_files, log_access, overlay_path, sha256
 from .inputs import load_input, read_input, reconciliation, yearly_from_monthly, yearly_needs
-from .readers import DataValidationError, Problem, header_renames
+from .readers import DataValidationError, Problem, map_headers, read_rows
 from .schema import DatasetSchema, dataset_names, get_schema, input_names
 from .validation import contiguity_problems, markup_warnings, read_table
 
@@ -263,13 +263,15 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
 def header_lines(path: str | Path, dataset: str | None = None) -> list[str]:
     """For ``check``: one line per user file in ``path`` (a file or a data directory) whose
     header names columns by their Japanese label or an alias, saying which header became which
-    column."""
+    column; none for a file that cannot be read (``check`` names its problem)."""
     path = Path(path)
     lines = []
     for f in data_files(path) if path.is_dir() else [path]:
         name = dataset if (dataset and not path.is_dir()) else f.stem
-        known = name in (*dataset_names(), *input_names())
-        renamed = header_renames(f, get_schema(name)) if known else []
+        if name not in (*dataset_names(), *input_names()):
+            continue
+        rows = read_rows(f, name, str(f))[0]
+        renamed = map_headers([h for h in rows[0] if h.strip()], get_schema(name))[1] if rows else []
         if renamed:
             lines.append(f"{f.name}: " + ", ".join(f"{h!r} → {c}" for h, c in renamed))
     return lines

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import WardanalysisError, printable
 from .schema import DatasetSchema
 
-__all__ = ["DataValidationError", "Problem", "cell_text", "header_renames", "map_headers",
+__all__ = ["DataValidationError", "Problem", "cell_text", "map_headers",
            "not_a_regular_file", "read_rows", "short"]
 
 #: Limits of a user's data file, far above any real table of this kind. An .xlsx is compressed,
@@ -264,14 +264,7 @@ def map_headers(header: list[str], schema: DatasetSchema
     return out, renamed
 
 
-def header_renames(path: Path, schema: DatasetSchema) -> list[tuple[str, str]]:
-    """The headers of a user's file that name a column by its Japanese label or an alias, as
-    ``(header, column)``; none for a file that cannot be read (``check`` names its problem)."""
-    rows = read_rows(Path(path), schema.name, str(path))[0]
-    return map_headers([h for h in rows[0] if h.strip()], schema)[1] if rows else []
-
-
-def short(raw: str, width: int = 60) -> str:
-    """A cell's text for a message: its repr, cut to ``width`` characters."""
+def short(raw: str) -> str:
+    """A cell's text for a message: its repr, cut to 60 characters."""
     text = repr(raw)
-    return text if len(text) <= width else text[: width - 2] + "…'"
+    return text if len(text) <= 60 else text[:58] + "…'"

@@ -1,10 +1,7 @@
-"""``wardanalysis template DATASET``: an Excel workbook a city analyst fills in.
-
-The sheet named after the dataset is headed by each column's Japanese label (the descriptor's
-``label_ja``, else its name), with the unit in each header's comment and an example row (the
-descriptor's ``example`` values, or else the shipped data's last row). A second sheet, 列の説明,
-lists every column: header, name, unit, required or not, the other headers accepted, and the
-description. ``check`` and ``run`` read only the dataset's sheet.
+"""``wardanalysis template DATASET``: an Excel workbook a city analyst fills in: a sheet named
+after the dataset, headed by each column's Japanese label (unit in the header's comment) over an
+example row, and a sheet 列の説明 describing every column. ``check`` and ``run`` read only the
+dataset's sheet.
 """
 
 from __future__ import annotations
@@ -29,8 +26,7 @@ class TemplateError(WardanalysisError, ValueError):
 
 def write_template(name: str, out: str | Path | None = None, force: bool = False) -> Path:
     """Write the template of dataset ``name`` to ``out`` (a file or a folder; by default
-    ``<name>.xlsx`` in the current folder) and return its path. An existing file is replaced
-    only with ``force``."""
+    ``<name>.xlsx`` in the current folder), replacing a file only with ``force``."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font
@@ -51,7 +47,7 @@ def write_template(name: str, out: str | Path | None = None, force: bool = False
                if c.name != "fiscal_year" or schema.fiscal_year_from not in schema.column_names]
     if any(c.example is not None for c in columns) or schema.input_only:
         example = [c.example for c in columns]
-    else:
+    else:  # the shipped data's last row
         last = load(name).astype(object).iloc[-1]
         example = [None if pd.isna(last[c.name]) else last[c.name] for c in columns]
     wb = Workbook()

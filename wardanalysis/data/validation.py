@@ -251,13 +251,11 @@ def check_frame(frame: pd.DataFrame, schema: DatasetSchema, name: str,
     part = frame[checked]
     problems: list[Problem] = []
     rows = frame.index if pd.api.types.is_integer_dtype(frame.index) else range(len(frame))
-    for col in schema.columns:
-        if col.name not in part.columns:
-            continue
-        for row, value in zip(rows, part[col.name], strict=True):
-            _, err = _parse_cell(_cell_text(value), col)
+    for c in checked:
+        for row, value in zip(rows, part[c], strict=True):
+            _, err = _parse_cell(_cell_text(value), schema.column(c))
             if err:
-                problems.append(Problem(name, err, row=int(row), column=col.name))
+                problems.append(Problem(name, err, row=int(row), column=c))
     if problems:
         return frame, cap_problems(problems)
     typed = _typed(part, schema)
@@ -386,10 +384,8 @@ def contiguity_problems(frame: pd.DataFrame, schema: DatasetSchema, name: str) -
         return []
     years = set(frame["fiscal_year"].dropna().astype(int))
     gaps = sorted(set(range(min(years), max(years) + 1)) - years)
-    if not gaps:
-        return []
     return [Problem(name, f"missing fiscal year(s) {', '.join(map(str, gaps))} inside "
-                          f"{min(years)}–{max(years)}", column="fiscal_year")]
+                          f"{min(years)}–{max(years)}", column="fiscal_year")] if gaps else []
 
 
 def _totals_check(frame, totals, schema, name) -> list[Problem]:
