@@ -11,28 +11,19 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY = {
-    "datasets": "wardanalysis.data.loading",
-    "load": "wardanalysis.data.loading",
-    "describe": "wardanalysis.data.loading",
-    "check": "wardanalysis.data.loading",
-    "data_checksum": "wardanalysis.data.datafiles",
-    "DataValidationError": "wardanalysis.data.readers",
-    "EraLabelError": "wardanalysis.eras",
-    "fiscal_year": "wardanalysis.eras",
-    "fiscal_years": "wardanalysis.eras",
-    "era_label": "wardanalysis.eras",
-    "fiscal_year_of": "wardanalysis.eras",
-    "label": "wardanalysis.text.glossary",
-    "use_theme": "wardanalysis.plotting",
-    "Result": "wardanalysis.results",
-    "Estimate": "wardanalysis.results",
-    "ModelInputError": "wardanalysis.errors",
-    "TooFewYearsError": "wardanalysis.errors",
-    "BreakYearError": "wardanalysis.errors",
-    "record": "wardanalysis.records",
-    "set_language": "wardanalysis.text.display",
-}
+_LAZY = {name: module for module, names in {
+    "wardanalysis.data.loading": ("datasets", "load", "describe", "check"),
+    "wardanalysis.data.datafiles": ("data_checksum",),
+    "wardanalysis.data.readers": ("DataValidationError",),
+    "wardanalysis.eras": ("EraLabelError", "fiscal_year", "fiscal_years", "era_label",
+                          "fiscal_year_of"),
+    "wardanalysis.text.glossary": ("label",),
+    "wardanalysis.plotting": ("use_theme",),
+    "wardanalysis.results": ("Result", "Estimate"),
+    "wardanalysis.errors": ("ModelInputError", "TooFewYearsError", "BreakYearError"),
+    "wardanalysis.records": ("record",),
+    "wardanalysis.text.display": ("set_language",),
+}.items() for name in names}
 
 __all__ = ["__version__", *_LAZY]
 

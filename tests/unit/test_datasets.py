@@ -117,6 +117,8 @@ def test_overlay_corrects_a_figure_without_touching_shipped_files(tmp_path):
     prov = df.attrs["provenance"]
     assert prov["overlay_file"] == str(user / "needs_reflection.csv")
     assert prov["overlay_keys"] == [{"fiscal_year": 2020}]
+    assert prov["overlay_changes"] == [{"key": {"fiscal_year": 2020}, "action": "replaces",
+                                        "cells": {"requests": [920, 921]}}]
     assert shipped.read_bytes() == before
 
 

@@ -35,10 +35,9 @@ class NotRegularFileError(WardanalysisError, OSError):
 
 
 def _open_regular(path: Path):
-    """``path`` opened for reading, if it is a regular file: a FIFO would block forever and a
-    link to ``/dev/zero`` never end, so anything else is refused, naming it."""
-    path = Path(path)
-    if not path.is_file():
+    """``path`` opened for reading if it is a regular file: a FIFO would block forever and a
+    link to ``/dev/zero`` never end."""
+    if not Path(path).is_file():
         if not os.path.lexists(path):
             raise FileNotFoundError(path)
         raise NotRegularFileError(f"{path}: not a regular file (a FIFO, device, directory or a "
@@ -57,25 +56,23 @@ DATA_SUFFIXES = (".csv", ".xlsx")
 
 
 def data_files(data_dir: DataDir) -> list[Path]:
-    """The files of a user's data folder(s) that the package reads or fingerprints: every
-    ``*.csv`` and ``*.xlsx``, the extension in any case, hidden (dot) files aside. ``check``,
-    ``run`` and the batch's fingerprints all find files here, so they see the same ones."""
+    """The ``*.csv`` and ``*.xlsx`` files (extension in any case, dot files aside) of a user's
+    data folder(s): ``check``, ``run`` and the batch's fingerprints all see the same ones."""
     return [p for d in data_dirs(data_dir) if Path(d).is_dir()
             for p in sorted(Path(d).iterdir())
             if p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".")]
 
 
 def irregular_files(data_dir: DataDir) -> list[Any]:
-    """The problems of the data files of ``data_dir`` that are not regular files of the folder
-    (a FIFO, device, directory, broken link, or a link leaving the folder); nothing is opened."""
+    """The problems of the data files of ``data_dir`` that are not regular files of the folder;
+    nothing is opened."""
     return [p for p in map(not_a_regular_file, data_files(data_dir)) if p is not None]
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
     """A user's data directory as a path: absolute as given; relative, against the directory the
     command runs in, or else the project root (a notebook in JupyterLab runs in notebooks/, while
-    the README's examples name folders beside it). A directory found nowhere is an error that
-    says where it was looked for."""
+    the README's examples name folders beside it)."""
     if data_dir is None or str(data_dir) == "":
         return None
     given = Path(data_dir).expanduser()
@@ -104,11 +101,9 @@ def overlay_path(name: str, data_dir: DataDir) -> Path | None:
             problem = Problem(str(found[0]), f"the same dataset is also in "
                               f"{', '.join(str(p) for p in found[1:])}: keep one of the files")
         raise DataValidationError([problem])
-    for path in found:
-        if not path.is_file():  # a directory, FIFO, device or broken link named like the file
-            raise DataValidationError([not_a_regular_file(path)])
-        return path
-    return None
+    if found and not found[0].is_file():  # a directory, FIFO, device or broken link
+        raise DataValidationError([not_a_regular_file(found[0])])
+    return found[0] if found else None
 
 
 def data_checksum(data_dir: DataDir = None) -> str:

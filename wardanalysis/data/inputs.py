@@ -1,15 +1,8 @@
-"""Request-level and monthly inputs: ``request_log`` and ``monthly_requests``.
-
-The package ships neither: they exist only in a user's data directory (``<name>.csv`` or
-``<name>.xlsx``), declared by the descriptors in ``data/meta/inputs/`` and read with the same
-checks as every dataset (each problem names file, row and column). This module
-
-- reads them (:func:`load_input`, :func:`has_input`) and adds the checks a descriptor rule cannot
-  state (a priority issue names its level, only a priority issue is decided to act on);
-- aggregates a log into monthly counts (:func:`monthly_counts`) and into the yearly
-  ``needs_reflection`` table (:func:`yearly_needs`);
-- compares an aggregate with the published yearly figures (:func:`reconciliation`): a
-  difference is reported, never an error.
+"""The input-only datasets, ``request_log`` and ``monthly_requests``: read from a user's data
+directory only (``<name>.csv`` or ``.xlsx``, descriptors in ``data/meta/inputs/``) with the same
+checks as every dataset, plus those a descriptor rule cannot state; aggregated into monthly counts
+and the yearly ``needs_reflection`` table, and compared with the published yearly figures (a
+difference is reported, never an error).
 """
 
 from __future__ import annotations
@@ -22,24 +15,14 @@ import pandas as pd
 
 from ..eras import era_label
 from ..errors import WardanalysisError
+from . import validation
 from .datafiles import log_access, overlay_path, sha256
 from .readers import DataValidationError, Problem
-from .schema import get_schema, input_names
+from .schema import get_schema
 from .validation import cap_problems, read_table
 
-__all__ = [
-    "LEVELS",
-    "WARDS",
-    "InputMissingError",
-    "as_of_date",
-    "has_input",
-    "input_problems",
-    "load_input",
-    "monthly_counts",
-    "monthly_from_input",
-    "reconciliation",
-    "yearly_needs",
-]
+__all__ = ["LEVELS", "WARDS", "InputMissingError", "as_of_date", "has_input", "load_input",
+           "monthly_counts", "monthly_from_input", "reconciliation", "yearly_needs"]
 
 #: The consultation levels in order; a level implies the ones before it.
 LEVELS = ("担当者協議", "課長協議", "地域課題調整会議")
@@ -55,88 +38,57 @@ class InputMissingError(WardanalysisError, FileNotFoundError):
     """An input-only dataset asked for without a file of it in the data directory."""
 
 
-def _path(name: str, data_dir) -> Path | None:
-    return overlay_path(name, data_dir) if data_dir else None
-
-
 def has_input(name: str, data_dir) -> bool:
     """Whether ``data_dir`` holds a file of the input-only dataset ``name``."""
-    if name not in input_names():
-        raise KeyError(f"{name!r} is not an input-only dataset ({', '.join(input_names())})")
     log_access(name)  # the batch re-runs a report when such a file appears or changes
-    return _path(name, data_dir) is not None
+    return overlay_path(name, data_dir) is not None
 
 
-def input_problems(name: str, frame: pd.DataFrame | None, file: str) -> list[Problem]:
-    """The checks of ``name`` that its descriptor's rules cannot state, each naming the row."""
+def _flag(series: pd.Series) -> pd.Series:
+    return series.astype("boolean").fillna(False).astype(bool)
+
+
+def read_input(name: str, path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """A user's file of input-only dataset ``name``: the frame and every problem, with the
+    checks its descriptor's rules cannot state, each naming the row."""
+    file = str(path)
+    frame, _, problems = read_table(Path(path), get_schema(name), file)
     if frame is None:
-        return []
-    if name == "monthly_requests":
-        return _future_months(frame, file)
-    if name != "request_log":
-        return []
-    out = []
-    prio = frame["is_priority_issue"].astype("boolean").fillna(False).astype(bool)
-    level = frame["level_reached"]
-    has_level = level.notna() & (level.astype("string").str.strip() != "") & (level != "<NA>")
-    decided = frame["is_decided_to_act"].astype("boolean").fillna(False).astype(bool)
-    for row in frame.loc[prio & ~has_level, "_row"]:
-        out.append(Problem(file, "a priority issue (is_priority_issue true) must name the level "
-                                 f"it reached ({', '.join(LEVELS)})", row=int(row),
-                           column="level_reached"))
-    for row in frame.loc[~prio & has_level, "_row"]:
-        out.append(Problem(file, "a level is given for a request that is not a priority issue "
-                                 "(is_priority_issue false)", row=int(row), column="level_reached"))
-    for row in frame.loc[~prio & decided, "_row"]:
-        out.append(Problem(file, "only a priority issue can be decided to act on "
-                                 "(is_priority_issue false)", row=int(row),
-                           column="is_decided_to_act"))
-    return out
+        return frame, problems
 
+    def each(rows, message: str, column: str) -> list[Problem]:
+        return [Problem(file, message, row=int(r), column=column) for r in rows]
 
-def _future_months(frame: pd.DataFrame, file: str) -> list[Problem]:
-    """A month after the current one cannot have been counted: one problem per such row."""
-    from .validation import today
-
-    now = today()
-    fy = pd.to_numeric(frame["fiscal_year"], errors="coerce")
-    month = pd.to_numeric(frame["month"], errors="coerce")
-    year = fy + (month < 4)
-    later = ((year * 12 + month) > (now.year * 12 + now.month)).fillna(False).astype(bool)
-    return [Problem(file, f"FY{int(f)} month {int(m)} ({int(y)}-{int(m):02d}) is after the "
-                          f"current month ({now:%Y-%m}), so it cannot have been counted",
-                    row=int(r), column="month")
-            for r, f, m, y in zip(frame.loc[later, "_row"], fy[later], month[later], year[later],
-                                  strict=True)]
-
-
-def read_input(name: str, path: Path, label: str | None = None
-               ) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Read a user's file of input-only dataset ``name``: the frame and every problem."""
-    schema = get_schema(name)
-    frame, _, problems = read_table(Path(path), schema, label or str(path))
-    if frame is not None:
-        if name == "request_log":
-            frame["level_reached"] = frame["level_reached"].where(
-                frame["level_reached"].isin(LEVELS), None)
-        problems = cap_problems([*problems, *input_problems(name, frame, label or str(path))])
-    return frame, problems
+    if name == "request_log":
+        frame["level_reached"] = frame["level_reached"].where(
+            frame["level_reached"].isin(LEVELS), None)
+        prio, decided = _flag(frame["is_priority_issue"]), _flag(frame["is_decided_to_act"])
+        has_level = frame["level_reached"].notna()
+        problems += each(frame.loc[prio & ~has_level, "_row"], "a priority issue (is_priority_"
+                         f"issue true) must name the level it reached ({', '.join(LEVELS)})",
+                         "level_reached")
+        problems += each(frame.loc[~prio & has_level, "_row"], "a level is given for a request "
+                         "that is not a priority issue (is_priority_issue false)", "level_reached")
+        problems += each(frame.loc[~prio & decided, "_row"], "only a priority issue can be "
+                         "decided to act on (is_priority_issue false)", "is_decided_to_act")
+    else:  # monthly_requests: a month after the current one cannot have been counted
+        now = validation.today()
+        fy, month = frame["fiscal_year"], frame["month"]
+        year = fy + (month < 4)
+        later = (year * 12 + month > now.year * 12 + now.month).fillna(False).astype(bool)
+        problems += [Problem(file, f"FY{f} month {m} ({y}-{m:02d}) is after the current month "
+                                   f"({now:%Y-%m}), so it cannot have been counted",
+                             row=int(r), column="month")
+                     for r, f, m, y in zip(frame.loc[later, "_row"], fy[later], month[later],
+                                           year[later], strict=True)]
+    return frame, cap_problems(problems)
 
 
 def load_input(name: str, data_dir) -> pd.DataFrame:
-    """The user's ``request_log`` or ``monthly_requests`` from ``data_dir``, validated.
-
-    Raises
-    ------
-    InputMissingError
-        ``data_dir`` holds no such file (the package ships none).
-    DataValidationError
-        The file breaks its schema; every problem is listed.
-    """
-    if name not in input_names():
-        raise KeyError(f"{name!r} is not an input-only dataset ({', '.join(input_names())})")
+    """The user's ``request_log`` or ``monthly_requests`` from ``data_dir``, validated; raises
+    ``InputMissingError`` without such a file, ``DataValidationError`` listing its problems."""
     log_access(name)
-    path = _path(name, data_dir)
+    path = overlay_path(name, data_dir)
     if path is None:
         raise InputMissingError(f"{name}: the package ships no such data; put {name}.csv or "
                                 f"{name}.xlsx in the data directory (data_dir={data_dir!r})")
@@ -144,23 +96,15 @@ def load_input(name: str, data_dir) -> pd.DataFrame:
     errors = [p for p in problems if p.is_error]
     if errors:
         raise DataValidationError(errors)
-    frame = frame.drop(columns="_row")
     schema = get_schema(name)
-    frame = frame.sort_values(list(schema.key), kind="stable").reset_index(drop=True)
+    frame = frame.drop(columns="_row").sort_values(list(schema.key), kind="stable")
+    frame = frame.reset_index(drop=True)
     frame.attrs["provenance"] = {
         "dataset": name, "source": dict(schema.source), "shipped_file": None,
         "overlay_file": str(path), "overlay_sha256": sha256(path), "overlay_keys": [],
         "simulated": False,
     }
     return frame
-
-
-# --- aggregation ---------------------------------------------------------------------------
-
-
-def _fiscal_year(dates: pd.Series) -> pd.Series:
-    d = pd.to_datetime(dates)
-    return (d.dt.year - (d.dt.month < 4)).astype("Int64")
 
 
 def as_of_date(log: pd.DataFrame, as_of: object = None) -> dt.date:
@@ -207,22 +151,22 @@ def yearly_needs(log: pd.DataFrame, as_of: object = None) -> pd.DataFrame:
     date, priority issues, decided to act, and the consultations at each level counted
     cumulatively (a 課長協議 case also counts as a 担当者協議), one row per fiscal year received."""
     cut = pd.Timestamp(as_of_date(log, as_of))
-    prio = log["is_priority_issue"].astype("boolean").fillna(False).astype(bool)
+    received = pd.to_datetime(log["received_date"])
+    prio = _flag(log["is_priority_issue"])
     level = log["level_reached"].map({lv: i + 1 for i, lv in enumerate(LEVELS)}).fillna(0)
     level = level.where(prio, 0).astype(int)
     frame = pd.DataFrame({
-        "fiscal_year": _fiscal_year(log["received_date"]).to_numpy(),
+        "fiscal_year": (received.dt.year - (received.dt.month < 4)).to_numpy(),
         "requests": 1,
         "requests_handled": pd.to_datetime(log["handled_date"]).le(cut).fillna(False).astype(int),
         "priority_issues": prio.astype(int),
-        "decided_to_act": (prio & log["is_decided_to_act"].astype("boolean").fillna(False)
-                           .astype(bool)).astype(int),
+        "decided_to_act": (prio & _flag(log["is_decided_to_act"])).astype(int),
         **{col: (level >= i + 1).astype(int) for i, col in enumerate(LEVEL_COLUMNS)},
     })
     out = frame.groupby("fiscal_year").sum().reset_index()
     out["fiscal_year"] = out["fiscal_year"].astype(int)
     out.insert(1, "era_label", [era_label(int(y)) for y in out["fiscal_year"]])
-    out["as_of"] = pd.Timestamp(cut)
+    out["as_of"] = cut
     return out
 
 
@@ -251,8 +195,7 @@ def yearly_from_monthly(monthly: pd.DataFrame) -> pd.DataFrame:
 def reconciliation(aggregate: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     """The aggregate beside the published yearly figures, per fiscal year and column where both
     exist: ``fiscal_year``, ``column``, ``aggregate``, ``published``, ``difference``
-    (aggregate − published), ``relative_difference``. ``published`` is ``needs_reflection``
-    (shipped, laid over by ``data_dir``) when None. Differences are facts to report, not
+    (aggregate − published), ``relative_difference``. Differences are facts to report, not
     errors: a log counted at another date, or by other rules, differs."""
     years = sorted(set(aggregate["fiscal_year"]) & set(published["fiscal_year"]))
     pub = published.set_index("fiscal_year")

@@ -1,15 +1,17 @@
 """Reading a user's data file, within bounds: CSV (UTF-8 or cp932) and Excel (.xlsx: the data
-sheet, cells as a CSV export would hold them, formulas refused), each bounded in size so that a
-hostile file cannot exhaust memory; and the :class:`Problem` every check reports. Nothing here
-checks a value against its descriptor (:mod:`.validation` does) or modifies a file.
+sheet, cells as a CSV export would hold them, formulas refused), each bounded so that a hostile
+file cannot exhaust memory; and the :class:`Problem` every check reports. Checking values against
+the descriptor is :mod:`.validation`'s.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,12 +19,20 @@ from typing import Any
 from ..errors import WardanalysisError, printable
 from .schema import DatasetSchema
 
-__all__ = ["DataValidationError", "Problem", "csv_rows", "decode", "excel_rows", "header_renames",
-           "map_headers", "not_a_regular_file", "short", "shorten"]
+__all__ = ["DataValidationError", "Problem", "cell_text", "map_headers",
+           "not_a_regular_file", "read_rows", "short"]
 
-#: Limits of a user's data file: far above any real table of this kind.
+#: Limits of a user's data file, far above any real table of this kind. An .xlsx is compressed,
+#: so its size on disk bounds nothing: a sheet is bounded by rows below the header, columns and
+#: cells read, the bytes its parts declare once unpacked, and the empty rows after which reading
+#: stops (anything further down is not data).
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_CELL_CHARS = csv.field_size_limit()
+MAX_ROWS = 100_000
+MAX_COLUMNS = 50
+MAX_CELLS = 1_000_000
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+EMPTY_STRETCH = 1_000
 
 
 @dataclass(frozen=True)
@@ -59,29 +69,13 @@ class DataValidationError(WardanalysisError, ValueError):
         super().__init__(head + "\n" + "\n".join(f"  {p}" for p in self.problems))
 
 
-def decode(data: bytes, name: str) -> tuple[str | None, Problem | None]:
-    """Text of a CSV file: UTF-8 (with or without BOM) or cp932, as Japanese spreadsheets write."""
-    if b"\x00" in data:
-        return None, Problem(name, "contains NUL bytes: it looks like UTF-16 or a binary file, "
-                                   "not a CSV; save it as UTF-8 CSV")
-    for enc in ("utf-8-sig", "cp932"):
-        try:
-            return data.decode(enc), None
-        except UnicodeDecodeError:
-            continue
-    return None, Problem(name, "cannot be decoded as UTF-8 or cp932 (Shift_JIS); save it as UTF-8 CSV")
-
-
 def not_a_regular_file(path: Path, name: str | None = None) -> Problem | None:
     """The problem with ``path`` if it is not a regular file of its own folder (nothing is
     opened): a directory, FIFO, device or broken link, or a link to a file outside the folder
     (whose first line a message would otherwise quote)."""
     path = Path(path)
     if path.is_file():
-        if not path.is_symlink():
-            return None
-        folder = path.absolute().parent.resolve()
-        if path.resolve().is_relative_to(folder):
+        if not path.is_symlink() or path.resolve().is_relative_to(path.absolute().parent.resolve()):
             return None
         return Problem(name or str(path), "is a link to a file outside its folder; copy the file "
                                           "into the data folder instead")
@@ -91,10 +85,21 @@ def not_a_regular_file(path: Path, name: str | None = None) -> Problem | None:
     return Problem(name or str(path), f"is {kind}; a data file must be a regular file")
 
 
-def csv_rows(data: bytes, name: str) -> tuple[list[list[str]], Problem | None]:
-    text, problem = decode(data, name)
-    if problem:
-        return [], problem
+def _csv_rows(data: bytes, name: str) -> tuple[list[list[str]], Problem | None]:
+    """The rows of a CSV file: UTF-8 (with or without BOM) or cp932, as Japanese spreadsheets
+    write."""
+    if b"\x00" in data:
+        return [], Problem(name, "contains NUL bytes: it looks like UTF-16 or a binary file, "
+                                 "not a CSV; save it as UTF-8 CSV")
+    for enc in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return [], Problem(name, "cannot be decoded as UTF-8 or cp932 (Shift_JIS); save it as "
+                                 "UTF-8 CSV")
     if text.strip() == "":
         return [], Problem(name, "the file is empty")
     reader = csv.reader(io.StringIO(text), strict=True)
@@ -106,11 +111,9 @@ def csv_rows(data: bytes, name: str) -> tuple[list[list[str]], Problem | None]:
         return [], Problem(name, what, row=reader.line_num)
 
 
-def _excel_text(value: Any) -> str:
-    """A cell as the text a CSV export of it would hold: whole numbers without ``.0``, dates
-    as YYYY-MM-DD, empty cells empty."""
-    import datetime as dt
-
+def cell_text(value: Any) -> str:
+    """A cell's value as the text a CSV export of it would hold: whole numbers without ``.0``,
+    dates as YYYY-MM-DD, empty cells empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -124,67 +127,34 @@ def _excel_text(value: Any) -> str:
     return str(value)
 
 
-#: Bounds of a spreadsheet read (an .xlsx is compressed, so its size on disk bounds nothing):
-#: rows below the header, columns and cells read, the bytes its parts declare once unpacked,
-#: and the empty rows after which reading stops (anything further down is not data).
-MAX_ROWS = 100_000
-MAX_COLUMNS = 50
-MAX_CELLS = 1_000_000
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-EMPTY_STRETCH = 1_000
-
-
-def _unpacked_size_problem(path: Path, name: str) -> Problem | None:
-    """The problem with a workbook whose parts declare more than ``MAX_UNPACKED_BYTES`` once
-    unpacked (zipfile reads no more than a part declares, so the declaration bounds the work)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            unpacked = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        return Problem(name, f"cannot be read as an Excel workbook (.xlsx): {str(exc)[:120]}")
-    if unpacked > MAX_UNPACKED_BYTES:
-        return Problem(name, f"unpacks to {unpacked:,} bytes, above the limit of "
-                             f"{MAX_UNPACKED_BYTES:,} bytes for a workbook")
-    return None
-
-
-def _formula_problem(shown: str, cell, number: int, header: list[str]) -> Problem:
-    """A formula cell, refused: nothing here calculates formulas, and the result a workbook saved
-    with one may be stale (a program that writes workbooks need not recalculate them)."""
+def _sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
+    """The rows of worksheet ``ws`` as text, streamed and bounded by ``MAX_COLUMNS``,
+    ``MAX_ROWS`` and ``MAX_CELLS`` (never padded to the width the sheet declares); reading stops
+    after ``EMPTY_STRETCH`` empty rows. A formula cell is a problem naming the cell: nothing here
+    calculates formulas, and the result saved with one may be stale."""
     from openpyxl.utils import get_column_letter
 
-    letter = get_column_letter(cell.column)
-    i = cell.column - 1
-    column = header[i] if number > 1 and i < len(header) and header[i].strip() else letter
-    formula = str(getattr(cell.value, "text", None) or cell.value)
-    return Problem(shown, f"cell {letter}{number} holds a formula ({short(formula)}); formulas "
-                          "are not calculated here and the result saved with one may be stale: "
-                          "paste the cells as values (形式を選択して貼り付け → 値) and save",
-                   row=number, column=column)
-
-
-def _bounded_sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
-    """The rows of worksheet ``ws`` as text, read in streaming mode and bounded: at most
-    ``MAX_COLUMNS`` columns (never padded to the width the sheet declares), ``MAX_ROWS`` rows
-    below the header and ``MAX_CELLS`` cells; reading stops after ``EMPTY_STRETCH`` empty rows.
-    A formula cell is a problem naming the cell (see :func:`_formula_problem`)."""
     rows: list[list[str]] = []
     problems: list[Problem] = []
-    empty_run = 0
-    width = 0  # the widest row so far, counted to its last non-empty cell
-    cells = 0
+    empty_run = width = cells = 0
     # one column more than the limit, to see a sheet that is too wide without reading it all
     for number, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS + 1), start=1):
-        last = next((i for i in range(len(row) - 1, -1, -1) if row[i].value is not None), -1)
         texts = []
-        for cell in row[:last + 1]:
-            if cell.data_type == "f":
-                problems.append(_formula_problem(shown, cell, number, rows[0] if rows else []))
-                texts.append("")
-            else:
-                texts.append(_excel_text(cell.value))
+        for cell in row:
+            if cell.data_type != "f":
+                texts.append(cell_text(cell.value))
+                continue
+            letter = get_column_letter(cell.column)
+            header = rows[0] if rows else []
+            i = cell.column - 1
+            column = header[i] if number > 1 and i < len(header) and header[i].strip() else letter
+            formula = str(getattr(cell.value, "text", None) or cell.value)
+            problems.append(Problem(
+                shown, f"cell {letter}{number} holds a formula ({short(formula)}); formulas are "
+                       "not calculated here and the result saved with one may be stale: paste "
+                       "the cells as values (形式を選択して貼り付け → 値) and save",
+                row=number, column=column))
+            texts.append("")
         while texts and not texts[-1].strip():
             texts.pop()
         if not texts:
@@ -214,47 +184,38 @@ def _bounded_sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]
     return [r + [""] * (width - len(r)) if r else r for r in rows], problems
 
 
-def _data_sheet(wb, dataset: str, name: str):
-    """``(sheet, hidden sheet titles, problem)``: the visible sheet named after ``dataset``, else
-    the only visible sheet (see :func:`excel_rows`)."""
-    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
-    hidden = [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"]
-    named = [ws for ws in visible if ws.title == dataset]
-    if not named and len(visible) != 1:
-        listed = f" ({', '.join(repr(ws.title) for ws in visible)})" if visible else ""
-        hid = f"; hidden sheet(s) {', '.join(map(repr, hidden))} are never read" if hidden else ""
-        return None, hidden, Problem(name, f"has {len(visible)} visible sheet(s){listed} and "
-                                           f"none is named {dataset!r}: name the sheet to read "
-                                           f"after the dataset{hid}")
-    return (named[0] if named else visible[0]), hidden, None
-
-
-def excel_rows(path: Path, dataset: str, name: str
-               ) -> tuple[list[list[str]], str, list[Problem]]:
-    """The rows of the sheet of an Excel workbook that holds ``dataset``, read with openpyxl in
-    streaming mode and bounded (see :func:`_bounded_sheet_rows`), and the problems (the file
-    name in messages gains the sheet).
-
-    Which sheet: only visible sheets count. The visible sheet named after the dataset, else the
-    only visible sheet; hidden and very hidden sheets are never read, and a warning names them.
-    A formula cell is refused, naming the cell: its value is not calculated here.
-    """
+def _excel_rows(path: Path, dataset: str, name: str
+                ) -> tuple[list[list[str]], str, list[Problem]]:
+    """The rows of the sheet that holds ``dataset``, the file's name in messages (with the
+    sheet) and the problems. Only visible sheets count: the one named after the dataset, else
+    the only one; a warning names the hidden sheets, which are never read."""
     from openpyxl import load_workbook
 
-    problem = _unpacked_size_problem(path, name)
-    if problem:
-        return [], name, [problem]
-    try:  # data_only=False: a formula is seen as a formula, not as the result last saved
+    try:  # zipfile reads no more than a part declares, so the declarations bound the work
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            return [], name, [Problem(name, f"unpacks to {unpacked:,} bytes, above the limit of "
+                                            f"{MAX_UNPACKED_BYTES:,} bytes for a workbook")]
+        # data_only=False: a formula is seen as a formula, not as the result last saved
         wb = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+    except Exception as exc:  # zipfile and openpyxl raise many kinds for a non-workbook
         return [], name, [Problem(name, f"cannot be read as an Excel workbook (.xlsx): "
                                         f"{str(exc)[:120]}")]
     try:
-        ws, hidden, problem = _data_sheet(wb, dataset, name)
-        if problem:
-            return [], name, [problem]
+        visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+        hidden = [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"]
+        named = [ws for ws in visible if ws.title == dataset]
+        if not named and len(visible) != 1:
+            listed = f" ({', '.join(repr(ws.title) for ws in visible)})" if visible else ""
+            hid = (f"; hidden sheet(s) {', '.join(map(repr, hidden))} are never read"
+                   if hidden else "")
+            return [], name, [Problem(name, f"has {len(visible)} visible sheet(s){listed} and "
+                                            f"none is named {dataset!r}: name the sheet to read "
+                                            f"after the dataset{hid}")]
+        ws = (named or visible)[0]
         shown = f"{name} (sheet {ws.title!r})"
-        rows, problems = _bounded_sheet_rows(ws, shown)
+        rows, problems = _sheet_rows(ws, shown)
     finally:
         wb.close()
     if hidden:
@@ -263,61 +224,47 @@ def excel_rows(path: Path, dataset: str, name: str
     return rows, shown, problems
 
 
-def map_headers(header: list[str], schema: DatasetSchema) -> tuple[list[str], list[tuple[str, str]]]:
-    """A file's header with each column's Japanese label or declared alias replaced by the
-    column's name (compared after NFKC, spaces aside), and the ``(header, column)`` pairs so
-    renamed; a header that names no column is kept, to be reported as unexpected."""
+def read_rows(path: Path, dataset: str, name: str) -> tuple[list[list[str]], str, list[Problem]]:
+    """The rows of a data file as text (CSV, or the dataset's sheet of an .xlsx), the file's
+    name for messages, and the problems; a file that is not regular is never opened."""
+    try:
+        irregular = not_a_regular_file(path, name)
+        if irregular:
+            return [], name, [irregular]
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return [], name, [Problem(name, f"is {size / 1e6:.1f} MB, above the limit of "
+                                            f"{MAX_FILE_BYTES // (1024 * 1024)} MB for a data "
+                                            "file (real tables are a few KB)")]
+        if path.suffix.lower() == ".xlsx":
+            return _excel_rows(path, dataset, name)
+        rows, problem = _csv_rows(path.read_bytes(), name)
+    except OSError as exc:
+        return [], name, [Problem(name, f"cannot be read ({exc.strerror})")]
+    if problem:
+        return [], name, [problem]
+    if len(rows) - 1 > MAX_ROWS:  # the same bound as a sheet's
+        return [], name, [Problem(name, f"has more than {MAX_ROWS:,} rows below the header, the "
+                                        "limit of rows read from a file", row=MAX_ROWS + 2)]
+    return rows, name, []
+
+
+def map_headers(header: list[str], schema: DatasetSchema
+                ) -> tuple[list[str], list[tuple[str, str]]]:
+    """A file's header (NFKC, stripped) with each Japanese label or declared alias replaced by
+    its column's name, and the ``(header, column)`` pairs so renamed; a header that names no
+    column is kept, to be reported as unexpected."""
     known = schema.header_map()
     out, renamed = [], []
-    for h in header:
-        col = known.get("".join(h.split()))
-        if col is None or col == h:
-            out.append(h)
-        else:
-            out.append(col)
+    for h in (unicodedata.normalize("NFKC", h).strip() for h in header):
+        col = known.get("".join(h.split()), h)
+        out.append(col)
+        if col != h:
             renamed.append((h, col))
     return out, renamed
 
 
-def header_renames(path: Path, schema: DatasetSchema) -> list[tuple[str, str]]:
-    """The headers of a user's file that name a column by its Japanese label or an alias, as
-    ``(header, column)``; only the header row is read. A file that cannot be read gives none
-    (its problems are :func:`read_table`'s to report)."""
-    path = Path(path)
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
-            return []
-        if path.suffix.lower() == ".xlsx":
-            if _unpacked_size_problem(path, str(path)):
-                return []
-            from openpyxl import load_workbook
-
-            wb = load_workbook(path, read_only=True, data_only=False)
-            try:
-                ws, _, problem = _data_sheet(wb, schema.name, str(path))
-                if problem:
-                    return []
-                first = next(ws.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
-            finally:
-                wb.close()
-            cells = [_excel_text(v) for v in first]
-        else:
-            text, problem = decode(path.read_bytes(), str(path))
-            if problem or not text.strip():
-                return []
-            cells = next(csv.reader(io.StringIO(text)), [])
-    except Exception:  # any unreadable file: read_table names its problem
-        return []
-    header = [unicodedata.normalize("NFKC", h).strip() for h in cells if h and h.strip()]
-    return map_headers(header, schema)[1]
-
-
-def short(raw: str, width: int = 60) -> str:
-    """A cell's text for a message: its repr, cut to ``width`` characters."""
+def short(raw: str) -> str:
+    """A cell's text for a message: its repr, cut to 60 characters."""
     text = repr(raw)
-    return text if len(text) <= width else text[: width - 2] + "…'"
-
-
-def shorten(text: str, width: int = 60) -> str:
-    text = " ".join(text.split())
-    return repr(text if len(text) <= width else text[: width - 1] + "…")
+    return text if len(text) <= 60 else text[:58] + "…'"

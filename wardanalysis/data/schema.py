@@ -1,18 +1,19 @@
 """Dataset descriptors: one YAML file per dataset in ``data/meta/``, read into frozen objects.
 
-A descriptor is the single declaration of a dataset: its file, key, columns (type, unit, range,
-description), cross-column rules, sources and notes. The loader enforces it, ``describe()`` and
-the generated data dictionary (``make datadict``, docs/data_dictionary.md) print it; nothing restates it.
+A descriptor is the single declaration of a dataset (file, key, columns, rules, sources, notes):
+the loader enforces it, ``describe()`` and ``make datadict`` print it; nothing restates it.
 """
 
 from __future__ import annotations
 
-import copy
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from .._yaml import read
 from ..errors import WardanalysisError, did_you_mean
@@ -22,10 +23,6 @@ __all__ = ["Column", "DatasetSchema", "SchemaError", "dataset_names", "get_schem
 
 TYPES = {"integer", "number", "string", "date", "boolean"}
 _RULE_RE = re.compile(r"^\s*(\w+)\s*(<=|>=|==|<|>)\s*(\w+)\s*$")
-_COLUMN_KEYS = {
-    "name", "type", "unit", "description", "min", "max", "enum", "nullable", "dash_is_zero",
-    "pattern", "optional", "label_ja", "aliases", "example",
-}
 _TOP_KEYS = {
     "name", "title", "description", "path", "key", "fiscal_year_from", "totals_label",
     "contiguous", "source", "columns", "rules", "notes", "accepts_overlay", "input_only",
@@ -63,6 +60,9 @@ class Column:
         return tuple(dict.fromkeys(h for h in (self.name, self.label_ja, *self.aliases) if h))
 
 
+_COLUMN_KEYS = {f.name for f in fields(Column)}
+
+
 @dataclass(frozen=True)
 class Rule:
     left: str
@@ -88,8 +88,7 @@ class DatasetSchema:
     contiguous: bool = False
     rules: tuple[Rule, ...] = ()
     notes: tuple[str, ...] = ()
-    #: a dataset the package ships no file for: it exists only in a user's data directory
-    #: (descriptors in ``data/meta/inputs/``); ``path`` is then empty
+    #: no shipped file (``path`` empty): the dataset exists only in a user's data directory
     input_only: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -98,29 +97,14 @@ class DatasetSchema:
         return [c.name for c in self.columns]
 
     def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-    @property
-    def input_aliases(self) -> set[str]:
-        """Columns an input file may carry instead of ``fiscal_year``."""
-        return {self.fiscal_year_from} if self.fiscal_year_from else set()
+        return {c.name: c for c in self.columns}[name]
 
     def header_map(self) -> dict[str, str]:
         """Each accepted header (as compared: NFKC, spaces out) → the column it names."""
         return {_header_key(h): c.name for c in self.columns for h in c.headers}
 
-    def metadata(self) -> dict[str, Any]:
-        """The descriptor as plain data (a deep copy: callers may modify it)."""
-        return copy.deepcopy(self.raw)
-
 
 def _header_key(text: str) -> str:
-    """A header as compared: NFKC (full-width letters and digits as half-width), spaces out."""
-    import unicodedata
-
     return "".join(unicodedata.normalize("NFKC", str(text)).split())
 
 
@@ -128,9 +112,29 @@ def _fail(path: Path, msg: str) -> SchemaError:
     return SchemaError(f"{path.name}: {msg}")
 
 
-def _parse(path: Path) -> DatasetSchema:
-    import yaml
+def _column(path: Path, i: int, c: dict[str, Any]) -> Column:
+    bad = set(c) - _COLUMN_KEYS
+    if bad:
+        raise _fail(path, f"column {i}: unknown key(s) {sorted(bad)}")
+    name = c.get("name")
+    if c.get("type") not in TYPES:
+        raise _fail(path, f"column {name!r}: type must be one of {sorted(TYPES)}")
+    if not c.get("description"):
+        raise _fail(path, f"column {name!r}: a description is required")
+    if c["type"] in {"integer", "number"} and (c.get("min") is None or c.get("max") is None):
+        # a value that cannot be true (9.2×10¹⁸ requests in a month) is refused by these
+        article = "an" if c["type"] == "integer" else "a"
+        raise _fail(path, f"column {name!r}: {article} {c['type']} column declares min and max "
+                          "(generous bounds, orders of magnitude beyond any real value)")
+    return Column(**{
+        **c,
+        "enum": tuple(c["enum"]) if c.get("enum") else None,
+        "nullable": bool(c.get("nullable") or c.get("optional")),
+        "aliases": tuple(str(a) for a in c.get("aliases") or ()),
+    })
 
+
+def _parse(path: Path) -> DatasetSchema:
     try:
         doc = read(path)
     except yaml.YAMLError as exc:
@@ -142,45 +146,11 @@ def _parse(path: Path) -> DatasetSchema:
         raise _fail(path, f"unknown key(s) {sorted(unknown)}")
     input_only = bool(doc.get("input_only", False))
     for k in ("name", "path", "columns", "source", "title", "description"):
-        if k == "path" and input_only:
-            continue
-        if k not in doc:
+        if k not in doc and not (k == "path" and input_only):
             raise _fail(path, f"missing key {k!r}")
     if doc["name"] != path.stem:
         raise _fail(path, f"name {doc['name']!r} differs from the file name")
-    columns = []
-    for i, c in enumerate(doc["columns"]):
-        bad = set(c) - _COLUMN_KEYS
-        if bad:
-            raise _fail(path, f"column {i}: unknown key(s) {sorted(bad)}")
-        if c.get("type") not in TYPES:
-            raise _fail(path, f"column {c.get('name')!r}: type must be one of {sorted(TYPES)}")
-        if not c.get("description"):
-            raise _fail(path, f"column {c.get('name')!r}: a description is required")
-        if c["type"] in {"integer", "number"} and (c.get("min") is None or c.get("max") is None):
-            # a value that cannot be true (9.2×10¹⁸ requests in a month) is refused by these
-            article = "an" if c["type"] == "integer" else "a"
-            raise _fail(path, f"column {c.get('name')!r}: {article} {c['type']} column declares "
-                              "min and max (generous bounds, orders of magnitude beyond any real "
-                              "value)")
-        columns.append(
-            Column(
-                name=c["name"],
-                type=c["type"],
-                description=c["description"],
-                unit=c.get("unit"),
-                min=c.get("min"),
-                max=c.get("max"),
-                enum=tuple(c["enum"]) if c.get("enum") else None,
-                nullable=bool(c.get("nullable", False) or c.get("optional", False)),
-                dash_is_zero=bool(c.get("dash_is_zero", False)),
-                pattern=c.get("pattern"),
-                optional=bool(c.get("optional", False)),
-                label_ja=c.get("label_ja"),
-                aliases=tuple(str(a) for a in c.get("aliases") or ()),
-                example=c.get("example"),
-            )
-        )
+    columns = [_column(path, i, c) for i, c in enumerate(doc["columns"])]
     names = [c.name for c in columns]
     seen: dict[str, str] = {}
     for c in columns:  # a header must name one column only
@@ -190,37 +160,25 @@ def _parse(path: Path) -> DatasetSchema:
                 raise _fail(path, f"column {c.name!r}: header {h!r} also names {seen[key]!r}")
             seen[key] = c.name
     rules = []
-    for r in doc.get("rules", []) or []:
+    for r in doc.get("rules") or []:
         m = _RULE_RE.match(r)
         if not m or m[1] not in names or m[3] not in names:
             raise _fail(path, f"rule {r!r} must compare two declared columns, e.g. 'a <= b'")
         rules.append(Rule(m[1], m[2], m[3]))
     fy_from = doc.get("fiscal_year_from")
-    expand = False
+    expand = isinstance(fy_from, dict) and bool(fy_from.get("expand", False))
     if isinstance(fy_from, dict):
-        expand = bool(fy_from.get("expand", False))
         fy_from = fy_from.get("column")
     key = tuple(doc.get("key") or ())
     for k in key:
         if k not in names:
             raise _fail(path, f"key column {k!r} is not declared")
     return DatasetSchema(
-        name=doc["name"],
-        path=doc.get("path") or "",
-        columns=tuple(columns),
-        key=key,
-        title=dict(doc["title"]),
-        description=doc["description"],
-        source=dict(doc["source"]),
-        fiscal_year_from=fy_from,
-        expand_periods=expand,
-        totals_label=doc.get("totals_label"),
-        contiguous=bool(doc.get("contiguous", False)),
-        rules=tuple(rules),
-        notes=tuple(doc.get("notes") or ()),
-        input_only=input_only,
-        raw=doc,
-    )
+        name=doc["name"], path=doc.get("path") or "", columns=tuple(columns), key=key,
+        title=dict(doc["title"]), description=doc["description"], source=dict(doc["source"]),
+        fiscal_year_from=fy_from, expand_periods=expand, totals_label=doc.get("totals_label"),
+        contiguous=bool(doc.get("contiguous", False)), rules=tuple(rules),
+        notes=tuple(doc.get("notes") or ()), input_only=input_only, raw=doc)
 
 
 def _meta_dir() -> Path:
@@ -235,22 +193,19 @@ def dataset_names() -> tuple[str, ...]:
 
 @cache
 def input_names() -> tuple[str, ...]:
-    """Names of the datasets that exist only in a user's data directory (``request_log``,
-    ``monthly_requests``): descriptors in ``data/meta/inputs/``, no shipped file."""
+    """Names of the datasets read only from a user's data directory (``data/meta/inputs/``)."""
     return tuple(sorted(p.stem for p in (_meta_dir() / "inputs").glob("*.yml")))
 
 
 @cache
 def get_schema(name: str) -> DatasetSchema:
-    """The descriptor of dataset ``name`` (shipped or input-only); an unknown name raises
-    ``KeyError`` listing the known ones."""
-    if not isinstance(name, str):
-        raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(dataset_names())}")
+    """The descriptor of dataset ``name``; an unknown name raises ``KeyError`` listing the known
+    ones."""
     path = _meta_dir() / f"{name}.yml"
     if not path.is_file():
         path = _meta_dir() / "inputs" / f"{name}.yml"
-    if not path.is_file():
-        hint = did_you_mean(name, (*dataset_names(), *input_names()))
+    if not isinstance(name, str) or not path.is_file():
+        hint = did_you_mean(str(name), (*dataset_names(), *input_names()))
         raise KeyError(
             f"unknown dataset {name!r}{hint}; known datasets: {', '.join(dataset_names())}; "
             f"read from a data directory only: {', '.join(input_names())}"

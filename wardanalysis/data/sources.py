@@ -9,10 +9,11 @@ import io
 import re
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from .._yaml import read
 from ..paths import shipped_data_dir
+from ..text.messages import message
+from .schema import get_schema
 
 __all__ = ["citation", "shipped_urls", "source_date", "sources"]
 
@@ -25,10 +26,8 @@ def sources() -> dict[str, dict[str, Any]]:
 
 def source_date(source_id: str) -> dt.date | None:
     """The date of a source document, or None when it has none (a compilation)."""
-    value = sources().get(source_id, {}).get("date")
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    value = sources().get(source_id, {}).get("date")  # YAML gives a date, or text if quoted
+    return dt.date.fromisoformat(str(value)) if value else None
 
 
 _URL = re.compile(r"https?://[^\s\"'<>]+")
@@ -47,22 +46,16 @@ def shipped_urls() -> frozenset[str]:
                 found.update(c.strip() for c in row if _URL.fullmatch(c.strip()))
         else:
             found.update(_URL.findall(text))
-    return frozenset(u for u in found if urlsplit(u).scheme in ("http", "https"))
+    return frozenset(found)
 
 
 def citation(datasets, lang: str) -> str:
     """The sources of ``datasets`` (names) for a caption, in ``lang``: the review by its title
     and date, public figures as such; each source once, in the order first named."""
-    from ..text.messages import message
-    from .schema import get_schema
-
-    seen: list[str] = []
-    for name in datasets:
-        # "simulated": numbers from wardanalysis.models.simulate, never a source of figures
-        sid = "simulated" if name == "simulated" else get_schema(name).source.get("id", "")
-        if sid and sid not in seen:
-            seen.append(sid)
+    # "simulated": numbers from wardanalysis.models.simulate, never a source of figures
+    sids = ["simulated" if name == "simulated" else get_schema(name).source.get("id", "")
+            for name in datasets]
     named = {"kumamoto_review_2024": "source.review", "user_export": "source.user",
              "simulated": "source.simulated"}
-    parts = [message(named.get(sid, "source.public"), lang) for sid in seen]
+    parts = [message(named.get(sid, "source.public"), lang) for sid in sids if sid]
     return message("source.joiner", lang).join(dict.fromkeys(parts))

@@ -1,24 +1,20 @@
-"""``wardanalysis template DATASET``: an Excel workbook a city analyst fills in.
-
-The sheet named after the dataset is headed by each column's Japanese label (the descriptor's
-``label_ja``, else its name), with the unit in each header's comment and an example row (the
-descriptor's ``example`` values, or else the last row of the shipped transcription as printed).
-A second sheet, 列の説明, lists every column: header, name, unit, required or not, the other
-headers accepted, and the description. ``check`` and ``run`` read the file as it is filled in:
-only the dataset's sheet is read (it is the visible sheet named after the dataset).
+"""``wardanalysis template DATASET``: an Excel workbook a city analyst fills in: a sheet named
+after the dataset, headed by each column's Japanese label (unit in the header's comment) over an
+example row, and a sheet 列の説明 describing every column. ``check`` and ``run`` read only the
+dataset's sheet.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
-from typing import Any
+
+import pandas as pd
 
 from ..errors import WardanalysisError
-from ..paths import shipped_data_dir
-from .schema import Column, DatasetSchema, get_schema
+from .loading import load
+from .schema import get_schema
 
-__all__ = ["TemplateError", "template_columns", "write_template"]
+__all__ = ["TemplateError", "write_template"]
 
 #: The sheet that explains the columns (never read as data: it is not named after a dataset).
 GUIDE_SHEET = "列の説明"
@@ -28,53 +24,9 @@ class TemplateError(WardanalysisError, ValueError):
     """A template that cannot be written: an unknown dataset, or a path already taken."""
 
 
-def template_columns(schema: DatasetSchema) -> list[Column]:
-    """The columns a file gives: all but a fiscal year the file gives as an era label."""
-    derived = "fiscal_year" if schema.fiscal_year_from in schema.column_names else None
-    return [c for c in schema.columns if c.name != derived]
-
-
-def _example(schema: DatasetSchema, columns: list[Column]) -> list[Any]:
-    """The example row: declared examples, else the shipped transcription's last data row."""
-    if any(c.example is not None for c in columns) or schema.input_only:
-        return [c.example for c in columns]
-    with open(shipped_data_dir() / schema.path, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    label_col = schema.fiscal_year_from or "fiscal_year"
-    data = [r for r in rows if not schema.totals_label
-            or (r.get(label_col) or "").strip() != schema.totals_label]
-    last = dict(data[-1]) if data else {}
-    wanted = any(c.name == "fiscal_year" for c in columns)
-    if wanted and not last.get("fiscal_year") and last.get(label_col):  # given as its label
-        from ..eras import fiscal_year
-
-        last["fiscal_year"] = str(fiscal_year(last[label_col]))
-    return [_typed(last.get(c.name), c) for c in columns]
-
-
-def _typed(text: str | None, col: Column) -> Any:
-    """A transcribed cell as a workbook cell: a plain whole number as a number, else text."""
-    if text is None or text == "":
-        return None
-    plain = text.replace(",", "")
-    if col.type == "integer" and plain.lstrip("-").isdigit():
-        return int(plain)
-    return text
-
-
-def _target(name: str, out: str | Path | None) -> Path:
-    path = Path.cwd() / f"{name}.xlsx" if out is None else Path(out).expanduser()
-    if path.is_dir():
-        path = path / f"{name}.xlsx"
-    if path.suffix.lower() != ".xlsx":
-        raise TemplateError(f"{path}: a template is an Excel workbook; name it {name}.xlsx")
-    return path
-
-
 def write_template(name: str, out: str | Path | None = None, force: bool = False) -> Path:
     """Write the template of dataset ``name`` to ``out`` (a file or a folder; by default
-    ``<name>.xlsx`` in the current folder) and return its path. An existing file is replaced
-    only with ``force``."""
+    ``<name>.xlsx`` in the current folder), replacing a file only with ``force``."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font
@@ -83,15 +35,26 @@ def write_template(name: str, out: str | Path | None = None, force: bool = False
         schema = get_schema(name)
     except KeyError as exc:
         raise TemplateError(exc.args[0]) from None
-    path = _target(name, out)
+    path = Path.cwd() / f"{name}.xlsx" if out is None else Path(out).expanduser()
+    if path.is_dir():
+        path = path / f"{name}.xlsx"
+    if path.suffix.lower() != ".xlsx":
+        raise TemplateError(f"{path}: a template is an Excel workbook; name it {name}.xlsx")
     if path.exists() and not force:
         raise TemplateError(f"{path} exists; pass --force to replace it")
-    columns = template_columns(schema)
+    # a fiscal year the file gives as an era label is not a column of its own
+    columns = [c for c in schema.columns
+               if c.name != "fiscal_year" or schema.fiscal_year_from not in schema.column_names]
+    if any(c.example is not None for c in columns) or schema.input_only:
+        example = [c.example for c in columns]
+    else:  # the shipped data's last row
+        last = load(name).astype(object).iloc[-1]
+        example = [None if pd.isna(last[c.name]) else last[c.name] for c in columns]
     wb = Workbook()
     ws = wb.active
     ws.title = name
     ws.append([c.label_ja or c.name for c in columns])
-    ws.append(_example(schema, columns))
+    ws.append(example)
     for i, c in enumerate(columns, start=1):
         cell = ws.cell(row=1, column=i)
         cell.font = Font(bold=True)

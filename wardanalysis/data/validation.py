@@ -1,10 +1,7 @@
-"""Checking a data file against its descriptor, and reporting every problem at once: each
-cell parsed by its column's type (numbers with units and thousands separators, dates as offices
-write them, era labels), ranges, keys, the table's checks and totals, markup in text cells.
-
-Each problem names the file, the spreadsheet row (the header is row 1) and the column, so that a
-user can find it in the spreadsheet they exported. Reading the file within its bounds is
-:mod:`.readers`'; nothing here modifies a file.
+"""Checking a data file against its descriptor, every problem at once: each cell parsed by its
+column's type (numbers with units and thousands separators, dates as offices write them, era
+labels), ranges, keys, the table's rules and totals, markup in text cells. Each problem names the
+file, the spreadsheet row (the header is row 1) and the column.
 """
 
 from __future__ import annotations
@@ -21,17 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..eras import EraLabelError, era_label, fiscal_year, fiscal_years, latest_fiscal_year
-from . import readers
-from .readers import (
-    Problem,
-    csv_rows,
-    excel_rows,
-    map_headers,
-    not_a_regular_file,
-    short,
-    shorten,
+from ..eras import (
+    EraLabelError,
+    era_label,
+    fiscal_year,
+    fiscal_years,
+    latest_fiscal_year,
+    parse_japanese_date,
 )
+from .readers import Problem, cell_text, map_headers, read_rows, short
 from .schema import Column, DatasetSchema
 
 __all__ = ["cap_problems", "check_frame", "contiguity_problems", "markup_warnings",
@@ -45,20 +40,10 @@ _AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: Problems listed per kind of problem and column; the rest are counted.
 MAX_PER_KIND = 20
-
-
-def _column_units(col: Column) -> set[str]:
-    """The unit suffixes a cell of ``col`` may carry: those its descriptor's unit names in
-    brackets (``cases (件)`` → 件)."""
-    return set(re.findall(r"\(([^()]+)\)", col.unit or ""))
 _INT_RE = re.compile(r"^[+-]?(\d{1,3}(,\s?\d{3})+|\d+)$")
 _NUM_RE = re.compile(r"^[+-]?(\d{1,3}(,\s?\d{3})+|\d+)(\.\d+)?$")
 _OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "<": operator.lt, ">": operator.gt}
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
-
-
-def _is_blank(v: str) -> bool:
-    return v.strip() == ""
 
 
 def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
@@ -72,9 +57,11 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
                 return 0, None
             if col.nullable:
                 return pd.NA, None
-            return pd.NA, f"{short(raw)} where a number is expected (a dash means none only in columns declared so)"
+            return pd.NA, (f"{short(raw)} where a number is expected (a dash means none only in "
+                           "columns declared so)")
         unit = _UNIT_SUFFIX.search(text)
-        if unit and unit[1] not in _column_units(col):
+        # a column's unit names the suffixes its cells may carry in brackets: cases (件) → 件
+        if unit and unit[1] not in re.findall(r"\(([^()]+)\)", col.unit or ""):
             wanted = f"is in {col.unit}" if col.unit else "takes a plain number"
             return pd.NA, f"{short(raw)} carries the unit {unit[1]}, but this column {wanted}"
         num = _UNIT_SUFFIX.sub("", text).strip()
@@ -98,9 +85,9 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
                            f"{INT64_MAX:,} either side of 0)")
         if not math.isfinite(value):
             return pd.NA, f"{short(raw)} is too large to be a number"
-        if col.min is not None and value < col.min:
+        if value < col.min:  # a number column declares both bounds (the descriptor checks)
             return value, f"{short(raw)} is below the minimum {_bound(col.min)}"
-        if col.max is not None and value > col.max:
+        if value > col.max:
             return value, f"{short(raw)} is above the maximum {_bound(col.max)}"
         return value, None
     if col.type == "boolean":
@@ -141,8 +128,6 @@ def parse_office_date(text: str) -> dt.date:
         return dt.date(y, m, d)  # ValueError names what is out of range
     if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d", text):  # a date and time, as Excel cells give
         return dt.datetime.fromisoformat(text).date()
-    from ..eras import parse_japanese_date
-
     try:
         date = parse_japanese_date(text)
     except EraLabelError as exc:
@@ -176,69 +161,32 @@ def today() -> dt.date:
 
 
 def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
-    """Read ``path`` against ``schema``.
-
-    Returns ``(frame, declared_totals, problems)``. ``frame`` holds the parsed rows in the schema's
-    columns plus ``_row`` (the spreadsheet row each came from); ``declared_totals`` is the printed
-    totals row as a dict, or None.
-    """
-    name = label or str(path)
-    problems: list[Problem] = []
-    path = Path(path)
-    try:
-        irregular = not_a_regular_file(path, name)
-        if irregular:  # a directory, FIFO or device is never opened
-            return None, None, [irregular]
-        size = path.stat().st_size
-        if size > readers.MAX_FILE_BYTES:
-            return None, None, [Problem(name, f"is {size / 1e6:.1f} MB, above the limit of "
-                                              f"{readers.MAX_FILE_BYTES // (1024 * 1024)} MB for a data "
-                                              "file (real tables are a few KB)")]
-        if path.suffix.lower() == ".xlsx":
-            rows, name, problems = excel_rows(path, schema.name, name)
-            if any(p.is_error for p in problems):
-                return None, None, cap_problems(problems)
-        else:
-            rows, problem = csv_rows(path.read_bytes(), name)
-            if problem:
-                return None, None, [problem]
-            if len(rows) - 1 > readers.MAX_ROWS:  # the same bound as a sheet's
-                return None, None, [Problem(name, f"has more than {readers.MAX_ROWS:,} rows below the "
-                                                  "header, the limit of rows read from a file",
-                                            row=readers.MAX_ROWS + 2)]
-    except OSError as exc:
-        return None, None, [Problem(name, f"cannot be read ({exc.strerror})")]
+    """``(frame, declared_totals, problems)`` of ``path`` read against ``schema``: ``frame`` has
+    the schema's columns and ``_row`` (each row's spreadsheet row); the totals row is a dict."""
+    rows, name, problems = read_rows(Path(path), schema.name, label or str(path))
+    if any(p.is_error for p in problems):
+        return None, None, cap_problems(problems)
     if not rows:
         return None, None, [Problem(name, "the file is empty")]
-    header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
-    header, _ = map_headers(header, schema)  # the office's headings name the columns too
-    body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(not _is_blank(c) for c in r)]
+    header, _ = map_headers(rows[0], schema)  # the office's headings name the columns too
+    body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(c.strip() for c in r)]
     if not body:
         problems.append(Problem(name, "the file has a header but no data rows"))
 
     expected = schema.column_names
-    aliases = schema.input_aliases
     fy_col = schema.fiscal_year_from
-    has_fy = "fiscal_year" in header
-    has_label = bool(fy_col) and fy_col in header
     optional = {c.name for c in schema.columns if c.optional}
-    required = [c for c in expected if c != "fiscal_year" and c != fy_col and c not in optional]
-    if "fiscal_year" in expected and not (has_fy or has_label):
+    required = [c for c in expected if c not in ("fiscal_year", fy_col, *optional)]
+    if "fiscal_year" in expected and "fiscal_year" not in header and fy_col not in header:
         want = f"'fiscal_year' or {fy_col!r}" if fy_col else "'fiscal_year'"
         problems.append(Problem(name, f"missing column: {want}", row=1))
     missing = [c for c in required if c not in header]
     if missing:
         problems.append(Problem(name, f"missing column(s): {', '.join(missing)}", row=1))
-    unexpected = [h for h in header if h not in expected and h not in aliases]
+    unexpected = [h for h in header if h not in expected and h != fy_col]
     if unexpected:
-        problems.append(
-            Problem(
-                name,
-                f"unexpected column(s): {', '.join(map(repr, unexpected))}; "
-                f"expected {', '.join(expected)}",
-                row=1,
-            )
-        )
+        problems.append(Problem(name, f"unexpected column(s): {', '.join(map(repr, unexpected))}; "
+                                      f"expected {', '.join(expected)}", row=1))
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         problems.append(Problem(name, f"duplicated column(s): {', '.join(dupes)}", row=1))
@@ -250,17 +198,12 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
     for rownum, cells in body:
         if len(cells) != len(header):
             problems.append(
-                Problem(name, f"has {len(cells)} cells, the header has {len(header)}", row=rownum)
-            )
+                Problem(name, f"has {len(cells)} cells, the header has {len(header)}", row=rownum))
             continue
         raw = dict(zip(header, cells, strict=True))
-        is_total = bool(schema.totals_label) and any(
-            unicodedata.normalize("NFKC", raw.get(c, "")).strip() == schema.totals_label
-            for c in (fy_col, "fiscal_year")
-        )
         rec: dict[str, Any] = {"_row": rownum}
         for col in schema.columns:
-            if col.name == "fiscal_year" or (col.name == fy_col):
+            if col.name in ("fiscal_year", fy_col):
                 continue
             if col.name not in raw:  # an optional column the file leaves out
                 rec[col.name] = pd.NA
@@ -269,7 +212,9 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
             if err:
                 problems.append(Problem(name, err, row=rownum, column=col.name))
             rec[col.name] = value
-        if is_total:
+        labels = (unicodedata.normalize("NFKC", raw.get(c, "")).strip()
+                  for c in (fy_col, "fiscal_year"))
+        if schema.totals_label and schema.totals_label in labels:
             if totals is not None:
                 problems.append(Problem(name, f"a second {schema.totals_label} row", row=rownum))
             totals = rec
@@ -282,40 +227,35 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
             r = dict(rec)
             if "fiscal_year" in expected:
                 r["fiscal_year"] = fy
-            if fy_col and fy_col in expected:
+            if fy_col in expected:
                 r[fy_col] = unicodedata.normalize("NFKC", label).strip() if label else (
-                    era_label(fy) if fy is not None else pd.NA
-                )
+                    era_label(fy) if fy is not None else pd.NA)
             records.append(r)
-    frame = pd.DataFrame.from_records(records, columns=["_row", *expected]) if records else None
-    if frame is not None:
-        frame = _typed(frame, schema)
-        problems += _table_checks(frame, schema, name) + contiguity_problems(frame, schema, name)
-        if totals is not None:
-            problems += _totals_check(frame, totals, schema, name)
+    if not records:
+        return None, totals, cap_problems(problems)
+    frame = _typed(pd.DataFrame.from_records(records, columns=["_row", *expected]), schema)
+    problems += _table_checks(frame, schema, name) + contiguity_problems(frame, schema, name)
+    if totals is not None:
+        problems += _totals_check(frame, totals, schema, name)
     return frame, totals, cap_problems(problems)
 
 
 def check_frame(frame: pd.DataFrame, schema: DatasetSchema, name: str,
                 columns: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check a DataFrame given directly (not read from a file) against ``schema`` by the same
-    rules as a file, for ``columns`` (default: every descriptor column the frame has): each cell
-    by its column's type and range, then the table's rules and key among those columns (not the
-    file's contiguity: a frame may hold a selection of years). Rows are named by the frame's
-    index. Returns the frame with those columns typed as :func:`read_table` types them, and the
-    problems."""
+    """A DataFrame given directly, checked against ``schema`` by a file's rules in ``columns``
+    (default: every descriptor column it has), but not for contiguity (a frame may hold a
+    selection of years); rows are named by the index. Returns the frame with those columns
+    typed as :func:`read_table` types them, and the problems."""
     known = {c.name for c in schema.columns}
     checked = [c for c in (frame.columns if columns is None else columns) if c in known]
     part = frame[checked]
     problems: list[Problem] = []
     rows = frame.index if pd.api.types.is_integer_dtype(frame.index) else range(len(frame))
-    for col in schema.columns:
-        if col.name not in part.columns:
-            continue
-        for row, value in zip(rows, part[col.name], strict=True):
-            _, err = _parse_cell(_cell_text(value, col), col)
+    for c in checked:
+        for row, value in zip(rows, part[c], strict=True):
+            _, err = _parse_cell(_cell_text(value), schema.column(c))
             if err:
-                problems.append(Problem(name, err, row=int(row), column=col.name))
+                problems.append(Problem(name, err, row=int(row), column=c))
     if problems:
         return frame, cap_problems(problems)
     typed = _typed(part, schema)
@@ -323,90 +263,68 @@ def check_frame(frame: pd.DataFrame, schema: DatasetSchema, name: str,
     return frame.assign(**{c: typed[c] for c in checked}), cap_problems(problems)
 
 
-def _cell_text(value: Any, col: Column) -> str:
-    """A value of a DataFrame as the text a file would hold, for :func:`_parse_cell`."""
+def _cell_text(value: Any) -> str:
+    """A value of a DataFrame as the text a file would hold."""
     if not pd.api.types.is_scalar(value):
         return repr(value)
     if pd.isna(value):
         return ""
-    if isinstance(value, dt.datetime):  # a pandas Timestamp too
-        return f"{value:%Y-%m-%d}" if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value)).lower()
-    if col.type == "integer" and isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return cell_text(value.item() if isinstance(value, np.bool_) else value)
 
 
-def cap_problems(problems: list[Problem], per_kind: int = MAX_PER_KIND) -> list[Problem]:
-    """At most ``per_kind`` problems of each kind (the same message but for the values quoted
-    in it, in the same column), then one line counting the rest."""
+def cap_problems(problems: list[Problem]) -> list[Problem]:
+    """At most ``MAX_PER_KIND`` problems of each kind (the same message but for the values
+    quoted in it, in the same column), then one line counting the rest."""
     kept: list[Problem] = []
     counts: dict[tuple, int] = {}
     for p in problems:
-        kind = (p.file, p.column, re.sub(r"'[^']*'|\d+", "…", p.message))
+        kind = (p.file, p.column, p.severity, re.sub(r"'[^']*'|\d+", "…", p.message))
         counts[kind] = counts.get(kind, 0) + 1
-        if counts[kind] <= per_kind:
+        if counts[kind] <= MAX_PER_KIND:
             kept.append(p)
-    for (file, column, message), n in counts.items():
-        if n > per_kind:
-            kept.append(Problem(file, f"{n - per_kind} more problem(s) like \"{message}\" not listed",
-                                column=column))
+    kept += [Problem(file, f"{n - MAX_PER_KIND} more problem(s) like \"{message}\" not listed",
+                     column=column, severity=severity)
+             for (file, column, severity, message), n in counts.items() if n > MAX_PER_KIND]
     return kept
 
 
 def _fiscal_years_of(raw, schema, name, rownum, problems) -> list[int] | None:
-    fy_col = schema.fiscal_year_from
+    """The fiscal years of a row: its ``fiscal_year``, or those of its era label (which must
+    agree when both are given); None after adding the problem."""
     if "fiscal_year" not in schema.column_names:
         return [None]
+    fy_col = schema.fiscal_year_from
+
+    def fail(message: str, column: str = "fiscal_year") -> None:
+        problems.append(Problem(name, message, row=rownum, column=column))
+
     from_label: list[int] | None = None
-    if fy_col and fy_col in raw and not _is_blank(raw[fy_col]):
+    if fy_col and raw.get(fy_col, "").strip():
         try:
-            from_label = (
-                fiscal_years(raw[fy_col]) if schema.expand_periods else [fiscal_year(raw[fy_col])]
-            )
+            label = raw[fy_col]
+            from_label = fiscal_years(label) if schema.expand_periods else [fiscal_year(label)]
         except EraLabelError as exc:
-            problems.append(Problem(name, str(exc), row=rownum, column=fy_col))
-            return None
+            return fail(str(exc), fy_col)
     from_year: list[int] | None = None
-    if "fiscal_year" in raw and not _is_blank(raw["fiscal_year"]):
+    if raw.get("fiscal_year", "").strip():
         value, err = _parse_cell(raw["fiscal_year"], schema.column("fiscal_year"))
         if err:
-            problems.append(Problem(name, err, row=rownum, column="fiscal_year"))
-            return None
+            return fail(err)
         if value > latest_fiscal_year():  # a label's year is bounded so by the eras module
-            problems.append(Problem(name, f"fiscal year {value} is after the next fiscal year "
-                                          f"({latest_fiscal_year()})", row=rownum,
-                                    column="fiscal_year"))
-            return None
+            return fail(f"fiscal year {value} is after the next fiscal year "
+                        f"({latest_fiscal_year()})")
         from_year = [value]
     if from_label and from_year and from_year[0] not in from_label:
-        problems.append(
-            Problem(
-                name,
-                f"fiscal_year {from_year[0]} disagrees with {fy_col} {raw[fy_col]!r} "
-                f"({', '.join(map(str, from_label))})",
-                row=rownum,
-                column="fiscal_year",
-            )
-        )
-        return None
+        return fail(f"fiscal_year {from_year[0]} disagrees with {fy_col} {raw[fy_col]!r} "
+                    f"({', '.join(map(str, from_label))})")
     years = from_year or from_label
     if not years:
-        problems.append(Problem(name, "no fiscal year given", row=rownum, column="fiscal_year"))
-        return None
-    if from_label and not from_year:  # a year from a label: the fiscal_year column's range holds
-        col = schema.column("fiscal_year")
-        outside = [y for y in years if (col.min is not None and y < col.min)
-                   or (col.max is not None and y > col.max)]
-        if outside:
-            span = f"{col.min:g}–{col.max:g}" if col.min is not None and col.max is not None else ""
-            problems.append(Problem(name, f"{raw[fy_col]!r} is fiscal year {outside[0]}, outside "
-                                          f"this dataset's range ({span})",
-                                    row=rownum, column=fy_col))
-            return None
+        return fail("no fiscal year given")
+    col = schema.column("fiscal_year")
+    outside = [y for y in years if not col.min <= y <= col.max]
+    if from_label and not from_year and outside:  # fiscal_year itself is range-checked by type
+        return fail(f"{raw[fy_col]!r} is fiscal year {outside[0]}, outside this dataset's range "
+                    f"({col.min:g}–{col.max:g})", fy_col)
     return years
 
 
@@ -435,43 +353,29 @@ def _typed(frame: pd.DataFrame, schema: DatasetSchema) -> pd.DataFrame:
 
 
 def _table_checks(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list[Problem]:
+    """The descriptor's rules and key, among the columns the frame has."""
     problems: list[Problem] = []
     for rule in schema.rules:
         if rule.left not in frame.columns or rule.right not in frame.columns:
-            continue  # a frame given directly may hold only some columns
+            continue
         left, right = frame[rule.left], frame[rule.right]
         # a rule says nothing about a row where either side is missing (an open-ended date)
         ok = _OPS[rule.op](left, right).fillna(True) | left.isna() | right.isna()
         for idx in frame.index[~ok.astype(bool)]:
-            problems.append(
-                Problem(
-                    name,
-                    f"{rule.left} = {_value(left[idx])} breaks the rule {rule} "
-                    f"({rule.right} = {_value(right[idx])})",
-                    row=int(frame.at[idx, "_row"]),
-                    column=rule.left,
-                )
-            )
-    if schema.key and set(schema.key) <= set(frame.columns):
-        keys = list(schema.key)
+            problems.append(Problem(name, f"{rule.left} = {cell_text(left[idx])} breaks the rule "
+                                          f"{rule} ({rule.right} = {cell_text(right[idx])})",
+                                    row=int(frame.at[idx, "_row"]), column=rule.left))
+    keys = list(schema.key)
+    if keys and set(keys) <= set(frame.columns):
         dup = frame.duplicated(keys, keep="first")
-        if dup.any():  # one pass: each repeat is matched to its first row by a merge
-            first = frame.loc[~dup, [*keys, "_row"]].rename(columns={"_row": "first_row"})
-            repeats = frame.loc[dup, [*keys, "_row"]].merge(first, on=keys, how="left")
-            for r in repeats.to_dict("records"):
-                key = ", ".join(f"{k}={r[k]}" for k in keys)
-                problems.append(
-                    Problem(name, f"duplicate key ({key}), first given in row {r['first_row']}",
-                            row=int(r["_row"]), column=schema.key[0])
-                )
+        # one pass: each repeat is matched to its first row by a merge
+        first = frame.loc[~dup, [*keys, "_row"]].rename(columns={"_row": "first_row"})
+        repeats = frame.loc[dup, [*keys, "_row"]].merge(first, on=keys, how="left")
+        for r in repeats.to_dict("records"):
+            key = ", ".join(f"{k}={r[k]}" for k in keys)
+            problems.append(Problem(name, f"duplicate key ({key}), first given in row "
+                                          f"{r['first_row']}", row=int(r["_row"]), column=keys[0]))
     return problems
-
-
-def _value(v: Any) -> str:
-    """A cell's value in a message: a date without its midnight time."""
-    if isinstance(v, pd.Timestamp) and v == v.normalize():
-        return f"{v:%Y-%m-%d}"
-    return str(v)
 
 
 def contiguity_problems(frame: pd.DataFrame, schema: DatasetSchema, name: str) -> list[Problem]:
@@ -480,62 +384,45 @@ def contiguity_problems(frame: pd.DataFrame, schema: DatasetSchema, name: str) -
         return []
     years = set(frame["fiscal_year"].dropna().astype(int))
     gaps = sorted(set(range(min(years), max(years) + 1)) - years)
-    if not gaps:
-        return []
     return [Problem(name, f"missing fiscal year(s) {', '.join(map(str, gaps))} inside "
-                          f"{min(years)}–{max(years)}", column="fiscal_year")]
+                          f"{min(years)}–{max(years)}", column="fiscal_year")] if gaps else []
 
 
 def _totals_check(frame, totals, schema, name) -> list[Problem]:
+    """The printed totals row against the sum of the rows, in each whole-number column."""
     problems = []
-    row = totals["_row"]
     for col in schema.columns:
-        if col.type != "integer" or col.name == "fiscal_year" or col.name not in totals:
-            continue
-        declared = totals[col.name]
-        if declared is pd.NA or declared is None:
+        declared = totals.get(col.name)
+        if col.type != "integer" or col.name == "fiscal_year" or pd.isna(declared):
             continue
         actual = int(frame[col.name].sum())
         if int(declared) != actual:
-            problems.append(
-                Problem(
-                    name,
-                    f"declared total {schema.totals_label} = {declared} but the rows sum to {actual}",
-                    row=row,
-                    column=col.name,
-                )
-            )
+            problems.append(Problem(name, f"declared total {schema.totals_label} = {declared} but "
+                                          f"the rows sum to {actual}",
+                                    row=totals["_row"], column=col.name))
     return problems
 
 
 #: What looks like markup in a text cell: an HTML tag or comment, an entity, an event-handler
 #: attribute, a script URL or a Markdown link. Reports show such text as text (it is escaped
 #: where it enters a page), so this is a warning, not an error.
-_MARKUP = re.compile(r"<\s*[a-zA-Z/!?]|&#?\w+;|\bon[a-z]+\s*=|(?:java|vb)script\s*:|data\s*:\s*text/html"
-                     r"|\]\s*\(", re.IGNORECASE)
+_MARKUP = re.compile(r"<\s*[a-zA-Z/!?]|&#?\w+;|\bon[a-z]+\s*=|(?:java|vb)script\s*:"
+                     r"|data\s*:\s*text/html|\]\s*\(", re.IGNORECASE)
 
 
-def markup_warnings(frame: pd.DataFrame | None, schema: DatasetSchema, name: str,
-                    limit: int = 20) -> list[Problem]:
-    """A warning for each text cell that holds markup (at most ``limit``, then a count)."""
+def markup_warnings(frame: pd.DataFrame | None, schema: DatasetSchema, name: str) -> list[Problem]:
+    """A warning for each text cell that holds markup."""
     if frame is None:
         return []
-    found: list[Problem] = []
-    total = 0
+    found = []
     for col in schema.columns:
         if col.type != "string" or col.name not in frame.columns:
             continue
         for row, value in zip(frame["_row"], frame[col.name], strict=True):
-            text = "" if pd.isna(value) else str(value)
-            m = _MARKUP.search(text)
-            if not m:
-                continue
-            total += 1
-            if len(found) < limit:
-                found.append(Problem(name, f"contains markup ({shorten(text[m.start():])}); "
-                                           "reports show it as plain text, never as markup",
+            m = _MARKUP.search("" if pd.isna(value) else str(value))
+            if m:
+                shown = short(" ".join(m.string[m.start():].split()))
+                found.append(Problem(name, f"contains markup ({shown}); reports show it as plain "
+                                           "text, never as markup",
                                      row=int(row), column=col.name, severity="warning"))
-    if total > limit:
-        found.append(Problem(name, f"{total - limit} more cell(s) with markup not listed",
-                             severity="warning"))
-    return found
+    return cap_problems(found)
