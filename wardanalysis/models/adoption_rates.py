@@ -17,13 +17,8 @@ from ..text.glossary import label
 from . import _input
 from .budget_rows import HAMAMATSU, KUMAMOTO
 
-__all__ = [
-    "AdoptionResult",
-    "CostPerIssueResult",
-    "adoption",
-    "cost_per_funded_issue",
-    "rounding_bounds",
-]
+__all__ = ["AdoptionResult", "CostPerIssueResult", "adoption", "cost_per_funded_issue",
+           "rounding_bounds"]
 
 
 @dataclass(frozen=True, eq=False, repr=False)

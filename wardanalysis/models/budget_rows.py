@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..eras import fiscal_year_bounds
 from ..errors import MissingDataError
-from ..results import Named, Said
+from ..results import Said
 from ..text.messages import message
 from . import _input
 
@@ -268,8 +268,3 @@ def catalogue_caveats(parts: list[tuple[bool, str, dict[str, Any]]]) -> tuple[Sa
     """Caveats from the message catalogue: ``[(condition, key, facts), …]`` → the caveats whose
     condition holds, each its key with its own facts."""
     return tuple(Said(key, facts) for cond, key, facts in parts if cond)
-
-
-def row_named(r: Any) -> Named:
-    """:func:`row_name` in both languages, for a message."""
-    return Named(row_name(r, "ja"), row_name(r, "en"))

@@ -44,17 +44,11 @@ from .budget_rows import (
     population_flags,
     populations,
     row_name,
-    row_named,
     slug,
     worst_quality,
 )
 
-__all__ = [
-    "CrossCityResult",
-    "KumamotoBudgetResult",
-    "cross_city_budgets",
-    "kumamoto_budget",
-]
+__all__ = ["CrossCityResult", "KumamotoBudgetResult", "cross_city_budgets", "kumamoto_budget"]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -356,7 +350,8 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         (worst is not None, "budgets.caveat.population_dates",
          {"limit": fmt(GAP_LIMIT_YEARS, 1),
           "gap": fmt(abs(worst["population_gap_years"]), 2) if worst is not None else "",
-          "row": row_named(worst) if worst is not None else ""}),
+          "row": Named(row_name(worst, "ja"), row_name(worst, "en")) if worst is not None
+          else ""}),
         (True, "budgets.caveat.equal_split", {}),
         (bool(a["is_approximate"].any()), "budgets.caveat.approximate", {}),
         (bool(len(hama_review)), "budgets.caveat.hamamatsu_review",

@@ -32,13 +32,13 @@ __all__ = ["EscalationResult", "escalation_patterns"]
 
 _COLUMNS = ("fiscal_year", "requests", "priority_issues", "decided_to_act", "staff_consultations",
             "section_chief_consultations", "coordination_meetings")
-#: measure → (numerator column, denominator column)
+#: measure → (numerator column, denominator column, the pooled share's estimate key)
 MEASURES = {
-    "priority_rate": ("priority_issues", "requests"),
-    "decided_share": ("decided_to_act", "priority_issues"),
-    "settled_staff": ("settled_staff", "priority_issues"),
-    "settled_section_chief": ("settled_section_chief", "priority_issues"),
-    "settled_coordination": ("settled_coordination", "priority_issues"),
+    "priority_rate": ("priority_issues", "requests", "priority_rate"),
+    "decided_share": ("decided_to_act", "priority_issues", "decided_share"),
+    "settled_staff": ("settled_staff", "priority_issues", "first_level_share"),
+    "settled_section_chief": ("settled_section_chief", "priority_issues", "second_level_share"),
+    "settled_coordination": ("settled_coordination", "priority_issues", "third_level_share"),
 }
 
 
@@ -132,7 +132,7 @@ class EscalationResult(Result):
 def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame, pooled: bool = False) -> None:
     """One row per measure: a single year's share with its Wilson interval, or (``pooled``) the
     share over several years with the quasi-binomial interval of :func:`stats.pooled_share`."""
-    for measure, (num, den) in MEASURES.items():
+    for measure, (num, den, _) in MEASURES.items():
         s, n = int(frame[num].sum()), int(frame[den].sum())
         if n > 0 and pooled:
             ps = stats.pooled_share(frame[num], frame[den])
@@ -244,11 +244,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
             Estimate(f"escalation.priority_rate_trend_or_per_year{x}", *fit_r.ratio("year"),
                      unit="odds ratio per year", interval=_label(fit_r)),
         ]
-    for measure, key in (("priority_rate", "priority_rate"), ("decided_share", "decided_share"),
-                         ("settled_staff", "first_level_share"),
-                         ("settled_section_chief", "second_level_share"),
-                         ("settled_coordination", "third_level_share")):
-        num, den = MEASURES[measure]
+    for num, den, key in MEASURES.values():
         unit = "share of requests" if den == "requests" else "share of priority issues"
         with_excl = excl and key in ("priority_rate", "first_level_share")
         for suffix, frame in (("", c), *([(x, rest)] if with_excl else [])):

@@ -34,12 +34,7 @@ from .budget_rows import (
     worst_quality,
 )
 
-__all__ = [
-    "OverTimeResult",
-    "WardSizeResult",
-    "budgets_over_time",
-    "ward_size_budgets",
-]
+__all__ = ["OverTimeResult", "WardSizeResult", "budgets_over_time", "ward_size_budgets"]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -152,46 +147,32 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
                          population_as_of=kum["as_of_date"],
                          population_date_precision=kum.get("date_precision", "day"),
                          yen_per_capita=per_ward * 1000 / kum["population_persons"])
-    est = []
+    est, text_keys = [], []
     yok = table[table["city_ja"] == "横浜市"] if len(table) else table
     if len(yok) >= 2:
-        est += [
-            Estimate("budget.size.yokohama.budget_ratio_max_min",
-                     yok["amount_thousand_yen"].max() / yok["amount_thousand_yen"].min(),
-                     unit="ratio (largest ÷ smallest ward budget)"),
-            Estimate("budget.size.yokohama.population_ratio_max_min",
-                     yok["population_persons"].max() / yok["population_persons"].min(),
-                     unit="ratio (largest ÷ smallest ward population)"),
-        ]
-    default = kum[~kum["set_names_inferred"]] if len(kum) else kum
-    if len(default):
-        default = default[default["as_of_date"] == default["as_of_date"].max()]
+        budget, people = (yok[c].max() / yok[c].min()
+                          for c in ("amount_thousand_yen", "population_persons"))
+        est += [Estimate("budget.size.yokohama.budget_ratio_max_min", budget,
+                         unit="ratio (largest ÷ smallest ward budget)"),
+                Estimate("budget.size.yokohama.population_ratio_max_min", people,
+                         unit="ratio (largest ÷ smallest ward population)")]
+        text_keys.append(Said("budgets.size.yokohama", {
+            "n": len(yok), "pop_ratio": fmt(people, 2), "budget_ratio": fmt(budget, 2)}))
+    named = kum[~kum["set_names_inferred"]] if len(kum) else kum
+    if len(named):
+        default = named[named["as_of_date"] == named["as_of_date"].max()]
         flags = population_flags({"population_gap_years":
                                   (default["as_of_date"].iloc[0] - mid_year(kfy)).days / 365.25})
-        est += [
-            Estimate("budget.size.kumamoto.yen_per_capita_min", default["yen_per_capita"].min(),
-                     unit="yen per resident (equal split assumed)", flags=flags),
-            Estimate("budget.size.kumamoto.yen_per_capita_max", default["yen_per_capita"].max(),
-                     unit="yen per resident (equal split assumed)", flags=flags),
-        ]
+        low, high = default["yen_per_capita"].min(), default["yen_per_capita"].max()
+        unit = "yen per resident (equal split assumed)"
+        est += [Estimate("budget.size.kumamoto.yen_per_capita_min", low, unit=unit, flags=flags),
+                Estimate("budget.size.kumamoto.yen_per_capita_max", high, unit=unit, flags=flags)]
+        text_keys.append(Said("budgets.size.kumamoto", {
+            "per_ward": Yen(1000 * per_ward), "year": kfy, "low": float(low),
+            "high": float(high), "date": PopulationDate(named["population_as_of"].iloc[0])}))
     if table.empty and kum.empty:
         raise MissingDataError("ward_budgets/population: no class-(a) ward budget with a ward "
                                "population within two years, and no complete Kumamoto ward set")
-    text_keys = []
-    got = {e.key: e for e in est}
-    if "budget.size.yokohama.budget_ratio_max_min" in got:
-        text_keys.append(Said("budgets.size.yokohama", {
-            "n": len(yok),
-            "pop_ratio": fmt(got["budget.size.yokohama.population_ratio_max_min"].value, 2),
-            "budget_ratio": fmt(got["budget.size.yokohama.budget_ratio_max_min"].value, 2)}))
-    if len(kum):
-        latest = kum[~kum["set_names_inferred"]]
-        text_keys.append(Said("budgets.size.kumamoto", {
-            "per_ward": Yen(1000 * kum["amount_per_ward_thousand_yen"].iloc[0]),
-            "year": int(kum["fiscal_year"].iloc[0]),
-            "low": float(got["budget.size.kumamoto.yen_per_capita_min"].value),
-            "high": float(got["budget.size.kumamoto.yen_per_capita_max"].value),
-            "date": PopulationDate(latest["population_as_of"].iloc[0], "day")}))
     bases = _register_estimate_gap(pop)
     bases_facts = {} if bases is None else {
         "area": Named(f"{bases['city_ja']}{bases['area_ja']}",
