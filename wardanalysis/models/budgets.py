@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import Estimate, Named, Pct, Result, Said, Years, Yen, fmt
+from ..results import Estimate, Joined, Named, Pct, Result, Said, Years, Yen, fmt
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input
@@ -133,7 +133,8 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     nonoff = sorted(set(used["population_quality"]) - {"O"})
     mismatch = table.loc[table["population_date_mismatch"], "fiscal_year"].tolist()
     recon = table[table["reconstruction_thousand_yen"] > 0]
-    recon_amounts = _yen_list(sorted(set(recon["reconstruction_thousand_yen"])))
+    recon_amounts = Joined(tuple(Yen(1000 * float(v))
+                                 for v in sorted(set(recon["reconstruction_thousand_yen"]))))
     caveat_keys = catalogue_caveats([
         (True, "budgets.kumamoto.caveat_equal_split", {}),
         (bool(mismatch), "budgets.kumamoto.caveat_no_population_in_year",
@@ -341,7 +342,8 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     gaps = inc["population_gap_years"].abs()
     worst = inc.loc[gaps.idxmax()] if gaps.notna().any() else None
     # Hamamatsu's figure as the review prints it (all wards), named in a caveat
-    hama_review = table[(table["city_ja"] == HAMAMATSU) & (table["area_ja"] == "全区合計")]
+    hama_review = table.loc[(table["city_ja"] == HAMAMATSU) & (table["area_ja"] == "全区合計"),
+                            "amount_thousand_yen"]
     caveat_keys: list[tuple[bool, str, dict[str, Any]]] = [
         (True, "budgets.caveat.definitions", {}),
         (True, "budgets.caveat.classes",
@@ -355,7 +357,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         (True, "budgets.caveat.equal_split", {}),
         (bool(a["is_approximate"].any()), "budgets.caveat.approximate", {}),
         (bool(len(hama_review)), "budgets.caveat.hamamatsu_review",
-         {"amount": _yen_list(hama_review["amount_thousand_yen"])}),
+         {"amount": Joined(tuple(Yen(1000 * float(v)) for v in hama_review))}),
     ]
     f = facts
     text_keys = [Said("budgets.cross_city.per_ward", {
@@ -377,11 +379,3 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         method_key="budgets.method.cross_city",
         caveat_keys=catalogue_caveats(caveat_keys),
     )
-
-
-def _yen_list(thousands: Any) -> Named:
-    """Thousand-yen amounts as a reader says them (1億円, ¥100 million), listed in each
-    language's way."""
-    amounts = [Yen(1000 * float(v)) for v in thousands]
-    return Named("、".join(a.__lang_format__("", "ja") for a in amounts),
-                 ", ".join(a.__lang_format__("", "en") for a in amounts))
