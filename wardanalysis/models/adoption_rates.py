@@ -53,13 +53,13 @@ class AdoptionResult(Result):
 
 def adoption(needs_reflection: pd.DataFrame | None = None,
              hamamatsu_priority_proposals: pd.DataFrame | None = None, *,
-             hamamatsu_fiscal_year: int | None = None,
              data_dir: str | Path | None = None) -> AdoptionResult:
     """Kumamoto's decided-to-act share of priority issues against Hamamatsu's budgeted share of
     ward priority proposals.
 
-    Kumamoto's share pools every fiscal year in ``needs_reflection``; Hamamatsu's is the
-    ``category == 'total'`` row of ``hamamatsu_fiscal_year`` (by default the latest). Keys: ``adoption.kumamoto_share`` (intercept-only quasi-binomial GLM over its years),
+    Kumamoto's share pools every fiscal year in ``needs_reflection``; Hamamatsu's is the latest
+    ``category == 'total'`` row. Keys: ``adoption.kumamoto_share`` (intercept-only
+    quasi-binomial GLM over its years),
     ``adoption.hamamatsu_share`` (Wilson), ``adoption.difference`` (Kumamoto minus Hamamatsu;
     the MOVER interval from those two intervals, so that the shares and their difference use one
     interval method) and ``adoption.difference_p_value`` (Fisher's exact, binomial-only).
@@ -76,11 +76,8 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     tot = h[h["category"] == "total"]
     if tot.empty:
         raise MissingDataError(f"{harg}: no row with category 'total'")
-    hfy = int(tot["fiscal_year"].max()) if hamamatsu_fiscal_year is None else int(hamamatsu_fiscal_year)
-    tot = tot[tot["fiscal_year"] == hfy]
-    if tot.empty:
-        raise MissingDataError(f"{harg}: no 'total' row for FY{hfy}")
-    hs, hn = tot.iloc[0]["budgeted"], tot.iloc[0]["proposals"]
+    hfy = int(tot["fiscal_year"].max())
+    hs, hn = tot.iloc[-1]["budgeted"], tot.iloc[-1]["proposals"]
     if pd.isna(hn) or int(hn) == 0:
         raise ZeroDenominatorError("Hamamatsu's budgeted share", "proposals", f"FY{hfy} total row")
     hs, hn = int(hs), int(hn)

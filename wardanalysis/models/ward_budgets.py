@@ -93,16 +93,15 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
                       population: pd.DataFrame | None = None,
                       machizukuri_budget: pd.DataFrame | None = None,
                       hamamatsu_budget: pd.DataFrame | None = None, *,
-                      kumamoto_fiscal_year: int | None = None,
                       data_dir: str | Path | None = None) -> WardSizeResult:
     """Budget per ward against the ward's population, class (a), ward-level rows.
 
     For each ward with a class-(a) budget row and a population of its own within two years of
     the budget year (:data:`GAP_LIMIT_YEARS`), the row nearest in time (ties: the better quality
     mark). Kumamoto's wards are set beside them under an assumption the document does not make:
-    the five-ward total of ``kumamoto_fiscal_year`` (default: the latest) split equally, against
-    each ward's population in every complete same-date ward set of the population data (the
-    2022-12-01 set and the 2021 set whose ward names are partly inferred, flagged as such).
+    the latest five-ward total split equally, against each ward's population in every complete
+    same-date ward set of the population data (the 2022-12-01 set and the 2021 set whose ward
+    names are partly inferred, flagged as such).
 
     Keys: ``budget.size.yokohama.budget_ratio_max_min`` and ``…population_ratio_max_min``
     (largest ÷ smallest across Yokohama's wards shown; when at least two are shown),
@@ -110,7 +109,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     ward populations, or the latest complete set without inferred names). Exact: no interval.
     """
     rows, pop, mb, kfy = budget_rows(ward_budgets, population, machizukuri_budget,
-                                     hamamatsu_budget, kumamoto_fiscal_year, data_dir)
+                                     hamamatsu_budget, None, data_dir)
     cand = []
     for r in rows:
         if (r["comparability_class"] != "a" or r["scope"] != "ward"
@@ -202,15 +201,15 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     )
 
 
-def _register_estimate_gap(population: pd.DataFrame, within_days: int = 62) -> dict | None:
+def _register_estimate_gap(population: pd.DataFrame) -> dict | None:
     """The worked example of two bases: the same area's resident-register count (住民基本台帳)
-    and population estimate (推計人口) dated within ``within_days`` of each other (the closest
+    and population estimate (推計人口) dated within 62 days of each other (the closest
     pair); ``share`` is register ÷ estimate − 1. None without such a pair."""
     pop = population[population["as_of_date"].notna()]
     pairs = pop[pop["basis"] == "resident_register"].merge(
         pop[pop["basis"] == "estimate"], on=["city_ja", "area_ja"], suffixes=("_r", "_e"))
     days = (pairs["as_of_date_r"] - pairs["as_of_date_e"]).abs().dt.days
-    pairs = pairs[days <= within_days].assign(_days=days)
+    pairs = pairs[days <= 62].assign(_days=days)
     if pairs.empty:
         return None
     r = pairs.sort_values("_days", kind="stable").iloc[0]
