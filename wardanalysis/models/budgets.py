@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import Estimate, Joined, Named, Pct, Result, Said, Years, Yen, fmt
+from ..results import Estimate, Joined, Named, Pct, Result, Years, Yen, chosen, fmt
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input
@@ -320,7 +320,8 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
                       & (others["source"] != REVIEW)]
     k_ward = k["amount_per_ward_thousand_yen"]
     facts = {
-        "ward_low": ward_vals.min(), "ward_high": ward_vals.max(), "ward_n": len(ward_vals),
+        "ward_low": Yen(1000 * ward_vals.min()), "ward_high": Yen(1000 * ward_vals.max()),
+        "ward_n": len(ward_vals), "kumamoto_ward": Yen(1000 * k_ward),
         "yen_low": near["yen_per_capita"].min() if len(near) else math.nan,
         "yen_high": near["yen_per_capita"].max() if len(near) else math.nan, "yen_n": len(near),
         "yen_beyond": int((others["included"] & ~others["population_within_limit"]).sum()),
@@ -328,7 +329,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         "rank_n": len(official), "limit": fmt(GAP_LIMIT_YEARS, 1),
         "rank_above": int((official["amount_per_ward_thousand_yen"] > k_ward).sum()),
         "rank_below": int((official["amount_per_ward_thousand_yen"] < k_ward).sum()),
-        "rank_years": sorted(set(official["fiscal_year"])),
+        "rank_years": Years(sorted(set(official["fiscal_year"]))),
         # for the answer: where Kumamoto stands among the comparable figures per resident
         "kumamoto": k["yen_per_capita"], "year": int(k["fiscal_year"]),
         "yen_below": int((near["yen_per_capita"] < k["yen_per_capita"]).sum()),
@@ -359,23 +360,12 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         (bool(len(hama_review)), "budgets.caveat.hamamatsu_review",
          {"amount": Joined(tuple(Yen(1000 * float(v)) for v in hama_review))}),
     ]
-    f = facts
-    text_keys = [Said("budgets.cross_city.per_ward", {
-        "kumamoto": Yen(1000 * k["amount_per_ward_thousand_yen"]), "year": int(k["fiscal_year"]),
-        "low": Yen(1000 * f["ward_low"]), "high": Yen(1000 * f["ward_high"]), "n": f["ward_n"]})]
-    if f["yen_n"]:
-        text_keys.append(Said("budgets.cross_city.per_resident", {
-            "kumamoto": float(k["yen_per_capita"]), "low": float(f["yen_low"]),
-            "high": float(f["yen_high"]), "n": f["yen_n"], "limit": fmt(GAP_LIMIT_YEARS, 1),
-            "beyond": f["yen_beyond"]}))
-    if f["rank_n"]:
-        text_keys.append(Said("budgets.cross_city.rank_per_ward", {
-            "n": f["rank_n"], "above": f["rank_above"], "below": f["rank_below"],
-            "years": Years(f["rank_years"])}))
-    text_keys.append(Said("budgets.cross_city.no_rank_per_resident", {"marks": f["marks"]}))
+    text_keys = chosen([(True, "budgets.cross_city.per_ward"),
+                        (bool(facts["yen_n"]), "budgets.cross_city.per_resident"),
+                        (bool(facts["rank_n"]), "budgets.cross_city.rank_per_ward"),
+                        (True, "budgets.cross_city.no_rank_per_resident")])
     return CrossCityResult(
         title_key="title_cross_city", estimates=tuple(est), n_obs=int(a["included"].sum()),
-        data=table, facts=facts, text_keys=tuple(text_keys),
-        method_key="budgets.method.cross_city",
+        data=table, facts=facts, text_keys=text_keys, method_key="budgets.method.cross_city",
         caveat_keys=catalogue_caveats(caveat_keys),
     )

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import Estimate, Joined, Named, Result, Said, Yen, fmt
+from ..results import Estimate, Joined, Named, Result, Said, Yen, chosen, fmt
 from ..text.formats import fmt_pct
 from ..text.glossary import label
 from ..text.messages import message
@@ -146,7 +146,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
                          population_as_of=kum["as_of_date"],
                          population_date_precision=kum.get("date_precision", "day"),
                          yen_per_capita=per_ward * 1000 / kum["population_persons"])
-    est, text_keys = [], []
+    est, facts = [], {"limit": fmt(GAP_LIMIT_YEARS, 1)}
     yok = table[table["city_ja"] == "横浜市"] if len(table) else table
     if len(yok) >= 2:
         budget, people = (yok[c].max() / yok[c].min()
@@ -155,8 +155,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
                          unit="ratio (largest ÷ smallest ward budget)"),
                 Estimate("budget.size.yokohama.population_ratio_max_min", people,
                          unit="ratio (largest ÷ smallest ward population)")]
-        text_keys.append(Said("budgets.size.yokohama", {
-            "n": len(yok), "pop_ratio": fmt(people, 2), "budget_ratio": fmt(budget, 2)}))
+        facts.update(n=len(yok), pop_ratio=fmt(people, 2), budget_ratio=fmt(budget, 2))
     named = kum[~kum["set_names_inferred"]] if len(kum) else kum
     if len(named):
         default = named[named["as_of_date"] == named["as_of_date"].max()]
@@ -166,35 +165,34 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
         unit = "yen per resident (equal split assumed)"
         est += [Estimate("budget.size.kumamoto.yen_per_capita_min", low, unit=unit, flags=flags),
                 Estimate("budget.size.kumamoto.yen_per_capita_max", high, unit=unit, flags=flags)]
-        text_keys.append(Said("budgets.size.kumamoto", {
-            "per_ward": Yen(1000 * per_ward), "year": kfy, "low": float(low),
-            "high": float(high), "date": PopulationDate(named["population_as_of"].iloc[0])}))
+        facts.update(per_ward=Yen(1000 * per_ward), year=kfy, low=float(low), high=float(high),
+                     date=PopulationDate(named["population_as_of"].iloc[0]))
     if table.empty and kum.empty:
         raise MissingDataError("ward_budgets/population: no class-(a) ward budget with a ward "
                                "population within two years, and no complete Kumamoto ward set")
     bases = _register_estimate_gap(pop)
-    bases_facts = {} if bases is None else {
-        "area": Named(f"{bases['city_ja']}{bases['area_ja']}",
-                      f"{bases['city_en']} {bases['area_en']}"),
-        "register": f"{bases['register']:,.0f}", "estimate": f"{bases['estimate']:,.0f}",
-        "register_date": PopulationDate(bases["register_date"], "day"),
-        "estimate_date": PopulationDate(bases["estimate_date"], "day"),
-        "share": fmt_pct(bases["share"]), "mark": bases["quality"]}
-    caveat_keys = catalogue_caveats([
-        (True, "budgets.caveat.equal_split", {}),
-        (bool(len(kum) and kum["set_names_inferred"].any()), "budgets.caveat.inferred_names", {}),
-        (True, "budgets.caveat.size_dates", {"limit": fmt(GAP_LIMIT_YEARS, 1)}),
-        # (catalogue_caveats fills every template, so the example enters only when it exists)
-        *([(True, "budgets.caveat.bases", bases_facts)] if bases is not None else []),
+    if bases is not None:
+        facts.update(area=Named(f"{bases['city_ja']}{bases['area_ja']}",
+                                f"{bases['city_en']} {bases['area_en']}"),
+                     register=f"{bases['register']:,.0f}", estimate=f"{bases['estimate']:,.0f}",
+                     register_date=PopulationDate(bases["register_date"]),
+                     estimate_date=PopulationDate(bases["estimate_date"]),
+                     share=fmt_pct(bases["share"]), mark=bases["quality"])
+    caveat_keys = chosen([
+        (True, "budgets.caveat.equal_split"),
+        (bool(len(kum) and kum["set_names_inferred"].any()), "budgets.caveat.inferred_names"),
+        (True, "budgets.caveat.size_dates"),
+        (bases is not None, "budgets.caveat.bases"),
         (bool(len(table) and (table["worst_quality"] != "O").any()),
-         "budgets.caveat.non_official", {}),
+         "budgets.caveat.non_official"),
     ])
     kum_cols = ["area_ja", "area_en", "population_persons", "population_as_of",
                 "population_date_precision", "quality", "set_names_inferred", "fiscal_year",
                 "amount_per_ward_thousand_yen", "yen_per_capita"]
     return WardSizeResult(
         title_key="title_ward_size", estimates=tuple(est), n_obs=len(table), data=table,
-        facts={"limit": fmt(GAP_LIMIT_YEARS, 1)}, text_keys=tuple(text_keys),
+        facts=facts, text_keys=chosen([(len(yok) >= 2, "budgets.size.yokohama"),
+                                       (len(named) > 0, "budgets.size.kumamoto")]),
         method_key="budgets.method.size", caveat_keys=caveat_keys,
         kumamoto=(kum[[c for c in kum_cols if c in kum.columns]].reset_index(drop=True)
                   if len(kum) else kum),
