@@ -19,7 +19,6 @@ import pandas as pd
 
 from ..eras import fiscal_year_bounds
 from ..errors import MissingDataError
-from ..results import Said
 from ..text.messages import message
 from . import _input
 
@@ -261,9 +260,3 @@ def budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
         r["per_ward_is_equal_split"] = r["scope"] == "all_wards"
         r["comparability"] = f"class_{r['comparability_class']}"
     return rows, pop, mb, kfy
-
-
-def catalogue_caveats(parts: list[tuple[bool, str, dict[str, Any]]]) -> tuple[Said, ...]:
-    """Caveats from the message catalogue: ``[(condition, key, facts), …]`` → the caveats whose
-    condition holds, each its key with its own facts."""
-    return tuple(Said(key, facts) for cond, key, facts in parts if cond)

@@ -37,7 +37,6 @@ from .budget_rows import (
     Marks,
     PopulationDate,
     budget_rows,
-    catalogue_caveats,
     key_part,
     match_population,
     population_area,
@@ -133,22 +132,20 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     nonoff = sorted(set(used["population_quality"]) - {"O"})
     mismatch = table.loc[table["population_date_mismatch"], "fiscal_year"].tolist()
     recon = table[table["reconstruction_thousand_yen"] > 0]
-    recon_amounts = Joined(tuple(Yen(1000 * float(v))
-                                 for v in sorted(set(recon["reconstruction_thousand_yen"]))))
-    caveat_keys = catalogue_caveats([
-        (True, "budgets.kumamoto.caveat_equal_split", {}),
-        (bool(mismatch), "budgets.kumamoto.caveat_no_population_in_year",
-         {"years": Named("、".join(map(str, mismatch)), ", ".join(map(str, mismatch))),
-          "spread": Pct(spread, 2)}),
-        (bool(nonoff), "budgets.kumamoto.caveat_non_official", {"marks": ", ".join(nonoff)}),
-        (not recon.empty, "budgets.kumamoto.caveat_reconstruction",
-         {"years": Years(recon["fiscal_year"].tolist()), "amounts": recon_amounts}),
-        (True, "budgets.kumamoto.caveat_budgeted", {}),
-    ])
     facts = {"year": int(last["fiscal_year"]), "total": Yen(1000 * last["budget_thousand_yen"]),
              "per_ward": Yen(1000 * last["per_ward_thousand_yen"]), "yen": est[0],
              "population": f"{int(last['population_persons']):,}",
-             "date": PopulationDate(last["population_as_of"], last["population_date_precision"])}
+             "date": PopulationDate(last["population_as_of"], last["population_date_precision"]),
+             "mismatch_years": Named("、".join(map(str, mismatch)), ", ".join(map(str, mismatch))),
+             "spread": Pct(spread, 2), "marks": ", ".join(nonoff),
+             "recon_years": Years(recon["fiscal_year"].tolist()),
+             "amounts": Joined(tuple(Yen(1000 * float(v))
+                                     for v in sorted(set(recon["reconstruction_thousand_yen"]))))}
+    caveat_keys = chosen([(True, "budgets.kumamoto.caveat_equal_split"),
+                          (bool(mismatch), "budgets.kumamoto.caveat_no_population_in_year"),
+                          (bool(nonoff), "budgets.kumamoto.caveat_non_official"),
+                          (not recon.empty, "budgets.kumamoto.caveat_reconstruction"),
+                          (True, "budgets.kumamoto.caveat_budgeted")])
     return KumamotoBudgetResult(
         title_key="title_kumamoto_budget", estimates=tuple(est), n_obs=len(table), data=table,
         facts=facts, text_keys=("budgets.kumamoto.text",), method_key="budgets.method.kumamoto",
@@ -345,21 +342,20 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     # Hamamatsu's figure as the review prints it (all wards), named in a caveat
     hama_review = table.loc[(table["city_ja"] == HAMAMATSU) & (table["area_ja"] == "全区合計"),
                             "amount_thousand_yen"]
-    caveat_keys: list[tuple[bool, str, dict[str, Any]]] = [
-        (True, "budgets.caveat.definitions", {}),
-        (True, "budgets.caveat.classes",
-         {"n_other": int((table["comparability_class"] != "a").sum())}),
-        (bool(inc["non_official"].any()), "budgets.caveat.non_official", {}),
-        (worst is not None, "budgets.caveat.population_dates",
-         {"limit": fmt(GAP_LIMIT_YEARS, 1),
-          "gap": fmt(abs(worst["population_gap_years"]), 2) if worst is not None else "",
-          "row": Named(row_name(worst, "ja"), row_name(worst, "en")) if worst is not None
-          else ""}),
-        (True, "budgets.caveat.equal_split", {}),
-        (bool(a["is_approximate"].any()), "budgets.caveat.approximate", {}),
-        (bool(len(hama_review)), "budgets.caveat.hamamatsu_review",
-         {"amount": Joined(tuple(Yen(1000 * float(v)) for v in hama_review))}),
-    ]
+    facts.update(n_other=int((table["comparability_class"] != "a").sum()),
+                 amount=Joined(tuple(Yen(1000 * float(v)) for v in hama_review)))
+    if worst is not None:
+        facts.update(gap=fmt(abs(worst["population_gap_years"]), 2),
+                     row=Named(row_name(worst, "ja"), row_name(worst, "en")))
+    caveat_keys = chosen([
+        (True, "budgets.caveat.definitions"),
+        (True, "budgets.caveat.classes"),
+        (bool(inc["non_official"].any()), "budgets.caveat.non_official"),
+        (worst is not None, "budgets.caveat.population_dates"),
+        (True, "budgets.caveat.equal_split"),
+        (bool(a["is_approximate"].any()), "budgets.caveat.approximate"),
+        (bool(len(hama_review)), "budgets.caveat.hamamatsu_review"),
+    ])
     text_keys = chosen([(True, "budgets.cross_city.per_ward"),
                         (bool(facts["yen_n"]), "budgets.cross_city.per_resident"),
                         (bool(facts["rank_n"]), "budgets.cross_city.rank_per_ward"),
@@ -367,5 +363,5 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     return CrossCityResult(
         title_key="title_cross_city", estimates=tuple(est), n_obs=int(a["included"].sum()),
         data=table, facts=facts, text_keys=text_keys, method_key="budgets.method.cross_city",
-        caveat_keys=catalogue_caveats(caveat_keys),
+        caveat_keys=caveat_keys,
     )

@@ -24,7 +24,6 @@ from .budget_rows import (
     WHOLE_CITY,
     PopulationDate,
     budget_rows,
-    catalogue_caveats,
     key_part,
     match_population,
     mid_year,
@@ -329,12 +328,12 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
     text_keys += [Said("budgets.over_time.break",
                        {"name": _series_name(r), "year": int(r["fiscal_year"])})
                   for _, r in frame[frame["series_break_before"]].iterrows()]
-    caveat_keys = catalogue_caveats([
+    caveat_keys = chosen([
         (bool((frame["series_break_before"] & (frame["area_ja"] == "鶴見区")).any()),
-         "budgets.caveat.series_break", {}),
-        (True, "budgets.caveat.nominal", {}),
-        (True, "budgets.caveat.equal_split", {}),
-        (bool((frame["budget_quality"] != "O").any()), "budgets.caveat.non_official", {}),
+         "budgets.caveat.series_break"),
+        (True, "budgets.caveat.nominal"),
+        (True, "budgets.caveat.equal_split"),
+        (bool((frame["budget_quality"] != "O").any()), "budgets.caveat.non_official"),
     ])
     return OverTimeResult(
         title_key="title_budgets_over_time", estimates=tuple(est), n_obs=len(frame), data=frame,
