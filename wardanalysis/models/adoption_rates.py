@@ -16,6 +16,7 @@ from ..results import POISSON_ONLY, Estimate, Named, Pvalue, Result, Yen, chosen
 from ..text.glossary import label
 from . import _input
 from .budget_rows import HAMAMATSU, KUMAMOTO
+from .handled import pooled_label
 
 __all__ = ["AdoptionResult", "CostPerIssueResult", "adoption", "cost_per_funded_issue",
            "rounding_bounds"]
@@ -92,9 +93,7 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     klo, khi = pooled.ci_low, pooled.ci_high
     hlo, hhi = stats.wilson_interval(hs, hn)
     diff, dlo, dhi = stats.mover_difference(ks / kn, klo, khi, hs / hn, float(hlo), float(hhi))
-    k_label = ("Wilson" if pooled.quantiles == "Wilson" else
-               stats.interval_label("binomial", pooled.dispersion, pooled.quantiles)
-               + " (intercept only)")
+    k_label = pooled_label(pooled)
     fx = stats.fisher_exact_2x2(ks, kn, hs, hn)
     years = k["fiscal_year"].tolist()
     same = k[k["fiscal_year"] == hfy]

@@ -25,6 +25,7 @@ from ..errors import ZeroDenominatorError
 from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Said, Years, chosen
 from ..text.glossary import check_lang, label
 from . import _input
+from .handled import pooled_label
 from .periods import check_period, covid_period
 from .requests import START_UP_FY
 
@@ -163,11 +164,6 @@ def _label(fit: stats.GLMFit, kind: str = "Wald") -> str:
     return stats.interval_label("binomial", fit.dispersion, fit.quantiles, kind)
 
 
-def _pooled_label(ps: stats.PooledShare) -> str:
-    return ("Wilson" if ps.quantiles == "Wilson" else
-            stats.interval_label("binomial", ps.dispersion, ps.quantiles) + " (intercept only)")
-
-
 def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                         covid_start: int | str | None = None, covid_end: int | str | None = None,
                         break_year: int | str | None = None,
@@ -250,7 +246,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         for suffix, frame in (("", c), *([(x, rest)] if with_excl else [])):
             ps = stats.pooled_share(frame[num], frame[den])
             est.append(Estimate(f"escalation.{key}{suffix}", ps.share, ps.ci_low, ps.ci_high,
-                                unit=unit, interval=_pooled_label(ps)))
+                                unit=unit, interval=pooled_label(ps)))
     first_p = stats.fisher_exact_rx2(c["settled_staff"], c["priority_issues"])
     exact_p = stats.fisher_rx2_method(c["priority_issues"]) == "exact"
     est.append(Estimate("escalation.first_level_share_differs_p", first_p,

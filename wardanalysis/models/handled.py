@@ -19,7 +19,7 @@ from ..results import POISSON_ONLY, Dates, Estimate, Quantiles, Result, Years, c
 from ..text.glossary import label
 from . import _input
 
-__all__ = ["HandledShareResult", "handled_share"]
+__all__ = ["HandledShareResult", "handled_share", "pooled_label"]
 
 _COLUMNS = ("fiscal_year", "requests", "requests_handled")
 
@@ -50,6 +50,12 @@ class HandledShareResult(Result):
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_title(self.title(lang))
         ax.legend(loc="lower left", fontsize=9)
+
+
+def pooled_label(ps: stats.PooledShare) -> str:
+    """How a pooled share's interval was made (:func:`stats.pooled_share`)."""
+    return ("Wilson" if ps.quantiles == "Wilson" else
+            stats.interval_label("binomial", ps.dispersion, ps.quantiles) + " (intercept only)")
 
 
 def handled_share(needs_reflection: pd.DataFrame | None = None, *,
@@ -90,10 +96,7 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
                  interval=stats.interval_label("binomial", fit.dispersion, fit.quantiles)),
         Estimate("handled.dispersion", fit.dispersion, unit="Pearson chi2/df"),
         Estimate("handled.pooled_share", pooled.share, pooled.ci_low, pooled.ci_high,
-                 unit="share", interval=(
-                     "Wilson" if pooled.quantiles == "Wilson" else
-                     stats.interval_label("binomial", pooled.dispersion, pooled.quantiles)
-                     + " (intercept only)")),
+                 unit="share", interval=pooled_label(pooled)),
     ]
     est += [Estimate(f"handled.share.fy{y}", sh, lo, hi, unit="share", interval=year_interval,
                      flags=() if borrowed else (POISSON_ONLY,))

@@ -229,7 +229,7 @@ class OverTimeResult(Result):
         palette = [plotting.COLORS[c] for c in ("covid", "observed", "counterfactual", "level2", "level3", "neutral")]
         for (_, g), color in zip(d.groupby("series", sort=False), palette * 3, strict=False):
             r = g.iloc[0]
-            name = f"{r['city_ja']} {r['area_ja']}" if lang == "ja" else f"{r['city_en']} {r['area_en'] or r['area_ja']}"
+            name = _series_name(r).__lang_format__("", lang)
             ax.plot([], [], color=color, marker=plotting.QUALITY_MARKERS.get(r["budget_quality"], "o"),
                     label=f"{name} [{'/'.join(sorted(set(g['budget_quality']), key=QUALITY_ORDER.get))}]")
             for _, seg in g.groupby("segment", sort=True):
