@@ -103,7 +103,7 @@ def match_population(population: pd.DataFrame, city_ja: str, area_ja: str,
     return {
         "population_persons": float(r["population_persons"]),
         "population_as_of": r["as_of_date"] if dated else pd.NaT,
-        "population_basis": r.get("basis", ""),
+        "population_basis": r["basis"],
         "population_quality": r["quality"],
         "population_gap_years": ((r["as_of_date"] - mid_year(fiscal_year)).days / 365.25
                                  if dated else math.nan),
@@ -125,13 +125,11 @@ def population_area(r: dict[str, Any]) -> tuple[str | None, str]:
     return r["area_ja"], ""
 
 
-def population_flags(m: dict[str, Any] | None) -> tuple[str, ...]:
+def population_flags(m: dict[str, Any]) -> tuple[str, ...]:
     """Flags of a per-resident record: the gap in years between the population's date and the
     middle of the budget's fiscal year (``population_gap_years=+0.417``), and
     ``population_beyond_limit`` when it exceeds :data:`GAP_LIMIT_YEARS` or the population is
     undated (``population_undated``)."""
-    if m is None:
-        return ()
     gap = m["population_gap_years"]
     if pd.isna(gap):
         return ("population_undated", "population_beyond_limit")
