@@ -210,7 +210,7 @@ def budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
                                   data_dir, by_year=True))
     if mb.empty:
         raise MissingDataError("machizukuri_budget: no fiscal year in the data")
-    kfy = int(mb["fiscal_year"].max()) if kumamoto_fiscal_year is None else int(kumamoto_fiscal_year)
+    kfy = int(mb["fiscal_year"].max() if kumamoto_fiscal_year is None else kumamoto_fiscal_year)
     if not (mb["fiscal_year"] == kfy).any():
         raise MissingDataError(f"machizukuri_budget: no row for FY{kfy} "
                                f"(have {mb['fiscal_year'].tolist()})")
@@ -226,7 +226,8 @@ def budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
     }]
     rows += [{**rows[0], "city_ja": HAMAMATSU, "city_en": "Hamamatsu",
               "programme_ja": str(h.programme_ja), "programme_en": "community-strength programme",
-              "fiscal_year": int(h.fiscal_year), "amount_thousand_yen": float(h.budget_thousand_yen),
+              "fiscal_year": int(h.fiscal_year),
+              "amount_thousand_yen": float(h.budget_thousand_yen),
               "wards_covered": pd.NA, "comparability_class": h.comparability_class}
              for h in hb.itertuples(index=False)]
     rows += [{
