@@ -12,47 +12,37 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingDataError, ZeroDenominatorError
-from ..results import POISSON_ONLY, Estimate, Named, Pvalue, Result, Yen, fmt, fmt_pct
+from ..results import POISSON_ONLY, Estimate, Named, Pvalue, Result, Yen, chosen, fmt, fmt_pct
 from ..text.glossary import label
 from . import _input
-from .budget_rows import (
-    HAMAMATSU,
-    KUMAMOTO,
-)
+from .budget_rows import HAMAMATSU, KUMAMOTO
+from .handled import pooled_label
 
-__all__ = [
-    "AdoptionResult",
-    "CostPerIssueResult",
-    "adoption",
-    "cost_per_funded_issue",
-    "rounding_bounds",
-]
+__all__ = ["AdoptionResult", "CostPerIssueResult", "adoption", "cost_per_funded_issue",
+           "rounding_bounds"]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class AdoptionResult(Result):
     sources = ("needs_reflection", "hamamatsu_priority_proposals")
     SUMMARY_KEYS = ("adoption.difference",)
-    counts: dict[str, int] | None = None
 
     def _plot(self, ax: Any, lang: str) -> None:
         from matplotlib.ticker import PercentFormatter
 
         from .. import plotting
 
-        names = ["adoption_kumamoto", "adoption_hamamatsu"]
-        keys = ["adoption.kumamoto_share", "adoption.hamamatsu_share"]
-        c = self.counts
-        counts = [(c["k_s"], c["k_n"]), (c["h_s"], c["h_n"])]
-        for i, (key, color) in enumerate(zip(keys, (plotting.COLORS["pre"], plotting.COLORS["covid"]),
-                                             strict=True)):
-            e = self.estimate(key)
+        f = self.facts
+        for i, (city, color) in enumerate((("k", plotting.COLORS["pre"]),
+                                           ("h", plotting.COLORS["covid"]))):
+            e = f[city]
             ax.errorbar(e.value, i, xerr=[[e.value - e.ci_low], [e.ci_high - e.value]], fmt="o",
                         color=color, capsize=5, markersize=9, elinewidth=2)
-            ax.annotate(f"{counts[i][0]}/{counts[i][1]} = {fmt_pct(e.value)}", (e.value, i),
+            ax.annotate(f"{f[city + '_s']}/{f[city + '_n']} = {fmt_pct(e.value)}", (e.value, i),
                         xytext=(0, 12), textcoords="offset points", ha="center", fontsize=9)
         ax.set_yticks([0, 1])
-        ax.set_yticklabels([label(n, lang) for n in names], fontsize=9)
+        ax.set_yticklabels([label(n, lang) for n in ("adoption_kumamoto", "adoption_hamamatsu")],
+                           fontsize=9)
         ax.set_ylim(1.6, -0.6)  # Kumamoto on top
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -64,21 +54,13 @@ class AdoptionResult(Result):
 
 def adoption(needs_reflection: pd.DataFrame | None = None,
              hamamatsu_priority_proposals: pd.DataFrame | None = None, *,
-             hamamatsu_fiscal_year: int | None = None,
              data_dir: str | Path | None = None) -> AdoptionResult:
     """Kumamoto's decided-to-act share of priority issues against Hamamatsu's budgeted share of
     ward priority proposals.
 
-    Kumamoto's share pools every fiscal year in ``needs_reflection`` (104/147 for FY2017–FY2023);
-    Hamamatsu's is the ``category == 'total'`` row of ``hamamatsu_fiscal_year`` (by default the
-    latest; 40/60 in FY2023).
-
-    Raises
-    ------
-    MissingColumnError, InvalidCountError, MissingDataError (no Hamamatsu total row),
-    ZeroDenominatorError (no Kumamoto priority issue, or no Hamamatsu proposal count).
-
-    Keys: ``adoption.kumamoto_share`` (intercept-only quasi-binomial GLM over its years),
+    Kumamoto's share pools every fiscal year in ``needs_reflection``; Hamamatsu's is the latest
+    ``category == 'total'`` row. Keys: ``adoption.kumamoto_share`` (intercept-only
+    quasi-binomial GLM over its years),
     ``adoption.hamamatsu_share`` (Wilson), ``adoption.difference`` (Kumamoto minus Hamamatsu;
     the MOVER interval from those two intervals, so that the shares and their difference use one
     interval method) and ``adoption.difference_p_value`` (Fisher's exact, binomial-only).
@@ -87,25 +69,19 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     and Kumamoto's priority issues of that year alone are too few to compare (the page says so,
     with that year's counts).
     """
-    arg = "needs_reflection"
     k = _input.frame(needs_reflection, "needs_reflection",
-                     ("fiscal_year", "priority_issues", "decided_to_act"), data_dir, arg, by_year=True)
+                     ("fiscal_year", "priority_issues", "decided_to_act"), data_dir, by_year=True)
     harg = "hamamatsu_priority_proposals"
     h = _input.frame(hamamatsu_priority_proposals, harg,
                      ("fiscal_year", "category", "proposals", "budgeted"), data_dir, by_year=True)
     tot = h[h["category"] == "total"]
     if tot.empty:
         raise MissingDataError(f"{harg}: no row with category 'total'")
-    hfy = int(tot["fiscal_year"].max()) if hamamatsu_fiscal_year is None else int(hamamatsu_fiscal_year)
-    tot = tot[tot["fiscal_year"] == hfy]
-    if tot.empty:
-        raise MissingDataError(f"{harg}: no 'total' row for FY{hfy}")
-    hs, hn = tot.iloc[0]["budgeted"], tot.iloc[0]["proposals"]
+    hfy = int(tot["fiscal_year"].max())
+    hs, hn = tot.iloc[-1]["budgeted"], tot.iloc[-1]["proposals"]
     if pd.isna(hn) or int(hn) == 0:
         raise ZeroDenominatorError("Hamamatsu's budgeted share", "proposals", f"FY{hfy} total row")
     hs, hn = int(hs), int(hn)
-    if hs < 0 or hs > hn:
-        raise _input.InvalidCountError(f"{harg}: budgeted ({hs}) must be between 0 and proposals ({hn})")
     ks, kn = int(k["decided_to_act"].sum()), int(k["priority_issues"].sum())
     if kn == 0:
         raise ZeroDenominatorError("Kumamoto's decided-to-act share", "priority_issues",
@@ -117,9 +93,7 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     klo, khi = pooled.ci_low, pooled.ci_high
     hlo, hhi = stats.wilson_interval(hs, hn)
     diff, dlo, dhi = stats.mover_difference(ks / kn, klo, khi, hs / hn, float(hlo), float(hhi))
-    k_label = ("Wilson" if pooled.quantiles == "Wilson" else
-               stats.interval_label("binomial", pooled.dispersion, pooled.quantiles)
-               + " (intercept only)")
+    k_label = pooled_label(pooled)
     fx = stats.fisher_exact_2x2(ks, kn, hs, hn)
     years = k["fiscal_year"].tolist()
     same = k[k["fiscal_year"] == hfy]
@@ -157,13 +131,7 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
         text_keys=("budgets.adoption.text",), method_key="budgets.adoption.method",
         caveat_keys=("budgets.adoption.caveat_mechanisms", "budgets.adoption.caveat_periods",
                      "budgets.adoption.caveat_source", "budgets.adoption.caveat_fisher"),
-        counts={"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn},
     )
-
-
-# =============================================================================================
-# Yen per funded priority issue
-# =============================================================================================
 
 
 def rounding_bounds(amount: float) -> tuple[float, float, float]:
@@ -180,7 +148,6 @@ def rounding_bounds(amount: float) -> tuple[float, float, float]:
 @dataclass(frozen=True, eq=False, repr=False)
 class CostPerIssueResult(Result):
     sources = ("needs_reflection_outcome", "funded_projects")
-    SUMMARY_KEYS = ()
     examples: pd.DataFrame | None = None
 
     def _plot(self, ax: Any, lang: str) -> None:
@@ -222,19 +189,12 @@ class CostPerIssueResult(Result):
 def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
                           funded_projects: pd.DataFrame | None = None, *,
                           data_dir: str | Path | None = None) -> CostPerIssueResult:
-    """Yen per funded priority issue: ``funded_amount_yen / priority_issues_funded``.
+    """Yen per funded priority issue: ``funded_amount_yen / priority_issues_funded``
+    (key ``budget.yen_per_funded_issue``), beside the example projects of ``funded_projects``.
 
-    When the amount is approximate (約13億円), the range of per-issue values consistent with the
-    rounding of the printed amount is given in the table (``range_low``, ``range_high``); it is a
-    rounding range, not a confidence interval, so the record has no interval. The example
-    projects printed in the review (``funded_projects``: ``project_ja``, ``bureau_ja``,
-    ``amount_thousand_yen``) are shown beside the average.
-
-    Raises
-    ------
-    MissingColumnError, MissingDataError (no row), ZeroDenominatorError (no funded issue).
-
-    Key: ``budget.yen_per_funded_issue``.
+    For an approximate amount (約13億円) the table gives the per-issue range consistent with the
+    rounding of the printed amount (``range_low``, ``range_high``): a rounding range, not a
+    confidence interval, so the record has no interval.
     """
     arg = "needs_reflection_outcome"
     df = _input.frame(needs_reflection_outcome, arg,
@@ -258,7 +218,7 @@ def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
         "priority_issues_funded": n, "yen_per_issue": amount / n,
         "range_low": lo / n, "range_high": hi / n,
     }])
-    amounts = pd.to_numeric(ex["amount_thousand_yen"], errors="coerce").dropna()
+    amounts = ex["amount_thousand_yen"]
     # amounts in each language's unit: 億円 and 万円 in Japanese, billion and million yen in English
     facts = {"n": n, "amount": Named(printed, fmt(amount / 1e9, 2)),
              "per_issue": Named(fmt(amount / n / 1e4, 3), fmt(amount / n / 1e6, 3)),
@@ -268,12 +228,12 @@ def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
              "per_high": Named(fmt(hi / n / 1e4, 3), fmt(hi / n / 1e6, 3)),
              "examples": len(amounts), "min": Yen(1000 * amounts.min()) if len(amounts) else "",
              "max": Yen(1000 * amounts.max()) if len(amounts) else ""}
-    caveat_keys = [k for cond, k in ((approx, "budgets.cost.caveat_approximate"),
-                                     (True, "budgets.cost.caveat_schemes"),
-                                     (len(amounts) > 1, "budgets.cost.caveat_examples")) if cond]
+    caveat_keys = chosen([(approx, "budgets.cost.caveat_approximate"),
+                          (True, "budgets.cost.caveat_schemes"),
+                          (len(amounts) > 1, "budgets.cost.caveat_examples")])
     return CostPerIssueResult(
         title_key="title_cost_per_issue",
         estimates=(Estimate("budget.yen_per_funded_issue", amount / n, unit="yen per issue"),),
         n_obs=1, data=table, examples=ex, facts=facts, text_keys=("budgets.cost.text",),
-        method_key="budgets.cost.method", caveat_keys=tuple(caveat_keys),
+        method_key="budgets.cost.method", caveat_keys=caveat_keys,
     )

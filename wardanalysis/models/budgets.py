@@ -1,24 +1,14 @@
 """Section 5: the wards' own budgets, across years and across cities.
 
 - :func:`kumamoto_budget`: Kumamoto's まちづくり推進経費 per fiscal year: total, per ward (an equal
-  split, which the document does not print), yen per resident (the population figure nearest to
-  each fiscal year, its date and basis stated), the reconstruction part separately, the steps.
+  split, which the document does not print), yen per resident, the reconstruction part, steps.
 - :func:`cross_city_budgets`: per ward and per resident, class-(a) ward budgets of Kumamoto,
-  Hamamatsu (地域力向上事業) and the other cities in the public figures, each with its population's
-  date, gap and basis and the source-quality marks; the other classes listed, not compared.
-
-Matching a population to a budget: for a budget of fiscal year ``Y``, the population figure of the
-same city and area whose ``as_of_date`` is nearest to 1 October of ``Y`` (the middle of the fiscal
-year); ties go to the better source-quality mark (O, N, W, B, C). A population dated outside the
-budget's fiscal year, or undated, is a *date mismatch* and is marked wherever it is shown. A set
-whose ward names are partly inferred (Kumamoto 2021) is never matched by default.
+  Hamamatsu and the other cities in the public figures; the other classes listed, not compared.
 
 Comparability classes (``comparability_class`` in the data): only class-(a) rows — a ward's
-self-planned or discretionary programme as a whole — are compared, ranked or drawn on one axis:
-
-Per ward against ward population, and over time: :mod:`.ward_budgets`; adoption of priority
-issues and the cost per funded issue: :mod:`.adoption_rates`; the rows and populations they
-share: :mod:`.budget_rows`.
+self-planned or discretionary programme as a whole — are compared, ranked or drawn on one axis.
+How a population is matched to a budget: :mod:`.budget_rows`; per ward against ward population,
+and over time: :mod:`.ward_budgets`; adoption and the cost per funded issue: :mod:`.adoption_rates`.
 """
 
 from __future__ import annotations
@@ -32,16 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import (
-    Estimate,
-    Named,
-    Pct,
-    Result,
-    Said,
-    Years,
-    Yen,
-    fmt,
-)
+from ..results import Estimate, Joined, Named, Pct, Result, Years, Yen, chosen, fmt
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input
@@ -51,33 +32,29 @@ from .budget_rows import (
     HAMAMATSU,
     KUMAMOTO,
     QUALITY_ORDER,
+    REVIEW,
     WHOLE_CITY,
     Marks,
     PopulationDate,
     budget_rows,
-    catalogue_caveats,
     key_part,
     match_population,
     population_area,
     population_flags,
     populations,
     row_name,
-    row_named,
     slug,
+    worst_quality,
 )
 
-__all__ = [
-    "CrossCityResult",
-    "KumamotoBudgetResult",
-    "cross_city_budgets",
-    "kumamoto_budget",
-]
+__all__ = ["CrossCityResult", "KumamotoBudgetResult", "cross_city_budgets", "kumamoto_budget"]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class KumamotoBudgetResult(Result):
     sources = ("machizukuri_budget", "population")
     SUMMARY_KEYS = ("budget.kumamoto_yen_per_capita", "budget.kumamoto_per_ward_thousand_yen")
+
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -110,59 +87,39 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
                     no_later_than_year_end: bool = False) -> KumamotoBudgetResult:
     """Kumamoto's まちづくり推進経費 per fiscal year: total, per ward, per resident, steps.
 
-    Parameters
-    ----------
-    machizukuri_budget
-        ``fiscal_year``, ``budget_thousand_yen``, ``reconstruction_thousand_yen``, ``wards``;
-        the shipped data when None. Any fiscal-year cut-off is fine (one year is enough).
-    population
-        The population table (``city_ja``, ``area_ja``, ``population_persons``, ``as_of_date``,
-        ``basis``, ``quality``); the shipped data when None. Kumamoto's whole-city rows are used.
-    no_later_than_year_end
-        For a report of one fiscal year: each year's population is the latest dated no later
-        than the end of that year (see :func:`~.budget_rows.match_population`).
-
-    Raises
-    ------
-    MissingColumnError, InvalidCountError, MissingDataError (no budget rows, or no whole-city
-    population for Kumamoto), ZeroDenominatorError (``wards`` is 0).
+    ``machizukuri_budget`` and ``population`` (Kumamoto's whole-city rows are used): the shipped
+    data when None; one fiscal year is enough. ``no_later_than_year_end``, for a report of one
+    fiscal year: each year's population is the latest dated no later than the end of that year.
 
     Keys: ``budget.kumamoto_yen_per_capita`` (the latest fiscal year in the data),
     ``budget.kumamoto_total_thousand_yen``, ``budget.kumamoto_per_ward_thousand_yen`` (latest
     year), ``budget.kumamoto_yen_per_capita.fy<Y>`` for every year. Exact divisions: no interval.
     """
-    arg = "machizukuri_budget"
-    b = _input.frame(machizukuri_budget, arg, BUDGET_COLUMNS, data_dir, by_year=True)
+    b = _input.frame(machizukuri_budget, "machizukuri_budget", BUDGET_COLUMNS, data_dir,
+                     by_year=True)
     if b.empty:
-        raise MissingDataError(f"{arg}: no fiscal year in the data")
+        raise MissingDataError("machizukuri_budget: no fiscal year in the data")
     pop = populations(population, data_dir)
-    rows = []
-    for r in b.itertuples(index=False):
-        m = match_population(pop, KUMAMOTO, WHOLE_CITY, int(r.fiscal_year),
-                             no_later_than_year_end=no_later_than_year_end)
-        if m is None:
-            raise MissingDataError(f"population: no whole-city ({WHOLE_CITY}) figure for {KUMAMOTO}")
-        rows.append({
-            "fiscal_year": int(r.fiscal_year),
-            "budget_thousand_yen": int(r.budget_thousand_yen),
-            "reconstruction_thousand_yen": int(r.reconstruction_thousand_yen),
-            "regular_thousand_yen": int(r.budget_thousand_yen - r.reconstruction_thousand_yen),
-            "wards": int(r.wards),
-            "per_ward_thousand_yen": r.budget_thousand_yen / r.wards,
-            **m,
-            "yen_per_capita": r.budget_thousand_yen * 1000 / m["population_persons"],
-            "yen_per_capita_excl_reconstruction":
-                (r.budget_thousand_yen - r.reconstruction_thousand_yen) * 1000 / m["population_persons"],
-        })
-    table = pd.DataFrame(rows)
-    table["step_thousand_yen"] = table["budget_thousand_yen"].diff()
-    gap = table["fiscal_year"].diff() != 1
-    table.loc[gap, "step_thousand_yen"] = np.nan
+    matches = [match_population(pop, KUMAMOTO, WHOLE_CITY, int(fy),
+                                no_later_than_year_end=no_later_than_year_end)
+               for fy in b["fiscal_year"]]
+    if None in matches:
+        raise MissingDataError(f"population: no whole-city ({WHOLE_CITY}) figure for {KUMAMOTO}")
+    table = b[["fiscal_year", "budget_thousand_yen", "reconstruction_thousand_yen"]].assign(
+        regular_thousand_yen=b["budget_thousand_yen"] - b["reconstruction_thousand_yen"],
+        wards=b["wards"], per_ward_thousand_yen=b["budget_thousand_yen"] / b["wards"])
+    table = pd.concat([table, pd.DataFrame(matches)], axis=1)
+    table["yen_per_capita"] = table["budget_thousand_yen"] * 1000 / table["population_persons"]
+    table["yen_per_capita_excl_reconstruction"] = (table["regular_thousand_yen"] * 1000
+                                                   / table["population_persons"])
+    table["step_thousand_yen"] = table["budget_thousand_yen"].diff().where(
+        table["fiscal_year"].diff() == 1)
     last = table.iloc[-1]
     est = [
         Estimate("budget.kumamoto_yen_per_capita", last["yen_per_capita"], unit="yen per resident",
                  flags=population_flags(last.to_dict())),
-        Estimate("budget.kumamoto_total_thousand_yen", last["budget_thousand_yen"], unit="thousand yen"),
+        Estimate("budget.kumamoto_total_thousand_yen", last["budget_thousand_yen"],
+                 unit="thousand yen"),
         Estimate("budget.kumamoto_per_ward_thousand_yen", last["per_ward_thousand_yen"],
                  unit="thousand yen per ward (equal split assumed)"),
     ]
@@ -175,21 +132,20 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     nonoff = sorted(set(used["population_quality"]) - {"O"})
     mismatch = table.loc[table["population_date_mismatch"], "fiscal_year"].tolist()
     recon = table[table["reconstruction_thousand_yen"] > 0]
-    recon_amounts = _yen_list(sorted(set(recon["reconstruction_thousand_yen"])))
-    caveat_keys = catalogue_caveats([
-        (True, "budgets.kumamoto.caveat_equal_split", {}),
-        (bool(mismatch), "budgets.kumamoto.caveat_no_population_in_year",
-         {"years": Named("、".join(map(str, mismatch)), ", ".join(map(str, mismatch))),
-          "spread": Pct(spread, 2)}),
-        (bool(nonoff), "budgets.kumamoto.caveat_non_official", {"marks": ", ".join(nonoff)}),
-        (not recon.empty, "budgets.kumamoto.caveat_reconstruction",
-         {"years": Years(recon["fiscal_year"].tolist()), "amounts": recon_amounts}),
-        (True, "budgets.kumamoto.caveat_budgeted", {}),
-    ])
     facts = {"year": int(last["fiscal_year"]), "total": Yen(1000 * last["budget_thousand_yen"]),
              "per_ward": Yen(1000 * last["per_ward_thousand_yen"]), "yen": est[0],
              "population": f"{int(last['population_persons']):,}",
-             "date": PopulationDate(last["population_as_of"], last["population_date_precision"])}
+             "date": PopulationDate(last["population_as_of"], last["population_date_precision"]),
+             "mismatch_years": Named("、".join(map(str, mismatch)), ", ".join(map(str, mismatch))),
+             "spread": Pct(spread, 2), "marks": ", ".join(nonoff),
+             "recon_years": Years(recon["fiscal_year"].tolist()),
+             "amounts": Joined(tuple(Yen(1000 * float(v))
+                                     for v in sorted(set(recon["reconstruction_thousand_yen"]))))}
+    caveat_keys = chosen([(True, "budgets.kumamoto.caveat_equal_split"),
+                          (bool(mismatch), "budgets.kumamoto.caveat_no_population_in_year"),
+                          (bool(nonoff), "budgets.kumamoto.caveat_non_official"),
+                          (not recon.empty, "budgets.kumamoto.caveat_reconstruction"),
+                          (True, "budgets.kumamoto.caveat_budgeted")])
     return KumamotoBudgetResult(
         title_key="title_kumamoto_budget", estimates=tuple(est), n_obs=len(table), data=table,
         facts=facts, text_keys=("budgets.kumamoto.text",), method_key="budgets.method.kumamoto",
@@ -197,18 +153,9 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     )
 
 
-# =============================================================================================
-# Cross-city comparison, in comparability classes
-# =============================================================================================
-
-#: How far a population's date may lie from the middle of the budget's fiscal year for the row
-#: to count in a per-resident range (beyond it, the row is shown with its gap, not used).
-
-
 @dataclass(frozen=True, eq=False, repr=False)
 class CrossCityResult(Result):
     sources = ("ward_budgets", "machizukuri_budget", "hamamatsu_budget", "population")
-    SUMMARY_KEYS = ()
 
     def headline(self, lang: str = "ja") -> str:  # type: ignore[override]
         """The answer in plain words: Kumamoto's budget per resident among the comparable
@@ -230,7 +177,7 @@ class CrossCityResult(Result):
 
         d = self.data[self.data["included"]]
         # Kumamoto is drawn from the review; the citizen's letter (C) stays in the table
-        d = d[(d["city_ja"] != KUMAMOTO) | (d["source"] == "kumamoto_review_2024")]
+        d = d[(d["city_ja"] != KUMAMOTO) | (d["source"] == REVIEW)]
         d = d.sort_values("yen_per_capita").reset_index(drop=True)
         y = np.arange(len(d))
         for i, r in d.iterrows():
@@ -238,17 +185,19 @@ class CrossCityResult(Result):
             kum = r["city_ja"] == KUMAMOTO
             color = (plotting.COLORS["covid"] if kum else plotting.COLORS["observed"]) if near \
                 else plotting.COLORS["neutral"]
-            ax.plot(r["yen_per_capita"], y[i], marker=plotting.QUALITY_MARKERS.get(r["worst_quality"], "o"),
-                    markersize=9, color=color, linestyle="none", markeredgewidth=1.8,
+            ax.plot(r["yen_per_capita"], y[i],
+                    marker=plotting.QUALITY_MARKERS.get(r["worst_quality"], "o"), markersize=9,
+                    color=color, linestyle="none", markeredgewidth=1.8,
                     markerfacecolor=color if near else "white")
+            g = r["population_gap_years"]
             gap = "" if near else " " + (
-                message("budgets.undated", lang) if pd.isna(r["population_gap_years"])
-                else message("budgets.gap_years", lang, years=fmt(abs(r["population_gap_years"]), 2)))
-            ax.annotate(f"{fmt(r['yen_per_capita'])}{gap}", (r["yen_per_capita"], y[i]), xytext=(8, 0),
-                        textcoords="offset points", va="center", fontsize=8.5)
+                message("budgets.undated", lang) if pd.isna(g)
+                else message("budgets.gap_years", lang, years=fmt(abs(g), 2)))
+            ax.annotate(f"{fmt(r['yen_per_capita'])}{gap}", (r["yen_per_capita"], y[i]),
+                        xytext=(8, 0), textcoords="offset points", va="center", fontsize=8.5)
         ax.set_yticks(y)
-        ax.set_yticklabels([f"{row_name(r, lang)} [{r.worst_quality}]" for r in d.itertuples(index=False)],
-                           fontsize=8.5)
+        ax.set_yticklabels([f"{row_name(r, lang)} [{r.worst_quality}]"
+                            for r in d.itertuples(index=False)], fontsize=8.5)
         ax.set_xscale("log")
         plotting.yen_axis(ax, lang, "x")
         ax.set_xlabel(label("yen_per_resident", lang))
@@ -256,13 +205,15 @@ class CrossCityResult(Result):
         if len(d):
             ax.set_xlim(d["yen_per_capita"].min() / 1.6, d["yen_per_capita"].max() * 4)
         handles = [Line2D([], [], marker=plotting.QUALITY_MARKERS[q], linestyle="none",
-                          color=plotting.COLORS["observed"], markersize=8, label=label(f"quality_{q}", lang))
+                          color=plotting.COLORS["observed"], markersize=8,
+                          label=label(f"quality_{q}", lang))
                    for q in QUALITY_ORDER if q in set(d["worst_quality"])]
-        handles.append(Line2D([], [], marker="o", linestyle="none", color=plotting.COLORS["neutral"],
-                              markerfacecolor="white", markersize=8,
-                              label=message("budgets.legend_beyond", lang, limit=fmt(GAP_LIMIT_YEARS, 1))))
-        ax.legend(handles=handles, loc="lower right", fontsize=8, title=label("source_quality_worst", lang),
-                  title_fontsize=8)
+        handles.append(Line2D([], [], marker="o", linestyle="none",
+                              color=plotting.COLORS["neutral"], markerfacecolor="white",
+                              markersize=8, label=message("budgets.legend_beyond", lang,
+                                                          limit=fmt(GAP_LIMIT_YEARS, 1))))
+        ax.legend(handles=handles, loc="lower right", fontsize=8,
+                  title=label("source_quality_worst", lang), title_fontsize=8)
         ax.set_title(self.title(lang))
         plotting.add_note(ax, message("budgets.note_class_a_only", lang))
 
@@ -275,26 +226,20 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
                        data_dir: str | Path | None = None) -> CrossCityResult:
     """Ward budgets across cities, per ward and per resident, within comparability class (a).
 
-    Rows: Kumamoto's まちづくり推進経費 (from the review, the fiscal year ``kumamoto_fiscal_year``,
-    by default the latest in ``machizukuri_budget``), Hamamatsu's 地域力向上事業 (from the review,
-    ``hamamatsu_budget``), and every row of ``ward_budgets``, each with its comparability class
-    (``comparability_class``: a a ward's self-planned or discretionary programme; b a sub-line or
+    Rows: Kumamoto's まちづくり推進経費 of ``kumamoto_fiscal_year`` (default: the latest),
+    Hamamatsu's 地域力向上事業 (both from the review) and every row of ``ward_budgets``, each with
+    its comparability class (a a ward's self-planned or discretionary programme; b a sub-line or
     single grant; c a broad allocation to ward offices; d a per-resident figure of the source).
-
-    Only class-(a) rows are compared. Per ward: the amount for a ward or a same-for-each amount,
-    an all-ward total ÷ ``wards_covered`` (an equal split, assumed). Per resident: the amount ÷
-    the population of the same area (the whole city for an all-ward total, times
-    ``wards_covered`` for a per-ward amount) nearest to the middle of the budget's fiscal year
-    (:func:`match_population`; sets with inferred ward names are never picked). A row whose
-    population lies more than ``GAP_LIMIT_YEARS`` (2) from it is shown with its gap but left out
-    of the range. Rows of the other classes stay in the table, not compared, with their class.
-
-    A ranking is stated only within class (a) and only among rows whose marks are all O.
+    Only class (a) is compared. Per ward: an all-ward total ÷ ``wards_covered`` (an equal
+    split, assumed). Per resident: the amount ÷ the population of the same area nearest to the
+    middle of the budget's fiscal year; a row whose population lies more than
+    :data:`GAP_LIMIT_YEARS` from it is shown with its gap but left out of the range. A ranking
+    is stated only among class-(a) rows whose marks are all O, and never per resident.
 
     Keys: ``budget.yen_per_capita.<city>.<area>.fy<Y>`` and
-    ``budget.amount_per_ward_thousand_yen.<city>.<area>.fy<Y>`` for every class-(a) row that has one;
+    ``budget.per_ward_thousand_yen.<city>.<area>.fy<Y>`` for every class-(a) row that has one;
     ``budget.class_a.others_per_ward_thousand_yen_min``/``_max`` (the other cities' rows) and
-    ``budget.class_a.others_yen_per_capita_min``/``_max`` (those within two years). Exact
+    ``budget.class_a.others_yen_per_capita_min``/``_max`` (those within the limit). Exact
     divisions: no interval.
     """
     rows, pop, _, _ = budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
@@ -317,7 +262,8 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
                 reason = reason or "no_population"
             elif r["scope"] == "per_ward_average" and pd.isna(r["wards_covered"]):
                 reason, m = "wards_not_given", None
-        mult = float(r["wards_covered"]) if m is not None and r["scope"] == "per_ward_average" else 1.0
+        per_ward = m is not None and r["scope"] == "per_ward_average"
+        mult = float(r["wards_covered"]) if per_ward else 1.0
         row = {**r, **base, **(m or {})}
         row["yen_per_capita"] = (r["amount_thousand_yen"] * 1000 * mult / m["population_persons"]
                                  if m is not None else math.nan)
@@ -327,7 +273,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
             and abs(m["population_gap_years"]) <= GAP_LIMIT_YEARS)
         row["exclusion_reason"] = reason
         quals = [q for q in (r["budget_quality"], row["population_quality"]) if q]
-        row["worst_quality"] = max(quals, key=lambda q: QUALITY_ORDER.get(q, 9)) if quals else ""
+        row["worst_quality"] = worst_quality(quals) if quals else ""
         row["non_official"] = row["worst_quality"] != "O"
         out.append(row)
     table = pd.DataFrame(out)
@@ -337,7 +283,8 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     est, seen = [], set()
 
     def add(prefix: str, r: Any, value: float, unit: str, flags: tuple[str, ...] = ()) -> None:
-        key = f"{prefix}.{slug(r.city_en)}.{key_part(r)}.fy{r.fiscal_year}"
+        key = (f"{prefix}.{slug(r.city_en)}.{key_part(r.scope, r.area_en, r.area_ja)}"
+               f".fy{r.fiscal_year}")
         base_key, n = key, 2
         while key in seen:
             key, n = f"{base_key}.{n}", n + 1
@@ -355,31 +302,31 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     ward_vals = others["amount_per_ward_thousand_yen"].dropna()
     near = others[others["included"] & others["population_within_limit"]]
     if ward_vals.empty:
-        raise MissingDataError("ward_budgets: no class-(a) row of another city with a per-ward amount")
-    est += [
-        Estimate("budget.class_a.others_per_ward_thousand_yen_min", ward_vals.min(), unit="thousand yen per ward"),
-        Estimate("budget.class_a.others_per_ward_thousand_yen_max", ward_vals.max(), unit="thousand yen per ward"),
-    ]
-    if len(near):
-        est += [
-            Estimate("budget.class_a.others_yen_per_capita_min", near["yen_per_capita"].min(), unit="yen per resident"),
-            Estimate("budget.class_a.others_yen_per_capita_max", near["yen_per_capita"].max(), unit="yen per resident"),
-        ]
-    k = table[table["source"] == "kumamoto_review_2024"].iloc[0]
+        raise MissingDataError(
+            "ward_budgets: no class-(a) row of another city with a per-ward amount")
+    for name, values, unit in (
+            ("others_per_ward_thousand_yen", ward_vals, "thousand yen per ward"),
+            ("others_yen_per_capita", near["yen_per_capita"], "yen per resident")):
+        if len(values):
+            est += [Estimate(f"budget.class_a.{name}_min", values.min(), unit=unit),
+                    Estimate(f"budget.class_a.{name}_max", values.max(), unit=unit)]
+    k = table[table["source"] == REVIEW].iloc[0]
     # a ranking only among official rows of class (a): per ward needs no population
-    official = a[(a["budget_quality"] == "O") & a["amount_per_ward_thousand_yen"].notna()
-                 & (a["source"] != "kumamoto_review_2024")]
-    official = official[official["city_ja"] != KUMAMOTO]
+    official = others[(others["budget_quality"] == "O")
+                      & others["amount_per_ward_thousand_yen"].notna()
+                      & (others["source"] != REVIEW)]
+    k_ward = k["amount_per_ward_thousand_yen"]
     facts = {
-        "ward_low": ward_vals.min(), "ward_high": ward_vals.max(), "ward_n": len(ward_vals),
+        "ward_low": Yen(1000 * ward_vals.min()), "ward_high": Yen(1000 * ward_vals.max()),
+        "ward_n": len(ward_vals), "kumamoto_ward": Yen(1000 * k_ward),
         "yen_low": near["yen_per_capita"].min() if len(near) else math.nan,
         "yen_high": near["yen_per_capita"].max() if len(near) else math.nan, "yen_n": len(near),
         "yen_beyond": int((others["included"] & ~others["population_within_limit"]).sum()),
         "marks": Marks(tuple(sorted(set(near["worst_quality"]) - {"O"}) or ["O"])),
         "rank_n": len(official), "limit": fmt(GAP_LIMIT_YEARS, 1),
-        "rank_above": int((official["amount_per_ward_thousand_yen"] > k["amount_per_ward_thousand_yen"]).sum()),
-        "rank_below": int((official["amount_per_ward_thousand_yen"] < k["amount_per_ward_thousand_yen"]).sum()),
-        "rank_years": sorted(set(official["fiscal_year"])),
+        "rank_above": int((official["amount_per_ward_thousand_yen"] > k_ward).sum()),
+        "rank_below": int((official["amount_per_ward_thousand_yen"] < k_ward).sum()),
+        "rank_years": Years(sorted(set(official["fiscal_year"]))),
         # for the answer: where Kumamoto stands among the comparable figures per resident
         "kumamoto": k["yen_per_capita"], "year": int(k["fiscal_year"]),
         "yen_below": int((near["yen_per_capita"] < k["yen_per_capita"]).sum()),
@@ -393,44 +340,28 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     gaps = inc["population_gap_years"].abs()
     worst = inc.loc[gaps.idxmax()] if gaps.notna().any() else None
     # Hamamatsu's figure as the review prints it (all wards), named in a caveat
-    hama_review = table[(table["city_ja"] == HAMAMATSU) & (table["area_ja"] == "全区合計")]
-    caveat_keys: list[tuple[bool, str, dict[str, Any]]] = [
-        (True, "budgets.caveat.definitions", {}),
-        (True, "budgets.caveat.classes", {"n_other": int((table["comparability_class"] != "a").sum())}),
-        (bool(inc["non_official"].any()), "budgets.caveat.non_official", {}),
-        (worst is not None, "budgets.caveat.population_dates",
-         {"limit": fmt(GAP_LIMIT_YEARS, 1),
-          "gap": fmt(abs(worst["population_gap_years"]), 2) if worst is not None else "",
-          "row": row_named(worst) if worst is not None else ""}),
-        (True, "budgets.caveat.equal_split", {}),
-        (bool(a["is_approximate"].any()), "budgets.caveat.approximate", {}),
-        (bool(len(hama_review)), "budgets.caveat.hamamatsu_review",
-         {"amount": _yen_list(hama_review["amount_thousand_yen"])}),
-    ]
-    f = facts
-    text_keys = [Said("budgets.cross_city.per_ward", {
-        "kumamoto": Yen(1000 * k["amount_per_ward_thousand_yen"]), "year": int(k["fiscal_year"]),
-        "low": Yen(1000 * f["ward_low"]), "high": Yen(1000 * f["ward_high"]), "n": f["ward_n"]})]
-    if f["yen_n"]:
-        text_keys.append(Said("budgets.cross_city.per_resident", {
-            "kumamoto": float(k["yen_per_capita"]), "low": float(f["yen_low"]),
-            "high": float(f["yen_high"]), "n": f["yen_n"], "limit": fmt(GAP_LIMIT_YEARS, 1),
-            "beyond": f["yen_beyond"]}))
-    if f["rank_n"]:
-        text_keys.append(Said("budgets.cross_city.rank_per_ward", {
-            "n": f["rank_n"], "above": f["rank_above"], "below": f["rank_below"],
-            "years": Years(f["rank_years"])}))
-    text_keys.append(Said("budgets.cross_city.no_rank_per_resident", {"marks": f["marks"]}))
+    hama_review = table.loc[(table["city_ja"] == HAMAMATSU) & (table["area_ja"] == "全区合計"),
+                            "amount_thousand_yen"]
+    facts.update(n_other=int((table["comparability_class"] != "a").sum()),
+                 amount=Joined(tuple(Yen(1000 * float(v)) for v in hama_review)))
+    if worst is not None:
+        facts.update(gap=fmt(abs(worst["population_gap_years"]), 2),
+                     row=Named(row_name(worst, "ja"), row_name(worst, "en")))
+    caveat_keys = chosen([
+        (True, "budgets.caveat.definitions"),
+        (True, "budgets.caveat.classes"),
+        (bool(inc["non_official"].any()), "budgets.caveat.non_official"),
+        (worst is not None, "budgets.caveat.population_dates"),
+        (True, "budgets.caveat.equal_split"),
+        (bool(a["is_approximate"].any()), "budgets.caveat.approximate"),
+        (bool(len(hama_review)), "budgets.caveat.hamamatsu_review"),
+    ])
+    text_keys = chosen([(True, "budgets.cross_city.per_ward"),
+                        (bool(facts["yen_n"]), "budgets.cross_city.per_resident"),
+                        (bool(facts["rank_n"]), "budgets.cross_city.rank_per_ward"),
+                        (True, "budgets.cross_city.no_rank_per_resident")])
     return CrossCityResult(
         title_key="title_cross_city", estimates=tuple(est), n_obs=int(a["included"].sum()),
-        data=table, facts=facts, text_keys=tuple(text_keys), method_key="budgets.method.cross_city",
-        caveat_keys=catalogue_caveats(caveat_keys),
+        data=table, facts=facts, text_keys=text_keys, method_key="budgets.method.cross_city",
+        caveat_keys=caveat_keys,
     )
-
-
-def _yen_list(thousands: Any) -> Named:
-    """Thousand-yen amounts as a reader says them (1億円, ¥100 million), listed in each
-    language's way."""
-    amounts = [Yen(1000 * float(v)) for v in thousands]
-    return Named("、".join(a.__lang_format__("", "ja") for a in amounts),
-                 ", ".join(a.__lang_format__("", "en") for a in amounts))

@@ -30,7 +30,6 @@ _COLUMNS = ("fiscal_year", "category", "requests")
 @dataclass(frozen=True, eq=False, repr=False)
 class CivilResult(Result):
     sources = ("civil_engineering_requests",)
-    SUMMARY_KEYS = ()
     base_year: int = 2021
     compare_year: int = 2022
 
@@ -69,22 +68,8 @@ class CivilResult(Result):
 def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
                    base_year: int = 2021, compare_year: int = 2022,
                    data_dir: str | Path | None = None) -> CivilResult:
-    """Rate ratios of civil-engineering centre requests, ``compare_year`` against ``base_year``.
-
-    Parameters
-    ----------
-    civil_engineering_requests
-        Long format: ``fiscal_year``, ``category`` (road, park, river), ``requests``; the shipped
-        data when None. Other fiscal years in the frame are ignored.
-    base_year, compare_year
-        The two fiscal years compared.
-
-    Raises
-    ------
-    MissingColumnError, InvalidCountError, DuplicateYearError (a category twice in a year),
-    TooFewYearsError (either year absent, e.g. after a fiscal-year cut-off),
-    MissingDataError (a category present in one year only), ZeroDenominatorError (a category
-    with zero requests in both years).
+    """Rate ratios of civil-engineering centre requests, ``compare_year`` against ``base_year``
+    (both must be in the data; other fiscal years are ignored), the same categories in both.
 
     Keys: ``civil.<category>_rr_fy<compare>_vs_fy<base>`` for road, park, river and total
     (exact conditional interval; ``p_value`` on the estimate; Holm-adjusted p in the table).
@@ -92,7 +77,7 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
     from statsmodels.stats.multitest import multipletests
 
     arg = "civil_engineering_requests"
-    df = _input.frame(civil_engineering_requests, arg, _COLUMNS, data_dir, arg, by_year=True)
+    df = _input.frame(civil_engineering_requests, arg, _COLUMNS, data_dir, by_year=True)
     years = sorted(df["fiscal_year"].unique().tolist())
     if base_year not in years or compare_year not in years:
         raise TooFewYearsError(
@@ -108,7 +93,7 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
             f"{arg}: categories differ between FY{base_year} ({sorted(a.index)}) and "
             f"FY{compare_year} ({sorted(b.index)})"
         )
-    cats = [c for c in CATEGORIES if c in a.index] + sorted(set(a.index) - set(CATEGORIES))
+    cats = [c for c in CATEGORIES if c in a.index]  # the descriptor allows these only
     rows = []
     for cat in [*cats, "total"]:
         ca = int(a.sum()) if cat == "total" else int(a[cat])
@@ -131,16 +116,15 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
                           "(two years: no dispersion can be estimated)")
         for r in table.itertuples(index=False)
     )
-    zero = table.loc[(table["requests_base"] == 0) | (table["requests_compare"] == 0), "category"].tolist()
+    zero = table.loc[(table["requests_base"] == 0) | (table["requests_compare"] == 0),
+                     "category"].tolist()
     needs = load("needs_reflection", data_dir)
     phi, phi_df = stats.trend_dispersion(needs["requests"], needs["fiscal_year"])
     parts = tuple(
-        Said("civil.part", {"cat": Term(r.category) if r.category in (*CATEGORIES, "total")
-                                   else r.category,
-                            "r": e, "change": pct_change(e.value)})
+        Said("civil.part", {"cat": Term(r.category), "r": e, "change": pct_change(e.value)})
         for r, e in zip(table.itertuples(index=False), est, strict=True))
-    facts = {"base_year": base_year, "compare_year": compare_year, "parts": Joined(parts, "list.semicolon"),
-             "phi": phi, "phi_df": phi_df, "n_cats": len(cats),
+    facts = {"base_year": base_year, "compare_year": compare_year,
+             "parts": Joined(parts, "list.semicolon"), "phi": phi, "phi_df": phi_df, "n_cats": len(cats),
              "zero": Joined(tuple(Said("term", {"t": Term(z) if z in CATEGORIES else z})
                                   for z in zero), "list.joiner")}
     return CivilResult(

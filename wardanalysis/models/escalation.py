@@ -26,20 +26,21 @@ from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Sa
 from ..text.glossary import check_lang, label
 from ..text.messages import message
 from . import _input
-from .periods import CovidPeriod, check_period, covid_period
-from .requests import COVID_BREAK_FY, START_UP_FY
+from .handled import pooled_label
+from .periods import check_period, covid_period
+from .requests import START_UP_FY
 
 __all__ = ["EscalationResult", "escalation_patterns"]
 
 _COLUMNS = ("fiscal_year", "requests", "priority_issues", "decided_to_act", "staff_consultations",
             "section_chief_consultations", "coordination_meetings")
-#: measure → (numerator column, denominator column)
+#: measure → (numerator column, denominator column, the pooled share's estimate key)
 MEASURES = {
-    "priority_rate": ("priority_issues", "requests"),
-    "decided_share": ("decided_to_act", "priority_issues"),
-    "settled_staff": ("settled_staff", "priority_issues"),
-    "settled_section_chief": ("settled_section_chief", "priority_issues"),
-    "settled_coordination": ("settled_coordination", "priority_issues"),
+    "priority_rate": ("priority_issues", "requests", "priority_rate"),
+    "decided_share": ("decided_to_act", "priority_issues", "decided_share"),
+    "settled_staff": ("settled_staff", "priority_issues", "first_level_share"),
+    "settled_section_chief": ("settled_section_chief", "priority_issues", "second_level_share"),
+    "settled_coordination": ("settled_coordination", "priority_issues", "third_level_share"),
 }
 
 
@@ -58,9 +59,6 @@ class EscalationResult(Result):
     HEADLINE_TEXTS = ("escalation.text.first_level", "escalation.text.covid_")
     counts: pd.DataFrame | None = None
     fit: stats.GLMFit | None = None
-    break_year: int = COVID_BREAK_FY
-    period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
-    first_level_p: float = math.nan
 
     def headline(self, lang: str = "ja") -> str:
         """How far issues go, then the COVID comparison, each with its value without FY2017
@@ -80,13 +78,10 @@ class EscalationResult(Result):
         from .. import plotting
 
         fig, ax = plotting.figure_and_axes(ax)
-        (self._plot_funnel if kind == "funnel" else self._plot_levels)(ax, lang)
+        (self._plot if kind == "funnel" else self._plot_levels)(ax, lang)
         return fig, ax
 
     def _plot(self, ax: Any, lang: str) -> None:
-        self._plot_funnel(ax, lang)
-
-    def _plot_funnel(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
         c = self.counts
@@ -98,8 +93,8 @@ class EscalationResult(Result):
             ax.plot(c["fiscal_year"], vals, marker=marker, color=color, lw=2, markersize=7,
                     label=label(col, lang))
             for y, v in zip(c["fiscal_year"], c[col], strict=True):
-                ax.annotate(f"{int(v):,}", (y, max(v, 1)), xytext=(0, dy), textcoords="offset points",
-                            ha="center", fontsize=8.5, color=color)
+                ax.annotate(f"{int(v):,}", (y, max(v, 1)), xytext=(0, dy),
+                            textcoords="offset points", ha="center", fontsize=8.5, color=color)
         ax.set_yscale("log")
         from matplotlib.ticker import FuncFormatter
 
@@ -139,7 +134,7 @@ class EscalationResult(Result):
 def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame, pooled: bool = False) -> None:
     """One row per measure: a single year's share with its Wilson interval, or (``pooled``) the
     share over several years with the quasi-binomial interval of :func:`stats.pooled_share`."""
-    for measure, (num, den) in MEASURES.items():
+    for measure, (num, den, _) in MEASURES.items():
         s, n = int(frame[num].sum()), int(frame[den].sum())
         if n > 0 and pooled:
             ps = stats.pooled_share(frame[num], frame[den])
@@ -153,15 +148,21 @@ def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame, pooled: bool =
                      "denominator": n, "share": share, "ci_low": lo, "ci_high": hi})
 
 
-def _period_or(priority: pd.DataFrame, phase: np.ndarray, what: str
-               ) -> tuple[tuple[float, float, float], stats.GLMFit]:
-    """The odds ratio of the priority-issue rate, COVID period against before, from a
-    quasi-binomial GLM on period indicators (scale from that model, t on its residual df)."""
-    X = pd.DataFrame({"const": 1.0, "covid_period": (phase == "during").astype(float)})
-    if (phase == "after").any():
-        X["after_covid"] = (phase == "after").astype(float)
-    fit = stats.fit_quasi_binomial(priority["priority_issues"], priority["requests"], X, what=what)
-    return fit.ratio("covid_period"), fit
+def _fit(c: pd.DataFrame, first_year: int, phase: np.ndarray | None, what: str) -> stats.GLMFit:
+    """The quasi-binomial GLM of the priority-issue rate: on the year (``phase`` None), or on
+    period indicators (COVID against before, years after it apart)."""
+    X = pd.DataFrame({"const": 1.0}, index=c.index)
+    if phase is None:
+        X["year"] = (c["fiscal_year"] - first_year).astype(float)
+    else:
+        X["covid_period"] = (phase == "during").astype(float)
+        if (phase == "after").any():
+            X["after_covid"] = (phase == "after").astype(float)
+    return stats.fit_quasi_binomial(c["priority_issues"], c["requests"], X, what=what)
+
+
+def _label(fit: stats.GLMFit, kind: str = "Wald") -> str:
+    return stats.interval_label("binomial", fit.dispersion, fit.quantiles, kind)
 
 
 def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
@@ -170,42 +171,23 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                         data_dir: str | Path | None = None) -> EscalationResult:
     """The escalation funnel and the settlement levels, per fiscal year and pooled.
 
-    Parameters
-    ----------
-    needs_reflection
-        Columns ``fiscal_year``, ``requests``, ``priority_issues``, ``decided_to_act``,
-        ``staff_consultations``, ``section_chief_consultations``, ``coordination_meetings``;
-        the shipped data when None.
-    covid_start, covid_end
-        The COVID period for the before/during comparison (the dataset ``covid_period`` when
-        None: FY2020–FY2023); years after it form their own period. ``break_year`` is another
-        name of ``covid_start``.
+    ``needs_reflection``: the shipped data when None. ``covid_start``/``covid_end``: the COVID
+    period (the dataset ``covid_period`` when None); ``break_year`` is another name of
+    ``covid_start``. Raises a :mod:`wardanalysis.errors` error naming the column or years for a
+    missing column, a year without requests, no priority issue at all, fewer than three fiscal
+    years, or a period that leaves no year before or in it.
 
-    Raises
-    ------
-    MissingColumnError, InvalidCountError (a count that breaks the funnel, e.g. more decided
-    than priority issues, or staff consultations not equal to priority issues),
-    ZeroDenominatorError (a year without requests, or no priority issue at all),
-    TooFewYearsError (fewer than three fiscal years), BreakYearError.
-
-    Returns
-    -------
-    EscalationResult
-        ``table()`` is tidy: one row per scope (``year``, ``all_years``, ``pre_covid``,
-        ``covid``, ``after_covid``), fiscal year and measure (``priority_rate``,
-        ``decided_share``, ``settled_staff``, ``settled_section_chief``,
-        ``settled_coordination``); a year's share has its Wilson interval (sampling within that
-        year), a pooled share the interval of an intercept-only quasi-binomial GLM over the
-        years. Keys: ``escalation.priority_rate_trend_or_per_year`` (and ``.excl_fy2017``),
-        ``escalation.priority_rate_dispersion``, ``escalation.priority_rate_or_covid_vs_pre``
-        (quasi-binomial on period indicators; ``.excl_fy2017``; ``.exact``: Fisher's exact
-        test, flagged ``poisson_only``), ``escalation.priority_rate`` (and ``.excl_fy2017``),
-        ``escalation.decided_share``, ``escalation.first_level_share`` (and ``.excl_fy2017``),
-        ``escalation.first_level_share_differs_p``, ``escalation.second_level_share``,
-        ``escalation.third_level_share``.
+    ``table()``: one row per scope (``year``, ``all_years``, ``pre_covid``, ``covid``,
+    ``after_covid``), fiscal year and measure (:data:`MEASURES`); a year's share has its Wilson
+    interval, a pooled share that of an intercept-only quasi-binomial GLM over the years. Keys:
+    ``escalation.priority_rate_trend_or_per_year``, ``.priority_rate_dispersion``,
+    ``.priority_rate_or_covid_vs_pre`` (quasi-binomial on period indicators; ``.exact``:
+    Fisher's exact test, flagged ``poisson_only``), the pooled shares ``.priority_rate``,
+    ``.decided_share``, ``.first_level_share``, ``.second_level_share``,
+    ``.third_level_share``, and ``.first_level_share_differs_p``; the trend, the period odds
+    ratio, the priority rate and the first-level share also ``.excl_fy2017``.
     """
-    arg = "needs_reflection"
-    df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, arg, by_year=True)
+    df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, by_year=True)
     _input.nonzero(df, "requests", "the priority-issue rate")
     _input.require_years(df, 3, "the escalation analysis")
     years = df["fiscal_year"].tolist()
@@ -215,7 +197,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     if df["priority_issues"].sum() == 0:
         raise ZeroDenominatorError("the settlement-level shares", "priority_issues",
                                    "no priority issue in any fiscal year")
-    c = df[["fiscal_year", *_COLUMNS[1:]]].copy()
+    c = df[list(_COLUMNS)].copy()
     c["settled_staff"] = c["staff_consultations"] - c["section_chief_consultations"]
     c["settled_section_chief"] = c["section_chief_consultations"] - c["coordination_meetings"]
     c["settled_coordination"] = c["coordination_meetings"]
@@ -223,87 +205,49 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     rows: list[dict] = []
     for i, fy in enumerate(years):
         _shares(rows, "year", fy, c.iloc[[i]])
-    pre, cov, aft = c[phase == "before"], c[phase == "during"], c[phase == "after"]
-    for scope, frame in (("all_years", c), ("pre_covid", pre), ("covid", cov), ("after_covid", aft)):
+    pre, cov = c[phase == "before"], c[phase == "during"]
+    for scope, frame in (("all_years", c), ("pre_covid", pre), ("covid", cov),
+                         ("after_covid", c[phase == "after"])):
         if not frame.empty:
             _shares(rows, scope, pd.NA, frame, pooled=True)
     table = pd.DataFrame(rows).astype({"fiscal_year": "Int64"})
 
-    X = pd.DataFrame({"const": 1.0, "year": (c["fiscal_year"] - years[0]).astype(float)})
-    fit = stats.fit_quasi_binomial(c["priority_issues"], c["requests"], X,
-                                   what="the priority-issue rate trend")
-    or_period, fit_period = _period_or(c, phase, "the priority-issue rate, COVID against before")
+    fit = _fit(c, years[0], None, "the priority-issue rate trend")
+    fit_period = _fit(c, years[0], phase, "the priority-issue rate, COVID against before")
     fx = stats.fisher_exact_2x2(int(cov["priority_issues"].sum()), int(cov["requests"].sum()),
                                 int(pre["priority_issues"].sum()), int(pre["requests"].sum()))
-
-    def pooled(measure: str, frame_scope: str = "all_years") -> tuple[float, float, float]:
-        r = table[(table["scope"] == frame_scope) & (table["measure"] == measure)].iloc[0]
-        return float(r["share"]), float(r["ci_low"]), float(r["ci_high"])
-
-    def q_interval(ps: stats.PooledShare) -> str:
-        return ("Wilson" if ps.quantiles == "Wilson" else
-                stats.interval_label("binomial", ps.dispersion, ps.quantiles)
-                + " (intercept only)")
-
-    shares = {m: stats.pooled_share(c[num], c[den]) if c[den].sum() > 0 else None
-              for m, (num, den) in MEASURES.items()}
     est = [
         Estimate("escalation.priority_rate_trend_or_per_year", *fit.ratio("year"),
-                 unit="odds ratio per year",
-                 interval=stats.interval_label("binomial", fit.dispersion, fit.quantiles)),
+                 unit="odds ratio per year", interval=_label(fit)),
         Estimate("escalation.priority_rate_dispersion", fit.dispersion, unit="Pearson chi2/df"),
-        Estimate("escalation.priority_rate_or_covid_vs_pre", *or_period, unit="odds ratio",
-                 interval=stats.interval_label("binomial", fit_period.dispersion,
-                                               fit_period.quantiles, "GLM on period indicators")),
+        Estimate("escalation.priority_rate_or_covid_vs_pre", *fit_period.ratio("covid_period"),
+                 unit="odds ratio", interval=_label(fit_period, "GLM on period indicators")),
         Estimate("escalation.priority_rate_or_covid_vs_pre.exact", fx.odds_ratio, fx.ci_low,
                  fx.ci_high, unit="odds ratio", p_value=fx.p_value, flags=(POISSON_ONLY,),
                  interval="Fisher's exact test, conditional MLE; valid only if the counts were "
                           "binomial"),
     ]
+    x = f".excl_fy{START_UP_FY}"
     rest = c[c["fiscal_year"] != START_UP_FY]
     startup = START_UP_FY in years
-    excl = {}
-    if startup and (period.before(rest["fiscal_year"])).any() and len(rest) >= 3:
-        rest_phase = period.phase(rest["fiscal_year"])
-        or_x, fit_x = _period_or(rest, rest_phase, "the priority-issue rate without FY2017")
-        Xr = pd.DataFrame({"const": 1.0, "year": (rest["fiscal_year"] - years[0]).astype(float)})
-        fit_r = stats.fit_quasi_binomial(rest["priority_issues"], rest["requests"], Xr,
-                                         what="the priority-issue rate trend without FY2017")
-        excl = {
-            "priority_rate_or_covid_vs_pre": (
-                or_x, stats.interval_label("binomial", fit_x.dispersion, fit_x.quantiles,
-                                           "GLM on period indicators"), "odds ratio"),
-            "priority_rate_trend_or_per_year": (
-                fit_r.ratio("year"), stats.interval_label("binomial", fit_r.dispersion,
-                                                          fit_r.quantiles), "odds ratio per year"),
-        }
-        for measure, key in (("priority_rate", "priority_rate"),
-                             ("settled_staff", "first_level_share")):
-            num, den = MEASURES[measure]
-            ps = stats.pooled_share(rest[num], rest[den])
-            excl[key] = ((ps.share, ps.ci_low, ps.ci_high), q_interval(ps),
-                         "share of requests" if measure == "priority_rate" else "share of priority issues")
-    for key, (vals, interval, unit) in excl.items():
-        if key == "priority_rate_or_covid_vs_pre":
-            est.append(Estimate(f"escalation.{key}.excl_fy{START_UP_FY}", *vals, unit=unit,
-                                interval=interval))
-    est += [Estimate(f"escalation.priority_rate_trend_or_per_year.excl_fy{START_UP_FY}",
-                     *excl["priority_rate_trend_or_per_year"][0], unit="odds ratio per year",
-                     interval=excl["priority_rate_trend_or_per_year"][1])] if excl else []
-    for measure, key, unit in (("priority_rate", "priority_rate", "share of requests"),
-                               ("decided_share", "decided_share", "share of priority issues"),
-                               ("settled_staff", "first_level_share", "share of priority issues"),
-                               ("settled_section_chief", "second_level_share",
-                                "share of priority issues"),
-                               ("settled_coordination", "third_level_share",
-                                "share of priority issues")):
-        ps = shares[measure]
-        est.append(Estimate(f"escalation.{key}", *pooled(measure), unit=unit,
-                            interval=q_interval(ps)))
-        if key in excl:
-            vals, interval, u = excl[key]
-            est.append(Estimate(f"escalation.{key}.excl_fy{START_UP_FY}", *vals, unit=u,
-                                interval=interval))
+    excl = startup and period.before(rest["fiscal_year"]).any() and len(rest) >= 3
+    if excl:
+        fit_x = _fit(rest, years[0], period.phase(rest["fiscal_year"]),
+                     "the priority-issue rate without FY2017")
+        fit_r = _fit(rest, years[0], None, "the priority-issue rate trend without FY2017")
+        est += [
+            Estimate(f"escalation.priority_rate_or_covid_vs_pre{x}", *fit_x.ratio("covid_period"),
+                     unit="odds ratio", interval=_label(fit_x, "GLM on period indicators")),
+            Estimate(f"escalation.priority_rate_trend_or_per_year{x}", *fit_r.ratio("year"),
+                     unit="odds ratio per year", interval=_label(fit_r)),
+        ]
+    for num, den, key in MEASURES.values():
+        unit = "share of requests" if den == "requests" else "share of priority issues"
+        with_excl = excl and key in ("priority_rate", "first_level_share")
+        for suffix, frame in (("", c), *([(x, rest)] if with_excl else [])):
+            ps = stats.pooled_share(frame[num], frame[den])
+            est.append(Estimate(f"escalation.{key}{suffix}", ps.share, ps.ci_low, ps.ci_high,
+                                unit=unit, interval=pooled_label(ps)))
     first_p = stats.fisher_exact_rx2(c["settled_staff"], c["priority_issues"])
     exact_p = stats.fisher_rx2_method(c["priority_issues"]) == "exact"
     est.append(Estimate("escalation.first_level_share_differs_p", first_p,
@@ -314,52 +258,49 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                                  f"({stats.FISHER_RESAMPLES:,} draws)"))
     no_priority = c.loc[c["priority_issues"] == 0, "fiscal_year"].tolist()
     n_startup = int(c.loc[c["fiscal_year"] == START_UP_FY, "priority_issues"].sum())
-    n_pre = int(pre["priority_issues"].sum())
     n_all = int(c["priority_issues"].sum())
-    n_not_decided = n_all - int(c["decided_to_act"].sum())
     small = c.loc[c["priority_issues"] < 10, "fiscal_year"].tolist()
     by_key = {e.key: e for e in est}
-    trend_or, covid_or = (by_key["escalation.priority_rate_trend_or_per_year"],
-                          by_key["escalation.priority_rate_or_covid_vs_pre"])
-    exact = by_key.get("escalation.priority_rate_or_covid_vs_pre.exact")
+    trend_or = by_key["escalation.priority_rate_trend_or_per_year"]
+    covid_or = by_key["escalation.priority_rate_or_covid_vs_pre"]
+    trend_x, covid_x, first_x = (by_key.get(f"escalation.{k}{x}") for k in (
+        "priority_rate_trend_or_per_year", "priority_rate_or_covid_vs_pre", "first_level_share"))
     facts = {
         "requests": int(c["requests"].sum()), "n_all": n_all,
-        "decided": int(c["decided_to_act"].sum()), "n_not_decided": n_not_decided,
-        "trend": trend_or, "covid": covid_or, "exact": exact,
+        "decided": int(c["decided_to_act"].sum()),
+        "n_not_decided": n_all - int(c["decided_to_act"].sum()),
+        "trend": trend_or, "covid": covid_or,
+        "exact": by_key["escalation.priority_rate_or_covid_vs_pre.exact"],
         "first": by_key["escalation.first_level_share"],
         "small": Years(small), "no_priority": Years(no_priority),
         "dispersion": fit_period.dispersion, "fisher_p": Pvalue(fx.p_value),
-        "first_p": Pvalue(first_p), "n_startup": n_startup, "n_pre": n_pre,
+        "first_p": Pvalue(first_p), "n_startup": n_startup,
+        "n_pre": int(pre["priority_issues"].sum()),
         "startup_share": Pct(n_startup / n_all, 0), "startup_year": START_UP_FY,
         "trend_q": Quantiles(fit.quantiles), "period_q": Quantiles(fit_period.quantiles),
-        "phases": period.phases(years),
+        "phases": period.phases(years), "trend_x": trend_x, "covid_x": covid_x,
+        "first_x": first_x,
+        "first_p_method": Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
+                               {"draws": f"{stats.FISHER_RESAMPLES:,}"}),
     }
-    x = f".excl_fy{START_UP_FY}"
-    trend_x, covid_x, first_x = (by_key.get(f"escalation.{k}{x}") for k in (
-        "priority_rate_trend_or_per_year", "priority_rate_or_covid_vs_pre", "first_level_share"))
-    facts.update(trend_x=trend_x, covid_x=covid_x, first_x=first_x,
-                 first_p_method=Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
-                                     {"draws": f"{stats.FISHER_RESAMPLES:,}"}))
     differs = first_p < stats.ALPHA
-    # the step reading is for a fall after the start-up year; a rise keeps the plain sentence
+    # with the start-up year in the data, a fall of the all-years trend is read as the step
+    # after it, beside the trend without it; a rise keeps the plain sentence
     step = trend_x is not None and trend_or.value < 1
+    step_excludes_one = step and trend_x.interval_excludes_one
     return EscalationResult(
         title_key="title_escalation",
         estimates=tuple(est), facts=facts,
         text_keys=chosen([
             (True, "escalation.text.counts"),
-            # with the start-up year in the data, the all-years trend is read as the step after
-            # it, beside the trend without it (not as a steady change)
             (not step and trend_or.value < 1, "escalation.text.trend_fell"),
             (not step and trend_or.value >= 1, "escalation.text.trend_rose"),
-            (step and not (trend_x and trend_x.interval_excludes_one),
-             "escalation.text.trend_step_includes_one"),
-            (step and bool(trend_x and trend_x.interval_excludes_one),
-             "escalation.text.trend_step_excludes_one"),
+            (step and not step_excludes_one, "escalation.text.trend_step_includes_one"),
+            (step_excludes_one, "escalation.text.trend_step_excludes_one"),
             (not covid_or.interval_excludes_one, "escalation.text.covid_includes_one"),
             (covid_or.interval_excludes_one, "escalation.text.covid_excludes_one"),
             (covid_x is not None, "escalation.text.covid_without_startup"),
-            (exact is not None, "escalation.text.exact"),
+            (True, "escalation.text.exact"),
             (first_x is None and not differs, "escalation.text.first_level"),
             (first_x is None and differs, "escalation.text.first_level_differs"),
             (first_x is not None and not differs, "escalation.text.first_level_same_excl"),
@@ -375,5 +316,4 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
             (startup, "escalation.caveat.startup"),
         ]),
         n_obs=len(years), data=table, counts=c, fit=fit,
-        break_year=period.start, period=period, first_level_p=first_p,
     )

@@ -33,9 +33,7 @@ WHOLE_SHARE = 0.95
 
 @dataclass(frozen=True, eq=False)
 class LogCoverageResult(Result):
-    """The extent of the user's data: ``log.months`` and ``log.coverage_share`` (the log's
-    requests ÷ the published requests over the fiscal years both cover; exact counts, no
-    interval). ``series_estimable`` says whether the monthly time series can be fitted."""
+    """``series_estimable``: whether the monthly time series can be fitted."""
 
     SUMMARY_KEYS: ClassVar[tuple[str, ...]] = ("log.coverage_share",)
 
@@ -53,10 +51,10 @@ class LogCoverageResult(Result):
 
 def log_coverage(data: Any, *, covid_start=None, covid_end=None,
                  data_dir=None) -> LogCoverageResult | None:
-    """The extent of a page's user data (a :class:`~wardanalysis.models.monthly_data.MonthlyInputs`):
-    the months it covers against :data:`MIN_MONTHS`, and its requests against the published
-    table (``needs_reflection``, laid over by ``data_dir``). None for simulated data, which is
-    made to match the published table and always spans seven fiscal years."""
+    """The extent of a page's user data (:class:`~.monthly_data.MonthlyInputs`): ``log.months``
+    against :data:`MIN_MONTHS`, and ``log.coverage_share``, its requests ÷ the published
+    requests (``needs_reflection``) over the fiscal years both cover (exact counts, no
+    interval). None for simulated data, which is made to match the published table."""
     if data.simulated:
         return None
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
@@ -80,7 +78,7 @@ def log_coverage(data: Any, *, covid_start=None, covid_end=None,
     text = chosen([(short, "log.too_short"), (one_side, "log.one_side"),
                    (common, "log.coverage"), (common and share < WHOLE_SHARE, "log.partial"),
                    (not common, "log.no_common_year")])
-    table = rec[rec["column"] == "requests"][["fiscal_year", "aggregate", "published"]]
+    table = req[["fiscal_year", "aggregate", "published"]]
     return LogCoverageResult(
         "title_log_coverage",
         (Estimate("log.months", months, unit="months"),

@@ -19,7 +19,7 @@ from ..results import POISSON_ONLY, Dates, Estimate, Quantiles, Result, Years, c
 from ..text.glossary import label
 from . import _input
 
-__all__ = ["HandledShareResult", "handled_share"]
+__all__ = ["HandledShareResult", "handled_share", "pooled_label"]
 
 _COLUMNS = ("fiscal_year", "requests", "requests_handled")
 
@@ -31,6 +31,8 @@ class HandledShareResult(Result):
     fit: stats.GLMFit | None = None
 
     def _plot(self, ax: Any, lang: str) -> None:
+        from matplotlib.ticker import PercentFormatter
+
         from .. import plotting
 
         d = self.data
@@ -45,34 +47,26 @@ class HandledShareResult(Result):
         ax.set_ylabel(label("handled_share", lang))
         lo = float(np.nanmin(np.r_[d["ci_low"], d["fitted_ci_low"]]))
         ax.set_ylim(max(0.0, lo - 0.05), 1.0)
-        from matplotlib.ticker import PercentFormatter
-
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_title(self.title(lang))
         ax.legend(loc="lower left", fontsize=9)
+
+
+def pooled_label(ps: stats.PooledShare) -> str:
+    """How a pooled share's interval was made (:func:`stats.pooled_share`)."""
+    return ("Wilson" if ps.quantiles == "Wilson" else
+            stats.interval_label("binomial", ps.dispersion, ps.quantiles) + " (intercept only)")
 
 
 def handled_share(needs_reflection: pd.DataFrame | None = None, *,
                   data_dir: str | Path | None = None) -> HandledShareResult:
     """Share of requests handled per fiscal year and its logistic trend.
 
-    Parameters
-    ----------
-    needs_reflection
-        Columns ``fiscal_year``, ``requests``, ``requests_handled``; the shipped data when None.
-    data_dir
-        Passed to the loader when ``needs_reflection`` is None.
-
-    Raises
-    ------
-    MissingColumnError, InvalidCountError, ZeroDenominatorError (a year with no requests),
-    TooFewYearsError (fewer than three fiscal years).
-
-    Keys: ``handled.trend_or_per_year`` (quasi-binomial, t interval), ``handled.dispersion``
-    (Pearson chi2/df), ``handled.pooled_share`` and ``handled.share.fy<Y>`` (Wilson).
+    ``needs_reflection``: the shipped data when None. Keys: ``handled.trend_or_per_year``
+    (quasi-binomial, t interval), ``handled.dispersion`` (Pearson chi2/df),
+    ``handled.pooled_share`` and ``handled.share.fy<Y>`` (Wilson).
     """
-    arg = "needs_reflection"
-    df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, arg, by_year=True)
+    df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, by_year=True)
     _input.nonzero(df, "requests", "the handled share")
     _input.require_years(df, 3, "the handled-share trend")
     years = df["fiscal_year"].to_numpy()
@@ -89,11 +83,12 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
                      if borrowed else "Wilson; valid only if binomial")
     eta, se = fit.linear_predictor(X)
     expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    p = expit(eta)
     table = pd.DataFrame({
         "fiscal_year": years, "requests": n, "requests_handled": s, "not_handled": n - s,
-        "share": s / n, "ci_low": low, "ci_high": high, "fitted": expit(eta),
+        "share": s / n, "ci_low": low, "ci_high": high, "fitted": p,
         "fitted_ci_low": expit(eta - fit.crit * se), "fitted_ci_high": expit(eta + fit.crit * se),
-        "pearson_residual": (s - n * expit(eta)) / np.sqrt(n * expit(eta) * (1 - expit(eta))),
+        "pearson_residual": (s - n * p) / np.sqrt(n * p * (1 - p)),
     })
     pooled = stats.pooled_share(s, n, what="the pooled handled share")
     est = [
@@ -101,10 +96,7 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
                  interval=stats.interval_label("binomial", fit.dispersion, fit.quantiles)),
         Estimate("handled.dispersion", fit.dispersion, unit="Pearson chi2/df"),
         Estimate("handled.pooled_share", pooled.share, pooled.ci_low, pooled.ci_high,
-                 unit="share", interval=(
-                     "Wilson" if pooled.quantiles == "Wilson" else
-                     stats.interval_label("binomial", pooled.dispersion, pooled.quantiles)
-                     + " (intercept only)")),
+                 unit="share", interval=pooled_label(pooled)),
     ]
     est += [Estimate(f"handled.share.fy{y}", sh, lo, hi, unit="share", interval=year_interval,
                      flags=() if borrowed else (POISSON_ONLY,))
@@ -112,11 +104,8 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     as_of = _input.as_of_dates(df)
     dates = sorted({d for d in as_of.values() if d is not None})
     unknown = [y for y, d in as_of.items() if d is None]
-    by_key = {e.key: e for e in est}
     facts = {"first_year": int(years[0]), "last_year": int(years[-1]),
-             "first": by_key[f"handled.share.fy{years[0]}"],
-             "last": by_key[f"handled.share.fy{years[-1]}"],
-             "trend": by_key["handled.trend_or_per_year"], "dispersion": fit.dispersion,
+             "first": est[3], "last": est[-1], "trend": est[0], "dispersion": fit.dispersion,
              "df": fit.df_resid, "quantiles": Quantiles(fit.quantiles), "dates": Dates(tuple(dates)),
              "unknown": Years(unknown), "n_years": len(years)}
     return HandledShareResult(
