@@ -1,21 +1,15 @@
 """The committee packet: one A4 PDF per language (``packet.ja.pdf``, ``packet.en.pdf`` in the
-reports folder) made from the pages the batch already rendered.
+reports folder) made from the pages the batch already rendered: a cover, contents with page
+numbers, the front page's answers and how to read them, reports 01–03, the latest fiscal-year
+report and the sources, each part from a new page, numbered at the foot of every page but the
+cover.
 
-A cover (title, date made, the data's date, version), contents with page numbers, the front
-page's answers and how to read them, reports 01–03, the latest fiscal-year report and the
-sources, each part from a new page, numbered at the foot of every page but the cover.
-
-Renderer: Debian's headless ``chromium`` (``--print-to-pdf``), the browser the page tests
-already use. It lays the pages out exactly as a reader's browser prints them (the same
-stylesheet, the same embedded font subset and SVG charts), supports the CSS ``@page`` margin
-boxes that number the pages (Chromium ≥ 131), and embeds the font. A pip-installable HTML-to-PDF
-library (WeasyPrint) would be a second layout engine with its own CSS gaps to test against, and
-needs Pango from the system all the same. Where ``chromium`` is absent the packet is skipped,
-with one line saying so.
-
-Contents page numbers come from a first rendering: where each part's title first appears in
-the text of that PDF (poppler's ``pdftotext``). Without ``pdftotext`` the contents list the parts
-(linked) without numbers. No CSS ``target-counter()`` in Chromium, hence the two passes.
+Debian's headless ``chromium`` prints it, the browser the page tests use: it lays the pages out
+as a reader's browser prints them and supports the ``@page`` margin boxes that number pages
+(an HTML-to-PDF library such as WeasyPrint would be a second layout engine with its own CSS
+gaps). Without ``chromium`` the packet is skipped, with one line saying so. Chromium has no
+``target-counter()``, so the contents' page numbers come from a first printing: where each
+part's title first appears in its text (poppler's ``pdftotext``; without it, no numbers).
 """
 
 from __future__ import annotations
@@ -147,20 +141,15 @@ def build_packets(out: Path, langs: tuple[str, ...] = ("ja", "en"),
     if chromium is None:
         return None
     made = made or dt.date.today()
-    written = []
     with tempfile.TemporaryDirectory(prefix="wa-packet-") as tmp:
-        tmpdir = Path(tmp)
+        source, profile = Path(tmp) / "packet.html", Path(tmp) / "profile"
         for lang in langs:
-            source, draft = tmpdir / f"packet.{lang}.html", tmpdir / f"draft.{lang}.pdf"
-            text, parts = packet_html(out, lang, made=made, page_numbers={})
-            source.write_text(text, encoding="utf-8")
-            _chromium_pdf(chromium, source, draft, tmpdir / "profile")
-            numbers = _page_numbers(draft, parts)
-            text, _ = packet_html(out, lang, made=made, page_numbers=numbers)
-            source.write_text(text, encoding="utf-8")
             pdf = out / PDF_NAME.format(lang=lang)
-            partial = pdf.with_suffix(".pdf.part")
-            _chromium_pdf(chromium, source, partial, tmpdir / "profile")
-            partial.replace(pdf)
-            written.append(pdf)
-    return written
+            numbers: dict[str, int] | None = {}  # a placeholder as wide as a number, first
+            for target in (Path(tmp) / "draft.pdf", pdf.with_suffix(".pdf.part")):
+                text, parts = packet_html(out, lang, made=made, page_numbers=numbers)
+                source.write_text(text, encoding="utf-8")
+                _chromium_pdf(chromium, source, target, profile)
+                numbers = _page_numbers(target, parts)
+            target.replace(pdf)
+    return [out / PDF_NAME.format(lang=lang) for lang in langs]

@@ -66,34 +66,30 @@ def front_page(lang: str) -> str:
 
 
 class Renderer:
-    """HTML exporters, built once and reused for every notebook a worker renders."""
+    """nbconvert's HTML exporters, one per view and language, built once per worker process."""
 
     def __init__(self) -> None:
         from nbconvert import HTMLExporter  # heavy: the workers only
         from traitlets.config import Config
 
-        def exporter(*, review: bool) -> Any:
+        def exporter(review: bool, lang: str) -> Any:
             c = Config()
             c.TagRemovePreprocessor.enabled = True
-            c.TagRemovePreprocessor.remove_cell_tags = {"remove_cell", "remove-cell"} | (
-                {"parameters", "injected-parameters", REVIEW_HIDE_TAG} if review else set())
+            c.TagRemovePreprocessor.remove_cell_tags = {
+                "remove_cell", "remove-cell", "lang-en" if lang == "ja" else "lang-ja",
+                *(("parameters", "injected-parameters", REVIEW_HIDE_TAG) if review else ())}
             c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output", "remove-output"}
             return HTMLExporter(config=c, template_name="basic", embed_images=True,
                                 exclude_input=review, exclude_input_prompt=True,
                                 exclude_output_prompt=True, anchor_link_text="")
 
-        self.review_exporter = exporter(review=True)
-        self.full_exporter = exporter(review=False)
+        self.exporters = {(review, lang): exporter(review, lang)
+                          for review in (True, False) for lang in ("ja", "en")}
 
-    def _body(self, exporter: Any, nb: dict[str, Any], lang: str) -> str:
+    def _body(self, nb: dict[str, Any], lang: str, *, review: bool = False) -> str:
         import nbformat
 
-        nb = copy.deepcopy(nb)
-        other = {"lang-en", "lang-ja"} - {f"lang-{lang}"}
-        nb["cells"] = [c for c in nb.get("cells", [])
-                       if not other & set(c.get("metadata", {}).get("tags", []))]
-        body, _ = exporter.from_notebook_node(nbformat.from_dict(nb))
-        return body
+        return self.exporters[review, lang].from_notebook_node(nbformat.from_dict(nb))[0]
 
     def views(self, nb: dict[str, Any], info: dict[str, Any]) -> dict[str, str]:
         """``{"review": html, "full": html}`` of a successfully executed notebook."""
@@ -103,8 +99,8 @@ class Renderer:
             if cell.get("cell_type") == "code":
                 cell["outputs"] = [o for o in cell.get("outputs", [])
                                    if o.get("output_type") != "stream" or o.get("name") != "stderr"]
-        review = _numbered(self._body(self.review_exporter, clean, lang), lang)
-        full = self._body(self.full_exporter, nb, lang)
+        review = _numbered(self._body(clean, lang, review=True), lang)
+        full = self._body(nb, lang)
         if info.get("switched_from"):  # real data last time, simulated now: said first
             said = message("simulated.switched", lang, files=", ".join(info["switched_from"]))
             notice = f'<p class="wa-simulated">{html.escape(said)}</p>'
@@ -122,7 +118,7 @@ class Renderer:
         banner = (f'<p class="wa-status-failed">{html.escape(failed)}: '
                   f"{html.escape(info.get('error') or '')}</p>")
         return page(lang=lang, title=f"{failed} · {_fallback_title(info)}",
-                    body=banner + self._body(self.full_exporter, nb, lang),
+                    body=banner + self._body(nb, lang),
                     nav=navigation(info), footer=footer(info), body_class="wa-full")
 
 
