@@ -20,8 +20,8 @@ from ..data.sources import sources
 from ..text.glossary import has, label
 from ..text.messages import keys, message
 from .pages import page
-from .render import TRANSCRIPTION, data_as_of, front_page, made_on, stable_dir
-from .runlog import RUN_LOG_FILES
+from .render import TRANSCRIPTION, data_as_of, made_on, stable_dir
+from .runlog import FRONT_PAGES, RUN_LOG_FILES
 
 __all__ = ["answers", "front_page_html", "source_lines"]
 
@@ -92,5 +92,5 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
                 failed=sum(1 for x in entries if x.get("failure")),
                 findings=answers(manifest, lang, simulated=False),
                 designs=answers(manifest, lang, simulated=True), sources=source_lines(lang),
-                other_front=front_page(langs[1]), run_log=RUN_LOG_FILES[lang],
+                other_front=FRONT_PAGES[langs[1]], run_log=RUN_LOG_FILES[lang],
                 transcription=f"{stable_dir(TRANSCRIPTION, None, lang)}/index.html")

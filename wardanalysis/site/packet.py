@@ -37,12 +37,6 @@ FISCAL_YEAR_NOTEBOOK = "fiscal_year_report"
 PDF_NAME = "packet.{lang}.pdf"
 
 
-def _main(page_html: str) -> str:
-    """The content of a rendered page: what is inside its ``<main>``."""
-    m = re.search(r"<main>\n?(.*)\n?</main>", page_html, re.S)
-    return m[1] if m else ""
-
-
 def _scoped(body: str, prefix: str) -> str:
     """A page's content inside the packet: its ids and in-page links prefixed (each part has
     its own s1, s2 …), links elsewhere in the site made plain text (the packet is one file),
@@ -73,7 +67,8 @@ def _parts(out: Path, manifest: dict[str, Any], lang: str) -> list[tuple[str, st
             (FISCAL_YEAR_NOTEBOOK, y) for y in _latest_full_year(reports, lang)]:
         path = out / stable_dir(nb, fy, lang) / "index.html"
         if (nb, fy, lang) in reports and path.is_file():
-            body = _main(path.read_text(encoding="utf-8"))
+            main = re.search(r"<main>\n?(.*)\n?</main>", path.read_text(encoding="utf-8"), re.S)
+            body = main[1] if main else ""
             pid = f"part-{nb}" if fy is None else f"part-{nb}-{fy}"
             parts.append((pid, title_of(body) or nb, _scoped(body, pid)))
     return parts

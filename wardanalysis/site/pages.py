@@ -56,7 +56,6 @@ def page(template: str = "page.html.j2", *, lang: str, title: str, body: str = "
     it). ``body`` (and ``nav``, ``footer``) are HTML already made safe by their makers. The font
     is subset to the page's own text unless ``font_css`` is a rule made for several pages."""
     context.update(lang=lang, title=title, body=_FIGURE_FONT.sub("", body))
-    context.setdefault("body_class", "")
     made = ENV.get_template(template)
     if font_css is None:
         font_css = font_face(made.render(context, font_css=""))

@@ -1,16 +1,9 @@
-"""Executed notebooks to pages, in-process with nbconvert's ``basic`` exporter.
-
-Two views of each report, and a third page for a failure:
-
-- ``index.html`` (the review view): in the report's language only, without code, parameter or
-  machine cells (tagged ``review-hide``) and stderr; its title, summary box, a table of contents
-  of its numbered sections, the body, and a footer with the run data;
-- ``full.html``: everything, code included, for the researcher;
-- ``error.html``: the partial notebook with code, under the error.
-
-Markdown cells tagged ``lang-ja`` or ``lang-en`` are kept only on pages of that language. Links
-point at the stable address of each report (:func:`stable_dir`), relative to the page's own
-folder: its stable address, or the ``failed/`` folder beside it for an error page.
+"""Executed notebooks to pages, in-process with nbconvert's ``basic`` exporter: ``index.html``
+(the review view: the report's language only, without code, stderr and cells tagged
+``parameters`` or ``review-hide``; numbered sections under a table of contents), ``full.html``
+(everything, for the researcher) and, for a failure, ``error.html`` (the partial notebook under
+the error). Markdown cells tagged ``lang-ja`` or ``lang-en`` show only in that language. Links
+go to each report's stable address (:func:`stable_dir`), relative to the page's own folder.
 """
 
 from __future__ import annotations
@@ -18,14 +11,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import html
-import json
 import re
 from pathlib import PurePath
 from typing import Any
 
 from ..text.messages import message
 from .pages import PARTS, font_face, page
-from .runlog import RUN_LOG_FILES
+from .runlog import FRONT_PAGES, RUN_LOG_FILES
 
 REVIEW_HIDE_TAG = "review-hide"
 TOC_MARKER = "<!--wa-toc-->"
@@ -59,10 +51,6 @@ def to_root(info: dict[str, Any]) -> str:
     error page of a failed execution, in ``failed/``)."""
     depth = stable_dir(info["notebook"], info.get("fiscal_year"), info["lang"]).count("/") + 1
     return "../" * (depth + (info.get("status", "ok") != "ok"))
-
-
-def front_page(lang: str) -> str:
-    return "index.html" if lang == "ja" else "index.en.html"
 
 
 class Renderer:
@@ -169,7 +157,7 @@ def navigation(info: dict[str, Any]) -> str:
     """一覧 · 日本語/English · 前年度/次年度, each to a stable address."""
     lang, nb, fy = info["lang"], info["notebook"], info.get("fiscal_year")
     root = to_root(info)
-    items = [(message("nav.front", lang), root + front_page(lang)),
+    items = [(message("nav.front", lang), root + FRONT_PAGES[lang]),
              (message("nav.this_lang", lang), None),
              (message("nav.other_lang", lang),
               f"{root}{stable_dir(nb, fy, 'en' if lang == 'ja' else 'ja')}/index.html")]
@@ -184,25 +172,12 @@ def navigation(info: dict[str, Any]) -> str:
 
 def footer(info: dict[str, Any]) -> str:
     """The run data, under the content: notebook, parameters, data checksum, version, status."""
-    lang, status, root = info["lang"], info.get("status", "ok"), to_root(info)
-    params = info.get("parameters") or {}
-    rows = [
-        ("footer.made", made_on(lang), False),
-        ("footer.data_as_of", data_as_of(lang, params.get("data_dir")), False),
-        ("footer.notebook", info.get("notebook_file") or info["notebook"], True),
-        ("footer.parameters", ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}"
-                                        for k, v in params.items()), True),
-        ("footer.data_checksum", info.get("data_checksum", ""), True),
-        ("footer.version", info.get("package_version", ""), False),
-        ("footer.status", message(f"status.{status}", lang)
-         if status in ("ok", "failed", "timeout") else status, False),
-    ]
-    links = [("full.html", message("footer.full_view", lang))] if status == "ok" else []
-    links += [("notebook.ipynb", message("footer.notebook_file", lang)),
-              (f"{root}{stable_dir(TRANSCRIPTION, None, lang)}/index.html",
-               message("footer.transcription", lang)),
-              (root + RUN_LOG_FILES[lang], message("nav.run_log", lang))]
-    return str(PARTS.report_footer(rows, links, lang))
+    lang, root = info["lang"], to_root(info)
+    data_dir = (info.get("parameters") or {}).get("data_dir")
+    return str(PARTS.report_footer(
+        info, made=made_on(lang), as_of=data_as_of(lang, data_dir),
+        transcription=f"{root}{stable_dir(TRANSCRIPTION, None, lang)}/index.html",
+        run_log=root + RUN_LOG_FILES[lang]))
 
 
 def fallback_page(info: dict[str, Any]) -> str:

@@ -9,9 +9,10 @@ from typing import Any
 from ..text.messages import message
 from .pages import page
 
-__all__ = ["RUN_LOG_FILES", "run_log_html"]
+__all__ = ["FRONT_PAGES", "RUN_LOG_FILES", "run_log_html"]
 
-#: The run log's file in each language, beside the front pages.
+#: The front page and the run log in each language, at the top of the reports folder.
+FRONT_PAGES = {"ja": "index.html", "en": "index.en.html"}
 RUN_LOG_FILES = {"en": "runs.html", "ja": "runs.ja.html"}
 
 
@@ -34,5 +35,5 @@ def run_log_html(manifest: dict[str, Any], lang: str = "en") -> str:
         last = message("runlog.last_run", lang, id=run.get("id", ""), **counts) + (
             message("runlog.interrupted", lang) if run.get("interrupted") else "")
     return page("runlog.html.j2", lang=lang, title=message("runlog.title", lang), groups=groups,
-                summary=summary, last=last, front=("index.html", "index.en.html")[lang == "en"],
+                summary=summary, last=last, front=FRONT_PAGES[lang],
                 other_log=RUN_LOG_FILES["en" if lang == "ja" else "ja"])
