@@ -1,25 +1,20 @@
 """The package's one font (IPAexGothic, which matplotlib-fontja ships and the plots use), as
-subsets embedded where a reader's browser may not have it.
-
-- A page embeds one subset of the glyphs it shows (:func:`wardanalysis.site.pages.font_face`).
-- A chart shown in a notebook (``report.show``) carries its own small subset in its SVG
-  (:func:`figure_font_css`), so that JupyterLab draws its text in this font too, Japanese
-  included, on a machine without it: the SVG's text is text (8× smaller than text as paths),
-  and a browser that lacks the named font would draw it in its default serif, Japanese only if
-  it has a CJK font. Each chart's rule names the same family with a ``unicode-range`` of its own
-  glyphs, so the rules of several charts in one notebook add up to one font instead of the last
-  replacing the others. A page drops these rules: it embeds its own subset once.
-
-fontTools does the subsetting; WOFF (zlib) needs no other library. No package offers this for
-inline SVG (matplotlib embeds fonts only as paths, ``svg.fonttype: path``).
+WOFF subsets embedded where a reader's browser may not have it: a page embeds one subset of the
+glyphs it shows (:func:`wardanalysis.site.pages.font_face`); a chart shown in a notebook carries
+its own (:func:`figure_font_css`), so that JupyterLab draws its text, Japanese included, in this
+font on a machine without it (SVG text as text is 8× smaller than as paths, which is the only
+way matplotlib embeds fonts). fontTools does the subsetting.
 """
 
 from __future__ import annotations
 
 import base64
+import html
+import importlib.util
 import io
 import re
 from functools import cache
+from itertools import groupby
 from pathlib import Path
 
 __all__ = ["FIGURE_FONT_CLASS", "FONT_FAMILY", "figure_font_css", "font_path", "subset_woff"]
@@ -34,8 +29,6 @@ FIGURE_FONT_CLASS = "wa-figure-font"
 def font_path() -> Path:
     """The IPAexGothic file that matplotlib-fontja ships, found without importing it (which
     would import matplotlib into the batch's parent process)."""
-    import importlib.util
-
     spec = importlib.util.find_spec("matplotlib_fontja")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("matplotlib-fontja is not installed: no Japanese font to embed")
@@ -52,15 +45,9 @@ def subset_woff(chars: frozenset[str], compact: bool = False) -> bytes:
     # recalcTimestamp=False: fontTools would stamp the subset's head.modified with the time it
     # was saved, and two runs of the same page would differ in the embedded font
     font = TTFont(str(font_path()), lazy=True, recalcTimestamp=False)
-    options = subset.Options()  # fontTools' default layout features: those browsers apply
-    options.flavor = "woff"
-    options.notdef_outline = True
-    if compact:
-        options.hinting = False
-        options.layout_features = []
-        options.name_IDs = []
-        options.notdef_outline = False
-    subsetter = subset.Subsetter(options)
+    # by default fontTools' default layout features: those browsers apply
+    lean = {"hinting": False, "layout_features": [], "name_IDs": []} if compact else {}
+    subsetter = subset.Subsetter(subset.Options(notdef_outline=not compact, **lean))
     subsetter.populate(unicodes=sorted(ord(c) for c in chars))
     subsetter.subset(font)
     buf = io.BytesIO()
@@ -70,22 +57,17 @@ def subset_woff(chars: frozenset[str], compact: bool = False) -> bytes:
 
 
 def _unicode_range(chars: frozenset[str]) -> str:
-    points = sorted(ord(c) for c in chars)
-    spans: list[list[int]] = []
-    for p in points:
-        if spans and p == spans[-1][1] + 1:
-            spans[-1][1] = p
-        else:
-            spans.append([p, p])
-    return ", ".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in spans)
+    """``U+41-43, U+5186``: the code points as runs of consecutive ones."""
+    points = enumerate(sorted(ord(c) for c in chars))
+    runs = [[p for _, p in run] for _, run in groupby(points, lambda ip: ip[1] - ip[0])]
+    return ", ".join(f"U+{r[0]:X}" if len(r) == 1 else f"U+{r[0]:X}-{r[-1]:X}" for r in runs)
 
 
 def figure_font_css(svg: str) -> str:
     """A ``<style>`` element for an SVG chart made with ``svg.fonttype: none``: the font's
-    glyphs for the text of its ``<text>`` elements, limited to them by ``unicode-range``; empty
-    when the chart has no text."""
-    import html
-
+    glyphs for the text of its ``<text>`` elements, limited to them by ``unicode-range`` (so
+    that the rules of several charts in one notebook add up to one font instead of the last
+    replacing the others); empty when the chart has no text. A page drops it."""
     text = "".join(html.unescape(re.sub(r"<[^>]+>", "", t))  # a <tspan> inside keeps its text
                    for t in re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S))
     chars = frozenset(c for c in text if not c.isspace())

@@ -1,46 +1,40 @@
 """One look for every plot, and the small drawing helpers the result ``plot()`` methods share.
 
-:func:`use_theme` applies the seaborn theme and *then* the Japanese font (IPAexGothic from
-matplotlib-fontja): ``seaborn.set_theme()`` resets ``font.family``, so the font must come after it.
-Nothing here selects a backend or calls ``plt.show()``; under the Agg backend everything works
-headless.
-
-This module imports matplotlib and seaborn, so ``wardanalysis/__init__.py`` does not import it.
+Nothing here selects a backend or calls ``plt.show()``: under Agg everything works headless.
+This module imports matplotlib, so ``wardanalysis/__init__.py`` does not import it.
 """
 
 from __future__ import annotations
 
+import textwrap
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 import matplotlib as mpl
+import matplotlib_fontja
 import numpy as np
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgb
+from matplotlib.container import ErrorbarContainer
+from matplotlib.text import Text
+from matplotlib.ticker import (
+    FixedLocator,
+    FuncFormatter,
+    LogFormatter,
+    NullLocator,
+    ScalarFormatter,
+)
 
 from .eras import era_label
 from .fonts import FONT_FAMILY
 from .text.glossary import check_lang, label
 
 __all__ = [
-    "COLORS",
-    "contrast_ratio",
-    "money_unit",
-    "FONT_FAMILY",
-    "QUALITY_MARKERS",
-    "MIN_TEXT_PT",
-    "PRINTED_WIDTH_IN",
-    "add_note",
-    "for_the_page",
-    "text_color_on",
-    "text_floor",
-    "yen_axis",
-    "ensure_japanese_font",
-    "figure_and_axes",
-    "fy_tick_labels",
-    "interval_kinds",
-    "interval_points",
-    "mark_interval",
-    "set_fy_axis",
-    "use_theme",
+    "COLORS", "FONT_FAMILY", "INTERVAL_KINDS", "MIN_TEXT_PT", "PRINTED_WIDTH_IN", "QUALITY_MARKERS",
+    "add_note", "contrast_ratio", "figure_and_axes", "for_the_page", "fy_tick_labels",
+    "interval_kinds", "interval_points", "mark_interval", "money_unit", "ratio_axis", "set_fy_axis",
+    "text_color_on", "text_floor", "use_theme", "yen_axis",
 ]
 
 #: One colour per role, colour-blind safe (seaborn "colorblind" palette order).
@@ -66,7 +60,7 @@ QUALITY_MARKERS = {"O": "o", "N": "s", "W": "D", "B": "^", "C": "v"}
 _themed = False
 
 #: The width a figure prints at on A4: the page's figure box (46rem at the print font size of
-#: 10.5 pt, see site/pages.py), which A4's 182 mm of text width holds.
+#: 10.5 pt, see site/templates/style.css), which A4's 182 mm of text width holds.
 PRINTED_WIDTH_IN = 46 * 10.5 / 72
 #: The smallest text a chart may print with (pt, on A4 at PRINTED_WIDTH_IN).
 MIN_TEXT_PT = 9.0
@@ -82,8 +76,6 @@ def money_unit(thousand_yen: Any) -> tuple[float, str]:
 
 def contrast_ratio(a: Any, b: Any) -> float:
     """The WCAG 2 contrast ratio of two matplotlib colours (1 = the same, 21 = black on white)."""
-    from matplotlib.colors import to_rgb
-
     def luminance(c: Any) -> float:
         lin = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in to_rgb(c)]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
@@ -93,15 +85,14 @@ def contrast_ratio(a: Any, b: Any) -> float:
 
 
 def use_theme(font_scale: float = 1.05) -> None:
-    """Apply the package theme: seaborn ``whitegrid`` at a readable size, then the Japanese font.
-
-    Safe to call repeatedly and under any backend.
-    """
+    """Apply the package theme: seaborn ``whitegrid`` at a readable size, then the Japanese font
+    (``seaborn.set_theme()`` resets ``font.family``, so the font must come after it).
+    Safe to call repeatedly and under any backend."""
     global _themed
-    import seaborn as sns
+    import seaborn as sns  # heavy (scipy, pandas): when a figure is made
 
     sns.set_theme(context="notebook", style="whitegrid", font_scale=font_scale)
-    ensure_japanese_font(force=True)
+    matplotlib_fontja.japanize()
     mpl.rcParams.update({
         # printed at its own size on A4 (see PRINTED_WIDTH_IN), so 9 pt in the figure is 9 pt
         # on paper
@@ -122,29 +113,17 @@ def use_theme(font_scale: float = 1.05) -> None:
     _themed = True
 
 
-def ensure_japanese_font(force: bool = False) -> None:
-    """Make IPAexGothic the font family unless it already is (a later ``seaborn.set_theme()``
-    would otherwise leave Japanese labels drawn as empty boxes)."""
-    family = mpl.rcParams["font.family"]
-    family = [family] if isinstance(family, str) else list(family)
-    if force or FONT_FAMILY not in family:
-        import matplotlib_fontja
-
-        matplotlib_fontja.japanize()
-
-
 def figure_and_axes(ax: Any = None, figsize: tuple[float, float] | None = None):
     """``(fig, ax)``: a new themed figure, or the figure of the given axes."""
     if not _themed:
         use_theme()
-    else:
-        ensure_japanese_font()
+    elif FONT_FAMILY not in mpl.rcParams["font.family"]:
+        matplotlib_fontja.japanize()  # a later seaborn.set_theme() reset it: no empty boxes
     if ax is not None:
         return ax.figure, ax
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return fig, ax
+    return plt.subplots(figsize=figsize, layout="constrained")
 
 
 def fy_tick_labels(years: Sequence[int], lang: str) -> list[str]:
@@ -191,8 +170,6 @@ def mark_interval(drawn: Any, kind: str) -> Any:
     range a rounded figure stands for). The mark is the artist's gid; returns ``drawn``."""
     if kind not in INTERVAL_KINDS:
         raise ValueError(f"unknown interval kind {kind!r}: one of {', '.join(INTERVAL_KINDS)}")
-    from matplotlib.container import ErrorbarContainer
-
     artists = drawn.lines[2] if isinstance(drawn, ErrorbarContainer) else (drawn,)
     for artist in artists:
         artist.set_gid(f"wa-{kind}")
@@ -204,9 +181,6 @@ def interval_kinds(fig: Any) -> dict[str, set[str]]:
     "whiskers"}}`` for each kind of :data:`INTERVAL_KINDS` it draws (a band is a filled area
     between two curves, whiskers are error bars), by its mark (:func:`mark_interval`) or, for a
     band, its legend's words (a 95% prediction interval); empty when it draws none."""
-    from matplotlib.collections import PolyCollection
-    from matplotlib.container import ErrorbarContainer
-
     # a band its legend calls a prediction interval is one (page 05's monthly model labels its
     # band so, in a module whose code the simulation check hashes)
     predictions = {label(k, lang) for k in ("pi95", "counterfactual_pi95") for lang in ("ja", "en")}
@@ -230,8 +204,6 @@ def interval_kinds(fig: Any) -> dict[str, set[str]]:
 
 def ratio_axis(ax: Any, low: float, high: float, axis: str = "x") -> None:
     """A log-scale ratio axis from ``low`` to ``high`` with readable ticks (1 always shown)."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-
     low, high = float(min(low, 1.0)), float(max(high, 1.0))
     span = np.log10(high / low)
     if span < 0.35:
@@ -258,9 +230,6 @@ def add_note(ax: Any, text: str, fontsize: float = MIN_TEXT_PT) -> None:
     It is the figure's ``supxlabel``, so the constrained layout makes room for it; a figure
     holds one note (a second call replaces the first).
     """
-    import textwrap
-    import unicodedata
-
     fig = ax.figure
     width_pt = fig.get_figwidth() * 72 * 0.95
     widths = [1.0 if unicodedata.east_asian_width(c) in "WF" else 0.55 for c in text] or [1.0]
@@ -282,8 +251,6 @@ def text_color_on(background: Any) -> str:
 def yen_axis(ax: Any, lang: str, axis: str = "x") -> None:
     """Ticks of an axis of yen as amounts: 100円 / ¥100, 1,000円 / ¥1,000 (a log axis would
     otherwise say 10²)."""
-    from matplotlib.ticker import FuncFormatter
-
     check_lang(lang)
     fmt = (lambda v, _: f"{v:,.0f}円") if lang == "ja" else (lambda v, _: f"¥{v:,.0f}")
     a = ax.xaxis if axis == "x" else ax.yaxis
@@ -310,9 +277,6 @@ def for_the_page(fig: Any, lang: str) -> None:
     - numbers on the axes with thousands separators and without powers of ten (log axes too);
     - in Japanese, the y-axis label written horizontally above its axis, not on its side.
     """
-    from matplotlib.text import Text
-    from matplotlib.ticker import FuncFormatter, LogFormatter, ScalarFormatter
-
     check_lang(lang)
     floor = text_floor(fig)
     for ax in fig.axes:
@@ -356,10 +320,6 @@ def _every_nth_tick_label(ax: Any, renderer: Any) -> None:
 def _titles_within(fig: Any) -> None:
     """Wrap a title that runs past the figure's right edge (a long Japanese title at the
     printed size would otherwise widen the saved figure, and so shrink all its text)."""
-    import textwrap
-
-    from matplotlib.text import Text
-
     fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:

@@ -13,6 +13,7 @@ Usage: ``python -m wardanalysis.refresh [NOTEBOOK ...]`` (default: every noteboo
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import sys
@@ -28,18 +29,6 @@ class RefreshError(RuntimeError):
     """A notebook whose default run cannot be committed; the message names notebook and cell."""
 
 
-def _clean(nb) -> None:
-    """Drop what changes from run to run without changing a result: timings and papermill's
-    bookkeeping."""
-    nb.metadata.pop("papermill", None)
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-        if cell.get("cell_type") == "code":
-            cell.metadata.pop("collapsed", None)
-
-
 def _problems(nb, name: str) -> list[str]:
     found = []
     for i, cell in enumerate(nb.cells):
@@ -52,17 +41,16 @@ def _problems(nb, name: str) -> list[str]:
                 found.append(f"{where}: wrote to stderr: {first[0] if first else ''}")
             texts = [out.get("text", "")]
             texts += [v for k, v in out.get("data", {}).items() if not k.startswith("image/")]
-            for text in texts:
-                text = text if isinstance(text, str) else str(text)
-                m = _ABSOLUTE_PATH.search(text)
-                if m:
-                    found.append(f"{where}: output holds an absolute path near {text[m.start():m.start() + 40]!r}")
+            for text in map(str, texts):
+                if m := _ABSOLUTE_PATH.search(text):
+                    found.append(f"{where}: output holds an absolute path near "
+                                 f"{text[m.start():m.start() + 40]!r}")
     return found
 
 
 def refresh(path: Path, timeout: int = 600) -> None:
     """Execute ``path`` with its defaults and replace it with the executed, cleaned notebook."""
-    import nbformat
+    import nbformat  # heavy, as papermill and jupyter_client: only when notebooks run
     import papermill as pm
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
@@ -81,12 +69,16 @@ def refresh(path: Path, timeout: int = 600) -> None:
                                 kernel_name="python3", progress_bar=False, log_output=False,
                                 execution_timeout=timeout)
         except pm.PapermillExecutionError as exc:
-            raise RefreshError(f"{path.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
+            raise RefreshError(f"{path.name}, cell {exc.exec_count}: {exc.ename}: "
+                               f"{exc.evalue}") from None
         finally:
             if km.has_kernel:
                 run_sync(km.shutdown_kernel)(now=True)
         nb = nbformat.read(out, as_version=4)
-    _clean(nb)
+    # what changes from run to run without changing a result: timings, papermill's bookkeeping
+    for meta in (nb.metadata, *(cell.metadata for cell in nb.cells)):
+        for key in ("papermill", "widgets", "execution", "collapsed"):
+            meta.pop(key, None)
     problems = _problems(nb, path.name)
     if problems:
         raise RefreshError("; ".join(problems))
@@ -96,22 +88,19 @@ def refresh(path: Path, timeout: int = 600) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wardanalysis.refresh", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m wardanalysis.refresh",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    import logging
-
     # papermill cannot parse annotations such as ``int | str | None`` and says so for each one;
     # the defaults are used here, so its parameter warnings say nothing
     logging.getLogger("papermill").setLevel(logging.ERROR)
-
     # The kernels' environment, as in the batch and in JupyterLab: ipykernel's own default
     # backend (inline plots), whatever MPLBACKEND the caller has (the Makefile exports Agg, under
     # which a kernel shows no plot at all). papermill's kernels inherit this environment.
     os.environ.pop("MPLBACKEND", None)
-    paths = args.notebooks or sorted(notebooks_dir().glob("*.ipynb"))
     failed = 0
-    for p in paths:
+    for p in args.notebooks or sorted(notebooks_dir().glob("*.ipynb")):
         try:
             refresh(p)
             print(f"refreshed {p.name}")

@@ -1,27 +1,20 @@
 """The committee packet: one A4 PDF per language (``packet.ja.pdf``, ``packet.en.pdf`` in the
-reports folder) made from the pages the batch already rendered.
+reports folder) made from the pages the batch already rendered: a cover, contents with page
+numbers, the front page's answers and how to read them, reports 01–03, the latest fiscal-year
+report and the sources, each part from a new page, numbered at the foot of every page but the
+cover.
 
-A cover (title, date made, the data's date, version), contents with page numbers, the front
-page's answers and how to read them, reports 01–03, the latest fiscal-year report and the
-sources, each part from a new page, numbered at the foot of every page but the cover.
-
-Renderer: Debian's headless ``chromium`` (``--print-to-pdf``), the browser the page tests
-already use. It lays the pages out exactly as a reader's browser prints them (the same
-stylesheet, the same embedded font subset and SVG charts), supports the CSS ``@page`` margin
-boxes that number the pages (Chromium ≥ 131), and embeds the font. A pip-installable HTML-to-PDF
-library (WeasyPrint) would be a second layout engine with its own CSS gaps to test against, and
-needs Pango from the system all the same. Where ``chromium`` is absent the packet is skipped,
-with one line saying so.
-
-Contents page numbers come from a first rendering: where each part's title first appears in
-the text of that PDF (poppler's ``pdftotext``). Without ``pdftotext`` the contents list the parts
-(linked) without numbers. No CSS ``target-counter()`` in Chromium, hence the two passes.
+Debian's headless ``chromium`` prints it, the browser the page tests use: it lays the pages out
+as a reader's browser prints them and supports the ``@page`` margin boxes that number pages
+(an HTML-to-PDF library such as WeasyPrint would be a second layout engine with its own CSS
+gaps). Without ``chromium`` the packet is skipped, with one line saying so. Chromium has no
+``target-counter()``, so the contents' page numbers come from a first printing: where each
+part's title first appears in its text (poppler's ``pdftotext``; without it, no numbers).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import re
 import shutil
@@ -31,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from ..text.messages import message
-from .front import answers_html, how_to_read_html, sources_html
+from .front import answers, source_lines
 from .pages import page
-from .render import data_as_of, made_on, stable_dir
+from .render import data_as_of, made_on, stable_dir, title_of
 
 __all__ = ["PACKET_NOTEBOOKS", "build_packets", "packet_html"]
 
@@ -42,28 +35,6 @@ __all__ = ["PACKET_NOTEBOOKS", "build_packets", "packet_html"]
 PACKET_NOTEBOOKS = ("01_requests_covid", "02_escalation", "03_budgets_cross_city")
 FISCAL_YEAR_NOTEBOOK = "fiscal_year_report"
 PDF_NAME = "packet.{lang}.pdf"
-
-#: Page numbers in the foot margin (not on the cover); each part from a new page.
-_CSS = """
-@page { size: A4; margin: 16mm 14mm 18mm;
-        @bottom-center { content: counter(page) " / " counter(pages);
-                         font-family: FAMILY; font-size: 9pt; color: #57606a; } }
-@page :first { @bottom-center { content: none; } }
-.wa-part { break-before: page; page-break-before: always; }
-.wa-cover { padding-top: 30mm; }
-.wa-cover h1 { font-size: 2rem; margin-bottom: 2rem; }
-.wa-cover table { font-size: 1rem; margin-top: 3rem; }
-.wa-cover th, .wa-cover td { padding: .4rem .8rem; }
-.wa-packet-toc ol { font-size: 1.05rem; padding-left: 1.4rem; }
-.wa-packet-toc li { display: flex; gap: .5rem; }
-.wa-packet-toc .wa-dots { flex: 1; border-bottom: 1px dotted #8c959f; margin-bottom: .45em; }
-"""
-
-
-def _main(page_html: str) -> str:
-    """The content of a rendered page: what is inside its ``<main>``."""
-    m = re.search(r"<main>\n?(.*)\n?</main>", page_html, re.S)
-    return m[1] if m else ""
 
 
 def _scoped(body: str, prefix: str) -> str:
@@ -74,11 +45,6 @@ def _scoped(body: str, prefix: str) -> str:
     body = re.sub(r'\sid="([^"]*)"', rf' id="{prefix}-\1"', body)
     body = re.sub(r'href="#([^"]*)"', rf'href="#{prefix}-\1"', body)
     return re.sub(r'<a\s+href="(?!#|https?:)[^"]*"[^>]*>(.*?)</a>', r"\1", body, flags=re.S)
-
-
-def _title(body: str) -> str:
-    m = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
-    return html.unescape(re.sub(r"<[^>]+>", "", m[1])).strip() if m else ""
 
 
 def _latest_full_year(reports: dict[tuple[str, Any, str], Any], lang: str) -> list[int]:
@@ -93,64 +59,41 @@ def _latest_full_year(reports: dict[tuple[str, Any, str], Any], lang: str) -> li
 
 
 def _parts(out: Path, manifest: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
-    """``(id, title, html)`` of every part after the cover and contents, in order."""
-    e = html.escape
+    """``(id, title, html)`` of every report in the packet, in order."""
     reports = {(x["notebook"], x.get("fiscal_year"), x["lang"]): x
                for x in manifest.get("reports", []) if x.get("report")}
-    answers_title = message("front.questions", lang)
-    answers = answers_html(manifest, lang, href=lambda nb: f"#part-{nb}")
-    parts = [("part-answers", answers_title,
-              f"<h1>{e(answers_title)}</h1>{answers}{how_to_read_html(lang)}")]
-    chosen = [(nb, None) for nb in PACKET_NOTEBOOKS] + [(FISCAL_YEAR_NOTEBOOK, y)
-                                                        for y in _latest_full_year(reports, lang)]
-    for nb, fy in chosen:
-        if (nb, fy, lang) not in reports:
-            continue
+    parts = []
+    for nb, fy in [(nb, None) for nb in PACKET_NOTEBOOKS] + [
+            (FISCAL_YEAR_NOTEBOOK, y) for y in _latest_full_year(reports, lang)]:
         path = out / stable_dir(nb, fy, lang) / "index.html"
-        if not path.is_file():
-            continue
-        body = _main(path.read_text(encoding="utf-8"))
-        pid = f"part-{nb}" if fy is None else f"part-{nb}-{fy}"
-        parts.append((pid, _title(body) or nb, _scoped(body, pid)))
-    sources_title = message("front.sources", lang)
-    parts.append(("part-sources", sources_title,
-                  f"<h1>{e(sources_title)}</h1>"
-                  + sources_html(lang).replace(f"<h2>{e(sources_title)}</h2>", "", 1)))
+        if (nb, fy, lang) in reports and path.is_file():
+            main = re.search(r"<main>\n?(.*)\n?</main>", path.read_text(encoding="utf-8"), re.S)
+            body = main[1] if main else ""
+            pid = f"part-{nb}" if fy is None else f"part-{nb}-{fy}"
+            parts.append((pid, title_of(body) or nb, _scoped(body, pid)))
     return parts
 
 
 def packet_html(out: Path, lang: str, *, made: dt.date,
                 page_numbers: dict[str, int] | None = None) -> tuple[str, list[tuple[str, str]]]:
     """The packet in ``lang`` as one HTML document, and its parts ``[(id, title), …]``.
-    ``page_numbers`` (part id → page) fills the contents; without it they show a placeholder
-    of the same width."""
-    e = html.escape
+    ``page_numbers`` (part id → page) fills the contents; an empty one shows a placeholder of
+    the same width."""
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     run = manifest.get("run") or {}
-    parts = _parts(out, manifest, lang)
-    cover_rows = [
-        (message("footer.made", lang), made_on(lang, made)),
-        (message("footer.data_as_of", lang), data_as_of(lang, run.get("data_dir"))),
-        (message("footer.version", lang), str(run.get("package_version", ""))),
-    ]
+    reports = _parts(out, manifest, lang)
+    titles = [("part-answers", message("front.questions", lang)), *[p[:2] for p in reports],
+              ("part-sources", message("front.sources", lang))]
+    cover = [("footer.made", made_on(lang, made)),
+             ("footer.data_as_of", data_as_of(lang, run.get("data_dir"))),
+             ("footer.version", str(run.get("package_version", "")))]
     if run.get("exploratory"):
-        cover_rows.append((message("packet.exploratory", lang), "; ".join(run["exploratory"])))
-    cover = (f'<section class="wa-cover"><h1>{e(message("packet.title", lang))}</h1>'
-             f"<p>{e(message('front.intro', lang))}</p><table><tbody>"
-             + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in cover_rows)
-             + "</tbody></table></section>")
-    numbers = page_numbers or {}
-    toc_items = "".join(
-        f'<li><a href="#{pid}">{e(title)}</a><span class="wa-dots"></span>'
-        f"<span>{numbers.get(pid, '00') if page_numbers is not None else ''}</span></li>"
-        for pid, title, _ in parts)
-    toc = (f'<section class="wa-part wa-packet-toc"><h1>{e(message("toc.heading", lang))}</h1>'
-           f"<ol>{toc_items}</ol></section>")
-    body = (f"<style>{_CSS.replace('FAMILY', 'IPAexGothic, sans-serif')}</style>" + cover + toc
-            + "".join(f'<section class="wa-part" id="{pid}">{content}</section>'
-                      for pid, _, content in parts))
-    return (page(lang=lang, title=message("packet.title", lang), body=body, body_class="wa-packet"),
-            [(pid, title) for pid, title, _ in parts])
+        cover.append(("packet.exploratory", "; ".join(run["exploratory"])))
+    text = page("packet.html.j2", lang=lang, title=message("packet.title", lang),
+                body_class="wa-packet", cover=cover, titles=titles, reports=reports,
+                numbers=page_numbers, sources=source_lines(lang),
+                answers=answers(manifest, lang, simulated=False, href=lambda nb: f"#part-{nb}"))
+    return text, titles
 
 
 def _chromium_pdf(chromium: str, source: Path, pdf: Path, profile: Path) -> None:
@@ -165,10 +108,6 @@ def _chromium_pdf(chromium: str, source: Path, pdf: Path, profile: Path) -> None
                            f"{run.stderr.strip().splitlines()[-1:] or run.returncode}")
 
 
-def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
 def _page_numbers(pdf: Path, parts: list[tuple[str, str]]) -> dict[str, int] | None:
     """The page each part starts on, found by its title in the text of ``pdf``; None without
     poppler's ``pdftotext``."""
@@ -177,12 +116,12 @@ def _page_numbers(pdf: Path, parts: list[tuple[str, str]]) -> dict[str, int] | N
         return None
     text = subprocess.run([pdftotext, "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
                           text=True, timeout=120, check=True).stdout
-    pages = [_squeeze(p) for p in text.split("\f")]
+    pages = [re.sub(r"\s+", "", p) for p in text.split("\f")]
     numbers: dict[str, int] = {}
     start = 2  # after the cover and the contents (whose lines name every part)
     for pid, title in parts:
         for i in range(start, len(pages)):
-            if _squeeze(title) in pages[i]:
+            if re.sub(r"\s+", "", title) in pages[i]:
                 numbers[pid] = i + 1
                 start = i + 1
                 break
@@ -197,20 +136,15 @@ def build_packets(out: Path, langs: tuple[str, ...] = ("ja", "en"),
     if chromium is None:
         return None
     made = made or dt.date.today()
-    written = []
     with tempfile.TemporaryDirectory(prefix="wa-packet-") as tmp:
-        tmpdir = Path(tmp)
+        source, profile = Path(tmp) / "packet.html", Path(tmp) / "profile"
         for lang in langs:
-            source, draft = tmpdir / f"packet.{lang}.html", tmpdir / f"draft.{lang}.pdf"
-            text, parts = packet_html(out, lang, made=made, page_numbers={})
-            source.write_text(text, encoding="utf-8")
-            _chromium_pdf(chromium, source, draft, tmpdir / "profile")
-            numbers = _page_numbers(draft, parts)
-            text, _ = packet_html(out, lang, made=made, page_numbers=numbers)
-            source.write_text(text, encoding="utf-8")
             pdf = out / PDF_NAME.format(lang=lang)
-            partial = pdf.with_suffix(".pdf.part")
-            _chromium_pdf(chromium, source, partial, tmpdir / "profile")
-            partial.replace(pdf)
-            written.append(pdf)
-    return written
+            numbers: dict[str, int] | None = {}  # a placeholder as wide as a number, first
+            for target in (Path(tmp) / "draft.pdf", pdf.with_suffix(".pdf.part")):
+                text, parts = packet_html(out, lang, made=made, page_numbers=numbers)
+                source.write_text(text, encoding="utf-8")
+                _chromium_pdf(chromium, source, target, profile)
+                numbers = _page_numbers(target, parts)
+            target.replace(pdf)
+    return [out / PDF_NAME.format(lang=lang) for lang in langs]

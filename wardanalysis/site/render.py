@@ -1,43 +1,26 @@
-"""Executed notebooks to pages, in-process with nbconvert's ``basic`` exporter.
-
-Two views of each report, and a third page for a failure:
-
-- ``index.html`` (the review view): for reviewers, in the report's language only: no code, no parameter or
-  machine cells, no stderr; the notebook's title, its summary box (要旨 / Summary), a table of
-  contents of its numbered sections, the body, and a footer with the run data;
-- ``full.html``: everything, code included, for the researcher;
-- ``error.html``: the partial notebook with code, under the error.
-
-nbconvert renders the cells (the ``basic`` template: content only); :func:`wardanalysis.site.pages.page`
-wraps them in the package's own shell (stylesheet, print and phone rules, embedded font subset,
-Content-Security-Policy, navigation bar). Markdown cells tagged ``lang-ja`` or ``lang-en`` are
-kept only on pages of that language; cells tagged ``review-hide`` only in the full view. The
-exporters are built once per worker process.
-
-Navigation links point at the stable address of each report (``<notebook>/<lang>/`` or
-``<notebook>/<fiscal year>/<lang>/``, see :func:`stable_dir`), relative to the page's own folder:
-its stable address, or the ``failed/`` folder beside it for an error page (:func:`to_root`).
+"""Executed notebooks to pages, in-process with nbconvert's ``basic`` exporter: ``index.html``
+(the review view: the report's language only, without code, stderr and cells tagged
+``parameters`` or ``review-hide``; numbered sections under a table of contents), ``full.html``
+(everything, for the researcher) and, for a failure, ``error.html`` (the partial notebook under
+the error). Markdown cells tagged ``lang-ja`` or ``lang-en`` show only in that language. Links
+go to each report's stable address (:func:`stable_dir`), relative to the page's own folder.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import html
-import json
 import re
+from pathlib import PurePath
 from typing import Any
 
 from ..text.messages import message
-from .pages import font_face, nav_bar, page
-from .runlog import RUN_LOG_FILES
+from .pages import PARTS, font_face, page
+from .runlog import FRONT_PAGES, RUN_LOG_FILES
 
-REMOVE_CELL_TAGS = {"remove_cell", "remove-cell"}
-REMOVE_OUTPUT_TAGS = {"remove_output", "remove-output"}
-PARAMETER_TAGS = {"parameters", "injected-parameters"}
 REVIEW_HIDE_TAG = "review-hide"
 TOC_MARKER = "<!--wa-toc-->"
-
-
 #: The report that shows the city's document as transcribed, linked from every page.
 TRANSCRIPTION = "source_review"
 
@@ -45,19 +28,15 @@ TRANSCRIPTION = "source_review"
 def data_as_of(lang: str, data_dir: Any = None) -> str:
     """What the data are as of: the review's figures and the dated public ones; a user's
     overlay named."""
-    from pathlib import PurePath
-
     text = message("footer.data_as_of_text", lang, review=message("source.review", lang))
     if data_dir:
         text += message("footer.data_overlay", lang, files=PurePath(str(data_dir)).name)
     return text
 
 
-def made_on(lang: str, day: Any = None) -> str:
+def made_on(lang: str, day: dt.date | None = None) -> str:
     """The date a page was made (today, in UTC, unless given), as the language writes it."""
-    import datetime as dt
-
-    from ..results import Dates
+    from ..results import Dates  # heavy: pandas
 
     return Dates((day or dt.datetime.now(dt.UTC).date(),)).__lang_format__("", lang)
 
@@ -68,91 +47,79 @@ def stable_dir(notebook: str, fiscal_year: int | None, lang: str) -> str:
 
 
 def to_root(info: dict[str, Any]) -> str:
-    """The relative path from a report's page to the reports folder: its stable address, one
-    level deeper for the error page of a failed execution (``failed/``)."""
+    """The relative path from a report's page to the reports folder (one level deeper for the
+    error page of a failed execution, in ``failed/``)."""
     depth = stable_dir(info["notebook"], info.get("fiscal_year"), info["lang"]).count("/") + 1
     return "../" * (depth + (info.get("status", "ok") != "ok"))
 
 
-def front_page(lang: str) -> str:
-    return "index.html" if lang == "ja" else "index.en.html"
-
-
 class Renderer:
-    """HTML exporters, built once and reused for every notebook a worker renders."""
+    """nbconvert's HTML exporters, one per view and language, built once per worker process."""
 
     def __init__(self) -> None:
-        from nbconvert import HTMLExporter
+        from nbconvert import HTMLExporter  # heavy: the workers only
         from traitlets.config import Config
 
-        def exporter(*, review: bool) -> Any:
+        def exporter(review: bool, lang: str) -> Any:
             c = Config()
             c.TagRemovePreprocessor.enabled = True
-            c.TagRemovePreprocessor.remove_cell_tags = REMOVE_CELL_TAGS | (
-                PARAMETER_TAGS | {REVIEW_HIDE_TAG} if review else set())
-            c.TagRemovePreprocessor.remove_all_outputs_tags = REMOVE_OUTPUT_TAGS
+            c.TagRemovePreprocessor.remove_cell_tags = {
+                "remove_cell", "remove-cell", "lang-en" if lang == "ja" else "lang-ja",
+                *(("parameters", "injected-parameters", REVIEW_HIDE_TAG) if review else ())}
+            c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output", "remove-output"}
             return HTMLExporter(config=c, template_name="basic", embed_images=True,
                                 exclude_input=review, exclude_input_prompt=True,
                                 exclude_output_prompt=True, anchor_link_text="")
 
-        self.review_exporter = exporter(review=True)
-        self.full_exporter = exporter(review=False)
+        self.exporters = {(review, lang): exporter(review, lang)
+                          for review in (True, False) for lang in ("ja", "en")}
 
-    def _body(self, exporter: Any, nb: dict[str, Any], lang: str) -> str:
+    def _body(self, nb: dict[str, Any], lang: str, *, review: bool = False) -> str:
         import nbformat
 
-        body, _ = exporter.from_notebook_node(nbformat.from_dict(_for_language(nb, lang)))
-        return body
+        return self.exporters[review, lang].from_notebook_node(nbformat.from_dict(nb))[0]
 
     def views(self, nb: dict[str, Any], info: dict[str, Any]) -> dict[str, str]:
         """``{"review": html, "full": html}`` of a successfully executed notebook."""
         lang = info["lang"]
-        clean = _without_stderr(nb)
-        review = _numbered(self._body(self.review_exporter, clean, lang), lang)
-        full = self._body(self.full_exporter, nb, lang)
+        clean = copy.deepcopy(nb)
+        for cell in clean["cells"]:
+            if cell.get("cell_type") == "code":
+                cell["outputs"] = [o for o in cell.get("outputs", [])
+                                   if o.get("output_type") != "stream" or o.get("name") != "stderr"]
+        review = _numbered(self._body(clean, lang, review=True), lang)
+        full = self._body(nb, lang)
         if info.get("switched_from"):  # real data last time, simulated now: said first
             said = message("simulated.switched", lang, files=", ".join(info["switched_from"]))
             notice = f'<p class="wa-simulated">{html.escape(said)}</p>'
             review, full = notice + review, notice + full
-        title = _first_heading(review) or _fallback_title(info)
-        nav, foot = navigation(info), footer(info)
-        font = font_face(review + full + nav + foot + title)  # one subset for both views
-        return {
-            "review": page(lang=lang, title=title, body=review, nav=nav, footer=foot,
-                           font_css=font),
-            "full": page(lang=lang, title=title, body=full, nav=nav, footer=foot,
-                         body_class="wa-full", font_css=font),
-        }
+        shell = {"lang": lang, "title": title_of(review) or _fallback_title(info),
+                 "nav": navigation(info), "footer": footer(info)}
+        font = font_face("".join([review, full, *shell.values()]))  # one subset for both views
+        return {"review": page(body=review, font_css=font, **shell),
+                "full": page(body=full, body_class="wa-full", font_css=font, **shell)}
 
     def error_page(self, nb: dict[str, Any], info: dict[str, Any]) -> str:
         """The partial notebook, with code, under a banner naming the error."""
         lang = info["lang"]
-        body = self._body(self.full_exporter, nb, lang)
-        banner = (f'<p class="wa-status-failed">{html.escape(message("status.failed", lang))}: '
+        failed = message("status.failed", lang)
+        banner = (f'<p class="wa-status-failed">{html.escape(failed)}: '
                   f"{html.escape(info.get('error') or '')}</p>")
-        title = f"{message('status.failed', lang)} · {_fallback_title(info)}"
-        return page(lang=lang, title=title, body=banner + body, nav=navigation(info),
-                    footer=footer(info), body_class="wa-full")
-
-
-def _for_language(nb: dict[str, Any], lang: str) -> dict[str, Any]:
-    other = {"lang-en", "lang-ja"} - {f"lang-{lang}"}
-    nb = copy.deepcopy(nb)
-    nb["cells"] = [c for c in nb.get("cells", [])
-                   if not other & set(c.get("metadata", {}).get("tags", []))]
-    return nb
+        return page(lang=lang, title=f"{failed} · {_fallback_title(info)}",
+                    body=banner + self._body(nb, lang),
+                    nav=navigation(info), footer=footer(info), body_class="wa-full")
 
 
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 _H2 = re.compile(r"<h2([^>]*)>(.*?)</h2>", re.S)
-_TAGS = re.compile(r"<[^>]+>")
 
 
 def _text(fragment: str) -> str:
-    return html.unescape(_TAGS.sub("", fragment)).strip()
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
 
 
-def _first_heading(body: str) -> str:
+def title_of(body: str) -> str:
+    """The text of a page's first heading (h1); empty without one."""
     m = _H1.search(body)
     return _text(m[1]) if m else ""
 
@@ -166,18 +133,14 @@ def _numbered(body: str, lang: str) -> str:
         attrs, inner = m[1], m[2]
         if "wa-unnumbered" in attrs:
             return m[0]
-        n = len(sections) + 1
-        sid = f"s{n}"
-        sections.append((sid, _text(inner)))
+        sections.append((f"s{len(sections) + 1}", _text(inner)))
         attrs = re.sub(r'\sid="[^"]*"', "", attrs)
-        return f'<h2 id="{sid}"{attrs}>{n}. {inner}</h2>'
+        return f'<h2 id="s{len(sections)}"{attrs}>{len(sections)}. {inner}</h2>'
 
     body = _H2.sub(number, body)
     if not sections:
         return body.replace(TOC_MARKER, "")
-    items = "".join(f'<li><a href="#{sid}">{html.escape(text)}</a></li>' for sid, text in sections)
-    toc = (f'<nav class="wa-toc" aria-label="{html.escape(message("toc.heading", lang))}">'
-           f'<strong>{html.escape(message("toc.heading", lang))}</strong><ol>{items}</ol></nav>')
+    toc = str(PARTS.toc(sections, lang))
     if TOC_MARKER in body:
         return body.replace(TOC_MARKER, toc, 1)
     m = _H1.search(body)
@@ -187,77 +150,37 @@ def _numbered(body: str, lang: str) -> str:
 
 def _fallback_title(info: dict[str, Any]) -> str:
     fy = info.get("fiscal_year")
-    return f"{info['notebook']}" + ("" if fy is None else f" · {fy}")
+    return info["notebook"] + ("" if fy is None else f" · {fy}")
 
 
 def navigation(info: dict[str, Any]) -> str:
     """一覧 · 日本語/English · 前年度/次年度, each to a stable address."""
     lang, nb, fy = info["lang"], info["notebook"], info.get("fiscal_year")
-    other = "en" if lang == "ja" else "ja"
     root = to_root(info)
-    items: list[tuple[str, str | None]] = [
-        (message("nav.front", lang), root + front_page(lang)),
-        (message("nav.this_lang", lang), None),
-        (message("nav.other_lang", lang), f"{root}{stable_dir(nb, fy, other)}/index.html"),
-    ]
+    items = [(message("nav.front", lang), root + FRONT_PAGES[lang]),
+             (message("nav.this_lang", lang), None),
+             (message("nav.other_lang", lang),
+              f"{root}{stable_dir(nb, fy, 'en' if lang == 'ja' else 'ja')}/index.html")]
     years = sorted(int(y) for y in info.get("fiscal_years") or [])
-    if fy is not None and years:
-        earlier = [y for y in years if y < fy]
-        later = [y for y in years if y > fy]
-        if earlier:
-            items.append((message("nav.previous_year", lang, year=earlier[-1]),
-                          f"{root}{stable_dir(nb, earlier[-1], lang)}/index.html"))
-        if later:
-            items.append((message("nav.next_year", lang, year=later[0]),
-                          f"{root}{stable_dir(nb, later[0], lang)}/index.html"))
-    return nav_bar(items, message("nav.label", lang))
+    if fy is not None:
+        for key, near in (("nav.previous_year", [y for y in years if y < fy][-1:]),
+                          ("nav.next_year", [y for y in years if y > fy][:1])):
+            items += [(message(key, lang, year=y), f"{root}{stable_dir(nb, y, lang)}/index.html")
+                      for y in near]
+    return str(PARTS.nav_bar(items, lang))
 
 
 def footer(info: dict[str, Any]) -> str:
     """The run data, under the content: notebook, parameters, data checksum, version, status."""
-    lang = info["lang"]
-    e = html.escape
-    params = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}"
-                       for k, v in info.get("parameters", {}).items())
-    status = info.get("status", "ok")
-    rows = [
-        ("footer.made", e(made_on(lang))),
-        ("footer.data_as_of", e(data_as_of(lang, (info.get("parameters") or {}).get("data_dir")))),
-        ("footer.notebook", f"<code>{e(info.get('notebook_file') or info['notebook'])}</code>"),
-        ("footer.parameters", f"<code>{e(params)}</code>"),
-        ("footer.data_checksum", f"<code>{e(info.get('data_checksum', ''))}</code>"),
-        ("footer.version", e(info.get("package_version", ""))),
-        ("footer.status", e(message(f"status.{status}", lang) if status in ("ok", "failed",
-                                                                           "timeout") else status)),
-    ]
-    body = "".join(f"<tr><th>{e(message(k, lang))}</th><td>{v}</td></tr>" for k, v in rows)
-    root = to_root(info)
-    links = ((f'<a href="full.html">{e(message("footer.full_view", lang))}</a> · '
-              if status == "ok" else "")
-             + f'<a href="notebook.ipynb">{e(message("footer.notebook_file", lang))}</a> · '
-             f'<a href="{root}{stable_dir(TRANSCRIPTION, None, lang)}/index.html">'
-             f'{e(message("footer.transcription", lang))}</a> · '
-             f'<a href="{root}{RUN_LOG_FILES[lang]}">{e(message("nav.run_log", lang))}</a>')
-    return (f'<footer><p><strong>{e(message("footer.heading", lang))}</strong></p>'
-            f'<div class="wa-table"><table><tbody>{body}</tbody></table></div>'
-            f"<p>{links}</p></footer>")
-
-
-def _without_stderr(nb: dict[str, Any]) -> dict[str, Any]:
-    nb = copy.deepcopy(nb)
-    for cell in nb["cells"]:
-        if cell.get("cell_type") == "code":
-            cell["outputs"] = [o for o in cell.get("outputs", [])
-                               if not (o.get("output_type") == "stream"
-                                       and o.get("name") == "stderr")]
-    return nb
-
-
-def header_html(info: dict[str, Any]) -> str:
-    """The bare facts of a run, for the last-resort error page."""
-    return footer({"lang": "en", **info} if info.get("lang") not in ("ja", "en") else info)
+    lang, root = info["lang"], to_root(info)
+    data_dir = (info.get("parameters") or {}).get("data_dir")
+    return str(PARTS.report_footer(
+        info, made=made_on(lang), as_of=data_as_of(lang, data_dir),
+        transcription=f"{root}{stable_dir(TRANSCRIPTION, None, lang)}/index.html",
+        run_log=root + RUN_LOG_FILES[lang]))
 
 
 def fallback_page(info: dict[str, Any]) -> str:
     """The bare facts of a report whose page could not be rendered."""
-    return f"<!DOCTYPE html><meta charset='utf-8'>{header_html(info)}"
+    info = info if info.get("lang") in ("ja", "en") else {**info, "lang": "en"}
+    return f"<!DOCTYPE html><meta charset='utf-8'>{footer(info)}"

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..records import STORED_DIGITS
-from ..text.messages import keys as message_keys
-from ..text.messages import message
+from ..text.messages import keys, message
 from .render import stable_dir
 
 RESULT_COLUMNS = ("notebook", "fiscal_year", "lang", "key", "value", "ci_low", "ci_high", "unit",
@@ -37,8 +36,8 @@ def _overlay_files(report: dict[str, Any]) -> str:
 
 def _parameters(params: dict[str, Any]) -> str:
     """The parameters a report was made with, beyond its fiscal year and language, as JSON."""
-    shown = {k: v for k, v in sorted(params.items()) if k not in ("lang", "fiscal_year")}
-    return json.dumps(shown, ensure_ascii=False, sort_keys=True)
+    return json.dumps({k: v for k, v in params.items() if k not in ("lang", "fiscal_year")},
+                      ensure_ascii=False, sort_keys=True)
 
 
 def results_csv(manifest: dict[str, Any]) -> str:
@@ -72,25 +71,20 @@ def results_xlsx(manifest: dict[str, Any]) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.writer.excel import ExcelWriter
 
-    labelled = set(message_keys())
+    labelled = set(keys())
     wb = Workbook()
     ws = wb.active
     ws.title = "results"
-    head = ["notebook", "fiscal_year", "lang", "key", "label_ja", "label_en", "value", "ci_low",
-            "ci_high", "unit", "interval", "flags", "parameters", "overlay_files", "report"]
-    ws.append(head)
+    ws.append([*RESULT_COLUMNS[:4], "label_ja", "label_en", *RESULT_COLUMNS[4:], "report"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    rows = list(csv.reader(io.StringIO(results_csv(manifest))))[1:]
-    for r in rows:
+    for r in list(csv.reader(io.StringIO(results_csv(manifest))))[1:]:
         notebook, fy, lang, key, value, lo, hi, unit, interval, flags, params, overlays = r
-        name = f"estimate.{key}"
-        ja = message(name, "ja") if name in labelled else ""
-        en = message(name, "en") if name in labelled else ""
-        link = f"{stable_dir(notebook, int(fy) if fy else None, lang)}/index.html"
-        ws.append([notebook, int(fy) if fy else None, lang, key, ja, en,
+        name, year = f"estimate.{key}", int(fy) if fy else None
+        ws.append([notebook, year, lang, key,
+                   *(message(name, code) if name in labelled else "" for code in ("ja", "en")),
                    *(float(x) if x else None for x in (value, lo, hi)), unit, interval, flags,
-                   params, overlays, link])
+                   params, overlays, f"{stable_dir(notebook, year, lang)}/index.html"])
     for row in ws.iter_rows(min_row=2, min_col=7, max_col=9):
         for cell in row:
             cell.number_format = "#,##0.0000"
@@ -98,8 +92,7 @@ def results_xlsx(manifest: dict[str, Any]) -> bytes:
                           (22, 10, 5, 44, 36, 36, 12, 12, 12, 24, 40, 12, 30, 30, 40), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
-    fixed = dt.datetime(2000, 1, 1)
-    wb.properties.created = wb.properties.modified = fixed
+    wb.properties.created = wb.properties.modified = dt.datetime(2000, 1, 1)
     buf = io.BytesIO()
     # openpyxl's ExcelWriter, not wb.save(): save() stamps the document's modified date with the
     # clock (two saves a second apart differ)
