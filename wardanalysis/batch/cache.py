@@ -201,10 +201,6 @@ class Views:
         return out
 
 
-def notebook_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def input_key(*, notebook_sha: str, parameters: dict[str, Any], kernel: str,
               shared_data: str) -> str:
     """The key of everything but the datasets (see the module docstring). The data directory's
