@@ -49,13 +49,11 @@ def sweep_scratch() -> None:
     """Remove the scratch folders of earlier runs whose process is gone."""
     for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit():
-            continue
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
             shutil.rmtree(path, ignore_errors=True)
-        except PermissionError:  # alive, and someone else's
+        except (PermissionError, ValueError):  # alive and someone else's, or not a pid
             continue
 
 
@@ -65,12 +63,8 @@ _RENDERER: list[Any] = []  # built once per worker
 
 def _kill(km: Any) -> None:
     """Kill a kernel's process group (a session of its own), asking it nothing."""
-    process = getattr(getattr(km, "provisioner", None), "process", None)
-    if process is not None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    with contextlib.suppress(AttributeError, ProcessLookupError, PermissionError):  # none left
+        os.killpg(km.provisioner.process.pid, signal.SIGKILL)
 
 
 def _worker_init(stop: Any, parent: int) -> None:
@@ -155,11 +149,8 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
         status, error = "failed", _error_line(type(exc).__name__, str(exc))
         (stage / "traceback.txt").write_text(traceback.format_exc(), encoding="utf-8")
     finally:
-        try:
-            if km.has_kernel:
-                run_sync(km.shutdown_kernel)(now=True)
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):
+            run_sync(km.shutdown_kernel)(now=True)
         _kill(km)  # and whatever the notebook started in its session
         _KERNELS.discard(km)
     if status != "ok" and log.exists() and log.stat().st_size:
