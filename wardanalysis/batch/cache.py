@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import sys
 from collections.abc import Iterable
 from functools import cache
@@ -26,7 +25,9 @@ from typing import Any
 
 import wardanalysis
 
+from ..data import schema
 from ..data.datafiles import data_files, sha256
+from ..data.schema import get_schema
 from ..params import FISCAL_YEAR_DATASETS, years_in_data
 from ..paths import PACKAGE_DIR, shipped_data_dir
 from .outputs import write_atomic
@@ -88,41 +89,25 @@ def _file_digest(path: Path) -> str:
         return "absent"
 
 
-_PATH_RE = re.compile(r"^path:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
-
-
 def dataset_files(name: str, data_dir: str | Path | None) -> list[Path]:
-    """The files dataset ``name`` is read from: descriptor, transcription, overlay."""
-    root = shipped_data_dir()
-    meta = root / "meta" / f"{name}.yml"
-    if not meta.exists() and (root / "meta" / "inputs" / f"{name}.yml").exists():
-        meta = root / "meta" / "inputs" / f"{name}.yml"  # read from a data directory only
-    files = [meta]
-    raw = root / "raw" / f"{name}.csv"
-    try:
-        match = _PATH_RE.search(meta.read_text(encoding="utf-8"))
-        if match:
-            raw = root / match.group(1)
-    except OSError:
-        pass
-    files.append(raw)
+    """The files dataset ``name`` is read from: descriptor, transcription (none for a dataset
+    read from a data directory only: "absent"), overlay."""
+    root, schema = shipped_data_dir(), get_schema(name)
+    files = [root / "meta" / ("inputs" if schema.input_only else "") / f"{name}.yml",
+             root / (schema.path or f"raw/{name}.csv")]
     if data_dir:  # an overlay counts only if it is there: no overlay is no overlay, wherever
         files += [p for p in data_files(data_dir) if p.stem == name and p.exists()]
     return files
 
 
 def dataset_fingerprint(name: str, data_dir: str | Path | None) -> str:
-    parts: list[str] = []
-    for i, path in enumerate(dataset_files(name, data_dir)):
-        role = ("meta", "shipped", "overlay")[min(i, 2)]
-        parts.append(f"{role}:{_file_digest(path)}")
-    return _sha(*parts)
+    return _sha(*(f"{('meta', 'shipped', 'overlay')[min(i, 2)]}:{_file_digest(path)}"
+                  for i, path in enumerate(dataset_files(name, data_dir))))
 
 
 def dataset_names() -> list[str]:
     """Every dataset a report may read: the shipped ones and the user's inputs (``meta/inputs``)."""
-    meta = shipped_data_dir() / "meta"
-    return sorted(p.stem for p in [*meta.glob("*.yml"), *meta.glob("inputs/*.yml")])
+    return sorted([*schema.dataset_names(), *schema.input_names()])
 
 
 def dataset_fingerprints(data_dir: str | Path | None, names: Iterable[str] | None = None
