@@ -106,7 +106,8 @@ def _schema(annotation: ast.expr | None, default: Any) -> dict[str, Any]:
 
 def parse_parameters(source: str) -> dict[str, Param]:
     """The parameters a parameters cell declares: each ``name = literal`` or
-    ``name: type = value`` (a value that is not a literal has no default)."""
+    ``name: type = value`` (a value that is not a literal has no default). Not papermill's
+    inspection: it cannot read annotations such as ``int | str | None``."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
