@@ -20,19 +20,12 @@ from .paths import REPO_DIR
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .data.loading import (  # heavy: pandas
-        check,
-        describe,
-        header_lines,
-        load,
-        overlay_summary,
-        reconciliation_lines,
-    )
+    from .data import loading  # heavy: pandas
 
     path = args.path
-    problems = check(path, dataset=args.dataset)
+    problems = loading.check(path, dataset=args.dataset)
     _print_lines("Headers read as columns (a Japanese label or a declared alias):",
-                 header_lines(path, args.dataset) if path is not None else [])
+                 loading.header_lines(path, args.dataset) if path is not None else [])
     for p in problems:
         print(p)  # a Problem escapes its own control characters
     errors = [p for p in problems if p.is_error]
@@ -44,19 +37,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if path is None:
         print(f"All {len(dataset_names())} datasets are valid. Provenance:")
         for name in dataset_names():
-            meta = describe(name)
+            meta = loading.describe(name)
             src = meta["source"]
-            print(f"- {name} ({len(load(name))} rows): {src['id']} · {src.get('section', '')} · "
-                  f"{src.get('as_of', '')} · quality {src.get('quality', 'per row')} · sha256 "
-                  f"{meta['sha256'][:12]}")
+            print(f"- {name} ({len(loading.load(name))} rows): {src['id']} · "
+                  f"{src.get('section', '')} · {src.get('as_of', '')} · quality "
+                  f"{src.get('quality', 'per row')} · sha256 {meta['sha256'][:12]}")
         return 0
     print(f"{printable(path)}: " + (f"no problems that stop the data being used; {warnings} "
                                     "warning(s)" if warnings else "no problems found"))
     _print_lines("Aggregated to fiscal years and compared with the published table "
                  "(needs_reflection; a difference is reported, not an error):",
-                 reconciliation_lines(path))
+                 loading.reconciliation_lines(path))
     _print_lines("Laid over the shipped data, these files change:",
-                 overlay_summary(path) if Path(path).is_dir() else [])
+                 loading.overlay_summary(path) if Path(path).is_dir() else [])
     return 0
 
 

@@ -194,7 +194,8 @@ def value_problems(values: dict[str, Any], info: NotebookInfo, file: str,
             except (EraLabelError, ValueError, TypeError) as exc:
                 message = str(exc)
             else:
-                message = None if 1989 <= year <= 2100 else f"{value} is not a plausible fiscal year"
+                if not 1989 <= year <= 2100:
+                    message = f"{value} is not a plausible fiscal year"
         if message:
             problems.append(Problem(file, key, message))
     return problems

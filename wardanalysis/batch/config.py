@@ -248,8 +248,9 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
     if exploratory and o.out is None:  # beside the canonical reports, never over them
         slug = re.sub(r"[^\w=+.-]+", "-", "_".join(exploratory), flags=re.ASCII)[:80]
         out = (base / EXPLORATORY_DIR / slug).resolve()
-    data_dir = _data_dir(o.data_dir, Path.cwd(), ("--data-dir", None), problems) \
-        if o.data_dir is not None else _data_dir(value["data_dir"], base, (batch_file, "data_dir"), problems)
+    data_dir = (_data_dir(o.data_dir, Path.cwd(), ("--data-dir", None), problems)
+                if o.data_dir is not None
+                else _data_dir(value["data_dir"], base, (batch_file, "data_dir"), problems))
     available = discover_notebooks(nb_dir)
     notebooks, skipped = _notebooks(nb_dir, available, value["notebooks"],
                                     o.notebooks is not None, batch_file, problems)

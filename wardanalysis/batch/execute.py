@@ -144,7 +144,8 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
         error = f"TimeoutError: the notebook ran longer than its {timeout:g} s timeout"
     except DeadKernelError:
         tail = _last_line(log.read_text(encoding="utf-8", errors="replace"))
-        status, error = "failed", "DeadKernelError: the kernel died" + (f" ({tail})" if tail else "")
+        status = "failed"
+        error = "DeadKernelError: the kernel died" + (f" ({tail})" if tail else "")
     except Exception as exc:  # the kernel did not start, the notebook is unreadable …
         status, error = "failed", _error_line(type(exc).__name__, str(exc))
         (stage / "traceback.txt").write_text(traceback.format_exc(), encoding="utf-8")
