@@ -15,21 +15,17 @@ from . import __version__
 from .batch.cli import add_arguments as add_run_arguments
 from .batch.cli import main as run_main
 from .data.schema import dataset_names
-from .errors import WardanalysisError, printable
+from .errors import OutputDirError, WardanalysisError, printable
+from .paths import REPO_DIR
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .data.loading import check, describe, load  # heavy: pandas
+    from .data import loading  # heavy: pandas
 
-    problems = check(args.path, dataset=args.dataset)
-    if args.path is not None:
-        from .data.loading import header_lines  # heavy: pandas
-
-        renamed = header_lines(args.path, args.dataset)
-        if renamed:
-            print("Headers read as columns (a Japanese label or a declared alias):")
-            for line in renamed:
-                print(f"  {printable(line)}")
+    path = args.path
+    problems = loading.check(path, dataset=args.dataset)
+    _print_lines("Headers read as columns (a Japanese label or a declared alias):",
+                 loading.header_lines(path, args.dataset) if path is not None else [])
     for p in problems:
         print(p)  # a Problem escapes its own control characters
     errors = [p for p in problems if p.is_error]
@@ -38,38 +34,30 @@ def _cmd_check(args: argparse.Namespace) -> int:
         more = f" and {warnings} warning(s)" if warnings else ""
         print(f"{len(errors)} problem(s){more} found", file=sys.stderr)
         return 1
-
-    if args.path is None:
+    if path is None:
         print(f"All {len(dataset_names())} datasets are valid. Provenance:")
         for name in dataset_names():
-            meta = describe(name)
+            meta = loading.describe(name)
             src = meta["source"]
-            df = load(name)
-            where = src.get("section", "")
-            print(f"- {name} ({len(df)} rows): {src['id']} · {where} · {src.get('as_of', '')} "
-                  f"· quality {src.get('quality', 'per row')} · sha256 {meta['sha256'][:12]}")
-    elif warnings:
-        print(f"{printable(args.path)}: no problems that stop the data being used; {warnings} warning(s)")
-    else:
-        print(f"{printable(args.path)}: no problems found")
-    if args.path is not None:
-        from .data.loading import reconciliation_lines  # heavy: pandas
-
-        rec = reconciliation_lines(args.path)
-        if rec:
-            print("Aggregated to fiscal years and compared with the published table "
-                  "(needs_reflection; a difference is reported, not an error):")
-            for line in rec:
-                print(f"  {printable(line)}")
-    if args.path is not None and Path(args.path).is_dir():
-        from .data.loading import overlay_summary  # heavy: pandas
-
-        summary = overlay_summary(args.path)
-        if summary:
-            print("Laid over the shipped data, these files change:")
-            for line in summary:
-                print(f"  {printable(line)}")
+            print(f"- {name} ({len(loading.load(name))} rows): {src['id']} · "
+                  f"{src.get('section', '')} · {src.get('as_of', '')} · quality "
+                  f"{src.get('quality', 'per row')} · sha256 {meta['sha256'][:12]}")
+        return 0
+    print(f"{printable(path)}: " + (f"no problems that stop the data being used; {warnings} "
+                                    "warning(s)" if warnings else "no problems found"))
+    _print_lines("Aggregated to fiscal years and compared with the published table "
+                 "(needs_reflection; a difference is reported, not an error):",
+                 loading.reconciliation_lines(path))
+    _print_lines("Laid over the shipped data, these files change:",
+                 loading.overlay_summary(path) if Path(path).is_dir() else [])
     return 0
+
+
+def _print_lines(title: str, lines: list[str]) -> None:
+    if lines:
+        print(title)
+        for line in lines:
+            print(f"  {printable(line)}")
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
@@ -89,10 +77,8 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(f"wardanalysis describe: {exc.args[0]}", file=sys.stderr)
         return 2
-    if getattr(args, "json", False):
-        print(json.dumps(meta.to_dict(), ensure_ascii=False, indent=2, default=str))
-    else:
-        print(repr(meta))
+    print(json.dumps(meta.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json
+          else repr(meta))
     return 0
 
 
@@ -108,8 +94,8 @@ def _cmd_template(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wardanalysis",
-        description="Kumamoto City main office / ward office analysis: data checks and report batch.",
-    )
+        description="Kumamoto City main office / ward office analysis: data checks and report "
+        "batch.")
     parser.add_argument("--version", action="version", version=f"wardanalysis {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -123,8 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="the dataset a file belongs to, if its name does not say")
     p.set_defaults(func=_cmd_check)
 
-    p = sub.add_parser("datasets", help="list the datasets")
-    p.set_defaults(func=_cmd_datasets)
+    sub.add_parser("datasets", help="list the datasets").set_defaults(func=_cmd_datasets)
 
     p = sub.add_parser(
         "template",
@@ -144,12 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_describe)
 
     p = sub.add_parser(
-        "run",
-        help="execute the notebooks for each fiscal year and language, and render the reports",
-        description="Execute the parameterized notebooks with papermill and render them for reviewers.",
-    )
+        "run", help="execute the notebooks for each fiscal year and language, and render the "
+        "reports")
     add_run_arguments(p)
-    p.set_defaults(func=_cmd_run)
+    p.set_defaults(func=run_main)
 
     p = sub.add_parser(
         "packet",
@@ -158,23 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
         "report and the sources, under a cover and contents, to packet.ja.pdf and packet.en.pdf "
         "in the reports folder, with headless chromium. Without chromium, says so and exits 0.",
     )
-    p.add_argument("--reports-dir", metavar="DIR",
+    p.add_argument("--reports-dir", metavar="DIR", type=Path, default=REPO_DIR / "reports",
                    help="the reports folder a run wrote (default: reports/ in the repository)")
     p.set_defaults(func=_cmd_packet)
     return parser
 
 
 def _cmd_packet(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from .site.packet import build_packets  # heavy: jinja2, the pages
 
-    from .errors import OutputDirError
-    from .paths import REPO_DIR
-    from .site.packet import build_packets
-
-    out = Path(args.reports_dir) if args.reports_dir else REPO_DIR / "reports"
+    out = args.reports_dir
     if not (out / "manifest.json").is_file():
         raise OutputDirError(f"{out}: no manifest.json, not a reports folder "
-                         "(make it with: wardanalysis run)")
+                             "(make it with: wardanalysis run)")
     written = build_packets(out)
     if written is None:
         print("wardanalysis packet: chromium is not installed, the packet was skipped")
@@ -184,22 +163,12 @@ def _cmd_packet(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    return run_main(args)
-
-
-REPORT_BUG = ("wardanalysis: this is a bug, not a problem with your input; please report it "
-              "with the traceback above and the command you ran")
-
-
 def main(argv: list[str] | None = None) -> int:
-    """The command line. The package's own errors (bad input) print as one line and exit 2; an
-    interrupted command exits 130 (SIGINT) or 143 (SIGTERM) without a traceback; a broken pipe
-    (``| head``) ends quietly; anything else is a bug and prints its traceback with a request to
-    report it (exit 1). The signal handlers it sets are the caller's again when it returns. An
-    interruption of the command line itself (``argv`` None) ends the process there, with SIGINT
-    and SIGTERM ignored, so that a second signal cannot turn exit 130/143 into a death by
-    signal."""
+    """The command line. Bad input prints one line and exits 2; SIGINT/SIGTERM exit 130/143
+    without a traceback; a broken pipe (``| head``) ends quietly; anything else is a bug: its
+    traceback and a request to report it (exit 1). The caller's signal handlers are restored;
+    the command line itself (``argv`` None) ends the process at an interruption, with the signals
+    ignored, so that a second one cannot turn exit 130/143 into a death by signal."""
     class Terminated(BaseException):
         """SIGTERM, raised where the command is, as SIGINT raises KeyboardInterrupt."""
 
@@ -212,9 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         interrupted = isinstance(exc, KeyboardInterrupt)
         print(f"wardanalysis: {'interrupted' if interrupted else 'terminated'}", file=sys.stderr)
         code = 130 if interrupted else 143
-        if argv is None:  # the command line: everything was cleaned up on the way here; end
-            sys.stdout.flush()  # now, so that nothing the interpreter does while it shuts down
-            sys.stderr.flush()  # (a signal pending since before SIG_IGN) can change the status
+        if argv is None:  # cleaned up on the way here: end before a signal pending since before
+            sys.stdout.flush()  # SIG_IGN can change the status while the interpreter shuts down
+            sys.stderr.flush()
             os._exit(code)
         return code
 
@@ -222,8 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     if previous[signal.SIGTERM] is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, on_term)
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)
         code = args.func(args)
         sys.stdout.flush()
         return code
@@ -251,12 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         if cause is not None:
             return stopped(cause)
         traceback.print_exc()
-        print(REPORT_BUG, file=sys.stderr)
+        print("wardanalysis: this is a bug, not a problem with your input; please report it "
+              "with the traceback above and the command you ran", file=sys.stderr)
         return 1
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

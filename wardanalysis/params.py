@@ -1,12 +1,7 @@
 """A notebook's parameters: what its ``parameters`` cell declares, and the checks every value
-passes, whether the batch sets it (``wardanalysis run``, :mod:`wardanalysis.batch.config`) or a
-researcher runs the notebook by hand in JupyterLab (:func:`wardanalysis.report.setup`).
-
-A parameter's accepted values are a JSON Schema (checked by fastjsonschema) read from its line in the cell
-(``name: type = default``: the annotation, else the default's type). A fiscal-year parameter
-must name a plausible fiscal year, and the COVID period the notebook would use is checked as a
-whole (start ≤ end, within the data, a fiscal year before it), by the models' own rule. Every
-problem names the file and the parameter, one line each.
+passes, whether the batch sets it (:mod:`wardanalysis.batch.config`) or a researcher runs the
+notebook by hand (:func:`wardanalysis.report.setup`). Every problem names the file and the
+parameter, one line each.
 """
 
 from __future__ import annotations
@@ -23,21 +18,6 @@ import fastjsonschema
 
 from .data.datafiles import DataDirError, resolve_data_dir
 from .errors import CovidPeriodError, WardanalysisError, did_you_mean, printable
-
-__all__ = [
-    "FISCAL_YEAR_DATASETS",
-    "FISCAL_YEAR_PARAMETERS",
-    "NotebookInfo",
-    "Param",
-    "ParamsError",
-    "Problem",
-    "brief",
-    "check_notebook_values",
-    "inspect_notebook",
-    "parse_parameters",
-    "period_problems",
-    "value_problems",
-]
 
 #: How much of a value a message shows.
 MAX_SHOWN = 200
@@ -66,8 +46,7 @@ class ParamsError(WardanalysisError, ValueError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def _render_traceback_(self) -> list[str]:
-        """How IPython shows the error in a notebook: the problems, one line each, without a
-        traceback through the package (the parameters cell is where the fix goes)."""
+        """IPython shows the problems without a traceback: the fix goes in the parameters cell."""
         return [f"ParamsError: {p}" for p in self.problems]
 
 
@@ -78,9 +57,8 @@ def brief(value: Any) -> str:
 
 
 def valid(schema: dict[str, Any], value: Any) -> bool:
-    """Whether ``value`` matches the JSON Schema ``schema``: checked by fastjsonschema, which
-    compiles each schema once. (The reference implementation, jsonschema, loads its optional
-    format checkers when imported: about 4 s, paid by every kernel that calls report.setup.)"""
+    """Whether ``value`` matches the JSON Schema ``schema``. fastjsonschema, not jsonschema: the
+    latter loads its format checkers on import (about 4 s in every kernel that calls setup)."""
     try:
         _validator(json.dumps(schema, sort_keys=True))(value)
     except fastjsonschema.JsonSchemaValueException:
@@ -103,8 +81,7 @@ _SAID = {"integer": "an integer", "number": "a number", "string": "a string",
 
 @dataclass(frozen=True)
 class Param:
-    """A parameter of a notebook's parameters cell: its default, and the JSON Schema of the
-    values it accepts (``{}``: any value)."""
+    """A parameter: its default, and the JSON Schema of the values it accepts (``{}``: any)."""
 
     name: str
     default: Any
@@ -112,12 +89,6 @@ class Param:
 
     def accepts(self, value: Any) -> bool:
         return valid(self.schema, value)
-
-    def describe_type(self) -> str:
-        types = self.schema.get("type")
-        if types is None:
-            return "any value"
-        return " or ".join(_SAID[t] for t in ([types] if isinstance(types, str) else types))
 
 
 def _schema(annotation: ast.expr | None, default: Any) -> dict[str, Any]:
@@ -135,7 +106,8 @@ def _schema(annotation: ast.expr | None, default: Any) -> dict[str, Any]:
 
 def parse_parameters(source: str) -> dict[str, Param]:
     """The parameters a parameters cell declares: each ``name = literal`` or
-    ``name: type = value`` (a value that is not a literal has no default)."""
+    ``name: type = value`` (a value that is not a literal has no default). Not papermill's
+    inspection: it cannot read annotations such as ``int | str | None``."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
@@ -185,7 +157,7 @@ def inspect_notebook(path: Path) -> NotebookInfo:
 def value_problems(values: dict[str, Any], info: NotebookInfo, file: str,
                    fixed: Mapping[str, str] | None = None) -> list[Problem]:
     """Each value against its parameter: declared (a misspelt name says which was meant), of
-    an accepted type, a fiscal-year parameter a plausible fiscal year, ``data_dir`` a folder.
+    an accepted type, a fiscal-year parameter a plausible fiscal year, ``data_dir`` folders.
     ``fixed``: parameters the caller sets itself, each with the message a value for it gets."""
     from .eras import EraLabelError, fiscal_year
 
@@ -193,6 +165,7 @@ def value_problems(values: dict[str, Any], info: NotebookInfo, file: str,
     problems: list[Problem] = []
     for key, value in values.items():
         param = info.parameters.get(key)
+        message = None
         if key in fixed:
             message = fixed[key]
         elif param is None:
@@ -200,10 +173,20 @@ def value_problems(values: dict[str, Any], info: NotebookInfo, file: str,
             message = (f"unknown parameter: {info.path.name} declares no {key!r} in its "
                        f"parameters cell{did_you_mean(key, settable)} (settable: "
                        f"{', '.join(settable) or 'none'})")
-        elif key == "data_dir":
-            message = data_dir_problem(value)
-        elif not param.accepts(value):
-            message = (f"must be {param.describe_type()} (the default in {info.path.name} is "
+        elif key == "data_dir" and value is not None:
+            folders = value if isinstance(value, list) else [value]
+            if not folders or not all(isinstance(f, (str, Path)) and str(f) for f in folders):
+                message = f"must be a folder or a list of folders, not {brief(value)}"
+            else:  # found where the data layer looks: the working folder, then the project root
+                try:
+                    for folder in folders:
+                        resolve_data_dir(folder)
+                except DataDirError as exc:
+                    message = str(exc)
+        elif key != "data_dir" and not param.accepts(value):
+            types = param.schema["type"]
+            said = " or ".join(_SAID[t] for t in ([types] if isinstance(types, str) else types))
+            message = (f"must be {said} (the default in {info.path.name} is "
                        f"{brief(param.default)}), not {brief(value)}")
         elif key in FISCAL_YEAR_PARAMETERS and value is not None:
             try:  # the same reading as the models' (an era label or a year)
@@ -211,28 +194,11 @@ def value_problems(values: dict[str, Any], info: NotebookInfo, file: str,
             except (EraLabelError, ValueError, TypeError) as exc:
                 message = str(exc)
             else:
-                message = None if 1989 <= year <= 2100 else f"{value} is not a plausible fiscal year"
-        else:
-            message = None
+                if not 1989 <= year <= 2100:
+                    message = f"{value} is not a plausible fiscal year"
         if message:
             problems.append(Problem(file, key, message))
     return problems
-
-
-def data_dir_problem(value: Any) -> str | None:
-    """Why ``value`` is not a ``data_dir``: None, a folder, or a list of folders, each found
-    where the data layer looks for it (the working folder, then the project root)."""
-    if value is None:
-        return None
-    folders = value if isinstance(value, list) else [value]
-    if not folders or not all(isinstance(f, (str, Path)) and str(f) for f in folders):
-        return f"must be a folder or a list of folders, not {brief(value)}"
-    try:
-        for folder in folders:
-            resolve_data_dir(folder)
-    except DataDirError as exc:
-        return str(exc)
-    return None
 
 
 def period_problems(notebooks: dict[str, NotebookInfo], params: dict[str, dict[str, Any]],

@@ -1,21 +1,13 @@
-"""When may a report be reused instead of executing its notebook again?
+"""When may a report be reused instead of executing its notebook again? When two things are
+unchanged since it was made:
 
-A report is reused when nothing it depends on has changed since it was made. That is two checks:
-
-1. The **input key** is equal: a SHA-256 over the notebook file, the parameters it was run with,
-   the package source (every file under ``wardanalysis/``), the installed distributions and their
-   versions (the names of the ``*.dist-info`` directories on ``sys.path``) with the Python
-   version, the shipped data files that belong to no dataset (``data/sources.yml``, snapshots),
-   and the kernel name.
-2. The **datasets the notebook read** are unchanged (for a report of one fiscal year: their rows
-   up to that year, see :class:`Views`). The kernel runs with
-   ``WARDANALYSIS_ACCESS_LOG`` pointing at a file to which every ``wardanalysis.load(name)``
-   appends ``name``; the report remembers those names and, for each, a fingerprint of its files:
-   the shipped ``data/meta/<name>.yml`` and the transcription it names, and the overlay
-   ``<data_dir>/<name>.csv`` (or its absence). Changing one dataset therefore re-executes only
-   the notebooks that read it.
-
-Everything but :class:`Views` is plain hashing: no pandas, nbformat or Jupyter import.
+1. its **input key**: a SHA-256 over the notebook, its parameters, the package source, the
+   installed distributions and Python version, the shipped data files that belong to no
+   dataset, and the kernel name;
+2. the **datasets the notebook read** (a kernel appends each name ``wardanalysis.load`` reads to
+   ``$WARDANALYSIS_ACCESS_LOG``): each one's descriptor, transcription and overlay, or for a
+   report of one fiscal year its rows up to that year (:class:`Views`). Changing one dataset
+   re-executes only the notebooks that can see the change.
 """
 
 from __future__ import annotations
@@ -24,16 +16,18 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import sys
 from collections.abc import Iterable
 from functools import cache
+from importlib.metadata import distributions
 from pathlib import Path
 from typing import Any
 
 import wardanalysis
 
+from ..data import schema
 from ..data.datafiles import data_files, sha256
+from ..data.schema import get_schema
 from ..params import FISCAL_YEAR_DATASETS, years_in_data
 from ..paths import PACKAGE_DIR, shipped_data_dir
 from .outputs import write_atomic
@@ -78,23 +72,12 @@ def package_fingerprint() -> str:
 @cache
 def dependency_fingerprint() -> str:
     """The Python version and every installed distribution with its version."""
-    names: set[str] = set()
-    for entry in sys.path:
-        try:
-            with os.scandir(entry or ".") as it:
-                names.update(e.name for e in it
-                             if e.name.endswith((".dist-info", ".egg-info")))
-        except (OSError, NotADirectoryError):
-            continue
-    return _sha(sys.version, *sorted(names))
+    return _sha(sys.version, *sorted({f"{d.name}=={d.version}" for d in distributions()}))
 
 
 def shared_data_fingerprint() -> str:
-    """Shipped data files that belong to no single dataset (sources, snapshots).
-
-    ``meta/`` and ``raw/`` are fingerprinted per dataset; ``SHA256SUMS`` only lists checksums of
-    the other files, so it is left out (otherwise changing any dataset would redo every report).
-    """
+    """Shipped data files that belong to no single dataset (sources, snapshots); ``meta/`` and
+    ``raw/`` count per dataset, and ``SHA256SUMS`` (their checksums) would redo every report."""
     root = shipped_data_dir()
     return _tree_fingerprint(root, skip=[root / "meta", root / "raw", root / "SHA256SUMS"])
 
@@ -106,42 +89,25 @@ def _file_digest(path: Path) -> str:
         return "absent"
 
 
-_PATH_RE = re.compile(r"^path:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
-
-
 def dataset_files(name: str, data_dir: str | Path | None) -> list[Path]:
-    """The files dataset ``name`` is read from: descriptor, transcription, overlay."""
-    root = shipped_data_dir()
-    meta = root / "meta" / f"{name}.yml"
-    if not meta.exists() and (root / "meta" / "inputs" / f"{name}.yml").exists():
-        meta = root / "meta" / "inputs" / f"{name}.yml"  # read from a data directory only
-    files = [meta]
-    raw = root / "raw" / f"{name}.csv"
-    try:
-        match = _PATH_RE.search(meta.read_text(encoding="utf-8"))
-        if match:
-            raw = root / match.group(1)
-    except OSError:
-        pass
-    files.append(raw)
+    """The files dataset ``name`` is read from: descriptor, transcription (none for a dataset
+    read from a data directory only: "absent"), overlay."""
+    root, schema = shipped_data_dir(), get_schema(name)
+    files = [root / "meta" / ("inputs" if schema.input_only else "") / f"{name}.yml",
+             root / (schema.path or f"raw/{name}.csv")]
     if data_dir:  # an overlay counts only if it is there: no overlay is no overlay, wherever
         files += [p for p in data_files(data_dir) if p.stem == name and p.exists()]
     return files
 
 
 def dataset_fingerprint(name: str, data_dir: str | Path | None) -> str:
-    parts: list[str] = []
-    for i, path in enumerate(dataset_files(name, data_dir)):
-        role = ("meta", "shipped", "overlay")[min(i, 2)]
-        parts.append(f"{role}:{_file_digest(path)}")
-    return _sha(*parts)
+    return _sha(*(f"{('meta', 'shipped', 'overlay')[min(i, 2)]}:{_file_digest(path)}"
+                  for i, path in enumerate(dataset_files(name, data_dir))))
 
 
 def dataset_names() -> list[str]:
-    """Every dataset a report may read: the shipped ones and those read from a data directory
-    only (``data/meta/inputs/``: a user's request log or monthly counts, present or not)."""
-    meta = shipped_data_dir() / "meta"
-    return sorted(p.stem for p in [*meta.glob("*.yml"), *meta.glob("inputs/*.yml")])
+    """Every dataset a report may read: the shipped ones and the user's inputs (``meta/inputs``)."""
+    return sorted([*schema.dataset_names(), *schema.input_names()])
 
 
 def dataset_fingerprints(data_dir: str | Path | None, names: Iterable[str] | None = None
@@ -151,17 +117,15 @@ def dataset_fingerprints(data_dir: str | Path | None, names: Iterable[str] | Non
 
 class Views:
     """The fingerprints of what a report can see: every dataset's files for a report of all
-    years; for a report of one fiscal year, the content of each yearly dataset's rows up to that
-    year (after the overlay), so that a correction or a new year re-executes only the reports
-    that can see it. The content is read once per dataset and run (this imports pandas, which
-    the run imports anyway to list the fiscal years)."""
+    years; for a report of one fiscal year, each yearly dataset's rows up to that year (after
+    the overlay), so that a correction or a new year re-executes only the reports that see it."""
 
     def __init__(self, data_dir: str | Path | None, cache_file: Path | None = None) -> None:
         self.data_dir = data_dir
         self.files = dataset_fingerprints(data_dir)
         self._frames: dict[str, Any] = {}
-        # The views follow from the files: kept in ``cache_file`` under the files' fingerprint,
-        # so that a run with nothing to do reads them instead of loading every dataset.
+        # kept in ``cache_file`` under the files' fingerprint: a run with nothing to do reads
+        # them instead of loading every dataset
         self._cache_file = cache_file
         self._files_key = _sha(package_fingerprint(), *(f"{k}:{v}" for k, v in
                                                         sorted(self.files.items())))
@@ -170,7 +134,7 @@ class Views:
         self._dirty = False
 
     def save(self) -> None:
-        """Keep the views computed in this run for the next one (atomically)."""
+        """Keep the views computed in this run for the next one."""
         if self._cache_file is not None and self._dirty:
             _store(self._cache_file, self._files_key, {str(y): v for y, v in self._years.items()})
 
@@ -201,15 +165,10 @@ class Views:
         return out
 
 
-def notebook_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def input_key(*, notebook_sha: str, parameters: dict[str, Any], kernel: str,
               shared_data: str) -> str:
-    """The key of everything but the datasets (see the module docstring). The data directory's
-    path is not part of it: what a report reads from it is in the datasets' fingerprints, so the
-    same files moved elsewhere change nothing."""
+    """The key of everything but the datasets; not the data directory's path either (the same
+    files moved elsewhere change nothing)."""
     shown = {k: v for k, v in parameters.items() if k != "data_dir"}
     return _sha(
         f"format:{FORMAT_VERSION}",
@@ -234,17 +193,9 @@ def reusable(report: dict[str, Any] | None, key: str, current: dict[str, str],
     return all((out / rel).is_file() for rel in (report.get("files") or {}).values())
 
 
-# --------------------------------------------------------------------------- fiscal years
-
-
 def fiscal_years_in_data(data_dir: str | Path | None, cache_file: Path | None = None) -> list[int]:
-    """Every fiscal year in the data: the union of ``fiscal_year`` over the datasets named in
-    :data:`FISCAL_YEAR_DATASETS`, loaded with ``data_dir``.
-
-    Loading validates the data (and imports pandas), so the answer is kept in ``cache_file``
-    under a key of those datasets' files and the package source.
-    """
-
+    """:func:`wardanalysis.params.years_in_data`, kept in ``cache_file`` under a key of the
+    datasets' files and the package source (loading validates the data: it takes seconds)."""
     key = _sha(package_fingerprint(), str(data_dir or ""),
                *(f"{n}:{dataset_fingerprint(n, data_dir)}" for n in FISCAL_YEAR_DATASETS))
     stored = _stored(cache_file, key) if cache_file is not None else None

@@ -67,20 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def overrides_from(args: argparse.Namespace) -> Overrides:
-    return Overrides(**{f.name: getattr(args, f.name, None) for f in fields(Overrides)})
-
-
 def main(args: argparse.Namespace) -> int:
-    summary = run_batch(
-        overrides_from(args),
-        force=bool(getattr(args, "force", False)),
-        prune=bool(getattr(args, "prune", False)),
-        notebooks_directory=getattr(args, "notebooks_dir", None),
-        params_directory=getattr(args, "params_dir", None),
-        echo=lambda line: print(line, flush=True),
-        progress=False if getattr(args, "no_progress", False) else None,
-    )
+    summary = run_batch(Overrides(**{f.name: getattr(args, f.name) for f in fields(Overrides)}),
+                        force=args.force, prune=args.prune, notebooks_directory=args.notebooks_dir,
+                        params_directory=args.params_dir, echo=lambda line: print(line, flush=True),
+                        progress=False if args.no_progress else None)
     if summary.errors:
         print("wardanalysis run: invalid parameters; nothing was run:", file=sys.stderr)
         for error in summary.errors:

@@ -1,11 +1,6 @@
-"""What to run: ``params/batch.yaml``, the per-notebook ``params/<notebook>.yaml`` files, the
-command-line options, and the notebooks' own ``parameters`` cells, validated before anything runs.
-
-Every problem names its file and key (``params/batch.yaml: fiscal_years: 2031 is not a fiscal
-year in the data (2013–2024)``) and all problems are reported together. Each value is checked
-against a JSON Schema: batch.yaml's are declared in :data:`BATCH_KEYS`; a notebook
-parameter's, and the checks of the COVID period's ends, are :mod:`wardanalysis.params`' (the same
-checks a notebook run by hand makes in ``report.setup``).
+"""What to run: ``params/batch.yaml``, ``params/<notebook>.yaml``, the command-line options and
+the notebooks' ``parameters`` cells, validated before anything runs. Every problem names its file
+and key; all problems are reported together.
 """
 
 from __future__ import annotations
@@ -39,37 +34,34 @@ LANGUAGES = ("ja", "en")
 #: Parameters the batch sets for every run, and where a user chooses them instead.
 BATCH_PARAMETERS = {"lang": "languages (or --lang)", "fiscal_year": "fiscal_years (or "
                     "--fiscal-year)", "data_dir": "data_dir (or --data-dir)"}
-#: Where a run that changes a model parameter (``--set``) or covers one language only writes by
-#: default (a folder per choice of settings): an exploratory run never replaces the canonical
-#: reports, whose two languages must agree.
+#: Where a run that changes a model parameter (``--set``) or covers one language writes unless
+#: ``--out`` says otherwise: never over the canonical reports, whose two languages must agree.
 EXPLORATORY_DIR = "reports-exploratory"
-#: The longest timeout accepted (a day), and the one used when batch.yaml gives none.
-MAX_TIMEOUT, DEFAULT_TIMEOUT = 86_400, 600
-#: Limits of a parameter file: far above any real one, low enough that no file can make the
-#: batch spend time or memory before it is rejected.
+MAX_TIMEOUT = 86_400
+#: Far above any real parameter file, low enough that none costs time or memory to refuse.
 MAX_YAML_BYTES, MAX_YAML_DEPTH = 256 * 1024, 20
 
 _YEARS = {"anyOf": [{"const": "all"}, {"type": "integer"},
                     {"type": "array", "minItems": 1, "items": {"type": "integer"}}]}
-#: batch.yaml: each key's JSON Schema, and what a message says its value must be.
-BATCH_KEYS: dict[str, tuple[dict[str, Any], str]] = {
+_FOLDER = {"type": "string", "minLength": 1}
+#: batch.yaml: each key's JSON Schema, its default, and what a message says its value must be.
+BATCH_KEYS: dict[str, tuple[dict[str, Any], Any, str]] = {
     "notebooks": ({"anyOf": [{"const": "all"}, {"type": "array", "minItems": 1,
                                                 "items": {"type": "string", "minLength": 1}}]},
-                  "'all' or a list of notebook names (file names without .ipynb)"),
-    "fiscal_years": (_YEARS, "'all' or a list of fiscal years (integers such as 2023)"),
+                  "all", "'all' or a list of notebook names (file names without .ipynb)"),
+    "fiscal_years": (_YEARS, "all", "'all' or a list of fiscal years (integers such as 2023)"),
     "languages": ({"type": "array", "minItems": 1, "items": {"enum": list(LANGUAGES)}},
-                  f"a non-empty list of {', '.join(LANGUAGES)}"),
-    "workers": ({"type": ["integer", "null"], "minimum": 1},
+                  list(LANGUAGES), f"a non-empty list of {', '.join(LANGUAGES)}"),
+    "workers": ({"type": ["integer", "null"], "minimum": 1}, None,
                 "a positive integer, or null for one more than the number of CPU cores"),
-    "timeout": ({"type": "integer", "minimum": 1, "maximum": MAX_TIMEOUT},
+    "timeout": ({"type": "integer", "minimum": 1, "maximum": MAX_TIMEOUT}, 600,
                 f"a whole number of seconds from 1 to {MAX_TIMEOUT}"),
-    "out": ({"type": "string", "minLength": 1}, "a directory path"),
-    "data_dir": ({"anyOf": [{"type": "null"}, {"type": "string", "minLength": 1},
-                            {"type": "array", "minItems": 1,
-                             "items": {"type": "string", "minLength": 1}}]},
+    "out": (_FOLDER, "reports", "a directory path"),
+    "data_dir": ({"anyOf": [{"type": "null"}, _FOLDER,
+                            {"type": "array", "minItems": 1, "items": _FOLDER}]}, None,
                  "null, or a folder (or a list of folders) of user data files laid over the "
                  "shipped data"),
-    "kernel": ({"type": "string", "minLength": 1}, "a Jupyter kernel name"),
+    "kernel": ({"type": "string", "minLength": 1}, "python3", "a Jupyter kernel name"),
 }
 #: Where each setting comes from on the command line.
 _OPTIONS = {"notebooks": "--notebook", "fiscal_years": "--fiscal-year", "languages": "--lang",
@@ -86,13 +78,9 @@ def _display_path(path: Path) -> str:
     return str(path)
 
 
-# --------------------------------------------------------------------------- YAML
-
-
 def _structure_problem(text: str) -> str | None:
-    """Why a YAML text is refused before it is built into objects: an anchor or alias (the
-    "billion laughs" expansion; no parameter needs one), an explicit tag (!!binary, !!python/…),
-    or nesting deeper than :data:`MAX_YAML_DEPTH`."""
+    """Why a YAML text is refused before it is built into objects: an anchor or alias ("billion
+    laughs"), an explicit tag (!!binary, !!python/…), or nesting deeper than the limit."""
     depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         line = getattr(event.start_mark, "line", 0) + 1
@@ -133,7 +121,7 @@ def read_yaml_mapping(path: Path) -> tuple[dict[str, Any], list[Problem]]:
                                              "parameter file is a few lines")]
         text = Path(path).read_text(encoding="utf-8")
         refused = _structure_problem(text)
-        data = None if refused else loads(text)  # safe, and a key given twice is refused
+        data = None if refused else loads(text)  # a key given twice is refused
     except (OSError, UnicodeDecodeError) as exc:
         return {}, [Problem(shown, None, f"cannot be read: {exc}")]
     except yaml.YAMLError as exc:
@@ -150,14 +138,9 @@ def read_yaml_mapping(path: Path) -> tuple[dict[str, Any], list[Problem]]:
     return ({}, bad) if bad else (data or {}, [])
 
 
-# --------------------------------------------------------------------------- notebooks
-
 def discover_notebooks(directory: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(Path(directory).glob("*.ipynb"))
             if not p.name.startswith(".")}
-
-
-# --------------------------------------------------------------------------- the configuration
 
 
 @dataclass
@@ -171,9 +154,8 @@ class Overrides:
     workers: int | None = None
     timeout: float | None = None
     out: str | None = None
-    #: ``--data-dir DIR`` (repeatable): folders whose files are laid over the shipped data together
     data_dir: list[str] | None = None
-    #: ``--set NAME=VALUE`` (repeatable): a parameter for every selected notebook declaring it
+    #: ``--set NAME=VALUE``: a parameter for every selected notebook declaring it
     settings: list[str] | None = None
 
 
@@ -194,10 +176,6 @@ class Job:
     @property
     def id(self) -> str:
         return f"{self.notebook}/{self.variant}"
-
-    def describe(self) -> str:
-        fy = "" if self.fiscal_year is None else f" fiscal_year={self.fiscal_year}"
-        return f"{self.notebook}{fy} lang={self.lang}"
 
 
 @dataclass
@@ -222,8 +200,8 @@ class BatchConfig:
 
     @property
     def data_param(self) -> str | list[str] | None:
-        """``data_dir`` as the notebooks and the data layer take it: None, a folder, or a list
-        of folders (one folder stays a string, so that its reports' inputs are unchanged)."""
+        """``data_dir`` as notebooks take it; one folder stays a string (its reports' inputs
+        unchanged)."""
         if not self.data_dir:
             return None
         folders = [str(d) for d in self.data_dir]
@@ -231,16 +209,15 @@ class BatchConfig:
 
 
 def default_workers() -> int:
-    """Notebooks executed at once when ``workers`` is null: one more than the CPU cores. Each
-    notebook's worker also waits while its kernel starts, so one extra keeps the cores busy."""
+    """One more than the CPU cores: each worker also waits while its kernel starts."""
     return (os.cpu_count() or 1) + 1
 
 
 def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path | None = None,
                 params_directory: Path | None = None, data_years: Any = None) -> BatchConfig:
     """Read and validate everything the batch needs; raise :class:`ParamsError` listing every
-    problem. ``data_years(data_dir, out) -> list[int]`` gives every fiscal year in the data
-    (default :func:`wardanalysis.batch.cache.fiscal_years_in_data`)."""
+    problem. ``data_years(data_dir, out)`` lists the fiscal years in the data (default
+    :func:`~wardanalysis.batch.cache.fiscal_years_in_data`)."""
     o = overrides or Overrides()
     # Absolute from here on: workers and kernels do not run in the caller's directory.
     nb_dir = Path(notebooks_directory or notebooks_dir()).expanduser().resolve()
@@ -251,23 +228,17 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
     problems += [Problem(batch_file, k, f"unknown key (known keys: {', '.join(BATCH_KEYS)})")
                  for k in raw if k not in BATCH_KEYS]
     # Each setting from its option, else batch.yaml, else the default; checked by its schema.
-    given = {"notebooks": o.notebooks, "fiscal_years": o.fiscal_years, "languages": o.languages,
-             "workers": o.workers, "timeout": o.timeout}
-    defaults = {"notebooks": "all", "fiscal_years": "all", "languages": list(LANGUAGES),
-                "workers": None, "timeout": DEFAULT_TIMEOUT, "out": "reports", "data_dir": None,
-                "kernel": "python3"}
+    given = {"notebooks": o.notebooks, "fiscal_years": "all" if o.all_fiscal_years
+             else o.fiscal_years, "languages": o.languages, "workers": o.workers,
+             "timeout": o.timeout}  # --out and --data-dir: paths, checked below
     value: dict[str, Any] = {}
-    for key, (schema, said) in BATCH_KEYS.items():
-        option = given.get(key) is not None  # --out and --data-dir: paths, checked below
-        v = given[key] if option else raw.get(key, defaults[key])
-        if o.all_fiscal_years and key == "fiscal_years":
-            v, option = "all", True
-        if valid(schema, v):
-            value[key] = v
-        else:
+    for key, (schema, default, said) in BATCH_KEYS.items():
+        option = given.get(key) is not None
+        value[key] = given[key] if option else raw.get(key, default)
+        if not valid(schema, value[key]):
             where = (_OPTIONS[key], None) if option else (batch_file, key)
-            problems.append(Problem(*where, f"must be {said}, not {brief(v)}"))
-            value[key] = defaults[key]
+            problems.append(Problem(*where, f"must be {said}, not {brief(value[key])}"))
+            value[key] = default
     # Relative paths in batch.yaml are relative to the repository (the params folder's parent).
     base = p_dir.parent
     out = (Path(o.out).expanduser() if o.out is not None
@@ -277,8 +248,9 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
     if exploratory and o.out is None:  # beside the canonical reports, never over them
         slug = re.sub(r"[^\w=+.-]+", "-", "_".join(exploratory), flags=re.ASCII)[:80]
         out = (base / EXPLORATORY_DIR / slug).resolve()
-    data_dir = _data_dir(o.data_dir, Path.cwd(), ("--data-dir", None), problems) \
-        if o.data_dir is not None else _data_dir(value["data_dir"], base, (batch_file, "data_dir"), problems)
+    data_dir = (_data_dir(o.data_dir, Path.cwd(), ("--data-dir", None), problems)
+                if o.data_dir is not None
+                else _data_dir(value["data_dir"], base, (batch_file, "data_dir"), problems))
     available = discover_notebooks(nb_dir)
     notebooks, skipped = _notebooks(nb_dir, available, value["notebooks"],
                                     o.notebooks is not None, batch_file, problems)
@@ -292,7 +264,8 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
     years_in_data: list[int] = []
     if not problems:
         try:
-            years_in_data = sorted(int(y) for y in (data_years or _data_years)(data_dir, out))
+            years_in_data = sorted(int(y) for y in (data_years or (
+                lambda d, _: fiscal_years_in_data(d)))(data_dir, out))
         except Exception as exc:  # bad overlay data: say so, run nothing
             problems.append(Problem(str(data_dir or "the shipped data"), None,
                                     f"cannot list the fiscal years in the data: {exc}"))
@@ -306,10 +279,6 @@ def load_config(overrides: Overrides | None = None, *, notebooks_directory: Path
     return BatchConfig(nb_dir, p_dir, out, data_dir, notebooks, notebook_params, fiscal_years,
                        list(dict.fromkeys(value["languages"])), workers,
                        float(value["timeout"]), kernel, years_in_data, skipped, exploratory)
-
-
-def _data_years(data_dir: list[Path] | None, out: Path) -> list[int]:
-    return fiscal_years_in_data(data_dir)
 
 
 def _data_dir(value: str | list[str] | None, base: Path, where: tuple[str, str | None],

@@ -1,26 +1,18 @@
-"""The run's execution: each notebook in a worker process, in an ordinary Jupyter kernel.
+"""The run's execution: ``workers`` processes of a :class:`~concurrent.futures.ProcessPoolExecutor`
+(``spawn``: nothing inherited) each execute one notebook at a time with papermill, in a kernel
+that jupyter_client starts the ordinary way, then render its pages and publish them.
 
-- ``workers`` processes of a :class:`concurrent.futures.ProcessPoolExecutor` (the ``spawn``
-  start method: a fresh interpreter, nothing inherited from this process) each execute one
-  notebook at a time with papermill, render its pages and place them at the report's address.
-- Each notebook gets a kernel of its own, started by jupyter_client the ordinary way (the
-  kernel spec's command, a new process), as JupyterLab or ``papermill`` would start it, with the
-  environment a researcher's kernel has: the only difference is where its sockets, connection
-  file (it holds the kernel's HMAC key) and output go, the job's scratch folder. The kernel is
-  shut down after its notebook, whatever happened.
-- Nothing here changes the working directory of a process: the kernel starts in an empty
-  folder of its own (``cwd`` of the kernel), so a notebook that reads a relative path fails here
-  as it would anywhere else.
-
-Stopping: the caller's handlers for SIGINT and SIGTERM (see :func:`run_jobs`) set a flag; the
-workers ignore SIGINT themselves (a terminal's Ctrl-C reaches the whole process group) and a
-watchdog thread in each kills its kernel and ends the worker as soon as the run's stop event is
-set or the run's process is gone. Nothing of an interrupted notebook is recorded.
+A kernel differs from a researcher's only in where its sockets, connection file (it holds the
+HMAC key) and output go (the job's scratch folder) and in its working folder, an empty one: no
+process's working directory is changed. On SIGINT/SIGTERM the run sets a stop event; a watchdog
+thread in each worker (which ignores SIGINT itself) then kills its kernel and ends the worker,
+as it does when the run's process is gone. Nothing of an interrupted notebook is recorded.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -44,14 +36,12 @@ from .outputs import FAILED, RECORD, STAGING, place
 
 #: Where ``wardanalysis.load`` notes each dataset a kernel reads (the report's inputs).
 ACCESS_LOG_ENV = "WARDANALYSIS_ACCESS_LOG"
-#: A run's scratch folder (kernels' sockets, connection files, logs) is
-#: ``<tmp>/<prefix><pid>-<random>``; a run removes its own and sweeps those of killed runs.
+#: A run's scratch folder is ``<tmp>/<prefix><pid>-<random>``; killed runs' are swept later.
 SCRATCH_PREFIX = "wardanalysis-run-"
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: The longest path of a kernel's socket files (``<path>-<port>``) a Unix socket address takes.
 _MAX_SOCKET_PATH = 100
-#: Set to the run's process id in the environment of every process it starts (its workers and
-#: their kernels), so that a look at the system finds them all.
+#: The run's process id, in the environment of every process it starts (workers, kernels).
 PARENT_ENV = "WARDANALYSIS_BATCH_PARENT"
 
 
@@ -59,38 +49,29 @@ def sweep_scratch() -> None:
     """Remove the scratch folders of earlier runs whose process is gone."""
     for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit():
-            continue
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
             shutil.rmtree(path, ignore_errors=True)
-        except PermissionError:  # alive, and someone else's
+        except (PermissionError, ValueError):  # alive and someone else's, or not a pid
             continue
 
 
-# -- in the worker processes
-
 _KERNELS: set[Any] = set()  # the kernel manager of the notebook this worker runs, if any
-_RENDERER: list[Any] = []
+_RENDERER: list[Any] = []  # built once per worker
 
 
 def _kill(km: Any) -> None:
-    """Kill a kernel's process group (it runs in a session of its own), asking it nothing."""
-    process = getattr(getattr(km, "provisioner", None), "process", None)
-    if process is not None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    """Kill a kernel's process group (a session of its own), asking it nothing."""
+    with contextlib.suppress(AttributeError, ProcessLookupError, PermissionError):  # none left
+        os.killpg(km.provisioner.process.pid, signal.SIGKILL)
 
 
 def _worker_init(stop: Any, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run decides what Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)  # blocked by the run while it started us
-    # papermill re-reads each parameters cell to warn about unknown parameters and cannot parse
-    # annotations such as ``int | str | None``: the batch has checked every parameter already.
+    # papermill's warnings about parameters it cannot parse (``int | None``): checked already
     logging.getLogger("papermill").setLevel(logging.ERROR)
 
     def watch() -> None:
@@ -113,15 +94,13 @@ def _last_line(text: str) -> str:
 
 
 def _error_line(ename: str, evalue: str) -> str:
-    """The last line of the error as Python prints it: ``ValueError: message``."""
     return _last_line(f"{ename}: {evalue}" if evalue else ename)
 
 
 def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str | None, float,
                                                                      list[str], str]:
     """Run the notebook into ``stage/notebook.ipynb``: status, error, seconds, datasets read,
-    the time it started."""
-    # heavy (Jupyter, papermill): imported by the workers only
+    the time it started. (Jupyter and papermill are heavy: imported by the workers only.)"""
     import papermill as pm
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
@@ -131,9 +110,7 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
     timeout = float(job["timeout"])
     deadline: list[float] = []
 
-    def remaining(cell: Any = None) -> int:
-        # nbclient's per-cell timeout: what is left of the notebook's budget, which starts when
-        # its first cell does (kernel start-up has its own timeout)
+    def remaining(cell: Any = None) -> int:  # nbclient's per-cell timeout: the notebook's rest
         if not deadline:
             deadline.append(time.monotonic() + timeout)
         return max(1, math.ceil(deadline[0] - time.monotonic()))
@@ -143,8 +120,7 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # ipykernel's own default (inline plots), as in JupyterLab
     env[ACCESS_LOG_ENV] = str(access)
-    # sockets as files in the scratch folder, unless its path is too long for a Unix socket
-    # (about 100 bytes with the port number; a deep TMPDIR): then TCP on this machine only
+    # sockets as files in the scratch folder, unless a deep TMPDIR makes the path too long
     sockets = str(scratch / "zmq")
     where = {"transport": "ipc", "ip": sockets} if len(sockets.encode()) < _MAX_SOCKET_PATH \
         else {"transport": "tcp", "ip": "127.0.0.1"}
@@ -168,16 +144,14 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
         error = f"TimeoutError: the notebook ran longer than its {timeout:g} s timeout"
     except DeadKernelError:
         tail = _last_line(log.read_text(encoding="utf-8", errors="replace"))
-        status, error = "failed", "DeadKernelError: the kernel died" + (f" ({tail})" if tail else "")
+        status = "failed"
+        error = "DeadKernelError: the kernel died" + (f" ({tail})" if tail else "")
     except Exception as exc:  # the kernel did not start, the notebook is unreadable …
         status, error = "failed", _error_line(type(exc).__name__, str(exc))
         (stage / "traceback.txt").write_text(traceback.format_exc(), encoding="utf-8")
     finally:
-        try:
-            if km.has_kernel:
-                run_sync(km.shutdown_kernel)(now=True)
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):
+            run_sync(km.shutdown_kernel)(now=True)
         _kill(km)  # and whatever the notebook started in its session
         _KERNELS.discard(km)
     if status != "ok" and log.exists() and log.stat().st_size:
@@ -189,23 +163,11 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
     return status, error, round(time.monotonic() - t0, 2), datasets, started
 
 
-def _pages(nb: Any, info: dict[str, Any]) -> tuple[dict[str, str], str | None]:
-    """The notebook's pages, and why they could not be rendered (None if they were)."""
-    try:
-        if not _RENDERER:
-            _RENDERER.append(Renderer())
-        if info["status"] == "ok":
-            return _RENDERER[0].views(nb, info), None
-        return {"error": _RENDERER[0].error_page(nb, info)}, None
-    except Exception as exc:
-        return {"error": fallback_page({**info, "status": "failed"})}, f"RenderError: {type(exc).__name__}: {exc}"
-
-
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """Execute, record, render and publish one notebook (in a worker): the attempt's record.
-    A notebook's own failure (an exception in a cell, a timeout, a dead kernel) is a ``failed``
-    or ``timeout`` attempt with the partial notebook and an error page."""
-    import nbformat  # heavy (jsonschema, fastjsonschema): the workers only
+    A notebook's own failure (a cell's exception, a timeout, a dead kernel) is a ``failed`` or
+    ``timeout`` attempt with the partial notebook and an error page."""
+    import nbformat  # heavy: the workers only
 
     out = Path(job["out"])
     stage = out / STAGING / job["run_id"] / f"{job['notebook']}--{job['variant']}"
@@ -235,9 +197,15 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                                 "data_checksum", "package_version", "fiscal_years")}
     if headline and headline["simulated"] and job.get("previous_user_files"):
         info["switched_from"] = job["previous_user_files"]  # real data before, simulated now
-    pages, render_error = _pages(nb, {**info, "status": status, "error": error})
-    if render_error and status == "ok":
-        status, error = "failed", render_error
+    try:
+        if not _RENDERER:
+            _RENDERER.append(Renderer())
+        pages = (_RENDERER[0].views(nb, {**info, "status": status}) if status == "ok" else
+                 {"error": _RENDERER[0].error_page(nb, {**info, "status": status, "error": error})})
+    except Exception as exc:
+        pages = {"error": fallback_page({**info, "status": "failed", "error": error})}
+        if status == "ok":
+            status, error = "failed", f"RenderError: {type(exc).__name__}: {exc}"
     # a good report at its stable address; a failure beside it, the good one left in place
     rel_dir = stable_dir(job["notebook"], job["fiscal_year"], job["lang"])
     rel_dir += "" if status == "ok" else f"/{FAILED}"
@@ -268,20 +236,12 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
 def _overlays(datasets: list[str], data_dir: str | None) -> dict[str, dict[str, str]]:
     """The user's files a report read, by dataset: file and checksum."""
-    if not data_dir:
-        return {}
     found = {}
-    for name in datasets:
-        try:
-            path = overlay_path(name, data_dir)
-        except Exception:
-            path = None
-        if path is not None:
-            found[name] = {"file": str(path), "sha256": sha256(path)}
+    for name in datasets if data_dir else []:
+        with contextlib.suppress(Exception):  # a file gone bad since: not a user's file read
+            if (path := overlay_path(name, data_dir)) is not None:
+                found[name] = {"file": str(path), "sha256": sha256(path)}
     return found
-
-
-# -- in the run's process
 
 
 def run_jobs(jobs: list[dict[str, Any]], *, workers: int,

@@ -1,22 +1,14 @@
-"""The reports directory: ``manifest.json``, ``results.csv``, ``index.html`` and one folder per
-report, all written so that a run killed at any moment leaves a readable state.
+"""The reports folder, written so that a run killed at any moment leaves a readable state::
 
-Layout (``<out>`` is ``reports/`` by default)::
-
-    <out>/manifest.json          every report, for machines (the batch's own memory)
-    <out>/results.csv, results.xlsx   every key estimate of every current report
-    <out>/index.html, index.en.html   the front page for reviewers (ja, en)
-    <out>/runs.html, runs.ja.html  the run log (en, ja)
-    <out>/<notebook>/<lang>/, <out>/<notebook>/<fiscal year>/<lang>/
-        index.html, full.html, notebook.ipynb, job.json   the latest good version of a report
+    <out>/manifest.json, results.csv, results.xlsx, index.html, index.en.html, runs*.html
+    <out>/<notebook>/<lang>/, <out>/<notebook>/<fiscal year>/<lang>/   a report's stable address
+        index.html, full.html, notebook.ipynb, job.json   its latest good version
         failed/error.html, notebook.ipynb, job.json       its latest execution, if that failed
 
-Atomicity: an execution is written into ``<out>/.staging/`` and each of its files moved into
-place with ``os.replace`` (the record ``job.json`` removed first and written last, so that a
-folder caught half-replaced is never taken for a finished report); the top-level files are each
-replaced with ``os.replace`` of a fully written and fsynced temporary file; files are deleted
-only after a manifest that no longer names them has been written. A lock file keeps two runs
-from writing the same folder at once.
+An execution is staged in ``<out>/.staging/`` and moved into place file by file with
+``os.replace``, its record ``job.json`` removed first and written last (a half-replaced folder is
+never taken for a finished report); top-level files are replaced whole; files are deleted only
+after a manifest that no longer names them is written; a lock keeps two runs apart.
 """
 
 from __future__ import annotations
@@ -48,8 +40,7 @@ INDEX_EN = "index.en.html"  # the same in English
 STAGING = ".staging"
 RECORD = "job.json"  # an execution's record, in its folder
 FAILED = "failed"  # the sub-folder of a report holding its latest failed execution
-#: The files of an execution's folder (all the batch ever writes there; ``.source``: a mark of
-#: the earlier layout).
+#: All the batch ever writes in an execution's folder (``.source``: the earlier layout's mark).
 _REPORT_FILES = ("index.html", "full.html", "error.html", "notebook.ipynb", "kernel.log",
                  "traceback.txt", RECORD, ".source")
 LOCK = ".lock"
@@ -59,9 +50,6 @@ RUN_ID_RE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
 
 class OutputLockedError(WardanalysisError, RuntimeError):
     """Another run holds the output folder's lock."""
-
-
-# --------------------------------------------------------------------------- atomic writes
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
@@ -111,8 +99,7 @@ def place(staged: Path, final: Path) -> None:
     _fsync_dir(final)
 
 
-#: What a reports folder of this package holds besides the report directories.
-#: The files a run writes at the top of the folder (the run logs: ja and en).
+#: The files a run writes at the top of the folder, and everything else of ours there.
 _TOP = {MANIFEST, RESULTS, RESULTS_XLSX, INDEX, INDEX_EN, *RUN_LOG_FILES.values()}
 _OURS = {*_TOP, LOCK, STAGING, ".cache", ".logs", "assets"}
 
@@ -124,14 +111,7 @@ def is_ours(out: Path) -> bool:
         return True
     if not out.is_dir():
         return False
-    names = {p.name for p in out.iterdir()}
-    if names <= _OURS - _TOP:
-        return True
-    try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and "format" in data and isinstance(data.get("reports"), list)
+    return {p.name for p in out.iterdir()} <= _OURS - _TOP or "format" in read_manifest(out)
 
 
 def check_out_dir(out: Path) -> None:
@@ -156,8 +136,7 @@ def check_out_dir(out: Path) -> None:
 def locked(out: Path) -> Iterator[None]:
     """Hold ``<out>/.lock`` for the duration of a run."""
     out.mkdir(parents=True, exist_ok=True)
-    fh = open(out / LOCK, "a+", encoding="utf-8")  # held for the whole block
-    try:
+    with open(out / LOCK, "a+", encoding="utf-8") as fh:  # held for the whole block
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -171,11 +150,6 @@ def locked(out: Path) -> Iterator[None]:
         fh.write(f"process {os.getpid()} on {socket.gethostname()}, started {started}\n")
         fh.flush()
         yield
-    finally:
-        fh.close()
-
-
-# --------------------------------------------------------------------------- manifest
 
 
 def read_manifest(out: Path) -> dict[str, Any]:
@@ -199,26 +173,14 @@ def _sort_key(entry: dict[str, Any]) -> tuple[Any, ...]:
             {"ja": 0, "en": 1}.get(entry.get("lang", ""), 2), entry.get("lang", ""))
 
 
-def entry_status(entry: dict[str, Any]) -> str:
-    """``ok``, ``failed`` or ``timeout`` (the latest execution), from an entry."""
-    failure = entry.get("failure")
-    return failure["status"] if failure else "ok"
-
-
-def is_stale(entry: dict[str, Any]) -> bool:
-    """A good report kept while the latest execution of its notebook failed."""
-    return bool(entry.get("failure") and entry.get("report"))
-
-
 def build_manifest(entries: dict[str, dict[str, Any]], run: dict[str, Any]) -> dict[str, Any]:
+    """The manifest; each entry's status is its latest execution's, and a good report kept while
+    that failed is stale."""
     reports = sorted(entries.values(), key=_sort_key)
     for e in reports:
-        e["status"] = entry_status(e)
-        e["stale"] = is_stale(e)
+        e["status"] = e["failure"]["status"] if e.get("failure") else "ok"
+        e["stale"] = bool(e.get("failure") and e.get("report"))
     return {"format": 1, "run": run, "reports": reports}
-
-
-# --------------------------------------------------------------------------- commit & clean
 
 
 def commit(out: Path, manifest: dict[str, Any]) -> None:
@@ -229,8 +191,8 @@ def commit(out: Path, manifest: dict[str, Any]) -> None:
     write_atomic(out / RESULTS_XLSX, results_xlsx(manifest))
     for lang, name in RUN_LOG_FILES.items():
         write_atomic(out / name, run_log_html(manifest, lang))
-    # The front pages depend on the reports only (not on the run's id or times): rewritten
-    # only when those changed, which keeps a run with nothing to do from re-embedding fonts.
+    # The front pages depend on the reports only: rewritten when those changed (fonts are
+    # embedded: a run with nothing to do should not pay for it).
     mark = out / ".cache" / "front.key"
     key = hashlib.sha256(json.dumps([manifest.get("reports", []), manifest.get("run", {}).get(
         "exploratory")], sort_keys=True, default=str).encode()).hexdigest()
@@ -244,15 +206,6 @@ def commit(out: Path, manifest: dict[str, Any]) -> None:
     write_atomic(mark, key)
 
 
-def referenced_dirs(manifest: dict[str, Any]) -> set[str]:
-    dirs = set()
-    for e in manifest.get("reports", []):
-        for attempt in (e.get("report"), e.get("failure")):
-            if attempt and attempt.get("dir"):
-                dirs.add(attempt["dir"])
-    return dirs
-
-
 def collect_garbage(out: Path, manifest: dict[str, Any]) -> int:
     """Delete the report folders the committed manifest no longer names (a failure since
     repaired, a notebook pruned), and old staging; returns how many.
@@ -261,7 +214,8 @@ def collect_garbage(out: Path, manifest: dict[str, Any]) -> int:
     a ``job.json``, and run directories of the earlier layout (named by run id, with a
     ``job.json``); a folder is removed only when that leaves it empty.
     """
-    keep = referenced_dirs(manifest)
+    keep = {a["dir"] for e in manifest.get("reports", []) for a in (e.get("report"),
+            e.get("failure")) if a and a.get("dir")}
     removed = 0
     shutil.rmtree(out / STAGING, ignore_errors=True)
     for record in [*out.glob(f"*/*/{RECORD}"), *out.glob(f"*/*/*/{RECORD}"),
