@@ -20,7 +20,8 @@ import pandas as pd
 from .eras import fiscal_year_name
 from .errors import did_you_mean
 from .text.display import current_lang, markup, plain
-from .text.formats import fmt, fmt_p, fmt_pct, fmt_ratio_words, fmt_unit
+from .text.formats import (fmt, fmt_dates, fmt_month, fmt_p, fmt_pct, fmt_ratio_words, fmt_unit,
+                           fmt_yen)
 from .text.glossary import check_lang, label
 from .text.messages import message
 
@@ -80,24 +81,12 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Yen:
-    """Money as a reader says it: 1億円, 2,000万円; ¥100 million (not 100,000 thousand yen)."""
+    """Money in a sentence (:func:`~wardanalysis.text.formats.fmt_yen`)."""
 
     yen: float
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        def short(x: float) -> str:  # 3 significant figures, no trailing zeros: 1億円, 1.32億円
-            text = fmt(x)
-            return text.rstrip("0").rstrip(".") if "." in text else text
-
-        v = float(self.yen)
-        if lang == "ja":
-            if abs(v) >= 1e8:
-                return f"{short(v / 1e8)}億円"
-            return f"{short(v / 1e4)}万円" if abs(v) >= 1e4 else f"{short(v)}円"
-        for size, word in ((1e9, " billion"), (1e6, " million")):
-            if abs(v) >= size:
-                return f"¥{short(v / size)}{word}"
-        return f"¥{short(v)}"
+        return fmt_yen(self.yen, lang)
 
 
 @dataclass(frozen=True)
@@ -136,9 +125,7 @@ class Dates:
     dates: tuple[Any, ...]
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        if lang == "ja":
-            return "または".join(f"{d.year}年{d.month}月{d.day}日" for d in self.dates)
-        return " or ".join(f"{d:%Y-%m-%d}" for d in self.dates)
+        return fmt_dates(self.dates, lang)
 
 
 @dataclass(frozen=True)
@@ -148,8 +135,7 @@ class Month:
     date: Any
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        d = self.date
-        return f"{d.year}年{d.month}月" if lang == "ja" else f"{d:%Y-%m}"
+        return fmt_month(self.date, lang)
 
 
 @dataclass(frozen=True)
