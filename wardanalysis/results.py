@@ -20,8 +20,16 @@ import pandas as pd
 from .eras import fiscal_year_name
 from .errors import did_you_mean
 from .text.display import current_lang, markup, plain
-from .text.formats import (fmt, fmt_dates, fmt_month, fmt_p, fmt_pct, fmt_ratio_words, fmt_unit,
-                           fmt_yen)
+from .text.formats import (
+    fmt,
+    fmt_dates,
+    fmt_month,
+    fmt_p,
+    fmt_pct,
+    fmt_ratio_words,
+    fmt_unit,
+    fmt_yen,
+)
 from .text.glossary import check_lang, label
 from .text.messages import message
 
@@ -61,14 +69,19 @@ class Estimate:
     def __lang_format__(self, spec: str, lang: str) -> str:
         if spec in ("ci", "ci_pct"):
             return fmt_interval(self, lang, pct=spec == "ci_pct")
-        if spec in ("", "pct", "lo", "hi"):
-            v = {"lo": self.ci_low, "hi": self.ci_high}.get(spec, self.value)
-            return fmt_pct(v) if spec == "pct" else fmt(v)
+        if spec in ("", "lo", "hi"):
+            return self.shown({"lo": self.ci_low, "hi": self.ci_high}.get(spec, self.value), lang)
+        if spec == "pct":
+            return fmt_pct(self.value)
         if spec == "p":
             return fmt_p(self.p_value, lang)
         if spec == "plain":  # a ratio in words: 約半分 / about half
             return fmt_ratio_words(self.value, lang)
         raise ValueError(f"estimate {self.key}: unknown format {spec!r} in a message")
+
+    def shown(self, value: float, lang: str) -> str:
+        """``value`` (the estimate or a limit) as the unit asks, without the unit's word."""
+        return fmt_unit(value, self.unit, lang, bare=True)
 
     @property
     def poisson_only(self) -> bool:
@@ -303,8 +316,7 @@ class Result:
 
         lang = check_lang(lang or current_lang())
         table = pd.DataFrame(
-            {**{label(name, lang): [fmt_unit(getattr(e, field), e.unit, lang, bare=True)
-                                    for e in self.estimates]
+            {**{label(name, lang): [e.shown(getattr(e, field), lang) for e in self.estimates]
                 for name, field in (("estimate", "value"), ("ci_low", "ci_low"),
                                     ("ci_high", "ci_high"))},
              label("unit", lang): [unit_text(e, lang) for e in self.estimates],
@@ -393,7 +405,7 @@ class Result:
         lines = [f"{type(self).__name__}: {self.title('en')} (n_obs={self.n_obs})"]
         for e in self.estimates:
             flag = f" [{', '.join(e.flags)}]" if e.flags else ""
-            lines.append(f"  {e.key} = {fmt(e.value)} {fmt_interval(e, 'en')} "
+            lines.append(f"  {e.key} = {e.shown(e.value, 'en')} {fmt_interval(e, 'en')} "
                          f"{e.unit}{flag}".rstrip())
         return "\n".join(lines)
 
@@ -404,7 +416,7 @@ class Result:
         head = "".join(f"<th>{html.escape(label(k, lang))}</th>"
                        for k in ("key", "estimate", "ci95", "unit"))
         rows = "".join(
-            f"<tr><td>{html.escape(e.key)}</td><td>{fmt(e.value)}</td>"
+            f"<tr><td>{html.escape(e.key)}</td><td>{html.escape(e.shown(e.value, lang))}</td>"
             f"<td>{html.escape(fmt_interval(e, lang))}</td>"
             f"<td>{html.escape(unit_text(e, lang))}</td></tr>"
             for e in self.estimates)
@@ -425,15 +437,16 @@ def years_text(years, lang: str = "en") -> str:
     return f"FY{ys[0]}–FY{ys[-1]}" if len(ys) > 1 else f"FY{ys[0]}"
 
 
-def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, ends: Any = None) -> str:
+def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False) -> str:
     """An estimate's interval, labelled as what it is (confidence, prediction, valid only for
-    Poisson or binomial counts), its ends formatted by ``ends``; empty without one."""
+    Poisson or binomial counts), its ends as the unit asks (as shares with ``pct``); empty
+    without one."""
     if math.isnan(e.ci_low) and math.isnan(e.ci_high):
         return ""
-    f = ends or (fmt_pct if pct else fmt)
     key = ("interval.poisson_only" if e.poisson_only else
            "interval.pi" if PREDICTION in e.flags else "interval.ci")
-    return message(key, check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
+    low, high = ((fmt_pct(v) if pct else e.shown(v, lang)) for v in (e.ci_low, e.ci_high))
+    return message(key, check_lang(lang), low=low, high=high)
 
 
 def unit_text(e: Estimate, lang: str = "ja") -> str:
@@ -447,7 +460,7 @@ def key_figure(e: Estimate, lang: str = "ja") -> str:
     its unit asks for."""
     name = message(f"estimate.{e.key}", lang)
     value = fmt_unit(e.value, e.unit, lang)
-    interval = fmt_interval(e, lang, ends=lambda v: fmt_unit(v, e.unit, lang, bare=True))
+    interval = fmt_interval(e, lang)
     sep = "：" if lang == "ja" else ": "
     return f"{name}{sep}{value}{'' if lang == 'ja' else ' '}{interval}".rstrip()
 
