@@ -99,12 +99,10 @@ def record_rows(results_or_frames: Any) -> list[dict[str, Any]]:
                         f"of records, or a list of them; not {type(items).__name__}")
     rows = []
     for item in items:
-        if callable(getattr(item, "records", None)):
-            item = item.records()
-        elif not isinstance(item, pd.DataFrame):
-            raise TypeError(f"cannot record a {type(item).__name__}: it has no records() method")
+        item = item.records() if callable(getattr(item, "records", None)) else item
         if not isinstance(item, pd.DataFrame):
-            raise TypeError(f"expected a DataFrame of records, not {type(item).__name__}")
+            raise TypeError(f"cannot record a {type(item).__name__}: it has no records() method "
+                            "that returns a DataFrame of records")
         columns = [str(c) for c in item.columns]
         if (set(columns) - set(COLUMNS) or not set(REQUIRED) <= set(columns)
                 or len(set(columns)) != len(columns)):
@@ -187,6 +185,5 @@ def collect_records(notebook: Any) -> pd.DataFrame:
     recorded. Raises ValueError on a malformed output or a duplicated key."""
     import pandas as pd
 
-    frame = pd.DataFrame(collected_rows(notebook), columns=list(COLUMNS))
-    return frame.astype({"key": object, "value": float, "ci_low": float, "ci_high": float,
-                         "unit": object, "interval": object, "flags": object})
+    frame = pd.DataFrame(collected_rows(notebook), columns=list(COLUMNS), dtype=object)
+    return frame.astype(dict.fromkeys(_NUMERIC, float))

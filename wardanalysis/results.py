@@ -93,13 +93,38 @@ class Estimate:
 
 
 @dataclass(frozen=True)
-class Yen:
-    """Money in a sentence (:func:`~wardanalysis.text.formats.fmt_yen`)."""
+class Fact:
+    """A value a message shows in its own language, by its class's formatter of
+    :mod:`wardanalysis.text.formats`."""
 
-    yen: float
+    value: Any
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        return fmt_yen(self.yen, lang)
+        return type(self).form(self.value, lang)
+
+
+class Yen(Fact):
+    """Money: 96,458千円, ¥96.5 million."""
+
+    form = staticmethod(fmt_yen)
+
+
+class Month(Fact):
+    """A month: 2023-10 or 2023年10月."""
+
+    form = staticmethod(fmt_month)
+
+
+class Dates(Fact):
+    """Dates: 2024-06-26 or 2024年6月26日, several joined by "or" / 「または」."""
+
+    form = staticmethod(fmt_dates)
+
+
+class Pvalue(Fact):
+    """A p-value: ``p < 0.001`` / ``p<0.001``."""
+
+    form = staticmethod(fmt_p)
 
 
 @dataclass(frozen=True)
@@ -132,26 +157,6 @@ class Years:
 
 
 @dataclass(frozen=True)
-class Dates:
-    """Dates: 2024-06-26 or 2024年6月26日, several joined by "or" / 「または」."""
-
-    dates: tuple[Any, ...]
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        return fmt_dates(self.dates, lang)
-
-
-@dataclass(frozen=True)
-class Month:
-    """A month: 2023-10 or 2023年10月."""
-
-    date: Any
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        return fmt_month(self.date, lang)
-
-
-@dataclass(frozen=True)
 class Named:
     """A name the data give in both languages (a city, a row of a table); only for names read
     from data: a sentence belongs in the catalogue."""
@@ -173,16 +178,6 @@ class Quantiles:
         if lang == "en":
             return self.q
         return "正規分布" if self.q == "normal" else f"t分布・自由度{self.q[2:-1]}"
-
-
-@dataclass(frozen=True)
-class Pvalue:
-    """A p-value: ``p < 0.001`` / ``p<0.001``."""
-
-    p: float
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        return fmt_p(self.p, lang)
 
 
 @dataclass(frozen=True)
