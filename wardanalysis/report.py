@@ -289,7 +289,7 @@ def overlay_notes(df: pd.DataFrame, lang: str) -> list[str]:
     for col, value in now.items():
         if totals.get(col) is not None and totals[col] != value:
             notes.append(message("table.totals_note", lang, column=_label(col, lang),
-                                 printed=f"{int(totals[col]):,}", corrected=f"{value:,}"))
+                                 printed=fmt_count(totals[col]), corrected=fmt_count(value)))
     return notes
 
 
@@ -409,7 +409,7 @@ def overview_summary(lang: str, data_dir: Any = None) -> None:
     rows = sum(len(load(n, data_dir)) for n in names)
     review = sum(1 for n in names if describe(n)["source"]["id"] == "kumamoto_review_2024")
     summary(lang, answer=message("overview.answer", lang, datasets=len(names), review=review,
-                                 public=len(names) - review, rows=f"{rows:,}"))
+                                 public=len(names) - review, rows=fmt_count(rows)))
 
 
 def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tuple = ()) -> None:
