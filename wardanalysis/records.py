@@ -5,13 +5,12 @@
 significant digits (what the batch collects into ``reports/results.csv``; nbval skips it, see
 ``notebooks/conftest.py``), so that a notebook re-executed on another machine changes no
 recorded number unless it changes at that precision; ``text/plain`` (what nbval compares) and
-``text/html`` show the table to 4 significant figures. :func:`collect_records` reads the rows
+``text/html`` show the table (:func:`bundle`). :func:`collect_records` reads the rows
 back without parsing HTML. No pandas at import: the batch's parent process reads records too.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import numbers
@@ -19,11 +18,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .text.formats import fmt
+
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["COLUMNS", "HEADLINE_MIME", "MIME_TYPE", "STORED_DIGITS", "collect_records",
-           "collected_headline", "format_sig", "record", "record_rows", "stored"]
+           "collected_headline", "record", "record_rows", "stored"]
 
 MIME_TYPE = "application/vnd.wardanalysis.records+json"
 #: The output a report's summary box carries for the front page (see
@@ -98,12 +99,10 @@ def record_rows(results_or_frames: Any) -> list[dict[str, Any]]:
                         f"of records, or a list of them; not {type(items).__name__}")
     rows = []
     for item in items:
-        if callable(getattr(item, "records", None)):
-            item = item.records()
-        elif not isinstance(item, pd.DataFrame):
-            raise TypeError(f"cannot record a {type(item).__name__}: it has no records() method")
+        item = item.records() if callable(getattr(item, "records", None)) else item
         if not isinstance(item, pd.DataFrame):
-            raise TypeError(f"expected a DataFrame of records, not {type(item).__name__}")
+            raise TypeError(f"cannot record a {type(item).__name__}: it has no records() method "
+                            "that returns a DataFrame of records")
         columns = [str(c) for c in item.columns]
         if (set(columns) - set(COLUMNS) or not set(REQUIRED) <= set(columns)
                 or len(set(columns)) != len(columns)):
@@ -113,50 +112,16 @@ def record_rows(results_or_frames: Any) -> list[dict[str, Any]]:
     return _unique(rows)
 
 
-def format_sig(value: float | None, digits: int = 4) -> str:
-    """``value`` to ``digits`` significant figures, with thousands separators and no exponent
-    between 1e-4 and 1e15 (``12345.6`` → ``12,350``; ``0.0012345`` → ``0.001235``)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "NA"
-    rounded = float(f"{value:.{digits}g}")
-    if rounded == 0:
-        return "0"
-    exponent = math.floor(math.log10(abs(rounded)))
-    if not -4 <= exponent < 15:
-        return f"{rounded:.{digits - 1}e}"
-    return f"{rounded:,.{max(0, digits - 1 - exponent)}f}"
-
-
-_SHOWN = ("key", "value", "ci_low", "ci_high", "unit", "flags")
-
-
-def _text_table(rows: list[dict[str, Any]]) -> str:
-    body = [[r["key"], *(format_sig(r[c]) for c in _NUMERIC), r["unit"], r["flags"]]
-            for r in rows]
-    widths = [max(len(str(x)) for x in col) for col in zip(_SHOWN, *body, strict=False)]
-
-    def line(cells: Iterable[str]) -> str:  # numbers read from the right
-        return "  ".join(c.rjust(w) if i in (1, 2, 3) else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return "\n".join([line(_SHOWN), *(line(b) for b in body)])
-
-
-def _html_table(rows: list[dict[str, Any]]) -> str:
-    head = "".join(f"<th>{c}</th>" for c in _SHOWN)
-    body = "".join(
-        "<tr>" + f"<td>{html.escape(r['key'])}</td>"
-        + "".join(f'<td style="text-align:right">{format_sig(r[c])}</td>' for c in _NUMERIC)
-        + f"<td>{html.escape(r['unit'])}</td><td>{html.escape(r['flags'])}</td></tr>"
-        for r in rows
-    )
-    return (f'<table class="wardanalysis-records"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
-
-
 def bundle(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The MIME bundle :func:`record` displays."""
-    return {MIME_TYPE: rows, "text/plain": _text_table(rows), "text/html": _html_table(rows)}
+    """The MIME bundle :func:`record` displays: the rows, and their table with each number to
+    4 significant figures as text and HTML."""
+    import pandas as pd
+
+    shown = pd.DataFrame(rows, columns=["key", *_NUMERIC, "unit", "flags"])
+    for c in _NUMERIC:
+        shown[c] = [fmt(r[c], 4) for r in rows]
+    return {MIME_TYPE: rows, "text/plain": shown.to_string(index=False),
+            "text/html": shown.to_html(index=False, classes="wardanalysis-records", border=0)}
 
 
 def record(results_or_frames: Any, *, notebook: str | None = None) -> None:
@@ -220,6 +185,5 @@ def collect_records(notebook: Any) -> pd.DataFrame:
     recorded. Raises ValueError on a malformed output or a duplicated key."""
     import pandas as pd
 
-    frame = pd.DataFrame(collected_rows(notebook), columns=list(COLUMNS))
-    return frame.astype({"key": object, "value": float, "ci_low": float, "ci_high": float,
-                         "unit": object, "interval": object, "flags": object})
+    frame = pd.DataFrame(collected_rows(notebook), columns=list(COLUMNS), dtype=object)
+    return frame.astype(dict.fromkeys(_NUMERIC, float))

@@ -31,7 +31,7 @@ from .paths import notebooks_dir, shipped_data_dir
 from .records import HEADLINE_MIME
 from .results import key_figure
 from .text.display import markup, plain, set_language
-from .text.formats import fmt, fmt_count, fmt_p, fmt_pct
+from .text.formats import fmt, fmt_count, fmt_unit, unit_of_column
 from .text.glossary import check_lang, has, label
 from .text.messages import keys, message
 
@@ -134,19 +134,18 @@ def bullets(items: list[str], title: str | None = None) -> None:
 
 
 def _fmt_cell(value: Any, sig: int | None) -> str:
+    """A cell of a column without a unit: a count never rounded, another number to ``sig``
+    significant figures (by default every digit before the point, three figures below 100)."""
     if value is None or value is pd.NA or value is pd.NaT or (
             isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "—"
-    if isinstance(value, int) or (hasattr(value, "dtype") and pd.api.types.is_integer(value)):
-        return fmt_count(int(value))
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
-        return fmt_count(value)  # a count held as float: never round it to significant figures
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
+                                  and abs(value) >= 1):
+        return fmt_count(value)
     if isinstance(value, float):
-        if sig is None:
-            return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
-        return fmt(value, sig)
+        return fmt(value, sig or 3) if sig or abs(value) < 100 else fmt_count(value)
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
     return str(value)
@@ -185,8 +184,8 @@ def format_table(
     label_values: tuple[str, ...] = (),
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    """A display copy of ``df`` (which is not modified): numbers as text with thousands
-    separators, shares as percentages, column names from the glossary with their ``units``,
+    """A display copy of ``df`` (which is not modified): each number as its column's unit asks
+    (:func:`~wardanalysis.text.formats.unit_of_column`; ``pct`` columns are shares), column names from the glossary with their ``units``,
     the values of ``label_values`` columns (glossary keys) translated too; ``columns`` selects
     and orders the columns shown."""
     check_lang(lang)
@@ -195,13 +194,12 @@ def format_table(
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         series, name = df[col], str(col)
-        share = name == "share" or name.startswith("share_") or name.endswith("_share")
-        if col in pct or (share and pd.api.types.is_float_dtype(series)):
-            shown = series.map(lambda v: fmt_pct(None if pd.isna(v) else float(v)))
+        unit = "share" if col in pct else unit_of_column(name)
+        if col in pct or (unit and pd.api.types.is_float_dtype(series)):
+            shown = series.map(lambda v, u=unit: fmt_unit(
+                None if pd.isna(v) else float(v), u, lang, bare=True))
         elif _is_year_column(name, series):
             shown = series.map(lambda v: "—" if pd.isna(v) else str(int(v)))
-        elif name.endswith("p_value") or name == "p_value_holm":
-            shown = series.map(lambda v: fmt_p(None if pd.isna(v) else float(v), bare=True))
         elif name.endswith("population_basis"):
             shown = series.map(lambda v: "—" if pd.isna(v) else (
                 message(f"basis.{v}", lang) if f"basis.{v}" in keys() else str(v)))
@@ -291,7 +289,7 @@ def overlay_notes(df: pd.DataFrame, lang: str) -> list[str]:
     for col, value in now.items():
         if totals.get(col) is not None and totals[col] != value:
             notes.append(message("table.totals_note", lang, column=_label(col, lang),
-                                 printed=f"{int(totals[col]):,}", corrected=f"{value:,}"))
+                                 printed=fmt_count(totals[col]), corrected=fmt_count(value)))
     return notes
 
 
@@ -411,7 +409,7 @@ def overview_summary(lang: str, data_dir: Any = None) -> None:
     rows = sum(len(load(n, data_dir)) for n in names)
     review = sum(1 for n in names if describe(n)["source"]["id"] == "kumamoto_review_2024")
     summary(lang, answer=message("overview.answer", lang, datasets=len(names), review=review,
-                                 public=len(names) - review, rows=f"{rows:,}"))
+                                 public=len(names) - review, rows=fmt_count(rows)))
 
 
 def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tuple = ()) -> None:

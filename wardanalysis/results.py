@@ -20,7 +20,16 @@ import pandas as pd
 from .eras import fiscal_year_name
 from .errors import did_you_mean
 from .text.display import current_lang, markup, plain
-from .text.formats import fmt, fmt_p, fmt_pct, fmt_ratio_words, fmt_unit
+from .text.formats import (
+    fmt,
+    fmt_dates,
+    fmt_month,
+    fmt_p,
+    fmt_pct,
+    fmt_ratio_words,
+    fmt_unit,
+    fmt_yen,
+)
 from .text.glossary import check_lang, label
 from .text.messages import message
 
@@ -60,14 +69,19 @@ class Estimate:
     def __lang_format__(self, spec: str, lang: str) -> str:
         if spec in ("ci", "ci_pct"):
             return fmt_interval(self, lang, pct=spec == "ci_pct")
-        if spec in ("", "pct", "lo", "hi"):
-            v = {"lo": self.ci_low, "hi": self.ci_high}.get(spec, self.value)
-            return fmt_pct(v) if spec == "pct" else fmt(v)
+        if spec in ("", "lo", "hi"):
+            return self.shown({"lo": self.ci_low, "hi": self.ci_high}.get(spec, self.value), lang)
+        if spec == "pct":
+            return fmt_pct(self.value)
         if spec == "p":
             return fmt_p(self.p_value, lang)
         if spec == "plain":  # a ratio in words: 約半分 / about half
             return fmt_ratio_words(self.value, lang)
         raise ValueError(f"estimate {self.key}: unknown format {spec!r} in a message")
+
+    def shown(self, value: float, lang: str) -> str:
+        """``value`` (the estimate or a limit) as the unit asks, without the unit's word."""
+        return fmt_unit(value, self.unit, lang, bare=True)
 
     @property
     def poisson_only(self) -> bool:
@@ -79,25 +93,38 @@ class Estimate:
 
 
 @dataclass(frozen=True)
-class Yen:
-    """Money as a reader says it: 1億円, 2,000万円; ¥100 million (not 100,000 thousand yen)."""
+class Fact:
+    """A value a message shows in its own language, by its class's formatter of
+    :mod:`wardanalysis.text.formats`."""
 
-    yen: float
+    value: Any
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        def short(x: float) -> str:  # 3 significant figures, no trailing zeros: 1億円, 1.32億円
-            text = fmt(x)
-            return text.rstrip("0").rstrip(".") if "." in text else text
+        return type(self).form(self.value, lang)
 
-        v = float(self.yen)
-        if lang == "ja":
-            if abs(v) >= 1e8:
-                return f"{short(v / 1e8)}億円"
-            return f"{short(v / 1e4)}万円" if abs(v) >= 1e4 else f"{short(v)}円"
-        for size, word in ((1e9, " billion"), (1e6, " million")):
-            if abs(v) >= size:
-                return f"¥{short(v / size)}{word}"
-        return f"¥{short(v)}"
+
+class Yen(Fact):
+    """Money: 96,458千円, ¥96.5 million."""
+
+    form = staticmethod(fmt_yen)
+
+
+class Month(Fact):
+    """A month: 2023-10 or 2023年10月."""
+
+    form = staticmethod(fmt_month)
+
+
+class Dates(Fact):
+    """Dates: 2024-06-26 or 2024年6月26日, several joined by "or" / 「または」."""
+
+    form = staticmethod(fmt_dates)
+
+
+class Pvalue(Fact):
+    """A p-value: ``p < 0.001`` / ``p<0.001``."""
+
+    form = staticmethod(fmt_p)
 
 
 @dataclass(frozen=True)
@@ -130,29 +157,6 @@ class Years:
 
 
 @dataclass(frozen=True)
-class Dates:
-    """Dates: 2024-06-26 or 2024年6月26日, several joined by "or" / 「または」."""
-
-    dates: tuple[Any, ...]
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        if lang == "ja":
-            return "または".join(f"{d.year}年{d.month}月{d.day}日" for d in self.dates)
-        return " or ".join(f"{d:%Y-%m-%d}" for d in self.dates)
-
-
-@dataclass(frozen=True)
-class Month:
-    """A month: 2023-10 or 2023年10月."""
-
-    date: Any
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        d = self.date
-        return f"{d.year}年{d.month}月" if lang == "ja" else f"{d:%Y-%m}"
-
-
-@dataclass(frozen=True)
 class Named:
     """A name the data give in both languages (a city, a row of a table); only for names read
     from data: a sentence belongs in the catalogue."""
@@ -174,16 +178,6 @@ class Quantiles:
         if lang == "en":
             return self.q
         return "正規分布" if self.q == "normal" else f"t分布・自由度{self.q[2:-1]}"
-
-
-@dataclass(frozen=True)
-class Pvalue:
-    """A p-value: ``p < 0.001`` / ``p<0.001``."""
-
-    p: float
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        return fmt_p(self.p, lang)
 
 
 @dataclass(frozen=True)
@@ -317,8 +311,7 @@ class Result:
 
         lang = check_lang(lang or current_lang())
         table = pd.DataFrame(
-            {**{label(name, lang): [fmt_unit(getattr(e, field), e.unit, lang, bare=True)
-                                    for e in self.estimates]
+            {**{label(name, lang): [e.shown(getattr(e, field), lang) for e in self.estimates]
                 for name, field in (("estimate", "value"), ("ci_low", "ci_low"),
                                     ("ci_high", "ci_high"))},
              label("unit", lang): [unit_text(e, lang) for e in self.estimates],
@@ -407,7 +400,7 @@ class Result:
         lines = [f"{type(self).__name__}: {self.title('en')} (n_obs={self.n_obs})"]
         for e in self.estimates:
             flag = f" [{', '.join(e.flags)}]" if e.flags else ""
-            lines.append(f"  {e.key} = {fmt(e.value)} {fmt_interval(e, 'en')} "
+            lines.append(f"  {e.key} = {e.shown(e.value, 'en')} {fmt_interval(e, 'en')} "
                          f"{e.unit}{flag}".rstrip())
         return "\n".join(lines)
 
@@ -418,7 +411,7 @@ class Result:
         head = "".join(f"<th>{html.escape(label(k, lang))}</th>"
                        for k in ("key", "estimate", "ci95", "unit"))
         rows = "".join(
-            f"<tr><td>{html.escape(e.key)}</td><td>{fmt(e.value)}</td>"
+            f"<tr><td>{html.escape(e.key)}</td><td>{html.escape(e.shown(e.value, lang))}</td>"
             f"<td>{html.escape(fmt_interval(e, lang))}</td>"
             f"<td>{html.escape(unit_text(e, lang))}</td></tr>"
             for e in self.estimates)
@@ -439,15 +432,16 @@ def years_text(years, lang: str = "en") -> str:
     return f"FY{ys[0]}–FY{ys[-1]}" if len(ys) > 1 else f"FY{ys[0]}"
 
 
-def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False, ends: Any = None) -> str:
+def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False) -> str:
     """An estimate's interval, labelled as what it is (confidence, prediction, valid only for
-    Poisson or binomial counts), its ends formatted by ``ends``; empty without one."""
+    Poisson or binomial counts), its ends as the unit asks (as shares with ``pct``); empty
+    without one."""
     if math.isnan(e.ci_low) and math.isnan(e.ci_high):
         return ""
-    f = ends or (fmt_pct if pct else fmt)
     key = ("interval.poisson_only" if e.poisson_only else
            "interval.pi" if PREDICTION in e.flags else "interval.ci")
-    return message(key, check_lang(lang), low=f(e.ci_low), high=f(e.ci_high))
+    low, high = ((fmt_pct(v) if pct else e.shown(v, lang)) for v in (e.ci_low, e.ci_high))
+    return message(key, check_lang(lang), low=low, high=high)
 
 
 def unit_text(e: Estimate, lang: str = "ja") -> str:
@@ -461,7 +455,7 @@ def key_figure(e: Estimate, lang: str = "ja") -> str:
     its unit asks for."""
     name = message(f"estimate.{e.key}", lang)
     value = fmt_unit(e.value, e.unit, lang)
-    interval = fmt_interval(e, lang, ends=lambda v: fmt_unit(v, e.unit, lang, bare=True))
+    interval = fmt_interval(e, lang)
     sep = "：" if lang == "ja" else ": "
     return f"{name}{sep}{value}{'' if lang == 'ja' else ' '}{interval}".rstrip()
 

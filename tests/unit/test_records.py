@@ -13,7 +13,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from wardanalysis import records
-from wardanalysis.records import MIME_TYPE, collect_records, format_sig, record, record_rows
+from wardanalysis.records import MIME_TYPE, collect_records, record, record_rows
+from wardanalysis.text.formats import fmt
 
 
 def _frame(**overrides):
@@ -100,10 +101,10 @@ def test_record_leaves_the_caller_frame_unchanged():
     ("value", "shown"),
     [(0.0, "0"), (-0.0, "0"), (1.0, "1.000"), (-0.3456789, "-0.3457"), (12345.6, "12,350"),
      (9999.5, "10,000"), (0.00123456, "0.001235"), (1.23456e-7, "1.235e-07"),
-     (2.5e16, "2.500e+16"), (None, "NA"), (float("nan"), "NA")],
+     (2.5e16, "2.500e+16"), (None, "—"), (float("nan"), "—")],
 )
-def test_format_sig_four_significant_figures(value, shown):
-    assert format_sig(value) == shown
+def test_records_show_four_significant_figures(value, shown):
+    assert fmt(value, 4) == shown
 
 
 def test_bundle_has_json_text_and_html():
@@ -113,7 +114,7 @@ def test_bundle_has_json_text_and_html():
     text = bundle["text/plain"].splitlines()
     assert text[0].split() == ["key", "value", "ci_low", "ci_high", "unit", "flags"]
     assert text[1].split() == ["requests_change", "-0.3457", "-0.4100", "-0.2800", "ratio"]
-    assert text[2].split() == ["handled_share", "0.9123", "NA", "NA", "share"]
+    assert text[2].split() == ["handled_share", "0.9123", "—", "—", "share"]
     assert "<table" in bundle["text/html"] and "-0.3457" in bundle["text/html"]
     assert "<script" not in records.bundle(record_rows(_frame(key=["<script>", "b"])))[
         "text/html"]

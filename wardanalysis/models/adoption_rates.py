@@ -121,8 +121,7 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     )
     k, h, d = estimates[:3]
     facts = {"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn, "k": k, "h": h,
-             # the difference in percentage points
-             "diff": Estimate("", 100 * d.value, 100 * d.ci_low, 100 * d.ci_high),
+             "diff": d,  # in percentage points, by its unit
              "n_years": len(years), "first": min(years), "last": max(years), "hfy": hfy,
              "same_s": same_s, "same_n": same_n, "dispersion": fmt(pooled.dispersion),
              "p": Pvalue(fx.p_value)}

@@ -1,12 +1,15 @@
-"""Numbers for display: rounding happens here and only here (results keep every number
-unrounded), and a value's form follows from its unit (:func:`fmt_unit`). No pandas, so that the
-batch's parent process can format the front page without importing it."""
+"""Numbers for display, decided here and only here: results keep every number unrounded, and
+a value's form follows from its unit (:func:`fmt_unit`), the same in a table, a sentence, a CSV
+download and the front page. No pandas, so that the batch's parent process can format the
+front page without importing it."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
-__all__ = ["fmt", "fmt_count", "fmt_p", "fmt_pct", "fmt_unit"]
+__all__ = ["fmt", "fmt_count", "fmt_dates", "fmt_month", "fmt_p", "fmt_pct", "fmt_unit",
+           "fmt_yen", "unit_of_column"]
 
 
 def _missing(x: object) -> bool:
@@ -14,23 +17,29 @@ def _missing(x: object) -> bool:
 
 
 def fmt(x: float, sig: int = 3) -> str:
-    """A number for display: ``sig`` significant figures, thousands separators for large
-    values, no exponent for everyday magnitudes."""
+    """A number to ``sig`` significant figures, with thousands separators, and an exponent only
+    outside 1e-4 to 1e15."""
     if _missing(x):
         return "—"
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
-    if x == 0:
+    rounded = float(f"{x:.{sig}g}")
+    if rounded == 0:
         return "0"
-    digits = sig - int(math.floor(math.log10(abs(x)))) - 1
-    if digits <= 0:
-        return f"{round(x, digits):,.0f}"
-    return f"{x:.{digits}f}"
+    exponent = math.floor(math.log10(abs(rounded)))
+    if not -4 <= exponent < 15:
+        return f"{rounded:.{sig - 1}e}"
+    return f"{rounded:,.{max(0, sig - 1 - exponent)}f}"
 
 
 def fmt_pct(x: float, decimals: int = 1) -> str:
-    """A share as a percentage: 0.903 → ``90.3%``."""
-    return "—" if _missing(x) else f"{100 * x:.{decimals}f}%"
+    """A share as a percentage: 0.903 → ``90.3%``; a share too small for ``decimals`` keeps two
+    significant figures (0.00012 → ``0.012%``), so that only a zero prints as 0."""
+    if _missing(x):
+        return "—"
+    if x != 0 and round(100 * x, decimals) == 0:
+        return f"{fmt(100 * x, 2)}%"
+    return f"{100 * x:.{decimals}f}%"
 
 
 def fmt_count(x: float) -> str:
@@ -43,41 +52,77 @@ def fmt_p(p: float, lang: str = "en", bare: bool = False) -> str:
     number alone (``0.042``, ``< 0.001``), for a table column."""
     if _missing(p):
         number = "—"
-    elif p < 0.001:
-        number = "< 0.001" if bare else "<0.001"
     else:
-        number = fmt(p, 2)
+        number = "< 0.001" if p < 0.001 else fmt(p, 2)
     if bare:
         return number
     sep = " " if lang == "en" else ""
-    return f"p{sep}{number.replace('<', f'<{sep}') if number.startswith('<') else '=' + sep + number}"
+    relation, number = ("<", number[2:]) if number.startswith("<") else ("=", number)
+    return f"p{sep}{relation}{sep}{number}"
+
+
+def fmt_yen(yen: float, lang: str, bare: bool = False) -> str:
+    """Money as the city's documents print it: in 千円 with thousands separators from 10,000円
+    (96,458千円), in 円 below; in English ¥ with million or billion (¥96.5 million, not 96,458
+    thousand yen). ``bare``: the number alone, in 千円 in either language (a table column)."""
+    if _missing(yen):
+        return "—"
+    if bare or (lang == "ja" and abs(yen) >= 1e4):
+        k = yen / 1000
+        return (fmt_count(k) if abs(k) >= 100 or k.is_integer() else fmt(k)) + (
+            "" if bare else "千円")
+    if lang == "ja":
+        return f"{fmt(yen)}円"
+    size, word = next(((s, w) for s, w in ((1e9, " billion"), (1e6, " million")) if abs(yen) >= s),
+                      (1, ""))
+    text = fmt(yen / size)
+    return f"¥{text.rstrip('0').rstrip('.') if '.' in text else text}{word}"
 
 
 def fmt_unit(x: float, unit: str, lang: str, bare: bool = False) -> str:
     """``x`` in the form its unit asks for, in ``lang``; ``bare`` leaves out the unit's word
-    (円, points …: for the ends of an interval after the value), never a percent sign."""
+    (千円, points …: for a table column under its unit, or the ends of an interval after the
+    value), never a percent sign."""
     unit = unit.lower()
-    ja = lang == "ja"
     if _missing(x):
         return "—"
     if unit.startswith("share"):
         return fmt_pct(x)
     if unit.startswith("difference in shares"):  # in percentage points, as the prose says it
-        return fmt(100 * x) + ("" if bare else "ポイント" if ja else " percentage points")
+        return fmt(100 * x) + ("" if bare else "ポイント" if lang == "ja" else " percentage points")
     if unit.startswith("p-value"):
         return fmt_p(x, lang, bare=True)
     if unit.startswith("thousand yen"):
-        if ja:
-            return fmt(x) + ("" if bare else "千円")
-        yen = 1000 * x
-        scale = next(((d, w) for d, w in ((1e9, " billion"), (1e6, " million")) if abs(yen) >= d),
-                     (1, ""))
-        return f"¥{fmt(yen / scale[0])}{scale[1]}"
+        return fmt_yen(1000 * x, lang, bare)
     if unit.startswith("yen"):
-        return fmt(x) + ("" if bare else "円") if ja else f"¥{fmt(x)}"
+        return fmt(x) if bare else fmt_yen(x, lang)
     if unit.startswith(("requests", "days")) and float(x).is_integer():
         return fmt_count(x)
     return fmt(x)
+
+
+def unit_of_column(name: str) -> str:
+    """The unit a table column's name declares (``budget_thousand_yen``, ``yen_per_capita``,
+    ``share_of_fiscal_year``, ``p_value_holm``), as :func:`fmt_unit` reads it; "" if none."""
+    if name.endswith("_thousand_yen"):
+        return "thousand yen"
+    if name.startswith("yen_") or name.endswith("_yen"):
+        return "yen"
+    if name == "share" or name.startswith("share_") or name.endswith("_share"):
+        return "share"
+    return "p-value" if "p_value" in name else ""
+
+
+def fmt_month(d: Any, lang: str) -> str:
+    """A month: 2023-10 or 2023年10月."""
+    return f"{d.year}年{d.month}月" if lang == "ja" else f"{d:%Y-%m}"
+
+
+def fmt_dates(dates: Any, lang: str) -> str:
+    """Dates: 2024-06-26 or 2024年6月26日, several joined by "or" / 「または」."""
+    if lang == "ja":
+        return "または".join(f"{d.year}年{d.month}月{d.day}日" for d in dates)
+    return " or ".join(f"{d:%Y-%m-%d}" for d in dates)
 
 
 #: Fractions a reader says in words (ja, en), for :func:`fmt_ratio_words`.
