@@ -112,13 +112,15 @@ def test_an_offending_value_is_shown_briefly(tmp_path):
 
 
 def test_many_duplicate_rows_are_checked_in_one_pass_and_capped(tmp_path):
-    rows = "\n".join([ROW] * 20_000)  # a pairwise check would make 2e8 comparisons
+    """Each repeat names its first row, 20 are listed and the rest counted. (That 20,000 of them
+    are checked in one pass, not pairwise, is bounded below in a child process.)"""
+    rows = "\n".join([ROW] * 2_000)
     d = _dir(tmp_path, "needs_reflection", f"{NR_HEAD}\n{rows}\n")
     problems = check(d)
     dups = [p for p in problems if p.message.startswith("duplicate key")]
     assert len(dups) == 20 and dups[0].row == 3 and "first given in row 2" in dups[0].message
     rest = [p for p in problems if "more problem(s) like" in p.message]
-    assert rest and rest[0].message.startswith("19979 more problem(s)")
+    assert rest and rest[0].message.startswith("1979 more problem(s)")
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):
@@ -151,7 +153,8 @@ def test_a_directory_named_like_a_data_file_is_named(tmp_path):
 
 def test_pathological_inputs_stay_within_500_mib(tmp_path):
     """A benchmark-style check (no timing): each pathological input runs in a child process,
-    is rejected, and the largest child stays under 500 MiB of resident memory."""
+    is rejected, and the largest child stays under 500 MiB of resident memory. 20,000 repeated
+    rows end within the child's timeout: a pairwise check would make 2e8 comparisons."""
     (tmp_path / "bomb.yaml").write_text(BOMB, encoding="utf-8")
     dup = _dir(tmp_path, "needs_reflection", f"{NR_HEAD}\n" + "\n".join([ROW] * 20_000) + "\n")
     (tmp_path / "big").mkdir()
