@@ -479,7 +479,7 @@ def test_a_sparse_log_row_is_named_not_a_zero_division(tmp_path, cli):
     ZeroDivisionError in the monthly models): refused by check, row and columns named."""
     from wardanalysis.models import simulate
 
-    log = simulate.simulate_request_log(covid_effect=0.7, seed=3).head(200)
+    log = simulate.simulate_request_log([2017], covid_effect=0.7, seed=3).head(200)
     d = tmp_path / "data"
     d.mkdir()
     text = log.to_csv(index=False) + "X-1" + "," * (len(log.columns) - 1) + "\n"
