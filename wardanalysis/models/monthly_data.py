@@ -115,10 +115,8 @@ def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None
         return frame
 
     def user_file(name: str) -> pd.DataFrame | None:
-        if data_dir is None:
-            return None
         try:
-            return load(name, data_dir)
+            return None if data_dir is None else load(name, data_dir)
         except inputs.InputMissingError:
             return None
 
