@@ -21,8 +21,7 @@ from .schema import get_schema
 from .validation import cap_problems, read_table
 
 __all__ = ["LEVELS", "WARDS", "InputMissingError", "as_of_date", "monthly_counts",
-           "monthly_from_input", "read_input", "reconciliation", "yearly_from_monthly",
-           "yearly_needs"]
+           "monthly_from_input", "reconciliation", "yearly_needs"]
 
 #: The consultation levels in order; a level implies the ones before it.
 LEVELS = ("担当者協議", "課長協議", "地域課題調整会議")
