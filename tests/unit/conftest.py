@@ -251,3 +251,26 @@ def load_benchmark():
         return module
 
     return load
+
+
+@pytest.fixture
+def cli(capsys):
+    """``wardanalysis ARGS`` run by ``cli.main`` in this process (importing the package in a child
+    takes seconds): its exit status and what it printed, which must hold no traceback."""
+    import contextlib
+    import subprocess
+
+    from wardanalysis.cli import main
+
+    def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's usage errors and --help
+                code = exc.code
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err, err
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run

@@ -4,8 +4,6 @@ naming the file, row and column."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -109,17 +107,11 @@ def test_overlay_with_a_malformed_file_raises_and_keeps_shipped_data(tmp_path, n
     assert load("needs_reflection").equals(shipped)
 
 
-def test_cli_check_exit_status_and_messages():
-    bad = subprocess.run(
-        [sys.executable, "-m", "wardanalysis", "check", str(MALFORMED / "total_mismatch.csv"),
-         "--dataset", "needs_reflection"],
-        capture_output=True, text=True, check=False,
-    )
+def test_cli_check_exit_status_and_messages(cli):
+    bad = cli("check", str(MALFORMED / "total_mismatch.csv"), "--dataset", "needs_reflection")
     assert bad.returncode == 1
     assert "row 9, column 'priority_issues'" in bad.stdout
-    good = subprocess.run(
-        [sys.executable, "-m", "wardanalysis", "check"], capture_output=True, text=True, check=False
-    )
+    good = cli("check")
     assert good.returncode == 0, good.stdout + good.stderr
     assert "needs_reflection" in good.stdout and "kumamoto_review_2024" in good.stdout
 

@@ -4,8 +4,6 @@ accepted as headers, `check` says which header became which column, `describe` l
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -19,13 +17,6 @@ OFFICE_HEAD = ["年度", "要望・相談件数", "うち対応済", "区重要�
                "担当者協議", "課長協議", "地域課題調整会議"]
 
 
-def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    run = subprocess.run([sys.executable, "-m", "wardanalysis", *args], capture_output=True,
-                         text=True, cwd=cwd, timeout=120, check=False)
-    assert "Traceback" not in run.stderr, run.stderr
-    return run
-
-
 def _sheet(path: Path, title: str, rows: list[list]) -> Path:
     wb = openpyxl.Workbook()
     wb.active.title = title
@@ -36,7 +27,7 @@ def _sheet(path: Path, title: str, rows: list[list]) -> Path:
     return path
 
 
-def test_an_excel_sheet_in_the_offices_headers_is_read_and_the_mapping_said(tmp_path):
+def test_an_excel_sheet_in_the_offices_headers_is_read_and_the_mapping_said(tmp_path, cli):
     """The issue's sheet, headed 年度 / 要望・相談件数 / うち対応済 …, failed check with three
     problems; it is read, and check says which header became which column."""
     _sheet(tmp_path / "needs_reflection.xlsx", "needs_reflection",
@@ -44,7 +35,7 @@ def test_an_excel_sheet_in_the_offices_headers_is_read_and_the_mapping_said(tmp_
     df = wa.load("needs_reflection", tmp_path)
     row = df[df["fiscal_year"] == 2024].iloc[0]
     assert (row["requests"], row["requests_handled"], row["coordination_meetings"]) == (701, 602, 0)
-    run = _cli("check", str(tmp_path))
+    run = cli("check", str(tmp_path))
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     i = lines.index("Headers read as columns (a Japanese label or a declared alias):")
@@ -85,8 +76,8 @@ def test_a_header_naming_two_columns_is_refused_in_the_descriptor(tmp_path):
         schema._parse(bad)
 
 
-def test_describe_lists_the_headers_accepted():
-    out = _cli("describe", "request_log").stdout
+def test_describe_lists_the_headers_accepted(cli):
+    out = cli("describe", "request_log").stdout
     assert "      headers also accepted: 受付日, 受付年月日" in out.splitlines()
     meta = wa.describe("request_log")
     col = next(c for c in meta["columns"] if c["name"] == "received_date")
@@ -109,17 +100,17 @@ def test_a_template_is_headed_in_japanese_and_passes_check_as_written(tmp_path, 
     assert [p for p in wa.check(tmp_path) if p.is_error] == []
 
 
-def test_the_template_command_writes_and_never_overwrites_unasked(tmp_path):
-    run = _cli("template", "monthly_requests", cwd=tmp_path)
+def test_the_template_command_writes_and_never_overwrites_unasked(tmp_path, cli):
+    run = cli("template", "monthly_requests", cwd=tmp_path)
     assert run.returncode == 0 and (tmp_path / "monthly_requests.xlsx").is_file()
     ws = openpyxl.load_workbook(tmp_path / "monthly_requests.xlsx")["monthly_requests"]
     assert [c.value for c in ws[1]] == ["年度", "月", "区", "要望・相談件数", "うち対応済"]
     assert ws["D1"].comment.text == "requests [cases (件)]"
-    again = _cli("template", "monthly_requests", cwd=tmp_path)
+    again = cli("template", "monthly_requests", cwd=tmp_path)
     assert again.returncode == 2
     assert again.stderr.strip() == (f"wardanalysis template: {tmp_path / 'monthly_requests.xlsx'} "
                                     "exists; pass --force to replace it")
-    assert _cli("template", "monthly_requests", "--force", cwd=tmp_path).returncode == 0
-    unknown = _cli("template", "monthly_request", cwd=tmp_path)
+    assert cli("template", "monthly_requests", "--force", cwd=tmp_path).returncode == 0
+    unknown = cli("template", "monthly_request", cwd=tmp_path)
     assert unknown.returncode == 2 and unknown.stderr.startswith(
         "wardanalysis template: unknown dataset 'monthly_request'")

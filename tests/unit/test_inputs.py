@@ -92,8 +92,6 @@ def test_load_reads_an_input_from_data_dir_only(tmp_path):
     assert list(log["received_date"].dt.date) == [dt.date(2023, 4, 1), dt.date(2023, 4, 3)]
     assert log.loc[0, "handled_date"].date() == dt.date(2023, 4, 14)
     assert log.attrs["provenance"]["simulated"] is False
-    assert inputs.has_input("request_log", tmp_path)
-    assert not inputs.has_input("monthly_requests", tmp_path)
 
 
 def test_excel_log_with_serial_and_real_dates(tmp_path):

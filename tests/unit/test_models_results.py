@@ -4,8 +4,6 @@ helpers' input checks."""
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -29,19 +27,6 @@ from wardanalysis.results import (
     records_frame,
 )
 from wardanalysis.text import glossary
-
-
-def test_import_wardanalysis_is_light():
-    code = (
-        "import sys, wardanalysis, wardanalysis.results, wardanalysis.text.glossary, "
-        "wardanalysis.models, wardanalysis.errors\n"
-        "wardanalysis.text.glossary.label('requests', 'ja')\n"
-        "heavy = [m for m in ('matplotlib', 'seaborn', 'statsmodels') if m in sys.modules]\n"
-        "print(','.join(heavy))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
-
 
 # --- glossary -----------------------------------------------------------------------------------
 

@@ -121,7 +121,9 @@ def test_datasets_is_a_table_of_titles_years_and_rows(english_then_back):
         wa.describe("needs_reflection")["title"]["ja"]
 
 
-def _shipped_results():
+@pytest.fixture(scope="module")
+def shipped_results():
+    """Every result on the shipped data that has estimates, computed once for the module."""
     from tests.unit.test_messages import _results
 
     return [r for r in _results() if r.estimates]
@@ -131,12 +133,13 @@ def _shipped_results():
 _ENGLISH = re.compile(r"[A-Za-z]{2,}")
 
 
-def test_a_japanese_display_has_no_english_heading_or_unit(english_then_back):
+def test_a_japanese_display_has_no_english_heading_or_unit(english_then_back,
+                                                            shipped_results):
     """Every shipped result, shown in Japanese (summary() and the HTML display): each heading
     and each unit is Japanese, from the catalogue; only the estimates' keys (names to call
     them by) stay as the code writes them."""
     wa.set_language("ja")
-    results = _shipped_results()
+    results = shipped_results
     assert len(results) >= 20
     for r in results:
         table = r.summary().tables[1]
@@ -154,7 +157,7 @@ def test_a_japanese_display_has_no_english_heading_or_unit(english_then_back):
     assert "rate ratio" in civil_requests()._repr_html_()
 
 
-def test_every_unit_the_models_write_has_a_display_in_both_languages():
+def test_every_unit_the_models_write_has_a_display_in_both_languages(shipped_results):
     """Units named in the models' code (``unit="…"``) and those of every shipped result: each
     has its catalogue entry ``unit.<unit>``, so no display falls back to a code's English."""
     from pathlib import Path
@@ -169,7 +172,7 @@ def test_every_unit_the_models_write_has_a_display_in_both_languages():
                                     path.read_text(), re.S)]
     units = {"".join(re.findall(r'"([^"]*)"', m)).replace("{PER_DAYS}", "30")
              .replace("{per_days}", "30") for m in literals}
-    units |= {e.unit for r in _shipped_results() for e in r.estimates}
+    units |= {e.unit for r in shipped_results for e in r.estimates}
     assert {"rate ratio", "yen per resident", "Pearson chi2 / df"} <= units  # the scan sees them
     missing = sorted(u for u in units if u and f"unit.{u}" not in keys())
     assert missing == []

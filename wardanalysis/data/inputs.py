@@ -16,13 +16,12 @@ import pandas as pd
 from ..eras import era_label
 from ..errors import WardanalysisError
 from . import validation
-from .datafiles import log_access, overlay_path, sha256
-from .readers import DataValidationError, Problem
+from .readers import Problem
 from .schema import get_schema
 from .validation import cap_problems, read_table
 
-__all__ = ["LEVELS", "WARDS", "InputMissingError", "as_of_date", "has_input", "load_input",
-           "monthly_counts", "monthly_from_input", "reconciliation", "yearly_needs"]
+__all__ = ["LEVELS", "WARDS", "InputMissingError", "as_of_date", "monthly_counts",
+           "monthly_from_input", "reconciliation", "yearly_needs"]
 
 #: The consultation levels in order; a level implies the ones before it.
 LEVELS = ("担当者協議", "課長協議", "地域課題調整会議")
@@ -36,12 +35,6 @@ RECONCILED = ("requests", "requests_handled", "priority_issues", "decided_to_act
 
 class InputMissingError(WardanalysisError, FileNotFoundError):
     """An input-only dataset asked for without a file of it in the data directory."""
-
-
-def has_input(name: str, data_dir) -> bool:
-    """Whether ``data_dir`` holds a file of the input-only dataset ``name``."""
-    log_access(name)  # the batch re-runs a report when such a file appears or changes
-    return overlay_path(name, data_dir) is not None
 
 
 def _flag(series: pd.Series) -> pd.Series:
@@ -82,29 +75,6 @@ def read_input(name: str, path: Path) -> tuple[pd.DataFrame | None, list[Problem
                      for r, f, m, y in zip(frame.loc[later, "_row"], fy[later], month[later],
                                            year[later], strict=True)]
     return frame, cap_problems(problems)
-
-
-def load_input(name: str, data_dir) -> pd.DataFrame:
-    """The user's ``request_log`` or ``monthly_requests`` from ``data_dir``, validated; raises
-    ``InputMissingError`` without such a file, ``DataValidationError`` listing its problems."""
-    log_access(name)
-    path = overlay_path(name, data_dir)
-    if path is None:
-        raise InputMissingError(f"{name}: the package ships no such data; put {name}.csv or "
-                                f"{name}.xlsx in the data directory (data_dir={data_dir!r})")
-    frame, problems = read_input(name, path)
-    errors = [p for p in problems if p.is_error]
-    if errors:
-        raise DataValidationError(errors)
-    schema = get_schema(name)
-    frame = frame.drop(columns="_row").sort_values(list(schema.key), kind="stable")
-    frame = frame.reset_index(drop=True)
-    frame.attrs["provenance"] = {
-        "dataset": name, "source": dict(schema.source), "shipped_file": None,
-        "overlay_file": str(path), "overlay_sha256": sha256(path), "overlay_keys": [],
-        "simulated": False,
-    }
-    return frame
 
 
 def as_of_date(log: pd.DataFrame, as_of: object = None) -> dt.date:

@@ -18,13 +18,13 @@ import pandas as pd
 
 from ..paths import shipped_data_dir
 from ..text.display import current_lang
-from .datafiles import data_checksum, data_files, log_access, overlay_path, sha256
-from .inputs import load_input, read_input, reconciliation, yearly_from_monthly, yearly_needs
+from . import inputs
+from .datafiles import DataDir, data_files, log_access, overlay_path, sha256
 from .readers import DataValidationError, Problem, map_headers, read_rows
 from .schema import DatasetSchema, dataset_names, get_schema, input_names
 from .validation import contiguity_problems, markup_warnings, read_table
 
-__all__ = ["check", "data_checksum", "datasets", "describe", "load", "sha256"]
+__all__ = ["check", "datasets", "describe", "load", "reconcile"]
 
 
 def datasets(data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -70,6 +70,28 @@ def _plain(value: Any) -> Any:
     return value.date().isoformat() if isinstance(value, pd.Timestamp) else value
 
 
+def _load_input(name: str, data_dir: DataDir) -> pd.DataFrame:
+    """The user's ``request_log`` or ``monthly_requests`` from ``data_dir``, validated; raises
+    ``InputMissingError`` without such a file."""
+    path = overlay_path(name, data_dir)
+    if path is None:
+        raise inputs.InputMissingError(f"{name}: the package ships no such data; put {name}.csv or "
+                                f"{name}.xlsx in the data directory (data_dir={data_dir!r})")
+    frame, problems = inputs.read_input(name, path)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise DataValidationError(errors)
+    schema = get_schema(name)
+    frame = frame.drop(columns="_row").sort_values(list(schema.key), kind="stable")
+    frame = frame.reset_index(drop=True)
+    frame.attrs["provenance"] = {
+        "dataset": name, "source": dict(schema.source), "shipped_file": None,
+        "overlay_file": str(path), "overlay_sha256": sha256(path), "overlay_keys": [],
+        "simulated": False,
+    }
+    return frame
+
+
 def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     """Dataset ``name`` validated, with the user's files in ``data_dir`` laid over it (see the
     module docstring).
@@ -82,9 +104,9 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
         The shipped file or the overlay breaks the schema; every problem is listed.
     """
     schema = get_schema(name)
+    log_access(name)  # the batch re-runs a report when a file it read appears or changes
     if schema.input_only:  # request_log, monthly_requests: only ever the user's file
-        return load_input(name, data_dir)
-    log_access(name)
+        return _load_input(name, data_dir)
     shipped, totals = _load_shipped(name)
     frame = shipped
     key = list(schema.key)
@@ -240,7 +262,7 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
     for f in files:
         name = dataset if dataset and f is path else f.stem
         if name in input_names():
-            frame, found = read_input(name, f)
+            frame, found = inputs.read_input(name, f)
         elif name not in dataset_names():
             names = ", ".join([*dataset_names(), *input_names()])
             problems.append(Problem(str(f), (
@@ -287,11 +309,10 @@ def reconciliation_lines(path: str | Path) -> list[str]:
     for f in files:
         if f.stem not in input_names():
             continue
-        frame, problems = read_input(f.stem, f)
+        frame, problems = inputs.read_input(f.stem, f)
         if frame is None or any(p.is_error for p in problems):
             continue
-        agg = yearly_needs(frame) if f.stem == "request_log" else yearly_from_monthly(frame)
-        rec = reconciliation(agg, load("needs_reflection", path if path.is_dir() else None))
+        rec = reconcile(f.stem, frame, path if path.is_dir() else None)
         if rec.empty:
             lines.append(f"{f.name}: no fiscal year in common with the published table "
                          "(needs_reflection)")
@@ -301,3 +322,12 @@ def reconciliation_lines(path: str | Path) -> list[str]:
                              f"({r.difference:+d})" for r in off.itertuples())
             lines.append(f"{f.name}: FY{fy}: {text or 'agrees with the published figures'}")
     return lines
+
+
+def reconcile(name: str, frame: pd.DataFrame, data_dir: DataDir = None) -> pd.DataFrame:
+    """A ``request_log`` or ``monthly_requests`` frame aggregated to fiscal years beside the
+    published ``needs_reflection`` (with ``data_dir``'s overlay): :func:`.inputs.reconciliation`."""
+    agg = inputs.yearly_needs(frame) if name == "request_log" else inputs.yearly_from_monthly(frame)
+    out = inputs.reconciliation(agg, load("needs_reflection", data_dir))
+    out["column"] = out["column"].astype(str)
+    return out

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..data import inputs
-from ..data.loading import load, sha256
+from ..data.datafiles import sha256
+from ..data.loading import load, reconcile
 from ..data.schema import get_schema
 from ..errors import MissingColumnError, ModelInputError
 from ..results import Result, fmt, fmt_pct
@@ -101,14 +102,8 @@ class MonthlyInputs:
                        drop=fmt_pct(1 - self.covid_effect))
 
     def reconciliation(self, data_dir=None) -> pd.DataFrame:
-        """The yearly aggregate against the published figures (wardanalysis.data.inputs)."""
-        if self.log is not None:
-            agg = inputs.yearly_needs(self.log)
-        else:
-            agg = inputs.yearly_from_monthly(self.city)
-        out = inputs.reconciliation(agg, load("needs_reflection", data_dir))
-        out["column"] = out["column"].astype(str)
-        return out
+        """The yearly aggregate against the published figures."""
+        return reconcile(self.input_name, self.city if self.log is None else self.log, data_dir)
 
 
 def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None = None,
@@ -119,13 +114,19 @@ def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None
         frame.attrs["provenance"] = {"simulated": simulated}
         return frame
 
-    if data_dir is not None and inputs.has_input("request_log", data_dir):
-        log = inputs.load_input("request_log", data_dir)
+    def user_file(name: str) -> pd.DataFrame | None:
+        try:
+            return None if data_dir is None else load(name, data_dir)
+        except inputs.InputMissingError:
+            return None
+
+    log = user_file("request_log")
+    if log is not None:
         return MonthlyInputs(mark(inputs.monthly_counts(log), False),
                              mark(inputs.monthly_counts(log, by_ward=True), False), log, False,
                              log.attrs["provenance"]["overlay_file"])
-    if data_dir is not None and inputs.has_input("monthly_requests", data_dir):
-        monthly = inputs.load_input("monthly_requests", data_dir)
+    monthly = user_file("monthly_requests")
+    if monthly is not None:
         wards = monthly[monthly["ward"].notna()] if "ward" in monthly.columns else monthly.iloc[:0]
         return MonthlyInputs(mark(inputs.monthly_from_input(monthly), False),
                              mark(wards.reset_index(drop=True), False) if len(wards) else None,
