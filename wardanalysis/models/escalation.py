@@ -97,9 +97,7 @@ class EscalationResult(Result):
                 ax.annotate(fmt_count(v), (y, max(v, 1)), xytext=(0, dy),
                             textcoords="offset points", ha="center", fontsize=8.5, color=color)
         ax.set_yscale("log")
-        from matplotlib.ticker import FuncFormatter
-
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.yaxis.set_major_formatter(lambda v, _: fmt_count(v))
         ax.set_ylim(0.5, c["requests"].max() * 2.5)
         plotting.set_fy_axis(ax, c["fiscal_year"], lang)
         ax.set_ylabel(label("cases_log_scale", lang))
