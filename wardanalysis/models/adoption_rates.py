@@ -13,6 +13,7 @@ import pandas as pd
 from .. import stats
 from ..errors import MissingDataError, ZeroDenominatorError
 from ..results import POISSON_ONLY, Estimate, Pvalue, Result, Yen, chosen, fmt, fmt_pct
+from ..text.formats import fmt_yen
 from ..text.glossary import label
 from . import _input
 from .budget_rows import HAMAMATSU, KUMAMOTO
@@ -175,7 +176,8 @@ class CostPerIssueResult(Result):
                 [v], [y[0]], xerr=[[v - r["range_low"] / scale], [r["range_high"] / scale - v]],
                 fmt="none", ecolor="black", capsize=6, lw=1.5), "range")
         for yi, v in zip(y, values, strict=True):
-            ax.annotate(fmt(v, 3), (v, yi), xytext=(8, 0), textcoords="offset points",
+            shown = fmt_yen(v * scale, lang, bare=True) if divisor == 1 else fmt(v)  # as the table
+            ax.annotate(shown, (v, yi), xytext=(8, 0), textcoords="offset points",
                         va="center", fontsize=9)
         ax.set_yticks(y)
         ax.set_yticklabels(names, fontsize=9)
