@@ -28,6 +28,7 @@ from matplotlib.ticker import (
 
 from .eras import era_label
 from .fonts import FONT_FAMILY
+from .text.formats import OKU_ABOVE_YEN, fmt, fmt_count, fmt_yen
 from .text.glossary import check_lang, label
 
 __all__ = [
@@ -68,9 +69,9 @@ MIN_TEXT_PT = 9.0
 
 def money_unit(thousand_yen: Any) -> tuple[float, str]:
     """The one money unit of a chart or table of amounts in 千円: ``(divisor, glossary key)`` —
-    千円, or 億円 (10⁵ 千円) when any amount exceeds 10⁶ 千円 (one billion yen)."""
+    千円, or 億円 (10⁵ 千円) when any amount exceeds :data:`~.text.formats.OKU_ABOVE_YEN`."""
     values = np.asarray(thousand_yen, dtype=float)
-    big = values.size and np.nanmax(np.abs(values)) > 1e6
+    big = values.size and np.nanmax(np.abs(values)) > OKU_ABOVE_YEN / 1000
     return (1e5, "hundred_million_yen") if big else (1.0, "thousand_yen")
 
 
@@ -221,7 +222,7 @@ def ratio_axis(ax: Any, low: float, high: float, axis: str = "x") -> None:
     (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
     a.set_major_locator(FixedLocator(ticks))
     a.set_minor_locator(NullLocator())
-    a.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    a.set_major_formatter(FuncFormatter(_plain_number))
 
 
 def add_note(ax: Any, text: str, fontsize: float = MIN_TEXT_PT) -> None:
@@ -252,9 +253,8 @@ def yen_axis(ax: Any, lang: str, axis: str = "x") -> None:
     """Ticks of an axis of yen as amounts: 100円 / ¥100, 1,000円 / ¥1,000 (a log axis would
     otherwise say 10²)."""
     check_lang(lang)
-    fmt = (lambda v, _: f"{v:,.0f}円") if lang == "ja" else (lambda v, _: f"¥{v:,.0f}")
     a = ax.xaxis if axis == "x" else ax.yaxis
-    a.set_major_formatter(FuncFormatter(fmt))  # minor ticks: see for_the_page
+    a.set_major_formatter(FuncFormatter(lambda v, _: fmt_yen(v, lang)))  # minor: for_the_page
 
 
 def _leading(v: float) -> int:
@@ -264,9 +264,7 @@ def _leading(v: float) -> int:
 
 def _plain_number(v: float, _pos: Any = None) -> str:
     """A tick as a reader writes a number: thousands separators, no powers of ten."""
-    if v == round(v):
-        return f"{v:,.0f}"
-    return f"{v:,.{max(0, 3 - int(np.floor(np.log10(abs(v)))) - 1)}f}".rstrip("0").rstrip(".")
+    return fmt_count(v) if v == round(v) else fmt(v, trim=True)
 
 
 def for_the_page(fig: Any, lang: str) -> None:

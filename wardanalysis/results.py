@@ -67,12 +67,10 @@ class Estimate:
         object.__setattr__(self, "flags", tuple(self.flags))
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        if spec in ("ci", "ci_pct"):
-            return fmt_interval(self, lang, pct=spec == "ci_pct")
+        if spec == "ci":
+            return fmt_interval(self, lang)
         if spec in ("", "lo", "hi"):
             return self.shown({"lo": self.ci_low, "hi": self.ci_high}.get(spec, self.value), lang)
-        if spec == "pct":
-            return fmt_pct(self.value)
         if spec == "p":
             return fmt_p(self.p_value, lang)
         if spec == "plain":  # a ratio in words: 約半分 / about half
@@ -432,15 +430,14 @@ def years_text(years, lang: str = "en") -> str:
     return f"FY{ys[0]}–FY{ys[-1]}" if len(ys) > 1 else f"FY{ys[0]}"
 
 
-def fmt_interval(e: Estimate, lang: str = "ja", pct: bool = False) -> str:
+def fmt_interval(e: Estimate, lang: str = "ja") -> str:
     """An estimate's interval, labelled as what it is (confidence, prediction, valid only for
-    Poisson or binomial counts), its ends as the unit asks (as shares with ``pct``); empty
-    without one."""
+    Poisson or binomial counts), its ends as the unit asks; empty without one."""
     if math.isnan(e.ci_low) and math.isnan(e.ci_high):
         return ""
     key = ("interval.poisson_only" if e.poisson_only else
            "interval.pi" if PREDICTION in e.flags else "interval.ci")
-    low, high = ((fmt_pct(v) if pct else e.shown(v, lang)) for v in (e.ci_low, e.ci_high))
+    low, high = (e.shown(v, lang) for v in (e.ci_low, e.ci_high))
     return message(key, check_lang(lang), low=low, high=high)
 
 

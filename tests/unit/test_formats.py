@@ -10,12 +10,13 @@ import re
 import pandas as pd
 import pytest
 
-from wardanalysis import report
+from wardanalysis import plotting, report
 from wardanalysis.results import Estimate, Pvalue, Yen, key_figure
+from wardanalysis.text.formats import OKU_ABOVE_YEN, fmt
 from wardanalysis.text.messages import _Formatter
 
 #: Multipliers of the words a shown number may carry (money to yen, a share to a fraction).
-_WORDS = (("千円", 1e3), (" billion", 1e9), (" million", 1e6), ("%", 1e-2),
+_WORDS = (("億円", 1e8), ("千円", 1e3), (" billion", 1e9), (" million", 1e6), ("%", 1e-2),
           ("ポイント", 1e-2), (" percentage points", 1e-2))
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
@@ -68,3 +69,20 @@ def test_table_csv_sentence_and_summary_box_show_one_value_alike(
         assert high > 0
     if lang == "ja" or scale == 1.0:  # the same digits, but English money in ¥ million
         assert cell in sentence and (not key or cell in key_figure(e, lang))
+
+
+@pytest.mark.parametrize("yen", [OKU_ABOVE_YEN, 1.25e9, 2.5e10])
+def test_japanese_money_is_said_in_oku_yen_where_a_chart_is_drawn_in_it(yen):
+    text = _Formatter("ja").format("{y}", y=Yen(yen))
+    big = yen > OKU_ABOVE_YEN
+    assert text.endswith("億円") == big
+    assert plotting.money_unit([yen / 1000])[1] == ("hundred_million_yen" if big else "thousand_yen")
+    low, high = _span(text)
+    assert low <= yen <= high
+
+
+@pytest.mark.parametrize("x", [0.5, 0.05, 1.25, 2500.0])
+def test_trimmed_numbers_keep_their_value_without_trailing_zeros(x):
+    text = fmt(x, trim=True)
+    assert float(text.replace(",", "")) == x
+    assert not ("." in text and text.endswith("0"))

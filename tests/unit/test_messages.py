@@ -170,7 +170,8 @@ def test_an_estimate_formats_itself_in_the_template_language():
     assert message("interval.ci", "ja", low="a", high="b") == "（95%信頼区間 a〜b）"
     assert messages._Formatter("ja").format("{e}{e:ci}", e=e) == "0.831（95%信頼区間 0.701〜0.988）"
     assert messages._Formatter("en").format("{e} {e:ci}", e=e) == "0.831 (95% CI 0.701 to 0.988)"
-    assert messages._Formatter("en").format("{e:pct} {e:ci_pct}", e=e) == "83.1% (95% CI 70.1% to 98.8%)"
+    share = Estimate("s", 0.8312, 0.7011, 0.9876, unit="share")  # a share shows as a percentage
+    assert messages._Formatter("en").format("{e} {e:ci}", e=share) == "83.1% (95% CI 70.1% to 98.8%)"
     assert messages._Formatter("en").format("{e:lo}–{e:hi}", e=e) == "0.701–0.988"
     flagged = Estimate("y", 0.5, 0.25, 0.75, flags=("poisson_only",))
     assert "Poisson" in messages._Formatter("en").format("{e:ci}", e=flagged)

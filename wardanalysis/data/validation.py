@@ -26,6 +26,7 @@ from ..eras import (
     latest_fiscal_year,
     parse_japanese_date,
 )
+from ..text.formats import fmt_count
 from .readers import Problem, cell_text, map_headers, read_rows, short
 from .schema import Column, DatasetSchema
 
@@ -107,7 +108,7 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
 
 def _bound(value: float) -> str:
     """A descriptor's bound as a reader writes it: 1,000,000; 0.5."""
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+    return fmt_count(value) if float(value).is_integer() else f"{value:g}"
 
 
 #: Day 0 of Excel's serial day numbers (1900 date system, counting its phantom 1900-02-29).

@@ -12,7 +12,8 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingDataError, ZeroDenominatorError
-from ..results import POISSON_ONLY, Estimate, Named, Pvalue, Result, Yen, chosen, fmt, fmt_pct
+from ..results import POISSON_ONLY, Estimate, Pvalue, Result, Yen, chosen, fmt, fmt_pct
+from ..text.formats import fmt_yen
 from ..text.glossary import label
 from . import _input
 from .budget_rows import HAMAMATSU, KUMAMOTO
@@ -154,17 +155,19 @@ class CostPerIssueResult(Result):
 
         r = self.data.iloc[0]
         ex = self.examples if self.examples is not None else pd.DataFrame()
-        scale = 1e4 if lang == "ja" else 1e6  # 万円 in Japanese, million yen in English
         names = [label("per_funded_issue", lang)]
-        values = [r["yen_per_issue"] / scale]
+        values = [r["yen_per_issue"] / 1000]  # in 千円, then in the chart's money unit
         colors = [plotting.COLORS["level1"]]
         for e in ex.to_dict("records"):
             if lang == "ja":
                 names.append(f"{e['project_ja']}（{e['bureau_ja']}）")
             else:  # English names where the data has them
                 names.append(f"{e.get('project_en') or e['project_ja']} ({e.get('bureau_en') or e['bureau_ja']})")
-            values.append(e["amount_thousand_yen"] * 1e3 / scale)
+            values.append(e["amount_thousand_yen"])
             colors.append(plotting.COLORS["neutral"])
+        divisor, unit = plotting.money_unit(values)
+        values = [v / divisor for v in values]
+        scale = 1000 * divisor  # yen per unit of the chart
         y = np.arange(len(values))[::-1]
         ax.barh(y, values, color=colors, height=0.6, alpha=0.85)
         if r["is_amount_approximate"]:
@@ -173,11 +176,12 @@ class CostPerIssueResult(Result):
                 [v], [y[0]], xerr=[[v - r["range_low"] / scale], [r["range_high"] / scale - v]],
                 fmt="none", ecolor="black", capsize=6, lw=1.5), "range")
         for yi, v in zip(y, values, strict=True):
-            ax.annotate(fmt(v, 3), (v, yi), xytext=(8, 0), textcoords="offset points",
+            shown = fmt_yen(v * scale, lang, bare=True) if divisor == 1 else fmt(v)  # as the table
+            ax.annotate(shown, (v, yi), xytext=(8, 0), textcoords="offset points",
                         va="center", fontsize=9)
         ax.set_yticks(y)
         ax.set_yticklabels(names, fontsize=9)
-        ax.set_xlabel(label("ten_thousand_yen" if lang == "ja" else "million_yen", lang))
+        ax.set_xlabel(label(unit, lang))
         ax.set_xlim(0, max(values) * 1.2)
         ax.grid(axis="y", visible=False)
         ax.set_title(self.title(lang))
@@ -218,13 +222,8 @@ def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
         "range_low": lo / n, "range_high": hi / n,
     }])
     amounts = ex["amount_thousand_yen"]
-    # amounts in each language's unit: 億円 and 万円 in Japanese, billion and million yen in English
-    facts = {"n": n, "amount": Named(printed, fmt(amount / 1e9, 2)),
-             "per_issue": Named(fmt(amount / n / 1e4, 3), fmt(amount / n / 1e6, 3)),
-             "low": Named(fmt(lo / 1e8, 3), fmt(lo / 1e9, 3)),
-             "high": Named(fmt(hi / 1e8, 3), fmt(hi / 1e9, 3)),
-             "per_low": Named(fmt(lo / n / 1e4, 3), fmt(lo / n / 1e6, 3)),
-             "per_high": Named(fmt(hi / n / 1e4, 3), fmt(hi / n / 1e6, 3)),
+    facts = {"n": n, "amount": Yen(amount), "per_issue": Yen(amount / n), "low": Yen(lo),
+             "high": Yen(hi), "per_low": Yen(lo / n), "per_high": Yen(hi / n),
              "examples": len(amounts), "min": Yen(1000 * amounts.min()) if len(amounts) else "",
              "max": Yen(1000 * amounts.max()) if len(amounts) else ""}
     caveat_keys = chosen([(approx, "budgets.cost.caveat_approximate"),

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import MissingDataError
 from ..results import Estimate, Joined, Named, Pct, Result, Years, Yen, chosen, fmt
+from ..text.formats import fmt_count
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input
@@ -59,20 +60,23 @@ class KumamotoBudgetResult(Result):
         from .. import plotting
 
         d = self.data
+        divisor, unit = plotting.money_unit(d["budget_thousand_yen"])
         regular = d["budget_thousand_yen"] - d["reconstruction_thousand_yen"]
-        ax.bar(d["fiscal_year"], regular / 1000, color=plotting.COLORS["level1"], width=0.65,
+        ax.bar(d["fiscal_year"], regular / divisor, color=plotting.COLORS["level1"], width=0.65,
                label=label("regular_budget", lang))
-        ax.bar(d["fiscal_year"], d["reconstruction_thousand_yen"] / 1000, bottom=regular / 1000,
-               color=plotting.COLORS["level2"], width=0.65, label=label("reconstruction_budget", lang))
+        ax.bar(d["fiscal_year"], d["reconstruction_thousand_yen"] / divisor,
+               bottom=regular / divisor, color=plotting.COLORS["level2"], width=0.65,
+               label=label("reconstruction_budget", lang))
         for r in d.itertuples(index=False):
             mark = "†" if r.population_date_mismatch else ""
-            ax.annotate(f"{fmt(r.yen_per_capita)}{mark}", (r.fiscal_year, r.budget_thousand_yen / 1000),
+            ax.annotate(f"{fmt(r.yen_per_capita)}{mark}",
+                        (r.fiscal_year, r.budget_thousand_yen / divisor),
                         xytext=(0, 3), textcoords="offset points", ha="center", fontsize=8.5)
         plotting.set_fy_axis(ax, d["fiscal_year"], lang)
         for t in ax.get_xticklabels():
             t.set_fontsize(8)
-        ax.set_ylabel(label("million_yen", lang))
-        ax.set_ylim(0, d["budget_thousand_yen"].max() / 1000 * 1.2)
+        ax.set_ylabel(label(unit, lang))
+        ax.set_ylim(0, d["budget_thousand_yen"].max() / divisor * 1.2)
         ax.set_title(self.title(lang))
         ax.legend(loc="upper left", fontsize=9)
         note = label("note_bar_labels_yen_per_resident", lang)
@@ -134,7 +138,7 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     recon = table[table["reconstruction_thousand_yen"] > 0]
     facts = {"year": int(last["fiscal_year"]), "total": Yen(1000 * last["budget_thousand_yen"]),
              "per_ward": Yen(1000 * last["per_ward_thousand_yen"]), "yen": est[0],
-             "population": f"{int(last['population_persons']):,}",
+             "population": fmt_count(last["population_persons"]),
              "date": PopulationDate(last["population_as_of"], last["population_date_precision"]),
              "mismatch_years": Named("、".join(map(str, mismatch)), ", ".join(map(str, mismatch))),
              "spread": Pct(spread, 2), "marks": ", ".join(nonoff),

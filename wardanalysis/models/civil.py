@@ -18,6 +18,7 @@ from .. import stats
 from ..data.loading import load
 from ..errors import MissingDataError, TooFewYearsError
 from ..results import POISSON_ONLY, Estimate, Joined, Result, Said, Term, chosen, fmt, pct_change
+from ..text.formats import fmt_count
 from ..text.glossary import label
 from . import _input
 
@@ -49,7 +50,7 @@ class CivilResult(Result):
         ax.axvline(1, color=plotting.COLORS["neutral"], ls="--", lw=1)
         ax.set_yticks(y)
         ax.set_yticklabels([
-            f"{label(c, lang)}\n{int(a):,} → {int(b):,}"
+            f"{label(c, lang)}\n{fmt_count(a)} → {fmt_count(b)}"
             for c, a, b in zip(d["category"], d["requests_base"], d["requests_compare"], strict=True)
         ])
         plotting.ratio_axis(ax, f["ci_low"].min() if len(f) else 0.5,

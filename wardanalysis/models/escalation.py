@@ -23,6 +23,7 @@ import pandas as pd
 from .. import stats
 from ..errors import ZeroDenominatorError
 from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Said, Years, chosen
+from ..text.formats import fmt_count
 from ..text.glossary import check_lang, label
 from ..text.messages import message
 from . import _input
@@ -93,12 +94,10 @@ class EscalationResult(Result):
             ax.plot(c["fiscal_year"], vals, marker=marker, color=color, lw=2, markersize=7,
                     label=label(col, lang))
             for y, v in zip(c["fiscal_year"], c[col], strict=True):
-                ax.annotate(f"{int(v):,}", (y, max(v, 1)), xytext=(0, dy),
+                ax.annotate(fmt_count(v), (y, max(v, 1)), xytext=(0, dy),
                             textcoords="offset points", ha="center", fontsize=8.5, color=color)
         ax.set_yscale("log")
-        from matplotlib.ticker import FuncFormatter
-
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.yaxis.set_major_formatter(lambda v, _: fmt_count(v))
         ax.set_ylim(0.5, c["requests"].max() * 2.5)
         plotting.set_fy_axis(ax, c["fiscal_year"], lang)
         ax.set_ylabel(label("cases_log_scale", lang))
@@ -118,7 +117,7 @@ class EscalationResult(Result):
                    label=label(col, lang))
             for y, b, v in zip(c["fiscal_year"], bottom, vals, strict=True):
                 if v >= 3:
-                    ax.annotate(f"{int(v)}", (y, b + v / 2), ha="center", va="center",
+                    ax.annotate(fmt_count(v), (y, b + v / 2), ha="center", va="center",
                                 fontsize=9, color=plotting.text_color_on(color))
             bottom += vals
         for y, tot in zip(c["fiscal_year"], bottom, strict=True):
@@ -255,7 +254,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                         interval="Fisher's exact test on the years x 2 table (every table "
                                  "enumerated)" if exact_p else
                                  f"Fisher's test on the years x 2 table, Monte Carlo "
-                                 f"({stats.FISHER_RESAMPLES:,} draws)"))
+                                 f"({fmt_count(stats.FISHER_RESAMPLES)} draws)"))
     no_priority = c.loc[c["priority_issues"] == 0, "fiscal_year"].tolist()
     n_startup = int(c.loc[c["fiscal_year"] == START_UP_FY, "priority_issues"].sum())
     n_all = int(c["priority_issues"].sum())
@@ -281,7 +280,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         "phases": period.phases(years), "trend_x": trend_x, "covid_x": covid_x,
         "first_x": first_x,
         "first_p_method": Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
-                               {"draws": f"{stats.FISHER_RESAMPLES:,}"}),
+                               {"draws": fmt_count(stats.FISHER_RESAMPLES)}),
     }
     differs = first_p < stats.ALPHA
     # with the start-up year in the data, a fall of the all-years trend is read as the step

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import MissingDataError
 from ..results import Estimate, Joined, Named, Result, Said, Yen, chosen, fmt
-from ..text.formats import fmt_pct
+from ..text.formats import fmt_count, fmt_pct
 from ..text.glossary import label
 from ..text.messages import message
 from .budget_rows import (
@@ -173,7 +173,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     if bases is not None:
         facts.update(area=Named(f"{bases['city_ja']}{bases['area_ja']}",
                                 f"{bases['city_en']} {bases['area_en']}"),
-                     register=f"{bases['register']:,.0f}", estimate=f"{bases['estimate']:,.0f}",
+                     register=fmt_count(bases["register"]), estimate=fmt_count(bases["estimate"]),
                      register_date=PopulationDate(bases["register_date"]),
                      estimate_date=PopulationDate(bases["estimate_date"]),
                      share=fmt_pct(bases["share"]), mark=bases["quality"])

@@ -8,17 +8,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["fmt", "fmt_count", "fmt_dates", "fmt_month", "fmt_p", "fmt_pct", "fmt_unit",
-           "fmt_yen", "unit_of_column"]
+__all__ = ["OKU_ABOVE_YEN", "fmt", "fmt_count", "fmt_dates", "fmt_month", "fmt_p", "fmt_pct",
+           "fmt_unit", "fmt_yen", "unit_of_column"]
+
+#: Japanese money above one billion yen is said in 億円 (13億円, as the review prints it), and
+#: a chart or table of such amounts is drawn in 億円 (:func:`wardanalysis.plotting.money_unit`).
+OKU_ABOVE_YEN = 1e9
 
 
 def _missing(x: object) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def fmt(x: float, sig: int = 3) -> str:
+def fmt(x: float, sig: int = 3, trim: bool = False) -> str:
     """A number to ``sig`` significant figures, with thousands separators, and an exponent only
-    outside 1e-4 to 1e15."""
+    outside 1e-4 to 1e15; ``trim`` drops trailing decimal zeros (an axis tick: 0.5, not 0.500)."""
     if _missing(x):
         return "—"
     if math.isinf(x):
@@ -29,7 +33,8 @@ def fmt(x: float, sig: int = 3) -> str:
     exponent = math.floor(math.log10(abs(rounded)))
     if not -4 <= exponent < 15:
         return f"{rounded:.{sig - 1}e}"
-    return f"{rounded:,.{max(0, sig - 1 - exponent)}f}"
+    text = f"{rounded:,.{max(0, sig - 1 - exponent)}f}"
+    return text.rstrip("0").rstrip(".") if trim and "." in text else text
 
 
 def fmt_pct(x: float, decimals: int = 1) -> str:
@@ -62,11 +67,14 @@ def fmt_p(p: float, lang: str = "en", bare: bool = False) -> str:
 
 
 def fmt_yen(yen: float, lang: str, bare: bool = False) -> str:
-    """Money as the city's documents print it: in 千円 with thousands separators from 10,000円
-    (96,458千円), in 円 below; in English ¥ with million or billion (¥96.5 million, not 96,458
-    thousand yen). ``bare``: the number alone, in 千円 in either language (a table column)."""
+    """Money as the city's documents print it: in 億円 above :data:`OKU_ABOVE_YEN` (12.5億円),
+    in 千円 with thousands separators from 10,000円 (96,458千円), in 円 below; in English ¥ with
+    million or billion (¥96.5 million, not 96,458 thousand yen). ``bare``: the number alone, in
+    千円 in either language (a table column)."""
     if _missing(yen):
         return "—"
+    if lang == "ja" and not bare and abs(yen) > OKU_ABOVE_YEN:
+        return f"{fmt(yen / 1e8, trim=True)}億円"
     if bare or (lang == "ja" and abs(yen) >= 1e4):
         k = yen / 1000
         return (fmt_count(k) if abs(k) >= 100 or k.is_integer() else fmt(k)) + (
@@ -75,8 +83,7 @@ def fmt_yen(yen: float, lang: str, bare: bool = False) -> str:
         return f"{fmt(yen)}円"
     size, word = next(((s, w) for s, w in ((1e9, " billion"), (1e6, " million")) if abs(yen) >= s),
                       (1, ""))
-    text = fmt(yen / size)
-    return f"¥{text.rstrip('0').rstrip('.') if '.' in text else text}{word}"
+    return f"¥{fmt(yen / size, trim=True)}{word}"
 
 
 def fmt_unit(x: float, unit: str, lang: str, bare: bool = False) -> str:

@@ -2,9 +2,8 @@
 template, filled from language-neutral facts.
 
 A value with ``__lang_format__(spec, lang)`` formats itself in the template's language (an
-:class:`~wardanalysis.results.Estimate`: ``{r}``, ``{r:ci}``, ``{r:pct}``, ``{r:ci_pct}``,
-``{r:lo}``, ``{r:hi}``, ``{r:p}``, ``{r:plain}``; the other fact types of
-:mod:`wardanalysis.results`); a float gives ``{x}`` (3 significant figures), ``{x:sig2}``,
+:class:`~wardanalysis.results.Estimate`: ``{r}``, ``{r:ci}``, ``{r:lo}``, ``{r:hi}``, ``{r:p}``,
+``{r:plain}``; the other fact types of :mod:`wardanalysis.results`); a float gives ``{x}`` (3 significant figures), ``{x:sig2}``,
 ``{x:pct}``, signed with ``+`` first (``{x:+sig2}``); an int or a string shows as it is.
 """
 
