@@ -1,19 +1,15 @@
-"""The city's monthly interrupted time series: what monthly counts could tell that seven yearly
-points cannot (:func:`monthly_its`).
+"""The city's monthly interrupted time series (:func:`monthly_its`): what monthly counts could
+tell that seven yearly points cannot.
 
 Quasi-Poisson with a negative binomial sensitivity: trend, month-of-year harmonics, level and
-slope change at the COVID start and at the COVID period's end, the counterfactual with
-prediction intervals, and days under the city's measures per month as a second measure of
-exposure. The months of a fiscal year share variation (the simulator's year factor; in real
-data anything that moves a whole year), so the level and slope intervals are cluster-robust by
-fiscal year with the CR2 correction and Bell–McCaffrey t (:func:`wardanalysis.stats.cluster_robust`):
-the seven years are the real clusters. A Ljung–Box pre-test choosing Newey–West standard errors
-covered 86% in simulation and is gone; the Ljung–Box p-value stays as a diagnostic.
-
-``benchmarks/coverage_05.py`` checks by simulation that these intervals (and the ward panel's,
-:mod:`.ward_monthly`) cover what they claim; its committed result (:data:`COVERAGE_FILE`) decides
-what the page may call "detected". The inputs are :mod:`.monthly_data`'s; a result made from
-simulated data says so in its title, text and records.
+slope change at the COVID start and at the period's end, the counterfactual with prediction
+intervals, and days under the city's measures per month as a second measure of exposure. The
+months of a fiscal year share variation, so the level and slope intervals are cluster-robust by
+fiscal year (CR2, Bell–McCaffrey t): the seven years are the real clusters. A Ljung–Box pre-test
+choosing Newey–West standard errors covered 86% in simulation and is gone; its p-value stays as
+a diagnostic. ``benchmarks/coverage_05.py`` checks by simulation that these intervals (and the
+ward panel's) cover what they claim; its committed result (:data:`COVERAGE_FILE`) decides what
+the page may call "detected".
 """
 
 from __future__ import annotations
@@ -24,7 +20,7 @@ import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +29,14 @@ import pandas as pd
 
 from .. import stats
 from ..errors import ModelInputError, NotEstimableError
-from ..results import Estimate, Pct, Pvalue, Result, Said, Years, fmt
+from ..results import Estimate, Pct, Pvalue, Result, Said, Years, chosen
 from ..text.glossary import label
-from .covid_exposure import fit_exposure, restrictions, union_of
+from .covid_exposure import PER_DAYS, fit_exposure, restrictions, union_of
 from .extent import MIN_MONTHS, MIN_MONTHS_EACH_SIDE
 from .monthly_data import Simulated, monthly_frame
 from .periods import CovidPeriod, covid_period
+from .simulate import is_simulated
 
-__all__ = ["COVERAGE_FILE", "MonthlyFit", "MonthlyITSResult", "beside", "checked", "city_estimates",
-           "coverage_facts", "cr_label", "fit_all", "measured_coverage", "monthly_design",
-           "monthly_exposure_days", "monthly_its", "target_holds"]
-
-PER_DAYS = 30
 _LB_ALPHA = 0.05
 
 
@@ -53,7 +45,7 @@ def monthly_exposure_days(months: pd.Series, covid_measures: pd.DataFrame | None
     """Days under the city's COVID restrictions in each month (first days of the months given):
     the union of the restriction periods of ``covid_measures`` (as for the yearly exposure),
     intersected with each calendar month."""
-    _, rows = restrictions(covid_measures, data_dir, None)
+    rows = restrictions(covid_measures, data_dir)
     starts = pd.to_datetime(pd.Series(months)).dt.date.to_numpy()
     horizon = max(starts) + dt.timedelta(days=31)
     union = union_of((r.start_date.date(), horizon if pd.isna(r.end_date) else r.end_date.date())
@@ -92,11 +84,6 @@ def monthly_design(df: pd.DataFrame, period: CovidPeriod, harmonics: int = 2,
     return X
 
 
-def _hac_lags(n: int) -> int:
-    """Newey–West's rule of thumb for the lags: floor(4 (n / 100)^(2/9))."""
-    return max(1, int(math.floor(4 * (n / 100) ** (2 / 9))))
-
-
 @dataclass(frozen=True)
 class MonthlyFit:
     qp: stats.GLMFit
@@ -109,25 +96,26 @@ class MonthlyFit:
 
 
 def fit_all(y: np.ndarray, X: pd.DataFrame, what: str, groups=None, nb: bool = True) -> MonthlyFit:
+    """The quasi-Poisson fit, the negative binomial one (``nb``), the Ljung–Box p-value and,
+    where it rejects, the Newey–West (HAC) covariance of the rule used before."""
     import statsmodels.api as sm
     from statsmodels.stats.diagnostic import acorr_ljungbox
 
     qp = stats.fit_quasi_poisson(y, X, what=what)
-    nb_problem = None
-    try:
-        if not nb:  # a model whose page shows no negative binomial figure
-            raise NotEstimableError(what)
-        nb = stats.fit_negative_binomial(y, X, what=what)
-        if not nb.converged:
-            nb_problem, nb = ("boundary" if nb.at_boundary else "not_converged"), None
-    except (NotEstimableError, np.linalg.LinAlgError, ValueError):
-        nb_problem, nb = "not_converged", None
+    nb_fit, nb_problem = None, None
+    if nb:
+        try:
+            nb_fit = stats.fit_negative_binomial(y, X, what=what)
+            if not nb_fit.converged:
+                nb_problem = "boundary" if nb_fit.at_boundary else "not_converged"
+        except (NotEstimableError, np.linalg.LinAlgError, ValueError):
+            nb_problem = "not_converged"
     resid = (y - qp.fitted) / np.sqrt(qp.fitted)
     if groups is not None:  # autocorrelation of the months' total residual
         resid = pd.Series(resid).groupby(np.asarray(groups)).sum().to_numpy()
     lags = int(min(12, max(1, len(resid) // 5)))
     lb_p = float(acorr_ljungbox(resid, lags=[lags])["lb_pvalue"].iloc[0])
-    hac_cov, hac_lags = None, _hac_lags(len(resid))
+    hac_cov, hac_lags = None, max(1, int(math.floor(4 * (len(resid) / 100) ** (2 / 9))))
     if lb_p < _LB_ALPHA:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -138,7 +126,8 @@ def fit_all(y: np.ndarray, X: pd.DataFrame, what: str, groups=None, nb: bool = T
                 res = model.fit(cov_type="hac-groupsum", cov_kwds={
                     "time": pd.factorize(np.asarray(groups))[0], "maxlags": hac_lags})
         hac_cov = pd.DataFrame(np.asarray(res.cov_params()), index=X.columns, columns=X.columns)
-    return MonthlyFit(qp, nb, lb_p, lags, hac_cov, hac_lags, nb_problem)
+    return MonthlyFit(qp, None if nb_problem else nb_fit, lb_p, lags, hac_cov, hac_lags,
+                      nb_problem)
 
 
 def cr_label(cr: stats.ClusterRobust, df: float) -> str:
@@ -147,15 +136,13 @@ def cr_label(cr: stats.ClusterRobust, df: float) -> str:
             f"t({df:.1f}, Bell–McCaffrey)")
 
 
-def _ratio(fit: MonthlyFit, name: str, use_hac: bool) -> tuple[float, float, float, str]:
-    if use_hac and fit.hac_cov is not None:
-        est = float(fit.qp.params[name])
-        se = float(np.sqrt(fit.hac_cov.loc[name, name]))
-        crit = stats.critical_value(fit.qp.df_resid)
-        return (math.exp(est), math.exp(est - crit * se), math.exp(est + crit * se),
-                f"Wald, HAC (Newey–West, {fit.hac_lags} lags) standard errors, t({fit.qp.df_resid})")
-    r = fit.qp.ratio(name)
-    return (*r, f"quasi-Poisson Wald, dispersion {fmt(fit.qp.dispersion)}, {fit.qp.quantiles}")
+def _ratio(fit: MonthlyFit, name: str, use_hac: bool) -> tuple[float, float, float]:
+    """The rule used before, for the coverage check: Newey–West where Ljung–Box rejected."""
+    if not (use_hac and fit.hac_cov is not None):
+        return fit.qp.ratio(name)
+    est = float(fit.qp.params[name])
+    half = stats.critical_value(fit.qp.df_resid) * float(np.sqrt(fit.hac_cov.loc[name, name]))
+    return math.exp(est), math.exp(est - half), math.exp(est + half)
 
 
 #: The committed result of ``benchmarks/coverage_05.py``: how often page 05's intervals cover
@@ -190,22 +177,16 @@ def measured_coverage(fiscal_years: Sequence[int] | None = None,
     return out
 
 
-def coverage_facts(got: dict[str, dict[str, Any]], key: str, before: Sequence[str]
-                    ) -> dict[str, Any] | None:
-    if key not in got:
-        return None
-    return {"reps": got[key]["reps"], "coverage": got[key]["coverage"],
-            "size": got[key]["size"], "before": [got[b]["coverage"] for b in before if b in got]}
-
-
-def checked(checked: dict[str, Any] | None) -> Said:
-    """The method line's sentence on the simulation check (:func:`coverage_facts`)."""
-    if checked is None or len(checked["before"]) < 2:
+def checked(coverage: Mapping[str, dict[str, Any]], key: str, before: Sequence[str]) -> Said:
+    """The method line's sentence on the simulation check of ``key`` and of the rules used
+    before (``before``)."""
+    prior = [coverage[b]["coverage"] for b in before if b in coverage]
+    if key not in coverage or len(prior) < 2:
         return Said("monthly.method_unchecked")
+    got = coverage[key]
     return Said("monthly.method_checked", {
-        "reps": checked["reps"], "coverage": Pct(checked["coverage"]),
-        "size": Pct(checked["size"]), "before_a": Pct(checked["before"][0]),
-        "before_b": Pct(checked["before"][1])})
+        "reps": got["reps"], "coverage": Pct(got["coverage"]), "size": Pct(got["size"]),
+        "before_a": Pct(prior[0]), "before_b": Pct(prior[1])})
 
 
 def beside(coverage: Mapping[str, dict[str, Any]], key: str) -> Said | str:
@@ -285,12 +266,6 @@ class MonthlyITSResult(Simulated, Result):
     input_name: str = "monthly_requests"
     period: CovidPeriod = CovidPeriod(2020, 2023)
     autocorrelated: bool = False
-    #: why there is no negative binomial figure: "boundary" or "not_converged" (None: there is)
-    nb_problem: str | None = None
-    #: whether the days under measures vary enough beside the COVID terms to be read at all
-    exposure_separable: bool = True
-    #: the simulation check of this design (:func:`measured_coverage`; empty: not checked)
-    coverage: Mapping[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -339,10 +314,10 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
     # exposure: days under measures in the month, beside the COVID terms (a flat step over the
     # period is not a dose-response: benchmarks/exposure_size.py measures the size)
     days = monthly_exposure_days(df["start"], covid_measures, data_dir)
-    exposure_separable = True
+    separable = True
     if days.max() > 0:
         fe = fit_exposure(y, X, days, what="monthly exposure model")
-        exposure_separable = fe.separable
+        separable = fe.separable
         est.append(Estimate(
             "monthly.exposure_rr_per_30_days", fe.ratio, fe.ci_low, fe.ci_high,
             unit=f"rate ratio per {PER_DAYS} days under measures",
@@ -358,19 +333,10 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
     table["counterfactual"] = np.where(during, pi["expected"], np.nan)
     table["counterfactual_pi_low"] = np.where(during, pi["pi_low"], np.nan)
     table["counterfactual_pi_high"] = np.where(during, pi["pi_high"], np.nan)
-    if simulated is None:
-        simulated = bool((monthly.attrs.get("provenance") or {}).get("simulated"))
+    simulated = is_simulated(monthly) if simulated is None else bool(simulated)
     coverage = measured_coverage(df["fiscal_year"].unique(), period)
-    cav = [("monthly.caveat_counterfactual", True),
-           ("monthly.caveat_clusters", True),
-           ("monthly.caveat_dispersion", fit.qp.dispersion > 1.5),
-           ("monthly.caveat_simulated", bool(simulated))]
-    chosen = [k for k, c in cav if c]
-    chosen.sort(key=lambda k: k != "monthly.caveat_simulated")
     got = {e.key: e for e in est}
-    lv, ov, ex = (got[k] for k in ("monthly.level_rr", "monthly.observed_vs_counterfactual",
-                                   "monthly.exposure_rr_per_30_days"))
-    nb = got.get("monthly.level_rr_nb")
+    lv, nb = got["monthly.level_rr"], got.get("monthly.level_rr_nb")
     # "detected" only where the simulation check shows the interval keeps its promise
     verdict = (("monthly.verdict_yes" if lv.interval_excludes_one else "monthly.verdict_no")
                if target_holds(coverage, "monthly.level_rr")
@@ -381,22 +347,26 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
         "harmonics": harmonics, "after": Said("monthly.method_after") if "after_level" in X else "",
         "period": period.phases(df["fiscal_year"].unique()),
         "years": df["fiscal_year"].nunique(), "per_days": PER_DAYS,
-        "checked": checked(coverage_facts(coverage, "monthly.level_rr",
-                                          ("before.monthly.qp", "before.monthly.lb_nw"))),
+        "checked": checked(coverage, "monthly.level_rr",
+                           ("before.monthly.qp", "before.monthly.lb_nw")),
         "span": Years(df["fiscal_year"].unique()), "covid": Years([period.start, period.end]),
         "level": lv, "level_beside": beside(coverage, "monthly.level_rr"),
         "verdict": Said(verdict),
         "nb_sentence": Said("monthly.nb_text", {
             "nb": nb, "nb_beside": beside(coverage, "monthly.level_rr_nb")}) if nb is not None
         else Said(f"monthly.nb_{fit.nb_problem}"),
-        "ratio": ov, "ratio_beside": beside(coverage, "monthly.observed_vs_counterfactual"),
-        "exposure_sentence": Said("monthly.exposure_text", {"exposure": ex})
-        if exposure_separable else Said("monthly.exposure_not_separable"),
+        "ratio": got["monthly.observed_vs_counterfactual"],
+        "ratio_beside": beside(coverage, "monthly.observed_vs_counterfactual"),
+        "exposure_sentence": Said("monthly.exposure_text", {
+            "exposure": got["monthly.exposure_rr_per_30_days"]})
+        if separable else Said("monthly.exposure_not_separable"),
     }
     return MonthlyITSResult(
         title_key="title_monthly_its", estimates=tuple(est), n_obs=len(df), facts=facts,
         text_keys=("monthly.its_text",), method_key="monthly.method",
-        caveat_keys=tuple(chosen), data=table,
-        simulated=bool(simulated), input_name=input_name, period=period,
-        autocorrelated=bool(fit.lb_p < _LB_ALPHA), nb_problem=fit.nb_problem, coverage=coverage,
-        exposure_separable=exposure_separable)
+        caveat_keys=chosen([(simulated, "monthly.caveat_simulated"),
+                            (True, "monthly.caveat_counterfactual"),
+                            (True, "monthly.caveat_clusters"),
+                            (fit.qp.dispersion > 1.5, "monthly.caveat_dispersion")]),
+        data=table, simulated=simulated, input_name=input_name, period=period,
+        autocorrelated=bool(fit.lb_p < _LB_ALPHA))
