@@ -42,15 +42,19 @@ def restrictions(covid_measures: pd.DataFrame | None, data_dir=None, areas=None)
     return rows.sort_values("start_date", kind="stable")
 
 
-def union_of(intervals: Iterable[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
-    """Merge inclusive date intervals that overlap or touch."""
+def days_under(rows: pd.DataFrame, bounds: Iterable[tuple[dt.date, dt.date]],
+               horizon: dt.date) -> list[int]:
+    """Days under the restrictions ``rows`` within each inclusive ``(first, last)`` of
+    ``bounds``, overlapping measures counted once; one without an end runs to ``horizon``."""
     merged: list[list[dt.date]] = []
-    for start, end in sorted(intervals):
+    for start, end in sorted((r.start_date.date(), horizon if pd.isna(r.end_date)
+                              else r.end_date.date()) for r in rows.itertuples(index=False)):
         if merged and start <= merged[-1][1] + dt.timedelta(days=1):
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    return [(a, b) for a, b in merged]
+    return [sum(max(0, (min(e, hi) - max(s, lo)).days + 1) for s, e in merged)
+            for lo, hi in bounds]
 
 
 def exposure_days(covid_measures: pd.DataFrame | None = None,
@@ -69,7 +73,7 @@ def exposure_days(covid_measures: pd.DataFrame | None = None,
                                    "the fiscal years cannot be inferred; pass fiscal_years")
         first = fiscal_year_of(rows["start_date"].min())
         ends = rows["end_date"].dropna()
-        last = fiscal_year_of(max(ends.max(), rows["start_date"].max())) if not ends.empty else first
+        last = first if ends.empty else fiscal_year_of(max(ends.max(), rows["start_date"].max()))
         fiscal_years = list(range(first, last + 1))
     years = sorted({int(y) for y in fiscal_years})
     if not years:
@@ -77,15 +81,14 @@ def exposure_days(covid_measures: pd.DataFrame | None = None,
     horizon = fiscal_year_bounds(max(years))[1]
     spans = [(r.start_date.date(), horizon if pd.isna(r.end_date) else r.end_date.date(),
               str(r.measure_id), pd.isna(r.end_date)) for r in rows.itertuples(index=False)]
-    union = union_of((s, e) for s, e, _, _ in spans)
+    days = days_under(rows, [fiscal_year_bounds(fy) for fy in years], horizon)
     out = []
-    for fy in years:
+    for fy, n in zip(years, days, strict=True):
         lo, hi = fiscal_year_bounds(fy)
-        days = sum(max(0, (min(e, hi) - max(s, lo)).days + 1) for s, e in union)
         ids = [m for s, e, m, _ in spans if s <= hi and e >= lo]
         open_ = any(o for s, e, _, o in spans if o and s <= hi)
         n_days = (hi - lo).days + 1
-        out.append((fy, days, n_days, days / n_days, ";".join(ids), open_))
+        out.append((fy, n, n_days, n / n_days, ";".join(ids), open_))
     return pd.DataFrame(out, columns=["fiscal_year", "days_under_measures", "days_in_fiscal_year",
                                       "share_of_fiscal_year", "measures", "has_open_ended"])
 
@@ -138,8 +141,6 @@ def covid_exposure_days(covid_measures: pd.DataFrame | None = None,
     )
 
 
-# --- days under measures as a model term, beside the period ------------------------------------
-
 #: Days per unit of the exposure term (a rate ratio per 30 days under measures).
 PER_DAYS = 30
 #: Where the period terms explain this share (R²) of the days under measures or more, the model
@@ -149,13 +150,9 @@ SEPARABLE_R2 = 0.9
 
 @dataclass(frozen=True)
 class ExposureFit:
-    """Days under measures fitted beside the period terms of ``base``.
-
-    ``ratio``/``ci_low``/``ci_high``: the rate ratio per :data:`PER_DAYS` days under measures,
-    holding the period terms fixed (quasi-Poisson, scale ``max(1, dispersion)``, t on the
-    residual df). ``r2``: the share of the days' variance that the period terms explain;
-    ``separable`` is False where it reaches :data:`SEPARABLE_R2` (the ratio is then not a
-    dose-response but the period again, and is not reported as one)."""
+    """The rate ratio per :data:`PER_DAYS` days under measures beside the period terms, and
+    ``r2``, the share of the days' variance those terms explain: at :data:`SEPARABLE_R2` or more
+    the ratio is the period again, not a dose-response (``separable`` False)."""
 
     ratio: float
     ci_low: float
@@ -166,8 +163,7 @@ class ExposureFit:
 
 
 def period_r2(base: pd.DataFrame, days: np.ndarray) -> float:
-    """R² of the days under measures on the columns of ``base`` (least squares): how much of
-    the days the period terms already carry."""
+    """R² of the days under measures on the period terms ``base`` (least squares)."""
     d = np.asarray(days, dtype=float)
     if np.ptp(d) == 0:
         return 1.0
@@ -178,25 +174,21 @@ def period_r2(base: pd.DataFrame, days: np.ndarray) -> float:
 
 
 def fit_exposure(y, base: pd.DataFrame, days, what: str = "the exposure model") -> ExposureFit:
-    """Quasi-Poisson model of counts ``y`` on the period terms ``base`` (a constant, trend,
-    the period step, ... or one level per fiscal year) plus the days under measures per
-    :data:`PER_DAYS`: the days' rate ratio is identified only from how the days vary beside the
-    period, so a flat step over the period is not read as a dose-response."""
+    """Quasi-Poisson model of counts ``y`` on the period terms ``base`` plus the days under
+    measures: their rate ratio comes only from how the days vary beside the period, so a flat
+    step over the period is not read as a dose-response."""
     from .. import stats
 
     d = np.asarray(days, dtype=float)
-    X = base.copy()
-    X["exposure"] = d / PER_DAYS
+    X = base.assign(exposure=d / PER_DAYS)
     fit = stats.fit_quasi_poisson(np.asarray(y, dtype=float), X, what=what)
     r2 = period_r2(base, d)
     return ExposureFit(*fit.ratio("exposure"), r2=r2, separable=r2 < SEPARABLE_R2, fit=fit)
 
 
 def within_year_design(fiscal_years, months, harmonics: int = 2) -> pd.DataFrame:
-    """Period terms for monthly counts that leave only the month-to-month variation of the days
-    to the exposure: one level per fiscal year (which holds the trend, the COVID period's step
-    and any variation shared by a year's months) and ``harmonics`` pairs of month-of-year
-    harmonics."""
+    """Period terms that leave the exposure only the days' month-to-month variation: one level
+    per fiscal year (trend, the COVID step, whatever a year's months share) and harmonics."""
     fy = np.asarray(fiscal_years, dtype=int)
     m = np.asarray(months, dtype=float)
     X = pd.DataFrame({f"fy{y}": (fy == y).astype(float) for y in sorted(set(fy.tolist()))})

@@ -31,7 +31,7 @@ from .. import stats
 from ..errors import ModelInputError, NotEstimableError
 from ..results import Estimate, Pct, Pvalue, Result, Said, Years, chosen
 from ..text.glossary import label
-from .covid_exposure import PER_DAYS, fit_exposure, restrictions, union_of
+from .covid_exposure import PER_DAYS, days_under, fit_exposure, restrictions
 from .extent import MIN_MONTHS, MIN_MONTHS_EACH_SIDE
 from .monthly_data import Simulated, monthly_frame
 from .periods import CovidPeriod, covid_period
@@ -42,36 +42,25 @@ _LB_ALPHA = 0.05
 
 def monthly_exposure_days(months: pd.Series, covid_measures: pd.DataFrame | None = None,
                           data_dir=None) -> np.ndarray:
-    """Days under the city's COVID restrictions in each month (first days of the months given):
-    the union of the restriction periods of ``covid_measures`` (as for the yearly exposure),
-    intersected with each calendar month."""
-    rows = restrictions(covid_measures, data_dir)
+    """Days under the city's COVID restrictions in each month (first days of the months given),
+    counted as for the yearly exposure."""
     starts = pd.to_datetime(pd.Series(months)).dt.date.to_numpy()
-    horizon = max(starts) + dt.timedelta(days=31)
-    union = union_of((r.start_date.date(), horizon if pd.isna(r.end_date) else r.end_date.date())
-                   for r in rows.itertuples(index=False))
-    out = []
-    for first in starts:
-        last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
-        out.append(sum(max(0, (min(e, last) - max(s, first)).days + 1) for s, e in union))
-    return np.asarray(out, dtype=float)
+    ends = [(pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date() for first in starts]
+    days = days_under(restrictions(covid_measures, data_dir), list(zip(starts, ends, strict=True)),
+                      max(starts) + dt.timedelta(days=31))
+    return np.asarray(days, dtype=float)
 
 
-def monthly_design(df: pd.DataFrame, period: CovidPeriod, harmonics: int = 2,
-                   exposure: np.ndarray | None = None) -> pd.DataFrame:
+def monthly_design(df: pd.DataFrame, period: CovidPeriod, harmonics: int = 2) -> pd.DataFrame:
     """The ITS design of monthly rows (``fiscal_year``, ``month``, ``start``): constant, trend
     (per year), month-of-year harmonics, level and slope change at the COVID start and, where
-    the data go past it, at the period's end; or, with ``exposure``, days under measures per
-    30 days instead of the COVID terms."""
+    the data go past it, at the period's end."""
     t = ((df["start"].dt.year - df["start"].dt.year.min()) * 12 + df["start"].dt.month
          - df["start"].iloc[0].month).to_numpy(float) / 12
     X = pd.DataFrame({"const": 1.0, "trend": t}, index=df.index)
     for k in range(1, harmonics + 1):
         X[f"sin{k}"] = np.sin(2 * np.pi * k * df["month"].to_numpy() / 12)
         X[f"cos{k}"] = np.cos(2 * np.pi * k * df["month"].to_numpy() / 12)
-    if exposure is not None:
-        X["exposure"] = exposure / PER_DAYS
-        return X
     start = pd.Timestamp(period.start, 4, 1)
     end = pd.Timestamp(period.end + 1, 4, 1)
     since = ((df["start"] - start).dt.days / 365.25).to_numpy()
@@ -197,13 +186,6 @@ def beside(coverage: Mapping[str, dict[str, Any]], key: str) -> Said | str:
     return Said("monthly.coverage_beside", {"coverage": Pct(got["coverage"])})
 
 
-def target_holds(coverage: Mapping[str, dict[str, Any]], key: str) -> bool:
-    """Whether the simulation check of these data's design shows that ``key`` meets its
-    target (False where the design was not checked)."""
-    got = coverage.get(key)
-    return bool(got and got["meets_target"])
-
-
 def city_estimates(y: np.ndarray, X: pd.DataFrame, years: np.ndarray
                     ) -> tuple[list[Estimate], MonthlyFit, pd.DataFrame, np.ndarray]:
     """The estimates of :func:`monthly_its` but the exposure model (also used by the coverage
@@ -219,16 +201,15 @@ def city_estimates(y: np.ndarray, X: pd.DataFrame, years: np.ndarray
                         cr_label(cr, sl[3])))
     if fit.nb is not None:
         mu_nb = np.exp(X.to_numpy(float) @ fit.nb.params.to_numpy())
-        crn = stats.cluster_robust(X, y, mu_nb, years, variance=mu_nb + fit.nb.nb_alpha * mu_nb ** 2,
-                             params=fit.nb.params)
+        crn = stats.cluster_robust(X, y, mu_nb, years,
+                                   variance=mu_nb + fit.nb.nb_alpha * mu_nb ** 2,
+                                   params=fit.nb.params)
         nb = crn.ratio("covid_level")
         est.append(Estimate("monthly.level_rr_nb", *nb[:3], unit="rate ratio",
                             interval="negative binomial (NB2), " + cr_label(crn, nb[3])))
     # the counterfactual: the fitted model with the COVID terms at zero
-    Xc = X.copy()
-    for c in ("covid_level", "covid_slope", "after_level", "after_slope"):
-        if c in Xc:
-            Xc[c] = 0.0
+    Xc = X.assign(**{c: 0.0 for c in ("covid_level", "covid_slope", "after_level", "after_slope")
+                     if c in X})
     during = X["covid_level"].to_numpy() == 1
     if "after_level" in X:
         during &= X["after_level"].to_numpy() == 0
@@ -256,9 +237,6 @@ def city_estimates(y: np.ndarray, X: pd.DataFrame, years: np.ndarray
     return est, fit, pi, during
 
 
-# --- the monthly interrupted time series -----------------------------------------------------
-
-
 @dataclass(frozen=True, eq=False, repr=False)
 class MonthlyITSResult(Simulated, Result):
     SUMMARY_KEYS = ("monthly.level_rr", "monthly.observed_vs_counterfactual")
@@ -274,9 +252,11 @@ class MonthlyITSResult(Simulated, Result):
         x = d["start"]
         ax.plot(x, d["requests"], color=plotting.COLORS["observed"], lw=1.2, marker="o", ms=2.5,
                 label=label("observed_monthly", lang))
-        ax.plot(x, d["fitted"], color=plotting.COLORS["fit"], lw=1.6, label=label("fitted_its", lang))
+        ax.plot(x, d["fitted"], color=plotting.COLORS["fit"], lw=1.6,
+                label=label("fitted_its", lang))
         cf = d["counterfactual"].notna()
-        ax.fill_between(x[cf], d.loc[cf, "counterfactual_pi_low"], d.loc[cf, "counterfactual_pi_high"],
+        ax.fill_between(x[cf], d.loc[cf, "counterfactual_pi_low"],
+                        d.loc[cf, "counterfactual_pi_high"],
                         color=plotting.COLORS["counterfactual"], alpha=0.18,
                         label=label("counterfactual_pi95", lang))
         ax.plot(x[cf], d.loc[cf, "counterfactual"], color=plotting.COLORS["counterfactual"], lw=1.6,
@@ -302,7 +282,8 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
         raise NotEstimableError(f"monthly_its: {len(df)} months; at least {MIN_MONTHS} are needed "
                                 "(a year before the COVID period and two in it)")
     if df["start"].duplicated().any():
-        raise ModelInputError("monthly_its: a month appears twice; give one city-wide row per month")
+        raise ModelInputError(
+            "monthly_its: a month appears twice; give one city-wide row per month")
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
     X = monthly_design(df, period, harmonics)
     each = MIN_MONTHS_EACH_SIDE
@@ -339,7 +320,7 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
     lv, nb = got["monthly.level_rr"], got.get("monthly.level_rr_nb")
     # "detected" only where the simulation check shows the interval keeps its promise
     verdict = (("monthly.verdict_yes" if lv.interval_excludes_one else "monthly.verdict_no")
-               if target_holds(coverage, "monthly.level_rr")
+               if coverage.get("monthly.level_rr", {}).get("meets_target")
                else ("monthly.verdict_excludes" if lv.interval_excludes_one
                      else "monthly.verdict_includes"))
     facts = {

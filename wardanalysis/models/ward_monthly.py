@@ -47,20 +47,19 @@ def ward_estimates(y: np.ndarray, X: pd.DataFrame, common: pd.DataFrame, years: 
     lv = cr.ratio("covid_level")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        base = sm.GLM(y, common.astype(float), family=sm.families.Poisson()).fit()
         # clusters are fiscal years here too; Mancl–DeRouen's bias-reduced sandwich is the
         # GEE's own small-sample correction (statsmodels), with the same t as the main model
         gee = sm.GEE(y, X.astype(float), groups=pd.factorize(years)[0],
                      family=sm.families.Poisson(),
                      cov_struct=sm.cov_struct.Exchangeable()).fit(cov_type="bias_reduced")
+    base = stats.fit_quasi_poisson(y, common, what="ward panel without the wards")
     share = float((base.deviance - fit.qp.deviance) / base.deviance)
     g_est = float(gee.params["covid_level"])
-    g_se = float(gee.bse["covid_level"])
-    t = stats.critical_value(lv[3])
+    g_bounds = stats.exp_bounds(g_est, stats.critical_value(lv[3]) * float(gee.bse["covid_level"]))
     rho = float(gee.cov_struct.dep_params)
     est = (
         Estimate("wards.level_rr", *lv[:3], unit="rate ratio", interval=cr_label(cr, lv[3])),
-        Estimate("wards.level_rr_gee", math.exp(g_est), *stats.exp_bounds(g_est, t * g_se), "rate ratio",
+        Estimate("wards.level_rr_gee", math.exp(g_est), *g_bounds, "rate ratio",
                  f"GEE Poisson, exchangeable within fiscal year (correlation {fmt(rho)}), "
                  f"bias-reduced (Mancl–DeRouen) sandwich, t({lv[3]:.1f})"),
         Estimate("wards.between_share", share, unit="share of deviance",

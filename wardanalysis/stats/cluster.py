@@ -69,7 +69,8 @@ def cluster_robust(X: pd.DataFrame, y: np.ndarray, mu: np.ndarray, groups,
     """CR2 covariance of a log-link GLM with fitted means ``mu``, variance function values
     ``variance`` (``mu`` for Poisson, ``mu + alpha mu^2`` for NB2) and clusters ``groups``:
     with ``w = mu^2 / v``, ``X̃ = sqrt(w) X`` and ``r = (y − mu) / sqrt(v)``,
-    ``V = B (Σ_g X̃_g' A_g r_g r_g' A_g X̃_g) B``, ``B = (X̃'X̃)^-1``, ``A_g = (I − H_gg)^(−1/2)``."""
+    ``V = B (Σ_g X̃_g' A_g r_g r_g' A_g X̃_g) B``, ``B = (X̃'X̃)^-1``,
+    ``A_g = (I − H_gg)^(−1/2)``."""
     Xm = X.to_numpy(dtype=float)
     y, mu = np.asarray(y, dtype=float), np.asarray(mu, dtype=float)
     v = mu if variance is None else np.asarray(variance, dtype=float)

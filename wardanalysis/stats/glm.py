@@ -206,17 +206,9 @@ def fit_negative_binomial(y, X: pd.DataFrame, alpha: float = ALPHA,
     )
 
 
-# --- prediction -------------------------------------------------------------------------------
-
-
 def prediction_interval(fit: GLMFit, X: pd.DataFrame) -> pd.DataFrame:
-    """Expected count and 95% prediction interval for a new count at each row of ``X``.
-
-    Under the quasi-Poisson fit a new count has variance ``scale * mu`` around ``mu``, and
-    ``log(mu_hat)`` has variance ``x' Cov x``; on the log scale (delta method)
-    ``var(log Y) ~ scale / mu + x' Cov x``, and the interval is
-    ``mu_hat * exp(+-t * sqrt(...))`` with t on the fit's residual degrees of freedom.
-    """
+    """Expected count and 95% prediction interval for a new count at each row of ``X``: on the
+    log scale (delta method) ``var(log Y) ~ scale / mu + x' Cov x``, t on the fit's df."""
     eta, se_eta = fit.linear_predictor(X)
     mu = np.exp(eta)
     se_log = np.sqrt(fit.scale / mu + se_eta**2)
@@ -230,24 +222,20 @@ def prediction_interval(fit: GLMFit, X: pd.DataFrame) -> pd.DataFrame:
 
 
 def total_prediction_interval(fit: GLMFit, X: pd.DataFrame) -> tuple[float, float, float]:
-    """Expected total of new counts over the rows of ``X`` with a 95% prediction interval.
-
-    ``var(T_new - T_hat) ~ scale * sum(mu) + g' Cov g`` with ``g = sum_j mu_j x_j``; the
-    interval is taken on the log scale as for :func:`prediction_interval`.
-    """
+    """Expected total of new counts over the rows of ``X`` with a 95% prediction interval on the
+    log scale: ``var(T_new - T_hat) ~ scale * sum(mu) + g' Cov g``, ``g = sum_j mu_j x_j``."""
     Xm = X[list(fit.params.index)].to_numpy(dtype=float)
     mu = np.exp(Xm @ fit.params.to_numpy())
     total = float(mu.sum())
     g = (mu[:, None] * Xm).sum(axis=0)
     var = fit.scale * total + float(g @ fit.cov.to_numpy() @ g)
-    se_log = np.sqrt(var) / total
-    return total, total * float(np.exp(-fit.crit * se_log)), total * float(np.exp(fit.crit * se_log))
+    half = fit.crit * (np.sqrt(var) / total)
+    return total, total * float(np.exp(-half)), total * float(np.exp(half))
 
 
 @dataclass(frozen=True)
 class PooledShare:
-    """A share pooled over years with a dispersion-aware interval (intercept-only
-    quasi-binomial GLM: the estimate is sum(successes) / sum(trials))."""
+    """A share pooled over years with a dispersion-aware interval."""
 
     share: float
     ci_low: float
@@ -260,9 +248,8 @@ class PooledShare:
 def pooled_share(successes, trials, alpha: float = ALPHA,
                  what: str = "pooled share") -> PooledShare:
     """``sum(successes) / sum(trials)`` over the rows (years) with trials, with the interval of
-    an intercept-only quasi-binomial GLM (scale ``max(1, Pearson chi2/df)``, t on its residual
-    df). With a single row there is no dispersion to estimate:
-    the Wilson interval is returned with ``df = 0``."""
+    an intercept-only quasi-binomial GLM; with one row (no dispersion to estimate), or none or
+    every trial a success, the Wilson interval with ``df = 0``."""
     s = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)
     check_binomial(s, n)

@@ -1,6 +1,6 @@
-"""Intervals and tests computed from counts alone: shares (Wilson, Clopper–Pearson, Newcombe,
-MOVER), Fisher's tests, exact Poisson intervals and rate ratios, and two single years compared
-with a dispersion borrowed from their series (see :mod:`wardanalysis.stats` for the methods).
+"""Intervals and tests computed from counts alone: shares (Wilson, MOVER differences), Fisher's
+tests, exact rate ratios, and two single years compared with a dispersion borrowed from their
+series (see :mod:`wardanalysis.stats` for the methods).
 """
 
 from __future__ import annotations
@@ -55,21 +55,6 @@ def scaled_wilson_interval(successes, trials, dispersion: float, alpha: float = 
     return _confint(s / scale, n / scale, alpha, "wilson")
 
 
-def newcombe_difference(s1: int, n1: int, s2: int, n2: int, alpha: float = ALPHA):
-    """Difference ``s1/n1 - s2/n2`` with Newcombe's hybrid score (Wilson) interval.
-
-    Returns ``(difference, low, high)``.
-    """
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
-    if n1 <= 0 or n2 <= 0:
-        raise ZeroDenominatorError("difference of proportions", "trials", f"n1={n1}, n2={n2}")
-    low, high = confint_proportions_2indep(
-        s1, n1, s2, n2, method="newcomb", compare="diff", alpha=alpha
-    )
-    return s1 / n1 - s2 / n2, float(low), float(high)
-
-
 def mover_difference(p1: float, low1: float, high1: float, p2: float, low2: float,
                      high2: float) -> tuple[float, float, float]:
     """``(p1 - p2, low, high)`` with the MOVER interval (Zou & Donner 2008) built from each
@@ -108,20 +93,6 @@ def fisher_exact_2x2(s1: int, n1: int, s2: int, n2: int, alpha: float = ALPHA) -
     return FisherResult(float(res.statistic), float(ci.low), float(ci.high), float(p))
 
 
-# --- Poisson counts ---------------------------------------------------------------------------
-
-
-def poisson_exact_interval(count, exposure=1.0, alpha: float = ALPHA):
-    """Exact (Garwood) interval for a Poisson rate ``count / exposure``."""
-    from statsmodels.stats.rates import confint_poisson
-
-    c = np.asarray(count, dtype=float)
-    if np.any(c < 0):
-        raise ValueError("counts must not be negative")
-    low, high = confint_poisson(c, exposure, method="exact-c", alpha=alpha)
-    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-
-
 @dataclass(frozen=True)
 class RateRatio:
     ratio: float
@@ -154,9 +125,6 @@ def rate_ratio_exact(
     with np.errstate(divide="ignore", invalid="ignore"):  # a zero count: the ratio is unbounded
         p = test_poisson_2indep(count1, exposure1, count2, exposure2, method="exact-cond").pvalue
     return RateRatio(float(ratio), low, high, float(p))
-
-
-# --- two single years of an overdispersed series ----------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -240,7 +208,8 @@ FISHER_ENUMERATION_LIMIT = 2_000_000
 def fisher_rx2_method(trials) -> str:
     """``exact`` where :func:`fisher_exact_rx2` enumerates every table, else ``monte_carlo``."""
     n = np.sort(np.asarray(trials, dtype=np.int64)[np.asarray(trials) > 0])
-    return "exact" if np.prod((n[:-1] + 1).astype(float)) <= FISHER_ENUMERATION_LIMIT else "monte_carlo"
+    few = np.prod((n[:-1] + 1).astype(float)) <= FISHER_ENUMERATION_LIMIT
+    return "exact" if few else "monte_carlo"
 
 
 def fisher_exact_rx2(successes, trials, seed: int = 20240626) -> float:
