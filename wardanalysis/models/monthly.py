@@ -1,15 +1,12 @@
-"""The city's monthly interrupted time series (:func:`monthly_its`): what monthly counts could
-tell that seven yearly points cannot.
-
-Quasi-Poisson with a negative binomial sensitivity: trend, month-of-year harmonics, level and
-slope change at the COVID start and at the period's end, the counterfactual with prediction
-intervals, and days under the city's measures per month as a second measure of exposure. The
-months of a fiscal year share variation, so the level and slope intervals are cluster-robust by
-fiscal year (CR2, Bell–McCaffrey t): the seven years are the real clusters. A Ljung–Box pre-test
-choosing Newey–West standard errors covered 86% in simulation and is gone; its p-value stays as
-a diagnostic. ``benchmarks/coverage_05.py`` checks by simulation that these intervals (and the
-ward panel's) cover what they claim; its committed result (:data:`COVERAGE_FILE`) decides what
-the page may call "detected".
+"""The city's monthly interrupted time series (:func:`monthly_its`): quasi-Poisson with trend,
+month-of-year harmonics, level and slope change at the COVID start and at the period's end, a
+negative binomial sensitivity, the counterfactual with prediction intervals, and days under the
+city's measures per month. The months of a fiscal year share variation, so the intervals are
+cluster-robust by fiscal year (CR2, Bell–McCaffrey t). A Ljung–Box pre-test choosing Newey–West
+standard errors covered 86% in simulation and is gone; its p-value stays as a diagnostic.
+``benchmarks/coverage_05.py`` checks by simulation that these intervals (and the ward panel's)
+cover what they claim; its committed result (:data:`COVERAGE_FILE`) decides what the page may
+call "detected".
 """
 
 from __future__ import annotations
@@ -261,14 +258,21 @@ class MonthlyITSResult(Simulated, Result):
                         label=label("counterfactual_pi95", lang))
         ax.plot(x[cf], d.loc[cf, "counterfactual"], color=plotting.COLORS["counterfactual"], lw=1.6,
                 ls="--", label=label("counterfactual_trend", lang))
-        last = x.max() + pd.offsets.MonthEnd(0)
-        ax.axvspan(pd.Timestamp(self.period.start, 4, 1),
-                   min(pd.Timestamp(self.period.end + 1, 4, 1), last),
-                   color=plotting.COLORS["covid"], alpha=0.06, label=label("covid_period", lang))
-        ax.set_ylabel(label("requests_per_month", lang))
-        ax.set_ylim(bottom=0)
-        ax.set_title(self.title(lang))
-        ax.legend(loc="upper right", fontsize=8.5)
+        finish_plot(ax, self.period, x.max(), self.title(lang), lang)
+
+
+def finish_plot(ax: Any, period: CovidPeriod, last: pd.Timestamp, title: str, lang: str,
+                ncol: int = 1) -> None:
+    """The COVID period shaded up to the month of ``last``, axis label, title and legend."""
+    from .. import plotting
+
+    ax.axvspan(pd.Timestamp(period.start, 4, 1),
+               min(pd.Timestamp(period.end + 1, 4, 1), last + pd.offsets.MonthEnd(0)),
+               color=plotting.COLORS["covid"], alpha=0.06, label=label("covid_period", lang))
+    ax.set_ylabel(label("requests_per_month", lang))
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8.5, ncol=ncol)
 
 
 def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harmonics: int = 2,

@@ -53,15 +53,6 @@ class Calibration:
     covid_start: int
     covid_end: int
 
-    def variances(self, shares: Sequence[float]) -> tuple[float, ...]:
-        """Variances of the gamma factors (year, city-month, ward-month)."""
-        a, b, c = (float(x) for x in shares)
-        if min(a, b, c) < 0 or abs(a + b + c - 1) > 1e-9:
-            raise ValueError(f"variance shares must be >= 0 and sum to 1, got {shares}")
-        excess = max(0.0, self.dispersion - 1) / self.mean_yearly
-        s2 = float(np.sum(np.square(self.ward_shares)))
-        return a * excess, 12 * b * excess, 12 * c * excess / s2
-
 
 def calibrate(data_dir=None) -> Calibration:
     """The simulator's numbers from the shipped (or overlaid) yearly table."""
@@ -139,7 +130,13 @@ def simulate_counts(cal: Calibration, fiscal_years: Sequence[int], covid_effect=
     rng = np.random.default_rng(seed)
     base = expected_monthly(cal, fiscal_years, 1.0, seasonal_amplitude)
     n_years, n_months, n_wards = len(fiscal_years), len(base), len(WARDS)
-    v_year, v_month, v_ward = cal.variances(variance_shares)
+    # the gamma factors' variances that give the yearly totals the shipped dispersion
+    a, b, c = (float(x) for x in variance_shares)
+    if min(a, b, c) < 0 or abs(a + b + c - 1) > 1e-9:
+        raise ValueError(f"variance shares must be >= 0 and sum to 1, got {variance_shares}")
+    excess = max(0.0, cal.dispersion - 1) / cal.mean_yearly
+    v_year, v_month = a * excess, 12 * b * excess
+    v_ward = 12 * c * excess / float(np.sum(np.square(cal.ward_shares)))
     year_f = _gamma(rng, v_year, (replications, n_years))
     month_f = _gamma(rng, v_month, (replications, n_months))
     cell_f = _gamma(rng, v_ward, (replications, n_months * n_wards))

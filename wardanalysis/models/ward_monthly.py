@@ -23,6 +23,7 @@ from .monthly import (
     beside,
     checked,
     cr_label,
+    finish_plot,
     fit_all,
     measured_coverage,
     monthly_design,
@@ -80,22 +81,13 @@ class WardPanelResult(Simulated, Result):
     period: CovidPeriod = CovidPeriod(2020, 2023)
 
     def _plot(self, ax: Any, lang: str) -> None:
-        from .. import plotting
-
         d = self.data
         palette = ["#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#555555"]
         for i, (ward, part) in enumerate(d.groupby("ward", sort=False)):
             name = label(WARD_KEYS[ward], lang) if ward in WARD_KEYS else str(ward)
             ax.plot(part["start"], part["requests"], color=palette[i % 6], lw=1, alpha=0.8,
                     label=name)
-        ax.axvspan(pd.Timestamp(self.period.start, 4, 1),
-                   min(pd.Timestamp(self.period.end + 1, 4, 1),
-                       d["start"].max() + pd.offsets.MonthEnd(0)),
-                   color=plotting.COLORS["covid"], alpha=0.06, label=label("covid_period", lang))
-        ax.set_ylabel(label("requests_per_month", lang))
-        ax.set_ylim(bottom=0)
-        ax.set_title(self.title(lang))
-        ax.legend(loc="upper right", fontsize=8.5, ncol=2)
+        finish_plot(ax, self.period, d["start"].max(), self.title(lang), lang, ncol=2)
 
 
 def ward_panel(monthly_wards: pd.DataFrame, *, covid_start=None, covid_end=None,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import NotEstimableError
-from .intervals import ALPHA, critical_value
+from .intervals import critical_value
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,7 +26,6 @@ class ClusterRobust:
     n_clusters: int
     _resid_maker: np.ndarray = field(repr=False)  # I − H, n × n
     _parts: tuple = field(repr=False)  # per cluster: (row indices, A_g X̃_g B)
-    alpha: float = ALPHA
 
     def _vector(self, weights: str | np.ndarray) -> np.ndarray:
         if isinstance(weights, np.ndarray):
@@ -47,7 +46,7 @@ class ClusterRobust:
         c = self._vector(weights)
         df = self.df(c)
         return (float(c @ self.params.to_numpy()), float(np.sqrt(c @ self.cov.to_numpy() @ c)),
-                df, critical_value(df, self.alpha))
+                df, critical_value(df))
 
     def ratio(self, weights: str) -> tuple[float, float, float, float]:
         """``exp`` of a contrast with its 95% interval, and the degrees of freedom used."""
