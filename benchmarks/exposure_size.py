@@ -7,7 +7,7 @@ truth is a flat step over the COVID period (rate ratio ``effect`` in every month
 5% of the time reads the period as the measures. Compared, on the same draws:
 
 - ``monthly_trend_only``: the monthly model notebook 05 fits today (trend, harmonics and the
-  days, no period step: ``monthly.monthly_design(..., exposure=days)``);
+  days, no period step);
 - ``monthly_with_step``: the same with the period's level and slope changes beside the days;
 - ``monthly_within_year``: one level per fiscal year and the harmonics beside the days
   (:func:`wardanalysis.models.covid_exposure.within_year_design`);
@@ -69,7 +69,7 @@ def _designs():
     df = m.assign(start=pd.to_datetime(dict(year=m["year"], month=m["month"], day=1)))
     days = monthly.monthly_exposure_days(df["start"])
     step = monthly.monthly_design(df, period, 2)
-    trend_only = monthly.monthly_design(df, period, 2, exposure=days).drop(columns="exposure")
+    trend_only = step.drop(columns=["covid_level", "covid_slope"])
     within = ce.within_year_design(df["fiscal_year"], df["month"], 2)
     ydays = ce.exposure_days(None, years)["days_under_measures"].to_numpy(float)
     t = np.asarray(years, float) - years[0]

@@ -20,109 +20,75 @@ import numpy as np
 import pandas as pd
 
 from ..eras import fiscal_year_bounds, fiscal_year_of
-from ..errors import InvalidCountError, MissingDataError
+from ..errors import MissingDataError
 from ..results import Estimate, Joined, Result, Said, chosen
 from ..text.glossary import label
 from . import _input
 
-__all__ = ["CovidExposureResult", "covid_exposure_days", "exposure_days"]
-
 COLUMNS = ("measure_id", "kind", "start_date", "end_date", "is_restriction")
 
 
-def restrictions(covid_measures: pd.DataFrame | None, data_dir, areas) -> tuple[pd.DataFrame, pd.DataFrame]:
+def restrictions(covid_measures: pd.DataFrame | None, data_dir=None, areas=None) -> pd.DataFrame:
+    """The rows of ``covid_measures`` with ``is_restriction`` true (in ``areas`` when given),
+    dates as Timestamps, by start date; the descriptor has checked the dates at loading."""
     df = _input.frame(covid_measures, "covid_measures", COLUMNS, data_dir)
     if areas is not None:
         if "area_ja" not in df.columns:
             raise _input.MissingColumnError("covid_measures", ["area_ja"], list(df.columns))
         df = df[df["area_ja"].isin(list(areas))]
-    flag = df["is_restriction"]
-    if flag.isna().any():
-        raise InvalidCountError(
-            "covid_measures: is_restriction is missing for measure(s) "
-            f"{df.loc[flag.isna(), 'measure_id'].tolist()}"
-        )
-    rows = df[flag.astype(bool)].copy()
-    rows["start_date"] = pd.to_datetime(rows["start_date"], errors="coerce")
-    rows["end_date"] = pd.to_datetime(rows["end_date"], errors="coerce")
-    if rows["start_date"].isna().any():
-        raise InvalidCountError(
-            "covid_measures: restriction(s) without a start_date cannot be placed in a fiscal "
-            f"year: {rows.loc[rows['start_date'].isna(), 'measure_id'].tolist()}"
-        )
-    reversed_ = rows["end_date"].notna() & (rows["end_date"] < rows["start_date"])
-    if reversed_.any():
-        raise InvalidCountError(
-            "covid_measures: end_date before start_date for measure(s) "
-            f"{rows.loc[reversed_, 'measure_id'].tolist()}"
-        )
-    return df, rows.sort_values("start_date", kind="stable")
+    rows = df[df["is_restriction"].astype(bool)].copy()
+    rows["start_date"] = pd.to_datetime(rows["start_date"])
+    rows["end_date"] = pd.to_datetime(rows["end_date"])
+    return rows.sort_values("start_date", kind="stable")
 
 
-def union_of(intervals: Iterable[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
-    """Merge inclusive date intervals that overlap or touch."""
+def days_under(rows: pd.DataFrame, bounds: Iterable[tuple[dt.date, dt.date]],
+               horizon: dt.date) -> list[int]:
+    """Days under the restrictions ``rows`` within each inclusive ``(first, last)`` of
+    ``bounds``, overlapping measures counted once; one without an end runs to ``horizon``."""
     merged: list[list[dt.date]] = []
-    for start, end in sorted(intervals):
+    for start, end in sorted((r.start_date.date(), horizon if pd.isna(r.end_date)
+                              else r.end_date.date()) for r in rows.itertuples(index=False)):
         if merged and start <= merged[-1][1] + dt.timedelta(days=1):
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    return [(a, b) for a, b in merged]
+    return [sum(max(0, (min(e, hi) - max(s, lo)).days + 1) for s, e in merged)
+            for lo, hi in bounds]
 
 
 def exposure_days(covid_measures: pd.DataFrame | None = None,
                   fiscal_years: Sequence[int] | None = None, *,
                   areas: Sequence[str] | None = None,
                   data_dir: str | Path | None = None) -> pd.DataFrame:
-    """Days under COVID restrictions in each fiscal year, as a plain DataFrame.
-
-    Parameters
-    ----------
-    covid_measures
-        The ``covid_measures`` table (loaded from the shipped data when None).
-    fiscal_years
-        Fiscal years to report (every fiscal year from the first to the last restriction when
-        None). Years without a restriction get 0 days.
-    areas
-        Keep only measures whose ``area_ja`` is one of these (all rows when None: the table is
-        a list of the measures that applied to Kumamoto).
-    data_dir
-        Passed to the loader when ``covid_measures`` is None.
-
-    Returns
-    -------
-    DataFrame with ``fiscal_year``, ``days_under_measures``, ``days_in_fiscal_year``,
-    ``share_of_fiscal_year``, ``measures`` (ids of the restrictions in force that year, ``;``-joined)
-    and ``has_open_ended`` (a restriction without an end date was counted to the year's end).
-    """
-    _, rows = restrictions(covid_measures, data_dir, areas)
+    """Days under COVID restrictions in each of ``fiscal_years`` (by default, from the first to
+    the last restriction's year), from ``covid_measures`` (the shipped table when None) limited
+    to ``areas`` (``area_ja``) when given. Columns: ``fiscal_year``, ``days_under_measures``,
+    ``days_in_fiscal_year``, ``share_of_fiscal_year``, ``measures`` (ids in force, ``;``-joined)
+    and ``has_open_ended`` (a restriction without an end date was counted to the year's end)."""
+    rows = restrictions(covid_measures, data_dir, areas)
     if fiscal_years is None:
         if rows.empty:
             raise MissingDataError("covid_measures: no restriction rows (is_restriction true), so "
                                    "the fiscal years cannot be inferred; pass fiscal_years")
         first = fiscal_year_of(rows["start_date"].min())
         ends = rows["end_date"].dropna()
-        last = fiscal_year_of(max(ends.max(), rows["start_date"].max())) if not ends.empty else first
+        last = first if ends.empty else fiscal_year_of(max(ends.max(), rows["start_date"].max()))
         fiscal_years = list(range(first, last + 1))
     years = sorted({int(y) for y in fiscal_years})
     if not years:
         raise MissingDataError("exposure_days: fiscal_years is empty")
     horizon = fiscal_year_bounds(max(years))[1]
-    spans = []
-    for r in rows.itertuples(index=False):
-        start = r.start_date.date()
-        open_ended = pd.isna(r.end_date)
-        end = horizon if open_ended else r.end_date.date()
-        spans.append((start, end, str(r.measure_id), open_ended))
-    union = union_of((s, e) for s, e, _, _ in spans)
+    spans = [(r.start_date.date(), horizon if pd.isna(r.end_date) else r.end_date.date(),
+              str(r.measure_id), pd.isna(r.end_date)) for r in rows.itertuples(index=False)]
+    days = days_under(rows, [fiscal_year_bounds(fy) for fy in years], horizon)
     out = []
-    for fy in years:
+    for fy, n in zip(years, days, strict=True):
         lo, hi = fiscal_year_bounds(fy)
-        days = sum(max(0, (min(e, hi) - max(s, lo)).days + 1) for s, e in union)
         ids = [m for s, e, m, _ in spans if s <= hi and e >= lo]
         open_ = any(o for s, e, _, o in spans if o and s <= hi)
         n_days = (hi - lo).days + 1
-        out.append((fy, days, n_days, days / n_days, ";".join(ids), open_))
+        out.append((fy, n, n_days, n / n_days, ";".join(ids), open_))
     return pd.DataFrame(out, columns=["fiscal_year", "days_under_measures", "days_in_fiscal_year",
                                       "share_of_fiscal_year", "measures", "has_open_ended"])
 
@@ -131,7 +97,6 @@ def exposure_days(covid_measures: pd.DataFrame | None = None,
 class CovidExposureResult(Result):
     sources = ("covid_measures",)
     SUMMARY_KEYS = ()
-    measures: pd.DataFrame | None = None
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -152,25 +117,19 @@ def covid_exposure_days(covid_measures: pd.DataFrame | None = None,
                         fiscal_years: Sequence[int] | None = None, *,
                         areas: Sequence[str] | None = None,
                         data_dir: str | Path | None = None) -> CovidExposureResult:
-    """Days under Kumamoto's COVID-19 restrictions per fiscal year, as a result object.
-
-    See :func:`exposure_days` for the arguments. Record keys:
-    ``covid.days_under_measures.fy<YYYY>`` (days; exact counts, no interval).
-    """
-    all_rows, rows = restrictions(covid_measures, data_dir, areas)
-    table = exposure_days(covid_measures if covid_measures is not None else all_rows,
-                          fiscal_years, areas=areas)
-    est = [Estimate(f"covid.days_under_measures.fy{y}", float(n), unit="days")
-           for y, n in zip(table["fiscal_year"], table["days_under_measures"], strict=True)]
-    restr_quality = rows["quality"] if "quality" in rows.columns else pd.Series(dtype=str)
-    non_official = sorted(set(restr_quality.dropna().astype(str)) - {"O"})
-    measures = rows.copy()
+    """:func:`exposure_days` as a result object; record keys
+    ``covid.days_under_measures.fy<YYYY>`` (days; exact counts, no interval)."""
+    rows = restrictions(covid_measures, data_dir, areas)
+    table = exposure_days(covid_measures, fiscal_years, areas=areas, data_dir=data_dir)
+    pairs = list(zip(table["fiscal_year"], table["days_under_measures"], strict=True))
+    quality = rows["quality"] if "quality" in rows.columns else pd.Series(dtype=str)
+    non_official = sorted(set(quality.dropna().astype(str)) - {"O"})
     days = Joined(tuple(Said("covid.days_part", {"year": int(y), "days": int(n)})
-                        for y, n in zip(table["fiscal_year"], table["days_under_measures"],
-                                        strict=True)), "list.joiner")
+                        for y, n in pairs), "list.joiner")
     return CovidExposureResult(
         title_key="title_covid_exposure",
-        estimates=tuple(est),
+        estimates=tuple(Estimate(f"covid.days_under_measures.fy{y}", float(n), unit="days")
+                        for y, n in pairs),
         facts={"days": days, "qualities": ", ".join(non_official)},
         text_keys=("covid.text",), method_key="covid.method",
         caveat_keys=chosen([
@@ -179,16 +138,8 @@ def covid_exposure_days(covid_measures: pd.DataFrame | None = None,
             (bool(non_official), "covid.caveat.non_official"),
         ]),
         n_obs=int(len(rows)), data=table,
-        measures=measures,
     )
 
-
-def _days_array(table: pd.DataFrame, years: Sequence[int]) -> np.ndarray:
-    lookup = dict(zip(table["fiscal_year"], table["days_under_measures"], strict=True))
-    return np.array([lookup.get(int(y), 0) for y in years], dtype=float)
-
-
-# --- days under measures as a model term, beside the period ------------------------------------
 
 #: Days per unit of the exposure term (a rate ratio per 30 days under measures).
 PER_DAYS = 30
@@ -199,13 +150,9 @@ SEPARABLE_R2 = 0.9
 
 @dataclass(frozen=True)
 class ExposureFit:
-    """Days under measures fitted beside the period terms of ``base``.
-
-    ``ratio``/``ci_low``/``ci_high``: the rate ratio per :data:`PER_DAYS` days under measures,
-    holding the period terms fixed (quasi-Poisson, scale ``max(1, dispersion)``, t on the
-    residual df). ``r2``: the share of the days' variance that the period terms explain;
-    ``separable`` is False where it reaches :data:`SEPARABLE_R2` (the ratio is then not a
-    dose-response but the period again, and is not reported as one)."""
+    """The rate ratio per :data:`PER_DAYS` days under measures beside the period terms, and
+    ``r2``, the share of the days' variance those terms explain: at :data:`SEPARABLE_R2` or more
+    the ratio is the period again, not a dose-response (``separable`` False)."""
 
     ratio: float
     ci_low: float
@@ -214,17 +161,9 @@ class ExposureFit:
     separable: bool
     fit: Any
 
-    @property
-    def p_value(self) -> float:
-        from scipy import stats as sps
-
-        est, se = self.fit.contrast({"exposure": 1.0})
-        return float(2 * sps.t.sf(abs(est / se), self.fit.df_resid))
-
 
 def period_r2(base: pd.DataFrame, days: np.ndarray) -> float:
-    """R² of the days under measures on the columns of ``base`` (least squares): how much of
-    the days the period terms already carry."""
+    """R² of the days under measures on the period terms ``base`` (least squares)."""
     d = np.asarray(days, dtype=float)
     if np.ptp(d) == 0:
         return 1.0
@@ -235,25 +174,21 @@ def period_r2(base: pd.DataFrame, days: np.ndarray) -> float:
 
 
 def fit_exposure(y, base: pd.DataFrame, days, what: str = "the exposure model") -> ExposureFit:
-    """Quasi-Poisson model of counts ``y`` on the period terms ``base`` (a constant, trend,
-    the period step, ... or one level per fiscal year) plus the days under measures per
-    :data:`PER_DAYS`: the days' rate ratio is identified only from how the days vary beside the
-    period, so a flat step over the period is not read as a dose-response."""
+    """Quasi-Poisson model of counts ``y`` on the period terms ``base`` plus the days under
+    measures: their rate ratio comes only from how the days vary beside the period, so a flat
+    step over the period is not read as a dose-response."""
     from .. import stats
 
     d = np.asarray(days, dtype=float)
-    X = base.copy()
-    X["exposure"] = d / PER_DAYS
+    X = base.assign(exposure=d / PER_DAYS)
     fit = stats.fit_quasi_poisson(np.asarray(y, dtype=float), X, what=what)
     r2 = period_r2(base, d)
     return ExposureFit(*fit.ratio("exposure"), r2=r2, separable=r2 < SEPARABLE_R2, fit=fit)
 
 
 def within_year_design(fiscal_years, months, harmonics: int = 2) -> pd.DataFrame:
-    """Period terms for monthly counts that leave only the month-to-month variation of the days
-    to the exposure: one level per fiscal year (which holds the trend, the COVID period's step
-    and any variation shared by a year's months) and ``harmonics`` pairs of month-of-year
-    harmonics."""
+    """Period terms that leave the exposure only the days' month-to-month variation: one level
+    per fiscal year (trend, the COVID step, whatever a year's months share) and harmonics."""
     fy = np.asarray(fiscal_years, dtype=int)
     m = np.asarray(months, dtype=float)
     X = pd.DataFrame({f"fy{y}": (fy == y).astype(float) for y in sorted(set(fy.tolist()))})

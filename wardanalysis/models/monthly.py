@@ -1,19 +1,12 @@
-"""The city's monthly interrupted time series: what monthly counts could tell that seven yearly
-points cannot (:func:`monthly_its`).
-
-Quasi-Poisson with a negative binomial sensitivity: trend, month-of-year harmonics, level and
-slope change at the COVID start and at the COVID period's end, the counterfactual with
-prediction intervals, and days under the city's measures per month as a second measure of
-exposure. The months of a fiscal year share variation (the simulator's year factor; in real
-data anything that moves a whole year), so the level and slope intervals are cluster-robust by
-fiscal year with the CR2 correction and Bell–McCaffrey t (:func:`wardanalysis.stats.cluster_robust`):
-the seven years are the real clusters. A Ljung–Box pre-test choosing Newey–West standard errors
-covered 86% in simulation and is gone; the Ljung–Box p-value stays as a diagnostic.
-
-``benchmarks/coverage_05.py`` checks by simulation that these intervals (and the ward panel's,
-:mod:`.ward_monthly`) cover what they claim; its committed result (:data:`COVERAGE_FILE`) decides
-what the page may call "detected". The inputs are :mod:`.monthly_data`'s; a result made from
-simulated data says so in its title, text and records.
+"""The city's monthly interrupted time series (:func:`monthly_its`): quasi-Poisson with trend,
+month-of-year harmonics, level and slope change at the COVID start and at the period's end, a
+negative binomial sensitivity, the counterfactual with prediction intervals, and days under the
+city's measures per month. The months of a fiscal year share variation, so the intervals are
+cluster-robust by fiscal year (CR2, Bell–McCaffrey t). A Ljung–Box pre-test choosing Newey–West
+standard errors covered 86% in simulation and is gone; its p-value stays as a diagnostic.
+``benchmarks/coverage_05.py`` checks by simulation that these intervals (and the ward panel's)
+cover what they claim; its committed result (:data:`COVERAGE_FILE`) decides what the page may
+call "detected".
 """
 
 from __future__ import annotations
@@ -24,7 +17,7 @@ import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,53 +26,38 @@ import pandas as pd
 
 from .. import stats
 from ..errors import ModelInputError, NotEstimableError
-from ..results import Estimate, Pct, Pvalue, Result, Said, Years, fmt
+from ..results import Estimate, Pct, Pvalue, Result, Said, Years, chosen
 from ..text.glossary import label
-from .covid_exposure import fit_exposure, restrictions, union_of
+from .covid_exposure import PER_DAYS, days_under, fit_exposure, restrictions
 from .extent import MIN_MONTHS, MIN_MONTHS_EACH_SIDE
 from .monthly_data import Simulated, monthly_frame
 from .periods import CovidPeriod, covid_period
+from .simulate import is_simulated
 
-__all__ = ["COVERAGE_FILE", "MonthlyFit", "MonthlyITSResult", "beside", "checked", "city_estimates",
-           "coverage_facts", "cr_label", "fit_all", "measured_coverage", "monthly_design",
-           "monthly_exposure_days", "monthly_its", "target_holds"]
-
-PER_DAYS = 30
 _LB_ALPHA = 0.05
 
 
 def monthly_exposure_days(months: pd.Series, covid_measures: pd.DataFrame | None = None,
                           data_dir=None) -> np.ndarray:
-    """Days under the city's COVID restrictions in each month (first days of the months given):
-    the union of the restriction periods of ``covid_measures`` (as for the yearly exposure),
-    intersected with each calendar month."""
-    _, rows = restrictions(covid_measures, data_dir, None)
+    """Days under the city's COVID restrictions in each month (first days of the months given),
+    counted as for the yearly exposure."""
     starts = pd.to_datetime(pd.Series(months)).dt.date.to_numpy()
-    horizon = max(starts) + dt.timedelta(days=31)
-    union = union_of((r.start_date.date(), horizon if pd.isna(r.end_date) else r.end_date.date())
-                   for r in rows.itertuples(index=False))
-    out = []
-    for first in starts:
-        last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
-        out.append(sum(max(0, (min(e, last) - max(s, first)).days + 1) for s, e in union))
-    return np.asarray(out, dtype=float)
+    ends = [(pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date() for first in starts]
+    days = days_under(restrictions(covid_measures, data_dir), list(zip(starts, ends, strict=True)),
+                      max(starts) + dt.timedelta(days=31))
+    return np.asarray(days, dtype=float)
 
 
-def monthly_design(df: pd.DataFrame, period: CovidPeriod, harmonics: int = 2,
-                   exposure: np.ndarray | None = None) -> pd.DataFrame:
+def monthly_design(df: pd.DataFrame, period: CovidPeriod, harmonics: int = 2) -> pd.DataFrame:
     """The ITS design of monthly rows (``fiscal_year``, ``month``, ``start``): constant, trend
     (per year), month-of-year harmonics, level and slope change at the COVID start and, where
-    the data go past it, at the period's end; or, with ``exposure``, days under measures per
-    30 days instead of the COVID terms."""
+    the data go past it, at the period's end."""
     t = ((df["start"].dt.year - df["start"].dt.year.min()) * 12 + df["start"].dt.month
          - df["start"].iloc[0].month).to_numpy(float) / 12
     X = pd.DataFrame({"const": 1.0, "trend": t}, index=df.index)
     for k in range(1, harmonics + 1):
         X[f"sin{k}"] = np.sin(2 * np.pi * k * df["month"].to_numpy() / 12)
         X[f"cos{k}"] = np.cos(2 * np.pi * k * df["month"].to_numpy() / 12)
-    if exposure is not None:
-        X["exposure"] = exposure / PER_DAYS
-        return X
     start = pd.Timestamp(period.start, 4, 1)
     end = pd.Timestamp(period.end + 1, 4, 1)
     since = ((df["start"] - start).dt.days / 365.25).to_numpy()
@@ -90,11 +68,6 @@ def monthly_design(df: pd.DataFrame, period: CovidPeriod, harmonics: int = 2,
         X["after_level"] = (after >= 0).astype(float)
         X["after_slope"] = np.clip(after, 0, None)
     return X
-
-
-def _hac_lags(n: int) -> int:
-    """Newey–West's rule of thumb for the lags: floor(4 (n / 100)^(2/9))."""
-    return max(1, int(math.floor(4 * (n / 100) ** (2 / 9))))
 
 
 @dataclass(frozen=True)
@@ -109,25 +82,26 @@ class MonthlyFit:
 
 
 def fit_all(y: np.ndarray, X: pd.DataFrame, what: str, groups=None, nb: bool = True) -> MonthlyFit:
+    """The quasi-Poisson fit, the negative binomial one (``nb``), the Ljung–Box p-value and,
+    where it rejects, the Newey–West (HAC) covariance of the rule used before."""
     import statsmodels.api as sm
     from statsmodels.stats.diagnostic import acorr_ljungbox
 
     qp = stats.fit_quasi_poisson(y, X, what=what)
-    nb_problem = None
-    try:
-        if not nb:  # a model whose page shows no negative binomial figure
-            raise NotEstimableError(what)
-        nb = stats.fit_negative_binomial(y, X, what=what)
-        if not nb.converged:
-            nb_problem, nb = ("boundary" if nb.at_boundary else "not_converged"), None
-    except (NotEstimableError, np.linalg.LinAlgError, ValueError):
-        nb_problem, nb = "not_converged", None
+    nb_fit, nb_problem = None, None
+    if nb:
+        try:
+            nb_fit = stats.fit_negative_binomial(y, X, what=what)
+            if not nb_fit.converged:
+                nb_problem = "boundary" if nb_fit.at_boundary else "not_converged"
+        except (NotEstimableError, np.linalg.LinAlgError, ValueError):
+            nb_problem = "not_converged"
     resid = (y - qp.fitted) / np.sqrt(qp.fitted)
     if groups is not None:  # autocorrelation of the months' total residual
         resid = pd.Series(resid).groupby(np.asarray(groups)).sum().to_numpy()
     lags = int(min(12, max(1, len(resid) // 5)))
     lb_p = float(acorr_ljungbox(resid, lags=[lags])["lb_pvalue"].iloc[0])
-    hac_cov, hac_lags = None, _hac_lags(len(resid))
+    hac_cov, hac_lags = None, max(1, int(math.floor(4 * (len(resid) / 100) ** (2 / 9))))
     if lb_p < _LB_ALPHA:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -138,7 +112,8 @@ def fit_all(y: np.ndarray, X: pd.DataFrame, what: str, groups=None, nb: bool = T
                 res = model.fit(cov_type="hac-groupsum", cov_kwds={
                     "time": pd.factorize(np.asarray(groups))[0], "maxlags": hac_lags})
         hac_cov = pd.DataFrame(np.asarray(res.cov_params()), index=X.columns, columns=X.columns)
-    return MonthlyFit(qp, nb, lb_p, lags, hac_cov, hac_lags, nb_problem)
+    return MonthlyFit(qp, None if nb_problem else nb_fit, lb_p, lags, hac_cov, hac_lags,
+                      nb_problem)
 
 
 def cr_label(cr: stats.ClusterRobust, df: float) -> str:
@@ -147,15 +122,13 @@ def cr_label(cr: stats.ClusterRobust, df: float) -> str:
             f"t({df:.1f}, Bell–McCaffrey)")
 
 
-def _ratio(fit: MonthlyFit, name: str, use_hac: bool) -> tuple[float, float, float, str]:
-    if use_hac and fit.hac_cov is not None:
-        est = float(fit.qp.params[name])
-        se = float(np.sqrt(fit.hac_cov.loc[name, name]))
-        crit = stats.critical_value(fit.qp.df_resid)
-        return (math.exp(est), math.exp(est - crit * se), math.exp(est + crit * se),
-                f"Wald, HAC (Newey–West, {fit.hac_lags} lags) standard errors, t({fit.qp.df_resid})")
-    r = fit.qp.ratio(name)
-    return (*r, f"quasi-Poisson Wald, dispersion {fmt(fit.qp.dispersion)}, {fit.qp.quantiles}")
+def _ratio(fit: MonthlyFit, name: str, use_hac: bool) -> tuple[float, float, float]:
+    """The rule used before, for the coverage check: Newey–West where Ljung–Box rejected."""
+    if not (use_hac and fit.hac_cov is not None):
+        return fit.qp.ratio(name)
+    est = float(fit.qp.params[name])
+    half = stats.critical_value(fit.qp.df_resid) * float(np.sqrt(fit.hac_cov.loc[name, name]))
+    return math.exp(est), math.exp(est - half), math.exp(est + half)
 
 
 #: The committed result of ``benchmarks/coverage_05.py``: how often page 05's intervals cover
@@ -190,22 +163,16 @@ def measured_coverage(fiscal_years: Sequence[int] | None = None,
     return out
 
 
-def coverage_facts(got: dict[str, dict[str, Any]], key: str, before: Sequence[str]
-                    ) -> dict[str, Any] | None:
-    if key not in got:
-        return None
-    return {"reps": got[key]["reps"], "coverage": got[key]["coverage"],
-            "size": got[key]["size"], "before": [got[b]["coverage"] for b in before if b in got]}
-
-
-def checked(checked: dict[str, Any] | None) -> Said:
-    """The method line's sentence on the simulation check (:func:`coverage_facts`)."""
-    if checked is None or len(checked["before"]) < 2:
+def checked(coverage: Mapping[str, dict[str, Any]], key: str, before: Sequence[str]) -> Said:
+    """The method line's sentence on the simulation check of ``key`` and of the rules used
+    before (``before``)."""
+    prior = [coverage[b]["coverage"] for b in before if b in coverage]
+    if key not in coverage or len(prior) < 2:
         return Said("monthly.method_unchecked")
+    got = coverage[key]
     return Said("monthly.method_checked", {
-        "reps": checked["reps"], "coverage": Pct(checked["coverage"]),
-        "size": Pct(checked["size"]), "before_a": Pct(checked["before"][0]),
-        "before_b": Pct(checked["before"][1])})
+        "reps": got["reps"], "coverage": Pct(got["coverage"]), "size": Pct(got["size"]),
+        "before_a": Pct(prior[0]), "before_b": Pct(prior[1])})
 
 
 def beside(coverage: Mapping[str, dict[str, Any]], key: str) -> Said | str:
@@ -214,13 +181,6 @@ def beside(coverage: Mapping[str, dict[str, Any]], key: str) -> Said | str:
     if got is None or got["meets_target"]:
         return ""
     return Said("monthly.coverage_beside", {"coverage": Pct(got["coverage"])})
-
-
-def target_holds(coverage: Mapping[str, dict[str, Any]], key: str) -> bool:
-    """Whether the simulation check of these data's design shows that ``key`` meets its
-    target (False where the design was not checked)."""
-    got = coverage.get(key)
-    return bool(got and got["meets_target"])
 
 
 def city_estimates(y: np.ndarray, X: pd.DataFrame, years: np.ndarray
@@ -238,16 +198,15 @@ def city_estimates(y: np.ndarray, X: pd.DataFrame, years: np.ndarray
                         cr_label(cr, sl[3])))
     if fit.nb is not None:
         mu_nb = np.exp(X.to_numpy(float) @ fit.nb.params.to_numpy())
-        crn = stats.cluster_robust(X, y, mu_nb, years, variance=mu_nb + fit.nb.nb_alpha * mu_nb ** 2,
-                             params=fit.nb.params)
+        crn = stats.cluster_robust(X, y, mu_nb, years,
+                                   variance=mu_nb + fit.nb.nb_alpha * mu_nb ** 2,
+                                   params=fit.nb.params)
         nb = crn.ratio("covid_level")
         est.append(Estimate("monthly.level_rr_nb", *nb[:3], unit="rate ratio",
                             interval="negative binomial (NB2), " + cr_label(crn, nb[3])))
     # the counterfactual: the fitted model with the COVID terms at zero
-    Xc = X.copy()
-    for c in ("covid_level", "covid_slope", "after_level", "after_slope"):
-        if c in Xc:
-            Xc[c] = 0.0
+    Xc = X.assign(**{c: 0.0 for c in ("covid_level", "covid_slope", "after_level", "after_slope")
+                     if c in X})
     during = X["covid_level"].to_numpy() == 1
     if "after_level" in X:
         during &= X["after_level"].to_numpy() == 0
@@ -275,9 +234,6 @@ def city_estimates(y: np.ndarray, X: pd.DataFrame, years: np.ndarray
     return est, fit, pi, during
 
 
-# --- the monthly interrupted time series -----------------------------------------------------
-
-
 @dataclass(frozen=True, eq=False, repr=False)
 class MonthlyITSResult(Simulated, Result):
     SUMMARY_KEYS = ("monthly.level_rr", "monthly.observed_vs_counterfactual")
@@ -285,12 +241,6 @@ class MonthlyITSResult(Simulated, Result):
     input_name: str = "monthly_requests"
     period: CovidPeriod = CovidPeriod(2020, 2023)
     autocorrelated: bool = False
-    #: why there is no negative binomial figure: "boundary" or "not_converged" (None: there is)
-    nb_problem: str | None = None
-    #: whether the days under measures vary enough beside the COVID terms to be read at all
-    exposure_separable: bool = True
-    #: the simulation check of this design (:func:`measured_coverage`; empty: not checked)
-    coverage: Mapping[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -299,21 +249,30 @@ class MonthlyITSResult(Simulated, Result):
         x = d["start"]
         ax.plot(x, d["requests"], color=plotting.COLORS["observed"], lw=1.2, marker="o", ms=2.5,
                 label=label("observed_monthly", lang))
-        ax.plot(x, d["fitted"], color=plotting.COLORS["fit"], lw=1.6, label=label("fitted_its", lang))
+        ax.plot(x, d["fitted"], color=plotting.COLORS["fit"], lw=1.6,
+                label=label("fitted_its", lang))
         cf = d["counterfactual"].notna()
-        ax.fill_between(x[cf], d.loc[cf, "counterfactual_pi_low"], d.loc[cf, "counterfactual_pi_high"],
+        ax.fill_between(x[cf], d.loc[cf, "counterfactual_pi_low"],
+                        d.loc[cf, "counterfactual_pi_high"],
                         color=plotting.COLORS["counterfactual"], alpha=0.18,
                         label=label("counterfactual_pi95", lang))
         ax.plot(x[cf], d.loc[cf, "counterfactual"], color=plotting.COLORS["counterfactual"], lw=1.6,
                 ls="--", label=label("counterfactual_trend", lang))
-        last = x.max() + pd.offsets.MonthEnd(0)
-        ax.axvspan(pd.Timestamp(self.period.start, 4, 1),
-                   min(pd.Timestamp(self.period.end + 1, 4, 1), last),
-                   color=plotting.COLORS["covid"], alpha=0.06, label=label("covid_period", lang))
-        ax.set_ylabel(label("requests_per_month", lang))
-        ax.set_ylim(bottom=0)
-        ax.set_title(self.title(lang))
-        ax.legend(loc="upper right", fontsize=8.5)
+        finish_plot(ax, self.period, x.max(), self.title(lang), lang)
+
+
+def finish_plot(ax: Any, period: CovidPeriod, last: pd.Timestamp, title: str, lang: str,
+                ncol: int = 1) -> None:
+    """The COVID period shaded up to the month of ``last``, axis label, title and legend."""
+    from .. import plotting
+
+    ax.axvspan(pd.Timestamp(period.start, 4, 1),
+               min(pd.Timestamp(period.end + 1, 4, 1), last + pd.offsets.MonthEnd(0)),
+               color=plotting.COLORS["covid"], alpha=0.06, label=label("covid_period", lang))
+    ax.set_ylabel(label("requests_per_month", lang))
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8.5, ncol=ncol)
 
 
 def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harmonics: int = 2,
@@ -327,7 +286,8 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
         raise NotEstimableError(f"monthly_its: {len(df)} months; at least {MIN_MONTHS} are needed "
                                 "(a year before the COVID period and two in it)")
     if df["start"].duplicated().any():
-        raise ModelInputError("monthly_its: a month appears twice; give one city-wide row per month")
+        raise ModelInputError(
+            "monthly_its: a month appears twice; give one city-wide row per month")
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
     X = monthly_design(df, period, harmonics)
     each = MIN_MONTHS_EACH_SIDE
@@ -339,10 +299,10 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
     # exposure: days under measures in the month, beside the COVID terms (a flat step over the
     # period is not a dose-response: benchmarks/exposure_size.py measures the size)
     days = monthly_exposure_days(df["start"], covid_measures, data_dir)
-    exposure_separable = True
+    separable = True
     if days.max() > 0:
         fe = fit_exposure(y, X, days, what="monthly exposure model")
-        exposure_separable = fe.separable
+        separable = fe.separable
         est.append(Estimate(
             "monthly.exposure_rr_per_30_days", fe.ratio, fe.ci_low, fe.ci_high,
             unit=f"rate ratio per {PER_DAYS} days under measures",
@@ -358,22 +318,13 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
     table["counterfactual"] = np.where(during, pi["expected"], np.nan)
     table["counterfactual_pi_low"] = np.where(during, pi["pi_low"], np.nan)
     table["counterfactual_pi_high"] = np.where(during, pi["pi_high"], np.nan)
-    if simulated is None:
-        simulated = bool((monthly.attrs.get("provenance") or {}).get("simulated"))
+    simulated = is_simulated(monthly) if simulated is None else bool(simulated)
     coverage = measured_coverage(df["fiscal_year"].unique(), period)
-    cav = [("monthly.caveat_counterfactual", True),
-           ("monthly.caveat_clusters", True),
-           ("monthly.caveat_dispersion", fit.qp.dispersion > 1.5),
-           ("monthly.caveat_simulated", bool(simulated))]
-    chosen = [k for k, c in cav if c]
-    chosen.sort(key=lambda k: k != "monthly.caveat_simulated")
     got = {e.key: e for e in est}
-    lv, ov, ex = (got[k] for k in ("monthly.level_rr", "monthly.observed_vs_counterfactual",
-                                   "monthly.exposure_rr_per_30_days"))
-    nb = got.get("monthly.level_rr_nb")
+    lv, nb = got["monthly.level_rr"], got.get("monthly.level_rr_nb")
     # "detected" only where the simulation check shows the interval keeps its promise
     verdict = (("monthly.verdict_yes" if lv.interval_excludes_one else "monthly.verdict_no")
-               if target_holds(coverage, "monthly.level_rr")
+               if coverage.get("monthly.level_rr", {}).get("meets_target")
                else ("monthly.verdict_excludes" if lv.interval_excludes_one
                      else "monthly.verdict_includes"))
     facts = {
@@ -381,22 +332,26 @@ def monthly_its(monthly: pd.DataFrame, *, covid_start=None, covid_end=None, harm
         "harmonics": harmonics, "after": Said("monthly.method_after") if "after_level" in X else "",
         "period": period.phases(df["fiscal_year"].unique()),
         "years": df["fiscal_year"].nunique(), "per_days": PER_DAYS,
-        "checked": checked(coverage_facts(coverage, "monthly.level_rr",
-                                          ("before.monthly.qp", "before.monthly.lb_nw"))),
+        "checked": checked(coverage, "monthly.level_rr",
+                           ("before.monthly.qp", "before.monthly.lb_nw")),
         "span": Years(df["fiscal_year"].unique()), "covid": Years([period.start, period.end]),
         "level": lv, "level_beside": beside(coverage, "monthly.level_rr"),
         "verdict": Said(verdict),
         "nb_sentence": Said("monthly.nb_text", {
             "nb": nb, "nb_beside": beside(coverage, "monthly.level_rr_nb")}) if nb is not None
         else Said(f"monthly.nb_{fit.nb_problem}"),
-        "ratio": ov, "ratio_beside": beside(coverage, "monthly.observed_vs_counterfactual"),
-        "exposure_sentence": Said("monthly.exposure_text", {"exposure": ex})
-        if exposure_separable else Said("monthly.exposure_not_separable"),
+        "ratio": got["monthly.observed_vs_counterfactual"],
+        "ratio_beside": beside(coverage, "monthly.observed_vs_counterfactual"),
+        "exposure_sentence": Said("monthly.exposure_text", {
+            "exposure": got["monthly.exposure_rr_per_30_days"]})
+        if separable else Said("monthly.exposure_not_separable"),
     }
     return MonthlyITSResult(
         title_key="title_monthly_its", estimates=tuple(est), n_obs=len(df), facts=facts,
         text_keys=("monthly.its_text",), method_key="monthly.method",
-        caveat_keys=tuple(chosen), data=table,
-        simulated=bool(simulated), input_name=input_name, period=period,
-        autocorrelated=bool(fit.lb_p < _LB_ALPHA), nb_problem=fit.nb_problem, coverage=coverage,
-        exposure_separable=exposure_separable)
+        caveat_keys=chosen([(simulated, "monthly.caveat_simulated"),
+                            (True, "monthly.caveat_counterfactual"),
+                            (True, "monthly.caveat_clusters"),
+                            (fit.qp.dispersion > 1.5, "monthly.caveat_dispersion")]),
+        data=table, simulated=simulated, input_name=input_name, period=period,
+        autocorrelated=bool(fit.lb_p < _LB_ALPHA))

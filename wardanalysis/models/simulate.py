@@ -1,33 +1,26 @@
 """SIMULATED request data (模擬データ), calibrated to the shipped yearly table — never real data.
 
-No public monthly or request-level data of Kumamoto's requests exist. This module makes
-simulated ones, for the tests, for the design study (``04_data_needed``) and for the example
-page (``05_monthly_log``), so that every model for such data can be run and checked before a
-real export is available. Everything it returns is marked simulated: a log's ``attrs`` carry
-``provenance["simulated"] = True`` and the pages say 模擬データ / simulated data.
+No public monthly or request-level data of Kumamoto's requests exist: these stand in for them in
+the tests, the design study (``04_data_needed``) and the example page (``05_monthly_log``), so
+that every model for such data can be checked before a real export is available. A simulated
+log's ``attrs["provenance"]["simulated"]`` is True, and the pages say 模擬データ / simulated data.
 
 The generating model (:class:`Calibration` holds its numbers):
 
-- **level and trend**: the log-linear trend of the shipped yearly requests
-  (``needs_reflection``, quasi-Poisson fit over every shipped year): expected requests in fiscal
-  year ``y`` are ``exp(a + b (y - first year))``;
-- **COVID effect** (adjustable, ``covid_effect``): a rate ratio multiplying the expected count
-  in every month of the COVID period (``covid_period``: FY2020–FY2023 in the review), 1 for no
-  effect; after the period the trend resumes;
-- **months**: a seasonal pattern ``1 + seasonal_amplitude * cos(2 pi (m - peak) / 12)``
-  (an assumption: the review prints no monthly figure);
-- **wards**: shares proportional to the wards' populations (``population``, 2022-12-01), each
-  multiplied by a ward effect drawn once per seed (log-normal, ``ward_sd``);
-- **dispersion**: the shipped yearly totals vary ``phi`` times more than Poisson counts around
-  the trend. That extra variation is split (``variance_shares``, a third each by default: an
-  assumption, since no monthly data exist) between a factor per fiscal year shared by all its
-  months and wards, a factor per city-month shared by the wards, and a factor per ward-month,
-  all gamma with mean 1, so that a simulated yearly total has about the shipped dispersion;
-- **each request**: received on a uniformly drawn day of its month; a priority issue, decided to
-  act on, and the level reached, with the shipped yearly shares (the last shipped year's shares
-  after it); handled with probability ``handled_probability`` after a delay drawn from an
-  exponential distribution (mean ``mean_days_to_handle``), and counted as handled only if that
-  falls on or before ``as_of``.
+- **level and trend**: the quasi-Poisson log-linear trend of the shipped yearly requests;
+- **COVID effect** (``covid_effect``): a rate ratio in every month of the COVID period
+  (``covid_period``), 1 for no effect; after the period the trend resumes;
+- **months**: ``1 + seasonal_amplitude * cos(2 pi (m - peak) / 12)`` (an assumption: the review
+  prints no monthly figure);
+- **wards**: population shares (2022-12-01), each times a log-normal ward effect (``ward_sd``);
+- **dispersion**: the shipped yearly totals vary ``phi`` times more than Poisson counts. That
+  extra variation is split (``variance_shares``, a third each by default: an assumption) between
+  gamma factors with mean 1 per fiscal year, per city-month and per ward-month, so that a
+  simulated yearly total has about the shipped dispersion;
+- **each request**: a uniform day of its month; priority issue, decided to act on and level
+  reached with the shipped yearly shares (the last year's after it); handled with probability
+  ``handled_probability`` after an exponential delay (mean ``mean_days_to_handle``), counted as
+  handled only if that falls on or before ``as_of``.
 """
 
 from __future__ import annotations
@@ -40,9 +33,6 @@ import numpy as np
 import pandas as pd
 
 from ..data.inputs import LEVELS, WARDS
-
-__all__ = ["Calibration", "calibrate", "city_months", "expected_monthly", "is_simulated",
-           "simulate_counts", "simulate_request_log", "yearly_totals"]
 
 SEED = 20240626
 #: The date the review counted its figures (its requests_handled are "handled by then").
@@ -63,16 +53,6 @@ class Calibration:
     covid_start: int
     covid_end: int
 
-    def variances(self, shares: Sequence[float] = (1 / 3, 1 / 3, 1 / 3)) -> tuple[float, ...]:
-        """Variances of the gamma factors (year, city-month, ward-month) that give the yearly
-        totals the shipped dispersion, with the extra-Poisson variance split by ``shares``."""
-        a, b, c = (float(x) for x in shares)
-        if min(a, b, c) < 0 or abs(a + b + c - 1) > 1e-9:
-            raise ValueError(f"variance shares must be >= 0 and sum to 1, got {shares}")
-        excess = max(0.0, self.dispersion - 1) / self.mean_yearly
-        s2 = float(np.sum(np.square(self.ward_shares)))
-        return a * excess, 12 * b * excess, 12 * c * excess / s2
-
 
 def calibrate(data_dir=None) -> Calibration:
     """The simulator's numbers from the shipped (or overlaid) yearly table."""
@@ -91,11 +71,9 @@ def calibrate(data_dir=None) -> Calibration:
     ward = np.array([float(by_ward.get(w, np.nan)) for w in WARDS])
     if np.isnan(ward).any():  # a population table without one of the wards: equal shares
         ward = np.ones(len(WARDS))
-    prio = nr["priority_issues"] / nr["requests"]
     shares = pd.DataFrame({
         "fiscal_year": years,
-        "handled": nr["requests_handled"] / nr["requests"],
-        "priority": prio,
+        "priority": nr["priority_issues"] / nr["requests"],
         "decided": nr["decided_to_act"] / nr["priority_issues"].where(nr["priority_issues"] > 0),
         "level2": nr["section_chief_consultations"] / nr["staff_consultations"].where(
             nr["staff_consultations"] > 0),
@@ -144,20 +122,21 @@ def simulate_counts(cal: Calibration, fiscal_years: Sequence[int], covid_effect=
                     replications: int = 1, variance_shares: Sequence[float] = (1 / 3, 1 / 3, 1 / 3),
                     ward_sd: float = 0.15, seasonal_amplitude: float = 0.15,
                     seed: int = SEED) -> tuple[pd.DataFrame, np.ndarray]:
-    """SIMULATED monthly counts for each ward, vectorised over replications (and over effects:
-    with ``covid_effect`` a sequence, the same random draws serve every effect).
-
-    The extra-Poisson variation is split by ``variance_shares`` between a factor per fiscal
-    year (shared by its months and wards), a factor per city-month (shared by the wards) and
-    a factor per ward-month. Returns ``(cells, counts)``: ``cells`` lists the ward-months
-    (``fiscal_year``, ``month``, ``year``, ``index``, ``covid``, ``ward``), ``counts`` has shape
-    ``(len(effects), replications, len(cells))``; sum over wards for the city's months (see
-    :func:`city_months`)."""
+    """SIMULATED monthly counts for each ward, vectorised over replications and effects (with
+    ``covid_effect`` a sequence, the same random draws serve every effect). Returns ``(cells,
+    counts)``: the ward-months (``fiscal_year``, ``month``, ``year``, ``index``, ``covid``,
+    ``ward``) and counts of shape ``(len(effects), replications, len(cells))``."""
     effects = np.atleast_1d(np.asarray(covid_effect, dtype=float))
     rng = np.random.default_rng(seed)
     base = expected_monthly(cal, fiscal_years, 1.0, seasonal_amplitude)
     n_years, n_months, n_wards = len(fiscal_years), len(base), len(WARDS)
-    v_year, v_month, v_ward = cal.variances(variance_shares)
+    # the gamma factors' variances that give the yearly totals the shipped dispersion
+    a, b, c = (float(x) for x in variance_shares)
+    if min(a, b, c) < 0 or abs(a + b + c - 1) > 1e-9:
+        raise ValueError(f"variance shares must be >= 0 and sum to 1, got {variance_shares}")
+    excess = max(0.0, cal.dispersion - 1) / cal.mean_yearly
+    v_year, v_month = a * excess, 12 * b * excess
+    v_ward = 12 * c * excess / float(np.sum(np.square(cal.ward_shares)))
     year_f = _gamma(rng, v_year, (replications, n_years))
     month_f = _gamma(rng, v_month, (replications, n_months))
     cell_f = _gamma(rng, v_ward, (replications, n_months * n_wards))
@@ -206,12 +185,9 @@ def simulate_request_log(fiscal_years: Sequence[int] = range(2017, 2024), *,
                          handled_probability: float = 0.97, mean_days_to_handle: float = 60.0,
                          as_of: dt.date | str = REVIEW_DATE, seed: int = SEED,
                          data_dir=None) -> pd.DataFrame:
-    """A SIMULATED ``request_log`` (one row per request), calibrated to the shipped yearly table
-    (see the module docstring). ``covid_effect`` is the true rate ratio in the COVID period's
-    months (0.7: 30% fewer requests than the trend; 1: no effect). Deterministic for a seed.
-
-    The frame's ``attrs["provenance"]`` says ``simulated: True`` with the settings; it has the
-    columns of the ``request_log`` schema, dates as pandas datetimes."""
+    """A SIMULATED ``request_log`` (one row per request, the schema's columns), deterministic for
+    a seed; ``covid_effect`` is the true rate ratio in the COVID period (1: no effect). Its
+    ``attrs["provenance"]`` says ``simulated: True`` with the settings."""
     cal = calibrate(data_dir)
     years = [int(y) for y in fiscal_years]
     as_of = pd.Timestamp(as_of).date()

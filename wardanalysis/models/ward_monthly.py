@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,32 +16,25 @@ import pandas as pd
 
 from .. import stats
 from ..errors import ModelInputError, NotEstimableError
-from ..results import Estimate, Pct, Pvalue, Result, fmt
+from ..results import Estimate, Pct, Pvalue, Result, chosen, fmt
 from ..text.glossary import label
 from .monthly import (
     MonthlyFit,
     beside,
     checked,
-    coverage_facts,
     cr_label,
+    finish_plot,
     fit_all,
     measured_coverage,
     monthly_design,
 )
 from .monthly_data import Simulated, monthly_frame
-from .periods import covid_period
-
-__all__ = ["WARD_KEYS", "WardPanelResult", "ward_estimates", "ward_name", "ward_panel"]
-
+from .periods import CovidPeriod, covid_period
+from .simulate import is_simulated
 
 #: Glossary keys of the wards' names.
 WARD_KEYS = {"中央区": "ward_chuo", "東区": "ward_higashi", "西区": "ward_nishi",
              "南区": "ward_minami", "北区": "ward_kita"}
-
-
-def ward_name(ward: str, lang: str) -> str:
-    """A ward's name in ``lang`` (a name the glossary does not know is shown as given)."""
-    return label(WARD_KEYS[ward], lang) if ward in WARD_KEYS else str(ward)
 
 
 def ward_estimates(y: np.ndarray, X: pd.DataFrame, common: pd.DataFrame, years: np.ndarray,
@@ -56,20 +48,19 @@ def ward_estimates(y: np.ndarray, X: pd.DataFrame, common: pd.DataFrame, years: 
     lv = cr.ratio("covid_level")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        base = sm.GLM(y, common.astype(float), family=sm.families.Poisson()).fit()
         # clusters are fiscal years here too; Mancl–DeRouen's bias-reduced sandwich is the
         # GEE's own small-sample correction (statsmodels), with the same t as the main model
         gee = sm.GEE(y, X.astype(float), groups=pd.factorize(years)[0],
                      family=sm.families.Poisson(),
                      cov_struct=sm.cov_struct.Exchangeable()).fit(cov_type="bias_reduced")
+    base = stats.fit_quasi_poisson(y, common, what="ward panel without the wards")
     share = float((base.deviance - fit.qp.deviance) / base.deviance)
     g_est = float(gee.params["covid_level"])
-    g_se = float(gee.bse["covid_level"])
-    t = stats.critical_value(lv[3])
+    g_bounds = stats.exp_bounds(g_est, stats.critical_value(lv[3]) * float(gee.bse["covid_level"]))
     rho = float(gee.cov_struct.dep_params)
     est = (
         Estimate("wards.level_rr", *lv[:3], unit="rate ratio", interval=cr_label(cr, lv[3])),
-        Estimate("wards.level_rr_gee", math.exp(g_est), *stats.exp_bounds(g_est, t * g_se), "rate ratio",
+        Estimate("wards.level_rr_gee", math.exp(g_est), *g_bounds, "rate ratio",
                  f"GEE Poisson, exchangeable within fiscal year (correlation {fmt(rho)}), "
                  f"bias-reduced (Mancl–DeRouen) sandwich, t({lv[3]:.1f})"),
         Estimate("wards.between_share", share, unit="share of deviance",
@@ -87,40 +78,24 @@ class WardPanelResult(Simulated, Result):
     SUMMARY_KEYS = ("wards.level_rr", "wards.between_share")
     simulated: bool = False
     input_name: str = "monthly_requests"
-    coverage: Mapping[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    period: CovidPeriod = CovidPeriod(2020, 2023)
 
     def _plot(self, ax: Any, lang: str) -> None:
-        from .. import plotting
-
         d = self.data
         palette = ["#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#555555"]
         for i, (ward, part) in enumerate(d.groupby("ward", sort=False)):
-            name = ward_name(ward, lang)
+            name = label(WARD_KEYS[ward], lang) if ward in WARD_KEYS else str(ward)
             ax.plot(part["start"], part["requests"], color=palette[i % 6], lw=1, alpha=0.8,
                     label=name)
-        ax.axvspan(pd.Timestamp(int(self.period_start), 4, 1),
-                   min(pd.Timestamp(int(self.period_end) + 1, 4, 1),
-                       d["start"].max() + pd.offsets.MonthEnd(0)),
-                   color=plotting.COLORS["covid"], alpha=0.06, label=label("covid_period", lang))
-        ax.set_ylabel(label("requests_per_month", lang))
-        ax.set_ylim(bottom=0)
-        ax.set_title(self.title(lang))
-        ax.legend(loc="upper right", fontsize=8.5, ncol=2)
-
-    period_start: int = 2020
-    period_end: int = 2023
+        finish_plot(ax, self.period, d["start"].max(), self.title(lang), lang, ncol=2)
 
 
 def ward_panel(monthly_wards: pd.DataFrame, *, covid_start=None, covid_end=None,
                harmonics: int = 2, data_dir=None, simulated: bool | None = None,
                input_name: str = "monthly_requests") -> WardPanelResult:
     """The monthly ITS for each ward's counts (``fiscal_year``, ``month``, ``ward``,
-    ``requests``): ward fixed effects in a quasi-Poisson GLM (intervals cluster-robust by fiscal
-    year, as the city model's), a GEE Poisson sensitivity with an exchangeable working
-    correlation of the ward-months within each fiscal year (bias-reduced sandwich), and the
-    share of variation between wards: the share of the deviance left by the common terms that
-    the ward effects remove."""
-
+    ``requests``); see the module docstring. The share of variation between wards is the share
+    of the deviance left by the common terms that the ward effects remove."""
     df = monthly_frame(monthly_wards, ward=True)
     wards = list(dict.fromkeys(df["ward"]))
     if len(wards) < 2:
@@ -136,23 +111,20 @@ def ward_panel(monthly_wards: pd.DataFrame, *, covid_start=None, covid_end=None,
     est, fit, rho = ward_estimates(y, X, common, df["fiscal_year"].to_numpy(), df["start"])
     table = df[["fiscal_year", "month", "start", "ward", "requests"]].copy()
     table["fitted"] = fit.qp.fitted
-    if simulated is None:
-        simulated = bool((monthly_wards.attrs.get("provenance") or {}).get("simulated"))
+    simulated = is_simulated(monthly_wards) if simulated is None else bool(simulated)
     coverage = measured_coverage(df["fiscal_year"].unique(), period)
-    keys = (["monthly.caveat_simulated"] if simulated else []) + ["wards.caveat_same_estimate",
-                                                                   "wards.caveat_share"]
     got = {e.key: e for e in est}
     facts = {"p": Pvalue(fit.lb_p), "cells": len(df), "wards": len(wards),
              "years": df["fiscal_year"].nunique(), "rho": rho,
-             "checked": checked(coverage_facts(coverage, "wards.level_rr",
-                                               ("before.wards.fe", "before.wards.gee_month"))),
+             "checked": checked(coverage, "wards.level_rr",
+                                ("before.wards.fe", "before.wards.gee_month")),
              "months": df["start"].nunique(),
              "level": got["wards.level_rr"], "level_beside": beside(coverage, "wards.level_rr"),
              "gee": got["wards.level_rr_gee"], "gee_beside": beside(coverage, "wards.level_rr_gee"),
              "share": Pct(got["wards.between_share"].value)}
     return WardPanelResult(
         title_key="title_ward_panel", estimates=est, n_obs=len(df), facts=facts,
-        text_keys=("wards.text",), method_key="wards.method", caveat_keys=tuple(keys),
-        data=table, simulated=bool(simulated),
-        input_name=input_name, period_start=period.start, period_end=period.end,
-        coverage=coverage)
+        text_keys=("wards.text",), method_key="wards.method",
+        caveat_keys=chosen([(simulated, "monthly.caveat_simulated"),
+                            (True, "wards.caveat_same_estimate"), (True, "wards.caveat_share")]),
+        data=table, simulated=simulated, input_name=input_name, period=period)

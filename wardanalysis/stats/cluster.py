@@ -1,6 +1,6 @@
 """Cluster-robust intervals for few clusters: the CR2 sandwich of a log-link count model with
-Bell–McCaffrey degrees of freedom (used by the monthly models, whose clusters are seven fiscal
-years, and by the design study)."""
+Bell–McCaffrey degrees of freedom (the monthly models, whose clusters are seven fiscal years, and
+the design study)."""
 
 from __future__ import annotations
 
@@ -11,56 +11,47 @@ import numpy as np
 import pandas as pd
 
 from ..errors import NotEstimableError
-from .intervals import ALPHA, critical_value
+from .intervals import critical_value
 
 
 @dataclass(frozen=True, eq=False)
 class ClusterRobust:
-    """Cluster-robust covariance of a log-link count model's coefficients with the CR2
-    small-sample correction (Bell and McCaffrey 2002) and, for each contrast, Student's t on
-    the Bell–McCaffrey degrees of freedom (Imbens and Kolesár 2016; Pustejovsky and Tipton
-    2018). With few clusters (here seven fiscal years) the plain cluster sandwich is biased
-    down and t(G − 1) too light-tailed; statsmodels offers neither correction for a GLM, so it
-    is written here (checked against a direct computation in tests/reference)."""
+    """CR2 covariance (Bell and McCaffrey 2002) and, per contrast, t on the Bell–McCaffrey
+    degrees of freedom (Imbens and Kolesár 2016; Pustejovsky and Tipton 2018). With seven
+    clusters the plain sandwich is biased down and t(G − 1) too light-tailed; statsmodels has
+    neither correction for a GLM (checked against a direct computation in tests/reference)."""
 
     params: pd.Series
     cov: pd.DataFrame
     n_clusters: int
     _resid_maker: np.ndarray = field(repr=False)  # I − H, n × n
     _parts: tuple = field(repr=False)  # per cluster: (row indices, A_g X̃_g B)
-    alpha: float = ALPHA
 
-    def _vector(self, weights: dict[str, float] | str | np.ndarray) -> np.ndarray:
+    def _vector(self, weights: str | np.ndarray) -> np.ndarray:
         if isinstance(weights, np.ndarray):
             return weights.astype(float)
-        if isinstance(weights, str):
-            weights = {weights: 1.0}
-        w = pd.Series(0.0, index=self.params.index)
-        for k, v in weights.items():
-            w[k] = v
-        return w.to_numpy()
+        c = np.zeros(len(self.params))
+        c[self.params.index.get_loc(weights)] = 1.0
+        return c
 
-    def df(self, weights: dict[str, float] | str | np.ndarray) -> float:
+    def df(self, weights: str | np.ndarray) -> float:
         """Bell–McCaffrey degrees of freedom of the contrast ``weights``."""
         c = self._vector(weights)
         G = np.column_stack([self._resid_maker[:, ix] @ (part @ c) for ix, part in self._parts])
         GG = G.T @ G
         return float(np.trace(GG) ** 2 / np.trace(GG @ GG))
 
-    def interval(self, weights: dict[str, float] | str | np.ndarray
-                 ) -> tuple[float, float, float, float]:
-        """Estimate, standard error, degrees of freedom and t critical value of a contrast
-        of the coefficients."""
+    def interval(self, weights: str | np.ndarray) -> tuple[float, float, float, float]:
+        """Estimate, standard error, degrees of freedom and t critical value of a contrast."""
         c = self._vector(weights)
         df = self.df(c)
         return (float(c @ self.params.to_numpy()), float(np.sqrt(c @ self.cov.to_numpy() @ c)),
-                df, critical_value(df, self.alpha))
+                df, critical_value(df))
 
-    def ratio(self, weights: dict[str, float] | str) -> tuple[float, float, float, float]:
+    def ratio(self, weights: str) -> tuple[float, float, float, float]:
         """``exp`` of a contrast with its 95% interval, and the degrees of freedom used."""
         est, se, df, t = self.interval(weights)
-        lo, hi = exp_bounds(est, t * se)
-        return math.exp(est), lo, hi, df
+        return math.exp(est), *exp_bounds(est, t * se), df
 
 
 def exp_bounds(est: float, half: float) -> tuple[float, float]:
@@ -74,17 +65,15 @@ def exp_bounds(est: float, half: float) -> tuple[float, float]:
 def cluster_robust(X: pd.DataFrame, y: np.ndarray, mu: np.ndarray, groups,
                    variance: np.ndarray | None = None, params: pd.Series | None = None
                    ) -> ClusterRobust:
-    """The CR2 cluster-robust covariance of a log-link GLM fitted by (quasi-)likelihood with
-    fitted means ``mu`` and variance function values ``variance`` (``mu`` for Poisson,
-    ``mu + alpha mu^2`` for NB2), clusters ``groups``: with working weights ``w = mu^2 / v``,
-    ``X̃ = sqrt(w) X`` and residuals ``r = (y − mu) / sqrt(v)``,
-    ``V = B (Σ_g X̃_g' A_g r_g r_g' A_g X̃_g) B`` with ``B = (X̃'X̃)^-1`` and
+    """CR2 covariance of a log-link GLM with fitted means ``mu``, variance function values
+    ``variance`` (``mu`` for Poisson, ``mu + alpha mu^2`` for NB2) and clusters ``groups``:
+    with ``w = mu^2 / v``, ``X̃ = sqrt(w) X`` and ``r = (y − mu) / sqrt(v)``,
+    ``V = B (Σ_g X̃_g' A_g r_g r_g' A_g X̃_g) B``, ``B = (X̃'X̃)^-1``,
     ``A_g = (I − H_gg)^(−1/2)``."""
     Xm = X.to_numpy(dtype=float)
     y, mu = np.asarray(y, dtype=float), np.asarray(mu, dtype=float)
     v = mu if variance is None else np.asarray(variance, dtype=float)
-    sw = mu / np.sqrt(v)
-    Xt = sw[:, None] * Xm
+    Xt = (mu / np.sqrt(v))[:, None] * Xm
     r = (y - mu) / np.sqrt(v)
     B = np.linalg.inv(Xt.T @ Xt)
     H = Xt @ B @ Xt.T
@@ -104,11 +93,9 @@ def cluster_robust(X: pd.DataFrame, y: np.ndarray, mu: np.ndarray, groups,
         s = Xt[ix].T @ (A @ r[ix])
         meat += np.outer(s, s)
         parts.append((ix, A @ Xt[ix] @ B))
-    cov = B @ meat @ B
     names = list(X.columns)
-    if params is None:
-        params = pd.Series(np.nan, index=names)
+    params = pd.Series(np.nan, index=names) if params is None else params
     return ClusterRobust(params=params[names].astype(float),
-                         cov=pd.DataFrame(cov, index=names, columns=names),
+                         cov=pd.DataFrame(B @ meat @ B, index=names, columns=names),
                          n_clusters=len(labels), _resid_maker=np.eye(len(y)) - H,
                          _parts=tuple(parts))

@@ -14,45 +14,13 @@ from ..errors import NotEstimableError, ZeroDenominatorError
 from ..text.formats import fmt
 from .intervals import ALPHA, check_binomial, critical_value, wilson_interval
 
-# --- GLMs -------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, eq=False)
-class GLMFit:
-    """A fitted quasi-likelihood GLM: coefficients on the link scale, their covariance scaled by
-    the dispersion used, and Student-t critical values on the residual degrees of freedom."""
-
-    family: str
-    params: pd.Series
-    cov: pd.DataFrame
-    dispersion: float  # Pearson chi2 / df_resid, as estimated
-    scale: float  # the dispersion used for inference: max(1, dispersion)
-    pearson_chi2: float
-    deviance: float
-    df_resid: int
-    n_obs: int
-    alpha: float = ALPHA
-    fitted: np.ndarray = field(default_factory=lambda: np.array([]), repr=False)
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def scale_floored(self) -> bool:
-        """True where the floor ``max(1, dispersion)`` set the scale at 1."""
-        return not self.dispersion > 1
+class _Wald:
+    """Wald ratios with Student's t on ``df_resid``, for a fit with ``params`` and ``cov``."""
 
     @property
     def crit(self) -> float:
-        """Student's t on the residual df, whether or not the floor applies (see the module
-        docstring)."""
         return critical_value(self.df_resid, self.alpha)
-
-    @property
-    def quantiles(self) -> str:
-        """How the interval's quantiles were taken: ``t(3)``."""
-        return f"t({self.df_resid})"
-
-    def se(self, name: str) -> float:
-        return float(np.sqrt(self.cov.loc[name, name]))
 
     def contrast(self, weights: dict[str, float]) -> tuple[float, float]:
         """Estimate and standard error of a linear combination of coefficients."""
@@ -61,88 +29,98 @@ class GLMFit:
             if k not in w.index:
                 raise KeyError(f"no coefficient {k!r} (have {list(w.index)})")
             w[k] = v
-        est = float(w @ self.params)
-        se = float(np.sqrt(w @ self.cov @ w))
-        return est, se
+        return float(w @ self.params), float(np.sqrt(w @ self.cov @ w))
 
     def ratio(self, weights: dict[str, float] | str) -> tuple[float, float, float]:
         """``exp`` of a coefficient (or a combination) with its t-based Wald interval."""
-        if isinstance(weights, str):
-            weights = {weights: 1.0}
-        est, se = self.contrast(weights)
+        est, se = self.contrast({weights: 1.0} if isinstance(weights, str) else weights)
         return (float(np.exp(est)), float(np.exp(est - self.crit * se)),
                 float(np.exp(est + self.crit * se)))
+
+
+@dataclass(frozen=True, eq=False)
+class GLMFit(_Wald):
+    """A quasi-likelihood GLM: coefficients on the link scale and their covariance times the
+    scale ``max(1, dispersion)``."""
+
+    params: pd.Series
+    cov: pd.DataFrame
+    dispersion: float  # Pearson chi2 / df_resid, as estimated
+    scale: float
+    pearson_chi2: float
+    deviance: float
+    df_resid: int
+    fitted: np.ndarray = field(repr=False)
+    alpha: float = ALPHA
+
+    @property
+    def quantiles(self) -> str:
+        return f"t({self.df_resid})"
+
+    def se(self, name: str) -> float:
+        return float(np.sqrt(self.cov.loc[name, name]))
 
     def linear_predictor(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """``X @ params`` and its standard error for new rows (columns named as the fit)."""
         Xm = X[list(self.params.index)].to_numpy(dtype=float)
-        eta = Xm @ self.params.to_numpy()
         var = np.einsum("ij,jk,ik->i", Xm, self.cov.to_numpy(), Xm)
-        return eta, np.sqrt(var)
+        return Xm @ self.params.to_numpy(), np.sqrt(var)
 
 
 def interval_label(family: str, dispersion: float, quantiles: str, kind: str = "Wald") -> str:
-    """How a GLM interval was made, exactly: ``quasi-binomial Wald, t(5)``; where the estimated
-    dispersion is at or below 1 the scale is 1 and the variance plain binomial (Poisson), and
-    the label says so: ``binomial Wald (dispersion 0.94, scale floored at 1), t(4)``."""
+    """How a GLM interval was made: ``quasi-binomial Wald, t(5)``, or where the dispersion is at
+    or below 1, ``binomial Wald (dispersion 0.94, scale floored at 1), t(4)``."""
     if dispersion > 1:
         return f"quasi-{family} {kind}, {quantiles}"
     return f"{family} {kind} (dispersion {fmt(dispersion)}, scale floored at 1), {quantiles}"
 
 
-
-
-def _require_df(n_obs: int, k: int, what: str) -> int:
-    df = n_obs - k
+def _check_design(n_obs: int, X: pd.DataFrame, what: str) -> int:
+    """The residual df, after checking that there is one and that every term varies."""
+    df = n_obs - X.shape[1]
     if df < 1:
         raise NotEstimableError(
-            f"{what}: {n_obs} observations for {k} coefficients leave no residual degree of "
-            "freedom to estimate the dispersion"
+            f"{what}: {n_obs} observations for {X.shape[1]} coefficients leave no residual "
+            "degree of freedom to estimate the dispersion"
         )
-    return df
-
-
-def _rank_check(X: pd.DataFrame, what: str) -> None:
     if np.linalg.matrix_rank(X.to_numpy(dtype=float)) < X.shape[1]:
         raise NotEstimableError(
             f"{what}: the design matrix ({', '.join(X.columns)}) is rank-deficient; a term "
             "does not vary in these data"
         )
+    return df
 
 
-def fit_quasi_poisson(y, X: pd.DataFrame, alpha: float = ALPHA, what: str = "quasi-Poisson GLM") -> GLMFit:
-    """Log-linear quasi-Poisson GLM of counts ``y`` on the design ``X`` (include a constant).
+def _quasi(res, names: list[str], df: int, alpha: float) -> GLMFit:
+    phi = float(res.pearson_chi2 / res.df_resid)
+    scale = max(1.0, phi)
+    return GLMFit(
+        params=pd.Series(np.asarray(res.params), index=names),
+        cov=pd.DataFrame(np.asarray(res.cov_params()) * scale, index=names, columns=names),
+        dispersion=phi, scale=scale, pearson_chi2=float(res.pearson_chi2),
+        deviance=float(res.deviance), df_resid=df,
+        fitted=np.asarray(res.fittedvalues, dtype=float), alpha=alpha,
+    )
 
-    Dispersion = Pearson chi2 / (n - k); coefficient covariance = max(1, dispersion) times the
-    Poisson covariance; intervals use Student's t on n - k degrees of freedom.
-    """
+
+def fit_quasi_poisson(y, X: pd.DataFrame, alpha: float = ALPHA,
+                      what: str = "quasi-Poisson GLM") -> GLMFit:
+    """Log-linear quasi-Poisson GLM of counts ``y`` on the design ``X`` (include a constant):
+    dispersion = Pearson chi2 / (n - k)."""
     import statsmodels.api as sm
 
     y = np.asarray(y, dtype=float)
-    df = _require_df(len(y), X.shape[1], what)
-    _rank_check(X, what)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    df = _check_design(len(y), X, what)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         res = sm.GLM(y, X.astype(float), family=sm.families.Poisson()).fit()
-    phi = float(res.pearson_chi2 / res.df_resid)
-    scale = max(1.0, phi)
-    cov = res.cov_params() * scale  # the Poisson fit has scale 1
-    return GLMFit(
-        family="quasi-Poisson", params=res.params.copy(), cov=cov, dispersion=phi, scale=scale,
-        pearson_chi2=float(res.pearson_chi2), deviance=float(res.deviance), df_resid=df,
-        n_obs=len(y), alpha=alpha, fitted=np.asarray(res.fittedvalues, dtype=float),
-        warnings=tuple(str(w.message) for w in caught),
-    )
+    return _quasi(res, list(X.columns), df, alpha)
 
 
 def fit_quasi_binomial(successes, trials, X: pd.DataFrame, alpha: float = ALPHA,
                        what: str = "quasi-binomial GLM") -> GLMFit:
-    """Logistic quasi-binomial GLM of ``successes`` out of ``trials`` on the design ``X``.
-
-    The counts enter as a ``(successes, failures)`` endog, so each row is one binomial
-    observation with its own number of trials; dispersion = Pearson chi2 / (rows - k), where
-    Pearson chi2 = sum (s - n p)^2 / (n p (1 - p)).
-    """
+    """Logistic quasi-binomial GLM of ``successes`` out of ``trials`` on the design ``X``: a
+    ``(successes, failures)`` endog, so that each row is one observation with its own trials."""
     import statsmodels.api as sm
 
     s = np.asarray(successes, dtype=float)
@@ -150,27 +128,14 @@ def fit_quasi_binomial(successes, trials, X: pd.DataFrame, alpha: float = ALPHA,
     check_binomial(s, n)
     if np.any(n == 0):
         raise ZeroDenominatorError(what, "trials", "a row has no trials")
-    df = _require_df(len(s), X.shape[1], what)
-    _rank_check(X, what)
-    endog = np.column_stack([s, n - s])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        # numpy in, names put back below: with as many rows as endog columns, pandas inputs
-        # make statsmodels mislabel the parameters
-        res = sm.GLM(endog, X.to_numpy(dtype=float), family=sm.families.Binomial()).fit()
-    phi = float(res.pearson_chi2 / res.df_resid)
-    if int(res.df_resid) != df:  # guards the trials-ignored pitfall described above
-        raise AssertionError(f"binomial df_resid {res.df_resid} != {df}")
-    scale = max(1.0, phi)
-    names = list(X.columns)
-    return GLMFit(
-        family="quasi-binomial", params=pd.Series(np.asarray(res.params), index=names),
-        cov=pd.DataFrame(np.asarray(res.cov_params()) * scale, index=names, columns=names),
-        dispersion=phi, scale=scale, pearson_chi2=float(res.pearson_chi2),
-        deviance=float(res.deviance), df_resid=df, n_obs=len(s), alpha=alpha,
-        fitted=np.asarray(res.fittedvalues, dtype=float),
-        warnings=tuple(str(w.message) for w in caught),
-    )
+    df = _check_design(len(s), X, what)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # numpy in: with as many rows as endog columns, pandas inputs make statsmodels mislabel
+        # the parameters
+        res = sm.GLM(np.column_stack([s, n - s]), X.to_numpy(dtype=float),
+                     family=sm.families.Binomial()).fit()
+    return _quasi(res, list(X.columns), df, alpha)
 
 
 #: An NB2 alpha below this is the boundary alpha = 0. There the likelihood has no interior
@@ -181,48 +146,32 @@ NB_ALPHA_BOUNDARY = 1e-4
 
 
 @dataclass(frozen=True, eq=False)
-class NBFit:
+class NBFit(_Wald):
     """A negative binomial (NB2: variance = mu + alpha mu^2) maximum-likelihood fit.
 
-    Its Wald intervals use Student's t on ``df_resid = n_obs - (number of mean coefficients)``,
-    the residual degrees of freedom of the quasi-Poisson model with the same design, so that the
-    two are a like-for-like sensitivity: both estimate one variance parameter from the same
-    residual information. (Normal quantiles would treat alpha as known, which seven points
-    cannot justify.)"""
+    Its Wald intervals use t on the residual df of the quasi-Poisson model with the same
+    design, so that the two are a like-for-like sensitivity: both estimate one variance
+    parameter from the same residual information (normal quantiles would treat alpha as known,
+    which seven points cannot justify)."""
 
     params: pd.Series
     cov: pd.DataFrame
     nb_alpha: float
     converged: bool
-    loglike: float
     n_obs: int
     alpha: float = ALPHA
-    warnings: tuple[str, ...] = ()
-    #: alpha went to 0: the counts vary no more than Poisson counts, and the NB2 likelihood has
-    #: no interior maximum (such a fit is never ``converged``; see :data:`NB_ALPHA_BOUNDARY`)
+    #: alpha went to 0 (no interior maximum; such a fit is never ``converged``)
     at_boundary: bool = False
 
     @property
     def df_resid(self) -> int:
         return self.n_obs - len(self.params)
 
-    @property
-    def crit(self) -> float:
-        return critical_value(self.df_resid, self.alpha)
-
-    def ratio(self, name: str) -> tuple[float, float, float]:
-        """``exp`` of a coefficient with its t-based Wald interval."""
-        est = float(self.params[name])
-        se = float(np.sqrt(self.cov.loc[name, name]))
-        return (float(np.exp(est)), float(np.exp(est - self.crit * se)),
-                float(np.exp(est + self.crit * se)))
-
 
 def fit_negative_binomial(y, X: pd.DataFrame, alpha: float = ALPHA,
                           what: str = "negative binomial model") -> NBFit:
     """NB2 regression of counts ``y`` on ``X`` by maximum likelihood (statsmodels
-    ``NegativeBinomial``); intervals are Wald intervals with t on the residual degrees of freedom
-    (see :class:`NBFit`)."""
+    ``NegativeBinomial``; see :class:`NBFit`)."""
     import statsmodels.api as sm
 
     y = np.asarray(y, dtype=float)
@@ -231,45 +180,35 @@ def fit_negative_binomial(y, X: pd.DataFrame, alpha: float = ALPHA,
         raise NotEstimableError(
             f"{what}: {len(y)} observations for {k} parameters (coefficients and alpha)"
         )
-    _rank_check(X, what)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    _check_design(len(y), X, what)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         model = sm.NegativeBinomial(y, X.astype(float), loglike_method="nb2")
         first = model.fit(disp=0, maxiter=500, method="bfgs")
         at_boundary = not float(np.asarray(first.params)[-1]) > NB_ALPHA_BOUNDARY
         # polish with Newton from the BFGS optimum for an accurate Hessian (not from the
-        # boundary alpha = 0, where a Newton step leaves the parameter space)
+        # boundary, where a Newton step leaves the parameter space)
         res = first if at_boundary else model.fit(
             start_params=first.params, disp=0, maxiter=100, method="newton")
     names = list(X.columns)
-    params = pd.Series(np.asarray(res.params)[: len(names)], index=names)
     try:
         cov_full = np.asarray(res.cov_params())
     except ValueError:  # no Hessian at a failed optimum
         cov_full = np.full((k, k), np.nan)
-    cov = pd.DataFrame(cov_full[: len(names), : len(names)], index=names, columns=names)
     finite = bool(np.isfinite(np.asarray(res.params)).all() and np.isfinite(cov_full).all()
                   and (np.diag(cov_full) > 0).all())
     return NBFit(
-        params=params, cov=cov, nb_alpha=float(np.asarray(res.params)[-1]),
-        converged=(not at_boundary and finite
-                   and bool(res.mle_retvals.get("converged", False))),
-        loglike=float(res.llf), n_obs=len(y), alpha=alpha,
-        warnings=tuple(str(w.message) for w in caught), at_boundary=at_boundary,
+        params=pd.Series(np.asarray(res.params)[: len(names)], index=names),
+        cov=pd.DataFrame(cov_full[: len(names), : len(names)], index=names, columns=names),
+        nb_alpha=float(np.asarray(res.params)[-1]),
+        converged=not at_boundary and finite and bool(res.mle_retvals.get("converged", False)),
+        n_obs=len(y), alpha=alpha, at_boundary=at_boundary,
     )
 
 
-# --- prediction -------------------------------------------------------------------------------
-
-
 def prediction_interval(fit: GLMFit, X: pd.DataFrame) -> pd.DataFrame:
-    """Expected count and 95% prediction interval for a new count at each row of ``X``.
-
-    Under the quasi-Poisson fit a new count has variance ``scale * mu`` around ``mu``, and
-    ``log(mu_hat)`` has variance ``x' Cov x``; on the log scale (delta method)
-    ``var(log Y) ~ scale / mu + x' Cov x``, and the interval is
-    ``mu_hat * exp(+-t * sqrt(...))`` with t on the fit's residual degrees of freedom.
-    """
+    """Expected count and 95% prediction interval for a new count at each row of ``X``: on the
+    log scale (delta method) ``var(log Y) ~ scale / mu + x' Cov x``, t on the fit's df."""
     eta, se_eta = fit.linear_predictor(X)
     mu = np.exp(eta)
     se_log = np.sqrt(fit.scale / mu + se_eta**2)
@@ -283,24 +222,20 @@ def prediction_interval(fit: GLMFit, X: pd.DataFrame) -> pd.DataFrame:
 
 
 def total_prediction_interval(fit: GLMFit, X: pd.DataFrame) -> tuple[float, float, float]:
-    """Expected total of new counts over the rows of ``X`` with a 95% prediction interval.
-
-    ``var(T_new - T_hat) ~ scale * sum(mu) + g' Cov g`` with ``g = sum_j mu_j x_j``; the
-    interval is taken on the log scale as for :func:`prediction_interval`.
-    """
+    """Expected total of new counts over the rows of ``X`` with a 95% prediction interval on the
+    log scale: ``var(T_new - T_hat) ~ scale * sum(mu) + g' Cov g``, ``g = sum_j mu_j x_j``."""
     Xm = X[list(fit.params.index)].to_numpy(dtype=float)
     mu = np.exp(Xm @ fit.params.to_numpy())
     total = float(mu.sum())
     g = (mu[:, None] * Xm).sum(axis=0)
     var = fit.scale * total + float(g @ fit.cov.to_numpy() @ g)
-    se_log = np.sqrt(var) / total
-    return total, total * float(np.exp(-fit.crit * se_log)), total * float(np.exp(fit.crit * se_log))
+    half = fit.crit * (np.sqrt(var) / total)
+    return total, total * float(np.exp(-half)), total * float(np.exp(half))
 
 
 @dataclass(frozen=True)
 class PooledShare:
-    """A share pooled over years with a dispersion-aware interval (intercept-only
-    quasi-binomial GLM: the estimate is sum(successes) / sum(trials))."""
+    """A share pooled over years with a dispersion-aware interval."""
 
     share: float
     ci_low: float
@@ -313,9 +248,8 @@ class PooledShare:
 def pooled_share(successes, trials, alpha: float = ALPHA,
                  what: str = "pooled share") -> PooledShare:
     """``sum(successes) / sum(trials)`` over the rows (years) with trials, with the interval of
-    an intercept-only quasi-binomial GLM (scale ``max(1, Pearson chi2/df)``, t on its residual
-    df). With a single row there is no dispersion to estimate:
-    the Wilson interval is returned with ``df = 0``."""
+    an intercept-only quasi-binomial GLM; with one row (no dispersion to estimate), or none or
+    every trial a success, the Wilson interval with ``df = 0``."""
     s = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)
     check_binomial(s, n)

@@ -1,6 +1,6 @@
-"""Intervals and tests computed from counts alone: shares (Wilson, Clopper–Pearson, Newcombe,
-MOVER), Fisher's tests, exact Poisson intervals and rate ratios, and two single years compared
-with a dispersion borrowed from their series (see :mod:`wardanalysis.stats` for the methods).
+"""Intervals and tests computed from counts alone: shares (Wilson, MOVER differences), Fisher's
+tests, exact rate ratios, and two single years compared with a dispersion borrowed from their
+series (see :mod:`wardanalysis.stats` for the methods).
 """
 
 from __future__ import annotations
@@ -15,44 +15,12 @@ ALPHA = 0.05
 
 
 def critical_value(df: int | None, alpha: float = ALPHA) -> float:
-    """The two-sided ``1 - alpha`` quantile: Student's t on ``df`` degrees of freedom, or the
-    normal quantile when ``df`` is None (a known scale)."""
+    """The two-sided ``1 - alpha`` quantile of t on ``df`` degrees of freedom (normal: None)."""
     from scipy import stats
 
     if df is None:
         return float(stats.norm.ppf(1 - alpha / 2))
     return float(stats.t.ppf(1 - alpha / 2, df))
-
-
-# --- proportions ------------------------------------------------------------------------------
-
-
-def wilson_interval(successes, trials, alpha: float = ALPHA) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for ``successes / trials`` (arrays allowed).
-
-    A zero in ``trials`` gives NaN bounds for that element (the caller decides whether that is
-    an error); negative counts or ``successes > trials`` raise ``ValueError``.
-    """
-    from statsmodels.stats.proportion import proportion_confint
-
-    s = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    check_binomial(s, n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        low, high = proportion_confint(s, np.where(n > 0, n, np.nan), alpha=alpha, method="wilson")
-    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-
-
-def clopper_pearson_interval(successes, trials, alpha: float = ALPHA):
-    """Exact (Clopper-Pearson) interval for a binomial proportion."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    s = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    check_binomial(s, n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        low, high = proportion_confint(s, np.where(n > 0, n, np.nan), alpha=alpha, method="beta")
-    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
 def check_binomial(s: np.ndarray, n: np.ndarray) -> None:
@@ -62,29 +30,37 @@ def check_binomial(s: np.ndarray, n: np.ndarray) -> None:
         raise ValueError("successes must not exceed trials")
 
 
-def newcombe_difference(s1: int, n1: int, s2: int, n2: int, alpha: float = ALPHA):
-    """Difference ``s1/n1 - s2/n2`` with Newcombe's hybrid score (Wilson) interval.
+def _confint(s: np.ndarray, n: np.ndarray, alpha: float, method: str):
+    """statsmodels' ``proportion_confint`` as float arrays, NaN where there are no trials."""
+    from statsmodels.stats.proportion import proportion_confint
 
-    Returns ``(difference, low, high)``.
-    """
-    from statsmodels.stats.proportion import confint_proportions_2indep
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = proportion_confint(s, np.where(n > 0, n, np.nan), alpha=alpha, method=method)
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
-    if n1 <= 0 or n2 <= 0:
-        raise ZeroDenominatorError("difference of proportions", "trials", f"n1={n1}, n2={n2}")
-    low, high = confint_proportions_2indep(
-        s1, n1, s2, n2, method="newcomb", compare="diff", alpha=alpha
-    )
-    return s1 / n1 - s2 / n2, float(low), float(high)
+
+def wilson_interval(successes, trials, alpha: float = ALPHA) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for ``successes / trials`` (arrays allowed; NaN where no trials)."""
+    return scaled_wilson_interval(successes, trials, 1.0, alpha)
+
+
+def scaled_wilson_interval(successes, trials, dispersion: float, alpha: float = ALPHA):
+    """Wilson interval on the effective counts ``successes / scale`` and ``trials / scale``
+    (``scale = max(1, dispersion)``): the share's interval widened by the overdispersion of its
+    series (the design-effect form)."""
+    scale = max(1.0, float(dispersion))
+    s = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    check_binomial(s, n)
+    return _confint(s / scale, n / scale, alpha, "wilson")
 
 
 def mover_difference(p1: float, low1: float, high1: float, p2: float, low2: float,
                      high2: float) -> tuple[float, float, float]:
-    """Difference ``p1 - p2`` of two independent estimates with the MOVER interval (method of
-    variance estimates recovery, Zou & Donner 2008) built from each estimate's own interval:
-    ``d - sqrt((p1 - low1)^2 + (high2 - p2)^2)`` to ``d + sqrt((high1 - p1)^2 + (p2 - low2)^2)``.
-    With Wilson intervals on both sides it is Newcombe's hybrid score interval; here it lets a
-    share with a dispersion-aware (quasi-binomial) interval and one with a Wilson interval be
-    compared with the same intervals the page shows for each. Returns ``(d, low, high)``."""
+    """``(p1 - p2, low, high)`` with the MOVER interval (Zou & Donner 2008) built from each
+    estimate's own interval, so that a share with a quasi-binomial interval and one with a
+    Wilson interval are compared with the intervals the page shows (Newcombe's when both are
+    Wilson)."""
     vals = np.array([p1, low1, high1, p2, low2, high2], dtype=float)
     if not np.all(np.isfinite(vals)):
         raise ValueError("mover_difference: every estimate and limit must be finite")
@@ -101,15 +77,11 @@ class FisherResult:
     ci_low: float
     ci_high: float
     p_value: float  # two-sided Fisher exact test
-    sample_odds_ratio: float
 
 
 def fisher_exact_2x2(s1: int, n1: int, s2: int, n2: int, alpha: float = ALPHA) -> FisherResult:
-    """Fisher's exact test of ``s1/n1`` against ``s2/n2`` with the conditional odds ratio.
-
-    The odds ratio is the conditional MLE with its exact interval (scipy
-    ``contingency.odds_ratio(kind='conditional')``); the p-value is two-sided.
-    """
+    """Fisher's exact test of ``s1/n1`` against ``s2/n2`` with the conditional odds ratio and
+    its exact interval (scipy ``contingency.odds_ratio(kind='conditional')``)."""
     from scipy import stats
 
     table = np.array([[s1, n1 - s1], [s2, n2 - s2]], dtype=np.int64)
@@ -118,23 +90,7 @@ def fisher_exact_2x2(s1: int, n1: int, s2: int, n2: int, alpha: float = ALPHA) -
     p = stats.fisher_exact(table, alternative="two-sided").pvalue
     res = stats.contingency.odds_ratio(table, kind="conditional")
     ci = res.confidence_interval(confidence_level=1 - alpha)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sample = (table[0, 0] * table[1, 1]) / (table[0, 1] * table[1, 0])
-    return FisherResult(float(res.statistic), float(ci.low), float(ci.high), float(p), float(sample))
-
-
-# --- Poisson counts ---------------------------------------------------------------------------
-
-
-def poisson_exact_interval(count, exposure=1.0, alpha: float = ALPHA):
-    """Exact (Garwood) interval for a Poisson rate ``count / exposure``."""
-    from statsmodels.stats.rates import confint_poisson
-
-    c = np.asarray(count, dtype=float)
-    if np.any(c < 0):
-        raise ValueError("counts must not be negative")
-    low, high = confint_poisson(c, exposure, method="exact-c", alpha=alpha)
-    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    return FisherResult(float(res.statistic), float(ci.low), float(ci.high), float(p))
 
 
 @dataclass(frozen=True)
@@ -143,10 +99,6 @@ class RateRatio:
     ci_low: float
     ci_high: float
     p_value: float
-    count1: int
-    exposure1: float
-    count2: int
-    exposure2: float
 
 
 def rate_ratio_exact(
@@ -163,7 +115,8 @@ def rate_ratio_exact(
     total = count1 + count2
     if total == 0:
         raise ZeroDenominatorError("rate ratio", "count", "both counts are zero")
-    p_low, p_high = clopper_pearson_interval(count1, total, alpha)
+    # Clopper–Pearson for count1 / total, mapped to the ratio scale
+    p_low, p_high = _confint(np.asarray(count1, float), np.asarray(total, float), alpha, "beta")
     scale = exposure2 / exposure1
     with np.errstate(divide="ignore"):
         low = float(p_low / (1 - p_low) * scale)
@@ -171,30 +124,21 @@ def rate_ratio_exact(
         ratio = (count1 / exposure1) / (count2 / exposure2) if count2 > 0 else np.inf
     with np.errstate(divide="ignore", invalid="ignore"):  # a zero count: the ratio is unbounded
         p = test_poisson_2indep(count1, exposure1, count2, exposure2, method="exact-cond").pvalue
-    return RateRatio(float(ratio), low, high, float(p), int(count1), float(exposure1),
-                     int(count2), float(exposure2))
-
-
-
-
-# --- two single years of an overdispersed series ----------------------------------------------
+    return RateRatio(float(ratio), low, high, float(p))
 
 
 @dataclass(frozen=True)
 class ScaledRatio:
-    """A ratio of two single years with an interval that borrows a series' dispersion.
-
-    ``poisson_only`` is True when the series' trend model had fewer than 2 residual degrees of
-    freedom: no honest interval exists, and ``ci_low``/``ci_high`` are then the exact interval,
-    valid only if the counts were Poisson (or binomial). Otherwise ``ci_low``/``ci_high`` use
-    the scale ``max(1, dispersion)`` with t on ``df``; ``scale`` is the dispersion as estimated
-    and ``exact_*`` the exact interval and p-value, a sensitivity."""
+    """A ratio of two single years whose interval borrows its series' dispersion: ``scale`` as
+    estimated, floored at 1 in the interval, t on ``df``. With ``df < 2`` there is no honest
+    interval and ``ci_*`` are the exact one (``poisson_only``); ``exact_*`` always hold the exact
+    interval and p-value, a sensitivity."""
 
     ratio: float
     ci_low: float
     ci_high: float
     scale: float
-    df: int | None
+    df: int
     poisson_only: bool
     exact_low: float
     exact_high: float
@@ -206,40 +150,31 @@ class ScaledRatio:
 
     @property
     def scale_floored(self) -> bool:
-        """True where the floor ``max(1, dispersion)`` set the scale at 1."""
         return not self.scale > 1
 
     @property
     def method(self) -> str:
-        """``quasi`` (borrowed dispersion floored at 1, t) or ``poisson_only`` (too few years
-        for an honest interval)."""
         return "poisson_only" if self.poisson_only else "quasi"
 
 
-def _borrowed(log_ratio: float, var1: float, scale: float, df: int | None,
+def _borrowed(log_ratio: float, var1: float, scale: float, df: int,
               exact: tuple[float, float, float], alpha: float) -> ScaledRatio:
     ratio = float(np.exp(log_ratio)) if np.isfinite(log_ratio) else (
         np.inf if log_ratio > 0 else 0.0)
-    lo_x, hi_x, p_x = exact
-    if df is not None and df < 2:  # no honest interval: the exact one, labelled as such
-        return ScaledRatio(ratio, lo_x, hi_x, scale, df, True, lo_x, hi_x, p_x)
-    # a dispersion at or below 1 is floored, not trusted: the scale is 1 and the quantiles stay
-    # t(df), so the exact interval is only a sensitivity (see the module docstring)
+    if df < 2:
+        return ScaledRatio(ratio, exact[0], exact[1], scale, df, True, *exact)
     if not (np.isfinite(log_ratio) and np.isfinite(var1)):
-        return ScaledRatio(ratio, np.nan, np.nan, scale, df, False, lo_x, hi_x, p_x)
-    se = float(np.sqrt(max(1.0, scale) * var1))
-    crit = critical_value(df, alpha)
-    return ScaledRatio(ratio, float(np.exp(log_ratio - crit * se)),
-                       float(np.exp(log_ratio + crit * se)), scale, df, False, lo_x, hi_x, p_x)
+        return ScaledRatio(ratio, np.nan, np.nan, scale, df, False, *exact)
+    half = critical_value(df, alpha) * float(np.sqrt(max(1.0, scale) * var1))
+    return ScaledRatio(ratio, float(np.exp(log_ratio - half)), float(np.exp(log_ratio + half)),
+                       scale, df, False, *exact)
 
 
 def scaled_rate_ratio(count1: int, count0: int, dispersion: float, df: int,
                       alpha: float = ALPHA) -> ScaledRatio:
-    """``count1 / count0`` (one year against another, equal exposure) with the dispersion of the
-    series borrowed: ``log RR +- crit * sqrt(scale * (1/count1 + 1/count0))``, ``scale =
-    max(1, dispersion)``, crit from t(``df``), also where the dispersion is at or below 1 (the
-    exact conditional interval is then kept as ``exact_*``, a sensitivity). With ``df < 2`` the
-    exact conditional interval is returned, marked ``poisson_only``."""
+    """``count1 / count0`` (two years, equal exposure) with the series' dispersion borrowed:
+    ``log RR +- t(df) * sqrt(max(1, dispersion) * (1/count1 + 1/count0))`` (see
+    :class:`ScaledRatio`)."""
     rr = rate_ratio_exact(count1, 1.0, count0, 1.0, alpha)
     with np.errstate(divide="ignore"):
         log_ratio = float(np.log(count1) - np.log(count0)) if count1 and count0 else (
@@ -263,22 +198,6 @@ def scaled_odds_ratio(s1: int, n1: int, s0: int, n0: int, dispersion: float, df:
     return _borrowed(log_ratio, var1, dispersion, df, (fx.ci_low, fx.ci_high, fx.p_value), alpha)
 
 
-def scaled_wilson_interval(successes, trials, dispersion: float, alpha: float = ALPHA):
-    """Wilson interval of ``successes / trials`` on the effective counts ``successes / scale``
-    and ``trials / scale`` (``scale = max(1, dispersion)``): the share's interval widened by the
-    overdispersion of its series (the design-effect form)."""
-    scale = max(1.0, float(dispersion))
-    s = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    check_binomial(s, n)
-    from statsmodels.stats.proportion import proportion_confint
-
-    with np.errstate(invalid="ignore", divide="ignore"):
-        low, high = proportion_confint(s / scale, np.where(n > 0, n / scale, np.nan),
-                                       alpha=alpha, method="wilson")
-    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-
-
 #: Monte Carlo draws for the r x 2 Fisher test where full enumeration is too large (its
 #: p-value's standard error is then below 0.0005).
 FISHER_RESAMPLES = 100_000
@@ -289,16 +208,17 @@ FISHER_ENUMERATION_LIMIT = 2_000_000
 def fisher_rx2_method(trials) -> str:
     """``exact`` where :func:`fisher_exact_rx2` enumerates every table, else ``monte_carlo``."""
     n = np.sort(np.asarray(trials, dtype=np.int64)[np.asarray(trials) > 0])
-    return "exact" if np.prod((n[:-1] + 1).astype(float)) <= FISHER_ENUMERATION_LIMIT else "monte_carlo"
+    few = np.prod((n[:-1] + 1).astype(float)) <= FISHER_ENUMERATION_LIMIT
+    return "exact" if few else "monte_carlo"
 
 
 def fisher_exact_rx2(successes, trials, seed: int = 20240626) -> float:
-    """Fisher's test that a share is the same in every row (year), on the r x 2 table. Exact
-    where the tables with the observed margins number at most :data:`FISHER_ENUMERATION_LIMIT`
-    (every table enumerated: the p-value sums the hypergeometric probabilities of the tables no
-    more probable than the observed one); otherwise scipy ``fisher_exact`` with a seeded Monte
-    Carlo p-value, deterministic for a given seed. Rows without trials are left out."""
+    """Fisher's test that a share is the same in every row (year), on the r x 2 table; rows
+    without trials are left out. Exact (every table enumerated) up to
+    :data:`FISHER_ENUMERATION_LIMIT` tables with the observed margins, else scipy's seeded
+    Monte Carlo p-value."""
     from scipy import stats
+    from scipy.special import gammaln
 
     s = np.asarray(successes, dtype=np.int64)
     n = np.asarray(trials, dtype=np.int64)
@@ -307,35 +227,28 @@ def fisher_exact_rx2(successes, trials, seed: int = 20240626) -> float:
     table = np.column_stack([s[keep], n[keep] - s[keep]])
     if table.shape[0] < 2 or np.any(table.sum(axis=0) == 0):
         return 1.0
-    if fisher_rx2_method(n) == "exact":
-        return _fisher_rx2_enumerated(table[:, 0], table.sum(axis=1))
-    method = stats.MonteCarloMethod(n_resamples=FISHER_RESAMPLES, rng=np.random.default_rng(seed))
-    return float(stats.fisher_exact(table, method=method).pvalue)
-
-
-def _fisher_rx2_enumerated(s: np.ndarray, n: np.ndarray) -> float:
-    """The exact r x 2 Fisher p-value by enumeration: the largest row is fixed by the margin,
-    the others range over 0..n_i; probabilities are compared on the log scale with a relative
-    tolerance (as R's ``fisher.test``)."""
-    from scipy.special import gammaln
-
+    if fisher_rx2_method(n) != "exact":
+        method = stats.MonteCarloMethod(n_resamples=FISHER_RESAMPLES,
+                                        rng=np.random.default_rng(seed))
+        return float(stats.fisher_exact(table, method=method).pvalue)
+    # the largest row is fixed by the margin, the others range over 0..n_i; the tables no more
+    # probable than the observed one are found on the log scale with a relative tolerance (as
+    # R's fisher.test)
+    s, n = table[:, 0], table.sum(axis=1)
     order = np.argsort(-n, kind="stable")
     s, n = s[order], n[order]
-    total = int(s.sum())
 
     def logc(a, b):
         return gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
 
     observed = float(np.sum(logc(n, s)))
-    # every combination of the other rows: their summed log-probabilities and successes
     logp_rest, sum_rest = np.zeros(1), np.zeros(1, dtype=np.int64)
     for k in n[1:]:
         x = np.arange(k + 1)
         logp_rest = np.add.outer(logp_rest, logc(k, x)).ravel()
         sum_rest = np.add.outer(sum_rest, x).ravel()
-    first = total - sum_rest
+    first = int(s.sum()) - sum_rest
     ok = (first >= 0) & (first <= n[0])
     logp = logp_rest[ok] + logc(n[0], first[ok])
-    norm = np.logaddexp.reduce(logp)
     tail = logp[logp <= observed + 1e-7 * abs(observed) + 1e-12]
-    return float(min(1.0, np.exp(np.logaddexp.reduce(tail) - norm)))
+    return float(min(1.0, np.exp(np.logaddexp.reduce(tail) - np.logaddexp.reduce(logp))))
