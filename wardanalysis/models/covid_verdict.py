@@ -28,11 +28,11 @@ from ..results import (
 )
 from ..text.glossary import check_lang, label
 from . import _input
+from .covid_exposure import PER_DAYS
 from .its import ITSResult, exposure_model, interrupted_time_series
 from .periods import CovidPeriod, check_period, covid_period
 from .requests import (
     COVID_BREAK_FY,
-    PER_DAYS,
     START_UP_FY,
     UNIT_RR,
     TrendResult,

@@ -19,12 +19,10 @@ from ..errors import MissingDataError, NotEstimableError, TooFewYearsError
 from ..results import PREDICTION, Estimate, Joined, Pct, Quantiles, Result, Said, Years, chosen, fmt
 from ..text.glossary import label
 from . import _input
-from .covid_exposure import PER_DAYS as UNIT_DAYS
-from .covid_exposure import exposure_days, fit_exposure, period_r2
+from .covid_exposure import PER_DAYS, exposure_days, fit_exposure, period_r2
 from .periods import check_period, covid_period, years_phrase
 from .requests import (
     COVID_BREAK_FY,
-    PER_DAYS,
     START_UP_FY,
     UNIT_RR,
     UNIT_RR_YEAR,
@@ -336,7 +334,7 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
             f"the COVID period's step ({years_phrase(years)}), so the measures cannot be told "
             "from the period"
         )
-    ef = fit_exposure(df["requests"], base, days * UNIT_DAYS / per_days, what="the exposure model")
+    ef = fit_exposure(df["requests"], base, days * PER_DAYS / per_days, what="the exposure model")
     fit = ef.fit
     X = base.assign(exposure=days / per_days)
     eta, _ = fit.linear_predictor(X)

@@ -25,8 +25,6 @@ from . import _input
 COVID_BREAK_FY = 2020
 #: The まちづくりセンター start-up year, which the document says surfaced long-buried requests.
 START_UP_FY = 2017
-#: Exposure effects are reported per this many days under measures (about a month).
-PER_DAYS = 30
 
 UNIT_RR_YEAR = "rate ratio per year"
 UNIT_RR = "rate ratio"
