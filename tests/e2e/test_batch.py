@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -547,6 +548,26 @@ def test_a_kernel_that_dies_fails_only_its_notebook(tmp_path):
     failed = next(e for e in ws.manifest()["reports"] if e["status"] == "failed")
     assert "the kernel died" in failed["failure"]["error"]
     assert "the kernel died" in (ws.out / "runs.html").read_text(encoding="utf-8")
+
+
+def test_a_kernel_that_dies_before_its_first_reply_is_a_dead_kernel_too(tmp_path):
+    """A kernel that dies while it starts (jupyter_client says so with a RuntimeError) fails its
+    notebook with the same words and its log's last line, as one that dies mid-run."""
+    ws = make_workspace(tmp_path / "ws", notebooks=FIXTURES / "slow")
+    spec = tmp_path / "jupyter" / "kernels" / "dies-at-start"
+    spec.mkdir(parents=True)
+    dies = "import sys; sys.stderr.write('no memory for the kernel\\n'); sys.exit(3)"
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", dies, "{connection_file}"],
+        "display_name": "dies", "language": "python"}), encoding="utf-8")
+    (ws.params / "batch.yaml").write_text("languages: [ja]\nkernel: dies-at-start\n",
+                                          encoding="utf-8")
+    proc = subprocess.run(ws.command(), cwd=ws.root, capture_output=True, text=True, timeout=120,
+                          env={**ws.env(), "JUPYTER_PATH": str(tmp_path / "jupyter")})
+    assert proc.returncode == 1, ws.explain(proc)
+    [entry] = ws.manifest()["reports"]
+    assert entry["failure"]["error"] == ("DeadKernelError: the kernel died "
+                                         "(no memory for the kernel)")
 
 
 def test_a_second_run_on_the_same_folder_is_refused_naming_the_holder(sleeping):

@@ -127,11 +127,12 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
     km = AsyncKernelManager(kernel_name=job["kernel"], **where,
                             connection_file=str(scratch / "connection.json"))
     status, error, started, t0 = "ok", None, _now(), time.monotonic()
+    launched = False
     _KERNELS.add(km)
     try:
         with open(log, "wb") as out:
             run_sync(km.start_kernel)(cwd=str(scratch / "cwd"), env=env, stdout=out, stderr=out)
-        started, t0 = _now(), time.monotonic()
+        started, t0, launched = _now(), time.monotonic(), True
         pm.execute_notebook(job["path"], str(stage / "notebook.ipynb"),
                             parameters=job["parameters"], kernel_name=job["kernel"], km=km,
                             progress_bar=False, log_output=False,
@@ -142,13 +143,15 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
     except CellTimeoutError:
         status = "timeout"
         error = f"TimeoutError: the notebook ran longer than its {timeout:g} s timeout"
-    except DeadKernelError:
-        tail = _last_line(log.read_text(encoding="utf-8", errors="replace"))
+    except Exception as exc:  # the kernel died (also before its first reply: jupyter_client
+        # says so with a RuntimeError), did not start, or the notebook is unreadable …
         status = "failed"
-        error = "DeadKernelError: the kernel died" + (f" ({tail})" if tail else "")
-    except Exception as exc:  # the kernel did not start, the notebook is unreadable …
-        status, error = "failed", _error_line(type(exc).__name__, str(exc))
-        (stage / "traceback.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        if isinstance(exc, DeadKernelError) or (launched and not run_sync(km.is_alive)()):
+            tail = _last_line(log.read_text(encoding="utf-8", errors="replace"))
+            error = "DeadKernelError: the kernel died" + (f" ({tail})" if tail else "")
+        else:
+            error = _error_line(type(exc).__name__, str(exc))
+            (stage / "traceback.txt").write_text(traceback.format_exc(), encoding="utf-8")
     finally:
         with contextlib.suppress(Exception):
             run_sync(km.shutdown_kernel)(now=True)
