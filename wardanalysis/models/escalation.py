@@ -29,7 +29,7 @@ from ..text.messages import message
 from . import _input
 from .handled import pooled_label
 from .periods import check_period, covid_period
-from .requests import START_UP_FY
+from .requests import START_UP_FY, ratio_estimate
 
 __all__ = ["EscalationResult", "escalation_patterns"]
 
@@ -160,8 +160,13 @@ def _fit(c: pd.DataFrame, first_year: int, phase: np.ndarray | None, what: str) 
     return stats.fit_quasi_binomial(c["priority_issues"], c["requests"], X, what=what)
 
 
-def _label(fit: stats.GLMFit, kind: str = "Wald") -> str:
-    return stats.interval_label("binomial", fit.dispersion, fit.quantiles, kind)
+def settlement_levels(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the level at which each priority issue was settled (the consultation counts
+    are cumulative: see the module's docstring)."""
+    return df.assign(
+        settled_staff=df["staff_consultations"] - df["section_chief_consultations"],
+        settled_section_chief=df["section_chief_consultations"] - df["coordination_meetings"],
+        settled_coordination=df["coordination_meetings"])
 
 
 def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
@@ -170,21 +175,13 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                         data_dir: str | Path | None = None) -> EscalationResult:
     """The escalation funnel and the settlement levels, per fiscal year and pooled.
 
-    ``needs_reflection``: the shipped data when None. ``covid_start``/``covid_end``: the COVID
-    period (the dataset ``covid_period`` when None); ``break_year`` is another name of
-    ``covid_start``. Raises a :mod:`wardanalysis.errors` error naming the column or years for a
-    missing column, a year without requests, no priority issue at all, fewer than three fiscal
-    years, or a period that leaves no year before or in it.
-
     ``table()``: one row per scope (``year``, ``all_years``, ``pre_covid``, ``covid``,
     ``after_covid``), fiscal year and measure (:data:`MEASURES`); a year's share has its Wilson
-    interval, a pooled share that of an intercept-only quasi-binomial GLM over the years. Keys:
-    ``escalation.priority_rate_trend_or_per_year``, ``.priority_rate_dispersion``,
-    ``.priority_rate_or_covid_vs_pre`` (quasi-binomial on period indicators; ``.exact``:
-    Fisher's exact test, flagged ``poisson_only``), the pooled shares ``.priority_rate``,
-    ``.decided_share``, ``.first_level_share``, ``.second_level_share``,
-    ``.third_level_share``, and ``.first_level_share_differs_p``; the trend, the period odds
-    ratio, the priority rate and the first-level share also ``.excl_fy2017``.
+    interval, a pooled share that of an intercept-only quasi-binomial GLM. Keys
+    ``escalation.<name>``: ``priority_rate_trend_or_per_year``, ``priority_rate_dispersion``,
+    ``priority_rate_or_covid_vs_pre`` (``.exact``: Fisher's test, flagged ``poisson_only``), the
+    pooled shares of :data:`MEASURES` and ``first_level_share_differs_p``; the trend, the period
+    odds ratio, the priority rate and the first-level share also ``.excl_fy2017``.
     """
     df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, by_year=True)
     _input.nonzero(df, "requests", "the priority-issue rate")
@@ -196,10 +193,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     if df["priority_issues"].sum() == 0:
         raise ZeroDenominatorError("the settlement-level shares", "priority_issues",
                                    "no priority issue in any fiscal year")
-    c = df[list(_COLUMNS)].copy()
-    c["settled_staff"] = c["staff_consultations"] - c["section_chief_consultations"]
-    c["settled_section_chief"] = c["section_chief_consultations"] - c["coordination_meetings"]
-    c["settled_coordination"] = c["coordination_meetings"]
+    c = settlement_levels(df[list(_COLUMNS)])
 
     rows: list[dict] = []
     for i, fy in enumerate(years):
@@ -216,11 +210,11 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     fx = stats.fisher_exact_2x2(int(cov["priority_issues"].sum()), int(cov["requests"].sum()),
                                 int(pre["priority_issues"].sum()), int(pre["requests"].sum()))
     est = [
-        Estimate("escalation.priority_rate_trend_or_per_year", *fit.ratio("year"),
-                 unit="odds ratio per year", interval=_label(fit)),
+        ratio_estimate("escalation.priority_rate_trend_or_per_year", fit, "year",
+                       "odds ratio per year", "binomial"),
         Estimate("escalation.priority_rate_dispersion", fit.dispersion, unit="Pearson chi2/df"),
-        Estimate("escalation.priority_rate_or_covid_vs_pre", *fit_period.ratio("covid_period"),
-                 unit="odds ratio", interval=_label(fit_period, "GLM on period indicators")),
+        ratio_estimate("escalation.priority_rate_or_covid_vs_pre", fit_period, "covid_period",
+                       "odds ratio", "binomial", "GLM on period indicators"),
         Estimate("escalation.priority_rate_or_covid_vs_pre.exact", fx.odds_ratio, fx.ci_low,
                  fx.ci_high, unit="odds ratio", p_value=fx.p_value, flags=(POISSON_ONLY,),
                  interval="Fisher's exact test, conditional MLE; valid only if the counts were "
@@ -229,17 +223,16 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     x = f".excl_fy{START_UP_FY}"
     rest = c[c["fiscal_year"] != START_UP_FY]
     startup = START_UP_FY in years
-    excl = startup and period.before(rest["fiscal_year"]).any() and len(rest) >= 3
+    excl = startup and (rest["fiscal_year"] < period.start).any() and len(rest) >= 3
     if excl:
         fit_x = _fit(rest, years[0], period.phase(rest["fiscal_year"]),
                      "the priority-issue rate without FY2017")
         fit_r = _fit(rest, years[0], None, "the priority-issue rate trend without FY2017")
-        est += [
-            Estimate(f"escalation.priority_rate_or_covid_vs_pre{x}", *fit_x.ratio("covid_period"),
-                     unit="odds ratio", interval=_label(fit_x, "GLM on period indicators")),
-            Estimate(f"escalation.priority_rate_trend_or_per_year{x}", *fit_r.ratio("year"),
-                     unit="odds ratio per year", interval=_label(fit_r)),
-        ]
+        est += [ratio_estimate(f"escalation.priority_rate_or_covid_vs_pre{x}", fit_x,
+                               "covid_period", "odds ratio", "binomial",
+                               "GLM on period indicators"),
+                ratio_estimate(f"escalation.priority_rate_trend_or_per_year{x}", fit_r, "year",
+                               "odds ratio per year", "binomial")]
     for num, den, key in MEASURES.values():
         unit = "share of requests" if den == "requests" else "share of priority issues"
         with_excl = excl and key in ("priority_rate", "first_level_share")
@@ -257,7 +250,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                                  f"({fmt_count(stats.FISHER_RESAMPLES)} draws)"))
     no_priority = c.loc[c["priority_issues"] == 0, "fiscal_year"].tolist()
     n_startup = int(c.loc[c["fiscal_year"] == START_UP_FY, "priority_issues"].sum())
-    n_all = int(c["priority_issues"].sum())
+    n_all, decided = int(c["priority_issues"].sum()), int(c["decided_to_act"].sum())
     small = c.loc[c["priority_issues"] < 10, "fiscal_year"].tolist()
     by_key = {e.key: e for e in est}
     trend_or = by_key["escalation.priority_rate_trend_or_per_year"]
@@ -265,20 +258,16 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     trend_x, covid_x, first_x = (by_key.get(f"escalation.{k}{x}") for k in (
         "priority_rate_trend_or_per_year", "priority_rate_or_covid_vs_pre", "first_level_share"))
     facts = {
-        "requests": int(c["requests"].sum()), "n_all": n_all,
-        "decided": int(c["decided_to_act"].sum()),
-        "n_not_decided": n_all - int(c["decided_to_act"].sum()),
-        "trend": trend_or, "covid": covid_or,
+        "requests": int(c["requests"].sum()), "n_all": n_all, "decided": decided,
+        "n_not_decided": n_all - decided, "trend": trend_or, "covid": covid_or,
         "exact": by_key["escalation.priority_rate_or_covid_vs_pre.exact"],
-        "first": by_key["escalation.first_level_share"],
-        "small": Years(small), "no_priority": Years(no_priority),
-        "dispersion": fit_period.dispersion, "fisher_p": Pvalue(fx.p_value),
-        "first_p": Pvalue(first_p), "n_startup": n_startup,
-        "n_pre": int(pre["priority_issues"].sum()),
-        "startup_share": Pct(n_startup / n_all, 0), "startup_year": START_UP_FY,
-        "trend_q": Quantiles(fit.quantiles), "period_q": Quantiles(fit_period.quantiles),
-        "phases": period.phases(years), "trend_x": trend_x, "covid_x": covid_x,
-        "first_x": first_x,
+        "first": by_key["escalation.first_level_share"], "small": Years(small),
+        "no_priority": Years(no_priority), "dispersion": fit_period.dispersion,
+        "fisher_p": Pvalue(fx.p_value), "first_p": Pvalue(first_p), "n_startup": n_startup,
+        "n_pre": int(pre["priority_issues"].sum()), "startup_share": Pct(n_startup / n_all, 0),
+        "startup_year": START_UP_FY, "trend_q": Quantiles(fit.quantiles),
+        "period_q": Quantiles(fit_period.quantiles), "phases": period.phases(years),
+        "trend_x": trend_x, "covid_x": covid_x, "first_x": first_x,
         "first_p_method": Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
                                {"draws": fmt_count(stats.FISHER_RESAMPLES)}),
     }
@@ -288,8 +277,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     step = trend_x is not None and trend_or.value < 1
     step_excludes_one = step and trend_x.interval_excludes_one
     return EscalationResult(
-        title_key="title_escalation",
-        estimates=tuple(est), facts=facts,
+        "title_escalation", est, facts=facts,
         text_keys=chosen([
             (True, "escalation.text.counts"),
             (not step and trend_or.value < 1, "escalation.text.trend_fell"),
@@ -303,16 +291,12 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
             (first_x is None and not differs, "escalation.text.first_level"),
             (first_x is None and differs, "escalation.text.first_level_differs"),
             (first_x is not None and not differs, "escalation.text.first_level_same_excl"),
-            (first_x is not None and differs, "escalation.text.first_level_differs_excl"),
-        ]),
+            (first_x is not None and differs, "escalation.text.first_level_differs_excl")]),
         method_key="escalation.method",
-        caveat_keys=chosen([
-            (True, "escalation.caveat.levels"),
-            (bool(small), "escalation.caveat.small"),
-            (bool(no_priority), "escalation.caveat.no_priority"),
-            (True, "escalation.caveat.dispersion"),
-            (differs, "escalation.caveat.first_level_differs"),
-            (startup, "escalation.caveat.startup"),
-        ]),
-        n_obs=len(years), data=table, counts=c, fit=fit,
-    )
+        caveat_keys=chosen([(True, "escalation.caveat.levels"),
+                            (bool(small), "escalation.caveat.small"),
+                            (bool(no_priority), "escalation.caveat.no_priority"),
+                            (True, "escalation.caveat.dispersion"),
+                            (differs, "escalation.caveat.first_level_differs"),
+                            (startup, "escalation.caveat.startup")]),
+        n_obs=len(years), data=table, counts=c, fit=fit)

@@ -1,10 +1,6 @@
-"""One fiscal year as the committee would have seen it at the end of that year.
-
-:func:`fiscal_year_report` uses only data up to and including ``fiscal_year`` (no look-ahead):
-that year's requests against the previous year (exact tests) and against the trend fitted on the
-earlier years (prediction interval), that year's funnel and settlement levels, its ward budget
-(total, per ward, per resident) and its civil-engineering requests where the year has them, and a
-plain statement of what the data do not hold for that year.
+"""One fiscal year as the committee would have seen it at the end of that year, from data up to
+and including that year only (no look-ahead): its requests against the previous year and the
+earlier trend, its funnel, ward budget and civil-engineering requests, and what the data lack.
 """
 
 from __future__ import annotations
@@ -14,10 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .. import eras, stats
+from .. import stats
 from ..data.loading import overlaid_rows
 from ..errors import MissingDataError, ModelInputError
 from ..results import (
@@ -39,7 +34,8 @@ from ..text.glossary import check_lang, label
 from . import _input
 from .budgets import kumamoto_budget
 from .civil import civil_requests
-from .periods import covid_period
+from .escalation import settlement_levels
+from .periods import covid_period, whole_year
 from .requests import START_UP_FY, borrowed_interval_text
 
 _NEEDS = ("fiscal_year", "requests", "requests_handled", "priority_issues", "decided_to_act",
@@ -302,26 +298,12 @@ def fiscal_year_report(
     data_dir: str | Path | None = None,
 ) -> FiscalYearResult:
     """The report of one fiscal year (an integer or an era label), from data up to and
-    including that year only (later rows are dropped first). The datasets are the shipped data
-    when None; :class:`MissingDataError` when none has a figure for the year.
-
-    Keys (each present only when the year has the figures): ``fy.requests``,
-    ``fy.requests_rr_vs_previous``, ``fy.priority_issues_rr_vs_previous``,
-    ``fy.handled_share``, ``fy.handled_or_vs_previous``, ``fy.priority_rate``,
-    ``fy.priority_rate_or_vs_previous``, ``fy.decided_share``, ``fy.first_level_share``,
-    ``fy.requests_expected_from_trend`` (interval = 95% prediction interval),
-    ``fy.requests_oe_vs_trend``, ``fy.budget_thousand_yen``, ``fy.budget_per_ward_thousand_yen``,
-    ``fy.budget_yen_per_capita``, ``fy.civil_total``, ``fy.civil_<category>``,
-    ``fy.civil_total_rr_vs_previous``, ``fy.civil_<category>_rr_vs_previous``.
+    including that year only; :class:`MissingDataError` when no dataset has a figure for it.
+    Keys ``fy.*``, each only where the year has the figures: the year's counts and shares, their
+    ratios ``*_vs_previous``, the trend's expectation (95% prediction interval), the budget and
+    the civil-engineering requests (:data:`FiscalYearResult.SUMMARY_KEYS` lead).
     """
-    if isinstance(fiscal_year, str):
-        try:
-            fiscal_year = eras.fiscal_year(fiscal_year)
-        except eras.EraLabelError as exc:
-            raise ModelInputError(f"fiscal_year: {exc}") from None
-    if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, (int, np.integer)):
-        raise ModelInputError(f"fiscal_year: expected an integer fiscal year, got {fiscal_year!r}")
-    fy = int(fiscal_year)
+    fy = whole_year(fiscal_year, "fiscal_year", ModelInputError)
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
     frames = [
         _input.frame(needs_reflection, "needs_reflection", _NEEDS, data_dir, by_year=True),
@@ -351,10 +333,7 @@ def fiscal_year_report(
     history = pd.DataFrame()
 
     if have["needs"]:
-        lv = nr.assign(
-            settled_staff=nr["staff_consultations"] - nr["section_chief_consultations"],
-            settled_section_chief=nr["section_chief_consultations"] - nr["coordination_meetings"],
-            settled_coordination=nr["coordination_meetings"])
+        lv = settlement_levels(nr)
         _needs_section(lv, fy, est, rows, caveats, missing, facts)
         funnel = _funnel(lv[lv["fiscal_year"] == fy].iloc[0])
         history = _history(nr, fy, period, est, rows, caveats, missing, facts)
@@ -389,9 +368,8 @@ def fiscal_year_report(
     if have["civil"]:
         cur_c = civ[civ["fiscal_year"] == fy].set_index("category")["requests"]
         civil = pd.DataFrame({"category": cur_c.index, "requests": cur_c.to_numpy()})
-        est.append(Estimate("fy.civil_total", int(cur_c.sum()), unit="requests"))
-        for cat, v in cur_c.items():
-            est.append(Estimate(f"fy.civil_{cat}", int(v), unit="requests"))
+        est += [Estimate("fy.civil_total", int(cur_c.sum()), unit="requests"),
+                *(Estimate(f"fy.civil_{cat}", int(v), unit="requests") for cat, v in cur_c.items())]
         if fy - 1 in set(civ["fiscal_year"]):
             cr = civil_requests(civ, base_year=fy - 1, compare_year=fy)
             for e in cr.estimates:

@@ -1,8 +1,5 @@
-"""Section 2: the share of requests handled (``requests_handled / requests``).
-
-Per fiscal year, the share with its Wilson interval; over the years, a logistic (quasi-binomial)
-trend, odds ratio per year, with the overdispersion estimated as Pearson chi2 / df from the
-counts and the number of requests in each year.
+"""Section 2: the share of requests handled (``requests_handled / requests``): per fiscal year
+with its Wilson interval, and over the years a quasi-binomial trend (odds ratio per year).
 """
 
 from __future__ import annotations
@@ -18,6 +15,7 @@ from .. import stats
 from ..results import POISSON_ONLY, Dates, Estimate, Quantiles, Result, Years, chosen, fmt
 from ..text.glossary import label
 from . import _input
+from .requests import ratio_estimate
 
 __all__ = ["HandledShareResult", "handled_share", "pooled_label"]
 
@@ -60,12 +58,9 @@ def pooled_label(ps: stats.PooledShare) -> str:
 
 def handled_share(needs_reflection: pd.DataFrame | None = None, *,
                   data_dir: str | Path | None = None) -> HandledShareResult:
-    """Share of requests handled per fiscal year and its logistic trend.
-
-    ``needs_reflection``: the shipped data when None. Keys: ``handled.trend_or_per_year``
-    (quasi-binomial, t interval), ``handled.dispersion`` (Pearson chi2/df),
-    ``handled.pooled_share`` and ``handled.share.fy<Y>`` (Wilson).
-    """
+    """Share of requests handled per fiscal year and its logistic trend. Keys:
+    ``handled.trend_or_per_year``, ``handled.dispersion`` (Pearson chi2/df),
+    ``handled.pooled_share`` and ``handled.share.fy<Y>``."""
     df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, by_year=True)
     _input.nonzero(df, "requests", "the handled share")
     _input.require_years(df, 3, "the handled-share trend")
@@ -92,8 +87,8 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     })
     pooled = stats.pooled_share(s, n, what="the pooled handled share")
     est = [
-        Estimate("handled.trend_or_per_year", *fit.ratio("year"), unit="odds ratio per year",
-                 interval=stats.interval_label("binomial", fit.dispersion, fit.quantiles)),
+        ratio_estimate("handled.trend_or_per_year", fit, "year", "odds ratio per year",
+                       "binomial"),
         Estimate("handled.dispersion", fit.dispersion, unit="Pearson chi2/df"),
         Estimate("handled.pooled_share", pooled.share, pooled.ci_low, pooled.ci_high,
                  unit="share", interval=pooled_label(pooled)),
@@ -109,14 +104,10 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
              "df": fit.df_resid, "quantiles": Quantiles(fit.quantiles), "dates": Dates(tuple(dates)),
              "unknown": Years(unknown), "n_years": len(years)}
     return HandledShareResult(
-        title_key="title_handled",
-        estimates=tuple(est), facts=facts, text_keys=("handled.text",),
+        "title_handled", est, facts=facts, text_keys=("handled.text",),
         method_key="handled.method",
-        caveat_keys=chosen([
-            (bool(dates), "handled.caveat.as_of"),
-            (bool(unknown), "handled.caveat.as_of_unknown"),
-            (fit.dispersion > 1.5, "handled.caveat.dispersion"),
-            (True, "handled.caveat.few_years"),
-        ]),
-        n_obs=len(years), data=table, fit=fit,
-    )
+        caveat_keys=chosen([(bool(dates), "handled.caveat.as_of"),
+                            (bool(unknown), "handled.caveat.as_of_unknown"),
+                            (fit.dispersion > 1.5, "handled.caveat.dispersion"),
+                            (True, "handled.caveat.few_years")]),
+        n_obs=len(years), data=table, fit=fit)

@@ -16,11 +16,11 @@ from ..data import inputs
 from ..data.datafiles import sha256
 from ..data.loading import load, reconcile
 from ..data.schema import get_schema
-from ..errors import MissingColumnError, ModelInputError
+from ..errors import ModelInputError
 from ..results import Result, fmt, fmt_pct
 from ..text.glossary import label
 from ..text.messages import message
-from . import simulate
+from . import _input, simulate
 
 
 class Simulated:
@@ -53,12 +53,7 @@ def monthly_frame(monthly: pd.DataFrame, ward: bool = False) -> pd.DataFrame:
     """The monthly counts checked and dated: ``year`` (calendar) and ``start`` (the month's first
     day) added, sorted by month (and ward)."""
     need = ["fiscal_year", "month", "requests"] + (["ward"] if ward else [])
-    if not isinstance(monthly, pd.DataFrame):
-        raise ModelInputError(f"monthly: expected a pandas DataFrame, got {type(monthly).__name__}")
-    missing = [c for c in need if c not in monthly.columns]
-    if missing:
-        raise MissingColumnError("monthly", missing, list(monthly.columns))
-    df = monthly[need].copy()
+    df = _input.frame(monthly, "monthly", need)[need]
     if df["requests"].isna().any() or (df["requests"] < 0).any():
         raise ModelInputError("monthly: requests must be counts (no gaps, none negative)")
     df["year"] = np.where(df["month"] >= 4, df["fiscal_year"], df["fiscal_year"] + 1)
