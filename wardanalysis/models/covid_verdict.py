@@ -32,7 +32,6 @@ from .covid_exposure import PER_DAYS
 from .its import ITSResult, exposure_model, interrupted_time_series
 from .periods import CovidPeriod, check_period, covid_period
 from .requests import (
-    COVID_BREAK_FY,
     START_UP_FY,
     UNIT_RR,
     TrendResult,
@@ -57,7 +56,7 @@ class PeriodComparisonResult(Result):
     trend beside it."""
 
     sources = ("needs_reflection",)
-    period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
+    period: CovidPeriod
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -130,7 +129,7 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
     # main interrupted time series' pre-COVID slope, and the trend over all years
     try:
         its = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
-        pre_trend = its.estimate(its.k("its_pre_slope_rr"))
+        pre_trend = its.estimate("requests.its_pre_slope_rr")
     except (TooFewYearsError, BreakYearError, NotEstimableError):
         pre_trend = None
     facts = {**common_facts, "pre": by_key["requests.pre_mean"],
@@ -219,9 +218,9 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
     main = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
     quantities = (("level_change", "its_level_rr"), ("slope_change", "its_slope_rr"))
-    rows = [_row("main_model", q, main.estimate(main.k(b)), main) for q, b in quantities]
+    rows = [_row("main_model", q, main.estimate(f"requests.{b}"), main) for q, b in quantities]
     for q, b in quantities:
-        e = main.estimate(f"requests.{b}.nb{main.suffix}")
+        e = main.estimate(f"requests.{b}.nb")
         rows.append(_row("negative_binomial", q, e, main,
                          "negative binomial not estimable" if math.isnan(e.value) else ""))
     models: list[Result | None] = [main]

@@ -55,19 +55,17 @@ class EscalationResult(Result):
                     f"escalation.first_level_share.excl_fy{START_UP_FY}",
                     "escalation.priority_rate_trend_or_per_year",
                     f"escalation.priority_rate_trend_or_per_year.excl_fy{START_UP_FY}")
-    #: the sentences the summary box leads with, in this order: how far issues go (the
-    #: question's answer), then the COVID comparison
-    HEADLINE_TEXTS = ("escalation.text.first_level", "escalation.text.covid_")
     counts: pd.DataFrame | None = None
     fit: stats.GLMFit | None = None
 
     def headline(self, lang: str = "ja") -> str:
-        """How far issues go, then the COVID comparison, each with its value without FY2017
-        (the text's sentences about them, not the counts or the trend)."""
+        """How far issues go (the question's answer), then the COVID comparison, each with its
+        value without FY2017 (the text's sentences about them, not the counts or the trend)."""
         lang = check_lang(lang)
         return ("" if lang == "ja" else " ").join(
-            self._said(k, lang) for prefix in self.HEADLINE_TEXTS for k in self.text_keys
-            if isinstance(k, str) and k.startswith(prefix))
+            self._said(k, lang) for prefix in ("escalation.text.first_level",
+                                               "escalation.text.covid_")
+            for k in self.text_keys if k.startswith(prefix))
 
     def plot(self, lang: str = "ja", ax: Any = None, kind: str = "funnel") -> tuple[Any, Any]:
         """``kind='funnel'``: requests → priority issues → decided to act per year (log scale);
@@ -130,17 +128,14 @@ class EscalationResult(Result):
         ax.legend(loc="upper right", fontsize=9)
 
 
-def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame, pooled: bool = False) -> None:
-    """One row per measure: a single year's share with its Wilson interval, or (``pooled``) the
-    share over several years with the quasi-binomial interval of :func:`stats.pooled_share`."""
+def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame) -> None:
+    """One row per measure: the share over the frame's years with the interval of
+    :func:`stats.pooled_share` (quasi-binomial; Wilson for a single year)."""
     for measure, (num, den, _) in MEASURES.items():
         s, n = int(frame[num].sum()), int(frame[den].sum())
-        if n > 0 and pooled:
+        if n > 0:
             ps = stats.pooled_share(frame[num], frame[den])
             share, lo, hi = ps.share, ps.ci_low, ps.ci_high
-        elif n > 0:
-            lo, hi = stats.wilson_interval(s, n)
-            share, lo, hi = s / n, float(lo), float(hi)
         else:
             share = lo = hi = math.nan
         rows.append({"scope": scope, "fiscal_year": fy, "measure": measure, "count": s,
@@ -202,7 +197,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     for scope, frame in (("all_years", c), ("pre_covid", pre), ("covid", cov),
                          ("after_covid", c[phase == "after"])):
         if not frame.empty:
-            _shares(rows, scope, pd.NA, frame, pooled=True)
+            _shares(rows, scope, pd.NA, frame)
     table = pd.DataFrame(rows).astype({"fiscal_year": "Int64"})
 
     fit = _fit(c, years[0], None, "the priority-issue rate trend")

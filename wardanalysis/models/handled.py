@@ -72,8 +72,7 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     # a year's share borrows the dispersion of the trend (counts divided by it); with fewer than
     # two residual df there is none to borrow, and the plain Wilson interval is binomial-only
     borrowed = fit.df_resid >= 2
-    low, high = (stats.scaled_wilson_interval(s, n, fit.dispersion) if borrowed
-                 else stats.wilson_interval(s, n))
+    low, high = stats.scaled_wilson_interval(s, n, fit.dispersion if borrowed else 1.0)
     year_interval = (f"Wilson on counts divided by the trend's dispersion ({fmt(fit.scale)})"
                      if borrowed else "Wilson; valid only if binomial")
     eta, se = fit.linear_predictor(X)
@@ -83,8 +82,7 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
         "fiscal_year": years, "requests": n, "requests_handled": s, "not_handled": n - s,
         "share": s / n, "ci_low": low, "ci_high": high, "fitted": p,
         "fitted_ci_low": expit(eta - fit.crit * se), "fitted_ci_high": expit(eta + fit.crit * se),
-        "pearson_residual": (s - n * p) / np.sqrt(n * p * (1 - p)),
-    })
+        "pearson_residual": (s - n * p) / np.sqrt(n * p * (1 - p))})
     pooled = stats.pooled_share(s, n, what="the pooled handled share")
     est = [
         ratio_estimate("handled.trend_or_per_year", fit, "year", "odds ratio per year",

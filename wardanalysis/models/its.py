@@ -15,14 +15,13 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..errors import MissingDataError, NotEstimableError, TooFewYearsError
+from ..errors import MissingDataError, NotEstimableError
 from ..results import PREDICTION, Estimate, Joined, Pct, Quantiles, Result, Said, Years, chosen, fmt
 from ..text.glossary import label
 from . import _input
 from .covid_exposure import PER_DAYS, exposure_days, fit_exposure, period_r2
 from .periods import check_period, covid_period, years_phrase
 from .requests import (
-    COVID_BREAK_FY,
     START_UP_FY,
     UNIT_RR,
     UNIT_RR_YEAR,
@@ -44,13 +43,10 @@ def its_design(years: np.ndarray, break_year: int) -> pd.DataFrame:
 @dataclass(frozen=True, eq=False, repr=False)
 class ITSResult(Result):
     sources = ("needs_reflection",)
-    break_year: int = COVID_BREAK_FY
+    break_year: int
     suffix: str = ""
     fit: stats.GLMFit | None = None
     nb_fit: stats.NBFit | None = None
-
-    def k(self, base: str) -> str:
-        return f"requests.{base}{self.suffix}"
 
     def fit_years(self) -> np.ndarray:
         return self.data.loc[self.data["used_in_fit"], "fiscal_year"].to_numpy()
@@ -122,8 +118,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     if unknown:
         raise MissingDataError(
             f"exclude_fiscal_years names FY{', FY'.join(map(str, unknown))}, not in the data "
-            f"({years_phrase(all_years)})"
-        )
+            f"({years_phrase(all_years)})")
     period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
     break_year = period.start
     phase = period.phase(all_years)
@@ -132,9 +127,8 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     years = fit_df["fiscal_year"].to_numpy()
     model = f"the interrupted time series (break FY{break_year})"
     check_period(period, years.tolist(), 2, 2, model=model)
-    if len(years) < 5:
-        raise TooFewYearsError(model, 5, years.tolist(),
-                               "four coefficients and one degree of freedom for the dispersion")
+    _input.require_years(fit_df, 5, model,
+                         "four coefficients and one degree of freedom for the dispersion")
     # keys never depend on the parameters: the period's ends are in each record's parameters
     suffix = "".join(f".excl_fy{y}" for y in exclude) + (".later_break" if later_break else "")
     X = its_design(years, break_year)
@@ -184,8 +178,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
         counterfactual_ci_low=pi["expected_ci_low"].to_numpy(),
         counterfactual_ci_high=pi["expected_ci_high"].to_numpy(),
         pi_low=np.where(post, pi["pi_low"], np.nan),
-        pi_high=np.where(post, pi["pi_high"], np.nan),
-    )
+        pi_high=np.where(post, pi["pi_high"], np.nan))
     obs = table["requests"].to_numpy(float)
     table["observed_expected"] = np.where(post, obs / table["counterfactual"], np.nan)
     table["oe_low"] = np.where(post, obs / table["pi_high"], np.nan)

@@ -5,7 +5,6 @@ into monthly counts; and how a result made from simulated data says so (:class:`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,10 +100,10 @@ class MonthlyInputs:
         return reconcile(self.input_name, self.city if self.log is None else self.log, data_dir)
 
 
-def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None = None,
-                   fiscal_years: Sequence[int] = range(2017, 2024)) -> MonthlyInputs:
+def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7,
+                   seed: int | None = None) -> MonthlyInputs:
     """The user's request log (preferred) or monthly counts from ``data_dir``; without either,
-    a SIMULATED log (:mod:`.simulate`) with the true COVID effect ``covid_effect``."""
+    a SIMULATED log of FY2017–FY2023 (:mod:`.simulate`) with the COVID effect ``covid_effect``."""
     def mark(frame: pd.DataFrame, simulated: bool) -> pd.DataFrame:
         frame.attrs["provenance"] = {"simulated": simulated}
         return frame
@@ -126,7 +125,7 @@ def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None
         return MonthlyInputs(mark(inputs.monthly_from_input(monthly), False),
                              mark(wards.reset_index(drop=True), False) if len(wards) else None,
                              None, False, monthly.attrs["provenance"]["overlay_file"])
-    log = simulate.simulate_request_log(fiscal_years, covid_effect=covid_effect,
+    log = simulate.simulate_request_log(range(2017, 2024), covid_effect=covid_effect,
                                         seed=simulate.SEED if seed is None else seed,
                                         data_dir=data_dir)
     return MonthlyInputs(mark(inputs.monthly_counts(log), True),

@@ -82,9 +82,9 @@ def covid_period(covid_start: int | str | None = None, covid_end: int | str | No
     return CovidPeriod(start, end)
 
 
-def years_phrase(years: Sequence[int], lang: str = "en") -> str:
+def years_phrase(years: Sequence[int]) -> str:
     """The fiscal years in a message (``FY2017–FY2023``), ``none`` for none."""
-    return years_text(years, lang) if len(years) else "none"
+    return years_text(years) if len(years) else "none"
 
 
 def check_period(period: CovidPeriod, years: Sequence[int], pre_needed: int,
@@ -95,8 +95,7 @@ def check_period(period: CovidPeriod, years: Sequence[int], pre_needed: int,
         raise BreakYearError(
             period.start, years,
             f"the COVID period FY{period.start}–FY{period.end} must leave fiscal years both "
-            "before it and in it",
-        )
+            "before it and in it")
     if len(split["before"]) < pre_needed or len(split["during"]) < during_needed:
         model = model or f"a model with the COVID period FY{period.start}–FY{period.end}"
         raise TooFewYearsError(
@@ -104,5 +103,4 @@ def check_period(period: CovidPeriod, years: Sequence[int], pre_needed: int,
             message=(f"{model} needs at least {pre_needed} fiscal year(s) before FY{period.start} "
                      f"and {during_needed} in FY{period.start}–FY{period.end}; the data "
                      f"({years_phrase(years)}) have {len(split['before'])} before and "
-                     f"{len(split['during'])} in it"),
-        )
+                     f"{len(split['during'])} in it"))

@@ -19,7 +19,6 @@ from ..results import Estimate, Quantiles, Result, Years, chosen, fmt, pct_chang
 from ..text.glossary import label
 from . import _input
 
-COVID_BREAK_FY = 2020
 #: The まちづくりセンター start-up year, which the document says surfaced long-buried requests.
 START_UP_FY = 2017
 
