@@ -151,10 +151,13 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
                           (bool(after.any()), "requests.periods.after"),
                           (True, "requests.periods.plain")]),
         method_key="requests.periods.method",
-        caveat_keys=chosen([(True, "requests.periods.caveat.averages"), *common,
-                            (trend_df >= 2, "requests.periods.caveat.yoy_borrowed"),
-                            (trend_df < 2, "requests.periods.caveat.yoy_exact"),
-                            (bool(gaps), "requests.periods.caveat.gaps")]),
+        caveat_keys=chosen([
+            (True, "requests.periods.caveat.averages"),
+            *common,
+            (trend_df >= 2, "requests.periods.caveat.yoy_borrowed"),
+            (trend_df < 2, "requests.periods.caveat.yoy_exact"),
+            (bool(gaps), "requests.periods.caveat.gaps"),
+        ]),
         n_obs=len(years), data=table, period=period)
 
 
@@ -377,24 +380,31 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
              "n_base": its.facts["n_base"], "n_excl": n_excl, "n_ok": sens.facts["n_ok"],
              "df": its.fit.df_resid, "mde": mde, "fall_pct": 100 * (1 - mde), "mde_up": mde_up,
              "next_year": period.end + 1, "phases": period.phases(years)}
-    text_keys = (  # what happened, in words, before the verdict; an earlier decline beside it
-        "requests.verdict.plain_falling" if pre.value < 1 else "requests.verdict.plain",
-        "requests.verdict.yes" if distinguishable else "requests.verdict.no",
-        "requests.verdict.falling",
-        "requests.verdict.changes_projection" if oe.interval_excludes_one
-        else "requests.verdict.changes",
-        "requests.verdict.sensitivity_disagree" if n_excl and not distinguishable
-        else "requests.verdict.sensitivity",
-        "requests.verdict.power", "requests.verdict.settle")
+    text_keys = chosen([
+        # what happened, in words, before the verdict; an earlier decline beside the ratio
+        (pre.value < 1, "requests.verdict.plain_falling"),
+        (not pre.value < 1, "requests.verdict.plain"),
+        (distinguishable, "requests.verdict.yes"),
+        (not distinguishable, "requests.verdict.no"),
+        (True, "requests.verdict.falling"),
+        (oe.interval_excludes_one, "requests.verdict.changes_projection"),
+        (not oe.interval_excludes_one, "requests.verdict.changes"),
+        (bool(n_excl) and not distinguishable, "requests.verdict.sensitivity_disagree"),
+        (not (n_excl and not distinguishable), "requests.verdict.sensitivity"),
+        (True, "requests.verdict.power"),
+        (True, "requests.verdict.settle"),
+    ])
     return VerdictResult(
         "title_requests_verdict",
         (Estimate("requests.its_level_mde_ratio", mde, unit="rate ratio (80% power, 5% two-sided)"),
          Estimate("requests.verdict_distinguishable", float(distinguishable),
                   unit="indicator (1 = distinguishable)")),
         facts=facts, text_keys=text_keys, method_key="requests.verdict.method",
-        caveat_keys=("requests.verdict.caveat.yearly_totals",
-                     *(Said(k, its.facts) for k in its.caveat_keys[:2]),
-                     *chosen([(START_UP_FY in years, "requests.verdict.caveat.document")])),
+        caveat_keys=chosen([
+            (True, "requests.verdict.caveat.yearly_totals"),
+            *[(True, Said(k, its.facts)) for k in its.caveat_keys[:2]],
+            (START_UP_FY in years, "requests.verdict.caveat.document"),
+        ]),
         n_obs=len(years), data=d.assign(verdict_distinguishable=distinguishable),
         distinguishable=distinguishable, period=per, trend_result=tr, its=its,
         sensitivity_result=sens)

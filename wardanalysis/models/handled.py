@@ -104,8 +104,10 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     return HandledShareResult(
         "title_handled", est, facts=facts, text_keys=("handled.text",),
         method_key="handled.method",
-        caveat_keys=chosen([(bool(dates), "handled.caveat.as_of"),
-                            (bool(unknown), "handled.caveat.as_of_unknown"),
-                            (fit.dispersion > 1.5, "handled.caveat.dispersion"),
-                            (True, "handled.caveat.few_years")]),
+        caveat_keys=chosen([
+            (bool(dates), "handled.caveat.as_of"),
+            (bool(unknown), "handled.caveat.as_of_unknown"),
+            (fit.dispersion > 1.5, "handled.caveat.dispersion"),
+            (True, "handled.caveat.few_years"),
+        ]),
         n_obs=len(years), data=table, fit=fit)

@@ -216,13 +216,15 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
                    else "requests.its.includes_one"),
         method_key="requests.its.method",
         caveat_keys=chosen([
-            (True, "requests.its.caveat.segments"), *common[1:],
+            (True, "requests.its.caveat.segments"),
+            *common[1:],
             (nb_problem == "not_converged", "requests.its.caveat.nb_not_converged"),
             (nb_problem == "not_estimable", "requests.its.caveat.nb_not_estimable"),
             (nb_ok, "requests.its.caveat.nb_t"),
             (startup_base, "requests.its.caveat.counterfactual_startup"),
             (not startup_base, "requests.its.caveat.counterfactual"),
-            (n_after > 0, "requests.its.caveat.after")]),
+            (n_after > 0, "requests.its.caveat.after"),
+        ]),
         n_obs=len(years), data=table, break_year=break_year, suffix=suffix, fit=fit,
         nb_fit=nb_fit)
 
@@ -328,6 +330,9 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
         text_keys=("requests.exposure.text" if ef.separable
                    else "requests.exposure.text_not_separable",),
         method_key="requests.exposure.method",
-        caveat_keys=chosen([(len(exposed) <= 2, "requests.exposure.caveat.near_step"),
-                            (True, "requests.exposure.caveat.crude"), *common[:3]]),
+        caveat_keys=chosen([
+            (len(exposed) <= 2, "requests.exposure.caveat.near_step"),
+            (True, "requests.exposure.caveat.crude"),
+            *common[:3],
+        ]),
         n_obs=len(years), data=table, fit=fit)

@@ -119,6 +119,9 @@ def trend(needs_reflection: pd.DataFrame | None = None, *,
                           (main.value >= 1, "requests.trend.text_rise"),
                           (excl is not None, "requests.trend.excl")]),
         method_key="requests.trend.method",
-        caveat_keys=chosen([(startup, "requests.trend.caveat.single_startup"),
-                            (not startup, "requests.trend.caveat.single"), *common]),
+        caveat_keys=chosen([
+            (startup, "requests.trend.caveat.single_startup"),
+            (not startup, "requests.trend.caveat.single"),
+            *common,
+        ]),
         n_obs=len(years), data=table, fit=fit)
