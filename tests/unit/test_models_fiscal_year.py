@@ -76,7 +76,7 @@ def test_a_year_outside_the_data_names_the_years_that_exist():
 
 @pytest.mark.parametrize("bad", [2023.0, None, True])
 def test_a_fiscal_year_must_be_an_integer(bad):
-    with pytest.raises(ModelInputError, match="expected an integer fiscal year"):
+    with pytest.raises(ModelInputError, match="fiscal_year: expected a whole fiscal year"):
         fiscal_year_report(bad)
 
 

@@ -41,7 +41,7 @@ def test_parameters_override_either_end_and_accept_era_labels():
         covid_period(2020, 2019)
     with pytest.raises(CovidPeriodError, match="name the same parameter"):
         covid_period(2020, break_year=2021)
-    with pytest.raises(BreakYearError, match="covid_start must be a whole fiscal year"):
+    with pytest.raises(BreakYearError, match="covid_start: expected a whole fiscal year"):
         covid_period(2020.5)
 
 

@@ -54,32 +54,23 @@ def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
     return out
 
 
-def counts(df: pd.DataFrame, columns: Iterable[str], argument: str) -> pd.DataFrame:
-    """Check that ``columns`` hold non-negative whole numbers; convert them to int."""
+def yearly_counts(df: pd.DataFrame, columns: Iterable[str], argument: str) -> pd.DataFrame:
+    """For a frame no descriptor states: one row per whole ``fiscal_year`` and non-negative whole
+    counts in ``columns`` (converted to int), sorted by fiscal year."""
     out = df.copy()
-    for col in columns:
+    for col in ("fiscal_year", *columns):
         values = pd.to_numeric(df[col], errors="coerce")
         bad = values.isna() | (values < 0) | (values != np.round(values))
         if bad.any():
             raise InvalidCountError(
                 f"{argument}: column {col!r} must hold non-negative whole counts; "
-                f"bad value(s) {list(df.loc[bad, col].astype(str))[:5]} at {_where(df, bad)}"
-            )
+                f"bad value(s) {list(df.loc[bad, col].astype(str))[:5]} at {_where(df, bad)}")
         out[col] = values.astype(np.int64)
-    return out
-
-
-def yearly_counts(df: pd.DataFrame, columns: Iterable[str], argument: str) -> pd.DataFrame:
-    """For a frame no descriptor states: whole ``fiscal_year``s, one row each, and ``columns`` as
-    :func:`counts`; sorted by fiscal year."""
-    df = counts(df, ["fiscal_year", *columns], argument)
-    dup = df["fiscal_year"][df["fiscal_year"].duplicated()]
+    dup = out["fiscal_year"][out["fiscal_year"].duplicated()]
     if not dup.empty:
-        raise DuplicateYearError(
-            f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear more than once; "
-            "one row per fiscal year is expected"
-        )
-    return df.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
+        raise DuplicateYearError(f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear "
+                                 "more than once; one row per fiscal year is expected")
+    return out.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
 
 
 def nonzero(df: pd.DataFrame, column: str, what: str) -> None:
@@ -95,10 +86,7 @@ def require_years(df: pd.DataFrame, needed: int, model: str, detail: str = "") -
 
 
 def _where(df: pd.DataFrame, mask: pd.Series) -> str:
-    if "fiscal_year" in df.columns:
-        ys = df.loc[mask, "fiscal_year"].tolist()
-        return "fiscal year(s) " + ", ".join(str(y) for y in ys[:5])
-    return "row(s) " + ", ".join(str(i) for i in df.index[mask][:5])
+    return "fiscal year(s) " + ", ".join(str(y) for y in df.loc[mask, "fiscal_year"].tolist()[:5])
 
 
 def as_of_dates(df: pd.DataFrame) -> dict[int, dt.date | None]:
@@ -107,11 +95,7 @@ def as_of_dates(df: pd.DataFrame) -> dict[int, dt.date | None]:
     prov = df.attrs.get("provenance") or {}
     source_id = (prov.get("source") or {}).get("id")
     shipped_date = source_date(source_id) if source_id else None
-    own = df["as_of"] if "as_of" in df.columns else pd.Series([None] * len(df))
-    out: dict[int, dt.date | None] = {}
-    for fy, date, user in zip(df["fiscal_year"], own, overlaid_rows(df), strict=True):
-        if date is not None and not pd.isna(date):
-            out[int(fy)] = pd.Timestamp(date).date()
-        else:
-            out[int(fy)] = shipped_date if prov and not user else None
-    return out
+    own = df["as_of"] if "as_of" in df.columns else [None] * len(df)
+    return {int(fy): pd.Timestamp(date).date() if not pd.isna(date)
+            else shipped_date if prov and not user else None
+            for fy, date, user in zip(df["fiscal_year"], own, overlaid_rows(df), strict=True)}

@@ -1,6 +1,5 @@
-"""Section 1, the answer: the sensitivity of the level change to the years and the model
-(without FY2017, a later break, ...), and the verdict that states what seven yearly points can
-and cannot tell, built from the period comparison, the trend and the interrupted time series."""
+"""Section 1, the answer: the period comparison, the sensitivity of the level change to the years
+and the model, and the verdict on what the yearly points can and cannot tell."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ import pandas as pd
 from .. import stats
 from ..errors import BreakYearError, ModelInputError, NotEstimableError, TooFewYearsError
 from ..results import (
+    POISSON_ONLY,
     Estimate,
     FiscalYear,
     Joined,
@@ -32,13 +32,13 @@ from .covid_exposure import PER_DAYS
 from .its import ITSResult, exposure_model, interrupted_time_series
 from .periods import CovidPeriod, check_period, covid_period
 from .requests import (
-    COVID_BREAK_FY,
     START_UP_FY,
     UNIT_RR,
     TrendResult,
     borrowed_interval_text,
     common_caveats,
     needs_frame,
+    ratio_estimate,
     trend,
 )
 
@@ -56,7 +56,7 @@ class PeriodComparisonResult(Result):
     trend beside it."""
 
     sources = ("needs_reflection",)
-    period: CovidPeriod = CovidPeriod(COVID_BREAK_FY, 2023)
+    period: CovidPeriod
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -86,14 +86,12 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
                       covid_start: int | str | None = None, covid_end: int | str | None = None,
                       break_year: int | str | None = None,
                       data_dir: str | Path | None = None) -> PeriodComparisonResult:
-    """Mean requests per year before, during (and after) the COVID period, their ratios, and
-    year-over-year ratios; needs three fiscal years, one before the period and one in it.
-
-    Keys ``requests.pre_mean``, ``requests.covid_mean``, ``requests.mean_ratio_covid_vs_pre``
-    (quasi-Poisson GLM with period indicators), ``requests.after_mean`` and
-    ``requests.mean_ratio_after_vs_pre`` when years after the period exist, and
-    ``requests.yoy_rr.fy<Y>_vs_fy<Y-1>`` (the dispersion of the requests trend borrowed; exact
-    and flagged ``poisson_only`` where that trend has fewer than 2 residual df).
+    """Mean requests per year before, during (and after) the COVID period and their ratios
+    (quasi-Poisson GLM on period indicators), and year-over-year ratios with the dispersion of
+    the requests trend borrowed (exact, flagged ``poisson_only``, where it has under 2 residual
+    df). Needs three fiscal years, one before the period and one in it. Keys
+    ``requests.pre_mean``, ``.covid_mean``, ``.mean_ratio_covid_vs_pre`` (``.after_mean``,
+    ``.mean_ratio_after_vs_pre`` with years after it), ``.yoy_rr.fy<Y>_vs_fy<Y-1>``.
     """
     df = needs_frame(needs_reflection, data_dir)
     years = df["fiscal_year"].tolist()
@@ -106,39 +104,32 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
     if after.any():
         X["after_covid"] = after.astype(float)
     fit = stats.fit_quasi_poisson(df["requests"], X, what="period comparison")
-    interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
-    est = [Estimate(key, *fit.ratio(term), unit=unit, interval=interval)
-           for key, term, unit in _MEANS if after.any() or "after" not in key]
-    # year-over-year ratios, each with the dispersion of the series' trend borrowed
+    est = [ratio_estimate(key, fit, term, unit) for key, term, unit in _MEANS
+           if after.any() or "after" not in key]
+    by_key = {e.key: e for e in est}
     trend_phi, trend_df = stats.trend_dispersion(df["requests"], years)
     counts = df["requests"].tolist()
-    rows = []
-    for i, fy in enumerate(years):
-        row = {"fiscal_year": fy, "requests": counts[i], "phase": phase[i],
-               "covid_period": bool(during[i]), "yoy_rr": math.nan, "yoy_ci_low": math.nan,
-               "yoy_ci_high": math.nan, "yoy_exact_ci_low": math.nan,
-               "yoy_exact_ci_high": math.nan, "yoy_exact_p_value": math.nan}
-        if i and counts[i] + counts[i - 1]:
-            r = stats.scaled_rate_ratio(counts[i], counts[i - 1],
-                                        trend_phi if trend_df >= 2 else math.nan, trend_df)
-            row.update(yoy_rr=r.ratio, yoy_ci_low=r.ci_low, yoy_ci_high=r.ci_high,
-                       yoy_exact_ci_low=r.exact_low, yoy_exact_ci_high=r.exact_high,
-                       yoy_exact_p_value=r.exact_p)
-            est.append(Estimate(f"requests.yoy_rr.fy{fy}_vs_fy{years[i - 1]}", r.ratio, r.ci_low,
-                                r.ci_high, unit=UNIT_RR, interval=borrowed_interval_text(r),
-                                flags=("poisson_only",) if r.poisson_only else ()))
-        rows.append(row)
-    table = pd.DataFrame(rows)
+    yoy = [None] + [stats.scaled_rate_ratio(c, p, trend_phi if trend_df >= 2 else math.nan,
+                                            trend_df) if c + p else None
+                    for p, c in zip(counts, counts[1:], strict=False)]
+    est += [Estimate(f"requests.yoy_rr.fy{fy}_vs_fy{prev}", r.ratio, r.ci_low, r.ci_high,
+                     unit=UNIT_RR, interval=borrowed_interval_text(r),
+                     flags=(POISSON_ONLY,) if r.poisson_only else ())
+            for fy, prev, r in zip(years[1:], years[:-1], yoy[1:], strict=True) if r is not None]
+    table = pd.DataFrame({"fiscal_year": years, "requests": counts, "phase": phase,
+                          "covid_period": during})
+    for col, attr in (("yoy_rr", "ratio"), ("yoy_ci_low", "ci_low"), ("yoy_ci_high", "ci_high"),
+                      ("yoy_exact_ci_low", "exact_low"), ("yoy_exact_ci_high", "exact_high"),
+                      ("yoy_exact_p_value", "exact_p")):
+        table[col] = [math.nan if r is None else getattr(r, attr) for r in yoy]
     gaps = [y for a, y in zip(years, years[1:], strict=False) if y - a != 1]
     common, common_facts = common_caveats(fit, years)
     split = period.split(years)
-    by_key = {e.key: e for e in est}
     # the ratio never stands without the trend already under way before COVID beside it: the
     # main interrupted time series' pre-COVID slope, and the trend over all years
-    all_trend = trend(df).estimate("requests.trend_rr_per_year")
     try:
         its = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
-        pre_trend = its.estimate(its.k("its_pre_slope_rr"))
+        pre_trend = its.estimate("requests.its_pre_slope_rr")
     except (TooFewYearsError, BreakYearError, NotEstimableError):
         pre_trend = None
     facts = {**common_facts, "pre": by_key["requests.pre_mean"],
@@ -151,10 +142,10 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
              "trend_phi": trend_phi, "trend_df": trend_df,
              "narrow": math.sqrt(max(1.0, trend_phi)), "gaps": Years(gaps),
              "phases": period.phases(years), "quantiles": Quantiles(fit.quantiles),
-             "trend": all_trend, "pre_trend": pre_trend, "span": Years(years)}
+             "trend": trend(df).estimate("requests.trend_rr_per_year"), "pre_trend": pre_trend,
+             "span": Years(years)}
     return PeriodComparisonResult(
-        title_key="title_requests_periods",
-        estimates=tuple(est), facts=facts,
+        "title_requests_periods", est, facts=facts,
         text_keys=chosen([(pre_trend is not None, "requests.periods.text"),
                           (pre_trend is None, "requests.periods.text_trend_only"),
                           (bool(after.any()), "requests.periods.after"),
@@ -167,9 +158,7 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
             (trend_df < 2, "requests.periods.caveat.yoy_exact"),
             (bool(gaps), "requests.periods.caveat.gaps"),
         ]),
-        n_obs=len(years), data=table,
-        period=period,
-    )
+        n_obs=len(years), data=table, period=period)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -209,37 +198,32 @@ def forest(ax: Any, d: pd.DataFrame, lang: str) -> None:
 
 
 def _row(variant: str, quantity: str, e: Estimate, model: Result | None, reason: str = "") -> dict:
-    ok = not math.isnan(e.value)
     return {"variant": variant, "quantity": quantity, "record_key": e.key, "estimate": e.value,
-            "ci_low": e.ci_low if ok else math.nan, "ci_high": e.ci_high if ok else math.nan,
+            "ci_low": e.ci_low, "ci_high": e.ci_high,
             "n_obs": model.n_obs if model is not None else math.nan,
             "dispersion": model.fit.dispersion if model is not None else math.nan,
-            "estimable": ok, "reason": reason}
+            "estimable": not math.isnan(e.value), "reason": reason}
 
 
 def sensitivity(needs_reflection: pd.DataFrame | None = None,
                 covid_measures: pd.DataFrame | None = None, *,
                 covid_start: int | str | None = None, covid_end: int | str | None = None,
-                break_year: int | str | None = None, data_dir: str | Path | None = None,
+                data_dir: str | Path | None = None,
                 exposure: pd.DataFrame | None = None) -> SensitivityResult:
-    """The main interrupted time series beside its sensitivity analyses: without FY2017 (the
-    start-up year), a break one year later, the negative binomial fit, and the exposure model.
-    A variant the data cannot support stays as a row with ``estimable = False`` and the reason,
-    and its record keys carry NaN.
-
-    Record keys (the main model's are :func:`interrupted_time_series`'s):
-    ``requests.its_level_rr.excl_fy2017``, ``requests.its_slope_rr.excl_fy2017``,
-    ``requests.its_level_rr.later_break``, ``requests.its_slope_rr.later_break``,
-    ``requests.exposure_rr_per_30_days``.
+    """The main interrupted time series beside its sensitivity analyses: the negative binomial
+    fit, without FY2017 (the start-up year), a break one year later, and the exposure model. A
+    variant the data cannot support stays as a row with ``estimable = False`` and the reason,
+    its keys NaN. Keys: ``requests.its_level_rr.<v>`` and ``requests.its_slope_rr.<v>`` for
+    ``<v>`` ``excl_fy2017`` and ``later_break``, ``requests.exposure_rr_per_30_days``.
     """
     df = needs_frame(needs_reflection, data_dir)
     years = df["fiscal_year"].tolist()
-    period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
+    period = covid_period(covid_start, covid_end, data_dir=data_dir)
     main = interrupted_time_series(df, covid_start=period.start, covid_end=period.end)
     quantities = (("level_change", "its_level_rr"), ("slope_change", "its_slope_rr"))
-    rows = [_row("main_model", q, main.estimate(main.k(b)), main) for q, b in quantities]
+    rows = [_row("main_model", q, main.estimate(f"requests.{b}"), main) for q, b in quantities]
     for q, b in quantities:
-        e = main.estimate(f"requests.{b}.nb{main.suffix}")
+        e = main.estimate(f"requests.{b}.nb")
         rows.append(_row("negative_binomial", q, e, main,
                          "negative binomial not estimable" if math.isnan(e.value) else ""))
     models: list[Result | None] = [main]
@@ -275,28 +259,25 @@ def sensitivity(needs_reflection: pd.DataFrame | None = None,
     table = pd.DataFrame(rows)
     failed = table.loc[~table["estimable"], ["variant", "reason"]].drop_duplicates()
     ok = table[table["estimable"]]
-    rows_said = tuple(
-        Said("requests.sensitivity.part",
-             {"variant": Term(r.variant), "quantity": Term(r.quantity),
-              "r": Estimate(r.record_key, r.estimate, r.ci_low, r.ci_high)})
-        for r in ok.itertuples(index=False))
-    facts = {"n_years": len(years), "parts": Joined(rows_said, "list.semicolon"),
-             "n_ok": len(ok), "n_excl": int(((ok["ci_low"] > 1) | (ok["ci_high"] < 1)).sum()),
-             "failed": Joined(tuple(Said("requests.sensitivity.failed_part",
-                                         {"variant": Term(v), "reason": r})
-                                    for v, r in failed.itertuples(index=False)),
-                              "list.semicolon")}
+    parts = tuple(Said("requests.sensitivity.part",
+                       {"variant": Term(r.variant), "quantity": Term(r.quantity),
+                        "r": Estimate(r.record_key, r.estimate, r.ci_low, r.ci_high)})
+                  for r in ok.itertuples(index=False))
+    failed_parts = tuple(Said("requests.sensitivity.failed_part",
+                              {"variant": Term(v), "reason": r})
+                         for v, r in failed.itertuples(index=False))
+    facts = {"n_years": len(years), "parts": Joined(parts, "list.semicolon"), "n_ok": len(ok),
+             "n_excl": int(((ok["ci_low"] > 1) | (ok["ci_high"] < 1)).sum()),
+             "failed": Joined(failed_parts, "list.semicolon")}
     return SensitivityResult(
-        title_key="title_requests_sensitivity",
-        estimates=tuple(est), facts=facts, text_keys=("requests.sensitivity.text",),
+        "title_requests_sensitivity", est, facts=facts, text_keys=("requests.sensitivity.text",),
         method_key="requests.sensitivity.method",
         caveat_keys=chosen([
             (True, "requests.sensitivity.caveat.same_points"),
             (not failed.empty, "requests.sensitivity.caveat.not_estimable"),
             (True, Said(main.caveat_keys[0], main.facts)),  # the main model's first caveat
         ]),
-        n_obs=len(years), data=table, models=tuple(models),
-    )
+        n_obs=len(years), data=table, models=tuple(models))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -360,21 +341,18 @@ class VerdictResult(Result):
 def verdict(needs_reflection: pd.DataFrame | None = None,
             covid_measures: pd.DataFrame | None = None, *,
             covid_start: int | str | None = None, covid_end: int | str | None = None,
-            break_year: int | str | None = None, data_dir: str | Path | None = None,
+            data_dir: str | Path | None = None,
             exposure: pd.DataFrame | None = None) -> VerdictResult:
     """Can the yearly points distinguish a COVID effect from the decline already under way?
 
-    The data *distinguish* a COVID effect only if the main model's level or slope change has an
-    interval excluding 1 and the estimable robustness variants (negative binomial, without
-    FY2017) agree with it. The minimum detectable level change (80% power, two-sided 5% t-test on
-    the main model's residual df) says how large an effect these data could have seen.
-
-    Keys: ``requests.its_level_mde_ratio`` (the level ratio below 1 detectable with 80% power),
-    ``requests.verdict_distinguishable`` (1 = distinguishable, 0 = not). ``all_records()`` adds
-    the keys of the analyses behind it.
+    Only if the main model's level or slope change has an interval excluding 1 and the estimable
+    robustness variants (negative binomial, without FY2017) agree. Keys:
+    ``requests.its_level_mde_ratio`` (the level ratio below 1 detectable with 80% power, two-sided
+    5% t-test) and ``requests.verdict_distinguishable`` (1 or 0); ``all_records()`` adds the keys
+    of the analyses behind it.
     """
     df = needs_frame(needs_reflection, data_dir)
-    period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
+    period = covid_period(covid_start, covid_end, data_dir=data_dir)
     per = period_comparison(df, covid_start=period.start, covid_end=period.end)
     tr = trend(df)
     sens = sensitivity(df, covid_measures, covid_start=period.start, covid_end=period.end,
@@ -383,32 +361,24 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
     years = df["fiscal_year"].tolist()
     mde_up = stats.minimum_detectable_ratio(its.fit.se("covid_period"), its.fit.df_resid)
     mde = 1 / mde_up
-    lv = its.estimate("requests.its_level_rr")
-    sl = its.estimate("requests.its_slope_rr")
-    pre = its.estimate("requests.its_pre_slope_rr")
-    oe = its.estimate("requests.counterfactual_oe_total")
-    oe_informative = oe.interval_excludes_one
+    lv, sl, pre, oe = (its.estimate(f"requests.{k}") for k in (
+        "its_level_rr", "its_slope_rr", "its_pre_slope_rr", "counterfactual_oe_total"))
     d = sens.data
-    ok = d[d["estimable"]]
     # the later break tests the timing, and the exposure model (days under measures beside the
     # period's step) a dose-response beyond the step: not the same hypothesis, so they are
     # reported, not required to agree
-    agreeing = ok[~ok["variant"].isin(["later_break", "exposure_days"])]
+    agreeing = d[d["estimable"] & ~d["variant"].isin(["later_break", "exposure_days"])]
     distinguishable = False
     for q, e in (("level_change", lv), ("slope_change", sl)):
-        if not e.interval_excludes_one:
-            continue
-        down = e.value < 1
         same = agreeing[agreeing["quantity"] == q]
-        agree = (same["ci_high"] < 1) if down else (same["ci_low"] > 1)
-        distinguishable = distinguishable or bool(agree.all())
-    n_excl = int(((ok["ci_low"] > 1) | (ok["ci_high"] < 1)).sum())
+        agree = (same["ci_high"] < 1) if e.value < 1 else (same["ci_low"] > 1)
+        distinguishable |= e.interval_excludes_one and bool(agree.all())
+    n_excl = sens.facts["n_excl"]
     facts = {"n_years": len(years), "ratio": per.estimate("requests.mean_ratio_covid_vs_pre"),
              "span": Years(years), "trend": tr.estimate("requests.trend_rr_per_year"),
              "pre": pre, "break_year": period.start, "level": lv, "slope": sl, "oe": oe,
-             "n_base": its.facts["n_base"], "n_excl": n_excl, "n_ok": len(ok),
-             "df": its.fit.df_resid,
-             "mde": mde, "fall_pct": 100 * (1 - mde), "mde_up": mde_up,
+             "n_base": its.facts["n_base"], "n_excl": n_excl, "n_ok": sens.facts["n_ok"],
+             "df": its.fit.df_resid, "mde": mde, "fall_pct": 100 * (1 - mde), "mde_up": mde_up,
              "next_year": period.end + 1, "phases": period.phases(years)}
     text_keys = chosen([
         # what happened, in words, before the verdict; an earlier decline beside the ratio
@@ -417,21 +387,18 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
         (distinguishable, "requests.verdict.yes"),
         (not distinguishable, "requests.verdict.no"),
         (True, "requests.verdict.falling"),
-        (oe_informative, "requests.verdict.changes_projection"),
-        (not oe_informative, "requests.verdict.changes"),
+        (oe.interval_excludes_one, "requests.verdict.changes_projection"),
+        (not oe.interval_excludes_one, "requests.verdict.changes"),
         (bool(n_excl) and not distinguishable, "requests.verdict.sensitivity_disagree"),
         (not (n_excl and not distinguishable), "requests.verdict.sensitivity"),
         (True, "requests.verdict.power"),
         (True, "requests.verdict.settle"),
     ])
     return VerdictResult(
-        title_key="title_requests_verdict",
-        estimates=(
-            Estimate("requests.its_level_mde_ratio", mde,
-                     unit="rate ratio (80% power, 5% two-sided)"),
-            Estimate("requests.verdict_distinguishable", float(distinguishable),
-                     unit="indicator (1 = distinguishable)"),
-        ),
+        "title_requests_verdict",
+        (Estimate("requests.its_level_mde_ratio", mde, unit="rate ratio (80% power, 5% two-sided)"),
+         Estimate("requests.verdict_distinguishable", float(distinguishable),
+                  unit="indicator (1 = distinguishable)")),
         facts=facts, text_keys=text_keys, method_key="requests.verdict.method",
         caveat_keys=chosen([
             (True, "requests.verdict.caveat.yearly_totals"),
@@ -440,5 +407,4 @@ def verdict(needs_reflection: pd.DataFrame | None = None,
         ]),
         n_obs=len(years), data=d.assign(verdict_distinguishable=distinguishable),
         distinguishable=distinguishable, period=per, trend_result=tr, its=its,
-        sensitivity_result=sens,
-    )
+        sensitivity_result=sens)

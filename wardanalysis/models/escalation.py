@@ -29,7 +29,7 @@ from ..text.messages import message
 from . import _input
 from .handled import pooled_label
 from .periods import check_period, covid_period
-from .requests import START_UP_FY
+from .requests import START_UP_FY, ratio_estimate
 
 __all__ = ["EscalationResult", "escalation_patterns"]
 
@@ -55,19 +55,17 @@ class EscalationResult(Result):
                     f"escalation.first_level_share.excl_fy{START_UP_FY}",
                     "escalation.priority_rate_trend_or_per_year",
                     f"escalation.priority_rate_trend_or_per_year.excl_fy{START_UP_FY}")
-    #: the sentences the summary box leads with, in this order: how far issues go (the
-    #: question's answer), then the COVID comparison
-    HEADLINE_TEXTS = ("escalation.text.first_level", "escalation.text.covid_")
     counts: pd.DataFrame | None = None
     fit: stats.GLMFit | None = None
 
     def headline(self, lang: str = "ja") -> str:
-        """How far issues go, then the COVID comparison, each with its value without FY2017
-        (the text's sentences about them, not the counts or the trend)."""
+        """How far issues go (the question's answer), then the COVID comparison, each with its
+        value without FY2017 (the text's sentences about them, not the counts or the trend)."""
         lang = check_lang(lang)
         return ("" if lang == "ja" else " ").join(
-            self._said(k, lang) for prefix in self.HEADLINE_TEXTS for k in self.text_keys
-            if isinstance(k, str) and k.startswith(prefix))
+            self._said(k, lang) for prefix in ("escalation.text.first_level",
+                                               "escalation.text.covid_")
+            for k in self.text_keys if k.startswith(prefix))
 
     def plot(self, lang: str = "ja", ax: Any = None, kind: str = "funnel") -> tuple[Any, Any]:
         """``kind='funnel'``: requests → priority issues → decided to act per year (log scale);
@@ -130,17 +128,14 @@ class EscalationResult(Result):
         ax.legend(loc="upper right", fontsize=9)
 
 
-def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame, pooled: bool = False) -> None:
-    """One row per measure: a single year's share with its Wilson interval, or (``pooled``) the
-    share over several years with the quasi-binomial interval of :func:`stats.pooled_share`."""
+def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame) -> None:
+    """One row per measure: the share over the frame's years with the interval of
+    :func:`stats.pooled_share` (quasi-binomial; Wilson for a single year)."""
     for measure, (num, den, _) in MEASURES.items():
         s, n = int(frame[num].sum()), int(frame[den].sum())
-        if n > 0 and pooled:
+        if n > 0:
             ps = stats.pooled_share(frame[num], frame[den])
             share, lo, hi = ps.share, ps.ci_low, ps.ci_high
-        elif n > 0:
-            lo, hi = stats.wilson_interval(s, n)
-            share, lo, hi = s / n, float(lo), float(hi)
         else:
             share = lo = hi = math.nan
         rows.append({"scope": scope, "fiscal_year": fy, "measure": measure, "count": s,
@@ -160,8 +155,13 @@ def _fit(c: pd.DataFrame, first_year: int, phase: np.ndarray | None, what: str) 
     return stats.fit_quasi_binomial(c["priority_issues"], c["requests"], X, what=what)
 
 
-def _label(fit: stats.GLMFit, kind: str = "Wald") -> str:
-    return stats.interval_label("binomial", fit.dispersion, fit.quantiles, kind)
+def settlement_levels(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the level at which each priority issue was settled (the consultation counts
+    are cumulative: see the module's docstring)."""
+    return df.assign(
+        settled_staff=df["staff_consultations"] - df["section_chief_consultations"],
+        settled_section_chief=df["section_chief_consultations"] - df["coordination_meetings"],
+        settled_coordination=df["coordination_meetings"])
 
 
 def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
@@ -170,21 +170,13 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                         data_dir: str | Path | None = None) -> EscalationResult:
     """The escalation funnel and the settlement levels, per fiscal year and pooled.
 
-    ``needs_reflection``: the shipped data when None. ``covid_start``/``covid_end``: the COVID
-    period (the dataset ``covid_period`` when None); ``break_year`` is another name of
-    ``covid_start``. Raises a :mod:`wardanalysis.errors` error naming the column or years for a
-    missing column, a year without requests, no priority issue at all, fewer than three fiscal
-    years, or a period that leaves no year before or in it.
-
     ``table()``: one row per scope (``year``, ``all_years``, ``pre_covid``, ``covid``,
     ``after_covid``), fiscal year and measure (:data:`MEASURES`); a year's share has its Wilson
-    interval, a pooled share that of an intercept-only quasi-binomial GLM over the years. Keys:
-    ``escalation.priority_rate_trend_or_per_year``, ``.priority_rate_dispersion``,
-    ``.priority_rate_or_covid_vs_pre`` (quasi-binomial on period indicators; ``.exact``:
-    Fisher's exact test, flagged ``poisson_only``), the pooled shares ``.priority_rate``,
-    ``.decided_share``, ``.first_level_share``, ``.second_level_share``,
-    ``.third_level_share``, and ``.first_level_share_differs_p``; the trend, the period odds
-    ratio, the priority rate and the first-level share also ``.excl_fy2017``.
+    interval, a pooled share that of an intercept-only quasi-binomial GLM. Keys
+    ``escalation.<name>``: ``priority_rate_trend_or_per_year``, ``priority_rate_dispersion``,
+    ``priority_rate_or_covid_vs_pre`` (``.exact``: Fisher's test, flagged ``poisson_only``), the
+    pooled shares of :data:`MEASURES` and ``first_level_share_differs_p``; the trend, the period
+    odds ratio, the priority rate and the first-level share also ``.excl_fy2017``.
     """
     df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, by_year=True)
     _input.nonzero(df, "requests", "the priority-issue rate")
@@ -196,10 +188,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     if df["priority_issues"].sum() == 0:
         raise ZeroDenominatorError("the settlement-level shares", "priority_issues",
                                    "no priority issue in any fiscal year")
-    c = df[list(_COLUMNS)].copy()
-    c["settled_staff"] = c["staff_consultations"] - c["section_chief_consultations"]
-    c["settled_section_chief"] = c["section_chief_consultations"] - c["coordination_meetings"]
-    c["settled_coordination"] = c["coordination_meetings"]
+    c = settlement_levels(df[list(_COLUMNS)])
 
     rows: list[dict] = []
     for i, fy in enumerate(years):
@@ -208,7 +197,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     for scope, frame in (("all_years", c), ("pre_covid", pre), ("covid", cov),
                          ("after_covid", c[phase == "after"])):
         if not frame.empty:
-            _shares(rows, scope, pd.NA, frame, pooled=True)
+            _shares(rows, scope, pd.NA, frame)
     table = pd.DataFrame(rows).astype({"fiscal_year": "Int64"})
 
     fit = _fit(c, years[0], None, "the priority-issue rate trend")
@@ -216,11 +205,11 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     fx = stats.fisher_exact_2x2(int(cov["priority_issues"].sum()), int(cov["requests"].sum()),
                                 int(pre["priority_issues"].sum()), int(pre["requests"].sum()))
     est = [
-        Estimate("escalation.priority_rate_trend_or_per_year", *fit.ratio("year"),
-                 unit="odds ratio per year", interval=_label(fit)),
+        ratio_estimate("escalation.priority_rate_trend_or_per_year", fit, "year",
+                       "odds ratio per year", "binomial"),
         Estimate("escalation.priority_rate_dispersion", fit.dispersion, unit="Pearson chi2/df"),
-        Estimate("escalation.priority_rate_or_covid_vs_pre", *fit_period.ratio("covid_period"),
-                 unit="odds ratio", interval=_label(fit_period, "GLM on period indicators")),
+        ratio_estimate("escalation.priority_rate_or_covid_vs_pre", fit_period, "covid_period",
+                       "odds ratio", "binomial", "GLM on period indicators"),
         Estimate("escalation.priority_rate_or_covid_vs_pre.exact", fx.odds_ratio, fx.ci_low,
                  fx.ci_high, unit="odds ratio", p_value=fx.p_value, flags=(POISSON_ONLY,),
                  interval="Fisher's exact test, conditional MLE; valid only if the counts were "
@@ -229,17 +218,16 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     x = f".excl_fy{START_UP_FY}"
     rest = c[c["fiscal_year"] != START_UP_FY]
     startup = START_UP_FY in years
-    excl = startup and period.before(rest["fiscal_year"]).any() and len(rest) >= 3
+    excl = startup and (rest["fiscal_year"] < period.start).any() and len(rest) >= 3
     if excl:
         fit_x = _fit(rest, years[0], period.phase(rest["fiscal_year"]),
                      "the priority-issue rate without FY2017")
         fit_r = _fit(rest, years[0], None, "the priority-issue rate trend without FY2017")
-        est += [
-            Estimate(f"escalation.priority_rate_or_covid_vs_pre{x}", *fit_x.ratio("covid_period"),
-                     unit="odds ratio", interval=_label(fit_x, "GLM on period indicators")),
-            Estimate(f"escalation.priority_rate_trend_or_per_year{x}", *fit_r.ratio("year"),
-                     unit="odds ratio per year", interval=_label(fit_r)),
-        ]
+        est += [ratio_estimate(f"escalation.priority_rate_or_covid_vs_pre{x}", fit_x,
+                               "covid_period", "odds ratio", "binomial",
+                               "GLM on period indicators"),
+                ratio_estimate(f"escalation.priority_rate_trend_or_per_year{x}", fit_r, "year",
+                               "odds ratio per year", "binomial")]
     for num, den, key in MEASURES.values():
         unit = "share of requests" if den == "requests" else "share of priority issues"
         with_excl = excl and key in ("priority_rate", "first_level_share")
@@ -257,7 +245,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                                  f"({fmt_count(stats.FISHER_RESAMPLES)} draws)"))
     no_priority = c.loc[c["priority_issues"] == 0, "fiscal_year"].tolist()
     n_startup = int(c.loc[c["fiscal_year"] == START_UP_FY, "priority_issues"].sum())
-    n_all = int(c["priority_issues"].sum())
+    n_all, decided = int(c["priority_issues"].sum()), int(c["decided_to_act"].sum())
     small = c.loc[c["priority_issues"] < 10, "fiscal_year"].tolist()
     by_key = {e.key: e for e in est}
     trend_or = by_key["escalation.priority_rate_trend_or_per_year"]
@@ -265,20 +253,16 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     trend_x, covid_x, first_x = (by_key.get(f"escalation.{k}{x}") for k in (
         "priority_rate_trend_or_per_year", "priority_rate_or_covid_vs_pre", "first_level_share"))
     facts = {
-        "requests": int(c["requests"].sum()), "n_all": n_all,
-        "decided": int(c["decided_to_act"].sum()),
-        "n_not_decided": n_all - int(c["decided_to_act"].sum()),
-        "trend": trend_or, "covid": covid_or,
+        "requests": int(c["requests"].sum()), "n_all": n_all, "decided": decided,
+        "n_not_decided": n_all - decided, "trend": trend_or, "covid": covid_or,
         "exact": by_key["escalation.priority_rate_or_covid_vs_pre.exact"],
-        "first": by_key["escalation.first_level_share"],
-        "small": Years(small), "no_priority": Years(no_priority),
-        "dispersion": fit_period.dispersion, "fisher_p": Pvalue(fx.p_value),
-        "first_p": Pvalue(first_p), "n_startup": n_startup,
-        "n_pre": int(pre["priority_issues"].sum()),
-        "startup_share": Pct(n_startup / n_all, 0), "startup_year": START_UP_FY,
-        "trend_q": Quantiles(fit.quantiles), "period_q": Quantiles(fit_period.quantiles),
-        "phases": period.phases(years), "trend_x": trend_x, "covid_x": covid_x,
-        "first_x": first_x,
+        "first": by_key["escalation.first_level_share"], "small": Years(small),
+        "no_priority": Years(no_priority), "dispersion": fit_period.dispersion,
+        "fisher_p": Pvalue(fx.p_value), "first_p": Pvalue(first_p), "n_startup": n_startup,
+        "n_pre": int(pre["priority_issues"].sum()), "startup_share": Pct(n_startup / n_all, 0),
+        "startup_year": START_UP_FY, "trend_q": Quantiles(fit.quantiles),
+        "period_q": Quantiles(fit_period.quantiles), "phases": period.phases(years),
+        "trend_x": trend_x, "covid_x": covid_x, "first_x": first_x,
         "first_p_method": Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
                                {"draws": fmt_count(stats.FISHER_RESAMPLES)}),
     }
@@ -288,8 +272,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
     step = trend_x is not None and trend_or.value < 1
     step_excludes_one = step and trend_x.interval_excludes_one
     return EscalationResult(
-        title_key="title_escalation",
-        estimates=tuple(est), facts=facts,
+        "title_escalation", est, facts=facts,
         text_keys=chosen([
             (True, "escalation.text.counts"),
             (not step and trend_or.value < 1, "escalation.text.trend_fell"),
@@ -314,5 +297,4 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
             (differs, "escalation.caveat.first_level_differs"),
             (startup, "escalation.caveat.startup"),
         ]),
-        n_obs=len(years), data=table, counts=c, fit=fit,
-    )
+        n_obs=len(years), data=table, counts=c, fit=fit)

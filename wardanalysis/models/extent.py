@@ -1,11 +1,7 @@
 """What a user's request log or monthly counts can support, before any model runs: the months
-they cover (the monthly time series needs :data:`MIN_MONTHS`, with a year before the COVID
-period and a year in or after it) and the share of the published yearly requests they hold.
-
-A log of one year still gives a page: the reconciliation with the published table and the time
-to handling need no time series. A log holding part of the requests (one ward, one channel, a
-sample) is analysed as it is, and its page says in its summary how much of the published count
-it holds and what that means for a level change found, or not found, in it.
+they cover (the monthly time series needs :data:`MIN_MONTHS`) and the share of the published
+yearly requests they hold. A short or partial log still gives a page, which says what it holds
+and what that means for a level change found, or not found, in it.
 """
 
 from __future__ import annotations
@@ -53,9 +49,8 @@ class LogCoverageResult(Result):
 def log_coverage(data: Any, *, covid_start=None, covid_end=None,
                  data_dir=None) -> LogCoverageResult | None:
     """The extent of a page's user data (:class:`~.monthly_data.MonthlyInputs`): ``log.months``
-    against :data:`MIN_MONTHS`, and ``log.coverage_share``, its requests ÷ the published
-    requests (``needs_reflection``) over the fiscal years both cover (exact counts, no
-    interval). None for simulated data, which is made to match the published table."""
+    and ``log.coverage_share``, its requests ÷ the published ones over the fiscal years both
+    cover (exact counts). None for simulated data, which is made to match the published table."""
     if data.simulated:
         return None
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
@@ -81,9 +76,8 @@ def log_coverage(data: Any, *, covid_start=None, covid_end=None,
                    (not common, "log.no_common_year")])
     table = req[["fiscal_year", "aggregate", "published"]]
     return LogCoverageResult(
-        "title_log_coverage",
-        (Estimate("log.months", months, unit="months"),
-         Estimate("log.coverage_share", share, unit="share")),
+        "title_log_coverage", (Estimate("log.months", months, unit="months"),
+                               Estimate("log.coverage_share", share, unit="share")),
         n_obs=months, data=table.reset_index(drop=True), facts=facts, text_keys=text,
         method_key="log.method", caveat_keys=("log.caveat_date",),
         series_estimable=not (short or one_side), input_name=data.input_name)

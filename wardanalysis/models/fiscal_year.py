@@ -1,23 +1,18 @@
-"""One fiscal year as the committee would have seen it at the end of that year.
-
-:func:`fiscal_year_report` uses only data up to and including ``fiscal_year`` (no look-ahead):
-that year's requests against the previous year (exact tests) and against the trend fitted on the
-earlier years (prediction interval), that year's funnel and settlement levels, its ward budget
-(total, per ward, per resident) and its civil-engineering requests where the year has them, and a
-plain statement of what the data do not hold for that year.
+"""One fiscal year as the committee would have seen it at the end of that year, from data up to
+and including that year only (no look-ahead): its requests against the previous year and the
+earlier trend, its funnel, ward budget and civil-engineering requests, and what the data lack.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .. import eras, stats
+from .. import stats
 from ..data.loading import overlaid_rows
 from ..errors import MissingDataError, ModelInputError
 from ..results import (
@@ -39,7 +34,8 @@ from ..text.glossary import check_lang, label
 from . import _input
 from .budgets import kumamoto_budget
 from .civil import civil_requests
-from .periods import covid_period
+from .escalation import settlement_levels
+from .periods import covid_period, whole_year
 from .requests import START_UP_FY, borrowed_interval_text
 
 _NEEDS = ("fiscal_year", "requests", "requests_handled", "priority_issues", "decided_to_act",
@@ -161,17 +157,13 @@ def _needs_section(lv: pd.DataFrame, fy: int, est: list, rows: list, caveats: li
         if n == 0:
             continue
         phi, df = stats.trend_dispersion(lv[num], years, lv[den])
-        if df >= 2:
-            lo, hi = stats.scaled_wilson_interval(s, n, phi)
-            interval = (f"Wilson on counts divided by the dispersion of the series' trend "
-                        f"({fmt(max(1.0, phi))}, {years_text(years)})")
-            flags: tuple[str, ...] = ()
-        else:
-            lo, hi = stats.wilson_interval(s, n)
-            interval = "Wilson; valid only if binomial (too few years for the series' dispersion)"
-            flags = (POISSON_ONLY,)
+        borrowed = df >= 2
+        lo, hi = stats.scaled_wilson_interval(s, n, phi if borrowed else 1.0)
+        interval = (f"Wilson on counts divided by the dispersion of the series' trend "
+                    f"({fmt(max(1.0, phi))}, {years_text(years)})" if borrowed else
+                    "Wilson; valid only if binomial (too few years for the series' dispersion)")
         est.append(Estimate(key, s / n, float(lo), float(hi), "share", interval=interval,
-                            flags=flags))
+                            flags=() if borrowed else (POISSON_ONLY,)))
     prev = lv[lv["fiscal_year"] == fy - 1]
     if prev.empty:
         missing.append("fy.missing.previous_requests")
@@ -211,19 +203,18 @@ def _history(nr: pd.DataFrame, fy: int, period, est: list, rows: list, caveats: 
     a trend of the years before the COVID period (before ``fy`` itself for an earlier year)."""
     n = int(nr.loc[nr["fiscal_year"] == fy, "requests"].iloc[0])
     history = nr[["fiscal_year", "requests"]].copy()
-    history[["expected", "pi_low", "pi_high"]] = math.nan
-    limit = min(fy, period.start)
-    base = nr[nr["fiscal_year"] < limit]
+    expected = ["expected", "pi_low", "pi_high"]
+    history[expected] = math.nan
+    base = nr[nr["fiscal_year"] < min(fy, period.start)]
     base_years = [int(y) for y in base["fiscal_year"]]
     if len(base) >= BASELINE_MIN_YEARS:
         x0 = float(base["fiscal_year"].mean())
         X = pd.DataFrame({"const": 1.0, "year": base["fiscal_year"].astype(float) - x0})
         fit = stats.fit_quasi_poisson(base["requests"].to_numpy(float), X,
                                       what="trend of the baseline years")
-        pi = stats.prediction_interval(fit, pd.DataFrame({"const": [1.0], "year": [fy - x0]}))
-        pi = pi.iloc[0]
-        history.loc[history["fiscal_year"] == fy, ["expected", "pi_low", "pi_high"]] = (
-            pi["expected"], pi["pi_low"], pi["pi_high"])
+        pi = stats.prediction_interval(
+            fit, pd.DataFrame({"const": [1.0], "year": [fy - x0]})).iloc[0]
+        history.loc[history["fiscal_year"] == fy, expected] = pi[expected].to_numpy(float)
         interval = (f"95% prediction interval, quasi-Poisson trend of {years_text(base_years)}, "
                     f"{fit.quantiles}")
         est.append(Estimate("fy.requests_expected_from_trend", pi["expected"], pi["pi_low"],
@@ -302,26 +293,12 @@ def fiscal_year_report(
     data_dir: str | Path | None = None,
 ) -> FiscalYearResult:
     """The report of one fiscal year (an integer or an era label), from data up to and
-    including that year only (later rows are dropped first). The datasets are the shipped data
-    when None; :class:`MissingDataError` when none has a figure for the year.
-
-    Keys (each present only when the year has the figures): ``fy.requests``,
-    ``fy.requests_rr_vs_previous``, ``fy.priority_issues_rr_vs_previous``,
-    ``fy.handled_share``, ``fy.handled_or_vs_previous``, ``fy.priority_rate``,
-    ``fy.priority_rate_or_vs_previous``, ``fy.decided_share``, ``fy.first_level_share``,
-    ``fy.requests_expected_from_trend`` (interval = 95% prediction interval),
-    ``fy.requests_oe_vs_trend``, ``fy.budget_thousand_yen``, ``fy.budget_per_ward_thousand_yen``,
-    ``fy.budget_yen_per_capita``, ``fy.civil_total``, ``fy.civil_<category>``,
-    ``fy.civil_total_rr_vs_previous``, ``fy.civil_<category>_rr_vs_previous``.
+    including that year only; :class:`MissingDataError` when no dataset has a figure for it.
+    Keys ``fy.*``, each only where the year has the figures: the year's counts and shares, their
+    ratios ``*_vs_previous``, the trend's expectation (95% prediction interval), the budget and
+    the civil-engineering requests (:data:`FiscalYearResult.SUMMARY_KEYS` lead).
     """
-    if isinstance(fiscal_year, str):
-        try:
-            fiscal_year = eras.fiscal_year(fiscal_year)
-        except eras.EraLabelError as exc:
-            raise ModelInputError(f"fiscal_year: {exc}") from None
-    if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, (int, np.integer)):
-        raise ModelInputError(f"fiscal_year: expected an integer fiscal year, got {fiscal_year!r}")
-    fy = int(fiscal_year)
+    fy = whole_year(fiscal_year, "fiscal_year", ModelInputError)
     period = covid_period(covid_start, covid_end, data_dir=data_dir)
     frames = [
         _input.frame(needs_reflection, "needs_reflection", _NEEDS, data_dir, by_year=True),
@@ -351,10 +328,7 @@ def fiscal_year_report(
     history = pd.DataFrame()
 
     if have["needs"]:
-        lv = nr.assign(
-            settled_staff=nr["staff_consultations"] - nr["section_chief_consultations"],
-            settled_section_chief=nr["section_chief_consultations"] - nr["coordination_meetings"],
-            settled_coordination=nr["coordination_meetings"])
+        lv = settlement_levels(nr)
         _needs_section(lv, fy, est, rows, caveats, missing, facts)
         funnel = _funnel(lv[lv["fiscal_year"] == fy].iloc[0])
         history = _history(nr, fy, period, est, rows, caveats, missing, facts)
@@ -389,22 +363,17 @@ def fiscal_year_report(
     if have["civil"]:
         cur_c = civ[civ["fiscal_year"] == fy].set_index("category")["requests"]
         civil = pd.DataFrame({"category": cur_c.index, "requests": cur_c.to_numpy()})
-        est.append(Estimate("fy.civil_total", int(cur_c.sum()), unit="requests"))
-        for cat, v in cur_c.items():
-            est.append(Estimate(f"fy.civil_{cat}", int(v), unit="requests"))
+        est += [Estimate("fy.civil_total", int(cur_c.sum()), unit="requests"),
+                *(Estimate(f"fy.civil_{cat}", int(v), unit="requests") for cat, v in cur_c.items())]
         if fy - 1 in set(civ["fiscal_year"]):
             cr = civil_requests(civ, base_year=fy - 1, compare_year=fy)
-            for e in cr.estimates:
-                suffix = e.key.split(".")[1].replace(f"_rr_fy{fy}_vs_fy{fy - 1}", "")
-                est.append(Estimate(f"fy.civil_{suffix}_rr_vs_previous", e.value, e.ci_low,
-                                    e.ci_high, e.unit, interval=e.interval, p_value=e.p_value,
-                                    flags=e.flags))
+            est += [replace(e, key="fy.civil_" + e.key.split(".")[1].replace(
+                f"_rr_fy{fy}_vs_fy{fy - 1}", "_rr_vs_previous")) for e in cr.estimates]
             rows += [{"measure": f"civil_{r['category']}", "comparison": "previous_year",
                       "this_year": r.get("requests_compare"), "reference": r.get("requests_base"),
                       "estimate": r["rate_ratio"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                       "exact_ci_low": r["ci_low"], "exact_ci_high": r["ci_high"],
-                      "exact_p_value": r["p_value"],
-                      "test": "test_exact_two_years"}
+                      "exact_p_value": r["p_value"], "test": "test_exact_two_years"}
                      for r in cr.table().to_dict("records")]
         else:
             missing.append("fy.missing.previous_civil")
@@ -417,13 +386,11 @@ def fiscal_year_report(
     if not caveats:
         caveats.append("fy.caveat.only_listed")
     by = {e.key: e for e in est}
-    for name, key in (("rr", "fy.requests_rr_vs_previous"),
-                      ("expected", "fy.requests_expected_from_trend"),
-                      ("oe", "fy.requests_oe_vs_trend"), ("handled", "fy.handled_share"),
-                      ("priority", "fy.priority_rate"), ("per_capita", "fy.budget_yen_per_capita"),
-                      ("civil_rr", "fy.civil_total_rr_vs_previous")):
-        if key in by:
-            facts[name] = by[key]
+    facts.update({name: by[key] for name, key in (
+        ("rr", "fy.requests_rr_vs_previous"), ("expected", "fy.requests_expected_from_trend"),
+        ("oe", "fy.requests_oe_vs_trend"), ("handled", "fy.handled_share"),
+        ("priority", "fy.priority_rate"), ("per_capita", "fy.budget_yen_per_capita"),
+        ("civil_rr", "fy.civil_total_rr_vs_previous")) if key in by})
     if "fy.requests" in by:
         facts["requests"] = int(by["fy.requests"].value)
     if "fy.priority_rate" in by:
@@ -433,9 +400,7 @@ def fiscal_year_report(
     missing_said = tuple(Said(k, dict(facts)) for k in missing)
     facts["missing"] = Joined(missing_said, "list.semicolon")
     return FiscalYearResult(
-        title_key="title_fiscal_year_report",
-        estimates=tuple(est), facts=facts, text_keys=_text_keys(est, fy, period, bool(missing)),
-        method_key="fy.method", caveat_keys=tuple(caveats),
-        n_obs=sum(have.values()), data=table, fiscal_year=fy,
-        funnel=funnel, budget=budget, civil=civil, history=history, missing=missing_said,
-    )
+        "title_fiscal_year_report", est, facts=facts,
+        text_keys=_text_keys(est, fy, period, bool(missing)), method_key="fy.method",
+        caveat_keys=caveats, n_obs=sum(have.values()), data=table, fiscal_year=fy,
+        funnel=funnel, budget=budget, civil=civil, history=history, missing=missing_said)

@@ -1,8 +1,5 @@
-"""Section 2: the share of requests handled (``requests_handled / requests``).
-
-Per fiscal year, the share with its Wilson interval; over the years, a logistic (quasi-binomial)
-trend, odds ratio per year, with the overdispersion estimated as Pearson chi2 / df from the
-counts and the number of requests in each year.
+"""Section 2: the share of requests handled (``requests_handled / requests``): per fiscal year
+with its Wilson interval, and over the years a quasi-binomial trend (odds ratio per year).
 """
 
 from __future__ import annotations
@@ -18,6 +15,7 @@ from .. import stats
 from ..results import POISSON_ONLY, Dates, Estimate, Quantiles, Result, Years, chosen, fmt
 from ..text.glossary import label
 from . import _input
+from .requests import ratio_estimate
 
 __all__ = ["HandledShareResult", "handled_share", "pooled_label"]
 
@@ -60,12 +58,9 @@ def pooled_label(ps: stats.PooledShare) -> str:
 
 def handled_share(needs_reflection: pd.DataFrame | None = None, *,
                   data_dir: str | Path | None = None) -> HandledShareResult:
-    """Share of requests handled per fiscal year and its logistic trend.
-
-    ``needs_reflection``: the shipped data when None. Keys: ``handled.trend_or_per_year``
-    (quasi-binomial, t interval), ``handled.dispersion`` (Pearson chi2/df),
-    ``handled.pooled_share`` and ``handled.share.fy<Y>`` (Wilson).
-    """
+    """Share of requests handled per fiscal year and its logistic trend. Keys:
+    ``handled.trend_or_per_year``, ``handled.dispersion`` (Pearson chi2/df),
+    ``handled.pooled_share`` and ``handled.share.fy<Y>``."""
     df = _input.frame(needs_reflection, "needs_reflection", _COLUMNS, data_dir, by_year=True)
     _input.nonzero(df, "requests", "the handled share")
     _input.require_years(df, 3, "the handled-share trend")
@@ -77,8 +72,7 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     # a year's share borrows the dispersion of the trend (counts divided by it); with fewer than
     # two residual df there is none to borrow, and the plain Wilson interval is binomial-only
     borrowed = fit.df_resid >= 2
-    low, high = (stats.scaled_wilson_interval(s, n, fit.dispersion) if borrowed
-                 else stats.wilson_interval(s, n))
+    low, high = stats.scaled_wilson_interval(s, n, fit.dispersion if borrowed else 1.0)
     year_interval = (f"Wilson on counts divided by the trend's dispersion ({fmt(fit.scale)})"
                      if borrowed else "Wilson; valid only if binomial")
     eta, se = fit.linear_predictor(X)
@@ -88,12 +82,11 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
         "fiscal_year": years, "requests": n, "requests_handled": s, "not_handled": n - s,
         "share": s / n, "ci_low": low, "ci_high": high, "fitted": p,
         "fitted_ci_low": expit(eta - fit.crit * se), "fitted_ci_high": expit(eta + fit.crit * se),
-        "pearson_residual": (s - n * p) / np.sqrt(n * p * (1 - p)),
-    })
+        "pearson_residual": (s - n * p) / np.sqrt(n * p * (1 - p))})
     pooled = stats.pooled_share(s, n, what="the pooled handled share")
     est = [
-        Estimate("handled.trend_or_per_year", *fit.ratio("year"), unit="odds ratio per year",
-                 interval=stats.interval_label("binomial", fit.dispersion, fit.quantiles)),
+        ratio_estimate("handled.trend_or_per_year", fit, "year", "odds ratio per year",
+                       "binomial"),
         Estimate("handled.dispersion", fit.dispersion, unit="Pearson chi2/df"),
         Estimate("handled.pooled_share", pooled.share, pooled.ci_low, pooled.ci_high,
                  unit="share", interval=pooled_label(pooled)),
@@ -109,8 +102,7 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
              "df": fit.df_resid, "quantiles": Quantiles(fit.quantiles), "dates": Dates(tuple(dates)),
              "unknown": Years(unknown), "n_years": len(years)}
     return HandledShareResult(
-        title_key="title_handled",
-        estimates=tuple(est), facts=facts, text_keys=("handled.text",),
+        "title_handled", est, facts=facts, text_keys=("handled.text",),
         method_key="handled.method",
         caveat_keys=chosen([
             (bool(dates), "handled.caveat.as_of"),
@@ -118,5 +110,4 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
             (fit.dispersion > 1.5, "handled.caveat.dispersion"),
             (True, "handled.caveat.few_years"),
         ]),
-        n_obs=len(years), data=table, fit=fit,
-    )
+        n_obs=len(years), data=table, fit=fit)

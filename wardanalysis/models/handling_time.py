@@ -89,10 +89,8 @@ def time_to_handling(log: pd.DataFrame, *, as_of=None, horizon: int = 90,
         median = sf.quantile(0.5)
         rows.append({"fiscal_year": int(year), "requests": int(m.sum()),
                      "handled": int(event[m].sum()), "censored": int((~event[m]).sum()),
-                     "median_days": math.nan if median is None or np.isnan(median)
-                     else float(median),
-                     "share_within": share, "share_within_ci_low": lo,
-                     "share_within_ci_high": hi,
+                     "median_days": math.nan if median is None else float(median),
+                     "share_within": share, "share_within_ci_low": lo, "share_within_ci_high": hi,
                      "min_follow_up_days": float((cut - received[m].max()).days)})
         curves.append(pd.DataFrame({"fiscal_year": int(year), "days": np.r_[0.0, sf.surv_times],
                                     "survival": np.r_[1.0, sf.surv_prob]}))
@@ -112,7 +110,7 @@ def time_to_handling(log: pd.DataFrame, *, as_of=None, horizon: int = 90,
              "naive": Pct(last["handled"] / last["requests"]),
              "follow": int(last["min_follow_up_days"])}
     return TimeToHandlingResult(
-        title_key="title_time_to_handling", estimates=tuple(est), n_obs=int(len(days)),
+        "title_time_to_handling", est, n_obs=int(len(days)),
         facts=facts, text_keys=("handling.text" if len(table) > 1 else "handling.text_one_year",),
         method_key="handling.method",
         caveat_keys=(*(["monthly.caveat_simulated"] if simulated else []),

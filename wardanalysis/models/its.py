@@ -15,20 +15,22 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..errors import MissingDataError, NotEstimableError, TooFewYearsError
+from ..errors import MissingDataError, NotEstimableError
 from ..results import PREDICTION, Estimate, Joined, Pct, Quantiles, Result, Said, Years, chosen, fmt
 from ..text.glossary import label
 from . import _input
 from .covid_exposure import PER_DAYS, exposure_days, fit_exposure, period_r2
 from .periods import check_period, covid_period, years_phrase
 from .requests import (
-    COVID_BREAK_FY,
     START_UP_FY,
     UNIT_RR,
     UNIT_RR_YEAR,
     common_caveats,
     needs_frame,
+    ratio_estimate,
 )
+
+UNIT_RR_RATIO = "ratio of yearly rate ratios"
 
 
 def its_design(years: np.ndarray, break_year: int) -> pd.DataFrame:
@@ -41,13 +43,10 @@ def its_design(years: np.ndarray, break_year: int) -> pd.DataFrame:
 @dataclass(frozen=True, eq=False, repr=False)
 class ITSResult(Result):
     sources = ("needs_reflection",)
-    break_year: int = COVID_BREAK_FY
+    break_year: int
     suffix: str = ""
     fit: stats.GLMFit | None = None
     nb_fit: stats.NBFit | None = None
-
-    def k(self, base: str) -> str:
-        return f"requests.{base}{self.suffix}"
 
     def fit_years(self) -> np.ndarray:
         return self.data.loc[self.data["used_in_fit"], "fiscal_year"].to_numpy()
@@ -101,21 +100,16 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
                             negative_binomial: bool = True,
                             data_dir: str | Path | None = None,
                             later_break: bool = False) -> ITSResult:
-    """Segmented quasi-Poisson regression of requests with a break at the COVID start.
+    """Segmented quasi-Poisson regression of requests with a break at the COVID start:
+    ``log E[requests] = b0 + b1 t + b2 covid + b3 t covid``, ``t = fiscal_year - break_year``.
 
-    ``log E[requests] = b0 + b1 t + b2 covid + b3 t covid`` with ``t = fiscal_year - break_year``:
-    ``exp(b2)`` is the level change at the break, ``exp(b3)`` the change in the yearly rate ratio.
-    The counterfactual is the pre-period segment projected on, with 95% prediction intervals;
-    NB2 is the sensitivity model (``negative_binomial``). Years after ``covid_end`` and
-    ``exclude_fiscal_years`` stay in the table with ``used_in_fit = False``; ``later_break``
-    marks the later-break sensitivity. Needs two fitted years each side of the break and five
-    in all (:class:`BreakYearError`, :class:`TooFewYearsError`).
-
-    Record keys (``<s>`` is ``''`` for the main model, ``.excl_fy2017``, ``.later_break``):
-    ``requests.its_level_rr<s>``, ``requests.its_slope_rr<s>``, ``requests.its_pre_slope_rr<s>``,
-    ``requests.its_post_slope_rr<s>``, ``requests.its_dispersion<s>``,
-    ``requests.its_level_rr.nb<s>``, ``requests.its_slope_rr.nb<s>``, ``requests.its_nb_alpha<s>``,
-    ``requests.counterfactual_oe_total<s>``, ``requests.counterfactual_oe.fy<Y><s>``.
+    The counterfactual is the pre-period segment projected on (95% prediction intervals); NB2 is
+    the sensitivity model. Years after ``covid_end`` and ``exclude_fiscal_years`` stay in the
+    table with ``used_in_fit = False``. Needs two fitted years each side of the break, five in
+    all. Keys ``requests.<name><s>`` (``<s>``: ``''``, ``.excl_fy2017``, ``.later_break``) for
+    ``its_level_rr``, ``its_slope_rr``, ``its_pre_slope_rr``, ``its_post_slope_rr``,
+    ``its_dispersion``, ``its_level_rr.nb``, ``its_slope_rr.nb``, ``its_nb_alpha``,
+    ``counterfactual_oe_total`` and ``counterfactual_oe.fy<Y>``.
     """
     df = needs_frame(needs_reflection, data_dir)
     all_years = df["fiscal_year"].tolist()
@@ -124,8 +118,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     if unknown:
         raise MissingDataError(
             f"exclude_fiscal_years names FY{', FY'.join(map(str, unknown))}, not in the data "
-            f"({years_phrase(all_years)})"
-        )
+            f"({years_phrase(all_years)})")
     period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
     break_year = period.start
     phase = period.phase(all_years)
@@ -134,28 +127,22 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
     years = fit_df["fiscal_year"].to_numpy()
     model = f"the interrupted time series (break FY{break_year})"
     check_period(period, years.tolist(), 2, 2, model=model)
-    if len(years) < 5:
-        raise TooFewYearsError(model, 5, years.tolist(),
-                               "four coefficients and one degree of freedom for the dispersion")
+    _input.require_years(fit_df, 5, model,
+                         "four coefficients and one degree of freedom for the dispersion")
     # keys never depend on the parameters: the period's ends are in each record's parameters
     suffix = "".join(f".excl_fy{y}" for y in exclude) + (".later_break" if later_break else "")
     X = its_design(years, break_year)
     fit = stats.fit_quasi_poisson(fit_df["requests"], X, what=model)
-    interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
 
     def key(base: str) -> str:
         return f"requests.{base}{suffix}"
 
-    lv = Estimate(key("its_level_rr"), *fit.ratio("covid_period"), unit=UNIT_RR,
-                  interval=interval)
-    sl = Estimate(key("its_slope_rr"), *fit.ratio("years_since_break_covid"),
-                  unit="ratio of yearly rate ratios", interval=interval)
-    pre = Estimate(key("its_pre_slope_rr"), *fit.ratio("years_since_break"), unit=UNIT_RR_YEAR,
-                   interval=interval)
+    lv = ratio_estimate(key("its_level_rr"), fit, "covid_period", UNIT_RR)
+    sl = ratio_estimate(key("its_slope_rr"), fit, "years_since_break_covid", UNIT_RR_RATIO)
+    pre = ratio_estimate(key("its_pre_slope_rr"), fit, "years_since_break", UNIT_RR_YEAR)
     est = [lv, sl, pre,
-           Estimate(key("its_post_slope_rr"),
-                    *fit.ratio({"years_since_break": 1, "years_since_break_covid": 1}),
-                    unit=UNIT_RR_YEAR, interval=interval),
+           ratio_estimate(key("its_post_slope_rr"), fit,
+                          {"years_since_break": 1, "years_since_break_covid": 1}, UNIT_RR_YEAR),
            Estimate(key("its_dispersion"), fit.dispersion, unit="Pearson chi2/df")]
 
     nb_fit, nb_problem = None, ""
@@ -166,19 +153,15 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
         except NotEstimableError:
             nb_problem = "not_estimable"
     nb_ok = nb_fit is not None and not nb_problem
-    nan3 = (math.nan, math.nan, math.nan)
     nb_interval = (f"negative binomial (NB2) ML, Wald t({nb_fit.df_resid if nb_fit else '—'}), "
                    "covariance from the joint information of the coefficients and alpha")
-    est += [
-        Estimate(f"requests.its_level_rr.nb{suffix}",
-                 *(nb_fit.ratio("covid_period") if nb_ok else nan3), unit=UNIT_RR,
-                 interval=nb_interval),
-        Estimate(f"requests.its_slope_rr.nb{suffix}",
-                 *(nb_fit.ratio("years_since_break_covid") if nb_ok else nan3),
-                 unit="ratio of yearly rate ratios", interval=nb_interval),
-        Estimate(key("its_nb_alpha"), nb_fit.nb_alpha if nb_ok else math.nan,
-                 unit="NB2 alpha (variance = mu + alpha mu^2)"),
-    ]
+    est += [Estimate(key(f"its_{name}_rr.nb"),
+                     *(nb_fit.ratio(term) if nb_ok else (math.nan,) * 3), unit=unit,
+                     interval=nb_interval)
+            for name, term, unit in (("level", "covid_period", UNIT_RR),
+                                     ("slope", "years_since_break_covid", UNIT_RR_RATIO))]
+    est.append(Estimate(key("its_nb_alpha"), nb_fit.nb_alpha if nb_ok else math.nan,
+                        unit="NB2 alpha (variance = mu + alpha mu^2)"))
 
     Xall = its_design(df["fiscal_year"].to_numpy(), break_year)
     eta, se = fit.linear_predictor(Xall)
@@ -195,8 +178,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
         counterfactual_ci_low=pi["expected_ci_low"].to_numpy(),
         counterfactual_ci_high=pi["expected_ci_high"].to_numpy(),
         pi_low=np.where(post, pi["pi_low"], np.nan),
-        pi_high=np.where(post, pi["pi_high"], np.nan),
-    )
+        pi_high=np.where(post, pi["pi_high"], np.nan))
     obs = table["requests"].to_numpy(float)
     table["observed_expected"] = np.where(post, obs / table["counterfactual"], np.nan)
     table["oe_low"] = np.where(post, obs / table["pi_high"], np.nan)
@@ -213,8 +195,6 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
         est.append(Estimate(f"requests.counterfactual_oe.fy{r.fiscal_year}{suffix}",
                             r.observed_expected, r.oe_low, r.oe_high, unit="observed/expected",
                             interval=oe_interval, flags=(PREDICTION,)))
-    table.attrs["counterfactual_total"] = {"observed": total_o, "expected": total_e,
-                                           "pi_low": total_lo, "pi_high": total_hi}
 
     base = years[years < break_year].tolist()
     startup_base = START_UP_FY in base
@@ -231,13 +211,9 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
              "phases": period.phases(all_years), "quantiles": Quantiles(fit.quantiles)}
     excludes_one = lv.interval_excludes_one or sl.interval_excludes_one
     return ITSResult(
-        title_key="title_requests_its",
-        estimates=tuple(est), facts=facts,
-        text_keys=chosen([
-            (True, "requests.its.text"),
-            (excludes_one, "requests.its.excludes_one"),
-            (not excludes_one, "requests.its.includes_one"),
-        ]),
+        "title_requests_its", est, facts=facts,
+        text_keys=("requests.its.text", "requests.its.excludes_one" if excludes_one
+                   else "requests.its.includes_one"),
         method_key="requests.its.method",
         caveat_keys=chosen([
             (True, "requests.its.caveat.segments"),
@@ -249,9 +225,8 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
             (not startup_base, "requests.its.caveat.counterfactual"),
             (n_after > 0, "requests.its.caveat.after"),
         ]),
-        n_obs=len(years), data=table,
-        break_year=break_year, suffix=suffix, fit=fit, nb_fit=nb_fit,
-    )
+        n_obs=len(years), data=table, break_year=break_year, suffix=suffix, fit=fit,
+        nb_fit=nb_fit)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -286,26 +261,23 @@ class ExposureModelResult(Result):
 
 def exposure_model(needs_reflection: pd.DataFrame | None = None,
                    covid_measures: pd.DataFrame | None = None, *,
-                   exposure: pd.DataFrame | None = None, per_days: int = PER_DAYS,
+                   exposure: pd.DataFrame | None = None,
                    covid_start: int | str | None = None, covid_end: int | str | None = None,
-                   break_year: int | str | None = None,
                    data_dir: str | Path | None = None) -> ExposureModelResult:
     """Quasi-Poisson model of requests on a yearly trend, the COVID period's step and the days
-    under COVID measures (``per_days`` to a unit).
+    under COVID measures (per :data:`~.covid_exposure.PER_DAYS`).
 
     The step stays in the model so that a drop over the whole period is not read as a
     dose-response (``benchmarks/exposure_size.py``); where the period explains the days almost
-    entirely (:data:`~wardanalysis.models.covid_exposure.SEPARABLE_R2`) the result says the two
-    cannot be told apart. ``exposure`` (``fiscal_year``, ``days_under_measures``; a missing year
-    counts 0 days) overrides the days computed from ``covid_measures``. Days that never vary or
-    move in lockstep with the period raise :class:`NotEstimableError`.
-
-    Keys: ``requests.exposure_rr_per_<per_days>_days``, ``requests.exposure_trend_rr_per_year``,
-    ``requests.exposure_step_rr``, ``requests.exposure_dispersion``.
+    entirely the result says the two cannot be told apart. ``exposure`` (``fiscal_year``,
+    ``days_under_measures``; a missing year counts 0 days) overrides the days computed from
+    ``covid_measures``. Keys: ``requests.exposure_rr_per_30_days``,
+    ``requests.exposure_trend_rr_per_year``, ``requests.exposure_step_rr``,
+    ``requests.exposure_dispersion``.
     """
     df = needs_frame(needs_reflection, data_dir)
     years = df["fiscal_year"].tolist()
-    period = covid_period(covid_start, covid_end, break_year=break_year, data_dir=data_dir)
+    period = covid_period(covid_start, covid_end, data_dir=data_dir)
     check_period(period, years, 1, 1, "the exposure model")
     phase = period.phase(years)
     after = phase == "after"
@@ -317,13 +289,12 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
     else:
         exposure = _input.frame(exposure, "exposure", ("fiscal_year", "days_under_measures"))
         exposure = _input.yearly_counts(exposure, ["days_under_measures"], "exposure")
-    lookup = dict(zip(exposure["fiscal_year"], exposure["days_under_measures"], strict=True))
-    days = np.array([lookup.get(y, 0) for y in years], dtype=float)
+    days = (exposure.set_index("fiscal_year")["days_under_measures"]
+            .reindex(years, fill_value=0).to_numpy(float))
     if np.ptp(days) == 0:
         raise NotEstimableError(
             f"the exposure model: the days under measures are {int(days[0])} in every fiscal year "
-            f"of the data ({years_phrase(years)}), so their effect cannot be estimated"
-        )
+            f"of the data ({years_phrase(years)}), so their effect cannot be estimated")
     base = pd.DataFrame({"const": 1.0, "year": np.array(years, float) - years[0],
                          "covid_period": (phase == "during").astype(float)})
     if after.any():
@@ -332,36 +303,30 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
         raise NotEstimableError(
             "the exposure model: the days under measures move in lockstep with the trend and "
             f"the COVID period's step ({years_phrase(years)}), so the measures cannot be told "
-            "from the period"
-        )
-    ef = fit_exposure(df["requests"], base, days * PER_DAYS / per_days, what="the exposure model")
+            "from the period")
+    ef = fit_exposure(df["requests"], base, days, what="the exposure model")
     fit = ef.fit
-    X = base.assign(exposure=days / per_days)
-    eta, _ = fit.linear_predictor(X)
+    eta, _ = fit.linear_predictor(base.assign(exposure=days / PER_DAYS))
     table = df[["fiscal_year", "requests"]].assign(days_under_measures=days.astype(int),
                                                    fitted=np.exp(eta))
-    interval = stats.interval_label("Poisson", fit.dispersion, fit.quantiles)
     exposed = [(y, int(d)) for y, d in zip(years, days, strict=True) if d > 0]
     common, common_facts = common_caveats(fit, years)
     estimates = (
-        Estimate(f"requests.exposure_rr_per_{per_days}_days", *fit.ratio("exposure"),
-                 unit=f"rate ratio per {per_days} days under measures", interval=interval),
-        Estimate("requests.exposure_trend_rr_per_year", *fit.ratio("year"),
-                 unit=UNIT_RR_YEAR, interval=interval),
-        Estimate("requests.exposure_step_rr", *fit.ratio("covid_period"),
-                 unit="rate ratio (COVID period against the trend, at zero days)",
-                 interval=interval),
+        ratio_estimate(f"requests.exposure_rr_per_{PER_DAYS}_days", fit, "exposure",
+                       f"rate ratio per {PER_DAYS} days under measures"),
+        ratio_estimate("requests.exposure_trend_rr_per_year", fit, "year", UNIT_RR_YEAR),
+        ratio_estimate("requests.exposure_step_rr", fit, "covid_period",
+                       "rate ratio (COVID period against the trend, at zero days)"),
         Estimate("requests.exposure_dispersion", fit.dispersion, unit="Pearson chi2/df"),
     )
     facts = {**common_facts, "exposure": estimates[0], "trend": estimates[1],
-             "step": estimates[2], "r2": Pct(ef.r2, 0), "per_days": per_days,
-             "phases": period.phases(years),
-             "n_exposed": len(exposed), "span": Years(years), "quantiles": Quantiles(fit.quantiles),
+             "step": estimates[2], "r2": Pct(ef.r2, 0), "per_days": PER_DAYS,
+             "phases": period.phases(years), "n_exposed": len(exposed), "span": Years(years),
+             "quantiles": Quantiles(fit.quantiles),
              "exposed": Joined(tuple(Said("requests.exposure.days_part", {"year": y, "days": d})
                                      for y, d in exposed), "list.joiner")}
     return ExposureModelResult(
-        title_key="title_requests_exposure",
-        estimates=estimates, facts=facts,
+        "title_requests_exposure", estimates, facts=facts,
         text_keys=("requests.exposure.text" if ef.separable
                    else "requests.exposure.text_not_separable",),
         method_key="requests.exposure.method",
@@ -370,5 +335,4 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
             (True, "requests.exposure.caveat.crude"),
             *common[:3],
         ]),
-        n_obs=len(years), data=table, fit=fit,
-    )
+        n_obs=len(years), data=table, fit=fit)

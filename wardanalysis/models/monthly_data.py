@@ -5,7 +5,6 @@ into monthly counts; and how a result made from simulated data says so (:class:`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +15,11 @@ from ..data import inputs
 from ..data.datafiles import sha256
 from ..data.loading import load, reconcile
 from ..data.schema import get_schema
-from ..errors import MissingColumnError, ModelInputError
+from ..errors import ModelInputError
 from ..results import Result, fmt, fmt_pct
 from ..text.glossary import label
 from ..text.messages import message
-from . import simulate
+from . import _input, simulate
 
 
 class Simulated:
@@ -53,12 +52,7 @@ def monthly_frame(monthly: pd.DataFrame, ward: bool = False) -> pd.DataFrame:
     """The monthly counts checked and dated: ``year`` (calendar) and ``start`` (the month's first
     day) added, sorted by month (and ward)."""
     need = ["fiscal_year", "month", "requests"] + (["ward"] if ward else [])
-    if not isinstance(monthly, pd.DataFrame):
-        raise ModelInputError(f"monthly: expected a pandas DataFrame, got {type(monthly).__name__}")
-    missing = [c for c in need if c not in monthly.columns]
-    if missing:
-        raise MissingColumnError("monthly", missing, list(monthly.columns))
-    df = monthly[need].copy()
+    df = _input.frame(monthly, "monthly", need)[need]
     if df["requests"].isna().any() or (df["requests"] < 0).any():
         raise ModelInputError("monthly: requests must be counts (no gaps, none negative)")
     df["year"] = np.where(df["month"] >= 4, df["fiscal_year"], df["fiscal_year"] + 1)
@@ -106,10 +100,10 @@ class MonthlyInputs:
         return reconcile(self.input_name, self.city if self.log is None else self.log, data_dir)
 
 
-def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None = None,
-                   fiscal_years: Sequence[int] = range(2017, 2024)) -> MonthlyInputs:
+def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7,
+                   seed: int | None = None) -> MonthlyInputs:
     """The user's request log (preferred) or monthly counts from ``data_dir``; without either,
-    a SIMULATED log (:mod:`.simulate`) with the true COVID effect ``covid_effect``."""
+    a SIMULATED log of FY2017–FY2023 (:mod:`.simulate`) with the COVID effect ``covid_effect``."""
     def mark(frame: pd.DataFrame, simulated: bool) -> pd.DataFrame:
         frame.attrs["provenance"] = {"simulated": simulated}
         return frame
@@ -131,7 +125,7 @@ def monthly_inputs(data_dir=None, *, covid_effect: float = 0.7, seed: int | None
         return MonthlyInputs(mark(inputs.monthly_from_input(monthly), False),
                              mark(wards.reset_index(drop=True), False) if len(wards) else None,
                              None, False, monthly.attrs["provenance"]["overlay_file"])
-    log = simulate.simulate_request_log(fiscal_years, covid_effect=covid_effect,
+    log = simulate.simulate_request_log(range(2017, 2024), covid_effect=covid_effect,
                                         seed=simulate.SEED if seed is None else seed,
                                         data_dir=data_dir)
     return MonthlyInputs(mark(inputs.monthly_counts(log), True),

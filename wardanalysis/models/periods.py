@@ -1,10 +1,6 @@
-"""The COVID period: which fiscal years are before, during and after it.
-
-The period is data, not code: its first and last fiscal year come from the dataset
-``covid_period`` (the review's own remark, 令和2年度から令和5年度 = FY2020–FY2023), and a notebook or a
-caller may override either end (``covid_start``, ``covid_end``; ``break_year`` is an older name of
-``covid_start``). A fiscal year after the end is "after COVID": it is never counted as a COVID
-year, and every model says in its method line which years it treats as before, during and after.
+"""The COVID period: which fiscal years are before, during and after it. Its ends are data (the
+dataset ``covid_period``: the review's 令和2年度から令和5年度), either one overridable by a caller; a
+year after the end is "after COVID", never counted as a COVID year.
 """
 
 from __future__ import annotations
@@ -20,7 +16,7 @@ from ..eras import fiscal_year
 from ..errors import BreakYearError, CovidPeriodError, TooFewYearsError
 from ..results import Joined, Said, Years, years_text
 
-__all__ = ["CovidPeriod", "check_period", "covid_period", "years_phrase"]
+__all__ = ["CovidPeriod", "check_period", "covid_period", "whole_year", "years_phrase"]
 
 
 @dataclass(frozen=True)
@@ -36,18 +32,13 @@ class CovidPeriod:
         return np.where(y < self.start, "before", np.where(y <= self.end, "during", "after"))
 
     def during(self, years: Sequence[int]) -> np.ndarray:
-        y = np.asarray(years, dtype=int)
-        return (y >= self.start) & (y <= self.end)
-
-    def before(self, years: Sequence[int]) -> np.ndarray:
-        return np.asarray(years, dtype=int) < self.start
+        return self.phase(years) == "during"
 
     def split(self, years: Sequence[int]) -> dict[str, list[int]]:
         """The fiscal years of each phase."""
-        ys = [int(y) for y in years]
+        ys = np.asarray(years, dtype=int)
         ph = self.phase(ys)
-        return {p: [y for y, q in zip(ys, ph, strict=True) if q == p]
-                for p in ("before", "during", "after")}
+        return {p: ys[ph == p].tolist() for p in ("before", "during", "after")}
 
     def phases(self, years: Sequence[int]) -> Joined:
         """The phases and their fiscal years, for a method line."""
@@ -55,15 +46,16 @@ class CovidPeriod:
                             for p, ys in self.split(years).items()), "list.semicolon")
 
 
-def _whole_year(value: object, name: str) -> int:
+def whole_year(value: object, name: str, error: type[Exception] = CovidPeriodError) -> int:
+    """A fiscal year given as an integer or an era label (``R2``, ``令和2年度``)."""
     if isinstance(value, str):
         try:
             return fiscal_year(value)
         except ValueError as exc:
-            raise CovidPeriodError(f"{name}: {exc}") from None
+            raise error(f"{name}: {exc}") from None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise CovidPeriodError(f"{name} must be a whole fiscal year (2020) or an era label "
-                               f"(R2, 令和2年度), not {value!r}")
+        raise error(f"{name}: expected a whole fiscal year (2020) or an era label "
+                    f"(R2, 令和2年度), got {value!r}")
     return int(value)
 
 
@@ -74,7 +66,7 @@ def covid_period(covid_start: int | str | None = None, covid_end: int | str | No
     fiscal year or an era label (``R2``, ``令和2年度``); ``break_year`` is an older name of
     ``covid_start``. Raises :class:`CovidPeriodError` for a bad end or an end before the start."""
     if break_year is not None:
-        if covid_start is not None and _whole_year(covid_start, "covid_start") != _whole_year(
+        if covid_start is not None and whole_year(covid_start, "covid_start") != whole_year(
                 break_year, "break_year"):
             raise CovidPeriodError(f"break_year ({break_year!r}) and covid_start "
                                    f"({covid_start!r}) name the same parameter with different "
@@ -82,17 +74,17 @@ def covid_period(covid_start: int | str | None = None, covid_end: int | str | No
         covid_start = break_year
     if covid_start is None or covid_end is None:
         fy = load("covid_period", data_dir)["fiscal_year"]
-    start = int(fy.min()) if covid_start is None else _whole_year(covid_start, "covid_start")
+    start = int(fy.min()) if covid_start is None else whole_year(covid_start, "covid_start")
     # without an end of its own, a later start moves the document's end with it
-    end = max(int(fy.max()), start) if covid_end is None else _whole_year(covid_end, "covid_end")
+    end = max(int(fy.max()), start) if covid_end is None else whole_year(covid_end, "covid_end")
     if end < start:
         raise CovidPeriodError(f"covid_end (FY{end}) comes before covid_start (FY{start})")
     return CovidPeriod(start, end)
 
 
-def years_phrase(years: Sequence[int], lang: str = "en") -> str:
+def years_phrase(years: Sequence[int]) -> str:
     """The fiscal years in a message (``FY2017–FY2023``), ``none`` for none."""
-    return years_text(years, lang) if len(years) else "none"
+    return years_text(years) if len(years) else "none"
 
 
 def check_period(period: CovidPeriod, years: Sequence[int], pre_needed: int,
@@ -103,8 +95,7 @@ def check_period(period: CovidPeriod, years: Sequence[int], pre_needed: int,
         raise BreakYearError(
             period.start, years,
             f"the COVID period FY{period.start}–FY{period.end} must leave fiscal years both "
-            "before it and in it",
-        )
+            "before it and in it")
     if len(split["before"]) < pre_needed or len(split["during"]) < during_needed:
         model = model or f"a model with the COVID period FY{period.start}–FY{period.end}"
         raise TooFewYearsError(
@@ -112,5 +103,4 @@ def check_period(period: CovidPeriod, years: Sequence[int], pre_needed: int,
             message=(f"{model} needs at least {pre_needed} fiscal year(s) before FY{period.start} "
                      f"and {during_needed} in FY{period.start}–FY{period.end}; the data "
                      f"({years_phrase(years)}) have {len(split['before'])} before and "
-                     f"{len(split['during'])} in it"),
-        )
+                     f"{len(split['during'])} in it"))

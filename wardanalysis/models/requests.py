@@ -1,10 +1,7 @@
 """Section 1: did community requests (要望・相談) fall because of COVID-19, or were they already
-falling? One count per fiscal year (``needs_reflection.requests``), so every model is log-linear
-with the overdispersion estimated from the data (quasi-Poisson, t on the residual df).
-
-Here: :func:`trend`, :func:`yoy_ratios` and what the section's models share. The interrupted time
-series and the exposure model are in :mod:`.its`; the period comparison, the sensitivities and
-the verdict in :mod:`.covid_verdict`.
+falling? Here the trend and what the section's models share (one count per fiscal year, each
+model quasi-Poisson with t on the residual df); the interrupted time series is in :mod:`.its`,
+the period comparison and the verdict in :mod:`.covid_verdict`.
 """
 
 from __future__ import annotations
@@ -22,12 +19,18 @@ from ..results import Estimate, Quantiles, Result, Years, chosen, fmt, pct_chang
 from ..text.glossary import label
 from . import _input
 
-COVID_BREAK_FY = 2020
 #: The まちづくりセンター start-up year, which the document says surfaced long-buried requests.
 START_UP_FY = 2017
 
 UNIT_RR_YEAR = "rate ratio per year"
 UNIT_RR = "rate ratio"
+
+
+def ratio_estimate(key: str, fit: stats.GLMFit, term: str | dict[str, float], unit: str,
+                   family: str = "Poisson", kind: str = "Wald") -> Estimate:
+    """``exp`` of a fitted term (or a combination of terms) with its interval, labelled as made."""
+    return Estimate(key, *fit.ratio(term), unit=unit,
+                    interval=stats.interval_label(family, fit.dispersion, fit.quantiles, kind))
 
 
 def needs_frame(df: pd.DataFrame | None, data_dir) -> pd.DataFrame:
@@ -82,27 +85,23 @@ class TrendResult(Result):
 
 def trend(needs_reflection: pd.DataFrame | None = None, *,
           data_dir: str | Path | None = None) -> TrendResult:
-    """Log-linear quasi-Poisson trend of requests over all fiscal years (at least three).
-
-    Keys: ``requests.trend_rr_per_year`` (also ``.excl_fy2017``), ``requests.trend_dispersion``.
-    """
+    """Log-linear quasi-Poisson trend of requests over all fiscal years (at least three): keys
+    ``requests.trend_rr_per_year`` (also ``.excl_fy2017``) and ``requests.trend_dispersion``."""
     df = needs_frame(needs_reflection, data_dir)
     _input.require_years(df, 3, "the requests trend")
     years = df["fiscal_year"].tolist()
     X = pd.DataFrame({"const": 1.0, "year": (df["fiscal_year"] - years[0]).astype(float)})
     fit = stats.fit_quasi_poisson(df["requests"], X, what="requests trend")
-    main = Estimate("requests.trend_rr_per_year", *fit.ratio("year"), unit=UNIT_RR_YEAR,
-                    interval=stats.interval_label("Poisson", fit.dispersion, fit.quantiles))
+    main = ratio_estimate("requests.trend_rr_per_year", fit, "year", UNIT_RR_YEAR)
     est = [main, Estimate("requests.trend_dispersion", fit.dispersion, unit="Pearson chi2/df")]
     startup = START_UP_FY in years
-    rest = df[df["fiscal_year"] != START_UP_FY]
+    rest = df["fiscal_year"] != START_UP_FY
     excl = None
-    if startup and len(rest) >= 3:
-        fit_r = stats.fit_quasi_poisson(rest["requests"], X[df["fiscal_year"] != START_UP_FY],
+    if startup and rest.sum() >= 3:
+        fit_r = stats.fit_quasi_poisson(df.loc[rest, "requests"], X[rest],
                                         what="requests trend without FY2017")
-        excl = Estimate(f"requests.trend_rr_per_year.excl_fy{START_UP_FY}", *fit_r.ratio("year"),
-                        unit=UNIT_RR_YEAR,
-                        interval=stats.interval_label("Poisson", fit_r.dispersion, fit_r.quantiles))
+        excl = ratio_estimate(f"requests.trend_rr_per_year.excl_fy{START_UP_FY}", fit_r, "year",
+                              UNIT_RR_YEAR)
         est.append(excl)
     eta, se = fit.linear_predictor(X)
     table = df[["fiscal_year", "requests"]].assign(
@@ -115,8 +114,7 @@ def trend(needs_reflection: pd.DataFrame | None = None, *,
              "pct": abs(pct_change(main.value)), "excl": excl,
              "quantiles": Quantiles(fit.quantiles)}
     return TrendResult(
-        title_key="title_requests_trend",
-        estimates=tuple(est), facts=facts,
+        "title_requests_trend", est, facts=facts,
         text_keys=chosen([(main.value < 1, "requests.trend.text_fall"),
                           (main.value >= 1, "requests.trend.text_rise"),
                           (excl is not None, "requests.trend.excl")]),
@@ -126,5 +124,4 @@ def trend(needs_reflection: pd.DataFrame | None = None, *,
             (not startup, "requests.trend.caveat.single"),
             *common,
         ]),
-        n_obs=len(years), data=table, fit=fit,
-    )
+        n_obs=len(years), data=table, fit=fit)
