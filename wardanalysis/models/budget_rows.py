@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..eras import fiscal_year_bounds
 from ..errors import MissingDataError
+from ..text.formats import fmt_dates, fmt_month
 from ..text.messages import message
 from . import _input
 
@@ -162,21 +163,18 @@ class Marks:
 
 @dataclass(frozen=True)
 class PopulationDate:
-    """A population's date for a message, as precise as its source: ``2024年1月`` for a
-    month-only figure."""
+    """A population's date for a message, as precise as its source (``2024年1月``)."""
 
     as_of: Any
     precision: str = "day"
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        d, ja = self.as_of, lang == "ja"
+        d = self.as_of
         if d is None or pd.isna(d):
-            return "日付不明" if ja else "undated"
+            return message("budgets.date_unknown", lang)
         if self.precision == "year":
-            return f"{d.year}年" if ja else f"{d.year}"
-        if self.precision == "month":
-            return f"{d.year}年{d.month}月" if ja else f"{d:%Y-%m}"
-        return f"{d.year}年{d.month}月{d.day}日" if ja else f"{d:%Y-%m-%d}"
+            return message("budgets.date_year", lang, year=d.year)
+        return fmt_month(d, lang) if self.precision == "month" else fmt_dates((d,), lang)
 
 
 def kumamoto_row(k: Any) -> dict[str, Any]:

@@ -85,10 +85,9 @@ def yearly_exact(data_dir=None) -> YearlyExact:
 
 def design_matrix(cells: pd.DataFrame, resolution: str, period: CovidPeriod
                   ) -> tuple[np.ndarray, np.ndarray, int]:
-    """The analysis model's design for ``cells`` (years, months or ward-months of
-    :func:`~wardanalysis.models.simulate.simulate_counts`): ``(X, rows, term)`` with ``rows``
-    the cells the model uses (the yearly model leaves the years after the COVID period out) and
-    ``term`` the column of the level change at the COVID start."""
+    """The analysis model's design for simulated ``cells`` (``yearly`` or city-wide ``monthly``):
+    ``(X, rows, term)`` with ``rows`` the cells the model uses (the yearly model leaves the years
+    after the COVID period out) and ``term`` the column of the level change at the COVID start."""
     if resolution == "yearly":
         fy = cells["fiscal_year"].to_numpy(int)
         rows = fy <= period.end
@@ -97,9 +96,6 @@ def design_matrix(cells: pd.DataFrame, resolution: str, period: CovidPeriod
     frame = cells.assign(start=pd.to_datetime(dict(year=cells["year"], month=cells["month"],
                                                    day=1))).reset_index(drop=True)
     X = monthly_design(frame, period)
-    if resolution == "wards":
-        for w in S.WARDS[1:]:
-            X[f"ward_{w}"] = (frame["ward"] == w).astype(float)
     return X.to_numpy(float), np.ones(len(cells), bool), list(X.columns).index("covid_level")
 
 

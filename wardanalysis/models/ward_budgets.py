@@ -104,10 +104,9 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     # Kumamoto: every complete same-date ward set (all five wards and the city total on one date)
     k = mb[mb["fiscal_year"] == kfy].iloc[0]
     per_ward = float(k["budget_thousand_yen"]) / float(k["wards"])
-    kp = pop[(pop["city_ja"] == R.KUMAMOTO) & pop["as_of_date"].notna()].copy()
-    if "set_names_inferred" not in kp.columns:
-        kp["set_names_inferred"] = False
-    kp["set_names_inferred"] = kp["set_names_inferred"].fillna(False).astype(bool)
+    kp = pop[(pop["city_ja"] == R.KUMAMOTO) & pop["as_of_date"].notna()]
+    kp = kp.assign(set_names_inferred=kp["set_names_inferred"].fillna(False).astype(bool)
+                   if "set_names_inferred" in kp else False)
     sets = []
     for _, g in kp.groupby(["as_of_date", "source_url"], sort=True):
         wards = g[g["area_ja"] != R.WHOLE_CITY]
