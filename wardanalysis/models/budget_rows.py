@@ -191,6 +191,47 @@ def kumamoto_row(k: Any) -> dict[str, Any]:
     }
 
 
+def per_resident(rows: list[dict[str, Any]], population: pd.DataFrame) -> pd.DataFrame:
+    """The budget rows with yen per resident where a class-(a) row has a population
+    (``included``; else ``exclusion_reason``), the population matched, whether its date is within
+    :data:`GAP_LIMIT_YEARS` and the worst quality mark of budget and population."""
+    base = {"population_persons": math.nan, "population_as_of": pd.NaT, "population_basis": "",
+            "population_quality": "", "population_gap_years": math.nan,
+            "population_date_mismatch": False, "population_source_url": "",
+            "population_date_precision": ""}
+    out = []
+    for r in rows:
+        reason, m = "", None
+        if r["comparability_class"] != "a":
+            reason = "not_class_a"
+        elif pd.isna(r["amount_thousand_yen"]):
+            reason = "no_amount"
+        else:
+            area, reason = population_area(r)
+            m = match_population(population, r["city_ja"], area, r["fiscal_year"]) if area else None
+            if m is None:
+                reason = reason or "no_population"
+            elif r["scope"] == "per_ward_average" and pd.isna(r["wards_covered"]):
+                reason, m = "wards_not_given", None
+        per_ward = m is not None and r["scope"] == "per_ward_average"
+        mult = float(r["wards_covered"]) if per_ward else 1.0
+        row = {**r, **base, **(m or {})}
+        row["yen_per_capita"] = (r["amount_thousand_yen"] * 1000 * mult / m["population_persons"]
+                                 if m is not None else math.nan)
+        row["included"] = m is not None
+        row["population_within_limit"] = bool(
+            m is not None and not pd.isna(m["population_gap_years"])
+            and abs(m["population_gap_years"]) <= GAP_LIMIT_YEARS)
+        row["exclusion_reason"] = reason
+        quals = [q for q in (r["budget_quality"], row["population_quality"]) if q]
+        row["worst_quality"] = worst_quality(quals) if quals else ""
+        row["non_official"] = row["worst_quality"] != "O"
+        out.append(row)
+    table = pd.DataFrame(out)
+    table["wards_covered"] = table["wards_covered"].astype("Int64")
+    return table
+
+
 def _with_class(df: pd.DataFrame) -> pd.DataFrame:
     """The review's own budget datasets, whose shipped rows are all class a, may leave
     ``comparability_class`` out in a user's file (see their descriptors)."""

@@ -204,40 +204,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     among class-(a) rows whose marks are all O, and never per resident."""
     rows, pop, _, _ = R.budget_rows(ward_budgets, population, machizukuri_budget,
                                     hamamatsu_budget, kumamoto_fiscal_year, data_dir)
-    base = {"population_persons": math.nan, "population_as_of": pd.NaT, "population_basis": "",
-            "population_quality": "", "population_gap_years": math.nan,
-            "population_date_mismatch": False, "population_source_url": "",
-            "population_date_precision": ""}
-    out = []
-    for r in rows:
-        reason, m = "", None
-        if r["comparability_class"] != "a":
-            reason = "not_class_a"
-        elif pd.isna(r["amount_thousand_yen"]):
-            reason = "no_amount"
-        else:
-            area, reason = R.population_area(r)
-            m = R.match_population(pop, r["city_ja"], area, r["fiscal_year"]) if area else None
-            if m is None:
-                reason = reason or "no_population"
-            elif r["scope"] == "per_ward_average" and pd.isna(r["wards_covered"]):
-                reason, m = "wards_not_given", None
-        per_ward = m is not None and r["scope"] == "per_ward_average"
-        mult = float(r["wards_covered"]) if per_ward else 1.0
-        row = {**r, **base, **(m or {})}
-        row["yen_per_capita"] = (r["amount_thousand_yen"] * 1000 * mult / m["population_persons"]
-                                 if m is not None else math.nan)
-        row["included"] = m is not None
-        row["population_within_limit"] = bool(
-            m is not None and not pd.isna(m["population_gap_years"])
-            and abs(m["population_gap_years"]) <= R.GAP_LIMIT_YEARS)
-        row["exclusion_reason"] = reason
-        quals = [q for q in (r["budget_quality"], row["population_quality"]) if q]
-        row["worst_quality"] = R.worst_quality(quals) if quals else ""
-        row["non_official"] = row["worst_quality"] != "O"
-        out.append(row)
-    table = pd.DataFrame(out)
-    table["wards_covered"] = table["wards_covered"].astype("Int64")
+    table = R.per_resident(rows, pop)
     # for a table of broad allocations (above 10^6 千円), the amount in 億円 (1億円 = 100,000千円)
     table["amount_oku_yen"] = table["amount_thousand_yen"] / 1e5
     est, seen = [], set()

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import stats
 from ..results import Dates, Estimate, Pct, Result, Said, Term, Years, fmt_pct, years_text
+from ..stats import ALPHA
 from ..text.glossary import label
 from . import simulate as S
 from .its import interrupted_time_series, its_design
@@ -44,7 +45,6 @@ TIE_SE = 2.0
 #: quarter of it (the shipped dispersion includes the start-up year and any real COVID effect).
 SCENARIOS = {"main": (1 / 3, 1 / 3, 1 / 3), "month_level": (0.0, 0.5, 0.5),
              "year_level": (0.8, 0.1, 0.1), "quarter_dispersion": (1 / 3, 1 / 3, 1 / 3)}
-ALPHA = 0.05
 TARGET = 0.8
 #: The date of the ward populations behind the simulator's ward shares.
 POPULATION_DATE = dt.date(2022, 12, 1)

@@ -52,7 +52,7 @@ class WardSizeResult(Result):
                     linestyle="none", marker="o", markersize=9, color=plotting.COLORS["covid"],
                     markerfacecolor="white" if inferred else plotting.COLORS["covid"],
                     markeredgewidth=1.8, label=message(key, lang, date=date))
-        shown = kum[~kum["set_names_inferred"].astype(bool)].sort_values("population_persons")
+        shown = kum[~kum["set_names_inferred"]].sort_values("population_persons")
         for i, r in enumerate(shown.itertuples(index=False)):  # alternate below/above: close wards
             ax.annotate(r.area_ja if lang == "ja" else r.area_en,
                         (r.population_persons, r.amount_per_ward_thousand_yen),
@@ -60,8 +60,8 @@ class WardSizeResult(Result):
                         ha="center", fontsize=7.5)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        values = pd.concat([d.get("amount_per_ward_thousand_yen", pd.Series(dtype=float)),
-                            kum.get("amount_per_ward_thousand_yen", pd.Series(dtype=float))])
+        values = pd.concat([d["amount_per_ward_thousand_yen"],
+                            kum["amount_per_ward_thousand_yen"]])
         if len(values):
             ax.set_ylim(values.min() / 1.8, values.max() * 1.8)
         ax.set_xlabel(label("ward_population_persons", lang))
@@ -83,43 +83,29 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     set (a set with inferred ward names flagged, and left out of the estimates)."""
     rows, pop, mb, kfy = R.budget_rows(ward_budgets, population, machizukuri_budget,
                                        hamamatsu_budget, None, data_dir)
-    cand = []
-    for r in rows:
-        if (r["comparability_class"] != "a" or r["scope"] != "ward"
-                or pd.isna(r["amount_thousand_yen"]) or not R.population_area(r)[0]):
-            continue
-        m = R.match_population(pop, r["city_ja"], r["area_ja"], r["fiscal_year"])
-        gap = math.nan if m is None else m["population_gap_years"]
-        if pd.isna(gap) or abs(gap) > R.GAP_LIMIT_YEARS:
-            continue
-        cand.append({**r, **m, "worst_quality": R.worst_quality((r["budget_quality"],
-                                                                m["population_quality"])),
-                     "_gap": abs(gap), "_q": R.QUALITY_ORDER.get(r["budget_quality"], 9),
-                     "yen_per_capita": r["amount_thousand_yen"] * 1000 / m["population_persons"]})
-    table = pd.DataFrame(cand)
-    if not table.empty:
-        table = (table.sort_values(["city_ja", "area_ja", "_gap", "_q"], kind="stable")
-                 .drop_duplicates(["city_ja", "area_ja"]).drop(columns=["_gap", "_q"])
-                 .sort_values("population_persons").reset_index(drop=True))
+    t = R.per_resident(rows, pop)
+    t = t[(t["scope"] == "ward") & t["population_within_limit"]]
+    table = (t.assign(_gap=t["population_gap_years"].abs(),
+                      _q=t["budget_quality"].map(R.QUALITY_ORDER).fillna(9))
+             .sort_values(["city_ja", "area_ja", "_gap", "_q"], kind="stable")
+             .drop_duplicates(["city_ja", "area_ja"]).drop(columns=["_gap", "_q"])
+             .sort_values("population_persons").reset_index(drop=True))
     # Kumamoto: every complete same-date ward set (all five wards and the city total on one date)
     k = mb[mb["fiscal_year"] == kfy].iloc[0]
     per_ward = float(k["budget_thousand_yen"]) / float(k["wards"])
     kp = pop[(pop["city_ja"] == R.KUMAMOTO) & pop["as_of_date"].notna()]
     kp = kp.assign(set_names_inferred=kp["set_names_inferred"].fillna(False).astype(bool)
                    if "set_names_inferred" in kp else False)
-    sets = []
-    for _, g in kp.groupby(["as_of_date", "source_url"], sort=True):
-        wards = g[g["area_ja"] != R.WHOLE_CITY]
-        if len(wards) == int(k["wards"]) and (g["area_ja"] == R.WHOLE_CITY).any():
-            sets.append(wards)
-    kum = pd.concat(sets, ignore_index=True) if sets else pd.DataFrame(columns=kp.columns)
-    if len(kum):
-        kum = kum.assign(fiscal_year=kfy, amount_per_ward_thousand_yen=per_ward,
-                         population_as_of=kum["as_of_date"],
-                         population_date_precision=kum.get("date_precision", "day"),
-                         yen_per_capita=per_ward * 1000 / kum["population_persons"])
+    complete = kp.sort_values(["as_of_date", "source_url"], kind="stable").groupby(
+        ["as_of_date", "source_url"]).filter(lambda g: (g["area_ja"] == R.WHOLE_CITY).any()
+                                             and (g["area_ja"] != R.WHOLE_CITY).sum() == k["wards"])
+    kum = complete[complete["area_ja"] != R.WHOLE_CITY].reset_index(drop=True)
+    kum = kum.assign(fiscal_year=kfy, amount_per_ward_thousand_yen=per_ward,
+                     population_as_of=kum["as_of_date"],
+                     population_date_precision=kum.get("date_precision", "day"),
+                     yen_per_capita=per_ward * 1000 / kum["population_persons"])
     est, facts = [], {"limit": fmt(R.GAP_LIMIT_YEARS, 1)}
-    yok = table[table["city_ja"] == "横浜市"] if len(table) else table
+    yok = table[table["city_ja"] == "横浜市"]
     if len(yok) >= 2:
         budget, people = (yok[c].max() / yok[c].min()
                           for c in ("amount_thousand_yen", "population_persons"))
@@ -128,7 +114,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
                 Estimate("budget.size.yokohama.population_ratio_max_min", people,
                          unit="ratio (largest ÷ smallest ward population)")]
         facts.update(n=len(yok), pop_ratio=fmt(people, 2), budget_ratio=fmt(budget, 2))
-    named = kum[~kum["set_names_inferred"]] if len(kum) else kum
+    named = kum[~kum["set_names_inferred"]]
     if len(named):
         default = named[named["as_of_date"] == named["as_of_date"].max()]
         gap = (default["as_of_date"].iloc[0] - R.mid_year(kfy)).days / 365.25
@@ -146,11 +132,10 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     facts.update(bases or {})
     caveat_keys = chosen([
         (True, "budgets.caveat.equal_split"),
-        (bool(len(kum) and kum["set_names_inferred"].any()), "budgets.caveat.inferred_names"),
+        (bool(kum["set_names_inferred"].any()), "budgets.caveat.inferred_names"),
         (True, "budgets.caveat.size_dates"),
         (bases is not None, "budgets.caveat.bases"),
-        (bool(len(table) and (table["worst_quality"] != "O").any()),
-         "budgets.caveat.non_official"),
+        (bool((table["worst_quality"] != "O").any()), "budgets.caveat.non_official"),
     ])
     kum_cols = ["area_ja", "area_en", "population_persons", "population_as_of",
                 "population_date_precision", "quality", "set_names_inferred", "fiscal_year",
@@ -160,8 +145,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
         facts=facts, text_keys=chosen([(len(yok) >= 2, "budgets.size.yokohama"),
                                        (len(named) > 0, "budgets.size.kumamoto")]),
         method_key="budgets.method.size", caveat_keys=caveat_keys,
-        kumamoto=(kum[[c for c in kum_cols if c in kum.columns]].reset_index(drop=True)
-                  if len(kum) else kum),
+        kumamoto=kum[[c for c in kum_cols if c in kum.columns]],
     )
 
 
