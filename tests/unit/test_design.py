@@ -103,7 +103,6 @@ def _table(p_short, p_long, p_monthly=0.2, se=0.02):
                          "power_se": se, "vs_yearly_se": se, "size_nominal": 0.05,
                          "size_se": 0.01})
     t = pd.DataFrame(rows)
-    t.attrs["mdc"] = {"design.mdc_yearly": math.nan, "design.mdc_monthly": 0.5}
     return t
 
 

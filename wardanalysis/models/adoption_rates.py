@@ -56,28 +56,18 @@ class AdoptionResult(Result):
 def adoption(needs_reflection: pd.DataFrame | None = None,
              hamamatsu_priority_proposals: pd.DataFrame | None = None, *,
              data_dir: str | Path | None = None) -> AdoptionResult:
-    """Kumamoto's decided-to-act share of priority issues against Hamamatsu's budgeted share of
-    ward priority proposals.
-
-    Kumamoto's share pools every fiscal year in ``needs_reflection``; Hamamatsu's is the latest
-    ``category == 'total'`` row. Keys: ``adoption.kumamoto_share`` (intercept-only
-    quasi-binomial GLM over its years),
-    ``adoption.hamamatsu_share`` (Wilson), ``adoption.difference`` (Kumamoto minus Hamamatsu;
-    the MOVER interval from those two intervals, so that the shares and their difference use one
-    interval method) and ``adoption.difference_p_value`` (Fisher's exact, binomial-only).
-
-    The years cannot be matched: the source gives Hamamatsu's figures for one fiscal year only,
-    and Kumamoto's priority issues of that year alone are too few to compare (the page says so,
-    with that year's counts).
-    """
+    """Kumamoto's decided-to-act share of priority issues (every fiscal year pooled,
+    quasi-binomial) against Hamamatsu's budgeted share of ward priority proposals (the latest
+    total row, Wilson); their difference has the MOVER interval from those two intervals, so that
+    shares and difference use one interval method. The years cannot be matched: the source gives
+    Hamamatsu's for one year only, and Kumamoto's issues of that year are too few (said)."""
     k = _input.frame(needs_reflection, "needs_reflection",
                      ("fiscal_year", "priority_issues", "decided_to_act"), data_dir, by_year=True)
-    harg = "hamamatsu_priority_proposals"
-    h = _input.frame(hamamatsu_priority_proposals, harg,
+    h = _input.frame(hamamatsu_priority_proposals, "hamamatsu_priority_proposals",
                      ("fiscal_year", "category", "proposals", "budgeted"), data_dir, by_year=True)
     tot = h[h["category"] == "total"]
     if tot.empty:
-        raise MissingDataError(f"{harg}: no row with category 'total'")
+        raise MissingDataError("hamamatsu_priority_proposals: no row with category 'total'")
     hfy = int(tot["fiscal_year"].max())
     hs, hn = tot.iloc[-1]["budgeted"], tot.iloc[-1]["proposals"]
     if pd.isna(hn) or int(hn) == 0:
@@ -101,7 +91,7 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     same_s, same_n = int(same["decided_to_act"].sum()), int(same["priority_issues"].sum())
     table = pd.DataFrame([
         {"city_ja": KUMAMOTO, "city_en": "Kumamoto", "mechanism": "needs_reflection",
-         "fiscal_years": f"{min(years)}–{max(years)}" if years else "", "adopted": ks,
+         "fiscal_years": f"{min(years)}–{max(years)}", "adopted": ks,
          "candidates": kn, "share": ks / kn, "ci_low": float(klo), "ci_high": float(khi)},
         {"city_ja": HAMAMATSU, "city_en": "Hamamatsu", "mechanism": "ward_priority_proposals",
          "fiscal_years": str(hfy), "adopted": hs, "candidates": hn, "share": hs / hn,
@@ -109,25 +99,23 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     ])
     table.attrs["fisher"] = {"odds_ratio": fx.odds_ratio, "ci_low": fx.ci_low,
                              "ci_high": fx.ci_high, "p_value": fx.p_value}
-    estimates = (
-            Estimate("adoption.kumamoto_share", ks / kn, float(klo), float(khi),
-                     unit="share of priority issues", interval=k_label),
-            Estimate("adoption.hamamatsu_share", hs / hn, float(hlo), float(hhi),
-                     unit="share of proposals", interval="Wilson (one year)"),
-            Estimate("adoption.difference", diff, dlo, dhi, unit="difference in shares",
-                     interval=f"MOVER from the two shares' intervals (Kumamoto: {k_label}; "
-                              "Hamamatsu: Wilson)"),
-            Estimate("adoption.difference_p_value", fx.p_value, flags=(POISSON_ONLY,),
-                     unit="p-value (Fisher exact, two-sided; valid only if binomial)"),
-    )
-    k, h, d = estimates[:3]
+    k, h, d = (
+        Estimate("adoption.kumamoto_share", ks / kn, float(klo), float(khi),
+                 unit="share of priority issues", interval=k_label),
+        Estimate("adoption.hamamatsu_share", hs / hn, float(hlo), float(hhi),
+                 unit="share of proposals", interval="Wilson (one year)"),
+        Estimate("adoption.difference", diff, dlo, dhi, unit="difference in shares",
+                 interval=f"MOVER from the two shares' intervals (Kumamoto: {k_label}; "
+                          "Hamamatsu: Wilson)"))
+    p = Estimate("adoption.difference_p_value", fx.p_value, flags=(POISSON_ONLY,),
+                 unit="p-value (Fisher exact, two-sided; valid only if binomial)")
     facts = {"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn, "k": k, "h": h,
              "diff": d,  # in percentage points, by its unit
              "n_years": len(years), "first": min(years), "last": max(years), "hfy": hfy,
              "same_s": same_s, "same_n": same_n, "dispersion": fmt(pooled.dispersion),
              "p": Pvalue(fx.p_value)}
     return AdoptionResult(
-        title_key="title_adoption", estimates=estimates, n_obs=2, data=table, facts=facts,
+        title_key="title_adoption", estimates=(k, h, d, p), n_obs=2, data=table, facts=facts,
         text_keys=("budgets.adoption.text",), method_key="budgets.adoption.method",
         caveat_keys=("budgets.adoption.caveat_mechanisms", "budgets.adoption.caveat_periods",
                      "budgets.adoption.caveat_source", "budgets.adoption.caveat_fisher"),
@@ -154,17 +142,14 @@ class CostPerIssueResult(Result):
         from .. import plotting
 
         r = self.data.iloc[0]
-        ex = self.examples if self.examples is not None else pd.DataFrame()
-        names = [label("per_funded_issue", lang)]
-        values = [r["yen_per_issue"] / 1000]  # in 千円, then in the chart's money unit
-        colors = [plotting.COLORS["level1"]]
-        for e in ex.to_dict("records"):
-            if lang == "ja":
-                names.append(f"{e['project_ja']}（{e['bureau_ja']}）")
-            else:  # English names where the data has them
-                names.append(f"{e.get('project_en') or e['project_ja']} ({e.get('bureau_en') or e['bureau_ja']})")
-            values.append(e["amount_thousand_yen"])
-            colors.append(plotting.COLORS["neutral"])
+        ex = self.examples
+        names = [label("per_funded_issue", lang)] + [
+            f"{e['project_ja']}（{e['bureau_ja']}）" if lang == "ja" else  # English where given
+            f"{e.get('project_en') or e['project_ja']} ({e.get('bureau_en') or e['bureau_ja']})"
+            for e in ex.to_dict("records")]
+        # in 千円, then in the chart's money unit
+        values = [r["yen_per_issue"] / 1000, *ex["amount_thousand_yen"]]
+        colors = [plotting.COLORS["level1"]] + [plotting.COLORS["neutral"]] * len(ex)
         divisor, unit = plotting.money_unit(values)
         values = [v / divisor for v in values]
         scale = 1000 * divisor  # yen per unit of the chart
@@ -185,20 +170,17 @@ class CostPerIssueResult(Result):
         ax.set_xlim(0, max(values) * 1.2)
         ax.grid(axis="y", visible=False)
         ax.set_title(self.title(lang))
-        plotting.add_note(ax, label("note_rounding_range", lang)
-                          + (" " if lang == "en" else "") + (label("note_examples", lang) if len(ex) else ""))
+        examples = label("note_examples", lang) if len(ex) else ""
+        plotting.add_note(ax, label("note_rounding_range", lang) + (" " if lang == "en" else "")
+                          + examples)
 
 
 def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
                           funded_projects: pd.DataFrame | None = None, *,
                           data_dir: str | Path | None = None) -> CostPerIssueResult:
-    """Yen per funded priority issue: ``funded_amount_yen / priority_issues_funded``
-    (key ``budget.yen_per_funded_issue``), beside the example projects of ``funded_projects``.
-
-    For an approximate amount (約13億円) the table gives the per-issue range consistent with the
-    rounding of the printed amount (``range_low``, ``range_high``): a rounding range, not a
-    confidence interval, so the record has no interval.
-    """
+    """Yen per funded priority issue, beside the example projects of ``funded_projects``. For an
+    approximate amount (約13億円) the table gives the per-issue range the printed amount's rounding
+    allows: a rounding range, not a confidence interval, so the record has no interval."""
     arg = "needs_reflection_outcome"
     df = _input.frame(needs_reflection_outcome, arg,
                       ("priority_issues_funded", "funded_amount_yen", "is_amount_approximate"),
@@ -210,7 +192,8 @@ def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
     r = df.iloc[-1]
     n = int(r["priority_issues_funded"])
     if n == 0:
-        raise ZeroDenominatorError("yen per funded issue", "priority_issues_funded", "the outcome row")
+        raise ZeroDenominatorError("yen per funded issue", "priority_issues_funded",
+                                   "the outcome row")
     amount = float(r["funded_amount_yen"])
     approx = bool(r["is_amount_approximate"])
     unit, lo, hi = rounding_bounds(amount) if approx else (0.0, amount, amount)

@@ -1,11 +1,10 @@
 """The budget rows of every city and the populations they are divided by, shared by the budget
-models: which population a budget is divided by, the names and record keys of rows.
+models.
 
-Matching a population to a budget: for a budget of fiscal year ``Y``, the population figure of the
-same city and area whose ``as_of_date`` is nearest to 1 October of ``Y`` (the middle of the fiscal
-year); ties go to the better source-quality mark (O, N, W, B, C). A population dated outside the
-budget's fiscal year, or undated, is a *date mismatch* and is marked wherever it is shown. A set
-whose ward names are partly inferred (Kumamoto 2021) is never matched by default.
+Matching a population to a budget of fiscal year ``Y``: the figure of the same city and area
+nearest to 1 October of ``Y`` (the middle of the fiscal year); ties go to the better source-quality
+mark (O, N, W, B, C). A population dated outside the fiscal year, or undated, is a *date mismatch*,
+marked wherever it is shown. A set whose ward names are partly inferred is never matched by default.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import pandas as pd
 
 from ..eras import fiscal_year_bounds
 from ..errors import MissingDataError
+from ..text.formats import fmt_dates, fmt_month
 from ..text.messages import message
 from . import _input
 
@@ -62,7 +62,7 @@ def worst_quality(marks: Any) -> str:
 
 
 def populations(population: pd.DataFrame | None, data_dir) -> pd.DataFrame:
-    """The population table, validated; a figure of 0 would divide by zero."""
+    """The population table; a figure of 0 (which the descriptor allows) would divide by zero."""
     pop = _input.frame(population, "population", POP_COLUMNS, data_dir)
     bad = pop["population_persons"] <= 0
     if bad.any():
@@ -76,12 +76,10 @@ def populations(population: pd.DataFrame | None, data_dir) -> pd.DataFrame:
 def match_population(population: pd.DataFrame, city_ja: str, area_ja: str,
                      fiscal_year: int, *, include_inferred: bool = False,
                      no_later_than_year_end: bool = False) -> dict[str, Any] | None:
-    """The population figure for ``city_ja``/``area_ja`` nearest to the middle of
-    ``fiscal_year`` (see the module docstring), as a dict, or None when there is none. With
-    ``no_later_than_year_end`` (a report of one fiscal year, which must not look ahead): the
-    latest figure dated no later than the end of the fiscal year, and only where there is none
-    the nearest later one (``population_looks_ahead`` says so). Rows of a set whose ward names
-    are partly inferred are never picked unless ``include_inferred``."""
+    """The population figure matched to a budget (see the module docstring) as a dict, or None.
+    With ``no_later_than_year_end`` (a report of one fiscal year, which must not look ahead): the
+    latest figure dated no later than the end of the year, else the nearest later one
+    (``population_looks_ahead`` says so)."""
     rows = population[(population["city_ja"] == city_ja) & (population["area_ja"] == area_ja)]
     if not include_inferred and "set_names_inferred" in rows.columns:
         rows = rows[~rows["set_names_inferred"].fillna(False).astype(bool)]
@@ -126,10 +124,9 @@ def population_area(r: dict[str, Any]) -> tuple[str | None, str]:
 
 
 def population_flags(m: dict[str, Any]) -> tuple[str, ...]:
-    """Flags of a per-resident record: the gap in years between the population's date and the
-    middle of the budget's fiscal year (``population_gap_years=+0.417``), and
-    ``population_beyond_limit`` when it exceeds :data:`GAP_LIMIT_YEARS` or the population is
-    undated (``population_undated``)."""
+    """Flags of a per-resident record: ``population_gap_years=+0.417`` (from the middle of the
+    fiscal year), ``population_undated``, and ``population_beyond_limit`` beyond
+    :data:`GAP_LIMIT_YEARS` or undated."""
     gap = m["population_gap_years"]
     if pd.isna(gap):
         return ("population_undated", "population_beyond_limit")
@@ -166,21 +163,73 @@ class Marks:
 
 @dataclass(frozen=True)
 class PopulationDate:
-    """A population's date for a message, as precise as its source: ``2024年1月`` for a
-    month-only figure."""
+    """A population's date for a message, as precise as its source (``2024年1月``)."""
 
     as_of: Any
     precision: str = "day"
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        d, ja = self.as_of, lang == "ja"
+        d = self.as_of
         if d is None or pd.isna(d):
-            return "日付不明" if ja else "undated"
+            return message("budgets.date_unknown", lang)
         if self.precision == "year":
-            return f"{d.year}年" if ja else f"{d.year}"
-        if self.precision == "month":
-            return f"{d.year}年{d.month}月" if ja else f"{d:%Y-%m}"
-        return f"{d.year}年{d.month}月{d.day}日" if ja else f"{d:%Y-%m-%d}"
+            return message("budgets.date_year", lang, year=d.year)
+        return fmt_month(d, lang) if self.precision == "month" else fmt_dates((d,), lang)
+
+
+def kumamoto_row(k: Any) -> dict[str, Any]:
+    """The review's まちづくり推進経費 of one fiscal year (a row of machizukuri_budget) as a
+    budget row."""
+    return {
+        "source": REVIEW, "city_ja": KUMAMOTO, "city_en": "Kumamoto", "area_ja": "全区合計",
+        "programme_ja": "まちづくり推進経費", "programme_en": "ward community-development budget",
+        "fiscal_year": int(k.fiscal_year), "amount_thousand_yen": float(k.budget_thousand_yen),
+        "is_approximate": False, "scope": "all_wards", "wards_covered": int(k.wards),
+        "is_discretionary_total": True, "budget_quality": "O", "source_url": "",
+        "comparability_class": k.comparability_class, "series_break_before": False,
+        "printed_yen_per_resident": math.nan,
+    }
+
+
+def per_resident(rows: list[dict[str, Any]], population: pd.DataFrame) -> pd.DataFrame:
+    """The budget rows with yen per resident where a class-(a) row has a population
+    (``included``; else ``exclusion_reason``), the population matched, whether its date is within
+    :data:`GAP_LIMIT_YEARS` and the worst quality mark of budget and population."""
+    base = {"population_persons": math.nan, "population_as_of": pd.NaT, "population_basis": "",
+            "population_quality": "", "population_gap_years": math.nan,
+            "population_date_mismatch": False, "population_source_url": "",
+            "population_date_precision": ""}
+    out = []
+    for r in rows:
+        reason, m = "", None
+        if r["comparability_class"] != "a":
+            reason = "not_class_a"
+        elif pd.isna(r["amount_thousand_yen"]):
+            reason = "no_amount"
+        else:
+            area, reason = population_area(r)
+            m = match_population(population, r["city_ja"], area, r["fiscal_year"]) if area else None
+            if m is None:
+                reason = reason or "no_population"
+            elif r["scope"] == "per_ward_average" and pd.isna(r["wards_covered"]):
+                reason, m = "wards_not_given", None
+        per_ward = m is not None and r["scope"] == "per_ward_average"
+        mult = float(r["wards_covered"]) if per_ward else 1.0
+        row = {**r, **base, **(m or {})}
+        row["yen_per_capita"] = (r["amount_thousand_yen"] * 1000 * mult / m["population_persons"]
+                                 if m is not None else math.nan)
+        row["included"] = m is not None
+        row["population_within_limit"] = bool(
+            m is not None and not pd.isna(m["population_gap_years"])
+            and abs(m["population_gap_years"]) <= GAP_LIMIT_YEARS)
+        row["exclusion_reason"] = reason
+        quals = [q for q in (r["budget_quality"], row["population_quality"]) if q]
+        row["worst_quality"] = worst_quality(quals) if quals else ""
+        row["non_official"] = row["worst_quality"] != "O"
+        out.append(row)
+    table = pd.DataFrame(out)
+    table["wards_covered"] = table["wards_covered"].astype("Int64")
+    return table
 
 
 def _with_class(df: pd.DataFrame) -> pd.DataFrame:
@@ -200,8 +249,7 @@ def budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
                 kumamoto_fiscal_year, data_dir):
     """Every budget row (the review's Kumamoto and Hamamatsu rows first) with its class, and
     the population table; shared by the cross-city, size and over-time analyses."""
-    wb = _with_class(_input.frame(ward_budgets, "ward_budgets", WARD_BUDGET_COLUMNS, data_dir,
-                                  by_year=True))
+    wb = _input.frame(ward_budgets, "ward_budgets", WARD_BUDGET_COLUMNS, data_dir, by_year=True)
     pop = populations(population, data_dir)
     mb = _with_class(_input.frame(machizukuri_budget, "machizukuri_budget", BUDGET_COLUMNS,
                                   data_dir, by_year=True))
@@ -214,16 +262,7 @@ def budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
     if not (mb["fiscal_year"] == kfy).any():
         raise MissingDataError(f"machizukuri_budget: no row for FY{kfy} "
                                f"(have {mb['fiscal_year'].tolist()})")
-    k = next(mb[mb["fiscal_year"] == kfy].itertuples(index=False))
-    rows = [{
-        "source": REVIEW, "city_ja": KUMAMOTO, "city_en": "Kumamoto", "area_ja": "全区合計",
-        "programme_ja": "まちづくり推進経費", "programme_en": "ward community-development budget",
-        "fiscal_year": int(k.fiscal_year), "amount_thousand_yen": float(k.budget_thousand_yen),
-        "is_approximate": False, "scope": "all_wards", "wards_covered": int(k.wards),
-        "is_discretionary_total": True, "budget_quality": "O", "source_url": "",
-        "comparability_class": k.comparability_class, "series_break_before": False,
-        "printed_yen_per_resident": math.nan,
-    }]
+    rows = [kumamoto_row(next(mb[mb["fiscal_year"] == kfy].itertuples(index=False)))]
     rows += [{**rows[0], "city_ja": HAMAMATSU, "city_en": "Hamamatsu",
               "programme_ja": str(h.programme_ja), "programme_en": "community-strength programme",
               "fiscal_year": int(h.fiscal_year),

@@ -1,14 +1,6 @@
-"""Section 5: the wards' own budgets, across years and across cities.
-
-- :func:`kumamoto_budget`: Kumamoto's まちづくり推進経費 per fiscal year: total, per ward (an equal
-  split, which the document does not print), yen per resident, the reconstruction part, steps.
-- :func:`cross_city_budgets`: per ward and per resident, class-(a) ward budgets of Kumamoto,
-  Hamamatsu and the other cities in the public figures; the other classes listed, not compared.
-
-Comparability classes (``comparability_class`` in the data): only class-(a) rows — a ward's
-self-planned or discretionary programme as a whole — are compared, ranked or drawn on one axis.
-How a population is matched to a budget: :mod:`.budget_rows`; per ward against ward population,
-and over time: :mod:`.ward_budgets`; adoption and the cost per funded issue: :mod:`.adoption_rates`.
+"""Section 5: Kumamoto's まちづくり推進経費 per fiscal year, and the wards' own budgets across
+cities. Only class-(a) rows (``comparability_class``: a ward's self-planned or discretionary
+programme as a whole) are compared, ranked or drawn on one axis; the other classes are listed.
 """
 
 from __future__ import annotations
@@ -27,26 +19,7 @@ from ..text.formats import fmt_count
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input
-from .budget_rows import (
-    BUDGET_COLUMNS,
-    GAP_LIMIT_YEARS,
-    HAMAMATSU,
-    KUMAMOTO,
-    QUALITY_ORDER,
-    REVIEW,
-    WHOLE_CITY,
-    Marks,
-    PopulationDate,
-    budget_rows,
-    key_part,
-    match_population,
-    population_area,
-    population_flags,
-    populations,
-    row_name,
-    slug,
-    worst_quality,
-)
+from . import budget_rows as R
 
 __all__ = ["CrossCityResult", "KumamotoBudgetResult", "cross_city_budgets", "kumamoto_budget"]
 
@@ -81,7 +54,8 @@ class KumamotoBudgetResult(Result):
         ax.legend(loc="upper left", fontsize=9)
         note = label("note_bar_labels_yen_per_resident", lang)
         if d["population_date_mismatch"].any():
-            note += (" " if lang == "en" else "") + "† " + label("note_population_date_mismatch", lang)
+            note += ((" " if lang == "en" else "") + "† "
+                     + label("note_population_date_mismatch", lang))
         plotting.add_note(ax, note)
 
 
@@ -89,26 +63,20 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
                     population: pd.DataFrame | None = None, *,
                     data_dir: str | Path | None = None,
                     no_later_than_year_end: bool = False) -> KumamotoBudgetResult:
-    """Kumamoto's まちづくり推進経費 per fiscal year: total, per ward, per resident, steps.
-
-    ``machizukuri_budget`` and ``population`` (Kumamoto's whole-city rows are used): the shipped
-    data when None; one fiscal year is enough. ``no_later_than_year_end``, for a report of one
-    fiscal year: each year's population is the latest dated no later than the end of that year.
-
-    Keys: ``budget.kumamoto_yen_per_capita`` (the latest fiscal year in the data),
-    ``budget.kumamoto_total_thousand_yen``, ``budget.kumamoto_per_ward_thousand_yen`` (latest
-    year), ``budget.kumamoto_yen_per_capita.fy<Y>`` for every year. Exact divisions: no interval.
-    """
-    b = _input.frame(machizukuri_budget, "machizukuri_budget", BUDGET_COLUMNS, data_dir,
+    """Kumamoto's まちづくり推進経費 per fiscal year: total, per ward (an equal split, which the
+    document does not print), per resident, steps; the keys without a year are the latest year's.
+    ``no_later_than_year_end``: see :func:`.budget_rows.match_population`."""
+    b = _input.frame(machizukuri_budget, "machizukuri_budget", R.BUDGET_COLUMNS, data_dir,
                      by_year=True)
     if b.empty:
         raise MissingDataError("machizukuri_budget: no fiscal year in the data")
-    pop = populations(population, data_dir)
-    matches = [match_population(pop, KUMAMOTO, WHOLE_CITY, int(fy),
-                                no_later_than_year_end=no_later_than_year_end)
+    pop = R.populations(population, data_dir)
+    matches = [R.match_population(pop, R.KUMAMOTO, R.WHOLE_CITY, int(fy),
+                                  no_later_than_year_end=no_later_than_year_end)
                for fy in b["fiscal_year"]]
     if None in matches:
-        raise MissingDataError(f"population: no whole-city ({WHOLE_CITY}) figure for {KUMAMOTO}")
+        raise MissingDataError(f"population: no whole-city ({R.WHOLE_CITY}) figure for "
+                               f"{R.KUMAMOTO}")
     table = b[["fiscal_year", "budget_thousand_yen", "reconstruction_thousand_yen"]].assign(
         regular_thousand_yen=b["budget_thousand_yen"] - b["reconstruction_thousand_yen"],
         wards=b["wards"], per_ward_thousand_yen=b["budget_thousand_yen"] / b["wards"])
@@ -121,17 +89,18 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     last = table.iloc[-1]
     est = [
         Estimate("budget.kumamoto_yen_per_capita", last["yen_per_capita"], unit="yen per resident",
-                 flags=population_flags(last.to_dict())),
+                 flags=R.population_flags(last.to_dict())),
         Estimate("budget.kumamoto_total_thousand_yen", last["budget_thousand_yen"],
                  unit="thousand yen"),
         Estimate("budget.kumamoto_per_ward_thousand_yen", last["per_ward_thousand_yen"],
                  unit="thousand yen per ward (equal split assumed)"),
     ]
     est += [Estimate(f"budget.kumamoto_yen_per_capita.fy{r.fiscal_year}", r.yen_per_capita,
-                     unit="yen per resident", flags=population_flags(r._asdict()))
+                     unit="yen per resident", flags=R.population_flags(r._asdict()))
             for r in table.itertuples(index=False)]
     used = table.drop_duplicates("population_as_of")
-    kpop = pop[(pop["city_ja"] == KUMAMOTO) & (pop["area_ja"] == WHOLE_CITY)]["population_persons"]
+    kpop = pop.loc[(pop["city_ja"] == R.KUMAMOTO) & (pop["area_ja"] == R.WHOLE_CITY),
+                   "population_persons"]
     spread = (kpop.max() - kpop.min()) / kpop.min() if len(kpop) > 1 else 0.0
     nonoff = sorted(set(used["population_quality"]) - {"O"})
     mismatch = table.loc[table["population_date_mismatch"], "fiscal_year"].tolist()
@@ -139,7 +108,7 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     facts = {"year": int(last["fiscal_year"]), "total": Yen(1000 * last["budget_thousand_yen"]),
              "per_ward": Yen(1000 * last["per_ward_thousand_yen"]), "yen": est[0],
              "population": fmt_count(last["population_persons"]),
-             "date": PopulationDate(last["population_as_of"], last["population_date_precision"]),
+             "date": R.PopulationDate(last["population_as_of"], last["population_date_precision"]),
              "mismatch_years": Named("、".join(map(str, mismatch)), ", ".join(map(str, mismatch))),
              "spread": Pct(spread, 2), "marks": ", ".join(nonoff),
              "recon_years": Years(recon["fiscal_year"].tolist()),
@@ -162,9 +131,8 @@ class CrossCityResult(Result):
     sources = ("ward_budgets", "machizukuri_budget", "hamamatsu_budget", "population")
 
     def headline(self, lang: str = "ja") -> str:  # type: ignore[override]
-        """The answer in plain words: Kumamoto's budget per resident among the comparable
-        figures of other cities, how many of those come from one city, and how good their
-        sources are."""
+        """Kumamoto's budget per resident among the comparable figures of other cities, how
+        many of those come from one city, and how good their sources are."""
         if not self.facts.get("yen_n"):
             return Result.headline(self, lang)  # type: ignore[arg-type]
         quality = ("budgets.cross_city.headline_unofficial" if self.facts["yen_all_unofficial"]
@@ -181,12 +149,12 @@ class CrossCityResult(Result):
 
         d = self.data[self.data["included"]]
         # Kumamoto is drawn from the review; the citizen's letter (C) stays in the table
-        d = d[(d["city_ja"] != KUMAMOTO) | (d["source"] == REVIEW)]
+        d = d[(d["city_ja"] != R.KUMAMOTO) | (d["source"] == R.REVIEW)]
         d = d.sort_values("yen_per_capita").reset_index(drop=True)
         y = np.arange(len(d))
         for i, r in d.iterrows():
             near = bool(r["population_within_limit"])
-            kum = r["city_ja"] == KUMAMOTO
+            kum = r["city_ja"] == R.KUMAMOTO
             color = (plotting.COLORS["covid"] if kum else plotting.COLORS["observed"]) if near \
                 else plotting.COLORS["neutral"]
             ax.plot(r["yen_per_capita"], y[i],
@@ -200,7 +168,7 @@ class CrossCityResult(Result):
             ax.annotate(f"{fmt(r['yen_per_capita'])}{gap}", (r["yen_per_capita"], y[i]),
                         xytext=(8, 0), textcoords="offset points", va="center", fontsize=8.5)
         ax.set_yticks(y)
-        ax.set_yticklabels([f"{row_name(r, lang)} [{r.worst_quality}]"
+        ax.set_yticklabels([f"{R.row_name(r, lang)} [{r.worst_quality}]"
                             for r in d.itertuples(index=False)], fontsize=8.5)
         ax.set_xscale("log")
         plotting.yen_axis(ax, lang, "x")
@@ -211,11 +179,11 @@ class CrossCityResult(Result):
         handles = [Line2D([], [], marker=plotting.QUALITY_MARKERS[q], linestyle="none",
                           color=plotting.COLORS["observed"], markersize=8,
                           label=label(f"quality_{q}", lang))
-                   for q in QUALITY_ORDER if q in set(d["worst_quality"])]
+                   for q in R.QUALITY_ORDER if q in set(d["worst_quality"])]
         handles.append(Line2D([], [], marker="o", linestyle="none",
                               color=plotting.COLORS["neutral"], markerfacecolor="white",
                               markersize=8, label=message("budgets.legend_beyond", lang,
-                                                          limit=fmt(GAP_LIMIT_YEARS, 1))))
+                                                          limit=fmt(R.GAP_LIMIT_YEARS, 1))))
         ax.legend(handles=handles, loc="lower right", fontsize=8,
                   title=label("source_quality_worst", lang), title_fontsize=8)
         ax.set_title(self.title(lang))
@@ -228,66 +196,21 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
                        hamamatsu_budget: pd.DataFrame | None = None, *,
                        kumamoto_fiscal_year: int | None = None,
                        data_dir: str | Path | None = None) -> CrossCityResult:
-    """Ward budgets across cities, per ward and per resident, within comparability class (a).
-
-    Rows: Kumamoto's まちづくり推進経費 of ``kumamoto_fiscal_year`` (default: the latest),
-    Hamamatsu's 地域力向上事業 (both from the review) and every row of ``ward_budgets``, each with
-    its comparability class (a a ward's self-planned or discretionary programme; b a sub-line or
-    single grant; c a broad allocation to ward offices; d a per-resident figure of the source).
-    Only class (a) is compared. Per ward: an all-ward total ÷ ``wards_covered`` (an equal
-    split, assumed). Per resident: the amount ÷ the population of the same area nearest to the
-    middle of the budget's fiscal year; a row whose population lies more than
-    :data:`GAP_LIMIT_YEARS` from it is shown with its gap but left out of the range. A ranking
-    is stated only among class-(a) rows whose marks are all O, and never per resident.
-
-    Keys: ``budget.yen_per_capita.<city>.<area>.fy<Y>`` and
-    ``budget.per_ward_thousand_yen.<city>.<area>.fy<Y>`` for every class-(a) row that has one;
-    ``budget.class_a.others_per_ward_thousand_yen_min``/``_max`` (the other cities' rows) and
-    ``budget.class_a.others_yen_per_capita_min``/``_max`` (those within the limit). Exact
-    divisions: no interval.
-    """
-    rows, pop, _, _ = budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
-                                   kumamoto_fiscal_year, data_dir)
-    base = {"population_persons": math.nan, "population_as_of": pd.NaT, "population_basis": "",
-            "population_quality": "", "population_gap_years": math.nan,
-            "population_date_mismatch": False, "population_source_url": "",
-            "population_date_precision": ""}
-    out = []
-    for r in rows:
-        reason, m = "", None
-        if r["comparability_class"] != "a":
-            reason = "not_class_a"
-        elif pd.isna(r["amount_thousand_yen"]):
-            reason = "no_amount"
-        else:
-            area, reason = population_area(r)
-            m = match_population(pop, r["city_ja"], area, r["fiscal_year"]) if area else None
-            if m is None:
-                reason = reason or "no_population"
-            elif r["scope"] == "per_ward_average" and pd.isna(r["wards_covered"]):
-                reason, m = "wards_not_given", None
-        per_ward = m is not None and r["scope"] == "per_ward_average"
-        mult = float(r["wards_covered"]) if per_ward else 1.0
-        row = {**r, **base, **(m or {})}
-        row["yen_per_capita"] = (r["amount_thousand_yen"] * 1000 * mult / m["population_persons"]
-                                 if m is not None else math.nan)
-        row["included"] = m is not None
-        row["population_within_limit"] = bool(
-            m is not None and not pd.isna(m["population_gap_years"])
-            and abs(m["population_gap_years"]) <= GAP_LIMIT_YEARS)
-        row["exclusion_reason"] = reason
-        quals = [q for q in (r["budget_quality"], row["population_quality"]) if q]
-        row["worst_quality"] = worst_quality(quals) if quals else ""
-        row["non_official"] = row["worst_quality"] != "O"
-        out.append(row)
-    table = pd.DataFrame(out)
-    table["wards_covered"] = table["wards_covered"].astype("Int64")
+    """Ward budgets across cities, per ward (an all-ward total ÷ ``wards_covered``, an equal split
+    assumed) and per resident, compared within class (a): Kumamoto's of ``kumamoto_fiscal_year``
+    (default: the latest), Hamamatsu's (both from the review) and every row of ``ward_budgets``.
+    A row whose population lies more than :data:`.budget_rows.GAP_LIMIT_YEARS` from the middle
+    of its fiscal year is shown with its gap but left out of the range. A ranking is stated only
+    among class-(a) rows whose marks are all O, and never per resident."""
+    rows, pop, _, _ = R.budget_rows(ward_budgets, population, machizukuri_budget,
+                                    hamamatsu_budget, kumamoto_fiscal_year, data_dir)
+    table = R.per_resident(rows, pop)
     # for a table of broad allocations (above 10^6 千円), the amount in 億円 (1億円 = 100,000千円)
     table["amount_oku_yen"] = table["amount_thousand_yen"] / 1e5
     est, seen = [], set()
 
     def add(prefix: str, r: Any, value: float, unit: str, flags: tuple[str, ...] = ()) -> None:
-        key = (f"{prefix}.{slug(r.city_en)}.{key_part(r.scope, r.area_en, r.area_ja)}"
+        key = (f"{prefix}.{R.slug(r.city_en)}.{R.key_part(r.scope, r.area_en, r.area_ja)}"
                f".fy{r.fiscal_year}")
         base_key, n = key, 2
         while key in seen:
@@ -298,27 +221,27 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     a = table[table["comparability_class"] == "a"]
     for r in a[a["included"]].itertuples(index=False):
         add("budget.yen_per_capita", r, r.yen_per_capita, "yen per resident",
-            population_flags(r._asdict()))
+            R.population_flags(r._asdict()))
     for r in a[a["amount_per_ward_thousand_yen"].notna()].itertuples(index=False):
-        add("budget.per_ward_thousand_yen", r, r.amount_per_ward_thousand_yen,
-            "thousand yen per ward" + (" (equal split assumed)" if r.per_ward_is_equal_split else ""))
-    others = a[a["city_ja"] != KUMAMOTO]
+        add("budget.per_ward_thousand_yen", r, r.amount_per_ward_thousand_yen, "thousand yen per "
+            "ward" + (" (equal split assumed)" if r.per_ward_is_equal_split else ""))
+    others = a[a["city_ja"] != R.KUMAMOTO]
     ward_vals = others["amount_per_ward_thousand_yen"].dropna()
     near = others[others["included"] & others["population_within_limit"]]
     if ward_vals.empty:
-        raise MissingDataError(
-            "ward_budgets: no class-(a) row of another city with a per-ward amount")
+        raise MissingDataError("ward_budgets: no class-(a) row of another city with a per-ward "
+                               "amount")
     for name, values, unit in (
             ("others_per_ward_thousand_yen", ward_vals, "thousand yen per ward"),
             ("others_yen_per_capita", near["yen_per_capita"], "yen per resident")):
         if len(values):
             est += [Estimate(f"budget.class_a.{name}_min", values.min(), unit=unit),
                     Estimate(f"budget.class_a.{name}_max", values.max(), unit=unit)]
-    k = table[table["source"] == REVIEW].iloc[0]
+    k = table[table["source"] == R.REVIEW].iloc[0]
     # a ranking only among official rows of class (a): per ward needs no population
     official = others[(others["budget_quality"] == "O")
                       & others["amount_per_ward_thousand_yen"].notna()
-                      & (others["source"] != REVIEW)]
+                      & (others["source"] != R.REVIEW)]
     k_ward = k["amount_per_ward_thousand_yen"]
     facts = {
         "ward_low": Yen(1000 * ward_vals.min()), "ward_high": Yen(1000 * ward_vals.max()),
@@ -326,8 +249,8 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         "yen_low": near["yen_per_capita"].min() if len(near) else math.nan,
         "yen_high": near["yen_per_capita"].max() if len(near) else math.nan, "yen_n": len(near),
         "yen_beyond": int((others["included"] & ~others["population_within_limit"]).sum()),
-        "marks": Marks(tuple(sorted(set(near["worst_quality"]) - {"O"}) or ["O"])),
-        "rank_n": len(official), "limit": fmt(GAP_LIMIT_YEARS, 1),
+        "marks": R.Marks(tuple(sorted(set(near["worst_quality"]) - {"O"}) or ["O"])),
+        "rank_n": len(official), "limit": fmt(R.GAP_LIMIT_YEARS, 1),
         "rank_above": int((official["amount_per_ward_thousand_yen"] > k_ward).sum()),
         "rank_below": int((official["amount_per_ward_thousand_yen"] < k_ward).sum()),
         "rank_years": Years(sorted(set(official["fiscal_year"]))),
@@ -344,13 +267,13 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     gaps = inc["population_gap_years"].abs()
     worst = inc.loc[gaps.idxmax()] if gaps.notna().any() else None
     # Hamamatsu's figure as the review prints it (all wards), named in a caveat
-    hama_review = table.loc[(table["city_ja"] == HAMAMATSU) & (table["area_ja"] == "全区合計"),
-                            "amount_thousand_yen"]
+    hama_review = table.loc[(table["city_ja"] == R.HAMAMATSU)
+                            & (table["area_ja"] == "全区合計"), "amount_thousand_yen"]
     facts.update(n_other=int((table["comparability_class"] != "a").sum()),
                  amount=Joined(tuple(Yen(1000 * float(v)) for v in hama_review)))
     if worst is not None:
         facts.update(gap=fmt(abs(worst["population_gap_years"]), 2),
-                     row=Named(row_name(worst, "ja"), row_name(worst, "en")))
+                     row=Named(R.row_name(worst, "ja"), R.row_name(worst, "en")))
     caveat_keys = chosen([
         (True, "budgets.caveat.definitions"),
         (True, "budgets.caveat.classes"),

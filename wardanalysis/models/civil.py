@@ -1,8 +1,6 @@
-"""Section 4: requests to the ward civil-engineering centres (土木センター), FY2021 → FY2022.
-
-For each category (road, park, river) and in total, the rate ratio of the later year to the
-earlier one with the exact conditional Poisson interval and p-value (the two years have the same
-exposure, one fiscal year each).
+"""Section 4: requests to the ward civil-engineering centres (土木センター), FY2021 → FY2022: per
+category and in total, the rate ratio with the exact conditional Poisson interval and p-value
+(the two years have the same exposure, one fiscal year each).
 """
 
 from __future__ import annotations
@@ -42,17 +40,15 @@ class CivilResult(Result):
         # an unbounded ratio (a zero count) has no point to draw; its row stays, labelled
         ok = np.isfinite(d["rate_ratio"]) & np.isfinite(d["ci_high"]) & (d["ci_low"] > 0)
         f = d[ok]
+        rr = f["rate_ratio"]
         # exact Poisson intervals, which the caveats call too narrow: the caption says so
         plotting.mark_interval(ax.errorbar(
-            f["rate_ratio"], y[ok], xerr=[f["rate_ratio"] - f["ci_low"], f["ci_high"] - f["rate_ratio"]],
-            fmt="o", color=plotting.COLORS["observed"], capsize=4, elinewidth=1.6, markersize=7),
-            "poisson_only")
+            rr, y[ok], xerr=[rr - f["ci_low"], f["ci_high"] - rr], fmt="o", markersize=7,
+            color=plotting.COLORS["observed"], capsize=4, elinewidth=1.6), "poisson_only")
         ax.axvline(1, color=plotting.COLORS["neutral"], ls="--", lw=1)
         ax.set_yticks(y)
-        ax.set_yticklabels([
-            f"{label(c, lang)}\n{fmt_count(a)} → {fmt_count(b)}"
-            for c, a, b in zip(d["category"], d["requests_base"], d["requests_compare"], strict=True)
-        ])
+        ax.set_yticklabels([f"{label(r.category, lang)}\n{fmt_count(r.requests_base)} → "
+                            f"{fmt_count(r.requests_compare)}" for r in d.itertuples()])
         plotting.ratio_axis(ax, f["ci_low"].min() if len(f) else 0.5,
                             f["ci_high"].max() if len(f) else 2)
         for yi, r in zip(y[ok], f.itertuples(index=False), strict=True):
@@ -70,11 +66,7 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
                    base_year: int = 2021, compare_year: int = 2022,
                    data_dir: str | Path | None = None) -> CivilResult:
     """Rate ratios of civil-engineering centre requests, ``compare_year`` against ``base_year``
-    (both must be in the data; other fiscal years are ignored), the same categories in both.
-
-    Keys: ``civil.<category>_rr_fy<compare>_vs_fy<base>`` for road, park, river and total
-    (exact conditional interval; ``p_value`` on the estimate; Holm-adjusted p in the table).
-    """
+    (other fiscal years are ignored), per category and in total; Holm-adjusted p in the table."""
     from statsmodels.stats.multitest import multipletests
 
     arg = "civil_engineering_requests"
@@ -95,10 +87,10 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
             f"FY{compare_year} ({sorted(b.index)})"
         )
     cats = [c for c in CATEGORIES if c in a.index]  # the descriptor allows these only
+    a, b = a[cats].astype(int), b[cats].astype(int)
+    a["total"], b["total"] = a.sum(), b.sum()
     rows = []
-    for cat in [*cats, "total"]:
-        ca = int(a.sum()) if cat == "total" else int(a[cat])
-        cb = int(b.sum()) if cat == "total" else int(b[cat])
+    for cat, ca, cb in zip(a.index, a, b[a.index], strict=True):
         rr = stats.rate_ratio_exact(cb, 1.0, ca, 1.0)
         rows.append({"category": cat, "requests_base": ca, "requests_compare": cb,
                      "rate_ratio": rr.ratio, "ci_low": rr.ci_low, "ci_high": rr.ci_high,
@@ -124,8 +116,8 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
     parts = tuple(
         Said("civil.part", {"cat": Term(r.category), "r": e, "change": pct_change(e.value)})
         for r, e in zip(table.itertuples(index=False), est, strict=True))
-    facts = {"base_year": base_year, "compare_year": compare_year,
-             "parts": Joined(parts, "list.semicolon"), "phi": phi, "phi_df": phi_df, "n_cats": len(cats),
+    facts = {"base_year": base_year, "compare_year": compare_year, "n_cats": len(cats),
+             "parts": Joined(parts, "list.semicolon"), "phi": phi, "phi_df": phi_df,
              "zero": Joined(tuple(Said("term", {"t": Term(z) if z in CATEGORIES else z})
                                   for z in zero), "list.joiner")}
     return CivilResult(

@@ -1,18 +1,13 @@
 """The design study: how large a COVID level change could each kind of data detect?
 
 Yearly totals (the data today) are answered exactly: the minimum detectable level change of the
-interrupted time series (:func:`~wardanalysis.models.its.interrupted_time_series`) from the
-noncentral t, with the range the dispersion's 95% interval allows.
-
-The comparison of resolutions is SIMULATED (:mod:`wardanalysis.models.simulate`, calibrated to
-the shipped yearly series): one set of simulated requests seen as yearly totals, monthly
-city-wide counts and the five wards' monthly counts, each analysed with the model and test the
-reports use at nominal 5% (the yearly quasi-Poisson model without the years after the period;
-the monthly page's model with CR2 standard errors by fiscal year and Bell–McCaffrey df). The
-ward panel's level change and CR2 interval equal the city model's (tested), so its power is
-not computed twice. Power and actual size come with their Monte Carlo standard errors; two
-powers differ only beyond :data:`TIE_SE` standard errors of their difference. Fits are
-vectorised over replications and effects, with common random draws; deterministic for a seed.
+interrupted time series from the noncentral t, with the range the dispersion's 95% interval
+allows. The comparison of resolutions is SIMULATED (:mod:`.simulate`): one set of simulated
+requests seen as yearly totals, monthly city-wide counts and the five wards' monthly counts, each
+analysed with the test the reports run at nominal 5% (yearly quasi-Poisson; monthly CR2 by fiscal
+year with Bell–McCaffrey df). The ward panel's level change and CR2 interval equal the city
+model's (tested), so its power is not computed twice. Fits are vectorised over replications and
+effects, with common random draws.
 """
 
 from __future__ import annotations
@@ -30,28 +25,28 @@ import pandas as pd
 
 from .. import stats
 from ..results import Dates, Estimate, Pct, Result, Said, Term, Years, fmt_pct, years_text
+from ..stats import ALPHA
 from ..text.glossary import label
-from ..text.messages import message
 from . import simulate as S
 from .its import interrupted_time_series, its_design
 from .monthly import monthly_design
 from .periods import CovidPeriod
 
 RESOLUTIONS = ("yearly", "monthly", "wards")
-DROPS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+DROPS = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+#: The drop the answer and the sensitivity table speak of.
+DROP = 0.3
 SPANS = ((2017, 2023), (2017, 2025))
 #: Two simulated powers are said to differ only beyond this many Monte Carlo standard errors of
 #: their difference.
 TIE_SE = 2.0
 #: The assumptions compared in the sensitivity: shares of the extra-Poisson variance at the
-#: year, city-month and ward-month level.
-#: ``quarter_dispersion`` keeps the main split but a quarter of the extra-Poisson variance
-#: (the shipped series' dispersion includes the start-up year and any real COVID effect).
+#: year, city-month and ward-month level; ``quarter_dispersion`` keeps the main split with a
+#: quarter of it (the shipped dispersion includes the start-up year and any real COVID effect).
 SCENARIOS = {"main": (1 / 3, 1 / 3, 1 / 3), "month_level": (0.0, 0.5, 0.5),
              "year_level": (0.8, 0.1, 0.1), "quarter_dispersion": (1 / 3, 1 / 3, 1 / 3)}
-ALPHA = 0.05
 TARGET = 0.8
-#: The date of the ward populations the simulator's ward shares use (``simulate.calibrate``).
+#: The date of the ward populations behind the simulator's ward shares.
 POPULATION_DATE = dt.date(2022, 12, 1)
 
 
@@ -71,8 +66,7 @@ class YearlyExact:
 
 
 def yearly_exact(data_dir=None) -> YearlyExact:
-    """The exact minimum detectable level change of the yearly model on the shipped (or
-    overlaid) data, at its dispersion and at the ends of the dispersion's 95% interval
+    """:class:`YearlyExact` at the dispersion and at the ends of its 95% interval
     (``df * phi / chi2``; the scale never below 1, as in the fit)."""
     from scipy import stats as sps
 
@@ -91,10 +85,9 @@ def yearly_exact(data_dir=None) -> YearlyExact:
 
 def design_matrix(cells: pd.DataFrame, resolution: str, period: CovidPeriod
                   ) -> tuple[np.ndarray, np.ndarray, int]:
-    """The analysis model's design for ``cells`` (years, months or ward-months of
-    :func:`~wardanalysis.models.simulate.simulate_counts`): ``(X, rows, term)`` with ``rows``
-    the cells the model uses (the yearly model leaves the years after the COVID period out) and
-    ``term`` the column of the level change at the COVID start."""
+    """The analysis model's design for simulated ``cells`` (``yearly`` or city-wide ``monthly``):
+    ``(X, rows, term)`` with ``rows`` the cells the model uses (the yearly model leaves the years
+    after the COVID period out) and ``term`` the column of the level change at the COVID start."""
     if resolution == "yearly":
         fy = cells["fiscal_year"].to_numpy(int)
         rows = fy <= period.end
@@ -103,9 +96,6 @@ def design_matrix(cells: pd.DataFrame, resolution: str, period: CovidPeriod
     frame = cells.assign(start=pd.to_datetime(dict(year=cells["year"], month=cells["month"],
                                                    day=1))).reset_index(drop=True)
     X = monthly_design(frame, period)
-    if resolution == "wards":
-        for w in S.WARDS[1:]:
-            X[f"ward_{w}"] = (frame["ward"] == w).astype(float)
     return X.to_numpy(float), np.ones(len(cells), bool), list(X.columns).index("covid_level")
 
 
@@ -198,33 +188,32 @@ def _mc_se(p: float, n: int) -> float:
     return math.sqrt(max(p * (1 - p), 0.0) / n)
 
 
-def _study(cal, span, shares, drops, replications, seed) -> pd.DataFrame:
+def _study(cal, span, shares, replications, seed) -> pd.DataFrame:
     """Power and size per resolution and drop, from whether each analysis' test rejects at
-    nominal 5% (``rej[res]``: ``(effects, replications)``, the first effect no effect)."""
+    nominal 5% (the first effect is no effect)."""
     from scipy import stats as sps
 
-    effects = [1.0, *(1 - d for d in drops)]
+    effects = [1.0, *(1 - d for d in DROPS)]
     period = CovidPeriod(cal.covid_start, cal.covid_end)
     cells, counts = S.simulate_counts(cal, list(range(span[0], span[1] + 1)), effects,
                                       replications=replications, variance_shares=shares,
                                       seed=seed)
-    rej = {}
     yc, yearly = S.yearly_totals(cells, counts)
     X, rows, term = design_matrix(yc, "yearly", period)
-    est, se, df = batch_qp(X, yearly.reshape(-1, yearly.shape[-1])[:, rows], term)
-    rej["yearly"] = (np.abs(est / se) > sps.t.ppf(1 - ALPHA / 2, df)).reshape(len(effects), -1)
+    fits = {"yearly": batch_qp(X, yearly.reshape(-1, yearly.shape[-1])[:, rows], term)}
     mc, city = S.city_months(cells, counts)
     X, _, term = design_matrix(mc, "monthly", period)
-    est, se, df = batch_cr2(X, city.reshape(-1, city.shape[-1]), mc["fiscal_year"].to_numpy(),
-                            term)
-    rej["monthly"] = (np.abs(est / se) > sps.t.ppf(1 - ALPHA / 2, df)).reshape(len(effects), -1)
+    fits["monthly"] = batch_cr2(X, city.reshape(-1, city.shape[-1]),
+                                mc["fiscal_year"].to_numpy(), term)
+    rej = {res: (np.abs(est / se) > sps.t.ppf(1 - ALPHA / 2, df)).reshape(len(effects), -1)
+           for res, (est, se, df) in fits.items()}
     # the ward panel's level change and CR2 interval are the city model's (tested): same test
     rej["wards"] = rej["monthly"]
     rows = []
     for res in RESOLUTIONS:
         r = rej[res]
         size = float(r[0].mean())
-        for i, d in enumerate(drops, start=1):
+        for i, d in enumerate(DROPS, start=1):
             pw = float(r[i].mean())
             # the paired Monte Carlo error of the difference from the yearly totals' power
             diff = r[i].astype(float) - rej["yearly"][i]
@@ -235,18 +224,27 @@ def _study(cal, span, shares, drops, replications, seed) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@dataclass(frozen=True)
-class _Paragraph:
-    """Sentences for a message: catalogue keys (or :class:`Said`) filled from ``facts``, joined
-    as the language joins sentences."""
+def _summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per resolution and span: the minimum detectable drop, the power at :data:`DROP` and the
+    Monte Carlo SE of its difference from the yearly totals', and the test's actual size."""
+    rows = []
+    for (res, span), q in table.groupby(["resolution", "span"], sort=False):
+        at = q[np.isclose(q["drop"], DROP)].iloc[0]
+        rows.append({"resolution": res, "span": span,
+                     "mdc_drop": _mdc(q["drop"].to_numpy(), q["power"].to_numpy()),
+                     "power_30": float(at["power"]), "vs_yearly_se": float(at["vs_yearly_se"]),
+                     "size_nominal": float(q["size_nominal"].iloc[0])})
+    return pd.DataFrame(rows)
 
-    parts: tuple[Any, ...]
-    facts: Any
+
+@dataclass(frozen=True)
+class _Sentences:
+    """Sentences joined as the language joins them (a catalogue joiner cannot be empty)."""
+
+    parts: tuple[Said, ...]
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        return ("" if lang == "ja" else " ").join(
-            p.__lang_format__("", lang) if isinstance(p, Said) else
-            message(p, lang, **dict(self.facts)) for p in self.parts)
+        return ("" if lang == "ja" else " ").join(p.__lang_format__("", lang) for p in self.parts)
 
 
 def _change(before: float, after: float, se: float) -> str:
@@ -261,13 +259,10 @@ def _change(before: float, after: float, se: float) -> str:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class DesignResult(Result):
+    sources = ("simulated",)
     sensitivity: pd.DataFrame | None = None
     calibration: Any = None
     exact: YearlyExact | None = None
-
-    @property
-    def sources(self) -> tuple[str, ...]:  # type: ignore[override]
-        return ("simulated",)
 
     def power_at(self, resolution: str, drop: float, span: str = "2017-2023") -> float:
         d = self.data
@@ -280,28 +275,24 @@ class DesignResult(Result):
         spans = sorted(self.data["span"].unique())
         first, last = (int(x) for x in spans[0].split("-"))
         longer = int(spans[-1].split("-")[1])
-        cal = self.calibration
         defaults = inspect.signature(S.simulate_counts).parameters
-        main = SCENARIOS["main"]
         return {"n_years": last - first + 1, "span": Years(range(first, last + 1)),
                 "long_span": Years(range(first, longer + 1)), "extra": longer - last,
-                "covid": Years(range(cal.covid_start, cal.covid_end + 1)),
+                "covid": Years(range(self.calibration.covid_start, self.calibration.covid_end + 1)),
                 "drop_min": Pct(float(self.data["drop"].min()), 0),
                 "drop_max": Pct(float(self.data["drop"].max()), 0),
                 "season": Pct(float(defaults["seasonal_amplitude"].default), 0),
                 "ward_sd": float(defaults["ward_sd"].default),
-                "n_wards": len(S.WARDS), "n_parts": len(main),
-                "pop_date": Dates((POPULATION_DATE,)),
-                "conclusion": _Paragraph(tuple(self.facts["conclusion_keys"]), self.facts)}
+                "n_wards": len(S.WARDS), "n_parts": len(SCENARIOS["main"]),
+                "pop_date": Dates((POPULATION_DATE,)), "conclusion": self.facts["conclusion"]}
 
     def answer(self, lang: str) -> str:
-        """The summary box's answer, short and in plain words: what the data today can detect,
-        what monthly counts would, and that both are simulated (the full text is the page's)."""
+        """The summary box's short answer (the full text is the page's)."""
         return self.say("design.answer_short", lang)
 
     def conclusion(self, lang: str) -> str:
         """The page's closing paragraph, chosen by the sensitivity table's numbers."""
-        return self.prose_facts()["conclusion"].__lang_format__("", lang)
+        return self.facts["conclusion"].__lang_format__("", lang)
 
     def power_table(self, lang: str) -> pd.DataFrame:
         """Power per resolution and span (rows) and drop (columns), the minimum detectable
@@ -339,12 +330,11 @@ class DesignResult(Result):
             ax.plot(100 * part["drop"], part["power"], color=colors[res], ls=styles[span],
                     marker="o", ms=3, label=f"{name}（{years_text(yrs, lang)}）"
                     if lang == "ja" else f"{name} ({years_text(yrs, lang)})")
-        if self.exact is not None:
-            grid = np.linspace(float(self.data["drop"].min()), float(self.data["drop"].max()), 50)
-            power = [stats.exact_power(-math.log(1 - g) / self.exact.se_log, self.exact.df)
-                     for g in grid]
-            ax.plot(100 * grid, power, color="#555555", lw=0.8, ls=":",
-                    label=label("power_exact_yearly", lang))
+        grid = np.linspace(float(self.data["drop"].min()), float(self.data["drop"].max()), 50)
+        power = [stats.exact_power(-math.log(1 - g) / self.exact.se_log, self.exact.df)
+                 for g in grid]
+        ax.plot(100 * grid, power, color="#555555", lw=0.8, ls=":",
+                label=label("power_exact_yearly", lang))
         ax.axhline(TARGET, color="#999999", lw=0.8, ls=":")
         ax.set_ylim(0, 1.02)
         from matplotlib.ticker import PercentFormatter
@@ -358,61 +348,49 @@ class DesignResult(Result):
 
 
 def _texts(table: pd.DataFrame, sens: pd.DataFrame | None, exact: YearlyExact,
-           spans: Sequence[tuple[int, int]], replications: int) -> tuple[dict, tuple, tuple]:
+           spans: Sequence[tuple[int, int]], replications: int) -> tuple[dict, list, list]:
     """The facts and the sentences of the answer and of the conclusion, chosen by the numbers."""
+    summary = _summary(table).set_index(["resolution", "span"])
     first = f"{spans[0][0]}-{spans[0][1]}"
-
-    def row(res: str, span: str = first, drop: float = 0.3) -> pd.Series:
-        return table[(table["resolution"] == res) & (table["span"] == span)
-                     & np.isclose(table["drop"], drop)].iloc[0]
-
-    has30 = bool(np.isclose(table["drop"], 0.3).any())
-    drop = 0.3 if has30 else float(table["drop"].iloc[len(table["drop"].unique()) // 2])
-    y, m = row("yearly", drop=drop), row("monthly", drop=drop)
+    y, m = summary.loc[("yearly", first)], summary.loc[("monthly", first)]
+    drop, target = Pct(DROP, 0), Pct(TARGET, 0)
     facts: dict[str, Any] = {
         "span": Years(range(spans[0][0], spans[0][1] + 1)), "reps": replications,
-        "drop": Pct(drop, 0), "target": Pct(TARGET, 0), "n_years": len(exact.years),
+        "drop": drop, "target": target, "n_years": len(exact.years),
         "mde": exact.ratio, "mde_drop": 1 - exact.ratio,
         "mde_drop_low": 1 - exact.ratio_high, "mde_drop_high": 1 - exact.ratio_low,
         "phi": exact.dispersion, "phi_low": exact.dispersion_low,
         "phi_high": exact.dispersion_high, "df": exact.df,
-        "p_yearly": float(y["power"]), "p_monthly": float(m["power"]),
+        "p_yearly": float(y["power_30"]), "p_monthly": float(m["power_30"]),
         "size_yearly": float(y["size_nominal"]), "size_monthly": float(m["size_nominal"]),
         "mc_pts": 100 * float(table["power_se"].max()), "tie_se": f"{TIE_SE:g}",
         "n_clusters": spans[0][1] - spans[0][0] + 1,
     }
-    keys: list[Any] = ["design.answer_exact", "design.answer_power"]
+    for res, r in (("yearly", y), ("monthly", m)):
+        facts[f"mdc_{res}"] = (Said("design.mdc_beyond", {"drop": float(table["drop"].max())})
+                               if math.isnan(r["mdc_drop"])
+                               else Said("design.mdc_value", {"v": float(r["mdc_drop"])}))
     vs = _change(facts["p_yearly"], facts["p_monthly"], float(m["vs_yearly_se"]))
-    keys.append(f"design.monthly_vs_yearly.{vs}")
-    keys.append("design.wards_same")
-    for res in ("yearly", "monthly"):
-        key = f"design.mdc_{res}"
-        v = table.attrs["mdc"][key]
-        facts[f"mdc_{res}"] = Said("design.mdc_value", {"v": v}) if not math.isnan(v) else \
-            Said("design.mdc_beyond", {"drop": float(table["drop"].max())})
-    keys.append("design.answer_mdc")
+    keys: list[Any] = ["design.answer_exact", "design.answer_power",
+                       f"design.monthly_vs_yearly.{vs}", "design.wards_same", "design.answer_mdc"]
     if len(spans) > 1:
         longer = f"{spans[1][0]}-{spans[1][1]}"
         for res in ("yearly", "monthly"):
-            a, b = row(res, drop=drop), row(res, longer, drop)
-            se = math.hypot(float(a["power_se"]), float(b["power_se"]))
-            keys.append(Said(f"design.longer.{_change(a['power'], b['power'], se)}",
-                             {"what": Said(f"design.what_{res}"), "before": float(a["power"]),
-                              "after": float(b["power"]), "end": spans[1][1],
-                              "extra": spans[1][1] - spans[0][1], "drop": Pct(drop, 0)}))
-    reaches = facts["p_monthly"] >= TARGET
-    keys.append("design.recommend_monthly" if reaches and vs == "up" else
+            a, b = (float(summary.loc[(res, s), "power_30"]) for s in (first, longer))
+            se = math.hypot(_mc_se(a, replications), _mc_se(b, replications))
+            keys.append(Said(f"design.longer.{_change(a, b, se)}", {
+                "what": Said(f"design.what_{res}"), "before": a, "after": b, "drop": drop,
+                "end": spans[1][1], "extra": spans[1][1] - spans[0][1]}))
+    keys.append("design.recommend_monthly" if facts["p_monthly"] >= TARGET and vs == "up" else
                 "design.recommend_partial" if vs == "up" else "design.recommend_none")
-    conclusion: list[Any] = []
+    conclusion: list[Said] = []
     if sens is not None:
         monthly = sens[sens["resolution"] == "monthly"]
         yearly = sens[sens["resolution"] == "yearly"].set_index("scenario")
-        moves = [_change(float(yearly.loc[sc, "power_30"]), float(p), float(se))
-                 for sc, p, se in zip(monthly["scenario"], monthly["power_30"],
-                                      monthly["vs_yearly_se"], strict=True)]
+        moves = [_change(float(yearly.loc[r.scenario, "power_30"]), r.power_30, r.vs_yearly_se)
+                 for r in monthly.itertuples(index=False)]
         n_up, n_down, n_all = moves.count("up"), moves.count("down"), len(moves)
-        common = {"drop": Pct(drop, 0), "target": Pct(TARGET, 0),
-                  "n_clusters": facts["n_clusters"]}
+        common = {"drop": drop, "target": target, "n_clusters": facts["n_clusters"]}
         conclusion.append(Said("design.conclusion.more_power_all" if n_up == n_all else
                                "design.conclusion.less_power_all" if n_down == n_all else
                                "design.conclusion.more_power_none" if n_up == 0 else
@@ -428,23 +406,21 @@ def _texts(table: pd.DataFrame, sens: pd.DataFrame | None, exact: YearlyExact,
                                    else "design.conclusion.best_short",
                                    {"scenario": Term(f"scenario_{best['scenario']}"),
                                     "p": float(best["power_30"]), **common}))
-    conclusion += ["design.conclusion.unknown", "design.conclusion.volume"]
-    return facts, tuple(keys), tuple(conclusion)
+    conclusion += [Said("design.conclusion.unknown"), Said("design.conclusion.volume")]
+    return facts, keys, conclusion
 
 
-def power_study(*, replications: int = 400, drops: Sequence[float] = DROPS,
-                spans: Sequence[tuple[int, int]] = SPANS, seed: int = S.SEED,
-                sensitivity: bool = True, data_dir=None) -> DesignResult:
-    """Power to detect a COVID level drop of each size in ``drops`` for each resolution and
-    span, the tests' actual sizes, and the minimum detectable change at 80% power (see the
-    module docstring); the exact minimum detectable change of the yearly model on the shipped
-    data; with ``sensitivity``, the same over FY2017–FY2023 under each of :data:`SCENARIOS`."""
+def power_study(*, replications: int = 400, spans: Sequence[tuple[int, int]] = SPANS,
+                seed: int = S.SEED, sensitivity: bool = True, data_dir=None) -> DesignResult:
+    """Power to detect a COVID level drop of each size in :data:`DROPS` for each resolution and
+    span, the tests' actual sizes, the minimum detectable change at 80% power and the exact one
+    of the yearly model on the data; with ``sensitivity``, the first span under each of
+    :data:`SCENARIOS`."""
     exact = yearly_exact(data_dir)
     # the simulation's extra variation is that of the yearly model the reports fit (its
     # dispersion), not of a trend alone, so that the yearly answers agree
     cal = dataclasses.replace(S.calibrate(data_dir), dispersion=exact.dispersion)
-    drops = np.asarray(drops, dtype=float)
-    table = pd.concat([_study(cal, span, SCENARIOS["main"], drops, replications, seed + i)
+    table = pd.concat([_study(cal, span, SCENARIOS["main"], replications, seed + i)
                        for i, span in enumerate(spans)], ignore_index=True)
     unit, ends = "rate ratio (80% power, 5% two-sided)", "of the dispersion's 95% interval on"
     est = [Estimate("design.mde_ratio_yearly_exact", exact.ratio, unit=unit,
@@ -456,51 +432,32 @@ def power_study(*, replications: int = 400, drops: Sequence[float] = DROPS,
            Estimate("design.mde_ratio_yearly_exact.dispersion_low", exact.ratio_high, unit=unit,
                     interval=f"at the lower end {ends} {exact.df} df (chi-square): "
                              f"{exact.dispersion_low:.1f}")]
-    mdc_values = {}
-    first = f"{spans[0][0]}-{spans[0][1]}"
+    summary, sim = _summary(table), f"simulation, {replications} replications"
     for res in RESOLUTIONS:
-        for span in spans:
-            key = f"{span[0]}-{span[1]}"
-            part = table[(table["resolution"] == res) & (table["span"] == key)]
-            mdc = _mdc(drops, part["power"].to_numpy())
-            name = f"design.mdc_{res}" if span == spans[0] else f"design.mdc_{res}.fy{span[1]}"
-            mdc_values[name] = mdc
-            est.append(Estimate(name, mdc, unit="share (level drop)",
-                                interval=f"simulation, {replications} replications; NaN: "
-                                         f"not reached within {fmt_pct(drops.max())}"))
-        part = table[(table["resolution"] == res) & (table["span"] == first)]
-        at30 = part[np.isclose(part["drop"], 0.3)]
-        if len(at30):
-            p = float(at30["power"].iloc[0])
-            est.append(Estimate(f"design.power_at_30.{res}", p, unit="share (power)",
-                                interval=f"simulation, {replications} replications, Monte "
-                                         f"Carlo SE {_mc_se(p, replications):.3f}"))
-        size = float(part["size_nominal"].iloc[0])
-        est.append(Estimate(f"design.size_nominal_{res}", size, unit="share (rejection rate "
-                            "at nominal 5% under no effect)",
-                            interval=f"simulation, {replications} replications, Monte Carlo "
-                                     f"SE {_mc_se(size, replications):.3f}"))
-    table.attrs["mdc"] = mdc_values
+        rows = summary[summary["resolution"] == res]
+        est += [Estimate(f"design.mdc_{res}" + (f".fy{span[1]}" if i else ""), mdc,
+                         unit="share (level drop)",
+                         interval=f"{sim}; NaN: not reached within {fmt_pct(DROPS.max())}")
+                for i, (span, mdc) in enumerate(zip(spans, rows["mdc_drop"], strict=True))]
+        p, size = rows["power_30"].iloc[0], rows["size_nominal"].iloc[0]
+        est += [Estimate(f"design.power_at_30.{res}", p, unit="share (power)",
+                         interval=f"{sim}, Monte Carlo SE {_mc_se(p, replications):.3f}"),
+                Estimate(f"design.size_nominal_{res}", size,
+                         unit="share (rejection rate at nominal 5% under no effect)",
+                         interval=f"{sim}, Monte Carlo SE {_mc_se(size, replications):.3f}")]
     sens = None
     if sensitivity:
-        rows = []
+        parts = []
         for name, shares in SCENARIOS.items():
             c = (dataclasses.replace(cal, dispersion=1 + (cal.dispersion - 1) / 4)
                  if name == "quarter_dispersion" else cal)
-            part = table[table["span"] == first] if name == "main" else \
-                _study(c, spans[0], shares, drops, replications, seed + 100)
-            for res in RESOLUTIONS:
-                q = part[part["resolution"] == res]
-                at = q[np.isclose(q["drop"], 0.3)]
-                rows.append({"scenario": name, "resolution": res,
-                             "mdc_drop": _mdc(drops, q["power"].to_numpy()),
-                             "power_30": float(at["power"].iloc[0]) if len(at) else math.nan,
-                             "vs_yearly_se": float(at["vs_yearly_se"].iloc[0]) if len(at)
-                             else math.nan,
-                             "size_nominal": float(q["size_nominal"].iloc[0])})
-        sens = pd.DataFrame(rows)
+            part = (table[table["span"] == f"{spans[0][0]}-{spans[0][1]}"] if name == "main"
+                    else _study(c, spans[0], shares, replications, seed + 100))
+            parts.append(_summary(part).drop(columns="span").assign(scenario=name))
+        sens = pd.concat(parts, ignore_index=True)
+        sens = sens[["scenario", *sens.columns[:-1]]]
     facts, text_keys, conclusion = _texts(table, sens, exact, spans, replications)
-    facts.update({"trend": math.exp(cal.log_trend), "seed": seed, "conclusion_keys": conclusion})
+    facts.update(trend=math.exp(cal.log_trend), seed=seed, conclusion=_Sentences(tuple(conclusion)))
     keys = ("design.caveat_simulated", "design.caveat_assumptions", "design.caveat_mc")
     return DesignResult(
         title_key="title_power_curves", estimates=tuple(est), method_key="design.method",

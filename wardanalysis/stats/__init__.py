@@ -1,23 +1,19 @@
-"""Statistical helpers shared by the models, one module per job, re-exported here
-(``stats.fit_quasi_poisson``): :mod:`.intervals` (intervals and tests from counts alone),
-:mod:`.glm` (quasi-likelihood GLMs, the negative binomial, prediction intervals), :mod:`.cluster`
-(CR2 with Bell–McCaffrey df) and :mod:`.power` (noncentral t).
+"""Statistical helpers shared by the models, re-exported here (``stats.fit_quasi_poisson``):
+:mod:`.intervals` (intervals and tests from counts alone), :mod:`.glm` (quasi-likelihood GLMs,
+the negative binomial, prediction intervals), :mod:`.cluster` (CR2 with Bell–McCaffrey df) and
+:mod:`.power` (noncentral t).
 
 Each wraps statsmodels or scipy where they have the method. Written by hand, because they do not:
-the exact conditional *interval* of a rate ratio (statsmodels' ``confint_poisson_2indep`` lists
-it as "NOT YET"; the Clopper–Pearson interval of ``count1 / (count1 + count2)`` mapped to the
-ratio scale), the MOVER difference from two estimates' own intervals (Zou & Donner), delta-method
-prediction intervals for new counts, two single years compared with the dispersion borrowed from
-their series' trend, the Wilson interval on effective counts ``successes / scale``, and the r x 2
-Fisher test by enumeration where the tables are few (scipy's Monte Carlo, seeded, beyond). The
-quasi-binomial fit passes ``(successes, failures)`` as a two-column endog so that the Pearson
-chi-squared and residual df are the years', not the requests' (``freq_weights`` would shrink the
-dispersion about a thousandfold).
+the exact conditional interval of a rate ratio (``confint_poisson_2indep`` lists it as "NOT
+YET"), the MOVER difference (Zou & Donner), delta-method prediction intervals for new counts, two
+single years compared with their series' trend dispersion, the Wilson interval on effective
+counts, and the r x 2 Fisher test by enumeration. The quasi-binomial fit passes ``(successes,
+failures)`` as endog so that the dispersion is the years', not the requests' (``freq_weights``
+would shrink it about a thousandfold).
 
-Dispersion below 1 never narrows an interval (the scale is ``max(1, Pearson chi2 / df)``, the
-raw value reported beside it), and quantiles are always Student's t on the residual df of the
-model that estimated the dispersion: a small estimate on a few df does not show that the scale
-is 1, so normal quantiles would make intervals narrowest where the data say least.
+Dispersion below 1 never narrows an interval (the scale is ``max(1, Pearson chi2 / df)``), and
+quantiles are Student's t on the residual df of the model that estimated the dispersion: a small
+estimate on a few df does not show that the scale is 1.
 """
 
 from __future__ import annotations
@@ -53,34 +49,10 @@ from .intervals import (
 )
 from .power import exact_power, minimum_detectable_ratio
 
-__all__ = [
-    "ALPHA",
-    "FISHER_RESAMPLES",
-    "ClusterRobust",
-    "GLMFit",
-    "NBFit",
-    "PooledShare",
-    "ScaledRatio",
-    "cluster_robust",
-    "critical_value",
-    "exact_power",
-    "exp_bounds",
-    "fisher_exact_2x2",
-    "fisher_exact_rx2",
-    "fisher_rx2_method",
-    "fit_negative_binomial",
-    "fit_quasi_binomial",
-    "fit_quasi_poisson",
-    "interval_label",
-    "minimum_detectable_ratio",
-    "mover_difference",
-    "pooled_share",
-    "prediction_interval",
-    "rate_ratio_exact",
-    "scaled_odds_ratio",
-    "scaled_rate_ratio",
-    "scaled_wilson_interval",
-    "total_prediction_interval",
-    "trend_dispersion",
-    "wilson_interval",
-]
+__all__ = ["ALPHA", "FISHER_RESAMPLES", "ClusterRobust", "GLMFit", "NBFit", "PooledShare",
+           "ScaledRatio", "cluster_robust", "critical_value", "exact_power", "exp_bounds",
+           "fisher_exact_2x2", "fisher_exact_rx2", "fisher_rx2_method", "fit_negative_binomial",
+           "fit_quasi_binomial", "fit_quasi_poisson", "interval_label", "minimum_detectable_ratio",
+           "mover_difference", "pooled_share", "prediction_interval", "rate_ratio_exact",
+           "scaled_odds_ratio", "scaled_rate_ratio", "scaled_wilson_interval",
+           "total_prediction_interval", "trend_dispersion", "wilson_interval"]
