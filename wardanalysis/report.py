@@ -178,19 +178,16 @@ def _is_year_column(name: str, series: pd.Series) -> bool:
 def format_table(
     df: pd.DataFrame,
     lang: str,
-    units: dict[str, str] | None = None,
     sig: int | None = None,
     pct: tuple[str, ...] = (),
     label_values: tuple[str, ...] = (),
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    """A display copy of ``df`` (which is not modified): each number as its column's unit asks
-    (:func:`~wardanalysis.text.formats.unit_of_column`; ``pct`` columns are shares), column names from the glossary with their ``units``,
-    the values of ``label_values`` columns (glossary keys) translated too; ``columns`` selects
-    and orders the columns shown."""
+    """A display copy of ``df``: each number as its column's unit asks (``pct`` columns are
+    shares), the glossary's column names and the values of ``label_values`` columns; ``columns``
+    selects and orders the columns shown."""
     check_lang(lang)
     df = df[shown_columns(df, lang, columns)]
-    units = units or {}
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         series, name = df[col], str(col)
@@ -207,10 +204,7 @@ def format_table(
             shown = series.map(lambda v: "—" if pd.isna(v) else _label(str(v), lang))
         else:
             shown = series.map(lambda v: _fmt_cell(v.item() if hasattr(v, "item") else v, sig))
-        title = _label(name, lang)
-        if col in units:
-            title = f"{title} ({_label(units[col], lang)})"
-        out[title] = shown.astype("object")
+        out[_label(name, lang)] = shown.astype("object")
     return out.reset_index(drop=True)
 
 
