@@ -55,18 +55,15 @@ OVERLAY_MARK = "※"
 
 
 def setup(lang: str, notebook: str | None = None, **parameters: Any) -> None:
-    """Check the notebook's parameters, apply the plot theme, number figures from 1, and make
-    ``lang`` the language results show themselves in (calling it again switches language).
-    ``notebook`` (its name, looked for in the working folder, then in ``notebooks/``) and its
-    parameters get the batch's checks (:class:`~wardanalysis.params.ParamsError`), so that a
-    notebook run by hand stops at once with one line per problem."""
+    """Apply the plot theme, number figures from 1 and make ``lang`` the language results show
+    themselves in; ``notebook`` (found in the working folder or ``notebooks/``) and its
+    parameters get the batch's checks, so that a notebook run by hand stops at once."""
     global _FIGURE_NUMBERS, _CSV_NUMBERS
     if notebook is not None:
         found = [d / f"{notebook}.ipynb" for d in (Path.cwd(), notebooks_dir())
                  if (d / f"{notebook}.ipynb").is_file()]
         if found:
             check_notebook_values(found[0], {"lang": lang, **parameters})
-    check_lang(lang)
     plotting.use_theme()
     _FIGURE_NUMBERS = itertools.count(1)
     _CSV_NUMBERS = itertools.count(1)

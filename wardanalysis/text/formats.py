@@ -55,15 +55,12 @@ def fmt_count(x: float) -> str:
 def fmt_p(p: float, lang: str = "en", bare: bool = False) -> str:
     """A p-value: ``p = 0.042`` (``p=0.042`` in Japanese), ``p < 0.001``; ``bare``: the
     number alone (``0.042``, ``< 0.001``), for a table column."""
-    if _missing(p):
-        number = "—"
-    else:
-        number = "< 0.001" if p < 0.001 else fmt(p, 2)
+    small = not _missing(p) and p < 0.001
+    number = "0.001" if small else fmt(p, 2)
     if bare:
-        return number
+        return f"< {number}" if small else number
     sep = " " if lang == "en" else ""
-    relation, number = ("<", number[2:]) if number.startswith("<") else ("=", number)
-    return f"p{sep}{relation}{sep}{number}"
+    return f"p{sep}{'<' if small else '='}{sep}{number}"
 
 
 def fmt_yen(yen: float, lang: str, bare: bool = False) -> str:
