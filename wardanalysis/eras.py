@@ -32,7 +32,7 @@ class EraLabelError(WardanalysisError, ValueError):
 class Era(NamedTuple):
     letter: str
     kanji: str
-    start: dt.date  # first day of the era
+    start: dt.date  # first day
     end: dt.date | None  # last day, None while current
 
 
@@ -94,15 +94,11 @@ def _year(era: Era, n: int, label: object, fiscal: bool) -> int:
     label exists when its era was in force at some point of that fiscal year (平成31年度 and
     令和元年度 are both 2019; 平成32年度 and 昭和64年度 never existed)."""
     year = era.start.year + n - 1
-    start, end = fiscal_year_bounds(year) if fiscal else (dt.date(year, 1, 1),
-                                                          dt.date(year, 12, 31))
-    if era.start > end or (era.end is not None and era.end < start):
-        if not fiscal:
-            raise EraLabelError(label, f"{era.kanji} has no year {n}")
-        raise EraLabelError(label, f"{era.kanji} {n} would be fiscal year {year}, "
-                                   + (f"outside the era ({era.start:%Y-%m-%d} to "
-                                      f"{era.end:%Y-%m-%d})" if era.end else
-                                      "before the era began"))
+    start = fiscal_year_bounds(year)[0] if fiscal else dt.date(year, 1, 1)
+    if era.end is not None and era.end < start:  # never before it: n starts at 1
+        raise EraLabelError(label, f"{era.kanji} {n} would be fiscal year {year}, outside the era "
+                            f"({era.start:%Y-%m-%d} to {era.end:%Y-%m-%d})" if fiscal
+                            else f"{era.kanji} has no year {n}")
     if era.end is None and year > latest_fiscal_year():
         raise EraLabelError(label, f"{era.kanji} {n} would be {year}, after the next "
                                    f"fiscal year ({latest_fiscal_year()})")
@@ -153,12 +149,9 @@ def fiscal_year(label: object) -> int:
 def fiscal_years(label: object) -> list[int]:
     """Every fiscal year a label or range names, in order: ``"H26~H30"`` → 2014 … 2018. The
     second end may omit the era (``"H26~30"``); a reversed range raises."""
-    if isinstance(label, int) and not isinstance(label, bool):
+    if not isinstance(label, str) or "~" not in _normalize(label):
         return [fiscal_year(label)]
-    text = _normalize(label)
-    parts = [p.strip() for p in text.split("~")]
-    if len(parts) == 1:
-        return [_single_fiscal_year(text, label)]
+    parts = [p.strip() for p in _normalize(label).split("~")]
     if len(parts) != 2 or not all(parts):
         raise EraLabelError(label, "a range has exactly two ends, e.g. H26~H30")
     first = _single_fiscal_year(parts[0], label)

@@ -1,8 +1,6 @@
 """One look for every plot, and the small drawing helpers the result ``plot()`` methods share.
-
-Nothing here selects a backend or calls ``plt.show()``: under Agg everything works headless.
-This module imports matplotlib, so ``wardanalysis/__init__.py`` does not import it.
-"""
+Nothing here selects a backend or calls ``plt.show()``; ``wardanalysis/__init__.py`` does not
+import this module, which imports matplotlib."""
 
 from __future__ import annotations
 
@@ -85,14 +83,13 @@ def contrast_ratio(a: Any, b: Any) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-def use_theme(font_scale: float = 1.05) -> None:
-    """Apply the package theme: seaborn ``whitegrid`` at a readable size, then the Japanese font
-    (``seaborn.set_theme()`` resets ``font.family``, so the font must come after it).
-    Safe to call repeatedly and under any backend."""
+def use_theme() -> None:
+    """Apply the package theme: seaborn ``whitegrid``, then the Japanese font (which
+    ``seaborn.set_theme()`` resets), then the settings below."""
     global _themed
     import seaborn as sns  # heavy (scipy, pandas): when a figure is made
 
-    sns.set_theme(context="notebook", style="whitegrid", font_scale=font_scale)
+    sns.set_theme(context="notebook", style="whitegrid", font_scale=1.05)
     matplotlib_fontja.japanize()
     mpl.rcParams.update({
         # printed at its own size on A4 (see PRINTED_WIDTH_IN), so 9 pt in the figure is 9 pt
@@ -114,7 +111,7 @@ def use_theme(font_scale: float = 1.05) -> None:
     _themed = True
 
 
-def figure_and_axes(ax: Any = None, figsize: tuple[float, float] | None = None):
+def figure_and_axes(ax: Any = None):
     """``(fig, ax)``: a new themed figure, or the figure of the given axes."""
     if not _themed:
         use_theme()
@@ -124,7 +121,7 @@ def figure_and_axes(ax: Any = None, figsize: tuple[float, float] | None = None):
         return ax.figure, ax
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=figsize, layout="constrained")
+    return plt.subplots(layout="constrained")
 
 
 def fy_tick_labels(years: Sequence[int], lang: str) -> list[str]:
@@ -144,19 +141,13 @@ def set_fy_axis(ax: Any, years: Sequence[int], lang: str) -> None:
         ax.set_xlim(min(years) - 0.6, max(years) + 0.6)
 
 
-def interval_points(ax: Any, x, est, low, high, *, color: str, label_text: str | None = None,
-                    marker: str = "o", filled: bool = True, offset: float = 0.0, **kw) -> Any:
+def interval_points(ax: Any, x, est, low, high, *, color: str, label_text: str | None = None):
     """Points with 95% interval bars; NaN intervals draw the point alone."""
-    x = np.asarray(x, dtype=float) + offset
-    est = np.asarray(est, dtype=float)
-    low = np.asarray(low, dtype=float)
-    high = np.asarray(high, dtype=float)
-    yerr = np.vstack([np.where(np.isnan(low), 0, est - low), np.where(np.isnan(high), 0, high - est)])
-    return ax.errorbar(
-        x, est, yerr=yerr, fmt=marker, color=color, ecolor=color, elinewidth=1.6, capsize=4,
-        markersize=7, markerfacecolor=color if filled else "white", markeredgewidth=1.5,
-        label=label_text, **kw,
-    )
+    est, low, high = (np.asarray(v, dtype=float) for v in (est, low, high))
+    yerr = np.nan_to_num([est - low, high - est], nan=0.0)
+    return ax.errorbar(np.asarray(x, dtype=float), est, yerr=yerr, fmt="o", color=color,
+                       elinewidth=1.6, capsize=4, markersize=7, markeredgewidth=1.5,
+                       label=label_text)
 
 
 #: What a chart's band or whiskers can be, besides a 95% confidence interval (an unmarked band

@@ -1,12 +1,9 @@
 """Key estimates recorded in an executed notebook, machine-readable, for the batch to collect.
 
-:func:`record` displays one output with three representations: ``MIME_TYPE`` holds the rows
-``key, value, ci_low, ci_high, unit, interval, flags`` with each number at :data:`STORED_DIGITS`
-significant digits (what the batch collects into ``reports/results.csv``; nbval skips it, see
-``notebooks/conftest.py``), so that a notebook re-executed on another machine changes no
-recorded number unless it changes at that precision; ``text/plain`` (what nbval compares) and
-``text/html`` show the table (:func:`bundle`). :func:`collect_records` reads the rows
-back without parsing HTML. No pandas at import: the batch's parent process reads records too.
+:func:`record` displays the rows under :data:`MIME_TYPE` (what the batch collects into
+``reports/results.csv``; nbval skips it, see ``notebooks/conftest.py``) beside their table as
+text and HTML; :func:`collected_rows` reads them back. No pandas at import: the batch's parent
+process reads records too.
 """
 
 from __future__ import annotations
@@ -15,16 +12,12 @@ import json
 import math
 import numbers
 from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .text.formats import fmt
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-__all__ = ["COLUMNS", "HEADLINE_MIME", "MIME_TYPE", "STORED_DIGITS", "collect_records",
-           "collected_headline", "record", "record_rows", "stored"]
+__all__ = ["COLUMNS", "HEADLINE_MIME", "MIME_TYPE", "STORED_DIGITS", "collected_headline",
+           "collected_rows", "record", "record_rows", "stored"]
 
 MIME_TYPE = "application/vnd.wardanalysis.records+json"
 #: The output a report's summary box carries for the front page (see
@@ -37,7 +30,7 @@ REQUIRED = COLUMNS[:5]
 _NUMERIC = ("value", "ci_low", "ci_high")
 #: Significant digits a recorded number is stored with, in a notebook and in results.csv: far
 #: beyond any interval's precision, short of the last binary digits that differ between BLAS
-#: builds and machines.
+#: builds and machines (a notebook re-executed elsewhere changes no recorded number).
 STORED_DIGITS = 12
 
 
@@ -139,10 +132,8 @@ def record(results_or_frames: Any, *, notebook: str | None = None) -> None:
     display(data, raw=True, metadata={MIME_TYPE: {"notebook": notebook} if notebook else {}})
 
 
-def _outputs(notebook: Any, mime: str) -> list[Any]:
-    """The ``mime`` data of every output of a notebook (a NotebookNode, a dict or a path)."""
-    if isinstance(notebook, (str, Path)):
-        notebook = json.loads(Path(notebook).read_text(encoding="utf-8"))
+def _outputs(notebook: Mapping[str, Any], mime: str) -> list[Any]:
+    """The ``mime`` data of every output of a notebook (a NotebookNode or its JSON as a dict)."""
     found = []
     for cell in notebook.get("cells", []):
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
@@ -178,12 +169,3 @@ def collected_rows(notebook: Any) -> list[dict[str, Any]]:
         rows.append(_row(r, store=False))
     return _unique(rows)
 
-
-def collect_records(notebook: Any) -> pd.DataFrame:
-    """The key estimates recorded in an executed notebook (a NotebookNode, a dict, or a path):
-    a DataFrame with the columns :data:`COLUMNS` (missing numbers as NaN), in the order
-    recorded. Raises ValueError on a malformed output or a duplicated key."""
-    import pandas as pd
-
-    frame = pd.DataFrame(collected_rows(notebook), columns=list(COLUMNS), dtype=object)
-    return frame.astype(dict.fromkeys(_NUMERIC, float))

@@ -36,7 +36,7 @@ from .text.glossary import check_lang, has, label
 from .text.messages import keys, message
 
 __all__ = ["bullets", "corrections_table", "markup", "format_table", "provenance_table",
-           "heading", "setup", "show", "show_result", "show_table", "transcription", "say",
+           "heading", "setup", "show_plot", "show_result", "show_table", "transcription", "say",
            "summary"]
 
 _FIGURE_NUMBERS = itertools.count(1)
@@ -55,18 +55,15 @@ OVERLAY_MARK = "※"
 
 
 def setup(lang: str, notebook: str | None = None, **parameters: Any) -> None:
-    """Check the notebook's parameters, apply the plot theme, number figures from 1, and make
-    ``lang`` the language results show themselves in (calling it again switches language).
-    ``notebook`` (its name, looked for in the working folder, then in ``notebooks/``) and its
-    parameters get the batch's checks (:class:`~wardanalysis.params.ParamsError`), so that a
-    notebook run by hand stops at once with one line per problem."""
+    """Apply the plot theme, number figures from 1 and make ``lang`` the language results show
+    themselves in; ``notebook`` (found in the working folder or ``notebooks/``) and its
+    parameters get the batch's checks, so that a notebook run by hand stops at once."""
     global _FIGURE_NUMBERS, _CSV_NUMBERS
     if notebook is not None:
         found = [d / f"{notebook}.ipynb" for d in (Path.cwd(), notebooks_dir())
                  if (d / f"{notebook}.ipynb").is_file()]
         if found:
             check_notebook_values(found[0], {"lang": lang, **parameters})
-    check_lang(lang)
     plotting.use_theme()
     _FIGURE_NUMBERS = itertools.count(1)
     _CSV_NUMBERS = itertools.count(1)
@@ -178,19 +175,16 @@ def _is_year_column(name: str, series: pd.Series) -> bool:
 def format_table(
     df: pd.DataFrame,
     lang: str,
-    units: dict[str, str] | None = None,
     sig: int | None = None,
     pct: tuple[str, ...] = (),
     label_values: tuple[str, ...] = (),
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    """A display copy of ``df`` (which is not modified): each number as its column's unit asks
-    (:func:`~wardanalysis.text.formats.unit_of_column`; ``pct`` columns are shares), column names from the glossary with their ``units``,
-    the values of ``label_values`` columns (glossary keys) translated too; ``columns`` selects
-    and orders the columns shown."""
+    """A display copy of ``df``: each number as its column's unit asks (``pct`` columns are
+    shares), the glossary's column names and the values of ``label_values`` columns; ``columns``
+    selects and orders the columns shown."""
     check_lang(lang)
     df = df[shown_columns(df, lang, columns)]
-    units = units or {}
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         series, name = df[col], str(col)
@@ -207,10 +201,7 @@ def format_table(
             shown = series.map(lambda v: "—" if pd.isna(v) else _label(str(v), lang))
         else:
             shown = series.map(lambda v: _fmt_cell(v.item() if hasattr(v, "item") else v, sig))
-        title = _label(name, lang)
-        if col in units:
-            title = f"{title} ({_label(units[col], lang)})"
-        out[title] = shown.astype("object")
+        out[_label(name, lang)] = shown.astype("object")
     return out.reset_index(drop=True)
 
 
@@ -327,22 +318,6 @@ def figure_html(fig: Any, caption: str, alt: str, lang: str) -> str:
     return f'<figure>{svg}<figcaption>{markup(caption)}</figcaption></figure>'
 
 
-def show(fig: Any, caption: Any = None, alt: str | None = None, lang: str = "ja") -> None:
-    """Display a figure once, numbered, with its caption (text, or ``(title, note, source)``
-    to which :func:`interval_note` is added) and alt text, and close it; without a caption, as
-    matplotlib draws it."""
-    import matplotlib.pyplot as plt  # heavy: only once a figure is shown
-
-    if caption is None:
-        display(fig)
-    else:
-        text = message("figure.caption", lang, number=next(_FIGURE_NUMBERS), title=caption[0],
-                       interval=interval_note(fig, lang) + caption[1], source=caption[2]
-                       ) if isinstance(caption, tuple) else caption
-        _show_html(figure_html(fig, text, alt or text, lang), text)
-    plt.close(fig)
-
-
 def interval_note(fig: Any, lang: str) -> str:
     """What the figure's bands and whiskers are, read from the figure itself."""
     notes = []
@@ -352,30 +327,28 @@ def interval_note(fig: Any, lang: str) -> str:
     return "".join(notes)
 
 
-def _caption(result: Any, lang: str, title: str) -> tuple[str, str, str]:
-    """(title, note, source) of a result's figure; the note says where an interval is clipped."""
-    clipped = getattr(result, "clipped_at", None)
-    note = message("figure.clipped", lang, value=fmt(clipped)) if clipped else ""
-    return title, note, citation(getattr(result, "sources", ()) or (), lang)
-
-
 def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: Any) -> None:
-    """A result's (other) chart as a numbered figure: ``kwargs`` go to ``result.plot`` (e.g.
-    ``kind="levels"``); ``title_key`` names the chart's own title in the catalogue."""
+    """A result's chart, numbered, with its caption (what its intervals are, where one is
+    clipped, its sources) and alt text (its title and first sentence), shown once and closed.
+    ``kwargs`` go to ``result.plot`` (``kind="levels"``); ``title_key``: another chart's title."""
+    import matplotlib.pyplot as plt  # heavy: only once a figure is shown
+
     fig, _ = result.plot(lang=lang, **kwargs)
+    end = "。" if lang == "ja" else "."
     if title_key:
         title = message(title_key, lang)
-        alt = title + ("。" if lang == "ja" else ".")
+        alt = title + end
     else:
-        title, alt = result.title(lang), _alt(result, lang)
-    show(fig, _caption(result, lang, title), alt, lang)
-
-
-def _alt(result: Any, lang: str) -> str:
-    """One sentence saying what a result's chart shows: its title and its first sentence."""
-    first = result.text(lang).split("。" if lang == "ja" else ". ")[0]
-    sep = "：" if lang == "ja" else ": "
-    return f"{result.title(lang)}{sep}{first}" + ("。" if lang == "ja" else ".")
+        title = result.title(lang)
+        first = result.text(lang).split("。" if lang == "ja" else ". ")[0]
+        alt = f"{title}{'：' if lang == 'ja' else ': '}{first}{end}"
+    clipped = getattr(result, "clipped_at", None)
+    note = message("figure.clipped", lang, value=fmt(clipped)) if clipped else ""
+    text = message("figure.caption", lang, number=next(_FIGURE_NUMBERS), title=title,
+                   interval=interval_note(fig, lang) + note,
+                   source=citation(getattr(result, "sources", ()) or (), lang))
+    _show_html(figure_html(fig, text, alt, lang), text)
+    plt.close(fig)
 
 
 def transcription(lang: str) -> None:
@@ -386,20 +359,16 @@ def transcription(lang: str) -> None:
     text = (shipped_data_dir() / "snapshots" / "kumamoto_review_2024.txt").read_text(
         encoding="utf-8")
     prose("prose.transcription.intro", lang)
-
-    def line(text: str) -> str:
-        return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text.rstrip()))
-
     parts = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = block.strip().splitlines()
         head = re.match(r"(#{1,4}) (.*)", lines[0]) if lines else None
         if head:  # the transcription's # and ## … as the page's h2 and h3
             level = min(len(head[1]) + 1, 4)
-            parts.append(f'<h{level} class="wa-unnumbered">{line(head[2])}</h{level}>')
+            parts.append(f'<h{level} class="wa-unnumbered">{markup(head[2].rstrip())}</h{level}>')
             lines = lines[1:]
         if lines:
-            parts.append("<p>" + "<br>".join(line(x) for x in lines) + "</p>")
+            parts.append("<p>" + "<br>".join(markup(x.rstrip()) for x in lines) + "</p>")
     _show_html(f'<div lang="ja" class="wa-transcription">{"".join(parts)}</div>', text)
 
 
@@ -439,8 +408,7 @@ def show_result(result: Any, lang: str, plot: bool = True,
     every caveat. ``table``: its table too, every column (``True``) or those listed."""
     say(result.text(lang))
     if plot:
-        fig, _ = result.plot(lang=lang)
-        show(fig, _caption(result, lang, result.title(lang)), _alt(result, lang), lang)
+        show_plot(result, lang)
     if table is not False:
         show_table(result.table(lang=None), lang,
                    columns=None if table is True else list(table))

@@ -1,10 +1,6 @@
-"""The one shape every analysis returns: an immutable :class:`Result` with its key
-:class:`Estimate` objects (value, 95% interval, unit), the facts its sentences are filled from
-and the catalogue keys of those sentences (``text_keys``, ``method_key``, ``caveat_keys``, the
-main caveat first), a tidy unrounded ``table()``, ``plot()`` → ``(fig, ax)``, ``text(lang)`` and
-``records()``; and the fact types that format themselves in a message's language. Numbers are
-stored unrounded; they are rounded only for display.
-"""
+"""The one shape every analysis returns, an immutable :class:`Result` of unrounded
+:class:`Estimate` objects whose sentences are catalogue keys filled from its facts, and the fact
+types that format themselves in a message's language."""
 
 from __future__ import annotations
 
@@ -12,7 +8,7 @@ import html
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -228,9 +224,8 @@ def records_frame(estimates: Iterable[Estimate]) -> pd.DataFrame:
     rows = [(e.key, e.value, e.ci_low, e.ci_high, e.unit, e.interval, ";".join(e.flags))
             for e in estimates]
     frame = pd.DataFrame(rows, columns=list(RECORD_COLUMNS))
-    frame = frame.astype({"value": float, "ci_low": float, "ci_high": float})
-    for col in ("value", "ci_low", "ci_high"):
-        frame.loc[frame[col].abs() == math.inf, col] = math.nan
+    numbers = ["value", "ci_low", "ci_high"]
+    frame[numbers] = frame[numbers].astype(float).replace([math.inf, -math.inf], math.nan)
     dup = frame["key"][frame["key"].duplicated()]
     if not dup.empty:
         raise ValueError(f"duplicate record keys: {sorted(set(dup))}")
@@ -259,10 +254,9 @@ class Result:
     caveats: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "estimates", tuple(self.estimates))
+        for name in ("estimates", "text_keys", "caveat_keys"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "facts", dict(self.facts))
-        object.__setattr__(self, "text_keys", tuple(self.text_keys))
-        object.__setattr__(self, "caveat_keys", tuple(self.caveat_keys))
         object.__setattr__(self, "method", self.method_text("en"))
         object.__setattr__(self, "caveats", tuple(self.caveat_list("en")))
         # a private copy: neither the caller's frame nor ours can change the other
@@ -290,11 +284,8 @@ class Result:
     def to_frame(self) -> pd.DataFrame:
         """The estimates as a DataFrame indexed by key: ``value, ci_low, ci_high, unit,
         interval, p_value, flags`` (unrounded; an unbounded limit stays ±inf)."""
-        return pd.DataFrame(
-            [(e.value, e.ci_low, e.ci_high, e.unit, e.interval, e.p_value, ";".join(e.flags))
-             for e in self.estimates],
-            index=pd.Index(self.keys(), name="key"),
-            columns=["value", "ci_low", "ci_high", "unit", "interval", "p_value", "flags"])
+        frame = pd.DataFrame(map(asdict, self.estimates), columns=[f.name for f in fields(Estimate)])
+        return frame.assign(flags=frame["flags"].map(";".join)).set_index("key")
 
     def conf_int(self) -> pd.DataFrame:
         """The 95% intervals as statsmodels' ``conf_int()``: columns ``lower``, ``upper``."""

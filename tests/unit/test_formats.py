@@ -86,3 +86,13 @@ def test_trimmed_numbers_keep_their_value_without_trailing_zeros(x):
     text = fmt(x, trim=True)
     assert float(text.replace(",", "")) == x
     assert not ("." in text and text.endswith("0"))
+
+
+@pytest.mark.parametrize("yen", [136.0, 54_321.0, 2e7, 12_019_231.0, 12_980_769.0, 96_458_000.0,
+                                 1.25e9, 1.3504e10])
+def test_money_shows_the_same_digits_in_both_languages(yen):
+    """A range of ¥12.019 million to ¥12.981 million, never ¥12 million to ¥13 million beside
+    the Japanese 12,019千円〜12,981千円."""
+    ja, en = (_Formatter(lang).format("{y}", y=Yen(yen)) for lang in ("ja", "en"))
+    assert sum(_span(ja)) == pytest.approx(sum(_span(en)))  # the same rounded amount
+    assert _span(ja)[0] <= yen <= _span(ja)[1]

@@ -11,7 +11,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from wardanalysis import records
-from wardanalysis.records import MIME_TYPE, collect_records, record, record_rows
+from wardanalysis.records import MIME_TYPE, collected_rows, record, record_rows
 from wardanalysis.text.formats import fmt
 
 
@@ -147,7 +147,7 @@ def _notebook(*bundles):
     return new_notebook(cells=cells)
 
 
-def test_collect_records_round_trips_through_a_saved_notebook(tmp_path):
+def test_collected_rows_round_trip_through_a_saved_notebook(tmp_path):
     first = records.bundle(record_rows(_frame()))
     second = records.bundle(record_rows(_Result(pd.DataFrame({
         "key": ["n_years"], "value": [7], "ci_low": [None], "ci_high": [None],
@@ -155,30 +155,28 @@ def test_collect_records_round_trips_through_a_saved_notebook(tmp_path):
     path = tmp_path / "nb.ipynb"
     nbformat.write(_notebook(first, second), path)
     nbformat.validate(nbformat.read(path, as_version=4))
-    for source in (path, nbformat.read(path, as_version=4), json.loads(path.read_text())):
-        frame = collect_records(source)
-        assert list(frame.columns) == ["key", "value", "ci_low", "ci_high", "unit", "interval",
-                                       "flags"]
-        assert list(frame["key"]) == ["requests_change", "handled_share", "n_years"]
-        assert frame.loc[0, "value"] == -0.3456789
-        assert math.isnan(frame.loc[1, "ci_low"])
-        assert frame["value"].dtype == float
+    for source in (nbformat.read(path, as_version=4), json.loads(path.read_text())):
+        rows = collected_rows(source)
+        assert all(list(r) == list(records.COLUMNS) for r in rows)
+        assert [r["key"] for r in rows] == ["requests_change", "handled_share", "n_years"]
+        assert rows[0]["value"] == -0.3456789
+        assert rows[1]["ci_low"] is None
+        assert isinstance(rows[2]["value"], float)
 
 
-def test_collect_records_of_a_notebook_without_records_is_empty():
-    frame = collect_records(_notebook())
-    assert frame.empty and list(frame.columns) == list(records.COLUMNS)
+def test_collected_rows_of_a_notebook_without_records_are_none():
+    assert collected_rows(_notebook()) == []
 
 
-def test_collect_records_rejects_a_key_recorded_twice():
+def test_collected_rows_reject_a_key_recorded_twice():
     bundle = records.bundle(record_rows(_frame()))
     with pytest.raises(ValueError, match="duplicate record keys"):
-        collect_records(_notebook(bundle, bundle))
+        collected_rows(_notebook(bundle, bundle))
 
 
-def test_collect_records_rejects_malformed_rows():
+def test_collected_rows_reject_malformed_rows():
     with pytest.raises(ValueError, match="malformed record row"):
-        collect_records(_notebook({MIME_TYPE: [{"key": "a", "value": 1}], "text/plain": "a"}))
+        collected_rows(_notebook({MIME_TYPE: [{"key": "a", "value": 1}], "text/plain": "a"}))
 
 
 def test_a_summary_box_carries_the_reports_headline(monkeypatch):

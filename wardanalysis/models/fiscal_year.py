@@ -350,6 +350,7 @@ def fiscal_year_report(
         basis = str(r["population_basis"])
         facts.update(budget_total=Yen(1000 * r["budget_thousand_yen"]),
                      per_ward=Yen(1000 * r["per_ward_thousand_yen"]),
+                     per_capita=Yen(r["yen_per_capita"]),
                      pop_month=Month(r["population_as_of"]),
                      basis=Said(f"basis.{basis}") if basis in _BASES else basis,
                      pop_quality=str(r["population_quality"]))
@@ -389,8 +390,8 @@ def fiscal_year_report(
     facts.update({name: by[key] for name, key in (
         ("rr", "fy.requests_rr_vs_previous"), ("expected", "fy.requests_expected_from_trend"),
         ("oe", "fy.requests_oe_vs_trend"), ("handled", "fy.handled_share"),
-        ("priority", "fy.priority_rate"), ("per_capita", "fy.budget_yen_per_capita"),
-        ("civil_rr", "fy.civil_total_rr_vs_previous")) if key in by})
+        ("priority", "fy.priority_rate"), ("civil_rr", "fy.civil_total_rr_vs_previous"))
+        if key in by})
     if "fy.requests" in by:
         facts["requests"] = int(by["fy.requests"].value)
     if "fy.priority_rate" in by:

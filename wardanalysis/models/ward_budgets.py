@@ -123,7 +123,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
         unit = "yen per resident (equal split assumed)"
         est += [Estimate("budget.size.kumamoto.yen_per_capita_min", low, unit=unit, flags=flags),
                 Estimate("budget.size.kumamoto.yen_per_capita_max", high, unit=unit, flags=flags)]
-        facts.update(per_ward=Yen(1000 * per_ward), year=kfy, low=float(low), high=float(high),
+        facts.update(per_ward=Yen(1000 * per_ward), year=kfy, low=Yen(low), high=Yen(high),
                      date=R.PopulationDate(named["population_as_of"].iloc[0]))
     if table.empty and kum.empty:
         raise MissingDataError("ward_budgets/population: no class-(a) ward budget with a ward "

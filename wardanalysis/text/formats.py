@@ -55,35 +55,34 @@ def fmt_count(x: float) -> str:
 def fmt_p(p: float, lang: str = "en", bare: bool = False) -> str:
     """A p-value: ``p = 0.042`` (``p=0.042`` in Japanese), ``p < 0.001``; ``bare``: the
     number alone (``0.042``, ``< 0.001``), for a table column."""
-    if _missing(p):
-        number = "—"
-    else:
-        number = "< 0.001" if p < 0.001 else fmt(p, 2)
+    small = not _missing(p) and p < 0.001
+    number = "0.001" if small else fmt(p, 2)
     if bare:
-        return number
+        return f"< {number}" if small else number
     sep = " " if lang == "en" else ""
-    relation, number = ("<", number[2:]) if number.startswith("<") else ("=", number)
-    return f"p{sep}{relation}{sep}{number}"
+    return f"p{sep}{'<' if small else '='}{sep}{number}"
 
 
 def fmt_yen(yen: float, lang: str, bare: bool = False) -> str:
     """Money as the city's documents print it: in 億円 above :data:`OKU_ABOVE_YEN` (12.5億円),
     in 千円 with thousands separators from 10,000円 (96,458千円), in 円 below; in English ¥ with
-    million or billion (¥96.5 million, not 96,458 thousand yen). ``bare``: the number alone, in
-    千円 in either language (a table column)."""
+    million or billion and the digits the Japanese shows (¥96.458 million, not 96,458 thousand
+    yen). ``bare``: the number alone, in 千円 in either language (a table column)."""
     if _missing(yen):
         return "—"
     if lang == "ja" and not bare and abs(yen) > OKU_ABOVE_YEN:
         return f"{fmt(yen / 1e8, trim=True)}億円"
+    k = yen / 1000
+    thousands = fmt_count(k) if abs(k) >= 100 or k.is_integer() else fmt(k)
     if bare or (lang == "ja" and abs(yen) >= 1e4):
-        k = yen / 1000
-        return (fmt_count(k) if abs(k) >= 100 or k.is_integer() else fmt(k)) + (
-            "" if bare else "千円")
+        return thousands + ("" if bare else "千円")
     if lang == "ja":
         return f"{fmt(yen)}円"
-    size, word = next(((s, w) for s, w in ((1e9, " billion"), (1e6, " million")) if abs(yen) >= s),
-                      (1, ""))
-    return f"¥{fmt(yen / size, trim=True)}{word}"
+    if abs(yen) >= 1e9:
+        return f"¥{fmt(yen / 1e9, trim=True)} billion"
+    if abs(yen) >= 1e6:  # to the thousand yen, as the Japanese 千円 shows it
+        return f"¥{round(k) / 1000:,.3f}".rstrip("0").rstrip(".") + " million"
+    return f"¥{fmt(yen, trim=True)}"
 
 
 def fmt_unit(x: float, unit: str, lang: str, bare: bool = False) -> str:

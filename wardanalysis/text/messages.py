@@ -1,11 +1,7 @@
 """The message catalogue (``messages.yml``): every sentence of the pages as a ja and an en
-template, filled from language-neutral facts.
-
-A value with ``__lang_format__(spec, lang)`` formats itself in the template's language (an
-:class:`~wardanalysis.results.Estimate`: ``{r}``, ``{r:ci}``, ``{r:lo}``, ``{r:hi}``, ``{r:p}``,
-``{r:plain}``; the other fact types of :mod:`wardanalysis.results`); a float gives ``{x}`` (3 significant figures), ``{x:sig2}``,
-``{x:pct}``, signed with ``+`` first (``{x:+sig2}``); an int or a string shows as it is.
-"""
+template, filled from language-neutral facts. A value with ``__lang_format__(spec, lang)``
+formats itself (the fact types of :mod:`wardanalysis.results`); a float gives ``{x}`` (3
+significant figures), ``{x:sig2}``, ``{x:pct}``, ``{x:+sig2}``; an int or a string as it is."""
 
 from __future__ import annotations
 
