@@ -20,6 +20,7 @@ from ..eras import (
     EraLabelError,
     era_label,
     fiscal_year,
+    fiscal_year_of,
     fiscal_years,
     latest_fiscal_year,
     parse_japanese_date,
@@ -144,7 +145,7 @@ def _parse_date(raw: str, text: str, col: Column) -> tuple[Any, str | None]:
     except (ValueError, OverflowError) as exc:
         return pd.NA, (f"{short(raw)} is not a date ({exc}; expected e.g. 2023-04-01, 2023/4/1, "
                        "令和5年4月1日, R5.4.1 or an Excel serial number)")
-    fy = date.year if date.month >= 4 else date.year - 1
+    fy = fiscal_year_of(date)
     if (col.min is not None and fy < col.min) or (col.max is not None and fy > col.max):
         return pd.NA, (f"{short(raw)} is {date:%Y-%m-%d}, in fiscal year {fy}, outside this "
                        f"dataset's fiscal years ({col.min:g}–{col.max:g})")
@@ -202,10 +203,8 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
         for col in schema.columns:
             if col.name in ("fiscal_year", fy_col):
                 continue
-            if col.name not in raw:  # an optional column the file leaves out
-                rec[col.name] = pd.NA
-                continue
-            value, err = _parse_cell(raw[col.name], col)
+            # an optional column the file leaves out is missing in every row
+            value, err = _parse_cell(raw[col.name], col) if col.name in raw else (pd.NA, None)
             if err:
                 problems.append(Problem(name, err, row=rownum, column=col.name))
             rec[col.name] = value
