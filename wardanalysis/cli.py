@@ -14,7 +14,7 @@ from pathlib import Path
 from . import __version__
 from .batch.cli import add_arguments as add_run_arguments
 from .batch.cli import main as run_main
-from .data.schema import dataset_names
+from .data.schema import dataset_names, get_schema, input_names
 from .errors import OutputDirError, WardanalysisError, printable
 from .paths import REPO_DIR
 
@@ -24,7 +24,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
     overlays' changes; every line ``check`` prints is made here."""
     from .data import inputs, loading  # heavy: pandas
     from .data.readers import map_headers, read_rows
-    from .data.schema import get_schema, input_names
 
     path = args.path
     problems = loading.check(path, dataset=args.dataset)
@@ -83,11 +82,9 @@ def _print_lines(title: str, lines: list[str]) -> None:
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
-    from .data.loading import describe  # heavy: pandas
-
     for name in dataset_names():
-        meta = describe(name)
-        print(f"{name}\t{meta['title']['en']} / {meta['title']['ja']}")
+        title = get_schema(name).title
+        print(f"{name}\t{title['en']} / {title['ja']}")
     return 0
 
 
@@ -99,7 +96,7 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(f"wardanalysis describe: {exc.args[0]}", file=sys.stderr)
         return 2
-    print(json.dumps(meta.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json
+    print(json.dumps(meta, ensure_ascii=False, indent=2, default=str) if args.json
           else repr(meta))
     return 0
 

@@ -36,8 +36,7 @@ def datasets(data_dir: str | Path | None = None) -> pd.DataFrame:
         frame = load(name, data_dir)
         years = frame.get("fiscal_year", pd.Series(dtype=float)).dropna()
         rows.append({"name": name, "title": get_schema(name).title.get(current_lang(), name),
-                     "first_fiscal_year": years.min() if len(years) else pd.NA,
-                     "last_fiscal_year": years.max() if len(years) else pd.NA,
+                     "first_fiscal_year": years.min(), "last_fiscal_year": years.max(),
                      "rows": len(frame)})
     return pd.DataFrame(rows).astype({"first_fiscal_year": "Int64", "last_fiscal_year": "Int64"})
 
@@ -200,9 +199,6 @@ def overlay_summary(data_dir: str | Path | None) -> list[str]:
 
 class Description(dict):
     """A dataset's metadata (a dict), which shows itself readably as text and in JupyterLab."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self)
 
     def source_line(self) -> str:
         src = self["source"]

@@ -52,11 +52,9 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
     if text == "":
         return (pd.NA, None) if col.nullable else (pd.NA, "missing value")
     if col.type in {"integer", "number"}:
+        if text in _DASHES and (col.dash_is_zero or col.nullable):
+            return (0 if col.dash_is_zero else pd.NA), None
         if text in _DASHES:
-            if col.dash_is_zero:
-                return 0, None
-            if col.nullable:
-                return pd.NA, None
             return pd.NA, (f"{short(raw)} where a number is expected (a dash means none only in "
                            "columns declared so)")
         unit = _UNIT_SUFFIX.search(text)
@@ -96,9 +94,7 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
     if col.type == "date":
         return _parse_date(raw, text, col)
     if col.enum:
-        if text not in col.enum:
-            return text, f"{short(raw)} is not one of {', '.join(col.enum)}"
-        return text, None
+        return text, None if text in col.enum else f"{short(raw)} is not one of {', '.join(col.enum)}"
     if col.pattern and not re.fullmatch(col.pattern, text):
         return text, f"{short(raw)} does not match the pattern {col.pattern}"
     # Free text is kept as transcribed (quotes stay byte-exact); only codes are normalised.
