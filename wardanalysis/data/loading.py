@@ -53,10 +53,14 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+def _read_shipped(name: str):
+    path = _shipped_path(get_schema(name))
+    return read_table(path, get_schema(name), _rel(path))
+
+
 @cache
 def _load_shipped(name: str) -> tuple[pd.DataFrame, dict[str, Any] | None]:
-    path = _shipped_path(get_schema(name))
-    frame, totals, problems = read_table(path, get_schema(name), _rel(path))
+    frame, totals, problems = _read_shipped(name)
     if problems:
         raise DataValidationError(problems)
     return frame, totals
@@ -246,12 +250,9 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
     """Every problem (errors, and warnings such as markup in a text cell) in the shipped data,
     or in a user's file (named ``<dataset>.csv`` unless ``dataset`` is given) or directory of
     files, each checked alone and laid over the shipped data."""
-    problems: list[Problem] = []
     if path is None:
-        for name in dataset_names():
-            shipped = _shipped_path(get_schema(name))
-            problems += read_table(shipped, get_schema(name), _rel(shipped))[2]
-        return problems
+        return [p for name in dataset_names() for p in _read_shipped(name)[2]]
+    problems: list[Problem] = []
     path = Path(path)
     files = user_files(path, dataset)
     if not files:
