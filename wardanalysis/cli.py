@@ -14,18 +14,28 @@ from pathlib import Path
 from . import __version__
 from .batch.cli import add_arguments as add_run_arguments
 from .batch.cli import main as run_main
-from .data.schema import dataset_names
+from .data.schema import dataset_names, get_schema, input_names
 from .errors import OutputDirError, WardanalysisError, printable
 from .paths import REPO_DIR
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .data import loading  # heavy: pandas
+    """Every problem, then what the files say: headers renamed, the yearly reconciliation, the
+    overlays' changes; every line ``check`` prints is made here."""
+    from .data import inputs, loading  # heavy: pandas
+    from .data.readers import map_headers, read_rows
 
     path = args.path
     problems = loading.check(path, dataset=args.dataset)
-    _print_lines("Headers read as columns (a Japanese label or a declared alias):",
-                 loading.header_lines(path, args.dataset) if path is not None else [])
+    files = [(f, name) for f, name in (loading.user_files(path, args.dataset) if path else [])
+             if name in (*dataset_names(), *input_names())]
+    renamed = []
+    for f, name in files:
+        rows = read_rows(f, name, str(f))[0]
+        pairs = map_headers([h for h in rows[0] if h.strip()], get_schema(name))[1] if rows else []
+        if pairs:
+            renamed.append(f"{f.name}: " + ", ".join(f"{h!r} → {c}" for h, c in pairs))
+    _print_lines("Headers read as columns (a Japanese label or a declared alias):", renamed)
     for p in problems:
         print(p)  # a Problem escapes its own control characters
     errors = [p for p in problems if p.is_error]
@@ -38,16 +48,27 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"All {len(dataset_names())} datasets are valid. Provenance:")
         for name in dataset_names():
             meta = loading.describe(name)
-            src = meta["source"]
-            print(f"- {name} ({len(loading.load(name))} rows): {src['id']} · "
-                  f"{src.get('section', '')} · {src.get('as_of', '')} · quality "
-                  f"{src.get('quality', 'per row')} · sha256 {meta['sha256'][:12]}")
+            print(f"- {name} ({len(loading.load(name))} rows): {meta.source_line()} · sha256 "
+                  f"{meta['sha256'][:12]}")
         return 0
     print(f"{printable(path)}: " + (f"no problems that stop the data being used; {warnings} "
                                     "warning(s)" if warnings else "no problems found"))
+    lines = []  # each input file's fiscal years beside the published table's
+    for f, name in files:
+        frame, found = inputs.read_input(name, f) if name in input_names() else (None, [])
+        if frame is None or any(p.is_error for p in found):
+            continue
+        rec = loading.reconcile(name, frame, path if Path(path).is_dir() else None)
+        if rec.empty:
+            lines.append(f"{f.name}: no fiscal year in common with the published table "
+                         "(needs_reflection)")
+        for fy, part in rec.groupby("fiscal_year"):
+            off = part[part["difference"] != 0]
+            text = "; ".join(f"{r.column} {r.aggregate} vs published {r.published} "
+                             f"({r.difference:+d})" for r in off.itertuples())
+            lines.append(f"{f.name}: FY{fy}: {text or 'agrees with the published figures'}")
     _print_lines("Aggregated to fiscal years and compared with the published table "
-                 "(needs_reflection; a difference is reported, not an error):",
-                 loading.reconciliation_lines(path))
+                 "(needs_reflection; a difference is reported, not an error):", lines)
     _print_lines("Laid over the shipped data, these files change:",
                  loading.overlay_summary(path) if Path(path).is_dir() else [])
     return 0
@@ -61,11 +82,9 @@ def _print_lines(title: str, lines: list[str]) -> None:
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
-    from .data.loading import describe  # heavy: pandas
-
     for name in dataset_names():
-        meta = describe(name)
-        print(f"{name}\t{meta['title']['en']} / {meta['title']['ja']}")
+        title = get_schema(name).title
+        print(f"{name}\t{title['en']} / {title['ja']}")
     return 0
 
 
@@ -77,7 +96,7 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(f"wardanalysis describe: {exc.args[0]}", file=sys.stderr)
         return 2
-    print(json.dumps(meta.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json
+    print(json.dumps(meta, ensure_ascii=False, indent=2, default=str) if args.json
           else repr(meta))
     return 0
 

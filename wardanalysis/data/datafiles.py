@@ -35,8 +35,7 @@ class NotRegularFileError(WardanalysisError, OSError):
 
 
 def _open_regular(path: Path):
-    """``path`` opened for reading if it is a regular file: a FIFO would block forever and a
-    link to ``/dev/zero`` never end."""
+    """``path`` opened if it is a regular file: a FIFO would block forever, ``/dev/zero`` not end."""
     if not Path(path).is_file():
         if not os.path.lexists(path):
             raise FileNotFoundError(path)
@@ -64,8 +63,7 @@ def data_files(data_dir: DataDir) -> list[Path]:
 
 
 def irregular_files(data_dir: DataDir) -> list[Any]:
-    """The problems of the data files of ``data_dir`` that are not regular files of the folder;
-    nothing is opened."""
+    """The problems of the data files of ``data_dir`` that are not regular files of the folder."""
     return [p for p in map(not_a_regular_file, data_files(data_dir)) if p is not None]
 
 
@@ -107,8 +105,7 @@ def overlay_path(name: str, data_dir: DataDir) -> Path | None:
 
 
 def data_checksum(data_dir: DataDir = None) -> str:
-    """One SHA-256 over every shipped data and descriptor file and any overlay files: a fingerprint
-    of the data a report was made from."""
+    """One SHA-256 over the shipped data and descriptors and any overlay files."""
     h = hashlib.sha256()
     root = shipped_data_dir()
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".csv", ".yml"})

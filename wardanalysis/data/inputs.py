@@ -1,9 +1,6 @@
-"""The input-only datasets, ``request_log`` and ``monthly_requests``: read from a user's data
-directory only (``<name>.csv`` or ``.xlsx``, descriptors in ``data/meta/inputs/``) with the same
-checks as every dataset, plus those a descriptor rule cannot state; aggregated into monthly counts
-and the yearly ``needs_reflection`` table, and compared with the published yearly figures (a
-difference is reported, never an error).
-"""
+"""The input-only datasets ``request_log`` and ``monthly_requests`` (a user's files only): the
+checks a descriptor rule cannot state, aggregation to months and fiscal years, and the comparison
+with the published yearly figures (a difference is reported, never an error)."""
 
 from __future__ import annotations
 
@@ -49,21 +46,20 @@ def read_input(name: str, path: Path) -> tuple[pd.DataFrame | None, list[Problem
     if frame is None:
         return frame, problems
 
-    def each(rows, message: str, column: str) -> list[Problem]:
-        return [Problem(file, message, row=int(r), column=column) for r in rows]
-
     if name == "request_log":
         frame["level_reached"] = frame["level_reached"].where(
             frame["level_reached"].isin(LEVELS), None)
         prio, decided = _flag(frame["is_priority_issue"]), _flag(frame["is_decided_to_act"])
         has_level = frame["level_reached"].notna()
-        problems += each(frame.loc[prio & ~has_level, "_row"], "a priority issue (is_priority_"
-                         f"issue true) must name the level it reached ({', '.join(LEVELS)})",
-                         "level_reached")
-        problems += each(frame.loc[~prio & has_level, "_row"], "a level is given for a request "
-                         "that is not a priority issue (is_priority_issue false)", "level_reached")
-        problems += each(frame.loc[~prio & decided, "_row"], "only a priority issue can be "
-                         "decided to act on (is_priority_issue false)", "is_decided_to_act")
+        for bad, column, message in (
+            (prio & ~has_level, "level_reached", "a priority issue (is_priority_issue true) must "
+                                                 f"name the level it reached ({', '.join(LEVELS)})"),
+            (~prio & has_level, "level_reached", "a level is given for a request that is not a "
+                                                 "priority issue (is_priority_issue false)"),
+            (~prio & decided, "is_decided_to_act", "only a priority issue can be decided to act on "
+                                                   "(is_priority_issue false)")):
+            problems += [Problem(file, message, row=int(r), column=column)
+                         for r in frame.loc[bad, "_row"]]
     else:  # monthly_requests: a month after the current one cannot have been counted
         now = validation.today()
         fy, month = frame["fiscal_year"], frame["month"]

@@ -20,11 +20,12 @@ from ..paths import shipped_data_dir
 from ..text.display import current_lang
 from . import inputs
 from .datafiles import DataDir, data_files, log_access, overlay_path, sha256
-from .readers import DataValidationError, Problem, map_headers, read_rows
+from .readers import DataValidationError, Problem
 from .schema import DatasetSchema, dataset_names, get_schema, input_names
 from .validation import contiguity_problems, markup_warnings, read_table
 
-__all__ = ["check", "datasets", "describe", "load", "reconcile"]
+__all__ = ["check", "datasets", "describe", "load", "overlaid_rows", "overlay_summary",
+           "reconcile", "user_files"]
 
 
 def datasets(data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -35,8 +36,7 @@ def datasets(data_dir: str | Path | None = None) -> pd.DataFrame:
         frame = load(name, data_dir)
         years = frame.get("fiscal_year", pd.Series(dtype=float)).dropna()
         rows.append({"name": name, "title": get_schema(name).title.get(current_lang(), name),
-                     "first_fiscal_year": years.min() if len(years) else pd.NA,
-                     "last_fiscal_year": years.max() if len(years) else pd.NA,
+                     "first_fiscal_year": years.min(), "last_fiscal_year": years.max(),
                      "rows": len(frame)})
     return pd.DataFrame(rows).astype({"first_fiscal_year": "Int64", "last_fiscal_year": "Int64"})
 
@@ -53,10 +53,14 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+def _read_shipped(name: str):
+    path = _shipped_path(get_schema(name))
+    return read_table(path, get_schema(name), _rel(path))
+
+
 @cache
 def _load_shipped(name: str) -> tuple[pd.DataFrame, dict[str, Any] | None]:
-    path = _shipped_path(get_schema(name))
-    frame, totals, problems = read_table(path, get_schema(name), _rel(path))
+    frame, totals, problems = _read_shipped(name)
     if problems:
         raise DataValidationError(problems)
     return frame, totals
@@ -70,26 +74,30 @@ def _plain(value: Any) -> Any:
     return value.date().isoformat() if isinstance(value, pd.Timestamp) else value
 
 
+def _finish(frame: pd.DataFrame, key: list[str], provenance: dict[str, Any]) -> pd.DataFrame:
+    """The frame as :func:`load` returns it: sorted by its key, with its provenance."""
+    frame = frame.drop(columns="_row")
+    if key:
+        frame = frame.sort_values(key, kind="stable")
+    frame = frame.reset_index(drop=True)
+    frame.attrs["provenance"] = provenance
+    return frame
+
+
 def _load_input(name: str, data_dir: DataDir) -> pd.DataFrame:
-    """The user's ``request_log`` or ``monthly_requests`` from ``data_dir``, validated; raises
-    ``InputMissingError`` without such a file."""
+    """The user's file of an input-only dataset, validated."""
     path = overlay_path(name, data_dir)
     if path is None:
         raise inputs.InputMissingError(f"{name}: the package ships no such data; put {name}.csv or "
-                                f"{name}.xlsx in the data directory (data_dir={data_dir!r})")
+                                       f"{name}.xlsx in the data directory (data_dir={data_dir!r})")
     frame, problems = inputs.read_input(name, path)
-    errors = [p for p in problems if p.is_error]
-    if errors:
-        raise DataValidationError(errors)
+    if any(p.is_error for p in problems):
+        raise DataValidationError([p for p in problems if p.is_error])
     schema = get_schema(name)
-    frame = frame.drop(columns="_row").sort_values(list(schema.key), kind="stable")
-    frame = frame.reset_index(drop=True)
-    frame.attrs["provenance"] = {
+    return _finish(frame, list(schema.key), {
         "dataset": name, "source": dict(schema.source), "shipped_file": None,
         "overlay_file": str(path), "overlay_sha256": sha256(path), "overlay_keys": [],
-        "simulated": False,
-    }
-    return frame
+        "simulated": False})
 
 
 def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -105,19 +113,14 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     """
     schema = get_schema(name)
     log_access(name)  # the batch re-runs a report when a file it read appears or changes
-    if schema.input_only:  # request_log, monthly_requests: only ever the user's file
+    if schema.input_only:
         return _load_input(name, data_dir)
     shipped, totals = _load_shipped(name)
-    frame = shipped
-    key = list(schema.key)
+    frame, key = shipped, list(schema.key)
     provenance: dict[str, Any] = {
-        "dataset": name,
-        "source": dict(schema.source),
-        "shipped_file": _rel(_shipped_path(schema)),
-        "shipped_sha256": sha256(_shipped_path(schema)),
-        "overlay_file": None,
-        "overlay_keys": [],
-    }
+        "dataset": name, "source": dict(schema.source),
+        "shipped_file": _rel(_shipped_path(schema)), "shipped_sha256": sha256(_shipped_path(schema)),
+        "overlay_file": None, "overlay_keys": []}
     if totals is not None:
         provenance["declared_totals"] = {k: _plain(v) for k, v in totals.items() if k != "_row"}
     overlay = overlay_path(name, data_dir)
@@ -129,8 +132,8 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
         if key:  # a row with a key the shipped data has replaces the shipped row
             kept = shipped[~shipped.set_index(key).index.isin(extra.set_index(key).index)]
         frame = pd.concat([kept, extra], ignore_index=True)
-        shown = f"{overlay} laid over {provenance['shipped_file']}"
-        problems = contiguity_problems(frame, schema, shown)
+        problems = contiguity_problems(frame, schema,
+                                       f"{overlay} laid over {provenance['shipped_file']}")
         if problems:
             raise DataValidationError(problems)
         # what the overlay does, row by row: the cells (old, new) of a row it replaces, or adds
@@ -154,12 +157,7 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
             provenance["totals_now"] = {
                 c: int(frame.loc[covered, c].sum()) for c in provenance["declared_totals"]
                 if c in frame.columns and pd.api.types.is_integer_dtype(frame[c])}
-    frame = frame.drop(columns="_row")
-    if key:
-        frame = frame.sort_values(key, kind="stable")
-    frame = frame.reset_index(drop=True)
-    frame.attrs["provenance"] = provenance
-    return frame
+    return _finish(frame, key, provenance)
 
 
 def overlaid_rows(df: pd.DataFrame) -> list[bool]:
@@ -206,14 +204,14 @@ def overlay_summary(data_dir: str | Path | None) -> list[str]:
 class Description(dict):
     """A dataset's metadata (a dict), which shows itself readably as text and in JupyterLab."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self)
+    def source_line(self) -> str:
+        src = self["source"]
+        return (f"{src.get('id')} · {src.get('section', '')} · {src.get('as_of', '')} · quality "
+                f"{src.get('quality', 'per row')}")
 
     def __repr__(self) -> str:
-        src = self.get("source", {})
         lines = [f"{self.get('name')}: {self['title']['en']} / {self['title']['ja']}",
-                 f"  source: {src.get('id')} · {src.get('section', '')} · {src.get('as_of', '')}"
-                 f" · quality {src.get('quality', 'per row')}",
+                 f"  source: {self.source_line()}",
                  f"  key: {', '.join(self.get('key') or []) or '—'}", "  columns:"]
         for c in self.get("columns", []):
             unit = f" [{c['unit']}]" if c.get("unit") else ""
@@ -239,40 +237,41 @@ def describe(name: str) -> Description:
     return Description(meta)
 
 
+def user_files(path: str | Path, dataset: str | None = None) -> list[tuple[Path, str]]:
+    """The files of ``path`` (a file, or a data directory) with the dataset each holds: a file
+    given alone is ``dataset`` when given, else each is named after its dataset."""
+    path = Path(path)
+    if path.is_dir():
+        return [(f, f.stem) for f in data_files(path)]
+    return [(path, dataset or path.stem)] if path.exists() else []
+
+
 def check(path: str | Path | None = None, dataset: str | None = None) -> list[Problem]:
     """Every problem (errors, and warnings such as markup in a text cell) in the shipped data,
     or in a user's file (named ``<dataset>.csv`` unless ``dataset`` is given) or directory of
     files, each checked alone and laid over the shipped data."""
-    problems: list[Problem] = []
     if path is None:
-        for name in dataset_names():
-            shipped = _shipped_path(get_schema(name))
-            problems += read_table(shipped, get_schema(name), _rel(shipped))[2]
-        return problems
+        return [p for name in dataset_names() for p in _read_shipped(name)[2]]
+    problems: list[Problem] = []
     path = Path(path)
-    if path.is_dir():
-        files = data_files(path)
-        if not files:
-            return [Problem(str(path), "no .csv or .xlsx files in this directory (the extension "
-                                       "in upper or lower case)")]
-    elif not path.exists():
-        return [Problem(str(path), "no such file")]
-    else:
-        files = [path]
-    for f in files:
-        name = dataset if dataset and f is path else f.stem
+    files = user_files(path, dataset)
+    if not files:
+        return [Problem(str(path), "no .csv or .xlsx files in this directory (the extension in "
+                                   "upper or lower case)" if path.is_dir() else "no such file")]
+    overlay = path.is_dir()  # each file of a directory is laid over the shipped data
+    for f, name in files:
         if name in input_names():
             frame, found = inputs.read_input(name, f)
         elif name not in dataset_names():
             names = ", ".join([*dataset_names(), *input_names()])
             problems.append(Problem(str(f), (
                 f"no dataset is named {f.stem!r}; name the file after one of: {names}"
-                if f is not path else "cannot tell which dataset this is: name it <dataset>.csv "
-                                      f"or pass --dataset (one of: {names})")))
+                if overlay else "cannot tell which dataset this is: name it <dataset>.csv or "
+                                f"pass --dataset (one of: {names})")))
             continue
         else:
             frame, _, found = read_table(f, get_schema(name), str(f))
-            if f is not path:  # an overlay: its errors are those of laying it over the shipped data
+            if overlay:  # its errors are those of laying it over the shipped data
                 try:
                     load(name, path)
                     found = [p for p in found if not p.is_error]
@@ -280,48 +279,6 @@ def check(path: str | Path | None = None, dataset: str | None = None) -> list[Pr
                     found = exc.problems + [p for p in found if not p.is_error]
         problems += found + markup_warnings(frame, get_schema(name), str(f))
     return problems
-
-
-def header_lines(path: str | Path, dataset: str | None = None) -> list[str]:
-    """For ``check``: one line per user file in ``path`` (a file or a data directory) whose
-    header names columns by their Japanese label or an alias, saying which header became which
-    column; none for a file that cannot be read (``check`` names its problem)."""
-    path = Path(path)
-    lines = []
-    for f in data_files(path) if path.is_dir() else [path]:
-        name = dataset if (dataset and not path.is_dir()) else f.stem
-        if name not in (*dataset_names(), *input_names()):
-            continue
-        rows = read_rows(f, name, str(f))[0]
-        renamed = map_headers([h for h in rows[0] if h.strip()], get_schema(name))[1] if rows else []
-        if renamed:
-            lines.append(f"{f.name}: " + ", ".join(f"{h!r} → {c}" for h, c in renamed))
-    return lines
-
-
-def reconciliation_lines(path: str | Path) -> list[str]:
-    """For ``check``: one line per fiscal year of each input file in ``path`` (a file or a data
-    directory) that can be compared with the published table, listing the columns that differ;
-    files with errors are left to the problems ``check`` lists."""
-    path = Path(path)
-    files = [path] if path.is_file() else [p for p in data_files(path) if p.is_file()]
-    lines = []
-    for f in files:
-        if f.stem not in input_names():
-            continue
-        frame, problems = inputs.read_input(f.stem, f)
-        if frame is None or any(p.is_error for p in problems):
-            continue
-        rec = reconcile(f.stem, frame, path if path.is_dir() else None)
-        if rec.empty:
-            lines.append(f"{f.name}: no fiscal year in common with the published table "
-                         "(needs_reflection)")
-        for fy, part in rec.groupby("fiscal_year"):
-            off = part[part["difference"] != 0]
-            text = "; ".join(f"{r.column} {r.aggregate} vs published {r.published} "
-                             f"({r.difference:+d})" for r in off.itertuples())
-            lines.append(f"{f.name}: FY{fy}: {text or 'agrees with the published figures'}")
-    return lines
 
 
 def reconcile(name: str, frame: pd.DataFrame, data_dir: DataDir = None) -> pd.DataFrame:

@@ -1,8 +1,6 @@
-"""Reading a user's data file, within bounds: CSV (UTF-8 or cp932) and Excel (.xlsx: the data
-sheet, cells as a CSV export would hold them, formulas refused), each bounded so that a hostile
-file cannot exhaust memory; and the :class:`Problem` every check reports. Checking values against
-the descriptor is :mod:`.validation`'s.
-"""
+"""Reading a data file as rows of text, bounded so that a hostile file cannot exhaust memory: CSV
+(UTF-8 or cp932) or the data sheet of an .xlsx (formulas refused); the :class:`Problem` every check
+reports."""
 
 from __future__ import annotations
 
@@ -17,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WardanalysisError, printable
-from .schema import DatasetSchema
+from .schema import DatasetSchema, header_key
 
 __all__ = ["DataValidationError", "Problem", "cell_text", "map_headers",
            "not_a_regular_file", "read_rows", "short"]
@@ -86,8 +84,7 @@ def not_a_regular_file(path: Path, name: str | None = None) -> Problem | None:
 
 
 def _csv_rows(data: bytes, name: str) -> tuple[list[list[str]], Problem | None]:
-    """The rows of a CSV file: UTF-8 (with or without BOM) or cp932, as Japanese spreadsheets
-    write."""
+    """The rows of a CSV file: UTF-8 (with or without BOM) or cp932, as Japanese spreadsheets write."""
     if b"\x00" in data:
         return [], Problem(name, "contains NUL bytes: it looks like UTF-16 or a binary file, "
                                  "not a CSV; save it as UTF-8 CSV")
@@ -128,10 +125,8 @@ def cell_text(value: Any) -> str:
 
 
 def _sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
-    """The rows of worksheet ``ws`` as text, streamed and bounded by ``MAX_COLUMNS``,
-    ``MAX_ROWS`` and ``MAX_CELLS`` (never padded to the width the sheet declares); reading stops
-    after ``EMPTY_STRETCH`` empty rows. A formula cell is a problem naming the cell: nothing here
-    calculates formulas, and the result saved with one may be stale."""
+    """The rows of worksheet ``ws`` as text, streamed within the limits (never padded to the
+    width the sheet declares). A formula cell is a problem: the result saved with it may be stale."""
     from openpyxl.utils import get_column_letter
 
     rows: list[list[str]] = []
@@ -139,22 +134,16 @@ def _sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
     empty_run = width = cells = 0
     # one column more than the limit, to see a sheet that is too wide without reading it all
     for number, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS + 1), start=1):
-        texts = []
-        for cell in row:
-            if cell.data_type != "f":
-                texts.append(cell_text(cell.value))
-                continue
-            letter = get_column_letter(cell.column)
-            header = rows[0] if rows else []
-            i = cell.column - 1
-            column = header[i] if number > 1 and i < len(header) and header[i].strip() else letter
+        header = rows[0] if number > 1 else []
+        texts = [cell_text(cell.value) if cell.data_type != "f" else "" for cell in row]
+        for cell in (c for c in row if c.data_type == "f"):
+            letter, i = get_column_letter(cell.column), cell.column - 1
             formula = str(getattr(cell.value, "text", None) or cell.value)
             problems.append(Problem(
                 shown, f"cell {letter}{number} holds a formula ({short(formula)}); formulas are "
                        "not calculated here and the result saved with one may be stale: paste "
                        "the cells as values (形式を選択して貼り付け → 値) and save",
-                row=number, column=column))
-            texts.append("")
+                row=number, column=header[i] if i < len(header) and header[i].strip() else letter))
         while texts and not texts[-1].strip():
             texts.pop()
         if not texts:
@@ -164,19 +153,16 @@ def _sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
             rows.append([])
             continue
         empty_run = 0
-        if len(texts) > MAX_COLUMNS:
-            problems.append(Problem(shown, f"has data beyond column {MAX_COLUMNS}, the limit of "
-                                           "columns read from a sheet", row=number))
-            break
-        if number - 1 > MAX_ROWS:
-            problems.append(Problem(shown, f"has more than {MAX_ROWS:,} rows below the header, "
-                                           "the limit of rows read from a sheet", row=number))
-            break
         width = max(width, len(texts))
         cells += width
-        if cells > MAX_CELLS:
-            problems.append(Problem(shown, f"has more than {MAX_CELLS:,} cells, the limit of "
-                                           "cells read from a sheet", row=number))
+        over = next((what for exceeded, what in (
+            (len(texts) > MAX_COLUMNS, f"has data beyond column {MAX_COLUMNS}, the limit of columns"),
+            (number - 1 > MAX_ROWS, f"has more than {MAX_ROWS:,} rows below the header, the limit "
+                                    "of rows"),
+            (cells > MAX_CELLS, f"has more than {MAX_CELLS:,} cells, the limit of cells"),
+        ) if exceeded), None)
+        if over:
+            problems.append(Problem(shown, f"{over} read from a sheet", row=number))
             break
         rows.append(texts)
     while rows and not rows[-1]:
@@ -186,9 +172,8 @@ def _sheet_rows(ws, shown: str) -> tuple[list[list[str]], list[Problem]]:
 
 def _excel_rows(path: Path, dataset: str, name: str
                 ) -> tuple[list[list[str]], str, list[Problem]]:
-    """The rows of the sheet that holds ``dataset``, the file's name in messages (with the
-    sheet) and the problems. Only visible sheets count: the one named after the dataset, else
-    the only one; a warning names the hidden sheets, which are never read."""
+    """The rows of the visible sheet named after ``dataset`` (else the only visible one), the
+    file's name in messages (with the sheet) and the problems; hidden sheets are never read."""
     from openpyxl import load_workbook
 
     try:  # zipfile reads no more than a part declares, so the declarations bound the work
@@ -225,8 +210,7 @@ def _excel_rows(path: Path, dataset: str, name: str
 
 
 def read_rows(path: Path, dataset: str, name: str) -> tuple[list[list[str]], str, list[Problem]]:
-    """The rows of a data file as text (CSV, or the dataset's sheet of an .xlsx), the file's
-    name for messages, and the problems; a file that is not regular is never opened."""
+    """The rows of a data file as text, the file's name for messages, and the problems."""
     try:
         irregular = not_a_regular_file(path, name)
         if irregular:
@@ -252,12 +236,11 @@ def read_rows(path: Path, dataset: str, name: str) -> tuple[list[list[str]], str
 def map_headers(header: list[str], schema: DatasetSchema
                 ) -> tuple[list[str], list[tuple[str, str]]]:
     """A file's header (NFKC, stripped) with each Japanese label or declared alias replaced by
-    its column's name, and the ``(header, column)`` pairs so renamed; a header that names no
-    column is kept, to be reported as unexpected."""
+    its column's name, and the ``(header, column)`` pairs so renamed; an unknown header is kept."""
     known = schema.header_map()
     out, renamed = [], []
     for h in (unicodedata.normalize("NFKC", h).strip() for h in header):
-        col = known.get("".join(h.split()), h)
+        col = known.get(header_key(h), h)
         out.append(col)
         if col != h:
             renamed.append((h, col))

@@ -1,8 +1,5 @@
-"""Dataset descriptors: one YAML file per dataset in ``data/meta/``, read into frozen objects.
-
-A descriptor is the single declaration of a dataset (file, key, columns, rules, sources, notes):
-the loader enforces it, ``describe()`` and ``make datadict`` print it; nothing restates it.
-"""
+"""Dataset descriptors (``data/meta/*.yml``), the single declaration of each dataset, read into
+frozen objects: the loader enforces them, ``describe()`` and ``make datadict`` print them."""
 
 from __future__ import annotations
 
@@ -19,14 +16,13 @@ from .._yaml import read
 from ..errors import WardanalysisError, did_you_mean
 from ..paths import shipped_data_dir
 
-__all__ = ["Column", "DatasetSchema", "SchemaError", "dataset_names", "get_schema", "input_names"]
+__all__ = ["Column", "DatasetSchema", "SchemaError", "dataset_names", "get_schema", "header_key",
+           "input_names"]
 
 TYPES = {"integer", "number", "string", "date", "boolean"}
 _RULE_RE = re.compile(r"^\s*(\w+)\s*(<=|>=|==|<|>)\s*(\w+)\s*$")
-_TOP_KEYS = {
-    "name", "title", "description", "path", "key", "fiscal_year_from", "totals_label",
-    "contiguous", "source", "columns", "rules", "notes", "accepts_overlay", "input_only",
-}
+_TOP_KEYS = {"name", "title", "description", "path", "key", "fiscal_year_from", "totals_label",
+             "contiguous", "source", "columns", "rules", "notes", "input_only"}
 
 
 class SchemaError(WardanalysisError, ValueError):
@@ -101,10 +97,10 @@ class DatasetSchema:
 
     def header_map(self) -> dict[str, str]:
         """Each accepted header (as compared: NFKC, spaces out) → the column it names."""
-        return {_header_key(h): c.name for c in self.columns for h in c.headers}
+        return {header_key(h): c.name for c in self.columns for h in c.headers}
 
 
-def _header_key(text: str) -> str:
+def header_key(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", str(text)).split())
 
 
@@ -155,7 +151,7 @@ def _parse(path: Path) -> DatasetSchema:
     seen: dict[str, str] = {}
     for c in columns:  # a header must name one column only
         for h in c.headers:
-            key = _header_key(h)
+            key = header_key(h)
             if seen.get(key, c.name) != c.name:
                 raise _fail(path, f"column {c.name!r}: header {h!r} also names {seen[key]!r}")
             seen[key] = c.name
@@ -170,9 +166,9 @@ def _parse(path: Path) -> DatasetSchema:
     if isinstance(fy_from, dict):
         fy_from = fy_from.get("column")
     key = tuple(doc.get("key") or ())
-    for k in key:
-        if k not in names:
-            raise _fail(path, f"key column {k!r} is not declared")
+    undeclared = [k for k in key if k not in names]
+    if undeclared:
+        raise _fail(path, f"key column {undeclared[0]!r} is not declared")
     return DatasetSchema(
         name=doc["name"], path=doc.get("path") or "", columns=tuple(columns), key=key,
         title=dict(doc["title"]), description=doc["description"], source=dict(doc["source"]),
@@ -199,8 +195,7 @@ def input_names() -> tuple[str, ...]:
 
 @cache
 def get_schema(name: str) -> DatasetSchema:
-    """The descriptor of dataset ``name``; an unknown name raises ``KeyError`` listing the known
-    ones."""
+    """The descriptor of dataset ``name``; ``KeyError`` lists the known ones."""
     path = _meta_dir() / f"{name}.yml"
     if not path.is_file():
         path = _meta_dir() / "inputs" / f"{name}.yml"

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from functools import cache
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 from .._yaml import read
 from ..paths import shipped_data_dir
 from ..text.messages import message
+from .readers import read_rows
 from .schema import get_schema
 
 __all__ = ["citation", "shipped_urls", "source_date", "sources"]
@@ -40,12 +39,11 @@ def shipped_urls() -> frozenset[str]:
     root = shipped_data_dir()
     found: set[str] = set()
     for path in sorted([*root.glob("raw/*.csv"), *root.glob("meta/*.yml"), root / "sources.yml"]):
-        text = path.read_text(encoding="utf-8")
         if path.suffix == ".csv":
-            for row in csv.reader(io.StringIO(text)):
-                found.update(c.strip() for c in row if _URL.fullmatch(c.strip()))
+            cells = (c.strip() for row in read_rows(path, path.stem, path.name)[0] for c in row)
+            found.update(c for c in cells if _URL.fullmatch(c))
         else:
-            found.update(_URL.findall(text))
+            found.update(_URL.findall(path.read_text(encoding="utf-8")))
     return frozenset(found)
 
 

@@ -1,8 +1,5 @@
-"""``wardanalysis template DATASET``: an Excel workbook a city analyst fills in: a sheet named
-after the dataset, headed by each column's Japanese label (unit in the header's comment) over an
-example row, and a sheet 列の説明 describing every column. ``check`` and ``run`` read only the
-dataset's sheet.
-"""
+"""``wardanalysis template DATASET``: an Excel workbook to fill in, a sheet named after the dataset
+headed by the Japanese labels over an example row, and a sheet 列の説明 describing every column."""
 
 from __future__ import annotations
 

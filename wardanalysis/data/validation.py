@@ -1,8 +1,5 @@
-"""Checking a data file against its descriptor, every problem at once: each cell parsed by its
-column's type (numbers with units and thousands separators, dates as offices write them, era
-labels), ranges, keys, the table's rules and totals, markup in text cells. Each problem names the
-file, the spreadsheet row (the header is row 1) and the column.
-"""
+"""Checking a data file against its descriptor, every problem at once, each naming the file, the
+spreadsheet row (the header is row 1) and the column."""
 
 from __future__ import annotations
 
@@ -11,6 +8,7 @@ import math
 import operator
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from ..eras import (
     EraLabelError,
     era_label,
     fiscal_year,
+    fiscal_year_of,
     fiscal_years,
     latest_fiscal_year,
     parse_japanese_date,
@@ -53,11 +52,9 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
     if text == "":
         return (pd.NA, None) if col.nullable else (pd.NA, "missing value")
     if col.type in {"integer", "number"}:
+        if text in _DASHES and (col.dash_is_zero or col.nullable):
+            return (0 if col.dash_is_zero else pd.NA), None
         if text in _DASHES:
-            if col.dash_is_zero:
-                return 0, None
-            if col.nullable:
-                return pd.NA, None
             return pd.NA, (f"{short(raw)} where a number is expected (a dash means none only in "
                            "columns declared so)")
         unit = _UNIT_SUFFIX.search(text)
@@ -97,9 +94,7 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
     if col.type == "date":
         return _parse_date(raw, text, col)
     if col.enum:
-        if text not in col.enum:
-            return text, f"{short(raw)} is not one of {', '.join(col.enum)}"
-        return text, None
+        return text, None if text in col.enum else f"{short(raw)} is not one of {', '.join(col.enum)}"
     if col.pattern and not re.fullmatch(col.pattern, text):
         return text, f"{short(raw)} does not match the pattern {col.pattern}"
     # Free text is kept as transcribed (quotes stay byte-exact); only codes are normalised.
@@ -146,7 +141,7 @@ def _parse_date(raw: str, text: str, col: Column) -> tuple[Any, str | None]:
     except (ValueError, OverflowError) as exc:
         return pd.NA, (f"{short(raw)} is not a date ({exc}; expected e.g. 2023-04-01, 2023/4/1, "
                        "令和5年4月1日, R5.4.1 or an Excel serial number)")
-    fy = date.year if date.month >= 4 else date.year - 1
+    fy = fiscal_year_of(date)
     if (col.min is not None and fy < col.min) or (col.max is not None and fy > col.max):
         return pd.NA, (f"{short(raw)} is {date:%Y-%m-%d}, in fiscal year {fy}, outside this "
                        f"dataset's fiscal years ({col.min:g}–{col.max:g})")
@@ -182,15 +177,13 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
         want = f"'fiscal_year' or {fy_col!r}" if fy_col else "'fiscal_year'"
         problems.append(Problem(name, f"missing column: {want}", row=1))
     missing = [c for c in required if c not in header]
-    if missing:
-        problems.append(Problem(name, f"missing column(s): {', '.join(missing)}", row=1))
     unexpected = [h for h in header if h not in expected and h != fy_col]
-    if unexpected:
-        problems.append(Problem(name, f"unexpected column(s): {', '.join(map(repr, unexpected))}; "
-                                      f"expected {', '.join(expected)}", row=1))
     dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        problems.append(Problem(name, f"duplicated column(s): {', '.join(dupes)}", row=1))
+    problems += [Problem(name, what, row=1) for found, what in (
+        (missing, f"missing column(s): {', '.join(missing)}"),
+        (unexpected, f"unexpected column(s): {', '.join(map(repr, unexpected))}; "
+                     f"expected {', '.join(expected)}"),
+        (dupes, f"duplicated column(s): {', '.join(dupes)}")) if found]
     if missing or unexpected or dupes or (problems and not body):
         return None, None, problems
 
@@ -206,10 +199,8 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
         for col in schema.columns:
             if col.name in ("fiscal_year", fy_col):
                 continue
-            if col.name not in raw:  # an optional column the file leaves out
-                rec[col.name] = pd.NA
-                continue
-            value, err = _parse_cell(raw[col.name], col)
+            # an optional column the file leaves out is missing in every row
+            value, err = _parse_cell(raw[col.name], col) if col.name in raw else (pd.NA, None)
             if err:
                 problems.append(Problem(name, err, row=rownum, column=col.name))
             rec[col.name] = value
@@ -277,10 +268,10 @@ def cap_problems(problems: list[Problem]) -> list[Problem]:
     """At most ``MAX_PER_KIND`` problems of each kind (the same message but for the values
     quoted in it, in the same column), then one line counting the rest."""
     kept: list[Problem] = []
-    counts: dict[tuple, int] = {}
+    counts: Counter[tuple] = Counter()
     for p in problems:
         kind = (p.file, p.column, p.severity, re.sub(r"'[^']*'|\d+", "…", p.message))
-        counts[kind] = counts.get(kind, 0) + 1
+        counts[kind] += 1
         if counts[kind] <= MAX_PER_KIND:
             kept.append(p)
     kept += [Problem(file, f"{n - MAX_PER_KIND} more problem(s) like \"{message}\" not listed",
@@ -329,27 +320,25 @@ def _fiscal_years_of(raw, schema, name, rownum, problems) -> list[int] | None:
     return years
 
 
+#: Each column type's dtype. Plain numpy dtypes (``_PLAIN``) where a column holds no missing
+#: value, as statsmodels and numpy take them; pandas' nullable ones only where there are gaps.
+_DTYPES = {
+    "integer": lambda s: pd.to_numeric(s, errors="coerce").astype("Int64"),
+    "number": lambda s: pd.to_numeric(s, errors="coerce").astype("float64"),
+    "boolean": lambda s: s.astype("boolean"),
+    "date": lambda s: pd.to_datetime(s, errors="coerce"),
+    "string": lambda s: s.astype("str"),
+}
+_PLAIN = {"Int64": "int64", "boolean": "bool"}
+
+
 def _typed(frame: pd.DataFrame, schema: DatasetSchema) -> pd.DataFrame:
     out = frame.copy()
     for col in schema.columns:
-        if col.name not in out.columns:  # a frame given directly may hold only some columns
-            continue
-        s = out[col.name]
-        # Plain numpy dtypes where a column cannot hold a missing value (statsmodels and numpy
-        # take them as they are); pandas' nullable dtypes only where the schema allows gaps.
-        if col.type == "integer":
-            num = pd.to_numeric(s, errors="coerce")
-            nullable = col.nullable or num.isna().any()
-            out[col.name] = num.astype("Int64" if nullable else "int64")
-        elif col.type == "number":
-            out[col.name] = pd.to_numeric(s, errors="coerce").astype("float64")
-        elif col.type == "boolean":
-            b = s.astype("boolean")
-            out[col.name] = b if (col.nullable or b.isna().any()) else b.astype("bool")
-        elif col.type == "date":
-            out[col.name] = pd.to_datetime(s, errors="coerce")
-        else:
-            out[col.name] = s.astype("str")
+        if col.name in out.columns:  # a frame given directly may hold only some columns
+            s = _DTYPES[col.type](out[col.name])
+            plain = _PLAIN.get(str(s.dtype))
+            out[col.name] = s if plain is None or col.nullable or s.isna().any() else s.astype(plain)
     return out
 
 
