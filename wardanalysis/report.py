@@ -276,11 +276,9 @@ def overlay_notes(df: pd.DataFrame, lang: str) -> list[str]:
         notes.append(message("table.overlay_note", lang, mark=OVERLAY_MARK,
                              file=Path(prov["overlay_file"]).name,
                              sha=prov.get("overlay_sha256", "")[:12]))
-    totals, now = prov.get("declared_totals") or {}, prov.get("totals_now") or {}
-    for col, value in now.items():
-        if totals.get(col) is not None and totals[col] != value:
-            notes.append(message("table.totals_note", lang, column=_label(col, lang),
-                                 printed=fmt_count(totals[col]), corrected=fmt_count(value)))
+    for col, (printed, corrected) in (prov.get("totals_off") or {}).items():
+        notes.append(message("table.totals_note", lang, column=_label(col, lang),
+                             printed=fmt_count(printed), corrected=fmt_count(corrected)))
     return notes
 
 

@@ -127,12 +127,11 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
     km = AsyncKernelManager(kernel_name=job["kernel"], **where,
                             connection_file=str(scratch / "connection.json"))
     status, error, started, t0 = "ok", None, _now(), time.monotonic()
-    launched = False
     _KERNELS.add(km)
     try:
         with open(log, "wb") as out:
             run_sync(km.start_kernel)(cwd=str(scratch / "cwd"), env=env, stdout=out, stderr=out)
-        started, t0, launched = _now(), time.monotonic(), True
+        started, t0 = _now(), time.monotonic()
         pm.execute_notebook(job["path"], str(stage / "notebook.ipynb"),
                             parameters=job["parameters"], kernel_name=job["kernel"], km=km,
                             progress_bar=False, log_output=False,
@@ -146,7 +145,7 @@ def _execute(job: dict[str, Any], stage: Path, scratch: Path) -> tuple[str, str 
     except Exception as exc:  # the kernel died (also before its first reply: jupyter_client
         # says so with a RuntimeError), did not start, or the notebook is unreadable …
         status = "failed"
-        if isinstance(exc, DeadKernelError) or (launched and not run_sync(km.is_alive)()):
+        if isinstance(exc, DeadKernelError) or (km.has_kernel and not run_sync(km.is_alive)()):
             tail = _last_line(log.read_text(encoding="utf-8", errors="replace"))
             error = "DeadKernelError: the kernel died" + (f" ({tail})" if tail else "")
         else:

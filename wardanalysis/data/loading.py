@@ -154,9 +154,13 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
             # the printed totals cover the shipped rows: compare them with those rows as
             # corrected (a new year is not part of the document's total)
             covered = frame.set_index(key).index.isin(shipped.set_index(key).index)
-            provenance["totals_now"] = {
-                c: int(frame.loc[covered, c].sum()) for c in provenance["declared_totals"]
-                if c in frame.columns and pd.api.types.is_integer_dtype(frame[c])}
+            # each printed total the corrected rows no longer sum to: [printed, now]
+            provenance["totals_off"] = {}
+            for c, printed in provenance["declared_totals"].items():
+                if c in frame.columns and pd.api.types.is_integer_dtype(frame[c]):
+                    now = int(frame.loc[covered, c].sum())
+                    if printed not in (None, now):
+                        provenance["totals_off"][c] = [printed, now]
     return _finish(frame, key, provenance)
 
 
@@ -191,8 +195,7 @@ def overlay_summary(data_dir: str | Path | None) -> list[str]:
             cells = "; ".join(f"{c} {a} → {b}" for c, (a, b) in ch["cells"].items())
             parts.append(f"adds {where}" if ch["action"] == "adds" else
                          f"replaces {where} ({cells})" if cells else f"repeats {where} unchanged")
-        totals, now = prov.get("declared_totals") or {}, prov.get("totals_now") or {}
-        off = [f"{c} {totals[c]} ≠ {now[c]}" for c in now if totals.get(c) not in (None, now[c])]
+        off = [f"{c} {a} ≠ {b}" for c, (a, b) in (prov.get("totals_off") or {}).items()]
         if off:
             parts.append("the document's printed totals no longer match the rows "
                          f"({'; '.join(off)})")
