@@ -2,7 +2,7 @@
 (the review view: the report's language only, without code, stderr and cells tagged
 ``parameters`` or ``review-hide``; numbered sections under a table of contents), ``full.html``
 (everything, for the researcher) and, for a failure, ``error.html`` (the partial notebook under
-the error). Markdown cells tagged ``lang-ja`` or ``lang-en`` show only in that language. Links
+the error). A notebook shows one language already (its prose comes from the catalogue). Links
 go to each report's stable address (:func:`stable_dir`), relative to the page's own folder.
 """
 
@@ -60,24 +60,23 @@ class Renderer:
         from nbconvert import HTMLExporter  # heavy: the workers only
         from traitlets.config import Config
 
-        def exporter(review: bool, lang: str) -> Any:
+        def exporter(review: bool) -> Any:
             c = Config()
             c.TagRemovePreprocessor.enabled = True
             c.TagRemovePreprocessor.remove_cell_tags = {
-                "remove_cell", "remove-cell", "lang-en" if lang == "ja" else "lang-ja",
+                "remove_cell", "remove-cell",
                 *(("parameters", "injected-parameters", REVIEW_HIDE_TAG) if review else ())}
             c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output", "remove-output"}
             return HTMLExporter(config=c, template_name="basic", embed_images=True,
                                 exclude_input=review, exclude_input_prompt=True,
                                 exclude_output_prompt=True, anchor_link_text="")
 
-        self.exporters = {(review, lang): exporter(review, lang)
-                          for review in (True, False) for lang in ("ja", "en")}
+        self.exporters = {review: exporter(review) for review in (True, False)}
 
-    def _body(self, nb: dict[str, Any], lang: str, *, review: bool = False) -> str:
+    def _body(self, nb: dict[str, Any], *, review: bool = False) -> str:
         import nbformat
 
-        return self.exporters[review, lang].from_notebook_node(nbformat.from_dict(nb))[0]
+        return self.exporters[review].from_notebook_node(nbformat.from_dict(nb))[0]
 
     def views(self, nb: dict[str, Any], info: dict[str, Any]) -> dict[str, str]:
         """``{"review": html, "full": html}`` of a successfully executed notebook."""
@@ -87,8 +86,8 @@ class Renderer:
             if cell.get("cell_type") == "code":
                 cell["outputs"] = [o for o in cell.get("outputs", [])
                                    if o.get("output_type") != "stream" or o.get("name") != "stderr"]
-        review = _numbered(self._body(clean, lang, review=True), lang)
-        full = self._body(nb, lang)
+        review = _numbered(self._body(clean, review=True), lang)
+        full = self._body(nb)
         if info.get("switched_from"):  # real data last time, simulated now: said first
             said = message("simulated.switched", lang, files=", ".join(info["switched_from"]))
             notice = f'<p class="wa-simulated">{html.escape(said)}</p>'
@@ -106,7 +105,7 @@ class Renderer:
         banner = (f'<p class="wa-status-failed">{html.escape(failed)}: '
                   f"{html.escape(info.get('error') or '')}</p>")
         return page(lang=lang, title=f"{failed} · {_fallback_title(info)}",
-                    body=banner + self._body(nb, lang),
+                    body=banner + self._body(nb),
                     nav=navigation(info), footer=footer(info), body_class="wa-full")
 
 
