@@ -48,6 +48,21 @@ def test_plots_have_every_glyph(fy, lang):
     plt.close(fig)
 
 
+@pytest.mark.parametrize("fy", range(2017, 2024))
+def test_the_funnel_table_shows_each_share_with_its_records_interval(fy):
+    """One figure, one interval: the funnel table and the summary (the records) agree."""
+    r = fiscal_year_report(fy)
+    funnel = r.funnel.set_index("stage")
+    for key, stage in (("fy.handled_share", "requests_handled"),
+                       ("fy.priority_rate", "priority_issues"),
+                       ("fy.decided_share", "decided_to_act"),
+                       ("fy.first_level_share", "settled_staff")):
+        if key in r.keys():
+            e = r.estimate(key)
+            row = funnel.loc[stage]
+            assert (row["share"], row["ci_low"], row["ci_high"]) == (e.value, e.ci_low, e.ci_high)
+
+
 def test_no_look_ahead():
     needs = wa.load("needs_reflection")
     before = fiscal_year_report(2020, needs_reflection=needs).records()

@@ -119,14 +119,29 @@ _FUNNEL = (("requests", None), ("requests_handled", "requests"), ("priority_issu
            ("settled_coordination", "priority_issues"))
 
 
-def _funnel(cur: pd.Series) -> pd.DataFrame:
+def _year_share(lv: pd.DataFrame, fy: int, num: str, den: str) -> tuple[float, float, str, bool]:
+    """The share ``num / den`` of fiscal year ``fy``'s interval: Wilson on counts divided by
+    the dispersion of the series' trend over the years of ``lv`` (plain Wilson, binomial only,
+    with fewer than two residual df): ``(low, high, interval label, borrowed)``."""
+    cur = lv[lv["fiscal_year"] == fy].iloc[0]
+    phi, df = stats.trend_dispersion(lv[num], lv["fiscal_year"], lv[den])
+    borrowed = df >= 2
+    lo, hi = stats.scaled_wilson_interval(int(cur[num]), int(cur[den]), phi if borrowed else 1.0)
+    interval = (f"Wilson on counts divided by the dispersion of the series' trend "
+                f"({fmt(max(1.0, phi))}, {years_text(lv['fiscal_year'])})" if borrowed else
+                "Wilson; valid only if binomial (too few years for the series' dispersion)")
+    return float(lo), float(hi), interval, borrowed
+
+
+def _funnel(lv: pd.DataFrame, fy: int) -> pd.DataFrame:
+    """The year's funnel; each share with the interval its record has (:func:`_year_share`)."""
+    cur = lv[lv["fiscal_year"] == fy].iloc[0]
     rows = []
     for stage, of in _FUNNEL:
         count, n = int(cur[stage]), int(cur[of]) if of else None
-        low, high = stats.wilson_interval(count, n) if n else (math.nan, math.nan)
+        low, high = _year_share(lv, fy, stage, of)[:2] if n else (math.nan, math.nan)
         rows.append({"stage": stage, "count": count, "denominator": n,
-                     "share": count / n if n else math.nan,
-                     "ci_low": float(low), "ci_high": float(high)})
+                     "share": count / n if n else math.nan, "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows)
 
 
@@ -156,13 +171,8 @@ def _needs_section(lv: pd.DataFrame, fy: int, est: list, rows: list, caveats: li
         s, n = int(cur[num]), int(cur[den])
         if n == 0:
             continue
-        phi, df = stats.trend_dispersion(lv[num], years, lv[den])
-        borrowed = df >= 2
-        lo, hi = stats.scaled_wilson_interval(s, n, phi if borrowed else 1.0)
-        interval = (f"Wilson on counts divided by the dispersion of the series' trend "
-                    f"({fmt(max(1.0, phi))}, {years_text(years)})" if borrowed else
-                    "Wilson; valid only if binomial (too few years for the series' dispersion)")
-        est.append(Estimate(key, s / n, float(lo), float(hi), "share", interval=interval,
+        lo, hi, interval, borrowed = _year_share(lv, fy, num, den)
+        est.append(Estimate(key, s / n, lo, hi, "share", interval=interval,
                             flags=() if borrowed else (POISSON_ONLY,)))
     prev = lv[lv["fiscal_year"] == fy - 1]
     if prev.empty:
@@ -330,7 +340,7 @@ def fiscal_year_report(
     if have["needs"]:
         lv = settlement_levels(nr)
         _needs_section(lv, fy, est, rows, caveats, missing, facts)
-        funnel = _funnel(lv[lv["fiscal_year"] == fy].iloc[0])
+        funnel = _funnel(lv, fy)
         history = _history(nr, fy, period, est, rows, caveats, missing, facts)
     else:
         missing.append("fy.missing.requests")
