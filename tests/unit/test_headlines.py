@@ -112,3 +112,49 @@ def test_02_the_pooled_first_level_share_stands_with_its_test_and_value_without_
     covid_x = e("escalation.priority_rate_or_covid_vs_pre.excl_fy2017")
     assert fmt(covid_x.value) in headline
     assert "exact" in e("escalation.first_level_share_differs_p").interval
+
+
+@pytest.fixture(scope="module")
+def cross_city():
+    from wardanalysis.models.budgets import cross_city_budgets
+
+    return cross_city_budgets()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_03_answer_names_the_reviews_reference_city_and_says_chiba_cannot_be_compared(
+        cross_city, lang):
+    """The budget question answered plainly: Kumamoto's and Hamamatsu's amounts per resident
+    with their years, which is larger, and why Chiba (the review's model) is not compared."""
+    from wardanalysis.text.formats import fmt_yen
+
+    t = cross_city.data
+    k = t[(t["city_ja"] == "熊本市") & t["yen_per_capita"].notna()].iloc[0]
+    h = t[(t["city_ja"] == "浜松市") & (t["area_ja"] == "全区合計")].iloc[0]
+    answer = cross_city.headline(lang)
+    first, second = _sentences(answer, lang)[:2]
+    assert fmt_yen(k["yen_per_capita"], lang) in first and str(k["fiscal_year"]) in first
+    assert fmt_yen(h["yen_per_capita"], lang) in second and str(h["fiscal_year"]) in second
+    assert ("浜松市" if lang == "ja" else "Hamamatsu") in second
+    assert (h["yen_per_capita"] < k["yen_per_capita"]) == (
+        ("熊本市より少ない" if lang == "ja" else "less than Kumamoto's") in second)
+    a = t[t["comparability_class"] == "a"]
+    assert (("千葉市" if lang == "ja" else "Chiba") in answer) == (
+        not (a["city_ja"] == "千葉市").any())  # no class-(a) figure of Chiba: said so
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_03_answer_states_how_many_of_the_compared_figures_are_official(cross_city, lang):
+    """Budgets and populations counted apart: a figure is not called unofficial when only its
+    population is."""
+    t = cross_city.data
+    near = t[(t["city_ja"] != "熊本市") & (t["comparability_class"] == "a") & t["included"]
+             & t["population_within_limit"]]
+    budgets, populations = (int((near[c] == "O").sum())
+                            for c in ("budget_quality", "population_quality"))
+    answer = cross_city.headline(lang)
+    said = (f"予算額が公式の資料で確かめられたもの（品質記号O）は{budgets}件、人口は{populations}件"
+            if lang == "ja" else f"{budgets} budgets and {populations} populations are confirmed")
+    assert said in answer
+    assert "どれも公式の資料で確かめられていない" not in answer
+    assert "None of those figures" not in answer

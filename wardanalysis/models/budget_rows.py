@@ -26,6 +26,7 @@ QUALITY_ORDER = {"O": 0, "N": 1, "W": 2, "B": 3, "C": 4}
 WHOLE_CITY = "市全体"
 KUMAMOTO = "熊本市"
 HAMAMATSU = "浜松市"
+CHIBA = "千葉市"
 REVIEW = "kumamoto_review_2024"
 POP_COLUMNS = ("city_ja", "area_ja", "population_persons", "as_of_date", "basis", "quality")
 BUDGET_COLUMNS = ("fiscal_year", "budget_thousand_yen", "reconstruction_thousand_yen", "wards")

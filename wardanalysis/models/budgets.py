@@ -129,16 +129,14 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
 @dataclass(frozen=True, eq=False, repr=False)
 class CrossCityResult(Result):
     sources = ("ward_budgets", "machizukuri_budget", "hamamatsu_budget", "population")
+    #: The answer's sentences: Kumamoto against the review's reference city, among the
+    #: comparable figures of other cities, Chiba, and how good those figures' sources are.
+    headline_keys: tuple[str, ...] = ()
 
     def headline(self, lang: str = "ja") -> str:  # type: ignore[override]
-        """Kumamoto's budget per resident among the comparable figures of other cities, how
-        many of those come from one city, and how good their sources are."""
-        if not self.facts.get("yen_n"):
+        if not self.headline_keys:
             return Result.headline(self, lang)  # type: ignore[arg-type]
-        quality = ("budgets.cross_city.headline_unofficial" if self.facts["yen_all_unofficial"]
-                   else "budgets.cross_city.headline_some_official")
-        return self.say("budgets.cross_city.headline", lang) + ("" if lang == "ja" else " ") + \
-            self.say(quality, lang)
+        return ("" if lang == "ja" else " ").join(self.say(k, lang) for k in self.headline_keys)
 
     def _plot(self, ax: Any, lang: str) -> None:
         """Class (a) only: yen per resident (rows with a population), Kumamoto highlighted; rows
@@ -258,12 +256,29 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         # for the answer: where Kumamoto stands among the comparable figures per resident
         "kumamoto": Yen(k["yen_per_capita"]), "year": int(k["fiscal_year"]),
         "yen_below": int((near["yen_per_capita"] < k["yen_per_capita"]).sum()),
-        "yen_all_unofficial": bool(len(near)) and bool((near["worst_quality"] != "O").all()),
+        "budget_official": int((near["budget_quality"] == "O").sum()),
+        "population_official": int((near["population_quality"] == "O").sum()),
+        "kumamoto_population_mark": str(k["population_quality"]),
     }
     if len(near):
         top = near["city_en"].value_counts()
         facts.update(yen_top_n=int(top.iloc[0]), yen_top_city=Named(
             str(near.loc[near["city_en"] == top.index[0], "city_ja"].iloc[0]), str(top.index[0])))
+    # the review's own reference city (its figure as the review prints it), when comparable
+    ref = near[(near["city_ja"] == R.HAMAMATSU) & (near["source"] == R.REVIEW)]
+    compared = []
+    if len(ref):
+        r = ref.iloc[0]
+        facts.update(ref_yen=Yen(r["yen_per_capita"]), ref_year=int(r["fiscal_year"]),
+                     ref_city=Named(R.HAMAMATSU, str(r["city_en"])))
+        side = ("below" if r["yen_per_capita"] < k["yen_per_capita"] else
+                "above" if r["yen_per_capita"] > k["yen_per_capita"] else "same")
+        compared = [f"budgets.cross_city.reference_city.{side}"]
+    headline_keys = ("budgets.cross_city.kumamoto", *compared, *chosen([
+        (True, "budgets.cross_city.headline"),
+        (not (a["city_ja"] == R.CHIBA).any(), "budgets.cross_city.chiba_not_found"),
+        (True, "budgets.cross_city.headline_quality"),
+        (k["population_quality"] != "O", "budgets.cross_city.kumamoto_population")]))
     inc = a[a["included"]]
     gaps = inc["population_gap_years"].abs()
     worst = inc.loc[gaps.idxmax()] if gaps.notna().any() else None
@@ -291,5 +306,5 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     return CrossCityResult(
         title_key="title_cross_city", estimates=tuple(est), n_obs=int(a["included"].sum()),
         data=table, facts=facts, text_keys=text_keys, method_key="budgets.method.cross_city",
-        caveat_keys=caveat_keys,
+        caveat_keys=caveat_keys, headline_keys=headline_keys if len(near) else (),
     )
