@@ -66,3 +66,17 @@ def test_the_transcription_is_shown_escaped_with_its_headings(monkeypatch):
     assert '<h2 class="wa-unnumbered">本庁と区役所の在り方について</h2>' in page
     assert "<h3" in page and "<strong>" in page and "<script" not in page.lower()
     assert "令和6年（2024年）6月26日" in page
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_every_source_line_of_the_front_page_gives_its_quality_marks(lang):
+    from wardanalysis.data.sources import sources
+    from wardanalysis.site.front import source_lines
+
+    lines = source_lines(lang)
+    assert lines
+    for line in lines:
+        assert "品質記号 、" not in line and "quality ;" not in line, line
+    marks = {m for meta in sources().values() for m in [meta.get("quality"),
+                                                         *(meta.get("quality_marks") or {})] if m}
+    assert all(any(m in line for m in marks) for line in lines)
