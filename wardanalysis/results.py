@@ -339,7 +339,7 @@ class Result:
         text = self._body(check_lang(lang))
         if lang == "ja":
             return text[: text.find("。") + 1] if "。" in text else text
-        m = re.search(r"(?<=[a-z0-9)%])\.\s", text)
+        m = re.search(r"(?<=[A-Za-z0-9)%])\.\s", text)
         return text if m is None else text[: m.start() + 1]
 
     def key_figures(self) -> list[Estimate]:

@@ -18,7 +18,7 @@ LANGS = ("ja", "en")
 def _sentences(text: str, lang: str) -> list[str]:
     if lang == "ja":
         return [s for s in text.split("。") if s]
-    return [s for s in re.split(r"(?<=[a-z0-9)%])\.\s", text) if s]
+    return [s for s in re.split(r"(?<=[A-Za-z0-9)%])\.\s", text) if s]
 
 
 @pytest.fixture(scope="module")
