@@ -365,9 +365,19 @@ def transcription(lang: str) -> None:
             level = min(len(head[1]) + 1, 4)
             parts.append(f'<h{level} class="wa-unnumbered">{markup(head[2].rstrip())}</h{level}>')
             lines = lines[1:]
-        if lines:
+        if lines and all("\t" in x for x in lines):  # a table, its cells separated by tabs
+            parts.append('<div class="wa-table"><table>' + "".join(
+                "<tr>" + "".join(f"<td>{_transcribed_cell(c)}</td>" for c in x.split("\t"))
+                + "</tr>" for x in lines) + "</table></div>")
+        elif lines:
             parts.append("<p>" + "<br>".join(markup(x.rstrip()) for x in lines) + "</p>")
     _show_html(f'<div lang="ja" class="wa-transcription">{"".join(parts)}</div>', text)
+
+
+def _transcribed_cell(cell: str) -> str:
+    """A table cell of the transcription, escaped; a list it writes in HTML (``<li>…``) as one
+    line per item (its tags are never passed on)."""
+    return "<br>".join(markup(t.strip()) for t in re.split(r"<[^>]*>", cell) if t.strip())
 
 
 def overview_summary(lang: str, data_dir: Any = None) -> None:

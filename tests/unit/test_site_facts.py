@@ -80,3 +80,15 @@ def test_every_source_line_of_the_front_page_gives_its_quality_marks(lang):
     marks = {m for meta in sources().values() for m in [meta.get("quality"),
                                                          *(meta.get("quality_marks") or {})] if m}
     assert all(any(m in line for m in marks) for line in lines)
+
+
+def test_the_transcriptions_tables_are_tables_and_its_html_lists_plain_lines(monkeypatch):
+    from wardanalysis import report
+
+    shown = []
+    monkeypatch.setattr(report, "_show_html", lambda fragment, text: shown.append(fragment))
+    report.transcription("ja")
+    page = "".join(shown)
+    assert "<td>H29</td><td>1,710件</td>" in page  # the request table of section 2
+    assert "&lt;ul" not in page and "&lt;li" not in page and "<ul style" not in page
+    assert "<br>・平成30年度以降は" in page  # one line per item of the cell's list
