@@ -249,6 +249,8 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
         styler = styler.set_table_styles(
             {c: [{"selector": "th", "props": [("text-align", "left")]}] for c in text},
             overwrite=False)
+    if numbers := [c for c in table.columns if c not in text]:  # a printed number never breaks
+        styler = styler.set_properties(subset=numbers, **{"white-space": "nowrap"})
     notes = "".join(f'<p class="wa-caveat">{markup(n)}</p>' for n in overlay_notes(df, lang))
     # The CSV (UTF-8 with BOM, as Excel reads it) travels inside the page: it works offline.
     data = base64.b64encode(table.to_csv(index=False).encode("utf-8-sig")).decode("ascii")
