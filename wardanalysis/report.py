@@ -456,7 +456,9 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
                 "source_quality": "", "rows": len(prov.get("overlay_keys") or []),
                 "sha256": prov.get("overlay_sha256", "")[:12], "overlay": "✓",
             })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    # the user's-data column only when there are a user's data
+    return table if (table["overlay"] != "").any() else table.drop(columns="overlay")
 
 
 def corrections_table(lang: str) -> pd.DataFrame:

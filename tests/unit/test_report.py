@@ -211,3 +211,14 @@ def test_a_chart_carries_the_glyphs_of_its_text_and_a_page_drops_them(lang):
     assert "wa-figure-font" not in made and "<svg" in made
     assert made == page(lang=lang, title="t", body=re.sub(
         r'<style class="wa-figure-font">.*?</style>', "", shown))
+
+
+def test_the_provenance_table_has_a_users_data_column_only_with_a_users_data(tmp_path):
+    assert "overlay" not in report.provenance_table("ja").columns  # no empty column
+    (tmp_path / "needs_reflection.csv").write_text(
+        "fiscal_year,era_label,requests,requests_handled,priority_issues,decided_to_act,"
+        "staff_consultations,section_chief_consultations,coordination_meetings\n"
+        "2023,R5,651,587,3,3,3,1,0\n", encoding="utf-8")
+    table = report.provenance_table("ja", tmp_path)
+    mine = table[table["source"] == "needs_reflection.csv"]
+    assert mine["overlay"].tolist() == ["✓"] and (table["overlay"] == "✓").sum() == 2
