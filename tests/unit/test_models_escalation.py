@@ -100,3 +100,22 @@ def test_callers_frame_unchanged(needs_frame, unchanged):
     snap = unchanged(needs_frame)
     escalation_patterns(needs_frame)
     snap()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_pooled_interval_spanning_most_of_the_scale_is_said_plainly(lang):
+    """Say what the data cannot tell: the widest pooled interval, with its counts, in a caveat."""
+    from wardanalysis.models.escalation import WIDE_INTERVAL, escalation_patterns
+    from wardanalysis.text.formats import fmt_pct
+
+    r = escalation_patterns()
+    t = r.table()
+    pooled = t[t["scope"] != "year"]
+    widest = pooled.loc[(pooled["ci_high"] - pooled["ci_low"]).idxmax()]
+    said = [c for c in r.caveat_list(lang) if f"{widest['count']}/{widest['denominator']}" in c
+            or f"{widest['count']} of {widest['denominator']}" in c]
+    if widest["ci_high"] - widest["ci_low"] > WIDE_INTERVAL:
+        assert len(said) == 1
+        assert fmt_pct(widest["ci_high"]) in said[0]
+    else:
+        assert said == []

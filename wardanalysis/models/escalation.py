@@ -22,7 +22,18 @@ import pandas as pd
 
 from .. import stats
 from ..errors import ZeroDenominatorError
-from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Said, Years, chosen
+from ..results import (
+    POISSON_ONLY,
+    Estimate,
+    Named,
+    Pct,
+    Pvalue,
+    Quantiles,
+    Result,
+    Said,
+    Years,
+    chosen,
+)
 from ..text.formats import fmt_count
 from ..text.glossary import check_lang, label
 from ..text.messages import message
@@ -36,6 +47,8 @@ __all__ = ["EscalationResult", "escalation_patterns"]
 _COLUMNS = ("fiscal_year", "requests", "priority_issues", "decided_to_act", "staff_consultations",
             "section_chief_consultations", "coordination_meetings")
 #: measure → (numerator column, denominator column, the pooled share's estimate key)
+#: A pooled interval wider than this (as a share) is said to pin the share down hardly at all.
+WIDE_INTERVAL = 0.5
 MEASURES = {
     "priority_rate": ("priority_issues", "requests", "priority_rate"),
     "decided_share": ("decided_to_act", "priority_issues", "decided_share"),
@@ -266,6 +279,18 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         "first_p_method": Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
                                {"draws": fmt_count(stats.FISHER_RESAMPLES)}),
     }
+    # the widest pooled interval, said plainly when it spans more than half the scale
+    pooled = table[table["scope"] != "year"]
+    widest = pooled.loc[(pooled["ci_high"] - pooled["ci_low"]).idxmax()]
+    wide = bool(widest["ci_high"] - widest["ci_low"] > WIDE_INTERVAL)
+    if wide:
+        facts["wide"] = Named(*(f"{label(widest['scope'], lang)}の{label(widest['measure'], lang)}"
+                                if lang == "ja" else
+                                f"{label(widest['measure'], lang)} ({label(widest['scope'], lang)})"
+                                for lang in ("ja", "en")))
+        facts.update(wide_count=int(widest["count"]), wide_n=int(widest["denominator"]),
+                     wide_share=float(widest["share"]), wide_low=float(widest["ci_low"]),
+                     wide_high=float(widest["ci_high"]))
     differs = first_p < stats.ALPHA
     # with the start-up year in the data, a fall of the all-years trend is read as the step
     # after it, beside the trend without it; a rise keeps the plain sentence
@@ -294,6 +319,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
             (bool(small), "escalation.caveat.small"),
             (bool(no_priority), "escalation.caveat.no_priority"),
             (True, "escalation.caveat.dispersion"),
+            (wide, "escalation.caveat.wide"),
             (differs, "escalation.caveat.first_level_differs"),
             (startup, "escalation.caveat.startup"),
         ]),
