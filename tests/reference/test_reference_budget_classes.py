@@ -11,6 +11,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from dateutil.relativedelta import relativedelta
 
 from wardanalysis.models import budgets as B
 from wardanalysis.models import ward_budgets as W
@@ -111,7 +112,7 @@ def test_per_resident_range_keeps_only_populations_within_two_years(cities):
     for r in a.itertuples():
         if r.population_as_of is None or str(r.population_as_of) == "NaT":
             continue
-        gap = (r.population_as_of.date() - _mid(r.fiscal_year)).days / 365.25
+        gap = _gap_years(r.population_as_of.date(), r.fiscal_year)
         if abs(gap) <= 2:
             near.append(r.amount_thousand_yen * 1000 * (r.wards_covered if r.scope == "per_ward_average"
                                                         else 1) / r.population_persons)
@@ -189,7 +190,9 @@ def test_kumamoto_fy2021_per_resident_still_uses_the_2020_census():
 
 
 def _gap_years(as_of: dt.date, fy: int) -> float:
-    return (as_of - _mid(fy)).days / 365.25
+    """Calendar years from the middle of the budget year (dateutil: whole months ÷ 12)."""
+    d = relativedelta(as_of, _mid(fy))
+    return d.years + d.months / 12 + d.days / 365.25
 
 
 @pytest.mark.parametrize(("key", "area", "fy", "as_of", "beyond"), [
@@ -197,6 +200,8 @@ def _gap_years(as_of: dt.date, fy: int) -> float:
     ("budget.yen_per_capita.kawasaki.takatsu_ward.fy2025", "高津区", 2025, dt.date(2010, 10, 1), True),
     ("budget.yen_per_capita.yokohama.nishi_ward.fy2021", "西区", 2021, dt.date(2020, 10, 1), False),
     ("budget.yen_per_capita.yokohama.tsurumi_ward.fy2017", "鶴見区", 2017, dt.date(2020, 10, 1), True),
+    # a census exactly two years after the middle of the budget year is within the limit
+    ("budget.yen_per_capita.yokohama.tsurumi_ward.fy2018", "鶴見区", 2018, dt.date(2020, 10, 1), False),
 ])
 def test_per_resident_records_carry_the_population_gap(cities, key, area, fy, as_of, beyond):
     """The record of a per-resident figure says how far its population is from the budget year

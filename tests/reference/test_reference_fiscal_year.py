@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from dateutil.relativedelta import relativedelta
 
 from wardanalysis.models.fiscal_year import fiscal_year_report
 
@@ -134,7 +135,8 @@ def test_the_per_resident_record_carries_its_population_gap(fy):
                 and r["as_of_date"] and r["set_names_inferred"] == "false"]
     end, mid = dt.date(fy + 1, 3, 31), dt.date(fy, 10, 1)
     as_of = max(d for d in (dt.date.fromisoformat(r["as_of_date"]) for r in rows) if d <= end)
-    gap = (as_of - mid).days / 365.25
+    d = relativedelta(as_of, mid)  # calendar years: whole months ÷ 12
+    gap = d.years + d.months / 12 + d.days / 365.25
     e = next(e for e in fiscal_year_report(fy).estimates if e.key == "fy.budget_yen_per_capita")
     assert f"population_gap_years={gap:+.3f}" in e.flags
     assert ("population_beyond_limit" in e.flags) is (abs(gap) > 2)

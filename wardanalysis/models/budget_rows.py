@@ -57,6 +57,15 @@ def mid_year(fy: int) -> pd.Timestamp:
     return pd.Timestamp(fy, 10, 1)
 
 
+def gap_years(as_of: pd.Timestamp, fy: int) -> float:
+    """How far ``as_of`` lies from the middle of fiscal year ``fy``, in years counted by the
+    calendar: whole months ÷ 12 (a census two years later is 2.0 years off, leap day or not),
+    days beyond them as a fraction of an average month."""
+    mid = mid_year(fy)
+    months = (as_of.year - mid.year) * 12 + (as_of.month - mid.month)
+    return (months + (as_of.day - mid.day) / (365.25 / 12)) / 12
+
+
 def worst_quality(marks: Any) -> str:
     """The worst of some source-quality marks (O best, C worst)."""
     return max(marks, key=lambda q: QUALITY_ORDER.get(q, 9))
@@ -104,8 +113,7 @@ def match_population(population: pd.DataFrame, city_ja: str, area_ja: str,
         "population_as_of": r["as_of_date"] if dated else pd.NaT,
         "population_basis": r["basis"],
         "population_quality": r["quality"],
-        "population_gap_years": ((r["as_of_date"] - mid_year(fiscal_year)).days / 365.25
-                                 if dated else math.nan),
+        "population_gap_years": gap_years(r["as_of_date"], fiscal_year) if dated else math.nan,
         "population_date_mismatch": not in_year,
         "population_source_url": r.get("source_url", ""),
         "population_date_precision": r.get("date_precision", "day") if dated else "unknown",
