@@ -373,6 +373,8 @@ def _texts(table: pd.DataFrame, sens: pd.DataFrame | None, exact: YearlyExact,
     vs = _change(facts["p_yearly"], facts["p_monthly"], float(m["vs_yearly_se"]))
     keys: list[Any] = ["design.answer_exact", "design.answer_power",
                        f"design.monthly_vs_yearly.{vs}", "design.wards_same", "design.answer_mdc"]
+    if not math.isnan(y["mdc_drop"]):  # two methods, two figures for the yearly totals: said
+        keys.append("design.mdc_vs_exact")
     if len(spans) > 1:
         longer = f"{spans[1][0]}-{spans[1][1]}"
         for res in ("yearly", "monthly"):
