@@ -405,11 +405,24 @@ def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tup
               "</p>" if caveats else "")
     head = message("summary.heading", lang)
     fragment = (f'<section class="wa-summary"><h2 class="wa-unnumbered">{markup(head)}</h2>'
-                f"<p>{markup(lines)}</p><ul>{items}</ul>{caveat}</section><!--wa-toc-->")
+                f"<p>{markup(lines)}</p><ul>{items}</ul>{_reading(lang, lines, *figures)}"
+                f"{caveat}</section><!--wa-toc-->")
     headline = {"title": _TITLE[0], "answer": plain(lines), "figures": [plain(f) for f in figures],
                 "simulated": any("simulated" in getattr(r, "sources", ()) for r in results)}
     _show_html(fragment, "\n".join([head, lines, *(f"- {f}" for f in figures), *caveats[:1]]),
                **{HEADLINE_MIME: headline})
+
+
+def _reading(lang: str, *texts: str) -> str:
+    """The plain glosses (catalogue ``reading.<term>``) of the terms the texts use, in catalogue
+    order, as one line; empty when they use none."""
+    used = [message(k.removesuffix(".mark"), lang) for k in keys()
+            if k.startswith("reading.") and k.endswith(".mark")
+            and any(message(k, lang) in t for t in texts)]
+    if not used:
+        return ""
+    terms = ("" if lang == "ja" else " ").join(used)
+    return f'<p class="wa-reading">{markup(message("summary.reading", lang, terms=terms))}</p>'
 
 
 def show_result(result: Any, lang: str, plot: bool = True,

@@ -222,3 +222,28 @@ def test_the_provenance_table_has_a_users_data_column_only_with_a_users_data(tmp
     table = report.provenance_table("ja", tmp_path)
     mine = table[table["source"] == "needs_reflection.csv"]
     assert mine["overlay"].tolist() == ["✓"] and (table["overlay"] == "✓").sum() == 2
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_summary_box_glosses_the_terms_it_uses_and_only_those(monkeypatch, lang):
+    from wardanalysis.results import Estimate
+    from wardanalysis.text.messages import message
+
+    class Ratio:
+        caveats = ()
+
+        def headline(self, lang):
+            return "—"
+
+        def key_figures(self):
+            return [Estimate("requests.its_level_rr", 0.5, 0.3, 0.9, unit="rate ratio")]
+
+    shown = []
+    monkeypatch.setattr(report, "display", lambda *objs, **kw: shown.append(objs[0]))
+    report.setup(lang)
+    report.summary(lang, Ratio())
+    box = shown[-1]["text/html"]
+    rate, odds = message("reading.rate_ratio", lang), message("reading.odds_ratio", lang)
+    assert 'class="wa-reading"' in box and rate in box and odds not in box
+    report.summary(lang, answer="—")  # no term used: no line
+    assert 'class="wa-reading"' not in shown[-1]["text/html"]
