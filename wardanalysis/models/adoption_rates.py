@@ -49,7 +49,6 @@ class AdoptionResult(Result):
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel(label("share_wilson_ci", lang))
         ax.grid(axis="y", visible=False)
-        ax.set_title(self.title(lang))
         plotting.add_note(ax, label("note_mechanisms_differ", lang))
 
 
@@ -169,7 +168,6 @@ class CostPerIssueResult(Result):
         ax.set_xlabel(label(unit, lang))
         ax.set_xlim(0, max(values) * 1.2)
         ax.grid(axis="y", visible=False)
-        ax.set_title(self.title(lang))
         examples = label("note_examples", lang) if len(ex) else ""
         plotting.add_note(ax, label("note_rounding_range", lang) + (" " if lang == "en" else "")
                           + examples)

@@ -50,7 +50,6 @@ class KumamotoBudgetResult(Result):
             t.set_fontsize(8)
         ax.set_ylabel(label(unit, lang))
         ax.set_ylim(0, d["budget_thousand_yen"].max() / divisor * 1.2)
-        ax.set_title(self.title(lang))
         ax.legend(loc="upper left", fontsize=9)
         note = label("note_bar_labels_yen_per_resident", lang)
         if d["population_date_mismatch"].any():
@@ -186,7 +185,6 @@ class CrossCityResult(Result):
                                                           limit=fmt(R.GAP_LIMIT_YEARS, 1))))
         ax.legend(handles=handles, loc="lower right", fontsize=8,
                   title=label("source_quality_worst", lang), title_fontsize=8)
-        ax.set_title(self.title(lang))
         plotting.add_note(ax, message("budgets.note_class_a_only", lang))
 
 

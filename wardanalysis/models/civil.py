@@ -59,7 +59,6 @@ class CivilResult(Result):
             f"（{self.compare_year}年度／{self.base_year}年度）" if lang == "ja"
             else f" (FY{self.compare_year} / FY{self.base_year})"))
         ax.grid(axis="y", visible=False)
-        ax.set_title(self.title(lang))
 
 
 def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,

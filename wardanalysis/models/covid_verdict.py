@@ -78,7 +78,6 @@ class PeriodComparisonResult(Result):
             ax.fill_between([x0, x1], e.ci_low, e.ci_high, color=color[phase], alpha=0.15)
         plotting.set_fy_axis(ax, d["fiscal_year"], lang)
         ax.set_ylabel(label("requests_count", lang))
-        ax.set_title(self.title(lang))
         ax.legend(loc="upper right")
 
 
@@ -168,7 +167,6 @@ class SensitivityResult(Result):
 
     def _plot(self, ax: Any, lang: str) -> None:
         forest(ax, self.data, lang)
-        ax.set_title(self.title(lang))
 
 
 def forest(ax: Any, d: pd.DataFrame, lang: str) -> None:
@@ -335,7 +333,6 @@ class VerdictResult(Result):
             from .. import plotting
 
             plotting.add_note(ax, label("note_undetectable_zone", lang))
-        ax.set_title(self.title(lang))
 
 
 def verdict(needs_reflection: pd.DataFrame | None = None,

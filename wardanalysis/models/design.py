@@ -343,7 +343,6 @@ class DesignResult(Result):
         ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
         ax.set_xlabel(label("drop", lang))
         ax.set_ylabel(label("power", lang))
-        ax.set_title(self.title(lang))
         ax.legend(loc="upper left", fontsize=8)
 
 

@@ -106,7 +106,6 @@ class FiscalYearResult(Result):
             ax.set_ylabel(label(unit, lang))
             plotting.set_fy_axis(ax, [fy], lang)
             ax.legend(loc="upper right", fontsize=9)
-        ax.set_title(self.title(lang))
 
 
 #: A baseline trend needs at least this many fiscal years before an expected value is reported

@@ -46,7 +46,6 @@ class HandledShareResult(Result):
         lo = float(np.nanmin(np.r_[d["ci_low"], d["fitted_ci_low"]]))
         ax.set_ylim(max(0.0, lo - 0.05), 1.0)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_title(self.title(lang))
         ax.legend(loc="lower left", fontsize=9)
 
 

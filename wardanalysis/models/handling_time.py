@@ -47,7 +47,6 @@ class TimeToHandlingResult(Simulated, Result):
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel(label("days_since_received", lang))
         ax.set_ylabel(label("share_handled_km", lang))
-        ax.set_title(self.title(lang))
         ax.legend(loc="lower right", fontsize=8.5, ncol=2)
 
 

@@ -51,6 +51,11 @@ class ITSResult(Result):
     def fit_years(self) -> np.ndarray:
         return self.data.loc[self.data["used_in_fit"], "fiscal_year"].to_numpy()
 
+    def _chart_title(self, lang: str) -> str:
+        """A variant's chart names it: the title alone would repeat the main analysis's."""
+        title = self.title(lang)
+        return self.say("requests.its.plot_title", lang, title=title) if self.suffix else title
+
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -87,8 +92,6 @@ class ITSResult(Result):
         plotting.set_fy_axis(ax, d["fiscal_year"], lang)
         ax.set_ylabel(label("requests_count", lang))
         ax.set_ylim(0, top * 1.12)
-        ax.set_title(self.say("requests.its.plot_title", lang, title=self.title(lang))
-                     if self.suffix else self.title(lang))
         ax.legend(loc="upper right", fontsize=9)
 
 
@@ -256,7 +259,6 @@ class ExposureModelResult(Result):
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = ax2.get_legend_handles_labels()
         ax.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=9)
-        ax.set_title(self.title(lang))
 
 
 def exposure_model(needs_reflection: pd.DataFrame | None = None,

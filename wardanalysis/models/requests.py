@@ -79,7 +79,6 @@ class TrendResult(Result):
         plotting.set_fy_axis(ax, d["fiscal_year"], lang)
         ax.set_ylabel(label("requests_count", lang))
         ax.set_ylim(0, None)
-        ax.set_title(self.title(lang))
         ax.legend(loc="upper right")
 
 

@@ -67,7 +67,6 @@ class WardSizeResult(Result):
         ax.set_xlabel(label("ward_population_persons", lang))
         ax.set_ylabel(label("thousand_yen_per_ward", lang))
         ax.legend(loc="center right", fontsize=8)
-        ax.set_title(self.title(lang))
         plotting.add_note(ax, message("budgets.size.note", lang))
 
 
@@ -210,7 +209,6 @@ class OverTimeResult(Result):
         ax.set_xticklabels([f"{y}" for y in ticks], fontsize=8)
         ax.set_xlabel(label("fiscal_year", lang))
         ax.legend(loc="lower right", fontsize=7.5, ncol=2)
-        ax.set_title(self.title(lang))
         plotting.add_note(ax, message("budgets.over_time.note", lang))
 
 
