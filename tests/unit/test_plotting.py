@@ -56,13 +56,12 @@ def test_axes_show_plain_numbers_with_separators_and_log_axes_no_powers_of_ten(f
 def test_a_yen_axis_says_yen_in_each_language(fig_ax):
     fig, ax = fig_ax
     ax.plot([120, 950], [0, 1])
-    ax.set_xscale("log")
+    plotting.yen_axis(ax, "ja")
     ax.set_xlim(80, 1_500)
-    plotting.yen_axis(ax, "ja", "x")
     plotting.for_the_page(fig, "ja")
     ticks = _tick_texts(ax, "x")
     assert "100円" in ticks and "1,000円" in ticks and "200円" in ticks, ticks
-    plotting.yen_axis(ax, "en", "x")
+    plotting.yen_axis(ax, "en")
     assert "¥1,000" in _tick_texts(ax, "x")
 
 

@@ -76,9 +76,8 @@ class PeriodComparisonResult(Result):
             x0, x1 = ys.min() - 0.4, ys.max() + 0.4
             ax.hlines(e.value, x0, x1, color=color[phase], lw=2.5, label=label(name, lang))
             ax.fill_between([x0, x1], e.ci_low, e.ci_high, color=color[phase], alpha=0.15)
-        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
-        ax.set_ylabel(label("requests_count", lang))
-        ax.legend(loc="upper right")
+        plotting.finish_axes(ax, lang, years=d["fiscal_year"], ylabel="requests_count",
+                             legend="upper right")
 
 
 def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
@@ -187,10 +186,9 @@ def forest(ax: Any, d: pd.DataFrame, lang: str) -> None:
                     fmt="o", color=color, capsize=4, markersize=7, label=label(q, lang))
     ax.axvline(1, color=plotting.COLORS["neutral"], lw=1, ls="--")
     plotting.ratio_axis(ax, d["ci_low"].min(), d["ci_high"].max())
-    ax.set_yticks(ypos)
     sep = "：" if lang == "ja" else ": "
-    ax.set_yticklabels([f"{label(v, lang)}{sep}{label(q + '_short', lang)}"
-                        for v, q in zip(d["variant"], d["quantity"], strict=True)], fontsize=9)
+    ax.set_yticks(ypos, [f"{label(v, lang)}{sep}{label(q + '_short', lang)}"
+                         for v, q in zip(d["variant"], d["quantity"], strict=True)], fontsize=9)
     ax.set_xlabel(label("rate_ratio_log_scale", lang))
     ax.grid(axis="y", visible=False)
 

@@ -97,9 +97,8 @@ class EscalationResult(Result):
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(lambda v, _: fmt_count(v))
         ax.set_ylim(0.5, c["requests"].max() * 2.5)
-        plotting.set_fy_axis(ax, c["fiscal_year"], lang)
-        ax.set_ylabel(label("cases_log_scale", lang))
-        ax.legend(loc="upper right", fontsize=9, ncols=3)
+        plotting.finish_axes(ax, lang, years=c["fiscal_year"], ylabel="cases_log_scale",
+                             legend="upper right", fontsize=9, ncols=3)
 
     def _plot_levels(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -120,10 +119,9 @@ class EscalationResult(Result):
         for y, tot in zip(c["fiscal_year"], bottom, strict=True):
             ax.annotate(f"{int(tot)}", (y, tot), xytext=(0, 3), textcoords="offset points",
                         ha="center", fontsize=9)
-        plotting.set_fy_axis(ax, c["fiscal_year"], lang)
-        ax.set_ylabel(label("priority_issues_count", lang))
         ax.set_ylim(0, bottom.max() * 1.15 if bottom.max() > 0 else 1)
-        ax.legend(loc="upper right", fontsize=9)
+        plotting.finish_axes(ax, lang, years=c["fiscal_year"], ylabel="priority_issues_count",
+                             legend="upper right", fontsize=9)
 
 
 def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame) -> None:

@@ -89,10 +89,9 @@ class ITSResult(Result):
             plotting.add_note(ax, label("note_pi_clipped", lang).format(value=fmt(pi_top)))
         ax.annotate(label("covid_period_starts", lang), (self.break_year - 0.45, top * 1.02),
                     fontsize=9, color=plotting.COLORS["neutral"], va="bottom")
-        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
-        ax.set_ylabel(label("requests_count", lang))
         ax.set_ylim(0, top * 1.12)
-        ax.legend(loc="upper right", fontsize=9)
+        plotting.finish_axes(ax, lang, years=d["fiscal_year"], ylabel="requests_count",
+                             legend="upper right", fontsize=9)
 
 
 def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
@@ -245,20 +244,18 @@ class ExposureModelResult(Result):
                 markersize=8, label=label("observed", lang))
         ax.plot(d["fiscal_year"], d["fitted"], color=plotting.COLORS["fit"], lw=2,
                 label=label("fitted_exposure_model", lang))
-        ax.set_ylabel(label("requests_count", lang))
         ax.set_ylim(0, d["requests"].max() * 1.15)
         ax2 = ax.twinx()
         ax2.bar(d["fiscal_year"], d["days_under_measures"], width=0.5, alpha=0.25,
                 color=plotting.COLORS["measures"], label=label("days_under_measures", lang))
-        ax2.set_ylabel(label("days_under_measures", lang))
         ax2.set_ylim(0, 366)
         ax2.grid(False)
+        plotting.finish_axes(ax2, lang, ylabel="days_under_measures")
         ax.set_zorder(ax2.get_zorder() + 1)
         ax.patch.set_visible(False)
-        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
-        h1, l1 = ax.get_legend_handles_labels()
-        h2, l2 = ax2.get_legend_handles_labels()
-        ax.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=9)
+        handles = [h for a in (ax, ax2) for h in a.get_legend_handles_labels()[0]]
+        plotting.finish_axes(ax, lang, years=d["fiscal_year"], ylabel="requests_count",
+                             legend="upper right", handles=handles, fontsize=9)
 
 
 def exposure_model(needs_reflection: pd.DataFrame | None = None,
