@@ -33,8 +33,8 @@ from .text.glossary import check_lang, label
 __all__ = [
     "COLORS", "FONT_FAMILY", "INTERVAL_KINDS", "MIN_TEXT_PT", "PRINTED_WIDTH_IN", "QUALITY_MARKERS",
     "add_note", "contrast_ratio", "figure_and_axes", "finish_axes", "for_the_page",
-    "fy_tick_labels", "interval_kinds", "mark_interval", "money_unit", "ratio_axis", "set_fy_axis",
-    "text_color_on", "text_floor", "use_theme", "yen_axis",
+    "interval_kinds", "mark_interval", "money_unit", "ratio_axis", "set_fy_axis", "text_color_on",
+    "text_floor", "use_theme", "yen_axis",
 ]
 
 #: One colour per role, colour-blind safe (seaborn "colorblind" palette order).
@@ -125,17 +125,11 @@ def figure_and_axes(ax: Any = None):
     return plt.subplots(layout="constrained")
 
 
-def fy_tick_labels(years: Sequence[int], lang: str) -> list[str]:
-    """Fiscal-year tick labels: ``H29\\n(2017)`` in Japanese, ``FY2017`` in English."""
-    check_lang(lang)
-    if lang == "ja":
-        return [f"{era_label(int(y))}\n({int(y)})" for y in years]
-    return [f"FY{int(y)}" for y in years]
-
-
 def set_fy_axis(ax: Any, years: Sequence[int], lang: str) -> None:
+    """An x axis of fiscal years: ``H29\\n(2017)`` in Japanese, ``FY2017`` in English."""
     years = [int(y) for y in years]
-    ax.set_xticks(years, fy_tick_labels(years, lang))
+    ja = check_lang(lang) == "ja"
+    ax.set_xticks(years, [f"{era_label(y)}\n({y})" if ja else f"FY{y}" for y in years])
     ax.set_xlabel(label("fiscal_year", lang))
     if years:
         ax.set_xlim(min(years) - 0.6, max(years) + 0.6)
@@ -204,8 +198,9 @@ def interval_kinds(fig: Any) -> dict[str, set[str]]:
 
 
 def ratio_axis(ax: Any, low: float, high: float) -> None:
-    """A log-scale x axis of ratios from ``low`` to ``high`` with readable ticks (1 always
-    shown)."""
+    """A log-scale x axis of ratios from ``low`` to ``high`` with readable ticks, 1 (no change)
+    always shown and marked by a dashed line."""
+    ax.axvline(1, color=COLORS["neutral"], lw=1, ls="--")
     low, high = float(min(low, 1.0)), float(max(high, 1.0))
     span = np.log10(high / low)
     if span < 0.35:

@@ -45,7 +45,6 @@ class CivilResult(Result):
         plotting.mark_interval(ax.errorbar(
             rr, y[ok], xerr=[rr - f["ci_low"], f["ci_high"] - rr], fmt="o", markersize=7,
             color=plotting.COLORS["observed"], capsize=4, elinewidth=1.6), "poisson_only")
-        ax.axvline(1, color=plotting.COLORS["neutral"], ls="--", lw=1)
         ax.set_yticks(y, [f"{label(r.category, lang)}\n{fmt_count(r.requests_base)} → "
                           f"{fmt_count(r.requests_compare)}" for r in d.itertuples()])
         plotting.ratio_axis(ax, f["ci_low"].min() if len(f) else 0.5,

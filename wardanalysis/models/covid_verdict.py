@@ -184,7 +184,6 @@ def forest(ax: Any, d: pd.DataFrame, lang: str) -> None:
                     xerr=[d.loc[m, "estimate"] - d.loc[m, "ci_low"],
                           d.loc[m, "ci_high"] - d.loc[m, "estimate"]],
                     fmt="o", color=color, capsize=4, markersize=7, label=label(q, lang))
-    ax.axvline(1, color=plotting.COLORS["neutral"], lw=1, ls="--")
     plotting.ratio_axis(ax, d["ci_low"].min(), d["ci_high"].max())
     sep = "：" if lang == "ja" else ": "
     ax.set_yticks(ypos, [f"{label(v, lang)}{sep}{label(q + '_short', lang)}"
