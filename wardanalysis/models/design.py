@@ -322,7 +322,7 @@ class DesignResult(Result):
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
-        colors = {"yearly": "#555555", "monthly": "#0173B2"}
+        colors = {"yearly": plotting.COLORS["neutral"], "monthly": plotting.COLORS["observed"]}
         styles = {"2017-2023": "-", "2017-2025": "--"}
         for (res, span), part in self.data.groupby(["resolution", "span"], sort=False):
             if res == "wards":  # the same test as the city-wide counts: the same curve
@@ -335,7 +335,7 @@ class DesignResult(Result):
         grid = np.linspace(float(self.data["drop"].min()), float(self.data["drop"].max()), 50)
         power = [stats.exact_power(-math.log(1 - g) / self.exact.se_log, self.exact.df)
                  for g in grid]
-        ax.plot(grid, power, color="#555555", lw=0.8, ls=":",
+        ax.plot(grid, power, color=plotting.COLORS["neutral"], lw=0.8, ls=":",
                 label=label("power_exact_yearly", lang))
         ax.axhline(TARGET, color="#999999", lw=0.8, ls=":")
         ax.set_ylim(0, 1.02)
