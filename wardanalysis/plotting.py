@@ -21,6 +21,7 @@ from matplotlib.ticker import (
     FuncFormatter,
     LogFormatter,
     NullLocator,
+    PercentFormatter,
     ScalarFormatter,
 )
 
@@ -31,9 +32,9 @@ from .text.glossary import check_lang, label
 
 __all__ = [
     "COLORS", "FONT_FAMILY", "INTERVAL_KINDS", "MIN_TEXT_PT", "PRINTED_WIDTH_IN", "QUALITY_MARKERS",
-    "add_note", "contrast_ratio", "figure_and_axes", "for_the_page", "fy_tick_labels",
-    "interval_kinds", "interval_points", "mark_interval", "money_unit", "ratio_axis", "set_fy_axis",
-    "text_color_on", "text_floor", "use_theme", "yen_axis",
+    "add_note", "contrast_ratio", "figure_and_axes", "finish_axes", "for_the_page",
+    "interval_kinds", "mark_interval", "money_unit", "ratio_axis", "set_fy_axis", "text_color_on",
+    "text_floor", "use_theme", "yen_axis",
 ]
 
 #: One colour per role, colour-blind safe (seaborn "colorblind" palette order).
@@ -124,30 +125,32 @@ def figure_and_axes(ax: Any = None):
     return plt.subplots(layout="constrained")
 
 
-def fy_tick_labels(years: Sequence[int], lang: str) -> list[str]:
-    """Fiscal-year tick labels: ``H29\\n(2017)`` in Japanese, ``FY2017`` in English."""
-    check_lang(lang)
-    if lang == "ja":
-        return [f"{era_label(int(y))}\n({int(y)})" for y in years]
-    return [f"FY{int(y)}" for y in years]
-
-
 def set_fy_axis(ax: Any, years: Sequence[int], lang: str) -> None:
+    """An x axis of fiscal years: ``H29\\n(2017)`` in Japanese, ``FY2017`` in English."""
     years = [int(y) for y in years]
-    ax.set_xticks(years)
-    ax.set_xticklabels(fy_tick_labels(years, lang))
+    ja = check_lang(lang) == "ja"
+    ax.set_xticks(years, [f"{era_label(y)}\n({y})" if ja else f"FY{y}" for y in years])
     ax.set_xlabel(label("fiscal_year", lang))
     if years:
         ax.set_xlim(min(years) - 0.6, max(years) + 0.6)
 
 
-def interval_points(ax: Any, x, est, low, high, *, color: str, label_text: str | None = None):
-    """Points with 95% interval bars; NaN intervals draw the point alone."""
-    est, low, high = (np.asarray(v, dtype=float) for v in (est, low, high))
-    yerr = np.nan_to_num([est - low, high - est], nan=0.0)
-    return ax.errorbar(np.asarray(x, dtype=float), est, yerr=yerr, fmt="o", color=color,
-                       elinewidth=1.6, capsize=4, markersize=7, markeredgewidth=1.5,
-                       label=label_text)
+def finish_axes(ax: Any, lang: str, *, years: Sequence[int] | None = None, xlabel: str = "",
+                ylabel: str = "", percent: str = "", legend: str = "", **legend_kw: Any) -> None:
+    """The axis set-up charts share, once the data are drawn: fiscal-year ticks
+    (:func:`set_fy_axis`), axis labels (glossary keys), whole-percent ticks on the axes named in
+    ``percent`` (``"x"``, ``"y"``: shares from 0 to 1), and the legend at ``legend``
+    (``legend_kw`` go to ``ax.legend``)."""
+    if years is not None:
+        set_fy_axis(ax, years, lang)
+    if xlabel:
+        ax.set_xlabel(label(xlabel, lang))
+    if ylabel:
+        ax.set_ylabel(label(ylabel, lang))
+    for name in percent:
+        getattr(ax, f"{name}axis").set_major_formatter(PercentFormatter(1.0, decimals=0))
+    if legend:
+        ax.legend(loc=legend, **legend_kw)
 
 
 #: What a chart's band or whiskers can be, besides a 95% confidence interval (an unmarked band
@@ -194,8 +197,10 @@ def interval_kinds(fig: Any) -> dict[str, set[str]]:
     return found
 
 
-def ratio_axis(ax: Any, low: float, high: float, axis: str = "x") -> None:
-    """A log-scale ratio axis from ``low`` to ``high`` with readable ticks (1 always shown)."""
+def ratio_axis(ax: Any, low: float, high: float) -> None:
+    """A log-scale x axis of ratios from ``low`` to ``high`` with readable ticks, 1 (no change)
+    always shown and marked by a dashed line."""
+    ax.axvline(1, color=COLORS["neutral"], lw=1, ls="--")
     low, high = float(min(low, 1.0)), float(max(high, 1.0))
     span = np.log10(high / low)
     if span < 0.35:
@@ -207,13 +212,11 @@ def ratio_axis(ax: Any, low: float, high: float, axis: str = "x") -> None:
         cands = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500])
     pad = span * 0.08 + 0.01
     lo, hi = low / 10**pad, high * 10**pad
-    ticks = [t for t in cands if lo <= t <= hi]
-    a = ax.xaxis if axis == "x" else ax.yaxis
-    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
-    (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
-    a.set_major_locator(FixedLocator(ticks))
-    a.set_minor_locator(NullLocator())
-    a.set_major_formatter(FuncFormatter(_plain_number))
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_locator(FixedLocator([t for t in cands if lo <= t <= hi]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(_plain_number))
 
 
 def add_note(ax: Any, text: str, fontsize: float = MIN_TEXT_PT) -> None:
@@ -240,12 +243,12 @@ def text_color_on(background: Any) -> str:
     return max(("#000000", "#ffffff"), key=lambda c: contrast_ratio(c, background))
 
 
-def yen_axis(ax: Any, lang: str, axis: str = "x") -> None:
-    """Ticks of an axis of yen as amounts: 100円 / ¥100, 1,000円 / ¥1,000 (a log axis would
-    otherwise say 10²)."""
+def yen_axis(ax: Any, lang: str) -> None:
+    """A log-scale x axis of yen whose ticks say amounts: 100円 / ¥100, 1,000円 / ¥1,000 (not
+    10²)."""
     check_lang(lang)
-    a = ax.xaxis if axis == "x" else ax.yaxis
-    a.set_major_formatter(FuncFormatter(lambda v, _: fmt_yen(v, lang)))  # minor: for_the_page
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_yen(v, lang)))  # minor: for_the_page
 
 
 def _leading(v: float) -> int:

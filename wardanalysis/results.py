@@ -367,14 +367,20 @@ class Result:
             return body
         return message("text.with_caveat", lang, body=body, caveat=caveat)
 
-    def plot(self, lang: str = "ja", ax: Any = None) -> tuple[Any, Any]:
-        """Draw the result; returns ``(fig, ax)`` and never shows the figure."""
-        check_lang(lang)
+    def plot(self, lang: str = "ja", ax: Any = None, **kind: Any) -> tuple[Any, Any]:
+        """Draw the result under its chart's title; returns ``(fig, ax)`` and never shows the
+        figure. ``kind``: which chart, for a result that draws more than one."""
+        title = self._chart_title(check_lang(lang), **kind)
         from . import plotting  # matplotlib: only once a result is drawn
 
         fig, ax = plotting.figure_and_axes(ax)
-        self._plot(ax, lang)
+        self._plot(ax, lang, **kind)
+        ax.set_title(title)
         return fig, ax
+
+    def _chart_title(self, lang: str) -> str:
+        """The title over the chart: the result's own."""
+        return self.title(lang)
 
     def _body(self, lang: str) -> str:
         """The paragraph without its caveat: the sentences of ``text_keys`` (joined with nothing

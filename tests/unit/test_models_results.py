@@ -204,13 +204,6 @@ def test_missing_glyphs_would_fail_the_drawing_checks():
     plotting.use_theme()
 
 
-def test_fiscal_year_tick_labels():
-    from wardanalysis.plotting import fy_tick_labels
-
-    assert fy_tick_labels([2017, 2019], "ja") == ["H29\n(2017)", "R元\n(2019)"]
-    assert fy_tick_labels([2017], "en") == ["FY2017"]
-
-
 # --- errors and stats input checks ---------------------------------------------------------------
 
 def test_error_hierarchy_and_messages():

@@ -53,16 +53,23 @@ def test_axes_show_plain_numbers_with_separators_and_log_axes_no_powers_of_ten(f
     assert not [t for t in ticks if "10^" in t or "$" in t or "e+" in t], ticks
 
 
+def test_fiscal_year_tick_labels(fig_ax):
+    _, ax = fig_ax
+    plotting.set_fy_axis(ax, [2017, 2019], "ja")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["H29\n(2017)", "R元\n(2019)"]
+    plotting.set_fy_axis(ax, [2017], "en")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["FY2017"]
+
+
 def test_a_yen_axis_says_yen_in_each_language(fig_ax):
     fig, ax = fig_ax
     ax.plot([120, 950], [0, 1])
-    ax.set_xscale("log")
+    plotting.yen_axis(ax, "ja")
     ax.set_xlim(80, 1_500)
-    plotting.yen_axis(ax, "ja", "x")
     plotting.for_the_page(fig, "ja")
     ticks = _tick_texts(ax, "x")
     assert "100円" in ticks and "1,000円" in ticks and "200円" in ticks, ticks
-    plotting.yen_axis(ax, "en", "x")
+    plotting.yen_axis(ax, "en")
     assert "¥1,000" in _tick_texts(ax, "x")
 
 

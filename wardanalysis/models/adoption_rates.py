@@ -29,8 +29,6 @@ class AdoptionResult(Result):
     SUMMARY_KEYS = ("adoption.difference",)
 
     def _plot(self, ax: Any, lang: str) -> None:
-        from matplotlib.ticker import PercentFormatter
-
         from .. import plotting
 
         f = self.facts
@@ -41,15 +39,11 @@ class AdoptionResult(Result):
                         color=color, capsize=5, markersize=9, elinewidth=2)
             ax.annotate(f"{f[city + '_s']}/{f[city + '_n']} = {fmt_pct(e.value)}", (e.value, i),
                         xytext=(0, 12), textcoords="offset points", ha="center", fontsize=9)
-        ax.set_yticks([0, 1])
-        ax.set_yticklabels([label(n, lang) for n in ("adoption_kumamoto", "adoption_hamamatsu")],
-                           fontsize=9)
-        ax.set_ylim(1.6, -0.6)  # Kumamoto on top
-        ax.set_xlim(0, 1)
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlabel(label("share_wilson_ci", lang))
+        ax.set_yticks([0, 1], [label(n, lang) for n in ("adoption_kumamoto", "adoption_hamamatsu")],
+                      fontsize=9)
+        ax.set(ylim=(1.6, -0.6), xlim=(0, 1))  # Kumamoto on top
         ax.grid(axis="y", visible=False)
-        ax.set_title(self.title(lang))
+        plotting.finish_axes(ax, lang, xlabel="share_wilson_ci", percent="x")
         plotting.add_note(ax, label("note_mechanisms_differ", lang))
 
 
@@ -164,12 +158,10 @@ class CostPerIssueResult(Result):
             shown = fmt_yen(v * scale, lang, bare=True) if divisor == 1 else fmt(v)  # as the table
             ax.annotate(shown, (v, yi), xytext=(8, 0), textcoords="offset points",
                         va="center", fontsize=9)
-        ax.set_yticks(y)
-        ax.set_yticklabels(names, fontsize=9)
-        ax.set_xlabel(label(unit, lang))
+        ax.set_yticks(y, names, fontsize=9)
         ax.set_xlim(0, max(values) * 1.2)
         ax.grid(axis="y", visible=False)
-        ax.set_title(self.title(lang))
+        plotting.finish_axes(ax, lang, xlabel=unit)
         examples = label("note_examples", lang) if len(ex) else ""
         plotting.add_note(ax, label("note_rounding_range", lang) + (" " if lang == "en" else "")
                           + examples)

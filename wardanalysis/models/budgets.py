@@ -45,13 +45,10 @@ class KumamotoBudgetResult(Result):
             ax.annotate(f"{fmt(r.yen_per_capita)}{mark}",
                         (r.fiscal_year, r.budget_thousand_yen / divisor),
                         xytext=(0, 3), textcoords="offset points", ha="center", fontsize=8.5)
-        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
-        for t in ax.get_xticklabels():
-            t.set_fontsize(8)
-        ax.set_ylabel(label(unit, lang))
         ax.set_ylim(0, d["budget_thousand_yen"].max() / divisor * 1.2)
-        ax.set_title(self.title(lang))
-        ax.legend(loc="upper left", fontsize=9)
+        plotting.finish_axes(ax, lang, years=d["fiscal_year"], ylabel=unit, legend="upper left",
+                             fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
         note = label("note_bar_labels_yen_per_resident", lang)
         if d["population_date_mismatch"].any():
             note += ((" " if lang == "en" else "") + "† "
@@ -165,12 +162,9 @@ class CrossCityResult(Result):
                 else message("budgets.gap_years", lang, years=fmt(abs(g), 2)))
             ax.annotate(f"{fmt(r['yen_per_capita'])}{gap}", (r["yen_per_capita"], y[i]),
                         xytext=(8, 0), textcoords="offset points", va="center", fontsize=8.5)
-        ax.set_yticks(y)
-        ax.set_yticklabels([f"{R.row_name(r, lang)} [{r.worst_quality}]"
-                            for r in d.itertuples(index=False)], fontsize=8.5)
-        ax.set_xscale("log")
-        plotting.yen_axis(ax, lang, "x")
-        ax.set_xlabel(label("yen_per_resident", lang))
+        ax.set_yticks(y, [f"{R.row_name(r, lang)} [{r.worst_quality}]"
+                          for r in d.itertuples(index=False)], fontsize=8.5)
+        plotting.yen_axis(ax, lang)
         ax.grid(axis="y", visible=False)
         if len(d):
             ax.set_xlim(d["yen_per_capita"].min() / 1.6, d["yen_per_capita"].max() * 4)
@@ -182,9 +176,9 @@ class CrossCityResult(Result):
                               color=plotting.COLORS["neutral"], markerfacecolor="white",
                               markersize=8, label=message("budgets.legend_beyond", lang,
                                                           limit=fmt(R.GAP_LIMIT_YEARS, 1))))
-        ax.legend(handles=handles, loc="lower right", fontsize=8,
-                  title=label("source_quality_worst", lang), title_fontsize=8)
-        ax.set_title(self.title(lang))
+        plotting.finish_axes(ax, lang, xlabel="yen_per_resident", legend="lower right",
+                             handles=handles, fontsize=8,
+                             title=label("source_quality_worst", lang), title_fontsize=8)
         plotting.add_note(ax, message("budgets.note_class_a_only", lang))
 
 

@@ -45,10 +45,8 @@ class CivilResult(Result):
         plotting.mark_interval(ax.errorbar(
             rr, y[ok], xerr=[rr - f["ci_low"], f["ci_high"] - rr], fmt="o", markersize=7,
             color=plotting.COLORS["observed"], capsize=4, elinewidth=1.6), "poisson_only")
-        ax.axvline(1, color=plotting.COLORS["neutral"], ls="--", lw=1)
-        ax.set_yticks(y)
-        ax.set_yticklabels([f"{label(r.category, lang)}\n{fmt_count(r.requests_base)} → "
-                            f"{fmt_count(r.requests_compare)}" for r in d.itertuples()])
+        ax.set_yticks(y, [f"{label(r.category, lang)}\n{fmt_count(r.requests_base)} → "
+                          f"{fmt_count(r.requests_compare)}" for r in d.itertuples()])
         plotting.ratio_axis(ax, f["ci_low"].min() if len(f) else 0.5,
                             f["ci_high"].max() if len(f) else 2)
         for yi, r in zip(y[ok], f.itertuples(index=False), strict=True):
@@ -59,7 +57,6 @@ class CivilResult(Result):
             f"（{self.compare_year}年度／{self.base_year}年度）" if lang == "ja"
             else f" (FY{self.compare_year} / FY{self.base_year})"))
         ax.grid(axis="y", visible=False)
-        ax.set_title(self.title(lang))
 
 
 def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,

@@ -76,10 +76,8 @@ class PeriodComparisonResult(Result):
             x0, x1 = ys.min() - 0.4, ys.max() + 0.4
             ax.hlines(e.value, x0, x1, color=color[phase], lw=2.5, label=label(name, lang))
             ax.fill_between([x0, x1], e.ci_low, e.ci_high, color=color[phase], alpha=0.15)
-        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
-        ax.set_ylabel(label("requests_count", lang))
-        ax.set_title(self.title(lang))
-        ax.legend(loc="upper right")
+        plotting.finish_axes(ax, lang, years=d["fiscal_year"], ylabel="requests_count",
+                             legend="upper right")
 
 
 def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
@@ -167,34 +165,29 @@ class SensitivityResult(Result):
     models: tuple[Result | None, ...] = ()
 
     def _plot(self, ax: Any, lang: str) -> None:
-        forest(ax, self.data, lang)
-        ax.set_title(self.title(lang))
+        """Forest plot of rate ratios (log scale) with one row per variant and quantity."""
+        from .. import plotting
 
-
-def forest(ax: Any, d: pd.DataFrame, lang: str) -> None:
-    """Forest plot of rate ratios (log scale) with one row per variant and quantity."""
-    from .. import plotting
-
-    d = d[d["estimable"]].reset_index(drop=True)
-    colors = {"level_change": plotting.COLORS["level1"], "slope_change": plotting.COLORS["level2"],
-              "exposure_effect": plotting.COLORS["measures"]}
-    ypos = np.arange(len(d))[::-1]
-    for q, color in colors.items():
-        m = (d["quantity"] == q).to_numpy()
-        if not m.any():
-            continue
-        ax.errorbar(d.loc[m, "estimate"], ypos[m],
-                    xerr=[d.loc[m, "estimate"] - d.loc[m, "ci_low"],
-                          d.loc[m, "ci_high"] - d.loc[m, "estimate"]],
-                    fmt="o", color=color, capsize=4, markersize=7, label=label(q, lang))
-    ax.axvline(1, color=plotting.COLORS["neutral"], lw=1, ls="--")
-    plotting.ratio_axis(ax, d["ci_low"].min(), d["ci_high"].max())
-    ax.set_yticks(ypos)
-    sep = "：" if lang == "ja" else ": "
-    ax.set_yticklabels([f"{label(v, lang)}{sep}{label(q + '_short', lang)}"
-                        for v, q in zip(d["variant"], d["quantity"], strict=True)], fontsize=9)
-    ax.set_xlabel(label("rate_ratio_log_scale", lang))
-    ax.grid(axis="y", visible=False)
+        d = self.data[self.data["estimable"]].reset_index(drop=True)
+        colors = {"level_change": plotting.COLORS["level1"],
+                  "slope_change": plotting.COLORS["level2"],
+                  "exposure_effect": plotting.COLORS["measures"]}
+        ypos = np.arange(len(d))[::-1]
+        for q, color in colors.items():
+            m = (d["quantity"] == q).to_numpy()
+            if not m.any():
+                continue
+            ax.errorbar(d.loc[m, "estimate"], ypos[m],
+                        xerr=[d.loc[m, "estimate"] - d.loc[m, "ci_low"],
+                              d.loc[m, "ci_high"] - d.loc[m, "estimate"]],
+                        fmt="o", color=color, capsize=4, markersize=7, label=label(q, lang))
+        plotting.ratio_axis(ax, d["ci_low"].min(), d["ci_high"].max())
+        sep = "：" if lang == "ja" else ": "
+        ax.set_yticks(ypos, [f"{label(v, lang)}{sep}{label(q + '_short', lang)}"
+                             for v, q in zip(d["variant"], d["quantity"], strict=True)],
+                      fontsize=9)
+        ax.grid(axis="y", visible=False)
+        plotting.finish_axes(ax, lang, xlabel="rate_ratio_log_scale")
 
 
 def _row(variant: str, quantity: str, e: Estimate, model: Result | None, reason: str = "") -> dict:
@@ -328,14 +321,14 @@ class VerdictResult(Result):
         return self._body(check_lang(lang))
 
     def _plot(self, ax: Any, lang: str) -> None:
-        forest(ax, self.sensitivity_result.data, lang)
+        """The sensitivity forest plot, the level changes too small to detect shaded."""
+        from .. import plotting
+
+        self.sensitivity_result._plot(ax, lang)
         mde = self.estimate("requests.its_level_mde_ratio").value
         if not math.isnan(mde):
             ax.axvspan(mde, 1 / mde, color="grey", alpha=0.12, lw=0)
-            from .. import plotting
-
             plotting.add_note(ax, label("note_undetectable_zone", lang))
-        ax.set_title(self.title(lang))
 
 
 def verdict(needs_reflection: pd.DataFrame | None = None,

@@ -320,31 +320,27 @@ class DesignResult(Result):
         return out.drop(columns=["vs_yearly_se"]).rename(columns={"power_30": "power_at_30"})
 
     def _plot(self, ax: Any, lang: str) -> None:
-        colors = {"yearly": "#555555", "monthly": "#0173B2"}
+        from .. import plotting
+
+        colors = {"yearly": plotting.COLORS["neutral"], "monthly": plotting.COLORS["observed"]}
         styles = {"2017-2023": "-", "2017-2025": "--"}
         for (res, span), part in self.data.groupby(["resolution", "span"], sort=False):
             if res == "wards":  # the same test as the city-wide counts: the same curve
                 continue
             yrs = [int(x) for x in span.split("-")]
             name = label(f"resolution_{res}", lang)
-            ax.plot(100 * part["drop"], part["power"], color=colors[res], ls=styles[span],
+            ax.plot(part["drop"], part["power"], color=colors[res], ls=styles[span],
                     marker="o", ms=3, label=f"{name}（{years_text(yrs, lang)}）"
                     if lang == "ja" else f"{name} ({years_text(yrs, lang)})")
         grid = np.linspace(float(self.data["drop"].min()), float(self.data["drop"].max()), 50)
         power = [stats.exact_power(-math.log(1 - g) / self.exact.se_log, self.exact.df)
                  for g in grid]
-        ax.plot(100 * grid, power, color="#555555", lw=0.8, ls=":",
+        ax.plot(grid, power, color=plotting.COLORS["neutral"], lw=0.8, ls=":",
                 label=label("power_exact_yearly", lang))
         ax.axhline(TARGET, color="#999999", lw=0.8, ls=":")
         ax.set_ylim(0, 1.02)
-        from matplotlib.ticker import PercentFormatter
-
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
-        ax.set_xlabel(label("drop", lang))
-        ax.set_ylabel(label("power", lang))
-        ax.set_title(self.title(lang))
-        ax.legend(loc="upper left", fontsize=8)
+        plotting.finish_axes(ax, lang, xlabel="drop", ylabel="power", percent="xy",
+                             legend="upper left", fontsize=8)
 
 
 def _texts(table: pd.DataFrame, sens: pd.DataFrame | None, exact: YearlyExact,

@@ -58,6 +58,11 @@ MEASURES = {
 }
 
 
+#: the charts of ``EscalationResult.plot(kind=…)`` and their titles: requests → priority issues →
+#: decided to act per year (log scale); priority issues per year stacked by the level settled at
+_CHARTS = {"funnel": "title_escalation_funnel", "levels": "title_escalation_levels"}
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class EscalationResult(Result):
     sources = ("needs_reflection",)
@@ -80,20 +85,15 @@ class EscalationResult(Result):
                                                "escalation.text.covid_")
             for k in self.text_keys if k.startswith(prefix))
 
-    def plot(self, lang: str = "ja", ax: Any = None, kind: str = "funnel") -> tuple[Any, Any]:
-        """``kind='funnel'``: requests → priority issues → decided to act per year (log scale);
-        ``kind='levels'``: priority issues per year stacked by the level at which they were
-        settled."""
-        check_lang(lang)
-        if kind not in ("funnel", "levels"):
+    def _chart_title(self, lang: str, kind: str = "funnel") -> str:
+        if kind not in _CHARTS:
             raise ValueError(f"unknown kind {kind!r}: use 'funnel' or 'levels'")
-        from .. import plotting
+        return message(_CHARTS[kind], lang)
 
-        fig, ax = plotting.figure_and_axes(ax)
-        (self._plot if kind == "funnel" else self._plot_levels)(ax, lang)
-        return fig, ax
+    def _plot(self, ax: Any, lang: str, kind: str = "funnel") -> None:
+        (self._plot_funnel if kind == "funnel" else self._plot_levels)(ax, lang)
 
-    def _plot(self, ax: Any, lang: str) -> None:
+    def _plot_funnel(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
         c = self.counts
@@ -110,10 +110,8 @@ class EscalationResult(Result):
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(lambda v, _: fmt_count(v))
         ax.set_ylim(0.5, c["requests"].max() * 2.5)
-        plotting.set_fy_axis(ax, c["fiscal_year"], lang)
-        ax.set_ylabel(label("cases_log_scale", lang))
-        ax.set_title(message("title_escalation_funnel", lang))
-        ax.legend(loc="upper right", fontsize=9, ncols=3)
+        plotting.finish_axes(ax, lang, years=c["fiscal_year"], ylabel="cases_log_scale",
+                             legend="upper right", fontsize=9, ncols=3)
 
     def _plot_levels(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -134,11 +132,9 @@ class EscalationResult(Result):
         for y, tot in zip(c["fiscal_year"], bottom, strict=True):
             ax.annotate(f"{int(tot)}", (y, tot), xytext=(0, 3), textcoords="offset points",
                         ha="center", fontsize=9)
-        plotting.set_fy_axis(ax, c["fiscal_year"], lang)
-        ax.set_ylabel(label("priority_issues_count", lang))
         ax.set_ylim(0, bottom.max() * 1.15 if bottom.max() > 0 else 1)
-        ax.set_title(message("title_escalation_levels", lang))
-        ax.legend(loc="upper right", fontsize=9)
+        plotting.finish_axes(ax, lang, years=c["fiscal_year"], ylabel="priority_issues_count",
+                             legend="upper right", fontsize=9)
 
 
 def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame) -> None:

@@ -95,18 +95,15 @@ class FiscalYearResult(Result):
                 if e["pi_high"] > top:
                     plotting.add_note(ax, label("note_pi_clipped", lang).format(
                         value=fmt(e["pi_high"])))
-            ax.set_ylabel(label("requests_count", lang))
-            plotting.set_fy_axis(ax, h["fiscal_year"], lang)
-            ax.legend(loc="upper right", fontsize=9)
+            plotting.finish_axes(ax, lang, years=h["fiscal_year"], ylabel="requests_count",
+                                 legend="upper right", fontsize=9)
         else:
             b = self.budget
             divisor, unit = plotting.money_unit(b["budget_thousand_yen"])
             ax.bar([fy], b["budget_thousand_yen"] / divisor, color=plotting.COLORS["level1"],
                    width=0.5, label=label("machizukuri_budget", lang))
-            ax.set_ylabel(label(unit, lang))
-            plotting.set_fy_axis(ax, [fy], lang)
-            ax.legend(loc="upper right", fontsize=9)
-        ax.set_title(self.title(lang))
+            plotting.finish_axes(ax, lang, years=[fy], ylabel=unit, legend="upper right",
+                                 fontsize=9)
 
 
 #: A baseline trend needs at least this many fiscal years before an expected value is reported

@@ -29,8 +29,6 @@ class HandledShareResult(Result):
     fit: stats.GLMFit | None = None
 
     def _plot(self, ax: Any, lang: str) -> None:
-        from matplotlib.ticker import PercentFormatter
-
         from .. import plotting
 
         d = self.data
@@ -38,16 +36,14 @@ class HandledShareResult(Result):
                         color=plotting.COLORS["fit"], alpha=0.2, label=label("fitted_ci95", lang))
         ax.plot(d["fiscal_year"], d["fitted"], color=plotting.COLORS["fit"], lw=2,
                 label=label("fitted_trend", lang))
-        plotting.interval_points(ax, d["fiscal_year"], d["share"], d["ci_low"], d["ci_high"],
-                                 color=plotting.COLORS["observed"],
-                                 label_text=label("share_wilson_ci", lang))
-        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
-        ax.set_ylabel(label("handled_share", lang))
+        ax.errorbar(d["fiscal_year"], d["share"], yerr=[d["share"] - d["ci_low"],
+                    d["ci_high"] - d["share"]], fmt="o", color=plotting.COLORS["observed"],
+                    elinewidth=1.6, capsize=4, markersize=7, markeredgewidth=1.5,
+                    label=label("share_wilson_ci", lang))
         lo = float(np.nanmin(np.r_[d["ci_low"], d["fitted_ci_low"]]))
         ax.set_ylim(max(0.0, lo - 0.05), 1.0)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_title(self.title(lang))
-        ax.legend(loc="lower left", fontsize=9)
+        plotting.finish_axes(ax, lang, years=d["fiscal_year"], ylabel="handled_share",
+                             percent="y", legend="lower left", fontsize=9)
 
 
 def pooled_label(ps: stats.PooledShare) -> str:

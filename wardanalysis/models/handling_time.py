@@ -17,7 +17,6 @@ from .. import stats
 from ..data.inputs import as_of_date
 from ..errors import MissingColumnError, NotEstimableError
 from ..results import Dates, Estimate, Pct, Result, Years, years_text
-from ..text.glossary import label
 from .monthly_data import Simulated
 
 __all__ = ["TimeToHandlingResult", "time_to_handling"]
@@ -33,7 +32,8 @@ class TimeToHandlingResult(Simulated, Result):
 
     def _plot(self, ax: Any, lang: str) -> None:
         from matplotlib import colormaps
-        from matplotlib.ticker import PercentFormatter
+
+        from .. import plotting
 
         c = self.curves
         years = sorted(c["fiscal_year"].unique())
@@ -44,11 +44,8 @@ class TimeToHandlingResult(Simulated, Result):
                     label=years_text([fy], lang))
         ax.set_xlim(0, 365)
         ax.set_ylim(0, 1)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlabel(label("days_since_received", lang))
-        ax.set_ylabel(label("share_handled_km", lang))
-        ax.set_title(self.title(lang))
-        ax.legend(loc="lower right", fontsize=8.5, ncol=2)
+        plotting.finish_axes(ax, lang, xlabel="days_since_received", ylabel="share_handled_km",
+                             percent="y", legend="lower right", fontsize=8.5, ncol=2)
 
 
 def _share_within(sf: Any, at: float) -> tuple[float, float, float]:

@@ -51,6 +51,11 @@ class ITSResult(Result):
     def fit_years(self) -> np.ndarray:
         return self.data.loc[self.data["used_in_fit"], "fiscal_year"].to_numpy()
 
+    def _chart_title(self, lang: str) -> str:
+        """A variant's chart names it: the title alone would repeat the main analysis's."""
+        title = self.title(lang)
+        return self.say("requests.its.plot_title", lang, title=title) if self.suffix else title
+
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
 
@@ -84,12 +89,9 @@ class ITSResult(Result):
             plotting.add_note(ax, label("note_pi_clipped", lang).format(value=fmt(pi_top)))
         ax.annotate(label("covid_period_starts", lang), (self.break_year - 0.45, top * 1.02),
                     fontsize=9, color=plotting.COLORS["neutral"], va="bottom")
-        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
-        ax.set_ylabel(label("requests_count", lang))
         ax.set_ylim(0, top * 1.12)
-        ax.set_title(self.say("requests.its.plot_title", lang, title=self.title(lang))
-                     if self.suffix else self.title(lang))
-        ax.legend(loc="upper right", fontsize=9)
+        plotting.finish_axes(ax, lang, years=d["fiscal_year"], ylabel="requests_count",
+                             legend="upper right", fontsize=9)
 
 
 def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
@@ -242,21 +244,18 @@ class ExposureModelResult(Result):
                 markersize=8, label=label("observed", lang))
         ax.plot(d["fiscal_year"], d["fitted"], color=plotting.COLORS["fit"], lw=2,
                 label=label("fitted_exposure_model", lang))
-        ax.set_ylabel(label("requests_count", lang))
         ax.set_ylim(0, d["requests"].max() * 1.15)
         ax2 = ax.twinx()
         ax2.bar(d["fiscal_year"], d["days_under_measures"], width=0.5, alpha=0.25,
                 color=plotting.COLORS["measures"], label=label("days_under_measures", lang))
-        ax2.set_ylabel(label("days_under_measures", lang))
         ax2.set_ylim(0, 366)
         ax2.grid(False)
+        plotting.finish_axes(ax2, lang, ylabel="days_under_measures")
         ax.set_zorder(ax2.get_zorder() + 1)
         ax.patch.set_visible(False)
-        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
-        h1, l1 = ax.get_legend_handles_labels()
-        h2, l2 = ax2.get_legend_handles_labels()
-        ax.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=9)
-        ax.set_title(self.title(lang))
+        handles = [h for a in (ax, ax2) for h in a.get_legend_handles_labels()[0]]
+        plotting.finish_axes(ax, lang, years=d["fiscal_year"], ylabel="requests_count",
+                             legend="upper right", handles=handles, fontsize=9)
 
 
 def exposure_model(needs_reflection: pd.DataFrame | None = None,

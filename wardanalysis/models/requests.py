@@ -76,11 +76,9 @@ class TrendResult(Result):
                 label=label("fitted_trend", lang))
         ax.plot(d["fiscal_year"], d["requests"], "o", color=plotting.COLORS["observed"],
                 markersize=8, label=label("observed", lang))
-        plotting.set_fy_axis(ax, d["fiscal_year"], lang)
-        ax.set_ylabel(label("requests_count", lang))
         ax.set_ylim(0, None)
-        ax.set_title(self.title(lang))
-        ax.legend(loc="upper right")
+        plotting.finish_axes(ax, lang, years=d["fiscal_year"], ylabel="requests_count",
+                             legend="upper right")
 
 
 def trend(needs_reflection: pd.DataFrame | None = None, *,

@@ -14,7 +14,6 @@ import pandas as pd
 from ..errors import MissingDataError
 from ..results import Estimate, Joined, Named, Result, Said, Yen, chosen, fmt
 from ..text.formats import fmt_count, fmt_pct
-from ..text.glossary import label
 from ..text.messages import message
 from . import budget_rows as R
 
@@ -64,10 +63,8 @@ class WardSizeResult(Result):
                             kum["amount_per_ward_thousand_yen"]])
         if len(values):
             ax.set_ylim(values.min() / 1.8, values.max() * 1.8)
-        ax.set_xlabel(label("ward_population_persons", lang))
-        ax.set_ylabel(label("thousand_yen_per_ward", lang))
-        ax.legend(loc="center right", fontsize=8)
-        ax.set_title(self.title(lang))
+        plotting.finish_axes(ax, lang, xlabel="ward_population_persons",
+                             ylabel="thousand_yen_per_ward", legend="center right", fontsize=8)
         plotting.add_note(ax, message("budgets.size.note", lang))
 
 
@@ -203,14 +200,11 @@ class OverTimeResult(Result):
                             xytext=(0, -2), textcoords="offset points", ha="center", va="top",
                             fontsize=8, color=color)
         ax.set_yscale("log")
-        ax.set_ylabel(label("thousand_yen_per_ward", lang))
         years = sorted(set(d["fiscal_year"]))
         ticks = [y for y in range(min(years), max(years) + 1) if y % 2 == 0]
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([f"{y}" for y in ticks], fontsize=8)
-        ax.set_xlabel(label("fiscal_year", lang))
-        ax.legend(loc="lower right", fontsize=7.5, ncol=2)
-        ax.set_title(self.title(lang))
+        ax.set_xticks(ticks, [f"{y}" for y in ticks], fontsize=8)
+        plotting.finish_axes(ax, lang, xlabel="fiscal_year", ylabel="thousand_yen_per_ward",
+                             legend="lower right", fontsize=7.5, ncol=2)
         plotting.add_note(ax, message("budgets.over_time.note", lang))
 
 
