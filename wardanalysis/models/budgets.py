@@ -172,10 +172,12 @@ class CrossCityResult(Result):
                           color=plotting.COLORS["observed"], markersize=8,
                           label=label(f"quality_{q}", lang))
                    for q in R.QUALITY_ORDER if q in set(d["worst_quality"])]
-        handles.append(Line2D([], [], marker="o", linestyle="none",
-                              color=plotting.COLORS["neutral"], markerfacecolor="white",
-                              markersize=8, label=message("budgets.legend_beyond", lang,
-                                                          limit=fmt(R.GAP_LIMIT_YEARS, 1))))
+        beyond = d.loc[~d["population_within_limit"].astype(bool), "worst_quality"]
+        if len(beyond):  # drawn in the shape the hollow points have most
+            handles.append(Line2D([], [], marker=plotting.QUALITY_MARKERS.get(
+                beyond.mode().iloc[0], "o"), linestyle="none", color=plotting.COLORS["neutral"],
+                markerfacecolor="white", markersize=8, label=message(
+                    "budgets.legend_beyond", lang, limit=fmt(R.GAP_LIMIT_YEARS, 1))))
         plotting.finish_axes(ax, lang, xlabel="yen_per_resident", legend="lower right",
                              handles=handles, fontsize=8,
                              title=label("source_quality_worst", lang), title_fontsize=8)

@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import MissingDataError
 from ..results import Estimate, Joined, Named, Result, Said, Yen, chosen, fmt
 from ..text.formats import fmt_count, fmt_pct
+from ..text.glossary import label
 from ..text.messages import message
 from . import budget_rows as R
 
@@ -41,7 +42,7 @@ class WardSizeResult(Result):
                             (r.population_persons, r.amount_per_ward_thousand_yen),
                             xytext=(0, 8 if i % 2 == 0 else -14), ha="center",
                             textcoords="offset points", fontsize=7.5)
-            ax.plot([], [], marker="o", color=color, linestyle="none", label=name)
+            ax.plot([], [], color=color, lw=5, label=name)  # the colour is the city
         kum = self.kumamoto
         for inferred, group in kum.groupby("set_names_inferred", sort=True):
             date = R.PopulationDate(group["population_as_of"].iloc[0],
@@ -57,6 +58,11 @@ class WardSizeResult(Result):
                         (r.population_persons, r.amount_per_ward_thousand_yen),
                         xytext=(0, -14 if i % 2 == 0 else 9), textcoords="offset points",
                         ha="center", fontsize=7.5)
+        for q in R.QUALITY_ORDER:  # the shape is the source's quality mark
+            if q in set(d["worst_quality"]):
+                ax.plot([], [], marker=plotting.QUALITY_MARKERS[q], linestyle="none",
+                        color=plotting.COLORS["neutral"], markersize=7,
+                        label=label(f"quality_{q}", lang))
         ax.set_xscale("log")
         ax.set_yscale("log")
         values = pd.concat([d["amount_per_ward_thousand_yen"],
