@@ -43,6 +43,8 @@ class Column:
     pattern: str | None = None
     #: the column may be left out of a file (it is then missing in every row); implies nullable
     optional: bool = False
+    #: the value an empty or left-out cell takes, in a file or a caller's frame
+    default: str | None = None
     #: the column's heading as the office's own tables print it (accepted as a header)
     label_ja: str | None = None
     #: other headings a file may give the column (accepted as headers too)
