@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from wardanalysis.data import inputs
-from wardanalysis.errors import NotEstimableError
+from wardanalysis.errors import InvalidFrameError, NotEstimableError
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo
 from wardanalysis.models import simulate
@@ -221,3 +221,16 @@ def test_time_to_handling_of_one_year_names_it_once():
     for lang, year in (("ja", "2023年度"), ("en", "FY2023")):
         first_sentence = res.text(lang).split("。" if lang == "ja" else ". ")[0]
         assert first_sentence.count(year) == 1, first_sentence
+
+
+def test_a_monthly_frame_is_checked_against_the_monthly_requests_descriptor():
+    """A caller's counts pass the checks a user's monthly_requests file passes at loading: a
+    gap, a negative count or a thirteenth month is named by row and column."""
+    months = _poisson_like_months()
+    gap = months.astype({"requests": float})
+    gap.loc[3, "requests"] = math.nan
+    for bad, column, said in ((gap, "requests", "missing value"),
+                              (months.assign(requests=-1), "requests", "below the minimum 0"),
+                              (months.assign(month=13), "month", "above the maximum 12")):
+        with pytest.raises(InvalidFrameError, match=f"row 3, column '{column}': .*{said}"):
+            Mo.monthly_its(bad, simulated=False)
