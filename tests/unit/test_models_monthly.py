@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from wardanalysis.data import inputs
-from wardanalysis.errors import InvalidFrameError, NotEstimableError
+from wardanalysis.errors import InvalidFrameError, MissingColumnError, NotEstimableError
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo
 from wardanalysis.models import simulate
@@ -234,3 +234,15 @@ def test_a_monthly_frame_is_checked_against_the_monthly_requests_descriptor():
                               (months.assign(month=13), "month", "above the maximum 12")):
         with pytest.raises(InvalidFrameError, match=f"row 3, column '{column}': .*{said}"):
             Mo.monthly_its(bad, simulated=False)
+
+
+def test_a_request_log_is_checked_against_its_descriptor():
+    """A caller's log passes the checks a user's request_log file passes at loading: a missing
+    column is named, and so is a request handled before it was received."""
+    log = simulate.simulate_request_log(range(2021, 2023), seed=4, covid_effect=1.0)
+    with pytest.raises(MissingColumnError, match="'handled_date'"):
+        time_to_handling(log.drop(columns="handled_date"))
+    early = log.copy()
+    early.loc[5, "handled_date"] = early.loc[5, "received_date"] - pd.Timedelta(days=1)
+    with pytest.raises(InvalidFrameError, match="row 5.*breaks the rule received_date <= "):
+        time_to_handling(early)
