@@ -21,6 +21,7 @@ from ..errors import (
     InvalidCountError,
     InvalidFrameError,
     MissingColumnError,
+    MissingDataError,
     ModelInputError,
     TooFewYearsError,
     ZeroDenominatorError,
@@ -30,8 +31,9 @@ from ..errors import (
 def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
           data_dir: str | Path | None = None, argument: str | None = None, *,
           by_year: bool = False) -> pd.DataFrame:
-    """A checked copy of ``df`` (the shipped dataset ``name`` when None) with ``columns``, sorted
-    by fiscal year when ``by_year``. A frame that is no dataset's is checked by its model."""
+    """A checked copy of ``df`` (the shipped dataset ``name`` when None) with ``columns`` and at
+    least one row, sorted by fiscal year when ``by_year``. A frame that is no dataset's is
+    checked by its model."""
     argument = argument or name
     given = df is not None
     if not given:
@@ -41,6 +43,8 @@ def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise MissingColumnError(argument, missing, list(df.columns))
+    if df.empty:
+        raise MissingDataError(f"{argument}: no row (no fiscal year in the data)")
     out = df.copy(deep=True)
     if given and name in (*dataset_names(), *input_names()):
         out, problems = check_frame(out, get_schema(name), argument, columns)

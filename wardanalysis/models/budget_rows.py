@@ -236,8 +236,6 @@ def budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
                       by_year=True)
     hb = _input.frame(hamamatsu_budget, "hamamatsu_budget",
                       ("fiscal_year", "programme_ja", "budget_thousand_yen"), data_dir, by_year=True)
-    if mb.empty:
-        raise MissingDataError("machizukuri_budget: no fiscal year in the data")
     kfy = int(mb["fiscal_year"].max() if kumamoto_fiscal_year is None else kumamoto_fiscal_year)
     if not (mb["fiscal_year"] == kfy).any():
         raise MissingDataError(f"machizukuri_budget: no row for FY{kfy} "
