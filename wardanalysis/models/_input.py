@@ -17,8 +17,6 @@ from ..data.schema import dataset_names, get_schema, input_names
 from ..data.sources import source_date
 from ..data.validation import check_frame
 from ..errors import (
-    DuplicateYearError,
-    InvalidCountError,
     InvalidFrameError,
     MissingColumnError,
     MissingDataError,
@@ -66,14 +64,14 @@ def yearly_counts(df: pd.DataFrame, columns: Iterable[str], argument: str) -> pd
         values = pd.to_numeric(df[col], errors="coerce")
         bad = values.isna() | (values < 0) | (values != np.round(values))
         if bad.any():
-            raise InvalidCountError(
+            raise InvalidFrameError(
                 f"{argument}: column {col!r} must hold non-negative whole counts; "
                 f"bad value(s) {list(df.loc[bad, col].astype(str))[:5]} at {_where(df, bad)}")
         out[col] = values.astype(np.int64)
     dup = out["fiscal_year"][out["fiscal_year"].duplicated()]
     if not dup.empty:
-        raise DuplicateYearError(f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear "
-                                 "more than once; one row per fiscal year is expected")
+        raise InvalidFrameError(f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear "
+                                "more than once; one row per fiscal year is expected")
     return out.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
 
 
