@@ -14,6 +14,7 @@ from wardanalysis import paths
 from wardanalysis.data import loading as ds_module
 from wardanalysis.data import schema
 from wardanalysis.data.readers import DataValidationError
+from wardanalysis.models import _input
 
 REQUIRED = {
     "needs_reflection": [
@@ -226,6 +227,10 @@ def test_a_column_left_out_or_empty_takes_its_declared_default(tmp_path):
         f"{head},comparability_class\nR7,\"100,000\",0,5,\n", encoding="utf-8")
     got = wa.load("machizukuri_budget", tmp_path)
     assert set(got["comparability_class"]) == {"a"}
+    # a caller's frame too: population.set_names_inferred defaults to false
+    pop = wa.load("population").drop(columns="set_names_inferred").head(3)
+    got = _input.frame(pop, "population", ["population_persons"])
+    assert got["set_names_inferred"].tolist() == [False] * 3 and got["set_names_inferred"].dtype == bool
 
 
 def test_a_relative_data_dir_is_found_beside_the_project_or_named(tmp_path, monkeypatch):

@@ -43,8 +43,8 @@ class Column:
     pattern: str | None = None
     #: the column may be left out of a file (it is then missing in every row); implies nullable
     optional: bool = False
-    #: the value an empty or left-out cell takes, in a file or a caller's frame
-    default: str | None = None
+    #: the value an empty or left-out cell takes, in a file or a caller's frame (never missing)
+    default: Any = None
     #: the column's heading as the office's own tables print it (accepted as a header)
     label_ja: str | None = None
     #: other headings a file may give the column (accepted as headers too)
@@ -127,7 +127,7 @@ def _column(path: Path, i: int, c: dict[str, Any]) -> Column:
     return Column(**{
         **c,
         "enum": tuple(c["enum"]) if c.get("enum") else None,
-        "nullable": bool(c.get("nullable") or c.get("optional")),
+        "nullable": bool(c.get("nullable") or c.get("optional")) and c.get("default") is None,
         "aliases": tuple(str(a) for a in c.get("aliases") or ()),
     })
 

@@ -237,14 +237,15 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
 def check_frame(frame: pd.DataFrame, schema: DatasetSchema, name: str,
                 columns: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """A DataFrame given directly, checked against ``schema`` by a file's rules in ``columns``
-    (default: every descriptor column it has), but not for contiguity (a frame may hold a
-    selection of years); rows are named by the index. Returns the frame with those columns
-    typed as :func:`read_table` types them and the descriptor's defaults filled in, and the
+    (default: every descriptor column it has) and in each column with a default (filled in),
+    but not for contiguity (a frame may hold a selection of years); rows are named by the index.
+    Returns the frame with those columns typed as :func:`read_table` types them, and the
     problems."""
-    frame = frame.assign(**{c.name: frame[c.name].fillna(c.default) if c.name in frame
-                            else c.default for c in schema.columns if c.default is not None})
+    filled = {c.name: c.default for c in schema.columns if c.default is not None}
+    frame = frame.assign(**{c: frame[c].fillna(d) if c in frame else d for c, d in filled.items()})
     known = {c.name for c in schema.columns}
-    checked = [c for c in (frame.columns if columns is None else columns) if c in known]
+    given = frame.columns if columns is None else columns
+    checked = [c for c in dict.fromkeys([*given, *filled]) if c in known]
     part = frame[checked]
     problems: list[Problem] = []
     rows = frame.index if pd.api.types.is_integer_dtype(frame.index) else range(len(frame))
