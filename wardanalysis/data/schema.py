@@ -41,9 +41,10 @@ class Column:
     nullable: bool = False
     dash_is_zero: bool = False
     pattern: str | None = None
-    #: the column may be left out of a file (it is then missing in every row); implies nullable
+    #: the column may be left out of a file (it is then missing, or its default, in every row)
     optional: bool = False
-    #: the value an empty or left-out cell takes, in a file or a caller's frame (never missing)
+    #: the value an empty or left-out cell takes, in a file or a caller's frame; without one, an
+    #: optional column is nullable
     default: Any = None
     #: the column's heading as the office's own tables print it (accepted as a header)
     label_ja: str | None = None
