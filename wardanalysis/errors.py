@@ -95,9 +95,8 @@ class ZeroDenominatorError(ModelInputError, ZeroDivisionError):
 
 
 class InvalidFrameError(ModelInputError):
-    """A frame given to a model breaks its dataset's descriptor (the checks a data file passes at
-    loading: types, ranges, rules, key), or a frame no descriptor states holds a count that is
-    not a whole number of at least 0 or a fiscal year twice; the message says where."""
+    """A frame a model cannot use: it breaks its dataset's descriptor (types, ranges, rules, key)
+    or, for a frame of no dataset, the model's own rules; the message says where."""
 
 
 class MissingDataError(ModelInputError):

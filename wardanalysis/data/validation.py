@@ -236,11 +236,9 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
 
 def check_frame(frame: pd.DataFrame, schema: DatasetSchema, name: str,
                 columns: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
-    """A DataFrame given directly, checked against ``schema`` by a file's rules in ``columns``
-    (default: every descriptor column it has) and in each column with a default (filled in),
-    but not for contiguity (a frame may hold a selection of years); rows are named by the index.
-    Returns the frame with those columns typed as :func:`read_table` types them, and the
-    problems."""
+    """A caller's frame checked by a file's rules in ``columns`` (default: all it has) and in each
+    column with a default (filled in), not for contiguity (it may hold a selection of years);
+    rows are named by the index. Returns the frame, those columns typed, and the problems."""
     filled = {c.name: c.default for c in schema.columns if c.default is not None}
     frame = frame.assign(**{c: frame[c].fillna(d) if c in frame else d for c, d in filled.items()})
     known = {c.name for c in schema.columns}

@@ -29,9 +29,8 @@ from ..errors import (
 def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
           data_dir: str | Path | None = None, argument: str | None = None, *,
           by_year: bool = False) -> pd.DataFrame:
-    """A checked copy of ``df`` (the shipped dataset ``name`` when None) with ``columns`` and at
-    least one row, sorted by fiscal year when ``by_year``. A frame that is no dataset's is
-    checked by its model."""
+    """A checked copy of ``df`` (the shipped dataset ``name`` when None) with ``columns`` and a
+    row at least, sorted by fiscal year when ``by_year``; a frame of no dataset is its model's."""
     argument = argument or name
     given = df is not None
     if not given:
