@@ -12,10 +12,9 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 
-__all__ = ["did_you_mean", "printable", "BreakYearError", "CovidPeriodError", "DuplicateYearError",
-           "InvalidCountError", "InvalidFrameError", "MissingColumnError", "MissingDataError",
-           "ModelInputError", "NotEstimableError", "OutputDirError", "TooFewYearsError",
-           "WardanalysisError", "ZeroDenominatorError"]
+__all__ = ["did_you_mean", "printable", "BreakYearError", "CovidPeriodError", "InvalidFrameError",
+           "MissingColumnError", "MissingDataError", "ModelInputError", "NotEstimableError",
+           "OutputDirError", "TooFewYearsError", "WardanalysisError", "ZeroDenominatorError"]
 
 
 def printable(text: object) -> str:
@@ -95,17 +94,9 @@ class ZeroDenominatorError(ModelInputError, ZeroDivisionError):
         super().__init__(f"{what}: the denominator {column!r} is zero ({where})")
 
 
-class InvalidCountError(ModelInputError):
-    """A count that is missing, negative, not a whole number, or larger than its total."""
-
-
 class InvalidFrameError(ModelInputError):
-    """A frame given to a model breaks its dataset's descriptor (the checks a data file passes at
-    loading: types, ranges, rules, key); the message lists every problem."""
-
-
-class DuplicateYearError(ModelInputError):
-    """The same fiscal year (or key) appears more than once where one row is expected."""
+    """A frame a model cannot use: it breaks its dataset's descriptor (types, ranges, rules, key)
+    or, for a frame of no dataset, the model's own rules; the message says where."""
 
 
 class MissingDataError(ModelInputError):

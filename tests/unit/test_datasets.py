@@ -14,6 +14,7 @@ from wardanalysis import paths
 from wardanalysis.data import loading as ds_module
 from wardanalysis.data import schema
 from wardanalysis.data.readers import DataValidationError
+from wardanalysis.models import _input
 
 REQUIRED = {
     "needs_reflection": [
@@ -211,6 +212,25 @@ def test_an_optional_column_may_be_left_out_or_given(tmp_path):
                                                    encoding="utf-8")
     problems = wa.check(tmp_path)
     assert problems and problems[0].row == 2 and problems[0].column == "as_of"
+
+
+def test_a_column_left_out_or_empty_takes_its_declared_default(tmp_path):
+    """machizukuri_budget.comparability_class defaults to a: a user's file may leave the column
+    out or a cell empty, and the rows are class a."""
+    assert schema.get_schema("machizukuri_budget").column("comparability_class").default == "a"
+    head = "period_label,budget_thousand_yen,reconstruction_thousand_yen,wards"
+    (tmp_path / "machizukuri_budget.csv").write_text(f"{head}\nR7,\"100,000\",0,5\n",
+                                                     encoding="utf-8")
+    got = wa.load("machizukuri_budget", tmp_path)
+    assert got.loc[got["fiscal_year"] == 2025, "comparability_class"].tolist() == ["a"]
+    (tmp_path / "machizukuri_budget.csv").write_text(
+        f"{head},comparability_class\nR7,\"100,000\",0,5,\n", encoding="utf-8")
+    got = wa.load("machizukuri_budget", tmp_path)
+    assert set(got["comparability_class"]) == {"a"}
+    # a caller's frame too: population.set_names_inferred defaults to false
+    pop = wa.load("population").drop(columns="set_names_inferred").head(3)
+    got = _input.frame(pop, "population", ["population_persons"])
+    assert got["set_names_inferred"].tolist() == [False] * 3 and got["set_names_inferred"].dtype == bool
 
 
 def test_a_relative_data_dir_is_found_beside_the_project_or_named(tmp_path, monkeypatch):

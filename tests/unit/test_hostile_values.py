@@ -183,6 +183,20 @@ def test_a_count_beyond_the_declared_bound_is_refused(tmp_path, dataset, kind, h
     assert schema.get_schema(dataset).column(column).max == int(bound.replace(",", ""))
 
 
+def test_a_population_of_zero_is_refused(tmp_path):
+    """Budgets are divided by a population: its descriptor's minimum of 1 refuses a 0 in a
+    user's file at loading, naming the row and column."""
+    with open(shipped_data_dir() / "raw" / "population.csv", encoding="utf-8") as fh:
+        head, row, *_ = csv.reader(fh)
+    row[head.index("population_persons")] = "0"
+    _write(tmp_path, "population", "csv", head, [row])
+    problem = _only_error(tmp_path)
+    assert (problem.row, problem.column) == (2, "population_persons")
+    assert problem.message.endswith("is below the minimum 1")
+    with pytest.raises(DataValidationError, match="below the minimum 1"):
+        wa.load("population", tmp_path)
+
+
 def test_a_centres_real_volume_passes_far_below_the_bound(tmp_path):
     """A consultation log of some 10,000 requests a year, and its monthly counts, pass."""
     rows = [[f"R{i:05d}", dt.date(2023, 4, 1) + dt.timedelta(days=i % 365), "東区", None,

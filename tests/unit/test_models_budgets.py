@@ -43,6 +43,8 @@ def test_kumamoto_budget_errors(budget_frame, population_frame):
     zero = budget_frame.assign(wards=0)
     with pytest.raises(InvalidFrameError, match="column 'wards': '0' is below the minimum 1"):
         B.kumamoto_budget(zero, population_frame)
+    with pytest.raises(InvalidFrameError, match="'population_persons': '0' is below the minimum 1"):
+        B.kumamoto_budget(budget_frame, population_frame.assign(population_persons=0))
     with pytest.raises(MissingDataError, match="熊本市"):
         B.kumamoto_budget(budget_frame, population_frame[population_frame["city_ja"] != "熊本市"])
     with pytest.raises(MissingDataError, match="no fiscal year"):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from wardanalysis.data import inputs
-from wardanalysis.errors import NotEstimableError
+from wardanalysis.errors import InvalidFrameError, MissingColumnError, NotEstimableError
 from wardanalysis.models import design as D
 from wardanalysis.models import monthly as Mo
 from wardanalysis.models import simulate
@@ -221,3 +221,28 @@ def test_time_to_handling_of_one_year_names_it_once():
     for lang, year in (("ja", "2023年度"), ("en", "FY2023")):
         first_sentence = res.text(lang).split("。" if lang == "ja" else ". ")[0]
         assert first_sentence.count(year) == 1, first_sentence
+
+
+def test_a_monthly_frame_is_checked_against_the_monthly_requests_descriptor():
+    """A caller's counts pass the checks a user's monthly_requests file passes at loading: a
+    gap, a negative count or a thirteenth month is named by row and column."""
+    months = _poisson_like_months()
+    gap = months.astype({"requests": float})
+    gap.loc[3, "requests"] = math.nan
+    for bad, column, said in ((gap, "requests", "missing value"),
+                              (months.assign(requests=-1), "requests", "below the minimum 0"),
+                              (months.assign(month=13), "month", "above the maximum 12")):
+        with pytest.raises(InvalidFrameError, match=f"row 3, column '{column}': .*{said}"):
+            Mo.monthly_its(bad, simulated=False)
+
+
+def test_a_request_log_is_checked_against_its_descriptor():
+    """A caller's log passes the checks a user's request_log file passes at loading: a missing
+    column is named, and so is a request handled before it was received."""
+    log = simulate.simulate_request_log(range(2021, 2023), seed=4, covid_effect=1.0)
+    with pytest.raises(MissingColumnError, match="'handled_date'"):
+        time_to_handling(log.drop(columns="handled_date"))
+    early = log.copy()
+    early.loc[5, "handled_date"] = early.loc[5, "received_date"] - pd.Timedelta(days=1)
+    with pytest.raises(InvalidFrameError, match="row 5.*breaks the rule received_date <= "):
+        time_to_handling(early)

@@ -150,6 +150,17 @@ def test_exposure_model_without_variation(measures_frame):
                                                        "days_under_measures": [100] * 4}))
 
 
+def test_exposure_days_are_whole_counts_one_row_a_year(needs_frame):
+    import pandas as pd
+
+    days = pd.DataFrame({"fiscal_year": [2020, 2021], "days_under_measures": [100, -1]})
+    with pytest.raises(InvalidFrameError, match="'days_under_measures' must hold non-negative"):
+        I.exposure_model(needs_frame, exposure=days)
+    with pytest.raises(InvalidFrameError, match=r"fiscal year\(s\) \[2020\] appear more than once"):
+        I.exposure_model(needs_frame, exposure=days.assign(fiscal_year=2020,
+                                                           days_under_measures=100))
+
+
 def test_sensitivity_contract_and_required_keys(needs_frame, measures_frame, check, draw):
     res = V.sensitivity(needs_frame, measures_frame)
     check(res, ["requests.its_level_rr.excl_fy2017", "requests.its_slope_rr.excl_fy2017",

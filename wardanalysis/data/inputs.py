@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..eras import era_label
@@ -163,18 +162,12 @@ def reconciliation(aggregate: pd.DataFrame, published: pd.DataFrame) -> pd.DataF
     exist: ``fiscal_year``, ``column``, ``aggregate``, ``published``, ``difference``
     (aggregate − published), ``relative_difference``. Differences are facts to report, not
     errors: a log counted at another date, or by other rules, differs."""
-    years = sorted(set(aggregate["fiscal_year"]) & set(published["fiscal_year"]))
-    pub = published.set_index("fiscal_year")
-    agg = aggregate.set_index("fiscal_year")
-    rows = []
-    for fy in years:
-        for col in RECONCILED:
-            if col not in agg.columns or col not in pub.columns:
-                continue
-            a, p = agg.at[fy, col], pub.at[fy, col]
-            if pd.isna(a) or pd.isna(p):
-                continue
-            rows.append((int(fy), col, int(a), int(p), int(a) - int(p),
-                         (int(a) - int(p)) / int(p) if int(p) else np.nan))
-    return pd.DataFrame(rows, columns=["fiscal_year", "column", "aggregate", "published",
-                                       "difference", "relative_difference"])
+    cols = [c for c in RECONCILED if c in aggregate.columns and c in published.columns]
+    agg, pub = (df.melt("fiscal_year", cols, "column", name).dropna()
+                for df, name in ((aggregate, "aggregate"), (published, "published")))
+    out = (agg.merge(pub, on=["fiscal_year", "column"]).sort_values("fiscal_year", kind="stable")
+           .astype({"fiscal_year": int, "aggregate": int, "published": int})
+           .reset_index(drop=True))
+    out["difference"] = out["aggregate"] - out["published"]
+    out["relative_difference"] = out["difference"] / out["published"].where(out["published"] != 0)
+    return out

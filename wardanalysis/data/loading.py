@@ -288,6 +288,4 @@ def reconcile(name: str, frame: pd.DataFrame, data_dir: DataDir = None) -> pd.Da
     """A ``request_log`` or ``monthly_requests`` frame aggregated to fiscal years beside the
     published ``needs_reflection`` (with ``data_dir``'s overlay): :func:`.inputs.reconciliation`."""
     agg = inputs.yearly_needs(frame) if name == "request_log" else inputs.yearly_from_monthly(frame)
-    out = inputs.reconciliation(agg, load("needs_reflection", data_dir))
-    out["column"] = out["column"].astype(str)
-    return out
+    return inputs.reconciliation(agg, load("needs_reflection", data_dir))

@@ -41,8 +41,11 @@ class Column:
     nullable: bool = False
     dash_is_zero: bool = False
     pattern: str | None = None
-    #: the column may be left out of a file (it is then missing in every row); implies nullable
+    #: the column may be left out of a file (it is then missing, or its default, in every row)
     optional: bool = False
+    #: the value an empty or left-out cell takes, in a file or a caller's frame; without one, an
+    #: optional column is nullable
+    default: Any = None
     #: the column's heading as the office's own tables print it (accepted as a header)
     label_ja: str | None = None
     #: other headings a file may give the column (accepted as headers too)
@@ -125,7 +128,7 @@ def _column(path: Path, i: int, c: dict[str, Any]) -> Column:
     return Column(**{
         **c,
         "enum": tuple(c["enum"]) if c.get("enum") else None,
-        "nullable": bool(c.get("nullable") or c.get("optional")),
+        "nullable": bool(c.get("nullable") or c.get("optional")) and c.get("default") is None,
         "aliases": tuple(str(a) for a in c.get("aliases") or ()),
     })
 

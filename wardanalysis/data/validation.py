@@ -49,6 +49,8 @@ _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no":
 def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
     """Parse one cell; returns (value, error message or None)."""
     text = unicodedata.normalize("NFKC", raw).strip()
+    if text == "" and col.default is not None:
+        return col.default, None
     if text == "":
         return (pd.NA, None) if col.nullable else (pd.NA, "missing value")
     if col.type in {"integer", "number"}:
@@ -199,8 +201,8 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
         for col in schema.columns:
             if col.name in ("fiscal_year", fy_col):
                 continue
-            # an optional column the file leaves out is missing in every row
-            value, err = _parse_cell(raw[col.name], col) if col.name in raw else (pd.NA, None)
+            # an optional column the file leaves out is empty in every row
+            value, err = _parse_cell(raw.get(col.name, ""), col)
             if err:
                 problems.append(Problem(name, err, row=rownum, column=col.name))
             rec[col.name] = value
@@ -234,12 +236,14 @@ def read_table(path: Path, schema: DatasetSchema, label: str | None = None):
 
 def check_frame(frame: pd.DataFrame, schema: DatasetSchema, name: str,
                 columns: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
-    """A DataFrame given directly, checked against ``schema`` by a file's rules in ``columns``
-    (default: every descriptor column it has), but not for contiguity (a frame may hold a
-    selection of years); rows are named by the index. Returns the frame with those columns
-    typed as :func:`read_table` types them, and the problems."""
+    """A caller's frame checked by a file's rules in ``columns`` (default: all it has) and in each
+    column with a default (filled in), not for contiguity (it may hold a selection of years);
+    rows are named by the index. Returns the frame, those columns typed, and the problems."""
+    filled = {c.name: c.default for c in schema.columns if c.default is not None}
+    frame = frame.assign(**{c: frame[c].fillna(d) if c in frame else d for c, d in filled.items()})
     known = {c.name for c in schema.columns}
-    checked = [c for c in (frame.columns if columns is None else columns) if c in known]
+    given = frame.columns if columns is None else columns
+    checked = [c for c in dict.fromkeys([*given, *filled]) if c in known]
     part = frame[checked]
     problems: list[Problem] = []
     rows = frame.index if pd.api.types.is_integer_dtype(frame.index) else range(len(frame))

@@ -17,10 +17,9 @@ from ..data.schema import dataset_names, get_schema, input_names
 from ..data.sources import source_date
 from ..data.validation import check_frame
 from ..errors import (
-    DuplicateYearError,
-    InvalidCountError,
     InvalidFrameError,
     MissingColumnError,
+    MissingDataError,
     ModelInputError,
     TooFewYearsError,
     ZeroDenominatorError,
@@ -30,8 +29,8 @@ from ..errors import (
 def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
           data_dir: str | Path | None = None, argument: str | None = None, *,
           by_year: bool = False) -> pd.DataFrame:
-    """A checked copy of ``df`` (the shipped dataset ``name`` when None) with ``columns``, sorted
-    by fiscal year when ``by_year``. A frame that is no dataset's is checked by its model."""
+    """A checked copy of ``df`` (the shipped dataset ``name`` when None) with ``columns`` and a
+    row at least, sorted by fiscal year when ``by_year``; a frame of no dataset is its model's."""
     argument = argument or name
     given = df is not None
     if not given:
@@ -41,6 +40,8 @@ def frame(df: pd.DataFrame | None, name: str, columns: Sequence[str],
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise MissingColumnError(argument, missing, list(df.columns))
+    if df.empty:
+        raise MissingDataError(f"{argument}: no row (no fiscal year in the data)")
     out = df.copy(deep=True)
     if given and name in (*dataset_names(), *input_names()):
         out, problems = check_frame(out, get_schema(name), argument, columns)
@@ -62,14 +63,14 @@ def yearly_counts(df: pd.DataFrame, columns: Iterable[str], argument: str) -> pd
         values = pd.to_numeric(df[col], errors="coerce")
         bad = values.isna() | (values < 0) | (values != np.round(values))
         if bad.any():
-            raise InvalidCountError(
+            raise InvalidFrameError(
                 f"{argument}: column {col!r} must hold non-negative whole counts; "
                 f"bad value(s) {list(df.loc[bad, col].astype(str))[:5]} at {_where(df, bad)}")
         out[col] = values.astype(np.int64)
     dup = out["fiscal_year"][out["fiscal_year"].duplicated()]
     if not dup.empty:
-        raise DuplicateYearError(f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear "
-                                 "more than once; one row per fiscal year is expected")
+        raise InvalidFrameError(f"{argument}: fiscal year(s) {sorted(set(dup.tolist()))} appear "
+                                "more than once; one row per fiscal year is expected")
     return out.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
 
 

@@ -179,8 +179,6 @@ def cost_per_funded_issue(needs_reflection_outcome: pd.DataFrame | None = None,
                       data_dir)
     ex = _input.frame(funded_projects, "funded_projects",
                       ("project_ja", "bureau_ja", "amount_thousand_yen"), data_dir)
-    if df.empty:
-        raise MissingDataError(f"{arg}: no row")
     r = df.iloc[-1]
     n = int(r["priority_issues_funded"])
     if n == 0:

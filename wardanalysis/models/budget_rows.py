@@ -71,18 +71,6 @@ def worst_quality(marks: Any) -> str:
     return max(marks, key=lambda q: QUALITY_ORDER.get(q, 9))
 
 
-def populations(population: pd.DataFrame | None, data_dir) -> pd.DataFrame:
-    """The population table; a figure of 0 (which the descriptor allows) would divide by zero."""
-    pop = _input.frame(population, "population", POP_COLUMNS, data_dir)
-    bad = pop["population_persons"] <= 0
-    if bad.any():
-        raise _input.InvalidCountError(
-            "population: population_persons must be a positive number; bad row(s) "
-            f"{pop.loc[bad, ['city_ja', 'area_ja']].values.tolist()[:5]}"
-        )
-    return pop
-
-
 def match_population(population: pd.DataFrame, city_ja: str, area_ja: str,
                      fiscal_year: int, *, include_inferred: bool = False,
                      no_later_than_year_end: bool = False) -> dict[str, Any] | None:
@@ -241,14 +229,6 @@ def per_resident(rows: list[dict[str, Any]], population: pd.DataFrame) -> pd.Dat
     return table
 
 
-def _with_class(df: pd.DataFrame) -> pd.DataFrame:
-    """The review's own budget datasets, whose shipped rows are all class a, may leave
-    ``comparability_class`` out in a user's file (see their descriptors)."""
-    if "comparability_class" not in df.columns:
-        return df.assign(comparability_class="a")
-    return df.assign(comparability_class=df["comparability_class"].fillna("a").astype(str))
-
-
 def _value(r: dict, col: str, default: Any) -> Any:
     v = r.get(col, default)
     return default if v is None or (not isinstance(v, str) and pd.isna(v)) else v
@@ -259,14 +239,12 @@ def budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
     """Every budget row (the review's Kumamoto and Hamamatsu rows first) with its class, and
     the population table; shared by the cross-city, size and over-time analyses."""
     wb = _input.frame(ward_budgets, "ward_budgets", WARD_BUDGET_COLUMNS, data_dir, by_year=True)
-    pop = populations(population, data_dir)
-    mb = _with_class(_input.frame(machizukuri_budget, "machizukuri_budget", BUDGET_COLUMNS,
-                                  data_dir, by_year=True))
-    hb = _with_class(_input.frame(hamamatsu_budget, "hamamatsu_budget",
-                                  ("fiscal_year", "programme_ja", "budget_thousand_yen"),
-                                  data_dir, by_year=True))
-    if mb.empty:
-        raise MissingDataError("machizukuri_budget: no fiscal year in the data")
+    pop = _input.frame(population, "population", POP_COLUMNS, data_dir)
+    # comparability_class: class a where a user's file leaves it out (the descriptors' default)
+    mb = _input.frame(machizukuri_budget, "machizukuri_budget", BUDGET_COLUMNS, data_dir,
+                      by_year=True)
+    hb = _input.frame(hamamatsu_budget, "hamamatsu_budget",
+                      ("fiscal_year", "programme_ja", "budget_thousand_yen"), data_dir, by_year=True)
     kfy = int(mb["fiscal_year"].max() if kumamoto_fiscal_year is None else kumamoto_fiscal_year)
     if not (mb["fiscal_year"] == kfy).any():
         raise MissingDataError(f"machizukuri_budget: no row for FY{kfy} "

@@ -65,9 +65,7 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
     ``no_later_than_year_end``: see :func:`.budget_rows.match_population`."""
     b = _input.frame(machizukuri_budget, "machizukuri_budget", R.BUDGET_COLUMNS, data_dir,
                      by_year=True)
-    if b.empty:
-        raise MissingDataError("machizukuri_budget: no fiscal year in the data")
-    pop = R.populations(population, data_dir)
+    pop = _input.frame(population, "population", R.POP_COLUMNS, data_dir)
     matches = [R.match_population(pop, R.KUMAMOTO, R.WHOLE_CITY, int(fy),
                                   no_later_than_year_end=no_later_than_year_end)
                for fy in b["fiscal_year"]]

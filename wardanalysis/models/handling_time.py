@@ -15,8 +15,9 @@ import pandas as pd
 
 from .. import stats
 from ..data.inputs import as_of_date
-from ..errors import MissingColumnError, NotEstimableError
+from ..errors import NotEstimableError
 from ..results import Dates, Estimate, Pct, Result, Years, years_text
+from . import _input
 from .monthly_data import Simulated
 
 __all__ = ["TimeToHandlingResult", "time_to_handling"]
@@ -67,9 +68,7 @@ def time_to_handling(log: pd.DataFrame, *, as_of=None, horizon: int = 90,
     a request not handled by ``as_of`` (default: the log's latest date) censored there."""
     from statsmodels.duration.survfunc import SurvfuncRight  # heavy: only when a log is given
 
-    missing = [c for c in ("received_date", "handled_date") if c not in log.columns]
-    if missing:
-        raise MissingColumnError("request_log", missing, list(log.columns))
+    log = _input.frame(log, "request_log", ("received_date", "handled_date"))
     cut = pd.Timestamp(as_of_date(log, as_of))
     received = pd.to_datetime(log["received_date"])
     handled_at = pd.to_datetime(log["handled_date"])

@@ -15,7 +15,6 @@ from ..data import inputs
 from ..data.datafiles import sha256
 from ..data.loading import load, reconcile
 from ..data.schema import get_schema
-from ..errors import ModelInputError
 from ..results import Result, fmt, fmt_pct
 from ..text.glossary import label
 from ..text.messages import message
@@ -49,12 +48,10 @@ class Simulated:
 
 
 def monthly_frame(monthly: pd.DataFrame, ward: bool = False) -> pd.DataFrame:
-    """The monthly counts checked and dated: ``year`` (calendar) and ``start`` (the month's first
-    day) added, sorted by month (and ward)."""
+    """The monthly counts checked against the ``monthly_requests`` descriptor and dated: ``year``
+    (calendar) and ``start`` (the month's first day) added, sorted by month (and ward)."""
     need = ["fiscal_year", "month", "requests"] + (["ward"] if ward else [])
-    df = _input.frame(monthly, "monthly", need)[need]
-    if df["requests"].isna().any() or (df["requests"] < 0).any():
-        raise ModelInputError("monthly: requests must be counts (no gaps, none negative)")
+    df = _input.frame(monthly, "monthly_requests", need, argument="monthly")[need]
     df["year"] = np.where(df["month"] >= 4, df["fiscal_year"], df["fiscal_year"] + 1)
     df["start"] = pd.to_datetime(dict(year=df["year"], month=df["month"], day=1))
     return df.sort_values(["start", *(["ward"] if ward else [])]).reset_index(drop=True)

@@ -97,8 +97,6 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
     k = mb[mb["fiscal_year"] == kfy].iloc[0]
     per_ward = float(k["budget_thousand_yen"]) / float(k["wards"])
     kp = pop[(pop["city_ja"] == R.KUMAMOTO) & pop["as_of_date"].notna()]
-    kp = kp.assign(set_names_inferred=kp["set_names_inferred"].fillna(False).astype(bool)
-                   if "set_names_inferred" in kp else False)
     complete = kp.sort_values(["as_of_date", "source_url"], kind="stable").groupby(
         ["as_of_date", "source_url"]).filter(lambda g: (g["area_ja"] == R.WHOLE_CITY).any()
                                              and (g["area_ja"] != R.WHOLE_CITY).sum() == k["wards"])
