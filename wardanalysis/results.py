@@ -17,21 +17,21 @@ from .eras import fiscal_year_name
 from .errors import did_you_mean
 from .text.display import current_lang, markup, plain
 from .text.formats import (
-    fmt,
+    fmt,  # noqa: F401  (imported from here by models/ward_monthly.py, hashed: see Pct)
     fmt_dates,
     fmt_month,
     fmt_p,
-    fmt_pct,
     fmt_ratio_words,
     fmt_unit,
     fmt_yen,
+    years_text,
 )
 from .text.glossary import check_lang, label
 from .text.messages import message
 
 __all__ = ["POISSON_ONLY", "RECORD_COLUMNS", "Dates", "Estimate", "Joined", "Month", "Named",
-           "Pct", "Pvalue", "Quantiles", "Said", "Term", "Years", "chosen", "Result", "fmt",
-           "fmt_interval", "fmt_p", "fmt_pct", "records_frame", "years_text"]
+           "Pvalue", "Quantiles", "Said", "Term", "Years", "chosen", "Result", "fmt_interval",
+           "records_frame"]
 
 RECORD_COLUMNS = ("key", "value", "ci_low", "ci_high", "unit", "interval", "flags")
 #: Flag of an estimate whose interval is valid only if the counts were Poisson (or binomial):
@@ -164,25 +164,21 @@ class Named:
 
 @dataclass(frozen=True)
 class Quantiles:
-    """An interval's reference distribution: ``t(3)`` / t分布・自由度3, ``normal`` / 正規分布."""
+    """An interval's reference distribution, ``t(3)`` or ``normal`` (the catalogue's
+    ``quantiles.t``, ``quantiles.normal``)."""
 
     q: str
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        if lang == "en":
-            return self.q
-        return "正規分布" if self.q == "normal" else f"t分布・自由度{self.q[2:-1]}"
+        if self.q == "normal":
+            return message("quantiles.normal", lang)
+        return message("quantiles.t", lang, df=self.q[2:-1])
 
 
-@dataclass(frozen=True)
-class Pct:
-    """A share as a percentage with ``decimals`` decimals."""
-
-    share: float
-    decimals: int = 1
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        return fmt_pct(self.share, self.decimals)
+#: A share is a float a message shows with ``{x:pct}``. This name is kept only because
+#: models/monthly.py and ward_monthly.py import it and are hashed with benchmarks/coverage_05.py:
+#: delete it when they are next re-made.
+Pct = float
 
 
 @dataclass(frozen=True)
@@ -411,16 +407,6 @@ class Result:
                 f"<p><em>{markup(self.method_text(lang))}</em></p><ul>{caveats}</ul></div>")
 
 
-def years_text(years, lang: str = "en") -> str:
-    """``FY2017–FY2019`` or ``2017〜2019年度``."""
-    ys = sorted(int(y) for y in years)
-    if not ys:
-        return "—"
-    if check_lang(lang) == "ja":
-        return f"{ys[0]}〜{ys[-1]}年度" if len(ys) > 1 else f"{ys[0]}年度"
-    return f"FY{ys[0]}–FY{ys[-1]}" if len(ys) > 1 else f"FY{ys[0]}"
-
-
 def fmt_interval(e: Estimate, lang: str = "ja") -> str:
     """An estimate's interval, labelled as what it is (confidence, prediction, valid only for
     Poisson or binomial counts), its ends as the unit asks; empty without one."""
@@ -446,11 +432,6 @@ def key_figure(e: Estimate, lang: str = "ja") -> str:
     interval = fmt_interval(e, lang)
     sep = "：" if lang == "ja" else ": "
     return f"{name}{sep}{value}{'' if lang == 'ja' else ' '}{interval}".rstrip()
-
-
-def pct_change(ratio: float) -> float:
-    """A rate ratio as a percentage change (0.83 → -17.0)."""
-    return 100 * (ratio - 1)
 
 
 def chosen(parts: Iterable[tuple[bool, str]]) -> tuple[str, ...]:

@@ -12,8 +12,8 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingDataError, ZeroDenominatorError
-from ..results import POISSON_ONLY, Estimate, Pvalue, Result, Yen, chosen, fmt, fmt_pct
-from ..text.formats import fmt_yen
+from ..results import POISSON_ONLY, Estimate, Pvalue, Result, Yen, chosen
+from ..text.formats import fmt, fmt_pct, fmt_yen
 from ..text.glossary import label
 from . import _input
 from .budget_rows import HAMAMATSU, KUMAMOTO

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import Estimate, Joined, Named, Pct, Result, Years, Yen, chosen, fmt
-from ..text.formats import fmt_count
+from ..results import Estimate, Joined, Named, Result, Years, Yen, chosen
+from ..text.formats import fmt, fmt_count
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input
@@ -110,7 +110,7 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
              "population": fmt_count(last["population_persons"]),
              "date": R.PopulationDate(last["population_as_of"], last["population_date_precision"]),
              "mismatch_years": Named("、".join(map(str, mismatch)), ", ".join(map(str, mismatch))),
-             "spread": Pct(spread, 2), "marks": ", ".join(nonoff),
+             "spread": spread, "marks": ", ".join(nonoff),
              "recon_years": Years(recon["fiscal_year"].tolist()),
              "amounts": Joined(tuple(Yen(1000 * float(v))
                                      for v in sorted(set(recon["reconstruction_thousand_yen"]))))}

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import stats
 from ..errors import ZeroDenominatorError
-from ..results import POISSON_ONLY, Estimate, Pct, Pvalue, Quantiles, Result, Said, Years, chosen
+from ..results import POISSON_ONLY, Estimate, Pvalue, Quantiles, Result, Said, Years, chosen
 from ..text.formats import fmt_count
 from ..text.glossary import check_lang, label
 from ..text.messages import message
@@ -259,7 +259,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         "first": by_key["escalation.first_level_share"], "small": Years(small),
         "no_priority": Years(no_priority), "dispersion": fit_period.dispersion,
         "fisher_p": Pvalue(fx.p_value), "first_p": Pvalue(first_p), "n_startup": n_startup,
-        "n_pre": int(pre["priority_issues"].sum()), "startup_share": Pct(n_startup / n_all, 0),
+        "n_pre": int(pre["priority_issues"].sum()), "startup_share": n_startup / n_all,
         "startup_year": START_UP_FY, "trend_q": Quantiles(fit.quantiles),
         "period_q": Quantiles(fit_period.quantiles), "phases": period.phases(years),
         "trend_x": trend_x, "covid_x": covid_x, "first_x": first_x,

@@ -16,7 +16,8 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingDataError, NotEstimableError
-from ..results import PREDICTION, Estimate, Joined, Pct, Quantiles, Result, Said, Years, chosen, fmt
+from ..results import PREDICTION, Estimate, Joined, Quantiles, Result, Said, Years, chosen
+from ..text.formats import fmt
 from ..text.glossary import label
 from . import _input
 from .covid_exposure import PER_DAYS, exposure_days, fit_exposure, period_r2
@@ -320,7 +321,7 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
         Estimate("requests.exposure_dispersion", fit.dispersion, unit="Pearson chi2/df"),
     )
     facts = {**common_facts, "exposure": estimates[0], "trend": estimates[1],
-             "step": estimates[2], "r2": Pct(ef.r2, 0), "per_days": PER_DAYS,
+             "step": estimates[2], "r2": float(ef.r2), "per_days": PER_DAYS,
              "phases": period.phases(years), "n_exposed": len(exposed), "span": Years(years),
              "quantiles": Quantiles(fit.quantiles),
              "exposed": Joined(tuple(Said("requests.exposure.days_part", {"year": y, "days": d})

@@ -16,7 +16,8 @@ from ..data.datafiles import sha256
 from ..data.loading import load, reconcile
 from ..data.schema import get_schema
 from ..errors import ModelInputError
-from ..results import Result, fmt, fmt_pct
+from ..results import Result
+from ..text.formats import fmt
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input, simulate
@@ -93,7 +94,7 @@ class MonthlyInputs:
         if not self.simulated or self.covid_effect is None:
             return ""
         return message("simulated.truth", lang, effect=fmt(self.covid_effect),
-                       drop=fmt_pct(1 - self.covid_effect))
+                       drop=float(1 - self.covid_effect))
 
     def reconciliation(self, data_dir=None) -> pd.DataFrame:
         """The yearly aggregate against the published figures."""

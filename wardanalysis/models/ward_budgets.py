@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import Estimate, Joined, Named, Result, Said, Yen, chosen, fmt
-from ..text.formats import fmt_count, fmt_pct
+from ..results import Estimate, Joined, Named, Result, Said, Yen, chosen
+from ..text.formats import fmt, fmt_count
 from ..text.glossary import label
 from ..text.messages import message
 from . import budget_rows as R
@@ -167,7 +167,7 @@ def _register_estimate_gap(population: pd.DataFrame) -> dict | None:
             "register": fmt_count(register), "estimate": fmt_count(estimate),
             "register_date": R.PopulationDate(r["as_of_date_r"]),
             "estimate_date": R.PopulationDate(r["as_of_date_e"]),
-            "share": fmt_pct(register / estimate - 1),
+            "share": register / estimate - 1,
             "mark": R.worst_quality((r["quality_r"], r["quality_e"]))}
 
 
