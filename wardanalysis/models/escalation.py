@@ -264,7 +264,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         "period_q": Quantiles(fit_period.quantiles), "phases": period.phases(years),
         "trend_x": trend_x, "covid_x": covid_x, "first_x": first_x,
         "first_p_method": Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
-                               {"draws": fmt_count(stats.FISHER_RESAMPLES)}),
+                               {"draws": stats.FISHER_RESAMPLES}),
     }
     differs = first_p < stats.ALPHA
     # with the start-up year in the data, a fall of the all-years trend is read as the step

@@ -17,7 +17,6 @@ from ..data.loading import load, reconcile
 from ..data.schema import get_schema
 from ..errors import ModelInputError
 from ..results import Result
-from ..text.formats import fmt
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input, simulate
@@ -93,7 +92,7 @@ class MonthlyInputs:
         """For simulated data: the effect the simulation was given (empty for real data)."""
         if not self.simulated or self.covid_effect is None:
             return ""
-        return message("simulated.truth", lang, effect=fmt(self.covid_effect),
+        return message("simulated.truth", lang, effect=float(self.covid_effect),
                        drop=float(1 - self.covid_effect))
 
     def reconciliation(self, data_dir=None) -> pd.DataFrame:

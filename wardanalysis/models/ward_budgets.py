@@ -116,7 +116,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
                          unit="ratio (largest ÷ smallest ward budget)"),
                 Estimate("budget.size.yokohama.population_ratio_max_min", people,
                          unit="ratio (largest ÷ smallest ward population)")]
-        facts.update(n=len(yok), pop_ratio=fmt(people, 2), budget_ratio=fmt(budget, 2))
+        facts.update(n=len(yok), pop_ratio=people, budget_ratio=budget)
     named = kum[~kum["set_names_inferred"]]
     if len(named):
         default = named[named["as_of_date"] == named["as_of_date"].max()]
@@ -269,7 +269,7 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
         segments.append(Said("budgets.over_time.segment", {
             "name": _series_name(r0), "first": int(r0["fiscal_year"]),
             "last": int(r1["fiscal_year"]), "v0": Yen(1000 * v0), "v1": Yen(1000 * v1),
-            "ratio": fmt(v1 / v0, 3)}))
+            "ratio": v1 / v0}))
     text_keys = [Said("budgets.over_time.lead",
                       {"series": Joined(tuple(segments), "budgets.list_joiner")})]
     text_keys += [Said("budgets.over_time.break",
