@@ -432,20 +432,17 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
         quality = src.get("quality")
         if quality is None and "quality" in df.columns:
             quality = "/".join(sorted(set(df["quality"])))
-        rows.append({
-            "dataset": name, "title": meta["title"][lang], "source": src["id"],
-            "section": src.get("section" + suffix, src.get("section", "")),
-            "as_of": src.get("as_of" + suffix, src.get("as_of", "")),
-            "source_quality": quality, "rows": len(df), "sha256": meta["sha256"][:12],
-            "overlay": "✓" if prov.get("overlay_file") else "",
-        })
+        row = {"dataset": name, "title": meta["title"][lang], "source": src["id"],
+               "section": src.get("section" + suffix, src.get("section", "")),
+               "as_of": src.get("as_of" + suffix, src.get("as_of", "")),
+               "source_quality": quality, "rows": len(df), "sha256": meta["sha256"][:12],
+               "overlay": "✓" if prov.get("overlay_file") else ""}
+        rows.append(row)
         if prov.get("overlay_file"):
-            rows.append({
-                "dataset": name, "title": meta["title"][lang],
-                "source": Path(prov["overlay_file"]).name, "section": "", "as_of": "",
-                "source_quality": "", "rows": len(prov.get("overlay_keys") or []),
-                "sha256": prov.get("overlay_sha256", "")[:12], "overlay": "✓",
-            })
+            rows.append({**row, "source": Path(prov["overlay_file"]).name, "section": "",
+                         "as_of": "", "source_quality": "",
+                         "rows": len(prov.get("overlay_keys") or []),
+                         "sha256": prov.get("overlay_sha256", "")[:12]})
     return pd.DataFrame(rows)
 
 

@@ -88,8 +88,7 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Fact:
-    """A value a message shows in its own language, by its class's formatter of
-    :mod:`wardanalysis.text.formats`."""
+    """A value a message shows in its language, by its class's formatter (:mod:`.text.formats`)."""
 
     value: Any
 
@@ -164,8 +163,7 @@ class Named:
 
 @dataclass(frozen=True)
 class Quantiles:
-    """An interval's reference distribution, ``t(3)`` or ``normal`` (the catalogue's
-    ``quantiles.t``, ``quantiles.normal``)."""
+    """An interval's reference distribution, ``t(3)`` or ``normal``, in the catalogue's words."""
 
     q: str
 
@@ -347,8 +345,7 @@ class Result:
         return records_frame(self.estimates)
 
     def table(self, lang: str | None = None) -> pd.DataFrame:
-        """A tidy, unrounded copy of the result's table; with ``lang``, the glossary's column
-        names."""
+        """A tidy, unrounded copy of the result's table; with ``lang``, glossary column names."""
         out = self.data.copy(deep=True)
         if lang is None:
             return out
@@ -373,8 +370,7 @@ class Result:
         return fig, ax
 
     def _body(self, lang: str) -> str:
-        """The paragraph without its caveat: the sentences of ``text_keys`` (joined with nothing
-        in Japanese, a space in English)."""
+        """The paragraph without its caveat: the sentences of ``text_keys``, run on."""
         return ("" if lang == "ja" else " ").join(self._said(k, lang) for k in self.text_keys)
 
     def _plot(self, ax: Any, lang: str) -> None:  # pragma: no cover
@@ -390,8 +386,7 @@ class Result:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        """How JupyterLab shows a result: its paragraph, estimates and caveats, in the language
-        set up (``report.setup(lang)``)."""
+        """How JupyterLab shows a result, in the language set up (``report.setup(lang)``)."""
         lang = current_lang()
         head = "".join(f"<th>{html.escape(label(k, lang))}</th>"
                        for k in ("key", "estimate", "ci95", "unit"))
@@ -419,14 +414,12 @@ def fmt_interval(e: Estimate, lang: str = "ja") -> str:
 
 
 def unit_text(e: Estimate, lang: str = "ja") -> str:
-    """An estimate's unit in ``lang`` (the catalogue's ``unit.<unit>``); the records keep the
-    unit as the code wrote it."""
+    """An estimate's unit in ``lang`` (``unit.<unit>``); the records keep the code's words."""
     return message(f"unit.{e.unit}", check_lang(lang)) if e.unit else ""
 
 
 def key_figure(e: Estimate, lang: str = "ja") -> str:
-    """One line of a summary box: the estimate's label, value and interval, each in the form
-    its unit asks for."""
+    """One line of a summary box: the estimate's label, value and interval, as its unit asks."""
     name = message(f"estimate.{e.key}", lang)
     value = fmt_unit(e.value, e.unit, lang)
     interval = fmt_interval(e, lang)
