@@ -112,7 +112,7 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     facts = {"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn, "k": k, "h": h,
              "diff": d,  # in percentage points, by its unit
              "n_years": len(years), "first": min(years), "last": max(years), "hfy": hfy,
-             "same_s": same_s, "same_n": same_n, "dispersion": fmt(pooled.dispersion),
+             "same_s": same_s, "same_n": same_n, "dispersion": float(pooled.dispersion),
              "p": Pvalue(fx.p_value)}
     return AdoptionResult(
         title_key="title_adoption", estimates=(k, h, d, p), n_obs=2, data=table, facts=facts,

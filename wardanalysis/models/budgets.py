@@ -273,7 +273,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     facts.update(n_other=int((table["comparability_class"] != "a").sum()),
                  amount=Joined(tuple(Yen(1000 * float(v)) for v in hama_review)))
     if worst is not None:
-        facts.update(gap=fmt(abs(worst["population_gap_years"]), 2),
+        facts.update(gap=abs(float(worst["population_gap_years"])),
                      row=Named(R.row_name(worst, "ja"), R.row_name(worst, "en")))
     caveat_keys = chosen([
         (True, "budgets.caveat.definitions"),
