@@ -11,7 +11,6 @@ import base64
 import html
 import io
 import itertools
-import math
 import re
 from pathlib import Path
 from typing import Any
@@ -133,8 +132,7 @@ def bullets(items: list[str], title: str | None = None) -> None:
 def _fmt_cell(value: Any, sig: int | None) -> str:
     """A cell of a column without a unit: a count never rounded, another number to ``sig``
     significant figures (by default every digit before the point, three figures below 100)."""
-    if value is None or value is pd.NA or value is pd.NaT or (
-            isinstance(value, float) and math.isnan(value)):
+    if pd.api.types.is_scalar(value) and pd.isna(value):
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "—"
