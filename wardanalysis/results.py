@@ -30,8 +30,8 @@ from .text.glossary import check_lang, label
 from .text.messages import message
 
 __all__ = ["POISSON_ONLY", "RECORD_COLUMNS", "Dates", "Estimate", "Joined", "Month", "Named",
-           "Pvalue", "Quantiles", "Said", "Term", "Years", "chosen", "Result", "fmt_interval",
-           "records_frame"]
+           "Pvalue", "Said", "Term", "Years", "chosen", "Result", "fmt_interval",
+           "quantiles", "records_frame"]
 
 RECORD_COLUMNS = ("key", "value", "ci_low", "ci_high", "unit", "interval", "flags")
 #: Flag of an estimate whose interval is valid only if the counts were Poisson (or binomial):
@@ -161,18 +161,6 @@ class Named:
         return self.ja if lang == "ja" else self.en
 
 
-@dataclass(frozen=True)
-class Quantiles:
-    """An interval's reference distribution, ``t(3)`` or ``normal``, in the catalogue's words."""
-
-    q: str
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        if self.q == "normal":
-            return message("quantiles.normal", lang)
-        return message("quantiles.t", lang, df=self.q[2:-1])
-
-
 #: A share is a float a message shows with ``{x:pct}``. This name is kept only because
 #: models/monthly.py and ward_monthly.py import it and are hashed with benchmarks/coverage_05.py:
 #: delete it when they are next re-made.
@@ -210,6 +198,11 @@ class Joined:
 
     def __lang_format__(self, spec: str, lang: str) -> str:
         return message(self.joiner, lang).join(p.__lang_format__("", lang) for p in self.parts)
+
+
+def quantiles(q: str) -> Said:
+    """An interval's reference distribution, ``t(3)`` or ``normal``, in the catalogue's words."""
+    return Said("quantiles.normal") if q == "normal" else Said("quantiles.t", {"df": q[2:-1]})
 
 
 def records_frame(estimates: Iterable[Estimate]) -> pd.DataFrame:

@@ -18,12 +18,12 @@ from ..results import (
     Estimate,
     FiscalYear,
     Joined,
-    Quantiles,
     Result,
     Said,
     Term,
     Years,
     chosen,
+    quantiles,
     records_frame,
 )
 from ..text.glossary import check_lang, label
@@ -141,7 +141,7 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
              "after_years": Years(split["after"]), "period_start": period.start,
              "trend_phi": trend_phi, "trend_df": trend_df,
              "narrow": math.sqrt(max(1.0, trend_phi)), "gaps": Years(gaps),
-             "phases": period.phases(years), "quantiles": Quantiles(fit.quantiles),
+             "phases": period.phases(years), "quantiles": quantiles(fit.quantiles),
              "trend": trend(df).estimate("requests.trend_rr_per_year"), "pre_trend": pre_trend,
              "span": Years(years)}
     return PeriodComparisonResult(

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import stats
 from ..errors import ZeroDenominatorError
-from ..results import POISSON_ONLY, Estimate, Pvalue, Quantiles, Result, Said, Years, chosen
+from ..results import POISSON_ONLY, Estimate, Pvalue, Result, Said, Years, chosen, quantiles
 from ..text.formats import fmt_count
 from ..text.glossary import check_lang, label
 from ..text.messages import message
@@ -260,8 +260,8 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         "no_priority": Years(no_priority), "dispersion": fit_period.dispersion,
         "fisher_p": Pvalue(fx.p_value), "first_p": Pvalue(first_p), "n_startup": n_startup,
         "n_pre": int(pre["priority_issues"].sum()), "startup_share": n_startup / n_all,
-        "startup_year": START_UP_FY, "trend_q": Quantiles(fit.quantiles),
-        "period_q": Quantiles(fit_period.quantiles), "phases": period.phases(years),
+        "startup_year": START_UP_FY, "trend_q": quantiles(fit.quantiles),
+        "period_q": quantiles(fit_period.quantiles), "phases": period.phases(years),
         "trend_x": trend_x, "covid_x": covid_x, "first_x": first_x,
         "first_p_method": Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
                                {"draws": stats.FISHER_RESAMPLES}),
