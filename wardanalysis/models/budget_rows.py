@@ -142,17 +142,6 @@ def key_part(scope: str, area_en: str, area_ja: str) -> str:
 
 
 @dataclass(frozen=True)
-class Marks:
-    """Source-quality marks for a message, best first, joined in the message's language."""
-
-    marks: tuple[str, ...]
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        return message("budgets.marks_joiner", lang).join(
-            sorted(set(self.marks), key=QUALITY_ORDER.get))
-
-
-@dataclass(frozen=True)
 class PopulationDate:
     """A population's date for a message, as precise as its source (``2024年1月``)."""
 

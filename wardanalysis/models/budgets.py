@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import Estimate, Joined, Named, Result, Years, Yen, chosen
+from ..results import Estimate, Joined, Named, Result, Said, Years, Yen, chosen
 from ..text.formats import fmt, fmt_count
 from ..text.glossary import label
 from ..text.messages import message
@@ -243,6 +243,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
                       & others["amount_per_ward_thousand_yen"].notna()
                       & (others["source"] != R.REVIEW)]
     k_ward = k["amount_per_ward_thousand_yen"]
+    marks = sorted(set(near["worst_quality"]) - {"O"}, key=R.QUALITY_ORDER.get) or ["O"]
     facts = {
         "ward_low": Yen(1000 * ward_vals.min()), "ward_high": Yen(1000 * ward_vals.max()),
         "ward_n": len(ward_vals), "kumamoto_ward": Yen(1000 * k_ward),
@@ -250,7 +251,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         "yen_high": Yen(near["yen_per_capita"].max() if len(near) else math.nan),
         "yen_n": len(near),
         "yen_beyond": int((others["included"] & ~others["population_within_limit"]).sum()),
-        "marks": R.Marks(tuple(sorted(set(near["worst_quality"]) - {"O"}) or ["O"])),
+        "marks": Joined(tuple(Said("term", {"t": m}) for m in marks), "budgets.marks_joiner"),
         "rank_n": len(official), "limit": fmt(R.GAP_LIMIT_YEARS, 1),
         "rank_above": int((official["amount_per_ward_thousand_yen"] > k_ward).sum()),
         "rank_below": int((official["amount_per_ward_thousand_yen"] < k_ward).sum()),
