@@ -30,7 +30,7 @@ from .paths import notebooks_dir, shipped_data_dir
 from .records import HEADLINE_MIME
 from .results import key_figure
 from .text.display import markup, plain, set_language
-from .text.formats import fmt, fmt_count, fmt_unit, unit_of_column
+from .text.formats import fmt, fmt_count, fmt_unit, sentences, unit_of_column
 from .text.glossary import check_lang, has, label
 from .text.messages import keys, message
 
@@ -384,8 +384,8 @@ def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tup
     intervals and the main caveat, all from the results, so the box cannot disagree with the
     body; it carries the report's headline (:data:`~wardanalysis.records.HEADLINE_MIME`) for
     the front page. ``figures_of``: results that give key figures (first) but no sentence."""
-    lines = answer if answer is not None else ("" if lang == "ja" else " ").join(
-        r.headline(lang) for r in results if hasattr(r, "headline"))
+    lines = answer if answer is not None else sentences(
+        (r.headline(lang) for r in results if hasattr(r, "headline")), lang)
     figures = [key_figure(e, lang) for r in (*figures_of, *results) for e in r.key_figures()]
     caveats = [r.caveat_list(lang)[0] for r in results if r.caveats]
     items = "".join(f"<li>{markup(f)}</li>" for f in figures)

@@ -24,6 +24,7 @@ from .text.formats import (
     fmt_ratio_words,
     fmt_unit,
     fmt_yen,
+    sentences,
     years_text,
 )
 from .text.glossary import check_lang, label
@@ -191,13 +192,15 @@ class Said:
 
 @dataclass(frozen=True)
 class Joined:
-    """Several :class:`Said` clauses joined by the catalogue's ``joiner`` in the language."""
+    """Several :class:`Said` clauses joined by the catalogue's ``joiner`` in the language, or
+    run on as sentences (``joiner=""``)."""
 
     parts: tuple[Any, ...]
     joiner: str = "list.joiner"
 
     def __lang_format__(self, spec: str, lang: str) -> str:
-        return message(self.joiner, lang).join(p.__lang_format__("", lang) for p in self.parts)
+        parts = (p.__lang_format__("", lang) for p in self.parts)
+        return message(self.joiner, lang).join(parts) if self.joiner else sentences(parts, lang)
 
 
 def quantiles(q: str) -> Said:
@@ -364,7 +367,7 @@ class Result:
 
     def _body(self, lang: str) -> str:
         """The paragraph without its caveat: the sentences of ``text_keys``, run on."""
-        return ("" if lang == "ja" else " ").join(self._said(k, lang) for k in self.text_keys)
+        return sentences((self._said(k, lang) for k in self.text_keys), lang)
 
     def _plot(self, ax: Any, lang: str) -> None:  # pragma: no cover
         raise NotImplementedError

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import MissingDataError
 from ..results import Estimate, Joined, Named, Result, Said, Years, Yen, chosen
-from ..text.formats import fmt, fmt_count
+from ..text.formats import fmt, fmt_count, sentences
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input
@@ -137,8 +137,8 @@ class CrossCityResult(Result):
             return Result.headline(self, lang)  # type: ignore[arg-type]
         quality = ("budgets.cross_city.headline_unofficial" if self.facts["yen_all_unofficial"]
                    else "budgets.cross_city.headline_some_official")
-        return self.say("budgets.cross_city.headline", lang) + ("" if lang == "ja" else " ") + \
-            self.say(quality, lang)
+        return sentences((self.say("budgets.cross_city.headline", lang), self.say(quality, lang)),
+                         lang)
 
     def _plot(self, ax: Any, lang: str) -> None:
         """Class (a) only: yen per resident (rows with a population), Kumamoto highlighted; rows

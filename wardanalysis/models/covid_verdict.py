@@ -26,6 +26,7 @@ from ..results import (
     quantiles,
     records_frame,
 )
+from ..text.formats import sentences
 from ..text.glossary import check_lang, label
 from . import _input
 from .covid_exposure import PER_DAYS
@@ -309,7 +310,7 @@ class VerdictResult(Result):
 
     def headline(self, lang: str = "ja") -> str:
         """The verdict and why, in two sentences."""
-        return ("" if lang == "ja" else " ").join(self.reasons(lang)[:2])
+        return sentences(self.reasons(lang)[:2], lang)
 
     def key_figures(self) -> list[Estimate]:
         """In the order the verdict reasons: the decline before COVID, the level change against

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..results import Dates, Estimate, Result, Said, Term, Years
+from ..results import Dates, Estimate, Joined, Result, Said, Term, Years
 from ..stats import ALPHA
 from ..text.formats import fmt_pct, years_text
 from ..text.glossary import label
@@ -238,16 +238,6 @@ def _summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@dataclass(frozen=True)
-class _Sentences:
-    """Sentences joined as the language joins them (a catalogue joiner cannot be empty)."""
-
-    parts: tuple[Said, ...]
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        return ("" if lang == "ja" else " ").join(p.__lang_format__("", lang) for p in self.parts)
-
-
 def _change(before: float, after: float, se: float) -> str:
     """``up``, ``down`` or ``same``: ``after`` against ``before`` beyond :data:`TIE_SE`
     Monte Carlo standard errors of the difference."""
@@ -458,7 +448,7 @@ def power_study(*, replications: int = 400, spans: Sequence[tuple[int, int]] = S
         sens = pd.concat(parts, ignore_index=True)
         sens = sens[["scenario", *sens.columns[:-1]]]
     facts, text_keys, conclusion = _texts(table, sens, exact, spans, replications)
-    facts.update(trend=math.exp(cal.log_trend), seed=seed, conclusion=_Sentences(tuple(conclusion)))
+    facts.update(trend=math.exp(cal.log_trend), seed=seed, conclusion=Joined(tuple(conclusion), ""))
     keys = ("design.caveat_simulated", "design.caveat_assumptions", "design.caveat_mc")
     return DesignResult(
         title_key="title_power_curves", estimates=tuple(est), method_key="design.method",

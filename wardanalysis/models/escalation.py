@@ -23,7 +23,7 @@ import pandas as pd
 from .. import stats
 from ..errors import ZeroDenominatorError
 from ..results import POISSON_ONLY, Estimate, Pvalue, Result, Said, Years, chosen, quantiles
-from ..text.formats import fmt_count
+from ..text.formats import fmt_count, sentences
 from ..text.glossary import check_lang, label
 from ..text.messages import message
 from . import _input
@@ -62,10 +62,10 @@ class EscalationResult(Result):
         """How far issues go (the question's answer), then the COVID comparison, each with its
         value without FY2017 (the text's sentences about them, not the counts or the trend)."""
         lang = check_lang(lang)
-        return ("" if lang == "ja" else " ").join(
+        return sentences((
             self._said(k, lang) for prefix in ("escalation.text.first_level",
                                                "escalation.text.covid_")
-            for k in self.text_keys if k.startswith(prefix))
+            for k in self.text_keys if k.startswith(prefix)), lang)
 
     def plot(self, lang: str = "ja", ax: Any = None, kind: str = "funnel") -> tuple[Any, Any]:
         """``kind='funnel'``: requests → priority issues → decided to act per year (log scale);
