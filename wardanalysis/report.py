@@ -11,7 +11,6 @@ import base64
 import html
 import io
 import itertools
-import math
 import re
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from .paths import notebooks_dir, shipped_data_dir
 from .records import HEADLINE_MIME
 from .results import key_figure
 from .text.display import markup, plain, set_language
-from .text.formats import fmt, fmt_count, fmt_unit, unit_of_column
+from .text.formats import fmt, fmt_count, fmt_unit, sentences, unit_of_column
 from .text.glossary import check_lang, has, label
 from .text.messages import keys, message
 
@@ -133,8 +132,7 @@ def bullets(items: list[str], title: str | None = None) -> None:
 def _fmt_cell(value: Any, sig: int | None) -> str:
     """A cell of a column without a unit: a count never rounded, another number to ``sig``
     significant figures (by default every digit before the point, three figures below 100)."""
-    if value is None or value is pd.NA or value is pd.NaT or (
-            isinstance(value, float) and math.isnan(value)):
+    if pd.api.types.is_scalar(value) and pd.isna(value):
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "—"
@@ -396,8 +394,8 @@ def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tup
     intervals and the main caveat, all from the results, so the box cannot disagree with the
     body; it carries the report's headline (:data:`~wardanalysis.records.HEADLINE_MIME`) for
     the front page. ``figures_of``: results that give key figures (first) but no sentence."""
-    lines = answer if answer is not None else ("" if lang == "ja" else " ").join(
-        r.headline(lang) for r in results if hasattr(r, "headline"))
+    lines = answer if answer is not None else sentences(
+        (r.headline(lang) for r in results if hasattr(r, "headline")), lang)
     figures = [key_figure(e, lang) for r in (*figures_of, *results) for e in r.key_figures()]
     caveats = [r.caveat_list(lang)[0] for r in results if r.caveats]
     items = "".join(f"<li>{markup(f)}</li>" for f in figures)
@@ -455,20 +453,17 @@ def provenance_table(lang: str, data_dir: Any = None) -> pd.DataFrame:
         quality = src.get("quality")
         if quality is None and "quality" in df.columns:
             quality = "/".join(sorted(set(df["quality"])))
-        rows.append({
-            "dataset": name, "title": meta["title"][lang], "source": src["id"],
-            "section": src.get("section" + suffix, src.get("section", "")),
-            "as_of": src.get("as_of" + suffix, src.get("as_of", "")),
-            "source_quality": quality, "rows": len(df), "sha256": meta["sha256"][:12],
-            "overlay": "✓" if prov.get("overlay_file") else "",
-        })
+        row = {"dataset": name, "title": meta["title"][lang], "source": src["id"],
+               "section": src.get("section" + suffix, src.get("section", "")),
+               "as_of": src.get("as_of" + suffix, src.get("as_of", "")),
+               "source_quality": quality, "rows": len(df), "sha256": meta["sha256"][:12],
+               "overlay": "✓" if prov.get("overlay_file") else ""}
+        rows.append(row)
         if prov.get("overlay_file"):
-            rows.append({
-                "dataset": name, "title": meta["title"][lang],
-                "source": Path(prov["overlay_file"]).name, "section": "", "as_of": "",
-                "source_quality": "", "rows": len(prov.get("overlay_keys") or []),
-                "sha256": prov.get("overlay_sha256", "")[:12], "overlay": "✓",
-            })
+            rows.append({**row, "source": Path(prov["overlay_file"]).name, "section": "",
+                         "as_of": "", "source_quality": "",
+                         "rows": len(prov.get("overlay_keys") or []),
+                         "sha256": prov.get("overlay_sha256", "")[:12]})
     table = pd.DataFrame(rows)
     # the user's-data column only when there are a user's data
     return table if (table["overlay"] != "").any() else table.drop(columns="overlay")

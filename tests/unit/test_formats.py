@@ -96,3 +96,16 @@ def test_money_shows_the_same_digits_in_both_languages(yen):
     ja, en = (_Formatter(lang).format("{y}", y=Yen(yen)) for lang in ("ja", "en"))
     assert sum(_span(ja)) == pytest.approx(sum(_span(en)))  # the same rounded amount
     assert _span(ja)[0] <= yen <= _span(ja)[1]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize(("share", "shown"), [(0.90326, "90.3%"), (0.00012, "0.012%"),
+                                              (0.0, "0.0%")])
+def test_a_share_has_one_form_in_tables_sentences_and_summary_boxes(lang, share, shown):
+    """Every path shows a share through text.formats.fmt_pct: only a zero prints as 0."""
+    table = report.format_table(pd.DataFrame({"share": [share], "power": [share]}), lang,
+                                pct=("power",))
+    e = Estimate("fy.handled_share", share, unit="share")
+    sentence = _Formatter(lang).format("{x:pct}|{e}", x=share, e=e)
+    assert [*table.iloc[0], *sentence.split("|")] == [shown] * 4
+    assert key_figure(e, lang).endswith(shown)

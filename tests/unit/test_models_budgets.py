@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import pytest
 
+from wardanalysis.data.loading import load
 from wardanalysis.errors import (
     InvalidFrameError,
     MissingColumnError,
@@ -206,6 +207,14 @@ def test_over_time_splits_at_a_declared_break(budget_frame, population_frame, ha
     for line in ax.get_lines():
         xs = list(line.get_xdata())
         assert not (2018 in xs and 2019 in xs)
+    # the caveat states the like-for-like change stored in ward_budget_changes, not typed by hand
+    assert "about +¥17 million" in res.caveats[0]
+    changes = load("ward_budget_changes")
+    changes["change_thousand_yen"] = changes["change_thousand_yen"].where(
+        ~changes["like_for_like"], 20000.0)
+    res = W.budgets_over_time(wb, population_frame, budget_frame, hamamatsu_budget_frame, changes)
+    assert "about +¥20 million" in res.caveats[0]
+    assert "実質約20,000千円の増額" in res.caveat_list("ja")[0]
 
 
 def test_adoption_contract(needs_frame, proposals_frame, check, draw):

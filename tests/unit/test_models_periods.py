@@ -14,7 +14,7 @@ from wardanalysis.models.escalation import escalation_patterns
 from wardanalysis.models.fiscal_year import fiscal_year_report
 from wardanalysis.models.its import interrupted_time_series
 from wardanalysis.models.periods import covid_period
-from wardanalysis.results import fmt, fmt_pct
+from wardanalysis.text.formats import fmt, fmt_pct
 
 
 @pytest.fixture

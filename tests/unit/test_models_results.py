@@ -17,16 +17,9 @@ from wardanalysis.errors import (
     NotEstimableError,
     ZeroDenominatorError,
 )
-from wardanalysis.results import (
-    RECORD_COLUMNS,
-    Estimate,
-    Result,
-    fmt,
-    fmt_interval,
-    fmt_p,
-    records_frame,
-)
+from wardanalysis.results import RECORD_COLUMNS, Estimate, Result, fmt_interval, records_frame
 from wardanalysis.text import glossary
+from wardanalysis.text.formats import fmt, fmt_p
 
 # --- glossary -----------------------------------------------------------------------------------
 

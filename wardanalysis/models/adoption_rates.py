@@ -12,8 +12,8 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingDataError, ZeroDenominatorError
-from ..results import POISSON_ONLY, Estimate, Pvalue, Result, Yen, chosen, fmt, fmt_pct
-from ..text.formats import fmt_yen
+from ..results import POISSON_ONLY, Estimate, Pvalue, Result, Yen, chosen
+from ..text.formats import fmt, fmt_pct, fmt_yen
 from ..text.glossary import label
 from . import _input
 from .budget_rows import HAMAMATSU, KUMAMOTO
@@ -106,7 +106,7 @@ def adoption(needs_reflection: pd.DataFrame | None = None,
     facts = {"k_s": ks, "k_n": kn, "h_s": hs, "h_n": hn, "k": k, "h": h,
              "diff": d,  # in percentage points, by its unit
              "n_years": len(years), "first": min(years), "last": max(years), "hfy": hfy,
-             "same_s": same_s, "same_n": same_n, "dispersion": fmt(pooled.dispersion),
+             "same_s": same_s, "same_n": same_n, "dispersion": float(pooled.dispersion),
              "p": Pvalue(fx.p_value)}
     return AdoptionResult(
         title_key="title_adoption", estimates=(k, h, d, p), n_obs=2, data=table, facts=facts,

@@ -19,6 +19,7 @@ import pandas as pd
 from ..eras import fiscal_year_bounds
 from ..errors import MissingDataError
 from ..text.formats import fmt_dates, fmt_month
+from ..text.glossary import area_en
 from ..text.messages import message
 from . import _input
 
@@ -36,16 +37,6 @@ WARD_BUDGET_COLUMNS = ("city_ja", "city_en", "area_ja", "programme_ja", "fiscal_
 #: How far (years) a population's date may lie from the middle of the budget's fiscal year for
 #: the row to count in a per-resident range (beyond it, the row is shown with its gap).
 GAP_LIMIT_YEARS = 2.0
-#: Areas that are not one ward, in English (a ward's English name comes from the population data).
-AREA_EN = {"全区合計": "all wards", "1区当たり平均": "per-ward average",
-           "各区（一律）": "each ward (same amount)", "市全体": "whole city",
-           "各部・区合計": "departments and wards",
-           # wards with no population row to take an English name from
-           "保土ケ谷区": "Hodogaya Ward", "戸塚区": "Totsuka Ward", "下京区": "Shimogyo Ward",
-           "右京区": "Ukyo Ward", "中区": "Naka Ward", "川崎区": "Kawasaki Ward",
-           "天竜区": "Tenryu Ward", "西区": "Nishi Ward", "鶴見区": "Tsurumi Ward",
-           "港北区": "Kohoku Ward", "青葉区": "Aoba Ward", "都筑区": "Tsuzuki Ward",
-           "港区": "Minato Ward"}
 #: Wards whose budgets are made per sub-area (地域) from a fiscal year on: a ward-level row from
 #: that year pairs with its 地域's population, never the whole ward's. Hamamatsu runs the
 #: 地域力向上事業 and its ward budget requests per 地域 inside 中央区 since 2024-01-01
@@ -145,17 +136,6 @@ def row_name(r: Any, lang: str) -> str:
 def key_part(scope: str, area_en: str, area_ja: str) -> str:
     """A row's area in a record key: its scope for a total or an average, else the area."""
     return scope if scope in ("all_wards", "per_ward_average") else slug(area_en or area_ja)
-
-
-@dataclass(frozen=True)
-class Marks:
-    """Source-quality marks for a message, best first, joined in the message's language."""
-
-    marks: tuple[str, ...]
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        return message("budgets.marks_joiner", lang).join(
-            sorted(set(self.marks), key=QUALITY_ORDER.get))
 
 
 @dataclass(frozen=True)
@@ -269,12 +249,12 @@ def budget_rows(ward_budgets, population, machizukuri_budget, hamamatsu_budget,
         "series_break_before": bool(_value(r, "series_break_before", False)),
         "printed_yen_per_resident": float(_value(r, "yen_per_resident", math.nan)),
     } for r in wb.to_dict("records")]
-    area_en = dict(AREA_EN)
+    names: dict[Any, str] = dict(area_en())
     if "area_en" in pop.columns:
-        area_en.update({(c, a): e for c, a, e
-                        in pop[["city_ja", "area_ja", "area_en"]].itertuples(index=False)})
+        names.update({(c, a): e for c, a, e
+                      in pop[["city_ja", "area_ja", "area_en"]].itertuples(index=False)})
     for r in rows:
-        r["area_en"] = area_en.get((r["city_ja"], r["area_ja"]), area_en.get(r["area_ja"], ""))
+        r["area_en"] = names.get((r["city_ja"], r["area_ja"]), names.get(r["area_ja"], ""))
         wards = r["wards_covered"]
         if r["scope"] in ("ward", "per_ward_average"):
             r["amount_per_ward_thousand_yen"] = r["amount_thousand_yen"]

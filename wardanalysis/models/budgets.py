@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import Estimate, Joined, Named, Pct, Result, Years, Yen, chosen, fmt
-from ..text.formats import fmt_count
+from ..results import Estimate, Joined, Named, Result, Said, Years, Yen, chosen
+from ..text.formats import fmt, fmt_count, sentences
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input
@@ -105,7 +105,7 @@ def kumamoto_budget(machizukuri_budget: pd.DataFrame | None = None,
              "population": fmt_count(last["population_persons"]),
              "date": R.PopulationDate(last["population_as_of"], last["population_date_precision"]),
              "mismatch_years": Named("、".join(map(str, mismatch)), ", ".join(map(str, mismatch))),
-             "spread": Pct(spread, 2), "marks": ", ".join(nonoff),
+             "spread": spread, "marks": ", ".join(nonoff),
              "recon_years": Years(recon["fiscal_year"].tolist()),
              "amounts": Joined(tuple(Yen(1000 * float(v))
                                      for v in sorted(set(recon["reconstruction_thousand_yen"]))))}
@@ -131,7 +131,7 @@ class CrossCityResult(Result):
     def headline(self, lang: str = "ja") -> str:  # type: ignore[override]
         if not self.headline_keys:
             return Result.headline(self, lang)  # type: ignore[arg-type]
-        return ("" if lang == "ja" else " ").join(self.say(k, lang) for k in self.headline_keys)
+        return sentences([self.say(k, lang) for k in self.headline_keys], lang)
 
     def _plot(self, ax: Any, lang: str) -> None:
         """Class (a) only: yen per resident (rows with a population), Kumamoto highlighted; rows
@@ -235,6 +235,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
                       & others["amount_per_ward_thousand_yen"].notna()
                       & (others["source"] != R.REVIEW)]
     k_ward = k["amount_per_ward_thousand_yen"]
+    marks = sorted(set(near["worst_quality"]) - {"O"}, key=R.QUALITY_ORDER.get) or ["O"]
     facts = {
         "ward_low": Yen(1000 * ward_vals.min()), "ward_high": Yen(1000 * ward_vals.max()),
         "ward_n": len(ward_vals), "kumamoto_ward": Yen(1000 * k_ward),
@@ -242,7 +243,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
         "yen_high": Yen(near["yen_per_capita"].max() if len(near) else math.nan),
         "yen_n": len(near),
         "yen_beyond": int((others["included"] & ~others["population_within_limit"]).sum()),
-        "marks": R.Marks(tuple(sorted(set(near["worst_quality"]) - {"O"}) or ["O"])),
+        "marks": Joined(tuple(Said("term", {"t": m}) for m in marks), "budgets.marks_joiner"),
         "rank_n": len(official), "limit": fmt(R.GAP_LIMIT_YEARS, 1),
         "rank_above": int((official["amount_per_ward_thousand_yen"] > k_ward).sum()),
         "rank_below": int((official["amount_per_ward_thousand_yen"] < k_ward).sum()),
@@ -282,7 +283,7 @@ def cross_city_budgets(ward_budgets: pd.DataFrame | None = None,
     facts.update(n_other=int((table["comparability_class"] != "a").sum()),
                  amount=Joined(tuple(Yen(1000 * float(v)) for v in hama_review)))
     if worst is not None:
-        facts.update(gap=fmt(abs(worst["population_gap_years"]), 2),
+        facts.update(gap=abs(float(worst["population_gap_years"])),
                      row=Named(R.row_name(worst, "ja"), R.row_name(worst, "en")))
     caveat_keys = chosen([
         (True, "budgets.caveat.definitions"),

@@ -15,8 +15,8 @@ import pandas as pd
 from .. import stats
 from ..data.loading import load
 from ..errors import MissingDataError, TooFewYearsError
-from ..results import POISSON_ONLY, Estimate, Joined, Result, Said, Term, chosen, fmt, pct_change
-from ..text.formats import fmt_count
+from ..results import POISSON_ONLY, Estimate, Joined, Result, Said, Term, chosen
+from ..text.formats import fmt, fmt_count
 from ..text.glossary import label
 from . import _input
 
@@ -111,7 +111,7 @@ def civil_requests(civil_engineering_requests: pd.DataFrame | None = None, *,
     needs = load("needs_reflection", data_dir)
     phi, phi_df = stats.trend_dispersion(needs["requests"], needs["fiscal_year"])
     parts = tuple(
-        Said("civil.part", {"cat": Term(r.category), "r": e, "change": pct_change(e.value)})
+        Said("civil.part", {"cat": Term(r.category), "r": e, "change": 100 * (e.value - 1)})
         for r, e in zip(table.itertuples(index=False), est, strict=True))
     facts = {"base_year": base_year, "compare_year": compare_year, "n_cats": len(cats),
              "parts": Joined(parts, "list.semicolon"), "phi": phi, "phi_df": phi_df,

@@ -18,14 +18,15 @@ from ..results import (
     Estimate,
     FiscalYear,
     Joined,
-    Quantiles,
     Result,
     Said,
     Term,
     Years,
     chosen,
+    quantiles,
     records_frame,
 )
+from ..text.formats import sentences
 from ..text.glossary import check_lang, label
 from . import _input
 from .covid_exposure import PER_DAYS
@@ -139,7 +140,7 @@ def period_comparison(needs_reflection: pd.DataFrame | None = None, *,
              "after_years": Years(split["after"]), "period_start": period.start,
              "trend_phi": trend_phi, "trend_df": trend_df,
              "narrow": math.sqrt(max(1.0, trend_phi)), "gaps": Years(gaps),
-             "phases": period.phases(years), "quantiles": Quantiles(fit.quantiles),
+             "phases": period.phases(years), "quantiles": quantiles(fit.quantiles),
              "trend": trend(df).estimate("requests.trend_rr_per_year"), "pre_trend": pre_trend,
              "span": Years(years)}
     return PeriodComparisonResult(
@@ -302,7 +303,7 @@ class VerdictResult(Result):
 
     def headline(self, lang: str = "ja") -> str:
         """The verdict and why, in two sentences."""
-        return ("" if lang == "ja" else " ").join(self.reasons(lang)[:2])
+        return sentences(self.reasons(lang)[:2], lang)
 
     def key_figures(self) -> list[Estimate]:
         """In the order the verdict reasons: the decline before COVID, the level change against

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..results import Dates, Estimate, Pct, Result, Said, Term, Years, fmt_pct, years_text
+from ..results import Dates, Estimate, Joined, Result, Said, Term, Years
 from ..stats import ALPHA
+from ..text.formats import fmt_pct, years_text
 from ..text.glossary import label
 from . import simulate as S
 from .its import interrupted_time_series, its_design
@@ -237,16 +238,6 @@ def _summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@dataclass(frozen=True)
-class _Sentences:
-    """Sentences joined as the language joins them (a catalogue joiner cannot be empty)."""
-
-    parts: tuple[Said, ...]
-
-    def __lang_format__(self, spec: str, lang: str) -> str:
-        return ("" if lang == "ja" else " ").join(p.__lang_format__("", lang) for p in self.parts)
-
-
 def _change(before: float, after: float, se: float) -> str:
     """``up``, ``down`` or ``same``: ``after`` against ``before`` beyond :data:`TIE_SE`
     Monte Carlo standard errors of the difference."""
@@ -279,9 +270,9 @@ class DesignResult(Result):
         return {"n_years": last - first + 1, "span": Years(range(first, last + 1)),
                 "long_span": Years(range(first, longer + 1)), "extra": longer - last,
                 "covid": Years(range(self.calibration.covid_start, self.calibration.covid_end + 1)),
-                "drop_min": Pct(float(self.data["drop"].min()), 0),
-                "drop_max": Pct(float(self.data["drop"].max()), 0),
-                "season": Pct(float(defaults["seasonal_amplitude"].default), 0),
+                "drop_min": float(self.data["drop"].min()),
+                "drop_max": float(self.data["drop"].max()),
+                "season": float(defaults["seasonal_amplitude"].default),
                 "ward_sd": float(defaults["ward_sd"].default),
                 "n_wards": len(S.WARDS), "n_parts": len(SCENARIOS["main"]),
                 "pop_date": Dates((POPULATION_DATE,)), "conclusion": self.facts["conclusion"]}
@@ -349,7 +340,7 @@ def _texts(table: pd.DataFrame, sens: pd.DataFrame | None, exact: YearlyExact,
     summary = _summary(table).set_index(["resolution", "span"])
     first = f"{spans[0][0]}-{spans[0][1]}"
     y, m = summary.loc[("yearly", first)], summary.loc[("monthly", first)]
-    drop, target = Pct(DROP, 0), Pct(TARGET, 0)
+    drop, target = float(DROP), float(TARGET)
     facts: dict[str, Any] = {
         "span": Years(range(spans[0][0], spans[0][1] + 1)), "reps": replications,
         "drop": drop, "target": target, "n_years": len(exact.years),
@@ -455,7 +446,7 @@ def power_study(*, replications: int = 400, spans: Sequence[tuple[int, int]] = S
         sens = pd.concat(parts, ignore_index=True)
         sens = sens[["scenario", *sens.columns[:-1]]]
     facts, text_keys, conclusion = _texts(table, sens, exact, spans, replications)
-    facts.update(trend=math.exp(cal.log_trend), seed=seed, conclusion=_Sentences(tuple(conclusion)))
+    facts.update(trend=math.exp(cal.log_trend), seed=seed, conclusion=Joined(tuple(conclusion), ""))
     keys = ("design.caveat_simulated", "design.caveat_assumptions", "design.caveat_mc")
     return DesignResult(
         title_key="title_power_curves", estimates=tuple(est), method_key="design.method",

@@ -26,15 +26,14 @@ from ..results import (
     POISSON_ONLY,
     Estimate,
     Named,
-    Pct,
     Pvalue,
-    Quantiles,
     Result,
     Said,
     Years,
     chosen,
+    quantiles,
 )
-from ..text.formats import fmt_count
+from ..text.formats import fmt_count, sentences
 from ..text.glossary import check_lang, label
 from ..text.messages import message
 from . import _input
@@ -80,10 +79,10 @@ class EscalationResult(Result):
         """How far issues go (the question's answer), then the COVID comparison, each with its
         value without FY2017 (the text's sentences about them, not the counts or the trend)."""
         lang = check_lang(lang)
-        return ("" if lang == "ja" else " ").join(
+        return sentences((
             self._said(k, lang) for prefix in ("escalation.text.first_level",
                                                "escalation.text.covid_")
-            for k in self.text_keys if k.startswith(prefix))
+            for k in self.text_keys if k.startswith(prefix)), lang)
 
     def _chart_title(self, lang: str, kind: str = "funnel") -> str:
         if kind not in _CHARTS:
@@ -268,12 +267,12 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
         "first": by_key["escalation.first_level_share"], "small": Years(small),
         "no_priority": Years(no_priority), "dispersion": fit_period.dispersion,
         "fisher_p": Pvalue(fx.p_value), "first_p": Pvalue(first_p), "n_startup": n_startup,
-        "n_pre": int(pre["priority_issues"].sum()), "startup_share": Pct(n_startup / n_all, 0),
-        "startup_year": START_UP_FY, "trend_q": Quantiles(fit.quantiles),
-        "period_q": Quantiles(fit_period.quantiles), "phases": period.phases(years),
+        "n_pre": int(pre["priority_issues"].sum()), "startup_share": n_startup / n_all,
+        "startup_year": START_UP_FY, "trend_q": quantiles(fit.quantiles),
+        "period_q": quantiles(fit_period.quantiles), "phases": period.phases(years),
         "trend_x": trend_x, "covid_x": covid_x, "first_x": first_x,
         "first_p_method": Said("escalation.first_p." + ("exact" if exact_p else "monte_carlo"),
-                               {"draws": fmt_count(stats.FISHER_RESAMPLES)}),
+                               {"draws": stats.FISHER_RESAMPLES}),
     }
     # the widest pooled interval, said plainly when it spans more than half the scale
     pooled = table[table["scope"] != "year"]

@@ -10,8 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..results import Estimate, Pct, Result, Years, chosen
-from ..text.formats import fmt_count
+from ..results import Estimate, Result, Years, chosen
 from .periods import covid_period
 
 __all__ = ["MIN_MONTHS", "MIN_MONTHS_EACH_SIDE", "WHOLE_SHARE", "LogCoverageResult",
@@ -69,7 +68,7 @@ def log_coverage(data: Any, *, covid_start=None, covid_end=None,
     facts = {"months": months, "years": Years(years), "min_months": MIN_MONTHS,
              "each_side": MIN_MONTHS_EACH_SIDE, "before": before, "since": since,
              "covid": Years(range(period.start, period.end + 1)),
-             "share": Pct(share), "logged": fmt_count(logged), "published": fmt_count(published),
+             "share": share, "logged": logged, "published": published,
              "common_years": Years(sorted(int(y) for y in req["fiscal_year"]))}
     text = chosen([(short, "log.too_short"), (one_side, "log.one_side"),
                    (common, "log.coverage"), (common and share < WHOLE_SHARE, "log.partial"),

@@ -22,14 +22,12 @@ from ..results import (
     FiscalYear,
     Joined,
     Month,
-    Pct,
     Result,
     Said,
     Years,
     Yen,
-    fmt,
-    years_text,
 )
+from ..text.formats import fmt, years_text
 from ..text.glossary import check_lang, label
 from . import _input
 from .budgets import kumamoto_budget
@@ -402,7 +400,7 @@ def fiscal_year_report(
     if "fy.requests" in by:
         facts["requests"] = int(by["fy.requests"].value)
     if "fy.priority_rate" in by:
-        facts["priority_pct"] = Pct(by["fy.priority_rate"].value, 2)
+        facts["priority_pct"] = by["fy.priority_rate"].value
     if "fy.civil_total" in by:
         facts["civil_total"] = int(by["fy.civil_total"].value)
     missing_said = tuple(Said(k, dict(facts)) for k in missing)

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..results import POISSON_ONLY, Dates, Estimate, Quantiles, Result, Years, chosen, fmt
+from ..results import POISSON_ONLY, Dates, Estimate, Result, Years, chosen, quantiles
+from ..text.formats import fmt
 from ..text.glossary import label
 from . import _input
 from .requests import ratio_estimate
@@ -95,7 +96,7 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     unknown = [y for y, d in as_of.items() if d is None]
     facts = {"first_year": int(years[0]), "last_year": int(years[-1]),
              "first": est[3], "last": est[-1], "trend": est[0], "dispersion": fit.dispersion,
-             "df": fit.df_resid, "quantiles": Quantiles(fit.quantiles), "dates": Dates(tuple(dates)),
+             "df": fit.df_resid, "quantiles": quantiles(fit.quantiles), "dates": Dates(tuple(dates)),
              "unknown": Years(unknown), "n_years": len(years)}
     return HandledShareResult(
         "title_handled", est, facts=facts, text_keys=("handled.text",),

@@ -16,7 +16,8 @@ import pandas as pd
 from .. import stats
 from ..data.inputs import as_of_date
 from ..errors import NotEstimableError
-from ..results import Dates, Estimate, Pct, Result, Years, years_text
+from ..results import Dates, Estimate, Result, Years
+from ..text.formats import years_text
 from . import _input
 from .monthly_data import Simulated
 
@@ -103,7 +104,7 @@ def time_to_handling(log: pd.DataFrame, *, as_of=None, horizon: int = 90,
     facts = {"as_of": Dates((cut.date(),)), "days": horizon,
              "first_year": Years([int(first["fiscal_year"])]),
              "last_year": Years([int(last["fiscal_year"])]), "first": est[0], "last": est[-1],
-             "naive": Pct(last["handled"] / last["requests"]),
+             "naive": float(last["handled"] / last["requests"]),
              "follow": int(last["min_follow_up_days"])}
     return TimeToHandlingResult(
         "title_time_to_handling", est, n_obs=int(len(days)),

@@ -16,7 +16,8 @@ import pandas as pd
 
 from .. import stats
 from ..errors import MissingDataError, NotEstimableError
-from ..results import PREDICTION, Estimate, Joined, Pct, Quantiles, Result, Said, Years, chosen, fmt
+from ..results import PREDICTION, Estimate, Joined, Result, Said, Years, chosen, quantiles
+from ..text.formats import fmt
 from ..text.glossary import label
 from . import _input
 from .covid_exposure import PER_DAYS, exposure_days, fit_exposure, period_r2
@@ -210,7 +211,7 @@ def interrupted_time_series(needs_reflection: pd.DataFrame | None = None, *,
              "its_df": fit.df_resid, "nb_df": nb_fit.df_resid if nb_fit else 0,
              "n_base": len(base), "base_years": Years(base), "n_after": n_after,
              "after_years": Years(table.loc[table["phase"] == "after", "fiscal_year"]),
-             "phases": period.phases(all_years), "quantiles": Quantiles(fit.quantiles)}
+             "phases": period.phases(all_years), "quantiles": quantiles(fit.quantiles)}
     excludes_one = lv.interval_excludes_one or sl.interval_excludes_one
     return ITSResult(
         "title_requests_its", est, facts=facts,
@@ -319,9 +320,9 @@ def exposure_model(needs_reflection: pd.DataFrame | None = None,
         Estimate("requests.exposure_dispersion", fit.dispersion, unit="Pearson chi2/df"),
     )
     facts = {**common_facts, "exposure": estimates[0], "trend": estimates[1],
-             "step": estimates[2], "r2": Pct(ef.r2, 0), "per_days": PER_DAYS,
+             "step": estimates[2], "r2": float(ef.r2), "per_days": PER_DAYS,
              "phases": period.phases(years), "n_exposed": len(exposed), "span": Years(years),
-             "quantiles": Quantiles(fit.quantiles),
+             "quantiles": quantiles(fit.quantiles),
              "exposed": Joined(tuple(Said("requests.exposure.days_part", {"year": y, "days": d})
                                      for y, d in exposed), "list.joiner")}
     return ExposureModelResult(

@@ -15,7 +15,7 @@ from ..data import inputs
 from ..data.datafiles import sha256
 from ..data.loading import load, reconcile
 from ..data.schema import get_schema
-from ..results import Result, fmt, fmt_pct
+from ..results import Result
 from ..text.glossary import label
 from ..text.messages import message
 from . import _input, simulate
@@ -89,8 +89,8 @@ class MonthlyInputs:
         """For simulated data: the effect the simulation was given (empty for real data)."""
         if not self.simulated or self.covid_effect is None:
             return ""
-        return message("simulated.truth", lang, effect=fmt(self.covid_effect),
-                       drop=fmt_pct(1 - self.covid_effect))
+        return message("simulated.truth", lang, effect=float(self.covid_effect),
+                       drop=float(1 - self.covid_effect))
 
     def reconciliation(self, data_dir=None) -> pd.DataFrame:
         """The yearly aggregate against the published figures."""

@@ -14,7 +14,8 @@ import numpy as np
 from ..data.loading import load
 from ..eras import fiscal_year
 from ..errors import BreakYearError, CovidPeriodError, TooFewYearsError
-from ..results import Joined, Said, Years, years_text
+from ..results import Joined, Said, Years
+from ..text.formats import years_text
 
 __all__ = ["CovidPeriod", "check_period", "covid_period", "whole_year", "years_phrase"]
 

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..results import Estimate, Quantiles, Result, Years, chosen, fmt, pct_change
+from ..results import Estimate, Result, Years, chosen, quantiles
+from ..text.formats import fmt
 from ..text.glossary import label
 from . import _input
 
@@ -109,8 +110,8 @@ def trend(needs_reflection: pd.DataFrame | None = None, *,
     )
     common, common_facts = common_caveats(fit, years)
     facts = {**common_facts, "span": Years(years), "trend": main,
-             "pct": abs(pct_change(main.value)), "excl": excl,
-             "quantiles": Quantiles(fit.quantiles)}
+             "pct": abs(100 * (main.value - 1)), "excl": excl,
+             "quantiles": quantiles(fit.quantiles)}
     return TrendResult(
         "title_requests_trend", est, facts=facts,
         text_keys=chosen([(main.value < 1, "requests.trend.text_fall"),

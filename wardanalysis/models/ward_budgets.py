@@ -12,13 +12,16 @@ from typing import Any
 import pandas as pd
 
 from ..errors import MissingDataError
-from ..results import Estimate, Joined, Named, Result, Said, Yen, chosen, fmt
-from ..text.formats import fmt_count, fmt_pct
-from ..text.glossary import label
+from ..results import Estimate, Joined, Named, Result, Said, Yen, chosen
+from ..text.formats import fmt, fmt_count
+from ..text.glossary import area_en, label
 from ..text.messages import message
+from . import _input
 from . import budget_rows as R
 
 __all__ = ["OverTimeResult", "WardSizeResult", "budgets_over_time", "ward_size_budgets"]
+
+CHANGE_COLUMNS = ("city_ja", "area_ja", "fiscal_year", "change_thousand_yen", "like_for_like")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -114,7 +117,7 @@ def ward_size_budgets(ward_budgets: pd.DataFrame | None = None,
                          unit="ratio (largest ÷ smallest ward budget)"),
                 Estimate("budget.size.yokohama.population_ratio_max_min", people,
                          unit="ratio (largest ÷ smallest ward population)")]
-        facts.update(n=len(yok), pop_ratio=fmt(people, 2), budget_ratio=fmt(budget, 2))
+        facts.update(n=len(yok), pop_ratio=people, budget_ratio=budget)
     named = kum[~kum["set_names_inferred"]]
     if len(named):
         default = named[named["as_of_date"] == named["as_of_date"].max()]
@@ -168,13 +171,13 @@ def _register_estimate_gap(population: pd.DataFrame) -> dict | None:
             "register": fmt_count(register), "estimate": fmt_count(estimate),
             "register_date": R.PopulationDate(r["as_of_date_r"]),
             "estimate_date": R.PopulationDate(r["as_of_date_e"]),
-            "share": fmt_pct(register / estimate - 1),
+            "share": register / estimate - 1,
             "mark": R.worst_quality((r["quality_r"], r["quality_e"]))}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class OverTimeResult(Result):
-    sources = ("ward_budgets", "machizukuri_budget", "population")
+    sources = ("ward_budgets", "ward_budget_changes", "machizukuri_budget", "population")
 
     def _plot(self, ax: Any, lang: str) -> None:
         from .. import plotting
@@ -215,18 +218,20 @@ class OverTimeResult(Result):
 def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
                       population: pd.DataFrame | None = None,
                       machizukuri_budget: pd.DataFrame | None = None,
-                      hamamatsu_budget: pd.DataFrame | None = None, *,
+                      hamamatsu_budget: pd.DataFrame | None = None,
+                      ward_budget_changes: pd.DataFrame | None = None, *,
                       data_dir: str | Path | None = None) -> OverTimeResult:
     """Class-(a) budgets per ward over fiscal years, in nominal yen: Kumamoto's (every year, an
     equal split) and every other class-(a) series (same city and area) with two or more years.
     A row with ``series_break_before`` starts a new segment; a ratio (last ÷ first) is computed
-    within a segment only."""
+    within a segment only. ``ward_budget_changes`` gives the like-for-like change across
+    鶴見区's break that its caveat states."""
     rows, pop, mb, _ = R.budget_rows(ward_budgets, population, machizukuri_budget,
                                      hamamatsu_budget, None, data_dir)
     kum = []
     for k in mb.itertuples(index=False):
         m = R.match_population(pop, R.KUMAMOTO, R.WHOLE_CITY, int(k.fiscal_year))
-        kum.append({**R.kumamoto_row(k), "area_en": "all wards",
+        kum.append({**R.kumamoto_row(k), "area_en": area_en()["全区合計"],
                     "comparability": f"class_{k.comparability_class}",
                     "amount_per_ward_thousand_yen": k.budget_thousand_yen / k.wards,
                     "per_ward_is_equal_split": True,
@@ -262,19 +267,22 @@ def budgets_over_time(ward_budgets: pd.DataFrame | None = None,
         segments.append(Said("budgets.over_time.segment", {
             "name": _series_name(r0), "first": int(r0["fiscal_year"]),
             "last": int(r1["fiscal_year"]), "v0": Yen(1000 * v0), "v1": Yen(1000 * v1),
-            "ratio": fmt(v1 / v0, 3)}))
+            "ratio": v1 / v0}))
     text_keys = [Said("budgets.over_time.lead",
                       {"series": Joined(tuple(segments), "budgets.list_joiner")})]
     text_keys += [Said("budgets.over_time.break",
                        {"name": _series_name(r), "year": int(r["fiscal_year"])})
                   for _, r in frame[frame["series_break_before"]].iterrows()]
-    caveat_keys = chosen([
-        (bool((frame["series_break_before"] & (frame["area_ja"] == "鶴見区")).any()),
-         "budgets.caveat.series_break"),
+    breaks = frame.loc[frame["series_break_before"] & (frame["area_ja"] == "鶴見区"),
+                       ["city_ja", "area_ja", "fiscal_year"]]
+    changes = _input.frame(ward_budget_changes, "ward_budget_changes", CHANGE_COLUMNS, data_dir)
+    real = changes[changes["like_for_like"]].merge(breaks)["change_thousand_yen"]
+    caveat_keys = [Said("budgets.caveat.series_break", {"change": Yen(1000 * c)})
+                   for c in real[:1]] + list(chosen([
         (True, "budgets.caveat.nominal"),
         (True, "budgets.caveat.equal_split"),
         (bool((frame["budget_quality"] != "O").any()), "budgets.caveat.non_official"),
-    ])
+    ]))
     return OverTimeResult(
         title_key="title_budgets_over_time", estimates=tuple(est), n_obs=len(frame), data=frame,
         text_keys=tuple(text_keys), method_key="budgets.method.over_time", caveat_keys=caveat_keys,

@@ -6,10 +6,13 @@ front page without importing it."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
+from .glossary import check_lang
+
 __all__ = ["OKU_ABOVE_YEN", "fmt", "fmt_count", "fmt_dates", "fmt_month", "fmt_p", "fmt_pct",
-           "fmt_unit", "fmt_yen", "unit_of_column"]
+           "fmt_ratio_words", "fmt_unit", "fmt_yen", "sentences", "unit_of_column", "years_text"]
 
 #: Japanese money above one billion yen is said in 億円 (13億円, as the review prints it), and
 #: a chart or table of such amounts is drawn in 億円 (:func:`wardanalysis.plotting.money_unit`).
@@ -122,6 +125,22 @@ def unit_of_column(name: str) -> str:
 def fmt_month(d: Any, lang: str) -> str:
     """A month: 2023-10 or 2023年10月."""
     return f"{d.year}年{d.month}月" if lang == "ja" else f"{d:%Y-%m}"
+
+
+def sentences(parts: Iterable[str], lang: str) -> str:
+    """Sentences run on as each language writes them: nothing between them in Japanese, a space
+    in English (which a catalogue joiner, never empty, cannot say)."""
+    return ("" if lang == "ja" else " ").join(parts)
+
+
+def years_text(years, lang: str = "en") -> str:
+    """``FY2017–FY2019`` or ``2017〜2019年度``."""
+    ys = sorted(int(y) for y in years)
+    if not ys:
+        return "—"
+    if check_lang(lang) == "ja":
+        return f"{ys[0]}〜{ys[-1]}年度" if len(ys) > 1 else f"{ys[0]}年度"
+    return f"FY{ys[0]}–FY{ys[-1]}" if len(ys) > 1 else f"FY{ys[0]}"
 
 
 def fmt_dates(dates: Any, lang: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .._yaml import read
 
-__all__ = ["LANGS", "bilingual", "check_lang", "has", "label"]
+__all__ = ["LANGS", "area_en", "bilingual", "check_lang", "has", "label"]
 
 LANGS = ("ja", "en")
 _PATH = Path(__file__).with_name("glossary.yml")
@@ -61,4 +61,10 @@ def label(key: str, lang: str = "ja") -> str:
 
 def has(key: str) -> bool:
     return key in _terms()
+
+
+@cache
+def area_en() -> dict[str, str]:
+    """English names of the areas the data name only in Japanese (``areas``), by Japanese name."""
+    return {e["ja"]: e["en"] for e in bilingual(_PATH, "areas", "area").values()}
 

@@ -1,7 +1,8 @@
 """The message catalogue (``messages.yml``): every sentence of the pages as a ja and an en
 template, filled from language-neutral facts. A value with ``__lang_format__(spec, lang)``
 formats itself (the fact types of :mod:`wardanalysis.results`); a float gives ``{x}`` (3
-significant figures), ``{x:sig2}``, ``{x:pct}``, ``{x:+sig2}``; an int or a string as it is."""
+significant figures), ``{x:sig2}``, ``{x:+sig2}``, and a share ``{x:pct}`` (one decimal) or
+``{x:pct0}``, ``{x:pct2}`` (that many); an int or a string as it is."""
 
 from __future__ import annotations
 
@@ -58,8 +59,8 @@ class _Formatter(string.Formatter):
         if isinstance(value, float):
             sign = "+" if spec.startswith("+") and value >= 0 else ""
             spec = spec.lstrip("+")
-            if spec == "pct":
-                return sign + fmt_pct(value)
+            if spec.startswith("pct"):
+                return sign + fmt_pct(value, int(spec[3:] or 1))
             if spec.startswith("sig"):
                 return sign + fmt(value, int(spec[3:]))
             if not spec:
