@@ -178,6 +178,9 @@ def japanese_on_an_english_page(path: Path) -> list[str]:
     return sorted(found)
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def _one_language_cases():
     # every notebook in the folder (a new one is checked without editing this file) but the
     # transcription, whose Japanese text an English page shows on purpose
