@@ -61,6 +61,10 @@ def test_the_funnel_table_shows_each_share_with_its_records_interval(fy):
             e = r.estimate(key)
             row = funnel.loc[stage]
             assert (row["share"], row["ci_low"], row["ci_high"]) == (e.value, e.ci_low, e.ci_high)
+    # none of n and all of n: Wilson's bounds are 0 and 1 exactly, never float noise (1.1e-14%)
+    shares = funnel[funnel["denominator"].notna()]
+    assert (shares.loc[shares["count"] == 0, "ci_low"] == 0.0).all()
+    assert (shares.loc[shares["count"] == shares["denominator"], "ci_high"] == 1.0).all()
 
 
 def test_no_look_ahead():

@@ -121,7 +121,10 @@ def _year_share(lv: pd.DataFrame, fy: int, num: str, den: str) -> tuple[float, f
     cur = lv[lv["fiscal_year"] == fy].iloc[0]
     phi, df = stats.trend_dispersion(lv[num], lv["fiscal_year"], lv[den])
     borrowed = df >= 2
-    lo, hi = stats.scaled_wilson_interval(int(cur[num]), int(cur[den]), phi if borrowed else 1.0)
+    s, n = int(cur[num]), int(cur[den])
+    lo, hi = stats.scaled_wilson_interval(s, n, phi if borrowed else 1.0)
+    # Wilson's bounds at 0 of n and n of n are 0 and 1 exactly (the formula leaves float noise)
+    lo, hi = (0.0 if s == 0 else lo), (1.0 if s == n else hi)
     interval = (f"Wilson on counts divided by the dispersion of the series' trend "
                 f"({fmt(max(1.0, phi))}, {years_text(lv['fiscal_year'])})" if borrowed else
                 "Wilson; valid only if binomial (too few years for the series' dispersion)")
