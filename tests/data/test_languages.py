@@ -1,9 +1,9 @@
 """Every text a reader's page shows exists in both languages: where a dataset gives the
 document's Japanese, the row gives its English too, and the English is English.
 
-Pairs are found by the descriptors' naming convention: ``x_en`` gives ``x_ja`` (or
-``x_as_printed``, or ``x`` itself where that is the printed Japanese, as ``unit``) in English;
-``x_ja`` beside a plain ``x`` with no ``x_en`` gives ``x`` (English) in Japanese.
+Pairs are found by the descriptors' naming convention (``DatasetSchema.language_pairs``): ``x_en``
+gives ``x_ja`` (or ``x_as_printed``, or ``x`` itself where that is the printed Japanese, as
+``unit``) in English; ``x_ja`` beside a plain ``x`` with no ``x_en`` gives ``x`` in Japanese.
 """
 
 from __future__ import annotations
@@ -28,17 +28,7 @@ UNPAIRED = {"quote_ja"}
 
 def pairs(name: str) -> list[tuple[str, str]]:
     """``(Japanese column, English column)`` of dataset ``name``."""
-    cols = get_schema(name).column_names
-    found = []
-    for c in cols:
-        if c.endswith("_en"):
-            stem = c[:-3]
-            ja = next((j for j in (f"{stem}_ja", f"{stem}_as_printed", stem) if j in cols), None)
-            if ja:
-                found.append((ja, c))
-        elif c.endswith("_ja") and c[:-3] in cols and f"{c[:-3]}_en" not in cols:
-            found.append((c, c[:-3]))
-    return found
+    return get_schema(name).language_pairs()
 
 
 ALL_PAIRS = [(n, ja, en) for n in dataset_names() for ja, en in pairs(n)]
