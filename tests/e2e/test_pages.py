@@ -114,21 +114,23 @@ def test_no_internal_code_reaches_a_reader(default_batch):
 URL = re.compile(r"https?://\S+|\b(?:[\w-]+\.)+(?:jp|com|org|net|app|gov|us)\b\S*")
 ASCII_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[-'’.][A-Za-z0-9]+)*")
 #: ASCII words a Japanese page may show, each for a reason: statistical notation and model names
-#: (GLM, p値, t分布), units and formats (CSV, FY), the source-quality marks O/N/W/B/C and era
+#: (GLM, p値, t分布), formats (CSV), the source-quality marks O/N/W/B/C and era
 #: letters as the review prints them (R5, H29, R元, R6.3), the language switch (English), the
 #: package's own name and its files (wardanalysis, README, .ipynb, results.csv …), the
 #: section numbers of the public figures as published (1a, 3c), the
 #: library a method names (statsmodels) and proper names as published (なかのEYE, Osaka's
 #: 区CM自由経費).
-JA_ALLOWED = {"GLM", "p", "t", "CSV", "FY", "O", "N", "W", "B", "C", "R", "H", "English",
+JA_ALLOWED = {"GLM", "p", "t", "CSV", "O", "N", "W", "B", "C", "R", "H", "English",
               "wardanalysis", "ipynb", "statsmodels", "EYE", "CM", "csv", "json", "xlsx", "README"}
-JA_ALLOWED_FORM = re.compile(r"(?:FY|[RH])\d+(?:\.\d+)?|\d+[a-d]|\d+(?:km|m|kg|h)|"
+JA_ALLOWED_FORM = re.compile(r"[RH]\d+(?:\.\d+)?|\d+[a-d]|\d+(?:km|m|kg|h)|"
                              r"[\w-]+\.(?:csv|json|xlsx|ipynb|html)")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ヵヶ]+")
 #: Proper names an English page keeps as published (the review's title and the names of the
-#: mechanisms and bodies it describes, which have no official English name).
+#: mechanisms it describes, which have no official English name). The consultation levels
+#: (課長協議, 担当者協議, 地域課題調整会議) are not among them: a page says them in English, the
+#: Japanese at most in brackets.
 EN_PROPER_NAMES = ("本庁と区役所の在り方について", "まちづくり推進経費", "まちづくりセンター",
-                   "地域ニーズ反映の仕組み", "課長協議", "担当者協議", "地域課題調整会議",
+                   "地域ニーズ反映の仕組み",
                    "復興支援自治推進経費", "地域力向上事業", "区重点提案事業",
                    # places and a newspaper, by their own names
                    "熊本県", "中区", "西区", "天竜区", "熊日")
@@ -142,9 +144,15 @@ CLASS_LETTER = re.compile(r"[(（][a-d][)）]|(?<=区分)[a-d](?![A-Za-z])")
 
 
 def ascii_words_on_a_japanese_page(path: Path) -> list[str]:
-    text = CLASS_LETTER.sub(" ", URL.sub(" ", " ".join(_parse(path).text)))
+    # a link to the English page is named in English (English, FY2013)
+    shown = [t for t, href in _parse(path).nodes if not _is_english_link(href)]
+    text = CLASS_LETTER.sub(" ", URL.sub(" ", " ".join(shown)))
     return sorted({w for w in ASCII_WORD.findall(text)
                    if w not in JA_ALLOWED and not JA_ALLOWED_FORM.fullmatch(w)})
+
+
+def _is_english_link(href: str) -> bool:
+    return "/en/" in href or href.endswith(("/en", "index.en.html"))
 
 
 @functools.cache
@@ -160,13 +168,32 @@ def _published_values() -> frozenset[str]:
     return frozenset(values)
 
 
+@functools.cache
+def _translated_values() -> frozenset[str]:
+    """Every Japanese text of the shipped data that its dataset also gives in English (a column
+    of a language pair): an English page shows the English, never this."""
+    import wardanalysis as wa
+    from wardanalysis.data.schema import dataset_names, get_schema
+
+    values = set()
+    for name in dataset_names():
+        frame = wa.load(name)
+        for ja, _ in get_schema(name).language_pairs():
+            values.update(" ".join(str(v).split()) for v in frame[ja].dropna()
+                          if JAPANESE.search(str(v)))
+    return frozenset(values)
+
+
 def japanese_on_an_english_page(path: Path) -> list[str]:
     found = set()
     for text, href in _parse(path).nodes:
-        if not JAPANESE.search(text) or text in _published_values():
-            continue
         if "/ja/" in href or href.rstrip("/").endswith(("index.html", "ja")) and "en" not in href:
             continue  # a link to the Japanese page is named in Japanese (日本語, 2013年度)
+        if text in _translated_values():
+            found.add(text)  # the dataset gives it in English: the page shows the wrong column
+            continue
+        if not JAPANESE.search(text) or text in _published_values():
+            continue
         if not re.search(r"[A-Za-z]", text):
             continue  # a name or heading shown as published, on its own (a table cell)
         rest = text
@@ -225,12 +252,20 @@ def test_the_language_checks_can_fail(tmp_path):
     ja.write_text('<html lang="ja"><body><p>準ポアソンGLM（t分布）、R5、2024年度、(a)と区分b。Wald区間 a'
                   '</p><p>https://example.org/a_b</p></body></html>', encoding="utf-8")
     assert ascii_words_on_a_japanese_page(ja) == ["Wald", "a"]  # a class letter only in (a)
+    fy = tmp_path / "fy.html"  # a fiscal year is 2019年度 on a Japanese page, FY2019 only as
+    fy.write_text('<html lang="ja"><body><td>FY2019</td>'  # the name of a link to English
+                  '<a href="../en/index.html">FY2020</a></body></html>', encoding="utf-8")
+    assert ascii_words_on_a_japanese_page(fy) == ["FY2019"]
     en = tmp_path / "en.html"
     en.write_text('<html lang="en"><body><a href="../ja/index.html">日本語</a>'
                   "<p>The centres (土木センター) 「要望」 and まちづくりセンター staff.</p>"
-                  "<td>区長会議</td><p>The budget was 50,000千円.</p></body></html>",
+                  "<td>【成果】</td><p>The budget was 50,000千円.</p></body></html>",
                   encoding="utf-8")
     assert japanese_on_an_english_page(en) == ["千円"]
+    shown = tmp_path / "shown.html"  # a cell of a Japanese column whose English the data give
+    shown.write_text('<html lang="en"><body><td>区民の声</td><td>各区役所を設置</td>'
+                     "<p>Each 課長協議 case.</p></body></html>", encoding="utf-8")
+    assert japanese_on_an_english_page(shown) == ["区民の声", "各区役所を設置", "課長協議"]
     assert SNAKE.findall("see needs_reflection and R5") == ["needs_reflection"]
     assert ERA_LABEL.findall("FY2023 (R5), R元, 令和5年度; FY2023, R² 0.9, H0") == [
         "R5", "R元", "令和"]

@@ -28,7 +28,7 @@ def with_fy2024() -> pd.DataFrame:
 def test_the_period_comes_from_the_document():
     period = covid_period()
     assert (period.start, period.end) == (2020, 2023)
-    assert wa.describe("covid_period")["source"]["section"].startswith("2 本庁と区役所の連携")
+    assert wa.describe("covid_period")["source"]["section_ja"].startswith("2 本庁と区役所の連携")
     quote = wa.load("covid_period")["quote_ja"].iloc[0]
     assert "令和2年度から令和5年度" in quote
 

@@ -98,6 +98,24 @@ class DatasetSchema:
     def column(self, name: str) -> Column:
         return {c.name: c for c in self.columns}[name]
 
+    def language_pairs(self) -> list[tuple[str, str]]:
+        """``(Japanese column, English column)`` of the text a page shows in either language, by
+        the descriptors' naming: ``x_en`` gives ``x_ja`` (or ``x_as_printed``, or a plain ``x``
+        holding the printed Japanese, as ``unit``) in English; ``x_ja`` beside a plain ``x`` and
+        no ``x_en`` gives ``x`` (English) in Japanese."""
+        names = self.column_names
+        pairs = []
+        for c in names:
+            stem = c[:-3]
+            if c.endswith("_en"):
+                ja = next((j for j in (f"{stem}_ja", f"{stem}_as_printed", stem) if j in names),
+                          None)
+                if ja:
+                    pairs.append((ja, c))
+            elif c.endswith("_ja") and stem in names and f"{stem}_en" not in names:
+                pairs.append((c, stem))
+        return pairs
+
     def header_map(self) -> dict[str, str]:
         """Each accepted header (as compared: NFKC, spaces out) → the column it names."""
         return {header_key(h): c.name for c in self.columns for h in c.headers}
