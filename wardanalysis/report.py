@@ -32,7 +32,7 @@ from .results import key_figure
 from .text.display import markup, plain, set_language
 from .text.formats import fmt, fmt_count, fmt_unit, sentences, unit_of_column
 from .text.glossary import check_lang, has, label
-from .text.messages import keys, message
+from .text.messages import glosses, keys, message
 
 __all__ = ["bullets", "corrections_table", "markup", "format_table", "provenance_table",
            "heading", "setup", "show_plot", "show_result", "show_table", "transcription", "say",
@@ -403,7 +403,8 @@ def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tup
               "</p>" if caveats else "")
     head = message("summary.heading", lang)
     fragment = (f'<section class="wa-summary"><h2 class="wa-unnumbered">{markup(head)}</h2>'
-                f"<p>{markup(lines)}</p><ul>{items}</ul>{_reading(lang, lines, *figures)}"
+                f"<p>{markup(lines)}</p><ul>{items}</ul>"
+                f"{_reading(lang, lines, *figures, *caveats[:1])}"
                 f"{caveat}</section><!--wa-toc-->")
     headline = {"title": _TITLE[0], "answer": plain(lines), "figures": [plain(f) for f in figures],
                 "simulated": any("simulated" in getattr(r, "sources", ()) for r in results)}
@@ -412,14 +413,12 @@ def summary(lang: str, *results: Any, answer: str | None = None, figures_of: tup
 
 
 def _reading(lang: str, *texts: str) -> str:
-    """The plain glosses (catalogue ``reading.<term>``) of the terms the texts use, in catalogue
-    order, as one line; empty when they use none."""
-    used = [message(k.removesuffix(".mark"), lang) for k in keys()
-            if k.startswith("reading.") and k.endswith(".mark")
-            and any(message(k, lang) in t for t in texts)]
+    """One line glossing the terms the texts use (:func:`~.text.messages.glosses`); empty
+    when they use none."""
+    used = glosses(lang, *texts)
     if not used:
         return ""
-    terms = ("" if lang == "ja" else " ").join(used)
+    terms = sentences(used, lang)
     return f'<p class="wa-reading">{markup(message("summary.reading", lang, terms=terms))}</p>'
 
 

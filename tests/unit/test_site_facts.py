@@ -92,3 +92,17 @@ def test_the_transcriptions_tables_are_tables_and_its_html_lists_plain_lines(mon
     assert "<td>H29</td><td>1,710件</td>" in page  # the request table of section 2
     assert "&lt;ul" not in page and "&lt;li" not in page and "<ul style" not in page
     assert "<br>・平成30年度以降は" in page  # one line per item of the cell's list
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_front_page_explains_every_term_a_summary_box_may_gloss(lang):
+    """One definition of each term: the front page's 'how to read' lists the glosses the
+    summary boxes use, word for word; English glosses are sentences of their own."""
+    from markupsafe import escape  # as the page's templates escape text
+
+    from wardanalysis.text.messages import glosses
+
+    page = front_page_html({"reports": [], "run": {}}, lang)
+    assert glosses(lang) and all(str(escape(g)) in page for g in glosses(lang))
+    if lang == "en":
+        assert all(g[0].isupper() for g in glosses(lang))

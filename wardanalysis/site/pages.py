@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 
 from ..fonts import FIGURE_FONT_CLASS, FONT_FAMILY, subset_woff
-from ..text.messages import message
+from ..text.messages import glosses, message
 
 __all__ = ["CSP", "ENV", "PARTS", "font_face", "page"]
 
@@ -30,7 +30,7 @@ CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-sr
 
 ENV = jinja2.Environment(loader=jinja2.PackageLoader("wardanalysis.site"), autoescape=True,
                          keep_trailing_newline=True)
-ENV.globals.update(message=message, csp=CSP, font_family=FONT_FAMILY)
+ENV.globals.update(message=message, glosses=glosses, csp=CSP, font_family=FONT_FAMILY)
 ENV.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False)
 #: The macros of ``parts.html.j2``, for the pages made in Python.
 PARTS = ENV.get_template("parts.html.j2").module

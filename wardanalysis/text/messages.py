@@ -15,7 +15,7 @@ from .._yaml import read
 from .formats import fmt, fmt_pct
 from .glossary import LANGS, bilingual, check_lang
 
-__all__ = ["avoided", "keys", "message", "placeholders"]
+__all__ = ["avoided", "glosses", "keys", "message", "placeholders"]
 
 _PATH = Path(__file__).with_name("messages.yml")
 
@@ -45,6 +45,14 @@ def message(key: str, lang: str, **facts: Any) -> str:
     if missing:
         raise KeyError(f"message {key!r} needs {', '.join(sorted(missing))}")
     return _Formatter(lang).format(template, **facts)
+
+
+def glosses(lang: str, *texts: str) -> list[str]:
+    """The plain glosses (``reading.<term>``) of the terms ``texts`` use, each marked by the
+    word of its ``reading.<term>.mark``, in catalogue order; without texts, every gloss."""
+    return [message(k.removesuffix(".mark"), lang) for k in _catalogue()
+            if k.startswith("reading.") and k.endswith(".mark")
+            and (not texts or any(message(k, lang) in t for t in texts))]
 
 
 class _Formatter(string.Formatter):
