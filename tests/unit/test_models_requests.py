@@ -196,7 +196,8 @@ def test_verdict_contract(needs_frame, measures_frame, check, draw):
     en = res.text("en")
     # what happened, in words, then the verdict
     assert en.startswith("During the COVID period the wards received about")
-    assert en.split(". ", 1)[1].startswith("Verdict:") and "What would settle it" in en
+    assert en.split(". ", 1)[1].startswith("Verdict:") and "Data that might tell them apart" in en
+    assert "report 04" in en  # the design study says how likely monthly counts are to settle it
     assert res.text("ja").split("。", 1)[1].startswith("判定")
 
 
