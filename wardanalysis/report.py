@@ -360,7 +360,7 @@ def transcription(lang: str) -> None:
     parts = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = block.strip().splitlines()
-        head = re.match(r"(#{1,4}) (.*)", lines[0]) if lines else None
+        head = re.match(r"(#{1,6}) (.*)", lines[0]) if lines else None
         if head:  # the transcription's # and ## … as the page's h2 and h3
             level = min(len(head[1]) + 1, 4)
             parts.append(f'<h{level} class="wa-unnumbered">{markup(head[2].rstrip())}</h{level}>')
@@ -369,8 +369,9 @@ def transcription(lang: str) -> None:
             parts.append('<div class="wa-table"><table>' + "".join(
                 "<tr>" + "".join(f"<td>{_transcribed_cell(c)}</td>" for c in x.split("\t"))
                 + "</tr>" for x in lines) + "</table></div>")
-        elif lines:
-            parts.append("<p>" + "<br>".join(markup(x.rstrip()) for x in lines) + "</p>")
+        elif lines:  # marked up as one block (a bold phrase may run over a line break)
+            block = markup("\u2028".join(x.rstrip() for x in lines))
+            parts.append("<p>" + block.replace("\u2028", "<br>") + "</p>")
     _show_html(f'<div lang="ja" class="wa-transcription">{"".join(parts)}</div>', text)
 
 

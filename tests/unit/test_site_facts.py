@@ -4,6 +4,7 @@ document is a page linked from every report; table downloads have names a reader
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -92,6 +93,9 @@ def test_the_transcriptions_tables_are_tables_and_its_html_lists_plain_lines(mon
     assert "<td>H29</td><td>1,710件</td>" in page  # the request table of section 2
     assert "&lt;ul" not in page and "&lt;li" not in page and "<ul style" not in page
     assert "<br>・平成30年度以降は" in page  # one line per item of the cell's list
+    # every heading level is a heading, and a bold phrase over a line break is bold
+    assert "#" not in re.sub(r"&#\d+;", "", page) and "**" not in page
+    assert "<strong>熊本市指定史跡<br>釣耕園・叢桂園一帯の整備</strong>" in page
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
