@@ -110,3 +110,18 @@ def test_the_front_page_explains_every_term_a_summary_box_may_gloss(lang):
     assert glosses(lang) and all(str(escape(g)) in page for g in glosses(lang))
     if lang == "en":
         assert all(g[0].isupper() for g in glosses(lang))
+
+
+def test_a_sources_quality_marks_are_those_its_rows_carry():
+    """Not the legend of every mark: the marks of the rows built from each source, read here
+    through the loader (pandas), not the front page's CSV reading."""
+    import wardanalysis as wa
+    from wardanalysis.data.schema import dataset_names, get_schema
+    from wardanalysis.data.sources import marks_used, sources
+
+    for sid, meta in sources().items():
+        names = [n for n in dataset_names() if get_schema(n).source.get("id") == sid]
+        rows = {q for n in names for q in (wa.load(n)["quality"] if "quality" in wa.load(n)
+                                          else [])}
+        expected = {meta["quality"]} if meta.get("quality") else rows
+        assert set(marks_used(sid)) == expected, sid

@@ -12,9 +12,9 @@ from .._yaml import read
 from ..paths import shipped_data_dir
 from ..text.messages import message
 from .readers import read_rows
-from .schema import get_schema
+from .schema import dataset_names, get_schema
 
-__all__ = ["citation", "shipped_urls", "source_date", "sources"]
+__all__ = ["citation", "marks_used", "shipped_urls", "source_date", "sources"]
 
 
 @cache
@@ -45,6 +45,28 @@ def shipped_urls() -> frozenset[str]:
         else:
             found.update(_URL.findall(path.read_text(encoding="utf-8")))
     return frozenset(found)
+
+
+@cache
+def marks_used(source_id: str) -> tuple[str, ...]:
+    """The quality marks the shipped rows built from a source carry (its datasets' ``quality``
+    column), in the order of the source's legend; its single mark for a whole document."""
+    meta = sources().get(source_id, {})
+    if meta.get("quality"):
+        return (str(meta["quality"]),)
+    root, found = shipped_data_dir(), set()
+    for name in dataset_names():
+        schema = get_schema(name)
+        if schema.source.get("id") != source_id or schema.input_only:
+            continue
+        path = root / (schema.path or f"raw/{name}.csv")
+        rows = read_rows(path, name, path.name)[0]
+        if rows and "quality" in rows[0]:
+            col = rows[0].index("quality")
+            found.update(r[col].strip() for r in rows[1:] if len(r) > col and r[col].strip())
+    legend = list(meta.get("quality_marks") or {})
+    return tuple(sorted(found, key=lambda m: (m not in legend, legend.index(m) if m in legend
+                                              else 0, m)))
 
 
 def citation(datasets, lang: str) -> str:

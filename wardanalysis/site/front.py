@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..data.schema import dataset_names, get_schema
-from ..data.sources import sources
+from ..data.sources import marks_used, sources
 from ..text.glossary import has, label
 from ..text.messages import keys, message
 from .pages import page
@@ -64,7 +64,7 @@ def source_lines(lang: str) -> list[str]:
     counts = Counter(get_schema(name).source.get("id", "") for name in dataset_names())
     return [message("front.source_line", lang, datasets=counts[sid],
                     name=label(sid, lang) if has(sid) else str(meta.get("title", sid)),
-                    quality=meta.get("quality") or "/".join(meta.get("quality_marks", {})))
+                    quality="/".join(marks_used(sid)))
             for sid, meta in sources().items() if counts[sid]]
 
 
