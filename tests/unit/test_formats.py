@@ -109,3 +109,11 @@ def test_a_share_has_one_form_in_tables_sentences_and_summary_boxes(lang, share,
     sentence = _Formatter(lang).format("{x:pct}|{e}", x=share, e=e)
     assert [*table.iloc[0], *sentence.split("|")] == [shown] * 4
     assert key_figure(e, lang).endswith(shown)
+
+
+def test_a_gap_in_years_shows_two_signed_decimals_on_every_row():
+    from wardanalysis.text.formats import fmt_unit, unit_of_column
+
+    unit = unit_of_column("population_gap_years")
+    assert [fmt_unit(x, unit, "ja", bare=True) for x in (3.0, -0.75, -1.749, 15.0007)] == [
+        "+3.00", "-0.75", "-1.75", "+15.00"]

@@ -107,6 +107,8 @@ def fmt_unit(x: float, unit: str, lang: str, bare: bool = False) -> str:
         return fmt(x) if bare else fmt_yen(x, lang)
     if unit.startswith(("requests", "days")) and float(x).is_integer():
         return fmt_count(x)
+    if unit.startswith("years off"):  # a gap in years: two decimals on every row, signed
+        return f"{x:+.2f}"
     return fmt(x)
 
 
@@ -119,6 +121,8 @@ def unit_of_column(name: str) -> str:
         return "yen"
     if name == "share" or name.startswith("share_") or name.endswith("_share"):
         return "share"
+    if name.endswith("_gap_years"):
+        return "years off"
     return "p-value" if "p_value" in name else ""
 
 
