@@ -260,7 +260,7 @@ def test_the_front_page_reads_each_reports_headline_and_needs_no_code_for_a_new_
     assert "図1" not in page  # each number once: the answer states its own
     assert "新しい&lt;問い&gt;" in findings and "新しい答え。" in findings
     assert "模擬の答え。" in apart and "模擬の答え。" not in findings
-    assert "95%信頼区間：" in page  # how to read the pages
+    assert "95%信頼区間は" in page  # how to read the pages
 
 
 def test_a_malformed_headline_is_an_error_not_a_page():
