@@ -114,30 +114,36 @@ _FUNNEL = (("requests", None), ("requests_handled", "requests"), ("priority_issu
            ("settled_coordination", "priority_issues"))
 
 
-def _year_share(lv: pd.DataFrame, fy: int, num: str, den: str) -> tuple[float, float, str, bool]:
-    """The share ``num / den`` of fiscal year ``fy``'s interval: Wilson on counts divided by
-    the dispersion of the series' trend over the years of ``lv`` (plain Wilson, binomial only,
-    with fewer than two residual df): ``(low, high, interval label, borrowed)``."""
+def _year_shares(lv: pd.DataFrame, fy: int) -> dict[str, tuple[float, float, str, bool]]:
+    """Each funnel stage's share of fiscal year ``fy`` (stages whose denominator is not 0):
+    ``(low, high, interval label, borrowed)``, Wilson on counts divided by the dispersion of the
+    stage's trend over the years of ``lv`` (plain Wilson, binomial only, with fewer than two
+    residual df). The records and the funnel table both show these."""
     cur = lv[lv["fiscal_year"] == fy].iloc[0]
-    phi, df = stats.trend_dispersion(lv[num], lv["fiscal_year"], lv[den])
-    borrowed = df >= 2
-    s, n = int(cur[num]), int(cur[den])
-    lo, hi = stats.scaled_wilson_interval(s, n, phi if borrowed else 1.0)
-    # Wilson's bounds at 0 of n and n of n are 0 and 1 exactly (the formula leaves float noise)
-    lo, hi = (0.0 if s == 0 else lo), (1.0 if s == n else hi)
-    interval = (f"Wilson on counts divided by the dispersion of the series' trend "
-                f"({fmt(max(1.0, phi))}, {years_text(lv['fiscal_year'])})" if borrowed else
-                "Wilson; valid only if binomial (too few years for the series' dispersion)")
-    return float(lo), float(hi), interval, borrowed
+    out = {}
+    for stage, of in _FUNNEL:
+        s, n = int(cur[stage]), int(cur[of]) if of else 0
+        if n == 0:
+            continue
+        phi, df = stats.trend_dispersion(lv[stage], lv["fiscal_year"], lv[of])
+        borrowed = df >= 2
+        lo, hi = stats.scaled_wilson_interval(s, n, phi if borrowed else 1.0)
+        # Wilson's bounds at 0 of n and n of n are 0 and 1 exactly (the formula leaves noise)
+        lo, hi = (0.0 if s == 0 else lo), (1.0 if s == n else hi)
+        interval = (f"Wilson on counts divided by the dispersion of the series' trend "
+                    f"({fmt(max(1.0, phi))}, {years_text(lv['fiscal_year'])})" if borrowed else
+                    "Wilson; valid only if binomial (too few years for the series' dispersion)")
+        out[stage] = (float(lo), float(hi), interval, borrowed)
+    return out
 
 
-def _funnel(lv: pd.DataFrame, fy: int) -> pd.DataFrame:
-    """The year's funnel; each share with the interval its record has (:func:`_year_share`)."""
+def _funnel(lv: pd.DataFrame, fy: int, shares: dict[str, tuple]) -> pd.DataFrame:
+    """The year's funnel; each share with its record's interval (:func:`_year_shares`)."""
     cur = lv[lv["fiscal_year"] == fy].iloc[0]
     rows = []
     for stage, of in _FUNNEL:
         count, n = int(cur[stage]), int(cur[of]) if of else None
-        low, high = _year_share(lv, fy, stage, of)[:2] if n else (math.nan, math.nan)
+        low, high = shares[stage][:2] if stage in shares else (math.nan, math.nan)
         rows.append({"stage": stage, "count": count, "denominator": n,
                      "share": count / n if n else math.nan, "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows)
@@ -151,27 +157,25 @@ _VS_PREVIOUS = (("fy.requests_rr_vs_previous", "requests", None),
                 ("fy.priority_issues_rr_vs_previous", "priority_issues", None),
                 ("fy.handled_or_vs_previous", "requests_handled", "requests"),
                 ("fy.priority_rate_or_vs_previous", "priority_issues", "requests"))
-#: (record key, numerator, denominator) of the year's shares
-_SHARES = (("fy.handled_share", "requests_handled", "requests"),
-           ("fy.priority_rate", "priority_issues", "requests"),
-           ("fy.decided_share", "decided_to_act", "priority_issues"),
-           ("fy.first_level_share", "settled_staff", "priority_issues"))
+#: (record key, funnel stage) of the year's shares, each of its stage's denominator
+_SHARES = (("fy.handled_share", "requests_handled"), ("fy.priority_rate", "priority_issues"),
+           ("fy.decided_share", "decided_to_act"), ("fy.first_level_share", "settled_staff"))
 
 
-def _needs_section(lv: pd.DataFrame, fy: int, est: list, rows: list, caveats: list,
-                   missing: list, facts: dict) -> None:
+def _needs_section(lv: pd.DataFrame, fy: int, shares: dict[str, tuple], est: list, rows: list,
+                   caveats: list, missing: list, facts: dict) -> None:
     """The year's shares and its comparison with the previous year, each interval borrowing the
     dispersion of its series' trend over the years up to ``fy``."""
     cur = lv[lv["fiscal_year"] == fy].iloc[0]
     years = lv["fiscal_year"]
     est.append(Estimate("fy.requests", int(cur["requests"]), unit="requests"))
-    for key, num, den in _SHARES:
-        s, n = int(cur[num]), int(cur[den])
-        if n == 0:
+    dens = dict(_FUNNEL)
+    for key, stage in _SHARES:
+        if stage not in shares:  # no denominator this year
             continue
-        lo, hi, interval, borrowed = _year_share(lv, fy, num, den)
-        est.append(Estimate(key, s / n, lo, hi, "share", interval=interval,
-                            flags=() if borrowed else (POISSON_ONLY,)))
+        lo, hi, interval, borrowed = shares[stage]
+        est.append(Estimate(key, int(cur[stage]) / int(cur[dens[stage]]), lo, hi, "share",
+                            interval=interval, flags=() if borrowed else (POISSON_ONLY,)))
     prev = lv[lv["fiscal_year"] == fy - 1]
     if prev.empty:
         missing.append("fy.missing.previous_requests")
@@ -337,8 +341,9 @@ def fiscal_year_report(
 
     if have["needs"]:
         lv = settlement_levels(nr)
-        _needs_section(lv, fy, est, rows, caveats, missing, facts)
-        funnel = _funnel(lv, fy)
+        shares = _year_shares(lv, fy)
+        _needs_section(lv, fy, shares, est, rows, caveats, missing, facts)
+        funnel = _funnel(lv, fy, shares)
         history = _history(nr, fy, period, est, rows, caveats, missing, facts)
     else:
         missing.append("fy.missing.requests")
