@@ -94,7 +94,7 @@ def dataset_files(name: str, data_dir: str | Path | None) -> list[Path]:
     read from a data directory only: "absent"), overlay."""
     root, schema = shipped_data_dir(), get_schema(name)
     files = [root / "meta" / ("inputs" if schema.input_only else "") / f"{name}.yml",
-             root / (schema.path or f"raw/{name}.csv")]
+             schema.shipped_file or root / "raw" / f"{name}.csv"]  # none: "absent"
     if data_dir:  # an overlay counts only if it is there: no overlay is no overlay, wherever
         files += [p for p in data_files(data_dir) if p.stem == name and p.exists()]
     return files

@@ -21,7 +21,7 @@ from ..text.display import current_lang
 from . import inputs
 from .datafiles import DataDir, data_files, log_access, overlay_path, sha256
 from .readers import DataValidationError, Problem
-from .schema import DatasetSchema, dataset_names, get_schema, input_names
+from .schema import dataset_names, get_schema, input_names
 from .validation import contiguity_problems, markup_warnings, read_table
 
 __all__ = ["check", "datasets", "describe", "load", "overlaid_rows", "overlay_summary",
@@ -41,10 +41,6 @@ def datasets(data_dir: str | Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"first_fiscal_year": "Int64", "last_fiscal_year": "Int64"})
 
 
-def _shipped_path(schema: DatasetSchema) -> Path:
-    return shipped_data_dir() / schema.path
-
-
 def _rel(path: Path) -> str:
     """A path for messages: relative to the data tree's parent when it is shipped data."""
     try:
@@ -54,7 +50,7 @@ def _rel(path: Path) -> str:
 
 
 def _read_shipped(name: str):
-    path = _shipped_path(get_schema(name))
+    path = get_schema(name).shipped_file
     return read_table(path, get_schema(name), _rel(path))
 
 
@@ -119,7 +115,7 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     frame, key = shipped, list(schema.key)
     provenance: dict[str, Any] = {
         "dataset": name, "source": dict(schema.source),
-        "shipped_file": _rel(_shipped_path(schema)), "shipped_sha256": sha256(_shipped_path(schema)),
+        "shipped_file": _rel(schema.shipped_file), "shipped_sha256": sha256(schema.shipped_file),
         "overlay_file": None, "overlay_keys": []}
     if totals is not None:
         provenance["declared_totals"] = {k: _plain(v) for k, v in totals.items() if k != "_row"}
@@ -236,7 +232,7 @@ def describe(name: str) -> Description:
     schema = get_schema(name)
     log_access(name)
     meta = copy.deepcopy(schema.raw)
-    meta["sha256"] = None if schema.input_only else sha256(_shipped_path(schema))
+    meta["sha256"] = None if schema.input_only else sha256(schema.shipped_file)
     return Description(meta)
 
 

@@ -92,6 +92,12 @@ class DatasetSchema:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
+    def shipped_file(self) -> Path | None:
+        """The shipped transcription of the dataset; None for one read from a user's folder
+        only (no ``path``)."""
+        return shipped_data_dir() / self.path if self.path else None
+
+    @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 

@@ -54,12 +54,12 @@ def marks_used(source_id: str) -> tuple[str, ...]:
     meta = sources().get(source_id, {})
     if meta.get("quality"):
         return (str(meta["quality"]),)
-    root, found = shipped_data_dir(), set()
+    found = set()
     for name in dataset_names():
         schema = get_schema(name)
-        if schema.source.get("id") != source_id or schema.input_only:
+        path = schema.shipped_file
+        if schema.source.get("id") != source_id or path is None:
             continue
-        path = root / (schema.path or f"raw/{name}.csv")
         rows = read_rows(path, name, path.name)[0]
         if rows and "quality" in rows[0]:
             col = rows[0].index("quality")
