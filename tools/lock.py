@@ -1,8 +1,8 @@
 """``make lock``: refresh ``constraints.txt``, the exact version of every package a fresh install gets.
 
 The lock is resolved the ordinary way: a throwaway virtual environment, ``pip install '.[test]'``
-(plus the build backend, so that building the editable install is pinned too) with no constraint,
-then ``pip freeze``. ``environment.yml`` is rewritten to pin the same versions of the direct
+(plus the build backend, so that building the editable install is pinned too) with no constraint
+but :data:`BOUNDS`, then ``pip freeze``. ``environment.yml`` is rewritten to pin the same versions of the direct
 dependencies, so that conda and pip users compute with the same libraries. Every install the
 Makefile makes passes ``constraints.txt`` to pip (as ``PIP_CONSTRAINT``, which reaches build
 isolation too). The lock is for CPython 3.11 on Linux x86-64, the machine the project runs on.
@@ -25,6 +25,16 @@ LOCK = ROOT / "constraints.txt"
 ENV_YML = ROOT / "environment.yml"
 BUILD = ["hatchling"]  # the build backend of pyproject.toml
 SKIP = {"wardanalysis", "setuptools"}  # the project itself; what the venv module ships
+#: Bounds the lock keeps on packages the project does not use directly (pip constraints: each
+#: narrows what the resolver may pick, never adds a package), with the reason for each.
+BOUNDS = {
+    # 4.25 added rfc3987-syntax to the format-nongpl extra (which jupyter-events asks for) and
+    # imports it with jsonschema: it builds some 35 Lark parsers for the "iri" format, which no
+    # notebook schema uses, a second of CPU in every process that reads a notebook (each batch
+    # worker, papermill, nbval; python-jsonschema/jsonschema#1428). 4.24 validates notebooks the
+    # same way.
+    "jsonschema<4.25",
+}
 HEADER = """\
 # The exact version of every package a fresh install of wardanalysis gets (tests included).
 # Written by `make lock` (tools/lock.py) from pyproject.toml: do not edit by hand. Every pip call
@@ -74,7 +84,10 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "venv", str(py.parents[1])], check=True)
         pip = [str(py), "-m", "pip", "--disable-pip-version-check", "-q"]
         subprocess.run([*pip, "install", "--upgrade", "pip"], check=True, env=env)
-        subprocess.run([*pip, "install", f"{ROOT}[test]", *BUILD], check=True, env=env)
+        bounds = Path(tmp) / "bounds.txt"
+        bounds.write_text("\n".join(sorted(BOUNDS)) + "\n", encoding="utf-8")
+        subprocess.run([*pip, "install", "-c", str(bounds), f"{ROOT}[test]", *BUILD], check=True,
+                       env=env)
         frozen = subprocess.run([*pip, "freeze", "--all"], check=True, env=env,
                                 capture_output=True, text=True).stdout
     lines = [ln for ln in frozen.splitlines()
