@@ -421,10 +421,13 @@ def unit_text(e: Estimate, lang: str = "ja") -> str:
 
 
 def key_figure(e: Estimate, lang: str = "ja") -> str:
-    """One line of a summary box: the estimate's label, value and interval, as its unit asks."""
+    """One line of a summary box: the estimate's label, value and interval, as its unit asks.
+    An interval valid only for Poisson or binomial counts never leads: the line says instead
+    that no honest interval can be given (the body shows the other, labelled)."""
     name = message(f"estimate.{e.key}", lang)
     value = fmt_unit(e.value, e.unit, lang)
-    interval = fmt_interval(e, lang)
+    interval = (message("interval.poisson_only_summary", lang) if e.poisson_only
+                and not math.isnan(e.ci_low) else fmt_interval(e, lang))
     sep = "：" if lang == "ja" else ": "
     return f"{name}{sep}{value}{'' if lang == 'ja' else ' '}{interval}".rstrip()
 

@@ -168,10 +168,17 @@ def test_first_level_share_differs_between_years(needs):
 
 
 def test_per_year_settlement_table(needs, ref):
+    """A year's share in 02's table: Wilson on counts divided by the dispersion of the share's
+    logistic trend (fitted by hand), as every per-year share; 0 of n has 0 as its lower end."""
     table = escalation_patterns(needs).table()
     rows = table[(table["scope"] == "year") & (table["measure"] == "settled_section_chief")]
     expected = (needs["section_chief_consultations"] - needs["coordination_meetings"]).to_numpy()
     np.testing.assert_array_equal(rows["count"].to_numpy(), expected)
-    lo, hi = ref.wilson(expected, needs["priority_issues"].to_numpy())
-    np.testing.assert_allclose(rows["ci_low"], lo, rtol=RTOL, atol=1e-12)
+    n = needs["priority_issues"].to_numpy()
+    X = np.column_stack([np.ones(len(n)), needs["fiscal_year"] - 2017])
+    phi = max(1.0, ref.quasi_binomial(expected, n, X).phi)
+    assert phi > 1.5  # the series varies more than binomial: the widening is not a no-op
+    lo, hi = ref.wilson(expected / phi, n / phi)
+    np.testing.assert_allclose(rows["ci_low"], np.where(expected == 0, 0.0, lo), rtol=RTOL,
+                               atol=1e-12)
     np.testing.assert_allclose(rows["ci_high"], hi, rtol=RTOL)

@@ -158,3 +158,26 @@ def test_03_answer_states_how_many_of_the_compared_figures_are_official(cross_ci
     assert said in answer
     assert "どれも公式の資料で確かめられていない" not in answer
     assert "None of those figures" not in answer
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_summary_box_leads_with_an_interval_valid_only_for_poisson_counts(lang):
+    """FY2017–2019 have too few years before them for a dispersion: their shares and ratios
+    have only intervals valid for Poisson or binomial counts, which the summary box does not
+    show (it says why); the interval stays in the result, labelled."""
+    from wardanalysis.models.fiscal_year import fiscal_year_report
+    from wardanalysis.results import fmt_interval
+    from wardanalysis.text.messages import message
+
+    seen = 0
+    for fy in (2017, 2018, 2019, 2023):
+        for e in fiscal_year_report(fy).key_figures():
+            line = key_figure(e, lang)
+            if e.poisson_only:
+                seen += 1
+                assert fmt_interval(e, lang)  # the labelled interval exists …
+                assert fmt_interval(e, lang) not in line  # … but does not lead
+                assert line.endswith(message("interval.poisson_only_summary", lang))
+            else:
+                assert message("interval.poisson_only_summary", lang) not in line
+    assert seen >= 5

@@ -37,7 +37,7 @@ from ..text.formats import fmt_count, sentences
 from ..text.glossary import check_lang, label
 from ..text.messages import message
 from . import _input
-from .handled import pooled_label
+from .handled import pooled_label, year_share_intervals
 from .periods import check_period, covid_period
 from .requests import START_UP_FY, ratio_estimate
 
@@ -138,7 +138,7 @@ class EscalationResult(Result):
 
 def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame) -> None:
     """One row per measure: the share over the frame's years with the interval of
-    :func:`stats.pooled_share` (quasi-binomial; Wilson for a single year)."""
+    :func:`stats.pooled_share` (an intercept-only quasi-binomial GLM)."""
     for measure, (num, den, _) in MEASURES.items():
         s, n = int(frame[num].sum()), int(frame[den].sum())
         if n > 0:
@@ -148,6 +148,25 @@ def _shares(rows: list, scope: str, fy: Any, frame: pd.DataFrame) -> None:
             share = lo = hi = math.nan
         rows.append({"scope": scope, "fiscal_year": fy, "measure": measure, "count": s,
                      "denominator": n, "share": share, "ci_low": lo, "ci_high": hi})
+
+
+def _year_rows(c: pd.DataFrame) -> list[dict]:
+    """One row per fiscal year and measure: the year's share with the interval every per-year
+    share has (:func:`year_share_intervals`: Wilson widened by the series' dispersion)."""
+    found = {}
+    for measure, (num, den, _) in MEASURES.items():
+        low, high, _, _ = year_share_intervals(c[num], c[den], c["fiscal_year"])
+        found[measure] = low, high
+    rows = []
+    for i, fy in enumerate(c["fiscal_year"]):
+        for measure, (num, den, _) in MEASURES.items():
+            s, n = int(c[num].iloc[i]), int(c[den].iloc[i])
+            low, high = found[measure]
+            rows.append({"scope": "year", "fiscal_year": fy, "measure": measure, "count": s,
+                         "denominator": n, "share": s / n if n else math.nan,
+                         "ci_low": low[i] if n else math.nan,
+                         "ci_high": high[i] if n else math.nan})
+    return rows
 
 
 def _fit(c: pd.DataFrame, first_year: int, phase: np.ndarray | None, what: str) -> stats.GLMFit:
@@ -180,7 +199,8 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
 
     ``table()``: one row per scope (``year``, ``all_years``, ``pre_covid``, ``covid``,
     ``after_covid``), fiscal year and measure (:data:`MEASURES`); a year's share has its Wilson
-    interval, a pooled share that of an intercept-only quasi-binomial GLM. Keys
+    interval widened by the series' dispersion, a pooled share that of an intercept-only
+    quasi-binomial GLM. Keys
     ``escalation.<name>``: ``priority_rate_trend_or_per_year``, ``priority_rate_dispersion``,
     ``priority_rate_or_covid_vs_pre`` (``.exact``: Fisher's test, flagged ``poisson_only``), the
     pooled shares of :data:`MEASURES` and ``first_level_share_differs_p``; the trend, the period
@@ -198,9 +218,7 @@ def escalation_patterns(needs_reflection: pd.DataFrame | None = None, *,
                                    "no priority issue in any fiscal year")
     c = settlement_levels(df[list(_COLUMNS)])
 
-    rows: list[dict] = []
-    for i, fy in enumerate(years):
-        _shares(rows, "year", fy, c.iloc[[i]])
+    rows = _year_rows(c)
     pre, cov = c[phase == "before"], c[phase == "during"]
     for scope, frame in (("all_years", c), ("pre_covid", pre), ("covid", cov),
                          ("after_covid", c[phase == "after"])):

@@ -33,6 +33,7 @@ from . import _input
 from .budgets import kumamoto_budget
 from .civil import civil_requests
 from .escalation import settlement_levels
+from .handled import year_share_intervals
 from .periods import covid_period, whole_year
 from .requests import START_UP_FY, borrowed_interval_text
 
@@ -116,24 +117,15 @@ _FUNNEL = (("requests", None), ("requests_handled", "requests"), ("priority_issu
 
 def _year_shares(lv: pd.DataFrame, fy: int) -> dict[str, tuple[float, float, str, bool]]:
     """Each funnel stage's share of fiscal year ``fy`` (stages whose denominator is not 0):
-    ``(low, high, interval label, borrowed)``, Wilson on counts divided by the dispersion of the
-    stage's trend over the years of ``lv`` (plain Wilson, binomial only, with fewer than two
-    residual df). The records and the funnel table both show these."""
-    cur = lv[lv["fiscal_year"] == fy].iloc[0]
+    ``(low, high, interval label, borrowed)`` from :func:`year_share_intervals` over the years
+    of ``lv``. The records and the funnel table both show these."""
+    last = lv["fiscal_year"].tolist().index(fy)
     out = {}
     for stage, of in _FUNNEL:
-        s, n = int(cur[stage]), int(cur[of]) if of else 0
-        if n == 0:
+        if of is None or int(lv[of].iloc[last]) == 0:
             continue
-        phi, df = stats.trend_dispersion(lv[stage], lv["fiscal_year"], lv[of])
-        borrowed = df >= 2
-        lo, hi = stats.scaled_wilson_interval(s, n, phi if borrowed else 1.0)
-        # Wilson's bounds at 0 of n and n of n are 0 and 1 exactly (the formula leaves noise)
-        lo, hi = (0.0 if s == 0 else lo), (1.0 if s == n else hi)
-        interval = (f"Wilson on counts divided by the dispersion of the series' trend "
-                    f"({fmt(max(1.0, phi))}, {years_text(lv['fiscal_year'])})" if borrowed else
-                    "Wilson; valid only if binomial (too few years for the series' dispersion)")
-        out[stage] = (float(lo), float(hi), interval, borrowed)
+        low, high, interval, borrowed = year_share_intervals(lv[stage], lv[of], lv["fiscal_year"])
+        out[stage] = (float(low[last]), float(high[last]), interval, borrowed)
     return out
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import stats
 from ..results import POISSON_ONLY, Dates, Estimate, Result, Years, chosen, quantiles
-from ..text.formats import fmt
+from ..text.formats import fmt, years_text
 from ..text.glossary import label
 from . import _input
 from .requests import ratio_estimate
@@ -47,6 +47,24 @@ class HandledShareResult(Result):
                              percent="y", legend="lower left", fontsize=9)
 
 
+def year_share_intervals(successes, trials, years) -> tuple[np.ndarray, np.ndarray, str, bool]:
+    """Each year's share of a yearly series with its interval: Wilson on the counts divided by
+    the dispersion of the series' logistic trend (:func:`stats.trend_dispersion`); with under
+    two residual df there is none to borrow, and the plain Wilson interval is valid only if
+    binomial. A share of 0 or 1 has its exact bound (the formula leaves noise). Returns
+    ``(low, high, interval label, borrowed)``; every per-year share interval is made here."""
+    s, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    phi, df = stats.trend_dispersion(s, years, n)
+    borrowed = df >= 2
+    low, high = stats.scaled_wilson_interval(s, n, phi if borrowed else 1.0)
+    low, high = np.where(s == 0, 0.0, low), np.where(s == n, 1.0, high)
+    used = np.asarray(years)[n > 0]
+    label = (f"Wilson on counts divided by the dispersion of the series' trend "
+             f"({fmt(max(1.0, phi))}, {years_text(used)})" if borrowed else
+             "Wilson; valid only if binomial (too few years for the series' dispersion)")
+    return low, high, label, borrowed
+
+
 def pooled_label(ps: stats.PooledShare) -> str:
     """How a pooled share's interval was made (:func:`stats.pooled_share`)."""
     return ("Wilson" if ps.quantiles == "Wilson" else
@@ -66,12 +84,7 @@ def handled_share(needs_reflection: pd.DataFrame | None = None, *,
     n = df["requests"].to_numpy()
     X = pd.DataFrame({"const": 1.0, "year": (years - years[0]).astype(float)})
     fit = stats.fit_quasi_binomial(s, n, X, what="the handled-share trend")
-    # a year's share borrows the dispersion of the trend (counts divided by it); with fewer than
-    # two residual df there is none to borrow, and the plain Wilson interval is binomial-only
-    borrowed = fit.df_resid >= 2
-    low, high = stats.scaled_wilson_interval(s, n, fit.dispersion if borrowed else 1.0)
-    year_interval = (f"Wilson on counts divided by the trend's dispersion ({fmt(fit.scale)})"
-                     if borrowed else "Wilson; valid only if binomial")
+    low, high, year_interval, borrowed = year_share_intervals(s, n, years)
     eta, se = fit.linear_predictor(X)
     expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     p = expit(eta)
