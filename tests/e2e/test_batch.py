@@ -209,10 +209,7 @@ def test_rerun_reuses_everything_and_an_overlay_change_redoes_only_its_readers(w
         assert after[job]["report"]["dir"] == before[job]["report"]["dir"] == "fy_report/2023/ja"
         assert _record(ws.out / "fy_report/2023/ja")["run_id"] == after[job]["report"]["run_id"]
     assert "fy_report,2023,ja,requests,777," in ws.results()
-
-    # --force executes everything again.
-    forced = ws.run("--data-dir", str(ws.overlay), "--force")
-    assert summary_counts(forced.stdout) == {"executed": 4, "reused": 0, "failed": 0}
+    # (--force executes everything again: test_two_runs_give_identical_results_and_outputs)
 
 
 # --------------------------------------------------------------------------- failures
@@ -344,13 +341,14 @@ def test_sigkill_mid_run_leaves_the_earlier_reports_intact(workspace):
 
 
 def test_two_runs_give_identical_results_and_outputs(first_run, workspace):
-    """A forced re-run on one worker reproduces results.csv and every output byte for byte, and
-    every notebook still starts from an empty namespace (fy_report and overview each fail if they
-    see the other's variable)."""
+    """A forced re-run (every report executed again, nothing reused) on one worker reproduces
+    results.csv and every output byte for byte, and every notebook still starts from an empty
+    namespace (fy_report and overview each fail if they see the other's variable)."""
     first = first_run[2]
     ws = workspace
     result = ws.run("--data-dir", str(ws.overlay), "--force", "--workers", "1")
     assert result.returncode == 0, ws.explain(result)
+    assert summary_counts(result.stdout) == {"executed": 4, "reused": 0, "failed": 0}
     assert ws.results() == first.results()
     assert _outputs(ws) == _outputs(first)
     # the pages too, byte for byte but for a time stamp: the embedded font subset included (it
