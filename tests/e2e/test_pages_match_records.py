@@ -115,7 +115,11 @@ def key_figure_mismatches(out: Path, rows: list[dict[str, str]]) -> list[str]:
 
 
 def _line_is(shown_text: str, r: dict[str, str]) -> bool:
+    """The line shows the record's value and interval; an interval valid only for Poisson or
+    binomial counts never leads, so such a record's line shows its value alone."""
     shown = _shown_numbers(shown_text)
+    if "poisson_only" in r.get("flags", "") and r["ci_low"] not in ("", "nan"):
+        return len(shown) == 1 and _agrees(shown[0], float(r["value"]), r["unit"])
     wanted = [float(r["value"])] + ([float(r["ci_low"]), float(r["ci_high"])]
                                     if r["ci_low"] not in ("", "nan") else [])
     return len(shown) >= len(wanted) and all(
@@ -182,8 +186,9 @@ def test_no_share_prints_as_0(default_batch):
 
 
 def test_the_checks_can_fail(tmp_path):
-    """A page whose key figure is off by one in its last digit, a front page that rewords an
-    answer, and a share printed as 0 are each found."""
+    """A page whose key figure is off by one in its last digit or leads with an interval valid
+    only for Poisson counts, a front page that rewords an answer, and a share printed as 0 are
+    each found."""
     from wardanalysis.text.messages import message
 
     name = message("estimate.requests.mean_ratio_covid_vs_pre", "en")
@@ -199,6 +204,9 @@ def test_the_checks_can_fail(tmp_path):
     assert len(key_figure_mismatches(tmp_path, rows)) == 1
     rows[0]["value"] = "0.5248"
     assert key_figure_mismatches(tmp_path, rows) == []
+    rows[0]["flags"] = "poisson_only"  # such an interval must not lead the box
+    assert len(key_figure_mismatches(tmp_path, rows)) == 1
+    rows[0]["flags"] = ""
     assert len(zero_shares(tmp_path)) == 1
     for front in ("index.html", "index.en.html"):
         (tmp_path / front).write_text(

@@ -3,6 +3,7 @@ share of ward priority proposals, and the yen per funded priority issue."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,10 +138,12 @@ class CostPerIssueResult(Result):
 
         r = self.data.iloc[0]
         ex = self.examples
+        # a project on two lines, its bureau on the second: the long English names would leave
+        # the bars no room
         names = [label("per_funded_issue", lang)] + [
-            f"{e['project_ja']}（{e['bureau_ja']}）" if lang == "ja" else  # English where given
-            f"{e.get('project_en') or e['project_ja']} ({e.get('bureau_en') or e['bureau_ja']})"
-            for e in ex.to_dict("records")]
+            f"{e['project_ja']}\n（{e['bureau_ja']}）" if lang == "ja" else  # English where given
+            "\n".join(textwrap.wrap(e.get("project_en") or e["project_ja"], 34))
+            + f"\n({e.get('bureau_en') or e['bureau_ja']})" for e in ex.to_dict("records")]
         # in 千円, then in the chart's money unit
         values = [r["yen_per_issue"] / 1000, *ex["amount_thousand_yen"]]
         colors = [plotting.COLORS["level1"]] + [plotting.COLORS["neutral"]] * len(ex)

@@ -116,15 +116,19 @@ class EscalationResult(Result):
         from .. import plotting
 
         c = self.counts
+        levels = (("settled_staff", plotting.COLORS["level1"]),
+                  ("settled_section_chief", plotting.COLORS["level2"]),
+                  ("settled_coordination", plotting.COLORS["level3"]))
+        # a segment's count inside it only where the segment is taller than its label (about 6%
+        # of the axis at the printed size); the table gives every count
+        tall = max(3.0, 0.06 * float(c[[col for col, _ in levels]].sum(axis=1).max()))
         bottom = np.zeros(len(c))
-        for col, color in (("settled_staff", plotting.COLORS["level1"]),
-                           ("settled_section_chief", plotting.COLORS["level2"]),
-                           ("settled_coordination", plotting.COLORS["level3"])):
+        for col, color in levels:
             vals = c[col].to_numpy(float)
             ax.bar(c["fiscal_year"], vals, bottom=bottom, color=color, width=0.6,
                    label=label(col, lang))
             for y, b, v in zip(c["fiscal_year"], bottom, vals, strict=True):
-                if v >= 3:
+                if v >= tall:
                     ax.annotate(fmt_count(v), (y, b + v / 2), ha="center", va="center",
                                 fontsize=9, color=plotting.text_color_on(color))
             bottom += vals
