@@ -163,8 +163,9 @@ def _is_code_column(series: pd.Series) -> bool:
 
 def _is_year_column(name: str, series: pd.Series) -> bool:
     """A column of years by its name, and only if every value is a whole number:
-    ``share_of_fiscal_year`` holds shares, not years."""
-    if not (name.endswith(("fiscal_year", "_year", "_no")) or name == "year"):
+    ``share_of_fiscal_year`` holds shares, not years, and ``this_year`` the year's figure."""
+    if not (name.endswith(("fiscal_year", "_year", "_no")) or name == "year") \
+            or name == "this_year":
         return False
     values = pd.to_numeric(series.dropna(), errors="coerce")
     return bool(values.notna().all() and (values % 1 == 0).all())

@@ -139,9 +139,9 @@ def test_poisoned_pages_have_no_element_or_attribute_of_their_own(poisoned, defa
     assert dirty.attrs - clean.attrs == set()
 
 
-def test_every_page_forbids_scripts(poisoned):
-    out, _ = poisoned
-    for page in _pages(out):
+def test_every_page_forbids_scripts(poisoned, default_batch):
+    """Every page of the poisoned run and of the clean batch."""
+    for page in _pages(poisoned[0]) + _pages(default_batch[0]):
         text = page.read_text(encoding="utf-8")
         assert 'http-equiv="Content-Security-Policy"' in text, page
         assert "script-src 'none'" in text and "default-src 'none'" in text

@@ -61,10 +61,29 @@ def test_the_funnel_table_shows_each_share_with_its_records_interval(fy):
             e = r.estimate(key)
             row = funnel.loc[stage]
             assert (row["share"], row["ci_low"], row["ci_high"]) == (e.value, e.ci_low, e.ci_high)
+            # … and names the binomial-only interval as such, as the record's flag does
+            assert (row["test"] == "test_wilson_binomial_only") == e.poisson_only
     # none of n and all of n: Wilson's bounds are 0 and 1 exactly, never float noise (1.1e-14%)
     shares = funnel[funnel["denominator"].notna()]
     assert (shares.loc[shares["count"] == 0, "ci_low"] == 0.0).all()
     assert (shares.loc[shares["count"] == shares["denominator"], "ci_high"] == 1.0).all()
+
+
+@pytest.mark.parametrize("fy", [2018, 2020, 2022])
+def test_the_comparisons_put_counts_and_shares_in_tables_of_their_own(fy):
+    """Every comparison row once, counts (with their ratio) apart from shares (with their odds
+    ratio): no column mixes a count with a share, nor a rate ratio with an odds ratio."""
+    r = fiscal_year_report(fy)
+    counts, shares = r.comparisons()
+    assert len(counts) + len(shares) == len(r.table()) > 0
+    assert not shares.empty and (shares["this_year"] < 1).all() and (shares["reference"] < 1).all()
+    assert (counts["this_year"] >= 1).all() and (counts["this_year"] % 1 == 0).all()
+    assert shares["measure"].str.endswith("_share").all()
+    assert not counts["measure"].str.endswith("_share").any()
+    assert "odds_ratio" in shares.columns and "ratio_to_reference" in counts.columns
+    for part, name in ((counts, "ratio_to_reference"), (shares, "odds_ratio")):
+        merged = part.merge(r.table(), on=["measure", "comparison"])
+        assert (merged[name] == merged["estimate"]).all()
 
 
 def test_no_look_ahead():

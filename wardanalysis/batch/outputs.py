@@ -24,11 +24,13 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ..errors import OutputDirError, WardanalysisError
 from ..site.front import front_page_html
+from ..site.pages import sharing_one_font
 from ..site.results_files import results_csv, results_xlsx
 from ..site.runlog import RUN_LOG_FILES, run_log_html
 
@@ -184,26 +186,30 @@ def build_manifest(entries: dict[str, dict[str, Any]], run: dict[str, Any]) -> d
 
 
 def commit(out: Path, manifest: dict[str, Any]) -> None:
-    """Write the manifest, results.csv and .xlsx, the run log and the two front pages, each file
-    atomically."""
+    """Write the manifest, results.csv and .xlsx, the run logs and the two front pages, each file
+    atomically; the pages written together embed one font subset."""
     write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     write_atomic(out / RESULTS, results_csv(manifest))
     write_atomic(out / RESULTS_XLSX, results_xlsx(manifest))
-    for lang, name in RUN_LOG_FILES.items():
-        write_atomic(out / name, run_log_html(manifest, lang))
+    pages = {name: partial(run_log_html, manifest, lang) for lang, name in RUN_LOG_FILES.items()}
     # The front pages depend on the reports only: rewritten when those changed (fonts are
     # embedded: a run with nothing to do should not pay for it).
     mark = out / ".cache" / "front.key"
     key = hashlib.sha256(json.dumps([manifest.get("reports", []), manifest.get("run", {}).get(
         "exploratory")], sort_keys=True, default=str).encode()).hexdigest()
-    with contextlib.suppress(OSError):
-        if (mark.read_text(encoding="utf-8") == key and (out / INDEX).is_file()
-                and (out / INDEX_EN).is_file()):
-            return
-    write_atomic(out / INDEX, front_page_html(manifest, "ja"))
-    write_atomic(out / INDEX_EN, front_page_html(manifest, "en"))
-    mark.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(mark, key)
+    try:
+        same = (mark.read_text(encoding="utf-8") == key and (out / INDEX).is_file()
+                and (out / INDEX_EN).is_file())
+    except OSError:
+        same = False
+    if not same:
+        pages |= {INDEX: partial(front_page_html, manifest, "ja"),
+                  INDEX_EN: partial(front_page_html, manifest, "en")}
+    for name, text in sharing_one_font(pages).items():
+        write_atomic(out / name, text)
+    if not same:
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(mark, key)
 
 
 def collect_garbage(out: Path, manifest: dict[str, Any]) -> int:

@@ -65,6 +65,21 @@ class FiscalYearResult(Result):
         """A chart needs more than one value: the requests of at least two years."""
         return len(self.history) >= 2
 
+    def comparisons(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The comparisons as a reader reads them, in two tables: counts, with the ratio of this
+        year's count to its reference (a rate ratio, or observed/expected against a trend), and
+        shares, with their odds ratio; one kind of number per column in each, and each row's
+        interval named."""
+        t = self.table()
+        share = t["measure"].str.endswith("_share")
+        # ``test`` says how each interval was made (an exact one is valid only for Poisson counts)
+        cols = ["measure", "comparison", "this_year", "reference", "estimate", "ci_low", "ci_high",
+                "test"]
+        return (t.loc[~share, cols].rename(columns={"estimate": "ratio_to_reference"})
+                .reset_index(drop=True),
+                t.loc[share, cols].rename(columns={"estimate": "odds_ratio"})
+                .reset_index(drop=True))
+
     def missing_list(self, lang: str = "ja") -> list[str]:
         return [m.__lang_format__("", check_lang(lang)) for m in self.missing]
 
@@ -130,14 +145,18 @@ def _year_shares(lv: pd.DataFrame, fy: int) -> dict[str, tuple[float, float, str
 
 
 def _funnel(lv: pd.DataFrame, fy: int, shares: dict[str, tuple]) -> pd.DataFrame:
-    """The year's funnel; each share with its record's interval (:func:`_year_shares`)."""
+    """The year's funnel; each share with its record's interval (:func:`_year_shares`) and how
+    it was made (``test``)."""
     cur = lv[lv["fiscal_year"] == fy].iloc[0]
     rows = []
     for stage, of in _FUNNEL:
         count, n = int(cur[stage]), int(cur[of]) if of else None
         low, high = shares[stage][:2] if stage in shares else (math.nan, math.nan)
+        test = (None if stage not in shares else
+                "test_wilson_borrowed" if shares[stage][3] else "test_wilson_binomial_only")
         rows.append({"stage": stage, "count": count, "denominator": n,
-                     "share": count / n if n else math.nan, "ci_low": low, "ci_high": high})
+                     "share": count / n if n else math.nan, "ci_low": low, "ci_high": high,
+                     "test": test})
     return pd.DataFrame(rows)
 
 

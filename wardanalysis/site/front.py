@@ -68,8 +68,8 @@ def source_lines(lang: str) -> list[str]:
             for sid, meta in sources().items() if counts[sid]]
 
 
-def front_page_html(manifest: dict[str, Any], lang: str) -> str:
-    """The front page in ``lang``."""
+def front_page_html(manifest: dict[str, Any], lang: str, font_css: str | None = None) -> str:
+    """The front page in ``lang`` (``font_css``: see :func:`.pages.page`)."""
     entries = manifest.get("reports", [])
     run = manifest.get("run") or {}
     by_id = {(x["notebook"], x.get("fiscal_year"), x["lang"]): x for x in entries}
@@ -88,6 +88,7 @@ def front_page_html(manifest: dict[str, Any], lang: str) -> str:
              ("footer.data_as_of", data_as_of(lang, run.get("data_dir")), False),
              ("footer.version", str(run.get("package_version", "")), False)]
     return page("front.html.j2", lang=lang, title=message("front.title", lang), langs=langs,
+                font_css=font_css,
                 exploratory=run.get("exploratory"), facts=facts, grid=grid,
                 failed=sum(1 for x in entries if x.get("failure")),
                 findings=answers(manifest, lang, simulated=False),

@@ -16,9 +16,10 @@ FRONT_PAGES = {"ja": "index.html", "en": "index.en.html"}
 RUN_LOG_FILES = {"en": "runs.html", "ja": "runs.ja.html"}
 
 
-def run_log_html(manifest: dict[str, Any], lang: str = "en") -> str:
+def run_log_html(manifest: dict[str, Any], lang: str = "en", font_css: str | None = None) -> str:
     """The run log in ``lang``: every report grouped by fiscal year and notebook, with its
-    status, parameters, duration, version, checksum and links to every stored version."""
+    status, parameters, duration, version, checksum and links to every stored version
+    (``font_css``: see :func:`.pages.page`)."""
     reports = manifest["reports"]
     run = manifest.get("run", {})
     groups: dict[Any, list[dict[str, Any]]] = {}
@@ -35,5 +36,6 @@ def run_log_html(manifest: dict[str, Any], lang: str = "en") -> str:
         last = message("runlog.last_run", lang, id=run.get("id", ""), **counts) + (
             message("runlog.interrupted", lang) if run.get("interrupted") else "")
     return page("runlog.html.j2", lang=lang, title=message("runlog.title", lang), groups=groups,
+                font_css=font_css,
                 summary=summary, last=last, front=FRONT_PAGES[lang],
                 other_log=RUN_LOG_FILES["en" if lang == "ja" else "ja"])
