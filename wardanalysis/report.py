@@ -248,8 +248,11 @@ def show_table(df: pd.DataFrame, lang: str, **kwargs: Any) -> None:
         styler = styler.set_table_styles(
             {c: [{"selector": "th", "props": [("text-align", "left")]}] for c in text},
             overwrite=False)
-    if numbers := [c for c in table.columns if c not in text]:  # a printed number never breaks
-        styler = styler.set_properties(subset=numbers, **{"white-space": "nowrap"})
+    dates = {c for c, orig in zip(table.columns, shown, strict=True)
+             if pd.api.types.is_datetime64_any_dtype(df[orig])}
+    # a printed number or date never breaks (2020-10-/01)
+    if whole := [c for c in table.columns if c not in text or c in dates]:
+        styler = styler.set_properties(subset=whole, **{"white-space": "nowrap"})
     notes = "".join(f'<p class="wa-caveat">{markup(n)}</p>' for n in overlay_notes(df, lang))
     # The CSV (UTF-8 with BOM, as Excel reads it) travels inside the page: it works offline.
     data = base64.b64encode(table.to_csv(index=False).encode("utf-8-sig")).decode("ascii")
@@ -353,7 +356,7 @@ def show_plot(result: Any, lang: str, title_key: str | None = None, **kwargs: An
 def transcription(lang: str) -> None:
     """The city's document as transcribed (``data/snapshots/kumamoto_review_2024.txt``): what it
     is, then the text, every character escaped (``#`` and ``##`` lines as headings, ``**…**``
-    as bold, other blocks as paragraphs, line breaks kept)."""
+    as bold, blocks of ``- `` items as lists, other blocks as paragraphs, line breaks kept)."""
     check_lang(lang)
     text = (shipped_data_dir() / "snapshots" / "kumamoto_review_2024.txt").read_text(
         encoding="utf-8")
@@ -370,10 +373,24 @@ def transcription(lang: str) -> None:
             parts.append('<div class="wa-table"><table>' + "".join(
                 "<tr>" + "".join(f"<td>{_transcribed_cell(c)}</td>" for c in x.split("\t"))
                 + "</tr>" for x in lines) + "</table></div>")
-        elif lines:  # marked up as one block (a bold phrase may run over a line break)
-            block = markup("\u2028".join(x.rstrip() for x in lines))
-            parts.append("<p>" + block.replace("\u2028", "<br>") + "</p>")
+        elif lines and lines[0].startswith("- "):  # a list: an item runs to the next "- "
+            items: list[list[str]] = []
+            for x in lines:
+                if x.startswith("- "):
+                    items.append([x[2:]])
+                else:
+                    items[-1].append(x)
+            parts.append("<ul>" + "".join(f"<li>{_transcribed_block(i)}</li>" for i in items)
+                         + "</ul>")
+        elif lines:
+            parts.append(f"<p>{_transcribed_block(lines)}</p>")
     _show_html(f'<div lang="ja" class="wa-transcription">{"".join(parts)}</div>', text)
+
+
+def _transcribed_block(lines: list[str]) -> str:
+    """Lines of the transcription marked up as one block (a bold phrase may run over a line
+    break), each line break kept."""
+    return markup("\u2028".join(x.rstrip() for x in lines)).replace("\u2028", "<br>")
 
 
 def _transcribed_cell(cell: str) -> str:

@@ -247,3 +247,14 @@ def test_a_summary_box_glosses_the_terms_it_uses_and_only_those(monkeypatch, lan
     assert 'class="wa-reading"' in box and rate in box and odds not in box
     report.summary(lang, answer="—")  # no term used: no line
     assert 'class="wa-reading"' not in shown[-1]["text/html"]
+
+
+def test_a_date_never_breaks_across_lines(shown):
+    """A date column is text (left-aligned) but, like a number, kept on one line: a printed
+    table once broke 2020-10-01 as 2020-10-/01."""
+    frame = pd.DataFrame({"note": ["a"], "as_of_date": pd.to_datetime(["2020-10-01"])})
+    report.show_table(frame, "en")
+    html = shown[-1]
+    nowrap = {c for sel in re.findall(r"([^{}]*)\{[^}]*white-space: nowrap", html)
+              for c in re.findall(r"_(col\d)", sel)}
+    assert nowrap == {"col1"}

@@ -96,6 +96,9 @@ def test_the_transcriptions_tables_are_tables_and_its_html_lists_plain_lines(mon
     # every heading level is a heading, and a bold phrase over a line break is bold
     assert "#" not in re.sub(r"&#\d+;", "", page) and "**" not in page
     assert "<strong>熊本市指定史跡<br>釣耕園・叢桂園一帯の整備</strong>" in page
+    # the document's "- " items are list items, their continuation lines inside them
+    assert "<p>- " not in page and "<li>- " not in page
+    assert "<li>地域担当職員が地域に直接足を運び" in page
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
