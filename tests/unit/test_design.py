@@ -156,6 +156,11 @@ def test_the_study_states_its_numbers_and_monte_carlo_error():
     # the power shown is that of the test at its nominal 5%, not an oracle threshold
     assert "nominal 5%" in res.method_text("en") and "true 5% size" not in res.method_text("en")
     assert "棄却するよう調整" not in res.method_text("ja")
+    # the power table says what each drop column holds, in the page's language
+    for lang, head in (("ja", "30%低下の検出力"), ("en", "Power at a 30% drop")):
+        table = res.power_table(lang)
+        assert head in table.columns
+        assert table[head].iloc[0] == res.power_at("yearly", 0.3)
 
 
 def test_monthly_counts_that_lower_the_power_are_said_to():

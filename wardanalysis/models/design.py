@@ -28,6 +28,7 @@ from ..results import Dates, Estimate, Joined, Result, Said, Term, Years
 from ..stats import ALPHA
 from ..text.formats import fmt_pct, years_text
 from ..text.glossary import label
+from ..text.messages import message
 from . import simulate as S
 from .its import interrupted_time_series, its_design
 from .monthly import monthly_design
@@ -294,7 +295,7 @@ class DesignResult(Result):
             yrs = [int(x) for x in span.split("-")]
             row = {"resolution": f"resolution_{res}", "span": years_text(yrs, lang)}
             for d, pw in zip(part["drop"], part["power"], strict=True):
-                row[f"{round(100 * d)}%"] = pw
+                row[message("design.power_column", lang, drop=float(d))] = pw
             key = f"design.mdc_{res}" + ("" if span == "2017-2023" else f".fy{yrs[1]}")
             row["mdc_drop"] = self.estimate(key).value
             row["size_nominal"] = float(part["size_nominal"].iloc[0])
