@@ -12,11 +12,12 @@ import copy
 import datetime as dt
 import html
 import re
+from functools import partial
 from pathlib import PurePath
 from typing import Any
 
 from ..text.messages import message
-from .pages import PARTS, font_face, page
+from .pages import PARTS, page, sharing_one_font
 from .runlog import FRONT_PAGES, RUN_LOG_FILES
 
 REVIEW_HIDE_TAG = "review-hide"
@@ -94,9 +95,8 @@ class Renderer:
             review, full = notice + review, notice + full
         shell = {"lang": lang, "title": title_of(review) or _fallback_title(info),
                  "nav": navigation(info), "footer": footer(info)}
-        font = font_face("".join([review, full, *shell.values()]))  # one subset for both views
-        return {"review": page(body=review, font_css=font, **shell),
-                "full": page(body=full, body_class="wa-full", font_css=font, **shell)}
+        return sharing_one_font({"review": partial(page, body=review, **shell),
+                                 "full": partial(page, body=full, body_class="wa-full", **shell)})
 
     def error_page(self, nb: dict[str, Any], info: dict[str, Any]) -> str:
         """The partial notebook, with code, under a banner naming the error."""
